@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian package corridor's build, tests, demo and benchmarks need.
+# Idempotent, and fast when everything is already there: it asks dpkg first and only calls apt when
+# something is missing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
+  librdkafka-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
+  libgtest-dev libgmock-dev
+  kcat
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"

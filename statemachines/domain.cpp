@@ -1,0 +1,176 @@
+#include "statemachines/domain.hpp"
+
+#include <array>
+
+#include "statemachines/timefmt.hpp"
+
+namespace corridor {
+
+std::string_view to_string(Status s) {
+  static constexpr std::array<std::string_view, 11> kNames{
+      "pending", "requires_action", "processing", "succeeded", "failed",  "declined",
+      "cancelled", "expired",       "refunded",   "partially_refunded", "unknown"};
+  return kNames[static_cast<std::size_t>(s)];
+}
+
+std::string_view to_string(InputKind k) {
+  switch (k) {
+    case InputKind::command: return "command";
+    case InputKind::provider_response: return "provider_response";
+    case InputKind::webhook: return "webhook";
+    case InputKind::timer: return "timer";
+  }
+  return "command";
+}
+
+Result<InputKind> input_kind_from_string(std::string_view s) {
+  if (s == "command") return InputKind::command;
+  if (s == "provider_response") return InputKind::provider_response;
+  if (s == "webhook") return InputKind::webhook;
+  if (s == "timer") return InputKind::timer;
+  return fail("unknown input kind '" + std::string(s) + "'");
+}
+
+std::string_view get_string(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  const auto& s = it->value().get_string();
+  return {s.data(), s.size()};
+}
+
+std::int64_t get_int(const json::object& o, std::string_view key, std::int64_t fallback) {
+  auto it = o.find(key);
+  if (it == o.end()) return fallback;
+  if (it->value().is_int64()) return it->value().get_int64();
+  if (it->value().is_uint64() && it->value().get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+    return static_cast<std::int64_t>(it->value().get_uint64());
+  return fallback;
+}
+
+bool get_bool(const json::object& o, std::string_view key, bool fallback) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_bool()) return fallback;
+  return it->value().get_bool();
+}
+
+const json::object* get_object(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_object()) return nullptr;
+  return &it->value().get_object();
+}
+
+json::object to_json(const Input& in) {
+  json::object o;
+  o["input_id"] = in.input_id;
+  o["txn_id"] = in.txn_id;
+  o["kind"] = to_string(in.kind);
+  o["name"] = in.name;
+  o["at"] = format_time(in.at_ms);
+  o["data"] = in.data;
+  return o;
+}
+
+namespace {
+Result<std::string> required_string(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return fail("missing field '" + std::string(key) + "'");
+  if (!it->value().is_string()) return fail("field '" + std::string(key) + "' must be a string");
+  return std::string(it->value().get_string());
+}
+}  // namespace
+
+Result<Input> input_from_json(const json::value& v) {
+  if (!v.is_object()) return fail("input is not a JSON object");
+  const auto& o = v.get_object();
+  Input in;
+  auto id = required_string(o, "input_id");
+  if (!id) return id.error();
+  in.input_id = std::move(*id);
+  auto txn = required_string(o, "txn_id");
+  if (!txn) return txn.error();
+  in.txn_id = std::move(*txn);
+  auto kind = required_string(o, "kind");
+  if (!kind) return kind.error();
+  auto k = input_kind_from_string(*kind);
+  if (!k) return k.error();
+  in.kind = *k;
+  auto name = required_string(o, "name");
+  if (!name) return name.error();
+  in.name = std::move(*name);
+  auto at = required_string(o, "at");
+  if (!at) return at.error();
+  auto ms = parse_time(*at);
+  if (!ms) return fail("field 'at' is not an RFC 3339 time");
+  in.at_ms = *ms;
+  if (auto* d = get_object(o, "data")) in.data = *d;
+  if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail("empty input_id, txn_id or name");
+  return in;
+}
+
+json::object to_json(const Transaction& t) {
+  json::object o;
+  o["txn_id"] = t.txn_id;
+  o["merchant"] = t.merchant;
+  o["reference"] = t.reference;
+  o["provider"] = t.provider;
+  o["flow"] = t.flow;
+  o["amount"] = {{"value", t.amount.value}, {"currency", t.amount.currency}};
+  o["state"] = t.state;
+  o["version"] = t.version;
+  o["seq"] = t.seq;
+  o["provider_refs"] = t.provider_refs;
+  o["data"] = t.data;
+  o["next_action"] = t.next_action;
+  o["reason"] = t.reason;
+  o["created_at"] = format_time(t.created_at_ms);
+  o["updated_at"] = format_time(t.updated_at_ms);
+  o["rejected_inputs"] = t.rejected_inputs;
+  o["last_rejection"] = t.last_rejection;
+  return o;
+}
+
+Result<Transaction> transaction_from_json(const json::value& v) {
+  if (!v.is_object()) return fail("transaction is not a JSON object");
+  const auto& o = v.get_object();
+  Transaction t;
+  t.txn_id = get_string(o, "txn_id");
+  t.merchant = get_string(o, "merchant");
+  t.reference = get_string(o, "reference");
+  t.provider = get_string(o, "provider");
+  t.flow = get_string(o, "flow");
+  if (auto* a = get_object(o, "amount")) {
+    t.amount.value = get_int(*a, "value");
+    t.amount.currency = get_string(*a, "currency");
+  }
+  t.state = get_string(o, "state");
+  t.version = get_int(o, "version");
+  t.seq = get_int(o, "seq");
+  if (auto* p = get_object(o, "provider_refs")) t.provider_refs = *p;
+  if (auto* d = get_object(o, "data")) t.data = *d;
+  if (auto* n = o.if_contains("next_action")) t.next_action = *n;
+  if (auto* r = o.if_contains("reason")) t.reason = *r;
+  t.created_at_ms = parse_time(get_string(o, "created_at")).value_or(0);
+  t.updated_at_ms = parse_time(get_string(o, "updated_at")).value_or(0);
+  t.rejected_inputs = get_int(o, "rejected_inputs");
+  if (auto* l = o.if_contains("last_rejection")) t.last_rejection = *l;
+  if (t.txn_id.empty() || t.state.empty()) return fail("transaction lacks txn_id or state");
+  return t;
+}
+
+json::object to_json(const ProviderCall& c) {
+  return {{"call_id", c.call_id}, {"provider", c.provider}, {"op", c.op}, {"params", c.params}};
+}
+
+Result<ProviderCall> provider_call_from_json(const json::value& v) {
+  if (!v.is_object()) return fail("provider call is not a JSON object");
+  const auto& o = v.get_object();
+  ProviderCall c;
+  c.call_id = get_string(o, "call_id");
+  c.provider = get_string(o, "provider");
+  c.op = get_string(o, "op");
+  if (auto* p = get_object(o, "params")) c.params = *p;
+  if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail("provider call lacks call_id, provider or op");
+  return c;
+}
+
+}  // namespace corridor

@@ -1,0 +1,122 @@
+#pragma once
+// The values a flow works on: inputs, transactions, effects. All plain data, all serialisable, so a
+// step is a pure function (Transaction, Input) -> (Transaction, Effects).
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "statemachines/money.hpp"
+#include "statemachines/result.hpp"
+
+namespace corridor {
+
+namespace json = boost::json;
+
+// The canonical, provider-independent status every consumer can rely on (DESIGN.md section 3).
+enum class Status {
+  pending,
+  requires_action,
+  processing,
+  succeeded,
+  failed,
+  declined,
+  cancelled,
+  expired,
+  refunded,
+  partially_refunded,
+  unknown,
+};
+std::string_view to_string(Status s);
+
+// Where an input came from. Every input reaches the processor through corridor.inputs.
+enum class InputKind { command, provider_response, webhook, timer };
+std::string_view to_string(InputKind k);
+Result<InputKind> input_kind_from_string(std::string_view s);
+
+struct Input {
+  std::string input_id;  // unique: deduplicates redelivery (command id, call id, webhook id, timer id)
+  std::string txn_id;
+  InputKind kind = InputKind::command;
+  std::string name;      // "payment.create", "session.created", "payin.confirmed", "timer.poll", ...
+  std::int64_t at_ms = 0;  // when it happened: the only time a step ever sees
+  json::object data;
+};
+
+// The record on corridor.inputs.
+json::object to_json(const Input& in);
+Result<Input> input_from_json(const json::value& v);
+
+struct Transaction {
+  std::string txn_id;
+  std::string merchant;
+  std::string reference;
+  std::string provider;
+  std::string flow;  // the flow's own name ("payin"); the flow id is provider + "." + flow
+  Money amount;
+  std::string state;
+  std::int64_t version = 0;  // bumped by each state change; the event of a change carries it
+  std::int64_t seq = 0;      // counts ids handed out by steps (calls, timers): deterministic ids
+  json::object provider_refs;
+  json::object data;         // flow-specific facts (fees, deadlines, refunds, poll attempts, customer)
+  json::value next_action;   // null, or {"type": "redirect", "url": ...}
+  json::value reason;        // null, or a string saying why the last change happened
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t rejected_inputs = 0;
+  json::value last_rejection;  // null, or {input_id, name, state, reason}
+
+  std::string flow_id() const { return provider + "." + flow; }
+};
+
+json::object to_json(const Transaction& t);
+Result<Transaction> transaction_from_json(const json::value& v);
+
+// A provider HTTP call the executor must make. Self-contained: the executor needs nothing else.
+struct ProviderCall {
+  std::string call_id;  // also the provider idempotency key and the input_id of the call's result
+  std::string provider;
+  std::string op;       // "create_session", "check_status", ...
+  json::object params;
+};
+json::object to_json(const ProviderCall& c);
+Result<ProviderCall> provider_call_from_json(const json::value& v);
+
+// A durable timer. Setting a timer replaces the one of the same name; when due, the scheduler feeds
+// an input named `name` with `at` = `due_at_ms`.
+struct TimerSet {
+  std::string name;
+  std::int64_t due_at_ms = 0;
+  std::string input_id;
+};
+
+struct Effects {
+  std::vector<json::object> events;  // transaction.state_changed, in version order
+  std::vector<ProviderCall> calls;
+  std::vector<TimerSet> timers;
+  std::vector<std::string> cancelled_timers;
+};
+
+// Per-flow settings read from the configuration (TTLs, poll intervals). Replays use the same file.
+class FlowSettings {
+ public:
+  void set(std::string key, std::int64_t value) { values_[std::move(key)] = value; }
+  std::int64_t get(std::string_view key, std::int64_t fallback) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? fallback : it->second;
+  }
+
+ private:
+  std::map<std::string, std::int64_t, std::less<>> values_;
+};
+
+// JSON helpers that never throw: the flows read provider data through these.
+std::string_view get_string(const json::object& o, std::string_view key);
+std::int64_t get_int(const json::object& o, std::string_view key, std::int64_t fallback = 0);
+bool get_bool(const json::object& o, std::string_view key, bool fallback = false);
+const json::object* get_object(const json::object& o, std::string_view key);
+
+}  // namespace corridor

@@ -1,0 +1,147 @@
+#include "statemachines/flow.hpp"
+
+#include <cassert>
+
+#include "statemachines/timefmt.hpp"
+
+namespace corridor {
+
+std::string StepContext::next_id(std::string_view what) {
+  ++txn.seq;
+  std::string id = txn.txn_id;
+  id += ':';
+  id += std::to_string(txn.seq);
+  id += ':';
+  id += what;
+  return id;
+}
+
+std::string StepContext::call(std::string op, json::object params) {
+  std::string id = next_id(op);
+  call_again(id, std::move(op), std::move(params));
+  return id;
+}
+
+void StepContext::call_again(std::string call_id, std::string op, json::object params) {
+  effects.calls.push_back(ProviderCall{std::move(call_id), txn.provider, std::move(op), std::move(params)});
+}
+
+void StepContext::set_timer(std::string name, std::int64_t due_at_ms) {
+  std::string id = next_id(name);
+  std::erase(effects.cancelled_timers, name);
+  std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
+  effects.timers.push_back(TimerSet{std::move(name), due_at_ms, std::move(id)});
+}
+
+void StepContext::cancel_timer(std::string name) {
+  std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
+  effects.cancelled_timers.push_back(std::move(name));
+}
+
+const StateInfo* Flow::state(std::string_view name) const {
+  for (const auto& s : states)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
+std::string_view to_string(Outcome o) {
+  switch (o) {
+    case Outcome::applied: return "applied";
+    case Outcome::rejected: return "rejected";
+    case Outcome::absorbed: return "absorbed";
+    case Outcome::stale_timer: return "stale_timer";
+  }
+  return "applied";
+}
+
+json::object state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                 const Input& cause) {
+  const StateInfo* info = flow.state(txn.state);
+  assert(info != nullptr);
+  json::object e;
+  e["event_id"] = txn.txn_id + ":" + std::to_string(txn.version);
+  e["type"] = "transaction.state_changed";
+  e["txn_id"] = txn.txn_id;
+  e["merchant"] = txn.merchant;
+  e["reference"] = txn.reference;
+  e["provider"] = txn.provider;
+  e["flow"] = txn.flow;
+  e["version"] = txn.version;
+  e["state"] = txn.state;
+  e["previous_state"] = previous_state.empty() ? json::value(nullptr) : json::value(previous_state);
+  e["status"] = to_string(info ? info->status : Status::unknown);
+  e["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
+  e["provider_refs"] = txn.provider_refs;
+  e["next_action"] = txn.next_action;
+  e["reason"] = txn.reason;
+  e["cause"] = {{"kind", to_string(cause.kind)}, {"input_id", cause.input_id}};
+  e["occurred_at"] = format_time(cause.at_ms);
+  return e;
+}
+
+Transaction start(const Flow& flow, const Input& create, Effects& effects) {
+  const auto& cmd = create.data;
+  Transaction t;
+  t.txn_id = create.txn_id;
+  t.merchant = get_string(cmd, "merchant");
+  t.reference = get_string(cmd, "reference");
+  t.provider = std::string(flow.provider);
+  t.flow = std::string(flow.name);
+  if (auto* amount = get_object(cmd, "amount")) {
+    t.amount.value = get_int(*amount, "value");
+    t.amount.currency = get_string(*amount, "currency");
+  }
+  t.state = std::string(flow.initial());
+  t.version = 1;
+  t.created_at_ms = create.at_ms;
+  t.updated_at_ms = create.at_ms;
+  // What the flow needs later to call the provider; card data never reaches here in clear.
+  for (std::string_view key : {"customer", "description", "metadata"}) {
+    if (auto* v = cmd.if_contains(key)) t.data[key] = *v;
+  }
+  effects.events.push_back(state_changed_event(flow, t, {}, create));
+  return t;
+}
+
+StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                Effects& effects) {
+  const StateInfo* current = flow.state(txn.state);
+  if (current != nullptr && current->terminal) return {Outcome::absorbed, nullptr, {}};
+
+  StepContext ctx(txn, input, settings, effects);
+  for (const Row& row : flow.rows) {
+    if (row.from != txn.state || row.on != input.name) continue;
+    if (row.guard != nullptr && !row.guard(ctx)) continue;
+
+    const std::string previous = txn.state;
+    const bool changes_state = row.to != row.from;
+    if (changes_state) {
+      txn.reason = nullptr;
+      txn.next_action = nullptr;
+    }
+    if (row.action != nullptr) row.action(ctx);
+    txn.updated_at_ms = input.at_ms;
+    if (changes_state) {
+      txn.state = std::string(row.to);
+      ++txn.version;
+      const StateInfo* next = flow.state(txn.state);
+      assert(next != nullptr);
+      if (next != nullptr && next->terminal) {
+        // Nothing may fire once the outcome is final.
+        effects.timers.clear();
+        effects.cancelled_timers.assign(1, "*");
+      }
+      effects.events.push_back(state_changed_event(flow, txn, previous, input));
+    }
+    return {Outcome::applied, &row, {}};
+  }
+
+  if (input.kind == InputKind::timer) return {Outcome::stale_timer, nullptr, {}};
+  std::string reason = "no transition from '" + txn.state + "' on '" + input.name + "'";
+  ++txn.rejected_inputs;
+  txn.last_rejection = {{"input_id", input.input_id}, {"name", input.name}, {"state", txn.state},
+                        {"reason", reason}, {"at", format_time(input.at_ms)}};
+  return {Outcome::rejected, nullptr, std::move(reason)};
+}
+
+}  // namespace corridor

@@ -1,0 +1,94 @@
+#pragma once
+// The state-machine framework. A flow is a transition table that reads like its seed document:
+//   from state × input [guard] → to state / action      (cite: the seed step)
+// Rows are tried in order; the first whose state, input name and guard match is applied. An input
+// with no row changes nothing but the transaction's rejection record. Terminal states absorb
+// everything. A step is pure: no I/O, no clock (time is the input's `at`), deterministic ids.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "statemachines/domain.hpp"
+
+namespace corridor {
+
+class StepContext {
+ public:
+  StepContext(Transaction& txn, const Input& input, const FlowSettings& settings, Effects& effects)
+      : txn(txn), input(input), settings(settings), effects(effects) {}
+
+  Transaction& txn;
+  const Input& input;
+  const FlowSettings& settings;
+  Effects& effects;
+
+  // A fresh id, unique within the transaction and the same on every replay: txn_id:seq:what.
+  std::string next_id(std::string_view what);
+  // Asks the executor to call the provider. Returns the call id (the idempotency key).
+  std::string call(std::string op, json::object params);
+  // Re-issues a call under an id handed out before: same idempotency key, so the provider answers
+  // with the first outcome instead of acting twice.
+  void call_again(std::string call_id, std::string op, json::object params);
+  void set_timer(std::string name, std::int64_t due_at_ms);
+  void cancel_timer(std::string name);
+  void set_reason(std::string_view reason) { txn.reason = json::string(reason); }
+};
+
+using Guard = bool (*)(const StepContext&);
+using Action = void (*)(StepContext&);
+
+struct Row {
+  std::string_view from;
+  std::string_view on;          // input name
+  std::string_view guard_name;  // "" when unguarded; shown in diagrams
+  Guard guard = nullptr;
+  std::string_view to;          // equal to `from` for a row that stays (no event)
+  Action action = nullptr;
+  std::string_view cite;        // the seed step the row implements
+};
+
+struct StateInfo {
+  std::string_view name;
+  Status status;
+  bool terminal = false;
+};
+
+struct Flow {
+  std::string_view id;        // "novasend.payin"
+  std::string_view provider;  // "novasend"
+  std::string_view name;      // "payin"
+  std::string_view create_command = "payment.create";
+  std::vector<std::string_view> required_fields;  // dotted paths the create command must carry
+  std::vector<StateInfo> states;                  // the first is the initial state
+  std::vector<Row> rows;
+
+  const StateInfo* state(std::string_view name) const;
+  std::string_view initial() const { return states.front().name; }
+};
+
+enum class Outcome {
+  applied,      // a row matched
+  rejected,     // no row: recorded on the transaction, nothing else changes
+  absorbed,     // the transaction is in a terminal state
+  stale_timer,  // a timer fired after its state moved on: ignored
+};
+std::string_view to_string(Outcome o);
+
+struct StepResult {
+  Outcome outcome = Outcome::applied;
+  const Row* row = nullptr;
+  std::string reason;  // for rejected inputs
+};
+
+// A new transaction in the flow's initial state, version 1, and its first event in `effects`.
+// `create` is the create command's input; its data is the command JSON.
+Transaction start(const Flow& flow, const Input& create, Effects& effects);
+
+StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                Effects& effects);
+
+// The transaction.state_changed event of txn's current version.
+json::object state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                 const Input& cause);
+
+}  // namespace corridor

@@ -1,0 +1,34 @@
+#pragma once
+// Puts a flow's transaction in any state and feeds it inputs, for one-test-per-row flow tests.
+#include <string>
+
+#include "statemachines/flow.hpp"
+#include "statemachines/registry.hpp"
+
+namespace corridor::testing {
+
+constexpr std::int64_t kT0 = 1795867200000;  // 2026-11-22T10:00:00.000Z
+
+Input make_input(std::string name, json::object data = {}, std::int64_t at_ms = kT0,
+                 InputKind kind = InputKind::provider_response, std::string input_id = {});
+
+// A payment.create command input for `flow_id` (amount 300 XOF unless given), with msisdn, card and
+// the usual customer fields so that every flow can start from it.
+Input create_command(std::string_view flow_id, Money amount = {300, "XOF"}, json::object extra = {});
+
+struct Harness {
+  explicit Harness(const Flow& flow, Money amount = {300, "XOF"});
+
+  // Forces the transaction into `state` (as a row test's precondition).
+  Harness& in(std::string_view state);
+  StepResult feed(const Input& input);
+  StepResult feed(std::string name, json::object data = {}, InputKind kind = InputKind::provider_response);
+
+  const Flow& flow;
+  Transaction txn;
+  FlowSettings settings;
+  Effects effects;     // of the last feed
+  std::int64_t now = kT0;
+};
+
+}  // namespace corridor::testing
