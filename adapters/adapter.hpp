@@ -1,0 +1,63 @@
+#pragma once
+// The provider adapter seam: everything provider-specific about the wire. Pure functions of their
+// inputs (no sockets, no clock), so they are tested on recorded bodies.
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/http.hpp"
+#include "statemachines/domain.hpp"
+#include "statemachines/result.hpp"
+
+namespace corridor {
+
+// A provider's configuration section, flattened to strings (providers.<name>.* in corridor.yaml),
+// after ${ENV} interpolation. Lists are comma-joined.
+using ProviderSettings = std::map<std::string, std::string, std::less<>>;
+
+struct ConfigKey {
+  std::string_view name;
+  bool required;
+  std::string_view fallback;  // default when not required
+  std::string_view doc;
+};
+
+// What the flow will see: an input name and its data, for a known transaction.
+struct ParsedInput {
+  std::string txn_id;
+  std::string name;       // "session.created", "payin.confirmed", ...
+  json::object data;
+  std::string dedupe_id;  // webhooks: a stable id of the notification (provider event id, or a body hash)
+};
+
+class ProviderAdapter {
+ public:
+  virtual ~ProviderAdapter() = default;
+  virtual std::string_view provider() const = 0;
+
+  // The HTTP request of a provider call; its target is an absolute URL under the configured base.
+  virtual Result<HttpRequest> build_request(const ProviderCall& call) const = 0;
+
+  // The provider's answer as the flow's input (txn_id is the call's transaction). A retryable error
+  // (5xx, 429) makes the executor try again with backoff; a non-retryable error becomes a
+  // `call.failed` input carrying its message.
+  virtual Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& response) const = 0;
+
+  // Authenticates a webhook (signature, token, source address) and parses it. An error is answered
+  // with a 4xx and dead-lettered with its message.
+  virtual Result<ParsedInput> parse_webhook(const HttpRequest& request) const = 0;
+};
+
+struct AdapterRegistration {
+  std::string_view provider;
+  std::vector<ConfigKey> config_keys;
+  std::unique_ptr<ProviderAdapter> (*make)(const ProviderSettings& settings);
+};
+
+// Every provider corridor knows, registered in adapters/registry.cpp.
+const std::vector<AdapterRegistration>& adapter_registrations();
+const AdapterRegistration* find_adapter(std::string_view provider);
+
+}  // namespace corridor

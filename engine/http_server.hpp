@@ -1,0 +1,36 @@
+#pragma once
+// An HTTP/1.1 server (Boost.Beast) that hands each request to an HttpHandler.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "engine/http.hpp"
+
+namespace corridor {
+
+struct HttpServerOptions {
+  std::size_t max_body_bytes = 1 << 20;  // a larger body is refused (413) before it is read whole
+  int threads = 1;
+  std::chrono::milliseconds read_timeout{30000};
+};
+
+class HttpServer {
+ public:
+  // Binds host:port (port 0: the OS chooses) and starts serving on its own threads.
+  // Throws std::runtime_error when it cannot bind.
+  HttpServer(const std::string& host, std::uint16_t port, HttpHandler handler, HttpServerOptions options = {});
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::uint16_t port() const;
+  std::string address() const;  // "127.0.0.1:54321"
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corridor
