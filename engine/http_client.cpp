@@ -1,0 +1,1 @@
+#include "engine/http_client.hpp"
