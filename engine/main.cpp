@@ -1,1 +1,138 @@
-int main() { return 0; }
+// corridor: one binary, several commands (DESIGN.md section 3, CLI).
+#include <csignal>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/demo.hpp"
+#include "engine/runtime.hpp"
+#include "sandbox/sandbox.hpp"
+#include "statemachines/diagram.hpp"
+#include "statemachines/registry.hpp"
+
+namespace {
+
+using namespace corridor;
+
+constexpr const char* kUsage = R"(usage: corridor <command> [options]
+
+  run --config FILE        run the engine until SIGINT/SIGTERM
+  demo [--data-dir DIR]    run the engine on its embedded defaults and show every sandbox scenario
+  sandbox --config FILE    run only the sandbox providers (for upstream teams testing against them)
+  diagram FLOW             print FLOW's state machine as a Mermaid stateDiagram-v2 (no FLOW: list flows)
+  check-config FILE        validate a configuration file
+)";
+
+std::string option(const std::vector<std::string>& args, const std::string& name, const std::string& fallback = "") {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i)
+    if (args[i] == name) return args[i + 1];
+  return fallback;
+}
+
+Config config_from(const std::vector<std::string>& args) {
+  const std::string path = option(args, "--config");
+  if (path.empty()) return parse_config(embedded_default_config(), "embedded config/corridor.yaml");
+  return load_config_file(path);
+}
+
+// Blocks SIGINT and SIGTERM in every thread (call before starting any), then waits for one.
+sigset_t block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+int wait_for_signal(const sigset_t& set) {
+  int sig = 0;
+  sigwait(&set, &sig);
+  return sig;
+}
+
+int run(const std::vector<std::string>& args) {
+  const sigset_t signals = block_signals();
+  Runtime runtime(config_from(args));
+  runtime.start();
+  std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"
+            << "http listening: " << runtime.http_address() << std::endl;
+  const int sig = wait_for_signal(signals);
+  std::cout << "corridor: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
+  runtime.stop();
+  std::cout << "corridor: stopped" << std::endl;
+  return 0;
+}
+
+int sandbox(const std::vector<std::string>& args) {
+  const sigset_t signals = block_signals();
+  Config config = config_from(args);
+  std::string corridor_url = config.http.public_url;
+  if (corridor_url.empty()) corridor_url = "http://" + config.http.listen;
+  std::vector<std::unique_ptr<SandboxServer>> servers;
+  for (const auto& [provider, settings] : config.providers) {
+    const SandboxRegistration* reg = find_sandbox(provider);
+    if (reg == nullptr) continue;
+    servers.push_back(reg->start(SandboxContext{"127.0.0.1", corridor_url, settings}));
+    std::cout << provider << " sandbox: " << servers.back()->base_url() << std::endl;
+  }
+  wait_for_signal(signals);
+  return 0;
+}
+
+int diagram(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    for (const Flow* f : all_flows()) std::cout << f->id << "\n";
+    return 0;
+  }
+  const Flow* flow = find_flow(args[0]);
+  if (flow == nullptr) {
+    std::cerr << "corridor: unknown flow '" << args[0] << "' (corridor diagram lists them)\n";
+    return 2;
+  }
+  std::cout << mermaid_diagram(*flow);
+  return 0;
+}
+
+int check_config(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  load_config_file(args[0]);
+  std::cout << args[0] << ": ok\n";
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << kUsage;
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "run") return run(args);
+    if (command == "demo") {
+      DemoOptions options;
+      options.data_dir = option(args, "--data-dir");
+      options.timeout_s = std::stoi(option(args, "--timeout", "90"));
+      return run_demo(options);
+    }
+    if (command == "sandbox") return sandbox(args);
+    if (command == "diagram") return diagram(args);
+    if (command == "check-config") return check_config(args);
+  } catch (const ConfigError& e) {
+    std::cerr << "corridor: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "corridor: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "corridor: unknown command '" << command << "'\n" << kUsage;
+  return 2;
+}

@@ -10,6 +10,7 @@ namespace corridor {
 struct Error {
   std::string message;
   bool retryable = false;
+  int http_status = 0;  // where an HTTP answer follows from the error (401 for a bad signature); 0: 400
 };
 
 template <typename T>
@@ -31,6 +32,9 @@ class [[nodiscard]] Result {
  private:
   std::variant<T, Error> v_;
 };
+
+// The value of a Result that carries nothing but success.
+struct Ok {};
 
 inline Error fail(std::string message, bool retryable = false) { return Error{std::move(message), retryable}; }
 

@@ -1,0 +1,346 @@
+#include "engine/components.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <random>
+#include <set>
+#include <thread>
+#include <variant>
+
+#include "engine/commands.hpp"
+
+namespace corridor {
+
+std::int64_t SystemClock::now_ms() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void Signal::notify() {
+  {
+    std::lock_guard lock(mu_);
+    raised_ = true;
+  }
+  cv_.notify_all();
+}
+
+void Signal::wait_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, timeout, [&] { return raised_; });
+  raised_ = false;
+}
+
+namespace {
+
+// Counts acknowledgements of a group of records produced together.
+class Acks {
+ public:
+  explicit Acks(std::size_t expected) : expected_(expected) {}
+  KafkaProducer::Delivered callback(std::size_t index) {
+    return [this, index](const std::string& error) {
+      std::lock_guard lock(mu_);
+      if (!error.empty()) failed_.insert(index);
+      if (++done_ == expected_) cv_.notify_all();
+    };
+  }
+  // True when every record was acknowledged within the timeout.
+  bool wait(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, timeout, [&] { return done_ == expected_; });
+    return done_ == expected_ && failed_.empty();
+  }
+  bool succeeded(std::size_t index) {
+    std::lock_guard lock(mu_);
+    return index < done_ + failed_.size() && !failed_.contains(index);
+  }
+  // Waits for every callback to have run, so none outlives this object.
+  void drain() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return done_ == expected_; });
+  }
+  const std::set<std::size_t>& failed() const { return failed_; }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::size_t expected_;
+  std::size_t done_ = 0;
+  std::set<std::size_t> failed_;
+};
+
+std::string input_record(const Input& in) { return boost::json::serialize(to_json(in)); }
+
+}  // namespace
+
+void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
+                Metrics& metrics, const std::atomic<bool>& stop) {
+  KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
+  consumer.subscribe({config.kafka.commands});
+  while (!stop.load()) {
+    auto messages = consumer.poll(500, std::chrono::milliseconds(100));
+    if (messages.empty()) continue;
+    std::vector<std::pair<std::string, std::string>> to_inputs;  // key, value
+    std::vector<std::pair<std::string, std::string>> to_events;
+    std::vector<std::string> to_deadletter;
+    for (const auto& m : messages) {
+      if (!m.error().empty()) continue;
+      const std::int64_t at = m.timestamp_ms() > 0 ? m.timestamp_ms() : clock.now_ms();
+      const std::string record_id =
+          std::string(m.topic()) + ":" + std::to_string(m.partition()) + ":" + std::to_string(m.offset());
+      auto routed = route_command(m.value(), config, record_id, at);
+      if (auto* ok = std::get_if<RoutedCommand>(&routed)) {
+        to_inputs.emplace_back(ok->input.txn_id, input_record(ok->input));
+        continue;
+      }
+      const auto& rej = std::get<CommandRejection>(routed);
+      const std::string input_id =
+          "cmd:" + (rej.command_id.empty() ? record_id : rej.command_id);
+      to_events.emplace_back(rej.txn_id, boost::json::serialize(command_rejected_event(rej, input_id, at)));
+      json::object ctx{{"topic", std::string(m.topic())}, {"partition", m.partition()}, {"offset", m.offset()},
+                       {"key", mask_card_numbers(m.key())}};
+      to_deadletter.push_back(boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, ctx)));
+      std::cerr << "router: rejected command at " << record_id << ": " << rej.reason << std::endl;
+    }
+    // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the
+    // processor recognises the repeated input ids.
+    for (;;) {
+      Acks acks(to_inputs.size() + to_events.size() + to_deadletter.size());
+      std::size_t i = 0;
+      for (const auto& [k, v] : to_inputs) producer.produce(config.kafka.inputs, k, v, acks.callback(i++));
+      for (const auto& [k, v] : to_events) producer.produce(config.kafka.events, k, v, acks.callback(i++));
+      for (const auto& v : to_deadletter) producer.produce(config.kafka.deadletter, "", v, acks.callback(i++));
+      const bool ok = acks.wait(std::chrono::seconds(30));
+      acks.drain();
+      if (ok) break;
+      std::cerr << "router: Kafka did not acknowledge a batch; producing it again" << std::endl;
+      if (stop.load()) return;  // uncommitted: re-read on the next start
+    }
+    metrics.commands_routed += static_cast<std::int64_t>(to_inputs.size());
+    metrics.commands_rejected += static_cast<std::int64_t>(to_events.size());
+    metrics.deadletters_published += static_cast<std::int64_t>(to_deadletter.size());
+    if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+  }
+}
+
+void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
+               const std::atomic<bool>& stop) {
+  auto publish_some = [&]() -> bool {
+    auto rows = store.outbox(2000);
+    if (!rows) {
+      std::cerr << "relay: " << rows.error().message << std::endl;
+      return false;
+    }
+    if (rows->empty()) return false;
+    Acks acks(rows->size());
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const OutboxRow& row = (*rows)[i];
+      const std::string& topic = row.topic == "deadletter" ? config.kafka.deadletter : config.kafka.events;
+      producer.produce(topic, row.key, row.body, acks.callback(i));
+    }
+    acks.wait(std::chrono::seconds(30));
+    acks.drain();
+    std::vector<std::int64_t> sent;
+    std::int64_t events = 0, deadletters = 0;
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      if (acks.failed().contains(i)) continue;
+      sent.push_back((*rows)[i].id);
+      ((*rows)[i].topic == "deadletter" ? deadletters : events)++;
+    }
+    if (auto r = store.remove_outbox(sent); !r) {
+      // Published but still in the outbox: published again later; consumers deduplicate by event_id.
+      std::cerr << "relay: " << r.error().message << std::endl;
+      return false;
+    }
+    metrics.events_published += events;
+    metrics.deadletters_published += deadletters;
+    return sent.size() == rows->size();
+  };
+  while (!stop.load()) {
+    if (!publish_some()) wake.wait_for(std::chrono::milliseconds(100));
+  }
+  // Drain what the last batches wrote, in bounded time.
+  for (int i = 0; i < 50 && publish_some(); ++i) {
+  }
+}
+
+void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
+                   Metrics& metrics, const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    auto due = store.due_timers(clock.now_ms(), 1000);
+    if (!due || due->empty()) {
+      if (!due) std::cerr << "scheduler: " << due.error().message << std::endl;
+      wake.wait_for(std::chrono::milliseconds(50));
+      continue;
+    }
+    Acks acks(due->size());
+    for (std::size_t i = 0; i < due->size(); ++i) {
+      const TimerRow& t = (*due)[i];
+      Input in;
+      in.input_id = t.input_id;
+      in.txn_id = t.txn_id;
+      in.kind = InputKind::timer;
+      in.name = t.name;
+      in.at_ms = t.due_at_ms;  // the flow sees the time the timer was due: replays agree
+      producer.produce(config.kafka.inputs, t.txn_id, input_record(in), acks.callback(i));
+    }
+    acks.wait(std::chrono::seconds(30));
+    acks.drain();
+    std::vector<TimerRow> fired;
+    for (std::size_t i = 0; i < due->size(); ++i)
+      if (!acks.failed().contains(i)) fired.push_back((*due)[i]);
+    if (auto r = store.remove_timers(fired); !r) std::cerr << "scheduler: " << r.error().message << std::endl;
+    metrics.timers_fired += static_cast<std::int64_t>(fired.size());
+  }
+}
+
+// ---- executor ------------------------------------------------------------------------------------
+
+struct Executor::Impl {
+  const Config& config;
+  Store& store;
+  KafkaProducer& producer;
+  HttpClient& http;
+  const AdapterMap& adapters;
+  const Clock& clock;
+  Metrics& metrics;
+  Signal* wake = nullptr;
+
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;  // work queue and backoff waits
+  std::deque<ProviderCall> queue;
+  std::set<std::string> in_flight;
+  std::thread dispatcher;
+  std::vector<std::thread> workers;
+
+  Impl(const Config& c, Store& s, KafkaProducer& p, HttpClient& h, const AdapterMap& a, const Clock& cl, Metrics& m)
+      : config(c), store(s), producer(p), http(h), adapters(a), clock(cl), metrics(m) {}
+
+  void dispatch_loop() {
+    while (!stopping.load()) {
+      auto calls = store.pending_calls(1024);
+      if (calls) {
+        std::lock_guard lock(mu);
+        for (auto& c : *calls) {
+          if (in_flight.insert(c.call_id).second) queue.push_back(std::move(c));
+        }
+        cv.notify_all();
+      } else {
+        std::cerr << "executor: " << calls.error().message << std::endl;
+      }
+      wake->wait_for(std::chrono::milliseconds(100));
+    }
+  }
+
+  void work_loop() {
+    for (;;) {
+      ProviderCall call;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping.load() || !queue.empty(); });
+        if (stopping.load()) return;
+        call = std::move(queue.front());
+        queue.pop_front();
+      }
+      std::optional<Input> result = execute(call);
+      if (result) {
+        // Published first, removed after: a crash in between repeats the call under the same
+        // idempotency key, and the processor recognises the repeated result by its input id.
+        auto published = producer.produce_sync(config.kafka.inputs, result->txn_id, input_record(*result));
+        if (published) {
+          if (auto r = store.complete_call(call.call_id); !r) std::cerr << "executor: " << r.error().message << std::endl;
+        } else {
+          std::cerr << "executor: result of " << call.call_id << " not published: " << published.error().message
+                    << std::endl;
+        }
+      }
+      std::lock_guard lock(mu);
+      in_flight.erase(call.call_id);
+    }
+  }
+
+  // Waits `ms`, or less when stopping; true when it waited the whole time.
+  bool backoff(std::int64_t ms) {
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping.load(); });
+  }
+
+  Input call_failed(const ProviderCall& call, const std::string& error, int attempts) {
+    metrics.provider_call_failures++;
+    Input in;
+    in.input_id = call.call_id;
+    in.txn_id = call.call_id.substr(0, call.call_id.find(':'));
+    in.kind = InputKind::provider_response;
+    in.name = "call.failed";
+    in.at_ms = clock.now_ms();
+    in.data = {{"op", call.op}, {"error", error}, {"attempts", attempts}};
+    return in;
+  }
+
+  std::optional<Input> execute(const ProviderCall& call) {
+    auto adapter = adapters.find(call.provider);
+    if (adapter == adapters.end()) return call_failed(call, "no adapter for provider " + call.provider, 0);
+    auto request = adapter->second->build_request(call);
+    if (!request) return call_failed(call, request.error().message, 0);
+
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    std::int64_t delay = config.executor.initial_backoff_ms;
+    std::string last_error;
+    for (int attempt = 1; attempt <= config.executor.max_attempts; ++attempt) {
+      auto response = http.send(*request, std::chrono::milliseconds(config.executor.timeout_ms));
+      metrics.provider_calls++;
+      if (response) {
+        auto parsed = adapter->second->parse_response(call, *response);
+        if (parsed) {
+          Input in;
+          in.input_id = call.call_id;
+          in.txn_id = parsed->txn_id.empty() ? call.call_id.substr(0, call.call_id.find(':')) : parsed->txn_id;
+          in.kind = InputKind::provider_response;
+          in.name = parsed->name;
+          in.at_ms = clock.now_ms();
+          in.data = std::move(parsed->data);
+          return in;
+        }
+        if (!parsed.error().retryable) return call_failed(call, parsed.error().message, attempt);
+        last_error = parsed.error().message;
+      } else {
+        if (!response.error().retryable) return call_failed(call, response.error().message, attempt);
+        last_error = response.error().message;
+      }
+      if (attempt == config.executor.max_attempts) break;
+      metrics.provider_call_retries++;
+      // Capped exponential backoff with full jitter.
+      std::uniform_int_distribution<std::int64_t> jitter(delay / 2, delay);
+      if (!backoff(jitter(rng))) return std::nullopt;  // stopping: the call stays pending
+      delay = std::min(delay * 2, config.executor.max_backoff_ms);
+    }
+    return call_failed(call, last_error, config.executor.max_attempts);
+  }
+};
+
+Executor::Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http,
+                   const AdapterMap& adapters, const Clock& clock, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(config, store, producer, http, adapters, clock, metrics)) {
+  impl_->wake = &wake_;
+}
+
+Executor::~Executor() { stop(); }
+
+void Executor::start() {
+  impl_->dispatcher = std::thread([this] { impl_->dispatch_loop(); });
+  for (std::int64_t i = 0; i < impl_->config.executor.threads; ++i)
+    impl_->workers.emplace_back([this] { impl_->work_loop(); });
+}
+
+void Executor::stop() {
+  if (impl_->stopping.exchange(true)) return;
+  wake_.notify();
+  impl_->cv.notify_all();
+  if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
+  for (auto& w : impl_->workers) w.join();
+  impl_->workers.clear();
+}
+
+}  // namespace corridor

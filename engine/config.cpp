@@ -1,0 +1,255 @@
+#include "engine/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace corridor {
+
+bool MerchantConfig::allows(std::string_view provider) const {
+  for (const auto& p : providers)
+    if (p == provider) return true;
+  return false;
+}
+
+const MerchantConfig* Config::merchant(std::string_view id) const {
+  for (const auto& m : merchants)
+    if (m.id == id) return &m;
+  return nullptr;
+}
+
+FlowSettings Config::flow_settings(std::string_view provider) const {
+  FlowSettings s;
+  auto it = providers.find(provider);
+  if (it == providers.end()) return s;
+  for (const auto& [k, v] : it->second) {
+    if (v.empty()) continue;
+    char* end = nullptr;
+    long long n = std::strtoll(v.c_str(), &end, 10);
+    if (end != nullptr && *end == '\0') s.set(k, n);
+  }
+  return s;
+}
+
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void error(const YAML::Node& node, const std::string& path, const std::string& what) const {
+    std::ostringstream os;
+    os << source_;
+    if (node.IsDefined() && node.Mark().line >= 0) os << ":" << node.Mark().line + 1;
+    os << ": " << path << ": " << what;
+    throw ConfigError(os.str());
+  }
+
+  void only_keys(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) error(map, path, "must be a mapping");
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (!allowed.contains(key)) {
+        std::string list;
+        for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+        error(kv.first, join(path, key), "unknown key (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  std::string string(const YAML::Node& map, const std::string& path, const std::string& key,
+                     const std::string& fallback) const {
+    const YAML::Node n = map[key];
+    if (!n.IsDefined() || n.IsNull()) return fallback;
+    if (!n.IsScalar()) error(n, join(path, key), "must be a scalar");
+    return interpolate(n, join(path, key), n.as<std::string>());
+  }
+
+  std::int64_t integer(const YAML::Node& map, const std::string& path, const std::string& key,
+                       std::int64_t fallback, std::int64_t min, std::int64_t max) const {
+    const std::string text = string(map, path, key, "");
+    if (text.empty()) return fallback;
+    char* end = nullptr;
+    long long v = std::strtoll(text.c_str(), &end, 10);
+    if (end == nullptr || *end != '\0') error(map[key], join(path, key), "must be an integer, got '" + text + "'");
+    if (v < min || v > max)
+      error(map[key], join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+  }
+
+  bool boolean(const YAML::Node& map, const std::string& path, const std::string& key, bool fallback) const {
+    const std::string text = string(map, path, key, "");
+    if (text.empty()) return fallback;
+    if (text == "true" || text == "yes" || text == "on") return true;
+    if (text == "false" || text == "no" || text == "off") return false;
+    error(map[key], join(path, key), "must be true or false, got '" + text + "'");
+  }
+
+  std::string interpolate(const YAML::Node& node, const std::string& path, const std::string& text) const {
+    std::string out;
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const std::size_t open = text.find("${", i);
+      if (open == std::string::npos) {
+        out += text.substr(i);
+        break;
+      }
+      out += text.substr(i, open - i);
+      const std::size_t close = text.find('}', open);
+      if (close == std::string::npos) error(node, path, "unterminated ${ in '" + text + "'");
+      std::string expr = text.substr(open + 2, close - open - 2);
+      std::string fallback;
+      bool has_fallback = false;
+      if (auto d = expr.find(":-"); d != std::string::npos) {
+        fallback = expr.substr(d + 2);
+        expr = expr.substr(0, d);
+        has_fallback = true;
+      }
+      const char* value = std::getenv(expr.c_str());
+      if (value != nullptr && *value != '\0') {
+        out += value;
+      } else if (has_fallback) {
+        out += fallback;
+      } else {
+        error(node, path, "environment variable " + expr + " is not set");
+      }
+      i = close + 1;
+    }
+    return out;
+  }
+
+  static std::string join(const std::string& path, const std::string& key) {
+    return path.empty() ? key : path + "." + key;
+  }
+
+ private:
+  std::string source_;
+};
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  Reader r(source_name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
+  }
+  Config c;
+  if (!root.IsDefined() || root.IsNull()) return c;
+  r.only_keys(root, "", {"kafka", "store", "http", "sandbox", "processor", "executor", "merchants", "providers"});
+
+  if (auto k = root["kafka"]; k.IsDefined()) {
+    r.only_keys(k, "kafka", {"bootstrap", "partitions", "group", "topics", "properties"});
+    c.kafka.bootstrap = r.string(k, "kafka", "bootstrap", c.kafka.bootstrap);
+    c.kafka.partitions = static_cast<int>(r.integer(k, "kafka", "partitions", c.kafka.partitions, 1, 1000));
+    c.kafka.group = r.string(k, "kafka", "group", c.kafka.group);
+    if (auto t = k["topics"]; t.IsDefined()) {
+      r.only_keys(t, "kafka.topics", {"commands", "inputs", "events", "deadletter"});
+      c.kafka.commands = r.string(t, "kafka.topics", "commands", c.kafka.commands);
+      c.kafka.inputs = r.string(t, "kafka.topics", "inputs", c.kafka.inputs);
+      c.kafka.events = r.string(t, "kafka.topics", "events", c.kafka.events);
+      c.kafka.deadletter = r.string(t, "kafka.topics", "deadletter", c.kafka.deadletter);
+    }
+    if (auto p = k["properties"]; p.IsDefined()) {
+      if (!p.IsMap()) r.error(p, "kafka.properties", "must be a mapping of librdkafka settings");
+      for (const auto& kv : p) {
+        const std::string key = kv.first.as<std::string>();
+        c.kafka.properties[key] = r.string(p, "kafka.properties", key, "");
+      }
+    }
+  }
+  if (auto s = root["store"]; s.IsDefined()) {
+    r.only_keys(s, "store", {"kind", "path"});
+    c.store.kind = r.string(s, "store", "kind", c.store.kind);
+    if (c.store.kind != "sqlite") r.error(s["kind"], "store.kind", "only 'sqlite' is available");
+    c.store.path = r.string(s, "store", "path", c.store.path);
+  }
+  if (auto h = root["http"]; h.IsDefined()) {
+    r.only_keys(h, "http", {"listen", "public_url", "max_body_bytes"});
+    c.http.listen = r.string(h, "http", "listen", c.http.listen);
+    if (c.http.listen.rfind(':') == std::string::npos) r.error(h["listen"], "http.listen", "must be host:port");
+    c.http.public_url = r.string(h, "http", "public_url", c.http.public_url);
+    c.http.max_body_bytes = r.integer(h, "http", "max_body_bytes", c.http.max_body_bytes, 1024, 64 << 20);
+  }
+  if (auto s = root["sandbox"]; s.IsDefined()) {
+    r.only_keys(s, "sandbox", {"enabled"});
+    c.sandbox.enabled = r.boolean(s, "sandbox", "enabled", c.sandbox.enabled);
+  }
+  if (auto p = root["processor"]; p.IsDefined()) {
+    r.only_keys(p, "processor", {"batch_size"});
+    c.processor.batch_size = r.integer(p, "processor", "batch_size", c.processor.batch_size, 1, 100000);
+  }
+  if (auto e = root["executor"]; e.IsDefined()) {
+    r.only_keys(e, "executor", {"threads", "max_attempts", "initial_backoff_ms", "max_backoff_ms", "timeout_ms"});
+    c.executor.threads = r.integer(e, "executor", "threads", c.executor.threads, 1, 256);
+    c.executor.max_attempts = r.integer(e, "executor", "max_attempts", c.executor.max_attempts, 1, 100);
+    c.executor.initial_backoff_ms = r.integer(e, "executor", "initial_backoff_ms", c.executor.initial_backoff_ms, 1, 3600000);
+    c.executor.max_backoff_ms = r.integer(e, "executor", "max_backoff_ms", c.executor.max_backoff_ms, 1, 3600000);
+    c.executor.timeout_ms = r.integer(e, "executor", "timeout_ms", c.executor.timeout_ms, 1, 3600000);
+  }
+  if (auto providers = root["providers"]; providers.IsDefined()) {
+    if (!providers.IsMap()) r.error(providers, "providers", "must be a mapping of provider name to settings");
+    for (const auto& kv : providers) {
+      const std::string name = kv.first.as<std::string>();
+      const std::string path = "providers." + name;
+      const AdapterRegistration* reg = find_adapter(name);
+      if (reg == nullptr) r.error(kv.first, path, "unknown provider");
+      std::set<std::string> allowed;
+      for (const auto& key : reg->config_keys) allowed.insert(std::string(key.name));
+      const YAML::Node section = kv.second;
+      r.only_keys(section, path, allowed);
+      ProviderSettings settings;
+      for (const auto& key : reg->config_keys) {
+        const YAML::Node v = section[std::string(key.name)];
+        if (v.IsDefined() && v.IsSequence()) {
+          std::string joined;
+          for (const auto& item : v) joined += (joined.empty() ? "" : ",") + r.interpolate(item, path, item.as<std::string>());
+          settings[std::string(key.name)] = joined;
+          continue;
+        }
+        std::string value = r.string(section, path, std::string(key.name), std::string(key.fallback));
+        if (key.required && value.empty()) r.error(section, path + "." + std::string(key.name), "is required");
+        settings[std::string(key.name)] = value;
+      }
+      c.providers[name] = std::move(settings);
+    }
+  }
+  if (auto merchants = root["merchants"]; merchants.IsDefined()) {
+    if (!merchants.IsSequence()) r.error(merchants, "merchants", "must be a list");
+    std::size_t i = 0;
+    for (const auto& m : merchants) {
+      const std::string path = "merchants[" + std::to_string(i++) + "]";
+      r.only_keys(m, path, {"id", "enabled", "providers"});
+      MerchantConfig mc;
+      mc.id = r.string(m, path, "id", "");
+      if (mc.id.empty()) r.error(m, path + ".id", "is required");
+      if (c.merchant(mc.id) != nullptr) r.error(m, path + ".id", "duplicate merchant '" + mc.id + "'");
+      mc.enabled = r.boolean(m, path, "enabled", true);
+      if (auto ps = m["providers"]; ps.IsDefined()) {
+        if (!ps.IsSequence()) r.error(ps, path + ".providers", "must be a list");
+        for (const auto& p : ps) {
+          const std::string name = p.as<std::string>();
+          if (!c.providers.contains(name)) r.error(p, path + ".providers", "provider '" + name + "' is not configured under providers");
+          mc.providers.push_back(name);
+        }
+      }
+      c.merchants.push_back(std::move(mc));
+    }
+  }
+  return c;
+}
+
+Config load_config_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot read the file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path);
+}
+
+}  // namespace corridor

@@ -1,0 +1,232 @@
+#include "engine/kafka.hpp"
+
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <stdexcept>
+
+namespace corridor {
+
+void KafkaHandleDeleter::operator()(rd_kafka_s* rk) const { rd_kafka_destroy(rk); }
+void KafkaMessageDeleter::operator()(rd_kafka_message_s* m) const { rd_kafka_message_destroy(m); }
+
+namespace {
+
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+};
+using Conf = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
+};
+using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+struct QueueDeleter {
+  void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
+};
+
+void set(rd_kafka_conf_t* conf, const std::string& key, const std::string& value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    throw std::runtime_error("kafka setting " + key + "=" + value + ": " + err);
+}
+
+Conf make_conf(const std::string& bootstrap, const KafkaProps& defaults, const KafkaProps& extra) {
+  Conf conf(rd_kafka_conf_new());
+  if (!bootstrap.empty()) set(conf.get(), "bootstrap.servers", bootstrap);
+  for (const auto& [k, v] : defaults) set(conf.get(), k, v);
+  for (const auto& [k, v] : extra) set(conf.get(), k, v);
+  return conf;
+}
+
+KafkaHandle make_handle(rd_kafka_type_t type, Conf conf) {
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof err);
+  if (rk == nullptr) throw std::runtime_error(std::string("kafka client: ") + err);
+  conf.release();  // rd_kafka_new took ownership
+  return KafkaHandle(rk);
+}
+
+void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
+  auto* done = static_cast<KafkaProducer::Delivered*>(m->_private);
+  if (done == nullptr) return;
+  (*done)(m->err ? rd_kafka_err2str(m->err) : std::string());
+  delete done;
+}
+
+}  // namespace
+
+std::string_view KafkaMessage::topic() const { return rd_kafka_topic_name(m_->rkt); }
+std::int32_t KafkaMessage::partition() const { return m_->partition; }
+std::int64_t KafkaMessage::offset() const { return m_->offset; }
+std::string_view KafkaMessage::key() const {
+  return m_->key ? std::string_view(static_cast<const char*>(m_->key), m_->key_len) : std::string_view();
+}
+std::string_view KafkaMessage::value() const {
+  return m_->payload ? std::string_view(static_cast<const char*>(m_->payload), m_->len) : std::string_view();
+}
+std::int64_t KafkaMessage::timestamp_ms() const {
+  rd_kafka_timestamp_type_t type;
+  return rd_kafka_message_timestamp(m_.get(), &type);
+}
+std::string KafkaMessage::error() const { return m_->err ? rd_kafka_message_errstr(m_.get()) : std::string(); }
+
+// ---- embedded cluster ----------------------------------------------------------------------------
+
+EmbeddedKafka::EmbeddedKafka(int brokers) {
+  Conf conf = make_conf("", {{"log_level", "3"}}, {});
+  rk_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  cluster_ = rd_kafka_mock_cluster_new(rk_.get(), brokers);
+  if (cluster_ == nullptr) throw std::runtime_error("cannot start the embedded Kafka cluster");
+}
+
+EmbeddedKafka::~EmbeddedKafka() {
+  if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
+}
+
+std::string EmbeddedKafka::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
+
+void EmbeddedKafka::create_topic(const std::string& name, int partitions, int replication) {
+  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("cannot create topic " + name + ": " + rd_kafka_err2str(err));
+}
+
+void EmbeddedKafka::set_broker_down(std::int32_t broker_id) { rd_kafka_mock_broker_set_down(cluster_, broker_id); }
+void EmbeddedKafka::set_broker_up(std::int32_t broker_id) { rd_kafka_mock_broker_set_up(cluster_, broker_id); }
+
+// ---- producer ------------------------------------------------------------------------------------
+
+KafkaProducer::KafkaProducer(const std::string& bootstrap, const KafkaProps& extra) {
+  Conf conf = make_conf(bootstrap,
+                        {{"enable.idempotence", "true"},
+                         {"acks", "all"},
+                         {"linger.ms", "2"},
+                         {"partitioner", "murmur2_random"},  // the Java client's: keys land alike
+                         {"message.timeout.ms", "300000"},
+                         {"log_level", "3"}},
+                        extra);
+  rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
+  rk_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
+  poller_ = std::thread([this] {
+    while (!stop_.load()) rd_kafka_poll(rk_.get(), 50);
+  });
+}
+
+KafkaProducer::~KafkaProducer() {
+  rd_kafka_flush(rk_.get(), 10000);
+  stop_ = true;
+  poller_.join();
+  rd_kafka_poll(rk_.get(), 0);
+}
+
+void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value, Delivered done) {
+  auto* opaque = new Delivered(std::move(done));
+  for (;;) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(rk_.get(), 10);  // the local queue drains as the brokers acknowledge
+      continue;
+    }
+    (*opaque)(rd_kafka_err2str(err));
+    delete opaque;
+    return;
+  }
+}
+
+Result<Ok> KafkaProducer::produce_sync(const std::string& topic, std::string_view key, std::string_view value,
+                                       std::chrono::milliseconds timeout) {
+  auto promise = std::make_shared<std::promise<std::string>>();
+  auto future = promise->get_future();
+  produce(topic, key, value, [promise](const std::string& error) { promise->set_value(error); });
+  if (future.wait_for(timeout) != std::future_status::ready)
+    return fail("kafka did not acknowledge within " + std::to_string(timeout.count()) + " ms", true);
+  std::string error = future.get();
+  if (!error.empty()) return fail("kafka refused the record: " + error, true);
+  return Ok{};
+}
+
+void KafkaProducer::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count()));
+}
+
+// ---- consumer ------------------------------------------------------------------------------------
+
+struct ConsumerCallbacks {
+  static void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
+                        void* opaque) {
+    auto* self = static_cast<KafkaConsumer*>(opaque);
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      for (int i = 0; i < parts->cnt; ++i) {
+        auto& p = parts->elems[i];
+        std::int64_t offset = self->on_assign_ ? self->on_assign_(p.topic, p.partition) : -1;
+        if (self->on_assign_) p.offset = offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING;
+      }
+      rd_kafka_assign(rk, parts);
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  }
+};
+
+KafkaConsumer::KafkaConsumer(const std::string& bootstrap, const std::string& group, const KafkaProps& extra) {
+  Conf conf = make_conf(bootstrap,
+                        {{"group.id", group},
+                         {"enable.auto.commit", "false"},
+                         {"auto.offset.reset", "earliest"},
+                         {"enable.partition.eof", "false"},
+                         {"fetch.wait.max.ms", "10"},
+                         {"session.timeout.ms", "10000"},
+                         {"log_level", "3"}},
+                        extra);
+  rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
+  rd_kafka_conf_set_opaque(conf.get(), this);
+  rk_ = make_handle(RD_KAFKA_CONSUMER, std::move(conf));
+  rd_kafka_poll_set_consumer(rk_.get());
+  queue_ = rd_kafka_queue_get_consumer(rk_.get());
+}
+
+KafkaConsumer::~KafkaConsumer() {
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+  rd_kafka_consumer_close(rk_.get());
+}
+
+void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor on_assign) {
+  on_assign_ = std::move(on_assign);
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
+}
+
+std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::milliseconds timeout) {
+  std::vector<rd_kafka_message_t*> raw(max);
+  ssize_t n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), raw.data(), max);
+  std::vector<KafkaMessage> out;
+  if (n <= 0) return out;
+  out.reserve(static_cast<std::size_t>(n));
+  for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[static_cast<std::size_t>(i)]);
+  return out;
+}
+
+Result<Ok> KafkaConsumer::commit() {
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), nullptr, 0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  return Ok{};
+}
+
+Result<std::int64_t> KafkaConsumer::high_watermark(const std::string& topic, std::int32_t partition) {
+  std::int64_t low = 0, high = 0;
+  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high, 5000);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("watermarks: ") + rd_kafka_err2str(err), true);
+  return high;
+}
+
+}  // namespace corridor

@@ -1,0 +1,37 @@
+#include "engine/metrics.hpp"
+
+namespace corridor {
+
+std::string Metrics::prometheus() const {
+  std::string out;
+  auto counter = [&](const char* name, const char* help, const std::atomic<std::int64_t>& v) {
+    out += "# HELP corridor_";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE corridor_";
+    out += name;
+    out += " counter\ncorridor_";
+    out += name;
+    out += ' ';
+    out += std::to_string(v.load());
+    out += '\n';
+  };
+  counter("commands_routed_total", "Commands validated and re-keyed onto the inputs topic.", commands_routed);
+  counter("commands_rejected_total", "Commands rejected with command.rejected and a dead letter.", commands_rejected);
+  counter("inputs_applied_total", "Inputs applied by a transition row.", inputs_applied);
+  counter("inputs_duplicate_total", "Inputs recognised as already processed.", inputs_duplicate);
+  counter("inputs_rejected_total", "Inputs with no row in their flow's table.", inputs_rejected);
+  counter("batches_committed_total", "Store transactions committed by the processor.", batches_committed);
+  counter("events_published_total", "Events acknowledged by Kafka on the events topic.", events_published);
+  counter("deadletters_published_total", "Records acknowledged on the dead-letter topic.", deadletters_published);
+  counter("provider_calls_total", "Provider HTTP calls completed (any outcome).", provider_calls);
+  counter("provider_call_failures_total", "Provider calls that ended in call.failed.", provider_call_failures);
+  counter("provider_call_retries_total", "Provider call attempts retried after a transient error.", provider_call_retries);
+  counter("webhooks_accepted_total", "Webhooks acknowledged by Kafka and answered 2xx.", webhooks_accepted);
+  counter("webhooks_refused_total", "Webhooks refused with a 4xx and dead-lettered.", webhooks_refused);
+  counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
+  return out;
+}
+
+}  // namespace corridor

@@ -1,0 +1,219 @@
+#include "engine/processor.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "engine/commands.hpp"
+#include "engine/kafka.hpp"
+#include "statemachines/registry.hpp"
+
+namespace corridor {
+
+namespace {
+
+bool same_create(const Transaction& t, const Input& in) {
+  const json::object* a = get_object(in.data, "amount");
+  return a != nullptr && get_int(*a, "value") == t.amount.value && get_string(*a, "currency") == t.amount.currency &&
+         get_string(in.data, "provider") == t.provider && get_string(in.data, "flow") == t.flow;
+}
+
+}  // namespace
+
+// The batch under construction: the transactions it touched and their ordered timer operations.
+struct BatchProcessor::Pending {
+  std::map<std::string, Transaction> txns;  // ordered: the same batch always writes in the same order
+  std::map<std::pair<std::string, std::string>, std::optional<TimerRow>> timers;  // nullopt: cancelled
+  std::vector<std::string> cancel_all;
+  StoreBatch batch;
+};
+
+BatchProcessor::BatchProcessor(Store& store, const Config& config) : store_(store), config_(config) {
+  for (const auto& [name, _] : config.providers) settings_[name] = config.flow_settings(name);
+}
+
+Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats) {
+  Pending p;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
+  std::unordered_map<std::string, bool> seen;
+
+  auto deadletter = [&](std::string_view reason, const InputRecord& rec, std::int64_t at_ms) {
+    json::object ctx{{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}};
+    p.batch.outbox.push_back(
+        {0, "deadletter", "", boost::json::serialize(deadletter_record("processor", reason, rec.value, at_ms, ctx))});
+    ++stats.deadlettered;
+  };
+
+  for (const InputRecord& rec : records) {
+    next_offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+
+    boost::system::error_code ec;
+    json::value v = boost::json::parse(rec.value, ec);
+    if (ec) {
+      deadletter("input is not valid JSON: " + ec.message(), rec, rec.timestamp_ms);
+      continue;
+    }
+    auto parsed = input_from_json(v);
+    if (!parsed) {
+      deadletter("invalid input: " + parsed.error().message, rec, rec.timestamp_ms);
+      continue;
+    }
+    Input& in = *parsed;
+
+    if (seen.contains(in.input_id)) {
+      ++stats.duplicates;
+      continue;
+    }
+    auto done = store_.processed(in.input_id);
+    if (!done) return done.error();
+    if (*done) {
+      ++stats.duplicates;
+      continue;
+    }
+    seen[in.input_id] = true;
+    p.batch.processed_inputs.push_back(in.input_id);
+
+    Transaction* txn = nullptr;
+    if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
+      txn = &it->second;
+    } else {
+      auto loaded = store_.load(in.txn_id);
+      if (!loaded) return loaded.error();
+      if (*loaded) txn = &(p.txns[in.txn_id] = std::move(**loaded));
+    }
+
+    Effects effects;
+    const Flow* flow = nullptr;
+    const bool is_command = in.kind == InputKind::command;
+    const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
+    auto reject_command = [&](std::string reason) {
+      CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
+                         std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
+                         in.txn_id};
+      p.batch.outbox.push_back({0, "events", in.txn_id,
+                                boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
+      p.batch.outbox.push_back({0, "deadletter", in.txn_id,
+                                boost::json::serialize(deadletter_record("processor", r.reason,
+                                                                         boost::json::serialize(to_json(in)), in.at_ms,
+                                                                         {{"input_id", in.input_id}}))});
+      ++stats.commands_rejected;
+      ++stats.deadlettered;
+    };
+
+    if (creates && txn == nullptr) {
+      flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
+      if (flow == nullptr) {
+        reject_command("unknown flow for provider '" + std::string(get_string(in.data, "provider")) + "'");
+        continue;
+      }
+      txn = &(p.txns[in.txn_id] = start(*flow, in, effects));
+    } else if (creates) {
+      if (same_create(*txn, in)) {
+        ++stats.duplicates;  // the same create sent twice: one transaction, no new events
+        continue;
+      }
+      reject_command("idempotency conflict: (merchant, reference) already used for a different payment");
+      continue;
+    } else if (txn == nullptr) {
+      if (is_command) {
+        reject_command("unknown transaction for merchant '" + std::string(get_string(in.data, "merchant")) +
+                       "' and reference '" + std::string(get_string(in.data, "reference")) + "'");
+      } else {
+        deadletter("unknown transaction " + in.txn_id, rec, in.at_ms);
+      }
+      continue;
+    }
+    if (flow == nullptr) flow = find_flow(txn->flow_id());
+    if (flow == nullptr) {
+      deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
+      continue;
+    }
+
+    const StepResult r = step(*flow, *txn, in, settings_[txn->provider], effects);
+    switch (r.outcome) {
+      case Outcome::applied: ++stats.applied; break;
+      case Outcome::rejected:
+        ++stats.rejected;
+        if (is_command) reject_command(r.reason);
+        break;
+      case Outcome::absorbed:
+      case Outcome::stale_timer: break;
+    }
+
+    for (auto& e : effects.events) {
+      p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(e)});
+      p.batch.events.emplace_back(in.txn_id, std::move(e));
+      ++stats.events;
+    }
+    for (auto& c : effects.calls) p.batch.calls.push_back(std::move(c));
+    for (const auto& name : effects.cancelled_timers) {
+      if (name == "*") {
+        std::erase_if(p.timers, [&](const auto& kv) { return kv.first.first == in.txn_id; });
+        p.cancel_all.push_back(in.txn_id);
+      } else {
+        p.timers[{in.txn_id, name}] = std::nullopt;
+      }
+    }
+    for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+  }
+
+  for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));
+  for (const auto& id : p.cancel_all) p.batch.timers_cancelled.emplace_back(id, "*");
+  for (auto& [key, op] : p.timers) {
+    if (op) {
+      p.batch.timers_set.push_back(std::move(*op));
+    } else {
+      p.batch.timers_cancelled.push_back(key);
+    }
+  }
+  for (const auto& [tp, next] : next_offsets) p.batch.offsets.push_back({tp.first, tp.second, next});
+  return std::move(p.batch);
+}
+
+Processor::Processor(Store& store, const Config& config, Hooks hooks)
+    : store_(store), config_(config), hooks_(std::move(hooks)), batch_(store, config) {}
+
+void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop) {
+  KafkaConsumer consumer(bootstrap, config_.kafka.group, config_.kafka.properties);
+  consumer.subscribe({config_.kafka.inputs}, [this](const std::string& topic, std::int32_t partition) -> std::int64_t {
+    auto offsets = store_.offsets(topic);
+    if (!offsets) return -1;
+    auto it = offsets->find(partition);
+    return it == offsets->end() ? -1 : it->second;
+  });
+
+  while (!stop.load()) {
+    std::vector<KafkaMessage> messages =
+        consumer.poll(static_cast<std::size_t>(config_.processor.batch_size), std::chrono::milliseconds(100));
+    std::vector<InputRecord> records;
+    records.reserve(messages.size());
+    for (const auto& m : messages) {
+      if (!m.error().empty()) continue;
+      records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())});
+    }
+    if (records.empty()) continue;
+
+    // The batch is applied whatever happens to the store meanwhile (disk full, read-only): it is
+    // retried, never skipped, so no input is lost.
+    for (int attempt = 0;; ++attempt) {
+      BatchStats stats;
+      auto batch = batch_.process(records, stats);
+      Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
+      if (committed) {
+        if (hooks_.stats) hooks_.stats(stats);
+        if (hooks_.committed) hooks_.committed();
+        break;
+      }
+      if (stop.load()) break;  // not committed: the inputs are read again on the next start
+      std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
+                << "); retrying" << std::endl;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+    }
+  }
+}
+
+}  // namespace corridor

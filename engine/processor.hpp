@@ -1,0 +1,65 @@
+#pragma once
+// The processor: reads batches from corridor.inputs, steps each record through its flow, and commits
+// one store transaction per batch holding the new states, the outbox, calls, timers, the processed
+// input ids and the next offset of each partition.
+#include <atomic>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/store.hpp"
+
+namespace corridor {
+
+struct InputRecord {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  std::int64_t timestamp_ms = 0;
+  std::string value;
+};
+
+struct BatchStats {
+  std::size_t applied = 0;
+  std::size_t duplicates = 0;     // input ids already processed: redelivery
+  std::size_t rejected = 0;       // inputs with no row in their flow
+  std::size_t commands_rejected = 0;
+  std::size_t deadlettered = 0;
+  std::size_t events = 0;
+};
+
+// Turns records into the store batch that applies them. Pure but for reading the store; the same
+// records on the same store give the same batch.
+class BatchProcessor {
+ public:
+  BatchProcessor(Store& store, const Config& config);
+  Result<StoreBatch> process(const std::vector<InputRecord>& records, BatchStats& stats);
+
+ private:
+  struct Pending;
+  Store& store_;
+  const Config& config_;
+  std::unordered_map<std::string, FlowSettings> settings_;
+};
+
+class Processor {
+ public:
+  struct Hooks {
+    std::function<void()> committed;  // wakes the relay, the executor and the scheduler
+    std::function<void(const BatchStats&)> stats;
+  };
+  Processor(Store& store, const Config& config, Hooks hooks);
+  // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.
+  void run(const std::string& bootstrap, const std::atomic<bool>& stop);
+
+ private:
+  Store& store_;
+  const Config& config_;
+  Hooks hooks_;
+  BatchProcessor batch_;
+};
+
+}  // namespace corridor

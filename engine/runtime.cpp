@@ -1,0 +1,141 @@
+#include "engine/runtime.hpp"
+
+#include <stdexcept>
+#include <thread>
+
+#include "engine/http_server.hpp"
+#include "engine/ingress.hpp"
+#include "engine/processor.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace corridor {
+
+struct Runtime::Impl {
+  Config config;
+  SystemClock system_clock;
+  const Clock* clock;
+  Metrics metrics;
+
+  std::unique_ptr<EmbeddedKafka> embedded;
+  std::string bootstrap;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<KafkaProducer> producer;
+  std::unique_ptr<HttpClient> http_client;
+  std::unique_ptr<HttpServer> http_server;
+  std::string public_url;
+  std::vector<std::unique_ptr<SandboxServer>> sandboxes;
+  AdapterMap adapters;
+  std::unique_ptr<Processor> processor;
+  std::unique_ptr<Executor> executor;
+  Signal relay_wake, scheduler_wake;
+
+  std::atomic<bool> stop_router{false}, stop_processor{false}, stop_scheduler{false}, stop_relay{false};
+  std::thread router, processor_thread, relay, scheduler;
+  bool started = false;
+  std::atomic<bool> ready{false};
+
+  Impl(Config c, const Clock* clk) : config(std::move(c)), clock(clk ? clk : &system_clock) {}
+};
+
+Runtime::Runtime(Config config, const Clock* clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+
+Runtime::~Runtime() { stop(); }
+
+void Runtime::start() {
+  Impl& m = *impl_;
+  Config& cfg = m.config;
+
+  if (cfg.kafka.bootstrap == "embedded") {
+    m.embedded = std::make_unique<EmbeddedKafka>(3);
+    for (const auto& topic : {cfg.kafka.commands, cfg.kafka.inputs, cfg.kafka.events, cfg.kafka.deadletter})
+      m.embedded->create_topic(topic, cfg.kafka.partitions);
+    m.bootstrap = m.embedded->bootstrap();
+  } else {
+    m.bootstrap = cfg.kafka.bootstrap;
+  }
+  m.store = open_sqlite_store(cfg.store.path);
+  m.producer = std::make_unique<KafkaProducer>(m.bootstrap, cfg.kafka.properties);
+  m.http_client = make_http_client();
+
+  // The ingress first: the sandboxes need its address for their webhooks.
+  const auto colon = cfg.http.listen.rfind(':');
+  const std::string host = cfg.http.listen.substr(0, colon);
+  const auto port = static_cast<std::uint16_t>(std::stoi(cfg.http.listen.substr(colon + 1)));
+  HttpServerOptions http_options;
+  http_options.max_body_bytes = static_cast<std::size_t>(cfg.http.max_body_bytes);
+  http_options.threads = 2;
+  m.http_server = std::make_unique<HttpServer>(
+      host, port,
+      make_ingress_handler(IngressContext{cfg, *m.store, *m.producer, m.adapters, *m.clock, m.metrics, m.ready}),
+      http_options);
+  m.public_url = cfg.http.public_url.empty() || port == 0 ? "http://" + m.http_server->address() : cfg.http.public_url;
+
+  if (cfg.sandbox.enabled) {
+    for (auto& [provider, settings] : cfg.providers) {
+      const SandboxRegistration* reg = find_sandbox(provider);
+      if (reg == nullptr) continue;
+      m.sandboxes.push_back(reg->start(SandboxContext{host.empty() ? "127.0.0.1" : host, m.public_url, settings}));
+      settings["base_url"] = m.sandboxes.back()->base_url();
+    }
+  }
+  for (const auto& [provider, settings] : cfg.providers) {
+    const AdapterRegistration* reg = find_adapter(provider);
+    if (reg == nullptr) throw std::runtime_error("no adapter for provider " + provider);
+    m.adapters.emplace(provider, reg->make(settings));
+  }
+  m.ready = true;
+
+  m.executor = std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, m.metrics);
+  m.processor = std::make_unique<Processor>(
+      *m.store, cfg,
+      Processor::Hooks{[&m] {
+                         m.metrics.batches_committed++;
+                         m.relay_wake.notify();
+                         m.scheduler_wake.notify();
+                         m.executor->notify();
+                       },
+                       [&m](const BatchStats& s) {
+                         m.metrics.inputs_applied += static_cast<std::int64_t>(s.applied);
+                         m.metrics.inputs_duplicate += static_cast<std::int64_t>(s.duplicates);
+                         m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
+                         m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
+                       }});
+  m.executor->start();
+  m.relay = std::thread([&m] { run_relay(m.config, *m.store, *m.producer, m.relay_wake, m.metrics, m.stop_relay); });
+  m.scheduler = std::thread(
+      [&m] { run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.stop_scheduler); });
+  m.processor_thread = std::thread([&m] { m.processor->run(m.bootstrap, m.stop_processor); });
+  m.router = std::thread([&m] { run_router(m.config, m.bootstrap, *m.producer, *m.clock, m.metrics, m.stop_router); });
+  m.started = true;
+}
+
+void Runtime::stop() {
+  Impl& m = *impl_;
+  if (!m.started) return;
+  m.started = false;
+  // Upstream first, so that each stage drains what the one before it produced.
+  m.stop_router = true;
+  if (m.router.joinable()) m.router.join();
+  m.stop_processor = true;
+  if (m.processor_thread.joinable()) m.processor_thread.join();
+  m.stop_scheduler = true;
+  m.scheduler_wake.notify();
+  if (m.scheduler.joinable()) m.scheduler.join();
+  m.executor->stop();
+  m.stop_relay = true;
+  m.relay_wake.notify();
+  if (m.relay.joinable()) m.relay.join();
+  m.http_server->stop();
+  m.sandboxes.clear();
+  m.producer->flush(std::chrono::seconds(10));
+}
+
+std::string Runtime::bootstrap() const { return impl_->bootstrap; }
+std::string Runtime::http_address() const { return impl_->http_server ? impl_->http_server->address() : ""; }
+std::string Runtime::public_url() const { return impl_->public_url; }
+const Config& Runtime::config() const { return impl_->config; }
+Store& Runtime::store() { return *impl_->store; }
+Metrics& Runtime::metrics() { return impl_->metrics; }
+EmbeddedKafka* Runtime::embedded_kafka() { return impl_->embedded.get(); }
+
+}  // namespace corridor

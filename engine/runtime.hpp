@@ -1,0 +1,39 @@
+#pragma once
+// The whole engine in one object: Kafka (embedded or real), the store, router, processor, relay,
+// executor, scheduler, the HTTP ingress and, when enabled, the sandbox providers.
+#include <atomic>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "engine/components.hpp"
+#include "engine/config.hpp"
+
+namespace corridor {
+
+class Runtime {
+ public:
+  explicit Runtime(Config config, const Clock* clock = nullptr);
+  ~Runtime();  // stops
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts everything; throws std::runtime_error when something cannot start.
+  void start();
+  // Stops cleanly: the batch in hand is committed, the outbox drained in bounded time.
+  void stop();
+
+  std::string bootstrap() const;     // Kafka bootstrap servers
+  std::string http_address() const;  // host:port the ingress listens on
+  std::string public_url() const;
+  const Config& config() const;
+  Store& store();
+  Metrics& metrics();
+  class EmbeddedKafka* embedded_kafka();  // null with a real cluster
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corridor

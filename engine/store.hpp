@@ -1,0 +1,80 @@
+#pragma once
+// The store: transactions, the outbox, pending provider calls, durable timers, the ids of processed
+// inputs and the next offset of each inputs partition. The processor writes one store transaction
+// per batch holding all of them, so a crash loses nothing and applies nothing twice.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "statemachines/domain.hpp"
+#include "statemachines/result.hpp"
+
+namespace corridor {
+
+struct OutboxRow {
+  std::int64_t id = 0;  // assigned by the store; the relay publishes in id order
+  std::string topic;    // logical topic: "events" or "deadletter"
+  std::string key;
+  std::string body;
+};
+
+struct TimerRow {
+  std::string txn_id;
+  std::string name;
+  std::int64_t due_at_ms = 0;
+  std::string input_id;
+};
+
+struct PartitionOffset {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t next_offset = 0;
+};
+
+// Everything one processor batch changes, committed atomically.
+struct StoreBatch {
+  std::vector<Transaction> transactions;  // upserted
+  std::vector<OutboxRow> outbox;
+  std::vector<std::pair<std::string, json::object>> events;  // (txn_id, event): the history
+  std::vector<ProviderCall> calls;
+  std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
+  std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
+  std::vector<std::string> processed_inputs;
+  std::vector<PartitionOffset> offsets;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Processor.
+  virtual Result<std::optional<Transaction>> load(const std::string& txn_id) = 0;
+  virtual Result<bool> processed(const std::string& input_id) = 0;
+  virtual Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) = 0;
+  virtual Result<Ok> commit(const StoreBatch& batch) = 0;
+
+  // Relay: oldest first.
+  virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit) = 0;
+  virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
+
+  // Executor.
+  virtual Result<std::vector<ProviderCall>> pending_calls(std::size_t limit) = 0;
+  virtual Result<Ok> complete_call(const std::string& call_id) = 0;
+
+  // Scheduler.
+  virtual Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) = 0;
+  // Removes a fired timer unless it was replaced meanwhile (same txn and name, another input id).
+  virtual Result<Ok> remove_timers(const std::vector<TimerRow>& fired) = 0;
+
+  // Queries.
+  virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;
+  virtual Result<std::int64_t> count_transactions() = 0;
+};
+
+// SQLite in WAL mode with synchronous=FULL: every commit is durable. One connection, serialised.
+std::unique_ptr<Store> open_sqlite_store(const std::string& path);
+
+}  // namespace corridor

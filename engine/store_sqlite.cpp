@@ -1,0 +1,376 @@
+#include <sqlite3.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <mutex>
+#include <stdexcept>
+
+#include "engine/store.hpp"
+
+namespace corridor {
+
+namespace {
+
+struct DbDeleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS transactions (
+  txn_id TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+  txn_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (txn_id, version)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calls (
+  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (
+  txn_id TEXT NOT NULL, name TEXT NOT NULL, due_at INTEGER NOT NULL, input_id TEXT NOT NULL,
+  PRIMARY KEY (txn_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE TABLE IF NOT EXISTS processed_inputs (input_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offsets (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+)sql";
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+      sqlite3_close_v2(raw);
+      throw std::runtime_error("cannot open store " + path + ": " + msg);
+    }
+    db_.reset(raw);
+    sqlite3_busy_timeout(db_.get(), 5000);
+    exec_or_throw("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
+    exec_or_throw(kSchema);
+  }
+
+  Result<std::optional<Transaction>> load(const std::string& txn_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT doc FROM transactions WHERE txn_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_DONE) return std::optional<Transaction>();
+    if (rc != SQLITE_ROW) return error("load transaction");
+    auto t = transaction_from_json(boost::json::parse(column(st->get(), 0)));
+    if (!t) return t.error();
+    return std::optional<Transaction>(std::move(*t));
+  }
+
+  Result<bool> processed(const std::string& input_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT 1 FROM processed_inputs WHERE input_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, input_id);
+    int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return error("look up processed input");
+  }
+
+  Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT partition, next_offset FROM offsets WHERE topic = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, topic);
+    std::map<std::int32_t, std::int64_t> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out[sqlite3_column_int(st->get(), 0)] = sqlite3_column_int64(st->get(), 1);
+    if (rc != SQLITE_DONE) return error("read offsets");
+    return out;
+  }
+
+  Result<Ok> commit(const StoreBatch& b) override {
+    std::lock_guard lock(mu_);
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto result = write_batch(b);
+    if (!result) {
+      rollback();
+      return result;
+    }
+    if (auto r = exec("COMMIT"); !r) {
+      rollback();
+      return r;
+    }
+    return Ok{};
+  }
+
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT id, topic, key, body FROM outbox ORDER BY id LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
+    std::vector<OutboxRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
+                     column(st->get(), 3)});
+    if (rc != SQLITE_DONE) return error("read outbox");
+    return out;
+  }
+
+  Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&]() -> Result<Ok> {
+      auto st = prepare("DELETE FROM outbox WHERE id = ?");
+      if (!st) return st.error();
+      for (auto id : ids) {
+        sqlite3_bind_int64(st->get(), 1, id);
+        if (auto r = step_done(st->get(), "delete outbox row"); !r) return r;
+      }
+      return Ok{};
+    });
+  }
+
+  Result<std::vector<ProviderCall>> pending_calls(std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT doc FROM calls LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
+    std::vector<ProviderCall> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto c = provider_call_from_json(boost::json::parse(column(st->get(), 0)));
+      if (c) out.push_back(std::move(*c));
+    }
+    if (rc != SQLITE_DONE) return error("read calls");
+    return out;
+  }
+
+  Result<Ok> complete_call(const std::string& call_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("DELETE FROM calls WHERE call_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, call_id);
+    return step_done(st->get(), "complete call");
+  }
+
+  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT txn_id, name, due_at, input_id FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, now_ms);
+    sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
+    std::vector<TimerRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out.push_back({column(st->get(), 0), column(st->get(), 1), sqlite3_column_int64(st->get(), 2),
+                     column(st->get(), 3)});
+    if (rc != SQLITE_DONE) return error("read timers");
+    return out;
+  }
+
+  Result<Ok> remove_timers(const std::vector<TimerRow>& fired) override {
+    std::lock_guard lock(mu_);
+    return in_transaction([&]() -> Result<Ok> {
+      auto st = prepare("DELETE FROM timers WHERE txn_id = ? AND name = ? AND input_id = ?");
+      if (!st) return st.error();
+      for (const auto& t : fired) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.name);
+        bind(st->get(), 3, t.input_id);
+        if (auto r = step_done(st->get(), "remove timer"); !r) return r;
+      }
+      return Ok{};
+    });
+  }
+
+  Result<std::vector<json::object>> events_of(const std::string& txn_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT body FROM events WHERE txn_id = ? ORDER BY version");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    std::vector<json::object> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto v = boost::json::parse(column(st->get(), 0));
+      if (v.is_object()) out.push_back(std::move(v.get_object()));
+    }
+    if (rc != SQLITE_DONE) return error("read events");
+    return out;
+  }
+
+  Result<std::int64_t> count_transactions() override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT COUNT(*) FROM transactions");
+    if (!st) return st.error();
+    if (sqlite3_step(st->get()) != SQLITE_ROW) return error("count transactions");
+    return static_cast<std::int64_t>(sqlite3_column_int64(st->get(), 0));
+  }
+
+ private:
+  Result<Ok> write_batch(const StoreBatch& b) {
+    {
+      auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(txn_id) DO UPDATE SET state = excluded.state, version = excluded.version, "
+                        "doc = excluded.doc");
+      if (!st) return st.error();
+      for (const auto& t : b.transactions) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.state);
+        sqlite3_bind_int64(st->get(), 3, t.version);
+        bind(st->get(), 4, boost::json::serialize(to_json(t)));
+        if (auto r = step_done(st->get(), "write transaction"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT INTO outbox (topic, key, body) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& o : b.outbox) {
+        bind(st->get(), 1, o.topic);
+        bind(st->get(), 2, o.key);
+        bind(st->get(), 3, o.body);
+        if (auto r = step_done(st->get(), "write outbox"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT INTO events (txn_id, version, body) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& [txn_id, e] : b.events) {
+        bind(st->get(), 1, txn_id);
+        sqlite3_bind_int64(st->get(), 2, get_int(e, "version"));
+        bind(st->get(), 3, boost::json::serialize(e));
+        if (auto r = step_done(st->get(), "write event"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc) VALUES (?, ?)");
+      if (!st) return st.error();
+      for (const auto& c : b.calls) {
+        bind(st->get(), 1, c.call_id);
+        bind(st->get(), 2, boost::json::serialize(to_json(c)));
+        if (auto r = step_done(st->get(), "write call"); !r) return r;
+      }
+    }
+    {
+      auto one = prepare("DELETE FROM timers WHERE txn_id = ? AND name = ?");
+      auto all = prepare("DELETE FROM timers WHERE txn_id = ?");
+      if (!one) return one.error();
+      if (!all) return all.error();
+      for (const auto& [txn_id, name] : b.timers_cancelled) {
+        sqlite3_stmt* st = name == "*" ? all->get() : one->get();
+        bind(st, 1, txn_id);
+        if (name != "*") bind(st, 2, name);
+        if (auto r = step_done(st, "cancel timer"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id) VALUES (?, ?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& t : b.timers_set) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.name);
+        sqlite3_bind_int64(st->get(), 3, t.due_at_ms);
+        bind(st->get(), 4, t.input_id);
+        if (auto r = step_done(st->get(), "set timer"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id) VALUES (?)");
+      if (!st) return st.error();
+      for (const auto& id : b.processed_inputs) {
+        bind(st->get(), 1, id);
+        if (auto r = step_done(st->get(), "record processed input"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& o : b.offsets) {
+        bind(st->get(), 1, o.topic);
+        sqlite3_bind_int(st->get(), 2, o.partition);
+        sqlite3_bind_int64(st->get(), 3, o.next_offset);
+        if (auto r = step_done(st->get(), "write offset"); !r) return r;
+      }
+    }
+    return Ok{};
+  }
+
+  template <typename F>
+  Result<Ok> in_transaction(F&& body) {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto r = body();
+    if (!r) {
+      rollback();
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) {
+      rollback();
+      return c;
+    }
+    return Ok{};
+  }
+
+  Result<Stmt> prepare(const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
+      return error(std::string("prepare ") + sql);
+    return Stmt(raw);
+  }
+
+  static void bind(sqlite3_stmt* st, int i, const std::string& s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+
+  static std::string column(sqlite3_stmt* st, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, i))) : std::string();
+  }
+
+  Result<Ok> step_done(sqlite3_stmt* st, const char* what) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) return error(what);
+    return Ok{};
+  }
+
+  Result<Ok> exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return fail(std::string("store: ") + sql + ": " + msg, true);
+    }
+    return Ok{};
+  }
+
+  // A failed rollback leaves nothing to do: SQLite rolls back on its own when the statement failed.
+  void rollback() { (void)exec("ROLLBACK"); }
+
+  void exec_or_throw(const char* sql) {
+    if (auto r = exec(sql); !r) throw std::runtime_error(r.error().message);
+  }
+
+  Error error(const std::string& what) {
+    // Disk full, read-only or busy: the batch is retried once the condition clears.
+    return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true);
+  }
+
+  std::mutex mu_;
+  std::unique_ptr<sqlite3, DbDeleter> db_;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+}  // namespace corridor

@@ -1,0 +1,80 @@
+#pragma once
+// Integration-test support: an embedded Kafka cluster that outlives the engine (so the engine can
+// be stopped and started again on the same log), a temporary store folder, a collector of everything
+// corridor writes to corridor.events and corridor.deadletter, and bounded waits on conditions.
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/config.hpp"
+#include "engine/kafka.hpp"
+#include "engine/runtime.hpp"
+
+namespace corridor::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Reads a topic from the beginning on its own thread and keeps every record.
+class TopicCollector {
+ public:
+  TopicCollector(const std::string& bootstrap, const std::string& topic);
+  ~TopicCollector();
+  std::vector<json::object> records() const;
+  // Waits until `done(records)` holds, at most `timeout`; returns whether it held.
+  bool wait_until(const std::function<bool(const std::vector<json::object>&)>& done,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
+
+ private:
+  mutable std::mutex mu_;
+  mutable std::condition_variable cv_;
+  std::vector<json::object> records_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// The latest status of a transaction among collected events ("" when none).
+std::string latest_status(const std::vector<json::object>& events, std::string_view txn_id);
+std::vector<json::object> events_of(const std::vector<json::object>& events, std::string_view txn_id);
+
+struct Cluster {
+  Cluster();
+  std::unique_ptr<EmbeddedKafka> kafka;
+  std::string bootstrap;
+};
+
+// A configuration for tests: the given cluster, a store in `dir`, an ingress on an OS port, the
+// sandboxes on, merchant ZANDO on every registered provider, fast polls.
+Config test_config(const Cluster& cluster, const std::string& dir);
+
+class Engine {
+ public:
+  Engine(const Cluster& cluster, const std::string& dir);
+  explicit Engine(Config config);
+  ~Engine();
+  Runtime& runtime() { return *runtime_; }
+  void publish_command(const json::object& command);
+  void publish_raw(std::string_view key, std::string_view value);
+  const Config& config() const { return runtime_->config(); }
+
+ private:
+  std::unique_ptr<Runtime> runtime_;
+  std::unique_ptr<KafkaProducer> producer_;
+};
+
+json::object payin_command(std::string reference, std::string msisdn, std::int64_t amount = 300);
+
+}  // namespace corridor::testing
