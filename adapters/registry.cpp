@@ -1,0 +1,53 @@
+#include "adapters/registry.hpp"
+
+#include <set>
+#include <stdexcept>
+
+#include "adapters/novasend/novasend_adapter.hpp"
+
+namespace corridor {
+
+namespace {
+// The one place that lists providers: adding one adds a line here and a folder under adapters/.
+std::vector<AdapterRegistration> make_registrations() {
+  std::vector<AdapterRegistration> all;
+  all.push_back(novasend_registration());
+  return all;
+}
+}  // namespace
+
+Result<bool> validate_registrations(const std::vector<AdapterRegistration>& registrations) {
+  std::set<std::string_view> seen;
+  for (const auto& r : registrations) {
+    if (r.provider.empty()) return fail("an adapter registration has no provider name");
+    if (r.make == nullptr) return fail("adapter '" + std::string(r.provider) + "' has no factory");
+    if (!seen.insert(r.provider).second) return fail("adapter '" + std::string(r.provider) + "' is registered twice");
+    std::set<std::string_view> keys;
+    for (const auto& k : r.config_keys) {
+      if (!keys.insert(k.name).second) {
+        return fail("adapter '" + std::string(r.provider) + "' lists config key '" + std::string(k.name) + "' twice");
+      }
+    }
+  }
+  return true;
+}
+
+const std::vector<AdapterRegistration>& adapter_registrations() {
+  static const std::vector<AdapterRegistration> registrations = [] {
+    auto all = make_registrations();
+    if (auto ok = validate_registrations(all); !ok) throw std::logic_error(ok.error().message);
+    return all;
+  }();
+  return registrations;
+}
+
+const AdapterRegistration* find_adapter(std::string_view provider) {
+  for (const auto& r : adapter_registrations()) {
+    if (r.provider == provider) return &r;
+  }
+  return nullptr;
+}
+
+std::string_view txn_id_of_call(std::string_view call_id) { return call_id.substr(0, call_id.find(':')); }
+
+}  // namespace corridor

@@ -1,0 +1,448 @@
+// NovaSend adapter: request building, response parsing on the seed's own example bodies, webhook
+// authentication and parsing. Pure: no sockets.
+#include "adapters/novasend/novasend_adapter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cctype>
+
+namespace corridor {
+namespace {
+
+// This test links without corridor_http, so it reads headers itself.
+std::string hdr(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (k.size() != name.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size(); ++i) {
+      same = same && std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+    }
+    if (same) return v;
+  }
+  return {};
+}
+
+NovaSendSettings settings() {
+  NovaSendSettings s;
+  s.base_url = "http://novasend.test/";
+  s.api_key = "ak_test";
+  s.api_client = "client_1";
+  s.account_id = "merchant_9923lkdz";
+  s.webhook_secret = "whsec_test";
+  return s;
+}
+
+ProviderCall session_call(std::int64_t value = 300, std::string currency = "XOF") {
+  ProviderCall c;
+  c.call_id = "tx_ABC:3:create_session";
+  c.provider = "novasend";
+  c.op = "create_session";
+  c.params = {{"reference", "tx_ABC"},
+              {"amount", {{"value", value}, {"currency", currency}}},
+              {"msisdn", "+2250702968786"},
+              {"customerName", "John Doe"},
+              {"country", "CI"}};
+  return c;
+}
+
+ProviderCall status_call() {
+  ProviderCall c;
+  c.call_id = "tx_ABC:5:check_status";
+  c.provider = "novasend";
+  c.op = "check_status";
+  c.params = {{"reference", "tr_fhchi842jyimwiugjgszcxvb8n"}};
+  return c;
+}
+
+HttpResponse answer(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// The seed's example answer to POST /v1/payin/sessions.
+constexpr const char* kSeedSessionResponse = R"({
+  "type": "payin",
+  "fee": 6,
+  "reference": "tr_fhchi842jyimwiugjgszcxvb8n",
+  "phoneNumber": "+2250749929598",
+  "amount": 300,
+  "chargedAmount": 306,
+  "status": "processing",
+  "currency": "XOF",
+  "customerReference": "ef76fb64-af0b-4c37-8729-bf61d85721fd",
+  "confirmationRequired": true,
+  "confirmationStatus": "none",
+  "paymentUrl": "https://link.novasend.app/link/{shortCode}",
+  "createdAt": "2025-08-22T01:34:48.189Z"
+})";
+
+// The seed's example answer to GET /v1/payin/{reference}.
+constexpr const char* kSeedStatusResponse = R"({
+  "type": "payin",
+  "fee": 6,
+  "reference": "mtr_fhscgaywizujwjyymlge1hncaq",
+  "phoneNumber": "+2250749929598",
+  "customerName": "Habib",
+  "amount": 300,
+  "chargedAmount": 306,
+  "status": "processed",
+  "currency": "XOF",
+  "customerReference": "55a4e677-5700-4ed0-9a2a-9300db894ddb",
+  "confirmationRequired": true,
+  "confirmationStatus": "none",
+  "createdAt": "2025-08-22T02:00:16.026Z",
+  "transaction": {
+    "reference": "tr_dkjd5ljficphlqmt",
+    "status": "completed",
+    "customerName": "dd soûl",
+    "processedAt": "2025-11-05T16:12:42.096Z",
+    "phoneNumber": "+2250153013761",
+    "amount": "153.00",
+    "fees": "0.00",
+    "chargedAmount": "153.00",
+    "currency": "XOF"
+  },
+  "failure": null
+})";
+
+// ---- build_request ------------------------------------------------------------------------------
+
+TEST(NovaSendRequest, CreateSessionFollowsTheSeed) {
+  NovaSendAdapter a(settings());
+  auto r = a.build_request(session_call());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->method, "POST");
+  EXPECT_EQ(r->target, "http://novasend.test/v1/payin/sessions");
+  EXPECT_EQ(hdr(r->headers, "Authorization"), "Basic YWtfdGVzdDpjbGllbnRfMQ==");  // base64("ak_test:client_1")
+  EXPECT_EQ(hdr(r->headers, "X-Idempotency-Key"), "tx_ABC:3:create_session");
+  EXPECT_EQ(hdr(r->headers, "Content-Type"), "application/json");
+  EXPECT_EQ(json::parse(r->body), json::parse(R"({"reference": "tx_ABC", "accountId": "merchant_9923lkdz", "amount": 300,
+      "msisdn": "+2250702968786", "customerName": "John Doe", "country": "CI"})"));
+}
+
+TEST(NovaSendRequest, AmountIsConvertedExactlyToWholeUnits) {
+  NovaSendAdapter a(settings());
+  auto usd = a.build_request(session_call(15000, "USD"));
+  ASSERT_TRUE(usd.ok()) << usd.error().message;
+  EXPECT_EQ(json::parse(usd->body).at("amount"), 150);
+
+  auto fraction = a.build_request(session_call(15050, "USD"));
+  ASSERT_FALSE(fraction.ok());
+  EXPECT_FALSE(fraction.error().retryable);
+  EXPECT_NE(fraction.error().message.find("150.50 USD"), std::string::npos) << fraction.error().message;
+
+  auto unknown = a.build_request(session_call(300, "ZZZ"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("ZZZ"), std::string::npos);
+
+  EXPECT_FALSE(a.build_request(session_call(0, "XOF")).ok());
+  EXPECT_FALSE(a.build_request(session_call(-300, "XOF")).ok());
+}
+
+TEST(NovaSendRequest, CreateSessionRefusesMissingParams) {
+  NovaSendAdapter a(settings());
+  auto c = session_call();
+  c.params.erase("msisdn");
+  auto r = a.build_request(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("msisdn"), std::string::npos);
+
+  c = session_call();
+  c.params["amount"] = 300;
+  EXPECT_FALSE(a.build_request(c).ok());
+
+  // Optional customer fields are left out rather than sent empty.
+  c = session_call();
+  c.params["customerName"] = "";
+  c.params.erase("country");
+  auto lean = a.build_request(c);
+  ASSERT_TRUE(lean.ok()) << lean.error().message;
+  const auto body = json::parse(lean->body).as_object();
+  EXPECT_FALSE(body.contains("customerName"));
+  EXPECT_FALSE(body.contains("country"));
+}
+
+TEST(NovaSendRequest, CheckStatusIsAnAuthenticatedGet) {
+  NovaSendAdapter a(settings());
+  auto r = a.build_request(status_call());
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->method, "GET");
+  EXPECT_EQ(r->target, "http://novasend.test/v1/payin/tr_fhchi842jyimwiugjgszcxvb8n");
+  EXPECT_EQ(hdr(r->headers, "Authorization"), "Basic YWtfdGVzdDpjbGllbnRfMQ==");
+  EXPECT_TRUE(r->body.empty());
+
+  auto odd = status_call();
+  odd.params["reference"] = "tr_a/b c";
+  EXPECT_EQ(a.build_request(odd)->target, "http://novasend.test/v1/payin/tr_a%2Fb%20c");
+  odd.params.erase("reference");
+  EXPECT_FALSE(a.build_request(odd).ok());
+}
+
+TEST(NovaSendRequest, UnknownOperationIsAnError) {
+  NovaSendAdapter a(settings());
+  auto c = status_call();
+  c.op = "refund";
+  auto r = a.build_request(c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_FALSE(r.error().retryable);
+}
+
+// ---- parse_response -----------------------------------------------------------------------------
+
+TEST(NovaSendResponse, SeedSessionAnswerIsSessionCreated) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(session_call(), answer(201, kSeedSessionResponse));
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "session.created");
+  EXPECT_EQ(get_string(in->data, "reference"), "tr_fhchi842jyimwiugjgszcxvb8n");
+  EXPECT_EQ(get_int(in->data, "fee"), 6);
+  EXPECT_EQ(get_int(in->data, "chargedAmount"), 306);
+  EXPECT_TRUE(get_bool(in->data, "confirmationRequired"));
+  EXPECT_EQ(get_string(in->data, "paymentUrl"), "https://link.novasend.app/link/{shortCode}");
+  EXPECT_EQ(in->data, json::parse(kSeedSessionResponse).as_object());  // passed through as sent
+}
+
+TEST(NovaSendResponse, SeedStatusAnswerIsStatusChecked) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(status_call(), answer(200, kSeedStatusResponse));
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "status.checked");
+  ASSERT_NE(get_object(in->data, "transaction"), nullptr);
+  EXPECT_EQ(get_string(*get_object(in->data, "transaction"), "status"), "completed");
+  EXPECT_EQ(get_string(*get_object(in->data, "transaction"), "amount"), "153.00");
+}
+
+TEST(NovaSendResponse, TransactionNullOrEmptyMeansNotYetConfirmed) {
+  NovaSendAdapter a(settings());
+  for (const char* t : {"null", "{}"}) {
+    const std::string body =
+        std::string(R"({"reference": "tr_1", "status": "processing", "confirmationStatus": "none", "transaction": )") + t +
+        R"(, "failure": null})";
+    auto in = a.parse_response(status_call(), answer(200, body));
+    ASSERT_TRUE(in.ok()) << t << ": " << in.error().message;
+    EXPECT_EQ(in->name, "status.checked");
+  }
+}
+
+TEST(NovaSendResponse, RefusedSessionIsSessionRejected) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(session_call(), answer(400, R"({"message": "field 'msisdn' must be E.164"})"));
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->name, "session.rejected");
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(get_int(in->data, "http_status"), 400);
+  EXPECT_EQ(get_string(in->data, "error"), "field 'msisdn' must be E.164");
+
+  auto nested = a.parse_response(session_call(), answer(422, R"({"error": {"code": "x", "message": "limit exceeded"}})"));
+  ASSERT_TRUE(nested.ok());
+  EXPECT_EQ(get_string(nested->data, "error"), "limit exceeded");
+
+  auto bare = a.parse_response(session_call(), answer(401, ""));
+  ASSERT_TRUE(bare.ok());
+  EXPECT_EQ(get_int(bare->data, "http_status"), 401);
+  EXPECT_EQ(get_string(bare->data, "error"), "401 Unauthorized");
+}
+
+TEST(NovaSendResponse, ServerErrorsTimeoutsAndThrottlingAreRetryable) {
+  NovaSendAdapter a(settings());
+  for (int status : {500, 502, 503, 504, 408, 429}) {
+    for (const ProviderCall& c : {session_call(), status_call()}) {
+      auto in = a.parse_response(c, answer(status, R"({"message": "busy"})"));
+      ASSERT_FALSE(in.ok()) << status;
+      EXPECT_TRUE(in.error().retryable) << status;
+      EXPECT_NE(in.error().message.find("busy"), std::string::npos);
+    }
+  }
+}
+
+TEST(NovaSendResponse, StatusCheckRefusalIsAFinalError) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(status_call(), answer(404, R"({"message": "payin not found"})"));
+  ASSERT_FALSE(in.ok());
+  EXPECT_FALSE(in.error().retryable);
+  EXPECT_NE(in.error().message.find("payin not found"), std::string::npos);
+}
+
+TEST(NovaSendResponse, MalformedAnswersNameTheField) {
+  NovaSendAdapter a(settings());
+  struct Case {
+    ProviderCall call;
+    std::string body;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {session_call(), "not json", "not JSON"},
+      {session_call(), "[1,2]", "not a JSON object"},
+      {session_call(), R"({"status": "processing"})", "'reference'"},
+      {session_call(), R"({"reference": 42})", "'reference'"},
+      {session_call(), R"({"reference": "tr_1", "fee": "6"})", "'fee'"},
+      {session_call(), R"({"reference": "tr_1", "chargedAmount": 306.5})", "'chargedAmount'"},
+      {session_call(), R"({"reference": "tr_1", "confirmationRequired": "yes"})", "'confirmationRequired'"},
+      {session_call(), R"({"reference": "tr_1", "confirmationStatus": 1})", "'confirmationStatus'"},
+      {status_call(), R"({"reference": "tr_1"})", "'status'"},
+      {status_call(), R"({"reference": "tr_1", "status": "processed", "transaction": "done"})", "'transaction'"},
+      {status_call(), R"({"reference": "tr_1", "status": "processed", "transaction": {"reference": "t"}})", "'status'"},
+      {status_call(), R"({"reference": "tr_1", "status": "processed", "failure": "x"})", "'failure'"},
+  };
+  for (const auto& c : cases) {
+    auto in = a.parse_response(c.call, answer(200, c.body));
+    ASSERT_FALSE(in.ok()) << c.body;
+    EXPECT_FALSE(in.error().retryable) << c.body;
+    EXPECT_NE(in.error().message.find(c.field), std::string::npos) << c.body << " -> " << in.error().message;
+  }
+}
+
+// ---- parse_webhook ------------------------------------------------------------------------------
+
+std::string webhook_body(std::string_view event = "payin.confirmed", std::string_view confirmation = "accepted") {
+  json::object data{{"type", "payin"},
+                    {"reference", "tr_fhchi842jyimwiugjgszcxvb8n"},
+                    {"customerReference", "tx_ABC"},
+                    {"amount", 300},
+                    {"fee", 6},
+                    {"chargedAmount", 306},
+                    {"currency", "XOF"},
+                    {"status", "processed"},
+                    {"confirmationRequired", true},
+                    {"confirmationStatus", confirmation},
+                    {"transaction", nullptr},
+                    {"failure", nullptr}};
+  return json::serialize(json::object{{"id", "evt_001"}, {"event", event}, {"createdAt", "2025-08-22T01:35:00.000Z"}, {"data", data}});
+}
+
+HttpRequest webhook(std::string body, std::string_view secret = "whsec_test", std::string header = "X-NovaSend-Signature") {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/webhooks/novasend";
+  const std::string t = "1755826548";
+  r.headers = {{"Content-Type", "application/json"},
+               {std::move(header), "t=" + t + ",v1=" + novasend_webhook_signature(secret, t, body)}};
+  r.body = std::move(body);
+  return r;
+}
+
+TEST(NovaSendWebhook, SignedConfirmationParses) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_webhook(webhook(webhook_body()));
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "payin.confirmed");
+  EXPECT_EQ(in->dedupe_id, "evt_001");
+  EXPECT_EQ(get_string(in->data, "reference"), "tr_fhchi842jyimwiugjgszcxvb8n");
+  EXPECT_EQ(get_string(in->data, "confirmationStatus"), "accepted");
+
+  auto declined = a.parse_webhook(webhook(webhook_body("payin.declined", "declined")));
+  ASSERT_TRUE(declined.ok()) << declined.error().message;
+  EXPECT_EQ(declined->name, "payin.declined");
+}
+
+TEST(NovaSendWebhook, HeaderNameIsCaseInsensitiveAndConfigurable) {
+  NovaSendAdapter a(settings());
+  EXPECT_TRUE(a.parse_webhook(webhook(webhook_body(), "whsec_test", "x-novasend-signature")).ok());
+
+  auto s = settings();
+  s.signature_header = "X-Webhook-Signature";
+  NovaSendAdapter custom(s);
+  EXPECT_TRUE(custom.parse_webhook(webhook(webhook_body(), "whsec_test", "X-Webhook-Signature")).ok());
+  auto wrong = custom.parse_webhook(webhook(webhook_body()));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_NE(wrong.error().message.find("missing X-Webhook-Signature"), std::string::npos);
+}
+
+TEST(NovaSendWebhook, ForgedMissingOrMismatchedSignaturesAreRefused) {
+  NovaSendAdapter a(settings());
+
+  auto forged = a.parse_webhook(webhook(webhook_body(), "another_secret"));
+  ASSERT_FALSE(forged.ok());
+  EXPECT_FALSE(forged.error().retryable);
+  EXPECT_NE(forged.error().message.find("signature"), std::string::npos);
+
+  auto missing = webhook(webhook_body());
+  missing.headers.pop_back();
+  auto m = a.parse_webhook(missing);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("missing X-NovaSend-Signature"), std::string::npos);
+
+  // A genuine signature replayed on another body (a declined event dressed as confirmed).
+  auto genuine = webhook(webhook_body("payin.declined", "declined"));
+  auto replayed = webhook(webhook_body("payin.confirmed", "accepted"));
+  replayed.headers.back().second = genuine.headers.back().second;
+  EXPECT_FALSE(a.parse_webhook(replayed).ok());
+
+  // The timestamp is signed too.
+  auto retimed = webhook(webhook_body());
+  auto& h = retimed.headers.back().second;
+  h.replace(2, 10, "1755826549");
+  EXPECT_FALSE(a.parse_webhook(retimed).ok());
+
+  for (const char* bad : {"", "v1=abcd", "t=1755826548", "t=abc,v1=00", "t=1755826548,v1=zz", "garbage"}) {
+    auto r = webhook(webhook_body());
+    r.headers.back().second = bad;
+    EXPECT_FALSE(a.parse_webhook(r).ok()) << bad;
+  }
+}
+
+TEST(NovaSendWebhook, AnyOfSeveralSignaturesMayMatchDuringSecretRotation) {
+  NovaSendAdapter a(settings());
+  auto r = webhook(webhook_body());
+  const std::string body = r.body;
+  r.headers.back().second = "t=1755826548, v1=" + novasend_webhook_signature("old_secret", "1755826548", body) +
+                            ", v1=" + novasend_webhook_signature("whsec_test", "1755826548", body);
+  EXPECT_TRUE(a.parse_webhook(r).ok());
+}
+
+TEST(NovaSendWebhook, MalformedSignedBodiesAreRefusedWithTheReason) {
+  NovaSendAdapter a(settings());
+  struct Case {
+    std::string body;
+    std::string expect;
+  };
+  const std::vector<Case> cases = {
+      {"{not json", "not JSON"},
+      {R"({"event": "payin.confirmed", "data": {"reference": "tr_1", "customerReference": "tx_ABC"}})", "'id'"},
+      {R"({"id": "evt_1", "data": {"reference": "tr_1", "customerReference": "tx_ABC"}})", "'event'"},
+      {R"({"id": "evt_1", "event": "payin.refunded", "data": {"reference": "tr_1", "customerReference": "tx_ABC"}})",
+       "unknown event 'payin.refunded'"},
+      {R"({"id": "evt_1", "event": "payin.confirmed"})", "'data'"},
+      {R"({"id": "evt_1", "event": "payin.confirmed", "data": {"reference": "tr_1"}})", "'customerReference'"},
+      {R"({"id": "evt_1", "event": "payin.confirmed", "data": {"customerReference": "tx_ABC"}})", "'reference'"},
+      {R"({"id": "evt_1", "event": "payin.confirmed", "data": {"reference": "tr_1", "customerReference": "tx_ABC", "confirmationStatus": true}})",
+       "'confirmationStatus'"},
+  };
+  for (const auto& c : cases) {
+    auto in = a.parse_webhook(webhook(c.body));
+    ASSERT_FALSE(in.ok()) << c.body;
+    EXPECT_NE(in.error().message.find(c.expect), std::string::npos) << c.body << " -> " << in.error().message;
+  }
+}
+
+// ---- registration -------------------------------------------------------------------------------
+
+TEST(NovaSendRegistration, KeysAndFactory) {
+  const AdapterRegistration r = novasend_registration();
+  EXPECT_EQ(r.provider, "novasend");
+  std::vector<std::string_view> names;
+  for (const auto& k : r.config_keys) names.push_back(k.name);
+  for (std::string_view want : {"base_url", "api_key", "api_client", "account_id", "webhook_secret", "signature_header",
+                                "poll_interval_ms", "poll_max_interval_ms", "confirmation_ttl_ms", "retry_after_ms"}) {
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  }
+  ProviderSettings s{{"base_url", "http://novasend.test"}, {"webhook_secret", "whsec_test"}, {"api_key", "ak_test"},
+                     {"api_client", "client_1"}};
+  auto adapter = r.make(s);
+  ASSERT_NE(adapter, nullptr);
+  EXPECT_EQ(adapter->provider(), "novasend");
+  EXPECT_TRUE(adapter->parse_webhook(webhook(webhook_body())).ok());  // default signature header
+
+  EXPECT_THROW(r.make({{"webhook_secret", "x"}}), std::invalid_argument);
+  EXPECT_THROW(r.make({{"base_url", "http://x"}}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace corridor
