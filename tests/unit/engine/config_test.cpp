@@ -1,0 +1,82 @@
+#include "engine/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace corridor {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "corridor.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, EmbeddedDefaultsAreValid) {
+  Config c = parse_config(embedded_default_config(), "embedded");
+  EXPECT_EQ(c.kafka.bootstrap, "embedded");
+  EXPECT_EQ(c.kafka.partitions, 12);
+  EXPECT_EQ(c.kafka.inputs, "corridor.inputs");
+  EXPECT_EQ(c.store.kind, "sqlite");
+  EXPECT_TRUE(c.sandbox.enabled);
+  ASSERT_NE(c.merchant("ZANDO"), nullptr);
+  EXPECT_TRUE(c.merchant("ZANDO")->allows("novasend"));
+  EXPECT_EQ(c.flow_settings("novasend").get("poll_interval_ms", 0), 5000);
+}
+
+TEST(Config, UnknownKeyIsNamedWithItsPathAndLine) {
+  const std::string err = error_of("kafka:\n  bootstrap: embedded\n  partitons: 3\n");
+  EXPECT_NE(err.find("corridor.yaml:3"), std::string::npos) << err;
+  EXPECT_NE(err.find("kafka.partitons"), std::string::npos) << err;
+  EXPECT_NE(err.find("unknown key"), std::string::npos) << err;
+}
+
+TEST(Config, UnknownProviderKeyIsRefused) {
+  const std::string err = error_of("providers:\n  novasend:\n    base_url: x\n    webhook_secret: s\n    api_kye: k\n");
+  EXPECT_NE(err.find("providers.novasend.api_kye"), std::string::npos) << err;
+}
+
+TEST(Config, MissingRequiredProviderKey) {
+  const std::string err = error_of("providers:\n  novasend:\n    webhook_secret: s\n");
+  EXPECT_NE(err.find("providers.novasend.base_url"), std::string::npos) << err;
+  EXPECT_NE(err.find("required"), std::string::npos) << err;
+}
+
+TEST(Config, WrongTypesAndRanges) {
+  EXPECT_NE(error_of("kafka: { partitions: many }").find("must be an integer"), std::string::npos);
+  EXPECT_NE(error_of("kafka: { partitions: 0 }").find("between"), std::string::npos);
+  EXPECT_NE(error_of("sandbox: { enabled: perhaps }").find("true or false"), std::string::npos);
+  EXPECT_NE(error_of("store: { kind: oracle }").find("only 'sqlite'"), std::string::npos);
+  EXPECT_NE(error_of("http: { listen: nowhere }").find("host:port"), std::string::npos);
+}
+
+TEST(Config, MerchantsNameConfiguredProvidersOnly) {
+  EXPECT_NE(error_of("merchants: [ { id: A, providers: [novasend] } ]").find("not configured"), std::string::npos);
+  EXPECT_NE(error_of("merchants: [ { providers: [] } ]").find("merchants[0].id"), std::string::npos);
+}
+
+TEST(Config, EnvironmentInterpolation) {
+  setenv("CORRIDOR_TEST_SECRET", "s3cret", 1);
+  Config c = parse_config(
+      "providers:\n  novasend:\n    base_url: \"${CORRIDOR_TEST_NOT_SET:-http://fallback}\"\n"
+      "    webhook_secret: \"${CORRIDOR_TEST_SECRET}\"\n",
+      "t");
+  EXPECT_EQ(c.providers["novasend"]["webhook_secret"], "s3cret");
+  EXPECT_EQ(c.providers["novasend"]["base_url"], "http://fallback");
+  const std::string err =
+      error_of("providers:\n  novasend:\n    base_url: x\n    webhook_secret: \"${CORRIDOR_TEST_NOT_SET}\"\n");
+  EXPECT_NE(err.find("CORRIDOR_TEST_NOT_SET is not set"), std::string::npos) << err;
+  EXPECT_NE(err.find("providers.novasend.webhook_secret"), std::string::npos) << err;
+}
+
+TEST(Config, InvalidYamlSaysWhere) {
+  const std::string err = error_of("kafka:\n  bootstrap: [unclosed\n");
+  EXPECT_NE(err.find("invalid YAML"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace corridor

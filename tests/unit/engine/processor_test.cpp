@@ -1,0 +1,189 @@
+// The processor's batch logic on a real SQLite file, without Kafka: deduplication by input id,
+// creation, idempotency conflicts, unknown transactions, timers, offsets, and determinism.
+#include "engine/processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+
+#include "engine/commands.hpp"
+
+namespace corridor {
+namespace {
+
+constexpr std::int64_t kT0 = 1795867200000;
+
+class ProcessorTest : public ::testing::Test {
+ protected:
+  ProcessorTest() {
+    char tmpl[] = "/tmp/corridor-proc-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = open_sqlite_store(dir_ + "/store.db");
+    config_ = parse_config("providers: { novasend: { base_url: x, webhook_secret: s, poll_interval_ms: 1000 } }\n"
+                           "merchants: [ { id: ZANDO, providers: [novasend] } ]\n",
+                           "test");
+  }
+  ~ProcessorTest() override { std::filesystem::remove_all(dir_); }
+
+  InputRecord command(std::string reference, std::int64_t amount = 300, std::string command_id = "") {
+    std::string raw = R"({"type":"payment.create","merchant":"ZANDO","reference":")" + reference +
+                      R"(","provider":"novasend","amount":{"value":)" + std::to_string(amount) +
+                      R"(,"currency":"XOF"},"customer":{"msisdn":"+2250700000001"}})";
+    if (!command_id.empty()) raw.insert(1, R"("command_id":")" + command_id + R"(",)");
+    auto routed = route_command(raw, config_, "corridor.commands:0:" + std::to_string(offset_), kT0);
+    return record(std::get<RoutedCommand>(routed).input);
+  }
+
+  InputRecord record(const Input& in) {
+    return {"corridor.inputs", 0, offset_++, kT0, boost::json::serialize(to_json(in))};
+  }
+
+  InputRecord raw(std::string value) { return {"corridor.inputs", 1, offset_++, kT0, std::move(value)}; }
+
+  StoreBatch apply(const std::vector<InputRecord>& records) {
+    BatchProcessor p(*store_, config_);
+    BatchStats stats;
+    auto batch = p.process(records, stats);
+    EXPECT_TRUE(batch);
+    EXPECT_TRUE(store_->commit(*batch));
+    last_stats_ = stats;
+    return *batch;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  Config config_;
+  std::int64_t offset_ = 0;
+  BatchStats last_stats_;
+};
+
+std::size_t count_topic(const StoreBatch& b, std::string_view topic) {
+  std::size_t n = 0;
+  for (const auto& o : b.outbox) n += o.topic == topic;
+  return n;
+}
+
+TEST_F(ProcessorTest, CreateMakesTransactionEventsCallAndOffsets) {
+  auto b = apply({command("R1")});
+  ASSERT_EQ(b.transactions.size(), 1u);
+  EXPECT_EQ(b.transactions[0].state, "session_requested");
+  EXPECT_EQ(count_topic(b, "events"), 2u);  // created, session_requested
+  EXPECT_EQ(b.events.size(), 2u);
+  ASSERT_EQ(b.calls.size(), 1u);
+  EXPECT_EQ(b.calls[0].op, "create_session");
+  ASSERT_EQ(b.offsets.size(), 1u);
+  EXPECT_EQ(b.offsets[0].next_offset, 1);
+  auto offsets = store_->offsets("corridor.inputs");
+  ASSERT_TRUE(offsets);
+  EXPECT_EQ(offsets->at(0), 1);
+  auto pending = store_->pending_calls(10);
+  ASSERT_TRUE(pending);
+  EXPECT_EQ(pending->size(), 1u);
+}
+
+TEST_F(ProcessorTest, RedeliveredInputIsSkippedAcrossBatches) {
+  auto rec = command("R1", 300, "c1");
+  apply({rec});
+  auto again = apply({rec});
+  EXPECT_EQ(last_stats_.duplicates, 1u);
+  EXPECT_TRUE(again.outbox.empty());
+  EXPECT_TRUE(again.transactions.empty());
+  EXPECT_EQ(again.offsets.at(0).next_offset, rec.offset + 1);
+}
+
+TEST_F(ProcessorTest, RedeliveredInputIsSkippedWithinABatch) {
+  auto rec = command("R1", 300, "c1");
+  auto b = apply({rec, rec});
+  EXPECT_EQ(last_stats_.duplicates, 1u);
+  EXPECT_EQ(count_topic(b, "events"), 2u);
+}
+
+TEST_F(ProcessorTest, SameCreateUnderAnotherCommandIdIsIgnored) {
+  apply({command("R1", 300, "c1")});
+  auto b = apply({command("R1", 300, "c2")});
+  EXPECT_TRUE(b.outbox.empty());
+  EXPECT_EQ(last_stats_.duplicates, 1u);
+}
+
+TEST_F(ProcessorTest, IdempotencyConflictIsRejectedAndDeadLettered) {
+  apply({command("R1", 300, "c1")});
+  auto b = apply({command("R1", 500, "c2")});
+  ASSERT_EQ(count_topic(b, "events"), 1u);
+  EXPECT_NE(b.outbox[0].body.find("command.rejected"), std::string::npos);
+  EXPECT_NE(b.outbox[0].body.find("idempotency conflict"), std::string::npos);
+  EXPECT_EQ(count_topic(b, "deadletter"), 1u);
+  auto txn = store_->load(derive_txn_id("ZANDO", "R1"));
+  EXPECT_EQ((*txn)->amount.value, 300);
+}
+
+TEST_F(ProcessorTest, InputForUnknownTransactionIsDeadLettered) {
+  Input in{"webhook:novasend:1", "tx_nobody", InputKind::webhook, "payin.confirmed", kT0, {}};
+  auto b = apply({record(in)});
+  EXPECT_EQ(count_topic(b, "deadletter"), 1u);
+  EXPECT_NE(b.outbox[0].body.find("unknown transaction"), std::string::npos);
+}
+
+TEST_F(ProcessorTest, MalformedRecordsAreDeadLetteredAndTheOffsetMoves) {
+  auto b = apply({raw("not json"), raw(R"({"input_id":"x"})")});
+  EXPECT_EQ(count_topic(b, "deadletter"), 2u);
+  EXPECT_EQ(b.offsets.at(0).next_offset, offset_);
+}
+
+TEST_F(ProcessorTest, TimerSetThenTerminalInSameBatchLeavesNoTimer) {
+  apply({command("R1")});
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  Input created{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0 + 10, session};
+  Input declined{"webhook:novasend:e1", txn, InputKind::webhook, "payin.declined", kT0 + 20, session};
+  auto b = apply({record(created), record(declined)});
+  EXPECT_TRUE(b.timers_set.empty());
+  auto due = store_->due_timers(INT64_MAX, 10);
+  ASSERT_TRUE(due);
+  EXPECT_TRUE(due->empty());
+  EXPECT_EQ((*store_->load(txn))->state, "declined");
+}
+
+TEST_F(ProcessorTest, TimersAreStoredAndReplaced) {
+  apply({command("R1")});
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  apply({record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0, session})});
+  auto due = store_->due_timers(INT64_MAX, 10);
+  ASSERT_TRUE(due);
+  ASSERT_EQ(due->size(), 2u);  // poll and confirmation TTL
+  EXPECT_EQ((*due)[0].name, "timer.poll");
+  EXPECT_EQ((*due)[0].due_at_ms, kT0 + 1000);
+  // The scheduler removes a fired timer only if it was not replaced meanwhile.
+  TimerRow stale = (*due)[0];
+  stale.input_id = "something-else";
+  ASSERT_TRUE(store_->remove_timers({stale}));
+  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 2u);
+  ASSERT_TRUE(store_->remove_timers({(*due)[0]}));
+  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 1u);
+}
+
+TEST_F(ProcessorTest, SameRecordsOnAFreshStoreGiveTheSameBatch) {
+  std::vector<InputRecord> records = {command("R1", 300, "c1"), command("R2", 700, "c2"), raw("junk")};
+  auto first = apply(records);
+  ProcessorTest other;
+  auto second = other.apply(records);
+  ASSERT_EQ(first.outbox.size(), second.outbox.size());
+  for (std::size_t i = 0; i < first.outbox.size(); ++i) EXPECT_EQ(first.outbox[i].body, second.outbox[i].body);
+}
+
+TEST_F(ProcessorTest, OutboxIsReadOldestFirstAndRemoved) {
+  apply({command("R1"), command("R2")});
+  auto rows = store_->outbox(100);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 4u);
+  for (std::size_t i = 1; i < rows->size(); ++i) EXPECT_LT((*rows)[i - 1].id, (*rows)[i].id);
+  std::vector<std::int64_t> ids;
+  for (const auto& r : *rows) ids.push_back(r.id);
+  ASSERT_TRUE(store_->remove_outbox(ids));
+  EXPECT_TRUE(store_->outbox(100)->empty());
+}
+
+}  // namespace
+}  // namespace corridor
