@@ -23,6 +23,9 @@ std::string StepContext::call(std::string op, json::object params) {
 }
 
 void StepContext::call_again(std::string call_id, std::string op, json::object params) {
+  // A call without an id has no idempotency key and its result could not be matched: when no id was
+  // handed out before (the transaction's data lacks it), this is a first call.
+  if (call_id.empty()) call_id = next_id(op);
   effects.calls.push_back(ProviderCall{std::move(call_id), txn.provider, std::move(op), std::move(params)});
 }
 

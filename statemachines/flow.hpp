@@ -27,7 +27,7 @@ class StepContext {
   // Asks the executor to call the provider. Returns the call id (the idempotency key).
   std::string call(std::string op, json::object params);
   // Re-issues a call under an id handed out before: same idempotency key, so the provider answers
-  // with the first outcome instead of acting twice.
+  // with the first outcome instead of acting twice. An empty id gets a fresh one, as call() does.
   void call_again(std::string call_id, std::string op, json::object params);
   void set_timer(std::string name, std::int64_t due_at_ms);
   void cancel_timer(std::string name);

@@ -1,12 +1,22 @@
 #include "statemachines/registry.hpp"
 
+#include "statemachines/cynod_card_debit.hpp"
+#include "statemachines/esipay_card.hpp"
+#include "statemachines/flexpay_card.hpp"
+#include "statemachines/interac_payment.hpp"
+#include "statemachines/interac_withdrawal.hpp"
 #include "statemachines/novasend_payin.hpp"
 
 namespace corridor {
 
 const std::vector<const Flow*>& all_flows() {
   static const std::vector<const Flow*> flows{
+      &cynod_card_debit_flow(),
+      &flexpay_card_flow(),
+      &esipay_card_flow(),
       &novasend_payin_flow(),
+      &interac_payment_flow(),
+      &interac_withdrawal_flow(),
   };
   return flows;
 }

@@ -40,6 +40,31 @@ Harness::Harness(const Flow& f, Money amount) : flow(f) {
   txn = start(flow, create, ignored);
 }
 
+Input Harness::create_input(json::object extra) const {
+  extra["type"] = flow.create_command;
+  Input create = create_command(flow.id, txn.amount, std::move(extra));
+  create.name = std::string(flow.create_command);
+  return create;
+}
+
+const TimerSet* Harness::timer(std::string_view name) const {
+  for (const auto& t : effects.timers)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+bool Harness::cancelled(std::string_view name) const {
+  for (const auto& t : effects.cancelled_timers)
+    if (t == name) return true;
+  return false;
+}
+
+const ProviderCall* Harness::call(std::string_view op) const {
+  for (const auto& c : effects.calls)
+    if (c.op == op) return &c;
+  return nullptr;
+}
+
 Harness& Harness::in(std::string_view state) {
   txn.state = std::string(state);
   return *this;

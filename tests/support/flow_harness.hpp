@@ -19,10 +19,18 @@ Input create_command(std::string_view flow_id, Money amount = {300, "XOF"}, json
 struct Harness {
   explicit Harness(const Flow& flow, Money amount = {300, "XOF"});
 
+  // The flow's create command (flow.create_command), with `extra` fields merged into the command.
+  Input create_input(json::object extra = {}) const;
+
   // Forces the transaction into `state` (as a row test's precondition).
   Harness& in(std::string_view state);
   StepResult feed(const Input& input);
   StepResult feed(std::string name, json::object data = {}, InputKind kind = InputKind::provider_response);
+
+  // Looks into the effects of the last feed.
+  const TimerSet* timer(std::string_view name) const;
+  bool cancelled(std::string_view name) const;
+  const ProviderCall* call(std::string_view op) const;
 
   const Flow& flow;
   Transaction txn;
