@@ -342,6 +342,23 @@ TEST(NovaSendWebhook, SignedConfirmationParses) {
   EXPECT_EQ(declined->name, "payin.declined");
 }
 
+TEST(NovaSendWebhook, DocumentedWorkedExampleVerifies) {
+  // docs/providers/novasend.md: computed independently (Python hmac) so the doc and the code agree.
+  const std::string body =
+      R"({"id":"evt_1","event":"payin.confirmed","createdAt":"2025-08-22T01:35:02.114Z","data":{"reference":"tr_fhchi842jyimwiugjgszcxvb8n","customerReference":"tx_ABC","status":"processed","confirmationStatus":"accepted"}})";
+  EXPECT_EQ(novasend_webhook_signature("whsec_test", "1755826548", body),
+            "d0a942079a38f8f34c98f70541bbe7e897c8bcc4cfc965575a5214bd73bdde18");
+  NovaSendAdapter a(settings());
+  HttpRequest r;
+  r.method = "POST";
+  r.headers = {{"X-NovaSend-Signature", "t=1755826548,v1=d0a942079a38f8f34c98f70541bbe7e897c8bcc4cfc965575a5214bd73bdde18"}};
+  r.body = body;
+  auto in = a.parse_webhook(r);
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->dedupe_id, "evt_1");
+}
+
 TEST(NovaSendWebhook, HeaderNameIsCaseInsensitiveAndConfigurable) {
   NovaSendAdapter a(settings());
   EXPECT_TRUE(a.parse_webhook(webhook(webhook_body(), "whsec_test", "x-novasend-signature")).ok());
