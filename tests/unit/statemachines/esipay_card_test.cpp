@@ -1,0 +1,448 @@
+// One test per row of esipay.card (seed 002_37ebfe69c218fca4.txt).
+#include "statemachines/esipay_card.hpp"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/flow_harness.hpp"
+
+namespace corridor {
+namespace {
+
+using testing::Harness;
+using testing::kT0;
+
+json::object callback(std::string_view amount = "100.00") {
+  return {{"type", "card"}, {"amount", amount}, {"transaction", "ESI-778"}, {"cid", "tx_test"}};
+}
+json::object refund(std::string id, json::value amount = nullptr) {
+  json::object o{{"type", "refund.create"}, {"command_id", std::move(id)}};
+  if (!amount.is_null()) o["amount"] = amount;
+  return o;
+}
+json::object usd(std::int64_t v) { return {{"value", v}, {"currency", "USD"}}; }
+
+const json::array& refunds(const Transaction& t) { return t.data.at("refunds").as_array(); }
+
+class EsipayCard : public ::testing::Test {
+ protected:
+  Harness h{esipay_card_flow(), Money{10000, "USD"}};
+
+  void expect_event(std::string_view state, std::string_view status) {
+    ASSERT_EQ(h.effects.events.size(), 1u);
+    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
+    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+  }
+  void expect_nothing_emitted() {
+    EXPECT_TRUE(h.effects.events.empty());
+    EXPECT_TRUE(h.effects.calls.empty());
+    EXPECT_TRUE(h.effects.timers.empty());
+  }
+  // Captured 100.00 USD with esipay's transaction id known.
+  void captured() {
+    h.in("charging").feed("esipay.callback", callback(), InputKind::webhook);
+    h.feed("charge.succeeded", {{"http_status", 200}});
+    ASSERT_EQ(h.txn.state, "captured");
+  }
+  void refunded_part(std::int64_t amount, std::string id = "r1") {
+    h.feed(testing::make_input("refund.create", refund(std::move(id), usd(amount)), h.now, InputKind::command));
+    h.feed("refund.succeeded", {{"http_status", 200}});
+  }
+  StepResult refund_command(std::string id, json::value amount = nullptr) {
+    return h.feed(testing::make_input("refund.create", refund(std::move(id), std::move(amount)), h.now, InputKind::command));
+  }
+};
+
+TEST_F(EsipayCard, CreateChargesTheCard) {
+  h.feed(h.create_input());
+  EXPECT_EQ(h.txn.state, "charging");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  const auto& call = h.effects.calls[0];
+  EXPECT_EQ(call.op, "cardpay");
+  EXPECT_EQ(call.provider, "esipay");
+  EXPECT_EQ(get_string(call.params, "cid"), "tx_test");
+  EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 10000);
+  EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "USD");
+  EXPECT_EQ(get_string(call.params, "card"), "attached");
+  EXPECT_TRUE(h.effects.timers.empty());
+  expect_event("charging", "processing");
+}
+
+TEST_F(EsipayCard, CallbackBeforeTheAnswerIsRecorded) {
+  h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "callback_received");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 9950);  // "montant réel de la transaction"
+  EXPECT_TRUE(h.effects.calls.empty());
+  expect_event("callback_received", "processing");
+}
+
+TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
+  h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 10000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_TRUE(get_string(h.txn.provider_refs, "transaction").empty());
+  expect_event("captured", "succeeded");
+}
+
+TEST_F(EsipayCard, RefusedChargeFailsWithTheStatusMeaning) {
+  for (auto [status, reason] : std::vector<std::pair<int, std::string>>{
+           {400, "esipay: a request parameter is incorrect (400)"},
+           {403, "esipay: the calling server's address is not allowed (403)"},
+           {500, "esipay: service error (500)"}}) {
+    Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
+    fresh.in("charging").feed("charge.failed", {{"http_status", status}});
+    EXPECT_EQ(fresh.txn.state, "failed");
+    EXPECT_EQ(fresh.txn.reason.as_string(), reason);
+    ASSERT_EQ(fresh.effects.events.size(), 1u);
+    EXPECT_EQ(get_string(fresh.effects.events[0], "status"), "failed");
+  }
+}
+
+TEST_F(EsipayCard, TimeoutIsUnknown) {
+  h.in("charging").feed("call.failed", {{"op", "cardpay"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(), "no answer from esipay and no status endpoint: reconcile: timeout");
+  EXPECT_TRUE(h.effects.calls.empty());  // never retried: esipay has no idempotency key
+  expect_event("unknown", "unknown");
+}
+
+TEST_F(EsipayCard, AnswerAfterTheCallbackCaptures) {
+  h.in("callback_received").feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_event("captured", "succeeded");
+}
+
+TEST_F(EsipayCard, RefusalAfterTheCallbackFails) {
+  h.in("callback_received").feed("charge.failed", {{"http_status", 500}});
+  EXPECT_EQ(h.txn.state, "failed");
+  expect_event("failed", "failed");
+}
+
+TEST_F(EsipayCard, TimeoutAfterTheCallbackIsUnknown) {
+  h.in("callback_received").feed("call.failed", {{"op", "cardpay"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  expect_event("unknown", "unknown");
+}
+
+TEST_F(EsipayCard, DuplicateCallbackChangesNothing) {
+  h.in("charging").feed("esipay.callback", callback(), InputKind::webhook);
+  h.feed("esipay.callback", callback(), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "callback_received");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, CallbackAfterTheAnswerKeepsTheTransactionId) {
+  h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
+  h.feed("esipay.callback", callback("99.00"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 9900);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 9900);
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, DuplicateAnswerChangesNothing) {
+  captured();
+  h.feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, SameRefundCommandTwiceIsHandledOnce) {
+  captured();
+  refund_command("r1", usd(1000));
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  const auto rejected = h.txn.rejected_inputs;
+  auto r = refund_command("r1", usd(1000));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  expect_nothing_emitted();
+  EXPECT_EQ(refunds(h.txn).size(), 1u);
+  EXPECT_EQ(h.txn.rejected_inputs, rejected);
+}
+
+TEST_F(EsipayCard, SecondRefundWhileOneIsOutIsRefused) {
+  captured();
+  refund_command("r1", usd(1000));
+  refund_command("r2", usd(1000));
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_nothing_emitted();
+  EXPECT_EQ(h.txn.rejected_inputs, 1);
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"), "refund refused: another refund is in progress");
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+}
+
+TEST_F(EsipayCard, RefundBeforeTheCallbackIsRefused) {
+  h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
+  refund_command("r1");
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_nothing_emitted();
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: esipay's transaction id is not known yet (no callback received)");
+}
+
+TEST_F(EsipayCard, RefundInAnotherCurrencyIsRefused) {
+  captured();
+  refund_command("r1", json::object{{"value", 100}, {"currency", "CDF"}});
+  expect_nothing_emitted();
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: refund currency CDF differs from the payment's USD");
+}
+
+TEST_F(EsipayCard, RefundOverTheRemainingAmountIsRefusedBeforeAnyCall) {
+  captured();
+  auto r = refund_command("r1", usd(10001));
+  EXPECT_EQ(r.outcome, Outcome::applied);  // a row of the table: the refusal is recorded, not an unknown input
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_nothing_emitted();
+  EXPECT_EQ(h.txn.rejected_inputs, 1);
+  const auto& rejection = h.txn.last_rejection.as_object();
+  EXPECT_EQ(get_string(rejection, "name"), "refund.create");
+  EXPECT_EQ(get_string(rejection, "state"), "captured");
+  EXPECT_EQ(get_string(rejection, "reason"), "refund refused: 10001 is more than the remaining 10000 USD");
+  const auto& entry = refunds(h.txn).at(0).as_object();
+  EXPECT_EQ(get_string(entry, "command_id"), "r1");
+  EXPECT_EQ(get_string(entry, "status"), "refused");
+  EXPECT_EQ(get_int(entry, "amount"), 10001);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+}
+
+TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
+  captured();
+  refund_command("r1");
+  EXPECT_EQ(h.txn.state, "captured");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "refund");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "cid"), "tx_test");
+  EXPECT_FALSE(h.effects.calls[0].params.contains("amount"));
+  const auto& flight = h.txn.data.at("refund_in_flight").as_object();
+  EXPECT_EQ(get_int(flight, "amount"), 10000);
+  EXPECT_EQ(get_string(flight, "call_id"), h.effects.calls[0].call_id);
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "pending");
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(EsipayCard, PartialRefundUsesThePartialRefundUrl) {
+  captured();
+  refund_command("r1", usd(2500));
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 2500);
+  EXPECT_EQ(get_string(*get_object(h.effects.calls[0].params, "amount"), "currency"), "USD");
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(EsipayCard, FullRefundDoneIsRefunded) {
+  captured();
+  refund_command("r1");
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "refunded");
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  expect_event("refunded", "refunded");
+}
+
+TEST_F(EsipayCard, PartialRefundDoneIsPartiallyRefunded) {
+  captured();
+  refunded_part(2500);
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  expect_event("partially_refunded", "partially_refunded");
+}
+
+TEST_F(EsipayCard, RefundAnswerWithNoRefundOutChangesNothing) {
+  captured();
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
+  captured();
+  refund_command("r1", usd(2500));
+  h.feed("refund.failed", {{"http_status", 400}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  const auto& entry = refunds(h.txn).at(0).as_object();
+  EXPECT_EQ(get_string(entry, "status"), "failed");
+  EXPECT_EQ(get_string(entry, "reason"), "esipay: incorrect parameter or amount over the remaining (400)");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
+  captured();
+  refund_command("r1", usd(2500));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "unknown");
+  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, PartiallyRefundedSameCommandTwiceIsHandledOnce) {
+  captured();
+  refunded_part(2500, "r1");
+  refund_command("r1", usd(2500));
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  expect_nothing_emitted();
+  EXPECT_EQ(refunds(h.txn).size(), 1u);
+}
+
+TEST_F(EsipayCard, PartiallyRefundedSecondRefundWhileOneIsOutIsRefused) {
+  captured();
+  refunded_part(2500, "r1");
+  refund_command("r2", usd(1000));
+  refund_command("r3", usd(1000));
+  expect_nothing_emitted();
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"), "refund refused: another refund is in progress");
+}
+
+TEST_F(EsipayCard, PartiallyRefundedInvalidAmountIsRefused) {
+  captured();
+  refunded_part(2500);
+  refund_command("r2", usd(0));
+  expect_nothing_emitted();
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: refund amount must be a positive integer of minor units");
+}
+
+TEST_F(EsipayCard, PartiallyRefundedOverTheRemainingIsRefused) {
+  captured();
+  refunded_part(2500);
+  refund_command("r2", usd(7501));
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  expect_nothing_emitted();
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: 7501 is more than the remaining 7500 USD");
+}
+
+TEST_F(EsipayCard, PartiallyRefundedRefundsWhatIsLeftWithThePartialUrl) {
+  captured();
+  refunded_part(2500);
+  refund_command("r2");  // no amount: the remaining 75.00
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 7500);
+}
+
+TEST_F(EsipayCard, SeveralPartialsUpToTheCapturedAmountEndRefunded) {
+  captured();
+  refunded_part(2500, "r1");
+  refunded_part(5000, "r2");
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  refunded_part(2500, "r3");
+  EXPECT_EQ(h.txn.state, "refunded");
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  expect_event("refunded", "refunded");
+}
+
+TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsRecordedWithoutNewState) {
+  captured();
+  refunded_part(2500, "r1");
+  const auto version = h.txn.version;
+  refunded_part(5000, "r2");
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 7500);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 2500);
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(EsipayCard, PartiallyRefundedDuplicateRefundAnswerChangesNothing) {
+  captured();
+  refunded_part(2500);
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, PartiallyRefundedRefusedRefund) {
+  captured();
+  refunded_part(2500, "r1");
+  refund_command("r2", usd(1000));
+  h.feed("refund.failed", {{"http_status", 500}});
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
+  captured();
+  refunded_part(2500, "r1");
+  refund_command("r2", usd(1000));
+  h.feed("call.failed", {{"op", "refund_partial"}});
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "unknown");
+  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, PartiallyRefundedLateCallbackChangesNothing) {
+  captured();
+  refunded_part(2500);
+  h.feed("esipay.callback", callback(), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, UnknownLateCallbackIsKeptForReconciliation) {
+  h.in("unknown").feed("esipay.callback", callback(), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.reason.as_string(), "return URL called after the timeout: most likely captured; reconcile");
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, UnknownLateAnswerCaptures) {
+  h.in("unknown").feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "captured");
+  expect_event("captured", "succeeded");
+}
+
+TEST_F(EsipayCard, UnknownLateRefusalFails) {
+  h.in("unknown").feed("charge.failed", {{"http_status", 403}});
+  EXPECT_EQ(h.txn.state, "failed");
+  expect_event("failed", "failed");
+}
+
+TEST_F(EsipayCard, UnknownReconciledAsCaptured) {
+  h.in("unknown").feed(testing::make_input("transaction.reconcile",
+                                           {{"outcome", "captured"}, {"transaction", "ESI-778"}, {"reason", "back office"}},
+                                           kT0, InputKind::command));
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(h.txn.reason.as_string(), "reconciled as captured: back office");
+  expect_event("captured", "succeeded");
+}
+
+TEST_F(EsipayCard, UnknownReconciledAsFailed) {
+  h.in("unknown").feed(testing::make_input("transaction.reconcile", {{"outcome", "failed"}}, kT0, InputKind::command));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "reconciled as failed");
+  expect_event("failed", "failed");
+}
+
+TEST_F(EsipayCard, RefundWhileChargingIsRejectedByTheFramework) {
+  h.in("charging");
+  EXPECT_EQ(refund_command("r1").outcome, Outcome::rejected);
+  EXPECT_EQ(h.txn.state, "charging");
+}
+
+TEST_F(EsipayCard, RefundAfterFullRefundIsAbsorbed) {
+  captured();
+  refund_command("r1");
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(refund_command("r2", usd(1)).outcome, Outcome::absorbed);
+}
+
+}  // namespace
+}  // namespace corridor
