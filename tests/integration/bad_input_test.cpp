@@ -101,7 +101,9 @@ TEST_F(BadInput, IdempotencyConflictIsRejectedAndTheFirstPaymentGoesOn) {
       [&](const auto& evs) { return latest_status(evs, derive_txn_id("ZANDO", "CONFLICT-1")) == "succeeded"; },
       std::chrono::seconds(30)));
   for (const auto& e : events_of(events.records(), derive_txn_id("ZANDO", "CONFLICT-1"))) {
-    if (get_string(e, "type") == "transaction.state_changed") EXPECT_EQ(get_int(*get_object(e, "amount"), "value"), 300);
+    if (get_string(e, "type") == "transaction.state_changed") {
+      EXPECT_EQ(get_int(*get_object(e, "amount"), "value"), 300);
+    }
   }
 }
 

@@ -15,9 +15,10 @@ namespace {
 
 constexpr std::int64_t kT0 = 1795867200000;
 
-class ProcessorTest : public ::testing::Test {
- protected:
-  ProcessorTest() {
+// A store in a temporary folder and a way to apply records to it.
+class Rig {
+ public:
+  Rig() {
     char tmpl[] = "/tmp/corridor-proc-XXXXXX";
     dir_ = mkdtemp(tmpl);
     store_ = open_sqlite_store(dir_ + "/store.db");
@@ -25,7 +26,7 @@ class ProcessorTest : public ::testing::Test {
                            "merchants: [ { id: ZANDO, providers: [novasend] } ]\n",
                            "test");
   }
-  ~ProcessorTest() override { std::filesystem::remove_all(dir_); }
+  ~Rig() { std::filesystem::remove_all(dir_); }
 
   InputRecord command(std::string reference, std::int64_t amount = 300, std::string command_id = "") {
     std::string raw = R"({"type":"payment.create","merchant":"ZANDO","reference":")" + reference +
@@ -58,6 +59,8 @@ class ProcessorTest : public ::testing::Test {
   std::int64_t offset_ = 0;
   BatchStats last_stats_;
 };
+
+class ProcessorTest : public ::testing::Test, public Rig {};
 
 std::size_t count_topic(const StoreBatch& b, std::string_view topic) {
   std::size_t n = 0;
@@ -167,7 +170,7 @@ TEST_F(ProcessorTest, TimersAreStoredAndReplaced) {
 TEST_F(ProcessorTest, SameRecordsOnAFreshStoreGiveTheSameBatch) {
   std::vector<InputRecord> records = {command("R1", 300, "c1"), command("R2", 700, "c2"), raw("junk")};
   auto first = apply(records);
-  ProcessorTest other;
+  Rig other;
   auto second = other.apply(records);
   ASSERT_EQ(first.outbox.size(), second.outbox.size());
   for (std::size_t i = 0; i < first.outbox.size(); ++i) EXPECT_EQ(first.outbox[i].body, second.outbox[i].body);
