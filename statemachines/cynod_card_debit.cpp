@@ -42,7 +42,8 @@ json::object authorization_params(const Transaction& t) {
 void record_cynod(StepContext& c) {
   const auto& d = c.input.data;
   if (auto ref = get_string(d, "cynod_reference"); !ref.empty()) c.txn.provider_refs["cynod_reference"] = ref;
-  if (auto card = get_string(d, "card"); !card.empty()) c.txn.data["card_masked"] = card;
+  // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
+  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) c.txn.data["card_masked"] = card;
 }
 
 void request_authorization(StepContext& c) {

@@ -62,6 +62,13 @@ TEST_F(CynodCardDebit, InProgressNoticeAwaitsWalletConfirmation) {
   expect_event("awaiting_wallet_confirmation", "requires_action");
 }
 
+TEST_F(CynodCardDebit, AnUnmaskedCardNumberIsNeverKept) {
+  json::object notice = in_progress();
+  notice["card"] = "5355220000000042";
+  h.in("authorization_requested").feed("authorization.in_progress", notice, InputKind::webhook);
+  EXPECT_FALSE(h.txn.data.contains("card_masked"));
+}
+
 TEST_F(CynodCardDebit, NoAccountOrNoBalanceIsDeclined) {
   h.in("authorization_requested").feed("authorization.declined", {{"reason", "insufficient_balance"}});
   EXPECT_EQ(h.txn.state, "declined");

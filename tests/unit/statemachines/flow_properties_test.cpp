@@ -21,6 +21,8 @@
 //    the first never changes the state, version, provider_refs, next_action, reason or amount, and
 //    publishes no event. (Calls or timers may be re-emitted by self-rows, e.g. a poll: the executor
 //    deduplicates them by call id and the scheduler replaces a timer by name.)
+//    Nor does it make a provider call that acts (anything but a read: `check`, `check_*`, `get_*`),
+//    unless it is a timer (the scheduler fires a timer once; feeding one twice only happens here).
 //  - determinism: the same input sequence from the same create command gives the same events, calls,
 //    timers and final transaction, serialised byte for byte; event versions are consecutive.
 #include <gtest/gtest.h>
@@ -86,6 +88,8 @@ Input input_of(const Sample& s, std::string id, std::int64_t at = testing::kT0) 
 bool is_empty(const Effects& e) {
   return e.events.empty() && e.calls.empty() && e.timers.empty() && e.cancelled_timers.empty();
 }
+
+bool is_read(std::string_view op) { return op == "check" || op.starts_with("check_") || op.starts_with("get_"); }
 
 class FlowProperties : public ::testing::TestWithParam<const Flow*> {};
 
@@ -239,6 +243,10 @@ TEST_P(FlowProperties, TheSameInputTwiceChangesNothingTheSecondTime) {
       EXPECT_EQ(h.txn.reason, after_first.reason);
       EXPECT_EQ(h.txn.amount, after_first.amount);
       EXPECT_TRUE(h.effects.events.empty());
+      if (sample.kind != InputKind::timer) {
+        for (const auto& call : h.effects.calls)
+          EXPECT_TRUE(is_read(call.op)) << "the duplicate made the call " << call.op << " again";
+      }
     }
   }
 }
