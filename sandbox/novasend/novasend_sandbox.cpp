@@ -184,8 +184,9 @@ class TaskQueue {
         continue;
       }
       auto first = tasks_.begin();
-      if (first->first > SteadyClock::now()) {
-        cv_.wait_until(lock, first->first);
+      // A copy: another worker may take (and erase) the task while this one waits.
+      if (const auto due = first->first; due > SteadyClock::now()) {
+        cv_.wait_until(lock, due);
         continue;
       }
       auto task = std::move(first->second);
