@@ -221,6 +221,49 @@ json::object command_rejected_event(const CommandRejection& r, std::string_view 
   return e;
 }
 
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t continuation;
+    if (c < 0x80) {
+      continuation = 0;
+    } else if (c >= 0xc2 && c <= 0xdf) {
+      continuation = 1;
+    } else if ((c >> 4) == 0xe) {
+      continuation = 2;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      continuation = 3;
+    } else {
+      return false;  // a stray continuation byte, an overlong lead, or beyond U+10FFFF
+    }
+    if (i + continuation >= s.size()) return false;
+    for (std::size_t k = 1; k <= continuation; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += continuation + 1;
+  }
+  return true;
+}
+
+std::string base64(std::string_view in) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(v >> shift) & 63]);
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
                                std::int64_t at_ms, json::object context) {
   json::object d;
@@ -228,7 +271,13 @@ json::object deadletter_record(std::string_view source, std::string_view reason,
   d["reason"] = reason;
   d["at"] = format_time(at_ms);
   for (auto& kv : context) d[kv.key()] = kv.value();
-  d["payload"] = mask_card_numbers(payload);
+  const std::string masked = mask_card_numbers(payload);
+  // The record itself must be valid JSON whatever arrived: bytes that are not UTF-8 travel in base64.
+  if (valid_utf8(masked)) {
+    d["payload"] = masked;
+  } else {
+    d["payload_base64"] = base64(masked);
+  }
   return d;
 }
 

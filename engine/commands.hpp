@@ -35,7 +35,11 @@ struct RoutedCommand {
 std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw, const Config& config,
                                                             std::string_view fallback_id, std::int64_t at_ms);
 
-// The command.rejected event and the dead-letter record of a rejection.
+bool valid_utf8(std::string_view text);
+std::string base64(std::string_view bytes);
+
+// The command.rejected event and the dead-letter record of a rejection. The payload is kept with
+// card numbers masked, as `payload`, or as `payload_base64` when it is not UTF-8.
 json::object command_rejected_event(const CommandRejection& r, std::string_view input_id, std::int64_t at_ms);
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
                                std::int64_t at_ms, json::object context = {});

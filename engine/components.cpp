@@ -77,7 +77,7 @@ std::string input_record(const Input& in) { return boost::json::serialize(to_jso
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
                 Metrics& metrics, const std::atomic<bool>& stop) {
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
-  consumer.subscribe({config.kafka.commands});
+  consumer.assign_all(config.kafka.commands);
   while (!stop.load()) {
     auto messages = consumer.poll(500, std::chrono::milliseconds(100));
     if (messages.empty()) continue;

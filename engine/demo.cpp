@@ -55,7 +55,7 @@ int run_demo(const DemoOptions& options) {
             << "\n  http listening:  " << runtime.http_address() << "\n\n";
 
   KafkaConsumer events(runtime.bootstrap(), "corridor-demo", {});
-  events.subscribe({config.kafka.events});
+  events.assign_all(config.kafka.events, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
   KafkaProducer producer(runtime.bootstrap());
 
   const auto t0 = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <future>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 
 namespace corridor {
 
@@ -203,6 +204,32 @@ void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor 
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
+}
+
+void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
+  struct TopicDeleter {
+    void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
+  };
+  std::unique_ptr<rd_kafka_topic_t, TopicDeleter> rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
+  const rd_kafka_metadata_t* md = nullptr;
+  int partitions = 0;
+  for (int attempt = 0; attempt < 100 && partitions == 0; ++attempt) {
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &md, 5000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+      partitions = md->topics[0].partition_cnt;
+    if (md != nullptr) rd_kafka_metadata_destroy(md);
+    md = nullptr;
+    if (partitions == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the topic is being created
+  }
+  if (partitions == 0) throw std::runtime_error("topic " + topic + " not found on the cluster");
+  PartitionList list(rd_kafka_topic_partition_list_new(partitions));
+  for (int p = 0; p < partitions; ++p) {
+    auto* tp = rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+    const std::int64_t offset = start_at ? start_at(topic, p) : RD_KAFKA_OFFSET_STORED;
+    tp->offset = start_at ? (offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING) : RD_KAFKA_OFFSET_STORED;
+  }
+  rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(err));
 }
 
 std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::milliseconds timeout) {

@@ -99,6 +99,10 @@ class KafkaConsumer {
   ~KafkaConsumer();
 
   void subscribe(const std::vector<std::string>& topics, OffsetFor on_assign = nullptr);
+  // Takes every partition of `topic` without a group rebalance (one engine owns the whole topic).
+  // `start_at` gives each partition's starting offset (negative: the beginning); without it, the
+  // group's committed offset, or the beginning when there is none.
+  void assign_all(const std::string& topic, OffsetFor start_at = nullptr);
   // Up to `max` records, waiting at most `timeout` for the first one.
   std::vector<KafkaMessage> poll(std::size_t max, std::chrono::milliseconds timeout);
   // Commits the positions of the records consumed so far (group offsets, for tools and lag).

@@ -179,7 +179,8 @@ Processor::Processor(Store& store, const Config& config, Hooks hooks)
 
 void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop) {
   KafkaConsumer consumer(bootstrap, config_.kafka.group, config_.kafka.properties);
-  consumer.subscribe({config_.kafka.inputs}, [this](const std::string& topic, std::int32_t partition) -> std::int64_t {
+  // Starts from the store's offsets, never Kafka's: the store knows what was applied.
+  consumer.assign_all(config_.kafka.inputs, [this](const std::string& topic, std::int32_t partition) -> std::int64_t {
     auto offsets = store_.offsets(topic);
     if (!offsets) return -1;
     auto it = offsets->find(partition);

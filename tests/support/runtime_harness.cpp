@@ -21,7 +21,7 @@ TempDir::~TempDir() {
 TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& topic) {
   static std::atomic<int> n{0};
   auto consumer = std::make_shared<KafkaConsumer>(bootstrap, "collector-" + std::to_string(++n) + "-" + topic);
-  consumer->subscribe({topic});
+  consumer->assign_all(topic, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
   thread_ = std::thread([this, consumer] {
     while (!stop_.load()) {
       for (const auto& m : consumer->poll(500, std::chrono::milliseconds(50))) {

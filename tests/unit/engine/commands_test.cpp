@@ -47,6 +47,19 @@ TEST(Masking, KeepsFirstSixAndLastFour) {
   EXPECT_EQ(mask_card_numbers("amount 300 phone 2250700000001"), "amount 300 phone 225070***0001");
 }
 
+TEST(DeadLetter, NonUtf8PayloadTravelsAsBase64) {
+  EXPECT_TRUE(valid_utf8("plain, and é"));
+  EXPECT_FALSE(valid_utf8("\xff\xfe"));
+  EXPECT_FALSE(valid_utf8("\xc3"));  // cut in the middle of a character
+  EXPECT_EQ(base64("corridor"), "Y29ycmlkb3I=");
+  EXPECT_EQ(base64("ab"), "YWI=");
+  auto ok = deadletter_record("router", "why", "{card 4111111111111111}", 0);
+  EXPECT_EQ(get_string(ok, "payload"), "{card 411111******1111}");
+  auto bin = deadletter_record("router", "why", "\xff\xfe", 0);
+  EXPECT_FALSE(bin.contains("payload"));
+  EXPECT_EQ(get_string(bin, "payload_base64"), "//4=");
+}
+
 TEST(RouteCommand, ValidPayinBecomesAnInputKeyedByTxnId) {
   auto r = route_command(payin(), config(), "corridor.commands:0:7", 1234);
   auto* ok = std::get_if<RoutedCommand>(&r);
