@@ -36,7 +36,8 @@ bool handle_expired(const StepContext& c) { return interac::status(c) == "EXPIRE
 bool handle_payable(const StepContext& c) { return interac::status(c) == "PAYABLE"; }
 bool handle_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
 bool past_handle_grace(const StepContext& c) {
-  return c.input.at_ms >= get_int(c.txn.data, "handle_deadline_ms", INT64_MAX) +
+  if (!c.txn.data.contains("handle_deadline_ms")) return false;
+  return c.input.at_ms >= get_int(c.txn.data, "handle_deadline_ms") +
                               c.settings.get("handle_expiry_grace_ms", kHandleExpiryGraceMs);
 }
 
