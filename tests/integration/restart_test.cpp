@@ -7,6 +7,7 @@
 #include <map>
 
 #include "engine/commands.hpp"
+#include "sandbox/novasend/novasend_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -24,7 +25,23 @@ TEST(Restart, StreamSurvivesAStopInTheMiddle) {
   constexpr int kPayments = 60;
   std::map<std::string, std::string> expected;  // txn -> status
 
-  auto engine = std::make_unique<Engine>(cluster, dir.path());
+  // The provider outlives corridor, as a real one does: one sandbox for both engines.
+  Config config = test_config(cluster, dir.path());
+  config.sandbox.enabled = false;
+  NovaSendSandboxOptions options;
+  options.api_key = config.providers["novasend"]["api_key"];
+  options.api_client = config.providers["novasend"]["api_client"];
+  options.webhook_secret = config.providers["novasend"]["webhook_secret"];
+  NovaSendSandbox sandbox(options);
+  sandbox.start();
+  config.providers["novasend"]["base_url"] = sandbox.base_url();
+  auto start_engine = [&] {
+    auto e = std::make_unique<Engine>(config);
+    sandbox.set_webhook_url(e->runtime().public_url() + "/webhooks/novasend");
+    return e;
+  };
+
+  auto engine = start_engine();
   for (int i = 0; i < kPayments; ++i) {
     const auto& [msisdn, status] = kinds[static_cast<std::size_t>(i) % kinds.size()];
     const std::string reference = "RESTART-" + std::to_string(i);
@@ -36,7 +53,7 @@ TEST(Restart, StreamSurvivesAStopInTheMiddle) {
   engine.reset();
   const std::size_t seen_before_restart = events.records().size();
 
-  engine = std::make_unique<Engine>(cluster, dir.path());
+  engine = start_engine();
   const bool all_final = events.wait_until(
       [&](const auto& evs) {
         for (const auto& [txn, status] : expected)
@@ -59,6 +76,7 @@ TEST(Restart, StreamSurvivesAStopInTheMiddle) {
   }
   for (const auto& [txn, status] : expected) {
     EXPECT_EQ(latest_status(all, txn), status) << txn;
+    EXPECT_EQ(sandbox.sessions_created(txn), 1u) << txn << ": charged twice";
     const auto& v = versions[txn];
     ASSERT_FALSE(v.empty()) << txn;
     std::int64_t n = 0;
