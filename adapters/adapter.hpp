@@ -45,9 +45,16 @@ class ProviderAdapter {
   // `call.failed` input carrying its message.
   virtual Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& response) const = 0;
 
-  // Authenticates a webhook (signature, token, source address) and parses it. An error is answered
-  // with a 4xx and dead-lettered with its message.
+  // Authenticates a webhook or callback (signature, token, source address) and parses it. The
+  // ingress routes both `POST /webhooks/{provider}` and `GET|POST /callbacks/{provider}/...` here, with
+  // the request's target (path and query) and remote_address intact. An error is answered with its
+  // http_status (400 when 0) and dead-lettered with its message.
   virtual Result<ParsedInput> parse_webhook(const HttpRequest& request) const = 0;
+
+  // Whether the call may be sent again after a timeout or a crash (the provider deduplicates it, by
+  // an idempotency key or a merchant reference). A call that is not retry-safe is sent at most once:
+  // no retries, and one found in flight after a crash becomes `call.failed` with outcome unknown.
+  virtual bool retry_safe(const ProviderCall& /*call*/) const { return true; }
 };
 
 struct AdapterRegistration {

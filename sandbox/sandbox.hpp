@@ -22,11 +22,19 @@ struct SandboxContext {
   ProviderSettings settings;    // the provider's configuration (credentials the sandbox must accept)
 };
 
+// A command the demo publishes on a scenario's transaction once it reaches `after_status`
+// (an esipay refund once the payment is captured, say).
+struct DemoFollowUp {
+  std::string after_status;
+  json::object command;  // fields besides command_id, merchant and reference ("type" included)
+};
+
 // One payment `corridor demo` runs against the sandbox, and the status it must end at.
 struct DemoScenario {
   std::string name;
-  json::object command;  // payment.create fields besides type, command_id, merchant and reference
+  json::object command;  // fields besides command_id, merchant and reference; "type" defaults to payment.create
   std::string expected_status;
+  std::vector<DemoFollowUp> follow_ups = {};  // published in order, each once
 };
 
 struct SandboxRegistration {
