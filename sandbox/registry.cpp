@@ -6,60 +6,10 @@
 
 namespace corridor {
 
-namespace {
-
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
-}
-
-class NovaSendServer final : public SandboxServer {
- public:
-  explicit NovaSendServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static NovaSendSandboxOptions options(const SandboxContext& c) {
-    NovaSendSandboxOptions o;
-    o.api_key = setting(c.settings, "api_key", o.api_key);
-    o.api_client = setting(c.settings, "api_client", o.api_client);
-    o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
-    o.signature_header = setting(c.settings, "signature_header", o.signature_header);
-    o.webhook_url = c.corridor_url + "/webhooks/novasend";
-    return o;
-  }
-  NovaSendSandbox sandbox_;
-};
-
-json::object payin(std::string_view msisdn) {
-  return {{"provider", "novasend"},
-          {"flow", "payin"},
-          {"amount", {{"value", 300}, {"currency", "XOF"}}},
-          {"customer", {{"msisdn", msisdn}, {"name", "John Doe"}, {"country", "CI"}}},
-          {"description", "corridor demo"}};
-}
-
-// docs/providers/novasend.md: the sandbox's customer behaviour is chosen by msisdn.
-std::vector<DemoScenario> novasend_scenarios() {
-  return {
-      {"accepted-completed", payin("+2250700000001"), "succeeded"},
-      {"accepted-failed", payin("+2250700000002"), "failed"},
-      {"declined", payin("+2250700000003"), "declined"},
-      {"expired", payin("+2250700000004"), "expired"},
-      {"no-confirmation", payin("+2250700000005"), "succeeded"},
-  };
-}
-
-}  // namespace
-
 const std::vector<SandboxRegistration>& sandbox_registrations() {
   static const std::vector<SandboxRegistration> registrations = [] {
     std::vector<SandboxRegistration> r;
-    r.push_back({"novasend",
-                 [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<NovaSendServer>(c); },
-                 novasend_scenarios,
-                 {{"poll_interval_ms", "300"}, {"poll_max_interval_ms", "1000"}, {"confirmation_ttl_ms", "3000"},
-                  {"retry_after_ms", "500"}}});
+    r.push_back(novasend_sandbox_registration());
     for (std::size_t i = 0; i < r.size(); ++i)
       for (std::size_t j = i + 1; j < r.size(); ++j)
         if (r[i].provider == r[j].provider)

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "engine/http.hpp"
+#include "sandbox/sandbox.hpp"
 
 namespace corridor {
 
@@ -63,5 +64,8 @@ class NovaSendSandbox {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The sandbox as the runtime starts it (with demo scenarios), listed in sandbox/registry.cpp.
+SandboxRegistration novasend_sandbox_registration();
 
 }  // namespace corridor
