@@ -3,6 +3,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "adapters/flexpay/flexpay_adapter.hpp"
 #include "adapters/novasend/novasend_adapter.hpp"
 
 namespace corridor {
@@ -12,6 +13,7 @@ namespace {
 std::vector<AdapterRegistration> make_registrations() {
   std::vector<AdapterRegistration> all;
   all.push_back(novasend_registration());
+  all.push_back(flexpay_registration());
   return all;
 }
 }  // namespace
