@@ -4,8 +4,10 @@
 
 #include <array>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <variant>
 
+#include "engine/encoding.hpp"
 #include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -114,7 +116,8 @@ std::string check_amount(const json::value* amount, std::string_view field) {
 }  // namespace
 
 std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw, const Config& config,
-                                                            std::string_view fallback_id, std::int64_t at_ms) {
+                                                            std::string_view fallback_id, std::int64_t at_ms,
+                                                            const CardVault* vault) {
   CommandRejection rej;
   boost::system::error_code ec;
   json::value parsed = boost::json::parse(raw, ec);
@@ -135,12 +138,21 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   if (!rej.merchant.empty() && !rej.reference.empty()) rej.txn_id = derive_txn_id(rej.merchant, rej.reference);
 
   RoutedCommand out;
-  // Card numbers are masked before anything else happens to the command.
+  // Card numbers are sealed and masked before anything else happens to the command.
   if (auto* card = cmd.if_contains("card"); card != nullptr && card->is_object()) {
     auto& c = card->get_object();
     if (auto* number = c.if_contains("number"); number != nullptr && number->is_string()) {
-      out.pan = std::string(number->get_string());
-      c["number"] = mask_pan(out.pan);
+      const std::string pan(number->get_string());
+      c["number"] = mask_pan(pan);
+      c.erase("sealed");
+      if (vault == nullptr) {
+        problem = "command carries card data but CORRIDOR_CARD_KEY is not set: corridor never keeps card numbers in clear";
+      } else {
+        json::object plain{{"number", pan}};
+        if (auto* m = c.if_contains("exp_month")) plain["exp_month"] = *m;
+        if (auto* y = c.if_contains("exp_year")) plain["exp_year"] = *y;
+        c["sealed"] = vault->seal(boost::json::serialize(plain));
+      }
     }
   }
 
@@ -244,26 +256,6 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-std::string base64(std::string_view in) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
-                       static_cast<unsigned char>(in[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kAlphabet[(v >> shift) & 63]);
-  }
-  if (i < in.size()) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
                                std::int64_t at_ms, json::object context) {
   json::object d;
@@ -276,7 +268,7 @@ json::object deadletter_record(std::string_view source, std::string_view reason,
   if (valid_utf8(masked)) {
     d["payload"] = masked;
   } else {
-    d["payload_base64"] = base64(masked);
+    d["payload_base64"] = base64_encode(masked);
   }
   return d;
 }

@@ -4,6 +4,7 @@
 #include <string>
 #include <string_view>
 
+#include "engine/card_vault.hpp"
 #include "engine/config.hpp"
 #include "statemachines/domain.hpp"
 
@@ -26,17 +27,19 @@ struct CommandRejection {
 };
 
 struct RoutedCommand {
-  Input input;          // kind command, name = type, data = the command with card numbers masked
-  std::string pan;      // the card number in clear when the command carried one (never written as is)
+  // kind command, name = type, data = the command with its card number masked and the card sealed
+  // in card.sealed (AES-256-GCM of {"number", "exp_month", "exp_year"}).
+  Input input;
 };
 
 // Validates a raw command. `fallback_id` names the record (topic:partition:offset) when the command
-// has no command_id; `at_ms` is when the command was published.
+// has no command_id; `at_ms` is when the command was published. A command carrying a card is
+// rejected when there is no vault: corridor never keeps a card number in clear.
 std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw, const Config& config,
-                                                            std::string_view fallback_id, std::int64_t at_ms);
+                                                            std::string_view fallback_id, std::int64_t at_ms,
+                                                            const CardVault* vault = nullptr);
 
 bool valid_utf8(std::string_view text);
-std::string base64(std::string_view bytes);
 
 // The command.rejected event and the dead-letter record of a rejection. The payload is kept with
 // card numbers masked, as `payload`, or as `payload_base64` when it is not UTF-8.

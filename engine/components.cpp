@@ -1,5 +1,6 @@
 #include "engine/components.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
 #include <future>
@@ -75,7 +76,7 @@ std::string input_record(const Input& in) { return boost::json::serialize(to_jso
 }  // namespace
 
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
-                Metrics& metrics, const std::atomic<bool>& stop) {
+                const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop) {
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
   consumer.assign_all(config.kafka.commands);
   while (!stop.load()) {
@@ -89,7 +90,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
       const std::int64_t at = m.timestamp_ms() > 0 ? m.timestamp_ms() : clock.now_ms();
       const std::string record_id =
           std::string(m.topic()) + ":" + std::to_string(m.partition()) + ":" + std::to_string(m.offset());
-      auto routed = route_command(m.value(), config, record_id, at);
+      auto routed = route_command(m.value(), config, record_id, at, vault);
       if (auto* ok = std::get_if<RoutedCommand>(&routed)) {
         to_inputs.emplace_back(ok->input.txn_id, input_record(ok->input));
         continue;
@@ -206,11 +207,12 @@ struct Executor::Impl {
   const Clock& clock;
   Metrics& metrics;
   Signal* wake = nullptr;
+  const CardVault* vault = nullptr;
 
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable cv;  // work queue and backoff waits
-  std::deque<ProviderCall> queue;
+  std::deque<PendingCall> queue;
   std::set<std::string> in_flight;
   std::thread dispatcher;
   std::vector<std::thread> workers;
@@ -224,7 +226,7 @@ struct Executor::Impl {
       if (calls) {
         std::lock_guard lock(mu);
         for (auto& c : *calls) {
-          if (in_flight.insert(c.call_id).second) queue.push_back(std::move(c));
+          if (in_flight.insert(c.call.call_id).second) queue.push_back(std::move(c));
         }
         cv.notify_all();
       } else {
@@ -236,15 +238,16 @@ struct Executor::Impl {
 
   void work_loop() {
     for (;;) {
-      ProviderCall call;
+      PendingCall pending;
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return stopping.load() || !queue.empty(); });
         if (stopping.load()) return;
-        call = std::move(queue.front());
+        pending = std::move(queue.front());
         queue.pop_front();
       }
-      std::optional<Input> result = execute(call);
+      const ProviderCall& call = pending.call;
+      std::optional<Input> result = execute(pending);
       if (result) {
         // Published first, removed after: a crash in between repeats the call under the same
         // idempotency key, and the processor recognises the repeated result by its input id.
@@ -267,7 +270,7 @@ struct Executor::Impl {
     return !cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping.load(); });
   }
 
-  Input call_failed(const ProviderCall& call, const std::string& error, int attempts) {
+  Input call_failed(const ProviderCall& call, const std::string& error, int attempts, bool outcome_unknown = false) {
     metrics.provider_call_failures++;
     Input in;
     in.input_id = call.call_id;
@@ -276,19 +279,51 @@ struct Executor::Impl {
     in.name = "call.failed";
     in.at_ms = clock.now_ms();
     in.data = {{"op", call.op}, {"error", error}, {"attempts", attempts}};
+    if (outcome_unknown) in.data["outcome"] = "unknown";
     return in;
   }
 
-  std::optional<Input> execute(const ProviderCall& call) {
+  // The call as the adapter sees it: a sealed card is opened, in memory only.
+  Result<ProviderCall> unsealed(const ProviderCall& call) {
+    const json::object* card = get_object(call.params, "card");
+    if (card == nullptr || !card->contains("sealed")) return call;
+    if (!vault) return fail("card data unavailable: CORRIDOR_CARD_KEY is not set");
+    auto plain = vault->open(get_string(*card, "sealed"));
+    if (!plain) return fail("card data unavailable: " + plain.error().message);
+    boost::system::error_code ec;
+    json::value v = boost::json::parse(*plain, ec);
+    if (ec || !v.is_object()) return fail("card data unavailable: sealed content is not JSON");
+    ProviderCall open = call;
+    json::object& c = v.get_object();
+    c["masked"] = get_string(*card, "number");
+    open.params["card"] = std::move(c);
+    return open;
+  }
+
+  std::optional<Input> execute(const PendingCall& pending) {
+    const ProviderCall& call = pending.call;
     auto adapter = adapters.find(call.provider);
     if (adapter == adapters.end()) return call_failed(call, "no adapter for provider " + call.provider, 0);
-    auto request = adapter->second->build_request(call);
+    const bool retry_safe = adapter->second->retry_safe(call);
+    if (!retry_safe && pending.attempted)
+      return call_failed(call, "outcome unknown: corridor stopped while the call was in flight", 1, true);
+    auto open = unsealed(call);
+    if (!open) return call_failed(call, open.error().message, 0);
+    auto request = adapter->second->build_request(*open);
     if (!request) return call_failed(call, request.error().message, 0);
+    if (!retry_safe) {
+      // Sent at most once: the attempt is recorded durably before the request leaves.
+      if (auto marked = store.mark_call_attempted(call.call_id); !marked) {
+        std::cerr << "executor: " << marked.error().message << std::endl;
+        return std::nullopt;  // not sent; tried again later
+      }
+    }
 
     thread_local std::mt19937_64 rng{std::random_device{}()};
     std::int64_t delay = config.executor.initial_backoff_ms;
     std::string last_error;
-    for (int attempt = 1; attempt <= config.executor.max_attempts; ++attempt) {
+    const int max_attempts = retry_safe ? static_cast<int>(config.executor.max_attempts) : 1;
+    for (int attempt = 1; attempt <= max_attempts; ++attempt) {
       auto response = http.send(*request, std::chrono::milliseconds(config.executor.timeout_ms));
       metrics.provider_calls++;
       if (response) {
@@ -309,21 +344,22 @@ struct Executor::Impl {
         if (!response.error().retryable) return call_failed(call, response.error().message, attempt);
         last_error = response.error().message;
       }
-      if (attempt == config.executor.max_attempts) break;
+      if (attempt == max_attempts) break;
       metrics.provider_call_retries++;
       // Capped exponential backoff with full jitter.
       std::uniform_int_distribution<std::int64_t> jitter(delay / 2, delay);
       if (!backoff(jitter(rng))) return std::nullopt;  // stopping: the call stays pending
       delay = std::min(delay * 2, config.executor.max_backoff_ms);
     }
-    return call_failed(call, last_error, config.executor.max_attempts);
+    return call_failed(call, last_error, max_attempts, !retry_safe);
   }
 };
 
 Executor::Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http,
-                   const AdapterMap& adapters, const Clock& clock, Metrics& metrics)
+                   const AdapterMap& adapters, const Clock& clock, const CardVault* vault, Metrics& metrics)
     : impl_(std::make_unique<Impl>(config, store, producer, http, adapters, clock, metrics)) {
   impl_->wake = &wake_;
+  impl_->vault = vault;
 }
 
 Executor::~Executor() { stop(); }

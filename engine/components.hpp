@@ -11,6 +11,7 @@
 #include <string>
 
 #include "adapters/adapter.hpp"
+#include "engine/card_vault.hpp"
 #include "engine/config.hpp"
 #include "engine/http_client.hpp"
 #include "engine/kafka.hpp"
@@ -46,7 +47,7 @@ class Signal {
 // corridor.commands -> validation -> corridor.inputs keyed by txn_id; rejects -> command.rejected +
 // dead letter. Group offsets are committed only after every record of the batch is acknowledged.
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
-                Metrics& metrics, const std::atomic<bool>& stop);
+                const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop);
 
 // Outbox -> corridor.events / corridor.deadletter, oldest first; rows are removed once acknowledged.
 void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
@@ -63,7 +64,7 @@ using AdapterMap = std::map<std::string, std::unique_ptr<ProviderAdapter>, std::
 class Executor {
  public:
   Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http, const AdapterMap& adapters,
-           const Clock& clock, Metrics& metrics);
+           const Clock& clock, const CardVault* vault, Metrics& metrics);
   ~Executor();
   void start();
   void notify() { wake_.notify(); }

@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <openssl/rand.h>
+#include <cstdlib>
 
+#include "engine/card_vault.hpp"
 #include "engine/commands.hpp"
 #include "engine/runtime.hpp"
 #include "sandbox/sandbox.hpp"
@@ -21,8 +24,25 @@ struct Tracked {
   std::string provider;
   std::string expected;
   std::string status;  // latest
-  bool done() const { return status == expected; }
+  std::string merchant;
+  std::string reference;
+  std::vector<DemoFollowUp> follow_ups;  // not yet published, in order
+  bool done() const { return status == expected && follow_ups.empty(); }
 };
+
+// A throwaway key for the demo's card payments: nothing it seals outlives the demo's folder.
+void ensure_demo_card_key() {
+  if (std::getenv(CardVault::kKeyVariable) != nullptr) return;
+  unsigned char key[32];
+  RAND_bytes(key, sizeof key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : key) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  setenv(CardVault::kKeyVariable, hex.c_str(), 1);
+}
 
 }  // namespace
 
@@ -38,6 +58,7 @@ int run_demo(const DemoOptions& options) {
   }
   std::filesystem::create_directories(dir);
 
+  ensure_demo_card_key();
   Config config = parse_config(embedded_default_config(), "embedded config/corridor.yaml");
   config.store.path = dir + "/corridor.db";
   config.http.listen = "127.0.0.1:0";
@@ -68,14 +89,15 @@ int run_demo(const DemoOptions& options) {
       const SandboxRegistration* reg = find_sandbox(provider);
       if (reg == nullptr) continue;
       for (const DemoScenario& s : reg->demo_scenarios()) {
+        const std::string reference = "DEMO-" + run_id + "-" + provider + "-" + s.name;
         json::object cmd{{"type", "payment.create"},
                          {"command_id", "demo-" + run_id + "-" + provider + "-" + s.name},
                          {"merchant", merchant.id},
-                         {"reference", "DEMO-" + run_id + "-" + s.name}};
+                         {"reference", reference}};
         for (const auto& kv : s.command) cmd[kv.key()] = kv.value();
-        if (auto* type = s.command.if_contains("type")) cmd["type"] = *type;
-        const std::string key = merchant.id + ":" + std::string(get_string(cmd, "reference"));
-        by_txn[derive_txn_id(merchant.id, get_string(cmd, "reference"))] = {s.name, provider, s.expected_status, ""};
+        const std::string key = merchant.id + ":" + reference;
+        by_txn[derive_txn_id(merchant.id, reference)] = {s.name,      provider,  s.expected_status, "",
+                                                         merchant.id, reference, s.follow_ups};
         if (auto r = producer.produce_sync(config.kafka.commands, key, boost::json::serialize(cmd)); !r) {
           std::cerr << "demo: cannot publish: " << r.error().message << std::endl;
           return 1;
@@ -88,7 +110,7 @@ int run_demo(const DemoOptions& options) {
   const std::string bad_reference = "DEMO-" + run_id + "-bad-amount";
   const std::string bad = R"({"type":"payment.create","command_id":"demo-bad","merchant":"ZANDO","reference":")" +
                           bad_reference + R"(","provider":"novasend","amount":{"value":12.5,"currency":"XOF"}})";
-  by_txn[derive_txn_id("ZANDO", bad_reference)] = {"bad-amount", "novasend", "rejected", ""};
+  by_txn[derive_txn_id("ZANDO", bad_reference)] = {"bad-amount", "novasend", "rejected", "", "ZANDO", bad_reference, {}};
   (void)producer.produce_sync(config.kafka.commands, "ZANDO:" + bad_reference, bad);
 
   std::printf("%-9s %-16s %-22s %-30s %-48s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
@@ -114,7 +136,17 @@ int run_demo(const DemoOptions& options) {
                     std::string(get_string(e, "txn_id")).c_str(), "command.rejected", std::string(get_string(e, "reason")).c_str());
         continue;
       }
-      it->second.status = get_string(e, "status");
+      Tracked& t = it->second;
+      t.status = get_string(e, "status");
+      // The next follow-up (a refund once captured) goes out when its status is reached.
+      if (!t.follow_ups.empty() && t.follow_ups.front().after_status == t.status) {
+        json::object cmd{{"command_id", "demo-" + run_id + "-" + t.name + "-" + std::to_string(get_int(e, "version"))},
+                         {"merchant", t.merchant},
+                         {"reference", t.reference}};
+        for (const auto& kv : t.follow_ups.front().command) cmd[kv.key()] = kv.value();
+        t.follow_ups.erase(t.follow_ups.begin());
+        (void)producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(cmd));
+      }
       const std::string flow = std::string(get_string(e, "provider")) + "." + std::string(get_string(e, "flow"));
       std::string_view prev = get_string(e, "previous_state");
       const std::string change = (prev.empty() ? std::string("·") : std::string(prev)) + " → " +

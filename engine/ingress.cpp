@@ -52,6 +52,9 @@ class Ingress {
     const auto parts = split_path(req.target);
     if (req.method == "POST" && parts.size() == 2 && parts[0] == "webhooks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
+    // Return URLs and callbacks that carry their own token (esipay), by GET or POST.
+    if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
+      return webhook(std::string(parts[1]), std::move(req), std::move(respond));
     if (req.method == "GET" && parts.size() == 3 && parts[0] == "v1" && parts[1] == "transactions")
       return respond(transaction(std::string(parts[2])));
     if (req.method == "GET" && parts.size() == 4 && parts[0] == "v1" && parts[1] == "merchants" &&

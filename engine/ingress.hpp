@@ -1,6 +1,7 @@
 #pragma once
 // corridor's HTTP routes, as one handler request -> response (tested without a socket):
 //   POST /webhooks/{provider}                   provider notifications -> corridor.inputs (2xx once acked)
+//   GET|POST /callbacks/{provider}/...          return URLs and callbacks (esipay's token is in the path)
 //   GET  /v1/transactions/{txn_id}              a transaction, its status and its events
 //   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use (Cynod steps 1-2)
 //   GET  /healthz, GET /metrics

@@ -149,7 +149,13 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       p.batch.events.emplace_back(in.txn_id, std::move(e));
       ++stats.events;
     }
-    for (auto& c : effects.calls) p.batch.calls.push_back(std::move(c));
+    const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
+    for (auto& c : effects.calls) {
+      // The call that needs the card gets the sealed copy; it is deleted with the call row.
+      if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
+        c.params["card"] = *card;
+      p.batch.calls.push_back(std::move(c));
+    }
     for (const auto& name : effects.cancelled_timers) {
       if (name == "*") {
         std::erase_if(p.timers, [&](const auto& kv) { return kv.first.first == in.txn_id; });

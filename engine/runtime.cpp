@@ -1,11 +1,14 @@
 #include "engine/runtime.hpp"
 
+#include <algorithm>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
 #include "engine/http_server.hpp"
 #include "engine/ingress.hpp"
 #include "engine/processor.hpp"
+#include "statemachines/registry.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor {
@@ -16,6 +19,7 @@ struct Runtime::Impl {
   const Clock* clock;
   Metrics metrics;
 
+  std::optional<CardVault> vault;
   std::unique_ptr<EmbeddedKafka> embedded;
   std::string bootstrap;
   std::unique_ptr<Store> store;
@@ -45,6 +49,21 @@ void Runtime::start() {
   Impl& m = *impl_;
   Config& cfg = m.config;
 
+  // Card traffic without a key is refused at start, never handled in clear.
+  m.vault = CardVault::from_environment();
+  for (const auto& merchant : cfg.merchants) {
+    for (const auto& provider : merchant.providers) {
+      for (const Flow* f : all_flows()) {
+        const bool takes_card = std::find(f->required_fields.begin(), f->required_fields.end(), "card.number") !=
+                                f->required_fields.end();
+        if (f->provider == provider && takes_card && !m.vault)
+          throw std::runtime_error(std::string(CardVault::kKeyVariable) + " is not set, but merchant " + merchant.id +
+                                   " uses " + provider + ", which takes card numbers: set it to 64 hex characters "
+                                   "(openssl rand -hex 32)");
+      }
+    }
+  }
+
   if (cfg.kafka.bootstrap == "embedded") {
     m.embedded = std::make_unique<EmbeddedKafka>(3);
     for (const auto& topic : {cfg.kafka.commands, cfg.kafka.inputs, cfg.kafka.events, cfg.kafka.deadletter})
@@ -70,6 +89,7 @@ void Runtime::start() {
       http_options);
   m.public_url = cfg.http.public_url.empty() || port == 0 ? "http://" + m.http_server->address() : cfg.http.public_url;
 
+  for (auto& [provider, settings] : cfg.providers) settings["public_url"] = m.public_url;
   if (cfg.sandbox.enabled) {
     for (auto& [provider, settings] : cfg.providers) {
       const SandboxRegistration* reg = find_sandbox(provider);
@@ -85,7 +105,9 @@ void Runtime::start() {
   }
   m.ready = true;
 
-  m.executor = std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, m.metrics);
+  const CardVault* vault = m.vault ? &*m.vault : nullptr;
+  m.executor =
+      std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, vault, m.metrics);
   m.processor = std::make_unique<Processor>(
       *m.store, cfg,
       Processor::Hooks{[&m] {
@@ -105,7 +127,9 @@ void Runtime::start() {
   m.scheduler = std::thread(
       [&m] { run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.stop_scheduler); });
   m.processor_thread = std::thread([&m] { m.processor->run(m.bootstrap, m.stop_processor); });
-  m.router = std::thread([&m] { run_router(m.config, m.bootstrap, *m.producer, *m.clock, m.metrics, m.stop_router); });
+  m.router = std::thread([&m, vault] {
+    run_router(m.config, m.bootstrap, *m.producer, *m.clock, vault, m.metrics, m.stop_router);
+  });
   m.started = true;
 }
 

@@ -28,6 +28,11 @@ struct TimerRow {
   std::string input_id;
 };
 
+struct PendingCall {
+  ProviderCall call;
+  bool attempted = false;
+};
+
 struct PartitionOffset {
   std::string topic;
   std::int32_t partition = 0;
@@ -60,8 +65,9 @@ class Store {
   virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit) = 0;
   virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
 
-  // Executor.
-  virtual Result<std::vector<ProviderCall>> pending_calls(std::size_t limit) = 0;
+  // Executor. `attempted` is set, durably, before a call that is not retry-safe is sent.
+  virtual Result<std::vector<PendingCall>> pending_calls(std::size_t limit) = 0;
+  virtual Result<Ok> mark_call_attempted(const std::string& call_id) = 0;
   virtual Result<Ok> complete_call(const std::string& call_id) = 0;
 
   // Scheduler.

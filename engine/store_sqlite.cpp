@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS calls (
-  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL
+  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   txn_id TEXT NOT NULL, name TEXT NOT NULL, due_at INTEGER NOT NULL, input_id TEXT NOT NULL,
@@ -140,19 +140,27 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<ProviderCall>> pending_calls(std::size_t limit) override {
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override {
     std::lock_guard lock(mu_);
-    auto st = prepare("SELECT doc FROM calls LIMIT ?");
+    auto st = prepare("SELECT doc, attempted FROM calls LIMIT ?");
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
-    std::vector<ProviderCall> out;
+    std::vector<PendingCall> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
       auto c = provider_call_from_json(boost::json::parse(column(st->get(), 0)));
-      if (c) out.push_back(std::move(*c));
+      if (c) out.push_back({std::move(*c), sqlite3_column_int(st->get(), 1) != 0});
     }
     if (rc != SQLITE_DONE) return error("read calls");
     return out;
+  }
+
+  Result<Ok> mark_call_attempted(const std::string& call_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("UPDATE calls SET attempted = 1 WHERE call_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, call_id);
+    return step_done(st->get(), "mark call attempted");
   }
 
   Result<Ok> complete_call(const std::string& call_id) override {

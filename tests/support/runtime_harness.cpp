@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "adapters/adapter.hpp"
+#include "engine/card_vault.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor::testing {
@@ -79,6 +80,8 @@ Cluster::Cluster() : kafka(std::make_unique<EmbeddedKafka>(3)), bootstrap(kafka-
 }
 
 Config test_config(const Cluster& cluster, const std::string& dir) {
+  // A fixed test key: card payments need one, and tests never see production data.
+  setenv(CardVault::kKeyVariable, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0);
   Config c = parse_config(embedded_default_config(), "embedded");
   c.kafka.bootstrap = cluster.bootstrap;
   c.kafka.partitions = 4;

@@ -51,8 +51,6 @@ TEST(DeadLetter, NonUtf8PayloadTravelsAsBase64) {
   EXPECT_TRUE(valid_utf8("plain, and é"));
   EXPECT_FALSE(valid_utf8("\xff\xfe"));
   EXPECT_FALSE(valid_utf8("\xc3"));  // cut in the middle of a character
-  EXPECT_EQ(base64("corridor"), "Y29ycmlkb3I=");
-  EXPECT_EQ(base64("ab"), "YWI=");
   auto ok = deadletter_record("router", "why", "{card 4111111111111111}", 0);
   EXPECT_EQ(get_string(ok, "payload"), "{card 411111******1111}");
   auto bin = deadletter_record("router", "why", "\xff\xfe", 0);
@@ -79,14 +77,33 @@ TEST(RouteCommand, WithoutCommandIdTheRecordNamesTheInput) {
   EXPECT_EQ(std::get<RoutedCommand>(r).input.input_id, "cmd:corridor.commands:3:42");
 }
 
-TEST(RouteCommand, CardNumberIsMaskedInTheInput) {
+TEST(RouteCommand, CardNumberIsSealedAndMaskedInTheInput) {
   std::string raw = payin();
   raw.insert(1, R"("card":{"number":"4111111111111111","exp_month":12,"exp_year":2027},)");
-  auto r = route_command(raw, config(), "x", 0);
+  std::array<unsigned char, 32> key{};
+  key.fill(3);
+  const CardVault vault(key);
+  auto r = route_command(raw, config(), "x", 0, &vault);
   ASSERT_TRUE(std::holds_alternative<RoutedCommand>(r));
-  const auto text = boost::json::serialize(std::get<RoutedCommand>(r).input.data);
+  const auto& data = std::get<RoutedCommand>(r).input.data;
+  const auto text = boost::json::serialize(data);
   EXPECT_EQ(text.find("4111111111111111"), std::string::npos);
-  EXPECT_NE(text.find("411111******1111"), std::string::npos);
+  const json::object* card = get_object(data, "card");
+  ASSERT_NE(card, nullptr);
+  EXPECT_EQ(get_string(*card, "number"), "411111******1111");
+  auto opened = vault.open(get_string(*card, "sealed"));
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, R"({"number":"4111111111111111","exp_month":12,"exp_year":2027})");
+}
+
+TEST(RouteCommand, CardWithoutAVaultIsRejectedNeverKeptInClear) {
+  std::string raw = payin();
+  raw.insert(1, R"("card":{"number":"4111111111111111","exp_month":12,"exp_year":2027},)");
+  auto r = route_command(raw, config(), "x", 0, nullptr);
+  auto* rej = std::get_if<CommandRejection>(&r);
+  ASSERT_NE(rej, nullptr);
+  EXPECT_NE(rej->reason.find("CORRIDOR_CARD_KEY is not set"), std::string::npos);
+  EXPECT_EQ(rej->reason.find("4111111111111111"), std::string::npos);
 }
 
 TEST(RouteCommand, RejectsEachKindOfBadCommand) {

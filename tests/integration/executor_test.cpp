@@ -1,0 +1,176 @@
+// The executor against a scripted HTTP client and adapter, a real store and embedded Kafka: retries
+// with backoff for retry-safe calls, at most one attempt for the others, outcome unknown after a
+// crash in flight, and sealed card data opened only in memory.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <deque>
+#include <mutex>
+
+#include "engine/card_vault.hpp"
+#include "engine/components.hpp"
+#include "tests/support/runtime_harness.hpp"
+
+namespace corridor {
+namespace {
+
+using namespace testing;
+
+class ScriptedHttp final : public HttpClient {
+ public:
+  // Each send takes the next scripted answer; an empty script answers 200 "{}".
+  std::deque<Result<HttpResponse>> script;
+  std::vector<HttpRequest> sent;
+  std::mutex mu;
+
+  Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
+    sent.push_back(request);
+    if (script.empty()) return HttpResponse{200, {}, "{}"};
+    auto r = std::move(script.front());
+    script.pop_front();
+    return r;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return sent.size();
+  }
+};
+
+class ScriptedAdapter final : public ProviderAdapter {
+ public:
+  bool safe = true;
+  mutable std::string last_card;  // what build_request saw
+  mutable std::mutex mu;
+
+  std::string_view provider() const override { return "acme"; }
+  Result<HttpRequest> build_request(const ProviderCall& call) const override {
+    if (const json::object* card = get_object(call.params, "card")) {
+      std::lock_guard lock(mu);
+      last_card = std::string(get_string(*card, "number"));
+    }
+    return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
+  }
+  Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
+    if (r.status >= 500) return fail("provider answered " + std::to_string(r.status), true);
+    return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};
+  }
+  Result<ParsedInput> parse_webhook(const HttpRequest&) const override { return fail("no webhooks"); }
+  bool retry_safe(const ProviderCall&) const override { return safe; }
+};
+
+class FixedClock final : public Clock {
+ public:
+  std::int64_t now_ms() const override { return 1795867200000; }
+};
+
+class ExecutorTest : public ::testing::Test {
+ protected:
+  ExecutorTest() {
+    config.kafka.inputs = "corridor.inputs";
+    config.executor.initial_backoff_ms = 1;
+    config.executor.max_backoff_ms = 4;
+    config.executor.max_attempts = 4;
+    config.executor.threads = 2;
+    adapter = new ScriptedAdapter();
+    adapters.emplace("acme", std::unique_ptr<ProviderAdapter>(adapter));
+  }
+
+  // Stores a pending call, runs the executor until its result is on corridor.inputs.
+  json::object run_call(ProviderCall call, bool attempted = false, const CardVault* vault = nullptr) {
+    StoreBatch b;
+    b.calls.push_back(call);
+    EXPECT_TRUE(store->commit(b));
+    if (attempted) {
+      EXPECT_TRUE(store->mark_call_attempted(call.call_id));
+    }
+    Executor executor(config, *store, producer, http, adapters, clock, vault, metrics);
+    executor.start();
+    EXPECT_TRUE(inputs.wait_until([&](const auto& recs) {
+      for (const auto& r : recs)
+        if (get_string(r, "input_id") == call.call_id) return true;
+      return false;
+    }));
+    executor.stop();
+    for (const auto& r : inputs.records())
+      if (get_string(r, "input_id") == call.call_id) return r;
+    return {};
+  }
+
+  Config config;
+  Cluster cluster;
+  TempDir dir;
+  std::unique_ptr<Store> store = open_sqlite_store(dir.path() + "/s.db");
+  KafkaProducer producer{cluster.bootstrap};
+  ScriptedHttp http;
+  ScriptedAdapter* adapter;
+  AdapterMap adapters;
+  FixedClock clock;
+  Metrics metrics;
+  TopicCollector inputs{cluster.bootstrap, "corridor.inputs"};
+};
+
+ProviderCall call(std::string id) { return {"tx_a:" + id + ":pay", "acme", "pay", {{"amount", 300}}}; }
+
+TEST_F(ExecutorTest, RetrySafeCallIsRetriedThroughTransientErrors) {
+  http.script.push_back(fail("connection refused", true));
+  http.script.push_back(HttpResponse{503, {}, ""});
+  auto result = run_call(call("1"));
+  EXPECT_EQ(get_string(result, "name"), "paid");
+  EXPECT_EQ(get_string(result, "kind"), "provider_response");
+  EXPECT_EQ(get_string(result, "txn_id"), "tx_a");
+  EXPECT_EQ(http.count(), 3u);
+  EXPECT_EQ(metrics.provider_call_retries.load(), 2);
+  EXPECT_TRUE(store->pending_calls(10)->empty());  // completed once published
+}
+
+TEST_F(ExecutorTest, RetriesSpentBecomeCallFailed) {
+  for (int i = 0; i < 4; ++i) http.script.push_back(HttpResponse{500, {}, ""});
+  auto result = run_call(call("2"));
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  const auto& data = result.at("data").as_object();
+  EXPECT_EQ(get_string(data, "op"), "pay");
+  EXPECT_EQ(get_int(data, "attempts"), 4);
+  EXPECT_FALSE(data.contains("outcome"));
+  EXPECT_EQ(http.count(), 4u);
+}
+
+TEST_F(ExecutorTest, NotRetrySafeCallIsSentOnceAndATimeoutIsUnknown) {
+  adapter->safe = false;
+  http.script.push_back(fail("timed out", true));
+  auto result = run_call(call("3"));
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
+  EXPECT_EQ(http.count(), 1u);
+}
+
+TEST_F(ExecutorTest, NotRetrySafeCallInFlightAtACrashIsNeverSentAgain) {
+  adapter->safe = false;
+  auto result = run_call(call("4"), /*attempted=*/true);
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
+  EXPECT_EQ(http.count(), 0u);
+}
+
+TEST_F(ExecutorTest, SealedCardIsOpenedOnlyForTheAdapter) {
+  std::array<unsigned char, 32> key{};
+  key.fill(9);
+  const CardVault vault(key);
+  ProviderCall c = call("5");
+  c.params["card"] = {{"number", "411111******1111"}, {"sealed", vault.seal(R"({"number":"4111111111111111"})")}};
+  auto result = run_call(c, false, &vault);
+  EXPECT_EQ(get_string(result, "name"), "paid");
+  EXPECT_EQ(adapter->last_card, "4111111111111111");
+}
+
+TEST_F(ExecutorTest, CardThatCannotBeOpenedFailsTheCall) {
+  ProviderCall c = call("6");
+  c.params["card"] = {{"number", "411111******1111"}, {"sealed", "AAAA"}};
+  auto result = run_call(c, false, nullptr);
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  EXPECT_NE(get_string(result.at("data").as_object(), "error").find("card data unavailable"), std::string_view::npos);
+  EXPECT_EQ(http.count(), 0u);
+}
+
+}  // namespace
+}  // namespace corridor
