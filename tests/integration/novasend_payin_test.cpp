@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/commands.hpp"
+#include "sandbox/novasend/novasend_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -120,6 +121,72 @@ TEST_F(NovaSendRuntime, TransactionIsServedOverHttp) {
   auto stored = engine->runtime().store().events_of(txn);
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->size(), 5u);
+}
+
+}  // namespace
+}  // namespace corridor
+
+namespace corridor {
+namespace {
+
+using namespace testing;
+
+// The rest of the sandbox's scenarios, with the sandbox outside the engine so the test can read its
+// counters: every payment reaches its status and NovaSend created exactly one session for it.
+TEST(NovaSendScenarios, FaultsAndOddDeliveriesStillEndRightAndChargeOnce) {
+  TempDir dir;
+  Cluster cluster;
+  Config config = test_config(cluster, dir.path());
+  config.sandbox.enabled = false;
+  config.executor.timeout_ms = 5000;
+  NovaSendSandboxOptions options;
+  options.api_key = config.providers["novasend"]["api_key"];
+  options.api_client = config.providers["novasend"]["api_client"];
+  options.webhook_secret = config.providers["novasend"]["webhook_secret"];
+  NovaSendSandbox sandbox(options);
+  sandbox.start();
+  config.providers["novasend"]["base_url"] = sandbox.base_url();
+  Engine engine(config);
+  sandbox.set_webhook_url(engine.runtime().public_url() + "/webhooks/novasend");
+  TopicCollector events{cluster.bootstrap, "corridor.events"};
+
+  const std::vector<Scenario> scenarios = {
+      {"unavailable-once", "+2250700000006", "succeeded",
+       {"created", "session_requested", "awaiting_confirmation", "confirmed", "succeeded"}},
+      {"lost-response", "+2250700000007", "succeeded",
+       {"created", "session_requested", "awaiting_confirmation", "confirmed", "succeeded"}},
+      // The customer confirms while the session answer is still on its way: the webhook overtakes it.
+      {"slow-response", "+2250700000008", "succeeded", {"created", "session_requested", "confirmed", "succeeded"}},
+      {"duplicate-webhook", "+2250700000009", "succeeded",
+       {"created", "session_requested", "awaiting_confirmation", "confirmed", "succeeded"}},
+      // No webhook: a status poll finds transaction.status completed.
+      {"no-webhook", "+2250700000010", "succeeded", {"created", "session_requested", "awaiting_confirmation", "succeeded"}},
+      {"webhook-first", "+2250700000011", "succeeded", {"created", "session_requested", "confirmed", "succeeded"}},
+      {"refused", "+2250700000012", "failed", {"created", "session_requested", "failed"}},
+  };
+  for (const auto& s : scenarios) engine.publish_command(payin_command(std::string("SC-") + s.name, s.msisdn));
+  const bool all_final = events.wait_until(
+      [&](const auto& evs) {
+        for (const auto& s : scenarios)
+          if (latest_status(evs, derive_txn_id("ZANDO", std::string("SC-") + s.name)) != s.status) return false;
+        return true;
+      },
+      std::chrono::seconds(60));
+  const auto all = events.records();
+  for (const auto& s : scenarios) {
+    const auto txn = derive_txn_id("ZANDO", std::string("SC-") + s.name);
+    std::vector<std::string> states;
+    for (const auto& e : events_of(all, txn)) states.push_back(std::string(get_string(e, "state")));
+    EXPECT_EQ(states, s.states) << s.name;
+    expect_versions_consecutive(events_of(all, txn));
+    if (std::string_view(s.name) != "refused") {
+      EXPECT_EQ(sandbox.sessions_created(txn), 1u) << s.name;
+    }
+  }
+  EXPECT_GE(engine.runtime().metrics().provider_call_retries.load(), 2);  // the 503 and the lost answer
+  EXPECT_GE(sandbox.webhooks_delivered(derive_txn_id("ZANDO", "SC-duplicate-webhook")), 2u);
+  EXPECT_EQ(sandbox.webhooks_delivered(derive_txn_id("ZANDO", "SC-no-webhook")), 0u);
+  ASSERT_TRUE(all_final);
 }
 
 }  // namespace
