@@ -3,7 +3,10 @@
 #include <set>
 #include <stdexcept>
 
+#include "adapters/cynod/cynod_adapter.hpp"
+#include "adapters/esipay/esipay_adapter.hpp"
 #include "adapters/flexpay/flexpay_adapter.hpp"
+#include "adapters/interac/interac_adapter.hpp"
 #include "adapters/novasend/novasend_adapter.hpp"
 
 namespace corridor {
@@ -14,6 +17,9 @@ std::vector<AdapterRegistration> make_registrations() {
   std::vector<AdapterRegistration> all;
   all.push_back(novasend_registration());
   all.push_back(flexpay_registration());
+  all.push_back(cynod_registration());
+  all.push_back(esipay_registration());
+  all.push_back(interac_registration());
   return all;
 }
 }  // namespace

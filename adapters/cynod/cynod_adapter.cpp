@@ -1,0 +1,387 @@
+#include "adapters/cynod/cynod_adapter.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <cctype>
+#include <stdexcept>
+
+#include "adapters/registry.hpp"
+#include "statemachines/money.hpp"
+
+namespace corridor {
+
+namespace {
+
+// adapter code links without corridor_http, so it looks headers up itself.
+std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return {};
+}
+
+std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
+  std::array<unsigned char, 32> mac{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac.data(), &len);
+  return mac;
+}
+
+std::string hex(const std::array<unsigned char, 32>& bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool unhex32(std::string_view text, std::array<unsigned char, 32>& out) {
+  if (text.size() != 64) return false;
+  for (std::size_t i = 0; i < 32; ++i) {
+    const int hi = hex_digit(text[2 * i]);
+    const int lo = hex_digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
+  auto it = s.find(key);
+  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
+}
+
+std::string trim_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// Any run of 13-19 digits in a provider's text is masked before it reaches an error message.
+std::string mask_digits(std::string_view text) {
+  std::string out(text.substr(0, 300));
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(out[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
+    if (j - i >= 13 && j - i <= 19)
+      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
+    i = j;
+  }
+  return out;
+}
+
+Result<json::object> parse_object(std::string_view body, std::string_view where) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
+  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
+  return std::move(v.get_object());
+}
+
+std::string error_message(const HttpResponse& response) {
+  boost::system::error_code ec;
+  json::value v = json::parse(response.body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    std::string out;
+    if (auto c = get_string(o, "code"); !c.empty()) out = std::string(c);
+    if (auto m = get_string(o, "message"); !m.empty()) out += (out.empty() ? "" : ": ") + std::string(m);
+    if (!out.empty()) return mask_digits(out);
+  }
+  return "HTTP " + std::to_string(response.status);
+}
+
+Result<std::string> required_string(const json::object& o, std::string_view field, std::string_view where) {
+  auto it = o.find(field);
+  if (it == o.end()) return fail(std::string(where) + ": missing field '" + std::string(field) + "'");
+  if (!it->value().is_string() || it->value().get_string().empty())
+    return fail(std::string(where) + ": field '" + std::string(field) + "' must be a non-empty string");
+  return std::string(it->value().get_string());
+}
+
+// The authorisation resource, as Cynod answers it and sends it in webhooks, turned into the flow's
+// input (docs/flows/cynod.card_debit.md): amounts back to minor units, the card masked again.
+Result<ParsedInput> authorization_input(const json::object& o, std::string_view where) {
+  auto reference = required_string(o, "partner_reference", where);
+  if (!reference) return reference.error();
+  auto status = required_string(o, "status", where);
+  if (!status) return status.error();
+  ParsedInput in;
+  in.txn_id = *reference;
+  json::object& d = in.data;
+  d["reference"] = *reference;
+  d["status"] = *status;
+  if (auto id = get_string(o, "id"); !id.empty()) d["cynod_reference"] = id;
+  if (auto card = get_string(o, "card"); !card.empty()) d["card"] = cynod_mask_card(card);
+
+  if (const json::value* amount = o.if_contains("amount"); amount != nullptr && !amount->is_null()) {
+    auto currency = required_string(o, "currency", where);
+    if (!currency) return currency.error();
+    const auto exponent = currency_exponent(*currency);
+    if (!exponent) return fail(std::string(where) + ": unknown currency '" + *currency + "'");
+    std::string text;
+    if (amount->is_string()) text = std::string(amount->get_string());
+    else if (amount->is_int64() && amount->get_int64() >= 0) text = std::to_string(amount->get_int64());  // lenient: "1500" or 1500
+    else return fail(std::string(where) + ": field 'amount' must be a decimal string");
+    auto minor = parse_decimal_amount(text, *exponent);
+    if (!minor) return fail(std::string(where) + ": field 'amount': " + minor.error().message);
+    d["amount"] = *minor;
+    d["currency"] = *currency;
+  }
+
+  if (*status == "in_progress") {
+    in.name = "authorization.in_progress";
+  } else if (*status == "approved") {
+    auto number = required_string(o, "authorization_number", where);
+    if (!number) return number.error();
+    d["authorization_number"] = *number;
+    in.name = "authorization.approved";
+  } else if (*status == "declined") {
+    auto reason = required_string(o, "decline_reason", where);
+    if (!reason) return reason.error();
+    d["reason"] = *reason;
+    in.name = "authorization.declined";
+  } else if (*status == "cancelled" || *status == "expired") {
+    // Cynod withdrew the wallet request, on corridor's cancel or on its own expiry.
+    in.name = "authorization.cancelled";
+  } else {
+    return fail(std::string(where) + ": unknown status '" + *status + "'");
+  }
+  return in;
+}
+
+}  // namespace
+
+std::string cynod_mask_card(std::string_view number) {
+  const auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (number.size() >= 13 && number.size() <= 19 && std::all_of(number.begin(), number.end(), is_digit)) {
+    std::string out(number);
+    for (std::size_t i = 6; i + 4 < out.size(); ++i) out[i] = '*';
+    return out;
+  }
+  // Already masked by Cynod ("626200******0001"): kept when at most 10 digits show.
+  const auto shown = std::count_if(number.begin(), number.end(), is_digit);
+  const auto stars = std::count(number.begin(), number.end(), '*');
+  if (stars > 0 && shown <= 10 && static_cast<std::size_t>(shown + stars) == number.size()) return std::string(number);
+  return std::string(number.size(), '*');
+}
+
+std::string cynod_webhook_signature(std::string_view secret, std::string_view body) {
+  return "sha256=" + hex(hmac_sha256(secret, body));
+}
+
+CynodSettings cynod_settings(const ProviderSettings& s) {
+  CynodSettings out;
+  out.base_url = setting(s, "base_url");
+  out.api_key = setting(s, "api_key");
+  out.webhook_secret = setting(s, "webhook_secret");
+  out.signature_header = setting(s, "signature_header", out.signature_header);
+  out.authorizations_path = setting(s, "authorizations_path", out.authorizations_path);
+  out.public_url = setting(s, "public_url");
+  if (out.base_url.empty()) throw std::invalid_argument("providers.cynod.base_url is required");
+  if (out.webhook_secret.empty()) throw std::invalid_argument("providers.cynod.webhook_secret is required");
+  return out;
+}
+
+CynodAdapter::CynodAdapter(CynodSettings settings) : settings_(std::move(settings)) {
+  settings_.base_url = trim_slashes(settings_.base_url);
+  settings_.public_url = trim_slashes(settings_.public_url);
+  if (settings_.authorizations_path.empty() || settings_.authorizations_path.front() != '/')
+    settings_.authorizations_path.insert(0, "/");
+  settings_.authorizations_path = trim_slashes(settings_.authorizations_path);
+}
+
+Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const {
+  const std::string where = "cynod " + call.op + " " + call.call_id;
+  const json::object& p = call.params;
+  auto reference = required_string(p, "reference", where);
+  if (!reference) return reference.error();
+
+  HttpRequest req;
+  req.method = "POST";
+  req.headers = {{"Authorization", "Bearer " + settings_.api_key},
+                 {"Accept", "application/json"},
+                 {"Content-Type", "application/json"},
+                 // Cynod also deduplicates by partner reference; the key makes a re-sent call explicit.
+                 {"Idempotency-Key", call.call_id}};
+  const std::string resource = settings_.base_url + settings_.authorizations_path;
+  json::object body;
+
+  if (call.op == "request_authorization") {
+    // Steps 3-4: partner reference, card number, amount.
+    const json::object* card = get_object(p, "card");
+    if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
+    const std::string_view number = get_string(*card, "number");
+    if (number.size() < 12 || number.size() > 19 ||
+        !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return fail(where + ": the card number is not 12-19 digits");
+    }
+    const json::object* amount = get_object(p, "amount");
+    if (amount == nullptr) return fail(where + ": missing field 'amount'");
+    const json::value* value = amount->if_contains("value");
+    if (value == nullptr || !value->is_int64()) return fail(where + ": field 'amount.value' must be an integer (minor units)");
+    if (value->get_int64() <= 0) return fail(where + ": amount must be positive");
+    const std::string currency(get_string(*amount, "currency"));
+    const auto exponent = currency_exponent(currency);
+    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+
+    json::object c{{"number", number}};
+    if (const json::value* m = card->if_contains("exp_month"); m && m->is_int64()) c["expiry_month"] = m->get_int64();
+    if (const json::value* y = card->if_contains("exp_year"); y && y->is_int64()) c["expiry_year"] = y->get_int64();
+    body["partner_reference"] = *reference;
+    body["card"] = std::move(c);
+    body["amount"] = format_decimal_amount(value->get_int64(), *exponent);
+    body["currency"] = currency;
+    if (auto d = get_string(p, "description"); !d.empty()) body["description"] = d;
+    if (const json::object* customer = get_object(p, "customer")) {
+      json::object cust;
+      for (const char* k : {"name", "msisdn", "email", "country"})
+        if (auto v = get_string(*customer, k); !v.empty()) cust[k] = v;
+      if (!cust.empty()) body["customer"] = std::move(cust);
+    }
+    if (!settings_.public_url.empty()) body["notification_url"] = settings_.public_url + "/webhooks/cynod";
+    req.target = resource;
+  } else if (call.op == "acknowledge") {
+    // Step 10: the partner transmits the Cynod status it received with the authorisation number.
+    auto number = required_string(p, "authorization_number", where);
+    if (!number) return number.error();
+    body["authorization_number"] = *number;
+    body["status"] = get_string(p, "status").empty() ? std::string_view("approved") : get_string(p, "status");
+    req.target = resource + "/" + percent_encode(*reference) + "/acknowledgement";
+  } else if (call.op == "cancel_authorization") {
+    body["reason"] = "confirmation_timeout";
+    req.target = resource + "/" + percent_encode(*reference) + "/cancel";
+  } else {
+    return fail("cynod: unknown operation '" + call.op + "'");
+  }
+  req.body = json::serialize(body);
+  return req;
+}
+
+Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
+  const std::string where = "cynod " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
+  const int s = response.status;
+  if (s >= 500 || s == 408 || s == 429) return fail(where + ": " + error_message(response), true);
+  if (call.op != "request_authorization" && call.op != "acknowledge" && call.op != "cancel_authorization")
+    return fail("cynod: unknown operation '" + call.op + "'");
+
+  const bool success = s >= 200 && s < 300;
+  if (call.op == "acknowledge") {
+    if (!success) return fail(where + ": " + error_message(response));
+    ParsedInput in;
+    in.txn_id = std::string(txn_id_of_call(call.call_id));
+    in.name = "acknowledgement.accepted";
+    return in;
+  }
+  // 409 on a cancel: too late, the authorisation already ended; its body says how (the truth the
+  // flow needs when the webhook never came).
+  if (success || (s == 409 && call.op == "cancel_authorization")) {
+    auto body = parse_object(response.body, where);
+    if (!body) return body.error();
+    auto in = authorization_input(*body, where);
+    if (!in) return in;
+    if (in->txn_id != txn_id_of_call(call.call_id)) return fail(where + ": partner_reference is not the call's transaction");
+    return in;
+  }
+  if (call.op == "cancel_authorization") return fail(where + ": " + error_message(response));
+  // A refused request (400, 401, 404, 422...) is Cynod's answer, not a transport problem.
+  ParsedInput in;
+  in.txn_id = std::string(txn_id_of_call(call.call_id));
+  in.name = "authorization.rejected";
+  in.data = {{"http_status", s}, {"error", error_message(response)}};
+  return in;
+}
+
+Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) const {
+  // docs/providers/cynod.md: <signature_header>: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>.
+  const std::string_view header = header_value(request.headers, settings_.signature_header);
+  auto refuse = [](std::string message) {
+    Error e = fail(std::move(message));
+    e.http_status = 401;
+    return e;
+  };
+  if (header.empty()) return refuse("cynod webhook: missing " + settings_.signature_header + " header");
+  std::string_view given = header;
+  if (given.starts_with("sha256=")) given.remove_prefix(7);
+  std::array<unsigned char, 32> mac{};
+  if (!unhex32(given, mac)) return refuse("cynod webhook: " + settings_.signature_header + " is not sha256=<64 hex digits>");
+  const auto expected = hmac_sha256(settings_.webhook_secret, request.body);
+  if (CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0)
+    return refuse("cynod webhook: signature does not match the body");
+
+  const std::string where = "cynod webhook";
+  auto body = parse_object(request.body, where);
+  if (!body) return body.error();
+  auto id = required_string(*body, "id", where);
+  if (!id) return id.error();
+  auto type = required_string(*body, "type", where);
+  if (!type) return type.error();
+  const json::object* data = get_object(*body, "data");
+  if (data == nullptr) return fail(where + ": field 'data' must be an object");
+  auto in = authorization_input(*data, where + " data");
+  if (!in) return in;
+  if (*type != in->name) return fail(where + ": type '" + *type + "' does not match data.status '" +
+                                     std::string(get_string(*data, "status")) + "'");
+  in->dedupe_id = *id;
+  return in;
+}
+
+AdapterRegistration cynod_registration() {
+  return AdapterRegistration{
+      "cynod",
+      {
+          {"base_url", true, "", "Cynod API root (the sandbox's when sandbox.enabled)"},
+          {"api_key", false, "", "partner key: Authorization: Bearer <api_key>"},
+          {"webhook_secret", true, "", "HMAC-SHA256 key of webhook signatures"},
+          {"signature_header", false, "X-Cynod-Signature", "header carrying sha256=<hex HMAC-SHA256(secret, raw body)>"},
+          {"authorizations_path", false, "/v1/authorizations", "path of the authorisation resource under base_url"},
+          {"public_url", false, "", "corridor's public URL; notification_url = <public_url>/webhooks/cynod (filled by the engine)"},
+          {"confirmation_ttl_ms", false, "300000", "time for the customer to confirm in the wallet before corridor cancels"},
+          {"retry_after_ms", false, "30000", "delay before re-sending a call that got no answer"},
+      },
+      [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
+        return std::make_unique<CynodAdapter>(cynod_settings(s));
+      },
+  };
+}
+
+}  // namespace corridor

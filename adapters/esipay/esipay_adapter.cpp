@@ -1,0 +1,340 @@
+#include "adapters/esipay/esipay_adapter.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <array>
+#include <boost/json/parse.hpp>
+#include <cctype>
+#include <stdexcept>
+
+#include "adapters/registry.hpp"
+#include "statemachines/money.hpp"
+
+namespace corridor {
+
+namespace {
+
+std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return value;
+    }
+  }
+  return {};
+}
+
+std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
+  auto it = s.find(key);
+  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
+}
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string trim_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string percent_encode(std::string_view s) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xF];
+    }
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// application/x-www-form-urlencoded value: '+' is a space, %XX a byte.
+std::string form_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+// Any run of 13-19 digits in esipay's text is masked before it reaches an error message.
+std::string mask_digits(std::string_view text) {
+  std::string out(text.substr(0, 300));
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(out[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
+    if (j - i >= 13 && j - i <= 19)
+      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
+    i = j;
+  }
+  return out;
+}
+
+// esipay answers with a status and, at best, a short text. Never the request URL (it holds the card).
+std::string error_text(const HttpResponse& response) {
+  std::string body = trim(response.body);
+  for (char& c : body)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
+  std::string out = "HTTP " + std::to_string(response.status);
+  if (!body.empty()) out += ": " + mask_digits(body);
+  return out;
+}
+
+std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view s) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
+  return d;
+}
+
+// Constant time whatever the lengths: compares digests.
+bool same_secret(std::string_view a, std::string_view b) {
+  const auto da = digest(a);
+  const auto db = digest(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+// "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) is 127.0.0.1.
+std::string normalise_address(std::string_view a) {
+  if (a.starts_with("::ffff:") && a.find('.') != std::string_view::npos) a.remove_prefix(7);
+  return std::string(a);
+}
+
+Error refusal(std::string message, int status) {
+  Error e = fail(std::move(message));
+  e.http_status = status;
+  return e;
+}
+
+Result<json::object> callback_fields(const HttpRequest& request) {
+  const std::string_view content_type = header_value(request.headers, "Content-Type");
+  const std::string body = trim(request.body);
+  json::object out;
+  if (content_type.find("json") != std::string_view::npos || (!body.empty() && body.front() == '{')) {
+    boost::system::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) return fail("esipay callback: body is not a JSON object");
+    for (const auto& [k, val] : v.get_object()) {
+      if (val.is_string()) out[k] = val.get_string();
+      else if (val.is_int64()) out[k] = std::to_string(val.get_int64());
+      else if (val.is_uint64()) out[k] = std::to_string(val.get_uint64());
+      else if (val.is_double()) return fail("esipay callback: field '" + std::string(k) + "' must be a decimal string, not a JSON number");
+    }
+    return out;
+  }
+  // The seed's "POST avec les données suivantes": an HTML-form style body.
+  std::string_view rest = body;
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    const std::size_t eq = pair.find('=');
+    out[form_decode(pair.substr(0, eq))] = eq == std::string_view::npos ? std::string() : form_decode(pair.substr(eq + 1));
+  }
+  return out;
+}
+
+}  // namespace
+
+EsipaySettings esipay_settings(const ProviderSettings& s) {
+  EsipaySettings out;
+  out.base_url = setting(s, "base_url");
+  out.uuid = setting(s, "uuid");
+  out.callback_token = setting(s, "callback_token");
+  out.http_method = setting(s, "http_method", out.http_method);
+  out.public_url = setting(s, "public_url");
+  std::string_view list = setting(s, "allowed_sources");
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    if (auto ip = trim(list.substr(0, comma)); !ip.empty()) out.allowed_sources.push_back(normalise_address(ip));
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+  }
+  for (char& c : out.http_method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  if (out.base_url.empty()) throw std::invalid_argument("providers.esipay.base_url is required");
+  if (out.uuid.empty()) throw std::invalid_argument("providers.esipay.uuid is required");
+  if (out.callback_token.size() < 16)
+    throw std::invalid_argument("providers.esipay.callback_token is required (at least 16 characters: it is the return URL's only secret)");
+  if (out.allowed_sources.empty()) throw std::invalid_argument("providers.esipay.allowed_sources is required");
+  if (out.http_method != "POST" && out.http_method != "GET" && out.http_method != "PUT")
+    throw std::invalid_argument("providers.esipay.http_method must be POST, GET or PUT");
+  return out;
+}
+
+EsipayAdapter::EsipayAdapter(EsipaySettings settings) : settings_(std::move(settings)) {
+  settings_.base_url = trim_slashes(settings_.base_url);
+  settings_.public_url = trim_slashes(settings_.public_url);
+}
+
+std::string EsipayAdapter::return_url() const {
+  return settings_.public_url + "/callbacks/esipay/" + settings_.callback_token;
+}
+
+Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const {
+  // Errors here never quote the card: they end up in call.failed and in events.
+  const std::string where = "esipay " + call.op + " " + call.call_id;
+  const json::object& p = call.params;
+  HttpRequest req;
+  req.method = settings_.http_method;
+  const std::string root = settings_.base_url + "/cardpay/" + percent_encode(settings_.uuid) + "/";
+
+  auto amount_text = [&](std::string& out) -> Result<bool> {
+    const json::object* amount = get_object(p, "amount");
+    if (amount == nullptr) return fail(where + ": missing field 'amount'");
+    const json::value* value = amount->if_contains("value");
+    if (value == nullptr || !value->is_int64()) return fail(where + ": field 'amount.value' must be an integer (minor units)");
+    if (value->get_int64() <= 0) return fail(where + ": amount must be positive");
+    const std::string currency(get_string(*amount, "currency"));
+    const auto exponent = currency_exponent(currency);
+    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+    // "montant (réel, séparateur : .)": exact, never through floating point.
+    out = format_decimal_amount(value->get_int64(), *exponent);
+    return true;
+  };
+
+  if (call.op == "cardpay") {
+    const std::string_view cid = get_string(p, "cid");
+    if (cid.empty()) return fail(where + ": missing field 'cid'");
+    const json::object* card = get_object(p, "card");
+    if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
+    const std::string_view number = get_string(*card, "number");
+    if (number.size() < 12 || number.size() > 19 || !all_digits(number))
+      return fail(where + ": the card number is not 12-19 digits");
+    const json::value* month = card->if_contains("exp_month");
+    const json::value* year = card->if_contains("exp_year");
+    if (month == nullptr || !month->is_int64() || month->get_int64() < 1 || month->get_int64() > 12)
+      return fail(where + ": card exp_month must be an integer 1-12");
+    if (year == nullptr || !year->is_int64() || year->get_int64() < 0 || year->get_int64() > 9999)
+      return fail(where + ": card exp_year must be an integer");
+    std::string amount;
+    if (auto ok = amount_text(amount); !ok) return ok.error();
+    // /cardpay/uuid/cid/cardnumber/cardmonth/cardyear/amount
+    req.target = root + percent_encode(cid) + "/" + std::string(number) + "/" + std::to_string(month->get_int64()) + "/" +
+                 std::to_string(year->get_int64()) + "/" + amount;
+    return req;
+  }
+  if (call.op == "refund" || call.op == "refund_partial") {
+    const std::string_view transaction = get_string(p, "transaction");
+    if (transaction.empty()) return fail(where + ": missing field 'transaction'");
+    req.target = root + percent_encode(transaction);
+    if (call.op == "refund_partial") {
+      // /cardpay/uuid/transaction/amount
+      std::string amount;
+      if (auto ok = amount_text(amount); !ok) return ok.error();
+      req.target += "/" + amount;
+    }
+    return req;
+  }
+  return fail("esipay: unknown operation '" + call.op + "'");
+}
+
+Result<ParsedInput> EsipayAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
+  const bool charge = call.op == "cardpay";
+  if (!charge && call.op != "refund" && call.op != "refund_partial")
+    return fail("esipay: unknown operation '" + call.op + "'");
+  const int s = response.status;
+  ParsedInput in;
+  in.txn_id = std::string(txn_id_of_call(call.call_id));
+  in.data["http_status"] = s;
+  if (s == 200) {
+    in.name = charge ? "charge.succeeded" : "refund.succeeded";
+    return in;
+  }
+  // The seed's statuses: 400 incorrect parameter (or a partial refund over the remaining amount), 403
+  // address not allowed, 500 service error. Each is esipay's answer: nothing was charged or refunded.
+  if (s == 400 || s == 403 || s == 500 || (s >= 401 && s < 500 && s != 408 && s != 429)) {
+    in.name = charge ? "charge.failed" : "refund.failed";
+    in.data["error"] = error_text(response);
+    return in;
+  }
+  // 502/503/504 from something in between, 408, 429, a 2xx other than 200: not esipay's documented
+  // answer, so the outcome is not known. The call is not retry-safe, so the executor turns this into
+  // call.failed (outcome unknown) instead of sending the charge again.
+  return fail("esipay " + call.op + ": unexpected answer " + error_text(response), true);
+}
+
+Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) const {
+  // The return URL: /callbacks/esipay/<callback_token>, called by esipay from an allow-listed address.
+  const std::string source = normalise_address(request.remote_address);
+  if (source.empty() || std::find(settings_.allowed_sources.begin(), settings_.allowed_sources.end(), source) ==
+                            settings_.allowed_sources.end()) {
+    return refusal("esipay callback: source address '" + source + "' is not in allowed_sources", 403);
+  }
+  std::string_view path = request.target;
+  path = path.substr(0, path.find('?'));
+  constexpr std::string_view kPrefix = "/callbacks/esipay/";
+  if (!path.starts_with(kPrefix)) return refusal("esipay callback: not a return URL", 404);
+  if (!same_secret(path.substr(kPrefix.size()), settings_.callback_token))
+    return refusal("esipay callback: unknown return URL token", 404);
+  if (request.method != "POST") return refusal("esipay callback: the return URL is called with POST", 405);
+
+  auto fields = callback_fields(request);
+  if (!fields) return fields.error();
+  const std::string where = "esipay callback";
+  for (std::string_view f : {"type", "amount", "transaction", "cid"})
+    if (get_string(*fields, f).empty()) return fail(where + ": missing field '" + std::string(f) + "'");
+  if (get_string(*fields, "type") != "card")
+    return fail(where + ": unknown payment type '" + std::string(get_string(*fields, "type")) + "'");
+  // "montant réel": a decimal with '.'; the flow converts it with the payment's currency. Checked
+  // here against the widest exponent so a malformed amount is refused at the door.
+  if (auto ok = parse_decimal_amount(get_string(*fields, "amount"), 3); !ok)
+    return fail(where + ": field 'amount': " + ok.error().message);
+
+  ParsedInput in;
+  in.txn_id = std::string(get_string(*fields, "cid"));
+  in.name = "esipay.callback";
+  in.dedupe_id = std::string(get_string(*fields, "transaction"));
+  for (std::string_view f : {"type", "amount", "transaction", "cid"}) in.data[f] = get_string(*fields, f);
+  return in;
+}
+
+AdapterRegistration esipay_registration() {
+  return AdapterRegistration{
+      "esipay",
+      {
+          {"base_url", true, "", "esipay service root: http://10.0.0.6:6543 per the seed (the sandbox's when sandbox.enabled)"},
+          {"uuid", true, "", "the company's unique identifier given by esipay at registration"},
+          {"callback_token", true, "", "secret last segment of the return URL /callbacks/esipay/<token> (16+ characters)"},
+          {"allowed_sources", true, "", "comma-joined IP addresses esipay calls the return URL from"},
+          {"http_method", false, "POST", "method of cardpay and refund calls (the seed is silent): POST, GET or PUT"},
+          {"public_url", false, "", "corridor's public URL; the return URL to register is <public_url>/callbacks/esipay/<callback_token>"},
+      },
+      [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
+        return std::make_unique<EsipayAdapter>(esipay_settings(s));
+      },
+  };
+}
+
+}  // namespace corridor
