@@ -3,6 +3,7 @@
 
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
+#include "sandbox/flexpay/flexpay_sandbox.hpp"
 #include "sandbox/interac/interac_sandbox.hpp"
 #include "sandbox/novasend/novasend_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
@@ -13,6 +14,7 @@ const std::vector<SandboxRegistration>& sandbox_registrations() {
   static const std::vector<SandboxRegistration> registrations = [] {
     std::vector<SandboxRegistration> r;
     r.push_back(novasend_sandbox_registration());
+    r.push_back(flexpay_sandbox_registration());
     r.push_back(cynod_sandbox_registration());
     r.push_back(esipay_sandbox_registration());
     r.push_back(interac_sandbox_registration());
