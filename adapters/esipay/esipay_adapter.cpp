@@ -176,7 +176,8 @@ EsipaySettings esipay_settings(const ProviderSettings& s) {
   out.callback_token = setting(s, "callback_token");
   out.http_method = setting(s, "http_method", out.http_method);
   out.public_url = setting(s, "public_url");
-  std::string_view list = setting(s, "allowed_sources");
+  const std::string sources = setting(s, "allowed_sources");
+  std::string_view list = sources;
   while (!list.empty()) {
     const std::size_t comma = list.find(',');
     if (auto ip = trim(list.substr(0, comma)); !ip.empty()) out.allowed_sources.push_back(normalise_address(ip));

@@ -1,0 +1,263 @@
+// Cynod adapter: requests, responses and webhooks on recorded bodies of the contract in
+// docs/providers/cynod.md (the seed has no wire format), and the webhook signature. Pure.
+#include "adapters/cynod/cynod_adapter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <set>
+
+namespace corridor {
+namespace {
+
+constexpr std::string_view kPan = "6262000000000001";
+
+CynodSettings settings() {
+  CynodSettings s;
+  s.base_url = "http://cynod.test/";
+  s.api_key = "key_1";
+  s.webhook_secret = "whsec_cynod";
+  s.public_url = "https://corridor.example";
+  return s;
+}
+
+std::string hdr(const HttpHeaders& h, std::string_view name) {
+  for (const auto& [k, v] : h)
+    if (k == name) return v;
+  return {};
+}
+
+ProviderCall authorization_call(bool with_card = true) {
+  ProviderCall c;
+  c.call_id = "tx_ABC:1:request_authorization";
+  c.provider = "cynod";
+  c.op = "request_authorization";
+  c.params = {{"reference", "tx_ABC"},
+              {"amount", {{"value", 1500050}, {"currency", "CDF"}}},
+              {"card", "attached"},
+              {"customer", {{"name", "Jean"}, {"msisdn", "+243810000001"}}},
+              {"description", "facture 12"}};
+  if (with_card) c.params["card"] = {{"number", kPan}, {"exp_month", 12}, {"exp_year", 2027}, {"masked", "626200******0001"}};
+  return c;
+}
+
+ProviderCall call(std::string op, json::object params) {
+  return ProviderCall{"tx_ABC:4:" + op, "cynod", std::move(op), std::move(params)};
+}
+
+HttpResponse answer(int status, std::string body) { return HttpResponse{status, {}, std::move(body)}; }
+
+const char* kInProgress =
+    R"({"id":"cyn_auth_1","partner_reference":"tx_ABC","status":"in_progress","card":"626200******0001","amount":"15000.50","currency":"CDF","created_at":"2026-01-01T10:00:00.000Z"})";
+const char* kApproved =
+    R"({"id":"cyn_auth_1","partner_reference":"tx_ABC","status":"approved","card":"626200******0001","amount":"15000.50","currency":"CDF","authorization_number":"482913"})";
+
+HttpRequest webhook(const std::string& body, std::string signature) {
+  HttpRequest r;
+  r.method = "POST";
+  r.target = "/webhooks/cynod";
+  r.body = body;
+  if (!signature.empty()) r.headers.emplace_back("X-Cynod-Signature", std::move(signature));
+  return r;
+}
+
+std::string envelope(std::string_view type, std::string_view data) {
+  return R"({"id":"evt_1","type":")" + std::string(type) + R"(","created_at":"2026-01-01T10:00:01.000Z","data":)" +
+         std::string(data) + "}";
+}
+
+TEST(CynodAdapter, AuthorizationRequestCarriesCardReferenceAndExactAmount) {
+  CynodAdapter a(settings());
+  auto req = a.build_request(authorization_call());
+  ASSERT_TRUE(req) << req.error().message;
+  EXPECT_EQ(req->method, "POST");
+  EXPECT_EQ(req->target, "http://cynod.test/v1/authorizations");
+  EXPECT_EQ(hdr(req->headers, "Authorization"), "Bearer key_1");
+  EXPECT_EQ(hdr(req->headers, "Idempotency-Key"), "tx_ABC:1:request_authorization");
+  auto body = json::parse(req->body).as_object();
+  EXPECT_EQ(get_string(body, "partner_reference"), "tx_ABC");
+  EXPECT_EQ(get_string(body, "amount"), "15000.50");
+  EXPECT_EQ(get_string(body, "currency"), "CDF");
+  EXPECT_EQ(get_string(*get_object(body, "card"), "number"), kPan);
+  EXPECT_EQ(get_int(*get_object(body, "card"), "expiry_month"), 12);
+  EXPECT_EQ(get_string(body, "notification_url"), "https://corridor.example/webhooks/cynod");
+  EXPECT_EQ(get_string(*get_object(body, "customer"), "msisdn"), "+243810000001");
+}
+
+TEST(CynodAdapter, MissingCardIsNotRetryableAndQuotesNoNumber) {
+  CynodAdapter a(settings());
+  auto req = a.build_request(authorization_call(false));
+  ASSERT_FALSE(req);
+  EXPECT_EQ(req.error().message, "card data unavailable");
+  EXPECT_FALSE(req.error().retryable);
+  auto bad = authorization_call();
+  bad.params["card"].as_object()["number"] = "6262-0000-0000-0001";
+  auto r = a.build_request(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find("6262-0000"), std::string::npos);
+}
+
+TEST(CynodAdapter, AcknowledgementAndCancelPaths) {
+  CynodAdapter a(settings());
+  auto ack = a.build_request(call("acknowledge", {{"reference", "tx_ABC"}, {"authorization_number", "482913"}, {"status", "approved"}}));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->target, "http://cynod.test/v1/authorizations/tx_ABC/acknowledgement");
+  EXPECT_EQ(json::parse(ack->body).as_object().at("authorization_number"), "482913");
+  auto cancel = a.build_request(call("cancel_authorization", {{"reference", "tx_ABC"}}));
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->target, "http://cynod.test/v1/authorizations/tx_ABC/cancel");
+  EXPECT_FALSE(a.build_request(call("acknowledge", {{"reference", "tx_ABC"}})));
+  EXPECT_FALSE(a.build_request(call("refund", {{"reference", "tx_ABC"}})));
+}
+
+TEST(CynodAdapter, InProgressAnswerIsStep62) {
+  CynodAdapter a(settings());
+  auto in = a.parse_response(authorization_call(), answer(202, kInProgress));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "authorization.in_progress");
+  EXPECT_EQ(get_string(in->data, "cynod_reference"), "cyn_auth_1");
+  EXPECT_EQ(get_string(in->data, "card"), "626200******0001");
+  EXPECT_EQ(get_int(in->data, "amount"), 1500050);
+}
+
+TEST(CynodAdapter, DeclinedAnswerCarriesTheReason) {
+  CynodAdapter a(settings());
+  auto in = a.parse_response(
+      authorization_call(),
+      answer(200, R"({"id":"cyn_auth_2","partner_reference":"tx_ABC","status":"declined","decline_reason":"insufficient_balance","card":"626200******0003","amount":"15000.50","currency":"CDF"})"));
+  ASSERT_TRUE(in);
+  EXPECT_EQ(in->name, "authorization.declined");
+  EXPECT_EQ(get_string(in->data, "reason"), "insufficient_balance");
+}
+
+TEST(CynodAdapter, CardInClearFromCynodIsMaskedAgain) {
+  CynodAdapter a(settings());
+  std::string body = kInProgress;
+  body.replace(body.find("626200******0001"), 16, kPan);
+  auto in = a.parse_response(authorization_call(), answer(202, body));
+  ASSERT_TRUE(in);
+  EXPECT_EQ(get_string(in->data, "card"), "626200******0001");
+}
+
+TEST(CynodAdapter, RefusalsServerErrorsAndMalformedAnswers) {
+  CynodAdapter a(settings());
+  auto rejected = a.parse_response(authorization_call(), answer(422, R"({"code":"card_not_enrolled","message":"no wallet"})"));
+  ASSERT_TRUE(rejected);
+  EXPECT_EQ(rejected->name, "authorization.rejected");
+  EXPECT_EQ(get_int(rejected->data, "http_status"), 422);
+  EXPECT_EQ(get_string(rejected->data, "error"), "card_not_enrolled: no wallet");
+  auto busy = a.parse_response(authorization_call(), answer(503, "{}"));
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().retryable);
+  auto missing = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_ABC"})"));
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("'status'"), std::string::npos);
+  auto float_amount = a.parse_response(
+      authorization_call(), answer(202, R"({"partner_reference":"tx_ABC","status":"in_progress","amount":15000.5,"currency":"CDF"})"));
+  ASSERT_FALSE(float_amount);
+  EXPECT_NE(float_amount.error().message.find("'amount'"), std::string::npos);
+  auto approved_without_number = a.parse_response(
+      authorization_call(), answer(200, R"({"partner_reference":"tx_ABC","status":"approved"})"));
+  ASSERT_FALSE(approved_without_number);
+  EXPECT_NE(approved_without_number.error().message.find("authorization_number"), std::string::npos);
+  auto other_txn = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_OTHER","status":"in_progress"})"));
+  EXPECT_FALSE(other_txn);
+}
+
+TEST(CynodAdapter, CancelAnswersTellHowTheAuthorisationEnded) {
+  CynodAdapter a(settings());
+  const auto cancel = call("cancel_authorization", {{"reference", "tx_ABC"}});
+  auto cancelled = a.parse_response(cancel, answer(200, R"({"id":"cyn_auth_1","partner_reference":"tx_ABC","status":"cancelled"})"));
+  ASSERT_TRUE(cancelled);
+  EXPECT_EQ(cancelled->name, "authorization.cancelled");
+  auto too_late = a.parse_response(cancel, answer(409, kApproved));
+  ASSERT_TRUE(too_late);
+  EXPECT_EQ(too_late->name, "authorization.approved");
+  EXPECT_EQ(get_string(too_late->data, "authorization_number"), "482913");
+  auto ack = a.parse_response(call("acknowledge", {}), answer(200, R"({"status":"acknowledged"})"));
+  ASSERT_TRUE(ack);
+  EXPECT_EQ(ack->name, "acknowledgement.accepted");
+  EXPECT_FALSE(a.parse_response(call("acknowledge", {}), answer(409, "{}")));
+}
+
+TEST(CynodAdapter, SignedWebhookIsStep82) {
+  CynodAdapter a(settings());
+  const std::string body = envelope("authorization.approved", kApproved);
+  auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "authorization.approved");
+  EXPECT_EQ(in->dedupe_id, "evt_1");
+  EXPECT_EQ(get_string(in->data, "authorization_number"), "482913");
+  EXPECT_EQ(get_string(in->data, "status"), "approved");
+  EXPECT_EQ(get_int(in->data, "amount"), 1500050);
+}
+
+TEST(CynodAdapter, SignatureHeaderIsConfigurableAndBareHexAccepted) {
+  auto s = settings();
+  s.signature_header = "X-Partner-Signature";
+  CynodAdapter a(s);
+  const std::string body = envelope("authorization.approved", kApproved);
+  HttpRequest r = webhook(body, "");
+  r.headers.emplace_back("x-partner-signature", cynod_webhook_signature("whsec_cynod", body).substr(7));
+  auto in = a.parse_webhook(r);
+  ASSERT_TRUE(in) << in.error().message;
+}
+
+TEST(CynodAdapter, ForgedMissingAndReplayedSignaturesAreRefusedWith401) {
+  CynodAdapter a(settings());
+  const std::string body = envelope("authorization.approved", kApproved);
+  auto forged = a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body)));
+  ASSERT_FALSE(forged);
+  EXPECT_EQ(forged.error().http_status, 401);
+  auto missing = a.parse_webhook(webhook(body, ""));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().http_status, 401);
+  EXPECT_NE(missing.error().message.find("X-Cynod-Signature"), std::string::npos);
+  // A genuine body replayed with the signature of another (genuine) notification.
+  const std::string other = envelope("authorization.in_progress", kInProgress);
+  auto replayed = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", other)));
+  ASSERT_FALSE(replayed);
+  EXPECT_EQ(replayed.error().http_status, 401);
+  // The body altered after signing (the amount).
+  std::string altered = body;
+  altered.replace(altered.find("15000.50"), 8, "15.00000");
+  EXPECT_FALSE(a.parse_webhook(webhook(altered, cynod_webhook_signature("whsec_cynod", body))));
+  EXPECT_FALSE(a.parse_webhook(webhook(body, "sha256=zz")));
+}
+
+TEST(CynodAdapter, MalformedSignedWebhooksNameTheField) {
+  CynodAdapter a(settings());
+  auto check = [&](const std::string& body, std::string_view field) {
+    auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
+    ASSERT_FALSE(in) << body;
+    EXPECT_NE(in.error().message.find(field), std::string::npos) << in.error().message;
+    EXPECT_NE(in.error().http_status, 401);
+  };
+  check("not json", "not JSON");
+  check(R"({"type":"authorization.approved","data":{}})", "'id'");
+  check(R"({"id":"evt_1","type":"authorization.approved"})", "'data'");
+  check(envelope("authorization.declined", kApproved), "does not match");
+  check(envelope("authorization.approved", R"({"partner_reference":"tx_ABC","status":"paid"})"), "unknown status");
+}
+
+TEST(CynodAdapter, MaskKeepsFirstSixAndLastFour) {
+  EXPECT_EQ(cynod_mask_card("6262000000000001"), "626200******0001");
+  EXPECT_EQ(cynod_mask_card("626200******0001"), "626200******0001");
+  EXPECT_EQ(cynod_mask_card("6262-0000-0000"), "**************");
+}
+
+TEST(CynodAdapter, RegistrationListsFlowSettingsAndPublicUrl) {
+  const auto r = cynod_registration();
+  std::set<std::string_view> keys;
+  for (const auto& k : r.config_keys) keys.insert(k.name);
+  for (auto k : {"base_url", "webhook_secret", "signature_header", "public_url", "confirmation_ttl_ms", "retry_after_ms"})
+    EXPECT_TRUE(keys.count(k)) << k;
+  EXPECT_THROW(cynod_settings({{"base_url", "http://x"}}), std::invalid_argument);
+  auto adapter = r.make({{"base_url", "http://x"}, {"webhook_secret", "s"}});
+  EXPECT_TRUE(adapter->retry_safe(authorization_call()));
+}
+
+}  // namespace
+}  // namespace corridor
