@@ -1,0 +1,197 @@
+// The card-number scan (issue 4): full Cynod and esipay payments through the real runtime, then the
+// test card numbers are looked for in clear everywhere corridor writes: the SQLite store file and its
+// -wal/-shm, corridor.inputs, corridor.events, corridor.deadletter, and the process's stdout/stderr.
+// corridor.commands is the upstream input and does carry them: that is checked too, to prove the
+// scan would see a number where there is one.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <condition_variable>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+
+#include "engine/commands.hpp"
+#include "sandbox/cynod/cynod_sandbox.hpp"
+#include "sandbox/esipay/esipay_sandbox.hpp"
+#include "tests/support/runtime_harness.hpp"
+
+namespace corridor {
+namespace {
+
+using namespace testing;
+
+bool set_card_key() {
+  return ::setenv("CORRIDOR_CARD_KEY", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", 1) == 0;
+}
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// stdout and stderr go to a file for the test's duration (a file, not a pipe: nothing can block).
+class CapturedOutput {
+ public:
+  explicit CapturedOutput(const std::string& path) : path_(path) {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    std::cout.flush();
+    std::cerr.flush();
+    fd_ = ::open(path.c_str(), O_CREAT | O_TRUNC | O_WRONLY, 0600);
+    saved_out_ = ::dup(1);
+    saved_err_ = ::dup(2);
+    ::dup2(fd_, 1);
+    ::dup2(fd_, 2);
+  }
+  ~CapturedOutput() { restore(); }
+  std::string restore() {
+    if (fd_ >= 0) {
+      std::fflush(stdout);
+      std::fflush(stderr);
+      std::cout.flush();
+      std::cerr.flush();
+      ::dup2(saved_out_, 1);
+      ::dup2(saved_err_, 2);
+      ::close(saved_out_);
+      ::close(saved_err_);
+      ::close(fd_);
+      fd_ = -1;
+    }
+    return file_bytes(path_);
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  int saved_out_ = -1;
+  int saved_err_ = -1;
+};
+
+json::object cynod_payment(const std::string& reference, std::string_view card) {
+  return {{"type", "payment.create"}, {"command_id", "cmd-" + reference}, {"merchant", "ZANDO"},
+          {"reference", reference}, {"provider", "cynod"}, {"flow", "card_debit"},
+          {"amount", {{"value", 1500000}, {"currency", "CDF"}}},
+          {"card", {{"number", card}, {"exp_month", 12}, {"exp_year", 2027}}},
+          {"customer", {{"name", "Jean Mukendi"}, {"msisdn", "+243810000001"}}}};
+}
+
+json::object esipay_payment(const std::string& reference, std::string_view card) {
+  return {{"type", "payment.create"}, {"command_id", "cmd-" + reference}, {"merchant", "ZANDO"},
+          {"reference", reference}, {"provider", "esipay"}, {"flow", "card"},
+          {"amount", {{"value", 10000}, {"currency", "XOF"}}},
+          {"card", {{"number", card}, {"exp_month", 12}, {"exp_year", 2027}}}};
+}
+
+json::object refund(const std::string& reference, const std::string& id, std::int64_t amount = 0) {
+  json::object c{{"type", "refund.create"}, {"command_id", id}, {"merchant", "ZANDO"}, {"reference", reference}};
+  if (amount > 0) c["amount"] = {{"value", amount}, {"currency", "XOF"}};
+  return c;
+}
+
+std::string all_records(const TopicCollector& topic) {
+  std::string out;
+  for (const auto& r : topic.records()) out += json::serialize(r) + "\n";
+  return out;
+}
+
+struct Scan {
+  std::string store, inputs, events, deadletter, commands, output;
+};
+
+void expect_nowhere(const Scan& s, std::string_view pan) {
+  EXPECT_EQ(s.store.find(pan), std::string::npos) << pan << " in the store file";
+  EXPECT_EQ(s.inputs.find(pan), std::string::npos) << pan << " on corridor.inputs";
+  EXPECT_EQ(s.events.find(pan), std::string::npos) << pan << " on corridor.events";
+  EXPECT_EQ(s.deadletter.find(pan), std::string::npos) << pan << " on corridor.deadletter";
+  EXPECT_EQ(s.output.find(pan), std::string::npos) << pan << " in stdout/stderr";
+  // The scan can see: upstream's commands carry the number.
+  EXPECT_NE(s.commands.find(pan), std::string::npos) << pan << " should be on corridor.commands";
+}
+
+class CardScan : public ::testing::Test {
+ protected:
+  bool key = set_card_key();
+  TempDir dir;
+  Cluster cluster;
+  TopicCollector commands{cluster.bootstrap, "corridor.commands"};
+  TopicCollector inputs{cluster.bootstrap, "corridor.inputs"};
+  TopicCollector events{cluster.bootstrap, "corridor.events"};
+  TopicCollector deadletter{cluster.bootstrap, "corridor.deadletter"};
+
+  // Runs `drive` against a fresh engine with stdout/stderr captured, stops the engine, reads everything.
+  template <typename Drive>
+  Scan run(Config config, Drive&& drive) {
+    Scan s;
+    CapturedOutput captured(dir.path() + "/output.txt");
+    {
+      auto engine = std::make_unique<Engine>(std::move(config));
+      drive(*engine);
+      // Read while running (WAL not checkpointed yet) and again after the engine closed the store.
+      const std::string db = dir.path() + "/corridor.db";
+      s.store = file_bytes(db) + file_bytes(db + "-wal") + file_bytes(db + "-shm");
+      engine.reset();
+      s.store += file_bytes(db) + file_bytes(db + "-wal") + file_bytes(db + "-shm");
+    }
+    s.output = captured.restore();
+    s.inputs = all_records(inputs);
+    s.events = all_records(events);
+    s.deadletter = all_records(deadletter);
+    s.commands = all_records(commands);
+    return s;
+  }
+
+  bool reaches(const std::string& reference, std::string_view status) {
+    return events.wait_until(
+        [&](const auto& evs) { return latest_status(evs, derive_txn_id("ZANDO", reference)) == status; },
+        std::chrono::seconds(30));
+  }
+};
+
+TEST_F(CardScan, FullCynodAndEsipayPaymentsLeaveNoCardNumberInClear) {
+  ASSERT_TRUE(key);
+  bool finished = false;
+  const Scan s = run(test_config(cluster, dir.path()), [&](Engine& engine) {
+    engine.publish_command(cynod_payment("SCAN-cynod", cynod_cards::kApprove));
+    engine.publish_command(cynod_payment("SCAN-cynod-expired", cynod_cards::kNeverConfirms));
+    engine.publish_command(esipay_payment("SCAN-esipay", esipay_cards::kApprove));
+    if (!reaches("SCAN-esipay", "succeeded")) return;
+    engine.publish_command(refund("SCAN-esipay", "scan-refund-1", 4000));
+    if (!reaches("SCAN-esipay", "partially_refunded")) return;
+    engine.publish_command(refund("SCAN-esipay", "scan-refund-2"));
+    finished = reaches("SCAN-esipay", "refunded") && reaches("SCAN-cynod", "succeeded") &&
+               reaches("SCAN-cynod-expired", "expired");
+  });
+  ASSERT_TRUE(finished) << "the payments did not all end";
+  EXPECT_FALSE(s.store.empty());
+  expect_nowhere(s, cynod_cards::kApprove);
+  expect_nowhere(s, cynod_cards::kNeverConfirms);
+  expect_nowhere(s, esipay_cards::kApprove);
+  // The masked form is what is kept.
+  EXPECT_NE(s.events.find("626200******0001"), std::string::npos);
+}
+
+// esipay puts the card in the URL path: an HTTP error that quotes the URL (a timeout) must not carry
+// it into call.failed, the store or the logs.
+TEST_F(CardScan, EsipayTimeoutLeavesNoCardNumberInClear) {
+  ASSERT_TRUE(key);
+  Config config = test_config(cluster, dir.path());
+  config.executor.timeout_ms = 1000;
+  bool finished = false;
+  const Scan s = run(std::move(config), [&](Engine& engine) {
+    engine.publish_command(esipay_payment("SCAN-esipay-timeout", esipay_cards::kNoAnswer));
+    engine.publish_command(esipay_payment("SCAN-esipay-400", esipay_cards::kBadRequest));
+    finished = reaches("SCAN-esipay-timeout", "unknown") && reaches("SCAN-esipay-400", "failed");
+  });
+  ASSERT_TRUE(finished);
+  expect_nowhere(s, esipay_cards::kNoAnswer);
+  expect_nowhere(s, esipay_cards::kBadRequest);
+}
+
+}  // namespace
+}  // namespace corridor

@@ -1,0 +1,181 @@
+// esipay.card through the real runtime: embedded Kafka, a SQLite file, the esipay sandbox over
+// loopback HTTP calling corridor's return URL, card data sealed with CORRIDOR_CARD_KEY. Every sandbox
+// scenario (docs/providers/esipay.md) reaches its expected status with versions 1..n.
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+
+#include "engine/commands.hpp"
+#include "sandbox/esipay/esipay_sandbox.hpp"
+#include "tests/support/runtime_harness.hpp"
+
+namespace corridor {
+namespace {
+
+using namespace testing;
+
+bool set_card_key() {
+  return ::setenv("CORRIDOR_CARD_KEY", "5f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0", 1) == 0;
+}
+
+json::object card_payment(const std::string& reference, std::string_view card, std::int64_t amount = 10000) {
+  return {{"type", "payment.create"},
+          {"command_id", "cmd-" + reference},
+          {"merchant", "ZANDO"},
+          {"reference", reference},
+          {"provider", "esipay"},
+          {"flow", "card"},
+          {"amount", {{"value", amount}, {"currency", "XOF"}}},
+          {"card", {{"number", card}, {"exp_month", 12}, {"exp_year", 2027}}},
+          {"description", "integration test"}};
+}
+
+json::object refund(const std::string& reference, const std::string& command_id, std::int64_t amount = 0) {
+  json::object c{{"type", "refund.create"}, {"command_id", command_id}, {"merchant", "ZANDO"}, {"reference", reference}};
+  if (amount > 0) c["amount"] = {{"value", amount}, {"currency", "XOF"}};
+  return c;
+}
+
+// The executor's timeout is what turns esipay's silence into `unknown`: short here.
+Config esipay_config(const Cluster& cluster, const std::string& dir) {
+  Config c = test_config(cluster, dir);
+  c.executor.timeout_ms = 1500;
+  return c;
+}
+
+class EsipayRuntime : public ::testing::Test {
+ protected:
+  bool key = set_card_key();
+  TempDir dir;
+  Cluster cluster;
+  std::unique_ptr<Engine> engine = std::make_unique<Engine>(esipay_config(cluster, dir.path()));
+  TopicCollector events{cluster.bootstrap, "corridor.events"};
+
+  std::string txn(const std::string& reference) { return derive_txn_id("ZANDO", reference); }
+  std::vector<std::string> states_of(const std::string& reference) {
+    std::vector<std::string> out;
+    const auto evs = events_of(events.records(), txn(reference));
+    for (std::size_t i = 0; i < evs.size(); ++i) {
+      EXPECT_EQ(get_int(evs[i], "version"), static_cast<std::int64_t>(i + 1)) << reference;
+      out.push_back(std::string(get_string(evs[i], "state")));
+    }
+    return out;
+  }
+  bool reaches(const std::string& reference, std::string_view status, std::chrono::seconds within = std::chrono::seconds(30)) {
+    return events.wait_until([&](const auto& evs) { return latest_status(evs, txn(reference)) == status; }, within);
+  }
+  json::object data_of(const std::string& reference) {
+    auto t = engine->runtime().store().load(txn(reference));
+    if (!t || !*t) return {};
+    return (*t)->data;
+  }
+};
+
+using Path = std::vector<std::string>;
+
+// Waits for a condition on the store (no event marks it), with a bounded deadline.
+template <typename F>
+bool eventually(F&& condition, std::chrono::milliseconds within = std::chrono::seconds(30)) {
+  std::mutex m;
+  std::condition_variable never;
+  std::unique_lock lock(m);
+  const auto deadline = std::chrono::steady_clock::now() + within;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    never.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+TEST_F(EsipayRuntime, EveryPaymentScenarioReachesItsStatus) {
+  namespace c = esipay_cards;
+  struct Scenario {
+    const char* name;
+    std::string_view card;
+    const char* status;
+    Path states;
+  };
+  const Path callback_first = {"created", "charging", "callback_received", "captured"};
+  const std::vector<Scenario> scenarios = {
+      {"approve", c::kApprove, "succeeded", callback_first},
+      {"bad-request", c::kBadRequest, "failed", {"created", "charging", "failed"}},
+      {"forbidden", c::kForbidden, "failed", {"created", "charging", "failed"}},
+      {"service-error", c::kServiceError, "failed", {"created", "charging", "failed"}},
+      {"no-answer", c::kNoAnswer, "unknown", {"created", "charging", "unknown"}},
+      {"slow-answer", c::kSlowAnswer, "succeeded", callback_first},
+      {"callback-after-answer", c::kCallbackAfterAnswer, "succeeded", {"created", "charging", "captured"}},
+      {"no-callback", c::kNoCallback, "succeeded", {"created", "charging", "captured"}},
+      {"duplicate-callback", c::kDuplicateCallback, "succeeded", callback_first},
+      // corridor refuses the callback (wrong token, 404): esipay cancels the payment and answers 500.
+      {"wrong-return-token", c::kWrongReturnToken, "failed", {"created", "charging", "failed"}},
+  };
+  ASSERT_TRUE(key);
+  for (const auto& s : scenarios) engine->publish_command(card_payment(std::string("ES-") + s.name, s.card));
+  const bool all_final = events.wait_until(
+      [&](const auto& evs) {
+        for (const auto& s : scenarios)
+          if (latest_status(evs, txn(std::string("ES-") + s.name)) != s.status) return false;
+        return true;
+      },
+      std::chrono::seconds(60));
+  for (const auto& s : scenarios) {
+    EXPECT_EQ(latest_status(events.records(), txn(std::string("ES-") + s.name)), s.status) << s.name;
+    EXPECT_EQ(states_of(std::string("ES-") + s.name), s.states) << s.name;
+  }
+  ASSERT_TRUE(all_final);
+  // The callback after the 200 is still recorded: its transaction id is what a refund needs.
+  ASSERT_TRUE(eventually([&] { return get_bool(data_of("ES-callback-after-answer"), "callback_received"); }));
+  EXPECT_FALSE(get_bool(data_of("ES-no-callback"), "callback_received"));
+  // No answer is unknown, never retried (esipay has no idempotency key).
+  const auto unknown = engine->runtime().store().load(txn("ES-no-answer"));
+  ASSERT_TRUE(unknown && *unknown);
+  EXPECT_EQ((*unknown)->state, "unknown");
+}
+
+TEST_F(EsipayRuntime, FullRefund) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_payment("ES-refund-full", esipay_cards::kApprove));
+  ASSERT_TRUE(reaches("ES-refund-full", "succeeded"));
+  engine->publish_command(refund("ES-refund-full", "refund-1"));
+  ASSERT_TRUE(reaches("ES-refund-full", "refunded"));
+  EXPECT_EQ(states_of("ES-refund-full"), (Path{"created", "charging", "callback_received", "captured", "refunded"}));
+  const auto d = data_of("ES-refund-full");
+  EXPECT_EQ(get_int(d, "refunded_amount"), 10000);
+  EXPECT_EQ(get_int(d, "remaining_amount"), 0);
+}
+
+TEST_F(EsipayRuntime, PartialThenFullRefund) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_payment("ES-refund-parts", esipay_cards::kApprove));
+  ASSERT_TRUE(reaches("ES-refund-parts", "succeeded"));
+  engine->publish_command(refund("ES-refund-parts", "refund-1", 4000));
+  ASSERT_TRUE(reaches("ES-refund-parts", "partially_refunded"));
+  EXPECT_EQ(get_int(data_of("ES-refund-parts"), "remaining_amount"), 6000);
+  engine->publish_command(refund("ES-refund-parts", "refund-2"));
+  ASSERT_TRUE(reaches("ES-refund-parts", "refunded"));
+  EXPECT_EQ(states_of("ES-refund-parts"),
+            (Path{"created", "charging", "callback_received", "captured", "partially_refunded", "refunded"}));
+  EXPECT_EQ(get_int(data_of("ES-refund-parts"), "refunded_amount"), 10000);
+}
+
+TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCaptured) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_payment("ES-refund-refused", esipay_cards::kRefundRefused));
+  ASSERT_TRUE(reaches("ES-refund-refused", "succeeded"));
+  engine->publish_command(refund("ES-refund-refused", "refund-1"));
+  const bool settled = eventually(
+      [&] {
+        const auto d = data_of("ES-refund-refused");
+        const json::value* refunds = d.if_contains("refunds");
+        return refunds && refunds->is_array() && !refunds->get_array().empty() &&
+               get_string(refunds->get_array().back().as_object(), "status") == "failed";
+      });
+  ASSERT_TRUE(settled);
+  EXPECT_EQ(states_of("ES-refund-refused"), (Path{"created", "charging", "callback_received", "captured"}));
+  EXPECT_EQ(get_int(data_of("ES-refund-refused"), "remaining_amount"), 10000);
+}
+
+}  // namespace
+}  // namespace corridor
