@@ -192,6 +192,8 @@ Result<bool> check_resource(json::object& o, std::string_view where) {
     if (!it->value().is_object()) return fail(type_error(where, "interacEtransfer", "an object"));
     const std::string inner = std::string(where) + " interacEtransfer";
     json::object& e = it->value().get_object();
+    // Paysafe echoes the security answer (the seed's examples); corridor keeps it out of its inputs.
+    e.erase("answer");
     if (auto ok = normalize_minor(e, "maxAmount", inner); !ok) return ok;
     for (std::string_view f : {"consumerId", "transferType", "paymentReference"})
       if (auto ok = optional_string(e, f, inner); !ok) return ok;
