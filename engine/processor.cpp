@@ -133,9 +133,16 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       continue;
     }
 
+    const std::int64_t rejections_before = txn->rejected_inputs;
     const StepResult r = step(*flow, *txn, in, settings_[txn->provider], effects);
     switch (r.outcome) {
-      case Outcome::applied: ++stats.applied; break;
+      case Outcome::applied:
+        ++stats.applied;
+        // A row may refuse a command while staying in its state (a refund over the remaining
+        // amount): the sender still gets command.rejected.
+        if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection.is_object())
+          reject_command(std::string(get_string(txn->last_rejection.get_object(), "reason")));
+        break;
       case Outcome::rejected:
         ++stats.rejected;
         if (is_command) reject_command(r.reason);

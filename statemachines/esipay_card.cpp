@@ -272,7 +272,7 @@ Flow make_flow() {
     {"partially_refunded", "refund.create",       "over remaining",          over_remaining,           "partially_refunded", refuse_over_remaining,  "refused before any call: more than the remaining amount"},
     {"partially_refunded", "refund.create",       "",                        nullptr,                  "partially_refunded", refund_part,            "Remboursement partiel of (part of) what is left"},
     {"partially_refunded", "refund.succeeded",    "refund completes",        refund_completes,         "refunded",           refund_succeeded,       "200: the last part refunded"},
-    {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund (recorded in data; no new state)"},
+    {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", true},
     {"partially_refunded", "refund.succeeded",    "",                        nullptr,                  "partially_refunded", nullptr,                "duplicate refund answer: no refund out"},
     {"partially_refunded", "refund.failed",       "",                        nullptr,                  "partially_refunded", refund_failed,          "400/403/500 on a refund: nothing refunded"},
     {"partially_refunded", "call.failed",         "op refund",               failed_refund,            "partially_refunded", refund_unknown,         "refund timeout: outcome unknown"},

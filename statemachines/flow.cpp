@@ -74,6 +74,9 @@ json::object state_changed_event(const Flow& flow, const Transaction& txn, std::
   e["previous_state"] = previous_state.empty() ? json::value(nullptr) : json::value(previous_state);
   e["status"] = to_string(info ? info->status : Status::unknown);
   e["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
+  // Refund flows keep the running total; consumers reconcile refunds from it.
+  if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
+    e["amount_refunded"] = {{"value", refunded->get_int64()}, {"currency", txn.amount.currency}};
   e["provider_refs"] = txn.provider_refs;
   e["next_action"] = txn.next_action;
   e["reason"] = txn.reason;
@@ -124,7 +127,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     }
     if (row.action != nullptr) row.action(ctx);
     txn.updated_at_ms = input.at_ms;
-    if (changes_state) {
+    if (changes_state || row.announces) {
       txn.state = std::string(row.to);
       ++txn.version;
       const StateInfo* next = flow.state(txn.state);

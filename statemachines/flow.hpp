@@ -45,6 +45,9 @@ struct Row {
   std::string_view to;          // equal to `from` for a row that stays (no event)
   Action action = nullptr;
   std::string_view cite;        // the seed step the row implements
+  // A row that stays in its state but changes what consumers account for (a further partial
+  // refund): it still bumps the version and publishes an event, with previous_state = state.
+  bool announces = false;
 };
 
 struct StateInfo {

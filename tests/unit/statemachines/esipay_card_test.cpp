@@ -343,16 +343,22 @@ TEST_F(EsipayCard, SeveralPartialsUpToTheCapturedAmountEndRefunded) {
   expect_event("refunded", "refunded");
 }
 
-TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsRecordedWithoutNewState) {
+TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsAnnouncedInTheSameState) {
   captured();
   refunded_part(2500, "r1");
   const auto version = h.txn.version;
   refunded_part(5000, "r2");
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(h.txn.version, version);
+  EXPECT_EQ(h.txn.version, version + 1);
   EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 7500);
   EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 2500);
-  EXPECT_TRUE(h.effects.events.empty());
+  // Accounting sees every refund: an event with the running total, previous_state = state.
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  const auto& e = h.effects.events[0];
+  EXPECT_EQ(get_string(e, "state"), "partially_refunded");
+  EXPECT_EQ(get_string(e, "previous_state"), "partially_refunded");
+  EXPECT_EQ(get_string(e, "status"), "partially_refunded");
+  EXPECT_EQ(get_int(*get_object(e, "amount_refunded"), "value"), 7500);
 }
 
 TEST_F(EsipayCard, PartiallyRefundedDuplicateRefundAnswerChangesNothing) {
