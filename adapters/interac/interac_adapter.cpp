@@ -406,7 +406,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
   in.txn_id = std::string(txn_id_of_call(call.call_id));
   if (s >= 400) {
     const PaysafeError error = paysafe_error(response);
-    if (op->duplicate_is_processing && (error.code == kDuplicateCode || s == 409)) {
+    if (op->duplicate_is_processing && error.code == kDuplicateCode) {
       // A retry of a call Paysafe already took (its first answer was lost): the payment or credit
       // exists under this merchantRefNum. The flow treats it as in progress and finds its status
       // with GET ?merchantRefNum= (and its webhooks).

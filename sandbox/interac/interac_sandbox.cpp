@@ -516,6 +516,10 @@ struct InteracSandbox::Impl {
     if (kind == "verifications") {
       // "Vous recevez l'état de dépôt automatique et le montant maximum transférable en réponse."
       v["status"] = "COMPLETED";
+      json::object e = v.contains("interacEtransfer") ? v["interacEtransfer"].as_object() : json::object{};
+      e["maxAmount"] = flags.autodeposit ? options.max_amount_autodeposit : options.max_amount_regular;
+      e["transferType"] = flags.autodeposit ? "ALIAS_AUTODEPOSIT" : "ALIAS_REGULAR";
+      v["interacEtransfer"] = std::move(e);
       set_status(handle.view, "COMPLETED");
     } else if (kind == "payments") {
       v["settleWithAuth"] = get_bool(b, "settleWithAuth", false);
