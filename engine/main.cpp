@@ -1,4 +1,5 @@
 // corridor: one binary, several commands (DESIGN.md section 3, CLI).
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <string>
@@ -6,6 +7,7 @@
 
 #include "engine/config.hpp"
 #include "engine/demo.hpp"
+#include "engine/kafka.hpp"
 #include "engine/runtime.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/diagram.hpp"
@@ -17,7 +19,10 @@ using namespace corridor;
 
 constexpr const char* kUsage = R"(usage: corridor <command> [options]
 
-  run --config FILE        run the engine until SIGINT/SIGTERM
+  run --config FILE [--accept-log-reset]
+                           run the engine until SIGINT/SIGTERM
+  kafka [--config FILE] [--partitions N]
+                           run the embedded Kafka cluster alone (prints its bootstrap address)
   demo [--data-dir DIR]    run the engine on its embedded defaults and show every sandbox scenario
   sandbox --config FILE    run only the sandbox providers (for upstream teams testing against them)
   diagram FLOW             print FLOW's state machine as a Mermaid stateDiagram-v2 (no FLOW: list flows)
@@ -52,9 +57,15 @@ int wait_for_signal(const sigset_t& set) {
   return sig;
 }
 
+bool flag(const std::vector<std::string>& args, const std::string& name) {
+  return std::find(args.begin(), args.end(), name) != args.end();
+}
+
 int run(const std::vector<std::string>& args) {
   const sigset_t signals = block_signals();
-  Runtime runtime(config_from(args));
+  RuntimeOptions options;
+  options.accept_log_reset = flag(args, "--accept-log-reset");
+  Runtime runtime(config_from(args), options);
   runtime.start();
   std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"
             << "http listening: " << runtime.http_address() << std::endl;
@@ -62,6 +73,20 @@ int run(const std::vector<std::string>& args) {
   std::cout << "corridor: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
   runtime.stop();
   std::cout << "corridor: stopped" << std::endl;
+  return 0;
+}
+
+// The embedded cluster as a process of its own, so that an engine can be killed while the log lives
+// on, as it does with a real broker.
+int kafka(const std::vector<std::string>& args) {
+  const sigset_t signals = block_signals();
+  Config config = config_from(args);
+  const int partitions = std::stoi(option(args, "--partitions", std::to_string(config.kafka.partitions)));
+  EmbeddedKafka cluster(3);
+  for (const auto& topic : {config.kafka.commands, config.kafka.inputs, config.kafka.events, config.kafka.deadletter})
+    cluster.create_topic(topic, partitions);
+  std::cout << "kafka bootstrap: " << cluster.bootstrap() << std::endl;
+  wait_for_signal(signals);
   return 0;
 }
 
@@ -124,6 +149,7 @@ int main(int argc, char** argv) {
       return run_demo(options);
     }
     if (command == "sandbox") return sandbox(args);
+    if (command == "kafka") return kafka(args);
     if (command == "diagram") return diagram(args);
     if (command == "check-config") return check_config(args);
   } catch (const ConfigError& e) {

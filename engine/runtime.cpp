@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <iostream>
 #include <stdexcept>
 #include <thread>
 
@@ -38,10 +39,39 @@ struct Runtime::Impl {
   bool started = false;
   std::atomic<bool> ready{false};
 
-  Impl(Config c, const Clock* clk) : config(std::move(c)), clock(clk ? clk : &system_clock) {}
+  RuntimeOptions options;
+
+  Impl(Config c, RuntimeOptions o) : config(std::move(c)), clock(o.clock ? o.clock : &system_clock), options(o) {}
+
+  // Refuses a store that is ahead of the log: carrying on would skip every input up to the stored
+  // offsets in the new log.
+  void check_log_not_reset() {
+    auto stored = store->offsets(config.kafka.inputs);
+    if (!stored) throw std::runtime_error(stored.error().message);
+    if (stored->empty()) return;
+    KafkaConsumer probe(bootstrap, config.kafka.group + ".probe", config.kafka.properties);
+    for (const auto& [partition, next] : *stored) {
+      auto end = probe.high_watermark(config.kafka.inputs, partition);
+      if (!end) throw std::runtime_error("cannot read the end of " + config.kafka.inputs + ": " + end.error().message);
+      if (next <= *end) continue;
+      if (options.accept_log_reset) {
+        std::cerr << "corridor: " << config.kafka.inputs << " was reset; reading the new log from its start "
+                  << "(--accept-log-reset)" << std::endl;
+        if (auto r = store->reset_offsets(config.kafka.inputs); !r) throw std::runtime_error(r.error().message);
+        return;
+      }
+      throw std::runtime_error(
+          "the store has applied " + config.kafka.inputs + " partition " + std::to_string(partition) +
+          " up to offset " + std::to_string(next) + " but the log ends at " + std::to_string(*end) +
+          ": the log was reset (an embedded Kafka restarted, or the topic was re-created). Refusing to carry on "
+          "inconsistently. Point corridor at the log it used, or start with --accept-log-reset to read the new "
+          "log from its start (processed input ids still prevent double application).");
+    }
+  }
 };
 
-Runtime::Runtime(Config config, const Clock* clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+Runtime::Runtime(Config config, RuntimeOptions options)
+    : impl_(std::make_unique<Impl>(std::move(config), options)) {}
 
 Runtime::~Runtime() { stop(); }
 
@@ -73,6 +103,7 @@ void Runtime::start() {
     m.bootstrap = cfg.kafka.bootstrap;
   }
   m.store = open_sqlite_store(cfg.store.path);
+  m.check_log_not_reset();
   m.producer = std::make_unique<KafkaProducer>(m.bootstrap, cfg.kafka.properties);
   m.http_client = make_http_client();
 

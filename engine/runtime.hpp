@@ -11,9 +11,17 @@
 
 namespace corridor {
 
+struct RuntimeOptions {
+  const Clock* clock = nullptr;  // null: the system clock
+  // The store has applied offsets beyond the end of corridor.inputs: the log was reset (an embedded
+  // cluster restarted in-process, a topic re-created). corridor refuses to start unless told to
+  // forget those offsets and read the new log from its start (`corridor run --accept-log-reset`).
+  bool accept_log_reset = false;
+};
+
 class Runtime {
  public:
-  explicit Runtime(Config config, const Clock* clock = nullptr);
+  explicit Runtime(Config config, RuntimeOptions options = {});
   ~Runtime();  // stops
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

@@ -59,6 +59,9 @@ class Store {
   virtual Result<std::optional<Transaction>> load(const std::string& txn_id) = 0;
   virtual Result<bool> processed(const std::string& input_id) = 0;
   virtual Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) = 0;
+  // Forgets where the processor was in `topic` (the log was replaced): it reads the new log from its
+  // start, and processed input ids still keep anything from being applied twice.
+  virtual Result<Ok> reset_offsets(const std::string& topic) = 0;
   virtual Result<Ok> commit(const StoreBatch& batch) = 0;
 
   // Relay: oldest first.

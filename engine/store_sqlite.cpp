@@ -98,6 +98,14 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<Ok> reset_offsets(const std::string& topic) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("DELETE FROM offsets WHERE topic = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, topic);
+    return step_done(st->get(), "reset offsets");
+  }
+
   Result<Ok> commit(const StoreBatch& b) override {
     std::lock_guard lock(mu_);
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;

@@ -100,8 +100,8 @@ Config test_config(const Cluster& cluster, const std::string& dir) {
 
 Engine::Engine(const Cluster& cluster, const std::string& dir) : Engine(test_config(cluster, dir)) {}
 
-Engine::Engine(Config config) {
-  runtime_ = std::make_unique<Runtime>(std::move(config));
+Engine::Engine(Config config, RuntimeOptions options) {
+  runtime_ = std::make_unique<Runtime>(std::move(config), options);
   runtime_->start();
   producer_ = std::make_unique<KafkaProducer>(runtime_->bootstrap());
 }

@@ -63,7 +63,7 @@ Config test_config(const Cluster& cluster, const std::string& dir);
 class Engine {
  public:
   Engine(const Cluster& cluster, const std::string& dir);
-  explicit Engine(Config config);
+  explicit Engine(Config config, RuntimeOptions options = {});
   ~Engine();
   Runtime& runtime() { return *runtime_; }
   void publish_command(const json::object& command);
