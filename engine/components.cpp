@@ -209,6 +209,43 @@ struct Executor::Impl {
   Signal* wake = nullptr;
   const CardVault* vault = nullptr;
 
+  // A circuit breaker per provider: after `breaker_failures` consecutive transient failures the
+  // provider is left alone for `breaker_open_ms`; then one trial call decides whether it closes.
+  struct Breaker {
+    int failures = 0;
+    std::int64_t open_until = 0;  // 0: closed
+    bool trial_in_flight = false;
+  };
+  std::mutex breaker_mu;
+  std::map<std::string, Breaker, std::less<>> breakers;
+
+  bool breaker_allows(const std::string& provider) {
+    std::lock_guard lock(breaker_mu);
+    Breaker& b = breakers[provider];
+    if (b.open_until == 0) return true;
+    if (clock.now_ms() < b.open_until || b.trial_in_flight) return false;
+    b.trial_in_flight = true;  // half-open: this call is the trial
+    return true;
+  }
+
+  void breaker_record(const std::string& provider, bool provider_answered) {
+    std::lock_guard lock(breaker_mu);
+    Breaker& b = breakers[provider];
+    if (provider_answered) {
+      if (b.open_until != 0) std::cerr << "executor: circuit for " << provider << " closed" << std::endl;
+      b = Breaker{};
+      return;
+    }
+    ++b.failures;
+    if (b.trial_in_flight || (b.open_until == 0 && b.failures >= config.executor.breaker_failures)) {
+      b.open_until = clock.now_ms() + config.executor.breaker_open_ms;
+      b.trial_in_flight = false;
+      metrics.circuit_opened++;
+      std::cerr << "executor: circuit for " << provider << " open for " << config.executor.breaker_open_ms
+                << " ms after " << b.failures << " failures" << std::endl;
+    }
+  }
+
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable cv;  // work queue and backoff waits
@@ -312,6 +349,8 @@ struct Executor::Impl {
     auto request = adapter->second->build_request(*open);
     if (!request) return call_failed(call, request.error().message, 0);
     if (!retry_safe) {
+      if (!breaker_allows(call.provider))
+        return call_failed(call, "circuit open for " + call.provider + ": not sent", 0);
       // Sent at most once: the attempt is recorded durably before the request leaves.
       if (auto marked = store.mark_call_attempted(call.call_id); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
@@ -324,25 +363,13 @@ struct Executor::Impl {
     std::string last_error;
     const int max_attempts = retry_safe ? static_cast<int>(config.executor.max_attempts) : 1;
     for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-      auto response = http.send(*request, std::chrono::milliseconds(config.executor.timeout_ms));
-      metrics.provider_calls++;
-      if (response) {
-        auto parsed = adapter->second->parse_response(call, *response);
-        if (parsed) {
-          Input in;
-          in.input_id = call.call_id;
-          in.txn_id = parsed->txn_id.empty() ? call.call_id.substr(0, call.call_id.find(':')) : parsed->txn_id;
-          in.kind = InputKind::provider_response;
-          in.name = parsed->name;
-          in.at_ms = clock.now_ms();
-          in.data = std::move(parsed->data);
-          return in;
-        }
-        if (!parsed.error().retryable) return call_failed(call, parsed.error().message, attempt);
-        last_error = parsed.error().message;
+      if (retry_safe && !breaker_allows(call.provider)) {
+        last_error = "circuit open for " + call.provider + ": not sent";
       } else {
-        if (!response.error().retryable) return call_failed(call, response.error().message, attempt);
-        last_error = response.error().message;
+        Attempt a = attempt_once(call, *request, *adapter->second);
+        if (a.input) return std::move(a.input);
+        if (!a.retryable) return call_failed(call, a.error, attempt);
+        last_error = std::move(a.error);
       }
       if (attempt == max_attempts) break;
       metrics.provider_call_retries++;
@@ -352,6 +379,33 @@ struct Executor::Impl {
       delay = std::min(delay * 2, config.executor.max_backoff_ms);
     }
     return call_failed(call, last_error, max_attempts, !retry_safe);
+  }
+
+  struct Attempt {
+    std::optional<Input> input;  // the provider's answer as an input
+    std::string error;           // otherwise, why not
+    bool retryable = false;
+  };
+
+  // One HTTP exchange. The breaker hears whether the provider answered at all.
+  Attempt attempt_once(const ProviderCall& call, const HttpRequest& request, const ProviderAdapter& adapter) {
+    auto response = http.send(request, std::chrono::milliseconds(config.executor.timeout_ms));
+    metrics.provider_calls++;
+    if (!response) {
+      breaker_record(call.provider, false);
+      return {std::nullopt, response.error().message, response.error().retryable};
+    }
+    auto parsed = adapter.parse_response(call, *response);
+    breaker_record(call.provider, parsed || !parsed.error().retryable);
+    if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable};
+    Input in;
+    in.input_id = call.call_id;
+    in.txn_id = parsed->txn_id.empty() ? call.call_id.substr(0, call.call_id.find(':')) : parsed->txn_id;
+    in.kind = InputKind::provider_response;
+    in.name = parsed->name;
+    in.at_ms = clock.now_ms();
+    in.data = std::move(parsed->data);
+    return {std::move(in), {}, false};
   }
 };
 

@@ -185,12 +185,15 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     c.processor.batch_size = r.integer(p, "processor", "batch_size", c.processor.batch_size, 1, 100000);
   }
   if (auto e = root["executor"]; e.IsDefined()) {
-    r.only_keys(e, "executor", {"threads", "max_attempts", "initial_backoff_ms", "max_backoff_ms", "timeout_ms"});
+    r.only_keys(e, "executor", {"threads", "max_attempts", "initial_backoff_ms", "max_backoff_ms", "timeout_ms",
+                                "breaker_failures", "breaker_open_ms"});
     c.executor.threads = r.integer(e, "executor", "threads", c.executor.threads, 1, 256);
     c.executor.max_attempts = r.integer(e, "executor", "max_attempts", c.executor.max_attempts, 1, 100);
     c.executor.initial_backoff_ms = r.integer(e, "executor", "initial_backoff_ms", c.executor.initial_backoff_ms, 1, 3600000);
     c.executor.max_backoff_ms = r.integer(e, "executor", "max_backoff_ms", c.executor.max_backoff_ms, 1, 3600000);
     c.executor.timeout_ms = r.integer(e, "executor", "timeout_ms", c.executor.timeout_ms, 1, 3600000);
+    c.executor.breaker_failures = r.integer(e, "executor", "breaker_failures", c.executor.breaker_failures, 1, 1000);
+    c.executor.breaker_open_ms = r.integer(e, "executor", "breaker_open_ms", c.executor.breaker_open_ms, 1, 3600000);
   }
   if (auto providers = root["providers"]; providers.IsDefined()) {
     if (!providers.IsMap()) r.error(providers, "providers", "must be a mapping of provider name to settings");

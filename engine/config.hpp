@@ -57,6 +57,8 @@ struct Config {
     std::int64_t initial_backoff_ms = 200;
     std::int64_t max_backoff_ms = 10000;
     std::int64_t timeout_ms = 30000;
+    std::int64_t breaker_failures = 5;   // consecutive transient failures that open a provider's circuit
+    std::int64_t breaker_open_ms = 30000;
   } executor;
   std::vector<MerchantConfig> merchants;
   std::map<std::string, ProviderSettings, std::less<>> providers;

@@ -31,6 +31,7 @@ std::string Metrics::prometheus() const {
   counter("webhooks_accepted_total", "Webhooks acknowledged by Kafka and answered 2xx.", webhooks_accepted);
   counter("webhooks_refused_total", "Webhooks refused with a 4xx and dead-lettered.", webhooks_refused);
   counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
+  counter("circuit_opened_total", "Times a provider's circuit breaker opened.", circuit_opened);
   return out;
 }
 

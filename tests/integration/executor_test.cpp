@@ -61,7 +61,8 @@ class ScriptedAdapter final : public ProviderAdapter {
 
 class FixedClock final : public Clock {
  public:
-  std::int64_t now_ms() const override { return 1795867200000; }
+  std::int64_t now_ms() const override { return now.load(); }
+  std::atomic<std::int64_t> now{1795867200000};
 };
 
 class ExecutorTest : public ::testing::Test {
@@ -170,6 +171,46 @@ TEST_F(ExecutorTest, CardThatCannotBeOpenedFailsTheCall) {
   EXPECT_EQ(get_string(result, "name"), "call.failed");
   EXPECT_NE(get_string(result.at("data").as_object(), "error").find("card data unavailable"), std::string_view::npos);
   EXPECT_EQ(http.count(), 0u);
+}
+
+TEST_F(ExecutorTest, CircuitOpensAfterConsecutiveFailures) {
+  config.executor.breaker_failures = 3;
+  config.executor.breaker_open_ms = 1000;
+  for (int i = 0; i < 3; ++i) http.script.push_back(HttpResponse{502, {}, ""});
+  // Three failures open the circuit; the fourth attempt is not sent.
+  auto first = run_call(call("7"));
+  EXPECT_EQ(get_string(first, "name"), "call.failed");
+  EXPECT_NE(get_string(first.at("data").as_object(), "error").find("circuit open"), std::string_view::npos);
+  EXPECT_EQ(http.count(), 3u);
+  EXPECT_EQ(metrics.circuit_opened.load(), 1);
+}
+
+TEST_F(ExecutorTest, OpenCircuitSendsNothingUntilItsTimeThenOneTrial) {
+  config.executor.breaker_failures = 1;
+  config.executor.breaker_open_ms = 1000;
+  config.executor.max_attempts = 2;
+  http.script.push_back(fail("connection refused", true));
+  {
+    // One executor for the whole test: the breaker lives in it.
+    StoreBatch b;
+    b.calls = {call("8"), call("9")};
+    ASSERT_TRUE(store->commit(b));
+    Executor executor(config, *store, producer, http, adapters, clock, nullptr, metrics);
+    executor.start();
+    ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return recs.size() >= 2; }));
+    EXPECT_EQ(http.count(), 1u);  // the first failure opened the circuit: nothing else was sent
+    for (const auto& r : inputs.records()) EXPECT_EQ(get_string(r, "name"), "call.failed");
+
+    clock.now += 1000;  // the open time is over: the next call is the trial, and it succeeds
+    StoreBatch later;
+    later.calls = {call("10")};
+    ASSERT_TRUE(store->commit(later));
+    executor.notify();
+    ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return recs.size() >= 3; }));
+    EXPECT_EQ(get_string(inputs.records().back(), "name"), "paid");
+    EXPECT_EQ(http.count(), 2u);
+    executor.stop();
+  }
 }
 
 }  // namespace
