@@ -55,7 +55,7 @@ SandboxRegistration cynod_sandbox_registration() {
   return {"cynod",
           [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<CynodServer>(c); },
           demo_scenarios,
-          {{"confirmation_ttl_ms", "2000"}, {"retry_after_ms", "300"}}};
+          {{"confirmation_ttl_ms", "5000"}, {"retry_after_ms", "300"}}};
 }
 
 }  // namespace corridor
