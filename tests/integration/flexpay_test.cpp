@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/commands.hpp"
+#include "engine/http_client.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -110,6 +111,26 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
       EXPECT_EQ(get_int((*txn)->data, "amount_customer"), s.amount + s.amount / 50) << s.name;
     }
   }
+}
+
+// Callbacks are unsigned: a forged "code 0" for a payment nobody made only triggers a check, and the
+// payment still expires when FlexPay says it has no transaction.
+TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
+  engine->publish_command(card_command("FP-forged", 1003));
+  const auto txn = derive_txn_id("ZANDO", "FP-forged");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "requires_action"; }));
+  auto client = make_http_client();
+  HttpRequest forged{"POST", engine->runtime().public_url() + "/webhooks/flexpay",
+                     {{"Content-Type", "application/json"}},
+                     R"({"code":"0","reference":")" + txn + R"(","provider_reference":"FAKE","orderNumber":"FORGED"})", ""};
+  auto res = client->send(forged, std::chrono::seconds(5));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);  // accepted as a hint
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "expired"; },
+                                std::chrono::seconds(60)));
+  std::vector<std::string> states;
+  for (const auto& e : events_of(events.records(), txn)) states.push_back(std::string(get_string(e, "state")));
+  EXPECT_EQ(states, (std::vector<std::string>{"created", "payment_requested", "awaiting_customer", "verifying", "expired"}));
 }
 
 }  // namespace
