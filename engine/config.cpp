@@ -164,10 +164,11 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
   }
   if (auto s = root["store"]; s.IsDefined()) {
-    r.only_keys(s, "store", {"kind", "path"});
+    r.only_keys(s, "store", {"kind", "path", "max_bytes"});
     c.store.kind = r.string(s, "store", "kind", c.store.kind);
     if (c.store.kind != "sqlite") r.error(s["kind"], "store.kind", "only 'sqlite' is available");
     c.store.path = r.string(s, "store", "path", c.store.path);
+    c.store.max_bytes = r.integer(s, "store", "max_bytes", 0, 0, INT64_MAX);
   }
   if (auto h = root["http"]; h.IsDefined()) {
     r.only_keys(h, "http", {"listen", "public_url", "max_body_bytes"});

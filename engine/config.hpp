@@ -39,6 +39,7 @@ struct Config {
   struct Store {
     std::string kind = "sqlite";
     std::string path = "var/corridor.db";
+    std::int64_t max_bytes = 0;  // 0: no cap
   } store;
   struct Http {
     std::string listen = "127.0.0.1:8080";

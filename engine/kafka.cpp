@@ -98,6 +98,12 @@ void EmbeddedKafka::create_topic(const std::string& name, int partitions, int re
 void EmbeddedKafka::set_broker_down(std::int32_t broker_id) { rd_kafka_mock_broker_set_down(cluster_, broker_id); }
 void EmbeddedKafka::set_broker_up(std::int32_t broker_id) { rd_kafka_mock_broker_set_up(cluster_, broker_id); }
 
+void EmbeddedKafka::push_request_errors(std::int16_t api_key, const std::vector<int>& errors) {
+  std::vector<rd_kafka_resp_err_t> errs;
+  for (int e : errors) errs.push_back(static_cast<rd_kafka_resp_err_t>(e));
+  rd_kafka_mock_push_request_errors_array(cluster_, api_key, errs.size(), errs.data());
+}
+
 // ---- producer ------------------------------------------------------------------------------------
 
 KafkaProducer::KafkaProducer(const std::string& bootstrap, const KafkaProps& extra) {

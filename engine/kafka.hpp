@@ -60,6 +60,8 @@ class EmbeddedKafka {
   void create_topic(const std::string& name, int partitions, int replication = 3);
   void set_broker_down(std::int32_t broker_id);
   void set_broker_up(std::int32_t broker_id);
+  // The next `errors.size()` requests of this Kafka API (0 = Produce, 1 = Fetch, ...) fail with them.
+  void push_request_errors(std::int16_t api_key, const std::vector<int>& errors);
 
  private:
   KafkaHandle rk_;

@@ -32,6 +32,7 @@ std::string Metrics::prometheus() const {
   counter("webhooks_refused_total", "Webhooks refused with a 4xx and dead-lettered.", webhooks_refused);
   counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
   counter("circuit_opened_total", "Times a provider's circuit breaker opened.", circuit_opened);
+  counter("store_commit_failures_total", "Processor batches the store could not commit (retried).", store_commit_failures);
   return out;
 }
 

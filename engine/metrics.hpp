@@ -22,6 +22,7 @@ struct Metrics {
   std::atomic<std::int64_t> webhooks_refused{0};
   std::atomic<std::int64_t> timers_fired{0};
   std::atomic<std::int64_t> circuit_opened{0};
+  std::atomic<std::int64_t> store_commit_failures{0};
 
   std::string prometheus() const;
 };

@@ -222,6 +222,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
         if (hooks_.committed) hooks_.committed();
         break;
       }
+      if (hooks_.commit_failed) hooks_.commit_failed();
       if (stop.load()) break;  // not committed: the inputs are read again on the next start
       std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
                 << "); retrying" << std::endl;

@@ -103,6 +103,9 @@ void Runtime::start() {
     m.bootstrap = cfg.kafka.bootstrap;
   }
   m.store = open_sqlite_store(cfg.store.path);
+  if (cfg.store.max_bytes > 0) {
+    if (auto r = m.store->limit_size(cfg.store.max_bytes); !r) throw std::runtime_error(r.error().message);
+  }
   m.check_log_not_reset();
   m.producer = std::make_unique<KafkaProducer>(m.bootstrap, cfg.kafka.properties);
   m.http_client = make_http_client();
@@ -152,7 +155,8 @@ void Runtime::start() {
                          m.metrics.inputs_duplicate += static_cast<std::int64_t>(s.duplicates);
                          m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
                          m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
-                       }});
+                       },
+                       [&m] { m.metrics.store_commit_failures++; }});
   m.executor->start();
   m.relay = std::thread([&m] { run_relay(m.config, *m.store, *m.producer, m.relay_wake, m.metrics, m.stop_relay); });
   m.scheduler = std::thread(

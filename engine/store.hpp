@@ -78,6 +78,12 @@ class Store {
   // Removes a fired timer unless it was replaced meanwhile (same txn and name, another input id).
   virtual Result<Ok> remove_timers(const std::vector<TimerRow>& fired) = 0;
 
+  // Caps the store's size (0: no cap). A commit that would pass it fails like a full disk, and
+  // succeeds again once the cap is lifted: operators use it to keep the store off a shared disk's
+  // last bytes, tests to fill the "disk" on purpose.
+  virtual Result<Ok> limit_size(std::int64_t max_bytes) = 0;
+  virtual Result<std::int64_t> size_bytes() = 0;
+
   // Queries.
   virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;
   virtual Result<std::int64_t> count_transactions() = 0;

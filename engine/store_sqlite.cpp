@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <filesystem>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -224,6 +225,18 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Result<Ok> limit_size(std::int64_t max_bytes) override {
+    std::lock_guard lock(mu_);
+    const std::int64_t page = pragma_int("PRAGMA page_size");
+    const std::int64_t pages = max_bytes <= 0 ? 4294967294LL : std::max<std::int64_t>(1, max_bytes / page);
+    return exec(("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
+  }
+
+  Result<std::int64_t> size_bytes() override {
+    std::lock_guard lock(mu_);
+    return pragma_int("PRAGMA page_count") * pragma_int("PRAGMA page_size");
+  }
+
   Result<std::int64_t> count_transactions() override {
     std::lock_guard lock(mu_);
     auto st = prepare("SELECT COUNT(*) FROM transactions");
@@ -318,6 +331,12 @@ class SqliteStore final : public Store {
       }
     }
     return Ok{};
+  }
+
+  std::int64_t pragma_int(const char* sql) {
+    auto st = prepare(sql);
+    if (!st || sqlite3_step(st->get()) != SQLITE_ROW) return 0;
+    return sqlite3_column_int64(st->get(), 0);
   }
 
   template <typename F>
