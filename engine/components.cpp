@@ -315,7 +315,8 @@ struct Executor::Impl {
     in.kind = InputKind::provider_response;
     in.name = "call.failed";
     in.at_ms = clock.now_ms();
-    in.data = {{"op", call.op}, {"error", error}, {"attempts", attempts}};
+    // Whatever an adapter or the client put in the message, no card number leaves in clear.
+    in.data = {{"op", call.op}, {"error", mask_card_numbers(error)}, {"attempts", attempts}};
     if (outcome_unknown) in.data["outcome"] = "unknown";
     return in;
   }

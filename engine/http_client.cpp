@@ -108,7 +108,9 @@ class BeastHttpClient final : public HttpClient {
     if (!url) return url.error();
     const auto deadline = Clock::now() + timeout;
     const std::string key = url->host + ":" + url->port;
-    const std::string what = request.method + " " + request.target;
+    // Errors name the method and the host, never the path or query: a provider may carry card data
+    // there (esipay puts the card number in the path), and errors travel into inputs and events.
+    const std::string what = request.method + " " + key;
 
     bhttp::request<bhttp::string_body> req;
     const auto verb = bhttp::string_to_verb(request.method);

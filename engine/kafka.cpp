@@ -212,21 +212,25 @@ void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor 
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("subscribe: ") + rd_kafka_err2str(err));
 }
 
-void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
+int KafkaConsumer::partition_count(const std::string& topic) {
   struct TopicDeleter {
     void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
   };
   std::unique_ptr<rd_kafka_topic_t, TopicDeleter> rkt(rd_kafka_topic_new(rk_.get(), topic.c_str(), nullptr));
-  const rd_kafka_metadata_t* md = nullptr;
   int partitions = 0;
   for (int attempt = 0; attempt < 100 && partitions == 0; ++attempt) {
+    const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk_.get(), 0, rkt.get(), &md, 5000);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
       partitions = md->topics[0].partition_cnt;
     if (md != nullptr) rd_kafka_metadata_destroy(md);
-    md = nullptr;
     if (partitions == 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the topic is being created
   }
+  return partitions;
+}
+
+void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
+  const int partitions = partition_count(topic);
   if (partitions == 0) throw std::runtime_error("topic " + topic + " not found on the cluster");
   PartitionList list(rd_kafka_topic_partition_list_new(partitions));
   for (int p = 0; p < partitions; ++p) {

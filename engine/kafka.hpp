@@ -109,6 +109,8 @@ class KafkaConsumer {
   std::vector<KafkaMessage> poll(std::size_t max, std::chrono::milliseconds timeout);
   // Commits the positions of the records consumed so far (group offsets, for tools and lag).
   Result<Ok> commit();
+  // Number of partitions of `topic` (waits briefly for a topic being created); 0 when unknown.
+  int partition_count(const std::string& topic);
   // Last offset + 1 of a partition as the brokers see it (the end of the log), or an error.
   Result<std::int64_t> high_watermark(const std::string& topic, std::int32_t partition);
 

@@ -48,9 +48,9 @@ class BatchProcessor {
 class Processor {
  public:
   struct Hooks {
-    std::function<void()> committed;  // wakes the relay, the executor and the scheduler
-    std::function<void(const BatchStats&)> stats;
-    std::function<void()> commit_failed;  // the batch will be retried
+    std::function<void()> committed = {};  // wakes the relay, the executor and the scheduler
+    std::function<void(const BatchStats&)> stats = {};
+    std::function<void()> commit_failed = {};  // the batch will be retried
   };
   Processor(Store& store, const Config& config, Hooks hooks);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.
