@@ -1,0 +1,155 @@
+// lifecycle_per_s, lifecycle_p50_ms, lifecycle_p99_ms: complete NovaSend payins through the whole
+// Runtime (embedded Kafka, SQLite store, router, processor, relay, executor, ingress) against the
+// NovaSend sandbox over loopback HTTP, from the command published on corridor.commands to its final
+// event consumed from corridor.events. Two runs: a fixed offered load of 1,000/s, and saturation
+// (every command published at once). Each payin is: create -> POST /v1/payin/sessions -> webhook
+// payin.confirmed -> GET /v1/payin/{reference} -> succeeded (five events).
+// The sandbox's simulated customer confirms after `customer_delay` (0 here: the engine's own latency
+// is measured, not a human's; the JSON says so). Prints JSON lines; asserts nothing.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "bench/bench_support.hpp"
+#include "engine/commands.hpp"
+#include "engine/kafka.hpp"
+#include "engine/runtime.hpp"
+#include "sandbox/novasend/novasend_sandbox.hpp"
+
+using namespace corridor;
+using namespace corridor::bench;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+bool final_status(std::string_view s) {
+  return s == "succeeded" || s == "failed" || s == "declined" || s == "expired" || s == "cancelled" || s == "unknown";
+}
+
+struct Run {
+  std::string label;
+  double rate = 0;  // commands per second; 0: all at once
+  int count = 0;
+};
+
+void run(const Run& spec, std::chrono::milliseconds customer_delay) {
+  TempDir dir;
+  Config config = bench_config("embedded", dir.path());
+  config.sandbox.enabled = false;
+  NovaSendSandboxOptions options;
+  options.api_key = config.providers["novasend"]["api_key"];
+  options.api_client = config.providers["novasend"]["api_client"];
+  options.webhook_secret = config.providers["novasend"]["webhook_secret"];
+  options.customer_delay = customer_delay;
+  NovaSendSandbox sandbox(options);
+  sandbox.start();
+  config.providers["novasend"]["base_url"] = sandbox.base_url();
+  const std::string commands_topic = config.kafka.commands, events_topic = config.kafka.events;
+
+  Runtime runtime(config);
+  runtime.start();
+  sandbox.set_webhook_url(runtime.public_url() + "/webhooks/novasend");
+
+  // Every payment of the run, the warm-up one first.
+  const int n = spec.count + 1;
+  std::vector<std::string> keys(n), bodies(n);
+  std::unordered_map<std::string, int> index_of;
+  for (int i = 0; i < n; ++i) {
+    const std::string reference = "LC-" + spec.label + "-" + std::to_string(i);
+    keys[i] = "ZANDO:" + reference;
+    bodies[i] = boost::json::serialize(bench::payin_command(reference));
+    index_of[derive_txn_id("ZANDO", reference)] = i;
+  }
+  std::vector<Clock::time_point> published(n), finished(n);
+  std::vector<std::atomic<bool>> done(n);
+  std::atomic<int> completed{0}, not_succeeded{0};
+
+  std::atomic<bool> stop{false};
+  KafkaConsumer consumer(runtime.bootstrap(), "bench-lifecycle-" + spec.label);
+  consumer.assign_all(events_topic, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
+  std::thread collector([&] {
+    while (!stop.load()) {
+      for (const auto& m : consumer.poll(1000, std::chrono::milliseconds(20))) {
+        if (!m.error().empty()) continue;
+        const auto now = Clock::now();
+        boost::system::error_code ec;
+        auto v = boost::json::parse(m.value(), ec);
+        if (ec || !v.is_object()) continue;
+        const auto& e = v.get_object();
+        const std::string_view status = get_string(e, "status");
+        if (!final_status(status)) continue;
+        auto it = index_of.find(std::string(get_string(e, "txn_id")));
+        if (it == index_of.end() || done[it->second].load()) continue;
+        finished[it->second] = now;  // only this thread writes: published by the store below
+        done[it->second].store(true);
+        if (status != "succeeded") ++not_succeeded;
+        ++completed;
+      }
+    }
+  });
+
+  KafkaProducer producer(runtime.bootstrap());
+  // Warm-up: one payin end to end, so that consumers are assigned and connections are open.
+  published[0] = Clock::now();
+  producer.produce(commands_topic, keys[0], bodies[0], [](const std::string&) {});
+  const auto warm_deadline = Clock::now() + std::chrono::seconds(30);
+  while (!done[0].load() && Clock::now() < warm_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const double warmup_ms = std::chrono::duration<double, std::milli>(finished[0] - published[0]).count();
+
+  const auto t0 = Clock::now();
+  for (int i = 1; i < n; ++i) {
+    if (spec.rate > 0)
+      std::this_thread::sleep_until(t0 + std::chrono::nanoseconds(static_cast<std::int64_t>((i - 1) * 1e9 / spec.rate)));
+    published[i] = Clock::now();
+    producer.produce(commands_topic, keys[i], bodies[i], [](const std::string&) {});
+  }
+  const double publish_s = seconds_since(t0);
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (completed.load() < n && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  stop = true;
+  collector.join();
+
+  std::vector<double> latencies;
+  Clock::time_point last = t0;
+  for (int i = 1; i < n; ++i) {
+    if (!done[i].load()) continue;
+    latencies.push_back(std::chrono::duration<double, std::milli>(finished[i] - published[i]).count());
+    last = std::max(last, finished[i]);
+  }
+  std::sort(latencies.begin(), latencies.end());
+  auto pct = [&](double p) {
+    if (latencies.empty()) return -1.0;
+    return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+  };
+  const double span = std::chrono::duration<double>(last - t0).count();
+  const double per_s = span > 0 ? static_cast<double>(latencies.size()) / span : 0;
+  const char* load = spec.label == "1000" ? "1000/s" : "saturation";
+  std::printf("{\"name\":\"lifecycle_per_s\",\"load\":\"%s\",\"value\":%.0f,\"unit\":\"payins/s\",\"completed\":%zu,"
+              "\"offered\":%d,\"not_succeeded\":%d,\"seconds\":%.2f,\"publish_seconds\":%.2f,\"customer_delay_ms\":%lld,"
+              "\"partitions\":%d,\"warmup_ms\":%.1f}\n",
+              load, per_s, latencies.size(), spec.count, not_succeeded.load(), span, publish_s,
+              static_cast<long long>(customer_delay.count()), config.kafka.partitions, warmup_ms);
+  std::printf("{\"name\":\"lifecycle_p50_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\"}\n", load, pct(0.50));
+  std::printf("{\"name\":\"lifecycle_p99_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\",\"max_ms\":%.1f}\n", load,
+              pct(0.99), latencies.empty() ? -1.0 : latencies.back());
+  std::fflush(stdout);
+  runtime.stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Bounded: 10 s at 1,000/s, then 10,000 payins at once (each run waits at most 60 s more).
+  const int fixed = argc > 1 ? std::atoi(argv[1]) : 10000;
+  const int burst = argc > 2 ? std::atoi(argv[2]) : 10000;
+  const std::chrono::milliseconds customer_delay(argc > 3 ? std::atoi(argv[3]) : 0);
+  run({"1000", 1000.0, fixed}, customer_delay);
+  run({"saturation", 0, burst}, customer_delay);
+  return 0;
+}
