@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "engine/store.hpp"
 
@@ -19,7 +20,15 @@ struct DbDeleter {
 struct StmtDeleter {
   void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
 };
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtDeleter>;
+// A statement borrowed from the connection's cache: reset and unbound when released, so it never
+// holds a read transaction open or carries bindings into its next use.
+struct StmtRelease {
+  void operator()(sqlite3_stmt* s) const {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtRelease>;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS transactions (
@@ -354,11 +363,16 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
+  // Statements are prepared once per connection and reused: preparing costs more than a lookup.
   Result<Stmt> prepare(const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
-      return error(std::string("prepare ") + sql);
-    return Stmt(raw);
+    auto& cached = statements_[sql];
+    if (!cached) {
+      sqlite3_stmt* raw = nullptr;
+      if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
+        return error(std::string("prepare ") + sql);
+      cached.reset(raw);
+    }
+    return Stmt(cached.get());
   }
 
   static void bind(sqlite3_stmt* st, int i, const std::string& s) {
@@ -402,6 +416,8 @@ class SqliteStore final : public Store {
 
   std::mutex mu_;
   std::unique_ptr<sqlite3, DbDeleter> db_;
+  // Declared after db_: finalized before the connection closes.
+  std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>> statements_;
 };
 
 }  // namespace
