@@ -1,6 +1,9 @@
 // corridor: one binary, several commands (DESIGN.md section 3, CLI).
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
+#include <optional>
+#include <unistd.h>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +11,8 @@
 #include "engine/config.hpp"
 #include "engine/demo.hpp"
 #include "engine/kafka.hpp"
+#include "engine/replay.hpp"
+#include "statemachines/timefmt.hpp"
 #include "engine/runtime.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/diagram.hpp"
@@ -27,6 +32,9 @@ constexpr const char* kUsage = R"(usage: corridor <command> [options]
   sandbox --config FILE    run only the sandbox providers (for upstream teams testing against them)
   diagram FLOW             print FLOW's state machine as a Mermaid stateDiagram-v2 (no FLOW: list flows)
   check-config FILE        validate a configuration file
+  replay --config FILE [--txn ID] [--from TIME] [--until TIME] [--until-offset N] [--format text|json|csv]
+                           read corridor.inputs again into a scratch store and compare with the live
+                           store; exit 0 when everything matches, 1 when something differs
 )";
 
 std::string option(const std::vector<std::string>& args, const std::string& name, const std::string& fallback = "") {
@@ -120,6 +128,37 @@ int diagram(const std::vector<std::string>& args) {
   return 0;
 }
 
+std::optional<std::int64_t> time_option(const std::vector<std::string>& args, const std::string& name) {
+  const std::string text = option(args, name);
+  if (text.empty()) return std::nullopt;
+  auto ms = parse_time(text);
+  if (!ms) throw ConfigError(name + " must be an RFC 3339 time such as 2026-11-22T10:00:00Z, got '" + text + "'");
+  return ms;
+}
+
+int replay_command(const std::vector<std::string>& args) {
+  Config config = config_from(args);
+  if (config.kafka.bootstrap == "embedded")
+    throw ConfigError("replay reads the log corridor used: set kafka.bootstrap to that cluster (corridor kafka prints "
+                      "its address), not 'embedded'");
+  ReplayOptions options;
+  options.txn_id = option(args, "--txn");
+  options.from_ms = time_option(args, "--from");
+  options.until_ms = time_option(args, "--until");
+  if (auto o = option(args, "--until-offset"); !o.empty()) options.until_offset = std::stoll(o);
+  if (isatty(STDERR_FILENO)) options.progress = &std::cerr;
+  const std::string format = option(args, "--format", "text");
+  if (format != "text" && format != "json" && format != "csv") throw ConfigError("--format must be text, json or csv");
+  auto live = open_sqlite_store(config.store.path);
+  char tmpl[] = "/tmp/corridor-replay-XXXXXX";
+  if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("cannot create a scratch folder");
+  const std::string scratch_dir = tmpl;
+  ReplayReport report = replay(config, *live, config.kafka.bootstrap, scratch_dir + "/scratch.db", options);
+  std::filesystem::remove_all(scratch_dir);
+  print_replay_report(report, format, std::cout);
+  return report.matches() ? 0 : 1;
+}
+
 int check_config(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::cerr << kUsage;
@@ -150,6 +189,7 @@ int main(int argc, char** argv) {
     }
     if (command == "sandbox") return sandbox(args);
     if (command == "kafka") return kafka(args);
+    if (command == "replay") return replay_command(args);
     if (command == "diagram") return diagram(args);
     if (command == "check-config") return check_config(args);
   } catch (const ConfigError& e) {

@@ -87,6 +87,7 @@ class Store {
   // Queries.
   virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;
   virtual Result<std::int64_t> count_transactions() = 0;
+  virtual Result<std::vector<std::string>> transaction_ids() = 0;
 };
 
 // SQLite in WAL mode with synchronous=FULL: every commit is durable. One connection, serialised.

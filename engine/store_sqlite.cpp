@@ -246,6 +246,17 @@ class SqliteStore final : public Store {
     return pragma_int("PRAGMA page_count") * pragma_int("PRAGMA page_size");
   }
 
+  Result<std::vector<std::string>> transaction_ids() override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("SELECT txn_id FROM transactions ORDER BY txn_id");
+    if (!st) return st.error();
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) out.push_back(column(st->get(), 0));
+    if (rc != SQLITE_DONE) return error("list transactions");
+    return out;
+  }
+
   Result<std::int64_t> count_transactions() override {
     std::lock_guard lock(mu_);
     auto st = prepare("SELECT COUNT(*) FROM transactions");
