@@ -197,11 +197,22 @@ struct CynodSandbox::Impl {
 
   bool authorized(const HttpRequest& req) const { return req.header("Authorization") == "Bearer " + options.api_key; }
 
+  // Test-only (the crash harness): authorisations created per partner reference; a replay of the
+  // same partner_reference answers the existing one and is not counted.
+  HttpResponse charges() {
+    std::lock_guard lock(m);
+    json::object out;
+    for (const auto& [ref, a] : auths)
+      if (a.created > 0) out[ref] = a.created;
+    return json_response(200, json::serialize(out));
+  }
+
   void handle(HttpRequest req, Respond respond) {
     std::string_view path = req.target;
     path = path.substr(0, path.find('?'));
     const std::string_view root = options.authorizations_path;
     if (path == "/healthz") return respond(json_response(200, R"({"status":"ok"})"));
+    if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges());
     if (!path.starts_with(root)) return respond(error_response(404, "not_found", "no route"));
     if (!authorized(req)) return respond(error_response(401, "unauthorized", "Authorization: Bearer <api_key> expected"));
     std::string_view rest = path.substr(root.size());

@@ -1,6 +1,7 @@
 #include "sandbox/esipay/esipay_sandbox.hpp"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -189,6 +190,7 @@ struct EsipaySandbox::Impl {
     path = path.substr(0, path.find('?'));
     const auto parts = segments(path);
     if (parts.size() == 1 && parts[0] == "healthz") return respond(text(200, "ok"));
+    if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges_answer());
     if (parts.empty() || parts[0] != "cardpay") return respond(text(404, "not found"));
     if (req.method != options.method) return respond(text(405, "use " + options.method));
     // "403 : l'adresse IP du serveur qui appelle le service n'est pas correcte."
@@ -200,6 +202,15 @@ struct EsipaySandbox::Impl {
     if (parts.size() == 7) return pay(parts, std::move(respond));
     if (parts.size() == 3 || parts.size() == 4) return respond(refund(parts));
     respond(text(400, "incorrect parameters"));
+  }
+
+  // Test-only (the crash harness): card payments that reached a scenario, per cid. esipay has no
+  // idempotency key: every such request is a charge.
+  HttpResponse charges_answer() {
+    std::lock_guard lock(m);
+    json::object out;
+    for (const auto& [cid, n] : charges) out[cid] = n;
+    return json_response(200, json::serialize(out));
   }
 
   void pay(const std::vector<std::string_view>& p, Respond respond) {

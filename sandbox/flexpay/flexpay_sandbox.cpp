@@ -175,6 +175,18 @@ struct FlexPaySandbox::Impl {
     return out;
   }
 
+  // Test-only (the crash harness): orders created per reference; a pay request repeating a
+  // reference answers the existing order and is not counted.
+  HttpResponse charges() {
+    std::lock_guard lock(m);
+    json::object out;
+    for (const auto& [number, order] : orders) {
+      auto& n = out[order.reference];
+      n = (n.is_int64() ? n.get_int64() : 0) + 1;
+    }
+    return json_response(200, json::serialize(out));
+  }
+
   void handle(HttpRequest req, Respond respond) {
     std::string_view path = req.target;
     path = path.substr(0, path.find('?'));
@@ -189,6 +201,7 @@ struct FlexPaySandbox::Impl {
     }
     if (path.starts_with("/pay/") && req.method == "GET") return respond(page(path.substr(5)));
     if (path == "/healthz") return respond(json_response(200, R"({"status":"ok"})"));
+    if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges());
     respond(answer(404, "1", "no route " + req.method + " " + std::string(path)));
   }
 

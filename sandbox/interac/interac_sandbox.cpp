@@ -239,6 +239,19 @@ struct InteracSandbox::Impl {
            given.substr(6) == std::string_view(authorization).substr(6);
   }
 
+  // Test-only (the crash harness): payments and standalone credits created per merchantRefNum;
+  // refused duplicates (dupCheck, 5031) are not counted.
+  HttpResponse charges() {
+    std::lock_guard lock(m);
+    json::object out;
+    for (const auto* made : {&payments_made, &credits_made})
+      for (const auto& [ref, n] : *made) {
+        auto& v = out[ref];
+        v = (v.is_int64() ? v.get_int64() : 0) + static_cast<std::int64_t>(n);
+      }
+    return json_response(200, json::serialize(out));
+  }
+
   // ---- routing ----
 
   void handle(HttpRequest req, Respond respond) {
@@ -247,6 +260,7 @@ struct InteracSandbox::Impl {
     const std::string_view path = target.substr(0, q);
     const std::string_view query = q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
     if (path == "/healthz") return respond(json_response(200, R"({"status":"READY"})"));
+    if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges());
     if (path == "/alternatepayments/v1/redirect" && req.method == "GET") return respond(redirect_page(query));
     constexpr std::string_view kRoot = "/paymenthub/v1/";
     if (!path.starts_with(kRoot)) return respond(paysafe_error(404, "5269", "no route " + std::string(path)));

@@ -253,6 +253,15 @@ struct NovaSendSandbox::Impl {
            given.substr(6) == authorization.substr(6);
   }
 
+  // Test-only (the crash harness): payin sessions created per merchant reference; replays under
+  // the same idempotency key are not counted.
+  HttpResponse charges() {
+    std::lock_guard lock(m);
+    json::object out;
+    for (const auto& [ref, n] : sessions) out[ref] = n;
+    return json_response(200, json::serialize(out));
+  }
+
   void handle(HttpRequest req, Respond respond) {
     std::string_view path = req.target;
     path = path.substr(0, path.find('?'));
@@ -266,6 +275,7 @@ struct NovaSendSandbox::Impl {
     }
     if (path.starts_with("/link/") && req.method == "GET") return respond(link_page(path.substr(6)));
     if (path == "/healthz") return respond(json_response(200, R"({"status":"ok"})"));
+    if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges());
     respond(error_response(404, "no route " + req.method + " " + std::string(path)));
   }
 
