@@ -83,6 +83,9 @@ class Store {
   // last bytes, tests to fill the "disk" on purpose.
   virtual Result<Ok> limit_size(std::int64_t max_bytes) = 0;
   virtual Result<std::int64_t> size_bytes() = 0;
+  // Maintenance mode: while set, every write fails as on a read-only disk, and succeeds again once
+  // lifted. Reads go on (GET /v1/transactions keeps answering).
+  virtual Result<Ok> set_read_only(bool read_only) = 0;
 
   // Queries.
   virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;

@@ -241,6 +241,11 @@ class SqliteStore final : public Store {
     return exec(("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
   }
 
+  Result<Ok> set_read_only(bool read_only) override {
+    std::lock_guard lock(mu_);
+    return exec(read_only ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
+  }
+
   Result<std::int64_t> size_bytes() override {
     std::lock_guard lock(mu_);
     return pragma_int("PRAGMA page_count") * pragma_int("PRAGMA page_size");

@@ -71,6 +71,23 @@ TEST_F(Faults, FullStoreStallsTheBatchWhichCommitsOnceItClears) {
   expect_clean_history(events.records(), refs, "succeeded");
 }
 
+TEST_F(Faults, ReadOnlyStoreStallsTheBatchWhichCommitsOnceWritable) {
+  Store& store = engine->runtime().store();
+  ASSERT_TRUE(store.set_read_only(true));
+  const auto refs = references("READONLY-", 10);
+  for (const auto& r : refs) engine->publish_command(payin_command(r, "+2250700000001"));
+  ASSERT_TRUE(eventually([&] { return engine->runtime().metrics().store_commit_failures.load() > 0; }));
+  // Nothing half-written: no transaction of the stalled batch exists yet.
+  for (const auto& r : refs) {
+    auto txn = store.load(derive_txn_id("ZANDO", r));
+    ASSERT_TRUE(txn);
+    EXPECT_FALSE(*txn) << r;
+  }
+  ASSERT_TRUE(store.set_read_only(false));
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return all_at(evs, refs, "succeeded"); }, std::chrono::seconds(60)));
+  expect_clean_history(events.records(), refs, "succeeded");
+}
+
 TEST_F(Faults, EveryBrokerDownThenBackLosesNothing) {
   engine->publish_command(payin_command("BEFORE-DOWN", "+2250700000001"));
   ASSERT_TRUE(events.wait_until([](const auto& evs) { return all_at(evs, {"BEFORE-DOWN"}, "succeeded"); }));
