@@ -143,6 +143,8 @@ Result<bool> normalise_amount(json::object& o, std::string_view field, std::opti
   return true;
 }
 
+constexpr std::string_view kCallbackCodeCancelled = "2";
+
 std::string error_text(const HttpResponse& r) {
   json::parse_options options;
   options.allow_trailing_commas = true;
@@ -366,6 +368,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
     in.name = "flexpay.callback";
     // The orderNumber is deliberately not taken from a URL anyone can type.
     in.data = {{"source", "return"}, {"return", kind}, {"reference", reference}};
+    if (kind == "cancel") in.data["customer_cancelled"] = true;
     in.dedupe_id = "return:" + reference + ":" + std::string(kind);
     return in;
   }
@@ -388,6 +391,9 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   in.dedupe_id = "callback:" + in.txn_id + ":" + std::string(get_string(*body, "orderNumber")) + ":" +
                  std::string(get_string(*body, "code"));
   (*body)["source"] = "callback";
+  // choice: code "2" is the customer's "annuler" (the seed only says "other: did not go through";
+  // the sandbox sends 2 on a cancel). A hint like the rest of the callback: the check decides.
+  if (get_string(*body, "code") == kCallbackCodeCancelled) (*body)["customer_cancelled"] = true;
   in.data = std::move(*body);
   return in;
 }
@@ -409,6 +415,9 @@ AdapterRegistration flexpay_registration() {
           {"poll_interval_ms", false, "5000", "first delay between checks while verifying"},
           {"poll_max_interval_ms", false, "60000", "cap of the doubling check delay"},
           {"retry_after_ms", false, "30000", "delay before re-sending an unanswered pay (same reference)"},
+          {"awaiting_poll_interval_ms", false, "30000", "first delay between checks while the customer is on the page (no callback yet)"},
+          {"awaiting_poll_max_interval_ms", false, "120000", "cap of that doubling delay"},
+          {"max_failed_checks", false, "5", "checks that may fail in a row after the payment delay before the outcome is unknown"},
       },
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<FlexPayAdapter>(flexpay_settings(s));

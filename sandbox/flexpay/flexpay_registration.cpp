@@ -46,7 +46,7 @@ std::vector<DemoScenario> demo_scenarios() {
   return {
       {"approved", card_payment(1000), "succeeded"},
       {"declined", card_payment(1001), "failed"},
-      {"cancelled", card_payment(1002), "failed"},
+      {"cancelled", card_payment(1002), "cancelled"},
       {"expired", card_payment(1003), "expired"},
       {"no-callback", card_payment(1008), "succeeded"},
       {"refused", card_payment(1009), "failed"},
@@ -60,7 +60,10 @@ SandboxRegistration flexpay_sandbox_registration() {
           [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<FlexPayServer>(c); },
           demo_scenarios,
           {{"payment_ttl_ms", "3000"}, {"poll_interval_ms", "300"}, {"poll_max_interval_ms", "1000"},
-           {"retry_after_ms", "500"}}};
+           {"retry_after_ms", "500"},
+           // Between the callbacks (about 100 ms) and the payment delay: the no-callback payment is
+           // found by the awaiting_customer check before the delay runs out.
+           {"awaiting_poll_interval_ms", "1500"}, {"awaiting_poll_max_interval_ms", "3000"}}};
 }
 
 }  // namespace corridor

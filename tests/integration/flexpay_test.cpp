@@ -48,13 +48,14 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
   const std::vector<Scenario> scenarios = {
       {"approve", 1000, "succeeded", kPaid, "webhook"},
       {"decline", 1001, "failed", kFailed, "webhook"},
-      {"cancel", 1002, "failed", kFailed, "webhook"},
+      {"cancel", 1002, "cancelled", {"created", "payment_requested", "awaiting_customer", "verifying", "cancelled"}, "webhook"},
       {"expire", 1003, "expired", {"created", "payment_requested", "awaiting_customer", "verifying", "expired"}, "timer"},
       {"5xx-then-success", 1004, "succeeded", kPaid, "webhook"},
       {"slow-answer", 1005, "succeeded", kPaid, "webhook"},
       {"duplicate-callback", 1006, "succeeded", kPaid, "webhook"},
       {"callback-while-verifying", 1007, "succeeded", kPaid, "timer"},
-      {"no-callback", 1008, "succeeded", kPaid, "timer"},
+      // No callback: the slow awaiting_customer check finds the payment before the delay runs out.
+      {"no-callback", 1008, "succeeded", {"created", "payment_requested", "awaiting_customer", "succeeded"}, ""},
       {"refused", 1009, "failed", {"created", "payment_requested", "failed"}, ""},
   };
   for (const auto& s : scenarios) engine->publish_command(card_command(std::string("FP-") + s.name, s.amount));
@@ -82,7 +83,7 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
         EXPECT_EQ(cause, s.verifying_cause) << s.name;
       }
       // Unsigned callbacks never decide: a final state always follows a FlexPay answer.
-      if (state == "succeeded" || state == "failed" || state == "expired") {
+      if (state == "succeeded" || state == "failed" || state == "expired" || state == "cancelled") {
         EXPECT_EQ(cause, "provider_response") << s.name;
       }
       if (state == "awaiting_customer") {
@@ -131,6 +132,12 @@ TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
   std::vector<std::string> states;
   for (const auto& e : events_of(events.records(), txn)) states.push_back(std::string(get_string(e, "state")));
   EXPECT_EQ(states, (std::vector<std::string>{"created", "payment_requested", "awaiting_customer", "verifying", "expired"}));
+  // The forged orderNumber never replaced the one FlexPay's pay answer gave.
+  auto stored = engine->runtime().store().load(txn);
+  ASSERT_TRUE(stored && *stored);
+  const auto order = get_string((*stored)->provider_refs, "orderNumber");
+  EXPECT_FALSE(order.empty());
+  EXPECT_NE(order, "FORGED");
 }
 
 }  // namespace

@@ -285,6 +285,21 @@ TEST(FlexPayAdapter, SeedCallbackBecomesAHintToCheck) {
   EXPECT_NE(adapter().parse_webhook(callback(failed))->dedupe_id, in->dedupe_id);
 }
 
+TEST(FlexPayAdapter, CallbackCodeTwoMarksTheCustomersCancel) {
+  auto cancel = adapter().parse_webhook(
+      callback(R"({"code":"2","reference":"tx_ABC","orderNumber":"9bsTX7qXdpQe243815877848"})"));
+  ASSERT_TRUE(cancel) << cancel.error().message;
+  EXPECT_EQ(cancel->name, "flexpay.callback");  // still only a hint: the check decides
+  EXPECT_TRUE(get_bool(cancel->data, "customer_cancelled"));
+  auto declined = adapter().parse_webhook(
+      callback(R"({"code":1,"reference":"tx_ABC","orderNumber":"9bsTX7qXdpQe243815877848"})"));
+  ASSERT_TRUE(declined);
+  EXPECT_FALSE(declined->data.contains("customer_cancelled"));
+  auto paid = adapter().parse_webhook(callback(std::string(kSeedCallback)));
+  ASSERT_TRUE(paid);
+  EXPECT_FALSE(paid->data.contains("customer_cancelled"));
+}
+
 TEST(FlexPayAdapter, MalformedCallbacksAreRefusedNamingTheField) {
   auto a = adapter();
   EXPECT_NE(a.parse_webhook(callback(R"({"code":"0","orderNumber":"O"})")).error().message.find("'reference'"),
@@ -311,6 +326,10 @@ TEST(FlexPayAdapter, BrowserReturnsAreHintsWithoutAnOrderNumber) {
   EXPECT_EQ(get_string(in->data, "return"), "cancel");
   EXPECT_FALSE(in->data.contains("orderNumber"));
   EXPECT_EQ(in->dedupe_id, "return:tx_ABC:cancel");
+  EXPECT_TRUE(get_bool(in->data, "customer_cancelled"));  // the flow's hint for "cancelled"
+  auto approve = adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve?reference=tx_ABC"));
+  ASSERT_TRUE(approve);
+  EXPECT_FALSE(approve->data.contains("customer_cancelled"));
   EXPECT_FALSE(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve")));
   EXPECT_EQ(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x")).error().http_status, 404);
 }
@@ -329,7 +348,8 @@ TEST(FlexPayAdapter, RegistrationListsEveryKeyAndRefusesMissingOnes) {
   for (const auto& k : reg->config_keys) keys.insert(k.name);
   for (std::string_view k : {"base_url", "check_base_url", "merchant", "token", "public_url", "callback_url",
                              "approve_url", "cancel_url", "decline_url", "payment_ttl_ms", "poll_interval_ms",
-                             "poll_max_interval_ms", "retry_after_ms"}) {
+                             "poll_max_interval_ms", "retry_after_ms",
+                             "awaiting_poll_interval_ms", "awaiting_poll_max_interval_ms", "max_failed_checks"}) {
     EXPECT_TRUE(keys.contains(k)) << k;
   }
   EXPECT_THROW(reg->make({{"merchant", "M"}, {"token", "t"}}), std::invalid_argument);

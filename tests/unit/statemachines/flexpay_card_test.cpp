@@ -19,13 +19,16 @@ json::object callback(std::string_view code = "0") {
   return {{"code", code}, {"reference", "tx_test"}, {"provider_reference", "7KI81020PHS"},
           {"orderNumber", "9bsTX7qXdpQe243815877848"}};
 }
-json::object check(std::string_view status) {
+// As the adapter hands it over: amount_minor is the check's "amount" in integer minor units.
+json::object check(std::string_view status, std::int64_t amount_minor = 300, std::string_view currency = "USD") {
   return {{"code", "0"},
           {"message", "Une transaction trouvée"},
           {"transaction",
            {{"orderNumber", "9bsTX7qXdpQe243815877848"}, {"reference", "tx_test"}, {"amount", "3.00"},
-            {"amountCustomer", "3.06"}, {"currency", "USD"}, {"createdAt", "06-02-2021 17:32:46"}, {"status", status}}}};
+            {"amount_minor", amount_minor}, {"amountCustomer", "3.06"}, {"currency", currency},
+            {"createdAt", "06-02-2021 17:32:46"}, {"status", status}}}};
 }
+constexpr std::string_view kOrder = "9bsTX7qXdpQe243815877848";
 json::object not_found() { return {{"code", "1"}, {"message", "Aucune transaction trouvée"}, {"transaction", nullptr}}; }
 
 class FlexPayCard : public ::testing::Test {
@@ -64,7 +67,10 @@ TEST_F(FlexPayCard, CreateSendsPayRequestAndArmsTheDelay) {
 }
 
 TEST_F(FlexPayCard, PayAnswerRedirectsTheCustomer) {
+  h.settings.set("awaiting_poll_interval_ms", 20000);
   h.in("payment_requested").feed("pay.accepted", pay_answer());
+  ASSERT_NE(h.timer("timer.poll"), nullptr);  // no callback may ever come: check slowly meanwhile
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 20000);
   EXPECT_EQ(h.txn.state, "awaiting_customer");
   EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "9bsTX7qXdpQe243815877848");
   EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "redirect");
@@ -229,11 +235,212 @@ TEST_F(FlexPayCard, CallbackAfterSuccessIsAbsorbed) {
   EXPECT_EQ(h.feed("flexpay.callback", callback("1"), InputKind::webhook).outcome, Outcome::absorbed);
 }
 
-TEST_F(FlexPayCard, CheckResultWhileAwaitingIsRejected) {
-  h.in("awaiting_customer");
-  auto r = h.feed("check.result", check("0"));
-  EXPECT_EQ(r.outcome, Outcome::rejected);  // only a check corridor asked for, while verifying, counts
+// ---- item: a forged callback cannot redirect the checks ----------------------------------------
+
+TEST_F(FlexPayCard, CallbackNeverReplacesTheOrderNumberFromThePayAnswer) {
+  h.in("payment_requested").feed("pay.accepted", pay_answer());
+  json::object forged = callback("0");
+  forged["orderNumber"] = "FORGED";
+  h.feed("flexpay.callback", forged, InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  expect_check_call();  // FlexPay is asked about the real order
+}
+
+TEST_F(FlexPayCard, CallbackWhileVerifyingKeepsTheRecordedOrderNumber) {
+  h.txn.provider_refs["orderNumber"] = kOrder;
+  json::object forged = callback("0");
+  forged["orderNumber"] = "FORGED";
+  h.in("verifying").feed("flexpay.callback", forged, InputKind::webhook);
+  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  expect_check_call();
+}
+
+TEST_F(FlexPayCard, PayAnswerReplacesAnOrderNumberTakenFromACallback) {
+  json::object forged = callback("0");
+  forged["orderNumber"] = "FORGED";
+  h.in("payment_requested").feed("flexpay.callback", forged, InputKind::webhook);
+  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "FORGED");  // nothing better known yet
+  h.feed("pay.accepted", pay_answer());
+  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);  // FlexPay's own answer wins
+}
+
+// ---- item: the amount paid is compared ----------------------------------------------------------
+
+TEST_F(FlexPayCard, CheckWithAnotherAmountFails) {
+  h.in("verifying").feed("check.result", check("0", 299));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "FlexPay check: paid 299 USD (minor units), the transaction is 300 USD: not accepted as paid");
+  EXPECT_FALSE(h.txn.provider_refs.contains("provider_reference"));
+  expect_event("failed", "failed");
+}
+
+TEST_F(FlexPayCard, CheckWithAnotherCurrencyFails) {
+  h.in("verifying").feed("check.result", check("0", 300, "CDF"));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "FlexPay check: paid 300 CDF (minor units), the transaction is 300 USD: not accepted as paid");
+}
+
+TEST_F(FlexPayCard, CheckWithoutAnAmountIsNotAcceptedAsPaid) {
+  json::object answer = check("0");
+  answer["transaction"].as_object().erase("amount_minor");
+  h.in("verifying").feed("check.result", answer);
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "FlexPay check: paid no amount USD (minor units), the transaction is 300 USD: not accepted as paid");
+}
+
+// ---- item: a check that keeps failing ends unknown ----------------------------------------------
+
+TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
+  h.settings.set("max_failed_checks", 3);
+  h.txn.data["payment_deadline_ms"] = kT0 - 1;
+  h.in("verifying");
+  for (int i = 0; i < 2; ++i) {
+    h.feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
+    EXPECT_EQ(h.txn.state, "verifying");
+    EXPECT_NE(h.timer("timer.poll"), nullptr);
+  }
+  h.feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "FlexPay's check kept failing after the payment delay: outcome unknown, reconcile: HTTP 401");
+  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 3);
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_TRUE(h.effects.calls.empty());
+  expect_event("unknown", "unknown");
+}
+
+TEST_F(FlexPayCard, FailedChecksBeforeTheDelayDoNotCount) {
+  h.settings.set("max_failed_checks", 1);
+  h.txn.data["payment_deadline_ms"] = kT0 + 1;
+  h.in("verifying").feed("call.failed", {{"op", "check"}});
+  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+}
+
+TEST_F(FlexPayCard, AnAnsweredCheckStartsTheFailureCountOver) {
+  h.settings.set("max_failed_checks", 2);
+  h.txn.data["payment_deadline_ms"] = kT0 + 100000;  // "no transaction" is not final yet
+  h.txn.data["failed_checks_after_deadline"] = 1;
+  h.in("verifying").feed("check.result", not_found());
+  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+}
+
+TEST_F(FlexPayCard, ReconcileFromUnknownChecksAgain) {
+  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.data["failed_checks_after_deadline"] = 5;
+  h.in("unknown").feed("transaction.reconcile", {{"command_id", "rec-1"}}, InputKind::command);
+  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+  expect_check_call();
+  EXPECT_NE(h.timer("timer.poll"), nullptr);
+  expect_event("verifying", "processing");
+}
+
+TEST_F(FlexPayCard, CallbackInUnknownChecksAgain) {
+  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.in("unknown").feed("flexpay.callback", callback("0"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "verifying");
+  expect_check_call();
+  expect_event("verifying", "processing");
+}
+
+TEST_F(FlexPayCard, UnknownIsNotFinal) {
+  h.in("unknown");
+  EXPECT_EQ(h.feed("check.result", check("0")).outcome, Outcome::rejected);  // reconcile first
+  EXPECT_EQ(h.txn.state, "unknown");
+}
+
+// ---- item: awaiting_customer checks slowly ------------------------------------------------------
+
+TEST_F(FlexPayCard, PollWhileAwaitingChecks) {
+  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.in("awaiting_customer").feed("timer.poll", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "awaiting_customer");
+  expect_check_call();
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(FlexPayCard, CheckWhileAwaitingFindsThePaymentWithoutACallback) {
+  h.in("awaiting_customer").feed("check.result", check("0"));
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(get_int(h.txn.data, "amount_customer"), 306);
+  expect_event("succeeded", "succeeded");
+}
+
+TEST_F(FlexPayCard, CheckWhileAwaitingWithAnotherAmountFails) {
+  h.in("awaiting_customer").feed("check.result", check("0", 3));
+  EXPECT_EQ(h.txn.state, "failed");
+  expect_event("failed", "failed");
+}
+
+TEST_F(FlexPayCard, FailureSeenWhileAwaitingIsConfirmedOnceMore) {
+  h.in("awaiting_customer").feed("check.result", check("1"));
+  EXPECT_EQ(h.txn.state, "verifying");
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);
+  expect_event("verifying", "processing");
+  // The cancel callback sent at the same time arrives before the confirming check.
+  json::object cancel = callback("2");
+  cancel["customer_cancelled"] = true;  // the adapter's mark for code 2
+  h.feed("flexpay.callback", cancel, InputKind::webhook);
+  h.feed("check.result", check("1"));
+  EXPECT_EQ(h.txn.state, "cancelled");
+}
+
+TEST_F(FlexPayCard, NothingYetWhileAwaitingChecksAgainSlowly) {
+  h.settings.set("awaiting_poll_interval_ms", 30000);
+  h.settings.set("awaiting_poll_max_interval_ms", 100000);
+  h.txn.data["failed_checks_after_deadline"] = 2;
+  h.in("awaiting_customer");
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 4; ++i) {
+    h.feed("check.result", i % 2 ? check("2") : not_found());
+    EXPECT_EQ(h.txn.state, "awaiting_customer");
+    ASSERT_NE(h.timer("timer.poll"), nullptr);
+    delays.push_back(h.timer("timer.poll")->due_at_ms - kT0);
+    EXPECT_TRUE(h.effects.events.empty());
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 100000, 100000}));
+  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+}
+
+TEST_F(FlexPayCard, FailedCheckWhileAwaitingChecksLaterSlowly) {
+  h.in("awaiting_customer").feed("call.failed", {{"op", "check"}});
+  EXPECT_EQ(h.txn.state, "awaiting_customer");
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 30000);
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+// ---- item: the customer's cancel ends cancelled -------------------------------------------------
+
+TEST_F(FlexPayCard, CancelCallbackIsRememberedAsAHint) {
+  json::object cancel = callback("2");
+  cancel["customer_cancelled"] = true;  // the adapter's mark for code 2 and the cancel_url return
+  h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "verifying");  // the check decides, as for any callback
+  EXPECT_TRUE(get_bool(h.txn.data, "customer_cancelled"));
+  expect_check_call();
+}
+
+TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
+  h.txn.data["customer_cancelled"] = true;
+  h.in("verifying").feed("check.result", check("1"));
+  EXPECT_EQ(h.txn.state, "cancelled");
+  EXPECT_EQ(h.txn.reason.as_string(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
+  expect_event("cancelled", "cancelled");
+  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+}
+
+TEST_F(FlexPayCard, ACancelHintNeverOutweighsAPaidCheck) {
+  h.txn.data["customer_cancelled"] = true;
+  h.in("verifying").feed("check.result", check("0"));
+  EXPECT_EQ(h.txn.state, "succeeded");
 }
 
 }  // namespace
