@@ -3,7 +3,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: deps configure build test test-unit demo bench clean
+.PHONY: deps configure build test test-sanitize test-unit demo bench clean
 
 deps:
 	@scripts/install-deps.sh
@@ -15,9 +15,19 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 # Every test: unit (pure flows, adapters, sandboxes) and integration (the real runtime over embedded
-# Kafka, a SQLite file and the sandboxes on loopback).
+# Kafka, a SQLite file and the sandboxes on loopback), then the pure unit tests again under the
+# address and undefined-behaviour sanitizers (a second, smaller build).
+SAN_BUILD ?= build-sanitize
+SAN_TESTS = unit_statemachines|unit_adapters|unit_sandbox|unit_examples
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
+	@$(MAKE) --no-print-directory test-sanitize
+
+test-sanitize: deps
+	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCORRIDOR_SANITIZE=ON >/dev/null
+	@cmake --build $(SAN_BUILD) -j $(JOBS) --target $$(ctest --test-dir $(SAN_BUILD) -N -R '$(SAN_TESTS)' | sed -n 's/.*Test *#[0-9]*: //p')
+	@ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS) -R '$(SAN_TESTS)'
 
 test-unit: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
@@ -29,4 +39,4 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
 
 clean:
-	@rm -rf $(BUILD)
+	@rm -rf $(BUILD) $(SAN_BUILD)
