@@ -24,7 +24,7 @@
 
 using namespace corridor;
 using namespace corridor::bench;
-using Clock = std::chrono::steady_clock;
+using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
@@ -66,7 +66,7 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
     bodies[i] = boost::json::serialize(bench::payin_command(reference));
     index_of[derive_txn_id("ZANDO", reference)] = i;
   }
-  std::vector<Clock::time_point> published(n), finished(n);
+  std::vector<SteadyClock::time_point> published(n), finished(n);
   std::vector<std::atomic<bool>> done(n);
   std::atomic<int> completed{0}, not_succeeded{0};
 
@@ -77,7 +77,7 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
     while (!stop.load()) {
       for (const auto& m : consumer.poll(1000, std::chrono::milliseconds(20))) {
         if (!m.error().empty()) continue;
-        const auto now = Clock::now();
+        const auto now = SteadyClock::now();
         boost::system::error_code ec;
         auto v = boost::json::parse(m.value(), ec);
         if (ec || !v.is_object()) continue;
@@ -96,27 +96,27 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
 
   KafkaProducer producer(runtime.bootstrap());
   // Warm-up: one payin end to end, so that consumers are assigned and connections are open.
-  published[0] = Clock::now();
+  published[0] = SteadyClock::now();
   producer.produce(commands_topic, keys[0], bodies[0], [](const std::string&) {});
-  const auto warm_deadline = Clock::now() + std::chrono::seconds(30);
-  while (!done[0].load() && Clock::now() < warm_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const auto warm_deadline = SteadyClock::now() + std::chrono::seconds(30);
+  while (!done[0].load() && SteadyClock::now() < warm_deadline) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   const double warmup_ms = std::chrono::duration<double, std::milli>(finished[0] - published[0]).count();
 
-  const auto t0 = Clock::now();
+  const auto t0 = SteadyClock::now();
   for (int i = 1; i < n; ++i) {
     if (spec.rate > 0)
       std::this_thread::sleep_until(t0 + std::chrono::nanoseconds(static_cast<std::int64_t>((i - 1) * 1e9 / spec.rate)));
-    published[i] = Clock::now();
+    published[i] = SteadyClock::now();
     producer.produce(commands_topic, keys[i], bodies[i], [](const std::string&) {});
   }
   const double publish_s = seconds_since(t0);
-  const auto deadline = Clock::now() + std::chrono::seconds(60);
-  while (completed.load() < n && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
+  while (completed.load() < n && SteadyClock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   stop = true;
   collector.join();
 
   std::vector<double> latencies;
-  Clock::time_point last = t0;
+  SteadyClock::time_point last = t0;
   for (int i = 1; i < n; ++i) {
     if (!done[i].load()) continue;
     latencies.push_back(std::chrono::duration<double, std::milli>(finished[i] - published[i]).count());
@@ -129,14 +129,14 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   };
   const double span = std::chrono::duration<double>(last - t0).count();
   const double per_s = span > 0 ? static_cast<double>(latencies.size()) / span : 0;
-  const char* load = spec.label == "1000" ? "1000/s" : "saturation";
+  const std::string load = spec.rate > 0 ? spec.label + "/s" : "saturation";
   std::printf("{\"name\":\"lifecycle_per_s\",\"load\":\"%s\",\"value\":%.0f,\"unit\":\"payins/s\",\"completed\":%zu,"
               "\"offered\":%d,\"not_succeeded\":%d,\"seconds\":%.2f,\"publish_seconds\":%.2f,\"customer_delay_ms\":%lld,"
               "\"partitions\":%d,\"warmup_ms\":%.1f}\n",
-              load, per_s, latencies.size(), spec.count, not_succeeded.load(), span, publish_s,
+              load.c_str(), per_s, latencies.size(), spec.count, not_succeeded.load(), span, publish_s,
               static_cast<long long>(customer_delay.count()), config.kafka.partitions, warmup_ms);
-  std::printf("{\"name\":\"lifecycle_p50_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\"}\n", load, pct(0.50));
-  std::printf("{\"name\":\"lifecycle_p99_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\",\"max_ms\":%.1f}\n", load,
+  std::printf("{\"name\":\"lifecycle_p50_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\"}\n", load.c_str(), pct(0.50));
+  std::printf("{\"name\":\"lifecycle_p99_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\",\"max_ms\":%.1f}\n", load.c_str(),
               pct(0.99), latencies.empty() ? -1.0 : latencies.back());
   std::fflush(stdout);
   runtime.stop();
@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
   const int fixed = argc > 1 ? std::atoi(argv[1]) : 10000;
   const int burst = argc > 2 ? std::atoi(argv[2]) : 10000;
   const std::chrono::milliseconds customer_delay(argc > 3 ? std::atoi(argv[3]) : 0);
-  run({"1000", 1000.0, fixed}, customer_delay);
+  const double rate = argc > 4 ? std::atof(argv[4]) : 1000.0;
+  run({rate == 1000.0 ? "1000" : std::to_string(static_cast<int>(rate)), rate, fixed}, customer_delay);
   run({"saturation", 0, burst}, customer_delay);
   return 0;
 }
