@@ -126,7 +126,10 @@ void arm_handle_ttl(StepContext& c) {
   c.set_timer("timer.handle_expired", deadline);
 }
 
-// Request money: action REDIRECT, link redirect_payment.
+void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
+
+// Request money: action REDIRECT, link redirect_payment. The PAYABLE webhook may be lost: the handle
+// is also read (GET, capped backoff), so a missed PAYMENT_HANDLE_PAYABLE is not left to the TTL.
 void redirect_customer(StepContext& c) {
   interac::record_handle(c);
   std::string_view url;
@@ -136,6 +139,8 @@ void redirect_customer(StepContext& c) {
   }
   c.txn.next_action = {{"type", "redirect"}, {"url", url}};
   arm_handle_ttl(c);
+  reset_poll(c);
+  poll_again(c);
 }
 
 // Send money: action PAYABLE and a unique payment reference to show.
@@ -150,8 +155,6 @@ void check_handle(StepContext& c) {
   c.call("get_payment_handle",
          {{"payment_handle_id", get_string(c.txn.provider_refs, "payment_handle_id")}, {"merchantRefNum", c.txn.txn_id}});
 }
-
-void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
 
 void check_handle_after_ttl(StepContext& c) {
   reset_poll(c);
@@ -248,7 +251,7 @@ Flow make_flow() {
     {"handle_requested",     "handle.created",           "handle FAILED",           handle_failed,         "declined",           declined,            "the handle came back FAILED"},
     {"handle_requested",     "handle.created",           "handle PAYABLE",          handle_payable,        "handle_payable",     pay_with_handle,     "the handle is PAYABLE already: POST /paymenthub/v1/payments"},
     {"handle_requested",     "handle.created",           "send money",              send_money,            "handle_initiated",   instruct_customer,   "send money: action PAYABLE, show the payment reference and instructions"},
-    {"handle_requested",     "handle.created",           "",                        nullptr,               "handle_initiated",   redirect_customer,   "request money: action REDIRECT, send the customer to redirect_payment"},
+    {"handle_requested",     "handle.created",           "",                        nullptr,               "handle_initiated",   redirect_customer,   "request money: action REDIRECT, send the customer to redirect_payment; GET the handle meanwhile"},
     {"handle_requested",     "handle.rejected",          "",                        nullptr,               "failed",             handle_refused,      "Paysafe refused the handle request"},
     {"handle_requested",     "call.failed",              "op create_payment_handle", failed_handle_request, "failed",            handle_not_created,  "no answer: no link was handed out, so nobody can pay"},
     {"handle_requested",     "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "handle_payable",     pay_with_handle,     "the PAYABLE webhook overtook the handle response"},

@@ -16,6 +16,10 @@ constexpr std::int64_t kClaimDeadlineMs = 31 * kDayMs;
 constexpr std::int64_t kPollIntervalMs = 300000;
 constexpr std::int64_t kPollMaxIntervalMs = 21600000;
 constexpr std::int64_t kRetryAfterMs = 30000;
+// GETs of a verification whose POST answer was lost, before corridor concludes there is none.
+constexpr std::int64_t kVerificationLookups = 3;
+// Paysafe's dupCheck refusal: "The transaction you have submitted has already been processed."
+constexpr std::string_view kAlreadyProcessed = "5031";
 
 // The verification handle has its own merchantRefNum (a handle's merchantRefNum is unique at Paysafe);
 // the adapter maps it back to the transaction by removing this suffix.
@@ -25,7 +29,8 @@ constexpr std::string_view kVerificationSuffix = "-verification";
 // handle.created / handle.rejected: POST /paymenthub/v1/paymenthandles (verification or credit
 // handle, told apart by the state); verification.completed / verification.rejected: POST
 // /paymenthub/v1/verifications; credit.created / credit.rejected: POST /paymenthub/v1/standalonecredits;
-// credit.status: GET of the standalone credit; webhooks are named after their eventType.
+// verification.status: GET /paymenthub/v1/verifications?merchantRefNum=; credit.status: GET of the
+// standalone credit; webhooks are named after their eventType.
 
 bool wants_verification(const StepContext& c) { return get_bool(c.input.data, "verify"); }
 
@@ -69,6 +74,13 @@ bool credit_cancelled(const StepContext& c) {
 
 bool failed_handle_request(const StepContext& c) { return failed_op(c) == "create_payment_handle"; }
 bool failed_verification(const StepContext& c) { return failed_op(c) == "create_verification"; }
+// The retry of a /verifications whose first answer was lost: Paysafe has it already.
+bool verification_already_processed(const StepContext& c) { return get_string(c.input.data, "code") == kAlreadyProcessed; }
+bool failed_verification_lookup(const StepContext& c) { return failed_op(c) == "get_verification"; }
+bool verification_lookups_exhausted(const StepContext& c) {
+  return failed_verification_lookup(c) &&
+         get_int(c.txn.data, "verification_lookups") >= c.settings.get("verification_lookups", kVerificationLookups);
+}
 bool failed_credit_request(const StepContext& c) { return failed_op(c) == "create_standalone_credit"; }
 bool failed_credit_check(const StepContext& c) { return failed_op(c) == "get_standalone_credit"; }
 
@@ -134,6 +146,7 @@ void record_verification(StepContext& c) {
 void credit_after_verification(StepContext& c) {
   record_verification(c);
   c.cancel_timer("timer.handle_expired");
+  c.cancel_timer("timer.retry");
   request_credit_handle(c);
 }
 
@@ -186,6 +199,13 @@ void await_credit(StepContext& c) {
   poll_again(c);
 }
 
+// The /verifications answer was lost (no answer after retries, or the retry refused as already
+// processed): GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification finds it.
+void look_up_verification(StepContext& c) {
+  c.txn.data["verification_lookups"] = get_int(c.txn.data, "verification_lookups") + 1;
+  c.call("get_verification", {{"merchantRefNum", verification_ref(c.txn)}});
+}
+
 void record_credit(StepContext& c) { interac::record_resource(c, "standalone_credit_id"); }
 
 void complete(StepContext& c) { record_credit(c); }
@@ -232,6 +252,10 @@ void verification_handle_unusable(StepContext& c) {
 }
 void refused(StepContext& c) { c.set_reason(with_detail("Paysafe refused the request", c.input.data, "error")); }
 void no_answer(StepContext& c) { c.set_reason(with_detail("no answer from Paysafe; nothing was credited", c.input.data, "error")); }
+void verification_not_found(StepContext& c) {
+  c.set_reason(with_detail("the verification's answer was lost and Paysafe shows none; nothing was credited",
+                           c.input.data, "error"));
+}
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 
 Flow make_flow() {
@@ -269,8 +293,16 @@ Flow make_flow() {
     {"verifying",                "verification.completed",  "over maxAmount",            over_max_amount,            "declined",                verification_over_max,       "the amount is over maxAmount: declined before any credit"},
     {"verifying",                "verification.completed",  "no autodeposit nor question", no_autodeposit_no_question, "declined",              needs_question,              "without autodeposit a security question and answer are required"},
     {"verifying",                "verification.completed",  "",                          nullptr,                    "credit_handle_requested", credit_after_verification,   "autodeposit status and maxAmount known: create the credit handle"},
+    {"verifying",                "verification.rejected",   "already processed (5031)",  verification_already_processed, "verifying",          look_up_verification,        "dupCheck 5031 on a retry: the first /verifications was taken, GET it by merchantRefNum"},
     {"verifying",                "verification.rejected",   "",                          nullptr,                    "failed",                  refused,                     "Paysafe refused the verification"},
-    {"verifying",                "call.failed",             "op create_verification",    failed_verification,        "failed",                  no_answer,                   "no answer to the verification: nothing was credited"},
+    {"verifying",                "call.failed",             "op create_verification",    failed_verification,        "verifying",               look_up_verification,        "no answer to /verifications: GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification"},
+    {"verifying",                "verification.status",     "verification not COMPLETED", verification_not_completed, "failed",                 verification_failed,         "the verification found by GET did not complete"},
+    {"verifying",                "verification.status",     "over maxAmount",            over_max_amount,            "declined",                verification_over_max,       "found by GET: the amount is over maxAmount, declined before any credit"},
+    {"verifying",                "verification.status",     "no autodeposit nor question", no_autodeposit_no_question, "declined",              needs_question,              "found by GET: without autodeposit a security question and answer are required"},
+    {"verifying",                "verification.status",     "",                          nullptr,                    "credit_handle_requested", credit_after_verification,   "found by GET: autodeposit status and maxAmount known, create the credit handle"},
+    {"verifying",                "call.failed",             "verification lookups exhausted", verification_lookups_exhausted, "failed",             verification_not_found,      "verification_lookups GETs found nothing: nothing was credited"},
+    {"verifying",                "call.failed",             "op get_verification",       failed_verification_lookup, "verifying",               retry_later,                 "the verification GET failed or found none yet: GET again later"},
+    {"verifying",                "timer.retry",             "",                          nullptr,                    "verifying",               look_up_verification,        "GET the verification again"},
     {"verifying",                "PAYMENT_HANDLE_PAYABLE",  "",                          nullptr,                    "verifying",               nullptr,                     "duplicate PAYABLE webhook of the verification handle"},
     {"verifying",                "PAYMENT_HANDLE_COMPLETED", "",                         nullptr,                    "verifying",               nullptr,                     "the verification handle was used"},
     {"verifying",                "handle.created",          "",                          nullptr,                    "verifying",               nullptr,                     "the handle response after its PAYABLE webhook"},

@@ -249,6 +249,7 @@ constexpr std::array kOperations{
     Operation{"create_payment", "payment.created", "payment.rejected", "", true},
     Operation{"get_payment", "payment.status", "", "payments", false},
     Operation{"create_verification", "verification.completed", "verification.rejected", "", false},
+    Operation{"get_verification", "verification.status", "", "verifications", false},
     Operation{"create_standalone_credit", "credit.created", "credit.rejected", "", true},
     Operation{"get_standalone_credit", "credit.status", "", "standaloneCredits", false},
 };
@@ -391,6 +392,8 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
   }
   if (call.op == "get_payment_handle") return get("paymenthandles", "payment_handle_id");
   if (call.op == "get_payment") return get("payments", "payment_id");
+  // A lost /verifications answer: found again by its merchantRefNum (<txn_id>-verification).
+  if (call.op == "get_verification") return get("verifications", "verification_id");
   if (call.op == "get_standalone_credit") return get("standalonecredits", "standalone_credit_id");
   return fail("interac: unknown operation '" + call.op + "'");
 }

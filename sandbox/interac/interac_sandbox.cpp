@@ -40,6 +40,7 @@ struct Flags {
   bool payerror = false;       // the payment errors: PAYMENT_ERRORED
   bool unavailable = false;    // the first POST /paymenthandles of a merchantRefNum gets 503, creates nothing
   bool lost = false;           // the first /payments or /standalonecredits is taken but answered 500
+  bool verifylost = false;     // the first /verifications is taken but answered 500 (the retry gets 5031)
   bool slow = false;           // /payments and /standalonecredits answer after slow_response
   bool duplicate = false;      // every webhook is delivered twice
   bool outoforder = false;     // webhooks before the answers they follow (PAYABLE before the handle, COMPLETED before /payments)
@@ -65,6 +66,7 @@ Flags flags_of(std::string_view consumer) {
     f.payerror |= t == "payerror";
     f.unavailable |= t == "unavailable";
     f.lost |= t == "lost";
+    f.verifylost |= t == "verifylost";
     f.slow |= t == "slow";
     f.duplicate |= t == "duplicate";
     f.outoforder |= t == "outoforder";
@@ -523,7 +525,8 @@ struct InteracSandbox::Impl {
     if (auto d = get_string(b, "description"); !d.empty()) v["description"] = d;
 
     const auto t0 = SteadyClock::now();
-    const bool lose = flags.lost && kind != "verifications" && refused_once.insert(kind + ":" + ref).second;
+    const bool lose = (kind == "verifications" ? flags.verifylost : flags.lost) &&
+                      refused_once.insert(kind + ":" + ref).second;
     const auto answered_at = flags.slow ? t0 + options.slow_response : t0;
     if (flags.slow) later = answered_at;
 

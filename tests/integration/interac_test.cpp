@@ -96,6 +96,9 @@ std::vector<Scenario> scenarios() {
       {"IT-W-unclaimed", withdrawal("IT-W-unclaimed", "unclaimed@interac.sandbox", 50000, false, true), "expired",
        {{"created", "credit_handle_requested", "credit_requested", "credit_processing", "expired"}}},
       {"IT-W-nowebhook", withdrawal("IT-W-nowebhook", "nowebhook+autodeposit@interac.sandbox", 50000, false, false), "succeeded", {kCredited}},
+      // The /verifications answer is lost (500, then 5031 on the retry): found with GET ?merchantRefNum=.
+      {"IT-W-verification-lost", withdrawal("IT-W-verification-lost", "verifylost+autodeposit@interac.sandbox", 50000, true, false),
+       "succeeded", {verified}},
       {"IT-W-lost", withdrawal("IT-W-lost", "lost+autodeposit@interac.sandbox", 50000, false, false), "succeeded", {kCredited}},
       {"IT-W-duplicate", withdrawal("IT-W-duplicate", "duplicate+autodeposit@interac.sandbox", 50000, false, false), "succeeded", {kCredited}},
       {"IT-W-slow", withdrawal("IT-W-slow", "slow@interac.sandbox", 50000, false, true), "succeeded", {kCredited}},

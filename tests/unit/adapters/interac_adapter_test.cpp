@@ -279,6 +279,33 @@ TEST(InteracAdapter, SeedVerificationAnswerCarriesMaxAmount) {
   EXPECT_EQ(get_string(*get_object(in->data, "interacEtransfer"), "transferType"), "ALIAS_REGULAR");
 }
 
+// A lost /verifications answer: the flow GETs it by its own merchantRefNum (Paysafe's lookup).
+TEST(InteracAdapter, VerificationIsLookedUpByMerchantRefNum) {
+  auto req = adapter().build_request(call("get_verification", {{"merchantRefNum", "tx_ABC-verification"}}));
+  ASSERT_TRUE(req) << req.error().message;
+  EXPECT_EQ(req->method, "GET");
+  EXPECT_EQ(req->target, "https://api.test.paysafe.com/paymenthub/v1/verifications?merchantRefNum=tx_ABC-verification");
+  EXPECT_TRUE(req->body.empty());
+  auto by_id = adapter().build_request(call("get_verification", {{"verification_id", "d19ca286"}}));
+  ASSERT_TRUE(by_id);
+  EXPECT_EQ(by_id->target, "https://api.test.paysafe.com/paymenthub/v1/verifications/d19ca286");
+  EXPECT_FALSE(adapter().build_request(call("get_verification", {})));  // names merchantRefNum
+
+  const auto c = call("get_verification", {{"merchantRefNum", "tx_ABC-verification"}});
+  auto in = adapter().parse_response(
+      c, answer(200, std::string(R"({"verifications":[)") + std::string(kSeedVerificationResponse) + "]}"));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->name, "verification.status");
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(get_int(*get_object(in->data, "interacEtransfer"), "maxAmount"), 500000);
+  auto none = adapter().parse_response(c, answer(200, R"({"verifications":[]})"));
+  ASSERT_FALSE(none);
+  EXPECT_FALSE(none.error().retryable);  // call.failed: the flow looks again later, a bounded number of times
+  auto down = adapter().parse_response(c, answer(503, R"({"error":{"code":"1000","message":"down"}})"));
+  ASSERT_FALSE(down);
+  EXPECT_TRUE(down.error().retryable);
+}
+
 TEST(InteracAdapter, SeedCreditAnswersAndTheAnswerIsNotKept) {
   auto handle = adapter().parse_response(request_money_handle(), answer(201, kSeedAutodepositHandle));
   ASSERT_TRUE(handle) << handle.error().message;

@@ -444,6 +444,38 @@ TEST_F(InteracSandboxTest, CreditFailsOrIsNotClaimed) {
   EXPECT_TRUE(receiver->wait_for("tx_UC", "SA_CREDIT_CANCELLED"));
 }
 
+TEST_F(InteracSandboxTest, LostVerificationAnswerIsFoundByMerchantRefNum) {
+  auto h = send(handle_call("tx_LV-verification", "verifylost+autodeposit@interac.sandbox", "VERIFICATION", 50000));
+  ASSERT_TRUE(h.input);
+  const std::string token(get_string(h.input->data, "paymentHandleToken"));
+  auto first = send(pay_call("tx_LV-verification", token, "create_verification", 50000));
+  ASSERT_FALSE(first.input);
+  EXPECT_TRUE(first.input.error().retryable);  // taken, but answered 500
+  auto retry = send(pay_call("tx_LV-verification", token, "create_verification", 50000));
+  ASSERT_TRUE(retry.input);
+  EXPECT_EQ(retry.input->name, "verification.rejected");
+  EXPECT_EQ(get_string(retry.input->data, "code"), "5031");
+  // The flow's get_verification: GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification.
+  auto found = send(ProviderCall{"tx_LV:9:get_verification", "interac", "get_verification",
+                                 {{"merchantRefNum", "tx_LV-verification"}}});
+  ASSERT_TRUE(found.input) << found.input.error().message;
+  EXPECT_EQ(found.input->name, "verification.status");
+  EXPECT_EQ(found.input->txn_id, "tx_LV");
+  EXPECT_EQ(get_string(found.input->data, "status"), "COMPLETED");
+  EXPECT_EQ(get_string(*get_object(found.input->data, "interacEtransfer"), "transferType"), "ALIAS_AUTODEPOSIT");
+  EXPECT_EQ(get_int(*get_object(found.input->data, "interacEtransfer"), "maxAmount"), 390000);
+  // And by id, once known.
+  auto by_id = send(ProviderCall{"tx_LV:10:get_verification", "interac", "get_verification",
+                                 {{"verification_id", get_string(found.input->data, "id")}}});
+  ASSERT_TRUE(by_id.input) << by_id.input.error().message;
+  EXPECT_EQ(get_string(by_id.input->data, "id"), get_string(found.input->data, "id"));
+  // None under another merchantRefNum: an error the flow counts (call.failed).
+  auto none = send(ProviderCall{"tx_NV:9:get_verification", "interac", "get_verification",
+                                {{"merchantRefNum", "tx_NV-verification"}}});
+  ASSERT_FALSE(none.input);
+  EXPECT_FALSE(none.input.error().retryable);
+}
+
 TEST_F(InteracSandboxTest, LostCreditAnswerIsDeduplicated) {
   auto h = send(handle_call("tx_LC", "lost+autodeposit@interac.sandbox", "STANDALONE_CREDIT", 50000));
   const std::string token(get_string(h.input->data, "paymentHandleToken"));

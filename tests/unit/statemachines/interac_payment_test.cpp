@@ -151,7 +151,29 @@ TEST_F(InteracPayment, RequestMoneyHandleRedirects) {
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 600000);
   EXPECT_EQ(get_int(h.txn.data, "handle_deadline_ms"), kT0 + 600000);
+  // A lost PAYMENT_HANDLE_PAYABLE is noticed by reading the handle, not only at the TTL.
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 60000);
+  EXPECT_EQ(get_int(h.txn.data, "poll_attempt"), 1);
   expect_event("handle_initiated", "requires_action");
+}
+
+TEST_F(InteracPayment, RequestMoneyHandlePollBacksOffToItsCap) {
+  h.settings.set("poll_interval_ms", 1000);
+  h.settings.set("poll_max_interval_ms", 3000);
+  h.in("handle_requested").feed("handle.created", handle("INITIATED"));
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  std::vector<std::int64_t> delays{h.timer("timer.poll")->due_at_ms - kT0};
+  for (int i = 0; i < 3; ++i) {
+    h.feed("timer.poll", {}, InputKind::timer);
+    ASSERT_NE(h.call("get_payment_handle"), nullptr);
+    EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"),
+              get_string(h.txn.provider_refs, "payment_handle_id"));
+    h.feed("handle.status", handle("INITIATED"));
+    EXPECT_EQ(h.txn.state, "handle_initiated");
+    delays.push_back(h.timer("timer.poll")->due_at_ms - kT0);
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{1000, 2000, 3000, 3000}));
 }
 
 TEST_F(InteracPayment, RefusedHandleFails) {

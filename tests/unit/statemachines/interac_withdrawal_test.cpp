@@ -176,9 +176,83 @@ TEST_F(InteracWithdrawal, RefusedVerificationFails) {
   EXPECT_EQ(h.txn.state, "failed");
 }
 
-TEST_F(InteracWithdrawal, VerificationWithoutAnswerFails) {
-  h.in("verifying").feed("call.failed", {{"op", "create_verification"}});
+// ---- a lost /verifications answer is looked up ------------------------------------------------
+
+TEST_F(InteracWithdrawal, VerificationWithoutAnswerIsLookedUp) {
+  h.in("verifying").feed("call.failed", {{"op", "create_verification"}, {"error", "timeout"}});
+  expect_stays("verifying");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_verification");
+  EXPECT_EQ(h.effects.calls[0].params, (json::object{{"merchantRefNum", "tx_test-verification"}}));
+  EXPECT_EQ(get_int(h.txn.data, "verification_lookups"), 1);
+}
+
+TEST_F(InteracWithdrawal, VerificationRetryRefusedAsAlreadyProcessedIsLookedUp) {
+  h.in("verifying").feed("verification.rejected", {{"http_status", 409}, {"code", "5031"}, {"error", "already processed"}});
+  expect_stays("verifying");
+  ASSERT_NE(h.call("get_verification"), nullptr);
+  EXPECT_EQ(get_string(h.call("get_verification")->params, "merchantRefNum"), "tx_test-verification");
+}
+
+TEST_F(InteracWithdrawal, VerificationFoundByLookupNotCompletedFails) {
+  h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000, "FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "verification FAILED");
+  expect_event("failed", "failed");
+}
+
+TEST_F(InteracWithdrawal, VerificationFoundByLookupOverMaxAmountIsDeclined) {
+  h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 39000));
+  EXPECT_EQ(h.txn.state, "declined");
+  EXPECT_EQ(h.txn.reason.as_string(), "amount 50000 is over the customer's maxAmount 39000");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(InteracWithdrawal, VerificationFoundByLookupWithoutAutodepositNorQuestionIsDeclined) {
+  h.in("verifying").feed("verification.status", verification("ALIAS_REGULAR", 500000));
+  EXPECT_EQ(h.txn.state, "declined");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(InteracWithdrawal, VerificationFoundByLookupGoesOnToTheCredit) {
+  h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000));
+  EXPECT_EQ(h.txn.state, "credit_handle_requested");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
+  EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
+  expect_credit_handle_call();
+  EXPECT_TRUE(h.cancelled("timer.retry"));
+  expect_event("credit_handle_requested", "pending");
+}
+
+TEST_F(InteracWithdrawal, FailedVerificationLookupIsTriedAgainLater) {
+  h.txn.data["verification_lookups"] = 1;
+  h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "no verifications with merchantRefNum"}});
+  expect_stays("verifying");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  EXPECT_EQ(h.timer("timer.retry")->due_at_ms, kT0 + 30000);
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(InteracWithdrawal, RetryTimerLooksTheVerificationUpAgain) {
+  h.txn.data["verification_lookups"] = 1;
+  h.in("verifying");
+  timer("timer.retry");
+  expect_stays("verifying");
+  ASSERT_NE(h.call("get_verification"), nullptr);
+  EXPECT_EQ(get_int(h.txn.data, "verification_lookups"), 2);
+}
+
+TEST_F(InteracWithdrawal, VerificationNeverFoundFailsAfterTheLastLookup) {
+  h.settings.set("verification_lookups", 2);
+  h.in("verifying").feed("call.failed", {{"op", "create_verification"}});
+  h.feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
+  expect_stays("verifying");
+  timer("timer.retry");
+  h.feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the verification's answer was lost and Paysafe shows none; nothing was credited: none found");
+  expect_event("failed", "failed");
 }
 
 TEST_F(InteracWithdrawal, DuplicateVerificationHandlePayableChangesNothing) {
