@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <map>
+#include <tuple>
 #include <openssl/rand.h>
 #include <cstdlib>
 
@@ -113,7 +115,7 @@ int run_demo(const DemoOptions& options) {
   by_txn[derive_txn_id("ZANDO", bad_reference)] = {"bad-amount", "novasend", "rejected", "", "ZANDO", bad_reference, {}};
   (void)producer.produce_sync(config.kafka.commands, "ZANDO:" + bad_reference, bad);
 
-  std::printf("%-9s %-16s %-22s %-30s %-48s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
+  std::printf("%-9s %-19s %-29s %-30s %-50s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
   const auto deadline = t0 + std::chrono::seconds(options.timeout_s);
   auto all_done = [&] {
     for (const auto& [_, t] : by_txn)
@@ -132,7 +134,7 @@ int run_demo(const DemoOptions& options) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       if (get_string(e, "type") == "command.rejected") {
         it->second.status = "rejected";
-        std::printf("%7.3fs  %-16s %-22s %-30s %-48s %s\n", secs, "-", it->second.name.c_str(),
+        std::printf("%7.3fs  %-19s %-29s %-30s %-48s %s\n", secs, "-", it->second.name.c_str(),
                     std::string(get_string(e, "txn_id")).c_str(), "command.rejected", std::string(get_string(e, "reason")).c_str());
         continue;
       }
@@ -151,7 +153,7 @@ int run_demo(const DemoOptions& options) {
       std::string_view prev = get_string(e, "previous_state");
       const std::string change = (prev.empty() ? std::string("·") : std::string(prev)) + " → " +
                                  std::string(get_string(e, "state"));
-      std::printf("%7.3fs  %-16s %-22s %-30s %-48s %s\n", secs, flow.c_str(), it->second.name.c_str(),
+      std::printf("%7.3fs  %-19s %-29s %-30s %-50s %s\n", secs, flow.c_str(), it->second.name.c_str(),
                   std::string(get_string(e, "txn_id")).c_str(), change.c_str(), it->second.status.c_str());
     }
     std::fflush(stdout);
@@ -159,8 +161,13 @@ int run_demo(const DemoOptions& options) {
 
   std::cout << "\n";
   int failures = 0;
-  for (const auto& [txn, t] : by_txn) {
-    std::printf("  %-4s %-10s %-22s expected %-12s got %s\n", t.done() ? "ok" : "FAIL", t.provider.c_str(),
+  std::vector<const Tracked*> summary;
+  for (const auto& [_, t] : by_txn) summary.push_back(&t);
+  std::sort(summary.begin(), summary.end(),
+            [](const Tracked* a, const Tracked* b) { return std::tie(a->provider, a->name) < std::tie(b->provider, b->name); });
+  for (const Tracked* tp : summary) {
+    const Tracked& t = *tp;
+    std::printf("  %-4s %-10s %-29s expected %-19s got %s\n", t.done() ? "ok" : "FAIL", t.provider.c_str(),
                 t.name.c_str(), t.expected.c_str(), t.status.empty() ? "(no event)" : t.status.c_str());
     if (!t.done()) ++failures;
   }
