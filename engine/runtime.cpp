@@ -128,7 +128,9 @@ void Runtime::start() {
     for (auto& [provider, settings] : cfg.providers) {
       const SandboxRegistration* reg = find_sandbox(provider);
       if (reg == nullptr) continue;
-      m.sandboxes.push_back(reg->start(SandboxContext{host.empty() ? "127.0.0.1" : host, m.public_url, settings}));
+      // Built-in sandboxes stay on loopback even when the ingress listens on every address.
+      const std::string sandbox_host = host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host;
+      m.sandboxes.push_back(reg->start(SandboxContext{sandbox_host, m.public_url, settings}));
       settings["base_url"] = m.sandboxes.back()->base_url();
     }
   }
