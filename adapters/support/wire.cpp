@@ -1,0 +1,211 @@
+#include "adapters/support/wire.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include <boost/json/parse.hpp>
+#include <cctype>
+
+namespace corridor {
+
+namespace {
+
+constexpr char kBase64Alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+Sha256Digest sha256(std::string_view data) {
+  Sha256Digest d{};
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), d.data());
+  return d;
+}
+
+}  // namespace
+
+Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
+  Sha256Digest mac{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac.data(), &len);
+  return mac;
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char b : bytes) {
+    out += kDigits[b >> 4];
+    out += kDigits[b & 0xF];
+  }
+  return out;
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::optional<Sha256Digest> digest_from_hex(std::string_view text) {
+  Sha256Digest out{};
+  if (text.size() != 2 * out.size()) return std::nullopt;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int hi = hex_digit(text[2 * i]);
+    const int lo = hex_digit(text[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return out;
+}
+
+std::string base64_encode(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out.push_back(kBase64Alphabet[(v >> shift) & 63]);
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out.push_back(kBase64Alphabet[(v >> 18) & 63]);
+    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < in.size() ? kBase64Alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = text[i + static_cast<std::size_t>(k)];
+      if (c == '=' && i + 4 == text.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0) return std::nullopt;
+      v[k] = base64_value(c);
+      if (v[k] < 0) return std::nullopt;
+    }
+    const unsigned n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    out.push_back(static_cast<char>((n >> 16) & 0xff));
+    if (pad < 2) out.push_back(static_cast<char>((n >> 8) & 0xff));
+    if (pad < 1) out.push_back(static_cast<char>(n & 0xff));
+  }
+  return out;
+}
+
+std::string percent_encode(std::string_view text) {
+  static constexpr char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kDigits[c >> 4];
+      out += kDigits[c & 0xF];
+    }
+  }
+  return out;
+}
+
+std::string form_decode(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() && hex_digit(text[i + 1]) >= 0 && hex_digit(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex_digit(text[i + 1]) << 4 | hex_digit(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  const Sha256Digest da = sha256(a);
+  const Sha256Digest db = sha256(b);
+  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
+}
+
+std::string setting(const ProviderSettings& settings, std::string_view key, std::string_view fallback) {
+  auto it = settings.find(key);
+  return it == settings.end() || it->second.empty() ? std::string(fallback) : it->second;
+}
+
+std::string trim_slashes(std::string_view text) {
+  while (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  return std::string(text);
+}
+
+std::string mask_digits(std::string_view text) {
+  std::string out(text.substr(0, 300));
+  std::size_t i = 0;
+  while (i < out.size()) {
+    if (!std::isdigit(static_cast<unsigned char>(out[i]))) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
+    if (j - i >= 13 && j - i <= 19)
+      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
+    i = j;
+  }
+  return out;
+}
+
+Result<json::object> parse_object(std::string_view body, std::string_view where, const json::parse_options& options) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec, {}, options);
+  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
+  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
+  return std::move(v.get_object());
+}
+
+std::string missing_field(std::string_view where, std::string_view field) {
+  return std::string(where) + ": missing field '" + std::string(field) + "'";
+}
+
+std::string type_error(std::string_view where, std::string_view field, std::string_view expected) {
+  return std::string(where) + ": field '" + std::string(field) + "' must be " + std::string(expected);
+}
+
+Result<bool> require_string(const json::object& o, std::string_view field, std::string_view where) {
+  auto it = o.find(field);
+  if (it == o.end()) return fail(missing_field(where, field));
+  if (!it->value().is_string() || it->value().get_string().empty())
+    return fail(type_error(where, field, "a non-empty string"));
+  return true;
+}
+
+Result<bool> optional_string(const json::object& o, std::string_view field, std::string_view where) {
+  auto it = o.find(field);
+  if (it == o.end() || it->value().is_null() || it->value().is_string()) return true;
+  return fail(type_error(where, field, "a string"));
+}
+
+}  // namespace corridor

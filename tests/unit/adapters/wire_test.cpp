@@ -1,0 +1,133 @@
+// adapters/support/wire: the helpers every adapter shares, on known vectors.
+#include "adapters/support/wire.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cctype>
+
+namespace corridor {
+namespace {
+
+TEST(Wire, HmacSha256MatchesRfc4231Case2) {
+  EXPECT_EQ(hex_encode(bytes_of(hmac_sha256("Jefe", "what do ya want for nothing?"))),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+TEST(Wire, HexEncodesAnyBytesLowerCase) {
+  EXPECT_EQ(hex_encode(""), "");
+  EXPECT_EQ(hex_encode(std::string("\x00\x0a\xff", 3)), "000aff");
+}
+
+TEST(Wire, HexDigitBothCases) {
+  EXPECT_EQ(hex_digit('0'), 0);
+  EXPECT_EQ(hex_digit('a'), 10);
+  EXPECT_EQ(hex_digit('F'), 15);
+  EXPECT_EQ(hex_digit('g'), -1);
+}
+
+TEST(Wire, DigestFromHexNeedsExactly64HexDigits) {
+  const Sha256Digest mac = hmac_sha256("k", "body");
+  const std::string text = hex_encode(bytes_of(mac));
+  auto back = digest_from_hex(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, mac);
+  std::string upper = text;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_TRUE(digest_from_hex(upper));
+  EXPECT_FALSE(digest_from_hex(text.substr(1)));
+  EXPECT_FALSE(digest_from_hex(text + "0"));
+  EXPECT_FALSE(digest_from_hex("g" + text.substr(1)));
+}
+
+TEST(Wire, Base64RoundTripsWithPadding) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("user:pass"), "dXNlcjpwYXNz");
+  EXPECT_EQ(base64_decode("Zm8="), "fo");
+  EXPECT_EQ(base64_decode("Zg=="), "f");
+  EXPECT_EQ(base64_decode(""), "");
+  const std::string all = [] {
+    std::string s;
+    for (int i = 0; i < 256; ++i) s += static_cast<char>(i);
+    return s;
+  }();
+  EXPECT_EQ(base64_decode(base64_encode(all)), all);
+}
+
+TEST(Wire, Base64DecodeRefusesMalformedText) {
+  EXPECT_FALSE(base64_decode("Zg="));     // not a multiple of 4
+  EXPECT_FALSE(base64_decode("Z=g="));    // padding in the middle
+  EXPECT_FALSE(base64_decode("Zg==Zm8=")); // padding before the end
+  EXPECT_FALSE(base64_decode("Zm9 "));    // no whitespace skipped
+  EXPECT_FALSE(base64_decode("Z==="));
+}
+
+TEST(Wire, PercentEncodeKeepsUnreservedOnly) {
+  EXPECT_EQ(percent_encode("aZ09-_.~"), "aZ09-_.~");
+  EXPECT_EQ(percent_encode("a b/c?&=\xff"), "a%20b%2Fc%3F%26%3D%FF");
+}
+
+TEST(Wire, FormDecode) {
+  EXPECT_EQ(form_decode("a+b%2Fc%3d"), "a b/c=");
+  EXPECT_EQ(form_decode("100%"), "100%");
+  EXPECT_EQ(form_decode("%zz"), "%zz");
+}
+
+TEST(Wire, ConstantTimeEqual) {
+  EXPECT_TRUE(constant_time_equal("secret", "secret"));
+  EXPECT_FALSE(constant_time_equal("secret", "secreT"));
+  EXPECT_FALSE(constant_time_equal("secret", "secret2"));
+  EXPECT_TRUE(constant_time_equal("", ""));
+}
+
+TEST(Wire, SettingFallsBackWhenAbsentOrEmpty) {
+  const ProviderSettings s{{"base_url", "http://x"}, {"empty", ""}};
+  EXPECT_EQ(setting(s, "base_url"), "http://x");
+  EXPECT_EQ(setting(s, "empty", "d"), "d");
+  EXPECT_EQ(setting(s, "absent", "d"), "d");
+  EXPECT_EQ(setting(s, "absent"), "");
+}
+
+TEST(Wire, TrimSlashesRemovesTrailingOnly) {
+  EXPECT_EQ(trim_slashes("http://x/v1//"), "http://x/v1");
+  EXPECT_EQ(trim_slashes("/v1"), "/v1");
+  EXPECT_EQ(trim_slashes("///"), "");
+}
+
+TEST(Wire, MaskDigitsMasksCardLengthRuns) {
+  EXPECT_EQ(mask_digits("card 6262000000000001 declined, ref 123456"), "card 626200******0001 declined, ref 123456");
+  EXPECT_EQ(mask_digits(std::string(400, 'x')).size(), 300u);
+}
+
+TEST(Wire, ParseObjectNamesWhere) {
+  auto ok = parse_object(R"({"a":1})", "p");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->at("a").as_int64(), 1);
+  auto not_json = parse_object("{", "p answer");
+  ASSERT_FALSE(not_json);
+  EXPECT_TRUE(not_json.error().message.starts_with("p answer: body is not JSON"));
+  auto array = parse_object("[]", "p");
+  ASSERT_FALSE(array);
+  EXPECT_EQ(array.error().message, "p: body is not a JSON object");
+  EXPECT_FALSE(parse_object(R"({"a":1,})", "p"));
+  json::parse_options lenient;
+  lenient.allow_trailing_commas = true;
+  EXPECT_TRUE(parse_object(R"({"a":1,})", "p", lenient));
+}
+
+TEST(Wire, FieldChecksNameTheField) {
+  const json::object o{{"s", "x"}, {"empty", ""}, {"n", 1}, {"null", nullptr}};
+  EXPECT_TRUE(require_string(o, "s", "w"));
+  EXPECT_EQ(require_string(o, "absent", "w").error().message, "w: missing field 'absent'");
+  EXPECT_EQ(require_string(o, "empty", "w").error().message, "w: field 'empty' must be a non-empty string");
+  EXPECT_EQ(require_string(o, "n", "w").error().message, "w: field 'n' must be a non-empty string");
+  EXPECT_TRUE(optional_string(o, "absent", "w"));
+  EXPECT_TRUE(optional_string(o, "null", "w"));
+  EXPECT_TRUE(optional_string(o, "empty", "w"));
+  EXPECT_EQ(optional_string(o, "n", "w").error().message, "w: field 'n' must be a string");
+}
+
+}  // namespace
+}  // namespace corridor
