@@ -1,121 +1,17 @@
 #include "adapters/cynod/cynod_adapter.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
-#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <cctype>
 #include <stdexcept>
 
 #include "adapters/registry.hpp"
+#include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
 
 namespace {
-
-// adapter code links without corridor_http, so it looks headers up itself.
-std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
-  }
-  return {};
-}
-
-std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, 32> mac{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac.data(), &len);
-  return mac;
-}
-
-std::string hex(const std::array<unsigned char, 32>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xF];
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool unhex32(std::string_view text, std::array<unsigned char, 32>& out) {
-  if (text.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hex_digit(text[2 * i]);
-    const int lo = hex_digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
-}
-
-std::string trim_slashes(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
-
-// Any run of 13-19 digits in a provider's text is masked before it reaches an error message.
-std::string mask_digits(std::string_view text) {
-  std::string out(text.substr(0, 300));
-  std::size_t i = 0;
-  while (i < out.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(out[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
-    if (j - i >= 13 && j - i <= 19)
-      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
-    i = j;
-  }
-  return out;
-}
-
-Result<json::object> parse_object(std::string_view body, std::string_view where) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
-  return std::move(v.get_object());
-}
 
 std::string error_message(const HttpResponse& response) {
   boost::system::error_code ec;
@@ -131,11 +27,8 @@ std::string error_message(const HttpResponse& response) {
 }
 
 Result<std::string> required_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end()) return fail(std::string(where) + ": missing field '" + std::string(field) + "'");
-  if (!it->value().is_string() || it->value().get_string().empty())
-    return fail(std::string(where) + ": field '" + std::string(field) + "' must be a non-empty string");
-  return std::string(it->value().get_string());
+  if (auto ok = require_string(o, field, where); !ok) return ok.error();
+  return std::string(get_string(o, field));
 }
 
 // The authorisation resource, as Cynod answers it and sends it in webhooks, turned into the flow's
@@ -206,7 +99,7 @@ std::string cynod_mask_card(std::string_view number) {
 }
 
 std::string cynod_webhook_signature(std::string_view secret, std::string_view body) {
-  return "sha256=" + hex(hmac_sha256(secret, body));
+  return "sha256=" + hex_encode(bytes_of(hmac_sha256(secret, body)));
 }
 
 CynodSettings cynod_settings(const ProviderSettings& s) {
@@ -333,7 +226,7 @@ Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const
 
 Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) const {
   // docs/providers/cynod.md: <signature_header>: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>.
-  const std::string_view header = header_value(request.headers, settings_.signature_header);
+  const std::string_view header = request.header(settings_.signature_header);
   auto refuse = [](std::string message) {
     Error e = fail(std::move(message));
     e.http_status = 401;
@@ -342,10 +235,10 @@ Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) cons
   if (header.empty()) return refuse("cynod webhook: missing " + settings_.signature_header + " header");
   std::string_view given = header;
   if (given.starts_with("sha256=")) given.remove_prefix(7);
-  std::array<unsigned char, 32> mac{};
-  if (!unhex32(given, mac)) return refuse("cynod webhook: " + settings_.signature_header + " is not sha256=<64 hex digits>");
+  const auto mac = digest_from_hex(given);
+  if (!mac) return refuse("cynod webhook: " + settings_.signature_header + " is not sha256=<64 hex digits>");
   const auto expected = hmac_sha256(settings_.webhook_secret, request.body);
-  if (CRYPTO_memcmp(mac.data(), expected.data(), expected.size()) != 0)
+  if (!constant_time_equal(bytes_of(*mac), bytes_of(expected)))
     return refuse("cynod webhook: signature does not match the body");
 
   const std::string where = "cynod webhook";
