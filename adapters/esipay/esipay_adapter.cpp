@@ -1,36 +1,17 @@
 #include "adapters/esipay/esipay_adapter.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
-#include <array>
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <stdexcept>
 
 #include "adapters/registry.hpp"
+#include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
 
 namespace {
-
-std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
-  }
-  return {};
-}
-
-std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
-}
 
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -38,69 +19,8 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-std::string trim_slashes(std::string s) {
-  while (!s.empty() && s.back() == '/') s.pop_back();
-  return s;
-}
-
 bool all_digits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// application/x-www-form-urlencoded value: '+' is a space, %XX a byte.
-std::string form_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-// Any run of 13-19 digits in esipay's text is masked before it reaches an error message.
-std::string mask_digits(std::string_view text) {
-  std::string out(text.substr(0, 300));
-  std::size_t i = 0;
-  while (i < out.size()) {
-    if (!std::isdigit(static_cast<unsigned char>(out[i]))) {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < out.size() && std::isdigit(static_cast<unsigned char>(out[j]))) ++j;
-    if (j - i >= 13 && j - i <= 19)
-      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
-    i = j;
-  }
-  return out;
 }
 
 // esipay answers with a status and, at best, a short text. Never the request URL (it holds the card).
@@ -111,19 +31,6 @@ std::string error_text(const HttpResponse& response) {
   std::string out = "HTTP " + std::to_string(response.status);
   if (!body.empty()) out += ": " + mask_digits(body);
   return out;
-}
-
-std::array<unsigned char, SHA256_DIGEST_LENGTH> digest(std::string_view s) {
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
-  SHA256(reinterpret_cast<const unsigned char*>(s.data()), s.size(), d.data());
-  return d;
-}
-
-// Constant time whatever the lengths: compares digests.
-bool same_secret(std::string_view a, std::string_view b) {
-  const auto da = digest(a);
-  const auto db = digest(b);
-  return CRYPTO_memcmp(da.data(), db.data(), da.size()) == 0;
 }
 
 // "::ffff:127.0.0.1" (an IPv4 peer on a dual-stack socket) is 127.0.0.1.
@@ -139,7 +46,7 @@ Error refusal(std::string message, int status) {
 }
 
 Result<json::object> callback_fields(const HttpRequest& request) {
-  const std::string_view content_type = header_value(request.headers, "Content-Type");
+  const std::string_view content_type = request.header("Content-Type");
   const std::string body = trim(request.body);
   json::object out;
   if (content_type.find("json") != std::string_view::npos || (!body.empty() && body.front() == '{')) {
@@ -297,7 +204,7 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
   path = path.substr(0, path.find('?'));
   constexpr std::string_view kPrefix = "/callbacks/esipay/";
   if (!path.starts_with(kPrefix)) return refusal("esipay callback: not a return URL", 404);
-  if (!same_secret(path.substr(kPrefix.size()), settings_.callback_token))
+  if (!constant_time_equal(path.substr(kPrefix.size()), settings_.callback_token))
     return refusal("esipay callback: unknown return URL token", 404);
   if (request.method != "POST") return refusal("esipay callback: the return URL is called with POST", 405);
 
