@@ -7,58 +7,19 @@
 #include <stdexcept>
 
 #include "adapters/registry.hpp"
+#include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
-}
-
-std::string trim_slashes(std::string_view s) {
-  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  return std::string(s);
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += static_cast<char>(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
+// FlexPay's example JSON carries a trailing comma; its other sloppiness is handled field by field.
+const json::parse_options kFlexPayJson = [] {
+  json::parse_options options;
+  options.allow_trailing_commas = true;
+  return options;
+}();
 
 // The value of `key` in a query string ("a=1&b=2"), decoded; empty when absent.
 std::string query_value(std::string_view query, std::string_view key) {
@@ -67,34 +28,16 @@ std::string query_value(std::string_view query, std::string_view key) {
     std::string_view part = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
     const std::size_t eq = part.find('=');
-    if (percent_decode(part.substr(0, eq)) == key) return eq == std::string_view::npos ? "" : percent_decode(part.substr(eq + 1));
+    if (form_decode(part.substr(0, eq)) == key) return eq == std::string_view::npos ? "" : form_decode(part.substr(eq + 1));
   }
   return {};
-}
-
-// FlexPay's example JSON carries a trailing comma; its other sloppiness is handled field by field.
-Result<json::object> parse_object(std::string_view body, std::string_view where) {
-  json::parse_options options;
-  options.allow_trailing_commas = true;
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec, {}, options);
-  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
-  return std::move(v.get_object());
-}
-
-std::string missing(std::string_view where, std::string_view field) {
-  return std::string(where) + ": missing field '" + std::string(field) + "'";
-}
-std::string mistyped(std::string_view where, std::string_view field, std::string_view expected) {
-  return std::string(where) + ": field '" + std::string(field) + "' must be " + std::string(expected);
 }
 
 // FlexPay writes its codes as strings ("0"); a number is accepted and normalised to its text.
 Result<bool> normalise_code(json::object& o, std::string_view field, std::string_view where, bool required) {
   auto it = o.find(field);
   if (it == o.end() || (!required && it->value().is_null())) {
-    if (required) return fail(missing(where, field));
+    if (required) return fail(missing_field(where, field));
     return true;
   }
   json::value& v = it->value();
@@ -110,20 +53,7 @@ Result<bool> normalise_code(json::object& o, std::string_view field, std::string
     v = std::to_string(v.get_uint64());
     return true;
   }
-  return fail(mistyped(where, field, "a numeric code (\"0\")"));
-}
-
-Result<bool> require_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end()) return fail(missing(where, field));
-  if (!it->value().is_string() || it->value().get_string().empty()) return fail(mistyped(where, field, "a non-empty string"));
-  return true;
-}
-
-Result<bool> optional_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end() || it->value().is_null() || it->value().is_string()) return true;
-  return fail(mistyped(where, field, "a string"));
+  return fail(type_error(where, field, "a numeric code (\"0\")"));
 }
 
 // An amount as FlexPay writes it ("50.0"); a JSON integer is tolerated and turned into text. Adds
@@ -135,10 +65,10 @@ Result<bool> normalise_amount(json::object& o, std::string_view field, std::opti
   json::value& v = it->value();
   if (v.is_int64() && v.get_int64() >= 0) v = std::to_string(v.get_int64());
   if (v.is_uint64()) v = std::to_string(v.get_uint64());
-  if (!v.is_string()) return fail(mistyped(where, field, "a decimal amount as text (\"50.0\")"));
+  if (!v.is_string()) return fail(type_error(where, field, "a decimal amount as text (\"50.0\")"));
   if (!exponent) return true;
   auto minor = parse_decimal_amount(v.get_string(), *exponent);
-  if (!minor) return fail(mistyped(where, field, "a decimal amount (" + minor.error().message + ")"));
+  if (!minor) return fail(type_error(where, field, "a decimal amount (" + minor.error().message + ")"));
   o[std::string(field) + "_minor"] = *minor;
   return true;
 }
@@ -146,10 +76,8 @@ Result<bool> normalise_amount(json::object& o, std::string_view field, std::opti
 constexpr std::string_view kCallbackCodeCancelled = "2";
 
 std::string error_text(const HttpResponse& r) {
-  json::parse_options options;
-  options.allow_trailing_commas = true;
   boost::system::error_code ec;
-  json::value v = json::parse(r.body, ec, {}, options);
+  json::value v = json::parse(r.body, ec, {}, kFlexPayJson);
   if (!ec && v.is_object()) {
     if (auto m = get_string(v.get_object(), "message"); !m.empty()) return std::string(m);
   }
@@ -222,10 +150,10 @@ Result<HttpRequest> FlexPayAdapter::build_request(const ProviderCall& call) cons
     // Payment Service: POST /v1/pay, the token in the body's `authorization` field.
     if (auto ok = require_string(p, "reference", where); !ok) return ok.error();
     const json::object* amount = get_object(p, "amount");
-    if (!amount) return fail(missing(where, "amount"));
+    if (!amount) return fail(missing_field(where, "amount"));
     auto value = amount->find("value");
     if (value == amount->end() || !value->value().is_int64()) {
-      return fail(mistyped(where, "amount.value", "an integer (minor units)"));
+      return fail(type_error(where, "amount.value", "an integer (minor units)"));
     }
     const std::int64_t minor = value->value().get_int64();
     const std::string currency(get_string(*amount, "currency"));
@@ -280,12 +208,12 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
       in.data["http_status"] = s;
       in.data["code"] = "";
       in.data["message"] = error_text(response);
-      if (auto body = parse_object(response.body, where); body && body->contains("code")) {
+      if (auto body = parse_object(response.body, where, kFlexPayJson); body && body->contains("code")) {
         if (normalise_code(*body, "code", where, true)) in.data["code"] = body->at("code");
       }
       return in;
     }
-    auto body = parse_object(response.body, where);
+    auto body = parse_object(response.body, where, kFlexPayJson);
     if (!body) return body.error();
     if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();
     if (auto ok = optional_string(*body, "message", where); !ok) return ok.error();
@@ -301,7 +229,7 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
   }
 
   // check: the seed answers {code, message, transaction|null}; a 404 carrying that body is read alike.
-  auto body = parse_object(response.body, where);
+  auto body = parse_object(response.body, where, kFlexPayJson);
   if (!body) {
     if (s >= 400) return fail(where + ": " + error_text(response));
     return body.error();
@@ -311,7 +239,7 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
   if (auto ok = optional_string(*body, "message", where); !ok) return ok.error();
   auto t_it = body->find("transaction");
   if (t_it != body->end() && !t_it->value().is_null() && !t_it->value().is_object()) {
-    return fail(mistyped(where, "transaction", "an object or null"));
+    return fail(type_error(where, "transaction", "an object or null"));
   }
   if (t_it == body->end()) (*body)["transaction"] = nullptr;
   if (body->at("transaction").is_object()) {
@@ -336,7 +264,7 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
     if (auto ok = normalise_amount(t, "amountCustomer", exponent, tw); !ok) return ok.error();
     if (auto created = get_string(t, "createdAt"); !created.empty()) {
       const std::string iso = flexpay_date_to_iso(created);
-      if (iso.empty()) return fail(mistyped(tw, "createdAt", "a date \"DD-MM-YYYY HH:MM:SS\""));
+      if (iso.empty()) return fail(type_error(tw, "createdAt", "a date \"DD-MM-YYYY HH:MM:SS\""));
       t["createdAtIso"] = iso;
     }
   }
@@ -379,7 +307,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
     e.http_status = 405;
     return e;
   }
-  auto body = parse_object(request.body, where);
+  auto body = parse_object(request.body, where, kFlexPayJson);
   if (!body) return body.error();
   if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();
   if (auto ok = require_string(*body, "reference", where); !ok) return ok.error();
