@@ -1,9 +1,5 @@
 #include "adapters/interac/interac_adapter.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <boost/json/parse.hpp>
@@ -13,6 +9,7 @@
 #include <stdexcept>
 
 #include "adapters/registry.hpp"
+#include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -27,81 +24,13 @@ constexpr std::string_view kDuplicateCode = "5031";
 
 // ---- small pure helpers ------------------------------------------------------------------------
 
-std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
-  }
-  return {};
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-// Standard base64 with padding; nullopt when malformed.
-std::optional<std::string> unbase64(std::string_view in) {
+// A Signature header's base64: surrounding blanks ignored, at most 1024 characters, then strict
+// standard base64 with padding; nullopt when malformed.
+std::optional<std::string> signature_bytes(std::string_view in) {
   while (!in.empty() && (in.back() == ' ' || in.back() == '\t')) in.remove_suffix(1);
   while (!in.empty() && (in.front() == ' ' || in.front() == '\t')) in.remove_prefix(1);
-  if (in.empty() || in.size() % 4 != 0 || in.size() > 1024) return std::nullopt;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    const char c = in[i];
-    const bool pad = c == '=' && i + 2 >= in.size();
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || pad)) return std::nullopt;
-  }
-  if (in[in.size() - 2] == '=' && in.back() != '=') return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  std::size_t padding = 0;
-  if (in.back() == '=') ++padding;
-  if (in[in.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
-
-std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, 32> mac{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac.data(), &len);
-  return mac;
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
-}
-
-Result<json::object> parse_object(std::string_view body, std::string_view where) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
-  return std::move(v.get_object());
+  if (in.empty() || in.size() > 1024) return std::nullopt;
+  return base64_decode(in);
 }
 
 // Paysafe's error body: {"error": {"code": "5068", "message": "Field error(s)", "details": [...],
@@ -113,7 +42,7 @@ struct PaysafeError {
 
 PaysafeError paysafe_error(const HttpResponse& response) {
   PaysafeError out;
-  out.code = std::string(header_value(response.headers, "x-application-error-code"));
+  out.code = std::string(response.header("x-application-error-code"));
   boost::system::error_code ec;
   json::value v = json::parse(response.body, ec);
   if (!ec && v.is_object()) {
@@ -142,24 +71,6 @@ PaysafeError paysafe_error(const HttpResponse& response) {
 }
 
 // ---- field checks: a malformed answer names the field -------------------------------------------
-
-std::string type_error(std::string_view where, std::string_view field, std::string_view expected) {
-  return std::string(where) + ": field '" + std::string(field) + "' must be " + std::string(expected);
-}
-
-Result<bool> require_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end()) return fail(std::string(where) + ": missing field '" + std::string(field) + "'");
-  if (!it->value().is_string() || it->value().get_string().empty())
-    return fail(type_error(where, field, "a non-empty string"));
-  return true;
-}
-
-Result<bool> optional_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end() || it->value().is_null() || it->value().is_string()) return true;
-  return fail(type_error(where, field, "a string"));
-}
 
 // Paysafe writes amounts as integers in minor units; the seed's examples also send "544" as a
 // string. Both are read exactly; the data the flow sees holds an integer.
@@ -276,7 +187,7 @@ bool event_name_ok(std::string_view event) {
 
 std::string interac_webhook_signature(std::string_view hmac_key, std::string_view body) {
   const auto mac = hmac_sha256(hmac_key, body);
-  return base64(std::string_view(reinterpret_cast<const char*>(mac.data()), mac.size()));
+  return base64_encode(bytes_of(mac));
 }
 
 std::string interac_txn_of_merchant_ref(std::string_view ref) {
@@ -302,7 +213,7 @@ InteracAdapter::InteracAdapter(InteracSettings settings) : settings_(std::move(s
   // Paysafe's API key is "<user>:<password>"; its portal also shows it base64-encoded, ready for
   // the header. Either form is accepted.
   const bool plain = settings_.api_key.find(':') != std::string::npos;
-  authorization_ = "Basic " + (plain ? base64(settings_.api_key) : settings_.api_key);
+  authorization_ = "Basic " + (plain ? base64_encode(settings_.api_key) : settings_.api_key);
 }
 
 Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) const {
@@ -461,15 +372,14 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   // Paysafe: "digest = HMAC_SHA256(hmacKey, UTF-8 JSON webhook request body); signature = base64(digest)",
   // sent as the Signature header. Checked on the raw bytes, in constant time, before anything is parsed.
   Error refused{"", false, 401};
-  const std::string_view header = header_value(request.headers, settings_.signature_header);
+  const std::string_view header = request.header(settings_.signature_header);
   if (header.empty()) {
     refused.message = "interac webhook: missing " + settings_.signature_header + " header";
     return refused;
   }
   const auto expected = hmac_sha256(settings_.webhook_hmac_key, request.body);
-  const auto given = unbase64(header);
-  if (!given || given->size() != expected.size() ||
-      CRYPTO_memcmp(given->data(), expected.data(), expected.size()) != 0) {
+  const auto given = signature_bytes(header);
+  if (!given || !constant_time_equal(*given, bytes_of(expected))) {
     refused.message = "interac webhook: " + settings_.signature_header + " does not match the body";
     return refused;
   }
