@@ -1,9 +1,5 @@
 #include "adapters/novasend/novasend_adapter.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <boost/json/parse.hpp>
@@ -12,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapters/registry.hpp"
+#include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -19,83 +16,6 @@ namespace corridor {
 namespace {
 
 // ---- small pure helpers ------------------------------------------------------------------------
-
-// adapter code links without corridor_http, so it looks headers up itself.
-std::string_view header_value(const HttpHeaders& headers, std::string_view name) {
-  for (const auto& [key, value] : headers) {
-    if (key.size() == name.size() && std::equal(key.begin(), key.end(), name.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        })) {
-      return value;
-    }
-  }
-  return {};
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
-std::array<unsigned char, 32> hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, 32> mac{};
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac.data(), &len);
-  return mac;
-}
-
-std::string hex(const std::array<unsigned char, 32>& bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(64);
-  for (unsigned char b : bytes) {
-    out += kDigits[b >> 4];
-    out += kDigits[b & 0xF];
-  }
-  return out;
-}
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-bool unhex32(std::string_view text, std::array<unsigned char, 32>& out) {
-  if (text.size() != 64) return false;
-  for (std::size_t i = 0; i < 32; ++i) {
-    const int hi = hex_digit(text[2 * i]);
-    const int lo = hex_digit(text[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[i] = static_cast<unsigned char>(hi << 4 | lo);
-  }
-  return true;
-}
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kDigits[c >> 4];
-      out += kDigits[c & 0xF];
-    }
-  }
-  return out;
-}
-
-std::string_view trim_slashes(std::string_view s) {
-  while (!s.empty() && s.back() == '/') s.remove_suffix(1);
-  return s;
-}
 
 std::string_view reason_phrase(int status) {
   switch (status) {
@@ -137,25 +57,6 @@ std::string error_message(const HttpResponse& response) {
 }
 
 // ---- field checks: a malformed answer names the field it got wrong --------------------------------
-
-std::string type_error(std::string_view where, std::string_view field, std::string_view expected) {
-  return std::string(where) + ": field '" + std::string(field) + "' must be " + std::string(expected);
-}
-
-Result<bool> require_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end()) return fail(std::string(where) + ": missing field '" + std::string(field) + "'");
-  if (!it->value().is_string() || it->value().get_string().empty()) {
-    return fail(type_error(where, field, "a non-empty string"));
-  }
-  return true;
-}
-
-Result<bool> optional_string(const json::object& o, std::string_view field, std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end() || it->value().is_null() || it->value().is_string()) return true;
-  return fail(type_error(where, field, "a string"));
-}
 
 Result<bool> optional_bool(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
@@ -203,24 +104,11 @@ Result<bool> check_transaction(const json::object& o, std::string_view where) {
   return true;
 }
 
-Result<json::object> parse_object(std::string_view body, std::string_view where) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
-  return std::move(v.get_object());
-}
-
-std::string setting(const ProviderSettings& s, std::string_view key, std::string_view fallback = {}) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? std::string(fallback) : it->second;
-}
-
 std::string hex_of(std::string_view secret, std::string_view timestamp, std::string_view body) {
   std::string signed_payload;
   signed_payload.reserve(timestamp.size() + 1 + body.size());
   signed_payload.append(timestamp).append(".").append(body);
-  return hex(hmac_sha256(secret, signed_payload));
+  return hex_encode(bytes_of(hmac_sha256(secret, signed_payload)));
 }
 
 }  // namespace
@@ -243,8 +131,8 @@ NovaSendSettings novasend_settings(const ProviderSettings& s) {
 }
 
 NovaSendAdapter::NovaSendAdapter(NovaSendSettings settings)
-    : settings_(std::move(settings)), authorization_("Basic " + base64(settings_.api_key + ":" + settings_.api_client)) {
-  settings_.base_url = std::string(trim_slashes(settings_.base_url));
+    : settings_(std::move(settings)), authorization_("Basic " + base64_encode(settings_.api_key + ":" + settings_.api_client)) {
+  settings_.base_url = trim_slashes(settings_.base_url);
 }
 
 Result<HttpRequest> NovaSendAdapter::build_request(const ProviderCall& call) const {
@@ -344,7 +232,7 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   // NovaSend's documents name the events (payin.confirmed, payin.declined) but not the envelope or
   // the signature; corridor's choice is in docs/providers/novasend.md: Stripe-style
   //   <signature_header>: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook_secret, "<t>.<raw body>")>
-  const std::string_view header = header_value(request.headers, settings_.signature_header);
+  const std::string_view header = request.header(settings_.signature_header);
   if (header.empty()) return fail("novasend webhook: missing " + settings_.signature_header + " header");
   std::string_view timestamp;
   std::vector<std::string_view> signatures;
@@ -372,8 +260,8 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   const auto expected = hmac_sha256(settings_.webhook_secret, signed_payload);
   bool valid = false;
   for (std::string_view candidate : signatures) {  // several v1 during a secret rotation
-    std::array<unsigned char, 32> given{};
-    if (unhex32(candidate, given) && CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0) valid = true;
+    const auto given = digest_from_hex(candidate);
+    if (given && constant_time_equal(bytes_of(*given), bytes_of(expected))) valid = true;
   }
   if (!valid) return fail("novasend webhook: signature does not match the body");
 
