@@ -51,10 +51,33 @@ std::string format_time(std::int64_t epoch_ms) {
   civil_from_days(days, y, m, d);
   const int ms = static_cast<int>(rem % 1000);
   const int secs = static_cast<int>(rem / 1000);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
-                secs / 3600, (secs / 60) % 60, secs % 60, ms);
-  return buf;
+  if (y < 0 || y > 9999) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(y), m, d,
+                  secs / 3600, (secs / 60) % 60, secs % 60, ms);
+    return buf;
+  }
+  // The same text as the snprintf above, without it: every event carries a time (bench_steps'
+  // callgrind profile had snprintf at 13% of a step).
+  std::string out(24, '0');
+  auto put = [&out](std::size_t pos, unsigned value, std::size_t width) {
+    for (std::size_t i = width; i-- > 0; value /= 10) out[pos + i] = static_cast<char>('0' + value % 10);
+  };
+  put(0, static_cast<unsigned>(y), 4);
+  out[4] = '-';
+  put(5, m, 2);
+  out[7] = '-';
+  put(8, d, 2);
+  out[10] = 'T';
+  put(11, static_cast<unsigned>(secs / 3600), 2);
+  out[13] = ':';
+  put(14, static_cast<unsigned>((secs / 60) % 60), 2);
+  out[16] = ':';
+  put(17, static_cast<unsigned>(secs % 60), 2);
+  out[19] = '.';
+  put(20, static_cast<unsigned>(ms), 3);
+  out[23] = 'Z';
+  return out;
 }
 
 std::optional<std::int64_t> parse_time(std::string_view s) {
