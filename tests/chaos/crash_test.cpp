@@ -190,11 +190,12 @@ std::string config_yaml(const std::string& bootstrap, const std::string& store, 
   for (auto& [provider, settings] : p) {
     if (const SandboxRegistration* reg = find_sandbox(provider))
       for (const auto& [k, v] : reg->demo_settings) settings[k] = v;
-    // A kill costs a restart (up to ~1.5 s here) and two can come back to back: the demo's 2 s
-    // Interac handle and 3 s FlexPay page would then expire at the provider while corridor is down,
-    // which is the provider's right, not a loss. Long enough to outlive two restarts, still short.
-    if (provider == "interac") settings["handle_ttl_seconds"] = "8";
-    if (provider == "flexpay") settings["payment_ttl_ms"] = "6000";
+    // The TTLs run from the command's publication, and here a command can wait for the first burst
+    // and two kills back to back: with the demo's 2 s Interac handle and 3 s FlexPay page they run
+    // out before corridor hands the page out (the flows then rightly say expired, and the sandboxes'
+    // customers still pay). Long enough to outlive that, still short.
+    if (provider == "interac") settings["handle_ttl_seconds"] = "10";
+    if (provider == "flexpay") settings["payment_ttl_ms"] = "10000";
     auto url = base_urls.find(provider);
     settings["base_url"] = url == base_urls.end() ? "http://127.0.0.1:9" : url->second;
     y << "  " << provider << ":\n";
