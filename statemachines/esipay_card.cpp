@@ -217,7 +217,9 @@ void refund_failed(StepContext& c) {
 // No answer: esipay may or may not have refunded. The refund is marked unknown and the remaining
 // amount left as it was; esipay itself refuses a partial refund over what is left (400).
 void refund_unknown(StepContext& c) {
-  settle_in_flight(c, "unknown", with_detail("no answer from esipay: reconcile", c.input.data, "error"));
+  const std::string reason = with_detail("refund outcome unknown, no answer from esipay: reconcile", c.input.data, "error");
+  settle_in_flight(c, "unknown", reason);
+  c.set_reason(reason);  // announced: accounting must know a refund may or may not have happened
 }
 
 Flow make_flow() {
@@ -264,7 +266,7 @@ Flow make_flow() {
     {"captured",          "refund.succeeded",     "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: partial refund done"},
     {"captured",          "refund.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate refund answer: no refund out"},
     {"captured",          "refund.failed",        "",                        nullptr,                  "captured",           refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"captured",          "call.failed",          "op refund",               failed_refund,            "captured",           refund_unknown,         "refund timeout: outcome unknown"},
+    {"captured",          "call.failed",          "op refund",               failed_refund,            "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", true},
 
     {"partially_refunded", "refund.create",       "duplicate command",       duplicate_refund_command, "partially_refunded", nullptr,                "the same refund command again: already handled"},
     {"partially_refunded", "refund.create",       "refund in flight",        refund_in_flight,         "partially_refunded", refuse_in_flight,       "one refund at a time"},
@@ -275,7 +277,7 @@ Flow make_flow() {
     {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", true},
     {"partially_refunded", "refund.succeeded",    "",                        nullptr,                  "partially_refunded", nullptr,                "duplicate refund answer: no refund out"},
     {"partially_refunded", "refund.failed",       "",                        nullptr,                  "partially_refunded", refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"partially_refunded", "call.failed",         "op refund",               failed_refund,            "partially_refunded", refund_unknown,         "refund timeout: outcome unknown"},
+    {"partially_refunded", "call.failed",         "op refund",               failed_refund,            "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", true},
     {"partially_refunded", "esipay.callback",     "",                        nullptr,                  "partially_refunded", nullptr,                "late duplicate callback"},
 
     {"unknown",           "esipay.callback",      "",                        nullptr,                  "unknown",            late_callback,          "the return URL was called after our timeout"},

@@ -278,11 +278,17 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
 TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
   captured();
   refund_command("r1", usd(2500));
+  const auto version = h.txn.version;
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "unknown");
   EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
-  expect_nothing_emitted();
+  // Announced: same state, a new version, and the reason says the refund's outcome is unknown.
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(get_string(h.effects.events[0], "previous_state"), "captured");
+  EXPECT_NE(get_string(h.effects.events[0], "reason").find("refund outcome unknown"), std::string_view::npos);
+  EXPECT_TRUE(h.effects.calls.empty());
 }
 
 TEST_F(EsipayCard, PartiallyRefundedSameCommandTwiceIsHandledOnce) {
@@ -387,7 +393,10 @@ TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
   h.feed("call.failed", {{"op", "refund_partial"}});
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "unknown");
   EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
-  expect_nothing_emitted();
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(get_string(h.effects.events[0], "state"), "partially_refunded");
+  EXPECT_NE(get_string(h.effects.events[0], "reason").find("refund outcome unknown"), std::string_view::npos);
+  EXPECT_TRUE(h.effects.calls.empty());
 }
 
 TEST_F(EsipayCard, PartiallyRefundedLateCallbackChangesNothing) {
