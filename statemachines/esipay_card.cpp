@@ -69,6 +69,8 @@ bool duplicate_refund_command(const StepContext& c) {
   return false;
 }
 bool refund_in_flight(const StepContext& c) { return get_object(c.txn.data, "refund_in_flight") != nullptr; }
+// Only the refund still out can time out: a repeated failure notice finds none and changes nothing.
+bool failed_refund_in_flight(const StepContext& c) { return failed_refund(c) && refund_in_flight(c); }
 bool no_esipay_transaction(const StepContext& c) { return get_string(c.txn.provider_refs, "transaction").empty(); }
 bool invalid_refund_amount(const StepContext& c) { return !requested_refund(c).valid; }
 bool over_remaining(const StepContext& c) { return requested_refund(c).value > remaining_amount(c.txn); }
@@ -266,7 +268,7 @@ Flow make_flow() {
     {"captured",          "refund.succeeded",     "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: partial refund done"},
     {"captured",          "refund.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate refund answer: no refund out"},
     {"captured",          "refund.failed",        "",                        nullptr,                  "captured",           refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"captured",          "call.failed",          "op refund",               failed_refund,            "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", true},
+    {"captured",          "call.failed",          "op refund, refund out",   failed_refund_in_flight,  "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", true},
 
     {"partially_refunded", "refund.create",       "duplicate command",       duplicate_refund_command, "partially_refunded", nullptr,                "the same refund command again: already handled"},
     {"partially_refunded", "refund.create",       "refund in flight",        refund_in_flight,         "partially_refunded", refuse_in_flight,       "one refund at a time"},
@@ -277,7 +279,7 @@ Flow make_flow() {
     {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", true},
     {"partially_refunded", "refund.succeeded",    "",                        nullptr,                  "partially_refunded", nullptr,                "duplicate refund answer: no refund out"},
     {"partially_refunded", "refund.failed",       "",                        nullptr,                  "partially_refunded", refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"partially_refunded", "call.failed",         "op refund",               failed_refund,            "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", true},
+    {"partially_refunded", "call.failed",         "op refund, refund out",   failed_refund_in_flight,  "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", true},
     {"partially_refunded", "esipay.callback",     "",                        nullptr,                  "partially_refunded", nullptr,                "late duplicate callback"},
 
     {"unknown",           "esipay.callback",      "",                        nullptr,                  "unknown",            late_callback,          "the return URL was called after our timeout"},
