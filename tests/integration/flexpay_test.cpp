@@ -31,6 +31,8 @@ struct Scenario {
   const char* status;
   std::vector<std::string> states;
   const char* verifying_cause;  // what moved the payment to verifying: the callback, or the payment delay
+  // Another correct path where timing decides (a poll racing the payment delay on a loaded machine).
+  std::vector<std::string> alternative = {};
 };
 
 const std::vector<std::string> kPaid = {"created", "payment_requested", "awaiting_customer", "verifying", "succeeded"};
@@ -54,8 +56,9 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
       {"slow-answer", 1005, "succeeded", kPaid, "webhook"},
       {"duplicate-callback", 1006, "succeeded", kPaid, "webhook"},
       {"callback-while-verifying", 1007, "succeeded", kPaid, "timer"},
-      // No callback: the slow awaiting_customer check finds the payment before the delay runs out.
-      {"no-callback", 1008, "succeeded", {"created", "payment_requested", "awaiting_customer", "succeeded"}, ""},
+      // No callback: the slow awaiting_customer check finds the payment, normally before the delay runs
+      // out; on a loaded machine the delay may win and the payment is found while verifying.
+      {"no-callback", 1008, "succeeded", {"created", "payment_requested", "awaiting_customer", "succeeded"}, "timer", kPaid},
       {"refused", 1009, "failed", {"created", "payment_requested", "failed"}, ""},
   };
   for (const auto& s : scenarios) engine->publish_command(card_command(std::string("FP-") + s.name, s.amount));
@@ -73,7 +76,9 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
     EXPECT_EQ(latest_status(all, txn), s.status) << s.name;
     std::vector<std::string> states;
     for (const auto& e : evs) states.push_back(std::string(get_string(e, "state")));
-    EXPECT_EQ(states, s.states) << s.name;
+    if (s.alternative.empty() || states != s.alternative) {
+      EXPECT_EQ(states, s.states) << s.name;
+    }
     for (std::size_t i = 0; i < evs.size(); ++i) {
       EXPECT_EQ(get_int(evs[i], "version"), static_cast<std::int64_t>(i + 1)) << s.name;
       EXPECT_EQ(get_string(evs[i], "event_id"), txn + ":" + std::to_string(i + 1)) << s.name;
@@ -106,7 +111,10 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
     auto txn = engine->runtime().store().load(derive_txn_id("ZANDO", std::string("FP-") + s.name));
     ASSERT_TRUE(txn && *txn);
     EXPECT_EQ((*txn)->state, s.states.back()) << s.name;
-    EXPECT_EQ((*txn)->version, static_cast<std::int64_t>(s.states.size())) << s.name;
+    const auto versions = static_cast<std::int64_t>(s.states.size());
+    if (s.alternative.empty() || (*txn)->version != static_cast<std::int64_t>(s.alternative.size())) {
+      EXPECT_EQ((*txn)->version, versions) << s.name;
+    }
     if (std::string(s.status) == "succeeded") {
       // What the customer paid, read from the check's "amountCustomer" exactly (2 % fees in the sandbox).
       EXPECT_EQ(get_int((*txn)->data, "amount_customer"), s.amount + s.amount / 50) << s.name;
