@@ -39,12 +39,6 @@ std::string normalise_address(std::string_view a) {
   return std::string(a);
 }
 
-Error refusal(std::string message, int status) {
-  Error e = fail(std::move(message));
-  e.http_status = status;
-  return e;
-}
-
 Result<json::object> callback_fields(const HttpRequest& request) {
   const std::string_view content_type = request.header("Content-Type");
   const std::string body = trim(request.body);

@@ -285,9 +285,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   if (path.starts_with(kReturn)) {
     const std::string_view kind = path.substr(kReturn.size());
     if (kind != "approve" && kind != "cancel" && kind != "decline") {
-      Error e = fail("flexpay return: unknown path '" + std::string(path) + "'");
-      e.http_status = 404;
-      return e;
+      return refusal("flexpay return: unknown path '" + std::string(path) + "'", 404);
     }
     const std::string reference = query_value(query, "reference");
     if (reference.empty()) return fail("flexpay return: missing query parameter 'reference'");
@@ -302,11 +300,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   }
 
   const std::string where = "flexpay callback";
-  if (request.method != "POST") {
-    Error e = fail(where + ": method " + request.method + " not allowed (POST)");
-    e.http_status = 405;
-    return e;
-  }
+  if (request.method != "POST") return refusal(where + ": method " + request.method + " not allowed (POST)", 405);
   auto body = parse_object(request.body, where, kFlexPayJson);
   if (!body) return body.error();
   if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();

@@ -371,18 +371,12 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
 Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) const {
   // Paysafe: "digest = HMAC_SHA256(hmacKey, UTF-8 JSON webhook request body); signature = base64(digest)",
   // sent as the Signature header. Checked on the raw bytes, in constant time, before anything is parsed.
-  Error refused{"", false, 401};
   const std::string_view header = request.header(settings_.signature_header);
-  if (header.empty()) {
-    refused.message = "interac webhook: missing " + settings_.signature_header + " header";
-    return refused;
-  }
+  if (header.empty()) return refusal("interac webhook: missing " + settings_.signature_header + " header", 401);
   const auto expected = hmac_sha256(settings_.webhook_hmac_key, request.body);
   const auto given = signature_bytes(header);
-  if (!given || !constant_time_equal(*given, bytes_of(expected))) {
-    refused.message = "interac webhook: " + settings_.signature_header + " does not match the body";
-    return refused;
-  }
+  if (!given || !constant_time_equal(*given, bytes_of(expected)))
+    return refusal("interac webhook: " + settings_.signature_header + " does not match the body", 401);
 
   const std::string where = "interac webhook";
   auto body = parse_object(request.body, where);

@@ -7,6 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <cctype>
+#include <utility>
 
 namespace corridor {
 
@@ -184,6 +185,12 @@ Result<json::object> parse_object(std::string_view body, std::string_view where,
   if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
   if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
   return std::move(v.get_object());
+}
+
+Error refusal(std::string message, int http_status) {
+  Error e = fail(std::move(message));
+  e.http_status = http_status;
+  return e;
 }
 
 std::string missing_field(std::string_view where, std::string_view field) {

@@ -117,6 +117,13 @@ TEST(Wire, ParseObjectNamesWhere) {
   EXPECT_TRUE(parse_object(R"({"a":1,})", "p", lenient));
 }
 
+TEST(Wire, RefusalIsFinalWithItsStatus) {
+  const Error e = refusal("webhook: bad signature", 401);
+  EXPECT_EQ(e.message, "webhook: bad signature");
+  EXPECT_FALSE(e.retryable);
+  EXPECT_EQ(e.http_status, 401);
+}
+
 TEST(Wire, FieldChecksNameTheField) {
   const json::object o{{"s", "x"}, {"empty", ""}, {"n", 1}, {"null", nullptr}};
   EXPECT_TRUE(require_string(o, "s", "w"));
