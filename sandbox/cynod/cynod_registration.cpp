@@ -1,33 +1,21 @@
 // Cynod's sandbox as corridor's runtime and demo start it.
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/support/registration.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
+CynodSandboxOptions options(const SandboxContext& c) {
+  CynodSandboxOptions o;
+  o.api_key = setting(c.settings, "api_key", o.api_key);
+  o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
+  o.signature_header = setting(c.settings, "signature_header", o.signature_header);
+  o.authorizations_path = setting(c.settings, "authorizations_path", o.authorizations_path);
+  o.webhook_url = c.corridor_url + "/webhooks/cynod";
+  return o;
 }
-
-class CynodServer final : public SandboxServer {
- public:
-  explicit CynodServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static CynodSandboxOptions options(const SandboxContext& c) {
-    CynodSandboxOptions o;
-    o.api_key = setting(c.settings, "api_key", o.api_key);
-    o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
-    o.signature_header = setting(c.settings, "signature_header", o.signature_header);
-    o.authorizations_path = setting(c.settings, "authorizations_path", o.authorizations_path);
-    o.webhook_url = c.corridor_url + "/webhooks/cynod";
-    return o;
-  }
-  CynodSandbox sandbox_;
-};
 
 json::object card_debit(std::string_view card) {
   return {{"provider", "cynod"},
@@ -53,7 +41,7 @@ std::vector<DemoScenario> demo_scenarios() {
 
 SandboxRegistration cynod_sandbox_registration() {
   return {"cynod",
-          [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<CynodServer>(c); },
+          [](const SandboxContext& c) { return start_sandbox<CynodSandbox>(c, options(c)); },
           demo_scenarios,
           {{"confirmation_ttl_ms", "5000"}, {"retry_after_ms", "300"}}};
 }

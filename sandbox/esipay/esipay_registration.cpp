@@ -1,35 +1,23 @@
 // esipay's sandbox as corridor's runtime and demo start it.
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/support/registration.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
+EsipaySandboxOptions options(const SandboxContext& c) {
+  EsipaySandboxOptions o;
+  o.uuid = setting(c.settings, "uuid", o.uuid);
+  std::string method = setting(c.settings, "http_method", o.method);
+  for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  o.method = method;
+  // What the company registered with esipay: corridor's return URL with its secret token.
+  o.return_url = c.corridor_url + "/callbacks/esipay/" + setting(c.settings, "callback_token", "");
+  o.allowed_callers = {c.host};
+  return o;
 }
-
-class EsipayServer final : public SandboxServer {
- public:
-  explicit EsipayServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static EsipaySandboxOptions options(const SandboxContext& c) {
-    EsipaySandboxOptions o;
-    o.uuid = setting(c.settings, "uuid", o.uuid);
-    std::string method = setting(c.settings, "http_method", o.method);
-    for (char& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    o.method = method;
-    // What the company registered with esipay: corridor's return URL with its secret token.
-    o.return_url = c.corridor_url + "/callbacks/esipay/" + setting(c.settings, "callback_token", "");
-    o.allowed_callers = {c.host};
-    return o;
-  }
-  EsipaySandbox sandbox_;
-};
 
 json::object card_payment(std::string_view card, std::int64_t amount = 10000) {
   return {{"provider", "esipay"},
@@ -58,7 +46,7 @@ std::vector<DemoScenario> demo_scenarios() {
 
 SandboxRegistration esipay_sandbox_registration() {
   return {"esipay",
-          [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<EsipayServer>(c); },
+          [](const SandboxContext& c) { return start_sandbox<EsipaySandbox>(c, options(c)); },
           demo_scenarios,
           {}};
 }

@@ -3,35 +3,23 @@
 
 #include "sandbox/flexpay/flexpay_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/support/registration.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
+FlexPaySandboxOptions options(const SandboxContext& c) {
+  FlexPaySandboxOptions o;
+  o.token = setting(c.settings, "token", o.token);
+  o.merchant = setting(c.settings, "merchant", o.merchant);
+  // "Callback while verifying" must come after the payment delay, whatever it is configured to.
+  const std::string ttl = setting(c.settings, "payment_ttl_ms", "900000");
+  std::int64_t ttl_ms = 900000;
+  std::from_chars(ttl.data(), ttl.data() + ttl.size(), ttl_ms);
+  o.late_callback = std::chrono::milliseconds(ttl_ms + 2000);
+  return o;
 }
-
-class FlexPayServer final : public SandboxServer {
- public:
-  explicit FlexPayServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static FlexPaySandboxOptions options(const SandboxContext& c) {
-    FlexPaySandboxOptions o;
-    o.token = setting(c.settings, "token", o.token);
-    o.merchant = setting(c.settings, "merchant", o.merchant);
-    // "Callback while verifying" must come after the payment delay, whatever it is configured to.
-    const std::string ttl = setting(c.settings, "payment_ttl_ms", "900000");
-    std::int64_t ttl_ms = 900000;
-    std::from_chars(ttl.data(), ttl.data() + ttl.size(), ttl_ms);
-    o.late_callback = std::chrono::milliseconds(ttl_ms + 2000);
-    return o;
-  }
-  FlexPaySandbox sandbox_;
-};
 
 json::object card_payment(std::int64_t minor) {
   return {{"provider", "flexpay"},
@@ -57,7 +45,7 @@ std::vector<DemoScenario> demo_scenarios() {
 
 SandboxRegistration flexpay_sandbox_registration() {
   return {"flexpay",
-          [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<FlexPayServer>(c); },
+          [](const SandboxContext& c) { return start_sandbox<FlexPaySandbox>(c, options(c)); },
           demo_scenarios,
           {{"payment_ttl_ms", "3000"}, {"poll_interval_ms", "300"}, {"poll_max_interval_ms", "1000"},
            {"retry_after_ms", "500"},

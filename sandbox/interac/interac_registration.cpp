@@ -1,38 +1,26 @@
 // Paysafe Interac e-Transfer's sandbox as corridor's runtime and demo start it.
 #include "sandbox/interac/interac_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/support/registration.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
+InteracSandboxOptions options(const SandboxContext& c) {
+  InteracSandboxOptions o;
+  o.api_key = setting(c.settings, "api_key", o.api_key);
+  o.webhook_hmac_key = setting(c.settings, "webhook_hmac_key", o.webhook_hmac_key);
+  o.signature_header = setting(c.settings, "signature_header", o.signature_header);
+  // The flows' handle TTL setting also shortens the sandbox's handles (the demo's 2 s).
+  const std::string ttl = setting(c.settings, "handle_ttl_seconds", "");
+  if (!ttl.empty() && ttl.find_first_not_of("0123456789") == std::string::npos && ttl.size() < 10)
+    o.handle_ttl_seconds = std::max<std::int64_t>(1, std::stoll(ttl));
+  // The customer opens the link after the merchant had the handle's answer, not before.
+  o.customer_delay = std::chrono::milliseconds(250);
+  o.webhook_url = c.corridor_url + "/webhooks/interac";
+  return o;
 }
-
-class InteracServer final : public SandboxServer {
- public:
-  explicit InteracServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static InteracSandboxOptions options(const SandboxContext& c) {
-    InteracSandboxOptions o;
-    o.api_key = setting(c.settings, "api_key", o.api_key);
-    o.webhook_hmac_key = setting(c.settings, "webhook_hmac_key", o.webhook_hmac_key);
-    o.signature_header = setting(c.settings, "signature_header", o.signature_header);
-    // The flows' handle TTL setting also shortens the sandbox's handles (the demo's 2 s).
-    const std::string ttl = setting(c.settings, "handle_ttl_seconds", "");
-    if (!ttl.empty() && ttl.find_first_not_of("0123456789") == std::string::npos && ttl.size() < 10)
-      o.handle_ttl_seconds = std::max<std::int64_t>(1, std::stoll(ttl));
-    // The customer opens the link after the merchant had the handle's answer, not before.
-    o.customer_delay = std::chrono::milliseconds(250);
-    o.webhook_url = c.corridor_url + "/webhooks/interac";
-    return o;
-  }
-  InteracSandbox sandbox_;
-};
 
 json::object payment(std::string_view email, std::string_view mode = "request_money") {
   return {{"provider", "interac"},
@@ -73,7 +61,7 @@ std::vector<DemoScenario> demo_scenarios() {
 
 SandboxRegistration interac_sandbox_registration() {
   return {"interac",
-          [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<InteracServer>(c); },
+          [](const SandboxContext& c) { return start_sandbox<InteracSandbox>(c, options(c)); },
           demo_scenarios,
           {{"handle_ttl_seconds", "2"},
            {"handle_expiry_grace_ms", "3000"},

@@ -1,33 +1,21 @@
 // NovaSend's sandbox as corridor's runtime and demo start it.
 #include "sandbox/novasend/novasend_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
+#include "sandbox/support/registration.hpp"
 
 namespace corridor {
 
 namespace {
 
-std::string setting(const ProviderSettings& s, std::string_view key, std::string fallback) {
-  auto it = s.find(key);
-  return it == s.end() || it->second.empty() ? fallback : it->second;
+NovaSendSandboxOptions options(const SandboxContext& c) {
+  NovaSendSandboxOptions o;
+  o.api_key = setting(c.settings, "api_key", o.api_key);
+  o.api_client = setting(c.settings, "api_client", o.api_client);
+  o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
+  o.signature_header = setting(c.settings, "signature_header", o.signature_header);
+  o.webhook_url = c.corridor_url + "/webhooks/novasend";
+  return o;
 }
-
-class NovaSendServer final : public SandboxServer {
- public:
-  explicit NovaSendServer(const SandboxContext& c) : sandbox_(options(c)) { sandbox_.start(c.host, 0); }
-  std::string base_url() const override { return sandbox_.base_url(); }
-
- private:
-  static NovaSendSandboxOptions options(const SandboxContext& c) {
-    NovaSendSandboxOptions o;
-    o.api_key = setting(c.settings, "api_key", o.api_key);
-    o.api_client = setting(c.settings, "api_client", o.api_client);
-    o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
-    o.signature_header = setting(c.settings, "signature_header", o.signature_header);
-    o.webhook_url = c.corridor_url + "/webhooks/novasend";
-    return o;
-  }
-  NovaSendSandbox sandbox_;
-};
 
 json::object payin(std::string_view msisdn) {
   return {{"provider", "novasend"},
@@ -52,7 +40,7 @@ std::vector<DemoScenario> demo_scenarios() {
 
 SandboxRegistration novasend_sandbox_registration() {
   return {"novasend",
-          [](const SandboxContext& c) -> std::unique_ptr<SandboxServer> { return std::make_unique<NovaSendServer>(c); },
+          [](const SandboxContext& c) { return start_sandbox<NovaSendSandbox>(c, options(c)); },
           demo_scenarios,
           {{"poll_interval_ms", "300"}, {"poll_max_interval_ms", "1000"}, {"confirmation_ttl_ms", "3000"},
            {"retry_after_ms", "500"}}};
