@@ -21,6 +21,7 @@
 
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
+#include "sandbox/support/task_queue.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/money.hpp"
 #include "statemachines/timefmt.hpp"
@@ -108,60 +109,6 @@ std::string percent_decode(std::string_view s) {
   }
   return out;
 }
-
-// Delayed work on the sandbox's own threads: customer actions, held answers, webhook deliveries.
-class TaskQueue {
- public:
-  explicit TaskQueue(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { run(); });
-  }
-  ~TaskQueue() { stop(); }
-  void at(SteadyClock::time_point when, std::function<void()> task) {
-    std::lock_guard lock(m_);
-    if (stopping_) return;
-    tasks_.emplace(when, std::move(task));
-    cv_.notify_one();
-  }
-  void stop() {
-    {
-      std::lock_guard lock(m_);
-      stopping_ = true;
-      cv_.notify_all();
-    }
-    for (auto& t : threads_)
-      if (t.joinable()) t.join();
-    threads_.clear();
-    std::multimap<SteadyClock::time_point, std::function<void()>> dropped;
-    std::lock_guard lock(m_);
-    dropped.swap(tasks_);
-  }
-
- private:
-  void run() {
-    std::unique_lock lock(m_);
-    while (!stopping_) {
-      if (tasks_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
-      auto first = tasks_.begin();
-      if (const auto due = first->first; due > SteadyClock::now()) {
-        cv_.wait_until(lock, due);
-        continue;
-      }
-      auto task = std::move(first->second);
-      tasks_.erase(first);
-      lock.unlock();
-      task();
-      lock.lock();
-    }
-  }
-  std::mutex m_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::multimap<SteadyClock::time_point, std::function<void()>> tasks_;
-  std::vector<std::thread> threads_;
-};
 
 }  // namespace
 
