@@ -22,6 +22,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/task_queue.hpp"
+#include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/money.hpp"
 #include "statemachines/timefmt.hpp"
@@ -342,20 +343,15 @@ struct CynodSandbox::Impl {
       if (auto it = auths.find(ref); it != auths.end()) url = it->second.webhook_url;
     }
     if (url.empty()) return;
-    HttpRequest req;
-    req.method = "POST";
-    req.target = url;
-    req.headers = {{"Content-Type", "application/json"}, {options.signature_header, sign(options.webhook_secret, *body)}};
-    req.body = *body;
-    auto res = client->send(req, options.webhook_timeout);
-    if (res.ok() && res->status >= 200 && res->status < 300) {
+    const HttpHeaders signature{{options.signature_header, sign(options.webhook_secret, *body)}};
+    if (post_json(*client, url, *body, signature, options.webhook_timeout)) {
       std::lock_guard lock(m);
       if (auto it = auths.find(ref); it != auths.end()) ++it->second.delivered;
       return;
     }
-    if (attempt >= options.webhook_attempts) return;
-    const auto delay = options.webhook_retry_delay * (1 << std::min(attempt - 1, 10));
-    tasks->at(SteadyClock::now() + delay, [this, ref, body, attempt] { deliver(ref, body, attempt + 1); });
+    const auto delay = RetryPolicy{options.webhook_attempts, options.webhook_retry_delay}.delay_after(attempt);
+    if (!delay) return;
+    tasks->at(SteadyClock::now() + *delay, [this, ref, body, attempt] { deliver(ref, body, attempt + 1); });
   }
 };
 

@@ -19,6 +19,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/task_queue.hpp"
+#include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/money.hpp"
 
@@ -319,20 +320,14 @@ struct FlexPaySandbox::Impl {
 
   // Posts the unsigned callback; tries again later while corridor does not answer 2xx.
   void deliver(const std::string& url, const std::string& reference, const std::string& body, int attempt) {
-    HttpRequest req;
-    req.method = "POST";
-    req.target = url;
-    req.headers = {{"Content-Type", "application/json"}};
-    req.body = body;
-    auto res = client->send(req, options.callback_timeout);
-    if (res.ok() && res->status >= 200 && res->status < 300) {
+    if (post_json(*client, url, body, {}, options.callback_timeout)) {
       std::lock_guard lock(m);
       ++delivered[reference];
       return;
     }
-    if (attempt >= options.callback_attempts) return;
-    const auto delay = options.callback_retry_delay * (1 << std::min(attempt - 1, 10));
-    tasks->at(SteadyClock::now() + delay,
+    const auto delay = RetryPolicy{options.callback_attempts, options.callback_retry_delay}.delay_after(attempt);
+    if (!delay) return;
+    tasks->at(SteadyClock::now() + *delay,
               [this, url, reference, body, attempt] { deliver(url, reference, body, attempt + 1); });
   }
 

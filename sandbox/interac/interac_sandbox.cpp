@@ -22,6 +22,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/task_queue.hpp"
+#include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -629,21 +630,16 @@ struct InteracSandbox::Impl {
         {"eventDate", now_iso()},
         {"links", json::array{json::object{{"rel", kind}, {"href", base_url + "/paymenthub/v1/" + kind + "/" + resource_id}}}},
         {"mode", "test"}});
-    HttpRequest req;
-    req.method = "POST";
-    req.target = url;
-    req.headers = {{"Content-Type", "application/json"}, {options.signature_header, sign(options.webhook_hmac_key, body)}};
-    req.body = body;
     ++attempts;
-    auto res = client->send(req, options.webhook_timeout);
-    if (res.ok() && res->status >= 200 && res->status < 300) {
+    const HttpHeaders signature{{options.signature_header, sign(options.webhook_hmac_key, body)}};
+    if (post_json(*client, url, body, signature, options.webhook_timeout)) {
       std::lock_guard lock(m);
       ++delivered[std::string(get_string(payload, "merchantRefNum"))];
       return;
     }
-    if (attempt >= options.webhook_attempts) return;
-    const auto delay = options.webhook_retry_delay * (1 << std::min(attempt - 1, 10));
-    tasks->at(SteadyClock::now() + delay, [this, event, payload, attempt] {
+    const auto delay = RetryPolicy{options.webhook_attempts, options.webhook_retry_delay}.delay_after(attempt);
+    if (!delay) return;
+    tasks->at(SteadyClock::now() + *delay, [this, event, payload, attempt] {
       deliveries->at(SteadyClock::now(), [this, event, payload, attempt] { deliver(event, payload, attempt + 1); });
     });
   }

@@ -23,6 +23,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/task_queue.hpp"
+#include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -457,22 +458,17 @@ struct NovaSendSandbox::Impl {
     if (url.empty()) return;
     const std::string t = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
-    HttpRequest req;
-    req.method = "POST";
-    req.target = url;
-    req.headers = {{"Content-Type", "application/json"},
-                   {options.signature_header, "t=" + t + ",v1=" + sign(options.webhook_secret, t + "." + *body)}};
-    req.body = *body;
     ++attempts;
-    auto res = client->send(req, options.webhook_timeout);
-    if (res.ok() && res->status >= 200 && res->status < 300) {
+    const HttpHeaders signature{
+        {options.signature_header, "t=" + t + ",v1=" + sign(options.webhook_secret, t + "." + *body)}};
+    if (post_json(*client, url, *body, signature, options.webhook_timeout)) {
       std::lock_guard lock(m);
       ++delivered[customer_reference];
       return;
     }
-    if (attempt >= options.webhook_attempts) return;
-    const auto delay = options.webhook_retry_delay * (1 << std::min(attempt - 1, 10));
-    tasks->at(SteadyClock::now() + delay, [this, reference, body, attempt] { deliver(reference, body, attempt + 1); });
+    const auto delay = RetryPolicy{options.webhook_attempts, options.webhook_retry_delay}.delay_after(attempt);
+    if (!delay) return;
+    tasks->at(SteadyClock::now() + *delay, [this, reference, body, attempt] { deliver(reference, body, attempt + 1); });
   }
 
   HttpResponse get_payin(const HttpRequest& req, std::string_view reference) {
