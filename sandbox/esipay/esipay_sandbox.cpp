@@ -13,6 +13,7 @@
 
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
+#include "sandbox/support/server.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "statemachines/money.hpp"
 
@@ -278,14 +279,12 @@ EsipaySandbox::EsipaySandbox(EsipaySandboxOptions options) : impl_(std::make_uni
 EsipaySandbox::~EsipaySandbox() { stop(); }
 
 void EsipaySandbox::start(const std::string& host, std::uint16_t port) {
-  if (impl_->server) throw std::runtime_error("esipay sandbox already started");
-  HttpServerOptions server_options;
-  server_options.max_body_bytes = 16 * 1024;
-  impl_->server = std::make_unique<HttpServer>(
-      host, port, [impl = impl_.get()](HttpRequest req, Respond respond) { impl->handle(std::move(req), std::move(respond)); },
-      server_options);
+  std::string url = start_server(impl_->server, "esipay", host, port, 16 * 1024,
+                                 [impl = impl_.get()](HttpRequest req, Respond respond) {
+                                   impl->handle(std::move(req), std::move(respond));
+                                 });
   std::lock_guard lock(impl_->m);
-  impl_->base_url = "http://" + impl_->server->address();
+  impl_->base_url = std::move(url);
 }
 
 void EsipaySandbox::stop() {

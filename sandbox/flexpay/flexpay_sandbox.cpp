@@ -18,6 +18,7 @@
 
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
+#include "sandbox/support/server.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
@@ -380,14 +381,12 @@ FlexPaySandbox::FlexPaySandbox(FlexPaySandboxOptions options) : impl_(std::make_
 FlexPaySandbox::~FlexPaySandbox() { stop(); }
 
 void FlexPaySandbox::start(const std::string& host, std::uint16_t port) {
-  if (impl_->server) throw std::runtime_error("flexpay sandbox already started");
-  HttpServerOptions server_options;
-  server_options.max_body_bytes = 64 * 1024;
-  impl_->server = std::make_unique<HttpServer>(
-      host, port, [impl = impl_.get()](HttpRequest req, Respond respond) { impl->handle(std::move(req), std::move(respond)); },
-      server_options);
+  std::string url = start_server(impl_->server, "flexpay", host, port, 64 * 1024,
+                                 [impl = impl_.get()](HttpRequest req, Respond respond) {
+                                   impl->handle(std::move(req), std::move(respond));
+                                 });
   std::lock_guard lock(impl_->m);
-  impl_->base_url = "http://" + impl_->server->address();
+  impl_->base_url = std::move(url);
 }
 
 void FlexPaySandbox::stop() {
