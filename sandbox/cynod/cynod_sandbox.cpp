@@ -1,8 +1,5 @@
 #include "sandbox/cynod/cynod_sandbox.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -22,6 +19,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/server.hpp"
+#include "sandbox/support/signing.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
@@ -71,17 +69,7 @@ std::string mask(std::string_view pan) {
 
 // Signed on its own (not through the adapter), so the two implementations check each other.
 std::string sign(std::string_view secret, std::string_view payload) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(payload.data()),
-       payload.size(), mac, &len);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kDigits[mac[i] >> 4];
-    out += kDigits[mac[i] & 0xF];
-  }
-  return out;
+  return "sha256=" + hmac_sha256_hex(secret, payload);
 }
 
 HttpResponse error_response(int status, std::string code, std::string message) {

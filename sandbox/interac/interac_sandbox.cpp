@@ -1,8 +1,5 @@
 #include "sandbox/interac/interac_sandbox.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <atomic>
 #include <boost/json/parse.hpp>
@@ -22,6 +19,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/server.hpp"
+#include "sandbox/support/signing.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
@@ -86,22 +84,8 @@ Flags flags_of(std::string_view consumer) {
 
 // ---- helpers --------------------------------------------------------------------------------------
 
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 // Signed here, not through the adapter, so the two implementations check each other.
-std::string sign(std::string_view key, std::string_view body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), mac, &len);
-  return base64(std::string_view(reinterpret_cast<const char*>(mac), len));
-}
+std::string sign(std::string_view key, std::string_view body) { return hmac_sha256_base64(key, body); }
 
 // Paysafe's error body, with the code also in x-application-error-code.
 HttpResponse paysafe_error(int status, std::string code, std::string message, std::string field = {}) {

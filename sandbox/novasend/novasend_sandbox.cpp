@@ -1,8 +1,5 @@
 #include "sandbox/novasend/novasend_sandbox.hpp"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -23,6 +20,7 @@
 #include "engine/http_client.hpp"
 #include "engine/http_server.hpp"
 #include "sandbox/support/server.hpp"
+#include "sandbox/support/signing.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "sandbox/support/webhooks.hpp"
 #include "statemachines/domain.hpp"
@@ -75,28 +73,8 @@ Scenario scenario_of(std::string_view msisdn) {
 // ---- helpers --------------------------------------------------------------------------------------
 
 
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  out.resize(static_cast<std::size_t>(n));
-  return out;
-}
-
 // The sandbox signs on its own (not through the adapter), so the two implementations check each other.
-std::string sign(std::string_view secret, std::string_view payload) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(payload.data()),
-       payload.size(), mac, &len);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kDigits[mac[i] >> 4];
-    out += kDigits[mac[i] & 0xF];
-  }
-  return out;
-}
+std::string sign(std::string_view secret, std::string_view payload) { return hmac_sha256_hex(secret, payload); }
 
 HttpResponse error_response(int status, std::string message) {
   return json_response(status, json::serialize(json::object{{"message", std::move(message)}}));
