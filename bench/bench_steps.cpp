@@ -78,7 +78,7 @@ std::map<std::string, HappyPath> happy_paths() {
                              {"message", "Une transaction trouvée"},
                              {"transaction",
                               {{"orderNumber", "9bsTX7qXdpQe243815877848"}, {"reference", "tx_test"}, {"amount", "3.00"},
-                               {"amountCustomer", "3.06"}, {"currency", "USD"}, {"createdAt", "06-02-2021 17:32:46"},
+                               {"amount_minor", 300}, {"amountCustomer", "3.06"}, {"currency", "USD"}, {"createdAt", "06-02-2021 17:32:46"},
                                {"status", "0"}}}};
     out["flexpay.card"] = {{300, "USD"},
                            {},
