@@ -243,11 +243,15 @@ void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
 }
 
 std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::milliseconds timeout) {
-  std::vector<rd_kafka_message_t*> raw(max);
-  ssize_t n = rd_kafka_consume_batch_queue(queue_, static_cast<int>(timeout.count()), raw.data(), max);
+  // Waits for the first record only, then takes what is already queued: a batch never waits to
+  // fill up (that would add the whole timeout to every hop at low load).
   std::vector<KafkaMessage> out;
-  if (n <= 0) return out;
-  out.reserve(static_cast<std::size_t>(n));
+  rd_kafka_message_t* first = rd_kafka_consume_queue(queue_, static_cast<int>(timeout.count()));
+  if (first == nullptr) return out;
+  out.emplace_back(first);
+  if (max <= 1) return out;
+  std::vector<rd_kafka_message_t*> raw(max - 1);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, raw.data(), raw.size());
   for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[static_cast<std::size_t>(i)]);
   return out;
 }
