@@ -2,6 +2,10 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache hits across checkouts in different folders (a CI clone, a second worktree): paths under the
+# checkout are hashed relative to it, and the working directory is left out of the hash.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := true
 
 .PHONY: deps configure build test test-sanitize test-unit demo bench clean
 
