@@ -1,0 +1,88 @@
+// corridor's HTTP routes over real loopback HTTP: a transaction and its events, a merchant's payment
+// methods (Cynod steps 1-2, from the configuration), health and metrics, and unknown routes.
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <set>
+
+#include "engine/commands.hpp"
+#include "engine/http_client.hpp"
+#include "tests/support/runtime_harness.hpp"
+
+namespace corridor {
+namespace {
+
+using namespace testing;
+
+class Ingress : public ::testing::Test {
+ protected:
+  HttpResponse get(const std::string& path) {
+    auto r = http->send(HttpRequest{"GET", engine->runtime().public_url() + path, {}, "", ""}, std::chrono::seconds(10));
+    EXPECT_TRUE(r);
+    return r ? *r : HttpResponse{0, {}, ""};
+  }
+  TempDir dir;
+  Cluster cluster;
+  std::unique_ptr<Engine> engine = std::make_unique<Engine>(cluster, dir.path());
+  TopicCollector events{cluster.bootstrap, "corridor.events"};
+  std::unique_ptr<HttpClient> http = make_http_client();
+};
+
+TEST_F(Ingress, TransactionWithItsStatusAndEvents) {
+  engine->publish_command(payin_command("HTTP-1", "+2250700000001"));
+  const auto txn = derive_txn_id("ZANDO", "HTTP-1");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  const HttpResponse r = get("/v1/transactions/" + txn);
+  ASSERT_EQ(r.status, 200);
+  const auto body = boost::json::parse(r.body).as_object();
+  EXPECT_EQ(get_string(body, "txn_id"), txn);
+  EXPECT_EQ(get_string(body, "state"), "succeeded");
+  EXPECT_EQ(get_string(body, "status"), "succeeded");
+  EXPECT_EQ(get_int(*get_object(body, "amount"), "value"), 300);
+  ASSERT_TRUE(body.at("events").is_array());
+  EXPECT_EQ(body.at("events").as_array().size(), 5u);
+  EXPECT_EQ(get(std::string("/v1/transactions/tx_nobody")).status, 404);
+}
+
+TEST_F(Ingress, PaymentMethodsComeFromTheConfiguration) {
+  const HttpResponse r = get("/v1/merchants/ZANDO/payment-methods");
+  ASSERT_EQ(r.status, 200);
+  const auto body = boost::json::parse(r.body).as_object();
+  EXPECT_EQ(get_string(body, "merchant"), "ZANDO");
+  std::set<std::string> providers;
+  for (const auto& m : body.at("payment_methods").as_array()) {
+    providers.insert(std::string(get_string(m.as_object(), "provider")));
+    EXPECT_FALSE(m.as_object().at("flows").as_array().empty());
+  }
+  EXPECT_EQ(providers, (std::set<std::string>{"cynod", "esipay", "flexpay", "interac", "novasend"}));
+  EXPECT_EQ(get("/v1/merchants/NOBODY/payment-methods").status, 404);
+}
+
+TEST_F(Ingress, DisabledMerchantHasNoPaymentMethodsAndItsCommandsAreRejected) {
+  Config config = test_config(cluster, dir.path() + "/disabled");
+  config.merchants.push_back(MerchantConfig{"SLEEPY", false, {"novasend"}});
+  engine.reset();
+  engine = std::make_unique<Engine>(config);
+  EXPECT_EQ(get("/v1/merchants/SLEEPY/payment-methods").status, 404);
+  auto cmd = payin_command("SLEEPY-1", "+2250700000001");
+  cmd["merchant"] = "SLEEPY";
+  engine->publish_command(cmd);
+  EXPECT_TRUE(events.wait_until([](const auto& evs) {
+    for (const auto& e : evs)
+      if (get_string(e, "type") == "command.rejected" && get_string(e, "reason").find("disabled") != std::string_view::npos)
+        return true;
+    return false;
+  }));
+}
+
+TEST_F(Ingress, HealthMetricsAndUnknownRoutes) {
+  EXPECT_EQ(get("/healthz").status, 200);
+  const HttpResponse m = get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("corridor_events_published_total"), std::string::npos);
+  EXPECT_NE(m.body.find("# TYPE corridor_inputs_applied_total counter"), std::string::npos);
+  EXPECT_EQ(get("/nowhere").status, 404);
+}
+
+}  // namespace
+}  // namespace corridor
