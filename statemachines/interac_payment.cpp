@@ -143,12 +143,15 @@ void redirect_customer(StepContext& c) {
   poll_again(c);
 }
 
-// Send money: action PAYABLE and a unique payment reference to show.
+// Send money: action PAYABLE and a unique payment reference to show. As with request money, the
+// handle is also read (GET, capped backoff): a lost webhook is not left to the TTL.
 void instruct_customer(StepContext& c) {
   interac::record_handle(c);
   keep_instructions(c);
   show_instructions(c);
   arm_handle_ttl(c);
+  reset_poll(c);
+  poll_again(c);
 }
 
 void check_handle(StepContext& c) {

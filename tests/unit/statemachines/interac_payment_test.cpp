@@ -136,6 +136,7 @@ TEST_F(InteracPayment, SendMoneyHandleShowsInstructions) {
   EXPECT_EQ(get_int(*get_object(next, "amount"), "value"), 54400);
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
+  ASSERT_NE(h.timer("timer.poll"), nullptr);  // the handle is read meanwhile: a lost webhook is not left to the TTL
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("handle_initiated", "requires_action");
 }
