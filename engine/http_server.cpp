@@ -190,7 +190,24 @@ class Session : public std::enable_shared_from_this<Session> {
   void refuse(int status, std::string message) {
     keep_alive_ = false;
     refused_ = true;
-    if (parser_ && parser_->is_header_done()) version_ = parser_->get().version();
+    HttpRequest seen;
+    seen.remote_address = remote_address_;
+    if (parser_) {
+      // Beast refuses an oversized Content-Length while finishing the header: the fields read so far
+      // are there even when is_header_done() is not yet true.
+      const auto& req = parser_->get();
+      if (parser_->is_header_done()) version_ = req.version();
+      seen.method = std::string(req.method_string());
+      seen.target = std::string(req.target());
+      for (const auto& field : req) seen.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    if (core_->options.on_refused) {
+      try {
+        core_->options.on_refused(seen, status, message);
+      } catch (...) {
+        // A failing observer never changes the answer.
+      }
+    }
     write(plain_error(status, std::move(message)));
   }
 

@@ -2,6 +2,7 @@
 // An HTTP/1.1 server (Boost.Beast) that hands each request to an HttpHandler.
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -13,6 +14,10 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1 << 20;  // a larger body is refused (413) before it is read whole
   int threads = 1;
   std::chrono::milliseconds read_timeout{30000};
+  // Told of every request the server refuses itself, before any handler (413, 431, malformed HTTP):
+  // method, target, headers and peer as far as they were read; never the body. Runs on a server
+  // thread: it must not block.
+  std::function<void(const HttpRequest& request, int status, const std::string& reason)> on_refused = {};
 };
 
 class HttpServer {

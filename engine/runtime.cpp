@@ -1,11 +1,13 @@
 #include "engine/runtime.hpp"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <optional>
 #include <iostream>
 #include <stdexcept>
 #include <thread>
 
+#include "engine/commands.hpp"
 #include "engine/http_server.hpp"
 #include "engine/ingress.hpp"
 #include "engine/processor.hpp"
@@ -117,6 +119,18 @@ void Runtime::start() {
   HttpServerOptions http_options;
   http_options.max_body_bytes = static_cast<std::size_t>(cfg.http.max_body_bytes);
   http_options.threads = 2;
+  // Refused before any handler (oversized or malformed): still a dead letter, without the body.
+  http_options.on_refused = [&m](const HttpRequest& req, int status, const std::string& reason) {
+    m.metrics.webhooks_refused++;
+    json::object ctx{{"method", req.method},
+                     {"target", mask_card_numbers(req.target)},
+                     {"remote_address", req.remote_address},
+                     {"http_status", status},
+                     {"content_length", std::string(req.header("Content-Length"))}};
+    m.producer->produce(m.config.kafka.deadletter, "", boost::json::serialize(deadletter_record(
+                                                           "ingress", reason, "", m.clock->now_ms(), std::move(ctx))),
+                        [](const std::string&) {});
+  };
   m.http_server = std::make_unique<HttpServer>(
       host, port,
       make_ingress_handler(IngressContext{cfg, *m.store, *m.producer, m.adapters, *m.clock, m.metrics, m.ready}),

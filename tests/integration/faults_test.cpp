@@ -170,8 +170,18 @@ TEST_F(Faults, ForgedAndMalformedWebhooksAreRefusedAndDeadLettered) {
                             std::chrono::seconds(10));
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
-  EXPECT_TRUE(deadletters.wait_until([](const auto& recs) { return recs.size() >= 3; }));
-  for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress");
+  // Four refusals, four dead letters: the oversized body's has no payload (it was never read).
+  EXPECT_TRUE(deadletters.wait_until([](const auto& recs) { return recs.size() >= 4; }));
+  bool oversized = false;
+  for (const auto& d : deadletters.records()) {
+    EXPECT_EQ(get_string(d, "source"), "ingress");
+    if (get_int(d, "http_status") == 413) {
+      oversized = true;
+      EXPECT_EQ(get_string(d, "target"), "/webhooks/novasend") << boost::json::serialize(d);
+      EXPECT_EQ(get_string(d, "payload"), "");
+    }
+  }
+  EXPECT_TRUE(oversized);
 }
 
 }  // namespace
