@@ -3,6 +3,8 @@
 // scenario (docs/providers/esipay.md) reaches its expected status with versions 1..n.
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.hpp"
+
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
@@ -74,20 +76,6 @@ class EsipayRuntime : public ::testing::Test {
 };
 
 using Path = std::vector<std::string>;
-
-// Waits for a condition on the store (no event marks it), with a bounded deadline.
-template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds within = std::chrono::seconds(30)) {
-  std::mutex m;
-  std::condition_variable never;
-  std::unique_lock lock(m);
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    never.wait_for(lock, std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 TEST_F(EsipayRuntime, EveryPaymentScenarioReachesItsStatus) {
   namespace c = esipay_cards;

@@ -121,18 +121,6 @@ void Engine::publish_raw(std::string_view key, std::string_view value) {
   if (!r) throw std::runtime_error(r.error().message);
 }
 
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  std::mutex mu;
-  std::condition_variable never_notified;
-  std::unique_lock lock(mu);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    never_notified.wait_for(lock, std::chrono::milliseconds(10));
-  }
-  return true;
-}
-
 json::object payin_command(std::string reference, std::string msisdn, std::int64_t amount) {
   return {{"type", "payment.create"},
           {"command_id", "cmd-" + reference},

@@ -15,6 +15,7 @@
 #include "engine/config.hpp"
 #include "engine/kafka.hpp"
 #include "engine/runtime.hpp"
+#include "tests/support/eventually.hpp"
 
 namespace corridor::testing {
 
@@ -74,9 +75,6 @@ class Engine {
   std::unique_ptr<Runtime> runtime_;
   std::unique_ptr<KafkaProducer> producer_;
 };
-
-// Checks `done` until it holds or `timeout` passes (a bounded wait on a condition, not a sleep).
-bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 json::object payin_command(std::string reference, std::string msisdn, std::int64_t amount = 300);
 

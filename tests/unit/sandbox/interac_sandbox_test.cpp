@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
@@ -18,22 +20,9 @@ namespace corridor {
 namespace {
 
 using namespace std::chrono_literals;
+using corridor::testing::eventually;
 
 constexpr const char* kHmacKey = "sandbox-test-hmac";
-
-// Waits for a condition with a bounded deadline (the sandbox acts on its own clock).
-template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds within = 10s) {
-  std::mutex m;
-  std::condition_variable never;
-  std::unique_lock lock(m);
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    never.wait_for(lock, 5ms);
-  }
-  return true;
-}
 
 class WebhookReceiver {
  public:

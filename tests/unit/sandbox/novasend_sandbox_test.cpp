@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/eventually.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <condition_variable>
@@ -17,20 +19,7 @@ namespace corridor {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Waits for a condition with a bounded deadline (the sandbox acts on its own clock).
-template <typename F>
-bool eventually(F&& condition, std::chrono::milliseconds within = 10s) {
-  std::mutex m;
-  std::condition_variable never;
-  std::unique_lock lock(m);
-  const auto deadline = std::chrono::steady_clock::now() + within;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    never.wait_for(lock, 5ms);
-  }
-  return true;
-}
+using corridor::testing::eventually;
 
 // Stands in for corridor's POST /webhooks/novasend.
 class WebhookReceiver {
