@@ -151,9 +151,10 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       case Outcome::stale_timer: break;
     }
 
-    for (auto& e : effects.events) {
-      p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(e)});
-      p.batch.events.emplace_back(in.txn_id, std::move(e));
+    for (const auto& e : effects.events) {
+      std::string body = boost::json::serialize(e);
+      p.batch.events.push_back({in.txn_id, get_int(e, "version"), body});
+      p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
       ++stats.events;
     }
     const json::object* card = is_command ? get_object(in.data, "card") : nullptr;

@@ -28,6 +28,12 @@ struct TimerRow {
   std::string input_id;
 };
 
+struct EventRecord {
+  std::string txn_id;
+  std::int64_t version = 0;
+  std::string body;  // serialised once: the outbox row carries the same bytes
+};
+
 struct PendingCall {
   ProviderCall call;
   bool attempted = false;
@@ -43,7 +49,7 @@ struct PartitionOffset {
 struct StoreBatch {
   std::vector<Transaction> transactions;  // upserted
   std::vector<OutboxRow> outbox;
-  std::vector<std::pair<std::string, json::object>> events;  // (txn_id, event): the history
+  std::vector<EventRecord> events;  // the history, the same bytes as the outbox rows
   std::vector<ProviderCall> calls;
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all

@@ -298,10 +298,10 @@ class SqliteStore final : public Store {
     {
       auto st = prepare("INSERT INTO events (txn_id, version, body) VALUES (?, ?, ?)");
       if (!st) return st.error();
-      for (const auto& [txn_id, e] : b.events) {
-        bind(st->get(), 1, txn_id);
-        sqlite3_bind_int64(st->get(), 2, get_int(e, "version"));
-        bind(st->get(), 3, boost::json::serialize(e));
+      for (const auto& e : b.events) {
+        bind(st->get(), 1, e.txn_id);
+        sqlite3_bind_int64(st->get(), 2, e.version);
+        bind(st->get(), 3, e.body);
         if (auto r = step_done(st->get(), "write event"); !r) return r;
       }
     }
