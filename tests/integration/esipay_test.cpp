@@ -148,6 +148,35 @@ TEST_F(EsipayRuntime, PartialThenFullRefund) {
   EXPECT_EQ(get_int(data_of("ES-refund-parts"), "refunded_amount"), 10000);
 }
 
+TEST_F(EsipayRuntime, RefundOverTheRemainingAmountIsRejectedBeforeAnyCall) {
+  TopicCollector deadletters{cluster.bootstrap, "corridor.deadletter"};
+  engine->publish_command(card_payment("ES-refund-over", esipay_cards::kApprove));
+  ASSERT_TRUE(reaches("ES-refund-over", "succeeded"));
+  engine->publish_command(refund("ES-refund-over", "refund-1", 4000));
+  ASSERT_TRUE(reaches("ES-refund-over", "partially_refunded"));
+  engine->publish_command(refund("ES-refund-over", "refund-too-much", 7000));  // 6000 remain
+  // The sender hears of it: command.rejected with the reason, and a dead letter.
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    for (const auto& e : evs)
+      if (get_string(e, "type") == "command.rejected" && get_string(e, "txn_id") == txn("ES-refund-over") &&
+          get_string(e, "reason").find("more than the remaining") != std::string_view::npos)
+        return true;
+    return false;
+  }));
+  EXPECT_TRUE(deadletters.wait_until([&](const auto& recs) {
+    for (const auto& d : recs)
+      if (get_string(d, "reason").find("more than the remaining") != std::string_view::npos) return true;
+    return false;
+  }));
+  // Nothing moved: no new version, the remaining amount intact, no refund left in flight.
+  Path states;
+  for (const auto& e : events_of(events.records(), txn("ES-refund-over")))
+    if (get_string(e, "type") == "transaction.state_changed") states.push_back(std::string(get_string(e, "state")));
+  EXPECT_EQ(states, (Path{"created", "charging", "callback_received", "captured", "partially_refunded"}));
+  EXPECT_EQ(get_int(data_of("ES-refund-over"), "remaining_amount"), 6000);
+  EXPECT_FALSE(data_of("ES-refund-over").contains("refund_in_flight"));
+}
+
 TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCaptured) {
   ASSERT_TRUE(key);
   engine->publish_command(card_payment("ES-refund-refused", esipay_cards::kRefundRefused));

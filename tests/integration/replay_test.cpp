@@ -98,5 +98,47 @@ TEST_F(Replay, OneTransactionOnly) {
   EXPECT_EQ(report.transactions, 1);
 }
 
+
+TEST_F(Replay, WindowsNarrowWhatIsReplayedAndReported) {
+  // Nothing before offset 0: no record read, nothing to compare, nothing differs.
+  ReplayOptions none;
+  none.until_offset = 0;
+  const ReplayReport empty = run(none);
+  EXPECT_EQ(empty.records, 0);
+  EXPECT_EQ(empty.transactions, 0);
+  EXPECT_TRUE(empty.matches());
+
+  // Every transaction was created before now: --from now reports none of them, and nothing differs.
+  ReplayOptions later;
+  later.from_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count() + 60000;
+  const ReplayReport future = run(later);
+  EXPECT_GT(future.records, 0);
+  EXPECT_EQ(future.transactions, 0);
+  EXPECT_TRUE(future.matches());
+
+  // --until the first creation: the replay rebuilds only the earliest versions, the live transactions
+  // went further (not a difference), and the versions both have must be the same events.
+  std::int64_t first_created = INT64_MAX;
+  {
+    auto live = open_sqlite_store(config.store.path);
+    auto ids = live->transaction_ids();
+    ASSERT_TRUE(ids);
+    for (const auto& id : ids.value()) {
+      auto t = live->load(id);
+      ASSERT_TRUE(t && *t);
+      first_created = std::min(first_created, (*t)->created_at_ms);
+    }
+  }
+  ReplayOptions early;
+  early.until_ms = first_created;
+  const ReplayReport start = run(early);
+  EXPECT_GE(start.transactions, 1);
+  EXPECT_LT(start.transactions, static_cast<std::int64_t>(scenarios) + 1);
+  std::ostringstream text;
+  print_replay_report(start, "text", text);
+  EXPECT_TRUE(start.matches()) << text.str();
+}
+
 }  // namespace
 }  // namespace corridor
