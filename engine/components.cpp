@@ -307,10 +307,11 @@ struct Executor::Impl {
     return !cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping.load(); });
   }
 
-  Input call_failed(const ProviderCall& call, const std::string& error, int attempts, bool outcome_unknown = false) {
+  Input call_failed(const ProviderCall& call, const std::string& error, int attempts, bool outcome_unknown = false,
+                    bool not_found = false) {
     metrics.provider_call_failures++;
     Input in;
-    in.input_id = call.call_id;
+    in.input_id = call.answer_input_id();
     in.txn_id = call.call_id.substr(0, call.call_id.find(':'));
     in.kind = InputKind::provider_response;
     in.name = "call.failed";
@@ -318,6 +319,7 @@ struct Executor::Impl {
     // Whatever an adapter or the client put in the message, no card number leaves in clear.
     in.data = {{"op", call.op}, {"error", mask_card_numbers(error)}, {"attempts", attempts}};
     if (outcome_unknown) in.data["outcome"] = "unknown";
+    if (not_found) in.data["not_found"] = true;  // the provider does not hold what was looked up
     return in;
   }
 
@@ -369,7 +371,7 @@ struct Executor::Impl {
       } else {
         Attempt a = attempt_once(call, *request, *adapter->second);
         if (a.input) return std::move(a.input);
-        if (!a.retryable) return call_failed(call, a.error, attempt);
+        if (!a.retryable) return call_failed(call, a.error, attempt, false, a.not_found);
         last_error = std::move(a.error);
       }
       if (attempt == max_attempts) break;
@@ -386,6 +388,7 @@ struct Executor::Impl {
     std::optional<Input> input;  // the provider's answer as an input
     std::string error;           // otherwise, why not
     bool retryable = false;
+    bool not_found = false;  // the adapter read the answer as "no such resource" (HTTP 404)
   };
 
   // One HTTP exchange. The breaker hears whether the provider answered at all.
@@ -398,9 +401,9 @@ struct Executor::Impl {
     }
     auto parsed = adapter.parse_response(call, *response);
     breaker_record(call.provider, parsed || !parsed.error().retryable);
-    if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable};
+    if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable, parsed.error().http_status == 404};
     Input in;
-    in.input_id = call.call_id;
+    in.input_id = call.answer_input_id();
     in.txn_id = parsed->txn_id.empty() ? call.call_id.substr(0, call.call_id.find(':')) : parsed->txn_id;
     in.kind = InputKind::provider_response;
     in.name = parsed->name;

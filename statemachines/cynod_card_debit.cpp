@@ -113,6 +113,10 @@ void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 
 void expired(StepContext& c) { c.set_reason("no wallet confirmation in time"); }
 
+// Step 9 read back by the partner: the authorisation as Cynod holds it (reconciliation). Its answer
+// is the authorisation input of its status, handled by the rows a webhook would meet.
+void look_up(StepContext& c) { c.call("get_authorization", {{"reference", c.txn.txn_id}}); }
+
 Flow make_flow() {
   Flow f;
   f.id = "cynod.card_debit";
@@ -141,11 +145,14 @@ Flow make_flow() {
     {"authorization_requested",      "authorization.approved",     "",                        nullptr,            "debited",                      debit_and_acknowledge, "step 8.2 overtook the 6.2 notice"},
     {"authorization_requested",      "call.failed",                "op request_authorization", failed_request,    "authorization_requested",      retry_later,           "no answer after retries: try again later"},
     {"authorization_requested",      "timer.retry",                "",                        nullptr,            "authorization_requested",      retry_authorization,   "same partner reference: Cynod answers with the first outcome"},
+    {"authorization_requested",      "transaction.reconcile",      "",                        nullptr,            "authorization_requested",      look_up,               "step 9: read the authorisation's status back"},
+    {"authorization_requested",      "authorization.not_found",    "",                        nullptr,            "authorization_requested",      nullptr,               "Cynod does not know the reference: the request's own answer or retry decides"},
     {"authorization_requested",      "timer.confirmation_expired", "",                        nullptr,            "expiring",                     cancel_authorization,  "no answer within the confirmation delay"},
 
     {"awaiting_wallet_confirmation", "authorization.approved",     "",                        nullptr,            "debited",                      debit_and_acknowledge, "steps 7-8: the customer confirmed; card debited; authorisation number"},
     {"awaiting_wallet_confirmation", "authorization.declined",     "",                        nullptr,            "declined",                     declined,              "step 7: the customer refused in the wallet"},
     {"awaiting_wallet_confirmation", "authorization.in_progress",  "",                        nullptr,            "awaiting_wallet_confirmation", record_cynod,          "duplicate 6.2 notice"},
+    {"awaiting_wallet_confirmation", "transaction.reconcile",      "",                        nullptr,            "awaiting_wallet_confirmation", look_up,               "step 9: read the authorisation's status back"},
     {"awaiting_wallet_confirmation", "timer.confirmation_expired", "",                        nullptr,            "expiring",                     cancel_authorization,  "step 7 did not happen in time"},
 
     {"expiring",                     "authorization.cancelled",    "",                        nullptr,            "expired",                      expired,               "Cynod withdrew the wallet request"},
@@ -153,11 +160,13 @@ Flow make_flow() {
     {"expiring",                     "authorization.declined",     "",                        nullptr,            "declined",                     declined,              "the customer refused before the cancellation"},
     {"expiring",                     "authorization.in_progress",  "",                        nullptr,            "expiring",                     record_cynod,          "late 6.2 notice"},
     {"expiring",                     "call.failed",                "op cancel_authorization", failed_cancel,      "expiring",                     retry_later,           "cancellation not delivered: try again later"},
+    {"expiring",                     "transaction.reconcile",      "",                        nullptr,            "expiring",                     look_up,               "step 9: read the authorisation's status back"},
     {"expiring",                     "timer.retry",                "",                        nullptr,            "expiring",                     retry_cancel,          "re-send the cancellation"},
 
     {"debited",                      "acknowledgement.accepted",   "",                        nullptr,            "completed",                    nullptr,               "steps 10-12: the partner transmitted the Cynod status"},
     {"debited",                      "call.failed",                "op acknowledge",          failed_acknowledge, "debited",                      retry_later,           "acknowledgement not delivered: try again later"},
     {"debited",                      "timer.retry",                "",                        nullptr,            "debited",                      retry_acknowledge,     "re-send the acknowledgement (step 10)"},
+    {"debited",                      "transaction.reconcile",      "",                        nullptr,            "debited",                      look_up,               "step 9: read the authorisation's status back"},
     {"debited",                      "authorization.approved",     "",                        nullptr,            "debited",                      nullptr,               "duplicate 8.2 notice"},
     {"debited",                      "authorization.in_progress",  "",                        nullptr,            "debited",                      nullptr,               "6.2 notice after the 8.2 one"},
   };

@@ -158,7 +158,9 @@ Result<Transaction> transaction_from_json(const json::value& v) {
 }
 
 json::object to_json(const ProviderCall& c) {
-  return {{"call_id", c.call_id}, {"provider", c.provider}, {"op", c.op}, {"params", c.params}};
+  json::object o{{"call_id", c.call_id}, {"provider", c.provider}, {"op", c.op}, {"params", c.params}};
+  if (!c.answer_id.empty()) o["answer_id"] = c.answer_id;
+  return o;
 }
 
 Result<ProviderCall> provider_call_from_json(const json::value& v) {
@@ -169,6 +171,7 @@ Result<ProviderCall> provider_call_from_json(const json::value& v) {
   c.provider = get_string(o, "provider");
   c.op = get_string(o, "op");
   if (auto* p = get_object(o, "params")) c.params = *p;
+  c.answer_id = get_string(o, "answer_id");
   if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail("provider call lacks call_id, provider or op");
   return c;
 }

@@ -81,6 +81,12 @@ struct ProviderCall {
   std::string provider;
   std::string op;       // "create_session", "check_status", ...
   json::object params;
+  // The input id of the call's answer; empty: call_id. A call re-sent under an id handed out before
+  // keeps its idempotency key but needs an answer id of its own, or its answer would be taken for a
+  // duplicate of the first send's (a call.failed, say) and dropped.
+  std::string answer_id{};
+
+  const std::string& answer_input_id() const { return answer_id.empty() ? call_id : answer_id; }
 };
 json::object to_json(const ProviderCall& c);
 Result<ProviderCall> provider_call_from_json(const json::value& v);
@@ -100,9 +106,19 @@ struct Effects {
   std::vector<std::string> cancelled_timers;
 };
 
+// When the janitor reconciles a transaction left in doubt (config `janitor`): delays after entering
+// a state of status unknown, or pending / requires_action / processing; the last delay repeats.
+// Empty lists: no janitor.
+struct JanitorSchedule {
+  std::vector<std::int64_t> unknown_ms;
+  std::vector<std::int64_t> pending_ms;
+};
+
 // Per-flow settings read from the configuration (TTLs, poll intervals). Replays use the same file.
 class FlowSettings {
  public:
+  JanitorSchedule janitor;
+
   void set(std::string key, std::int64_t value) { values_[std::move(key)] = value; }
   std::int64_t get(std::string_view key, std::int64_t fallback) const {
     auto it = values_.find(key);

@@ -250,10 +250,14 @@ Flow make_flow() {
     {"charging",          "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "400 incorrect parameter, 403 address not allowed, 500 service error"},
     {"charging",          "call.failed",          "op cardpay",              failed_cardpay,           "unknown",            outcome_unknown,        "timeout: esipay has no status endpoint"},
 
+    {"charging",          "transaction.reconcile", "",                       nullptr,                  "charging",           nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+
     {"callback_received", "charge.succeeded",     "",                        nullptr,                  "captured",           capture,                "200: transaction done and the return URL answered"},
     {"callback_received", "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "esipay cancels the payment despite the callback"},
     {"callback_received", "call.failed",          "op cardpay",              failed_cardpay,           "unknown",            outcome_unknown,        "callback received but no HTTP answer"},
     {"callback_received", "esipay.callback",      "",                        nullptr,                  "callback_received",  record_callback,        "duplicate callback"},
+
+    {"callback_received", "transaction.reconcile", "",                       nullptr,                  "callback_received",  nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
     {"captured",          "esipay.callback",      "",                        nullptr,                  "captured",           record_callback,        "the callback after the 200: keep esipay's transaction id"},
     {"captured",          "charge.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate 200"},
@@ -270,6 +274,8 @@ Flow make_flow() {
     {"captured",          "refund.failed",        "",                        nullptr,                  "captured",           refund_failed,          "400/403/500 on a refund: nothing refunded"},
     {"captured",          "call.failed",          "op refund, refund out",   failed_refund_in_flight,  "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", true},
 
+    {"captured",          "transaction.reconcile", "",                       nullptr,                  "captured",           nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+
     {"partially_refunded", "refund.create",       "duplicate command",       duplicate_refund_command, "partially_refunded", nullptr,                "the same refund command again: already handled"},
     {"partially_refunded", "refund.create",       "refund in flight",        refund_in_flight,         "partially_refunded", refuse_in_flight,       "one refund at a time"},
     {"partially_refunded", "refund.create",       "invalid amount",          invalid_refund_amount,    "partially_refunded", refuse_invalid_amount,  "refund amount not a positive amount of the payment's currency"},
@@ -282,11 +288,14 @@ Flow make_flow() {
     {"partially_refunded", "call.failed",         "op refund, refund out",   failed_refund_in_flight,  "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", true},
     {"partially_refunded", "esipay.callback",     "",                        nullptr,                  "partially_refunded", nullptr,                "late duplicate callback"},
 
+    {"partially_refunded", "transaction.reconcile", "",                       nullptr,                  "partially_refunded", nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+
     {"unknown",           "esipay.callback",      "",                        nullptr,                  "unknown",            late_callback,          "the return URL was called after our timeout"},
     {"unknown",           "charge.succeeded",     "",                        nullptr,                  "captured",           capture,                "a late 200"},
     {"unknown",           "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "a late refusal"},
     {"unknown",           "transaction.reconcile", "outcome captured",       reconciled_captured,      "captured",           reconcile_captured,     "an operator checked esipay's back office: captured"},
     {"unknown",           "transaction.reconcile", "outcome failed",         reconciled_failed,        "failed",             reconcile_failed,       "an operator checked esipay's back office: not captured"},
+    {"unknown",           "transaction.reconcile", "",                       nullptr,                  "unknown",            nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
   };
   // clang-format on
   return f;

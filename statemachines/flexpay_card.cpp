@@ -260,6 +260,7 @@ Flow make_flow() {
     {"payment_requested",   "pay.rejected",          "",                            nullptr,                      "failed",            pay_refused,       "FlexPay refused the request"},
     {"payment_requested",   "call.failed",           "op pay",                      failed_pay,                   "payment_requested", retry_later,       "no answer after retries: try again later"},
     {"payment_requested",   "timer.retry",           "",                            nullptr,                      "payment_requested", retry_payment,     "same reference: FlexPay recognises the request"},
+    {"payment_requested",   "transaction.reconcile", "",                            nullptr,                      "payment_requested", nullptr,           "reconciliation: the pay request is still out (no orderNumber to check), its answer decides"},
     {"payment_requested",   "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "the callback overtook the pay answer: check it"},
     {"payment_requested",   "timer.payment_expired", "",                            nullptr,                      "expired",           expired_without_redirect, "no payment page was ever handed out: nobody can have paid"},
 
@@ -271,6 +272,7 @@ Flow make_flow() {
     {"awaiting_customer",   "check.result",          "paid another amount",         paid_another_amount,          "failed",            wrong_amount,      "Check transaction: status 0 but amount or currency differ"},
     {"awaiting_customer",   "check.result",          "transaction failed",          transaction_failed,           "verifying",         confirm_failure,   "Check transaction: status 1; confirm once more, a cancel callback may be on its way"},
     {"awaiting_customer",   "check.result",          "",                            nullptr,                      "awaiting_customer", checked_still_open, "no transaction yet or pending: check again, slowly"},
+    {"awaiting_customer",   "transaction.reconcile", "",                            nullptr,                      "awaiting_customer", check,             "reconciliation: Check transaction now"},
     {"awaiting_customer",   "call.failed",           "op check",                    failed_check,                 "awaiting_customer", poll_slowly,       "check failed: the payment delay still bounds the wait"},
 
     {"verifying",           "check.result",          "paid in full",                paid_in_full,                 "succeeded",         succeed,           "Check transaction: status 0, amount and currency are the transaction's"},
@@ -283,6 +285,7 @@ Flow make_flow() {
     {"verifying",           "timer.payment_expired", "",                            nullptr,                      "verifying",         check,             "the delay passed while verifying: check now"},
     {"verifying",           "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "another callback while verifying: check again, never trust it"},
     {"verifying",           "pay.accepted",          "",                            nullptr,                      "verifying",         record_order,      "the pay answer after the callback: keep the orderNumber"},
+    {"verifying",           "transaction.reconcile", "",                            nullptr,                      "verifying",         check,             "reconciliation: Check transaction now"},
     {"verifying",           "call.failed",           "checks exhausted",            checks_exhausted,             "unknown",           outcome_unknown,   "the delay passed and max_failed_checks checks failed in a row: reconciliation decides"},
     {"verifying",           "call.failed",           "op check",                    failed_check,                 "verifying",         count_failed_check, "check failed: try again later"},
 

@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "statemachines/reconcile.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -18,15 +19,24 @@ std::string StepContext::next_id(std::string_view what) {
 
 std::string StepContext::call(std::string op, json::object params) {
   std::string id = next_id(op);
-  call_again(id, std::move(op), std::move(params));
+  effects.calls.push_back(ProviderCall{id, txn.provider, std::move(op), std::move(params), {}});
   return id;
 }
 
 void StepContext::call_again(std::string call_id, std::string op, json::object params) {
   // A call without an id has no idempotency key and its result could not be matched: when no id was
   // handed out before (the transaction's data lacks it), this is a first call.
-  if (call_id.empty()) call_id = next_id(op);
-  effects.calls.push_back(ProviderCall{std::move(call_id), txn.provider, std::move(op), std::move(params)});
+  if (call_id.empty()) {
+    effects.calls.push_back(ProviderCall{next_id(op), txn.provider, std::move(op), std::move(params), {}});
+    return;
+  }
+  // A re-send: the same key for the provider, a fresh answer id for corridor (counted apart from
+  // `seq`, so the ids handed out later stay what they were).
+  const std::int64_t resend = get_int(txn.data, "resends") + 1;
+  txn.data["resends"] = resend;
+  std::string answer_id = call_id + ":resend:" + std::to_string(resend);
+  effects.calls.push_back(
+      ProviderCall{std::move(call_id), txn.provider, std::move(op), std::move(params), std::move(answer_id)});
 }
 
 void StepContext::set_timer(std::string name, std::int64_t due_at_ms) {
@@ -116,10 +126,12 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
   if (current != nullptr && current->terminal) return {Outcome::absorbed, nullptr, {}};
 
   StepContext ctx(txn, input, settings, effects);
+  const std::string_view on = row_input_name(input);
   for (const Row& row : flow.rows) {
-    if (row.from != txn.state || row.on != input.name) continue;
+    if (row.from != txn.state || row.on != on) continue;
     if (row.guard != nullptr && !row.guard(ctx)) continue;
 
+    const std::size_t first_call = effects.calls.size();
     const std::string previous = txn.state;
     const bool changes_state = row.to != row.from;
     if (changes_state) {
@@ -138,11 +150,15 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
       }
-      effects.events.push_back(state_changed_event(flow, txn, previous, input));
     }
+    if (asks_reconcile(input)) record_reconcile_ask(row, previous, ctx, first_call);
+    record_reconcile_answer(txn, input);
+    schedule_janitor(flow, ctx, changes_state);
+    if (changes_state || row.announces) effects.events.push_back(state_changed_event(flow, txn, previous, input));
     return {Outcome::applied, &row, {}};
   }
 
+  record_reconcile_answer(txn, input);  // "not known here" may have no row of its own
   if (input.kind == InputKind::timer) return {Outcome::stale_timer, nullptr, {}};
   std::string reason = "no transition from '" + txn.state + "' on '" + input.name + "'";
   ++txn.rejected_inputs;

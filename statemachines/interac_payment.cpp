@@ -257,6 +257,7 @@ Flow make_flow() {
     {"handle_requested",     "handle.created",           "",                        nullptr,               "handle_initiated",   redirect_customer,   "request money: action REDIRECT, send the customer to redirect_payment; GET the handle meanwhile"},
     {"handle_requested",     "handle.rejected",          "",                        nullptr,               "failed",             handle_refused,      "Paysafe refused the handle request"},
     {"handle_requested",     "call.failed",              "op create_payment_handle", failed_handle_request, "failed",            handle_not_created,  "no answer: no link was handed out, so nobody can pay"},
+    {"handle_requested",     "transaction.reconcile", "",                        nullptr,               "handle_requested",   nullptr,             "reconciliation: the handle request is still out, its answer decides"},
     {"handle_requested",     "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "handle_payable",     pay_with_handle,     "the PAYABLE webhook overtook the handle response"},
     {"handle_requested",     "PAYMENT_HANDLE_FAILED",    "",                        nullptr,               "declined",           declined,            "the FAILED webhook overtook the handle response"},
 
@@ -278,6 +279,7 @@ Flow make_flow() {
     {"handle_initiated",     "handle.status",            "past expiry grace",       past_handle_grace,     "expired",            expired_after_grace, "TTL and grace passed and Paysafe still shows INITIATED"},
     {"handle_initiated",     "handle.status",            "",                        nullptr,               "handle_initiated",   handle_still_open,   "still INITIATED: check again, backing off"},
     {"handle_initiated",     "call.failed",              "op get_payment_handle",   failed_handle_check,   "handle_initiated",   poll_again,          "handle check failed: try again later"},
+    {"handle_initiated",     "transaction.reconcile", "",                        nullptr,               "handle_initiated",   check_handle,        "reconciliation: GET the payment handle now"},
     {"handle_initiated",     "handle.created",           "",                        nullptr,               "handle_initiated",   record_handle,       "duplicate handle response"},
 
     {"handle_payable",       "payment.created",          "payment COMPLETED",       payment_completed,     "completed",          complete,            "Interac had told Paysafe already: COMPLETED in the response"},
@@ -294,6 +296,7 @@ Flow make_flow() {
     {"handle_payable",       "PAYMENT_HANDLE_EXPIRED",   "",                        nullptr,               "expired",            expired,             "/payments did not reach Paysafe within the TTL"},
     {"handle_payable",       "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "handle_payable",     nullptr,             "duplicate PAYABLE webhook"},
     {"handle_payable",       "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "handle_payable",     nullptr,             "the handle was used by our /payments"},
+    {"handle_payable",       "transaction.reconcile", "",                        nullptr,               "handle_payable",     nullptr,             "reconciliation: POST /payments is out (or due again), its answer decides"},
     {"handle_payable",       "handle.created",           "",                        nullptr,               "handle_payable",     record_handle,       "the handle response after its PAYABLE webhook"},
 
     {"payment_processing",   "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "the customer paid in time: PAYMENT_COMPLETED"},
@@ -307,6 +310,7 @@ Flow make_flow() {
     {"payment_processing",   "payment.created",          "",                        nullptr,               "payment_processing", record_payment,      "the /payments response after the webhook: keep the payment id"},
     {"payment_processing",   "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "payment_processing", nullptr,             "late handle webhook"},
     {"payment_processing",   "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "payment_processing", nullptr,             "late PAYABLE webhook"},
+    {"payment_processing",   "transaction.reconcile", "",                        nullptr,               "payment_processing", check_payment,       "reconciliation: GET the payment now"},
     {"payment_processing",   "timer.poll",               "",                        nullptr,               "payment_processing", check_payment,       "GET the payment (Interac tells Paysafe within 30 minutes)"},
     {"payment_processing",   "timer.payment_deadline",   "",                        nullptr,               "payment_processing", check_payment,       "two days in PROCESSING: a last check"},
     {"payment_processing",   "payment.status",           "payment COMPLETED",       payment_completed,     "completed",          complete,            "GET says COMPLETED"},

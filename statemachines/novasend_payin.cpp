@@ -60,6 +60,12 @@ void retry_session(StepContext& c) {
   c.call_again(std::string(get_string(c.txn.data, "session_call_id")), "create_session", session_params(c.txn));
 }
 
+// Reconciliation in `unknown`: the session request again under its first key, so NovaSend answers
+// what it did. Never a first request: without a key there is nothing to ask about.
+void ask_session_again(StepContext& c) {
+  if (!get_string(c.txn.data, "session_call_id").empty()) retry_session(c);
+}
+
 void check_status(StepContext& c) {
   c.call("check_status", {{"reference", get_string(c.txn.provider_refs, "reference")}});
 }
@@ -185,10 +191,13 @@ Flow make_flow() {
     {"session_requested",     "session.rejected",           "",                        nullptr,              "failed",                session_rejected,      "the API refused the session (4xx)"},
     {"session_requested",     "call.failed",                "",                        nullptr,              "unknown",               outcome_unknown,       "no answer after retries: outcome unknown"},
     // A webhook may overtake the session response it follows.
+    {"session_requested",     "transaction.reconcile",      "",                        nullptr,              "session_requested",     nullptr,               "reconciliation: the session request is still out, its answer decides"},
     {"session_requested",     "payin.confirmed",            "",                        nullptr,              "confirmed",             confirmed_by_webhook,  "webhook payin.confirmed before the session response"},
     {"session_requested",     "payin.declined",             "",                        nullptr,              "declined",              declined,              "webhook payin.declined before the session response"},
 
     {"unknown",               "timer.retry",                "",                        nullptr,              "session_requested",     retry_session,         "retry the session under the same idempotency key"},
+    {"unknown",               "transaction.reconcile",      "",                        nullptr,              "unknown",               ask_session_again,     "reconciliation: the session request again under the same idempotency key; NovaSend answers what it did"},
+    {"unknown",               "call.failed",                "",                        nullptr,              "unknown",               nullptr,               "reconciliation could not reach NovaSend: still unknown"},
     {"unknown",               "session.created",            "confirmationRequired",    confirmation_required,    "awaiting_confirmation", await_confirmation, "late session response"},
     {"unknown",               "session.created",            "!confirmationRequired",   no_confirmation_required, "confirmed",             await_final_status, "late session response"},
     {"unknown",               "session.rejected",           "",                        nullptr,              "failed",                session_rejected,      "late refusal"},
@@ -206,12 +215,14 @@ Flow make_flow() {
     {"awaiting_confirmation", "status.checked",             "",                        nullptr,              "awaiting_confirmation", record_and_poll_again, "still waiting: poll again, backing off"},
     {"awaiting_confirmation", "timer.poll",                 "",                        nullptr,              "awaiting_confirmation", check_status,          "GET /v1/payin/{reference}, at most every 5-10 s"},
     {"awaiting_confirmation", "timer.confirmation_expired", "",                        nullptr,              "awaiting_confirmation", check_status,          "TTL passed: a last check decides"},
+    {"awaiting_confirmation", "transaction.reconcile",      "",                        nullptr,              "awaiting_confirmation", check_status,          "reconciliation: GET /v1/payin/{reference}"},
     {"awaiting_confirmation", "call.failed",                "",                        nullptr,              "awaiting_confirmation", schedule_poll,         "status check failed: poll again later"},
 
     {"confirmed",             "status.checked",             "transaction completed",   completed,            "succeeded",             succeed,               "processed + transaction.status completed: success"},
     {"confirmed",             "status.checked",             "transaction failed",      transaction_failed,   "failed",                fail_with_provider_reason, "processed + transaction.status failed"},
     {"confirmed",             "status.checked",             "",                        nullptr,              "confirmed",             record_and_poll_again, "transaction pending or absent: poll again"},
     {"confirmed",             "timer.poll",                 "",                        nullptr,              "confirmed",             check_status,          "GET /v1/payin/{reference}"},
+    {"confirmed",             "transaction.reconcile",      "",                        nullptr,              "confirmed",             check_status,          "reconciliation: GET /v1/payin/{reference}"},
     {"confirmed",             "call.failed",                "",                        nullptr,              "confirmed",             schedule_poll,         "status check failed: poll again later"},
     {"confirmed",             "payin.confirmed",            "",                        nullptr,              "confirmed",             nullptr,               "duplicate webhook: nothing changes"},
     {"confirmed",             "session.created",            "",                        nullptr,              "confirmed",             record_payin,          "session response after the webhook: keep its references"},

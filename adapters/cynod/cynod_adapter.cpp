@@ -183,6 +183,12 @@ Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const 
   } else if (call.op == "cancel_authorization") {
     body["reason"] = "confirmation_timeout";
     req.target = resource + "/" + percent_encode(*reference) + "/cancel";
+  } else if (call.op == "get_authorization") {
+    // Step 9, the status of the authorisation request: a read, for reconciliation.
+    req.method = "GET";
+    req.target = resource + "/" + percent_encode(*reference);
+    std::erase_if(req.headers, [](const auto& h) { return h.first == "Content-Type"; });
+    return req;
   } else {
     return fail("cynod: unknown operation '" + call.op + "'");
   }
@@ -194,8 +200,18 @@ Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const
   const std::string where = "cynod " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
   const int s = response.status;
   if (s >= 500 || s == 408 || s == 429) return fail(where + ": " + error_message(response), true);
-  if (call.op != "request_authorization" && call.op != "acknowledge" && call.op != "cancel_authorization")
+  if (call.op != "request_authorization" && call.op != "acknowledge" && call.op != "cancel_authorization" &&
+      call.op != "get_authorization")
     return fail("cynod: unknown operation '" + call.op + "'");
+  if (call.op == "get_authorization" && s == 404) {
+    // Cynod does not know the partner reference: an answer for reconciliation, not a failure.
+    ParsedInput in;
+    in.txn_id = std::string(txn_id_of_call(call.call_id));
+    in.name = "authorization.not_found";
+    in.data = {{"not_found", true}, {"http_status", s}};
+    return in;
+  }
+  if (call.op == "get_authorization" && (s < 200 || s >= 300)) return fail(where + ": " + error_message(response));
 
   const bool success = s >= 200 && s < 300;
   if (call.op == "acknowledge") {

@@ -268,6 +268,8 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
       t["createdAtIso"] = iso;
     }
   }
+  // Code 1 with no transaction: FlexPay knows no payment for this order (reconciliation reports it).
+  if (body->at("transaction").is_null() && get_string(*body, "code") != "0") (*body)["not_found"] = true;
   in.name = "check.result";
   in.data = std::move(*body);
   return in;

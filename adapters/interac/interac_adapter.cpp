@@ -336,6 +336,8 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
       in.data = {{"http_status", s}, {"error", error.message}, {"code", error.code}};
       return in;
     }
+    // A look-up of something Paysafe does not hold: call.failed says not_found (reconciliation).
+    if (s == 404 && !op->list_key.empty()) return Error{where + ": " + error.message, false, 404};
     return fail(where + ": " + error.message);
   }
   if (s < 200 || s >= 300) return fail(where + ": unexpected status");
@@ -355,8 +357,9 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
         latest = &item.get_object();
     }
     if (latest == nullptr) {
-      return fail(where + ": no " + std::string(op->list_key) + " with merchantRefNum '" +
-                  std::string(get_string(call.params, "merchantRefNum")) + "'");
+      return Error{where + ": no " + std::string(op->list_key) + " with merchantRefNum '" +
+                       std::string(get_string(call.params, "merchantRefNum")) + "'",
+                   false, 404};
     }
     resource = *latest;
   } else {

@@ -209,6 +209,12 @@ Result<ParsedInput> NovaSendAdapter::parse_response(const ProviderCall& call, co
       in.data["error"] = error_message(response);
       return in;
     }
+    if (s == 404) {
+      // NovaSend does not know the reference: an answer (reconciliation reports it), not a failure.
+      in.name = "status.checked";
+      in.data = {{"not_found", true}, {"http_status", s}};
+      return in;
+    }
     return fail(where + ": " + error_message(response));
   }
   if (s < 200 || s >= 300) return fail(where + ": unexpected status");

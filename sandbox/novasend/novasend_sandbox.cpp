@@ -45,6 +45,7 @@ enum class Scenario {
   slow_response,      // the answer comes after slow_response
   duplicate_webhook,  // payin.confirmed is delivered twice (same event id)
   no_webhook,         // completed, but no webhook: corridor must poll
+  failed_silently,    // the customer accepts; transaction.status failed; no webhook
   webhook_first,      // the customer accepts at once; the webhook is delivered before the answer
   refused,            // the session is refused: 422
 };
@@ -61,6 +62,7 @@ constexpr std::array kScenarios{
     ScenarioEntry{"+2250700000007", Scenario::lost_response},    ScenarioEntry{"+2250700000008", Scenario::slow_response},
     ScenarioEntry{"+2250700000009", Scenario::duplicate_webhook}, ScenarioEntry{"+2250700000010", Scenario::no_webhook},
     ScenarioEntry{"+2250700000011", Scenario::webhook_first},    ScenarioEntry{"+2250700000012", Scenario::refused},
+    ScenarioEntry{"+2250700000013", Scenario::failed_silently},
 };
 
 Scenario scenario_of(std::string_view msisdn) {
@@ -328,7 +330,7 @@ struct NovaSendSandbox::Impl {
   // The seed: "processed: Paiement validé par le client (mais ne définit pas le statut final)";
   // transaction.status is the final truth.
   void settle_locked(Payin& p) {
-    const bool ok = p.scenario != Scenario::failed;
+    const bool ok = p.scenario != Scenario::failed && p.scenario != Scenario::failed_silently;
     const std::string amount = std::to_string(get_int(p.view, "amount")) + ".00";
     const std::string charged = std::to_string(get_int(p.view, "chargedAmount")) + ".00";
     p.view["status"] = "processed";
@@ -383,7 +385,7 @@ struct NovaSendSandbox::Impl {
         }
       }
       if (p.scenario == Scenario::duplicate_webhook) copies = 2;
-      if (p.scenario == Scenario::no_webhook) webhook = false;
+      if (p.scenario == Scenario::no_webhook || p.scenario == Scenario::failed_silently) webhook = false;
       data = p.view;
     }
     if (webhook) {

@@ -110,6 +110,30 @@ TEST(CynodAdapter, AcknowledgementAndCancelPaths) {
   EXPECT_FALSE(a.build_request(call("refund", {{"reference", "tx_ABC"}})));
 }
 
+// Step 9 read back for reconciliation: GET the authorisation; its status names the input, and a
+// reference Cynod does not know is an answer that says so.
+TEST(CynodAdapter, StatusReadIsStep9) {
+  CynodAdapter a(settings());
+  const ProviderCall get = call("get_authorization", {{"reference", "tx_ABC"}});
+  auto req = a.build_request(get);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->method, "GET");
+  EXPECT_EQ(req->target, "http://cynod.test/v1/authorizations/tx_ABC");
+  EXPECT_TRUE(req->body.empty());
+  auto approved = a.parse_response(get, answer(200, kApproved));
+  ASSERT_TRUE(approved);
+  EXPECT_EQ(approved->name, "authorization.approved");
+  EXPECT_EQ(get_string(approved->data, "authorization_number"), "482913");
+  auto unknown = a.parse_response(get, answer(404, R"({"message":"no such authorisation"})"));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->name, "authorization.not_found");
+  EXPECT_TRUE(get_bool(unknown->data, "not_found"));
+  auto refused = a.parse_response(get, answer(401, R"({"message":"bad key"})"));
+  ASSERT_FALSE(refused);
+  EXPECT_FALSE(refused.error().retryable);
+  EXPECT_TRUE(a.parse_response(get, answer(503, "{}")).error().retryable);
+}
+
 TEST(CynodAdapter, InProgressAnswerIsStep62) {
   CynodAdapter a(settings());
   auto in = a.parse_response(authorization_call(), answer(202, kInProgress));

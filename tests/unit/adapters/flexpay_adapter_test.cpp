@@ -215,6 +215,7 @@ TEST(FlexPayAdapter, SeedCheckNoTransaction) {
   EXPECT_EQ(in->name, "check.result");
   EXPECT_EQ(get_string(in->data, "code"), "1");
   EXPECT_TRUE(in->data.at("transaction").is_null());
+  EXPECT_TRUE(get_bool(in->data, "not_found"));  // FlexPay knows no payment for it: reconciliation says so
   // A 404 carrying the same body says the same.
   auto not_found = adapter().parse_response(check_call(), response(404, kSeedCheckNone));
   ASSERT_TRUE(not_found);

@@ -212,6 +212,23 @@ TEST(InteracAdapter, GetsByIdOrByMerchantRefNum) {
   EXPECT_EQ(credit->target, "https://api.test.paysafe.com/paymenthub/v1/standalonecredits?merchantRefNum=tx_ABC");
 }
 
+// A look-up of something Paysafe does not hold (404, or an empty list by merchantRefNum) fails with
+// HTTP status 404, which the executor's call.failed reports as not_found (reconciliation).
+TEST(InteracAdapter, LookUpsOfNothingAreNotFound) {
+  const ProviderCall get = call("get_payment", {{"payment_id", ""}, {"merchantRefNum", "tx_ABC"}});
+  auto empty = adapter().parse_response(get, answer(200, R"({"payments": []})"));
+  ASSERT_FALSE(empty);
+  EXPECT_EQ(empty.error().http_status, 404);
+  EXPECT_FALSE(empty.error().retryable);
+  auto missing = adapter().parse_response(get, answer(404, R"({"error": {"code": "5269", "message": "not found"}})"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().http_status, 404);
+  // A 404 on a create is a refusal, not a look-up.
+  auto refused = adapter().parse_response(request_money_handle(), answer(404, R"({"error": {"code": "5269"}})"));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->name, "handle.rejected");
+}
+
 TEST(InteracAdapter, BadParamsNameTheField) {
   auto c = request_money_handle();
   c.params.erase("merchantRefNum");

@@ -263,10 +263,18 @@ TEST(NovaSendResponse, ServerErrorsTimeoutsAndThrottlingAreRetryable) {
 
 TEST(NovaSendResponse, StatusCheckRefusalIsAFinalError) {
   NovaSendAdapter a(settings());
-  auto in = a.parse_response(status_call(), answer(404, R"({"message": "payin not found"})"));
+  auto in = a.parse_response(status_call(), answer(401, R"({"message": "bad credentials"})"));
   ASSERT_FALSE(in.ok());
   EXPECT_FALSE(in.error().retryable);
-  EXPECT_NE(in.error().message.find("payin not found"), std::string::npos);
+  EXPECT_NE(in.error().message.find("bad credentials"), std::string::npos);
+}
+
+TEST(NovaSendResponse, AnUnknownReferenceIsAnAnswerNotFound) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(status_call(), answer(404, R"({"message": "payin not found"})"));
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->name, "status.checked");
+  EXPECT_TRUE(get_bool(in->data, "not_found"));
 }
 
 TEST(NovaSendResponse, MalformedAnswersNameTheField) {

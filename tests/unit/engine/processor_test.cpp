@@ -155,16 +155,17 @@ TEST_F(ProcessorTest, TimersAreStoredAndReplaced) {
   apply({record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0, session})});
   auto due = store_->due_timers(INT64_MAX, 10);
   ASSERT_TRUE(due);
-  ASSERT_EQ(due->size(), 2u);  // poll and confirmation TTL
+  ASSERT_EQ(due->size(), 3u);  // poll, confirmation TTL, and the janitor's (an hour on)
   EXPECT_EQ((*due)[0].name, "timer.poll");
   EXPECT_EQ((*due)[0].due_at_ms, kT0 + 1000);
   // The scheduler removes a fired timer only if it was not replaced meanwhile.
   TimerRow stale = (*due)[0];
   stale.input_id = "something-else";
   ASSERT_TRUE(store_->remove_timers({stale}));
-  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 2u);
+  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 3u);
   ASSERT_TRUE(store_->remove_timers({(*due)[0]}));
-  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 1u);
+  EXPECT_EQ(store_->due_timers(INT64_MAX, 10)->size(), 2u);
+  EXPECT_EQ(store_->due_timers(kT0 + 3600000, 10)->back().name, "timer.janitor");
 }
 
 TEST_F(ProcessorTest, SameRecordsOnAFreshStoreGiveTheSameBatch) {

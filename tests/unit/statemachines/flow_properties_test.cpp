@@ -245,8 +245,10 @@ TEST_P(FlowProperties, TheSameInputTwiceChangesNothingTheSecondTime) {
       EXPECT_EQ(h.txn.amount, after_first.amount);
       EXPECT_TRUE(h.effects.events.empty());
       if (sample.kind != InputKind::timer) {
+        // A read, or a re-send under the first idempotency key (the provider answers what it did),
+        // is harmless; anything else would act twice.
         for (const auto& call : h.effects.calls)
-          EXPECT_TRUE(is_read(call.op)) << "the duplicate made the call " << call.op << " again";
+          EXPECT_TRUE(is_read(call.op) || !call.answer_id.empty()) << "the duplicate made the call " << call.op << " again";
       }
     }
   }

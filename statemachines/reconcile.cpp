@@ -1,0 +1,91 @@
+#include "statemachines/reconcile.hpp"
+
+#include <algorithm>
+
+#include "statemachines/timefmt.hpp"
+
+namespace corridor {
+
+namespace {
+
+constexpr std::string_view kAttemptKey = "janitor_attempt";
+
+json::object* reconcile_record(Transaction& txn) {
+  json::value* r = txn.data.if_contains("reconcile");
+  return r != nullptr && r->is_object() ? &r->get_object() : nullptr;
+}
+
+const std::vector<std::int64_t>* schedule_for(Status s, const JanitorSchedule& j) {
+  switch (s) {
+    case Status::unknown: return &j.unknown_ms;
+    case Status::pending:
+    case Status::requires_action:
+    case Status::processing: return &j.pending_ms;
+    default: return nullptr;
+  }
+}
+
+}  // namespace
+
+void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c, std::size_t first_call) {
+  json::object r;
+  r["id"] = c.input.input_id;
+  r["by"] = c.input.name == kJanitorTimer ? "janitor" : "command";
+  r["asked_at"] = format_time(c.input.at_ms);
+  r["state"] = from;
+  if (c.effects.calls.size() > first_call) {
+    // The row asked the provider: the status call's answer (or its call.failed) carries its id.
+    r["call_id"] = c.effects.calls.back().answer_input_id();
+    r["answer"] = nullptr;
+  } else if (c.txn.state != from) {
+    r["answer"] = "corrected";  // the ask itself decided (an operator's outcome)
+    r["to"] = c.txn.state;
+  } else {
+    r["answer"] = "not_asked";
+    r["note"] = row.cite;
+  }
+  c.txn.data["reconcile"] = std::move(r);
+}
+
+void record_reconcile_answer(Transaction& txn, const Input& input) {
+  json::object* r = reconcile_record(txn);
+  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return;
+  if (get_bool(input.data, "not_found")) {
+    (*r)["answer"] = "not_found";
+  } else if (input.name == "call.failed") {
+    (*r)["answer"] = "failed";
+    (*r)["note"] = get_string(input.data, "error");
+  } else {
+    (*r)["answer"] = get_string(*r, "state") == txn.state ? "unchanged" : "corrected";
+  }
+  (*r)["to"] = txn.state;
+  (*r)["answered_at"] = format_time(input.at_ms);
+}
+
+void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state) {
+  const JanitorSchedule& janitor = c.settings.janitor;
+  if (janitor.unknown_ms.empty() && janitor.pending_ms.empty()) return;
+  const StateInfo* info = flow.state(c.txn.state);
+  if (info == nullptr || info->terminal) return;  // a final state clears every timer already
+  const std::vector<std::int64_t>* delays = schedule_for(info->status, janitor);
+  if (delays == nullptr || delays->empty()) {
+    if (entered_state) c.cancel_timer(std::string(kJanitorTimer));
+    return;
+  }
+  std::int64_t attempt = 0;
+  if (!entered_state) {
+    if (c.input.name != kJanitorTimer) return;  // the janitor's timer still stands
+    attempt = get_int(c.txn.data, kAttemptKey) + 1;
+  }
+  c.txn.data[kAttemptKey] = attempt;
+  const std::int64_t delay = (*delays)[std::min<std::size_t>(static_cast<std::size_t>(attempt), delays->size() - 1)];
+  // Not StepContext::set_timer: its id would take a sequence number and shift every later call id.
+  // Version and attempt make this one unique and the same on every replay.
+  std::string id = c.txn.txn_id + ":janitor:" + std::to_string(c.txn.version) + ":" + std::to_string(attempt);
+  std::string name(kJanitorTimer);
+  std::erase(c.effects.cancelled_timers, name);
+  std::erase_if(c.effects.timers, [&](const TimerSet& t) { return t.name == name; });
+  c.effects.timers.push_back(TimerSet{std::move(name), c.input.at_ms + delay, std::move(id)});
+}
+
+}  // namespace corridor

@@ -1,0 +1,46 @@
+#pragma once
+// Reconciliation inside the flows: asking the provider what became of a transaction, and the
+// janitor that asks on its own when a transaction stays unknown or pending too long.
+//
+// A `transaction.reconcile` command (from `corridor reconcile`) or a `timer.janitor` input is run
+// through the flow's `transaction.reconcile` rows: a row asks the provider (a status call) or says
+// why it cannot (a call already out, no status endpoint). The framework keeps what was asked and
+// what was answered in txn.data.reconcile, so the log records why a state changed and the reconcile
+// report can tell confirmed, corrected, still pending and unknown to the provider apart:
+//   {"id": input id of the ask, "by": "command"|"janitor", "state": state when asked,
+//    "call_id": the status call's id (its answer's input id), "answer": null until answered, then
+//    "corrected" | "unchanged" | "not_found" | "failed" | "not_asked", "to": state after the answer,
+//    "note": why (not_asked: the row's citation; failed: the error)}
+// An answer input carrying "not_found": true is the provider saying it does not know the payment.
+#include <cstddef>
+#include <string_view>
+
+#include "statemachines/flow.hpp"
+
+namespace corridor {
+
+inline constexpr std::string_view kReconcileInput = "transaction.reconcile";
+inline constexpr std::string_view kJanitorTimer = "timer.janitor";
+
+// The input name rows are matched on: the janitor's timer asks what a reconcile command asks.
+inline std::string_view row_input_name(const Input& in) {
+  return in.name == kJanitorTimer ? kReconcileInput : std::string_view(in.name);
+}
+inline bool asks_reconcile(const Input& in) { return in.name == kReconcileInput || in.name == kJanitorTimer; }
+
+// After a reconcile row was applied: records the ask. `first_call` indexes effects.calls at the start
+// of the step; `from` is the state before the row.
+void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c, std::size_t first_call);
+
+// After any input: when it answers the pending ask (its input id is the ask's call id), records the
+// answer and the state it left the transaction in.
+void record_reconcile_answer(Transaction& txn, const Input& input);
+
+// After a step that applied a row: arms, re-arms or cancels the janitor's timer. Entering a state of
+// status unknown arms it after the first delay of settings.janitor.unknown_ms; a pending, requires
+// action or processing status after the first of pending_ms; a janitor ask that left the state as
+// it was re-arms after the next delay (the last one repeats). Other statuses cancel it. No schedule
+// configured: nothing.
+void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state);
+
+}  // namespace corridor
