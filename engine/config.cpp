@@ -23,6 +23,7 @@ const MerchantConfig* Config::merchant(std::string_view id) const {
 
 FlowSettings Config::flow_settings(std::string_view provider) const {
   FlowSettings s;
+  if (janitor.enabled) s.janitor = {janitor.unknown_after_ms, janitor.pending_after_ms};
   auto it = providers.find(provider);
   if (it == providers.end()) return s;
   for (const auto& [k, v] : it->second) {
@@ -78,6 +79,28 @@ class Reader {
     if (v < min || v > max)
       error(map[key], join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
     return v;
+  }
+
+  // A list of integers, each in [min, max]; absent: the fallback. An empty list is refused.
+  std::vector<std::int64_t> integers(const YAML::Node& map, const std::string& path, const std::string& key,
+                                     std::vector<std::int64_t> fallback, std::int64_t min, std::int64_t max) const {
+    const YAML::Node node = map[key];
+    if (!node.IsDefined()) return fallback;
+    if (!node.IsSequence() || node.size() == 0) error(node, join(path, key), "must be a non-empty list of integers");
+    std::vector<std::int64_t> out;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const YAML::Node item = node[i];
+      const std::string where = join(path, key) + "[" + std::to_string(i) + "]";
+      if (!item.IsScalar()) error(item, where, "must be an integer");
+      const std::string text = interpolate(item, where, item.as<std::string>());
+      char* end = nullptr;
+      const long long v = std::strtoll(text.c_str(), &end, 10);
+      if (text.empty() || end == nullptr || *end != '\0') error(item, where, "must be an integer, got '" + text + "'");
+      if (v < min || v > max)
+        error(item, where, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      out.push_back(v);
+    }
+    return out;
   }
 
   bool boolean(const YAML::Node& map, const std::string& path, const std::string& key, bool fallback) const {
@@ -141,7 +164,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   }
   Config c;
   if (!root.IsDefined() || root.IsNull()) return c;
-  r.only_keys(root, "", {"kafka", "store", "http", "sandbox", "processor", "executor", "merchants", "providers"});
+  r.only_keys(root, "", {"kafka", "store", "http", "sandbox", "processor", "executor", "janitor", "merchants",
+                          "providers"});
 
   if (auto k = root["kafka"]; k.IsDefined()) {
     r.only_keys(k, "kafka", {"bootstrap", "partitions", "group", "topics", "properties"});
@@ -195,6 +219,13 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     c.executor.timeout_ms = r.integer(e, "executor", "timeout_ms", c.executor.timeout_ms, 1, 3600000);
     c.executor.breaker_failures = r.integer(e, "executor", "breaker_failures", c.executor.breaker_failures, 1, 1000);
     c.executor.breaker_open_ms = r.integer(e, "executor", "breaker_open_ms", c.executor.breaker_open_ms, 1, 3600000);
+  }
+  if (auto j = root["janitor"]; j.IsDefined()) {
+    r.only_keys(j, "janitor", {"enabled", "unknown_after_ms", "pending_after_ms"});
+    c.janitor.enabled = r.boolean(j, "janitor", "enabled", c.janitor.enabled);
+    constexpr std::int64_t kYear = 366LL * 86400000;
+    c.janitor.unknown_after_ms = r.integers(j, "janitor", "unknown_after_ms", c.janitor.unknown_after_ms, 1000, kYear);
+    c.janitor.pending_after_ms = r.integers(j, "janitor", "pending_after_ms", c.janitor.pending_after_ms, 1000, kYear);
   }
   if (auto providers = root["providers"]; providers.IsDefined()) {
     if (!providers.IsMap()) r.error(providers, "providers", "must be a mapping of provider name to settings");

@@ -61,6 +61,13 @@ struct Config {
     std::int64_t breaker_failures = 5;   // consecutive transient failures that open a provider's circuit
     std::int64_t breaker_open_ms = 30000;
   } executor;
+  // Transactions left in doubt are reconciled on their own (statemachines/reconcile.hpp): Kill Bill's
+  // janitor schedule by default. Delays from entering the state; the last one repeats.
+  struct Janitor {
+    bool enabled = true;
+    std::vector<std::int64_t> unknown_after_ms{300000, 3600000, 86400000};  // 5 min, 1 h, then daily
+    std::vector<std::int64_t> pending_after_ms{3600000, 86400000};          // 1 h, then daily
+  } janitor;
   std::vector<MerchantConfig> merchants;
   std::map<std::string, ProviderSettings, std::less<>> providers;
 

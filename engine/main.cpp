@@ -1,7 +1,10 @@
 // corridor: one binary, several commands (DESIGN.md section 3, CLI).
 #include <algorithm>
 #include <csignal>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <unistd.h>
 #include <iostream>
@@ -11,6 +14,7 @@
 #include "engine/config.hpp"
 #include "engine/demo.hpp"
 #include "engine/kafka.hpp"
+#include "engine/reconcile.hpp"
 #include "engine/replay.hpp"
 #include "statemachines/timefmt.hpp"
 #include "engine/runtime.hpp"
@@ -35,6 +39,13 @@ constexpr const char* kUsage = R"(usage: corridor <command> [options]
   replay --config FILE [--txn ID] [--from TIME] [--until TIME] [--until-offset N] [--format text|json|csv]
                            read corridor.inputs again into a scratch store and compare with the live
                            store; exit 0 when everything matches, 1 when something differs
+  reconcile --config FILE [--provider P] [--since TIME] [--status S,...] [--wait SECONDS]
+            [--format text|json|csv]
+                           ask the providers, through the running engine, about every transaction
+                           not final (or of the given statuses): confirmed, corrected, still pending
+                           or unknown to the provider; exit 1 when one needs attention
+  reconcile --config FILE --settlement CSV --provider esipay [--since TIME] [--format text|json|csv]
+                           match esipay's settlement file against the store; exit 1 on a difference
 )";
 
 std::string option(const std::vector<std::string>& args, const std::string& name, const std::string& fallback = "") {
@@ -159,6 +170,46 @@ int replay_command(const std::vector<std::string>& args) {
   return report.matches() ? 0 : 1;
 }
 
+int reconcile_command(const std::vector<std::string>& args) {
+  Config config = config_from(args);
+  ReconcileOptions options;
+  options.provider = option(args, "--provider");
+  options.since_ms = time_option(args, "--since");
+  for (std::string_view rest = option(args, "--status"); !rest.empty();) {
+    const std::size_t comma = rest.find(',');
+    options.statuses.emplace_back(rest.substr(0, comma));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  options.wait = std::chrono::seconds(std::stoi(option(args, "--wait", "60")));
+  const std::string format = option(args, "--format", "text");
+  if (format != "text" && format != "json" && format != "csv") throw ConfigError("--format must be text, json or csv");
+  if (!options.provider.empty() && !config.providers.contains(options.provider))
+    throw ConfigError("--provider '" + options.provider + "' is not configured");
+  auto live = open_sqlite_store(config.store.path);
+
+  if (const std::string file = option(args, "--settlement"); !file.empty()) {
+    if (options.provider != "esipay")
+      throw ConfigError("--settlement reads esipay's settlement file: add --provider esipay");
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + file);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto lines = parse_settlement(text);
+    if (!lines) throw std::runtime_error(file + ": " + lines.error().message);
+    SettlementReport report = reconcile_settlement(*live, *lines, options);
+    print_settlement_report(report, format, std::cout);
+    return report.matches() ? 0 : 1;
+  }
+
+  if (config.kafka.bootstrap == "embedded")
+    throw ConfigError("reconcile asks through the running engine: set kafka.bootstrap to its cluster (corridor kafka "
+                      "prints its address), not 'embedded'");
+  options.run_id = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  KafkaProducer producer(config.kafka.bootstrap, config.kafka.properties);
+  ReconcileReport report = reconcile(config, *live, producer, options);
+  print_reconcile_report(report, format, std::cout);
+  return report.needs_attention() ? 1 : 0;
+}
+
 int check_config(const std::vector<std::string>& args) {
   if (args.empty()) {
     std::cerr << kUsage;
@@ -190,6 +241,7 @@ int main(int argc, char** argv) {
     if (command == "sandbox") return sandbox(args);
     if (command == "kafka") return kafka(args);
     if (command == "replay") return replay_command(args);
+    if (command == "reconcile") return reconcile_command(args);
     if (command == "diagram") return diagram(args);
     if (command == "check-config") return check_config(args);
   } catch (const ConfigError& e) {

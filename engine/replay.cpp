@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "engine/csv.hpp"
 #include "engine/kafka.hpp"
 #include "engine/processor.hpp"
 #include "statemachines/timefmt.hpp"
@@ -167,14 +168,10 @@ void print_replay_report(const ReplayReport& r, const std::string& format, std::
     return;
   }
   if (format == "csv") {
-    auto quote = [](const std::string& s) {
-      std::string q = "\"";
-      for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      return q + "\"";
-    };
     out << "txn_id,what,live,replayed\n";
     for (const auto& d : r.differences)
-      out << quote(d.txn_id) << "," << quote(d.what) << "," << quote(d.live) << "," << quote(d.replayed) << "\n";
+      out << csv_field(d.txn_id) << "," << csv_field(d.what) << "," << csv_field(d.live) << ","
+          << csv_field(d.replayed) << "\n";
     return;
   }
   out << "replayed " << r.records << " input records; compared " << r.transactions << " transactions\n";

@@ -1,0 +1,348 @@
+#include "engine/reconcile.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <algorithm>
+#include <map>
+#include <thread>
+
+#include "engine/csv.hpp"
+#include "engine/kafka.hpp"
+#include "statemachines/reconcile.hpp"
+#include "statemachines/registry.hpp"
+
+namespace corridor {
+
+namespace {
+
+bool in_doubt(Status s) {
+  return s == Status::pending || s == Status::requires_action || s == Status::processing || s == Status::unknown;
+}
+
+const StateInfo* state_of(const Transaction& t) {
+  const Flow* flow = find_flow(t.flow_id());
+  return flow == nullptr ? nullptr : flow->state(t.state);
+}
+
+std::string status_of(const Transaction& t) {
+  const StateInfo* s = state_of(t);
+  return s == nullptr ? "" : std::string(to_string(s->status));
+}
+
+// Every transaction of the store, one at a time (the store is read while the engine writes it).
+template <typename Visit>
+void each_transaction(Store& live, Visit visit) {
+  auto ids = live.transaction_ids();
+  if (!ids) throw std::runtime_error("reconcile: " + ids.error().message);
+  for (const auto& id : *ids) {
+    auto txn = live.load(id);
+    if (!txn) throw std::runtime_error("reconcile: " + txn.error().message);
+    if (*txn) visit(**txn);
+  }
+}
+
+bool selected(const Transaction& t, const ReconcileOptions& o) {
+  if (!o.provider.empty() && t.provider != o.provider) return false;
+  if (o.since_ms && t.created_at_ms < *o.since_ms) return false;
+  const StateInfo* s = state_of(t);
+  if (s == nullptr) return false;
+  if (o.statuses.empty()) return !s->terminal;
+  return std::find(o.statuses.begin(), o.statuses.end(), to_string(s->status)) != o.statuses.end();
+}
+
+ReconcileItem item_of(const Transaction& t) {
+  ReconcileItem i;
+  i.txn_id = t.txn_id;
+  i.merchant = t.merchant;
+  i.reference = t.reference;
+  i.provider = t.provider;
+  i.flow = t.flow_id();
+  i.from_state = i.to_state = t.state;
+  i.from_status = i.to_status = status_of(t);
+  return i;
+}
+
+// The outcome of an answered ask, from the transaction's reconcile record.
+void classify(ReconcileItem& item, const Transaction& now, const json::object& record) {
+  const std::string_view answer = get_string(record, "answer");
+  item.to_state = get_string(record, "to").empty() ? now.state : std::string(get_string(record, "to"));
+  Transaction at_answer = now;
+  at_answer.state = item.to_state;
+  item.to_status = status_of(at_answer);
+  item.note = get_string(record, "note");
+  if (answer == "corrected") {
+    item.result = "corrected";
+  } else if (answer == "unchanged") {
+    const StateInfo* s = state_of(at_answer);
+    item.result = s != nullptr && in_doubt(s->status) ? "pending" : "confirmed";
+  } else if (answer == "not_found") {
+    item.result = "unknown_to_provider";
+  } else if (answer == "failed") {
+    item.result = "unreachable";
+  } else {
+    item.result = "not_asked";
+  }
+}
+
+}  // namespace
+
+std::int64_t ReconcileReport::count(std::string_view result) const {
+  return std::count_if(items.begin(), items.end(), [&](const ReconcileItem& i) { return i.result == result; });
+}
+
+bool ReconcileReport::needs_attention() const {
+  return count("unknown_to_provider") + count("unreachable") + count("no_answer") > 0;
+}
+
+ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& producer, const ReconcileOptions& options) {
+  ReconcileReport report;
+  struct Asked {
+    std::size_t item;
+    std::string input_id;
+  };
+  std::vector<Asked> waiting;
+  each_transaction(live, [&](const Transaction& t) {
+    if (!selected(t, options)) return;
+    report.items.push_back(item_of(t));
+    ReconcileItem& item = report.items.back();
+    const StateInfo* s = state_of(t);
+    if (s->terminal) {
+      item.result = "final";
+      item.note = "a final state does not change: not asked";
+      return;
+    }
+    const std::string command_id = "reconcile:" + options.run_id + ":" + t.txn_id;
+    const json::object command{{"type", kReconcileInput},
+                               {"command_id", command_id},
+                               {"merchant", t.merchant},
+                               {"reference", t.reference}};
+    auto sent = producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(command));
+    if (!sent) throw std::runtime_error("reconcile: cannot publish to " + config.kafka.commands + ": " + sent.error().message);
+    waiting.push_back({report.items.size() - 1, "cmd:" + command_id});
+  });
+
+  const auto deadline = std::chrono::steady_clock::now() + options.wait;
+  while (!waiting.empty()) {
+    std::erase_if(waiting, [&](const Asked& a) {
+      ReconcileItem& item = report.items[a.item];
+      auto loaded = live.load(item.txn_id);
+      if (!loaded || !*loaded) return false;
+      const Transaction& now = **loaded;
+      const json::value* rec = now.data.if_contains("reconcile");
+      const bool ours = rec != nullptr && rec->is_object() && get_string(rec->get_object(), "id") == a.input_id;
+      if (ours && !rec->get_object().at("answer").is_null()) {
+        classify(item, now, rec->get_object());
+        return true;
+      }
+      const StateInfo* s = state_of(now);
+      if (s != nullptr && s->terminal) {
+        // Settled before the answer (or the ask) reached it: a webhook or a poll came first.
+        item.to_state = now.state;
+        item.to_status = status_of(now);
+        item.result = "corrected";
+        item.note = "settled meanwhile, before the provider's answer to this reconciliation";
+        return true;
+      }
+      return false;
+    });
+    if (waiting.empty() || std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (const Asked& a : waiting) {
+    report.items[a.item].result = "no_answer";
+    report.items[a.item].note = "no answer within the wait: is the engine running on this store and log?";
+  }
+  return report;
+}
+
+void print_reconcile_report(const ReconcileReport& r, const std::string& format, std::ostream& out) {
+  static constexpr std::string_view kResults[] = {"confirmed",   "corrected",   "pending",   "unknown_to_provider",
+                                                  "not_asked",   "unreachable", "no_answer", "final"};
+  if (format == "json") {
+    json::object counts;
+    for (auto result : kResults) counts[result] = r.count(result);
+    json::array items;
+    for (const auto& i : r.items) {
+      items.push_back({{"txn_id", i.txn_id},     {"merchant", i.merchant},       {"reference", i.reference},
+                       {"provider", i.provider}, {"flow", i.flow},               {"result", i.result},
+                       {"from_state", i.from_state}, {"from_status", i.from_status}, {"to_state", i.to_state},
+                       {"to_status", i.to_status},   {"note", i.note}});
+    }
+    out << boost::json::serialize(json::object{{"transactions", static_cast<std::int64_t>(r.items.size())},
+                                               {"counts", std::move(counts)},
+                                               {"items", std::move(items)}})
+        << "\n";
+    return;
+  }
+  if (format == "csv") {
+    out << "txn_id,merchant,reference,flow,result,from_state,from_status,to_state,to_status,note\n";
+    for (const auto& i : r.items) {
+      for (const std::string* f : {&i.txn_id, &i.merchant, &i.reference, &i.flow, &i.result, &i.from_state,
+                                   &i.from_status, &i.to_state, &i.to_status})
+        out << csv_field(*f) << ",";
+      out << csv_field(i.note) << "\n";
+    }
+    return;
+  }
+  out << "reconciled " << r.items.size() << " transaction(s) with their providers:";
+  bool first = true;
+  for (auto result : kResults) {
+    if (r.count(result) == 0) continue;
+    out << (first ? " " : ", ") << r.count(result) << " " << result;
+    first = false;
+  }
+  out << "\n";
+  for (const auto& i : r.items) {
+    out << "  " << i.txn_id << "  " << i.merchant << "/" << i.reference << "  " << i.flow << "\n      " << i.result
+        << ": " << i.from_state << " (" << i.from_status << ")";
+    if (i.result == "corrected") out << " -> " << i.to_state << " (" << i.to_status << ")";
+    out << "\n";
+    if (!i.note.empty()) out << "      " << i.note << "\n";
+  }
+}
+
+// ---- settlement files -----------------------------------------------------------------------------
+
+Result<std::vector<SettlementLine>> parse_settlement(std::string_view csv) {
+  std::vector<SettlementLine> out;
+  std::map<std::string, std::size_t> column;
+  int number = 0;
+  while (!csv.empty()) {
+    const std::size_t end = csv.find('\n');
+    const std::string_view text = csv.substr(0, end);
+    csv = end == std::string_view::npos ? std::string_view{} : csv.substr(end + 1);
+    ++number;
+    if (text.empty() || text == "\r") continue;
+    auto fields = parse_csv_line(text);
+    if (!fields) return fail("settlement line " + std::to_string(number) + ": " + fields.error().message);
+    if (column.empty()) {
+      for (std::size_t i = 0; i < fields->size(); ++i) column[(*fields)[i]] = i;
+      for (const char* required : {"date", "transaction", "cid", "type", "amount", "currency"})
+        if (!column.contains(required)) return fail("settlement header lacks the column '" + std::string(required) + "'");
+      continue;
+    }
+    auto field = [&](const char* name) -> std::string {
+      const std::size_t i = column.at(name);
+      return i < fields->size() ? (*fields)[i] : std::string();
+    };
+    const std::string where = "settlement line " + std::to_string(number);
+    SettlementLine line;
+    line.line = number;
+    line.date = field("date");
+    line.transaction = field("transaction");
+    line.cid = field("cid");
+    line.type = field("type");
+    line.currency = field("currency");
+    if (line.cid.empty()) return fail(where + ": empty cid");
+    if (line.type != "card" && line.type != "refund") return fail(where + ": type must be card or refund, got '" + line.type + "'");
+    const auto exponent = currency_exponent(line.currency);
+    if (!exponent) return fail(where + ": unknown currency '" + line.currency + "'");
+    auto amount = parse_decimal_amount(field("amount"), *exponent);
+    if (!amount) return fail(where + ": " + amount.error().message);
+    line.amount = *amount;
+    out.push_back(std::move(line));
+  }
+  if (column.empty()) return fail("settlement file is empty: no header");
+  return out;
+}
+
+namespace {
+
+std::string money_text(std::int64_t minor, const std::string& currency) {
+  const auto exponent = currency_exponent(currency);
+  return format_decimal_amount(minor, exponent.value_or(0)) + " " + currency;
+}
+
+// The esipay states in which money moved: the charge must be in the settlement.
+bool charged(const Transaction& t) {
+  return t.state == "captured" || t.state == "partially_refunded" || t.state == "refunded";
+}
+
+}  // namespace
+
+SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementLine>& lines,
+                                      const ReconcileOptions& options) {
+  SettlementReport report;
+  report.lines = static_cast<std::int64_t>(lines.size());
+  std::map<std::string, std::vector<const SettlementLine*>> charges, refunds;
+  for (const auto& l : lines) (l.type == "card" ? charges : refunds)[l.cid].push_back(&l);
+
+  std::map<std::string, bool> known;  // every esipay transaction of the store, compared or not
+  each_transaction(live, [&](const Transaction& t) {
+    if (t.provider != "esipay") return;
+    known[t.txn_id] = true;
+    if (options.since_ms && t.created_at_ms < *options.since_ms) return;
+    ++report.transactions;
+    const std::size_t before = report.differences.size();
+    auto differ = [&](std::string kind, std::string what, std::string store, std::string settled, int line) {
+      report.differences.push_back({std::move(kind), t.txn_id, std::move(what), std::move(store), std::move(settled), line});
+    };
+    const auto& c = charges[t.txn_id];
+    const std::string ours = money_text(t.amount.value, t.amount.currency);
+    if (c.empty()) {
+      if (charged(t)) differ("missing_in_settlement", "charge", t.state + " " + ours, "", 0);
+    } else {
+      const SettlementLine& l = *c.front();
+      if (!charged(t)) differ("mismatch", "status", t.state, "charge settled", l.line);
+      if (l.amount != t.amount.value || l.currency != t.amount.currency)
+        differ("mismatch", "amount", ours, money_text(l.amount, l.currency), l.line);
+      const std::string_view esipay_id = get_string(t.provider_refs, "transaction");
+      if (!esipay_id.empty() && !l.transaction.empty() && esipay_id != l.transaction)
+        differ("mismatch", "transaction", std::string(esipay_id), l.transaction, l.line);
+      if (c.size() > 1) differ("mismatch", "charge lines", "1", std::to_string(c.size()), c[1]->line);
+    }
+    std::int64_t refunded = 0;
+    for (const SettlementLine* l : refunds[t.txn_id]) refunded += l->amount;
+    const std::int64_t ours_refunded = get_int(t.data, "refunded_amount");
+    if (refunded != ours_refunded) {
+      const auto& r = refunds[t.txn_id];
+      differ("mismatch", "refunded", money_text(ours_refunded, t.amount.currency),
+             money_text(refunded, t.amount.currency), r.empty() ? 0 : r.front()->line);
+    }
+    if (report.differences.size() == before) ++report.matched;
+  });
+
+  for (const auto& l : lines) {
+    if (!known.contains(l.cid))
+      report.differences.push_back({"missing_in_store", l.cid, l.type == "card" ? "charge" : "refund", "",
+                                    money_text(l.amount, l.currency) + " (esipay " + l.transaction + ")", l.line});
+  }
+  return report;
+}
+
+void print_settlement_report(const SettlementReport& r, const std::string& format, std::ostream& out) {
+  if (format == "json") {
+    json::array diffs;
+    for (const auto& d : r.differences)
+      diffs.push_back({{"kind", d.kind}, {"txn_id", d.txn_id}, {"what", d.what}, {"store", d.store},
+                       {"settlement", d.settlement}, {"line", d.line}});
+    out << boost::json::serialize(json::object{{"lines", r.lines},
+                                               {"transactions", r.transactions},
+                                               {"matched", r.matched},
+                                               {"matches", r.matches()},
+                                               {"differences", std::move(diffs)}})
+        << "\n";
+    return;
+  }
+  if (format == "csv") {
+    out << "kind,txn_id,what,store,settlement,line\n";
+    for (const auto& d : r.differences)
+      out << csv_field(d.kind) << "," << csv_field(d.txn_id) << "," << csv_field(d.what) << "," << csv_field(d.store)
+          << "," << csv_field(d.settlement) << "," << d.line << "\n";
+    return;
+  }
+  out << "settlement: " << r.lines << " line(s); " << r.transactions << " esipay transaction(s) compared, "
+      << r.matched << " matched\n";
+  if (r.matches()) {
+    out << "the settlement file and the store agree\n";
+    return;
+  }
+  out << r.differences.size() << " difference(s):\n";
+  for (const auto& d : r.differences) {
+    out << "  " << d.kind << "  " << d.txn_id << "  " << d.what;
+    if (d.line > 0) out << "  (line " << d.line << ")";
+    out << "\n      store:      " << (d.store.empty() ? "-" : d.store) << "\n      settlement: "
+        << (d.settlement.empty() ? "-" : d.settlement) << "\n";
+  }
+}
+
+}  // namespace corridor
