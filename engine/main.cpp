@@ -175,9 +175,14 @@ int reconcile_command(const std::vector<std::string>& args) {
   ReconcileOptions options;
   options.provider = option(args, "--provider");
   options.since_ms = time_option(args, "--since");
-  for (std::string_view rest = option(args, "--status"); !rest.empty();) {
+  const std::string statuses = option(args, "--status");
+  for (std::string_view rest = statuses; !rest.empty();) {
     const std::size_t comma = rest.find(',');
     options.statuses.emplace_back(rest.substr(0, comma));
+    bool known = false;
+    for (int s = 0; s <= static_cast<int>(Status::unknown); ++s)
+      known = known || to_string(static_cast<Status>(s)) == options.statuses.back();
+    if (!known) throw ConfigError("--status '" + options.statuses.back() + "' is not a status (pending, succeeded, unknown, ...)");
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
   options.wait = std::chrono::seconds(std::stoi(option(args, "--wait", "60")));
