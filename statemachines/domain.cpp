@@ -1,6 +1,8 @@
 #include "statemachines/domain.hpp"
 
 #include <array>
+#include <boost/json/serializer.hpp>
+#include <charconv>
 
 #include "statemachines/timefmt.hpp"
 
@@ -171,6 +173,172 @@ Result<ProviderCall> provider_call_from_json(const json::value& v) {
   if (auto* p = get_object(o, "params")) c.params = *p;
   if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail("provider call lacks call_id, provider or op");
   return c;
+}
+
+// ---- transaction.state_changed ------------------------------------------------------------------
+
+namespace {
+
+// Boost.JSON's escaping (boost/json/impl/serializer.ipp): '"', '\\' and the control characters; \b,
+// \t, \n, \f, \r by name, the others as \u00xx in lower case. Everything else, UTF-8 included, as is.
+void append_escaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::size_t run = 0;  // start of the characters not yet copied
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto ch = static_cast<unsigned char>(s[i]);
+    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (ch) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\f': out += "\\f"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        out += "\\u00";
+        out += kHex[ch >> 4];
+        out += kHex[ch & 15];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+}
+
+void append_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_escaped(out, s);
+  out += '"';
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, r.ptr);
+}
+
+// Nested values the flows put on the transaction (provider_refs, next_action, reason): Boost.JSON
+// writes them, so numbers and strings come out exactly as boost::json::serialize writes them.
+template <class T>
+void append_boost(std::string& out, const T& v) {
+  json::serializer sr;
+  sr.reset(&v);
+  char buf[512];
+  while (!sr.done()) {
+    const json::string_view part = sr.read(buf, sizeof buf);
+    out.append(part.data(), part.size());
+  }
+}
+
+void append_value(std::string& out, const json::value& v) {
+  if (v.is_null()) {
+    out += "null";
+  } else if (v.is_string()) {
+    const json::string& s = v.get_string();
+    append_string(out, {s.data(), s.size()});
+  } else {
+    append_boost(out, v);
+  }
+}
+
+void append_object(std::string& out, const json::object& o) {
+  if (o.empty()) {
+    out += "{}";
+  } else {
+    append_boost(out, o);
+  }
+}
+
+void append_money(std::string& out, std::int64_t value, std::string_view currency) {
+  out += "{\"value\":";
+  append_int(out, value);
+  out += ",\"currency\":";
+  append_string(out, currency);
+  out += '}';
+}
+
+}  // namespace
+
+std::string StateChangedEvent::event_id() const { return txn_id + ":" + std::to_string(version); }
+
+void append_json(std::string& out, const StateChangedEvent& e) {
+  out += "{\"event_id\":\"";
+  append_escaped(out, e.txn_id);  // then ":version", which needs no escaping
+  out += ':';
+  append_int(out, e.version);
+  out += "\",\"type\":\"transaction.state_changed\",\"txn_id\":";
+  append_string(out, e.txn_id);
+  out += ",\"merchant\":";
+  append_string(out, e.merchant);
+  out += ",\"reference\":";
+  append_string(out, e.reference);
+  out += ",\"provider\":";
+  append_string(out, e.provider);
+  out += ",\"flow\":";
+  append_string(out, e.flow);
+  out += ",\"version\":";
+  append_int(out, e.version);
+  out += ",\"state\":";
+  append_string(out, e.state);
+  out += ",\"previous_state\":";
+  if (e.previous_state.empty()) {
+    out += "null";
+  } else {
+    append_string(out, e.previous_state);
+  }
+  out += ",\"status\":";
+  append_string(out, to_string(e.status));
+  out += ",\"amount\":";
+  append_money(out, e.amount.value, e.amount.currency);
+  if (e.amount_refunded) {
+    out += ",\"amount_refunded\":";
+    append_money(out, *e.amount_refunded, e.amount.currency);
+  }
+  out += ",\"provider_refs\":";
+  append_object(out, e.provider_refs);
+  out += ",\"next_action\":";
+  append_value(out, e.next_action);
+  out += ",\"reason\":";
+  append_value(out, e.reason);
+  out += ",\"cause\":{\"kind\":";
+  append_string(out, to_string(e.cause.kind));
+  out += ",\"input_id\":";
+  append_string(out, e.cause.input_id);
+  out += "},\"occurred_at\":";
+  append_string(out, format_time(e.occurred_at_ms));
+  out += '}';
+}
+
+std::string serialize(const StateChangedEvent& e) {
+  std::string out;
+  out.reserve(512);
+  append_json(out, e);
+  return out;
+}
+
+json::object to_json(const StateChangedEvent& e) {
+  json::object o;
+  o.reserve(17);
+  o["event_id"] = e.event_id();
+  o["type"] = "transaction.state_changed";
+  o["txn_id"] = e.txn_id;
+  o["merchant"] = e.merchant;
+  o["reference"] = e.reference;
+  o["provider"] = e.provider;
+  o["flow"] = e.flow;
+  o["version"] = e.version;
+  o["state"] = e.state;
+  o["previous_state"] = e.previous_state.empty() ? json::value(nullptr) : json::value(e.previous_state);
+  o["status"] = to_string(e.status);
+  o["amount"] = {{"value", e.amount.value}, {"currency", e.amount.currency}};
+  if (e.amount_refunded) o["amount_refunded"] = {{"value", *e.amount_refunded}, {"currency", e.amount.currency}};
+  o["provider_refs"] = e.provider_refs;
+  o["next_action"] = e.next_action;
+  o["reason"] = e.reason;
+  o["cause"] = {{"kind", to_string(e.cause.kind)}, {"input_id", e.cause.input_id}};
+  o["occurred_at"] = format_time(e.occurred_at_ms);
+  return o;
 }
 
 }  // namespace corridor

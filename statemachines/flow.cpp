@@ -57,32 +57,29 @@ std::string_view to_string(Outcome o) {
   return "applied";
 }
 
-json::object state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                 const Input& cause) {
+StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                      const Input& cause) {
   const StateInfo* info = flow.state(txn.state);
   assert(info != nullptr);
-  json::object e;
-  e.reserve(20);  // the fields below: one table, not a rehash at every growth (keeps insertion order)
-  e["event_id"] = txn.txn_id + ":" + std::to_string(txn.version);
-  e["type"] = "transaction.state_changed";
-  e["txn_id"] = txn.txn_id;
-  e["merchant"] = txn.merchant;
-  e["reference"] = txn.reference;
-  e["provider"] = txn.provider;
-  e["flow"] = txn.flow;
-  e["version"] = txn.version;
-  e["state"] = txn.state;
-  e["previous_state"] = previous_state.empty() ? json::value(nullptr) : json::value(previous_state);
-  e["status"] = to_string(info ? info->status : Status::unknown);
-  e["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
+  StateChangedEvent e;
+  e.txn_id = txn.txn_id;
+  e.merchant = txn.merchant;
+  e.reference = txn.reference;
+  e.provider = flow.provider;
+  e.flow = flow.name;
+  e.version = txn.version;
+  e.state = info ? info->name : std::string_view{};
+  e.previous_state = previous_state;
+  e.status = info ? info->status : Status::unknown;
+  e.amount = txn.amount;
   // Refund flows keep the running total; consumers reconcile refunds from it.
   if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
-    e["amount_refunded"] = {{"value", refunded->get_int64()}, {"currency", txn.amount.currency}};
-  e["provider_refs"] = txn.provider_refs;
-  e["next_action"] = txn.next_action;
-  e["reason"] = txn.reason;
-  e["cause"] = {{"kind", to_string(cause.kind)}, {"input_id", cause.input_id}};
-  e["occurred_at"] = format_time(cause.at_ms);
+    e.amount_refunded = refunded->get_int64();
+  e.provider_refs = txn.provider_refs;
+  e.next_action = txn.next_action;
+  e.reason = txn.reason;
+  e.cause = {cause.kind, cause.input_id};
+  e.occurred_at_ms = cause.at_ms;
   return e;
 }
 
@@ -120,7 +117,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     if (row.from != txn.state || row.on != input.name) continue;
     if (row.guard != nullptr && !row.guard(ctx)) continue;
 
-    const std::string previous = txn.state;
+    const std::string_view previous = row.from;  // == txn.state, and lives as long as the flow
     const bool changes_state = row.to != row.from;
     if (changes_state) {
       txn.reason = nullptr;
