@@ -1,8 +1,11 @@
 #include "statemachines/domain.hpp"
 
+#include <algorithm>
 #include <array>
+#include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 #include <charconv>
+#include <cstring>
 
 #include "statemachines/timefmt.hpp"
 
@@ -181,14 +184,36 @@ namespace {
 
 // Boost.JSON's escaping (boost/json/impl/serializer.ipp): '"', '\\' and the control characters; \b,
 // \t, \n, \f, \r by name, the others as \u00xx in lower case. Everything else, UTF-8 included, as is.
+bool plain(unsigned char ch) { return ch >= 0x20 && ch != '"' && ch != '\\'; }
+
+// Whether any of 8 bytes is below 0x20, '"' or '\\' (the classic "has a zero byte" bit trick).
+bool word_needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  const std::uint64_t quote = w ^ (kOnes * '"');
+  const std::uint64_t backslash = w ^ (kOnes * '\\');
+  return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
+}
+
+// Where the next character to escape is, at or after `from`. Event text is mostly plain: it is
+// skipped a word at a time.
+std::size_t next_to_escape(std::string_view s, std::size_t from) {
+  std::size_t i = from;
+  for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
+    std::memcpy(&w, s.data() + i, 8);
+    if (word_needs_escape(w)) break;
+  }
+  while (i < s.size() && plain(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
 void append_escaped(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::size_t run = 0;  // start of the characters not yet copied
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(s[i]);
-    if (ch >= 0x20 && ch != '"' && ch != '\\') continue;
+  for (std::size_t i = next_to_escape(s, 0); i < s.size(); i = next_to_escape(s, run)) {
     out.append(s.data() + run, i - run);
     run = i + 1;
+    const auto ch = static_cast<unsigned char>(s[i]);
     switch (ch) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -218,35 +243,14 @@ void append_int(std::string& out, std::int64_t v) {
   out.append(buf, r.ptr);
 }
 
-// Nested values the flows put on the transaction (provider_refs, next_action, reason): Boost.JSON
-// writes them, so numbers and strings come out exactly as boost::json::serialize writes them.
-template <class T>
-void append_boost(std::string& out, const T& v) {
+// Doubles only: Boost.JSON's shortest round-trip form is not std::to_chars' in every case.
+void append_double(std::string& out, const json::value& v) {
   json::serializer sr;
   sr.reset(&v);
-  char buf[512];
+  char buf[64];
   while (!sr.done()) {
     const json::string_view part = sr.read(buf, sizeof buf);
     out.append(part.data(), part.size());
-  }
-}
-
-void append_value(std::string& out, const json::value& v) {
-  if (v.is_null()) {
-    out += "null";
-  } else if (v.is_string()) {
-    const json::string& s = v.get_string();
-    append_string(out, {s.data(), s.size()});
-  } else {
-    append_boost(out, v);
-  }
-}
-
-void append_object(std::string& out, const json::object& o) {
-  if (o.empty()) {
-    out += "{}";
-  } else {
-    append_boost(out, o);
   }
 }
 
@@ -259,6 +263,63 @@ void append_money(std::string& out, std::int64_t value, std::string_view currenc
 }
 
 }  // namespace
+
+void append_json(std::string& out, const json::object& o) {
+  out += '{';
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out += ',';
+    first = false;
+    append_string(out, {kv.key().data(), kv.key().size()});
+    out += ':';
+    append_json(out, kv.value());
+  }
+  out += '}';
+}
+
+void append_json(std::string& out, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: out += "null"; break;
+    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
+    case json::kind::int64: append_int(out, v.get_int64()); break;
+    case json::kind::uint64: {
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
+      out.append(buf, r.ptr);
+      break;
+    }
+    case json::kind::double_: append_double(out, v); break;
+    case json::kind::string: append_string(out, {v.get_string().data(), v.get_string().size()}); break;
+    case json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out += ',';
+        first = false;
+        append_json(out, item);
+      }
+      out += ']';
+      break;
+    }
+    case json::kind::object: append_json(out, v.get_object()); break;
+  }
+}
+
+std::string json_text(const json::value& v) {
+  if (v.is_null()) return "null";
+  std::string out;
+  out.reserve(128);
+  append_json(out, v);
+  return out;
+}
+
+std::string json_text(const json::object& o) {
+  if (o.empty()) return "{}";
+  std::string out;
+  out.reserve(128);
+  append_json(out, o);
+  return out;
+}
 
 std::string StateChangedEvent::event_id() const { return txn_id + ":" + std::to_string(version); }
 
@@ -296,23 +357,28 @@ void append_json(std::string& out, const StateChangedEvent& e) {
     append_money(out, *e.amount_refunded, e.amount.currency);
   }
   out += ",\"provider_refs\":";
-  append_object(out, e.provider_refs);
+  out += e.provider_refs_json;
   out += ",\"next_action\":";
-  append_value(out, e.next_action);
+  out += e.next_action_json;
   out += ",\"reason\":";
-  append_value(out, e.reason);
+  out += e.reason_json;
   out += ",\"cause\":{\"kind\":";
   append_string(out, to_string(e.cause.kind));
   out += ",\"input_id\":";
   append_string(out, e.cause.input_id);
-  out += "},\"occurred_at\":";
-  append_string(out, format_time(e.occurred_at_ms));
-  out += '}';
+  out += "},\"occurred_at\":\"";
+  append_time(out, e.occurred_at_ms);
+  out += "\"}";
 }
 
 std::string serialize(const StateChangedEvent& e) {
+  // The keys, punctuation, numbers and time take under 320 bytes; escapes may still grow the text.
+  const std::size_t size = 320 + 2 * e.txn_id.size() + e.merchant.size() + e.reference.size() + e.provider.size() +
+                           e.flow.size() + e.state.size() + e.previous_state.size() + 2 * e.amount.currency.size() +
+                           e.provider_refs_json.size() + e.next_action_json.size() + e.reason_json.size() +
+                           e.cause.input_id.size();
   std::string out;
-  out.reserve(512);
+  out.reserve(size);
   append_json(out, e);
   return out;
 }
@@ -333,9 +399,9 @@ json::object to_json(const StateChangedEvent& e) {
   o["status"] = to_string(e.status);
   o["amount"] = {{"value", e.amount.value}, {"currency", e.amount.currency}};
   if (e.amount_refunded) o["amount_refunded"] = {{"value", *e.amount_refunded}, {"currency", e.amount.currency}};
-  o["provider_refs"] = e.provider_refs;
-  o["next_action"] = e.next_action;
-  o["reason"] = e.reason;
+  o["provider_refs"] = json::parse(e.provider_refs_json);
+  o["next_action"] = json::parse(e.next_action_json);
+  o["reason"] = json::parse(e.reason_json);
   o["cause"] = {{"kind", to_string(e.cause.kind)}, {"input_id", e.cause.input_id}};
   o["occurred_at"] = format_time(e.occurred_at_ms);
   return o;

@@ -116,9 +116,12 @@ struct StateChangedEvent {
   Status status = Status::unknown;
   Money amount;
   std::optional<std::int64_t> amount_refunded;  // in amount.currency; refund flows keep the running total
-  json::object provider_refs;
-  json::value next_action;
-  json::value reason;
+  // provider_refs, next_action and reason as the transaction held them, as JSON text: the transaction
+  // moves on before the processor writes the event, so the event keeps a copy, and text is both the
+  // cheapest copy to make (one allocation, not one per key and string) and what gets written.
+  std::string provider_refs_json = "{}";
+  std::string next_action_json = "null";
+  std::string reason_json = "null";
   Cause cause;
   std::int64_t occurred_at_ms = 0;
 
@@ -130,6 +133,12 @@ struct StateChangedEvent {
 // when present, and the bytes boost::json::serialize(to_json(e)) would give.
 std::string serialize(const StateChangedEvent& e);
 void append_json(std::string& out, const StateChangedEvent& e);
+
+// Appends the bytes boost::json::serialize(v) gives, without its serializer's setup per value.
+void append_json(std::string& out, const json::value& v);
+void append_json(std::string& out, const json::object& o);
+std::string json_text(const json::value& v);
+std::string json_text(const json::object& o);
 
 // The same event as a JSON object, for readers that look fields up by name.
 json::object to_json(const StateChangedEvent& e);

@@ -1,6 +1,7 @@
 #include "statemachines/flow.hpp"
 
 #include <cassert>
+#include <charconv>
 
 #include "statemachines/timefmt.hpp"
 
@@ -8,9 +9,13 @@ namespace corridor {
 
 std::string StepContext::next_id(std::string_view what) {
   ++txn.seq;
-  std::string id = txn.txn_id;
+  char seq[24];
+  const auto seq_end = std::to_chars(seq, seq + sizeof seq, txn.seq).ptr;
+  std::string id;
+  id.reserve(txn.txn_id.size() + static_cast<std::size_t>(seq_end - seq) + what.size() + 2);
+  id += txn.txn_id;
   id += ':';
-  id += std::to_string(txn.seq);
+  id.append(seq, seq_end);
   id += ':';
   id += what;
   return id;
@@ -57,10 +62,10 @@ std::string_view to_string(Outcome o) {
   return "applied";
 }
 
-StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                      const Input& cause) {
-  const StateInfo* info = flow.state(txn.state);
-  assert(info != nullptr);
+namespace {
+
+StateChangedEvent make_event(const Flow& flow, const StateInfo* info, const Transaction& txn,
+                             std::string_view previous_state, const Input& cause) {
   StateChangedEvent e;
   e.txn_id = txn.txn_id;
   e.merchant = txn.merchant;
@@ -75,12 +80,21 @@ StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, 
   // Refund flows keep the running total; consumers reconcile refunds from it.
   if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
     e.amount_refunded = refunded->get_int64();
-  e.provider_refs = txn.provider_refs;
-  e.next_action = txn.next_action;
-  e.reason = txn.reason;
+  e.provider_refs_json = json_text(txn.provider_refs);
+  e.next_action_json = json_text(txn.next_action);
+  e.reason_json = json_text(txn.reason);
   e.cause = {cause.kind, cause.input_id};
   e.occurred_at_ms = cause.at_ms;
   return e;
+}
+
+}  // namespace
+
+StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                      const Input& cause) {
+  const StateInfo* info = flow.state(txn.state);
+  assert(info != nullptr);
+  return make_event(flow, info, txn, previous_state, cause);
 }
 
 Transaction start(const Flow& flow, const Input& create, Effects& effects) {
@@ -99,11 +113,15 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   t.version = 1;
   t.created_at_ms = create.at_ms;
   t.updated_at_ms = create.at_ms;
+  // Room for the facts the flows record as the payment goes (ids, deadlines, fees, counters): the
+  // table is not reallocated at each new key. 16 keeps Boost.JSON's small-object form (linear search).
+  t.data.reserve(16);
   // What the flow needs later to call the provider; card data never reaches here in clear.
   for (std::string_view key : {"customer", "description", "metadata"}) {
-    if (auto* v = cmd.if_contains(key)) t.data[key] = *v;
+    if (auto* v = cmd.if_contains(key)) t.data.emplace(key, *v);
   }
-  effects.events.push_back(state_changed_event(flow, t, {}, create));
+  effects.events.reserve(effects.events.size() + 2);  // this event and the create row's, in the same batch
+  effects.events.push_back(make_event(flow, &flow.states.front(), t, {}, create));
   return t;
 }
 
@@ -126,16 +144,16 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     if (row.action != nullptr) row.action(ctx);
     txn.updated_at_ms = input.at_ms;
     if (changes_state || row.announces) {
-      txn.state = std::string(row.to);
+      txn.state.assign(row.to);
       ++txn.version;
-      const StateInfo* next = flow.state(txn.state);
+      const StateInfo* next = flow.state(row.to);
       assert(next != nullptr);
       if (next != nullptr && next->terminal) {
         // Nothing may fire once the outcome is final.
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
       }
-      effects.events.push_back(state_changed_event(flow, txn, previous, input));
+      effects.events.push_back(make_event(flow, next, txn, previous, input));
     }
     return {Outcome::applied, &row, {}};
   }

@@ -21,8 +21,8 @@ StateChangedEvent awaiting_confirmation() {
   e.previous_state = "session_requested";
   e.status = Status::requires_action;
   e.amount = {300, "XOF"};
-  e.provider_refs = {{"reference", "tr_abc"}};
-  e.next_action = {{"type", "redirect"}, {"url", "https://link.novasend.app/link/x"}};
+  e.provider_refs_json = R"({"reference":"tr_abc"})";
+  e.next_action_json = R"({"type":"redirect","url":"https://link.novasend.app/link/x"})";
   e.cause = {InputKind::provider_response, "tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X:1:create_session"};
   e.occurred_at_ms = 1795867200000;
   return e;
@@ -47,33 +47,59 @@ TEST(StateChangedEvent, TextIsBoostJsonsTextOfTheObject) {
   StateChangedEvent first = awaiting_confirmation();  // version 1: no previous state
   first.version = 1;
   first.previous_state = {};
-  first.provider_refs = {};
-  first.next_action = nullptr;
+  first.provider_refs_json = "{}";
+  first.next_action_json = "null";
   events.push_back(first);
 
   StateChangedEvent refunded = awaiting_confirmation();
   refunded.amount = {10000, "USD"};
   refunded.amount_refunded = 7500;
-  refunded.reason = "refund outcome unknown: timeout";
+  refunded.reason_json = json_text(json::value("refund outcome unknown: timeout"));
   events.push_back(refunded);
 
   // Everything that must be escaped, UTF-8 and DEL that must not, and every kind of JSON value.
   StateChangedEvent odd = awaiting_confirmation();
   odd.txn_id = "tx_\"quoted\"\\";
-  odd.merchant = std::string("Za\"n\\do\b\f\n\r\t\x01\x1f\x7f/é", 20) + std::string(1, '\0');
+  odd.merchant = std::string("Za\"n\\do\b\f\n\r\t\x01\x1f\x7f/é", 18) + std::string(1, '\0');
   odd.reference = "";
-  odd.reason = "line\nbreak";
-  odd.provider_refs = {{"n", -42}, {"u", std::uint64_t{18446744073709551615ull}}, {"d", 2.5}, {"b", true},
-                       {"a", json::array{1, "x", nullptr}}, {"o", json::object{{"k\"", "v\t"}}}};
-  odd.next_action = json::array{};
+  odd.provider_refs_json = json_text(json::object{{"n", -42}, {"d", 2.5}, {"a", json::array{1, "x\t", nullptr}}});
+  odd.next_action_json = json_text(json::array{});
+  odd.reason_json = json_text(json::value("line\nbreak"));
   odd.amount_refunded = 0;
   events.push_back(odd);
 
-  StateChangedEvent number_reason = awaiting_confirmation();
-  number_reason.reason = 12;  // not something a flow writes, but a json::value may hold it
-  events.push_back(number_reason);
-
   for (const auto& e : events) EXPECT_EQ(serialize(e), boost::json::serialize(to_json(e)));
+}
+
+// What the event keeps of provider_refs, next_action and reason.
+TEST(JsonText, IsBoostJsonsText) {
+  const json::array values{
+      nullptr,
+      true,
+      false,
+      0,
+      -42,
+      std::int64_t{-9223372036854775807 - 1},
+      std::uint64_t{18446744073709551615ull},
+      2.5,
+      -0.0,
+      1e300,
+      0.1,
+      "",
+      "plain",
+      std::string("Za\"n\\do\b\f\n\r\t\x01\x1f\x7f/\xc3\xa9", 18) + std::string(1, '\0'),
+      json::array{},
+      json::array{1, "x", nullptr, json::array{true}},
+      json::object{},
+      json::object{{"type", "redirect"}, {"url", "https://link.novasend.app/link/x?a=1&b=\"2\""}},
+      json::object{{"k\"\n", json::object{{"n", -1}, {"d", 3.25}, {"a", json::array{json::object{}}}}}},
+  };
+  for (const auto& v : values) {
+    EXPECT_EQ(json_text(v), boost::json::serialize(v));
+    if (v.is_object()) {
+      EXPECT_EQ(json_text(v.get_object()), boost::json::serialize(v.get_object()));
+    }
+  }
 }
 
 TEST(StateChangedEvent, AppendsAfterWhatIsThere) {

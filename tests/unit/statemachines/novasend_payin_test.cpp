@@ -72,7 +72,7 @@ TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
   EXPECT_TRUE(has_timer(h.effects, "timer.confirmation_expired"));
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(to_string(h.effects.events[0].status), "requires_action");
-  EXPECT_EQ(get_string(h.effects.events[0].next_action.as_object(), "type"), "redirect");
+  EXPECT_EQ(get_string(to_json(h.effects.events[0]).at("next_action").as_object(), "type"), "redirect");
 }
 
 TEST_F(NovaSendPayin, PollAndTtlTimersFollowSettings) {
