@@ -64,9 +64,9 @@ std::string_view to_string(Outcome o) {
 
 namespace {
 
-StateChangedEvent make_event(const Flow& flow, const StateInfo* info, const Transaction& txn,
-                             std::string_view previous_state, const Input& cause) {
-  StateChangedEvent e;
+// Fills `e` in place: the events vector holds it already, so it is not built and then moved there.
+void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, const Transaction& txn,
+                std::string_view previous_state, const Input& cause) {
   e.txn_id = txn.txn_id;
   e.merchant = txn.merchant;
   e.reference = txn.reference;
@@ -85,7 +85,6 @@ StateChangedEvent make_event(const Flow& flow, const StateInfo* info, const Tran
   e.reason_json = json_text(txn.reason);
   e.cause = {cause.kind, cause.input_id};
   e.occurred_at_ms = cause.at_ms;
-  return e;
 }
 
 }  // namespace
@@ -94,7 +93,9 @@ StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, 
                                       const Input& cause) {
   const StateInfo* info = flow.state(txn.state);
   assert(info != nullptr);
-  return make_event(flow, info, txn, previous_state, cause);
+  StateChangedEvent e;
+  fill_event(e, flow, info, txn, previous_state, cause);
+  return e;
 }
 
 Transaction start(const Flow& flow, const Input& create, Effects& effects) {
@@ -121,7 +122,7 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
     if (auto* v = cmd.if_contains(key)) t.data.emplace(key, *v);
   }
   effects.events.reserve(effects.events.size() + 2);  // this event and the create row's, in the same batch
-  effects.events.push_back(make_event(flow, &flow.states.front(), t, {}, create));
+  fill_event(effects.events.emplace_back(), flow, &flow.states.front(), t, {}, create);
   return t;
 }
 
@@ -153,7 +154,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
       }
-      effects.events.push_back(make_event(flow, next, txn, previous, input));
+      fill_event(effects.events.emplace_back(), flow, next, txn, previous, input);
     }
     return {Outcome::applied, &row, {}};
   }
