@@ -3,7 +3,6 @@
 // the pure step (start + step, effects built, nothing serialised) and the step followed by the
 // serialisation of its events, as the processor does before writing the outbox. Inputs are built
 // outside the timed sections, in chunks. Prints JSON lines; asserts nothing.
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <algorithm>
 #include <cstdio>
@@ -224,7 +223,7 @@ int main(int argc, char** argv) {
 
       t0 = std::chrono::steady_clock::now();
       for (const Effects& fx : effects)
-        for (const auto& e : fx.events) bytes += boost::json::serialize(e).size();
+        for (const auto& e : fx.events) bytes += serialize(e).size();
       serial_secs += seconds_since(t0);
 
       for (const Effects& fx : effects) events += fx.events.size();

@@ -135,7 +135,7 @@ std::vector<InputBytes> novasend_payin_inputs(const Config& config, std::int64_t
 
   if (events != nullptr) *events += fx.events.size();
   if (event_bytes != nullptr)
-    for (const auto& e : fx.events) *event_bytes += boost::json::serialize(e).size();
+    for (const auto& e : fx.events) *event_bytes += serialize(e).size();
   std::vector<InputBytes> out;
   out.reserve(inputs.size());
   for (const Input& in : inputs) out.push_back({txn, boost::json::serialize(to_json(in))});

@@ -152,8 +152,8 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     }
 
     for (const auto& e : effects.events) {
-      std::string body = boost::json::serialize(e);
-      p.batch.events.push_back({in.txn_id, get_int(e, "version"), body});
+      std::string body = serialize(e);
+      p.batch.events.push_back({in.txn_id, e.version, body});
       p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
       ++stats.events;
     }

@@ -1,6 +1,7 @@
 #include "statemachines/flow.hpp"
 
 #include <cassert>
+#include <charconv>
 
 #include "statemachines/reconcile.hpp"
 #include "statemachines/timefmt.hpp"
@@ -9,9 +10,13 @@ namespace corridor {
 
 std::string StepContext::next_id(std::string_view what) {
   ++txn.seq;
-  std::string id = txn.txn_id;
+  char seq[24];
+  const auto seq_end = std::to_chars(seq, seq + sizeof seq, txn.seq).ptr;
+  std::string id;
+  id.reserve(txn.txn_id.size() + static_cast<std::size_t>(seq_end - seq) + what.size() + 2);
+  id += txn.txn_id;
   id += ':';
-  id += std::to_string(txn.seq);
+  id.append(seq, seq_end);
   id += ':';
   id += what;
   return id;
@@ -67,32 +72,39 @@ std::string_view to_string(Outcome o) {
   return "applied";
 }
 
-json::object state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                 const Input& cause) {
-  const StateInfo* info = flow.state(txn.state);
-  assert(info != nullptr);
-  json::object e;
-  e.reserve(20);  // the fields below: one table, not a rehash at every growth (keeps insertion order)
-  e["event_id"] = txn.txn_id + ":" + std::to_string(txn.version);
-  e["type"] = "transaction.state_changed";
-  e["txn_id"] = txn.txn_id;
-  e["merchant"] = txn.merchant;
-  e["reference"] = txn.reference;
-  e["provider"] = txn.provider;
-  e["flow"] = txn.flow;
-  e["version"] = txn.version;
-  e["state"] = txn.state;
-  e["previous_state"] = previous_state.empty() ? json::value(nullptr) : json::value(previous_state);
-  e["status"] = to_string(info ? info->status : Status::unknown);
-  e["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
+namespace {
+
+// Fills `e` in place: the events vector holds it already, so it is not built and then moved there.
+void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, const Transaction& txn,
+                std::string_view previous_state, const Input& cause) {
+  e.txn_id = txn.txn_id;
+  e.merchant = txn.merchant;
+  e.reference = txn.reference;
+  e.provider = flow.provider;
+  e.flow = flow.name;
+  e.version = txn.version;
+  e.state = info ? info->name : std::string_view{};
+  e.previous_state = previous_state;
+  e.status = info ? info->status : Status::unknown;
+  e.amount = txn.amount;
   // Refund flows keep the running total; consumers reconcile refunds from it.
   if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
-    e["amount_refunded"] = {{"value", refunded->get_int64()}, {"currency", txn.amount.currency}};
-  e["provider_refs"] = txn.provider_refs;
-  e["next_action"] = txn.next_action;
-  e["reason"] = txn.reason;
-  e["cause"] = {{"kind", to_string(cause.kind)}, {"input_id", cause.input_id}};
-  e["occurred_at"] = format_time(cause.at_ms);
+    e.amount_refunded = refunded->get_int64();
+  e.provider_refs_json = json_text(txn.provider_refs);
+  e.next_action_json = json_text(txn.next_action);
+  e.reason_json = json_text(txn.reason);
+  e.cause = {cause.kind, cause.input_id};
+  e.occurred_at_ms = cause.at_ms;
+}
+
+}  // namespace
+
+StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                      const Input& cause) {
+  const StateInfo* info = flow.state(txn.state);
+  assert(info != nullptr);
+  StateChangedEvent e;
+  fill_event(e, flow, info, txn, previous_state, cause);
   return e;
 }
 
@@ -112,11 +124,15 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   t.version = 1;
   t.created_at_ms = create.at_ms;
   t.updated_at_ms = create.at_ms;
+  // Room for the facts the flows record as the payment goes (ids, deadlines, fees, counters): the
+  // table is not reallocated at each new key. 16 keeps Boost.JSON's small-object form (linear search).
+  t.data.reserve(16);
   // What the flow needs later to call the provider; card data never reaches here in clear.
   for (std::string_view key : {"customer", "description", "metadata"}) {
-    if (auto* v = cmd.if_contains(key)) t.data[key] = *v;
+    if (auto* v = cmd.if_contains(key)) t.data.emplace(key, *v);
   }
-  effects.events.push_back(state_changed_event(flow, t, {}, create));
+  effects.events.reserve(effects.events.size() + 2);  // this event and the create row's, in the same batch
+  fill_event(effects.events.emplace_back(), flow, &flow.states.front(), t, {}, create);
   return t;
 }
 
@@ -132,7 +148,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     if (row.guard != nullptr && !row.guard(ctx)) continue;
 
     const std::size_t first_call = effects.calls.size();
-    const std::string previous = txn.state;
+    const std::string_view previous = row.from;  // == txn.state, and lives as long as the flow
     const bool changes_state = row.to != row.from;
     if (changes_state) {
       txn.reason = nullptr;
@@ -141,20 +157,20 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     if (row.action != nullptr) row.action(ctx);
     txn.updated_at_ms = input.at_ms;
     if (changes_state || row.announces) {
-      txn.state = std::string(row.to);
+      txn.state.assign(row.to);
       ++txn.version;
-      const StateInfo* next = flow.state(txn.state);
+      const StateInfo* next = flow.state(row.to);
       assert(next != nullptr);
       if (next != nullptr && next->terminal) {
         // Nothing may fire once the outcome is final.
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
       }
+      fill_event(effects.events.emplace_back(), flow, next, txn, previous, input);
     }
     if (asks_reconcile(input)) record_reconcile_ask(row, previous, ctx, first_call);
     record_reconcile_answer(txn, input);
-    schedule_janitor(flow, ctx, changes_state);
-    if (changes_state || row.announces) effects.events.push_back(state_changed_event(flow, txn, previous, input));
+    schedule_janitor(flow, ctx, changes_state);  // txn.data and timers only: the event is unaffected
     return {Outcome::applied, &row, {}};
   }
 

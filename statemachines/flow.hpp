@@ -90,8 +90,9 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects);
 StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
                 Effects& effects);
 
-// The transaction.state_changed event of txn's current version.
-json::object state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                 const Input& cause);
+// The transaction.state_changed event of txn's current version. `previous_state` must be a name
+// from the flow's table (or empty, for the first event): the event keeps a view of it.
+StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
+                                      const Input& cause);
 
 }  // namespace corridor

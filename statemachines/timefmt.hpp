@@ -9,6 +9,7 @@
 namespace corridor {
 
 std::string format_time(std::int64_t epoch_ms);  // "2026-11-22T10:00:00.000Z"
+void append_time(std::string& out, std::int64_t epoch_ms);  // the same text, at the end of `out`
 // Accepts "YYYY-MM-DDTHH:MM:SS[.fff...](Z|+HH:MM|-HH:MM)".
 std::optional<std::int64_t> parse_time(std::string_view text);
 

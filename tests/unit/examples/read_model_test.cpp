@@ -30,7 +30,9 @@ std::vector<json::object> payin_events(std::string txn_id) {
     in.txn_id = txn_id;
     (void)step(flow, t, in, settings, fx);
   }
-  return fx.events;
+  std::vector<json::object> events;
+  for (const auto& e : fx.events) events.push_back(to_json(e));
+  return events;
 }
 
 TEST(ReadModel, InOrderEventsBuildTheTransaction) {

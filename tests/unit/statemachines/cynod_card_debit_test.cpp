@@ -25,8 +25,8 @@ class CynodCardDebit : public ::testing::Test {
 
   void expect_event(std::string_view state, std::string_view status) {
     ASSERT_EQ(h.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
-    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+    EXPECT_EQ(h.effects.events[0].state, state);
+    EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_no_event() { EXPECT_TRUE(h.effects.events.empty()); }
   void expect_final() { EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"}); }
@@ -276,7 +276,7 @@ TEST_F(CynodCardDebit, HappyPathVersionsAreConsecutive) {
   std::vector<std::string> states;
   auto feed = [&](const Input& in) {
     fresh.feed(in);
-    for (auto& e : fresh.effects.events) states.emplace_back(get_string(e, "state"));
+    for (auto& e : fresh.effects.events) states.emplace_back(e.state);
   };
   feed(fresh.create_input());
   feed(testing::make_input("authorization.in_progress", in_progress(), kT0 + 1000, InputKind::webhook));

@@ -29,8 +29,8 @@ class EsipayCard : public ::testing::Test {
 
   void expect_event(std::string_view state, std::string_view status) {
     ASSERT_EQ(h.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
-    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+    EXPECT_EQ(h.effects.events[0].state, state);
+    EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_nothing_emitted() {
     EXPECT_TRUE(h.effects.events.empty());
@@ -95,7 +95,7 @@ TEST_F(EsipayCard, RefusedChargeFailsWithTheStatusMeaning) {
     EXPECT_EQ(fresh.txn.state, "failed");
     EXPECT_EQ(fresh.txn.reason.as_string(), reason);
     ASSERT_EQ(fresh.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(fresh.effects.events[0], "status"), "failed");
+    EXPECT_EQ(to_string(fresh.effects.events[0].status), "failed");
   }
 }
 
@@ -286,8 +286,8 @@ TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
   // Announced: same state, a new version, and the reason says the refund's outcome is unknown.
   EXPECT_EQ(h.txn.version, version + 1);
   ASSERT_EQ(h.effects.events.size(), 1u);
-  EXPECT_EQ(get_string(h.effects.events[0], "previous_state"), "captured");
-  EXPECT_NE(get_string(h.effects.events[0], "reason").find("refund outcome unknown"), std::string_view::npos);
+  EXPECT_EQ(h.effects.events[0].previous_state, "captured");
+  EXPECT_NE(get_string(to_json(h.effects.events[0]), "reason").find("refund outcome unknown"), std::string_view::npos);
   EXPECT_TRUE(h.effects.calls.empty());
 }
 
@@ -361,10 +361,10 @@ TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsAnnouncedInTheSameState) {
   // Accounting sees every refund: an event with the running total, previous_state = state.
   ASSERT_EQ(h.effects.events.size(), 1u);
   const auto& e = h.effects.events[0];
-  EXPECT_EQ(get_string(e, "state"), "partially_refunded");
-  EXPECT_EQ(get_string(e, "previous_state"), "partially_refunded");
-  EXPECT_EQ(get_string(e, "status"), "partially_refunded");
-  EXPECT_EQ(get_int(*get_object(e, "amount_refunded"), "value"), 7500);
+  EXPECT_EQ(e.state, "partially_refunded");
+  EXPECT_EQ(e.previous_state, "partially_refunded");
+  EXPECT_EQ(e.status, Status::partially_refunded);
+  EXPECT_EQ(e.amount_refunded, 7500);
 }
 
 TEST_F(EsipayCard, PartiallyRefundedDuplicateRefundAnswerChangesNothing) {
@@ -394,8 +394,8 @@ TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "unknown");
   EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
   ASSERT_EQ(h.effects.events.size(), 1u);
-  EXPECT_EQ(get_string(h.effects.events[0], "state"), "partially_refunded");
-  EXPECT_NE(get_string(h.effects.events[0], "reason").find("refund outcome unknown"), std::string_view::npos);
+  EXPECT_EQ(h.effects.events[0].state, "partially_refunded");
+  EXPECT_NE(get_string(to_json(h.effects.events[0]), "reason").find("refund outcome unknown"), std::string_view::npos);
   EXPECT_TRUE(h.effects.calls.empty());
 }
 

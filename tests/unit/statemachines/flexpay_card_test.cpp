@@ -37,8 +37,8 @@ class FlexPayCard : public ::testing::Test {
 
   void expect_event(std::string_view state, std::string_view status) {
     ASSERT_EQ(h.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
-    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+    EXPECT_EQ(h.effects.events[0].state, state);
+    EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_check_call() {
     ASSERT_EQ(h.effects.calls.size(), 1u);

@@ -35,8 +35,8 @@ class InteracPayment : public ::testing::Test {
 
   void expect_event(std::string_view state, std::string_view status) {
     ASSERT_EQ(h.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
-    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+    EXPECT_EQ(h.effects.events[0].state, state);
+    EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_stays(std::string_view state) {
     EXPECT_EQ(h.txn.state, state);

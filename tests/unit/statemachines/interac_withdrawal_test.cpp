@@ -36,8 +36,8 @@ class InteracWithdrawal : public ::testing::Test {
 
   void expect_event(std::string_view state, std::string_view status) {
     ASSERT_EQ(h.effects.events.size(), 1u);
-    EXPECT_EQ(get_string(h.effects.events[0], "state"), state);
-    EXPECT_EQ(get_string(h.effects.events[0], "status"), status);
+    EXPECT_EQ(h.effects.events[0].state, state);
+    EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_stays(std::string_view state) {
     EXPECT_EQ(h.txn.state, state);
@@ -582,7 +582,7 @@ TEST_F(InteracWithdrawal, HappyPathWithVerificationAndAutodeposit) {
   std::vector<std::string> states;
   auto feed = [&](Input in) {
     fresh.feed(in);
-    for (auto& e : fresh.effects.events) states.emplace_back(get_string(e, "state"));
+    for (auto& e : fresh.effects.events) states.emplace_back(e.state);
   };
   feed(fresh.create_input({{"verify", true}}));
   feed(testing::make_input("handle.created", verification_handle()));

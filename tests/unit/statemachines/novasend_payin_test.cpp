@@ -55,10 +55,10 @@ TEST_F(NovaSendPayin, CreateRequestsSessionWithIdempotencyKey) {
   EXPECT_EQ(get_string(call.params, "country"), "CI");
   EXPECT_EQ(get_string(h.txn.data, "session_call_id"), call.call_id);
   ASSERT_EQ(h.effects.events.size(), 1u);
-  EXPECT_EQ(get_string(h.effects.events[0], "state"), "session_requested");
-  EXPECT_EQ(get_string(h.effects.events[0], "previous_state"), "created");
-  EXPECT_EQ(get_string(h.effects.events[0], "status"), "pending");
-  EXPECT_EQ(get_int(h.effects.events[0], "version"), 2);
+  EXPECT_EQ(h.effects.events[0].state, "session_requested");
+  EXPECT_EQ(h.effects.events[0].previous_state, "created");
+  EXPECT_EQ(to_string(h.effects.events[0].status), "pending");
+  EXPECT_EQ(h.effects.events[0].version, 2);
 }
 
 TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
@@ -71,8 +71,8 @@ TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
   EXPECT_TRUE(has_timer(h.effects, "timer.confirmation_expired"));
   ASSERT_EQ(h.effects.events.size(), 1u);
-  EXPECT_EQ(get_string(h.effects.events[0], "status"), "requires_action");
-  EXPECT_EQ(get_string(*get_object(h.effects.events[0], "next_action"), "type"), "redirect");
+  EXPECT_EQ(to_string(h.effects.events[0].status), "requires_action");
+  EXPECT_EQ(get_string(to_json(h.effects.events[0]).at("next_action").as_object(), "type"), "redirect");
 }
 
 TEST_F(NovaSendPayin, PollAndTtlTimersFollowSettings) {
@@ -94,7 +94,7 @@ TEST_F(NovaSendPayin, SessionWithoutConfirmationSkipsAwaiting) {
   EXPECT_EQ(h.txn.state, "confirmed");
   EXPECT_TRUE(h.txn.next_action.is_null());
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
-  EXPECT_EQ(get_string(h.effects.events.at(0), "status"), "processing");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "processing");
 }
 
 TEST_F(NovaSendPayin, SessionRejectedFails) {
@@ -107,7 +107,7 @@ TEST_F(NovaSendPayin, SessionCallFailedIsUnknownAndRetriesLater) {
   h.in("session_requested").feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_TRUE(has_timer(h.effects, "timer.retry"));
-  EXPECT_EQ(get_string(h.effects.events.at(0), "status"), "unknown");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "unknown");
 }
 
 TEST_F(NovaSendPayin, WebhookConfirmedBeforeSessionResponse) {
@@ -170,7 +170,7 @@ TEST_F(NovaSendPayin, AwaitingWebhookConfirmedChecksStatusNow) {
 TEST_F(NovaSendPayin, AwaitingWebhookDeclined) {
   h.in("awaiting_confirmation").feed("payin.declined", session(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(get_string(h.effects.events.at(0), "status"), "declined");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "declined");
   EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
 }
 
@@ -193,7 +193,7 @@ TEST_F(NovaSendPayin, AwaitingCheckDeclined) {
 TEST_F(NovaSendPayin, AwaitingCheckExpired) {
   h.in("awaiting_confirmation").feed("status.checked", check("expired", nullptr, "expired"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.effects.events.at(0), "status"), "expired");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "expired");
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckAcceptedIsConfirmed) {
@@ -248,7 +248,7 @@ TEST_F(NovaSendPayin, AwaitingCheckCallFailedPollsLater) {
 TEST_F(NovaSendPayin, ConfirmedCheckCompletedSucceeds) {
   h.in("confirmed").feed("status.checked", check("accepted", txn_status("completed"), "processed"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_string(h.effects.events.at(0), "status"), "succeeded");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "succeeded");
 }
 
 TEST_F(NovaSendPayin, ConfirmedCheckFailed) {
@@ -306,7 +306,7 @@ TEST_F(NovaSendPayin, DeclinedAfterConfirmedIsRejected) {
 
 TEST_F(NovaSendPayin, FullHappyPathVersionsAreConsecutive) {
   Harness fresh{novasend_payin_flow()};
-  std::vector<json::object> events;
+  std::vector<StateChangedEvent> events;
   auto feed = [&](const Input& in) {
     fresh.feed(in);
     for (auto& e : fresh.effects.events) events.push_back(e);
@@ -316,7 +316,7 @@ TEST_F(NovaSendPayin, FullHappyPathVersionsAreConsecutive) {
   feed(testing::make_input("payin.confirmed", session(), testing::kT0 + 1000, InputKind::webhook));
   feed(testing::make_input("status.checked", check("accepted", txn_status("completed"), "processed")));
   ASSERT_EQ(events.size(), 4u);
-  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(get_int(events[i], "version"), static_cast<std::int64_t>(i + 2));
+  for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].version, static_cast<std::int64_t>(i + 2));
   EXPECT_EQ(fresh.txn.state, "succeeded");
 }
 

@@ -115,7 +115,7 @@ TEST_F(ReconcileAnswers, AnAnswerThatMovesTheStateIsACorrection) {
   EXPECT_EQ(get_string(record(h), "to"), "succeeded");
   // The log says why: the event's cause is the provider's answer to the reconcile call.
   ASSERT_EQ(h.effects.events.size(), 1u);
-  EXPECT_EQ(get_string(*get_object(h.effects.events[0], "cause"), "input_id"), call_id);
+  EXPECT_EQ(h.effects.events[0].cause.input_id, call_id);
 }
 
 TEST_F(ReconcileAnswers, AnAnswerThatKeepsTheStateIsRecordedUnchanged) {

@@ -1,0 +1,112 @@
+// The transaction.state_changed event's text (DESIGN.md section 3): serialize() writes it straight
+// into a string, and must give the bytes Boost.JSON gives for the same event as an object.
+#include <gtest/gtest.h>
+
+#include <boost/json/serialize.hpp>
+
+#include "statemachines/domain.hpp"
+
+namespace corridor {
+namespace {
+
+StateChangedEvent awaiting_confirmation() {
+  StateChangedEvent e;
+  e.txn_id = "tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X";
+  e.merchant = "ZANDO";
+  e.reference = "MM0000XXFFR159";
+  e.provider = "novasend";
+  e.flow = "payin";
+  e.version = 3;
+  e.state = "awaiting_confirmation";
+  e.previous_state = "session_requested";
+  e.status = Status::requires_action;
+  e.amount = {300, "XOF"};
+  e.provider_refs_json = R"({"reference":"tr_abc"})";
+  e.next_action_json = R"({"type":"redirect","url":"https://link.novasend.app/link/x"})";
+  e.cause = {InputKind::provider_response, "tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X:1:create_session"};
+  e.occurred_at_ms = 1795867200000;
+  return e;
+}
+
+TEST(StateChangedEvent, TextHasTheDocumentedKeysInOrder) {
+  EXPECT_EQ(serialize(awaiting_confirmation()),
+            R"({"event_id":"tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X:3","type":"transaction.state_changed",)"
+            R"("txn_id":"tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X","merchant":"ZANDO","reference":"MM0000XXFFR159",)"
+            R"("provider":"novasend","flow":"payin","version":3,"state":"awaiting_confirmation",)"
+            R"("previous_state":"session_requested","status":"requires_action",)"
+            R"("amount":{"value":300,"currency":"XOF"},"provider_refs":{"reference":"tr_abc"},)"
+            R"("next_action":{"type":"redirect","url":"https://link.novasend.app/link/x"},"reason":null,)"
+            R"("cause":{"kind":"provider_response","input_id":"tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X:1:create_session"},)"
+            R"("occurred_at":"2026-11-28T12:00:00.000Z"})");
+}
+
+TEST(StateChangedEvent, TextIsBoostJsonsTextOfTheObject) {
+  std::vector<StateChangedEvent> events;
+  events.push_back(awaiting_confirmation());
+
+  StateChangedEvent first = awaiting_confirmation();  // version 1: no previous state
+  first.version = 1;
+  first.previous_state = {};
+  first.provider_refs_json = "{}";
+  first.next_action_json = "null";
+  events.push_back(first);
+
+  StateChangedEvent refunded = awaiting_confirmation();
+  refunded.amount = {10000, "USD"};
+  refunded.amount_refunded = 7500;
+  refunded.reason_json = json_text(json::value("refund outcome unknown: timeout"));
+  events.push_back(refunded);
+
+  // Everything that must be escaped, UTF-8 and DEL that must not, and every kind of JSON value.
+  StateChangedEvent odd = awaiting_confirmation();
+  odd.txn_id = "tx_\"quoted\"\\";
+  odd.merchant = std::string("Za\"n\\do\b\f\n\r\t\x01\x1f\x7f/é", 18) + std::string(1, '\0');
+  odd.reference = "";
+  odd.provider_refs_json = json_text(json::object{{"n", -42}, {"d", 2.5}, {"a", json::array{1, "x\t", nullptr}}});
+  odd.next_action_json = json_text(json::array{});
+  odd.reason_json = json_text(json::value("line\nbreak"));
+  odd.amount_refunded = 0;
+  events.push_back(odd);
+
+  for (const auto& e : events) EXPECT_EQ(serialize(e), boost::json::serialize(to_json(e)));
+}
+
+// What the event keeps of provider_refs, next_action and reason.
+TEST(JsonText, IsBoostJsonsText) {
+  const json::array values{
+      nullptr,
+      true,
+      false,
+      0,
+      -42,
+      std::int64_t{-9223372036854775807 - 1},
+      std::uint64_t{18446744073709551615ull},
+      2.5,
+      -0.0,
+      1e300,
+      0.1,
+      "",
+      "plain",
+      std::string("Za\"n\\do\b\f\n\r\t\x01\x1f\x7f/\xc3\xa9", 18) + std::string(1, '\0'),
+      json::array{},
+      json::array{1, "x", nullptr, json::array{true}},
+      json::object{},
+      json::object{{"type", "redirect"}, {"url", "https://link.novasend.app/link/x?a=1&b=\"2\""}},
+      json::object{{"k\"\n", json::object{{"n", -1}, {"d", 3.25}, {"a", json::array{json::object{}}}}}},
+  };
+  for (const auto& v : values) {
+    EXPECT_EQ(json_text(v), boost::json::serialize(v));
+    if (v.is_object()) {
+      EXPECT_EQ(json_text(v.get_object()), boost::json::serialize(v.get_object()));
+    }
+  }
+}
+
+TEST(StateChangedEvent, AppendsAfterWhatIsThere) {
+  std::string out = "[";
+  append_json(out, awaiting_confirmation());
+  EXPECT_EQ(out, "[" + serialize(awaiting_confirmation()));
+}
+
+}  // namespace
+}  // namespace corridor
