@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <unordered_set>
 
 #include "engine/commands.hpp"
@@ -71,8 +72,20 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   }
   auto processed = store_.processed_among(input_ids);
   if (!processed) return processed.error();
-  auto stored = store_.load_many(txn_ids);
+  std::vector<std::string> unknown;
+  std::map<std::string, Transaction> kept;
+  for (const auto& id : txn_ids) {
+    for (auto* generation : {&recent_, &older_}) {
+      if (auto it = generation->find(id); it != generation->end()) {
+        kept.emplace(id, std::move(it->second));
+        generation->erase(it);
+      }
+    }
+    if (!kept.contains(id)) unknown.push_back(id);
+  }
+  auto stored = store_.load_many(unknown);
   if (!stored) return stored.error();
+  stored->merge(kept);
 
   for (std::size_t i = 0; i < records.size(); ++i) {
     const InputRecord& rec = records[i];
@@ -201,6 +214,16 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   return std::move(p.batch);
 }
 
+void BatchProcessor::committed(StoreBatch&& batch) {
+  constexpr std::size_t kGeneration = 8192;  // transactions; a few KiB each
+  for (auto& t : batch.transactions) {
+    if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
+    older_.erase(t.txn_id);
+    std::string id = t.txn_id;
+    recent_.insert_or_assign(std::move(id), std::move(t));
+  }
+}
+
 Processor::Processor(Store& store, const Config& config, Hooks hooks)
     : store_(store), config_(config), hooks_(std::move(hooks)), batch_(store, config) {}
 
@@ -232,6 +255,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       auto batch = batch_.process(records, stats);
       Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
       if (committed) {
+        batch_.committed(std::move(*batch));
         if (hooks_.stats) hooks_.stats(stats);
         if (hooks_.committed) hooks_.committed();
         break;
