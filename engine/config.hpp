@@ -50,7 +50,7 @@ struct Config {
     bool enabled = true;
   } sandbox;
   struct Processor {
-    std::int64_t batch_size = 1000;
+    std::int64_t batch_size = 5000;
   } processor;
   struct Executor {
     std::int64_t threads = 8;

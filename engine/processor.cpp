@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <unordered_set>
 
 #include "engine/commands.hpp"
 #include "engine/kafka.hpp"
@@ -39,7 +41,7 @@ BatchProcessor::BatchProcessor(Store& store, const Config& config) : store_(stor
 Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats) {
   Pending p;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
-  std::unordered_map<std::string, bool> seen;
+  std::unordered_set<std::string> seen;
 
   auto deadletter = [&](std::string_view reason, const InputRecord& rec, std::int64_t at_ms) {
     json::object ctx{{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}};
@@ -48,42 +50,65 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     ++stats.deadlettered;
   };
 
+  // Every record is parsed first, so the store is read once for the whole batch rather than twice
+  // per input; what cannot be parsed is dead-lettered in its place below, keeping the outbox order.
+  std::vector<Result<Input>> parsed;
+  parsed.reserve(records.size());
+  std::vector<std::string> input_ids, txn_ids;
   for (const InputRecord& rec : records) {
-    next_offsets[{rec.topic, rec.partition}] = rec.offset + 1;
-
     boost::system::error_code ec;
     json::value v = boost::json::parse(rec.value, ec);
     if (ec) {
-      deadletter("input is not valid JSON: " + ec.message(), rec, rec.timestamp_ms);
+      parsed.push_back(fail("input is not valid JSON: " + ec.message()));
       continue;
     }
-    auto parsed = input_from_json(v);
-    if (!parsed) {
-      deadletter("invalid input: " + parsed.error().message, rec, rec.timestamp_ms);
-      continue;
+    auto in = input_from_json(v);
+    if (!in) in = fail("invalid input: " + in.error().message);
+    if (in) {
+      input_ids.push_back(in->input_id);
+      txn_ids.push_back(in->txn_id);
     }
-    Input& in = *parsed;
+    parsed.push_back(std::move(in));
+  }
+  auto processed = store_.processed_among(input_ids);
+  if (!processed) return processed.error();
+  std::vector<std::string> unknown;
+  std::map<std::string, Transaction> kept;
+  for (const auto& id : txn_ids) {
+    for (auto* generation : {&recent_, &older_}) {
+      if (auto it = generation->find(id); it != generation->end()) {
+        kept.emplace(id, std::move(it->second));
+        generation->erase(it);
+      }
+    }
+    if (!kept.contains(id)) unknown.push_back(id);
+  }
+  auto stored = store_.load_many(unknown);
+  if (!stored) return stored.error();
+  stored->merge(kept);
 
-    if (seen.contains(in.input_id)) {
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const InputRecord& rec = records[i];
+    next_offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+    if (!parsed[i]) {
+      deadletter(parsed[i].error().message, rec, rec.timestamp_ms);
+      continue;
+    }
+    Input& in = *parsed[i];
+
+    if (seen.contains(in.input_id) || processed->contains(in.input_id)) {
       ++stats.duplicates;
       continue;
     }
-    auto done = store_.processed(in.input_id);
-    if (!done) return done.error();
-    if (*done) {
-      ++stats.duplicates;
-      continue;
-    }
-    seen[in.input_id] = true;
+    seen.insert(in.input_id);
     p.batch.processed_inputs.push_back(in.input_id);
 
     Transaction* txn = nullptr;
     if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
       txn = &it->second;
-    } else {
-      auto loaded = store_.load(in.txn_id);
-      if (!loaded) return loaded.error();
-      if (*loaded) txn = &(p.txns[in.txn_id] = std::move(**loaded));
+    } else if (auto loaded = stored->find(in.txn_id); loaded != stored->end()) {
+      txn = &(p.txns[in.txn_id] = std::move(loaded->second));
+      stored->erase(loaded);
     }
 
     Effects effects;
@@ -166,7 +191,8 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     }
     for (const auto& name : effects.cancelled_timers) {
       if (name == "*") {
-        std::erase_if(p.timers, [&](const auto& kv) { return kv.first.first == in.txn_id; });
+        auto it = p.timers.lower_bound({in.txn_id, ""});
+        while (it != p.timers.end() && it->first.first == in.txn_id) it = p.timers.erase(it);
         p.cancel_all.push_back(in.txn_id);
       } else {
         p.timers[{in.txn_id, name}] = std::nullopt;
@@ -186,6 +212,16 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   }
   for (const auto& [tp, next] : next_offsets) p.batch.offsets.push_back({tp.first, tp.second, next});
   return std::move(p.batch);
+}
+
+void BatchProcessor::committed(StoreBatch&& batch) {
+  constexpr std::size_t kGeneration = 8192;  // transactions; a few KiB each
+  for (auto& t : batch.transactions) {
+    if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
+    older_.erase(t.txn_id);
+    std::string id = t.txn_id;
+    recent_.insert_or_assign(std::move(id), std::move(t));
+  }
 }
 
 Processor::Processor(Store& store, const Config& config, Hooks hooks)
@@ -219,6 +255,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       auto batch = batch_.process(records, stats);
       Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
       if (committed) {
+        batch_.committed(std::move(*batch));
         if (hooks_.stats) hooks_.stats(stats);
         if (hooks_.committed) hooks_.committed();
         break;

@@ -37,12 +37,21 @@ class BatchProcessor {
  public:
   BatchProcessor(Store& store, const Config& config);
   Result<StoreBatch> process(const std::vector<InputRecord>& records, BatchStats& stats);
+  // Tells the processor that `batch`, the last one it made, is committed: its transactions are
+  // kept, so the next batches neither read nor parse them again. Only for the store's one writer
+  // (the engine's processor): another writer would make the kept copies stale. Without this call
+  // every transaction is read from the store.
+  void committed(StoreBatch&& batch);
 
  private:
   struct Pending;
   Store& store_;
   const Config& config_;
   std::unordered_map<std::string, FlowSettings> settings_;
+  // Transactions as committed, in two generations that bound the memory: when the recent one is
+  // full it becomes the older one and the older one is dropped. A batch takes its transactions out
+  // and only a commit puts them back, so a batch that is not committed leaves nothing stale here.
+  std::unordered_map<std::string, Transaction> recent_, older_;
 };
 
 class Processor {

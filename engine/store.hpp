@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ class Store {
   // start, and processed input ids still keep anything from being applied twice.
   virtual Result<Ok> reset_offsets(const std::string& topic) = 0;
   virtual Result<Ok> commit(const StoreBatch& batch) = 0;
+  // A batch's reads at once, as of one snapshot: the transactions found among `txn_ids`, and the
+  // input ids among `input_ids` already processed. The defaults read one by one.
+  virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
+  virtual Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids);
 
   // Relay: oldest first.
   virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit) = 0;
@@ -98,6 +103,26 @@ class Store {
   virtual Result<std::int64_t> count_transactions() = 0;
   virtual Result<std::vector<std::string>> transaction_ids() = 0;
 };
+
+inline Result<std::map<std::string, Transaction>> Store::load_many(const std::vector<std::string>& txn_ids) {
+  std::map<std::string, Transaction> out;
+  for (const auto& id : txn_ids) {
+    auto t = load(id);
+    if (!t) return t.error();
+    if (*t) out.emplace(id, std::move(**t));
+  }
+  return out;
+}
+
+inline Result<std::set<std::string>> Store::processed_among(const std::vector<std::string>& input_ids) {
+  std::set<std::string> out;
+  for (const auto& id : input_ids) {
+    auto done = processed(id);
+    if (!done) return done.error();
+    if (*done) out.insert(id);
+  }
+  return out;
+}
 
 // SQLite in WAL mode with synchronous=FULL: every commit is durable. One connection, serialised.
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);

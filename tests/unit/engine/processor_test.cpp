@@ -177,6 +177,49 @@ TEST_F(ProcessorTest, SameRecordsOnAFreshStoreGiveTheSameBatch) {
   for (std::size_t i = 0; i < first.outbox.size(); ++i) EXPECT_EQ(first.outbox[i].body, second.outbox[i].body);
 }
 
+// The engine's processor keeps the transactions it committed; every other use reads them.
+TEST_F(ProcessorTest, KeptTransactionsGiveTheSameBatchesAsStoredOnes) {
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  const std::vector<std::vector<InputRecord>> batches = {
+      {command("R1", 300, "c1")},
+      {record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0 + 10, session})},
+      {record(Input{"webhook:novasend:e1", txn, InputKind::webhook, "payin.declined", kT0 + 20, session})}};
+  Rig keeping;
+  BatchProcessor p(*keeping.store_, keeping.config_);
+  for (const auto& records : batches) {
+    BatchStats stats;
+    auto kept = p.process(records, stats);
+    ASSERT_TRUE(kept);
+    ASSERT_TRUE(keeping.store_->commit(*kept));
+    auto read = apply(records);
+    ASSERT_EQ(kept->outbox.size(), read.outbox.size());
+    for (std::size_t i = 0; i < read.outbox.size(); ++i) EXPECT_EQ(kept->outbox[i].body, read.outbox[i].body);
+    p.committed(std::move(*kept));
+  }
+  EXPECT_EQ((*keeping.store_->load(txn))->state, "declined");
+}
+
+TEST_F(ProcessorTest, ABatchNotCommittedLeavesNoKeptTransactionBehind) {
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  auto answer = record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0, session});
+  BatchProcessor p(*store_, config_);
+  BatchStats stats;
+  auto created = p.process({command("R1")}, stats);
+  ASSERT_TRUE(created);
+  ASSERT_TRUE(store_->commit(*created));
+  p.committed(std::move(*created));
+  auto lost = p.process({answer}, stats);  // made, never committed: the store still says session_requested
+  ASSERT_TRUE(lost);
+  auto again = p.process({answer}, stats);
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->transactions.size(), 1u);
+  EXPECT_EQ(again->transactions[0].state, lost->transactions[0].state);
+  EXPECT_EQ(again->transactions[0].version, lost->transactions[0].version);
+  EXPECT_EQ(again->outbox.size(), lost->outbox.size());
+}
+
 TEST_F(ProcessorTest, OutboxIsReadOldestFirstAndRemoved) {
   apply({command("R1"), command("R2")});
   auto rows = store_->outbox(100);
