@@ -191,11 +191,12 @@ std::string config_yaml(const std::string& bootstrap, const std::string& store, 
     if (const SandboxRegistration* reg = find_sandbox(provider))
       for (const auto& [k, v] : reg->demo_settings) settings[k] = v;
     // The TTLs run from the command's publication, and here a command can wait for the first burst
-    // and two kills back to back: with the demo's 2 s Interac handle and 3 s FlexPay page they run
+    // and two kills back to back: with the demo's 2 s Interac handle, 3 s FlexPay page and 5 s Cynod wallet they run
     // out before corridor hands the page out (the flows then rightly say expired, and the sandboxes'
     // customers still pay). Long enough to outlive that, still short.
     if (provider == "interac") settings["handle_ttl_seconds"] = "10";
     if (provider == "flexpay") settings["payment_ttl_ms"] = "10000";
+    if (provider == "cynod") settings["confirmation_ttl_ms"] = "10000";  // the same for the wallet's 5 s
     auto url = base_urls.find(provider);
     settings["base_url"] = url == base_urls.end() ? "http://127.0.0.1:9" : url->second;
     y << "  " << provider << ":\n";
