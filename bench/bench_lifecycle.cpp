@@ -9,6 +9,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
+#include <array>
+#include <map>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -68,6 +70,10 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   }
   std::vector<SteadyClock::time_point> published(n), finished(n);
   std::vector<std::atomic<bool>> done(n);
+  // When each event version of a payment was consumed: where the time goes, hop by hop.
+  constexpr int kVersions = 6;
+  std::vector<std::array<SteadyClock::time_point, kVersions>> seen_at(n);
+  std::map<std::string, int, std::less<>> final_statuses;
   std::atomic<int> completed{0}, not_succeeded{0};
 
   std::atomic<bool> stop{false};
@@ -83,9 +89,12 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
         if (ec || !v.is_object()) continue;
         const auto& e = v.get_object();
         const std::string_view status = get_string(e, "status");
-        if (!final_status(status)) continue;
         auto it = index_of.find(std::string(get_string(e, "txn_id")));
         if (it == index_of.end() || done[it->second].load()) continue;
+        if (const auto version = get_int(e, "version"); version >= 1 && version <= kVersions)
+          seen_at[it->second][static_cast<std::size_t>(version - 1)] = now;
+        if (!final_status(status)) continue;
+        ++final_statuses[std::string(status)];
         finished[it->second] = now;  // only this thread writes: published by the store below
         done[it->second].store(true);
         if (status != "succeeded") ++not_succeeded;
@@ -123,6 +132,21 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
     last = std::max(last, finished[i]);
   }
   std::sort(latencies.begin(), latencies.end());
+  // Median time from the command's publication to each event version, over completed payments.
+  std::string hops;
+  for (int v = 0; v < kVersions; ++v) {
+    std::vector<double> at;
+    for (int i = 1; i < n; ++i)
+      if (done[i].load() && seen_at[i][v] != SteadyClock::time_point{})
+        at.push_back(std::chrono::duration<double, std::milli>(seen_at[i][v] - published[i]).count());
+    if (at.empty()) continue;
+    std::nth_element(at.begin(), at.begin() + static_cast<std::ptrdiff_t>(at.size() / 2), at.end());
+    hops += (hops.empty() ? "" : ",") + std::string("\"v") + std::to_string(v + 1) + "\":" +
+            std::to_string(static_cast<long long>(at[at.size() / 2]));
+  }
+  std::string statuses;
+  for (const auto& [status, count] : final_statuses)
+    statuses += (statuses.empty() ? "" : ",") + std::string("\"") + status + "\":" + std::to_string(count);
   auto pct = [&](double p) {
     if (latencies.empty()) return -1.0;
     return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
@@ -138,6 +162,8 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   std::printf("{\"name\":\"lifecycle_p50_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\"}\n", load.c_str(), pct(0.50));
   std::printf("{\"name\":\"lifecycle_p99_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\",\"max_ms\":%.1f}\n", load.c_str(),
               pct(0.99), latencies.empty() ? -1.0 : latencies.back());
+  std::printf("{\"name\":\"lifecycle_event_p50_ms\",\"load\":\"%s\",\"by_version\":{%s},\"final_statuses\":{%s}}\n",
+              load.c_str(), hops.c_str(), statuses.c_str());
   std::fflush(stdout);
   runtime.stop();
 }

@@ -63,6 +63,9 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       continue;
     }
     Input& in = *parsed;
+    // The executor's result of a call (its input id is the call id): the call row goes with the
+    // batch that consumes it, a repeated result included, instead of in a commit of its own.
+    if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
     if (seen.contains(in.input_id)) {
       ++stats.duplicates;
@@ -220,6 +223,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
       if (committed) {
         if (hooks_.stats) hooks_.stats(stats);
+        if (hooks_.applied) hooks_.applied(*batch);
         if (hooks_.committed) hooks_.committed();
         break;
       }

@@ -164,7 +164,6 @@ void Runtime::start() {
                          m.metrics.batches_committed++;
                          m.relay_wake.notify();
                          m.scheduler_wake.notify();
-                         m.executor->notify();
                        },
                        [&m](const BatchStats& s) {
                          m.metrics.inputs_applied += static_cast<std::int64_t>(s.applied);
@@ -172,7 +171,8 @@ void Runtime::start() {
                          m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
                          m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
                        },
-                       [&m] { m.metrics.store_commit_failures++; }});
+                       [&m] { m.metrics.store_commit_failures++; },
+                       [&m](const StoreBatch& batch) { m.executor->applied(batch); }});
   m.executor->start();
   m.relay = std::thread([&m] { run_relay(m.config, *m.store, *m.producer, m.relay_wake, m.metrics, m.stop_relay); });
   m.scheduler = std::thread(

@@ -51,6 +51,9 @@ struct StoreBatch {
   std::vector<OutboxRow> outbox;
   std::vector<EventRecord> events;  // the history, the same bytes as the outbox rows
   std::vector<ProviderCall> calls;
+  // Calls whose result this batch consumed (the result's input id is the call id): their rows go,
+  // before `calls` is written, so a call made again under the same id stays.
+  std::vector<std::string> calls_completed;
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
   std::vector<std::string> processed_inputs;

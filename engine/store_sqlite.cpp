@@ -306,6 +306,14 @@ class SqliteStore final : public Store {
       }
     }
     {
+      auto st = prepare("DELETE FROM calls WHERE call_id = ?");
+      if (!st) return st.error();
+      for (const auto& id : b.calls_completed) {
+        bind(st->get(), 1, id);
+        if (auto r = step_done(st->get(), "complete call"); !r) return r;
+      }
+    }
+    {
       auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc) VALUES (?, ?)");
       if (!st) return st.error();
       for (const auto& c : b.calls) {
