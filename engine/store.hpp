@@ -99,10 +99,14 @@ class Store {
   // Queries.
   virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;
   virtual Result<std::int64_t> count_transactions() = 0;
+  // Whether the store holds `txn_id` (the ingress checks a webhook's transaction; a reading
+  // connection, never held up by a commit).
+  virtual Result<bool> transaction_exists(const std::string& txn_id) = 0;
   virtual Result<std::vector<std::string>> transaction_ids() = 0;
 };
 
-// SQLite in WAL mode with synchronous=FULL: every commit is durable. One connection, serialised.
+// SQLite in WAL mode with synchronous=FULL: every commit is durable. One writing connection,
+// serialised; reads go to connections of their own (a file path, not ":memory:").
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 
 }  // namespace corridor
