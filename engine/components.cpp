@@ -1,5 +1,7 @@
 #include "engine/components.hpp"
 
+#include <pthread.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
@@ -18,6 +20,8 @@ std::int64_t SystemClock::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+void name_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 void Signal::notify() {
   {
@@ -77,6 +81,7 @@ std::string input_record(const Input& in) { return boost::json::serialize(to_jso
 
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
                 const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop) {
+  name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
   consumer.assign_all(config.kafka.commands);
   while (!stop.load()) {
@@ -127,6 +132,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
 
 void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
                const std::atomic<bool>& stop) {
+  name_thread("corridor-relay");
   auto publish_some = [&]() -> bool {
     auto rows = store.outbox(2000);
     if (!rows) {
@@ -168,6 +174,7 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
 
 void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
                    Metrics& metrics, const std::atomic<bool>& stop) {
+  name_thread("corridor-timers");
   while (!stop.load()) {
     auto due = store.due_timers(clock.now_ms(), 1000);
     if (!due || due->empty()) {
@@ -318,6 +325,7 @@ struct Executor::Impl {
   }
 
   void dispatch_loop() {
+    name_thread("corridor-calls");
     while (!stopping.load()) {
       scan();
       wake->wait_for(std::chrono::milliseconds(500));
@@ -325,6 +333,7 @@ struct Executor::Impl {
   }
 
   void work_loop() {
+    name_thread("corridor-call");
     for (;;) {
       PendingCall pending;
       {
@@ -336,14 +345,16 @@ struct Executor::Impl {
       }
       const std::string call_id = pending.call.call_id;
       std::optional<Input> result = execute(pending);
-      std::lock_guard lock(mu);
-      in_flight.erase(call_id);
-      if (!result) continue;  // not made (stopping, store unavailable): read again from the store later
       {
-        std::lock_guard pub_lock(published->mu);
-        published->calls[call_id] = false;
-        ++published->unacknowledged;
+        std::lock_guard lock(mu);
+        in_flight.erase(call_id);
+        if (result) {
+          std::lock_guard pub_lock(published->mu);
+          published->calls[call_id] = false;
+          ++published->unacknowledged;
+        }
       }
+      if (!result) continue;  // not made (stopping, store unavailable): read again from the store later
       // The row stays until a processor batch consumes the result: a crash before that makes the call
       // again under the same idempotency key (or reports its outcome unknown when it is not
       // retry-safe), and the processor recognises the repeated result by its input id.

@@ -32,6 +32,9 @@ class SystemClock final : public Clock {
   std::int64_t now_ms() const override;
 };
 
+// Names the calling thread as `top -H` and `perf report --sort comm` show it (at most 15 characters).
+void name_thread(const char* name);
+
 // A wake-up call: notify() from one thread, wait_for() in another; spurious wake-ups are harmless.
 class Signal {
  public:
