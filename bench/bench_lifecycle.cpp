@@ -9,6 +9,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <algorithm>
+#include <array>
+#include <map>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -38,15 +40,32 @@ struct Run {
   int count = 0;
 };
 
+constexpr int kSandboxTaskThreads = 16;
+
 void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   TempDir dir;
   Config config = bench_config("embedded", dir.path());
+  // The benchmark's own clients poll the embedded cluster as the engine's do.
+  config.kafka.properties = EmbeddedKafka::client_properties();
+  // CORRIDOR_BENCH_KAFKA="linger.ms=1,fetch.wait.max.ms=5": librdkafka settings to try, for every client.
+  if (const char* extra = std::getenv("CORRIDOR_BENCH_KAFKA")) {
+    std::string_view rest = extra;
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view item = rest.substr(0, comma);
+      if (const auto eq = item.find('='); eq != std::string_view::npos)
+        config.kafka.properties[std::string(item.substr(0, eq))] = std::string(item.substr(eq + 1));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+  }
   config.sandbox.enabled = false;
   NovaSendSandboxOptions options;
   options.api_key = config.providers["novasend"]["api_key"];
   options.api_client = config.providers["novasend"]["api_client"];
   options.webhook_secret = config.providers["novasend"]["webhook_secret"];
   options.customer_delay = customer_delay;
+  // A provider delivers many webhooks at once; the sandbox's default (2) would bound the engine.
+  options.task_threads = kSandboxTaskThreads;
   NovaSendSandbox sandbox(options);
   sandbox.start();
   config.providers["novasend"]["base_url"] = sandbox.base_url();
@@ -68,10 +87,14 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   }
   std::vector<SteadyClock::time_point> published(n), finished(n);
   std::vector<std::atomic<bool>> done(n);
+  // When each event version of a payment was consumed: where the time goes, hop by hop.
+  constexpr int kVersions = 6;
+  std::vector<std::array<SteadyClock::time_point, kVersions>> seen_at(n);
+  std::map<std::string, int, std::less<>> final_statuses;
   std::atomic<int> completed{0}, not_succeeded{0};
 
   std::atomic<bool> stop{false};
-  KafkaConsumer consumer(runtime.bootstrap(), "bench-lifecycle-" + spec.label);
+  KafkaConsumer consumer(runtime.bootstrap(), "bench-lifecycle-" + spec.label, config.kafka.properties);
   consumer.assign_all(events_topic, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
   std::thread collector([&] {
     while (!stop.load()) {
@@ -83,9 +106,12 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
         if (ec || !v.is_object()) continue;
         const auto& e = v.get_object();
         const std::string_view status = get_string(e, "status");
-        if (!final_status(status)) continue;
         auto it = index_of.find(std::string(get_string(e, "txn_id")));
         if (it == index_of.end() || done[it->second].load()) continue;
+        if (const auto version = get_int(e, "version"); version >= 1 && version <= kVersions)
+          seen_at[it->second][static_cast<std::size_t>(version - 1)] = now;
+        if (!final_status(status)) continue;
+        ++final_statuses[std::string(status)];
         finished[it->second] = now;  // only this thread writes: published by the store below
         done[it->second].store(true);
         if (status != "succeeded") ++not_succeeded;
@@ -94,7 +120,7 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
     }
   });
 
-  KafkaProducer producer(runtime.bootstrap());
+  KafkaProducer producer(runtime.bootstrap(), config.kafka.properties);
   // Warm-up: one payin end to end, so that consumers are assigned and connections are open.
   published[0] = SteadyClock::now();
   producer.produce(commands_topic, keys[0], bodies[0], [](const std::string&) {});
@@ -123,6 +149,21 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
     last = std::max(last, finished[i]);
   }
   std::sort(latencies.begin(), latencies.end());
+  // Median time from the command's publication to each event version, over completed payments.
+  std::string hops;
+  for (int v = 0; v < kVersions; ++v) {
+    std::vector<double> at;
+    for (int i = 1; i < n; ++i)
+      if (done[i].load() && seen_at[i][v] != SteadyClock::time_point{})
+        at.push_back(std::chrono::duration<double, std::milli>(seen_at[i][v] - published[i]).count());
+    if (at.empty()) continue;
+    std::nth_element(at.begin(), at.begin() + static_cast<std::ptrdiff_t>(at.size() / 2), at.end());
+    hops += (hops.empty() ? "" : ",") + std::string("\"v") + std::to_string(v + 1) + "\":" +
+            std::to_string(static_cast<long long>(at[at.size() / 2]));
+  }
+  std::string statuses;
+  for (const auto& [status, count] : final_statuses)
+    statuses += (statuses.empty() ? "" : ",") + std::string("\"") + status + "\":" + std::to_string(count);
   auto pct = [&](double p) {
     if (latencies.empty()) return -1.0;
     return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
@@ -132,12 +173,14 @@ void run(const Run& spec, std::chrono::milliseconds customer_delay) {
   const std::string load = spec.rate > 0 ? spec.label + "/s" : "saturation";
   std::printf("{\"name\":\"lifecycle_per_s\",\"load\":\"%s\",\"value\":%.0f,\"unit\":\"payins/s\",\"completed\":%zu,"
               "\"offered\":%d,\"not_succeeded\":%d,\"seconds\":%.2f,\"publish_seconds\":%.2f,\"customer_delay_ms\":%lld,"
-              "\"partitions\":%d,\"warmup_ms\":%.1f}\n",
+              "\"partitions\":%d,\"warmup_ms\":%.1f,\"sandbox_task_threads\":%d}\n",
               load.c_str(), per_s, latencies.size(), spec.count, not_succeeded.load(), span, publish_s,
-              static_cast<long long>(customer_delay.count()), config.kafka.partitions, warmup_ms);
+              static_cast<long long>(customer_delay.count()), config.kafka.partitions, warmup_ms, kSandboxTaskThreads);
   std::printf("{\"name\":\"lifecycle_p50_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\"}\n", load.c_str(), pct(0.50));
   std::printf("{\"name\":\"lifecycle_p99_ms\",\"load\":\"%s\",\"value\":%.1f,\"unit\":\"ms\",\"max_ms\":%.1f}\n", load.c_str(),
               pct(0.99), latencies.empty() ? -1.0 : latencies.back());
+  std::printf("{\"name\":\"lifecycle_event_p50_ms\",\"load\":\"%s\",\"by_version\":{%s},\"final_statuses\":{%s}}\n",
+              load.c_str(), hops.c_str(), statuses.c_str());
   std::fflush(stdout);
   runtime.stop();
 }

@@ -1,5 +1,7 @@
 #include "engine/components.hpp"
 
+#include <pthread.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
@@ -18,6 +20,8 @@ std::int64_t SystemClock::now_ms() const {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+void name_thread(const char* name) { pthread_setname_np(pthread_self(), name); }
 
 void Signal::notify() {
   {
@@ -77,6 +81,7 @@ std::string input_record(const Input& in) { return boost::json::serialize(to_jso
 
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
                 const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop) {
+  name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
   consumer.assign_all(config.kafka.commands);
   while (!stop.load()) {
@@ -127,6 +132,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
 
 void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
                const std::atomic<bool>& stop) {
+  name_thread("corridor-relay");
   auto publish_some = [&]() -> bool {
     auto rows = store.outbox(2000);
     if (!rows) {
@@ -168,6 +174,7 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
 
 void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
                    Metrics& metrics, const std::atomic<bool>& stop) {
+  name_thread("corridor-timers");
   while (!stop.load()) {
     auto due = store.due_timers(clock.now_ms(), 1000);
     if (!due || due->empty()) {
@@ -250,30 +257,83 @@ struct Executor::Impl {
   std::mutex mu;
   std::condition_variable cv;  // work queue and backoff waits
   std::deque<PendingCall> queue;
-  std::set<std::string> in_flight;
+  std::set<std::string> in_flight;  // queued or being made
+  // While the store is read for pending calls: the calls completed meanwhile, which the read may
+  // still list.
+  bool scanning = false;
+  std::set<std::string> completed_during_scan;
+
+  // Results handed to Kafka whose call rows no processor batch has removed yet: not made again.
+  // Shared with the delivery callbacks, which may run after the executor stopped.
+  struct Published {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::map<std::string, bool, std::less<>> calls;  // call id -> acknowledged by Kafka
+    std::size_t unacknowledged = 0;
+  };
+  std::shared_ptr<Published> published = std::make_shared<Published>();
+
   std::thread dispatcher;
   std::vector<std::thread> workers;
 
   Impl(const Config& c, Store& s, KafkaProducer& p, HttpClient& h, const AdapterMap& a, const Clock& cl, Metrics& m)
       : config(c), store(s), producer(p), http(h), adapters(a), clock(cl), metrics(m) {}
 
-  void dispatch_loop() {
-    while (!stopping.load()) {
-      auto calls = store.pending_calls(1024);
-      if (calls) {
-        std::lock_guard lock(mu);
-        for (auto& c : *calls) {
-          if (in_flight.insert(c.call.call_id).second) queue.push_back(std::move(c));
-        }
-        cv.notify_all();
-      } else {
-        std::cerr << "executor: " << calls.error().message << std::endl;
+  // Under `mu`.
+  void enqueue(PendingCall call) {
+    if (in_flight.insert(call.call.answer_input_id()).second) queue.push_back(std::move(call));
+  }
+
+  void applied(const StoreBatch& batch) {
+    if (batch.calls.empty() && batch.calls_completed.empty()) return;
+    {
+      std::lock_guard lock(mu);
+      {
+        std::lock_guard pub_lock(published->mu);
+        for (const auto& id : batch.calls_completed) published->calls.erase(id);
+        // A call made again under its id (a flow's retry) is a new call, whatever became of the first.
+        for (const auto& c : batch.calls) published->calls.erase(c.answer_input_id());
       }
-      wake->wait_for(std::chrono::milliseconds(100));
+      if (scanning) completed_during_scan.insert(batch.calls_completed.begin(), batch.calls_completed.end());
+      for (const auto& c : batch.calls) enqueue(PendingCall{c, false});
+    }
+    cv.notify_all();
+  }
+
+  // The store's pending calls: all of them at start (a restart), then what was not handed over or
+  // not published.
+  void scan() {
+    {
+      std::lock_guard lock(mu);
+      scanning = true;
+      completed_during_scan.clear();
+    }
+    auto calls = store.pending_calls(1024);
+    {
+      std::lock_guard lock(mu);
+      scanning = false;
+      if (calls) {
+        std::lock_guard pub_lock(published->mu);
+        for (auto& c : *calls) {
+          if (completed_during_scan.contains(c.call.answer_input_id()) || published->calls.contains(c.call.answer_input_id())) continue;
+          enqueue(std::move(c));
+        }
+      }
+    }
+    if (!calls) std::cerr << "executor: " << calls.error().message << std::endl;
+    cv.notify_all();
+  }
+
+  void dispatch_loop() {
+    name_thread("corridor-calls");
+    while (!stopping.load()) {
+      scan();
+      wake->wait_for(std::chrono::milliseconds(500));
     }
   }
 
   void work_loop() {
+    name_thread("corridor-call");
     for (;;) {
       PendingCall pending;
       {
@@ -283,22 +343,52 @@ struct Executor::Impl {
         pending = std::move(queue.front());
         queue.pop_front();
       }
-      const ProviderCall& call = pending.call;
+      const std::string call_id = pending.call.answer_input_id();  // the row's key
       std::optional<Input> result = execute(pending);
-      if (result) {
-        // Published first, removed after: a crash in between repeats the call under the same
-        // idempotency key, and the processor recognises the repeated result by its input id.
-        auto published = producer.produce_sync(config.kafka.inputs, result->txn_id, input_record(*result));
-        if (published) {
-          if (auto r = store.complete_call(call.call_id); !r) std::cerr << "executor: " << r.error().message << std::endl;
-        } else {
-          std::cerr << "executor: result of " << call.call_id << " not published: " << published.error().message
-                    << std::endl;
+      {
+        std::lock_guard lock(mu);
+        in_flight.erase(call_id);
+        if (result) {
+          std::lock_guard pub_lock(published->mu);
+          published->calls[call_id] = false;
+          ++published->unacknowledged;
         }
       }
-      std::lock_guard lock(mu);
-      in_flight.erase(call.call_id);
+      if (!result) continue;  // not made (stopping, store unavailable): read again from the store later
+      // The row stays until a processor batch consumes the result: a crash before that makes the call
+      // again under the same idempotency key (or reports its outcome unknown when it is not
+      // retry-safe), and the processor recognises the repeated result by its input id.
+      producer.produce(config.kafka.inputs, result->txn_id, input_record(*result),
+                       [pub = published, call_id](const std::string& error) {
+                         std::lock_guard pub_lock(pub->mu);
+                         --pub->unacknowledged;
+                         if (auto it = pub->calls.find(call_id); it != pub->calls.end()) {
+                           if (error.empty()) {
+                             it->second = true;
+                           } else {
+                             pub->calls.erase(it);  // made again after the next read of the store
+                           }
+                         }
+                         if (!error.empty())
+                           std::cerr << "executor: result of " << call_id << " not published: " << error << std::endl;
+                         pub->cv.notify_all();
+                       });
     }
+  }
+
+  // At stop: the calls whose results Kafka holds are done; their rows go now, as no batch may consume
+  // the results before the next start.
+  void complete_published() {
+    std::vector<std::string> done;
+    {
+      std::unique_lock lock(published->mu);
+      published->cv.wait_for(lock, std::chrono::seconds(30), [&] { return published->unacknowledged == 0; });
+      for (const auto& [id, acknowledged] : published->calls)
+        if (acknowledged) done.push_back(id);
+      published->calls.clear();
+    }
+    for (const auto& id : done)
+      if (auto r = store.complete_call(id); !r) std::cerr << "executor: " << r.error().message << std::endl;
   }
 
   // Waits `ms`, or less when stopping; true when it waited the whole time.
@@ -355,7 +445,7 @@ struct Executor::Impl {
       if (!breaker_allows(call.provider))
         return call_failed(call, "circuit open for " + call.provider + ": not sent", 0);
       // Sent at most once: the attempt is recorded durably before the request leaves.
-      if (auto marked = store.mark_call_attempted(call.call_id); !marked) {
+      if (auto marked = store.mark_call_attempted(call.answer_input_id()); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
         return std::nullopt;  // not sent; tried again later
       }
@@ -428,6 +518,8 @@ void Executor::start() {
     impl_->workers.emplace_back([this] { impl_->work_loop(); });
 }
 
+void Executor::applied(const StoreBatch& batch) { impl_->applied(batch); }
+
 void Executor::stop() {
   if (impl_->stopping.exchange(true)) return;
   wake_.notify();
@@ -435,6 +527,7 @@ void Executor::stop() {
   if (impl_->dispatcher.joinable()) impl_->dispatcher.join();
   for (auto& w : impl_->workers) w.join();
   impl_->workers.clear();
+  impl_->complete_published();
 }
 
 }  // namespace corridor

@@ -32,6 +32,9 @@ class SystemClock final : public Clock {
   std::int64_t now_ms() const override;
 };
 
+// Names the calling thread as `top -H` and `perf report --sort comm` show it (at most 15 characters).
+void name_thread(const char* name);
+
 // A wake-up call: notify() from one thread, wait_for() in another; spurious wake-ups are harmless.
 class Signal {
  public:
@@ -60,14 +63,22 @@ void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, 
 using AdapterMap = std::map<std::string, std::unique_ptr<ProviderAdapter>, std::less<>>;
 
 // Pending provider calls -> HTTP (retries with capped exponential backoff and jitter) -> the result
-// as an input on corridor.inputs with the call's id -> the call row is removed.
+// as an input on corridor.inputs with the call's id. The processor removes the call row in the batch
+// that consumes the result (StoreBatch::calls_completed): no store commit per call here.
+// Calls arrive from the processor's committed batches (applied()); the store's pending calls are read
+// at start and then now and again, for what was not handed over (a restart, a failed publish).
 class Executor {
  public:
   Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http, const AdapterMap& adapters,
            const Clock& clock, const CardVault* vault, Metrics& metrics);
   ~Executor();
   void start();
+  // A processor batch is durable: its calls may be made, its completed calls are done.
+  void applied(const StoreBatch& batch);
+  // Reads the store's pending calls now.
   void notify() { wake_.notify(); }
+  // Stops; the calls whose results Kafka acknowledged but no batch consumed yet are removed from the
+  // store, so a clean restart does not make them again.
   void stop();
 
  private:

@@ -93,7 +93,7 @@ class Ingress {
       const int status = parsed.error().http_status ? parsed.error().http_status : 400;
       return refuse(provider, req, status, parsed.error().message, respond);
     }
-    auto known = c_.store.load(parsed->txn_id);
+    auto known = c_.store.transaction_exists(parsed->txn_id);
     if (!known) return respond(error_response(503, "store unavailable; retry"));
     if (!*known) return refuse(provider, req, 404, "unknown transaction " + parsed->txn_id, respond);
 

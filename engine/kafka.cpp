@@ -2,6 +2,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
 
 #include <condition_variable>
 #include <future>
@@ -87,6 +88,8 @@ EmbeddedKafka::~EmbeddedKafka() {
   if (cluster_ != nullptr) rd_kafka_mock_cluster_destroy(cluster_);
 }
 
+KafkaProps EmbeddedKafka::client_properties() { return {{"fetch.wait.max.ms", "2"}, {"linger.ms", "0.5"}}; }
+
 std::string EmbeddedKafka::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
 
 void EmbeddedKafka::create_topic(const std::string& name, int partitions, int replication) {
@@ -111,6 +114,7 @@ KafkaProducer::KafkaProducer(const std::string& bootstrap, const KafkaProps& ext
                         {{"enable.idempotence", "true"},
                          {"acks", "all"},
                          {"linger.ms", "2"},
+                         {"socket.nagle.disable", "true"},
                          {"partitioner", "murmur2_random"},  // the Java client's: keys land alike
                          {"message.timeout.ms", "300000"},
                          {"log_level", "3"}},
@@ -118,6 +122,7 @@ KafkaProducer::KafkaProducer(const std::string& bootstrap, const KafkaProps& ext
   rd_kafka_conf_set_dr_msg_cb(conf.get(), on_delivery);
   rk_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
   poller_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "corridor-kafka");
     while (!stop_.load()) rd_kafka_poll(rk_.get(), 50);
   });
 }
@@ -189,6 +194,7 @@ KafkaConsumer::KafkaConsumer(const std::string& bootstrap, const std::string& gr
                          {"auto.offset.reset", "earliest"},
                          {"enable.partition.eof", "false"},
                          {"fetch.wait.max.ms", "10"},
+                         {"socket.nagle.disable", "true"},
                          {"session.timeout.ms", "10000"},
                          {"log_level", "3"}},
                         extra);

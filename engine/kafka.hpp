@@ -54,6 +54,11 @@ class KafkaMessage {
 // long as this object.
 class EmbeddedKafka {
  public:
+  // Client settings for it (a configuration's kafka.properties still win): the mock answers a fetch
+  // that finds nothing only after fetch.wait.max.ms, where a broker answers as soon as a record
+  // arrives, so each hop waits up to that long; and a shorter linger, as loopback costs little.
+  static KafkaProps client_properties();
+
   explicit EmbeddedKafka(int brokers = 3);
   ~EmbeddedKafka();
   std::string bootstrap() const;

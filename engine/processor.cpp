@@ -95,6 +95,9 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       continue;
     }
     Input& in = *parsed[i];
+    // The executor's answer to a call (its input id is the call's answer id): the call row goes with
+    // the batch that consumes it, a repeated answer included, instead of in a commit of its own.
+    if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
     if (seen.contains(in.input_id) || processed->contains(in.input_id)) {
       ++stats.duplicates;
@@ -257,6 +260,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       if (committed) {
         batch_.committed(std::move(*batch));
         if (hooks_.stats) hooks_.stats(stats);
+        if (hooks_.applied) hooks_.applied(*batch);
         if (hooks_.committed) hooks_.committed();
         break;
       }

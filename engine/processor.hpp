@@ -60,6 +60,7 @@ class Processor {
     std::function<void()> committed = {};  // wakes the relay, the executor and the scheduler
     std::function<void(const BatchStats&)> stats = {};
     std::function<void()> commit_failed = {};  // the batch will be retried
+    std::function<void(const StoreBatch&)> applied = {};  // the batch just committed (hands calls to the executor)
   };
   Processor(Store& store, const Config& config, Hooks hooks);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.

@@ -101,6 +101,7 @@ void Runtime::start() {
     for (const auto& topic : {cfg.kafka.commands, cfg.kafka.inputs, cfg.kafka.events, cfg.kafka.deadletter})
       m.embedded->create_topic(topic, cfg.kafka.partitions);
     m.bootstrap = m.embedded->bootstrap();
+    for (const auto& [key, value] : EmbeddedKafka::client_properties()) cfg.kafka.properties.try_emplace(key, value);
   } else {
     m.bootstrap = cfg.kafka.bootstrap;
   }
@@ -164,7 +165,6 @@ void Runtime::start() {
                          m.metrics.batches_committed++;
                          m.relay_wake.notify();
                          m.scheduler_wake.notify();
-                         m.executor->notify();
                        },
                        [&m](const BatchStats& s) {
                          m.metrics.inputs_applied += static_cast<std::int64_t>(s.applied);
@@ -172,12 +172,16 @@ void Runtime::start() {
                          m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
                          m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
                        },
-                       [&m] { m.metrics.store_commit_failures++; }});
+                       [&m] { m.metrics.store_commit_failures++; },
+                       [&m](const StoreBatch& batch) { m.executor->applied(batch); }});
   m.executor->start();
   m.relay = std::thread([&m] { run_relay(m.config, *m.store, *m.producer, m.relay_wake, m.metrics, m.stop_relay); });
   m.scheduler = std::thread(
       [&m] { run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.stop_scheduler); });
-  m.processor_thread = std::thread([&m] { m.processor->run(m.bootstrap, m.stop_processor); });
+  m.processor_thread = std::thread([&m] {
+    name_thread("corridor-proc");
+    m.processor->run(m.bootstrap, m.stop_processor);
+  });
   m.router = std::thread([&m, vault] {
     run_router(m.config, m.bootstrap, *m.producer, *m.clock, vault, m.metrics, m.stop_router);
   });

@@ -52,6 +52,10 @@ struct StoreBatch {
   std::vector<OutboxRow> outbox;
   std::vector<EventRecord> events;  // the history, the same bytes as the outbox rows
   std::vector<ProviderCall> calls;
+  // Calls whose answer this batch consumed (the answer's input id is the call's answer id, the key of
+  // its row): their rows go, before `calls` is written. A call re-sent under its first idempotency
+  // key has an answer id, and so a row, of its own.
+  std::vector<std::string> calls_completed;
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
   std::vector<std::string> processed_inputs;
@@ -79,10 +83,11 @@ class Store {
   virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit) = 0;
   virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
 
-  // Executor. `attempted` is set, durably, before a call that is not retry-safe is sent.
+  // Executor. Call rows are keyed by ProviderCall::answer_input_id(). `attempted` is set, durably,
+  // before a call that is not retry-safe is sent.
   virtual Result<std::vector<PendingCall>> pending_calls(std::size_t limit) = 0;
-  virtual Result<Ok> mark_call_attempted(const std::string& call_id) = 0;
-  virtual Result<Ok> complete_call(const std::string& call_id) = 0;
+  virtual Result<Ok> mark_call_attempted(const std::string& answer_id) = 0;
+  virtual Result<Ok> complete_call(const std::string& answer_id) = 0;
 
   // Scheduler.
   virtual Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) = 0;
@@ -101,6 +106,9 @@ class Store {
   // Queries.
   virtual Result<std::vector<json::object>> events_of(const std::string& txn_id) = 0;
   virtual Result<std::int64_t> count_transactions() = 0;
+  // Whether the store holds `txn_id` (the ingress checks a webhook's transaction; a reading
+  // connection, never held up by a commit).
+  virtual Result<bool> transaction_exists(const std::string& txn_id) = 0;
   virtual Result<std::vector<std::string>> transaction_ids() = 0;
 };
 
@@ -124,7 +132,8 @@ inline Result<std::set<std::string>> Store::processed_among(const std::vector<st
   return out;
 }
 
-// SQLite in WAL mode with synchronous=FULL: every commit is durable. One connection, serialised.
+// SQLite in WAL mode with synchronous=FULL: every commit is durable. One writing connection,
+// serialised; reads go to connections of their own (a file path, not ":memory:").
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
 
 }  // namespace corridor

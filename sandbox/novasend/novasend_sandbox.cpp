@@ -485,7 +485,7 @@ NovaSendSandbox::NovaSendSandbox(NovaSendSandboxOptions options) : impl_(std::ma
   impl_->options = std::move(options);
   impl_->authorization = "Basic " + base64(impl_->options.api_key + ":" + impl_->options.api_client);
   impl_->webhook_url = impl_->options.webhook_url;
-  impl_->tasks = std::make_unique<TaskQueue>(2);
+  impl_->tasks = std::make_unique<TaskQueue>(impl_->options.task_threads);
 }
 
 NovaSendSandbox::~NovaSendSandbox() { stop(); }

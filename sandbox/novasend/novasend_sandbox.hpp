@@ -30,6 +30,9 @@ struct NovaSendSandboxOptions {
   int webhook_attempts = 5;                       // deliveries tried while corridor does not answer 2xx
   std::chrono::milliseconds webhook_retry_delay{100};  // doubled after each failed attempt
   std::chrono::milliseconds webhook_timeout{2000};
+  // Threads for customer actions, expiries and webhook deliveries (a delivery holds its thread until
+  // corridor answers): how many webhooks may be in flight at once.
+  int task_threads = 2;
 };
 
 class NovaSendSandbox {
