@@ -71,6 +71,8 @@ void classify(ReconcileItem& item, const Transaction& now, const json::object& r
   item.note = get_string(record, "note");
   if (answer == "corrected") {
     item.result = "corrected";
+  } else if (answer == "confirmed" || answer == "disputed") {
+    item.result = std::string(answer);  // a final transaction verified
   } else if (answer == "unchanged") {
     const StateInfo* s = state_of(at_answer);
     item.result = s != nullptr && in_doubt(s->status) ? "pending" : "confirmed";
@@ -90,7 +92,7 @@ std::int64_t ReconcileReport::count(std::string_view result) const {
 }
 
 bool ReconcileReport::needs_attention() const {
-  return count("unknown_to_provider") + count("unreachable") + count("no_answer") > 0;
+  return count("disputed") + count("unknown_to_provider") + count("unreachable") + count("no_answer") > 0;
 }
 
 ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& producer, const ReconcileOptions& options) {
@@ -98,6 +100,7 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
   struct Asked {
     std::size_t item;
     std::string input_id;
+    bool final = false;  // a verification: the state does not move
   };
   std::vector<Asked> waiting;
   each_transaction(live, [&](const Transaction& t) {
@@ -105,9 +108,9 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
     report.items.push_back(item_of(t));
     ReconcileItem& item = report.items.back();
     const StateInfo* s = state_of(t);
-    if (s->terminal) {
+    if (s->terminal && !t.data.contains("settled_from")) {
       item.result = "final";
-      item.note = "a final state does not change: not asked";
+      item.note = "settled before corridor recorded the state it settled from: not asked";
       return;
     }
     const std::string command_id = "reconcile:" + options.run_id + ":" + t.txn_id;
@@ -117,7 +120,7 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
                                {"reference", t.reference}};
     auto sent = producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(command));
     if (!sent) throw std::runtime_error("reconcile: cannot publish to " + config.kafka.commands + ": " + sent.error().message);
-    waiting.push_back({report.items.size() - 1, "cmd:" + command_id});
+    waiting.push_back({report.items.size() - 1, "cmd:" + command_id, s->terminal});
   });
 
   const auto deadline = std::chrono::steady_clock::now() + options.wait;
@@ -134,7 +137,7 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
         return true;
       }
       const StateInfo* s = state_of(now);
-      if (s != nullptr && s->terminal) {
+      if (!a.final && s != nullptr && s->terminal) {
         // Settled before the answer (or the ask) reached it: a webhook or a poll came first.
         item.to_state = now.state;
         item.to_status = status_of(now);
@@ -155,8 +158,8 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
 }
 
 void print_reconcile_report(const ReconcileReport& r, const std::string& format, std::ostream& out) {
-  static constexpr std::string_view kResults[] = {"confirmed",   "corrected",   "pending",   "unknown_to_provider",
-                                                  "not_asked",   "unreachable", "no_answer", "final"};
+  static constexpr std::string_view kResults[] = {"confirmed", "corrected",   "pending",   "disputed", "unknown_to_provider",
+                                                  "not_asked", "unreachable", "no_answer", "final"};
   if (format == "json") {
     json::object counts;
     for (auto result : kResults) counts[result] = r.count(result);

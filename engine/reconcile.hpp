@@ -6,7 +6,8 @@
 // reconcile row, the executor's status call, the provider's answer on corridor.inputs, and the flow
 // deciding. The running engine does the work; this waits until each transaction's reconcile record
 // (statemachines/reconcile.hpp) holds the answer to its own ask, and reports each transaction as
-// confirmed, corrected (old -> new), still pending or unknown to the provider — or why it could not
+// corrected (old -> new), still pending or unknown to the provider (final transactions, selected by
+// status, are verified instead: confirmed or disputed, never changed) — or why it could not
 // be asked.
 //
 // Settlement reconciliation (esipay, which has no status endpoint) reads the provider's settlement
@@ -36,7 +37,8 @@ struct ReconcileOptions {
 
 struct ReconcileItem {
   std::string txn_id, merchant, reference, provider, flow;
-  // confirmed | corrected | pending | unknown_to_provider | not_asked | unreachable | no_answer | final
+  // confirmed | corrected | pending | disputed | unknown_to_provider | not_asked | unreachable | no_answer
+  // | final
   std::string result;
   std::string from_state, from_status, to_state, to_status;
   std::string note;
@@ -45,7 +47,7 @@ struct ReconcileItem {
 struct ReconcileReport {
   std::vector<ReconcileItem> items;
   std::int64_t count(std::string_view result) const;
-  // Something an operator must look at: unknown to the provider, unreachable or unanswered.
+  // Something an operator must look at: disputed, unknown to the provider, unreachable or unanswered.
   bool needs_attention() const;
 };
 

@@ -139,7 +139,7 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
 StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
                 Effects& effects) {
   const StateInfo* current = flow.state(txn.state);
-  if (current != nullptr && current->terminal) return {Outcome::absorbed, nullptr, {}};
+  if (current != nullptr && current->terminal) return verify_final(flow, txn, input, settings, effects);
 
   StepContext ctx(txn, input, settings, effects);
   const std::string_view on = row_input_name(input);
@@ -165,6 +165,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
         // Nothing may fire once the outcome is final.
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
+        txn.data["settled_from"] = previous;  // where a later verification asks from
       }
       fill_event(effects.events.emplace_back(), flow, next, txn, previous, input);
     }

@@ -62,6 +62,59 @@ void record_reconcile_answer(Transaction& txn, const Input& input) {
   (*r)["answered_at"] = format_time(input.at_ms);
 }
 
+StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                        Effects& effects) {
+  const StepResult absorbed{Outcome::absorbed, nullptr, {}};
+  const std::string_view from = get_string(txn.data, "settled_from");
+  if (from.empty()) return absorbed;  // settled before corridor recorded where from
+  auto shadow_step = [&](Transaction& shadow, Effects& scratch) {
+    shadow.state = std::string(from);
+    return step(flow, shadow, input, settings, scratch);
+  };
+
+  if (input.name == kReconcileInput) {
+    Transaction shadow = txn;
+    Effects scratch;
+    if (shadow_step(shadow, scratch).outcome != Outcome::applied) return absorbed;
+    const json::object* asked = reconcile_record(shadow);
+    if (asked == nullptr) return absorbed;
+    json::object r = *asked;
+    r["state"] = txn.state;
+    if (r["answer"] == "corrected") {
+      // The ask decided by itself (an operator's outcome): it agrees with the final state or not.
+      r["answer"] = shadow.state == txn.state ? "confirmed" : "disputed";
+      r["note"] = "the outcome given leads to " + shadow.state;
+    }
+    if (!scratch.calls.empty()) {
+      effects.calls.push_back(scratch.calls.back());  // the status call, made for real
+      txn.seq = shadow.seq;                           // the ids it took stay taken
+      if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
+    }
+    txn.data["reconcile"] = std::move(r);
+    return {Outcome::applied, nullptr, {}};
+  }
+
+  json::object* r = reconcile_record(txn);
+  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return absorbed;
+  Transaction shadow = txn;
+  Effects scratch;
+  shadow_step(shadow, scratch);
+  if (get_bool(input.data, "not_found")) {
+    (*r)["answer"] = "not_found";
+  } else if (input.name == "call.failed") {
+    (*r)["answer"] = "failed";
+    (*r)["note"] = get_string(input.data, "error");
+  } else if (shadow.state == txn.state) {
+    (*r)["answer"] = "confirmed";
+  } else {
+    (*r)["answer"] = "disputed";
+    (*r)["note"] = "corridor has " + txn.state + "; the provider's answer leads to " + shadow.state;
+  }
+  (*r)["to"] = txn.state;
+  (*r)["answered_at"] = format_time(input.at_ms);
+  return {Outcome::applied, nullptr, {}};
+}
+
 void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state) {
   const JanitorSchedule& janitor = c.settings.janitor;
   if (janitor.unknown_ms.empty() && janitor.pending_ms.empty()) return;

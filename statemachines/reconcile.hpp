@@ -12,6 +12,13 @@
 //    "corrected" | "unchanged" | "not_found" | "failed" | "not_asked", "to": state after the answer,
 //    "note": why (not_asked: the row's citation; failed: the error)}
 // An answer input carrying "not_found": true is the provider saying it does not know the payment.
+//
+// A final transaction never changes, but it can be verified: a reconcile command in a final state is
+// run, on a copy, from the state the transaction settled from (txn.data.settled_from), so the copy
+// makes that state's status call; the answer is then run on a copy from the same state. Where the copy
+// ends in the transaction's own final state the provider "confirmed" it; anywhere else, "disputed"
+// (the note says what the provider's answer leads to). The transaction itself, its version and its
+// events stay as they are; only txn.data.reconcile records the verification.
 #include <cstddef>
 #include <string_view>
 
@@ -35,6 +42,10 @@ void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c,
 // After any input: when it answers the pending ask (its input id is the ask's call id), records the
 // answer and the state it left the transaction in.
 void record_reconcile_answer(Transaction& txn, const Input& input);
+
+// A step in a final state: a verification ask or its answer (see above), else absorbed.
+StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                        Effects& effects);
 
 // After a step that applied a row: arms, re-arms or cancels the janitor's timer. Entering a state of
 // status unknown arms it after the first delay of settings.janitor.unknown_ms; a pending, requires

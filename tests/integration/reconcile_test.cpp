@@ -100,11 +100,17 @@ TEST(Reconcile, CorrectsAPaymentCompletedAndOneFailedWithoutWebhook) {
   // Asked again, nothing is left in doubt.
   options.run_id = "after";
   EXPECT_TRUE(reconcile(engine.config(), *live, producer, options).items.empty());
-  // Final transactions asked for by status are reported, not asked.
+  // Final transactions asked for by status are verified: the provider agrees, nothing changes.
   options.statuses = {"succeeded", "failed"};
   const ReconcileReport finals = reconcile(engine.config(), *live, producer, options);
   ASSERT_EQ(finals.items.size(), 2u);
-  EXPECT_EQ(finals.count("final"), 2);
+  EXPECT_EQ(finals.count("confirmed"), 2);
+  EXPECT_FALSE(finals.needs_attention());
+  for (const auto& id : {completed, failed}) {
+    auto txn = live->load(id);
+    ASSERT_TRUE(txn && *txn);
+    EXPECT_EQ((*txn)->version, events_of(events.records(), id).back().at("version").as_int64());
+  }
 }
 
 // A clock the test moves forward: the janitor's delays pass without waiting for them.

@@ -143,6 +143,83 @@ TEST_F(ReconcileAnswers, AnotherInputIsNotTheAnswer) {
   EXPECT_TRUE(record(h).at("answer").is_null());
 }
 
+// ---- final transactions: verified, never changed -------------------------------------------------
+
+class Verification : public ::testing::Test {
+ protected:
+  Verification() {
+    h.in("confirmed");
+    h.txn.provider_refs["reference"] = "tr_abc";
+    h.feed("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "completed"}}}});
+    version = h.txn.version;
+  }
+  std::string ask() {
+    const auto r = h.feed(reconcile_command(kT0 + 5000));
+    EXPECT_EQ(r.outcome, Outcome::applied);
+    EXPECT_EQ(h.effects.calls.size(), 1u);
+    return h.effects.calls.empty() ? "" : h.effects.calls[0].answer_input_id();
+  }
+  Harness h{novasend_payin_flow()};
+  std::int64_t version = 0;
+};
+
+TEST_F(Verification, AFinalTransactionRemembersWhereItSettledFrom) {
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "confirmed");
+}
+
+TEST_F(Verification, TheAskIsTheStatusCallOfTheStateItSettledFrom) {
+  const std::string call_id = ask();
+  EXPECT_EQ(h.effects.calls[0].op, "check_status");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(get_string(record(h), "state"), "succeeded");
+  EXPECT_TRUE(record(h).at("answer").is_null());
+  EXPECT_EQ(get_string(record(h), "call_id"), call_id);
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+}
+
+TEST_F(Verification, AnAnswerLeadingToTheSameStateConfirms) {
+  const std::string call_id = ask();
+  h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "completed"}}}},
+                    kT0 + 6000, InputKind::provider_response, call_id));
+  EXPECT_EQ(get_string(record(h), "answer"), "confirmed");
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, version);
+}
+
+TEST_F(Verification, AnAnswerLeadingElsewhereIsADisputeAndChangesNothing) {
+  const std::string call_id = ask();
+  h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "failed"}}}},
+                    kT0 + 6000, InputKind::provider_response, call_id));
+  EXPECT_EQ(get_string(record(h), "answer"), "disputed");
+  EXPECT_EQ(get_string(record(h), "note"), "corridor has succeeded; the provider's answer leads to failed");
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(Verification, AnAnswerThatIsNotOursIsAbsorbed) {
+  ask();
+  const auto r = h.feed("status.checked", {{"transaction", {{"status", "failed"}}}});
+  EXPECT_EQ(r.outcome, Outcome::absorbed);
+  EXPECT_TRUE(record(h).at("answer").is_null());
+}
+
+TEST(VerificationWithoutEndpoint, EsipaySaysWhyItCannotAsk) {
+  Harness h(esipay_card_flow(), {10000, "USD"});
+  h.in("charging");
+  h.feed("charge.failed", {{"http_status", 400}});
+  ASSERT_EQ(h.txn.state, "failed");
+  const auto r = h.feed(reconcile_command());
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(get_string(record(h), "answer"), "not_asked");
+  EXPECT_EQ(get_string(record(h), "state"), "failed");
+}
+
 // ---- re-sent calls --------------------------------------------------------------------------------
 
 TEST(ResentCalls, KeepTheirKeyAndGetAnAnswerIdOfTheirOwn) {
