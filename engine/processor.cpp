@@ -258,9 +258,9 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       auto batch = batch_.process(records, stats);
       Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
       if (committed) {
-        batch_.committed(std::move(*batch));
         if (hooks_.stats) hooks_.stats(stats);
         if (hooks_.applied) hooks_.applied(*batch);
+        batch_.committed(std::move(*batch));  // last: it takes the batch's transactions
         if (hooks_.committed) hooks_.committed();
         break;
       }
