@@ -14,10 +14,6 @@ namespace corridor {
 
 namespace {
 
-bool in_doubt(Status s) {
-  return s == Status::pending || s == Status::requires_action || s == Status::processing || s == Status::unknown;
-}
-
 const StateInfo* state_of(const Transaction& t) {
   const Flow* flow = find_flow(t.flow_id());
   return flow == nullptr ? nullptr : flow->state(t.state);
@@ -28,15 +24,22 @@ std::string status_of(const Transaction& t) {
   return s == nullptr ? "" : std::string(to_string(s->status));
 }
 
-// Every transaction of the store, one at a time (the store is read while the engine writes it).
+// The transactions of `ids`, read in one go (the store is read while the engine writes it).
+std::map<std::string, Transaction> load_all(Store& live, const std::vector<std::string>& ids) {
+  auto loaded = live.load_many(ids);
+  if (!loaded) throw std::runtime_error("reconcile: " + loaded.error().message);
+  return std::move(*loaded);
+}
+
+// Every transaction of the store, in txn_id order, read a chunk at a time.
 template <typename Visit>
 void each_transaction(Store& live, Visit visit) {
   auto ids = live.transaction_ids();
   if (!ids) throw std::runtime_error("reconcile: " + ids.error().message);
-  for (const auto& id : *ids) {
-    auto txn = live.load(id);
-    if (!txn) throw std::runtime_error("reconcile: " + txn.error().message);
-    if (*txn) visit(**txn);
+  constexpr std::size_t kChunk = 1000;
+  for (std::size_t i = 0; i < ids->size(); i += kChunk) {
+    const std::vector<std::string> chunk(ids->begin() + i, ids->begin() + std::min(ids->size(), i + kChunk));
+    for (const auto& [_, txn] : load_all(live, chunk)) visit(txn);
   }
 }
 
@@ -125,11 +128,14 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
 
   const auto deadline = std::chrono::steady_clock::now() + options.wait;
   while (!waiting.empty()) {
+    std::vector<std::string> ids;
+    for (const Asked& a : waiting) ids.push_back(report.items[a.item].txn_id);
+    const auto current = load_all(live, ids);  // one read a round, not one a transaction
     std::erase_if(waiting, [&](const Asked& a) {
       ReconcileItem& item = report.items[a.item];
-      auto loaded = live.load(item.txn_id);
-      if (!loaded || !*loaded) return false;
-      const Transaction& now = **loaded;
+      auto loaded = current.find(item.txn_id);
+      if (loaded == current.end()) return false;
+      const Transaction& now = loaded->second;
       const json::value* rec = now.data.if_contains("reconcile");
       const bool ours = rec != nullptr && rec->is_object() && get_string(rec->get_object(), "id") == a.input_id;
       if (ours && !rec->get_object().at("answer").is_null()) {

@@ -16,13 +16,32 @@ json::object* reconcile_record(Transaction& txn) {
 }
 
 const std::vector<std::int64_t>* schedule_for(Status s, const JanitorSchedule& j) {
-  switch (s) {
-    case Status::unknown: return &j.unknown_ms;
-    case Status::pending:
-    case Status::requires_action:
-    case Status::processing: return &j.pending_ms;
-    default: return nullptr;
+  if (!in_doubt(s)) return nullptr;
+  return s == Status::unknown ? &j.unknown_ms : &j.pending_ms;
+}
+
+// The record of the ask `input` answers (its input id is the ask's call id), or null.
+json::object* pending_ask(Transaction& txn, const Input& input) {
+  json::object* r = reconcile_record(txn);
+  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return nullptr;
+  return r;
+}
+
+// Records the answer: the provider does not know the payment, the call failed, or `settled` (with its
+// note) when the provider did answer.
+void record_answer(json::object& r, const Input& input, const std::string& state_after, std::string_view settled,
+                   std::string note = {}) {
+  if (get_bool(input.data, "not_found")) {
+    r["answer"] = "not_found";
+  } else if (input.name == "call.failed") {
+    r["answer"] = "failed";
+    r["note"] = get_string(input.data, "error");
+  } else {
+    r["answer"] = settled;
+    if (!note.empty()) r["note"] = std::move(note);
   }
+  r["to"] = state_after;
+  r["answered_at"] = format_time(input.at_ms);
 }
 
 }  // namespace
@@ -48,18 +67,9 @@ void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c,
 }
 
 void record_reconcile_answer(Transaction& txn, const Input& input) {
-  json::object* r = reconcile_record(txn);
-  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return;
-  if (get_bool(input.data, "not_found")) {
-    (*r)["answer"] = "not_found";
-  } else if (input.name == "call.failed") {
-    (*r)["answer"] = "failed";
-    (*r)["note"] = get_string(input.data, "error");
-  } else {
-    (*r)["answer"] = get_string(*r, "state") == txn.state ? "unchanged" : "corrected";
-  }
-  (*r)["to"] = txn.state;
-  (*r)["answered_at"] = format_time(input.at_ms);
+  json::object* r = pending_ask(txn, input);
+  if (r == nullptr) return;
+  record_answer(*r, input, txn.state, get_string(*r, "state") == txn.state ? "unchanged" : "corrected");
 }
 
 StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
@@ -94,24 +104,17 @@ StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, 
     return {Outcome::applied, nullptr, {}};
   }
 
-  json::object* r = reconcile_record(txn);
-  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return absorbed;
+  json::object* r = pending_ask(txn, input);
+  if (r == nullptr) return absorbed;
   Transaction shadow = txn;
   Effects scratch;
-  shadow_step(shadow, scratch);
-  if (get_bool(input.data, "not_found")) {
-    (*r)["answer"] = "not_found";
-  } else if (input.name == "call.failed") {
-    (*r)["answer"] = "failed";
-    (*r)["note"] = get_string(input.data, "error");
-  } else if (shadow.state == txn.state) {
-    (*r)["answer"] = "confirmed";
+  shadow_step(shadow, scratch);  // where the provider's answer would have taken the transaction
+  if (shadow.state == txn.state) {
+    record_answer(*r, input, txn.state, "confirmed");
   } else {
-    (*r)["answer"] = "disputed";
-    (*r)["note"] = "corridor has " + txn.state + "; the provider's answer leads to " + shadow.state;
+    record_answer(*r, input, txn.state, "disputed",
+                  "corridor has " + txn.state + "; the provider's answer leads to " + shadow.state);
   }
-  (*r)["to"] = txn.state;
-  (*r)["answered_at"] = format_time(input.at_ms);
   return {Outcome::applied, nullptr, {}};
 }
 

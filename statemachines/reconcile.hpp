@@ -35,6 +35,11 @@ inline std::string_view row_input_name(const Input& in) {
 }
 inline bool asks_reconcile(const Input& in) { return in.name == kReconcileInput || in.name == kJanitorTimer; }
 
+// A status the janitor watches and reconciliation reports as still pending.
+inline bool in_doubt(Status s) {
+  return s == Status::pending || s == Status::requires_action || s == Status::processing || s == Status::unknown;
+}
+
 // After a reconcile row was applied: records the ask. `first_call` indexes effects.calls at the start
 // of the step; `from` is the state before the row.
 void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c, std::size_t first_call);

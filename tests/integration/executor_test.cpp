@@ -53,6 +53,7 @@ class ScriptedAdapter final : public ProviderAdapter {
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
     if (r.status >= 500) return fail("provider answered " + std::to_string(r.status), true);
+    if (r.status == 404) return Error{"no such payment", false, 404};
     return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};
   }
   Result<ParsedInput> parse_webhook(const HttpRequest&) const override { return fail("no webhooks"); }
@@ -83,18 +84,18 @@ class ExecutorTest : public ::testing::Test {
     b.calls.push_back(call);
     EXPECT_TRUE(store->commit(b));
     if (attempted) {
-      EXPECT_TRUE(store->mark_call_attempted(call.call_id));
+      EXPECT_TRUE(store->mark_call_attempted(call.answer_input_id()));
     }
     Executor executor(config, *store, producer, http, adapters, clock, vault, metrics);
     executor.start();
     EXPECT_TRUE(inputs.wait_until([&](const auto& recs) {
       for (const auto& r : recs)
-        if (get_string(r, "input_id") == call.call_id) return true;
+        if (get_string(r, "input_id") == call.answer_input_id()) return true;
       return false;
     }));
     executor.stop();
     for (const auto& r : inputs.records())
-      if (get_string(r, "input_id") == call.call_id) return r;
+      if (get_string(r, "input_id") == call.answer_input_id()) return r;
     return {};
   }
 
@@ -134,6 +135,26 @@ TEST_F(ExecutorTest, RetriesSpentBecomeCallFailed) {
   EXPECT_EQ(get_int(data, "attempts"), 4);
   EXPECT_FALSE(data.contains("outcome"));
   EXPECT_EQ(http.count(), 4u);
+}
+
+// A look-up of something the provider does not hold: call.failed says not_found (reconciliation).
+TEST_F(ExecutorTest, ALookUpOfNothingIsCallFailedNotFound) {
+  http.script.push_back(HttpResponse{404, {}, ""});
+  auto result = run_call(call("nf"));
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  EXPECT_TRUE(get_bool(result.at("data").as_object(), "not_found"));
+  EXPECT_EQ(http.count(), 1u);  // not retried
+}
+
+// A flow's re-send keeps its idempotency key; its answer carries the re-send's own answer id, so the
+// processor does not take it for the first send's.
+TEST_F(ExecutorTest, AReSentCallIsAnsweredUnderItsAnswerId) {
+  ProviderCall again = call("rs");
+  again.answer_id = again.call_id + ":resend:1";
+  auto result = run_call(again);
+  EXPECT_EQ(get_string(result, "input_id"), again.answer_id);
+  EXPECT_EQ(get_string(result, "name"), "paid");
+  EXPECT_TRUE(store->pending_calls(10)->empty());
 }
 
 TEST_F(ExecutorTest, NotRetrySafeCallIsSentOnceAndATimeoutIsUnknown) {

@@ -3,6 +3,8 @@
 // matched against the store.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include <atomic>
 #include <sstream>
 
@@ -111,6 +113,51 @@ TEST(Reconcile, CorrectsAPaymentCompletedAndOneFailedWithoutWebhook) {
     ASSERT_TRUE(txn && *txn);
     EXPECT_EQ((*txn)->version, events_of(events.records(), id).back().at("version").as_int64());
   }
+}
+
+// No engine reads the commands: the ask goes out and nothing answers. The report says so, in each
+// format, and needs attention.
+TEST(Reconcile, WithoutARunningEngineNothingIsAnsweredAndTheReportSaysSo) {
+  TempDir dir;
+  Cluster cluster;
+  const Config config = test_config(cluster, dir.path());
+  auto store = open_sqlite_store(config.store.path);
+  Transaction t;
+  t.txn_id = derive_txn_id("ZANDO", "RC-alone");
+  t.merchant = "ZANDO";
+  t.reference = "RC-alone";
+  t.provider = "novasend";
+  t.flow = "payin";
+  t.amount = {300, "XOF"};
+  t.state = "awaiting_confirmation";
+  t.version = 3;
+  StoreBatch b;
+  b.transactions.push_back(t);
+  ASSERT_TRUE(store->commit(b));
+
+  KafkaProducer producer(cluster.bootstrap);
+  ReconcileOptions options;
+  options.run_id = "alone";
+  options.wait = std::chrono::milliseconds(300);
+  const ReconcileReport r = reconcile(config, *store, producer, options);
+  ASSERT_EQ(r.items.size(), 1u);
+  EXPECT_EQ(r.items[0].result, "no_answer");
+  EXPECT_EQ(r.items[0].from_status, "requires_action");
+  EXPECT_TRUE(r.needs_attention());
+
+  std::ostringstream csv, json_out, text;
+  print_reconcile_report(r, "csv", csv);
+  EXPECT_EQ(csv.str(),
+            "txn_id,merchant,reference,flow,result,from_state,from_status,to_state,to_status,note\n\"" + t.txn_id +
+                "\",\"ZANDO\",\"RC-alone\",\"novasend.payin\",\"no_answer\",\"awaiting_confirmation\",\"requires_action\","
+                "\"awaiting_confirmation\",\"requires_action\",\"no answer within the wait: is the engine running on "
+                "this store and log?\"\n");
+  print_reconcile_report(r, "json", json_out);
+  const json::object doc = boost::json::parse(json_out.str()).as_object();
+  EXPECT_EQ(doc.at("transactions").as_int64(), 1);
+  EXPECT_EQ(doc.at("counts").as_object().at("no_answer").as_int64(), 1);
+  print_reconcile_report(r, "text", text);
+  EXPECT_NE(text.str().find("1 no_answer"), std::string::npos) << text.str();
 }
 
 // A clock the test moves forward: the janitor's delays pass without waiting for them.
@@ -255,6 +302,8 @@ TEST(SettlementFile, BadFilesAreRefusedWithTheLine) {
             "settlement line 2: type must be card or refund, got 'chargeback'");
   EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,tx,card,1.00,XXX\n").error().message,
             "settlement line 2: unknown currency 'XXX'");
+  EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,\"tx,card,1.00,USD\n").error().message,
+            "settlement line 2: unterminated quoted field");
   auto quoted = parse_settlement("date,transaction,cid,type,amount,currency\r\n\"22 Nov, 2026\",E,tx,card,1.00,USD\r\n");
   ASSERT_TRUE(quoted);
   EXPECT_EQ(quoted->at(0).date, "22 Nov, 2026");

@@ -54,6 +54,24 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_NE(error_of("http: { listen: nowhere }").find("host:port"), std::string::npos);
 }
 
+TEST(Config, JanitorScheduleReachesEveryFlowAndIsChecked) {
+  const Config defaults = parse_config(embedded_default_config(), "embedded");
+  EXPECT_EQ(defaults.flow_settings("novasend").janitor.unknown_ms, (std::vector<std::int64_t>{300000, 3600000, 86400000}));
+  EXPECT_EQ(defaults.flow_settings("cynod").janitor.pending_ms, (std::vector<std::int64_t>{3600000, 86400000}));
+  const Config off = parse_config("janitor: { enabled: false }\n", "corridor.yaml");
+  EXPECT_TRUE(off.flow_settings("novasend").janitor.unknown_ms.empty());
+  const Config own = parse_config("janitor: { unknown_after_ms: [60000], pending_after_ms: [120000, 240000] }\n", "c.yaml");
+  EXPECT_EQ(own.janitor.unknown_after_ms, (std::vector<std::int64_t>{60000}));
+  EXPECT_EQ(own.janitor.pending_after_ms, (std::vector<std::int64_t>{120000, 240000}));
+  EXPECT_NE(error_of("janitor: { unknown_after_ms: [] }").find("janitor.unknown_after_ms: must be a non-empty list"),
+            std::string::npos)
+      << error_of("janitor: { unknown_after_ms: [] }");
+  EXPECT_NE(error_of("janitor: { pending_after_ms: [3600000, soon] }").find("janitor.pending_after_ms[1]"),
+            std::string::npos);
+  EXPECT_NE(error_of("janitor: { unknown_after_ms: [10] }").find("between 1000"), std::string::npos);
+  EXPECT_NE(error_of("janitor: { every: 5 }").find("janitor.every"), std::string::npos);
+}
+
 TEST(Config, MerchantsNameConfiguredProvidersOnly) {
   EXPECT_NE(error_of("merchants: [ { id: A, providers: [novasend] } ]").find("not configured"), std::string::npos);
   EXPECT_NE(error_of("merchants: [ { providers: [] } ]").find("merchants[0].id"), std::string::npos);

@@ -100,6 +100,26 @@ TEST_F(CynodCardDebit, ApprovalBeforeInProgressNoticeDebitsAndAcknowledges) {
   expect_event("debited", "processing");
 }
 
+TEST_F(CynodCardDebit, ReconcileReadsTheAuthorisationBack) {
+  for (std::string_view state : {"authorization_requested", "awaiting_wallet_confirmation", "expiring", "debited"}) {
+    SCOPED_TRACE(std::string(state));
+    h.in(state).feed(testing::make_input("transaction.reconcile", {}, kT0, InputKind::command, "cmd:rc"));
+    EXPECT_EQ(h.txn.state, state);
+    ASSERT_EQ(h.effects.calls.size(), 1u);
+    EXPECT_EQ(h.effects.calls[0].op, "get_authorization");
+    EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tx_test");
+    expect_no_event();
+  }
+}
+
+TEST_F(CynodCardDebit, AnAuthorisationCynodDoesNotKnowLeavesTheRequestToItsOwnAnswer) {
+  h.in("authorization_requested").feed("authorization.not_found", {{"not_found", true}, {"http_status", 404}});
+  EXPECT_EQ(h.txn.state, "authorization_requested");
+  EXPECT_EQ(h.txn.rejected_inputs, 0);
+  EXPECT_TRUE(h.effects.calls.empty());
+  expect_no_event();
+}
+
 TEST_F(CynodCardDebit, RequestWithoutAnswerIsRetriedLater) {
   h.settings.set("retry_after_ms", 10000);
   h.in("authorization_requested").feed("call.failed", {{"op", "request_authorization"}, {"error", "timeout"}});

@@ -133,6 +133,32 @@ TEST_F(NovaSendPayin, UnknownRetriesSessionUnderSameIdempotencyKey) {
   EXPECT_EQ(h.effects.calls[0].call_id, first_key);
 }
 
+TEST_F(NovaSendPayin, UnknownReconciledAsksTheSessionAgainUnderItsKey) {
+  h.feed(testing::create_command("novasend.payin"));
+  const std::string first_key = h.effects.calls.at(0).call_id;
+  h.feed("call.failed", {{"op", "create_session"}});
+  h.feed(testing::make_input("transaction.reconcile", {}, testing::kT0, InputKind::command, "cmd:rc"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "create_session");
+  EXPECT_EQ(h.effects.calls[0].call_id, first_key);
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(NovaSendPayin, UnknownReconciledWithoutASessionKeyAsksNothing) {
+  h.in("unknown").feed(testing::make_input("transaction.reconcile", {}, testing::kT0, InputKind::command, "cmd:rc"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.calls.empty());  // never a first session request
+}
+
+TEST_F(NovaSendPayin, UnknownReconcileThatCannotReachNovaSendStaysUnknown) {
+  h.in("unknown").feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.rejected_inputs, 0);
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
 TEST_F(NovaSendPayin, UnknownLateSessionResponse) {
   h.in("unknown").feed("session.created", session(true));
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
