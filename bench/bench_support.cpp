@@ -16,8 +16,9 @@
 namespace corridor::bench {
 
 TempDir::TempDir() {
-  char tmpl[] = "/tmp/corridor-bench-XXXXXX";
-  const char* p = mkdtemp(tmpl);
+  const char* base = std::getenv("CORRIDOR_BENCH_DIR");
+  std::string tmpl = std::string(base ? base : "/tmp") + "/corridor-bench-XXXXXX";
+  const char* p = mkdtemp(tmpl.data());
   if (p == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = p;
 }

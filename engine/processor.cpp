@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <pthread.h>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -38,7 +41,8 @@ BatchProcessor::BatchProcessor(Store& store, const Config& config) : store_(stor
   for (const auto& [name, _] : config.providers) settings_[name] = config.flow_settings(name);
 }
 
-Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats) {
+Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats,
+                                           const StoreBatch* committing) {
   Pending p;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
   std::unordered_set<std::string> seen;
@@ -70,15 +74,28 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     }
     parsed.push_back(std::move(in));
   }
+  // The batch still committing is as good as applied: its input ids are processed and its
+  // transactions are the newest (copied: that batch is being written from).
+  std::unordered_set<std::string_view> committing_inputs;
+  std::unordered_map<std::string_view, const Transaction*> committing_txns;
+  if (committing != nullptr) {
+    committing_inputs.insert(committing->processed_inputs.begin(), committing->processed_inputs.end());
+    for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
+  }
   auto processed = store_.processed_among(input_ids);
   if (!processed) return processed.error();
+  for (const auto& id : input_ids)
+    if (committing_inputs.contains(id)) processed->insert(id);
   std::vector<std::string> unknown;
   std::map<std::string, Transaction> kept;
   for (const auto& id : txn_ids) {
+    if (kept.contains(id)) continue;
+    const auto committing_txn = committing_txns.find(id);
+    if (committing_txn != committing_txns.end()) kept.emplace(id, *committing_txn->second);
     for (auto* generation : {&recent_, &older_}) {
       if (auto it = generation->find(id); it != generation->end()) {
-        kept.emplace(id, std::move(it->second));
-        generation->erase(it);
+        if (!kept.contains(id)) kept.emplace(id, std::move(it->second));
+        generation->erase(it);  // a copy older than the committing batch's goes too
       }
     }
     if (!kept.contains(id)) unknown.push_back(id);
@@ -217,9 +234,13 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   return std::move(p.batch);
 }
 
-void BatchProcessor::committed(StoreBatch&& batch) {
+void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
   constexpr std::size_t kGeneration = 8192;  // transactions; a few KiB each
+  std::unordered_set<std::string_view> newer;
+  if (next != nullptr)
+    for (const auto& t : next->transactions) newer.insert(t.txn_id);
   for (auto& t : batch.transactions) {
+    if (newer.contains(t.txn_id)) continue;
     if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
     older_.erase(t.txn_id);
     std::string id = t.txn_id;
@@ -227,8 +248,96 @@ void BatchProcessor::committed(StoreBatch&& batch) {
   }
 }
 
+// A thread that commits one batch at a time, so the processor thread makes the next batch meanwhile.
+class Processor::Committer {
+ public:
+  explicit Committer(Processor& processor) : processor_(processor), thread_([this] { loop(); }) {}
+  ~Committer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void submit(const StoreBatch& batch, const BatchStats& stats) {
+    std::lock_guard lock(mu_);
+    batch_ = &batch;
+    stats_ = stats;
+    result_.reset();
+    cv_.notify_all();
+  }
+
+  // The submitted batch's commit, once done.
+  Result<Ok> wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return result_.has_value(); });
+    return *std::exchange(result_, std::nullopt);
+  }
+
+ private:
+  void loop() {
+    pthread_setname_np(pthread_self(), "corridor-commit");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || batch_ != nullptr; });
+      if (batch_ == nullptr) return;  // stopping, nothing submitted
+      const StoreBatch* batch = std::exchange(batch_, nullptr);
+      const BatchStats stats = stats_;
+      lock.unlock();
+      Result<Ok> r = processor_.store_.commit(*batch);
+      if (r) processor_.after_commit(*batch, stats);
+      lock.lock();
+      result_ = std::move(r);
+      cv_.notify_all();
+    }
+  }
+
+  Processor& processor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const StoreBatch* batch_ = nullptr;
+  BatchStats stats_;
+  std::optional<Result<Ok>> result_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+// A batch made and handed to the committer: its records are kept to make it again if it fails.
+struct Processor::InFlight {
+  std::vector<InputRecord> records;
+  StoreBatch batch;
+};
+
 Processor::Processor(Store& store, const Config& config, Hooks hooks)
     : store_(store), config_(config), hooks_(std::move(hooks)), batch_(store, config) {}
+
+void Processor::after_commit(const StoreBatch& batch, const BatchStats& stats) {
+  if (hooks_.stats) hooks_.stats(stats);
+  if (hooks_.applied) hooks_.applied(batch);
+  if (hooks_.committed) hooks_.committed();
+}
+
+bool Processor::apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop) {
+  // The batch is applied whatever happens to the store meanwhile (disk full, read-only): it is
+  // retried, never skipped, so no input is lost.
+  for (int attempt = 0;; ++attempt) {
+    BatchStats stats;
+    auto batch = batch_.process(records, stats);
+    Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
+    if (committed) {
+      after_commit(*batch, stats);
+      batch_.committed(std::move(*batch));
+      return true;
+    }
+    if (hooks_.commit_failed) hooks_.commit_failed();
+    if (stop.load()) return false;  // not committed: the inputs are read again on the next start
+    std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
+              << "); retrying" << std::endl;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+  }
+}
 
 void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop) {
   KafkaConsumer consumer(bootstrap, config_.kafka.group, config_.kafka.properties);
@@ -240,37 +349,59 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     return it == offsets->end() ? -1 : it->second;
   });
 
+  Committer committer(*this);
+  std::optional<InFlight> in_flight;
+  enum class Settled { committed, redone, stopped };
+  // Waits for the batch in flight. Committed: its transactions are kept (but those `next` changed
+  // again). Redone: it failed, so it was made and committed again on its own, and `next`, made on
+  // top of it, must be made again. Stopped: it failed and the engine is stopping.
+  auto settle = [&](const StoreBatch* next) -> Settled {
+    if (!in_flight) return Settled::committed;
+    Result<Ok> r = committer.wait();
+    InFlight done = std::move(*in_flight);
+    in_flight.reset();
+    if (r) {
+      batch_.committed(std::move(done.batch), next);
+      return Settled::committed;
+    }
+    if (hooks_.commit_failed) hooks_.commit_failed();
+    std::cerr << "processor: batch of " << done.records.size() << " inputs not committed (" << r.error().message
+              << "); retrying" << std::endl;
+    return apply_now(done.records, stop) ? Settled::redone : Settled::stopped;
+  };
+
   while (!stop.load()) {
-    std::vector<KafkaMessage> messages =
-        consumer.poll(static_cast<std::size_t>(config_.processor.batch_size), std::chrono::milliseconds(100));
+    // While a batch commits, only what is already here is taken, and the commit is waited for.
+    std::vector<KafkaMessage> messages = consumer.poll(static_cast<std::size_t>(config_.processor.batch_size),
+                                                       std::chrono::milliseconds(in_flight ? 0 : 100));
     std::vector<InputRecord> records;
     records.reserve(messages.size());
     for (const auto& m : messages) {
       if (!m.error().empty()) continue;
       records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())});
     }
-    if (records.empty()) continue;
-
-    // The batch is applied whatever happens to the store meanwhile (disk full, read-only): it is
-    // retried, never skipped, so no input is lost.
-    for (int attempt = 0;; ++attempt) {
-      BatchStats stats;
-      auto batch = batch_.process(records, stats);
-      Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
-      if (committed) {
-        if (hooks_.stats) hooks_.stats(stats);
-        if (hooks_.applied) hooks_.applied(*batch);
-        batch_.committed(std::move(*batch));  // last: it takes the batch's transactions
-        if (hooks_.committed) hooks_.committed();
-        break;
-      }
-      if (hooks_.commit_failed) hooks_.commit_failed();
-      if (stop.load()) break;  // not committed: the inputs are read again on the next start
-      std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
-                << "); retrying" << std::endl;
-      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+    if (records.empty()) {
+      if (settle(nullptr) == Settled::stopped) return;
+      continue;
     }
+
+    BatchStats stats;
+    auto next = batch_.process(records, stats, in_flight ? &in_flight->batch : nullptr);
+    const Settled settled = settle(next ? &*next : nullptr);
+    if (settled == Settled::stopped) return;
+    if (settled == Settled::redone || !next) {
+      stats = {};
+      next = batch_.process(records, stats);
+    }
+    if (!next) {
+      // A read failed: the store's retries, one batch at a time.
+      if (!apply_now(records, stop)) return;
+      continue;
+    }
+    in_flight.emplace(InFlight{std::move(records), std::move(*next)});
+    committer.submit(in_flight->batch, stats);
   }
+  settle(nullptr);
 }
 
 }  // namespace corridor

@@ -36,12 +36,17 @@ struct BatchStats {
 class BatchProcessor {
  public:
   BatchProcessor(Store& store, const Config& config);
-  Result<StoreBatch> process(const std::vector<InputRecord>& records, BatchStats& stats);
-  // Tells the processor that `batch`, the last one it made, is committed: its transactions are
-  // kept, so the next batches neither read nor parse them again. Only for the store's one writer
-  // (the engine's processor): another writer would make the kept copies stale. Without this call
-  // every transaction is read from the store.
-  void committed(StoreBatch&& batch);
+  // `committing`: the batch before this one when its commit is still under way. The new batch is
+  // built on top of it (its transactions and processed input ids count as applied); if that commit
+  // fails, the new batch must be thrown away and both made again.
+  Result<StoreBatch> process(const std::vector<InputRecord>& records, BatchStats& stats,
+                             const StoreBatch* committing = nullptr);
+  // Tells the processor that `batch` is committed: its transactions are kept, so the next batches
+  // neither read nor parse them again; those `next` (the batch made meanwhile) changed again are
+  // kept when `next` commits. Only for the store's one writer (the engine's processor): another
+  // writer would make the kept copies stale. Without this call every transaction is read from the
+  // store.
+  void committed(StoreBatch&& batch, const StoreBatch* next = nullptr);
 
  private:
   struct Pending;
@@ -64,9 +69,17 @@ class Processor {
   };
   Processor(Store& store, const Config& config, Hooks hooks);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.
+  // Batches are pipelined: one commits (on a thread of its own) while the next is read and made.
+  // The hooks run on the committing thread, in batch order.
   void run(const std::string& bootstrap, const std::atomic<bool>& stop);
 
  private:
+  class Committer;
+  struct InFlight;
+  void after_commit(const StoreBatch& batch, const BatchStats& stats);
+  // Makes and commits `records` alone, retrying until it commits or `stop` (false then).
+  bool apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop);
+
   Store& store_;
   const Config& config_;
   Hooks hooks_;

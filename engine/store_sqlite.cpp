@@ -52,8 +52,9 @@ Result<Stmt> prepare_cached(sqlite3* db, StatementCache& cache, const char* sql)
 
 // A connection that only reads. In WAL mode a reader sees the last commit and waits neither for the
 // writer nor for its fsync: the relay's outbox, the executor's pending calls, the scheduler's timers
-// and the ingress's lookups go on while a batch commits. (The processor reads on the writing
-// connection, whose page cache its own commits keep valid; a reader's is dropped at each commit.)
+// and the ingress's lookups go on while a batch commits, and so do the processor's reads for the next
+// batch. (A reader's page cache is dropped at each commit; the processor keeps the transactions it
+// committed, so it reads few.)
 class Reader {
  public:
   explicit Reader(const std::string& path) {
@@ -69,6 +70,16 @@ class Reader {
   }
   Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
   Error error(const std::string& what) { return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true); }
+
+  // Reads as of one snapshot: a statement outside a transaction takes and releases the WAL read
+  // lock on each step.
+  template <typename F>
+  Result<Ok> in_read_transaction(F&& body) {
+    if (sqlite3_exec(db_.get(), "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) return error("begin read");
+    auto r = body();
+    sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+    return r;
+  }
 
  private:
   std::unique_ptr<sqlite3, DbDeleter> db_;
@@ -109,8 +120,7 @@ CREATE TABLE IF NOT EXISTS offsets (
 // Durability is untouched (WAL, synchronous=FULL: each commit is on disk when it returns). A batch
 // updates transactions, events and calls keyed by hashed ids, so its rows land on pages all over the
 // file: the default 2 MiB page cache re-read most of them from the OS on every batch (pread was the
-// top of the profile). The writing connection, where the processor also reads, keeps 64 MiB: its
-// own commits keep that cache valid, and it stays well inside the memory budget at a million
+// top of the profile). The writing connection keeps 64 MiB: its own commits keep that cache valid, and it stays well inside the memory budget at a million
 // transactions. Checkpoints run on a thread of their own (checkpoint_loop); the writer checkpoints
 // itself only when that one falls far behind.
 constexpr const char* kCachePragmas = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
@@ -168,14 +178,19 @@ class SqliteStore final : public Store {
     return error("look up processed input");
   }
 
-  // One read transaction for the whole lookup: a statement outside one takes and releases the WAL
-  // read lock on each step. Ids are probed in key order, so neighbours share the pages just read.
+  // The processor's reads for a batch: on a reading connection, so that they go on while the batch
+  // before commits on the writing one (the processor counts that batch as applied itself). One read
+  // transaction for the whole lookup; ids are probed in key order, so neighbours share the pages
+  // just read.
   Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) override {
-    std::lock_guard lock(mu_);
     const std::set<std::string> ids(txn_ids.begin(), txn_ids.end());
     std::map<std::string, Transaction> out;
-    auto read = in_read_transaction([&]() -> Result<Ok> {
-      auto st = prepare("SELECT doc FROM transactions WHERE txn_id = ?");
+    if (ids.empty()) return out;
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    Reader& db = *reader->connection;
+    auto read = db.in_read_transaction([&]() -> Result<Ok> {
+      auto st = db.prepare("SELECT doc FROM transactions WHERE txn_id = ?");
       if (!st) return st.error();
       for (const auto& id : ids) {
         bind(st->get(), 1, id);
@@ -185,7 +200,7 @@ class SqliteStore final : public Store {
           if (!t) return t.error();
           out.emplace(id, std::move(*t));
         } else if (rc != SQLITE_DONE) {
-          return error("load transactions");
+          return db.error("load transactions");
         }
         sqlite3_reset(st->get());
       }
@@ -196,11 +211,14 @@ class SqliteStore final : public Store {
   }
 
   Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids) override {
-    std::lock_guard lock(mu_);
     const std::set<std::string> ids(input_ids.begin(), input_ids.end());
     std::set<std::string> out;
-    auto read = in_read_transaction([&]() -> Result<Ok> {
-      auto st = prepare("SELECT 1 FROM processed_inputs WHERE input_id = ?");
+    if (ids.empty()) return out;
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    Reader& db = *reader->connection;
+    auto read = db.in_read_transaction([&]() -> Result<Ok> {
+      auto st = db.prepare("SELECT 1 FROM processed_inputs WHERE input_id = ?");
       if (!st) return st.error();
       for (const auto& id : ids) {
         bind(st->get(), 1, id);
@@ -208,7 +226,7 @@ class SqliteStore final : public Store {
         if (rc == SQLITE_ROW) {
           out.insert(id);
         } else if (rc != SQLITE_DONE) {
-          return error("look up processed inputs");
+          return db.error("look up processed inputs");
         }
         sqlite3_reset(st->get());
       }
@@ -553,19 +571,6 @@ class SqliteStore final : public Store {
     }
     return Ok{};
   }
-
-  // Reads as of one snapshot; nothing to undo, so a failed body ends it the same way.
-  template <typename F>
-  Result<Ok> in_read_transaction(F&& body) {
-    if (auto r = exec("BEGIN DEFERRED"); !r) return r;
-    auto r = body();
-    if (auto c = exec("COMMIT"); !c) {
-      rollback();
-      if (r) return c;
-    }
-    return r;
-  }
-
 
   Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
 

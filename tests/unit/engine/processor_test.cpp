@@ -220,6 +220,80 @@ TEST_F(ProcessorTest, ABatchNotCommittedLeavesNoKeptTransactionBehind) {
   EXPECT_EQ(again->outbox.size(), lost->outbox.size());
 }
 
+// The engine makes a batch while the one before it commits: built on top of that batch, the
+// batches are the same as made one by one, and the transactions kept are the newest.
+TEST_F(ProcessorTest, BatchesMadeWhileTheOneBeforeCommitsAreTheSameAsOneByOne) {
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  const auto create = command("R1", 300, "c1");
+  const std::vector<std::vector<InputRecord>> batches = {
+      {create, command("R2", 500, "c2")},
+      // The create again (redelivered while its batch was committing): a duplicate.
+      {create, record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0 + 10,
+                            session})},
+      {record(Input{"webhook:novasend:e1", txn, InputKind::webhook, "payin.declined", kT0 + 20, session})}};
+  Rig pipelined;
+  BatchProcessor p(*pipelined.store_, pipelined.config_);
+  std::optional<StoreBatch> committing;
+  for (const auto& records : batches) {
+    BatchStats stats;
+    auto made = p.process(records, stats, committing ? &*committing : nullptr);
+    ASSERT_TRUE(made);
+    if (committing) {
+      ASSERT_TRUE(pipelined.store_->commit(*committing));
+      p.committed(std::move(*committing), &*made);
+    }
+    committing = std::move(*made);
+    auto one_by_one = apply(records);
+    EXPECT_EQ(stats.duplicates, last_stats_.duplicates);
+    ASSERT_EQ(committing->outbox.size(), one_by_one.outbox.size());
+    for (std::size_t i = 0; i < one_by_one.outbox.size(); ++i)
+      EXPECT_EQ(committing->outbox[i].body, one_by_one.outbox[i].body);
+  }
+  ASSERT_TRUE(pipelined.store_->commit(*committing));
+  p.committed(std::move(*committing));
+  EXPECT_EQ((*pipelined.store_->load(txn))->state, "declined");
+  // The kept copy is the newest: an input after the last batch finds the transaction final.
+  BatchStats stats;
+  auto late = p.process({record(Input{"webhook:novasend:e2", txn, InputKind::webhook, "payin.confirmed", kT0 + 30,
+                                      session})},
+                        stats);
+  ASSERT_TRUE(late);
+  ASSERT_EQ(late->transactions.size(), 1u);
+  EXPECT_EQ(late->transactions[0].state, "declined");
+  EXPECT_TRUE(late->events.empty());
+}
+
+// The batch in flight fails to commit: the batch made on top of it is thrown away and both are
+// made again, one by one, from what the store holds.
+TEST_F(ProcessorTest, ABatchMadeOnTopOfAFailedCommitIsMadeAgain) {
+  const auto txn = derive_txn_id("ZANDO", "R1");
+  json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
+  const std::vector<InputRecord> first = {command("R1", 300, "c1")};
+  const std::vector<InputRecord> second = {
+      record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0 + 10, session})};
+  BatchProcessor p(*store_, config_);
+  BatchStats stats;
+  auto failed = p.process(first, stats);
+  ASSERT_TRUE(failed);
+  auto on_top = p.process(second, stats, &*failed);
+  ASSERT_TRUE(on_top);
+  ASSERT_EQ(on_top->transactions.size(), 1u);
+  EXPECT_EQ(on_top->transactions[0].version, 3);  // built on the failed batch's version 1
+  // Neither was committed; made again one by one, they give the same states.
+  for (const auto* records : {&first, &second}) {
+    auto again = p.process(*records, stats);
+    ASSERT_TRUE(again);
+    ASSERT_TRUE(store_->commit(*again));
+    p.committed(std::move(*again));
+  }
+  auto stored = store_->load(txn);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->state, on_top->transactions[0].state);
+  EXPECT_EQ((*stored)->version, on_top->transactions[0].version);
+  EXPECT_EQ(store_->events_of(txn)->size(), 3u);
+}
+
 TEST_F(ProcessorTest, OutboxIsReadOldestFirstAndRemoved) {
   apply({command("R1"), command("R2")});
   auto rows = store_->outbox(100);
