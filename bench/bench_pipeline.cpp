@@ -71,6 +71,7 @@ Preloaded preload(const Config& config, KafkaProducer& producer, int payments) {
 
 struct RunResult {
   double seconds = 0;
+  double cpu_seconds = 0;  // every thread of the process, the embedded cluster's included
   std::size_t inputs = 0;
   std::size_t produced = 0;
   std::size_t batches = 0;
@@ -92,14 +93,15 @@ RunResult run_pipeline(const Config& config, const Preloaded& pre) {
                                          inputs += s.applied + s.duplicates + s.rejected + s.deadlettered;
                                        }});
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_seconds();
   std::thread relay([&] { run_relay(config, *store, producer, wake, metrics, stop_relay); });
   std::thread proc([&] { processor.run(config.kafka.bootstrap, stop_processor); });
   const auto deadline = t0 + std::chrono::seconds(120);
   while (static_cast<std::size_t>(metrics.events_published.load()) < pre.events &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  RunResult r{seconds_since(t0), inputs.load(), static_cast<std::size_t>(metrics.events_published.load()),
-              batches.load()};
+  RunResult r{seconds_since(t0), process_cpu_seconds() - cpu0, inputs.load(),
+              static_cast<std::size_t>(metrics.events_published.load()), batches.load()};
   stop_processor = true;
   proc.join();
   stop_relay = true;
@@ -134,6 +136,7 @@ RunResult run_bare(const Config& config, const Preloaded& pre, const std::string
   std::atomic<std::size_t> acked{0};
   RunResult r;
   const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = process_cpu_seconds();
   KafkaConsumer consumer(config.kafka.bootstrap, "bench-bare", config.kafka.properties);
   consumer.assign_all(config.kafka.inputs, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
   const auto deadline = t0 + std::chrono::seconds(120);
@@ -167,6 +170,7 @@ RunResult run_bare(const Config& config, const Preloaded& pre, const std::string
   while (acked.load() < r.produced && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   r.seconds = seconds_since(t0);
+  r.cpu_seconds = process_cpu_seconds() - cpu0;
   sqlite3_finalize(insert);
   sqlite3_close(db);
   return r;
@@ -198,14 +202,15 @@ int main(int argc, char** argv) {
   const double pipeline = static_cast<double>(p.inputs) / p.seconds;
   const double bare = static_cast<double>(b.inputs) / b.seconds;
   std::printf("{\"name\":\"pipeline_inputs_per_s\",\"value\":%.0f,\"unit\":\"inputs/s\",\"inputs\":%zu,\"events\":%zu,"
-              "\"batches\":%zu,\"seconds\":%.2f,\"partitions\":%d,\"batch_size\":%lld,\"input_bytes_avg\":%.0f,"
+              "\"batches\":%zu,\"seconds\":%.2f,\"cpu_us_per_input\":%.1f,\"partitions\":%d,\"batch_size\":%lld,\"input_bytes_avg\":%.0f,"
               "\"mix\":\"novasend.payin: create, session.created, payin.confirmed webhook, status.checked\"}\n",
-              pipeline, p.inputs, p.produced, p.batches, p.seconds, config.kafka.partitions,
+              pipeline, p.inputs, p.produced, p.batches, p.seconds, p.cpu_seconds * 1e6 / static_cast<double>(p.inputs),
+              config.kafka.partitions,
               static_cast<long long>(config.processor.batch_size),
               static_cast<double>(pre.input_bytes) / static_cast<double>(pre.inputs));
   std::printf("{\"name\":\"bare_pipeline_inputs_per_s\",\"value\":%.0f,\"unit\":\"inputs/s\",\"inputs\":%zu,"
-              "\"produced\":%zu,\"batches\":%zu,\"seconds\":%.2f}\n",
-              bare, b.inputs, b.produced, b.batches, b.seconds);
+              "\"produced\":%zu,\"batches\":%zu,\"seconds\":%.2f,\"cpu_us_per_input\":%.1f}\n",
+              bare, b.inputs, b.produced, b.batches, b.seconds, b.cpu_seconds * 1e6 / static_cast<double>(b.inputs));
   std::printf("{\"name\":\"pipeline_vs_bare\",\"value\":%.3f,\"unit\":\"ratio\"}\n", pipeline / bare);
   return 0;
 }

@@ -3,6 +3,7 @@
 // process's memory, and NovaSend payin inputs shaped as the router, the executor and the ingress
 // put them on corridor.inputs. Benchmarks print JSON lines and assert nothing.
 #include <chrono>
+#include <ctime>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -28,6 +29,14 @@ Config bench_config(const std::string& bootstrap, const std::string& dir);
 double rss_mb();        // VmRSS of this process
 double peak_rss_mb();   // VmHWM
 std::int64_t file_bytes(const std::string& path);  // 0 when absent
+
+// CPU time of the whole process (every thread) so far: a run's cost per input, which other load on
+// the machine changes far less than its wall time.
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -93,13 +93,18 @@ struct ReaderSlot {
   std::unique_ptr<Reader> reader;
 };
 
+// Transactions and events are rowid tables, found through a unique index. A WITHOUT ROWID table
+// keeps at most about 1 KiB of a row in its leaf page and the rest in an overflow page of its own:
+// an event body or a transaction document (1-2 KiB) cost a whole 4 KiB overflow page on each write.
+// A rowid table keeps rows up to about 4 KiB in the leaf, and appends new ones at the end, so a
+// batch's rows share pages.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS transactions (
-  txn_id TEXT PRIMARY KEY, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
-) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS events (
-  txn_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (txn_id, version)
-) WITHOUT ROWID;
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (txn_id, version)
+);
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL
 );
