@@ -531,12 +531,14 @@ void append_json(std::string& out, const json::value& v) {
 }
 
 std::string json_text(const json::value& v) {
+  if (v.is_null()) return "null";  // most events' next_action and reason
   std::string out;
   append_json(out, v);
   return out;
 }
 
 std::string json_text(const json::object& o) {
+  if (o.empty()) return "{}";
   std::string out;
   append_json(out, o);
   return out;

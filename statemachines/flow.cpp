@@ -101,7 +101,8 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   e.provider_refs_json = json_text(txn.provider_refs);
   e.next_action_json = json_text(txn.next_action);
   e.reason_json = json_text(txn.reason);
-  e.cause = {cause.kind, cause.input_id};
+  e.cause.kind = cause.kind;
+  e.cause.input_id = cause.input_id;
   e.occurred_at_ms = cause.at_ms;
 }
 
