@@ -3,6 +3,7 @@
 // the pure step (start + step, effects built, nothing serialised) and the step followed by the
 // serialisation of its events, as the processor does before writing the outbox. Inputs are built
 // outside the timed sections, in chunks. Prints JSON lines; asserts nothing.
+// Usage: bench_steps [payments per flow] [flow id]: the flow id runs one flow alone (for a profile).
 #include <chrono>
 #include <algorithm>
 #include <cstdio>
@@ -181,7 +182,9 @@ int main(int argc, char** argv) {
   FlowSettings settings;
   double all_steps = 0, all_step_secs = 0, all_serial_secs = 0;
 
+  const std::string only = argc > 2 ? argv[2] : "";
   for (const Flow* flow : all_flows()) {
+    if (!only.empty() && flow->id != only) continue;
     auto it = paths.find(std::string(flow->id));
     if (it == paths.end()) {
       std::printf("{\"name\":\"step_per_s\",\"flow\":\"%s\",\"value\":null,\"unit\":\"steps/s\",\"error\":\"no happy path "

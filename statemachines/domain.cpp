@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cassert>
 #include <boost/json/parse.hpp>
 #include <boost/json/serializer.hpp>
 #include <charconv>
@@ -185,9 +186,13 @@ Result<ProviderCall> provider_call_from_json(const json::value& v) {
 
 namespace {
 
+// JSON text is written in two passes: the exact size first, then the bytes through a pointer into a
+// string resized once. (Appending piece by piece, each append checking capacity, was most of an
+// event's serialisation in bench_steps' callgrind profile.)
+//
 // Boost.JSON's escaping (boost/json/impl/serializer.ipp): '"', '\\' and the control characters; \b,
 // \t, \n, \f, \r by name, the others as \u00xx in lower case. Everything else, UTF-8 included, as is.
-bool plain(unsigned char ch) { return ch >= 0x20 && ch != '"' && ch != '\\'; }
+constexpr bool plain(unsigned char ch) { return ch >= 0x20 && ch != '"' && ch != '\\'; }
 
 // Whether any of 8 bytes is below 0x20, '"' or '\\' (the classic "has a zero byte" bit trick).
 bool word_needs_escape(std::uint64_t w) {
@@ -198,120 +203,336 @@ bool word_needs_escape(std::uint64_t w) {
   return (((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
 }
 
-// Where the next character to escape is, at or after `from`. Event text is mostly plain: it is
-// skipped a word at a time.
-std::size_t next_to_escape(std::string_view s, std::size_t from) {
-  std::size_t i = from;
-  for (std::uint64_t w; i + 8 <= s.size(); i += 8) {
-    std::memcpy(&w, s.data() + i, 8);
-    if (word_needs_escape(w)) break;
+constexpr std::array<bool, 256> kEscapes = [] {
+  std::array<bool, 256> t{};
+  for (std::size_t ch = 0; ch < t.size(); ++ch) t[ch] = !plain(static_cast<unsigned char>(ch));
+  return t;
+}();
+
+// Event text is mostly plain and short: a short string is checked through a table, a longer one a
+// word at a time, its tail as the last 8 bytes again.
+bool needs_escape(std::string_view s) {
+  const auto* d = reinterpret_cast<const unsigned char*>(s.data());
+  const std::size_t n = s.size();
+  if (n < 8) {
+    bool any = false;
+    for (std::size_t i = 0; i < n; ++i) any |= kEscapes[d[i]];
+    return any;
   }
-  while (i < s.size() && plain(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
+  std::uint64_t w;
+  for (std::size_t i = 0; i + 8 <= n; i += 8) {
+    std::memcpy(&w, d + i, 8);
+    if (word_needs_escape(w)) return true;
+  }
+  std::memcpy(&w, d + n - 8, 8);
+  return word_needs_escape(w);
 }
 
-void append_escaped(std::string& out, std::string_view s) {
+bool named_escape(unsigned char ch) {
+  return ch == '"' || ch == '\\' || ch == '\b' || ch == '\t' || ch == '\n' || ch == '\f' || ch == '\r';
+}
+
+// The size of `s` escaped, when it needs escapes.
+std::size_t escaped_size_slow(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) {
+    const auto ch = static_cast<unsigned char>(c);
+    n += plain(ch) ? 1 : named_escape(ch) ? 2 : 6;
+  }
+  return n;
+}
+
+char* write_escaped(char* p, std::string_view s) {
+  if (!needs_escape(s)) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+  }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::size_t run = 0;  // start of the characters not yet copied
-  for (std::size_t i = next_to_escape(s, 0); i < s.size(); i = next_to_escape(s, run)) {
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    const auto ch = static_cast<unsigned char>(s[i]);
+  for (char c : s) {
+    const auto ch = static_cast<unsigned char>(c);
+    if (plain(ch)) {
+      *p++ = c;
+      continue;
+    }
+    *p++ = '\\';
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\t': out += "\\t"; break;
-      case '\n': out += "\\n"; break;
-      case '\f': out += "\\f"; break;
-      case '\r': out += "\\r"; break;
+      case '"': *p++ = '"'; break;
+      case '\\': *p++ = '\\'; break;
+      case '\b': *p++ = 'b'; break;
+      case '\t': *p++ = 't'; break;
+      case '\n': *p++ = 'n'; break;
+      case '\f': *p++ = 'f'; break;
+      case '\r': *p++ = 'r'; break;
       default:
-        out += "\\u00";
-        out += kHex[ch >> 4];
-        out += kHex[ch & 15];
+        *p++ = 'u';
+        *p++ = '0';
+        *p++ = '0';
+        *p++ = kHex[ch >> 4];
+        *p++ = kHex[ch & 15];
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  return p;
 }
 
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  append_escaped(out, s);
-  out += '"';
+// Each string is scanned once when none needs an escape (the usual case): the size pass finds out,
+// and the writing pass then copies them as they are (kPlain). `plain` turns false at the first string
+// that needs escapes, and the text is then written escaping each string.
+std::size_t escaped_size(std::string_view s, bool& plain) {
+  if (!needs_escape(s)) return s.size();
+  plain = false;
+  return escaped_size_slow(s);
 }
 
-void append_int(std::string& out, std::int64_t v) {
-  char buf[24];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
+std::size_t string_size(std::string_view s, bool& plain) { return escaped_size(s, plain) + 2; }
+
+char* write_raw(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+template <bool kPlain>
+char* write_chars(char* p, std::string_view s) {
+  if constexpr (kPlain) {
+    return write_raw(p, s);
+  } else {
+    return write_escaped(p, s);
+  }
+}
+
+template <bool kPlain>
+char* write_string(char* p, std::string_view s) {
+  *p++ = '"';
+  p = write_chars<kPlain>(p, s);
+  *p++ = '"';
+  return p;
+}
+
+constexpr std::size_t kMaxIntChars = 20;  // "-9223372036854775808", "18446744073709551615"
+
+template <class Int>
+char* write_int(char* p, Int v) {
+  return std::to_chars(p, p + kMaxIntChars, v).ptr;
+}
+
+template <class Int>
+std::size_t int_size(Int v) {
+  char buf[kMaxIntChars];
+  return static_cast<std::size_t>(write_int(buf, v) - buf);
 }
 
 // Doubles only: Boost.JSON's shortest round-trip form is not std::to_chars' in every case.
-void append_double(std::string& out, const json::value& v) {
+std::string double_text(const json::value& v) {
   json::serializer sr;
   sr.reset(&v);
+  std::string out;
   char buf[64];
   while (!sr.done()) {
     const json::string_view part = sr.read(buf, sizeof buf);
     out.append(part.data(), part.size());
   }
+  return out;
 }
 
-void append_money(std::string& out, std::int64_t value, std::string_view currency) {
-  out += "{\"value\":";
-  append_int(out, value);
-  out += ",\"currency\":";
-  append_string(out, currency);
-  out += '}';
+std::size_t text_size(const json::value& v, bool& plain);
+
+std::size_t text_size(const json::object& o, bool& plain) {
+  std::size_t n = 2 + (o.empty() ? 0 : o.size() - 1);  // braces and commas
+  for (const auto& kv : o)
+    n += string_size({kv.key().data(), kv.key().size()}, plain) + 1 + text_size(kv.value(), plain);
+  return n;
+}
+
+std::size_t text_size(const json::value& v, bool& plain) {
+  switch (v.kind()) {
+    case json::kind::null: return 4;
+    case json::kind::bool_: return v.get_bool() ? 4 : 5;
+    case json::kind::int64: return int_size(v.get_int64());
+    case json::kind::uint64: return int_size(v.get_uint64());
+    case json::kind::double_: return double_text(v).size();
+    case json::kind::string: return string_size({v.get_string().data(), v.get_string().size()}, plain);
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      std::size_t n = 2 + (a.empty() ? 0 : a.size() - 1);
+      for (const auto& item : a) n += text_size(item, plain);
+      return n;
+    }
+    case json::kind::object: return text_size(v.get_object(), plain);
+  }
+  return 0;
+}
+
+template <bool kPlain>
+char* write_value(char* p, const json::value& v);
+
+template <bool kPlain>
+char* write_object(char* p, const json::object& o) {
+  *p++ = '{';
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) *p++ = ',';
+    first = false;
+    p = write_string<kPlain>(p, {kv.key().data(), kv.key().size()});
+    *p++ = ':';
+    p = write_value<kPlain>(p, kv.value());
+  }
+  *p++ = '}';
+  return p;
+}
+
+template <bool kPlain>
+char* write_value(char* p, const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return write_raw(p, "null");
+    case json::kind::bool_: return write_raw(p, v.get_bool() ? "true" : "false");
+    case json::kind::int64: return write_int(p, v.get_int64());
+    case json::kind::uint64: return write_int(p, v.get_uint64());
+    case json::kind::double_: return write_raw(p, double_text(v));
+    case json::kind::string: return write_string<kPlain>(p, {v.get_string().data(), v.get_string().size()});
+    case json::kind::array: {
+      *p++ = '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) *p++ = ',';
+        first = false;
+        p = write_value<kPlain>(p, item);
+      }
+      *p++ = ']';
+      return p;
+    }
+    case json::kind::object: return write_object<kPlain>(p, v.get_object());
+  }
+  return p;
+}
+
+// Resizes `out` by `size`, lets `write` fill the new bytes and checks it wrote no more than that;
+// returns with `out` cut to what was written.
+// `write` is called with std::true_type when no string needs an escape.
+template <class Write>
+void append_sized(std::string& out, std::size_t size, bool plain, Write write) {
+  const std::size_t old = out.size();
+  out.resize(old + size);
+  char* const begin = out.data() + old;
+  char* const end = plain ? write(begin, std::true_type{}) : write(begin, std::false_type{});
+  assert(end <= out.data() + out.size());
+  out.resize(static_cast<std::size_t>(end - out.data()));
+}
+
+// The event's fixed text, in order; the values go between them.
+constexpr std::string_view kEventId = "{\"event_id\":\"";
+constexpr std::string_view kType = "\",\"type\":\"transaction.state_changed\",\"txn_id\":";
+constexpr std::string_view kMerchant = ",\"merchant\":";
+constexpr std::string_view kReference = ",\"reference\":";
+constexpr std::string_view kProvider = ",\"provider\":";
+constexpr std::string_view kFlow = ",\"flow\":";
+constexpr std::string_view kVersion = ",\"version\":";
+constexpr std::string_view kState = ",\"state\":";
+constexpr std::string_view kPreviousState = ",\"previous_state\":";
+constexpr std::string_view kStatus = ",\"status\":";
+constexpr std::string_view kAmount = ",\"amount\":";
+constexpr std::string_view kAmountRefunded = ",\"amount_refunded\":";
+constexpr std::string_view kMoneyValue = "{\"value\":";
+constexpr std::string_view kMoneyCurrency = ",\"currency\":";
+constexpr std::string_view kProviderRefs = ",\"provider_refs\":";
+constexpr std::string_view kNextAction = ",\"next_action\":";
+constexpr std::string_view kReason = ",\"reason\":";
+constexpr std::string_view kCause = ",\"cause\":{\"kind\":";
+constexpr std::string_view kInputId = ",\"input_id\":";
+constexpr std::string_view kOccurredAt = "},\"occurred_at\":\"";
+constexpr std::string_view kEnd = "\"}";
+constexpr std::size_t kTimeChars = kMaxTimeChars;
+
+constexpr std::size_t kMoneyFixed = kMoneyValue.size() + kMaxIntChars + kMoneyCurrency.size() + 1;  // + '}'
+constexpr std::size_t kEventFixed = kEventId.size() + 1 + kMaxIntChars + kType.size() + kMerchant.size() +
+                                    kReference.size() + kProvider.size() + kFlow.size() + kVersion.size() +
+                                    kMaxIntChars + kState.size() + kPreviousState.size() + kStatus.size() +
+                                    kAmount.size() + kMoneyFixed + kAmountRefunded.size() + kMoneyFixed +
+                                    kProviderRefs.size() + kNextAction.size() + kReason.size() + kCause.size() +
+                                    kInputId.size() + kOccurredAt.size() + kTimeChars + kEnd.size();
+
+template <bool kPlain>
+char* write_money(char* p, std::int64_t value, std::string_view currency) {
+  p = write_raw(p, kMoneyValue);
+  p = write_int(p, value);
+  p = write_raw(p, kMoneyCurrency);
+  p = write_string<kPlain>(p, currency);
+  *p++ = '}';
+  return p;
+}
+
+// An upper bound of the event's text: the fixed text with room for the widest numbers and time, and
+// the strings' exact escaped sizes.
+std::size_t event_size_bound(const StateChangedEvent& e, bool& plain) {
+  const std::size_t txn_id = escaped_size(e.txn_id, plain);
+  return kEventFixed + txn_id + txn_id + 2 + string_size(e.merchant, plain) + string_size(e.reference, plain) +
+         string_size(e.provider, plain) + string_size(e.flow, plain) + string_size(e.state, plain) +
+         (e.previous_state.empty() ? 4 : string_size(e.previous_state, plain)) +
+         string_size(to_string(e.status), plain) + 2 * string_size(e.amount.currency, plain) +
+         e.provider_refs_json.size() + e.next_action_json.size() + e.reason_json.size() +
+         string_size(to_string(e.cause.kind), plain) + string_size(e.cause.input_id, plain);
+}
+
+template <bool kPlain>
+char* write_event(char* p, const StateChangedEvent& e) {
+  p = write_raw(p, kEventId);
+  p = write_chars<kPlain>(p, e.txn_id);  // then ":version", which needs no escaping
+  *p++ = ':';
+  p = write_int(p, e.version);
+  p = write_raw(p, kType);
+  p = write_string<kPlain>(p, e.txn_id);
+  p = write_raw(p, kMerchant);
+  p = write_string<kPlain>(p, e.merchant);
+  p = write_raw(p, kReference);
+  p = write_string<kPlain>(p, e.reference);
+  p = write_raw(p, kProvider);
+  p = write_string<kPlain>(p, e.provider);
+  p = write_raw(p, kFlow);
+  p = write_string<kPlain>(p, e.flow);
+  p = write_raw(p, kVersion);
+  p = write_int(p, e.version);
+  p = write_raw(p, kState);
+  p = write_string<kPlain>(p, e.state);
+  p = write_raw(p, kPreviousState);
+  p = e.previous_state.empty() ? write_raw(p, "null") : write_string<kPlain>(p, e.previous_state);
+  p = write_raw(p, kStatus);
+  p = write_string<kPlain>(p, to_string(e.status));
+  p = write_raw(p, kAmount);
+  p = write_money<kPlain>(p, e.amount.value, e.amount.currency);
+  if (e.amount_refunded) {
+    p = write_raw(p, kAmountRefunded);
+    p = write_money<kPlain>(p, *e.amount_refunded, e.amount.currency);
+  }
+  p = write_raw(p, kProviderRefs);
+  p = write_raw(p, e.provider_refs_json);
+  p = write_raw(p, kNextAction);
+  p = write_raw(p, e.next_action_json);
+  p = write_raw(p, kReason);
+  p = write_raw(p, e.reason_json);
+  p = write_raw(p, kCause);
+  p = write_string<kPlain>(p, to_string(e.cause.kind));
+  p = write_raw(p, kInputId);
+  p = write_string<kPlain>(p, e.cause.input_id);
+  p = write_raw(p, kOccurredAt);
+  p = write_time(p, e.occurred_at_ms);
+  return write_raw(p, kEnd);
 }
 
 }  // namespace
 
 void append_json(std::string& out, const json::object& o) {
-  out += '{';
-  bool first = true;
-  for (const auto& kv : o) {
-    if (!first) out += ',';
-    first = false;
-    append_string(out, {kv.key().data(), kv.key().size()});
-    out += ':';
-    append_json(out, kv.value());
-  }
-  out += '}';
+  bool plain = true;
+  const std::size_t size = text_size(o, plain);
+  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_object<decltype(kPlain)::value>(p, o); });
 }
 
 void append_json(std::string& out, const json::value& v) {
-  switch (v.kind()) {
-    case json::kind::null: out += "null"; break;
-    case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: append_int(out, v.get_int64()); break;
-    case json::kind::uint64: {
-      char buf[24];
-      const auto r = std::to_chars(buf, buf + sizeof buf, v.get_uint64());
-      out.append(buf, r.ptr);
-      break;
-    }
-    case json::kind::double_: append_double(out, v); break;
-    case json::kind::string: append_string(out, {v.get_string().data(), v.get_string().size()}); break;
-    case json::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& item : v.get_array()) {
-        if (!first) out += ',';
-        first = false;
-        append_json(out, item);
-      }
-      out += ']';
-      break;
-    }
-    case json::kind::object: append_json(out, v.get_object()); break;
-  }
+  bool plain = true;
+  const std::size_t size = text_size(v, plain);
+  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_value<decltype(kPlain)::value>(p, v); });
 }
 
 std::string json_text(const json::value& v) {
-  if (v.is_null()) return "null";
+  if (v.is_null()) return "null";  // most events' next_action and reason
   std::string out;
-  out.reserve(128);
   append_json(out, v);
   return out;
 }
@@ -319,7 +540,6 @@ std::string json_text(const json::value& v) {
 std::string json_text(const json::object& o) {
   if (o.empty()) return "{}";
   std::string out;
-  out.reserve(128);
   append_json(out, o);
   return out;
 }
@@ -327,61 +547,13 @@ std::string json_text(const json::object& o) {
 std::string StateChangedEvent::event_id() const { return txn_id + ":" + std::to_string(version); }
 
 void append_json(std::string& out, const StateChangedEvent& e) {
-  out += "{\"event_id\":\"";
-  append_escaped(out, e.txn_id);  // then ":version", which needs no escaping
-  out += ':';
-  append_int(out, e.version);
-  out += "\",\"type\":\"transaction.state_changed\",\"txn_id\":";
-  append_string(out, e.txn_id);
-  out += ",\"merchant\":";
-  append_string(out, e.merchant);
-  out += ",\"reference\":";
-  append_string(out, e.reference);
-  out += ",\"provider\":";
-  append_string(out, e.provider);
-  out += ",\"flow\":";
-  append_string(out, e.flow);
-  out += ",\"version\":";
-  append_int(out, e.version);
-  out += ",\"state\":";
-  append_string(out, e.state);
-  out += ",\"previous_state\":";
-  if (e.previous_state.empty()) {
-    out += "null";
-  } else {
-    append_string(out, e.previous_state);
-  }
-  out += ",\"status\":";
-  append_string(out, to_string(e.status));
-  out += ",\"amount\":";
-  append_money(out, e.amount.value, e.amount.currency);
-  if (e.amount_refunded) {
-    out += ",\"amount_refunded\":";
-    append_money(out, *e.amount_refunded, e.amount.currency);
-  }
-  out += ",\"provider_refs\":";
-  out += e.provider_refs_json;
-  out += ",\"next_action\":";
-  out += e.next_action_json;
-  out += ",\"reason\":";
-  out += e.reason_json;
-  out += ",\"cause\":{\"kind\":";
-  append_string(out, to_string(e.cause.kind));
-  out += ",\"input_id\":";
-  append_string(out, e.cause.input_id);
-  out += "},\"occurred_at\":\"";
-  append_time(out, e.occurred_at_ms);
-  out += "\"}";
+  bool plain = true;
+  const std::size_t size = event_size_bound(e, plain);
+  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_event<decltype(kPlain)::value>(p, e); });
 }
 
 std::string serialize(const StateChangedEvent& e) {
-  // The keys, punctuation, numbers and time take under 320 bytes; escapes may still grow the text.
-  const std::size_t size = 320 + 2 * e.txn_id.size() + e.merchant.size() + e.reference.size() + e.provider.size() +
-                           e.flow.size() + e.state.size() + e.previous_state.size() + 2 * e.amount.currency.size() +
-                           e.provider_refs_json.size() + e.next_action_json.size() + e.reason_json.size() +
-                           e.cause.input_id.size();
   std::string out;
-  out.reserve(size);
   append_json(out, e);
   return out;
 }

@@ -82,6 +82,7 @@ bool checks_exhausted(const StepContext& c) {
 
 json::object pay_params(const Transaction& t) {
   json::object p;
+  p.reserve(3);  // built key by key: no regrowth on the way
   p["reference"] = t.txn_id;  // FlexPay echoes it in the callback: that is how it finds us
   p["amount"] = money_json(t.amount);
   if (auto d = get_string(t.data, "description"); !d.empty()) p["description"] = d;

@@ -22,17 +22,21 @@ std::string StepContext::next_id(std::string_view what) {
   return id;
 }
 
-std::string StepContext::call(std::string op, json::object params) {
-  std::string id = next_id(op);
-  effects.calls.push_back(ProviderCall{id, txn.provider, std::move(op), std::move(params), {}});
-  return id;
+const std::string& StepContext::call(std::string_view op, json::object params) {
+  // Built in place: the id is made once, and the caller gets the call's own copy.
+  ProviderCall& c = effects.calls.emplace_back();
+  c.call_id = next_id(op);
+  c.provider = txn.provider;
+  c.op = op;
+  c.params = std::move(params);
+  return c.call_id;
 }
 
-void StepContext::call_again(std::string call_id, std::string op, json::object params) {
+void StepContext::call_again(std::string call_id, std::string_view op, json::object params) {
   // A call without an id has no idempotency key and its result could not be matched: when no id was
   // handed out before (the transaction's data lacks it), this is a first call.
   if (call_id.empty()) {
-    effects.calls.push_back(ProviderCall{next_id(op), txn.provider, std::move(op), std::move(params), {}});
+    call(op, std::move(params));
     return;
   }
   // A re-send: the same key for the provider, a fresh answer id for corridor (counted apart from
@@ -40,20 +44,24 @@ void StepContext::call_again(std::string call_id, std::string op, json::object p
   const std::int64_t resend = get_int(txn.data, "resends") + 1;
   txn.data["resends"] = resend;
   std::string answer_id = call_id + ":resend:" + std::to_string(resend);
-  effects.calls.push_back(
-      ProviderCall{std::move(call_id), txn.provider, std::move(op), std::move(params), std::move(answer_id)});
+  ProviderCall& c = effects.calls.emplace_back();
+  c.call_id = std::move(call_id);
+  c.provider = txn.provider;
+  c.op = op;
+  c.params = std::move(params);
+  c.answer_id = std::move(answer_id);
 }
 
-void StepContext::set_timer(std::string name, std::int64_t due_at_ms) {
+void StepContext::set_timer(std::string_view name, std::int64_t due_at_ms) {
   std::string id = next_id(name);
   std::erase(effects.cancelled_timers, name);
   std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
-  effects.timers.push_back(TimerSet{std::move(name), due_at_ms, std::move(id)});
+  effects.timers.push_back(TimerSet{std::string(name), due_at_ms, std::move(id)});
 }
 
-void StepContext::cancel_timer(std::string name) {
+void StepContext::cancel_timer(std::string_view name) {
   std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
-  effects.cancelled_timers.push_back(std::move(name));
+  effects.cancelled_timers.emplace_back(name);
 }
 
 const StateInfo* Flow::state(std::string_view name) const {
@@ -93,7 +101,8 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   e.provider_refs_json = json_text(txn.provider_refs);
   e.next_action_json = json_text(txn.next_action);
   e.reason_json = json_text(txn.reason);
-  e.cause = {cause.kind, cause.input_id};
+  e.cause.kind = cause.kind;
+  e.cause.input_id = cause.input_id;
   e.occurred_at_ms = cause.at_ms;
 }
 
@@ -127,6 +136,7 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   // Room for the facts the flows record as the payment goes (ids, deadlines, fees, counters): the
   // table is not reallocated at each new key. 16 keeps Boost.JSON's small-object form (linear search).
   t.data.reserve(16);
+  t.provider_refs.reserve(4);  // every flow keeps a few of the provider's ids
   // What the flow needs later to call the provider; card data never reaches here in clear.
   for (std::string_view key : {"customer", "description", "metadata"}) {
     if (auto* v = cmd.if_contains(key)) t.data.emplace(key, *v);

@@ -121,11 +121,12 @@ json::object credit_handle_params(const Transaction& t) {
     e["question"] = get_string(*q, "question");
     e["answer"] = get_string(*q, "answer");
   }
-  json::object p{{"merchantRefNum", t.txn_id},
-                 {"transactionType", "STANDALONE_CREDIT"},
-                 {"paymentType", "INTERAC_ETRANSFER"},
-                 {"amount", money_json(t.amount)},
-                 {"interacEtransfer", std::move(e)}};
+  json::object p({{"merchantRefNum", t.txn_id},
+                  {"transactionType", "STANDALONE_CREDIT"},
+                  {"paymentType", "INTERAC_ETRANSFER"},
+                  {"amount", money_json(t.amount)},
+                  {"interacEtransfer", std::move(e)}},
+                 6);  // room for the customer
   if (const json::object* customer = get_object(t.data, "customer")) p["customer"] = *customer;
   return p;
 }
@@ -151,9 +152,10 @@ void credit_after_verification(StepContext& c) {
 }
 
 json::object credit_params(const Transaction& t) {
-  json::object p{{"merchantRefNum", t.txn_id},
-                 {"amount", money_json(t.amount)},
-                 {"paymentHandleToken", get_string(t.provider_refs, "payment_handle_token")}};
+  json::object p({{"merchantRefNum", t.txn_id},
+                  {"amount", money_json(t.amount)},
+                  {"paymentHandleToken", get_string(t.provider_refs, "payment_handle_token")}},
+                 4);  // room for the description
   if (auto d = get_string(t.data, "description"); !d.empty()) p["description"] = d;
   return p;
 }

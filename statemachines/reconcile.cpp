@@ -48,6 +48,7 @@ void record_answer(json::object& r, const Input& input, const std::string& state
 
 void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c, std::size_t first_call) {
   json::object r;
+  r.reserve(8);  // the ask's keys and the answer's, added later
   r["id"] = c.input.input_id;
   r["by"] = c.input.name == kJanitorTimer ? "janitor" : "command";
   r["asked_at"] = format_time(c.input.at_ms);

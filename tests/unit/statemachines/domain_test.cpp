@@ -102,6 +102,34 @@ TEST(JsonText, IsBoostJsonsText) {
   }
 }
 
+// The writer scans short strings byte by byte and longer ones a word at a time (the tail as the last
+// 8 bytes again), and copies the strings as they are when none needs an escape: a character to
+// escape at every position of strings of every length up to three words, in one field at a time.
+TEST(StateChangedEvent, EscapesAtEveryPositionAreBoostJsons) {
+  for (std::size_t length = 1; length <= 24; ++length) {
+    for (std::size_t at = 0; at < length; ++at) {
+      for (char special : {'"', '\\', '\n', '\x01', '\x1f'}) {
+        std::string text(length, 'a');
+        text[at] = special;
+        StateChangedEvent in_reference = awaiting_confirmation();
+        in_reference.reference = text;
+        EXPECT_EQ(serialize(in_reference), boost::json::serialize(to_json(in_reference))) << length << " " << at;
+        StateChangedEvent in_cause = awaiting_confirmation();
+        in_cause.cause.input_id = text;
+        EXPECT_EQ(serialize(in_cause), boost::json::serialize(to_json(in_cause))) << length << " " << at;
+        const json::object refs{{text, "x"}, {"k", text}};
+        EXPECT_EQ(json_text(refs), boost::json::serialize(refs)) << length << " " << at;
+      }
+    }
+  }
+}
+
+TEST(StateChangedEvent, TimeBeyondYear9999IsBoostJsons) {
+  StateChangedEvent e = awaiting_confirmation();
+  e.occurred_at_ms = 300000000000000;  // year 11476: the time is written by snprintf
+  EXPECT_EQ(serialize(e), boost::json::serialize(to_json(e)));
+}
+
 TEST(StateChangedEvent, AppendsAfterWhatIsThere) {
   std::string out = "[";
   append_json(out, awaiting_confirmation());
