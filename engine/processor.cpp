@@ -66,7 +66,7 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       parsed.push_back(fail("input is not valid JSON: " + ec.message()));
       continue;
     }
-    auto in = input_from_json(v);
+    auto in = input_from_json(std::move(v));
     if (!in) in = fail("invalid input: " + in.error().message);
     if (in) {
       input_ids.push_back(in->input_id);

@@ -452,7 +452,7 @@ class SqliteStore final : public Store {
         bind(st->get(), 1, t.txn_id);
         bind(st->get(), 2, t.state);
         sqlite3_bind_int64(st->get(), 3, t.version);
-        bind(st->get(), 4, boost::json::serialize(to_json(t)));
+        bind(st->get(), 4, serialize(t));
         if (auto r = step_done(st->get(), "write transaction"); !r) return r;
       }
     }

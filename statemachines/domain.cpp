@@ -85,9 +85,9 @@ Result<std::string> required_string(const json::object& o, std::string_view key)
 }
 }  // namespace
 
-Result<Input> input_from_json(const json::value& v) {
+Result<Input> input_from_json(json::value v) {
   if (!v.is_object()) return fail("input is not a JSON object");
-  const auto& o = v.get_object();
+  auto& o = v.get_object();
   Input in;
   auto id = required_string(o, "input_id");
   if (!id) return id.error();
@@ -108,7 +108,7 @@ Result<Input> input_from_json(const json::value& v) {
   auto ms = parse_time(*at);
   if (!ms) return fail("field 'at' is not an RFC 3339 time");
   in.at_ms = *ms;
-  if (auto* d = get_object(o, "data")) in.data = *d;
+  if (auto it = o.find("data"); it != o.end() && it->value().is_object()) in.data = std::move(it->value().get_object());
   if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail("empty input_id, txn_id or name");
   return in;
 }
@@ -135,9 +135,9 @@ json::object to_json(const Transaction& t) {
   return o;
 }
 
-Result<Transaction> transaction_from_json(const json::value& v) {
+Result<Transaction> transaction_from_json(json::value v) {
   if (!v.is_object()) return fail("transaction is not a JSON object");
-  const auto& o = v.get_object();
+  auto& o = v.get_object();
   Transaction t;
   t.txn_id = get_string(o, "txn_id");
   t.merchant = get_string(o, "merchant");
@@ -151,14 +151,17 @@ Result<Transaction> transaction_from_json(const json::value& v) {
   t.state = get_string(o, "state");
   t.version = get_int(o, "version");
   t.seq = get_int(o, "seq");
-  if (auto* p = get_object(o, "provider_refs")) t.provider_refs = *p;
-  if (auto* d = get_object(o, "data")) t.data = *d;
-  if (auto* n = o.if_contains("next_action")) t.next_action = *n;
-  if (auto* r = o.if_contains("reason")) t.reason = *r;
+  auto take_object = [&o](std::string_view key, json::object& to) {
+    if (auto it = o.find(key); it != o.end() && it->value().is_object()) to = std::move(it->value().get_object());
+  };
+  take_object("provider_refs", t.provider_refs);
+  take_object("data", t.data);
+  if (auto* n = o.if_contains("next_action")) t.next_action = std::move(*n);
+  if (auto* r = o.if_contains("reason")) t.reason = std::move(*r);
   t.created_at_ms = parse_time(get_string(o, "created_at")).value_or(0);
   t.updated_at_ms = parse_time(get_string(o, "updated_at")).value_or(0);
   t.rejected_inputs = get_int(o, "rejected_inputs");
-  if (auto* l = o.if_contains("last_rejection")) t.last_rejection = *l;
+  if (auto* l = o.if_contains("last_rejection")) t.last_rejection = std::move(*l);
   if (t.txn_id.empty() || t.state.empty()) return fail("transaction lacks txn_id or state");
   return t;
 }
@@ -555,6 +558,63 @@ void append_json(std::string& out, const StateChangedEvent& e) {
 std::string serialize(const StateChangedEvent& e) {
   std::string out;
   append_json(out, e);
+  return out;
+}
+
+namespace {
+
+void append_string(std::string& out, std::string_view s) {
+  bool plain = true;
+  const std::size_t size = string_size(s, plain);
+  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_string<decltype(kPlain)::value>(p, s); });
+}
+
+void append_int(std::string& out, std::int64_t v) {
+  append_sized(out, kMaxIntChars, true, [&](char* p, auto) { return write_int(p, v); });
+}
+
+}  // namespace
+
+std::string serialize(const Transaction& t) {
+  std::string out;
+  out.reserve(1024);
+  out += "{\"txn_id\":";
+  append_string(out, t.txn_id);
+  out += ",\"merchant\":";
+  append_string(out, t.merchant);
+  out += ",\"reference\":";
+  append_string(out, t.reference);
+  out += ",\"provider\":";
+  append_string(out, t.provider);
+  out += ",\"flow\":";
+  append_string(out, t.flow);
+  out += ",\"amount\":{\"value\":";
+  append_int(out, t.amount.value);
+  out += ",\"currency\":";
+  append_string(out, t.amount.currency);
+  out += "},\"state\":";
+  append_string(out, t.state);
+  out += ",\"version\":";
+  append_int(out, t.version);
+  out += ",\"seq\":";
+  append_int(out, t.seq);
+  out += ",\"provider_refs\":";
+  append_json(out, t.provider_refs);
+  out += ",\"data\":";
+  append_json(out, t.data);
+  out += ",\"next_action\":";
+  append_json(out, t.next_action);
+  out += ",\"reason\":";
+  append_json(out, t.reason);
+  out += ",\"created_at\":";
+  append_string(out, format_time(t.created_at_ms));
+  out += ",\"updated_at\":";
+  append_string(out, format_time(t.updated_at_ms));
+  out += ",\"rejected_inputs\":";
+  append_int(out, t.rejected_inputs);
+  out += ",\"last_rejection\":";
+  append_json(out, t.last_rejection);
+  out += '}';
   return out;
 }
 

@@ -49,7 +49,8 @@ struct Input {
 
 // The record on corridor.inputs.
 json::object to_json(const Input& in);
-Result<Input> input_from_json(const json::value& v);
+// Takes `v` by value: a parsed record moved in gives its data object away instead of copying it.
+Result<Input> input_from_json(json::value v);
 
 struct Transaction {
   std::string txn_id;
@@ -74,7 +75,11 @@ struct Transaction {
 };
 
 json::object to_json(const Transaction& t);
-Result<Transaction> transaction_from_json(const json::value& v);
+// The bytes boost::json::serialize(to_json(t)) gives, written straight from `t` (the store writes
+// one per transaction a batch changes).
+std::string serialize(const Transaction& t);
+// Takes `v` by value: a parsed document moved in gives its objects away instead of copying them.
+Result<Transaction> transaction_from_json(json::value v);
 
 // A provider HTTP call the executor must make. Self-contained: the executor needs nothing else.
 struct ProviderCall {

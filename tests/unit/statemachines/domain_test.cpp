@@ -2,6 +2,7 @@
 // into a string, and must give the bytes Boost.JSON gives for the same event as an object.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/domain.hpp"
@@ -134,6 +135,38 @@ TEST(StateChangedEvent, AppendsAfterWhatIsThere) {
   std::string out = "[";
   append_json(out, awaiting_confirmation());
   EXPECT_EQ(out, "[" + serialize(awaiting_confirmation()));
+}
+
+// The store's document of a transaction: the same bytes as Boost.JSON's text of to_json, and read
+// back as it was written.
+TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
+  Transaction t;
+  t.txn_id = "tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X";
+  t.merchant = "ZANDO";
+  t.reference = "ref \"quoted\" \\ \n\x01";
+  t.provider = "novasend";
+  t.flow = "payin";
+  t.amount = {-9223372036854775807LL - 1, "XOF"};
+  t.state = "awaiting_confirmation";
+  t.version = 3;
+  t.seq = 9223372036854775807LL;
+  t.provider_refs = {{"reference", "tr_abc"}};
+  t.data = {{"customer", {{"msisdn", "+2250700000001"}}}, {"fee", 1.5}, {"list", {1, "two", nullptr, true}}};
+  t.next_action = {{"type", "redirect"}, {"url", "https://link.novasend.app/link/x"}};
+  t.reason = "declined by the customer";
+  t.created_at_ms = 1795867200000;
+  t.updated_at_ms = 1795867261001;
+  t.rejected_inputs = 2;
+  t.last_rejection = {{"input_id", "i"}, {"reason", "no row"}};
+  EXPECT_EQ(serialize(t), boost::json::serialize(to_json(t)));
+  auto back = transaction_from_json(boost::json::parse(serialize(t)));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(serialize(*back), serialize(t));
+
+  Transaction empty;
+  empty.txn_id = "t";
+  empty.state = "created";
+  EXPECT_EQ(serialize(empty), boost::json::serialize(to_json(empty)));
 }
 
 }  // namespace

@@ -275,6 +275,7 @@ Replay run(const Flow& f, const std::vector<Input>& inputs) {
       EXPECT_EQ(serialize(e), boost::json::serialize(to_json(e)));
       out.events.push_back(e);
     }
+    EXPECT_EQ(serialize(h.txn), boost::json::serialize(to_json(h.txn)));  // the store's document
     for (const auto& c : h.effects.calls) out.trace += boost::json::serialize(to_json(c)) + "\n";
     for (const auto& t : h.effects.timers) out.trace += t.name + "@" + std::to_string(t.due_at_ms) + "#" + t.input_id + "\n";
     for (const auto& t : h.effects.cancelled_timers) out.trace += "cancel " + t + "\n";
