@@ -10,6 +10,7 @@
 //    synchronous=FULL, one transaction per polled batch) and as many records produced to Kafka as the
 //    pipeline published events, of the same average size; timed the same way.
 // Prints JSON lines; asserts nothing.
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include <atomic>
@@ -95,7 +96,10 @@ RunResult run_pipeline(const Config& config, const Preloaded& pre) {
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_seconds();
   std::thread relay([&] { run_relay(config, *store, producer, wake, metrics, stop_relay); });
-  std::thread proc([&] { processor.run(config.kafka.bootstrap, stop_processor); });
+  std::thread proc([&] {
+    pthread_setname_np(pthread_self(), "corridor-proc");  // as the Runtime names it
+    processor.run(config.kafka.bootstrap, stop_processor);
+  });
   const auto deadline = t0 + std::chrono::seconds(120);
   while (static_cast<std::size_t>(metrics.events_published.load()) < pre.events &&
          std::chrono::steady_clock::now() < deadline)
