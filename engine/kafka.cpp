@@ -256,9 +256,10 @@ std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::mill
   if (first == nullptr) return out;
   out.emplace_back(first);
   if (max <= 1) return out;
-  std::vector<rd_kafka_message_t*> raw(max - 1);
-  const ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, raw.data(), raw.size());
-  for (ssize_t i = 0; i < n; ++i) out.emplace_back(raw[static_cast<std::size_t>(i)]);
+  if (taken_.size() < max - 1) taken_.resize(max - 1);
+  const ssize_t n = rd_kafka_consume_batch_queue(queue_, 0, taken_.data(), max - 1);
+  out.reserve(static_cast<std::size_t>(n) + 1);
+  for (ssize_t i = 0; i < n; ++i) out.emplace_back(taken_[static_cast<std::size_t>(i)]);
   return out;
 }
 

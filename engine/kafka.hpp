@@ -124,6 +124,7 @@ class KafkaConsumer {
   KafkaHandle rk_;
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
+  std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
 };
 
 }  // namespace corridor
