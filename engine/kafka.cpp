@@ -77,7 +77,7 @@ std::string KafkaMessage::error() const { return m_->err ? rd_kafka_message_errs
 
 // ---- embedded cluster ----------------------------------------------------------------------------
 
-EmbeddedKafka::EmbeddedKafka(int brokers) {
+EmbeddedKafka::EmbeddedKafka(int brokers) : brokers_(brokers) {
   Conf conf = make_conf("", {{"log_level", "3"}}, {});
   rk_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
   cluster_ = rd_kafka_mock_cluster_new(rk_.get(), brokers);
@@ -93,7 +93,8 @@ KafkaProps EmbeddedKafka::client_properties() { return {{"fetch.wait.max.ms", "2
 std::string EmbeddedKafka::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
 
 void EmbeddedKafka::create_topic(const std::string& name, int partitions, int replication) {
-  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication);
+  rd_kafka_resp_err_t err =
+      rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication > 0 ? replication : brokers_);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error("cannot create topic " + name + ": " + rd_kafka_err2str(err));
 }
