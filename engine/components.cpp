@@ -137,8 +137,13 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
     metrics.commands_routed += static_cast<std::int64_t>(to_inputs.size());
     metrics.commands_rejected += static_cast<std::int64_t>(to_events.size());
     metrics.deadletters_published += static_cast<std::int64_t>(to_deadletter.size());
-    if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+    // The next batch does not wait for the coordinator: a commit lost with a crash re-routes
+    // commands whose input ids the processor recognises, as a crash before any commit always did.
+    if (auto r = consumer.commit_async(); !r) std::cerr << "router: " << r.error().message << std::endl;
   }
+  // Everything consumed was acknowledged (a batch that was not returns above): the last positions
+  // are committed before the consumer closes.
+  if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
 }
 
 void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,

@@ -270,6 +270,24 @@ Result<Ok> KafkaConsumer::commit() {
   return Ok{};
 }
 
+Result<Ok> KafkaConsumer::commit_async() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  PartitionList assigned(raw);
+  err = rd_kafka_position(rk_.get(), assigned.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  PartitionList positions(rd_kafka_topic_partition_list_new(assigned->cnt));
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& p = assigned->elems[i];
+    if (p.offset >= 0) rd_kafka_topic_partition_list_add(positions.get(), p.topic, p.partition)->offset = p.offset;
+  }
+  if (positions->cnt == 0) return Ok{};
+  err = rd_kafka_commit(rk_.get(), positions.get(), 1);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  return Ok{};
+}
+
 Result<std::int64_t> KafkaConsumer::high_watermark(const std::string& topic, std::int32_t partition) {
   std::int64_t low = 0, high = 0;
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high, 5000);

@@ -120,6 +120,9 @@ class KafkaConsumer {
   std::vector<KafkaMessage> poll(std::size_t max, std::chrono::milliseconds timeout);
   // Commits the positions of the records consumed so far (group offsets, for tools and lag).
   Result<Ok> commit();
+  // The same without waiting for the group coordinator: the positions are taken now, so what is
+  // consumed after the call is not committed by it. Its outcome is not reported.
+  Result<Ok> commit_async();
   // Number of partitions of `topic` (waits briefly for a topic being created); 0 when unknown.
   int partition_count(const std::string& topic);
   // Last offset + 1 of a partition as the brokers see it (the end of the log), or an error.
