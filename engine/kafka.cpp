@@ -77,7 +77,7 @@ std::string KafkaMessage::error() const { return m_->err ? rd_kafka_message_errs
 
 // ---- embedded cluster ----------------------------------------------------------------------------
 
-EmbeddedKafka::EmbeddedKafka(int brokers) {
+EmbeddedKafka::EmbeddedKafka(int brokers) : brokers_(brokers) {
   Conf conf = make_conf("", {{"log_level", "3"}}, {});
   rk_ = make_handle(RD_KAFKA_PRODUCER, std::move(conf));
   cluster_ = rd_kafka_mock_cluster_new(rk_.get(), brokers);
@@ -93,7 +93,8 @@ KafkaProps EmbeddedKafka::client_properties() { return {{"fetch.wait.max.ms", "2
 std::string EmbeddedKafka::bootstrap() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
 
 void EmbeddedKafka::create_topic(const std::string& name, int partitions, int replication) {
-  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication);
+  rd_kafka_resp_err_t err =
+      rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication > 0 ? replication : brokers_);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
     throw std::runtime_error("cannot create topic " + name + ": " + rd_kafka_err2str(err));
 }
@@ -267,6 +268,24 @@ Result<Ok> KafkaConsumer::commit() {
   rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), nullptr, 0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
     return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  return Ok{};
+}
+
+Result<Ok> KafkaConsumer::commit_async() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  PartitionList assigned(raw);
+  err = rd_kafka_position(rk_.get(), assigned.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  PartitionList positions(rd_kafka_topic_partition_list_new(assigned->cnt));
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& p = assigned->elems[i];
+    if (p.offset >= 0) rd_kafka_topic_partition_list_add(positions.get(), p.topic, p.partition)->offset = p.offset;
+  }
+  if (positions->cnt == 0) return Ok{};
+  err = rd_kafka_commit(rk_.get(), positions.get(), 1);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
   return Ok{};
 }
 

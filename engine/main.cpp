@@ -101,7 +101,7 @@ int kafka(const std::vector<std::string>& args) {
   const sigset_t signals = block_signals();
   Config config = config_from(args);
   const int partitions = std::stoi(option(args, "--partitions", std::to_string(config.kafka.partitions)));
-  EmbeddedKafka cluster(3);
+  EmbeddedKafka cluster;
   for (const auto& topic : {config.kafka.commands, config.kafka.inputs, config.kafka.events, config.kafka.deadletter})
     cluster.create_topic(topic, partitions);
   std::cout << "kafka bootstrap: " << cluster.bootstrap() << std::endl;

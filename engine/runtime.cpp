@@ -97,7 +97,7 @@ void Runtime::start() {
   }
 
   if (cfg.kafka.bootstrap == "embedded") {
-    m.embedded = std::make_unique<EmbeddedKafka>(3);
+    m.embedded = std::make_unique<EmbeddedKafka>();
     for (const auto& topic : {cfg.kafka.commands, cfg.kafka.inputs, cfg.kafka.events, cfg.kafka.deadletter})
       m.embedded->create_topic(topic, cfg.kafka.partitions);
     m.bootstrap = m.embedded->bootstrap();
