@@ -184,59 +184,27 @@ class SqliteStore final : public Store {
   }
 
   // The processor's reads for a batch: on a reading connection, so that they go on while the batch
-  // before commits on the writing one (the processor counts that batch as applied itself). One read
-  // transaction for the whole lookup; ids are probed in key order, so neighbours share the pages
-  // just read.
+  // before commits on the writing one (the processor counts that batch as applied itself).
   Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) override {
-    const std::set<std::string> ids(txn_ids.begin(), txn_ids.end());
     std::map<std::string, Transaction> out;
-    if (ids.empty()) return out;
-    auto reader = lease_reader();
-    if (!reader) return reader.error();
-    Reader& db = *reader->connection;
-    auto read = db.in_read_transaction([&]() -> Result<Ok> {
-      auto st = db.prepare("SELECT doc FROM transactions WHERE txn_id = ?");
-      if (!st) return st.error();
-      for (const auto& id : ids) {
-        bind(st->get(), 1, id);
-        const int rc = sqlite3_step(st->get());
-        if (rc == SQLITE_ROW) {
-          auto t = transaction_from_json(boost::json::parse(column_view(st->get(), 0)));
-          if (!t) return t.error();
-          out.emplace(id, std::move(*t));
-        } else if (rc != SQLITE_DONE) {
-          return db.error("load transactions");
-        }
-        sqlite3_reset(st->get());
-      }
-      return Ok{};
-    });
+    auto read = probe(txn_ids, "SELECT doc FROM transactions WHERE txn_id = ?", "load transactions",
+                      [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
+                        auto t = transaction_from_json(boost::json::parse(column_view(st, 0)));
+                        if (!t) return t.error();
+                        out.emplace(id, std::move(*t));
+                        return Ok{};
+                      });
     if (!read) return read.error();
     return out;
   }
 
   Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids) override {
-    const std::set<std::string> ids(input_ids.begin(), input_ids.end());
     std::set<std::string> out;
-    if (ids.empty()) return out;
-    auto reader = lease_reader();
-    if (!reader) return reader.error();
-    Reader& db = *reader->connection;
-    auto read = db.in_read_transaction([&]() -> Result<Ok> {
-      auto st = db.prepare("SELECT 1 FROM processed_inputs WHERE input_id = ?");
-      if (!st) return st.error();
-      for (const auto& id : ids) {
-        bind(st->get(), 1, id);
-        const int rc = sqlite3_step(st->get());
-        if (rc == SQLITE_ROW) {
-          out.insert(id);
-        } else if (rc != SQLITE_DONE) {
-          return db.error("look up processed inputs");
-        }
-        sqlite3_reset(st->get());
-      }
-      return Ok{};
-    });
+    auto read = probe(input_ids, "SELECT 1 FROM processed_inputs WHERE input_id = ?", "look up processed inputs",
+                      [&](const std::string& id, sqlite3_stmt*) -> Result<Ok> {
+                        out.insert(id);
+                        return Ok{};
+                      });
     if (!read) return read.error();
     return out;
   }
@@ -442,6 +410,32 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Steps `sql` (one parameter: the id) for each of `ids` on a reading connection, in one read
+  // transaction, in key order (neighbours share the pages just read); `found` sees each id's row.
+  template <typename Found>
+  Result<Ok> probe(const std::vector<std::string>& ids, const char* sql, const char* what, Found found) {
+    const std::set<std::string> sorted(ids.begin(), ids.end());
+    if (sorted.empty()) return Ok{};
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    Reader& db = *reader->connection;
+    return db.in_read_transaction([&]() -> Result<Ok> {
+      auto st = db.prepare(sql);
+      if (!st) return st.error();
+      for (const auto& id : sorted) {
+        bind(st->get(), 1, id);
+        const int rc = sqlite3_step(st->get());
+        if (rc == SQLITE_ROW) {
+          if (auto r = found(id, st->get()); !r) return r;
+        } else if (rc != SQLITE_DONE) {
+          return db.error(what);
+        }
+        sqlite3_reset(st->get());
+      }
+      return Ok{};
+    });
+  }
+
   Result<Ok> write_batch(const StoreBatch& b) {
     {
       auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc) VALUES (?, ?, ?, ?) "
