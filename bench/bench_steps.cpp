@@ -19,7 +19,7 @@ using namespace corridor;
 
 namespace {
 
-constexpr std::int64_t kT0 = 1795867200000;  // 2026-11-22T10:00:00.000Z
+constexpr std::int64_t kT0 = 1795867200000;  // 2026-11-28T12:00:00.000Z
 
 struct PathStep {
   std::string name;
