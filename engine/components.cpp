@@ -177,31 +177,28 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
 
   auto publish_new = [&]() -> bool {
     if (read_again || rows_in_flight >= kMaxInFlight) return false;
-    // The oldest rows are the ones in flight or acknowledged but not removed yet: read past them.
-    auto rows = store.outbox(rows_in_flight + acknowledged.size() + kBatch);
+    // Only the rows after those already handed over: the ones in flight, or acknowledged and not
+    // removed yet, are not read (nor their bodies copied) again.
+    auto rows = store.outbox(kBatch, produced_up_to);
     if (!rows) {
       std::cerr << "relay: " << rows.error().message << std::endl;
       return false;
     }
-    std::vector<const OutboxRow*> fresh;
-    for (const auto& row : *rows)
-      if (row.id > produced_up_to) fresh.push_back(&row);
-    if (fresh.empty()) return false;
+    if (rows->empty()) return false;
     Published batch;
-    batch.acks = std::make_unique<Acks>(fresh.size(), [&wake] { wake.notify(); });
-    for (std::size_t i = 0; i < fresh.size(); ++i) {
-      const OutboxRow& row = *fresh[i];
+    batch.acks = std::make_unique<Acks>(rows->size(), [&wake] { wake.notify(); });
+    for (std::size_t i = 0; i < rows->size(); ++i) {
+      const OutboxRow& row = (*rows)[i];
       const bool deadletter = row.topic == "deadletter";
       producer.produce(deadletter ? config.kafka.deadletter : config.kafka.events, row.key, row.body,
                        batch.acks->callback(i));
       batch.rows.emplace_back(row.id, deadletter);
     }
-    produced_up_to = fresh.back()->id;
+    produced_up_to = rows->back().id;
     rows_in_flight += batch.rows.size();
     in_flight.push_back(std::move(batch));
     return true;
   };
-
 
   auto remove_acknowledged = [&](bool now) {
     if (acknowledged.empty()) return;

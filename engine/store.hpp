@@ -79,8 +79,9 @@ class Store {
   virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
   virtual Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids);
 
-  // Relay: oldest first.
-  virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit) = 0;
+  // Relay: oldest first, from the row after `after_id` (ids only grow: the rows the relay already
+  // handed to Kafka are not read again).
+  virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id = 0) = 0;
   virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
 
   // Executor. Call rows are keyed by ProviderCall::answer_input_id(). `attempted` is set, durably,

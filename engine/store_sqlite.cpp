@@ -159,28 +159,19 @@ class SqliteStore final : public Store {
     checkpointer_.join();
   }
 
+  // One-off reads (the HTTP API, replay) take the batch reads' path: a reading connection, never held
+  // up by a commit.
   Result<std::optional<Transaction>> load(const std::string& txn_id) override {
-    std::lock_guard lock(mu_);
-    auto st = prepare("SELECT doc FROM transactions WHERE txn_id = ?");
-    if (!st) return st.error();
-    bind(st->get(), 1, txn_id);
-    int rc = sqlite3_step(st->get());
-    if (rc == SQLITE_DONE) return std::optional<Transaction>();
-    if (rc != SQLITE_ROW) return error("load transaction");
-    auto t = transaction_from_json(boost::json::parse(column(st->get(), 0)));
-    if (!t) return t.error();
-    return std::optional<Transaction>(std::move(*t));
+    auto found = load_many({txn_id});
+    if (!found) return found.error();
+    if (found->empty()) return std::optional<Transaction>();
+    return std::optional<Transaction>(std::move(found->begin()->second));
   }
 
   Result<bool> processed(const std::string& input_id) override {
-    std::lock_guard lock(mu_);
-    auto st = prepare("SELECT 1 FROM processed_inputs WHERE input_id = ?");
-    if (!st) return st.error();
-    bind(st->get(), 1, input_id);
-    int rc = sqlite3_step(st->get());
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return error("look up processed input");
+    auto found = processed_among({input_id});
+    if (!found) return found.error();
+    return !found->empty();
   }
 
   // The processor's reads for a batch: on a reading connection, so that they go on while the batch
@@ -249,12 +240,13 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit) override {
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox ORDER BY id LIMIT ?");
+    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
     if (!st) return st.error();
-    sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
+    sqlite3_bind_int64(st->get(), 1, after_id);
+    sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
     std::vector<OutboxRow> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)

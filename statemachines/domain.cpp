@@ -578,42 +578,37 @@ void append_int(std::string& out, std::int64_t v) {
 std::string serialize(const Transaction& t) {
   std::string out;
   out.reserve(1024);
-  out += "{\"txn_id\":";
-  append_string(out, t.txn_id);
-  out += ",\"merchant\":";
-  append_string(out, t.merchant);
-  out += ",\"reference\":";
-  append_string(out, t.reference);
-  out += ",\"provider\":";
-  append_string(out, t.provider);
-  out += ",\"flow\":";
-  append_string(out, t.flow);
-  out += ",\"amount\":{\"value\":";
-  append_int(out, t.amount.value);
-  out += ",\"currency\":";
-  append_string(out, t.amount.currency);
-  out += "},\"state\":";
-  append_string(out, t.state);
-  out += ",\"version\":";
-  append_int(out, t.version);
-  out += ",\"seq\":";
-  append_int(out, t.seq);
-  out += ",\"provider_refs\":";
-  append_json(out, t.provider_refs);
-  out += ",\"data\":";
-  append_json(out, t.data);
-  out += ",\"next_action\":";
-  append_json(out, t.next_action);
-  out += ",\"reason\":";
-  append_json(out, t.reason);
-  out += ",\"created_at\":";
-  append_string(out, format_time(t.created_at_ms));
-  out += ",\"updated_at\":";
-  append_string(out, format_time(t.updated_at_ms));
-  out += ",\"rejected_inputs\":";
-  append_int(out, t.rejected_inputs);
-  out += ",\"last_rejection\":";
-  append_json(out, t.last_rejection);
+  // Each key with the separator before it, then the value: to_json's order.
+  auto text = [&out](std::string_view key, std::string_view value) {
+    out += key;
+    append_string(out, value);
+  };
+  auto number = [&out](std::string_view key, std::int64_t value) {
+    out += key;
+    append_int(out, value);
+  };
+  auto nested = [&out](std::string_view key, const auto& value) {
+    out += key;
+    append_json(out, value);
+  };
+  text("{\"txn_id\":", t.txn_id);
+  text(",\"merchant\":", t.merchant);
+  text(",\"reference\":", t.reference);
+  text(",\"provider\":", t.provider);
+  text(",\"flow\":", t.flow);
+  number(",\"amount\":{\"value\":", t.amount.value);
+  text(",\"currency\":", t.amount.currency);
+  text("},\"state\":", t.state);
+  number(",\"version\":", t.version);
+  number(",\"seq\":", t.seq);
+  nested(",\"provider_refs\":", t.provider_refs);
+  nested(",\"data\":", t.data);
+  nested(",\"next_action\":", t.next_action);
+  nested(",\"reason\":", t.reason);
+  text(",\"created_at\":", format_time(t.created_at_ms));
+  text(",\"updated_at\":", format_time(t.updated_at_ms));
+  number(",\"rejected_inputs\":", t.rejected_inputs);
+  nested(",\"last_rejection\":", t.last_rejection);
   out += '}';
   return out;
 }

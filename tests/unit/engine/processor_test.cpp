@@ -300,6 +300,13 @@ TEST_F(ProcessorTest, OutboxIsReadOldestFirstAndRemoved) {
   ASSERT_TRUE(rows);
   ASSERT_EQ(rows->size(), 4u);
   for (std::size_t i = 1; i < rows->size(); ++i) EXPECT_LT((*rows)[i - 1].id, (*rows)[i].id);
+  // The relay reads past the rows it already handed over.
+  auto after = store_->outbox(100, (*rows)[1].id);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->size(), 2u);
+  EXPECT_EQ((*after)[0].id, (*rows)[2].id);
+  EXPECT_EQ((*after)[0].body, (*rows)[2].body);
+  EXPECT_EQ(store_->outbox(1, (*rows)[2].id)->front().id, (*rows)[3].id);
   std::vector<std::int64_t> ids;
   for (const auto& r : *rows) ids.push_back(r.id);
   ASSERT_TRUE(store_->remove_outbox(ids));
