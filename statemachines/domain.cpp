@@ -13,9 +13,10 @@
 namespace corridor {
 
 std::string_view to_string(Status s) {
-  static constexpr std::array<std::string_view, 11> kNames{
-      "pending", "requires_action", "processing", "succeeded", "failed",  "declined",
-      "cancelled", "expired",       "refunded",   "partially_refunded", "unknown"};
+  static constexpr std::array<std::string_view, 12> kNames{
+      "pending",   "requires_action", "processing", "succeeded",          "failed",  "declined",
+      "cancelled", "expired",         "refunded",   "partially_refunded", "unknown", "amount_mismatch"};
+  static_assert(kNames.size() == static_cast<std::size_t>(kLastStatus) + 1);
   return kNames[static_cast<std::size_t>(s)];
 }
 
@@ -433,11 +434,13 @@ constexpr std::string_view kPreviousState = ",\"previous_state\":";
 constexpr std::string_view kStatus = ",\"status\":";
 constexpr std::string_view kAmount = ",\"amount\":";
 constexpr std::string_view kAmountRefunded = ",\"amount_refunded\":";
+constexpr std::string_view kProviderAmount = ",\"provider_amount\":";
 constexpr std::string_view kMoneyValue = "{\"value\":";
 constexpr std::string_view kMoneyCurrency = ",\"currency\":";
 constexpr std::string_view kProviderRefs = ",\"provider_refs\":";
 constexpr std::string_view kNextAction = ",\"next_action\":";
 constexpr std::string_view kReason = ",\"reason\":";
+constexpr std::string_view kAttention = ",\"attention\":";
 constexpr std::string_view kCause = ",\"cause\":{\"kind\":";
 constexpr std::string_view kInputId = ",\"input_id\":";
 constexpr std::string_view kOccurredAt = "},\"occurred_at\":\"";
@@ -449,7 +452,8 @@ constexpr std::size_t kEventFixed = kEventId.size() + 1 + kMaxIntChars + kType.s
                                     kReference.size() + kProvider.size() + kFlow.size() + kVersion.size() +
                                     kMaxIntChars + kState.size() + kPreviousState.size() + kStatus.size() +
                                     kAmount.size() + kMoneyFixed + kAmountRefunded.size() + kMoneyFixed +
-                                    kProviderRefs.size() + kNextAction.size() + kReason.size() + kCause.size() +
+                                    kProviderAmount.size() + kMoneyFixed + kProviderRefs.size() +
+                                    kNextAction.size() + kReason.size() + kAttention.size() + kCause.size() +
                                     kInputId.size() + kOccurredAt.size() + kTimeChars + kEnd.size();
 
 template <bool kPlain>
@@ -470,6 +474,8 @@ std::size_t event_size_bound(const StateChangedEvent& e, bool& plain) {
          string_size(e.provider, plain) + string_size(e.flow, plain) + string_size(e.state, plain) +
          (e.previous_state.empty() ? 4 : string_size(e.previous_state, plain)) +
          string_size(to_string(e.status), plain) + 2 * string_size(e.amount.currency, plain) +
+         (e.provider_amount ? string_size(e.provider_amount->currency, plain) : 0) +
+         (e.attention.empty() ? 0 : string_size(e.attention, plain)) +
          e.provider_refs_json.size() + e.next_action_json.size() + e.reason_json.size() +
          string_size(to_string(e.cause.kind), plain) + string_size(e.cause.input_id, plain);
 }
@@ -504,12 +510,20 @@ char* write_event(char* p, const StateChangedEvent& e) {
     p = write_raw(p, kAmountRefunded);
     p = write_money<kPlain>(p, *e.amount_refunded, e.amount.currency);
   }
+  if (e.provider_amount) {
+    p = write_raw(p, kProviderAmount);
+    p = write_money<kPlain>(p, e.provider_amount->value, e.provider_amount->currency);
+  }
   p = write_raw(p, kProviderRefs);
   p = write_raw(p, e.provider_refs_json);
   p = write_raw(p, kNextAction);
   p = write_raw(p, e.next_action_json);
   p = write_raw(p, kReason);
   p = write_raw(p, e.reason_json);
+  if (!e.attention.empty()) {
+    p = write_raw(p, kAttention);
+    p = write_string<kPlain>(p, e.attention);
+  }
   p = write_raw(p, kCause);
   p = write_string<kPlain>(p, to_string(e.cause.kind));
   p = write_raw(p, kInputId);
@@ -629,9 +643,12 @@ json::object to_json(const StateChangedEvent& e) {
   o["status"] = to_string(e.status);
   o["amount"] = {{"value", e.amount.value}, {"currency", e.amount.currency}};
   if (e.amount_refunded) o["amount_refunded"] = {{"value", *e.amount_refunded}, {"currency", e.amount.currency}};
+  if (e.provider_amount)
+    o["provider_amount"] = {{"value", e.provider_amount->value}, {"currency", e.provider_amount->currency}};
   o["provider_refs"] = json::parse(e.provider_refs_json);
   o["next_action"] = json::parse(e.next_action_json);
   o["reason"] = json::parse(e.reason_json);
+  if (!e.attention.empty()) o["attention"] = e.attention;
   o["cause"] = {{"kind", to_string(e.cause.kind)}, {"input_id", e.cause.input_id}};
   o["occurred_at"] = format_time(e.occurred_at_ms);
   return o;

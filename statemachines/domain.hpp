@@ -30,8 +30,27 @@ enum class Status {
   refunded,
   partially_refunded,
   unknown,
+  // The provider reports another amount than the one asked: money moved, but not as requested. Final;
+  // the event carries both amounts and an operator decides.
+  amount_mismatch,
 };
+inline constexpr Status kLastStatus = Status::amount_mismatch;
 std::string_view to_string(Status s);
+
+// Why a change needs a person's attention (the event's `attention`, and a metric per code).
+namespace attention {
+// The provider's definitive outcome replaced a final state corridor had reached on its own clock.
+inline constexpr std::string_view kLateOutcome = "late_outcome";
+// The provider reported something after corridor's own deadline had made the payment final, that
+// is not an outcome yet: corridor asks the provider for the outcome.
+inline constexpr std::string_view kLateInput = "late_input";
+// The provider contradicts a final outcome it reported itself: corridor keeps the first, never
+// applies the second silently.
+inline constexpr std::string_view kDisputed = "disputed";
+inline constexpr std::string_view kAmountMismatch = "amount_mismatch";
+// The outcome is not known (no answer, a retry budget spent): reconciliation follows.
+inline constexpr std::string_view kOutcomeUnknown = "outcome_unknown";
+}  // namespace attention
 
 // Where an input came from. Every input reaches the processor through corridor.inputs.
 enum class InputKind { command, provider_response, webhook, timer };
@@ -127,12 +146,14 @@ struct StateChangedEvent {
   Status status = Status::unknown;
   Money amount;
   std::optional<std::int64_t> amount_refunded;  // in amount.currency; refund flows keep the running total
+  std::optional<Money> provider_amount;         // what the provider reported, when it differs from `amount`
   // provider_refs, next_action and reason as the transaction held them, as JSON text: the transaction
   // moves on before the processor writes the event, so the event keeps a copy, and text is both the
   // cheapest copy to make (one allocation, not one per key and string) and what gets written.
   std::string provider_refs_json = "{}";
   std::string next_action_json = "null";
   std::string reason_json = "null";
+  std::string_view attention;  // empty, or one of the attention:: codes
   Cause cause;
   std::int64_t occurred_at_ms = 0;
 
@@ -140,8 +161,9 @@ struct StateChangedEvent {
   std::string event_id() const;
 };
 
-// The event's JSON text: the keys in the order of DESIGN.md's example, amount_refunded after amount
-// when present, and the bytes boost::json::serialize(to_json(e)) would give.
+// The event's JSON text: the keys in the order of DESIGN.md's example, amount_refunded and
+// provider_amount after amount and attention after reason when present, and the bytes
+// boost::json::serialize(to_json(e)) would give.
 std::string serialize(const StateChangedEvent& e);
 void append_json(std::string& out, const StateChangedEvent& e);
 

@@ -272,7 +272,7 @@ Flow make_flow() {
     {"captured",          "refund.succeeded",     "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: partial refund done"},
     {"captured",          "refund.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate refund answer: no refund out"},
     {"captured",          "refund.failed",        "",                        nullptr,                  "captured",           refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"captured",          "call.failed",          "op refund, refund out",   failed_refund_in_flight,  "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", true},
+    {"captured",          "call.failed",          "op refund, refund out",   failed_refund_in_flight,  "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", kAnnounces},
 
     {"captured",          "transaction.reconcile", "",                       nullptr,                  "captured",           nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
@@ -282,10 +282,10 @@ Flow make_flow() {
     {"partially_refunded", "refund.create",       "over remaining",          over_remaining,           "partially_refunded", refuse_over_remaining,  "refused before any call: more than the remaining amount"},
     {"partially_refunded", "refund.create",       "",                        nullptr,                  "partially_refunded", refund_part,            "Remboursement partiel of (part of) what is left"},
     {"partially_refunded", "refund.succeeded",    "refund completes",        refund_completes,         "refunded",           refund_succeeded,       "200: the last part refunded"},
-    {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", true},
+    {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", kAnnounces},
     {"partially_refunded", "refund.succeeded",    "",                        nullptr,                  "partially_refunded", nullptr,                "duplicate refund answer: no refund out"},
     {"partially_refunded", "refund.failed",       "",                        nullptr,                  "partially_refunded", refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"partially_refunded", "call.failed",         "op refund, refund out",   failed_refund_in_flight,  "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", true},
+    {"partially_refunded", "call.failed",         "op refund, refund out",   failed_refund_in_flight,  "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", kAnnounces},
     {"partially_refunded", "esipay.callback",     "",                        nullptr,                  "partially_refunded", nullptr,                "late duplicate callback"},
 
     {"partially_refunded", "transaction.reconcile", "",                       nullptr,                  "partially_refunded", nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},

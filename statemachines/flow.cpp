@@ -84,7 +84,7 @@ namespace {
 
 // Fills `e` in place: the events vector holds it already, so it is not built and then moved there.
 void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, const Transaction& txn,
-                std::string_view previous_state, const Input& cause) {
+                std::string_view previous_state, const Input& cause, std::string_view attention = {}) {
   e.txn_id = txn.txn_id;
   e.merchant = txn.merchant;
   e.reference = txn.reference;
@@ -98,9 +98,12 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   // Refund flows keep the running total; consumers reconcile refunds from it.
   if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
     e.amount_refunded = refunded->get_int64();
+  if (const json::object* reported = get_object(txn.data, kProviderAmountKey))
+    e.provider_amount = Money{get_int(*reported, "value"), std::string(get_string(*reported, "currency"))};
   e.provider_refs_json = json_text(txn.provider_refs);
   e.next_action_json = json_text(txn.next_action);
   e.reason_json = json_text(txn.reason);
+  e.attention = attention;
   e.cause.kind = cause.kind;
   e.cause.input_id = cause.input_id;
   e.occurred_at_ms = cause.at_ms;
@@ -109,12 +112,16 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
 }  // namespace
 
 StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                      const Input& cause) {
+                                      const Input& cause, std::string_view attention) {
   const StateInfo* info = flow.state(txn.state);
   assert(info != nullptr);
   StateChangedEvent e;
-  fill_event(e, flow, info, txn, previous_state, cause);
+  fill_event(e, flow, info, txn, previous_state, cause, attention);
   return e;
+}
+
+void record_attention(Transaction& txn, std::string_view code, std::int64_t at_ms) {
+  txn.data[kAttentionKey] = {{"code", code}, {"version", txn.version}, {"at", format_time(at_ms)}};
 }
 
 Transaction start(const Flow& flow, const Input& create, Effects& effects) {
@@ -149,7 +156,7 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
 StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
                 Effects& effects) {
   const StateInfo* current = flow.state(txn.state);
-  if (current != nullptr && current->terminal) return verify_final(flow, txn, input, settings, effects);
+  if (current != nullptr && current->terminal) return step_final(flow, txn, input, settings, effects);
 
   StepContext ctx(txn, input, settings, effects);
   const std::string_view on = row_input_name(input);
@@ -166,7 +173,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     }
     if (row.action != nullptr) row.action(ctx);
     txn.updated_at_ms = input.at_ms;
-    if (changes_state || row.announces) {
+    if (changes_state || row.announces()) {
       txn.state.assign(row.to);
       ++txn.version;
       const StateInfo* next = flow.state(row.to);
@@ -176,8 +183,18 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
         txn.data["settled_from"] = previous;  // where a later verification asks from
+        // Who decided: a final state reached on corridor's own clock gives way to the provider's word.
+        if (row.provisional()) {
+          txn.data[kSettledByKey] = "corridor";
+        } else {
+          txn.data.erase(kSettledByKey);
+        }
       }
-      fill_event(effects.events.emplace_back(), flow, next, txn, previous, input);
+      // An unknown outcome always needs a person, whichever row led there.
+      if (ctx.attention.empty() && changes_state && next != nullptr && next->status == Status::unknown)
+        ctx.flag(attention::kOutcomeUnknown);
+      if (!ctx.attention.empty()) record_attention(txn, ctx.attention, input.at_ms);
+      fill_event(effects.events.emplace_back(), flow, next, txn, previous, input, ctx.attention);
     }
     if (asks_reconcile(input)) record_reconcile_ask(row, previous, ctx, first_call);
     record_reconcile_answer(txn, input);

@@ -33,10 +33,26 @@ class StepContext {
   void set_timer(std::string_view name, std::int64_t due_at_ms);
   void cancel_timer(std::string_view name);
   void set_reason(std::string_view reason) { txn.reason = json::string(reason); }
+  // Marks the change this step makes as needing a person's attention (an attention:: code): the
+  // event carries it, the transaction keeps it in data.attention, and a metric counts it.
+  void flag(std::string_view attention_code) { attention = attention_code; }
+
+  std::string_view attention;  // set by flag()
 };
 
 using Guard = bool (*)(const StepContext&);
 using Action = void (*)(StepContext&);
+
+// What a row is, beyond its move (Row::flags).
+enum RowFlag : unsigned {
+  // A row that stays in its state but changes what consumers account for (a further partial
+  // refund): it still bumps the version and publishes an event, with previous_state = state.
+  kAnnounces = 1u << 0,
+  // A row into a final state that corridor decides on its own clock (a deadline, a timeout, a budget
+  // of checks spent) rather than on the provider's word. The outcome is provisional: the provider's
+  // later definitive word replaces it (docs/events.md, "The provider's word is final").
+  kProvisional = 1u << 1,
+};
 
 struct Row {
   std::string_view from;
@@ -46,9 +62,10 @@ struct Row {
   std::string_view to;          // equal to `from` for a row that stays (no event)
   Action action = nullptr;
   std::string_view cite;        // the seed step the row implements
-  // A row that stays in its state but changes what consumers account for (a further partial
-  // refund): it still bumps the version and publishes an event, with previous_state = state.
-  bool announces = false;
+  unsigned flags = 0;           // RowFlag bits
+
+  bool announces() const { return (flags & kAnnounces) != 0; }
+  bool provisional() const { return (flags & kProvisional) != 0; }
 };
 
 struct StateInfo {
@@ -71,9 +88,10 @@ struct Flow {
 };
 
 enum class Outcome {
-  applied,      // a row matched
-  rejected,     // no row: recorded on the transaction, nothing else changes
-  absorbed,     // the transaction is in a terminal state
+  applied,      // a row matched (or, in a final state, the provider's later word was recorded)
+  rejected,     // no row: recorded on the transaction, nothing else changes; a command to a final
+                // transaction is refused without being recorded
+  absorbed,     // the transaction is in a terminal state and the input tells nothing new
   stale_timer,  // a timer fired after its state moved on: ignored
 };
 std::string_view to_string(Outcome o);
@@ -92,8 +110,17 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
                 Effects& effects);
 
 // The transaction.state_changed event of txn's current version. `previous_state` must be a name
-// from the flow's table (or empty, for the first event): the event keeps a view of it.
+// from the flow's table (or empty, for the first event): the event keeps a view of it, as of
+// `attention` (empty or an attention:: code).
 StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
-                                      const Input& cause);
+                                      const Input& cause, std::string_view attention = {});
+
+// The framework's own keys in txn.data.
+inline constexpr std::string_view kSettledByKey = "settled_by";          // "corridor": a provisional final state
+inline constexpr std::string_view kAttentionKey = "attention";           // {code, version, at} of the last flag
+inline constexpr std::string_view kProviderAmountKey = "provider_amount";  // {value, currency} reported, when it differs
+
+// Keeps `code` as the transaction's attention at its current version.
+void record_attention(Transaction& txn, std::string_view code, std::int64_t at_ms);
 
 }  // namespace corridor

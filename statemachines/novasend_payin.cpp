@@ -212,7 +212,7 @@ Flow make_flow() {
     {"awaiting_confirmation", "status.checked",             "confirmation declined",   customer_declined,    "declined",              declined,              "confirmationStatus declined: not valid"},
     {"awaiting_confirmation", "status.checked",             "confirmation expired",    confirmation_expired, "expired",               expired,               "confirmationStatus expired: not valid"},
     {"awaiting_confirmation", "status.checked",             "confirmation accepted",   customer_accepted,    "confirmed",             accepted_on_check,     "confirmationStatus accepted"},
-    {"awaiting_confirmation", "status.checked",             "past deadline",           past_confirmation_deadline, "expired",         expired,               "no confirmation within the TTL"},
+    {"awaiting_confirmation", "status.checked",             "past deadline",           past_confirmation_deadline, "expired",         expired,               "no confirmation within the TTL", kProvisional},
     {"awaiting_confirmation", "status.checked",             "",                        nullptr,              "awaiting_confirmation", record_and_poll_again, "still waiting: poll again, backing off"},
     {"awaiting_confirmation", "timer.poll",                 "",                        nullptr,              "awaiting_confirmation", check_status,          "GET /v1/payin/{reference}, at most every 5-10 s"},
     {"awaiting_confirmation", "timer.confirmation_expired", "",                        nullptr,              "awaiting_confirmation", check_status,          "TTL passed: a last check decides"},

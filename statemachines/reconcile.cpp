@@ -73,50 +73,160 @@ void record_reconcile_answer(Transaction& txn, const Input& input) {
   record_answer(*r, input, txn.state, get_string(*r, "state") == txn.state ? "unchanged" : "corrected");
 }
 
-StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
-                        Effects& effects) {
+namespace {
+
+bool from_provider(const Input& in) { return in.kind == InputKind::webhook || in.kind == InputKind::provider_response; }
+
+// Appends what a step made on a copy to the real effects.
+void take_effects(Effects& effects, Effects&& scratch) {
+  for (auto& e : scratch.events) effects.events.push_back(std::move(e));
+  for (auto& c : scratch.calls) effects.calls.push_back(std::move(c));
+  for (auto& t : scratch.timers) effects.timers.push_back(std::move(t));
+  for (auto& t : scratch.cancelled_timers) effects.cancelled_timers.push_back(std::move(t));
+}
+
+// A reconcile command in a final state: its row runs on a copy from the state the transaction settled
+// from, its status call is made for real, and the transaction only records the ask.
+StepResult verify(const Flow& flow, Transaction& txn, std::string_view from, const Input& input,
+                  const FlowSettings& settings, Effects& effects) {
   const StepResult absorbed{Outcome::absorbed, nullptr, {}};
+  Transaction shadow = txn;
+  shadow.state = std::string(from);
+  Effects scratch;
+  if (step(flow, shadow, input, settings, scratch).outcome != Outcome::applied) return absorbed;
+  const json::object* asked = reconcile_record(shadow);
+  if (asked == nullptr) return absorbed;
+  json::object r = *asked;
+  r["state"] = txn.state;
+  if (r["answer"] == "corrected") {
+    // The ask decided by itself (an operator's outcome): it agrees with the final state or not.
+    r["answer"] = shadow.state == txn.state ? "confirmed" : "disputed";
+    r["note"] = "the outcome given leads to " + shadow.state;
+  }
+  if (!scratch.calls.empty()) {
+    effects.calls.push_back(scratch.calls.back());  // the status call, made for real
+    txn.seq = shadow.seq;                           // the ids it took stay taken
+    if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
+  }
+  txn.data["reconcile"] = std::move(r);
+  return {Outcome::applied, nullptr, {}};
+}
+
+// A new version of a final transaction that stays in its state: an event saying why, flagged.
+void announce(const Flow& flow, Transaction& txn, const Input& input, std::string reason,
+              std::string_view attention_code, Effects& effects) {
+  const StateInfo* info = flow.state(txn.state);
+  ++txn.version;
+  txn.updated_at_ms = input.at_ms;
+  txn.reason = json::string(reason);
+  record_attention(txn, attention_code, input.at_ms);
+  effects.events.push_back(state_changed_event(flow, txn, info->name, input, attention_code));
+}
+
+// Asks the provider what became of a transaction corridor made final on its own clock: the
+// `transaction.reconcile` row of the state it settled from makes its status call; the ask is kept in
+// txn.data.reconcile (by "late_input"), so its answer is compared like any verification's. False when
+// that state has no status call.
+bool ask_outcome(const Flow& flow, Transaction& txn, std::string_view from, const Input& cause,
+                 const FlowSettings& settings, Effects& effects) {
+  Input ask;
+  ask.input_id = cause.input_id + ":ask";
+  ask.txn_id = txn.txn_id;
+  ask.kind = InputKind::command;
+  ask.name = std::string(kReconcileInput);
+  ask.at_ms = cause.at_ms;
+  Transaction shadow = txn;
+  shadow.state = std::string(from);
+  Effects scratch;
+  if (step(flow, shadow, ask, settings, scratch).outcome != Outcome::applied || scratch.calls.empty()) return false;
+  const json::object* asked = reconcile_record(shadow);
+  if (asked == nullptr) return false;
+  json::object r = *asked;
+  r["by"] = "late_input";
+  r["state"] = txn.state;
+  effects.calls.push_back(scratch.calls.back());
+  txn.seq = shadow.seq;
+  if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
+  txn.data["reconcile"] = std::move(r);
+  return true;
+}
+
+std::string reason_text(const json::value& reason) {
+  return reason.is_string() ? std::string(reason.get_string()) : std::string();
+}
+
+}  // namespace
+
+StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                      Effects& effects) {
+  const StepResult absorbed{Outcome::absorbed, nullptr, {}};
+  if (input.kind == InputKind::command && input.name != kReconcileInput)
+    return {Outcome::rejected, nullptr, "the transaction is final (" + txn.state + "): " + input.name + " refused"};
   const std::string_view from = get_string(txn.data, "settled_from");
   if (from.empty()) return absorbed;  // settled before corridor recorded where from
-  auto shadow_step = [&](Transaction& shadow, Effects& scratch) {
-    shadow.state = std::string(from);
-    return step(flow, shadow, input, settings, scratch);
-  };
+  if (input.name == kReconcileInput) return verify(flow, txn, from, input, settings, effects);
+  if (!from_provider(input)) return absorbed;  // a timer: nothing may fire once final
 
-  if (input.name == kReconcileInput) {
-    Transaction shadow = txn;
-    Effects scratch;
-    if (shadow_step(shadow, scratch).outcome != Outcome::applied) return absorbed;
-    const json::object* asked = reconcile_record(shadow);
-    if (asked == nullptr) return absorbed;
-    json::object r = *asked;
-    r["state"] = txn.state;
-    if (r["answer"] == "corrected") {
-      // The ask decided by itself (an operator's outcome): it agrees with the final state or not.
-      r["answer"] = shadow.state == txn.state ? "confirmed" : "disputed";
-      r["note"] = "the outcome given leads to " + shadow.state;
+  // Where the provider's word would have taken the transaction from the state it settled from.
+  const StateInfo* now = flow.state(txn.state);
+  json::object* asked = pending_ask(txn, input);
+  Transaction shadow = txn;
+  shadow.state = std::string(from);
+  Effects scratch;
+  const StepResult shadowed = step(flow, shadow, input, settings, scratch);
+  const StateInfo* then = flow.state(shadow.state);
+  const bool provisional = get_string(txn.data, kSettledByKey) == "corridor";
+
+  if (shadowed.outcome == Outcome::applied && then != nullptr && then->terminal && then->status != now->status) {
+    if (provisional) {
+      // The provider's definitive outcome replaces the one corridor decided on its own clock.
+      std::string why = std::string(then->name) + " by the provider after corridor's own deadline had made it " +
+                        txn.state;
+      if (auto provider_reason = reason_text(shadow.reason); !provider_reason.empty()) why += ": " + provider_reason;
+      shadow.reason = json::string(why);
+      record_attention(shadow, attention::kLateOutcome, input.at_ms);
+      for (auto& e : scratch.events) {
+        e.previous_state = now->name;
+        e.reason_json = json_text(shadow.reason);
+        e.attention = attention::kLateOutcome;
+      }
+      txn = std::move(shadow);
+      take_effects(effects, std::move(scratch));
+      return {Outcome::applied, shadowed.row, {}};
     }
-    if (!scratch.calls.empty()) {
-      effects.calls.push_back(scratch.calls.back());  // the status call, made for real
-      txn.seq = shadow.seq;                           // the ids it took stay taken
-      if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
-    }
-    txn.data["reconcile"] = std::move(r);
+    // The provider contradicts its own final word: kept as it was, never applied silently.
+    const std::string why = "the provider now reports " + input.name + ", which leads to " + std::string(then->name) +
+                            "; corridor keeps " + txn.state + ", the provider's own earlier outcome";
+    txn.data["dispute"] = {{"input_id", input.input_id}, {"leads_to", then->name}, {"at", format_time(input.at_ms)}};
+    if (asked != nullptr) record_answer(*asked, input, txn.state, "disputed", why);
+    announce(flow, txn, input, why, attention::kDisputed, effects);
     return {Outcome::applied, nullptr, {}};
   }
 
-  json::object* r = pending_ask(txn, input);
-  if (r == nullptr) return absorbed;
-  Transaction shadow = txn;
-  Effects scratch;
-  shadow_step(shadow, scratch);  // where the provider's answer would have taken the transaction
-  if (shadow.state == txn.state) {
-    record_answer(*r, input, txn.state, "confirmed");
-  } else {
-    record_answer(*r, input, txn.state, "disputed",
-                  "corridor has " + txn.state + "; the provider's answer leads to " + shadow.state);
+  if (asked != nullptr) {
+    // The answer to a verification (or to corridor's own ask after a late input) that moves nothing.
+    if (shadow.state == txn.state || (then != nullptr && then->terminal && then->status == now->status)) {
+      record_answer(*asked, input, txn.state, "confirmed");
+    } else {
+      record_answer(*asked, input, txn.state, "disputed",
+                    "corridor has " + txn.state + "; the provider's answer leads to " + shadow.state);
+    }
+    return {Outcome::applied, nullptr, {}};
   }
-  return {Outcome::applied, nullptr, {}};
+
+  if (provisional && shadowed.outcome == Outcome::applied && shadow.state != from && then != nullptr &&
+      !then->terminal) {
+    // Progress corridor's deadline did not wait for (a customer's confirmation, a payable handle): not
+    // an outcome yet, and acting on it could move money for a payment the merchant was told is over.
+    // It is announced, and the provider is asked for the outcome, which then decides as above.
+    std::string why = "the provider reported " + input.name + " after corridor's own deadline had made it " + txn.state;
+    why += ask_outcome(flow, txn, from, input, settings, effects)
+               ? "; asking the provider for the outcome"
+               : "; the provider has no status call from " + std::string(from) + ": reconcile";
+    announce(flow, txn, input, why, attention::kLateInput, effects);
+    return {Outcome::applied, nullptr, {}};
+  }
+  return absorbed;
 }
 
 void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state) {

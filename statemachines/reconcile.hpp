@@ -48,9 +48,21 @@ void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c,
 // answer and the state it left the transaction in.
 void record_reconcile_answer(Transaction& txn, const Input& input);
 
-// A step in a final state: a verification ask or its answer (see above), else absorbed.
-StepResult verify_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
-                        Effects& effects);
+// A step in a final state (docs/events.md, "The provider's word is final"):
+//  - a command other than a reconcile ask is refused (Outcome::rejected, the transaction untouched);
+//  - a reconcile ask is a verification (see above);
+//  - the provider's word (a webhook or a call's answer) is run on a copy from the state the
+//    transaction settled from. When it leads to another final status:
+//      * if corridor decided the final state on its own clock (a kProvisional row), the provider's
+//        outcome replaces it: the state moves, with attention `late_outcome`;
+//      * otherwise the provider contradicts its own final word: the state stays, and an event with
+//        attention `disputed` says what the provider now reports.
+//    When it leads to a state that is not final and corridor decided on its own clock, the input is
+//    announced (attention `late_input`) and the provider asked for the outcome with the status call of
+//    the settled-from state; the answer is then compared as above.
+//  - anything else (a timer, a repeated or agreeing answer) is absorbed.
+StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                      Effects& effects);
 
 // After a step that applied a row: arms, re-arms or cancels the janitor's timer. Entering a state of
 // status unknown arms it after the first delay of settings.janitor.unknown_ms; a pending, requires

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -452,11 +454,16 @@ TEST_F(EsipayCard, RefundWhileChargingIsRejectedByTheFramework) {
   EXPECT_EQ(h.txn.state, "charging");
 }
 
-TEST_F(EsipayCard, RefundAfterFullRefundIsAbsorbed) {
+TEST_F(EsipayCard, RefundAfterFullRefundIsRefusedAndChangesNothing) {
   captured();
   refund_command("r1");
   h.feed("refund.succeeded", {{"http_status", 200}});
-  EXPECT_EQ(refund_command("r2", usd(1)).outcome, Outcome::absorbed);
+  const auto before = boost::json::serialize(to_json(h.txn));
+  const auto r = refund_command("r2", usd(1));
+  EXPECT_EQ(r.outcome, Outcome::rejected);  // the processor answers command.rejected with the reason
+  EXPECT_EQ(r.reason, "the transaction is final (refunded): refund.create refused");
+  EXPECT_EQ(boost::json::serialize(to_json(h.txn)), before);
+  EXPECT_TRUE(h.effects.calls.empty());
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "statemachines/esipay_card.hpp"
 #include "statemachines/novasend_payin.hpp"
 #include "statemachines/registry.hpp"
@@ -190,22 +192,59 @@ TEST_F(Verification, AnAnswerLeadingToTheSameStateConfirms) {
   EXPECT_EQ(h.txn.version, version);
 }
 
-TEST_F(Verification, AnAnswerLeadingElsewhereIsADisputeAndChangesNothing) {
+// The provider reported `succeeded` itself: a later contradiction never changes it silently. The state
+// stays, and an event flagged `disputed` says what the provider now reports.
+TEST_F(Verification, AnAnswerLeadingToAnotherOutcomeIsADisputeAnnouncedAndKeepsTheState) {
   const std::string call_id = ask();
   h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "failed"}}}},
                     kT0 + 6000, InputKind::provider_response, call_id));
+  const std::string why =
+      "the provider now reports status.checked, which leads to failed; corridor keeps succeeded, the provider's own "
+      "earlier outcome";
   EXPECT_EQ(get_string(record(h), "answer"), "disputed");
-  EXPECT_EQ(get_string(record(h), "note"), "corridor has succeeded; the provider's answer leads to failed");
+  EXPECT_EQ(get_string(record(h), "note"), why);
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  const StateChangedEvent& e = h.effects.events[0];
+  EXPECT_EQ(e.state, "succeeded");
+  EXPECT_EQ(e.previous_state, "succeeded");
+  EXPECT_EQ(e.status, Status::succeeded);
+  EXPECT_EQ(e.attention, attention::kDisputed);
+  EXPECT_EQ(e.reason_json, boost::json::serialize(json::value(why)));
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "attention"), "code"), "disputed");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+}
+
+TEST_F(Verification, AnAnswerLeadingBackToAPendingStateIsRecordedAsDisputedWithoutAnEvent) {
+  const std::string call_id = ask();
+  h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "pending"}}}},
+                    kT0 + 6000, InputKind::provider_response, call_id));
+  EXPECT_EQ(get_string(record(h), "answer"), "disputed");
+  EXPECT_EQ(get_string(record(h), "note"), "corridor has succeeded; the provider's answer leads to confirmed");
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
 }
 
-TEST_F(Verification, AnAnswerThatIsNotOursIsAbsorbed) {
+TEST_F(Verification, AnotherInputLeadingElsewhereIsDisputedAndLeavesTheAskOpen) {
   ask();
   const auto r = h.feed("status.checked", {{"transaction", {{"status", "failed"}}}});
-  EXPECT_EQ(r.outcome, Outcome::absorbed);
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(h.txn.state, "succeeded");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
   EXPECT_TRUE(record(h).at("answer").is_null());
+}
+
+TEST_F(Verification, AnotherInputAgreeingWithTheOutcomeIsAbsorbed) {
+  ask();
+  const auto before = boost::json::serialize(to_json(h.txn));
+  const auto r = h.feed("status.checked", {{"transaction", {{"status", "completed"}}}});
+  EXPECT_EQ(r.outcome, Outcome::absorbed);
+  EXPECT_EQ(boost::json::serialize(to_json(h.txn)), before);
+  EXPECT_TRUE(h.effects.events.empty());
 }
 
 TEST(VerificationWithoutEndpoint, EsipaySaysWhyItCannotAsk) {
