@@ -370,15 +370,29 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     return apply_now(done.records, stop) ? Settled::redone : Settled::stopped;
   };
 
+  std::vector<InputRecord> held;  // hooks_.batch_end's records for a later batch
+  // hooks_.batch_end made no batch of the records in hand: the next poll waits for more, rather than
+  // spinning while a batch is in flight.
+  bool end_waits = false;
   while (!stop.load()) {
     // While a batch commits, only what is already here is taken, and the commit is waited for.
     std::vector<KafkaMessage> messages = consumer.poll(static_cast<std::size_t>(config_.processor.batch_size),
-                                                       std::chrono::milliseconds(in_flight ? 0 : 100));
+                                                       std::chrono::milliseconds(in_flight && !end_waits ? 0 : 100));
     std::vector<InputRecord> records;
     records.reserve(messages.size());
     for (const auto& m : messages) {
       if (!m.error().empty()) continue;
       records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())});
+    }
+    if (hooks_.batch_end && !(records.empty() && held.empty())) {
+      records.insert(records.begin(), std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));
+      held.clear();
+      const std::size_t end = std::min(hooks_.batch_end(records), records.size());
+      held.assign(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(end)),
+                  std::make_move_iterator(records.end()));
+      records.resize(end);
+      end_waits = end == 0;
+      if (end_waits) continue;
     }
     if (records.empty()) {
       if (settle(nullptr) == Settled::stopped) return;

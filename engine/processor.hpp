@@ -66,11 +66,18 @@ class Processor {
     std::function<void(const BatchStats&)> stats = {};
     std::function<void()> commit_failed = {};  // the batch will be retried
     std::function<void(const StoreBatch&)> applied = {};  // the batch just committed (hands calls to the executor)
+    // For tests that need batches of known records, whatever Kafka's fetches bring: called on the
+    // thread of run with the records in hand (those it held back, then those just polled, in the
+    // order consumed), it returns how many of them make the next batch. The rest are held back for
+    // the next poll (at stop they are dropped, and read again on the next start). 0 makes no batch
+    // and polls again without waiting for the batch in flight. Unset, a batch is what one poll
+    // returns.
+    std::function<std::size_t(const std::vector<InputRecord>&)> batch_end = {};
   };
   Processor(Store& store, const Config& config, Hooks hooks);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.
   // Batches are pipelined: one commits (on a thread of its own) while the next is read and made.
-  // The hooks run on the committing thread, in batch order.
+  // The hooks but batch_end run on the committing thread, in batch order.
   void run(const std::string& bootstrap, const std::atomic<bool>& stop);
 
  private:
