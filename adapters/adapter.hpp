@@ -30,6 +30,26 @@ struct ParsedInput {
   std::string name;       // "session.created", "payin.confirmed", ...
   json::object data;
   std::string dedupe_id;  // webhooks: a stable id of the notification (provider event id, or a body hash)
+  // Webhooks: an authenticated, well-formed notification of a type corridor does not act on. It is
+  // acknowledged (2xx, so the provider stops redelivering), kept (on corridor.inputs when its
+  // transaction is known, where its flow records it as an input with no row; else as a dead letter)
+  // and ignored. `name` is the provider's event type; `txn_id` may be empty.
+  bool unhandled = false;
+};
+
+// What a provider accepts, declared by its adapter: the router rejects a command that breaks it
+// before a transaction exists, instead of the adapter refusing the call later.
+struct ProviderConstraints {
+  std::vector<std::string_view> currencies;  // ISO 4217 codes; empty: any currency corridor knows
+  bool whole_units = false;                  // amounts must be whole major units (no cents)
+  // Digits of a card number, for providers that take cards (0: no card number checks).
+  std::size_t card_digits_min = 0;
+  std::size_t card_digits_max = 0;
+
+  // Empty when `amount` is acceptable, else why not.
+  std::string check_amount(const Money& amount) const;
+  // Empty when `digits` (a card number, digits only) is acceptable, else why not.
+  std::string check_card_number(std::string_view digits) const;
 };
 
 class ProviderAdapter {
@@ -61,6 +81,7 @@ struct AdapterRegistration {
   std::string_view provider;
   std::vector<ConfigKey> config_keys;
   std::unique_ptr<ProviderAdapter> (*make)(const ProviderSettings& settings);
+  ProviderConstraints constraints{};
 };
 
 // Every provider corridor knows, registered in adapters/registry.cpp.

@@ -493,8 +493,15 @@ struct Executor::Impl {
     return !cv.wait_for(lock, std::chrono::milliseconds(ms), [&] { return stopping.load(); });
   }
 
+  // What became of a call that got no usable answer, as the flow reads it (statemachines/flow_support.hpp).
+  enum class Sent {
+    maybe,    // a request may have reached the provider
+    no,       // nothing left corridor (a circuit open): sending it later is safe
+    refused,  // nothing left and nothing will: the adapter or the vault refuses the call itself
+  };
+
   Input call_failed(const ProviderCall& call, const std::string& error, int attempts, bool outcome_unknown = false,
-                    bool not_found = false) {
+                    bool not_found = false, Sent sent = Sent::maybe) {
     metrics.provider_call_failures++;
     Input in;
     in.input_id = call.answer_input_id();
@@ -506,7 +513,13 @@ struct Executor::Impl {
     in.data = {{"op", call.op}, {"error", mask_card_numbers(error)}, {"attempts", attempts}};
     if (outcome_unknown) in.data["outcome"] = "unknown";
     if (not_found) in.data["not_found"] = true;  // the provider does not hold what was looked up
+    if (sent != Sent::maybe) in.data["sent"] = false;
+    if (sent == Sent::refused) in.data["refused"] = true;
     return in;
+  }
+
+  Input refused(const ProviderCall& call, const std::string& error) {
+    return call_failed(call, error, 0, false, false, Sent::refused);
   }
 
   // The call as the adapter sees it: a sealed card is opened, in memory only.
@@ -529,17 +542,17 @@ struct Executor::Impl {
   std::optional<Input> execute(const PendingCall& pending) {
     const ProviderCall& call = pending.call;
     auto adapter = adapters.find(call.provider);
-    if (adapter == adapters.end()) return call_failed(call, "no adapter for provider " + call.provider, 0);
+    if (adapter == adapters.end()) return refused(call, "no adapter for provider " + call.provider);
     const bool retry_safe = adapter->second->retry_safe(call);
     if (!retry_safe && pending.attempted)
       return call_failed(call, "outcome unknown: corridor stopped while the call was in flight", 1, true);
     auto open = unsealed(call);
-    if (!open) return call_failed(call, open.error().message, 0);
+    if (!open) return refused(call, open.error().message);
     auto request = adapter->second->build_request(*open);
-    if (!request) return call_failed(call, request.error().message, 0);
+    if (!request) return refused(call, request.error().message);
     if (!retry_safe) {
       if (!breaker_allows(call.provider))
-        return call_failed(call, "circuit open for " + call.provider + ": not sent", 0);
+        return call_failed(call, "circuit open for " + call.provider + ": not sent", 0, false, false, Sent::no);
       // Sent at most once: the attempt is recorded durably before the request leaves.
       if (auto marked = store.mark_call_attempted(call.answer_input_id()); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
@@ -550,11 +563,13 @@ struct Executor::Impl {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     std::int64_t delay = config.executor.initial_backoff_ms;
     std::string last_error;
+    bool sent = !retry_safe;  // a call that is not retry-safe was marked attempted: it may have left
     const int max_attempts = retry_safe ? static_cast<int>(config.executor.max_attempts) : 1;
     for (int attempt = 1; attempt <= max_attempts; ++attempt) {
       if (retry_safe && !breaker_allows(call.provider)) {
         last_error = "circuit open for " + call.provider + ": not sent";
       } else {
+        sent = true;
         Attempt a = attempt_once(call, *request, *adapter->second);
         if (a.input) return std::move(a.input);
         if (!a.retryable) return call_failed(call, a.error, attempt, false, a.not_found);
@@ -567,7 +582,7 @@ struct Executor::Impl {
       if (!backoff(jitter(rng))) return std::nullopt;  // stopping: the call stays pending
       delay = std::min(delay * 2, config.executor.max_backoff_ms);
     }
-    return call_failed(call, last_error, max_attempts, !retry_safe);
+    return call_failed(call, last_error, max_attempts, !retry_safe, false, sent ? Sent::maybe : Sent::no);
   }
 
   struct Attempt {

@@ -1,6 +1,7 @@
 #include "statemachines/flow_support.hpp"
 
 #include <algorithm>
+#include <climits>
 
 #include "statemachines/timefmt.hpp"
 
@@ -21,7 +22,64 @@ void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms) {
 void reset_poll(StepContext& c) { c.txn.data["poll_attempt"] = 0; }
 
 void schedule_retry(StepContext& c, std::int64_t fallback_ms) {
-  c.set_timer("timer.retry", c.input.at_ms + c.settings.get("retry_after_ms", fallback_ms));
+  const std::int64_t attempt = get_int(c.txn.data, "retry_attempt");
+  const std::int64_t base = c.settings.get("retry_after_ms", fallback_ms);
+  const std::int64_t cap = c.settings.get("retry_max_interval_ms", base * 10);
+  std::int64_t delay = base;
+  for (std::int64_t i = 0; i < attempt && delay < cap; ++i) delay *= 2;
+  c.txn.data["retry_attempt"] = attempt + 1;
+  c.set_timer("timer.retry", c.input.at_ms + std::min(delay, cap));
+}
+
+void reset_retries(StepContext& c) { c.txn.data["retry_attempt"] = 0; }
+
+bool polls_spent(const StepContext& c, std::int64_t default_max) {
+  return get_int(c.txn.data, "poll_attempt") >= c.settings.get("max_polls", default_max);
+}
+
+bool retries_spent(const StepContext& c, std::int64_t default_max) {
+  return get_int(c.txn.data, "retry_attempt") >= c.settings.get("max_retries", default_max);
+}
+
+bool refused_before_send(const StepContext& c) {
+  return c.input.name == "call.failed" && get_bool(c.input.data, "refused");
+}
+
+bool not_sent(const StepContext& c) { return c.input.name == "call.failed" && !get_bool(c.input.data, "sent", true); }
+
+bool same_money(const std::optional<Money>& reported, const Money& asked) {
+  return reported.has_value() && *reported == asked;
+}
+
+std::optional<Money> reported_money(const json::value* amount, std::string_view currency) {
+  const auto exponent = currency_exponent(currency);
+  if (amount == nullptr || !exponent) return std::nullopt;
+  if (amount->is_string()) {
+    const auto& text = amount->get_string();
+    auto minor = parse_decimal_amount({text.data(), text.size()}, *exponent);
+    if (!minor) return std::nullopt;
+    return Money{*minor, std::string(currency)};
+  }
+  if (amount->is_int64() && amount->get_int64() >= 0) {
+    std::int64_t scale = 1;
+    for (int e = 0; e < *exponent; ++e) scale *= 10;
+    if (amount->get_int64() > INT64_MAX / scale) return std::nullopt;
+    return Money{amount->get_int64() * scale, std::string(currency)};
+  }
+  return std::nullopt;
+}
+
+void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported, std::string_view what) {
+  std::string said = "no readable amount";
+  if (reported) {
+    const auto exponent = currency_exponent(reported->currency).value_or(0);
+    said = format_decimal_amount(reported->value, exponent) + " " + reported->currency;
+    c.txn.data[kProviderAmountKey] = money_json(*reported);
+  }
+  const auto exponent = currency_exponent(c.txn.amount.currency).value_or(0);
+  c.set_reason(std::string(what) + " reports " + said + ", corridor asked " +
+               format_decimal_amount(c.txn.amount.value, exponent) + " " + c.txn.amount.currency);
+  c.flag(attention::kAmountMismatch);
 }
 
 std::string_view failed_op(const StepContext& c) { return get_string(c.input.data, "op"); }

@@ -1,6 +1,7 @@
 #pragma once
 // Small pieces several flows share: money in call params, capped polling, retries under the same
 // idempotency key, visible refusals. Each is a few lines; they live here so the flows read alike.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,8 +19,37 @@ json::object money_json(const Money& m);
 void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms);
 void reset_poll(StepContext& c);
 
-// Arms `timer.retry` after `retry_after_ms` (default `fallback_ms`).
+// Arms `timer.retry` after `retry_after_ms` (default `fallback_ms`), doubled per retry up to
+// `retry_max_interval_ms` (default ten times the first delay). The count lives in
+// txn.data.retry_attempt; reset_retries() starts it over.
 void schedule_retry(StepContext& c, std::int64_t fallback_ms);
+void reset_retries(StepContext& c);
+
+// ---- budgets: every wait and retry ends ---------------------------------------------------------
+// A flow checks these in a guarded row placed above its ordinary poll or retry row, and hands the
+// transaction to `unknown` (attention, then the janitor) once the budget is spent. The budgets are
+// settings (`max_polls`, `max_retries`) with the flow's defaults; docs/providers/<provider>.md
+// documents them.
+bool polls_spent(const StepContext& c, std::int64_t default_max);
+bool retries_spent(const StepContext& c, std::int64_t default_max);
+
+// ---- calls that never left -----------------------------------------------------------------------
+// The executor's call.failed says `"sent": false` when no request left corridor (a circuit open, the
+// card vault unavailable, the adapter refusing the parameters) and `"refused": true` when that is
+// final (the adapter, or the vault, will refuse it again): nothing can have happened at the provider.
+bool refused_before_send(const StepContext& c);
+bool not_sent(const StepContext& c);
+
+// ---- amounts the provider reports ----------------------------------------------------------------
+// Every amount a provider reports is compared with the one asked (DESIGN.md section 9). A reported
+// amount that cannot be read counts as different: it is never taken for the one asked.
+bool same_money(const std::optional<Money>& reported, const Money& asked);
+// A decimal string ("50.0", "153.00") or an integer of major units in `currency`, exactly, in minor
+// units; nullopt when it is neither, overflows, or has more decimals than the currency.
+std::optional<Money> reported_money(const json::value* amount, std::string_view currency);
+// Keeps the reported amount (txn.data.provider_amount, which every later event carries as
+// provider_amount), says both in the reason and flags the change amount_mismatch.
+void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported, std::string_view what);
 
 // The op of a `call.failed` input ({"op": ..., "error": ...}).
 std::string_view failed_op(const StepContext& c);

@@ -32,11 +32,11 @@ Result<std::int64_t> parse_decimal_amount(std::string_view text, int exponent) {
   if (text.empty()) return fail("empty amount");
   std::int64_t whole = 0;
   std::size_t i = 0;
-  constexpr auto kMax = std::numeric_limits<std::int64_t>::max() / 10;
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   for (; i < text.size() && text[i] != '.'; ++i) {
     const char c = text[i];
     if (c < '0' || c > '9') return fail("amount '" + std::string(text) + "' is not a decimal number");
-    if (whole > kMax) return fail("amount '" + std::string(text) + "' is too large");
+    if (whole > (kMax - (c - '0')) / 10) return fail("amount '" + std::string(text) + "' is too large");
     whole = whole * 10 + (c - '0');
   }
   if (i == 0) return fail("amount '" + std::string(text) + "' has no integer part");

@@ -41,6 +41,35 @@ TEST(StateChangedEvent, TextHasTheDocumentedKeysInOrder) {
             R"("occurred_at":"2026-11-28T12:00:00.000Z"})");
 }
 
+TEST(StateChangedEvent, ProviderAmountAndAttentionWhenPresent) {
+  StateChangedEvent e = awaiting_confirmation();
+  e.provider_amount = Money{299, "XOF"};
+  e.attention = attention::kAmountMismatch;
+  const std::string text = serialize(e);
+  EXPECT_NE(text.find(R"("amount":{"value":300,"currency":"XOF"},"provider_amount":{"value":299,"currency":"XOF"},)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"("reason":null,"attention":"amount_mismatch","cause":)"), std::string::npos);
+  EXPECT_EQ(serialize(awaiting_confirmation()).find("attention"), std::string::npos);
+}
+
+TEST(Money, DecimalAmountsAreExactAndOverflowIsRefused) {
+  EXPECT_EQ(*parse_decimal_amount("50.0", 0), 50);
+  EXPECT_EQ(*parse_decimal_amount("153.00", 2), 15300);
+  EXPECT_EQ(*parse_decimal_amount("0.07", 2), 7);
+  EXPECT_EQ(*parse_decimal_amount("92233720368547758.07", 2), INT64_MAX);
+  EXPECT_EQ(*parse_decimal_amount("9223372036854775807", 0), INT64_MAX);
+  EXPECT_FALSE(parse_decimal_amount("9223372036854775808", 0));
+  EXPECT_FALSE(parse_decimal_amount("9223372036854775809", 0));
+  EXPECT_FALSE(parse_decimal_amount("92233720368547758.08", 2));
+  EXPECT_FALSE(parse_decimal_amount("99999999999999999999999", 0));
+  EXPECT_FALSE(parse_decimal_amount("1.001", 2));
+  EXPECT_FALSE(parse_decimal_amount("-1", 2));
+  EXPECT_FALSE(parse_decimal_amount("1e3", 2));
+  EXPECT_FALSE(parse_decimal_amount("", 2));
+  EXPECT_FALSE(parse_decimal_amount(".5", 2));
+  EXPECT_FALSE(parse_decimal_amount("5.", 2));
+}
+
 TEST(StateChangedEvent, TextIsBoostJsonsTextOfTheObject) {
   std::vector<StateChangedEvent> events;
   events.push_back(awaiting_confirmation());
@@ -57,6 +86,19 @@ TEST(StateChangedEvent, TextIsBoostJsonsTextOfTheObject) {
   refunded.amount_refunded = 7500;
   refunded.reason_json = json_text(json::value("refund outcome unknown: timeout"));
   events.push_back(refunded);
+
+  StateChangedEvent mismatch = awaiting_confirmation();
+  mismatch.state = "amount_mismatch";
+  mismatch.status = Status::amount_mismatch;
+  mismatch.provider_amount = Money{29900, "X\\O\"F"};  // escapes in the currency, for the size pass
+  mismatch.attention = attention::kAmountMismatch;
+  events.push_back(mismatch);
+
+  StateChangedEvent late = awaiting_confirmation();
+  late.attention = attention::kLateOutcome;
+  late.amount_refunded = 5;
+  late.provider_amount = Money{-1, "USD"};
+  events.push_back(late);
 
   // Everything that must be escaped, UTF-8 and DEL that must not, and every kind of JSON value.
   StateChangedEvent odd = awaiting_confirmation();
