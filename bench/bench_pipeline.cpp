@@ -95,7 +95,9 @@ RunResult run_pipeline(const Config& config, const Preloaded& pre) {
                                        }});
   const auto t0 = std::chrono::steady_clock::now();
   const double cpu0 = process_cpu_seconds();
-  std::thread relay([&] { run_relay(config, *store, producer, wake, metrics, stop_relay); });
+  Health health;
+  SystemClock clock;
+  std::thread relay([&] { run_relay(config, *store, producer, wake, clock, metrics, health, stop_relay); });
   std::thread proc([&] {
     pthread_setname_np(pthread_self(), "corridor-proc");  // as the Runtime names it
     processor.run(config.kafka.bootstrap, stop_processor);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "engine/encoding.hpp"
+#include "adapters/support/wire.hpp"
 
 namespace corridor {
 
@@ -45,6 +46,13 @@ std::string CardVault::seal(std::string_view plaintext) const {
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, kTag, cipher + plaintext.size()) != 1)
     throw std::runtime_error("card vault: encryption failed");
   return base64_encode(out);
+}
+
+std::string CardVault::fingerprint(std::string_view value) const {
+  // A key of its own, so that a fingerprint is never an HMAC under the encryption key itself.
+  const std::string_view vault_key(reinterpret_cast<const char*>(key_.data()), key_.size());
+  const Sha256Digest derived = hmac_sha256(vault_key, "corridor fingerprint key");
+  return hex_encode(bytes_of(hmac_sha256(bytes_of(derived), value)));
 }
 
 Result<std::string> CardVault::open(std::string_view sealed) const {

@@ -23,6 +23,10 @@ class CardVault {
   // base64(nonce (12 bytes) | ciphertext | tag (16 bytes)), a fresh random nonce each time.
   std::string seal(std::string_view plaintext) const;
   Result<std::string> open(std::string_view sealed) const;
+  // A keyed digest of a sensitive value (hex HMAC-SHA256 under a key derived from the vault's): the
+  // same value always gives the same text, which tells nothing of the value without the key. Commands
+  // are compared through it (the same command sent twice), never through the value.
+  std::string fingerprint(std::string_view value) const;
 
  private:
   std::array<unsigned char, 32> key_;

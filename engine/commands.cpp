@@ -2,11 +2,16 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
+#include <unordered_set>
 #include <variant>
 
+#include "adapters/registry.hpp"
 #include "engine/encoding.hpp"
 #include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
@@ -37,35 +42,66 @@ std::string derive_txn_id(std::string_view merchant, std::string_view reference)
   return out;
 }
 
-std::string mask_pan(std::string_view pan) {
-  if (pan.size() < 13) return std::string(pan.size(), '*');
-  std::string out(pan);
-  for (std::size_t i = 6; i + 4 < out.size(); ++i) out[i] = '*';
-  return out;
-}
-
-std::string mask_card_numbers(std::string_view text) {
-  std::string out(text);
-  std::size_t i = 0;
-  while (i < out.size()) {
-    if (out[i] < '0' || out[i] > '9') {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < out.size() && out[j] >= '0' && out[j] <= '9') ++j;
-    if (j - i >= 13 && j - i <= 19) {
-      for (std::size_t k = i + 6; k + 4 < j; ++k) out[k] = '*';
-    }
-    i = j;
-  }
-  return out;
-}
-
 namespace {
 
 constexpr std::array<std::string_view, 5> kCommandTypes{"payment.create", "payment.cancel", "refund.create",
                                                          "payout.create", "transaction.reconcile"};
+constexpr std::size_t kMaxDepth = 32;
+
+// A value from the command as a reason may quote it: bounded, card numbers and secrets redacted.
+std::string shown(std::string_view value) { return redact(bounded(value, 64)); }
+
+// Finds a key given twice in one object, as the parser meets the keys. Nothing else is built.
+class DuplicateKeys {
+ public:
+  constexpr static std::size_t max_object_size = std::size_t(-1);
+  constexpr static std::size_t max_array_size = std::size_t(-1);
+  constexpr static std::size_t max_key_size = std::size_t(-1);
+  constexpr static std::size_t max_string_size = std::size_t(-1);
+
+  std::optional<std::string> duplicate;
+
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_object_begin(boost::system::error_code&) {
+    keys_.emplace_back();
+    return true;
+  }
+  bool on_object_end(std::size_t, boost::system::error_code&) {
+    keys_.pop_back();
+    return true;
+  }
+  bool on_array_begin(boost::system::error_code&) { return true; }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(json::string_view s, std::size_t, boost::system::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, boost::system::error_code& ec) {
+    key_.append(s.data(), s.size());
+    if (!keys_.back().insert(key_).second) {
+      duplicate = key_;
+      ec = boost::json::error::syntax;  // stop: the answer is known
+      return false;
+    }
+    key_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+
+ private:
+  std::vector<std::unordered_set<std::string>> keys_;
+  std::string key_;
+};
 
 // Reads a required non-empty string, or says what is wrong with it.
 std::string required_string(const json::object& o, std::string_view key, std::string& problem) {
@@ -94,6 +130,38 @@ const json::value* find_path(const json::object& o, std::string_view dotted) {
   }
 }
 
+bool is_sealed_field(std::string_view path) {
+  return std::find(kSealedFields.begin(), kSealedFields.end(), path) != kSealedFields.end();
+}
+
+// The path of the first key or value outside the sealed fields that holds a card number.
+std::optional<std::string> card_number_outside_card(const json::value& v, const std::string& path) {
+  if (is_sealed_field(path)) return std::nullopt;
+  switch (v.kind()) {
+    case json::kind::string:
+      if (find_card_number({v.get_string().data(), v.get_string().size()})) return path;
+      return std::nullopt;
+    case json::kind::int64:
+    case json::kind::uint64:
+      if (find_card_number(json_text(v))) return path;
+      return std::nullopt;
+    case json::kind::array: {
+      std::size_t i = 0;
+      for (const auto& item : v.get_array())
+        if (auto found = card_number_outside_card(item, path + "[" + std::to_string(i++) + "]")) return found;
+      return std::nullopt;
+    }
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        const std::string child = path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key());
+        if (find_card_number({kv.key().data(), kv.key().size()})) return path.empty() ? "(a key)" : path + " (a key)";
+        if (auto found = card_number_outside_card(kv.value(), child)) return found;
+      }
+      return std::nullopt;
+    default: return std::nullopt;
+  }
+}
+
 // Validates {"value": <integer minor units>, "currency": <ISO 4217>}; empty string when valid.
 std::string check_amount(const json::value* amount, std::string_view field) {
   const std::string f(field);
@@ -109,27 +177,178 @@ std::string check_amount(const json::value* amount, std::string_view field) {
   const json::value* currency = a.if_contains("currency");
   if (currency == nullptr || !currency->is_string()) return "missing required field '" + f + ".currency'";
   const std::string code(currency->get_string());
-  if (!currency_exponent(code)) return "unknown currency '" + code + "' (ISO 4217 alphabetic code expected)";
+  if (!currency_exponent(code)) return "unknown currency '" + shown(code) + "' (ISO 4217 alphabetic code expected)";
   return {};
 }
 
+Money money_of(const json::object& cmd) {
+  const json::object& a = cmd.at("amount").get_object();
+  return Money{get_int(a, "value"), std::string(get_string(a, "currency"))};
+}
+
+// The sensitive fields present in the command, checked for their shape; the card number's digits.
+struct Sensitive {
+  std::vector<std::string> present;  // paths, in kSealedFields order
+  std::string card_digits;
+  std::string problem;
+};
+
+Sensitive read_sensitive(const json::object& cmd) {
+  Sensitive out;
+  if (const json::value* card = cmd.if_contains("card"); card != nullptr && !card->is_null()) {
+    if (!card->is_object()) {
+      out.problem = "field 'card' must be an object {number, exp_month, exp_year}";
+      return out;
+    }
+    if (const json::value* number = card->get_object().if_contains("number"); number != nullptr) {
+      // A number sent as a JSON number would escape every string check: refused, never guessed at.
+      if (!number->is_string()) {
+        out.problem = "field 'card.number' must be a string of digits";
+        return out;
+      }
+      for (char c : number->get_string()) {
+        if (c == ' ' || c == '-') continue;
+        if (c < '0' || c > '9') {
+          out.problem = "field 'card.number' must hold digits only (spaces and dashes allowed)";
+          return out;
+        }
+        out.card_digits.push_back(c);
+      }
+      if (out.card_digits.empty()) {
+        out.problem = "field 'card.number' must be a non-empty string of digits";
+        return out;
+      }
+    }
+    if (card->get_object().contains("sealed")) {
+      out.problem = "field 'card.sealed' is corridor's own: send card.number";
+      return out;
+    }
+  }
+  if (const json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
+    if (const json::value* answer = interac->get_object().if_contains("answer"); answer != nullptr && !answer->is_string()) {
+      out.problem = "field 'interac.answer' must be a string";
+      return out;
+    }
+    if (interac->get_object().contains("answer_sealed")) {
+      out.problem = "field 'interac.answer_sealed' is corridor's own: send interac.answer";
+      return out;
+    }
+  }
+  for (std::string_view path : kSealedFields) {
+    const json::value* v = find_path(cmd, path);
+    if (v != nullptr && !v->is_null()) out.present.emplace_back(path);
+  }
+  return out;
+}
+
+// Canonical text: object keys sorted, at every level; sensitive values by their fingerprint.
+void canonical(const json::value& v, std::string& out, const std::string& path, const CardVault* vault) {
+  if (is_sealed_field(path) && vault != nullptr) {
+    append_json(out, json::value(vault->fingerprint(json_text(v))));
+    return;
+  }
+  if (v.is_object()) {
+    std::vector<std::pair<std::string_view, const json::value*>> sorted;
+    for (const auto& kv : v.get_object()) sorted.emplace_back(std::string_view(kv.key().data(), kv.key().size()), &kv.value());
+    std::sort(sorted.begin(), sorted.end());
+    out.push_back('{');
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      append_json(out, json::value(sorted[i].first));
+      out.push_back(':');
+      canonical(*sorted[i].second, out, path.empty() ? std::string(sorted[i].first) : path + "." + std::string(sorted[i].first), vault);
+    }
+    out.push_back('}');
+    return;
+  }
+  if (v.is_array()) {
+    out.push_back('[');
+    bool first = true;
+    for (const auto& item : v.get_array()) {
+      if (!first) out.push_back(',');
+      first = false;
+      canonical(item, out, path + "[]", vault);
+    }
+    out.push_back(']');
+    return;
+  }
+  append_json(out, v);
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> d{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), d.data());
+  return hex_encode({reinterpret_cast<const char*>(d.data()), d.size()});
+}
+
+// Seals the sensitive fields in place: the card into card.sealed (its number kept masked), the
+// e-Transfer answer into interac.answer_sealed.
+void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault) {
+  if (json::value* card = cmd.if_contains("card"); card != nullptr && card->is_object()) {
+    json::object& c = card->get_object();
+    json::object plain;
+    if (!sensitive.card_digits.empty()) plain["number"] = sensitive.card_digits;
+    for (std::string_view key : {"exp_month", "exp_year", "cvv", "cvc"}) {
+      if (auto it = c.find(key); it != c.end()) {
+        plain[key] = it->value();
+        c.erase(it);
+      }
+    }
+    if (!plain.empty()) {
+      if (!sensitive.card_digits.empty()) c["number"] = mask_pan(sensitive.card_digits);
+      c["sealed"] = vault.seal(json_text(plain));
+    }
+  }
+  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
+    json::object& i = interac->get_object();
+    if (auto it = i.find("answer"); it != i.end()) {
+      const auto& answer = it->value().get_string();
+      i["answer_sealed"] = vault.seal({answer.data(), answer.size()});
+      i.erase("answer");
+    }
+  }
+}
+
 }  // namespace
+
+Result<json::value> parse_strict(std::string_view raw) {
+  boost::json::parse_options options;
+  options.max_depth = kMaxDepth;
+  {
+    boost::json::basic_parser<DuplicateKeys> scan(options);
+    boost::system::error_code ec;
+    scan.write_some(false, raw.data(), raw.size(), ec);
+    if (scan.handler().duplicate)
+      return fail("command holds the key '" + shown(*scan.handler().duplicate) + "' twice in one object");
+  }
+  boost::system::error_code ec;
+  json::value parsed = boost::json::parse(raw, ec, {}, options);
+  if (ec) {
+    if (ec == boost::json::error::too_deep) return fail("command is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    return fail("command is not valid JSON: " + ec.message());
+  }
+  return parsed;
+}
 
 std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw, const Config& config,
                                                             std::string_view fallback_id, std::int64_t at_ms,
                                                             const CardVault* vault) {
   CommandRejection rej;
-  boost::system::error_code ec;
-  json::value parsed = boost::json::parse(raw, ec);
-  if (ec) {
-    rej.reason = "command is not valid JSON: " + ec.message();
+  if (raw.size() > static_cast<std::size_t>(config.limits.command_bytes)) {
+    rej.reason = "command of " + std::to_string(raw.size()) + " bytes is larger than limits.command_bytes (" +
+                 std::to_string(config.limits.command_bytes) + ")";
     return rej;
   }
-  if (!parsed.is_object()) {
+  auto parsed = parse_strict(raw);
+  if (!parsed) {
+    rej.reason = parsed.error().message;
+    return rej;
+  }
+  if (!parsed->is_object()) {
     rej.reason = "command must be a JSON object";
     return rej;
   }
-  json::object& cmd = parsed.get_object();
+  json::object& cmd = parsed->get_object();
   std::string problem;
   // Best effort first, so that even a rejected command is traceable.
   rej.command_id = get_string(cmd, "command_id");
@@ -137,36 +356,27 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   rej.reference = get_string(cmd, "reference");
   if (!rej.merchant.empty() && !rej.reference.empty()) rej.txn_id = derive_txn_id(rej.merchant, rej.reference);
 
-  RoutedCommand out;
-  // Card numbers are sealed and masked before anything else happens to the command.
-  if (auto* card = cmd.if_contains("card"); card != nullptr && card->is_object()) {
-    auto& c = card->get_object();
-    if (auto* number = c.if_contains("number"); number != nullptr && number->is_string()) {
-      const std::string pan(number->get_string());
-      c["number"] = mask_pan(pan);
-      c.erase("sealed");
-      if (vault == nullptr) {
-        problem = "command carries card data but CORRIDOR_CARD_KEY is not set: corridor never keeps card numbers in clear";
-      } else {
-        json::object plain{{"number", pan}};
-        if (auto* m = c.if_contains("exp_month")) plain["exp_month"] = *m;
-        if (auto* y = c.if_contains("exp_year")) plain["exp_year"] = *y;
-        c["sealed"] = vault->seal(boost::json::serialize(plain));
-      }
-    }
-  }
+  // Card numbers go in card.number, which is sealed; anywhere else they would travel in clear.
+  if (auto where = card_number_outside_card(*parsed, ""))
+    problem = "field '" + *where + "' holds what looks like a card number: card numbers go in card.number only";
+  Sensitive sensitive = problem.empty() ? read_sensitive(cmd) : Sensitive{};
+  if (problem.empty()) problem = sensitive.problem;
+  if (problem.empty() && !sensitive.present.empty() && vault == nullptr)
+    problem = "command carries sensitive data (" + sensitive.present.front() + ") but " + CardVault::kKeyVariable +
+              " is not set: corridor never keeps it in clear";
 
-  const std::string type = required_string(cmd, "type", problem);
+  const std::string type = problem.empty() ? required_string(cmd, "type", problem) : std::string();
   if (problem.empty() && std::find(kCommandTypes.begin(), kCommandTypes.end(), type) == kCommandTypes.end())
-    problem = "unknown command type '" + type + "'";
+    problem = "unknown command type '" + shown(type) + "'";
   if (auto* id = cmd.if_contains("command_id"); problem.empty() && id != nullptr && !id->is_string())
     problem = "field 'command_id' must be a string";
-  const std::string merchant = required_string(cmd, "merchant", problem);
-  const std::string reference = required_string(cmd, "reference", problem);
+  if (problem.empty() && rej.command_id.size() > 128) problem = "field 'command_id' is longer than 128 characters";
+  const std::string merchant = problem.empty() ? required_string(cmd, "merchant", problem) : std::string();
+  const std::string reference = problem.empty() ? required_string(cmd, "reference", problem) : std::string();
   if (problem.empty() && reference.size() > 128) problem = "field 'reference' is longer than 128 characters";
   const MerchantConfig* m = problem.empty() ? config.merchant(merchant) : nullptr;
-  if (problem.empty() && m == nullptr) problem = "unknown merchant '" + merchant + "'";
-  if (problem.empty() && !m->enabled) problem = "merchant '" + merchant + "' is disabled";
+  if (problem.empty() && m == nullptr) problem = "unknown merchant '" + shown(merchant) + "'";
+  if (problem.empty() && !m->enabled) problem = "merchant '" + shown(merchant) + "' is disabled";
 
   const bool creates = type == "payment.create" || type == "payout.create";
   if (problem.empty() && creates) {
@@ -178,13 +388,13 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     if (problem.empty()) {
       bool known_provider = false;
       for (const Flow* f : all_flows()) known_provider = known_provider || f->provider == provider;
-      if (!known_provider) problem = "unknown provider '" + provider + "'";
+      if (!known_provider) problem = "unknown provider '" + shown(provider) + "'";
     }
     if (problem.empty()) {
       flow = resolve_flow(provider, flow_name);
       if (flow == nullptr)
         problem = flow_name.empty() ? "provider '" + provider + "' has several flows: name one in 'flow'"
-                                    : "unknown flow '" + std::string(flow_name) + "' for provider '" + provider + "'";
+                                    : "unknown flow '" + shown(flow_name) + "' for provider '" + provider + "'";
     }
     if (problem.empty() && !m->allows(provider))
       problem = "merchant '" + merchant + "' may not use provider '" + provider + "'";
@@ -200,6 +410,12 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
         }
       }
     }
+    // What the provider would refuse is refused here, before a transaction exists.
+    if (const AdapterRegistration* reg = find_adapter(provider); problem.empty() && reg != nullptr) {
+      problem = reg->constraints.check_amount(money_of(cmd));
+      if (problem.empty() && !sensitive.card_digits.empty())
+        problem = reg->constraints.check_card_number(sensitive.card_digits);
+    }
     if (problem.empty()) cmd["flow"] = flow->name;
   }
   if (problem.empty() && type == "refund.create" && cmd.contains("amount"))
@@ -210,25 +426,31 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     return rej;
   }
 
+  RoutedCommand out;
   Input& in = out.input;
   in.txn_id = derive_txn_id(merchant, reference);
-  in.input_id = "cmd:" + (rej.command_id.empty() ? std::string(fallback_id) : rej.command_id);
+  in.input_id = rej.command_id.empty() ? "cmd:" + std::string(fallback_id) : "cmd:" + in.txn_id + ":" + rej.command_id;
   in.kind = InputKind::command;
   in.name = type;
   in.at_ms = at_ms;
+  std::string text;
+  canonical(*parsed, text, "", vault);
+  in.digest = sha256_hex(text);
+  if (vault != nullptr) seal(cmd, sensitive, *vault);
   in.data = std::move(cmd);
   return out;
 }
 
 json::object command_rejected_event(const CommandRejection& r, std::string_view input_id, std::int64_t at_ms) {
+  auto field = [](const std::string& v) { return v.empty() ? json::value(nullptr) : json::value(redact(bounded(v, 128))); };
   json::object e;
-  e["event_id"] = "rejected:" + std::string(input_id);
+  e["event_id"] = "rejected:" + redact(bounded(input_id, 300));
   e["type"] = "command.rejected";
   e["txn_id"] = r.txn_id.empty() ? json::value(nullptr) : json::value(r.txn_id);
-  e["merchant"] = r.merchant.empty() ? json::value(nullptr) : json::value(r.merchant);
-  e["reference"] = r.reference.empty() ? json::value(nullptr) : json::value(r.reference);
-  e["command_id"] = r.command_id.empty() ? json::value(nullptr) : json::value(r.command_id);
-  e["reason"] = r.reason;
+  e["merchant"] = field(r.merchant);
+  e["reference"] = field(r.reference);
+  e["command_id"] = field(r.command_id);
+  e["reason"] = redact(bounded(r.reason, 1024));
   e["occurred_at"] = format_time(at_ms);
   return e;
 }
@@ -257,18 +479,19 @@ bool valid_utf8(std::string_view s) {
 }
 
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
-                               std::int64_t at_ms, json::object context) {
+                               std::int64_t at_ms, std::size_t payload_limit, json::object context) {
   json::object d;
   d["source"] = source;
-  d["reason"] = reason;
+  d["reason"] = redact(bounded(reason, 1024));
   d["at"] = format_time(at_ms);
   for (auto& kv : context) d[kv.key()] = kv.value();
-  const std::string masked = mask_card_numbers(payload);
+  d["payload_bytes"] = payload.size();
+  d["payload_sha256"] = sha256_hex(payload);
   // The record itself must be valid JSON whatever arrived: bytes that are not UTF-8 travel in base64.
-  if (valid_utf8(masked)) {
-    d["payload"] = masked;
+  if (valid_utf8(payload)) {
+    d["payload"] = redact(bounded(payload, payload_limit));
   } else {
-    d["payload_base64"] = base64_encode(masked);
+    d["payload_base64"] = base64_encode(mask_card_numbers(payload.substr(0, payload_limit)));
   }
   return d;
 }

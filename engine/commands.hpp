@@ -1,22 +1,19 @@
 #pragma once
-// Commands from corridor.commands: validation, the deterministic txn_id, card masking, and the input
-// the router re-keys onto corridor.inputs. Pure functions: the router only moves the bytes.
+// Commands from corridor.commands: validation, the deterministic txn_id, sealing of sensitive fields,
+// and the input the router re-keys onto corridor.inputs. Pure functions: the router only moves bytes.
 #include <string>
 #include <string_view>
 
 #include "engine/card_vault.hpp"
 #include "engine/config.hpp"
 #include "statemachines/domain.hpp"
+#include "statemachines/sensitive.hpp"
 
 namespace corridor {
 
 // tx_ + base32 (lower case, no padding) of the first 16 bytes of SHA-256(merchant "\0" reference).
 std::string derive_txn_id(std::string_view merchant, std::string_view reference);
 
-// "4111111111111111" -> "411111******1111": first 6, last 4. Shorter strings are fully masked.
-std::string mask_pan(std::string_view pan);
-// Masks every run of 13 to 19 digits in free text (a raw payload that did not parse, a log line).
-std::string mask_card_numbers(std::string_view text);
 
 struct CommandRejection {
   std::string reason;
@@ -27,24 +24,37 @@ struct CommandRejection {
 };
 
 struct RoutedCommand {
-  // kind command, name = type, data = the command with its card number masked and the card sealed
-  // in card.sealed (AES-256-GCM of {"number", "exp_month", "exp_year"}).
+  // kind command, name = type, data = the command with its sensitive fields sealed (statemachines/
+  // sensitive.hpp: card.number masked and the card in card.sealed, interac.answer as
+  // interac.answer_sealed), digest = the command's digest. input_id = "cmd:" + txn_id + ":" +
+  // command_id: a command's identity is its transaction's (merchant and reference) and its id.
   Input input;
 };
 
 // Validates a raw command. `fallback_id` names the record (topic:partition:offset) when the command
-// has no command_id; `at_ms` is when the command was published. A command carrying a card is
-// rejected when there is no vault: corridor never keeps a card number in clear.
+// has no command_id; `at_ms` is when the command was published. Checked in this order: the size
+// (limits.command_bytes), JSON (depth, a key twice in one object), card numbers outside card.number,
+// the fields, the merchant, the provider's constraints. A command carrying sensitive data is rejected
+// when there is no vault: corridor never keeps it in clear. Reasons name fields; a value they quote is
+// bounded and redacted, and a sensitive value is never quoted.
 std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw, const Config& config,
                                                             std::string_view fallback_id, std::int64_t at_ms,
                                                             const CardVault* vault = nullptr);
 
+// A command's JSON, parsed strictly: at most 32 levels deep, and an object holding a key twice is
+// refused (parsers disagree on which value wins; corridor does not guess).
+Result<json::value> parse_strict(std::string_view raw);
+
 bool valid_utf8(std::string_view text);
 
-// The command.rejected event and the dead-letter record of a rejection. The payload is kept with
-// card numbers masked, as `payload`, or as `payload_base64` when it is not UTF-8.
+// The command.rejected event of a rejection: the fields read from the command bounded and redacted.
 json::object command_rejected_event(const CommandRejection& r, std::string_view input_id, std::int64_t at_ms);
+
+// A dead-letter record: source, reason (redacted), time and `context`, and the payload bounded: at most
+// `payload_limit` bytes of it (redacted; as `payload`, or as `payload_base64` when it is not UTF-8),
+// with `payload_bytes` (its whole size) and `payload_sha256` (hex, of the bytes as they arrived, so an
+// operator holding the original can match it).
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
-                               std::int64_t at_ms, json::object context = {});
+                               std::int64_t at_ms, std::size_t payload_limit, json::object context = {});
 
 }  // namespace corridor

@@ -45,10 +45,14 @@ class Acks {
   // `on_complete` runs once, on the delivery thread, when the last record is acknowledged or refused.
   explicit Acks(std::size_t expected, std::function<void()> on_complete = {})
       : expected_(expected), on_complete_(std::move(on_complete)) {}
-  KafkaProducer::Delivered callback(std::size_t index) {
-    return [this, index](const std::string& error) {
+  KafkaProducer::Reported callback(std::size_t index) {
+    return [this, index](const DeliveryReport& report) {
       std::lock_guard lock(mu_);
-      if (!error.empty()) failed_.insert(index);
+      if (!report.ok()) {
+        failed_.insert(index);
+        if (report.permanent) permanent_.insert(index);
+        last_error_ = report.error;
+      }
       if (++done_ == expected_) {
         cv_.notify_all();
         if (on_complete_) on_complete_();
@@ -66,16 +70,15 @@ class Acks {
     cv_.wait_for(lock, timeout, [&] { return done_ == expected_; });
     return done_ == expected_ && failed_.empty();
   }
-  bool succeeded(std::size_t index) {
-    std::lock_guard lock(mu_);
-    return index < done_ + failed_.size() && !failed_.contains(index);
-  }
   // Waits for every callback to have run, so none outlives this object.
   void drain() {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return done_ == expected_; });
   }
+  // After drain(): the records refused, those refused for what they are, and the last error.
   const std::set<std::size_t>& failed() const { return failed_; }
+  const std::set<std::size_t>& permanent() const { return permanent_; }
+  const std::string& last_error() const { return last_error_; }
 
  private:
   std::mutex mu_;
@@ -83,60 +86,135 @@ class Acks {
   std::size_t expected_;
   std::function<void()> on_complete_;
   std::size_t done_ = 0;
-  std::set<std::size_t> failed_;
+  std::set<std::size_t> failed_, permanent_;
+  std::string last_error_;
 };
 
 std::string input_record(const Input& in) { return boost::json::serialize(to_json(in)); }
 
+// Waits `ms` unless `stop` is raised first (checked every 50 ms); false when stopping.
+bool pause(std::int64_t ms, const std::atomic<bool>& stop) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (!stop.load()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= until) return true;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(until - now, std::chrono::milliseconds(50)));
+  }
+  return false;
+}
+
 }  // namespace
 
+std::vector<Outgoing> minimal_deadletter(std::string_view source, const Outgoing& refused, std::string_view error,
+                                         std::int64_t at_ms, json::object context) {
+  context["refused_topic"] = refused.topic;
+  context["record_bytes"] = refused.value.size();
+  json::object d = deadletter_record(source, "Kafka refused the record (" + std::string(error) + "): its minimal form",
+                                     refused.value, at_ms, 0, std::move(context));
+  return {Outgoing{refused.deadletter_topic, "", boost::json::serialize(d), "", {}}};
+}
+
+bool deliver(KafkaProducer& producer, std::vector<Outgoing> records, Health& health, Health::Part part,
+             const Clock& clock, Metrics& metrics, const std::atomic<bool>& stop) {
+  std::int64_t backoff_ms = 100;
+  std::vector<Outgoing> batch = std::move(records);
+  while (!batch.empty()) {
+    Acks acks(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      producer.produce(batch[i].topic, batch[i].key, batch[i].value, acks.callback(i));
+    acks.wait(std::chrono::seconds(30));
+    acks.drain();
+    if (acks.failed().empty()) break;
+    const bool unavailable = acks.failed().size() > acks.permanent().size();
+    // Refused for what they are: their minimal forms instead, once. A minimal form refused again is
+    // dropped, counted and said: it names nothing that could be sent.
+    std::vector<Outgoing> next;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (!acks.permanent().contains(i)) {
+        if (unavailable) next.push_back(std::move(batch[i]));
+        continue;
+      }
+      metrics.records_refused++;
+      if (!batch[i].instead) {
+        metrics.records_dropped++;
+        std::cerr << "corridor: Kafka refused a record of " << batch[i].value.size() << " bytes for "
+                  << batch[i].topic << " and its minimal form; dropped" << std::endl;
+        continue;
+      }
+      for (auto& r : batch[i].instead(batch[i], acks.last_error())) next.push_back(std::move(r));
+    }
+    batch = std::move(next);
+    if (unavailable) {
+      // Kafka is not taking records: the whole batch again (its order kept; repeated records are
+      // recognised downstream), backing off.
+      health.stalled(part, "Kafka does not take its records: " + acks.last_error(), clock.now_ms());
+      if (!pause(backoff_ms, stop)) return false;
+      backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
+    }
+  }
+  health.progressed(part);
+  return true;
+}
+
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
-                const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop) {
+                const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
   consumer.assign_all(config.kafka.commands);
+  const auto payload_limit = static_cast<std::size_t>(config.limits.deadletter_payload_bytes);
+  constexpr std::int64_t kClockSkewMs = 300000;
   while (!stop.load()) {
     auto messages = consumer.poll(500, std::chrono::milliseconds(100));
     if (messages.empty()) continue;
-    std::vector<std::pair<std::string, std::string>> to_inputs;  // key, value
-    std::vector<std::pair<std::string, std::string>> to_events;
-    std::vector<std::string> to_deadletter;
+    std::vector<Outgoing> out;
+    std::int64_t routed = 0, rejected = 0;
     for (const auto& m : messages) {
       if (!m.error().empty()) continue;
-      const std::int64_t at = m.timestamp_ms() > 0 ? m.timestamp_ms() : clock.now_ms();
+      // The record's own time, unless it claims to come from the future: a producer's clock is not
+      // corridor's, and inputs' times drive flows and the pruning of processed ids.
+      const std::int64_t now = clock.now_ms();
+      const std::int64_t at = m.timestamp_ms() > 0 && m.timestamp_ms() <= now + kClockSkewMs ? m.timestamp_ms() : now;
       const std::string record_id =
           std::string(m.topic()) + ":" + std::to_string(m.partition()) + ":" + std::to_string(m.offset());
-      auto routed = route_command(m.value(), config, record_id, at, vault);
-      if (auto* ok = std::get_if<RoutedCommand>(&routed)) {
-        to_inputs.emplace_back(ok->input.txn_id, input_record(ok->input));
+      json::object where{{"topic", std::string(m.topic())},
+                         {"partition", m.partition()},
+                         {"offset", m.offset()},
+                         {"key", redact(bounded(m.key(), 256))}};
+      auto result = route_command(m.value(), config, record_id, at, vault);
+      if (auto* ok = std::get_if<RoutedCommand>(&result)) {
+        ++routed;
+        // A routed command Kafka refuses: rejected after all, with a note of where it was.
+        auto refused = [&config, at, where, txn = ok->input.txn_id, id = ok->input.input_id](
+                           const Outgoing& record, const std::string& error) {
+          const CommandRejection r{"Kafka refused the command's input record (" + error + ")", "", "", "", txn};
+          auto outs = minimal_deadletter("router", record, error, at, where);
+          outs.insert(outs.begin(), Outgoing{config.kafka.events, txn,
+                                             boost::json::serialize(command_rejected_event(r, id, at)), "", {}});
+          return outs;
+        };
+        out.push_back(Outgoing{config.kafka.inputs, ok->input.txn_id, input_record(ok->input), config.kafka.deadletter,
+                               std::move(refused)});
         continue;
       }
-      const auto& rej = std::get<CommandRejection>(routed);
+      ++rejected;
+      const auto& rej = std::get<CommandRejection>(result);
       const std::string input_id =
-          "cmd:" + (rej.command_id.empty() ? record_id : rej.command_id);
-      to_events.emplace_back(rej.txn_id, boost::json::serialize(command_rejected_event(rej, input_id, at)));
-      json::object ctx{{"topic", std::string(m.topic())}, {"partition", m.partition()}, {"offset", m.offset()},
-                       {"key", mask_card_numbers(m.key())}};
-      to_deadletter.push_back(boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, ctx)));
-      std::cerr << "router: rejected command at " << record_id << ": " << rej.reason << std::endl;
+          rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : "cmd:" + rej.txn_id + ":" + rej.command_id;
+      out.push_back(Outgoing{config.kafka.events, rej.txn_id,
+                             boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
+      const std::string record =
+          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where));
+      out.push_back(Outgoing{config.kafka.deadletter, "", record, config.kafka.deadletter,
+                             [at, where](const Outgoing& record, const std::string& error) {
+                               return minimal_deadletter("router", record, error, at, where);
+                             }});
+      std::cerr << "router: rejected command at " << record_id << ": " << redact(bounded(rej.reason, 300)) << std::endl;
     }
     // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the
     // processor recognises the repeated input ids.
-    for (;;) {
-      Acks acks(to_inputs.size() + to_events.size() + to_deadletter.size());
-      std::size_t i = 0;
-      for (const auto& [k, v] : to_inputs) producer.produce(config.kafka.inputs, k, v, acks.callback(i++));
-      for (const auto& [k, v] : to_events) producer.produce(config.kafka.events, k, v, acks.callback(i++));
-      for (const auto& v : to_deadletter) producer.produce(config.kafka.deadletter, "", v, acks.callback(i++));
-      const bool ok = acks.wait(std::chrono::seconds(30));
-      acks.drain();
-      if (ok) break;
-      std::cerr << "router: Kafka did not acknowledge a batch; producing it again" << std::endl;
-      if (stop.load()) return;  // uncommitted: re-read on the next start
-    }
-    metrics.commands_routed += static_cast<std::int64_t>(to_inputs.size());
-    metrics.commands_rejected += static_cast<std::int64_t>(to_events.size());
-    metrics.deadletters_published += static_cast<std::int64_t>(to_deadletter.size());
+    if (!deliver(producer, std::move(out), health, Health::Part::router, clock, metrics, stop)) return;
+    metrics.commands_routed += routed;
+    metrics.commands_rejected += rejected;
     // The next batch does not wait for the coordinator: a commit lost with a crash re-routes
     // commands whose input ids the processor recognises, as a crash before any commit always did.
     if (auto r = consumer.commit_async(); !r) std::cerr << "router: " << r.error().message << std::endl;
@@ -146,8 +224,34 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
   if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
 }
 
-void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
-               const std::atomic<bool>& stop) {
+namespace {
+
+// An event Kafka refused for what it is (a body too large): its version still reaches consumers, with
+// the fields that identify the change and "truncated": true, and the whole is said in a dead letter.
+std::vector<Outgoing> minimal_event(const Outgoing& refused, const std::string& error, std::int64_t at_ms) {
+  json::object context;
+  std::vector<Outgoing> out;
+  boost::system::error_code ec;
+  json::value v = boost::json::parse(refused.value, ec);
+  if (!ec && v.is_object()) {
+    const json::object& e = v.get_object();
+    json::object small;
+    for (std::string_view key : {"event_id", "type", "txn_id", "merchant", "reference", "provider", "flow", "version",
+                                 "state", "previous_state", "status", "amount", "attention", "cause", "occurred_at"}) {
+      if (auto* f = e.if_contains(key); f != nullptr && json_text(*f).size() <= 1024) small[key] = *f;
+    }
+    small["truncated"] = true;
+    context["event_id"] = small.contains("event_id") ? small["event_id"] : json::value(nullptr);
+    out.push_back(Outgoing{refused.topic, refused.key, boost::json::serialize(small), "", {}});
+  }
+  for (auto& d : minimal_deadletter("relay", refused, error, at_ms, std::move(context))) out.push_back(std::move(d));
+  return out;
+}
+
+}  // namespace
+
+void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, const Clock& clock,
+               Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-relay");
   // What the relay handed to Kafka and Kafka has not yet acknowledged. The relay does not wait for
   // it before publishing what the next batches committed (it used to, and an event committed during
@@ -173,6 +277,8 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
   constexpr auto kRemoveEvery = std::chrono::milliseconds(50);
   std::vector<std::int64_t> acknowledged;
   std::int64_t acknowledged_events = 0, acknowledged_deadletters = 0;
+  std::vector<std::pair<std::int64_t, std::string>> refused;  // outbox id, Kafka's error
+  std::string last_error;
   auto last_removal = std::chrono::steady_clock::now();
 
   auto publish_new = [&]() -> bool {
@@ -227,8 +333,13 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
         break;
       }
       for (std::size_t i = 0; i < batch.rows.size(); ++i) {
+        if (batch.acks->permanent().contains(i)) {
+          refused.push_back({batch.rows[i].first, batch.acks->last_error()});
+          continue;
+        }
         if (batch.acks->failed().contains(i)) {
           read_again = true;
+          last_error = batch.acks->last_error();
           continue;
         }
         acknowledged.push_back(batch.rows[i].first);
@@ -239,9 +350,48 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     }
   };
 
+  // Rows Kafka refused for what they are: their minimal forms go instead, then the rows leave the
+  // outbox like acknowledged ones. Each row is read again and refused again until that succeeds.
+  auto replace_refused = [&] {
+    if (refused.empty()) return;
+    std::vector<std::int64_t> ids;
+    for (const auto& [id, error] : refused) ids.push_back(id);
+    auto rows = store.outbox_rows(ids);
+    if (!rows) {
+      std::cerr << "relay: " << rows.error().message << std::endl;
+      read_again = true;
+      refused.clear();
+      return;
+    }
+    std::vector<Outgoing> out;
+    for (const OutboxRow& row : *rows) {
+      const bool deadletter = row.topic == "deadletter";
+      Outgoing original{deadletter ? config.kafka.deadletter : config.kafka.events, row.key, row.body,
+                        config.kafka.deadletter, {}};
+      std::string error;
+      for (const auto& [id, e] : refused)
+        if (id == row.id) error = e;
+      auto replacement = deadletter ? minimal_deadletter("relay", original, error, clock.now_ms(), {})
+                                    : minimal_event(original, error, clock.now_ms());
+      for (auto& r : replacement) out.push_back(std::move(r));
+    }
+    if (deliver(producer, std::move(out), health, Health::Part::relay, clock, metrics, stop)) {
+      metrics.records_refused += static_cast<std::int64_t>(rows->size());
+      for (const OutboxRow& row : *rows) acknowledged.push_back(row.id);
+    } else {
+      read_again = true;
+    }
+    refused.clear();
+  };
+
+  std::int64_t backoff_ms = 100;
   auto settle = [&] {
     if (read_again && in_flight.empty()) {
       remove_acknowledged(true);
+      // Kafka did not take rows: read from the oldest again, after a pause that grows while it lasts.
+      health.stalled(Health::Part::relay, "Kafka does not take outbox rows: " + last_error, clock.now_ms());
+      wake.wait_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
       produced_up_to = 0;
       read_again = false;
     }
@@ -249,9 +399,14 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
 
   while (!stop.load()) {
     collect_acknowledged(false);
+    replace_refused();
     remove_acknowledged(false);
     settle();
     if (publish_new()) continue;
+    if (in_flight.empty() && !read_again) {
+      backoff_ms = 100;
+      health.progressed(Health::Part::relay);
+    }
     // Woken by a committed batch (the processor) or a completed one (the delivery thread), or when
     // acknowledged rows are due for removal.
     wake.wait_for(acknowledged.empty() ? std::chrono::milliseconds(100) : kRemoveEvery);
@@ -260,7 +415,10 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
   collect_acknowledged(true);
   remove_acknowledged(true);
   for (int i = 0; i < 50; ++i) {
-    settle();
+    if (read_again && in_flight.empty()) {
+      produced_up_to = 0;
+      read_again = false;
+    }
     const bool published = publish_new();
     collect_acknowledged(true);
     remove_acknowledged(true);
@@ -269,33 +427,45 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
 }
 
 void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
-                   Metrics& metrics, const std::atomic<bool>& stop) {
+                   Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-timers");
+  std::int64_t backoff_ms = 50;
   while (!stop.load()) {
     auto due = store.due_timers(clock.now_ms(), 1000);
-    if (!due || due->empty()) {
-      if (!due) std::cerr << "scheduler: " << due.error().message << std::endl;
+    if (!due) {
+      health.stalled(Health::Part::scheduler, due.error().message, clock.now_ms());
+      std::cerr << "scheduler: " << due.error().message << std::endl;
+      wake.wait_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
+      continue;
+    }
+    if (due->empty()) {
+      backoff_ms = 50;
+      health.progressed(Health::Part::scheduler);
       wake.wait_for(std::chrono::milliseconds(50));
       continue;
     }
-    Acks acks(due->size());
-    for (std::size_t i = 0; i < due->size(); ++i) {
-      const TimerRow& t = (*due)[i];
+    std::vector<Outgoing> out;
+    out.reserve(due->size());
+    for (const TimerRow& t : *due) {
       Input in;
       in.input_id = t.input_id;
       in.txn_id = t.txn_id;
       in.kind = InputKind::timer;
       in.name = t.name;
       in.at_ms = t.due_at_ms;  // the flow sees the time the timer was due: replays agree
-      producer.produce(config.kafka.inputs, t.txn_id, input_record(in), acks.callback(i));
+      out.push_back(Outgoing{config.kafka.inputs, t.txn_id, input_record(in), config.kafka.deadletter, {}});
     }
-    acks.wait(std::chrono::seconds(30));
-    acks.drain();
-    std::vector<TimerRow> fired;
-    for (std::size_t i = 0; i < due->size(); ++i)
-      if (!acks.failed().contains(i)) fired.push_back((*due)[i]);
-    if (auto r = store.remove_timers(fired); !r) std::cerr << "scheduler: " << r.error().message << std::endl;
-    metrics.timers_fired += static_cast<std::int64_t>(fired.size());
+    if (!deliver(producer, std::move(out), health, Health::Part::scheduler, clock, metrics, stop)) return;
+    if (auto r = store.remove_timers(*due); !r) {
+      // Fired again on the next read: the flow's input id makes the second firing a duplicate.
+      health.stalled(Health::Part::scheduler, r.error().message, clock.now_ms());
+      std::cerr << "scheduler: " << r.error().message << std::endl;
+      wake.wait_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
+      continue;
+    }
+    metrics.timers_fired += static_cast<std::int64_t>(due->size());
   }
 }
 
@@ -311,6 +481,8 @@ struct Executor::Impl {
   Metrics& metrics;
   Signal* wake = nullptr;
   const CardVault* vault = nullptr;
+  Health own_health;  // when the runtime gives none (tests)
+  Health* health = &own_health;
 
   // A circuit breaker per provider: after `breaker_failures` consecutive transient failures the
   // provider is left alone for `breaker_open_ms`; then one trial call decides whether it closes.
@@ -362,10 +534,16 @@ struct Executor::Impl {
   // Results handed to Kafka whose call rows no processor batch has removed yet: not made again.
   // Shared with the delivery callbacks, which may run after the executor stopped.
   struct Published {
+    struct Replacement {
+      std::string call_id, txn_id, op, error;
+    };
     std::mutex mu;
     std::condition_variable cv;
     std::map<std::string, bool, std::less<>> calls;  // call id -> acknowledged by Kafka
     std::size_t unacknowledged = 0;
+    std::vector<Replacement> replacements;  // results refused for what they are: call.failed instead
+    std::set<std::string> replaced;         // a replacement refused too is not replaced again
+    bool stopped = false;                   // the executor is gone: callbacks touch nothing of it
   };
   std::shared_ptr<Published> published = std::make_shared<Published>();
 
@@ -423,6 +601,7 @@ struct Executor::Impl {
   void dispatch_loop() {
     name_thread("corridor-calls");
     while (!stopping.load()) {
+      publish_replacements();
       scan();
       wake->wait_for(std::chrono::milliseconds(500));
     }
@@ -451,24 +630,71 @@ struct Executor::Impl {
         }
       }
       if (!result) continue;  // not made (stopping, store unavailable): read again from the store later
-      // The row stays until a processor batch consumes the result: a crash before that makes the call
-      // again under the same idempotency key (or reports its outcome unknown when it is not
-      // retry-safe), and the processor recognises the repeated result by its input id.
-      producer.produce(config.kafka.inputs, result->txn_id, input_record(*result),
-                       [pub = published, call_id](const std::string& error) {
-                         std::lock_guard pub_lock(pub->mu);
-                         --pub->unacknowledged;
-                         if (auto it = pub->calls.find(call_id); it != pub->calls.end()) {
-                           if (error.empty()) {
-                             it->second = true;
-                           } else {
-                             pub->calls.erase(it);  // made again after the next read of the store
-                           }
-                         }
-                         if (!error.empty())
-                           std::cerr << "executor: result of " << call_id << " not published: " << error << std::endl;
-                         pub->cv.notify_all();
-                       });
+      // An answer too large to keep on corridor.inputs: the provider did answer, but what it said cannot
+      // reach the flow, which is told the outcome is unknown (reconciliation asks again).
+      std::string record = input_record(*result);
+      if (record.size() > static_cast<std::size_t>(config.limits.input_bytes)) {
+        *result = call_failed(pending.call,
+                              "the provider's answer takes " + std::to_string(record.size()) +
+                                  " bytes, more than limits.input_bytes (" + std::to_string(config.limits.input_bytes) +
+                                  "): not kept",
+                              1, true);
+        record = input_record(*result);
+      }
+      publish(*result, std::move(record), call_id, pending.call.op);
+    }
+  }
+
+  // The row stays until a processor batch consumes the result: a crash before that makes the call
+  // again under the same idempotency key (or reports its outcome unknown when it is not retry-safe),
+  // and the processor recognises the repeated result by its input id. A result Kafka refuses for what
+  // it is gives way to a call.failed under the same input id (made by the dispatcher, never by the
+  // delivery thread); one Kafka cannot take now is made again after the next read of the store.
+  void publish(const Input& result, std::string record, const std::string& call_id, const std::string& op) {
+    producer.produce(config.kafka.inputs, result.txn_id, record,
+                     [this, pub = published, call_id, op, txn = result.txn_id](const DeliveryReport& report) {
+                       std::lock_guard pub_lock(pub->mu);
+                       --pub->unacknowledged;
+                       auto it = pub->calls.find(call_id);
+                       if (report.ok()) {
+                         if (it != pub->calls.end()) it->second = true;
+                         if (!pub->stopped) health->progressed(Health::Part::executor);
+                       } else if (report.permanent && !pub->replaced.contains(call_id)) {
+                         pub->replaced.insert(call_id);
+                         pub->replacements.push_back({call_id, txn, op, report.error});
+                       } else {
+                         if (it != pub->calls.end()) pub->calls.erase(it);
+                         if (!pub->stopped)
+                           health->stalled(Health::Part::executor, "results not published: " + report.error,
+                                           clock.now_ms());
+                       }
+                       if (!report.ok())
+                         std::cerr << "executor: result of " << call_id << " not published: " << report.error << std::endl;
+                       pub->cv.notify_all();
+                     });
+  }
+
+  // The call.failed inputs standing for results Kafka refused for what they were.
+  void publish_replacements() {
+    std::vector<Published::Replacement> due;
+    {
+      std::lock_guard pub_lock(published->mu);
+      due.swap(published->replacements);
+      published->unacknowledged += due.size();
+    }
+    for (const auto& r : due) {
+      metrics.records_refused++;
+      Input in;
+      in.input_id = r.call_id;
+      in.txn_id = r.txn_id;
+      in.kind = InputKind::provider_response;
+      in.name = "call.failed";
+      in.at_ms = clock.now_ms();
+      in.data = {{"op", r.op},
+                 {"error", "the provider's answer was refused by Kafka (" + r.error + "): not kept"},
+                 {"attempts", 1},
+                 {"outcome", "unknown"}};
+      publish(in, input_record(in), r.call_id, r.op);
     }
   }
 
@@ -482,6 +708,7 @@ struct Executor::Impl {
       for (const auto& [id, acknowledged] : published->calls)
         if (acknowledged) done.push_back(id);
       published->calls.clear();
+      published->stopped = true;
     }
     for (const auto& id : done)
       if (auto r = store.complete_call(id); !r) std::cerr << "executor: " << r.error().message << std::endl;
@@ -510,7 +737,7 @@ struct Executor::Impl {
     in.name = "call.failed";
     in.at_ms = clock.now_ms();
     // Whatever an adapter or the client put in the message, no card number leaves in clear.
-    in.data = {{"op", call.op}, {"error", mask_card_numbers(error)}, {"attempts", attempts}};
+    in.data = {{"op", call.op}, {"error", redact(bounded(error, 1000))}, {"attempts", attempts}};
     if (outcome_unknown) in.data["outcome"] = "unknown";
     if (not_found) in.data["not_found"] = true;  // the provider does not hold what was looked up
     if (sent != Sent::maybe) in.data["sent"] = false;
@@ -522,21 +749,44 @@ struct Executor::Impl {
     return call_failed(call, error, 0, false, false, Sent::refused);
   }
 
-  // The call as the adapter sees it: a sealed card is opened, in memory only.
+  // The call as the adapter sees it, sealed data opened in memory only: a sealed card (card.sealed
+  // beside the masked number) becomes the card's fields, and any value {"sealed": "..."} (an
+  // e-Transfer security answer) the text it seals.
   Result<ProviderCall> unsealed(const ProviderCall& call) {
-    const json::object* card = get_object(call.params, "card");
-    if (card == nullptr || !card->contains("sealed")) return call;
-    if (!vault) return fail("card data unavailable: CORRIDOR_CARD_KEY is not set");
-    auto plain = vault->open(get_string(*card, "sealed"));
-    if (!plain) return fail("card data unavailable: " + plain.error().message);
-    boost::system::error_code ec;
-    json::value v = boost::json::parse(*plain, ec);
-    if (ec || !v.is_object()) return fail("card data unavailable: sealed content is not JSON");
     ProviderCall open = call;
-    json::object& c = v.get_object();
-    c["masked"] = get_string(*card, "number");
-    open.params["card"] = std::move(c);
+    bool opened = false;
+    Result<Ok> ok = open_sealed(open.params, opened);
+    if (!ok) return ok.error();
+    if (!opened) return call;
     return open;
+  }
+
+  Result<Ok> open_sealed(json::object& o, bool& opened) {
+    for (auto& kv : o) {
+      if (!kv.value().is_object()) continue;
+      json::object& child = kv.value().get_object();
+      const json::value* sealed = child.if_contains("sealed");
+      if (sealed == nullptr || !sealed->is_string()) {
+        if (auto r = open_sealed(child, opened); !r) return r;
+        continue;
+      }
+      if (!vault) return fail("sealed data unavailable: CORRIDOR_CARD_KEY is not set");
+      auto plain = vault->open(get_string(child, "sealed"));
+      if (!plain) return fail("sealed data unavailable: " + plain.error().message);
+      opened = true;
+      if (child.size() == 1) {
+        kv.value() = json::string(*plain);
+        continue;
+      }
+      // A card: its sealed fields beside the masked number, which the adapter may show.
+      boost::system::error_code ec;
+      json::value v = boost::json::parse(*plain, ec);
+      if (ec || !v.is_object()) return fail("sealed data unavailable: sealed content is not JSON");
+      json::object& c = v.get_object();
+      c["masked"] = get_string(child, "number");
+      kv.value() = std::move(c);
+    }
+    return Ok{};
   }
 
   std::optional<Input> execute(const PendingCall& pending) {
@@ -615,10 +865,12 @@ struct Executor::Impl {
 };
 
 Executor::Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http,
-                   const AdapterMap& adapters, const Clock& clock, const CardVault* vault, Metrics& metrics)
+                   const AdapterMap& adapters, const Clock& clock, const CardVault* vault, Metrics& metrics,
+                   Health* health)
     : impl_(std::make_unique<Impl>(config, store, producer, http, adapters, clock, metrics)) {
   impl_->wake = &wake_;
   impl_->vault = vault;
+  if (health != nullptr) impl_->health = health;
 }
 
 Executor::~Executor() { stop(); }

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <vector>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +15,7 @@
 #include "adapters/adapter.hpp"
 #include "engine/card_vault.hpp"
 #include "engine/config.hpp"
+#include "engine/health.hpp"
 #include "engine/http_client.hpp"
 #include "engine/kafka.hpp"
 #include "engine/metrics.hpp"
@@ -47,18 +50,43 @@ class Signal {
   bool raised_ = false;
 };
 
+// A record to produce, and what goes instead when Kafka refuses it for what it is (too large).
+struct Outgoing {
+  std::string topic;
+  std::string key;
+  std::string value;
+  std::string deadletter_topic;  // where its minimal form goes
+  // The records that replace it; empty: nothing can (it is dropped, counted and logged).
+  std::function<std::vector<Outgoing>(const Outgoing& refused, const std::string& error)> instead;
+};
+
+// A dead letter of a few hundred bytes standing for a refused record: where it was going, its size and
+// SHA-256, and `context` (where it came from). It goes to refused.deadletter_topic.
+std::vector<Outgoing> minimal_deadletter(std::string_view source, const Outgoing& refused, std::string_view error,
+                                         std::int64_t at_ms, json::object context);
+
+// Produces `records` in order and returns once Kafka holds each of them or what replaced it: a record
+// Kafka refuses for what it is gives way to its `instead` records; while Kafka is unavailable the whole
+// batch is produced again (order kept; the processor and consumers recognise repeated records),
+// backing off up to 5 s, and `part` shows as stalled. False when `stop` is raised first.
+bool deliver(KafkaProducer& producer, std::vector<Outgoing> records, Health& health, Health::Part part,
+             const Clock& clock, Metrics& metrics, const std::atomic<bool>& stop);
+
 // corridor.commands -> validation -> corridor.inputs keyed by txn_id; rejects -> command.rejected +
 // dead letter. Group offsets are committed only after every record of the batch is acknowledged.
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
-                const CardVault* vault, Metrics& metrics, const std::atomic<bool>& stop);
+                const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop);
 
 // Outbox -> corridor.events / corridor.deadletter, oldest first; rows are removed once acknowledged.
-void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, Metrics& metrics,
-               const std::atomic<bool>& stop);
+// A row Kafka refuses for what it is goes as its minimal form (an event with its identifying fields and
+// "truncated": true, or a minimal dead letter); while Kafka is unavailable the relay backs off and
+// shows as stalled.
+void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, const Clock& clock,
+               Metrics& metrics, Health& health, const std::atomic<bool>& stop);
 
 // Due timers -> timer inputs on corridor.inputs (at = the due time), then removed from the store.
 void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
-                   Metrics& metrics, const std::atomic<bool>& stop);
+                   Metrics& metrics, Health& health, const std::atomic<bool>& stop);
 
 using AdapterMap = std::map<std::string, std::unique_ptr<ProviderAdapter>, std::less<>>;
 
@@ -70,7 +98,7 @@ using AdapterMap = std::map<std::string, std::unique_ptr<ProviderAdapter>, std::
 class Executor {
  public:
   Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http, const AdapterMap& adapters,
-           const Clock& clock, const CardVault* vault, Metrics& metrics);
+           const Clock& clock, const CardVault* vault, Metrics& metrics, Health* health = nullptr);
   ~Executor();
   void start();
   // A processor batch is durable: its calls may be made, its completed calls are done.

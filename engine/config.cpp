@@ -103,6 +103,33 @@ class Reader {
     return out;
   }
 
+  // host:port with a port from 0 to 65535.
+  void check_address(const YAML::Node& node, const std::string& path, const std::string& address) const {
+    const auto colon = address.rfind(':');
+    if (colon == std::string::npos) error(node, path, "must be host:port");
+    const std::string port = address.substr(colon + 1);
+    char* end = nullptr;
+    const long v = std::strtol(port.c_str(), &end, 10);
+    if (port.empty() || end == nullptr || *end != '\0' || v < 0 || v > 65535)
+      error(node, path, "must be host:port with a port from 0 to 65535");
+  }
+
+  // A list of bearer tokens: each at least 16 characters, so that none can be guessed.
+  std::vector<std::string> tokens(const YAML::Node& map, const std::string& path, const std::string& key) const {
+    const YAML::Node node = map[key];
+    std::vector<std::string> out;
+    if (!node.IsDefined() || node.IsNull()) return out;
+    if (!node.IsSequence()) error(node, join(path, key), "must be a list of tokens");
+    for (std::size_t i = 0; i < node.size(); ++i) {
+      const std::string where = join(path, key) + "[" + std::to_string(i) + "]";
+      if (!node[i].IsScalar()) error(node[i], where, "must be a string");
+      std::string token = interpolate(node[i], where, node[i].as<std::string>());
+      if (token.size() < 16) error(node[i], where, "must be at least 16 characters");
+      out.push_back(std::move(token));
+    }
+    return out;
+  }
+
   bool boolean(const YAML::Node& map, const std::string& path, const std::string& key, bool fallback) const {
     const std::string text = string(map, path, key, "");
     if (text.empty()) return fallback;
@@ -164,8 +191,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   }
   Config c;
   if (!root.IsDefined() || root.IsNull()) return c;
-  r.only_keys(root, "", {"kafka", "store", "http", "sandbox", "processor", "executor", "janitor", "merchants",
-                          "providers"});
+  r.only_keys(root, "", {"kafka", "store", "http", "auth", "limits", "sandbox", "processor", "executor", "janitor",
+                          "merchants", "providers"});
 
   if (auto k = root["kafka"]; k.IsDefined()) {
     r.only_keys(k, "kafka", {"bootstrap", "partitions", "group", "topics", "properties"});
@@ -188,18 +215,36 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
   }
   if (auto s = root["store"]; s.IsDefined()) {
-    r.only_keys(s, "store", {"kind", "path", "max_bytes"});
+    r.only_keys(s, "store", {"kind", "path", "max_bytes", "processed_retention_ms"});
     c.store.kind = r.string(s, "store", "kind", c.store.kind);
     if (c.store.kind != "sqlite") r.error(s["kind"], "store.kind", "only 'sqlite' is available");
     c.store.path = r.string(s, "store", "path", c.store.path);
     c.store.max_bytes = r.integer(s, "store", "max_bytes", 0, 0, INT64_MAX);
+    c.store.processed_retention_ms =
+        r.integer(s, "store", "processed_retention_ms", c.store.processed_retention_ms, 3600000, 3650LL * 86400000);
   }
   if (auto h = root["http"]; h.IsDefined()) {
-    r.only_keys(h, "http", {"listen", "public_url", "max_body_bytes"});
+    r.only_keys(h, "http", {"listen", "public_url", "operations_listen"});
     c.http.listen = r.string(h, "http", "listen", c.http.listen);
-    if (c.http.listen.rfind(':') == std::string::npos) r.error(h["listen"], "http.listen", "must be host:port");
+    r.check_address(h["listen"], "http.listen", c.http.listen);
     c.http.public_url = r.string(h, "http", "public_url", c.http.public_url);
-    c.http.max_body_bytes = r.integer(h, "http", "max_body_bytes", c.http.max_body_bytes, 1024, 64 << 20);
+    c.http.operations_listen = r.string(h, "http", "operations_listen", c.http.operations_listen);
+    r.check_address(h["operations_listen"], "http.operations_listen", c.http.operations_listen);
+  }
+  if (auto a = root["auth"]; a.IsDefined()) {
+    r.only_keys(a, "auth", {"operator_tokens"});
+    c.auth.operator_tokens = r.tokens(a, "auth", "operator_tokens");
+  }
+  if (auto l = root["limits"]; l.IsDefined()) {
+    r.only_keys(l, "limits", {"command_bytes", "webhook_bytes", "input_bytes", "deadletter_payload_bytes",
+                              "record_bytes", "refusals_per_minute"});
+    c.limits.record_bytes = r.integer(l, "limits", "record_bytes", c.limits.record_bytes, 64 * 1024, 64 << 20);
+    c.limits.command_bytes = r.integer(l, "limits", "command_bytes", c.limits.command_bytes, 1024, c.limits.record_bytes / 2);
+    c.limits.webhook_bytes = r.integer(l, "limits", "webhook_bytes", c.limits.webhook_bytes, 1024, c.limits.record_bytes / 2);
+    c.limits.input_bytes = r.integer(l, "limits", "input_bytes", c.limits.input_bytes, 4096, c.limits.record_bytes);
+    c.limits.deadletter_payload_bytes =
+        r.integer(l, "limits", "deadletter_payload_bytes", c.limits.deadletter_payload_bytes, 0, 64 * 1024);
+    c.limits.refusals_per_minute = r.integer(l, "limits", "refusals_per_minute", c.limits.refusals_per_minute, 0, 1000000);
   }
   if (auto s = root["sandbox"]; s.IsDefined()) {
     r.only_keys(s, "sandbox", {"enabled"});
@@ -259,12 +304,13 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     std::size_t i = 0;
     for (const auto& m : merchants) {
       const std::string path = "merchants[" + std::to_string(i++) + "]";
-      r.only_keys(m, path, {"id", "enabled", "providers"});
+      r.only_keys(m, path, {"id", "enabled", "providers", "tokens"});
       MerchantConfig mc;
       mc.id = r.string(m, path, "id", "");
       if (mc.id.empty()) r.error(m, path + ".id", "is required");
       if (c.merchant(mc.id) != nullptr) r.error(m, path + ".id", "duplicate merchant '" + mc.id + "'");
       mc.enabled = r.boolean(m, path, "enabled", true);
+      mc.tokens = r.tokens(m, path, "tokens");
       if (auto ps = m["providers"]; ps.IsDefined()) {
         if (!ps.IsSequence()) r.error(ps, path + ".providers", "must be a list");
         for (const auto& p : ps) {

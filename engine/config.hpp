@@ -22,6 +22,7 @@ struct MerchantConfig {
   std::string id;
   bool enabled = true;
   std::vector<std::string> providers;
+  std::vector<std::string> tokens{};  // bearer tokens of the operations listener that see this merchant only
   bool allows(std::string_view provider) const;
 };
 
@@ -40,12 +41,28 @@ struct Config {
     std::string kind = "sqlite";
     std::string path = "var/corridor.db";
     std::int64_t max_bytes = 0;  // 0: no cap
+    // How long the ids of processed inputs are kept (by the input's time) to recognise redelivery.
+    std::int64_t processed_retention_ms = 30LL * 86400000;
   } store;
   struct Http {
-    std::string listen = "127.0.0.1:8080";
+    std::string listen = "127.0.0.1:8080";  // public: webhooks and callbacks
     std::string public_url;  // empty: http://<the address the ingress bound>
-    std::int64_t max_body_bytes = 1 << 20;
+    // Transactions, payment methods, metrics: loopback, or tokens (auth) elsewhere.
+    std::string operations_listen = "127.0.0.1:8081";
   } http;
+  struct Auth {
+    std::vector<std::string> operator_tokens;  // bearer tokens that see everything on the operations listener
+  } auth;
+  // Every input is bounded before anything else reads it; what exceeds a limit is refused with a
+  // dead letter that keeps a prefix, the size and the SHA-256 of the payload.
+  struct Limits {
+    std::int64_t command_bytes = 256 * 1024;   // a record on corridor.commands
+    std::int64_t webhook_bytes = 256 * 1024;   // a request body on the public listener
+    std::int64_t input_bytes = 512 * 1024;     // a record on corridor.inputs
+    std::int64_t deadletter_payload_bytes = 4096;  // the prefix of a payload a dead letter keeps
+    std::int64_t record_bytes = 900 * 1024;    // any record corridor produces (below Kafka's 1 MB default)
+    std::int64_t refusals_per_minute = 60;     // dead letters of refused requests, per source address
+  } limits;
   struct Sandbox {
     bool enabled = true;
   } sandbox;

@@ -64,6 +64,7 @@ int run_demo(const DemoOptions& options) {
   Config config = parse_config(embedded_default_config(), "embedded config/corridor.yaml");
   config.store.path = dir + "/corridor.db";
   config.http.listen = "127.0.0.1:0";
+  config.http.operations_listen = "127.0.0.1:0";
   config.http.public_url.clear();
   config.sandbox.enabled = true;
   for (auto& [provider, settings] : config.providers) {
@@ -75,7 +76,8 @@ int run_demo(const DemoOptions& options) {
   Runtime runtime(config);
   runtime.start();
   std::cout << "corridor demo\n  data dir:        " << dir << "\n  kafka bootstrap: " << runtime.bootstrap()
-            << "\n  http listening:  " << runtime.http_address() << "\n\n";
+            << "\n  http listening:  " << runtime.http_address()
+            << "\n  operations:      " << runtime.operations_address() << "\n\n";
 
   KafkaConsumer events(runtime.bootstrap(), "corridor-demo", {});
   events.assign_all(config.kafka.events, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });

@@ -5,8 +5,10 @@
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
+#include "adapters/support/wire.hpp"
 #include "engine/commands.hpp"
 #include "statemachines/registry.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
@@ -29,19 +31,26 @@ std::vector<std::string_view> split_path(std::string_view target) {
 }
 
 HttpResponse error_response(int status, std::string_view message) {
-  return json_response(status, boost::json::serialize(json::object{{"error", message}}));
+  return json_response(status, boost::json::serialize(json::object{{"error", redact(bounded(message, 1024))}}));
 }
 
 std::string body_digest(std::string_view body) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), d);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    out.push_back(kHex[d[i] >> 4]);
-    out.push_back(kHex[d[i] & 15]);
+  return hex_encode({reinterpret_cast<const char*>(d), 16});
+}
+
+// GET /healthz: 200 while every part makes progress, 503 otherwise; `detail` names the parts.
+HttpResponse health_response(const IngressContext& c, bool detail) {
+  const auto problems = c.health.problems(c.clock.now_ms());
+  json::object body{{"status", problems.empty() ? "ok" : "unavailable"}};
+  if (detail && !problems.empty()) {
+    json::array stuck;
+    for (const auto& p : problems)
+      stuck.push_back(json::object{{"component", p.part}, {"reason", p.reason}, {"stalled_ms", p.stalled_ms}});
+    body["components"] = std::move(stuck);
   }
-  return out;
+  return json_response(problems.empty() ? 200 : 503, boost::json::serialize(body));
 }
 
 class Ingress {
@@ -55,47 +64,41 @@ class Ingress {
     // Return URLs and callbacks that carry their own token (esipay), by GET or POST.
     if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
-    if (req.method == "GET" && parts.size() == 3 && parts[0] == "v1" && parts[1] == "transactions")
-      return respond(transaction(std::string(parts[2])));
-    if (req.method == "GET" && parts.size() == 4 && parts[0] == "v1" && parts[1] == "merchants" &&
-        parts[3] == "payment-methods")
-      return respond(payment_methods(parts[2]));
-    if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz")
-      return respond(json_response(200, R"({"status":"ok"})"));
-    if (req.method == "GET" && parts.size() == 1 && parts[0] == "metrics") {
-      HttpResponse r{200, {{"Content-Type", "text/plain; version=0.0.4"}}, c_.metrics.prometheus()};
-      return respond(std::move(r));
-    }
-    respond(error_response(404, "no route for " + req.method + " " + req.target));
+    if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, false));
+    respond(error_response(404, "no route for " + req.method + " " + redact(bounded(req.target, 200))));
   }
 
  private:
-  // Refuses a notification: the provider gets a 4xx, operations get a dead-letter record.
+  // Refuses a notification: the provider gets a 4xx, operations get a dead-letter record (within the
+  // source's rate).
   void refuse(const std::string& provider, const HttpRequest& req, int status, const std::string& reason,
               const Respond& respond) {
     c_.metrics.webhooks_refused++;
-    std::cerr << "ingress: refused webhook for " << provider << " from " << req.remote_address << ": " << reason
-              << std::endl;
-    json::object ctx{{"provider", provider}, {"remote_address", req.remote_address}, {"http_status", status}};
-    const std::string record =
-        boost::json::serialize(deadletter_record("ingress", reason, req.body, c_.clock.now_ms(), ctx));
-    // The 4xx waits for the dead letter: nothing refused goes unrecorded.
-    c_.producer.produce(c_.config.kafka.deadletter, provider, record,
-                        [respond, status, reason](const std::string&) { respond(error_response(status, reason)); });
+    std::cerr << "ingress: refused request for " << redact(bounded(provider, 64)) << " from " << req.remote_address
+              << ": " << redact(bounded(reason, 300)) << std::endl;
+    c_.refusals.record(req, status, reason, [respond, status, reason] { respond(error_response(status, reason)); });
   }
 
   void webhook(const std::string& provider, HttpRequest req, Respond respond) {
     if (!c_.ready.load()) return respond(error_response(503, "starting; retry"));
     auto adapter = c_.adapters.find(provider);
-    if (adapter == c_.adapters.end()) return refuse(provider, req, 404, "unknown provider '" + provider + "'", respond);
+    if (adapter == c_.adapters.end()) return refuse(provider, req, 404, "unknown provider", respond);
     auto parsed = adapter->second->parse_webhook(req);
     if (!parsed) {
       const int status = parsed.error().http_status ? parsed.error().http_status : 400;
       return refuse(provider, req, status, parsed.error().message, respond);
     }
-    auto known = c_.store.transaction_exists(parsed->txn_id);
-    if (!known) return respond(error_response(503, "store unavailable; retry"));
-    if (!*known) return refuse(provider, req, 404, "unknown transaction " + parsed->txn_id, respond);
+    std::optional<Transaction> txn;
+    if (!parsed->txn_id.empty()) {
+      auto known = c_.store.load(parsed->txn_id);
+      if (!known) return respond(error_response(503, "store unavailable; retry"));
+      txn = std::move(*known);
+    }
+    // A notification names a transaction of its own provider, or none: an unsigned callback naming
+    // another provider's payment must not reach that payment's flow.
+    const bool ours = txn && txn->provider == provider;
+    if (parsed->unhandled) return unhandled(provider, std::move(req), std::move(*parsed), ours, std::move(respond));
+    if (!ours) return refuse(provider, req, 404, "unknown transaction for provider " + provider, respond);
 
     Input in;
     in.input_id = "webhook:" + provider + ":" + (parsed->dedupe_id.empty() ? body_digest(req.body) : parsed->dedupe_id);
@@ -104,28 +107,129 @@ class Ingress {
     in.name = parsed->name;
     in.at_ms = c_.clock.now_ms();
     in.data = std::move(parsed->data);
+    publish(std::move(in), std::move(respond));
+  }
+
+  // An authenticated notification of a type corridor does not act on: acknowledged so that the
+  // provider stops redelivering it, kept (on its transaction's log, where its flow records it as an
+  // input with no row, or as a dead letter), and ignored.
+  void unhandled(const std::string& provider, HttpRequest req, ParsedInput parsed, bool ours, Respond respond) {
+    if (ours) {
+      Input in;
+      in.input_id = "webhook:" + provider + ":" + (parsed.dedupe_id.empty() ? body_digest(req.body) : parsed.dedupe_id);
+      in.txn_id = parsed.txn_id;
+      in.kind = InputKind::webhook;
+      in.name = "unhandled." + parsed.name;
+      in.at_ms = c_.clock.now_ms();
+      in.data = std::move(parsed.data);
+      return publish(std::move(in), std::move(respond));
+    }
+    const std::string why = "event type '" + parsed.name + "' is not handled: acknowledged and ignored";
+    json::object ctx{{"provider", provider}, {"remote_address", req.remote_address}, {"http_status", 200}};
+    const std::string record = boost::json::serialize(deadletter_record(
+        "ingress", why, req.body, c_.clock.now_ms(), static_cast<std::size_t>(c_.config.limits.deadletter_payload_bytes),
+        std::move(ctx)));
+    c_.producer.produce(c_.config.kafka.deadletter, provider, record, [respond](const std::string& error) {
+      if (!error.empty()) return respond(error_response(503, "not stored; retry"));
+      respond(json_response(200, R"({"status":"ignored"})"));
+    });
+  }
+
+  void publish(Input in, Respond respond) {
     Metrics& metrics = c_.metrics;
+    Health& health = c_.health;
+    const Clock& clock = c_.clock;
     // 2xx only once Kafka holds the notification (acks=all): a provider that got 200 may forget it.
     c_.producer.produce(c_.config.kafka.inputs, in.txn_id, boost::json::serialize(to_json(in)),
-                        [respond, &metrics](const std::string& error) {
-                          if (!error.empty()) return respond(error_response(503, "not stored: " + error));
+                        [respond, &metrics, &health, &clock](const DeliveryReport& report) {
+                          if (!report.ok()) {
+                            if (!report.permanent)
+                              health.stalled(Health::Part::ingress, "Kafka does not take webhooks: " + report.error,
+                                             clock.now_ms());
+                            return respond(error_response(503, "not stored; retry"));
+                          }
+                          health.progressed(Health::Part::ingress);
                           metrics.webhooks_accepted++;
                           respond(json_response(200, R"({"status":"accepted"})"));
                         });
   }
 
-  HttpResponse transaction(const std::string& txn_id) {
+  IngressContext c_;
+};
+
+// Who is asking on the operations listener.
+struct Caller {
+  bool operator_ = false;
+  std::string merchant;  // a merchant's token: that merchant only
+};
+
+class Operations {
+ public:
+  explicit Operations(IngressContext c) : c_(c) {
+    for (const auto& t : c.config.auth.operator_tokens) tokens_ += !t.empty();
+    for (const auto& m : c.config.merchants) tokens_ += m.tokens.size();
+  }
+
+  void handle(HttpRequest req, Respond respond) {
+    const auto parts = split_path(req.target);
+    if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, true));
+    auto caller = authenticate(req);
+    if (!caller) {
+      c_.metrics.webhooks_refused++;
+      return c_.refusals.record(req, 401, "missing or unknown bearer token", [respond] {
+        HttpResponse r = error_response(401, "a bearer token is required");
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        respond(std::move(r));
+      });
+    }
+    if (req.method == "GET" && parts.size() == 3 && parts[0] == "v1" && parts[1] == "transactions")
+      return respond(transaction(std::string(parts[2]), *caller));
+    if (req.method == "GET" && parts.size() == 4 && parts[0] == "v1" && parts[1] == "merchants" &&
+        parts[3] == "payment-methods")
+      return respond(payment_methods(parts[2], *caller));
+    if (req.method == "GET" && parts.size() == 1 && parts[0] == "metrics") {
+      if (!caller->operator_) return respond(error_response(403, "metrics are for operators"));
+      HttpResponse r{200,
+                     {{"Content-Type", "text/plain; version=0.0.4"}},
+                     c_.metrics.prometheus() + c_.health.prometheus(c_.clock.now_ms())};
+      return respond(std::move(r));
+    }
+    respond(error_response(404, "no route for " + req.method + " " + redact(bounded(req.target, 200))));
+  }
+
+ private:
+  // No token configured: the listener is open (it binds loopback then; the runtime refuses otherwise).
+  std::optional<Caller> authenticate(const HttpRequest& req) const {
+    if (tokens_ == 0) return Caller{true, {}};
+    std::string_view header = req.header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return std::nullopt;
+    const std::string_view token = header.substr(kBearer.size());
+    // Every token is compared, in time independent of where a match is.
+    std::optional<Caller> found;
+    for (const auto& t : c_.config.auth.operator_tokens)
+      if (!t.empty() && constant_time_equal(token, t)) found = Caller{true, {}};
+    for (const auto& m : c_.config.merchants)
+      for (const auto& t : m.tokens)
+        if (constant_time_equal(token, t) && !found) found = Caller{false, m.id};
+    return found;
+  }
+
+  HttpResponse transaction(const std::string& txn_id, const Caller& caller) {
     auto txn = c_.store.load(txn_id);
     if (!txn) return error_response(503, txn.error().message);
-    if (!*txn) return error_response(404, "unknown transaction " + txn_id);
+    // Another merchant's transaction is as unknown as one that does not exist.
+    if (!*txn || (!caller.operator_ && (*txn)->merchant != caller.merchant))
+      return error_response(404, "unknown transaction " + redact(bounded(txn_id, 64)));
     auto events = c_.store.events_of(txn_id);
     if (!events) return error_response(503, events.error().message);
     return json_response(200, boost::json::serialize(transaction_view(**txn, *events)));
   }
 
-  HttpResponse payment_methods(std::string_view merchant_id) {
+  HttpResponse payment_methods(std::string_view merchant_id, const Caller& caller) {
     const MerchantConfig* m = c_.config.merchant(merchant_id);
-    if (m == nullptr || !m->enabled) return error_response(404, "unknown merchant '" + std::string(merchant_id) + "'");
+    if (m == nullptr || !m->enabled || (!caller.operator_ && caller.merchant != merchant_id))
+      return error_response(404, "unknown merchant '" + redact(bounded(merchant_id, 64)) + "'");
     json::array methods;
     for (const auto& provider : m->providers) {
       json::array flows;
@@ -137,25 +241,93 @@ class Ingress {
   }
 
   IngressContext c_;
+  std::size_t tokens_ = 0;
 };
 
 }  // namespace
 
-json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events) {
-  json::object o = to_json(txn);
-  o.erase("seq");
-  if (const Flow* f = find_flow(txn.flow_id()); f != nullptr) {
-    if (const StateInfo* s = f->state(txn.state); s != nullptr) o["status"] = to_string(s->status);
+RefusalRecorder::RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics)
+    : config_(config), producer_(producer), clock_(clock), metrics_(metrics) {}
+
+bool RefusalRecorder::within_rate(const std::string& source) {
+  const double per_minute = static_cast<double>(config_.limits.refusals_per_minute);
+  if (per_minute <= 0) return false;
+  const std::int64_t now = clock_.now_ms();
+  std::lock_guard lock(mu_);
+  // The table of sources is bounded too: a flood from many addresses starts it over.
+  if (buckets_.size() > 10000 && !buckets_.contains(source)) buckets_.clear();
+  auto [it, fresh] = buckets_.try_emplace(source, Bucket{per_minute, now});
+  Bucket& b = it->second;
+  if (!fresh) {
+    b.tokens = std::min(per_minute, b.tokens + per_minute * static_cast<double>(now - b.at_ms) / 60000.0);
+    b.at_ms = now;
   }
-  json::array history;
-  for (const auto& e : events) history.push_back(e);
-  o["events"] = std::move(history);
-  return o;
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+void RefusalRecorder::record(const HttpRequest& request, int status, const std::string& reason,
+                             std::function<void()> done) {
+  if (!within_rate(request.remote_address)) {
+    metrics_.refusals_unrecorded++;
+    return done();
+  }
+  json::object ctx{{"method", redact(bounded(request.method, 16))},
+                   {"target", redact(bounded(request.target, 512))},
+                   {"remote_address", request.remote_address},
+                   {"http_status", status},
+                   {"content_length", redact(bounded(request.header("Content-Length"), 32))}};
+  const std::string record = boost::json::serialize(
+      deadletter_record("ingress", reason, request.body, clock_.now_ms(),
+                        static_cast<std::size_t>(config_.limits.deadletter_payload_bytes), std::move(ctx)));
+  // The answer waits for the dead letter: nothing refused within the rate goes unrecorded.
+  producer_.produce(config_.kafka.deadletter, "", record, [done = std::move(done)](const std::string&) { done(); });
 }
 
 HttpHandler make_ingress_handler(IngressContext context) {
   auto ingress = std::make_shared<Ingress>(context);
   return [ingress](HttpRequest req, Respond respond) { ingress->handle(std::move(req), std::move(respond)); };
+}
+
+HttpHandler make_operations_handler(IngressContext context) {
+  auto ops = std::make_shared<Operations>(context);
+  return [ops](HttpRequest req, Respond respond) { ops->handle(std::move(req), std::move(respond)); };
+}
+
+bool loopback_host(std::string_view host) {
+  return host.starts_with("127.") || host == "::1" || host == "[::1]" || host == "localhost";
+}
+
+json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events) {
+  json::object o;
+  o["txn_id"] = txn.txn_id;
+  o["merchant"] = txn.merchant;
+  o["reference"] = txn.reference;
+  o["provider"] = txn.provider;
+  o["flow"] = txn.flow;
+  o["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
+  if (const json::value* refunded = txn.data.if_contains("refunded_amount"); refunded && refunded->is_int64())
+    o["amount_refunded"] = {{"value", refunded->get_int64()}, {"currency", txn.amount.currency}};
+  if (const json::object* reported = get_object(txn.data, kProviderAmountKey)) o["provider_amount"] = *reported;
+  o["state"] = txn.state;
+  o["status"] = nullptr;
+  if (const Flow* f = find_flow(txn.flow_id()); f != nullptr) {
+    if (const StateInfo* s = f->state(txn.state); s != nullptr) o["status"] = to_string(s->status);
+  }
+  o["version"] = txn.version;
+  o["provider_refs"] = txn.provider_refs;
+  o["next_action"] = txn.next_action;
+  o["reason"] = txn.reason;
+  o["attention"] = nullptr;
+  if (const json::object* a = get_object(txn.data, kAttentionKey)) o["attention"] = *a;
+  o["created_at"] = format_time(txn.created_at_ms);
+  o["updated_at"] = format_time(txn.updated_at_ms);
+  o["rejected_inputs"] = txn.rejected_inputs;
+  json::array history;
+  for (const auto& e : events) history.push_back(e);
+  o["events"] = std::move(history);
+  return o;
 }
 
 }  // namespace corridor

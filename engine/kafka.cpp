@@ -51,10 +51,22 @@ KafkaHandle make_handle(rd_kafka_type_t type, Conf conf) {
   return KafkaHandle(rk);
 }
 
+// Errors that come from the record itself: it would be refused again whatever the cluster's health.
+bool permanent_error(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE ||
+         err == RD_KAFKA_RESP_ERR_INVALID_MSG || err == RD_KAFKA_RESP_ERR_INVALID_RECORD ||
+         err == RD_KAFKA_RESP_ERR__BAD_MSG;
+}
+
+DeliveryReport report_of(rd_kafka_resp_err_t err) {
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return {rd_kafka_err2str(err), permanent_error(err)};
+}
+
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
-  auto* done = static_cast<KafkaProducer::Delivered*>(m->_private);
+  auto* done = static_cast<KafkaProducer::Reported*>(m->_private);
   if (done == nullptr) return;
-  (*done)(m->err ? rd_kafka_err2str(m->err) : std::string());
+  (*done)(report_of(m->err));
   delete done;
 }
 
@@ -136,7 +148,11 @@ KafkaProducer::~KafkaProducer() {
 }
 
 void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value, Delivered done) {
-  auto* opaque = new Delivered(std::move(done));
+  produce(topic, key, value, Reported([done = std::move(done)](const DeliveryReport& r) { done(r.error); }));
+}
+
+void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value, Reported done) {
+  auto* opaque = new Reported(std::move(done));
   for (;;) {
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
@@ -147,7 +163,7 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
       rd_kafka_poll(rk_.get(), 10);  // the local queue drains as the brokers acknowledge
       continue;
     }
-    (*opaque)(rd_kafka_err2str(err));
+    (*opaque)(report_of(err));
     delete opaque;
     return;
   }

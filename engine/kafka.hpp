@@ -81,15 +81,25 @@ class EmbeddedKafka {
 
 // An idempotent producer (enable.idempotence, acks=all): per-partition order is kept and retries
 // never duplicate. Delivery reports are served on its own thread.
+// What became of a produced record.
+struct DeliveryReport {
+  std::string error;       // empty: acknowledged
+  bool permanent = false;  // refused for what the record is (too large, malformed): sending it again fails again
+
+  bool ok() const { return error.empty(); }
+};
+
 class KafkaProducer {
  public:
   using Delivered = std::function<void(const std::string& error)>;  // empty error: acknowledged
+  using Reported = std::function<void(const DeliveryReport& report)>;
 
   KafkaProducer(const std::string& bootstrap, const KafkaProps& extra = {});
   ~KafkaProducer();  // flushes what is in flight (bounded) and stops
 
   // Queues a record; `done` runs once, on the delivery thread, when Kafka acknowledged or refused it.
   void produce(const std::string& topic, std::string_view key, std::string_view value, Delivered done);
+  void produce(const std::string& topic, std::string_view key, std::string_view value, Reported done);
   // Produces and waits for the acknowledgement.
   Result<Ok> produce_sync(const std::string& topic, std::string_view key, std::string_view value,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));

@@ -87,7 +87,8 @@ int run(const std::vector<std::string>& args) {
   Runtime runtime(config_from(args), options);
   runtime.start();
   std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"
-            << "http listening: " << runtime.http_address() << std::endl;
+            << "http listening: " << runtime.http_address() << "\n"
+            << "operations listening: " << runtime.operations_address() << std::endl;
   const int sig = wait_for_signal(signals);
   std::cout << "corridor: " << (sig == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping" << std::endl;
   runtime.stop();

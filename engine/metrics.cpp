@@ -33,7 +33,22 @@ std::string Metrics::prometheus() const {
   counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
   counter("circuit_opened_total", "Times a provider's circuit breaker opened.", circuit_opened);
   counter("store_commit_failures_total", "Processor batches the store could not commit (retried).", store_commit_failures);
+  counter("records_refused_total", "Records Kafka refused for what they are; their minimal forms went instead.",
+          records_refused);
+  counter("records_dropped_total", "Records Kafka refused together with their minimal forms.", records_dropped);
+  counter("refusals_unrecorded_total", "HTTP refusals counted but not dead-lettered: their source passed its rate.",
+          refusals_unrecorded);
+  out += "# HELP corridor_attention_total Changes that need a person, by attention code.\n";
+  out += "# TYPE corridor_attention_total counter\n";
+  for (std::size_t i = 0; i < kAttentionCodes.size(); ++i)
+    out += "corridor_attention_total{code=\"" + std::string(kAttentionCodes[i]) + "\"} " +
+           std::to_string(attention[i].load()) + "\n";
   return out;
+}
+
+void Metrics::count_attention(std::string_view code) {
+  for (std::size_t i = 0; i < kAttentionCodes.size(); ++i)
+    if (kAttentionCodes[i] == code) attention[i]++;
 }
 
 }  // namespace corridor

@@ -45,12 +45,15 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
                                            const StoreBatch* committing) {
   Pending p;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
-  std::unordered_set<std::string> seen;
+  std::unordered_map<std::string, std::string> seen;  // input id -> digest, this batch
+  std::int64_t latest_input_ms = 0;
 
+  const auto payload_limit = static_cast<std::size_t>(config_.limits.deadletter_payload_bytes);
   auto deadletter = [&](std::string_view reason, const InputRecord& rec, std::int64_t at_ms) {
     json::object ctx{{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}};
-    p.batch.outbox.push_back(
-        {0, "deadletter", "", boost::json::serialize(deadletter_record("processor", reason, rec.value, at_ms, ctx))});
+    p.batch.outbox.push_back({0, "deadletter", "",
+                              boost::json::serialize(
+                                  deadletter_record("processor", reason, rec.value, at_ms, payload_limit, ctx))});
     ++stats.deadlettered;
   };
 
@@ -60,6 +63,11 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   parsed.reserve(records.size());
   std::vector<std::string> input_ids, txn_ids;
   for (const InputRecord& rec : records) {
+    if (rec.value.size() > static_cast<std::size_t>(config_.limits.input_bytes)) {
+      parsed.push_back(fail("input of " + std::to_string(rec.value.size()) + " bytes is larger than limits.input_bytes (" +
+                            std::to_string(config_.limits.input_bytes) + ")"));
+      continue;
+    }
     boost::system::error_code ec;
     json::value v = boost::json::parse(rec.value, ec);
     if (ec) {
@@ -76,16 +84,13 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
   }
   // The batch still committing is as good as applied: its input ids are processed and its
   // transactions are the newest (copied: that batch is being written from).
-  std::unordered_set<std::string_view> committing_inputs;
   std::unordered_map<std::string_view, const Transaction*> committing_txns;
-  if (committing != nullptr) {
-    committing_inputs.insert(committing->processed_inputs.begin(), committing->processed_inputs.end());
-    for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
-  }
   auto processed = store_.processed_among(input_ids);
   if (!processed) return processed.error();
-  for (const auto& id : input_ids)
-    if (committing_inputs.contains(id)) processed->insert(id);
+  if (committing != nullptr) {
+    for (const auto& done : committing->processed_inputs) processed->insert_or_assign(done.input_id, done.digest);
+    for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
+  }
   std::vector<std::string> unknown;
   std::map<std::string, Transaction> kept;
   for (const auto& id : txn_ids) {
@@ -116,12 +121,38 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     // the batch that consumes it, a repeated answer included, instead of in a commit of its own.
     if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
-    if (seen.contains(in.input_id) || processed->contains(in.input_id)) {
-      ++stats.duplicates;
+    const bool is_command = in.kind == InputKind::command;
+    auto reject_command = [&](std::string reason) {
+      CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
+                         std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
+                         in.txn_id};
+      p.batch.outbox.push_back({0, "events", in.txn_id,
+                                boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
+      p.batch.outbox.push_back(
+          {0, "deadletter", in.txn_id,
+           boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
+                                                    payload_limit, {{"input_id", in.input_id}}))});
+      ++stats.commands_rejected;
+      ++stats.deadlettered;
+    };
+
+    // Applied before (this batch, the one committing, or the store): the same input again is a
+    // redelivery; a command under the same id with another digest is another command reusing it.
+    const auto seen_here = seen.find(in.input_id);
+    const auto seen_before = seen_here == seen.end() ? processed->find(in.input_id) : processed->end();
+    if (seen_here != seen.end() || seen_before != processed->end()) {
+      const std::string& first = seen_here != seen.end() ? seen_here->second : seen_before->second;
+      if (is_command && !in.digest.empty() && !first.empty() && first != in.digest) {
+        reject_command("command_id '" + std::string(get_string(in.data, "command_id")) +
+                       "' was already used for another command of this transaction: an id names one command");
+      } else {
+        ++stats.duplicates;
+      }
       continue;
     }
-    seen.insert(in.input_id);
-    p.batch.processed_inputs.push_back(in.input_id);
+    seen.emplace(in.input_id, in.digest);
+    latest_input_ms = std::max(latest_input_ms, in.at_ms);
+    p.batch.processed_inputs.push_back({in.input_id, in.digest, in.at_ms});
 
     Transaction* txn = nullptr;
     if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
@@ -133,21 +164,7 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
 
     Effects effects;
     const Flow* flow = nullptr;
-    const bool is_command = in.kind == InputKind::command;
     const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
-    auto reject_command = [&](std::string reason) {
-      CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
-                         std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
-                         in.txn_id};
-      p.batch.outbox.push_back({0, "events", in.txn_id,
-                                boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
-      p.batch.outbox.push_back({0, "deadletter", in.txn_id,
-                                boost::json::serialize(deadletter_record("processor", r.reason,
-                                                                         boost::json::serialize(to_json(in)), in.at_ms,
-                                                                         {{"input_id", in.input_id}}))});
-      ++stats.commands_rejected;
-      ++stats.deadlettered;
-    };
 
     if (creates && txn == nullptr) {
       flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
@@ -197,6 +214,7 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     }
 
     for (const auto& e : effects.events) {
+      if (!e.attention.empty()) stats.attention.push_back(e.attention);
       std::string body = serialize(e);
       p.batch.events.push_back({in.txn_id, e.version, body});
       p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
@@ -231,6 +249,11 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
     }
   }
   for (const auto& [tp, next] : next_offsets) p.batch.offsets.push_back({tp.first, tp.second, next});
+  // Ids of inputs older than the retention are forgotten: by then a redelivery comes from nowhere in
+  // corridor (the log's retention is shorter), and the flows' own guards (the same create, a refund's
+  // command id, a final state) still hold. Times are the inputs' own, so replays prune alike.
+  if (!p.batch.processed_inputs.empty())
+    p.batch.prune_processed_before_ms = latest_input_ms - config_.store.processed_retention_ms;
   return std::move(p.batch);
 }
 

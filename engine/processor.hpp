@@ -29,6 +29,7 @@ struct BatchStats {
   std::size_t commands_rejected = 0;
   std::size_t deadlettered = 0;
   std::size_t events = 0;
+  std::vector<std::string_view> attention;  // the attention code of each flagged event (attention::)
 };
 
 // Turns records into the store batch that applies them. Pure but for reading the store; the same

@@ -21,6 +21,7 @@ struct Runtime::Impl {
   SystemClock system_clock;
   const Clock* clock;
   Metrics metrics;
+  Health health;
 
   std::optional<CardVault> vault;
   std::unique_ptr<EmbeddedKafka> embedded;
@@ -29,6 +30,8 @@ struct Runtime::Impl {
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<HttpClient> http_client;
   std::unique_ptr<HttpServer> http_server;
+  std::unique_ptr<HttpServer> operations_server;
+  std::unique_ptr<RefusalRecorder> refusals;
   std::string public_url;
   std::vector<std::unique_ptr<SandboxServer>> sandboxes;
   AdapterMap adapters;
@@ -113,29 +116,43 @@ void Runtime::start() {
   m.producer = std::make_unique<KafkaProducer>(m.bootstrap, cfg.kafka.properties);
   m.http_client = make_http_client();
 
+  // Credentials never appear in what corridor writes: each is replaced wherever it would.
+  for (const auto& [provider, settings] : cfg.providers)
+    for (const auto& [key, value] : settings)
+      if (is_secret_setting(key)) register_secret("providers." + provider + "." + key, value);
+  for (const auto& t : cfg.auth.operator_tokens) register_secret("auth.operator_tokens", t);
+  for (const auto& merchant : cfg.merchants)
+    for (const auto& t : merchant.tokens) register_secret("merchants." + merchant.id + ".tokens", t);
+
   // The ingress first: the sandboxes need its address for their webhooks.
-  const auto colon = cfg.http.listen.rfind(':');
-  const std::string host = cfg.http.listen.substr(0, colon);
-  const auto port = static_cast<std::uint16_t>(std::stoi(cfg.http.listen.substr(colon + 1)));
+  auto split = [](const std::string& address) {
+    const auto colon = address.rfind(':');
+    return std::pair{address.substr(0, colon), static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+  };
+  const auto [host, port] = split(cfg.http.listen);
+  const auto [ops_host, ops_port] = split(cfg.http.operations_listen);
+  const bool any_token = !cfg.auth.operator_tokens.empty() ||
+                         std::any_of(cfg.merchants.begin(), cfg.merchants.end(), [](const auto& mc) { return !mc.tokens.empty(); });
+  if (!loopback_host(ops_host) && !any_token)
+    throw std::runtime_error("http.operations_listen " + cfg.http.operations_listen +
+                             " is not a loopback address: set auth.operator_tokens (or merchants[].tokens), or "
+                             "listen on 127.0.0.1");
+  m.refusals = std::make_unique<RefusalRecorder>(cfg, *m.producer, *m.clock, m.metrics);
   HttpServerOptions http_options;
-  http_options.max_body_bytes = static_cast<std::size_t>(cfg.http.max_body_bytes);
+  http_options.max_body_bytes = static_cast<std::size_t>(cfg.limits.webhook_bytes);
   http_options.threads = 2;
-  // Refused before any handler (oversized or malformed): still a dead letter, without the body.
+  // Refused before any handler (oversized or malformed): still a dead letter (within the source's
+  // rate), without the body.
   http_options.on_refused = [&m](const HttpRequest& req, int status, const std::string& reason) {
     m.metrics.webhooks_refused++;
-    json::object ctx{{"method", req.method},
-                     {"target", mask_card_numbers(req.target)},
-                     {"remote_address", req.remote_address},
-                     {"http_status", status},
-                     {"content_length", std::string(req.header("Content-Length"))}};
-    m.producer->produce(m.config.kafka.deadletter, "", boost::json::serialize(deadletter_record(
-                                                           "ingress", reason, "", m.clock->now_ms(), std::move(ctx))),
-                        [](const std::string&) {});
+    m.refusals->record(req, status, reason, [] {});
   };
-  m.http_server = std::make_unique<HttpServer>(
-      host, port,
-      make_ingress_handler(IngressContext{cfg, *m.store, *m.producer, m.adapters, *m.clock, m.metrics, m.ready}),
-      http_options);
+  const IngressContext context{cfg, *m.store, *m.producer, m.adapters, *m.clock, m.metrics, m.health, *m.refusals,
+                               m.ready};
+  m.http_server = std::make_unique<HttpServer>(host, port, make_ingress_handler(context), http_options);
+  HttpServerOptions ops_options = http_options;
+  ops_options.threads = 1;
+  m.operations_server = std::make_unique<HttpServer>(ops_host, ops_port, make_operations_handler(context), ops_options);
   m.public_url = cfg.http.public_url.empty() || port == 0 ? "http://" + m.http_server->address() : cfg.http.public_url;
 
   for (auto& [provider, settings] : cfg.providers) settings["public_url"] = m.public_url;
@@ -158,11 +175,13 @@ void Runtime::start() {
 
   const CardVault* vault = m.vault ? &*m.vault : nullptr;
   m.executor =
-      std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, vault, m.metrics);
+      std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, vault, m.metrics,
+                                 &m.health);
   m.processor = std::make_unique<Processor>(
       *m.store, cfg,
       Processor::Hooks{[&m] {
                          m.metrics.batches_committed++;
+                         m.health.progressed(Health::Part::processor);
                          m.relay_wake.notify();
                          m.scheduler_wake.notify();
                        },
@@ -171,19 +190,27 @@ void Runtime::start() {
                          m.metrics.inputs_duplicate += static_cast<std::int64_t>(s.duplicates);
                          m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
                          m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
+                         for (auto code : s.attention) m.metrics.count_attention(code);
                        },
-                       [&m] { m.metrics.store_commit_failures++; },
+                       [&m] {
+                         m.metrics.store_commit_failures++;
+                         m.health.stalled(Health::Part::processor, "the store refuses the batch's commit",
+                                          m.clock->now_ms());
+                       },
                        [&m](const StoreBatch& batch) { m.executor->applied(batch); }});
   m.executor->start();
-  m.relay = std::thread([&m] { run_relay(m.config, *m.store, *m.producer, m.relay_wake, m.metrics, m.stop_relay); });
-  m.scheduler = std::thread(
-      [&m] { run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.stop_scheduler); });
+  m.relay = std::thread([&m] {
+    run_relay(m.config, *m.store, *m.producer, m.relay_wake, *m.clock, m.metrics, m.health, m.stop_relay);
+  });
+  m.scheduler = std::thread([&m] {
+    run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.health, m.stop_scheduler);
+  });
   m.processor_thread = std::thread([&m] {
     name_thread("corridor-proc");
     m.processor->run(m.bootstrap, m.stop_processor);
   });
   m.router = std::thread([&m, vault] {
-    run_router(m.config, m.bootstrap, *m.producer, *m.clock, vault, m.metrics, m.stop_router);
+    run_router(m.config, m.bootstrap, *m.producer, *m.clock, vault, m.metrics, m.health, m.stop_router);
   });
   m.started = true;
 }
@@ -205,16 +232,21 @@ void Runtime::stop() {
   m.relay_wake.notify();
   if (m.relay.joinable()) m.relay.join();
   m.http_server->stop();
+  m.operations_server->stop();
   m.sandboxes.clear();
   m.producer->flush(std::chrono::seconds(10));
 }
 
 std::string Runtime::bootstrap() const { return impl_->bootstrap; }
 std::string Runtime::http_address() const { return impl_->http_server ? impl_->http_server->address() : ""; }
+std::string Runtime::operations_address() const {
+  return impl_->operations_server ? impl_->operations_server->address() : "";
+}
 std::string Runtime::public_url() const { return impl_->public_url; }
 const Config& Runtime::config() const { return impl_->config; }
 Store& Runtime::store() { return *impl_->store; }
 Metrics& Runtime::metrics() { return impl_->metrics; }
+Health& Runtime::health() { return impl_->health; }
 EmbeddedKafka* Runtime::embedded_kafka() { return impl_->embedded.get(); }
 
 }  // namespace corridor

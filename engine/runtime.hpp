@@ -32,11 +32,13 @@ class Runtime {
   void stop();
 
   std::string bootstrap() const;     // Kafka bootstrap servers
-  std::string http_address() const;  // host:port the ingress listens on
+  std::string http_address() const;  // host:port the ingress listens on (webhooks, callbacks)
+  std::string operations_address() const;  // host:port of transactions, payment methods, metrics
   std::string public_url() const;
   const Config& config() const;
   Store& store();
   Metrics& metrics();
+  Health& health();
   class EmbeddedKafka* embedded_kafka();  // null with a real cluster
 
  private:

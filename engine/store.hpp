@@ -40,6 +40,14 @@ struct PendingCall {
   bool attempted = false;
 };
 
+// An input applied by a batch: its id recognises redelivery until it is pruned (store.processed_retention_ms
+// after `at_ms`); a command's digest tells the same command from another one reusing its id.
+struct ProcessedInput {
+  std::string input_id;
+  std::string digest;  // empty but for commands
+  std::int64_t at_ms = 0;
+};
+
 struct PartitionOffset {
   std::string topic;
   std::int32_t partition = 0;
@@ -58,8 +66,11 @@ struct StoreBatch {
   std::vector<std::string> calls_completed;
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
-  std::vector<std::string> processed_inputs;
+  std::vector<ProcessedInput> processed_inputs;
   std::vector<PartitionOffset> offsets;
+  // Processed input ids of inputs older than this (by their time) are forgotten, a bounded number per
+  // commit; 0: none.
+  std::int64_t prune_processed_before_ms = 0;
 };
 
 class Store {
@@ -75,14 +86,16 @@ class Store {
   virtual Result<Ok> reset_offsets(const std::string& topic) = 0;
   virtual Result<Ok> commit(const StoreBatch& batch) = 0;
   // A batch's reads at once, as of one snapshot: the transactions found among `txn_ids`, and the
-  // input ids among `input_ids` already processed. The defaults read one by one.
+  // input ids among `input_ids` already processed, each with its digest. load_many's default reads one by one.
   virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
-  virtual Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids);
+  virtual Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) = 0;
 
   // Relay: oldest first, from the row after `after_id` (ids only grow: the rows the relay already
   // handed to Kafka are not read again).
   virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id = 0) = 0;
   virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
+  // The rows of these ids that are still there (a refused row, read again to replace it).
+  virtual Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) = 0;
 
   // Executor. Call rows are keyed by ProviderCall::answer_input_id(). `attempted` is set, durably,
   // before a call that is not retry-safe is sent.
@@ -123,15 +136,6 @@ inline Result<std::map<std::string, Transaction>> Store::load_many(const std::ve
   return out;
 }
 
-inline Result<std::set<std::string>> Store::processed_among(const std::vector<std::string>& input_ids) {
-  std::set<std::string> out;
-  for (const auto& id : input_ids) {
-    auto done = processed(id);
-    if (!done) return done.error();
-    if (*done) out.insert(id);
-  }
-  return out;
-}
 
 // SQLite in WAL mode with synchronous=FULL: every commit is durable. One writing connection,
 // serialised; reads go to connections of their own (a file path, not ":memory:").

@@ -116,7 +116,9 @@ CREATE TABLE IF NOT EXISTS timers (
   PRIMARY KEY (txn_id, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE TABLE IF NOT EXISTS processed_inputs (input_id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS processed_inputs (
+  input_id TEXT PRIMARY KEY, digest TEXT NOT NULL DEFAULT '', at_ms INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS offsets (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
 ) WITHOUT ROWID;
@@ -143,9 +145,12 @@ class SqliteStore final : public Store {
     }
     db_.reset(raw);
     sqlite3_busy_timeout(db_.get(), 5000);
-    exec_or_throw("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;");
+    // secure_delete: deleted rows (a call's sealed card, a pruned id) are overwritten with zeros, not
+    // left readable in free pages.
+    exec_or_throw("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;");
     exec_or_throw(kCachePragmas);
     exec_or_throw(kSchema);
+    migrate();
     path_ = path;
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
   }
@@ -174,6 +179,23 @@ class SqliteStore final : public Store {
     return !found->empty();
   }
 
+  // Stores made before processed inputs had a digest and a time get both columns (empty digest, time
+  // 0: pruned first). The index on the time serves pruning.
+  void migrate() {
+    bool has_digest = false;
+    {
+      auto st = prepare("PRAGMA table_info(processed_inputs)");
+      if (!st) throw std::runtime_error(st.error().message);
+      while (sqlite3_step(st->get()) == SQLITE_ROW)
+        has_digest = has_digest || column_view(st->get(), 1) == "digest";
+    }
+    if (!has_digest) {
+      exec_or_throw("ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';"
+                    "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;");
+    }
+    exec_or_throw("CREATE INDEX IF NOT EXISTS processed_inputs_at ON processed_inputs (at_ms);");
+  }
+
   // The processor's reads for a batch: on a reading connection, so that they go on while the batch
   // before commits on the writing one (the processor counts that batch as applied itself).
   Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) override {
@@ -189,11 +211,11 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Result<std::set<std::string>> processed_among(const std::vector<std::string>& input_ids) override {
-    std::set<std::string> out;
-    auto read = probe(input_ids, "SELECT 1 FROM processed_inputs WHERE input_id = ?", "look up processed inputs",
-                      [&](const std::string& id, sqlite3_stmt*) -> Result<Ok> {
-                        out.insert(id);
+  Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) override {
+    std::map<std::string, std::string> out;
+    auto read = probe(input_ids, "SELECT digest FROM processed_inputs WHERE input_id = ?", "look up processed inputs",
+                      [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
+                        out.emplace(id, std::string(column_view(st, 0)));
                         return Ok{};
                       });
     if (!read) return read.error();
@@ -253,6 +275,26 @@ class SqliteStore final : public Store {
       out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
                      column(st->get(), 3)});
     if (rc != SQLITE_DONE) return reader->connection->error("read outbox");
+    return out;
+  }
+
+  Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id = ?");
+    if (!st) return st.error();
+    std::vector<OutboxRow> out;
+    for (auto id : ids) {
+      sqlite3_reset(st->get());
+      sqlite3_bind_int64(st->get(), 1, id);
+      const int rc = sqlite3_step(st->get());
+      if (rc == SQLITE_ROW) {
+        out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
+                       column(st->get(), 3)});
+      } else if (rc != SQLITE_DONE) {
+        return reader->connection->error("read outbox rows");
+      }
+    }
     return out;
   }
 
@@ -503,12 +545,23 @@ class SqliteStore final : public Store {
       }
     }
     {
-      auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id) VALUES (?)");
+      auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id, digest, at_ms) VALUES (?, ?, ?)");
       if (!st) return st.error();
-      for (const auto& id : b.processed_inputs) {
-        bind(st->get(), 1, id);
+      for (const auto& p : b.processed_inputs) {
+        bind(st->get(), 1, p.input_id);
+        bind(st->get(), 2, p.digest);
+        sqlite3_bind_int64(st->get(), 3, p.at_ms);
         if (auto r = step_done(st->get(), "record processed input"); !r) return r;
       }
+    }
+    if (b.prune_processed_before_ms > 0) {
+      // A bounded share per batch: a large backlog of old ids goes over many commits, never in one.
+      auto st = prepare(
+          "DELETE FROM processed_inputs WHERE input_id IN "
+          "(SELECT input_id FROM processed_inputs WHERE at_ms < ? ORDER BY at_ms LIMIT 1000)");
+      if (!st) return st.error();
+      sqlite3_bind_int64(st->get(), 1, b.prune_processed_before_ms);
+      if (auto r = step_done(st->get(), "prune processed inputs"); !r) return r;
     }
     {
       auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");

@@ -74,6 +74,7 @@ json::object to_json(const Input& in) {
   o["name"] = in.name;
   o["at"] = format_time(in.at_ms);
   o["data"] = in.data;
+  if (!in.digest.empty()) o["digest"] = in.digest;
   return o;
 }
 
@@ -110,6 +111,7 @@ Result<Input> input_from_json(json::value v) {
   if (!ms) return fail("field 'at' is not an RFC 3339 time");
   in.at_ms = *ms;
   if (auto it = o.find("data"); it != o.end() && it->value().is_object()) in.data = std::move(it->value().get_object());
+  if (auto it = o.find("digest"); it != o.end() && it->value().is_string()) in.digest = it->value().get_string();
   if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail("empty input_id, txn_id or name");
   return in;
 }

@@ -64,6 +64,9 @@ struct Input {
   std::string name;      // "payment.create", "session.created", "payin.confirmed", "timer.poll", ...
   std::int64_t at_ms = 0;  // when it happened: the only time a step ever sees
   json::object data;
+  // Commands: the SHA-256 (hex) of the command as sent, its sensitive values by their keyed digest
+  // (the router's). The same input id with another digest is another command reusing the id.
+  std::string digest{};
 };
 
 // The record on corridor.inputs.

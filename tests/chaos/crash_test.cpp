@@ -183,6 +183,7 @@ std::string config_yaml(const std::string& bootstrap, const std::string& store, 
   y << "kafka:\n  bootstrap: \"" << bootstrap << "\"\n  partitions: 4\n  group: corridor\n"
     << "store:\n  kind: sqlite\n  path: \"" << store << "\"\n"
     << "http:\n  listen: \"127.0.0.1:" << port << "\"\n  public_url: \"http://127.0.0.1:" << port << "\"\n"
+    << "  operations_listen: \"127.0.0.1:0\"\n"
     << "sandbox:\n  enabled: false\n"
     << "executor:\n  initial_backoff_ms: 20\n  max_backoff_ms: 200\n"
     << "merchants:\n  - id: ZANDO\n    providers: [novasend, cynod, esipay, flexpay, interac]\n"

@@ -43,7 +43,7 @@ class FirstCommitFails final : public Store {
     lock.unlock();
     return s_.commit(batch);
   }
-  Result<std::set<std::string>> processed_among(const std::vector<std::string>& ids) override {
+  Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& ids) override {
     {
       std::lock_guard lock(mu_);
       made_.push_back(ids);
@@ -71,6 +71,9 @@ class FirstCommitFails final : public Store {
     return s_.outbox(limit, after);
   }
   Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override { return s_.remove_outbox(ids); }
+  Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
+    return s_.outbox_rows(ids);
+  }
   Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override { return s_.pending_calls(limit); }
   Result<Ok> mark_call_attempted(const std::string& id) override { return s_.mark_call_attempted(id); }
   Result<Ok> complete_call(const std::string& id) override { return s_.complete_call(id); }

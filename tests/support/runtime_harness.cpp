@@ -87,6 +87,7 @@ Config test_config(const Cluster& cluster, const std::string& dir) {
   c.kafka.partitions = 4;
   c.store.path = dir + "/corridor.db";
   c.http.listen = "127.0.0.1:0";
+  c.http.operations_listen = "127.0.0.1:0";
   c.http.public_url.clear();
   c.sandbox.enabled = true;
   c.executor.initial_backoff_ms = 20;

@@ -40,22 +40,36 @@ TEST(TxnId, IsDeterministicAndSeparatesMerchantFromReference) {
   EXPECT_EQ(id.size(), 3u + 26u);  // 128 bits in base32
 }
 
-TEST(Masking, KeepsFirstSixAndLastFour) {
-  EXPECT_EQ(mask_pan("4111111111111111"), "411111******1111");
-  EXPECT_EQ(mask_card_numbers("card 4111111111111111 and 5500000000000004!"),
-            "card 411111******1111 and 550000******0004!");
-  EXPECT_EQ(mask_card_numbers("amount 300 phone 2250700000001"), "amount 300 phone 225070***0001");
-}
-
 TEST(DeadLetter, NonUtf8PayloadTravelsAsBase64) {
   EXPECT_TRUE(valid_utf8("plain, and é"));
   EXPECT_FALSE(valid_utf8("\xff\xfe"));
   EXPECT_FALSE(valid_utf8("\xc3"));  // cut in the middle of a character
-  auto ok = deadletter_record("router", "why", "{card 4111111111111111}", 0);
+  auto ok = deadletter_record("router", "why", "{card 4111111111111111}", 0, 4096);
   EXPECT_EQ(get_string(ok, "payload"), "{card 411111******1111}");
-  auto bin = deadletter_record("router", "why", "\xff\xfe", 0);
+  auto bin = deadletter_record("router", "why", "\xff\xfe", 0, 4096);
   EXPECT_FALSE(bin.contains("payload"));
   EXPECT_EQ(get_string(bin, "payload_base64"), "//4=");
+}
+
+TEST(DeadLetter, KeepsAPrefixTheSizeAndTheDigestOfTheWhole) {
+  const std::string payload(170 * 1024, 'x');
+  auto d = deadletter_record("router", "too big", payload, 0, 100);
+  EXPECT_EQ(get_string(d, "payload"), std::string(100, 'x') + "…(174080 bytes)");
+  EXPECT_EQ(get_int(d, "payload_bytes"), 174080);
+  EXPECT_EQ(get_string(d, "payload_sha256").size(), 64u);
+  EXPECT_LT(boost::json::serialize(d).size(), 600u);
+  // Escapes cannot blow it up past what the topic takes: each byte escapes to at most 6.
+  const std::string controls(300 * 1024, '\x01');
+  EXPECT_LT(boost::json::serialize(deadletter_record("router", "x", controls, 0, 4096)).size(), 6 * 4096 + 600u);
+}
+
+TEST(DeadLetter, ReasonAndPayloadAreRedacted) {
+  register_secret("providers.esipay.callback_token", "tok-1234567890abcdef");
+  auto d = deadletter_record("ingress", "bad path /callbacks/esipay/tok-1234567890abcdef/x",
+                             "card 4111 1111 1111 1111", 0, 4096);
+  EXPECT_EQ(get_string(d, "reason"), "bad path /callbacks/esipay/[redacted providers.esipay.callback_token]/x");
+  EXPECT_EQ(get_string(d, "payload"), "card 4111 11** **** 1111");
+  clear_secrets();
 }
 
 TEST(RouteCommand, ValidPayinBecomesAnInputKeyedByTxnId) {
@@ -63,7 +77,8 @@ TEST(RouteCommand, ValidPayinBecomesAnInputKeyedByTxnId) {
   auto* ok = std::get_if<RoutedCommand>(&r);
   ASSERT_NE(ok, nullptr);
   EXPECT_EQ(ok->input.txn_id, derive_txn_id("ZANDO", "R1"));
-  EXPECT_EQ(ok->input.input_id, "cmd:c1");
+  EXPECT_EQ(ok->input.input_id, "cmd:" + derive_txn_id("ZANDO", "R1") + ":c1");  // scoped by its transaction
+  EXPECT_EQ(ok->input.digest.size(), 64u);
   EXPECT_EQ(ok->input.name, "payment.create");
   EXPECT_EQ(ok->input.at_ms, 1234);
   EXPECT_EQ(get_string(ok->input.data, "flow"), "payin");  // resolved: novasend has one flow
@@ -91,9 +106,144 @@ TEST(RouteCommand, CardNumberIsSealedAndMaskedInTheInput) {
   const json::object* card = get_object(data, "card");
   ASSERT_NE(card, nullptr);
   EXPECT_EQ(get_string(*card, "number"), "411111******1111");
+  EXPECT_FALSE(card->contains("exp_month"));  // the expiry is sensitive too: sealed, not in clear
+  EXPECT_FALSE(card->contains("exp_year"));
   auto opened = vault.open(get_string(*card, "sealed"));
   ASSERT_TRUE(opened);
   EXPECT_EQ(*opened, R"({"number":"4111111111111111","exp_month":12,"exp_year":2027})");
+}
+
+CardVault test_vault() {
+  std::array<unsigned char, 32> key{};
+  key.fill(3);
+  return CardVault(key);
+}
+
+std::string reason_with_vault(std::string_view raw) {
+  const CardVault vault = test_vault();
+  auto r = route_command(raw, config(), "x", 0, &vault);
+  if (auto* rej = std::get_if<CommandRejection>(&r)) return rej->reason;
+  return "";
+}
+
+TEST(RouteCommand, CardNumberWithSpacesOrDashesIsSealedAsDigits) {
+  std::string raw = payin();
+  raw.insert(1, R"("card":{"number":"4111 1111-1111 1111","cvv":"123"},)");
+  const CardVault vault = test_vault();
+  auto r = route_command(raw, config(), "x", 0, &vault);
+  ASSERT_TRUE(std::holds_alternative<RoutedCommand>(r));
+  const json::object* card = get_object(std::get<RoutedCommand>(r).input.data, "card");
+  EXPECT_EQ(get_string(*card, "number"), "411111******1111");
+  EXPECT_FALSE(card->contains("cvv"));
+  EXPECT_EQ(*vault.open(get_string(*card, "sealed")), R"({"number":"4111111111111111","cvv":"123"})");
+}
+
+TEST(RouteCommand, ACardNumberThatIsNotAStringOfDigitsIsRefusedWithoutQuotingIt) {
+  auto with_card = [](std::string_view card) {
+    std::string raw = payin();
+    raw.insert(1, "\"card\":" + std::string(card) + ",");
+    return raw;
+  };
+  for (std::string_view card : {R"({"number":4111111111111111})", R"({"number":"4111x111111111111"})",
+                                R"({"number":{"n":"4111111111111111"}})", R"("4111111111111111")"}) {
+    const std::string reason = reason_with_vault(with_card(card));
+    EXPECT_NE(reason, "") << card;
+    EXPECT_EQ(reason.find("4111"), std::string::npos) << reason;
+    EXPECT_EQ(reason.find("111111"), std::string::npos) << reason;
+  }
+  EXPECT_EQ(reason_with_vault(with_card(R"({"number":4111111111111111})")), "field 'card.number' must be a string of digits");
+}
+
+TEST(RouteCommand, ACardNumberAnywhereElseIsRefusedNamingTheField) {
+  auto with = [](std::string_view field) {
+    std::string raw = payin();
+    raw.insert(1, std::string(field) + ",");
+    return raw;
+  };
+  EXPECT_EQ(reason_with_vault(with(R"("description":"pay with 4111 1111 1111 1111")")),
+            "field 'description' holds what looks like a card number: card numbers go in card.number only");
+  EXPECT_EQ(reason_with_vault(with(R"("metadata":{"notes":["x","4111-1111-1111-1111"]})")),
+            "field 'metadata.notes[1]' holds what looks like a card number: card numbers go in card.number only");
+  EXPECT_EQ(reason_with_vault(with(R"("metadata":{"4111111111111111":true})")),
+            "field 'metadata (a key)' holds what looks like a card number: card numbers go in card.number only");
+  EXPECT_EQ(reason_with_vault(with(R"("metadata":{"pan":4111111111111111})")),
+            "field 'metadata.pan' holds what looks like a card number: card numbers go in card.number only");
+  // Written with JSON escapes, the parser sees digits all the same.
+  EXPECT_EQ(reason_with_vault(with(R"("description":"\u0034111111111111111")")),
+            "field 'description' holds what looks like a card number: card numbers go in card.number only");
+  // Long numbers that are no card (a phone number) pass.
+  EXPECT_EQ(reason_with_vault(with(R"("description":"call 2250700000001")")), "");
+}
+
+TEST(RouteCommand, TheSecurityAnswerIsSealed) {
+  std::string raw = payin();
+  raw.insert(1, R"("interac":{"question":"Colour?","answer":"vermilion-42"},)");
+  const CardVault vault = test_vault();
+  auto r = route_command(raw, config(), "x", 0, &vault);
+  ASSERT_TRUE(std::holds_alternative<RoutedCommand>(r));
+  const auto& data = std::get<RoutedCommand>(r).input.data;
+  EXPECT_EQ(boost::json::serialize(data).find("vermilion"), std::string::npos);
+  const json::object* interac = get_object(data, "interac");
+  EXPECT_FALSE(interac->contains("answer"));
+  EXPECT_EQ(*vault.open(get_string(*interac, "answer_sealed")), "vermilion-42");
+  EXPECT_EQ(get_string(*interac, "question"), "Colour?");
+  // Without a vault, refused, never kept in clear.
+  auto without = route_command(raw, config(), "x", 0, nullptr);
+  ASSERT_TRUE(std::holds_alternative<CommandRejection>(without));
+  EXPECT_NE(std::get<CommandRejection>(without).reason.find("interac.answer"), std::string::npos);
+  EXPECT_EQ(std::get<CommandRejection>(without).reason.find("vermilion"), std::string::npos);
+}
+
+TEST(RouteCommand, CorridorsOwnSealedFieldsCannotBeSent) {
+  std::string raw = payin();
+  raw.insert(1, R"("card":{"number":"4111111111111111","sealed":"AAAA"},)");
+  EXPECT_EQ(reason_with_vault(raw), "field 'card.sealed' is corridor's own: send card.number");
+}
+
+TEST(RouteCommand, ACommandOverTheSizeLimitIsRefusedUnread) {
+  std::string raw = payin();
+  raw.insert(1, "\"description\":\"" + std::string(300 * 1024, 'x') + "\",");
+  EXPECT_EQ(reason_of(raw), "command of " + std::to_string(raw.size()) + " bytes is larger than limits.command_bytes (262144)");
+  EXPECT_EQ(reason_of(std::string(300 * 1024, '{')), "command of 307200 bytes is larger than limits.command_bytes (262144)");
+}
+
+TEST(RouteCommand, AKeyTwiceInOneObjectIsRefused) {
+  EXPECT_EQ(reason_of(R"({"type":"payment.create","amount":{"value":1,"value":2}})"),
+            "command holds the key 'value' twice in one object");
+  EXPECT_EQ(reason_of(R"({"merchant":"ZANDO","merchant":"OTHER"})"), "command holds the key 'merchant' twice in one object");
+  // The same key in two objects is fine.
+  EXPECT_EQ(reason_of(payin()), "");
+}
+
+TEST(RouteCommand, DeepNestingIsRefused) {
+  std::string raw = payin();
+  raw.insert(1, "\"metadata\":" + std::string(100, '[') + std::string(100, ']') + ",");
+  EXPECT_EQ(reason_of(raw), "command is nested deeper than 32 levels");
+}
+
+TEST(RouteCommand, TheDigestIsTheCommandsWhateverItsKeyOrderOrSealing) {
+  const CardVault vault = test_vault();
+  auto digest = [&](std::string_view raw) {
+    auto r = route_command(raw, config(), "x", 0, &vault);
+    return std::get<RoutedCommand>(r).input.digest;
+  };
+  const std::string card = R"("card":{"number":"4111111111111111","exp_month":12},)";
+  std::string a = payin(), b = payin(R"({"currency":"XOF","value":300})"), c = payin(R"({"value":301,"currency":"XOF"})");
+  a.insert(1, card);
+  b.insert(1, card);
+  c.insert(1, card);
+  EXPECT_EQ(digest(a), digest(a));  // sealed twice with fresh nonces: the same command
+  EXPECT_EQ(digest(a), digest(b));  // key order is not meaning
+  EXPECT_NE(digest(a), digest(c));
+  std::string other_card = payin();
+  other_card.insert(1, R"("card":{"number":"5500000000000004","exp_month":12},)");
+  EXPECT_NE(digest(a), digest(other_card));
+}
+
+TEST(RouteCommand, ReasonsQuoteValuesBoundedAndRedacted) {
+  std::string raw = payin();
+  raw.replace(raw.find("ZANDO"), 5, std::string(500, 'M'));
+  EXPECT_EQ(reason_of(raw), "unknown merchant '" + std::string(64, 'M') + "…(500 bytes)'");
 }
 
 TEST(RouteCommand, CardWithoutAVaultIsRejectedNeverKeptInClear) {
@@ -145,6 +295,12 @@ TEST(RouteCommand, RejectionKeepsWhatCouldBeRead) {
   const auto e = command_rejected_event(*rej, "cmd:c1", 5);
   EXPECT_EQ(get_string(e, "type"), "command.rejected");
   EXPECT_EQ(get_string(e, "event_id"), "rejected:cmd:c1");
+}
+
+TEST(RouteCommand, TheRejectedEventRedactsWhatItQuotes) {
+  const CommandRejection r{"why", "c1", "ZANDO", "ref 4111 1111 1111 1111", "tx_1"};
+  const auto e = command_rejected_event(r, "cmd:tx_1:c1", 5);
+  EXPECT_EQ(get_string(e, "reference"), "ref 4111 11** **** 1111");
 }
 
 }  // namespace

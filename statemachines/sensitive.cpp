@@ -1,0 +1,237 @@
+#include "statemachines/sensitive.hpp"
+
+#include <algorithm>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace corridor {
+
+namespace {
+
+constexpr bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// A digit as it is written in the text: [begin, end) holds it.
+struct DigitUnit {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  char digit = '0';
+};
+
+// The digit written at `i`, plainly, as a JSON escape behind any number of backslashes (\u0034,
+// \\u0034 once serialised again), or percent-encoded (%34).
+std::optional<DigitUnit> digit_at(std::string_view t, std::size_t i) {
+  const char c = t[i];
+  if (is_digit(c)) return DigitUnit{i, i + 1, c};
+  if (c == '%' && i + 2 < t.size() && t[i + 1] == '3' && is_digit(t[i + 2])) return DigitUnit{i, i + 3, t[i + 2]};
+  if (c == '\\') {
+    std::size_t j = i;
+    while (j < t.size() && t[j] == '\\') ++j;
+    if (j + 4 < t.size() && (t[j] == 'u' || t[j] == 'U') && t[j + 1] == '0' && t[j + 2] == '0' && t[j + 3] == '3' &&
+        is_digit(t[j + 4]))
+      return DigitUnit{i, j + 5, t[j + 4]};
+  }
+  return std::nullopt;
+}
+
+// A run of digits in the text, possibly split into groups by single spaces or dashes.
+struct DigitRun {
+  std::vector<DigitUnit> units;
+  std::vector<std::size_t> group_starts;  // index into units where each group begins
+};
+
+// The run starting at `i` (a digit unit is there); `next` is where scanning goes on.
+DigitRun run_at(std::string_view t, std::size_t i, std::size_t& next) {
+  DigitRun run;
+  run.group_starts.push_back(0);
+  std::size_t pos = i;
+  for (;;) {
+    auto u = digit_at(t, pos);
+    if (!u) break;
+    run.units.push_back(*u);
+    pos = u->end;
+    if (pos < t.size() && (t[pos] == ' ' || t[pos] == '-') && pos + 1 < t.size()) {
+      if (auto after = digit_at(t, pos + 1)) {
+        run.group_starts.push_back(run.units.size());
+        pos = pos + 1;
+        continue;
+      }
+    }
+  }
+  next = pos;
+  return run;
+}
+
+std::string digits_of(const DigitRun& run, std::size_t from, std::size_t to) {
+  std::string d;
+  for (std::size_t k = from; k < to; ++k) d.push_back(run.units[k].digit);
+  return d;
+}
+
+bool prefix_between(std::string_view digits, std::string_view low, std::string_view high) {
+  if (digits.size() < low.size()) return false;
+  const std::string_view p = digits.substr(0, low.size());
+  return p >= low && p <= high;
+}
+
+// Issuer prefixes and lengths of the card schemes in use: enough to tell a card number from a phone
+// number or an order id that happens to pass the Luhn check.
+bool plausible_card(std::string_view d) {
+  const std::size_t n = d.size();
+  if (n < 13 || n > 19 || !luhn_valid(d)) return false;
+  if (d[0] == '4') return n == 16 || n == 19;                                               // Visa
+  if (prefix_between(d, "51", "55") || prefix_between(d, "2221", "2720")) return n == 16;  // Mastercard
+  if (prefix_between(d, "34", "34") || prefix_between(d, "37", "37")) return n == 15;      // American Express
+  if (d[0] == '3' || d[0] == '5' || d[0] == '6') return n >= 14;  // Diners, JCB, Discover, UnionPay, Maestro
+  return false;
+}
+
+// Index ranges [from, to) of units holding card numbers inside one run: every contiguous group, and
+// every sequence of whole groups, whose digits are a plausible card number.
+std::vector<std::pair<std::size_t, std::size_t>> cards_in(const DigitRun& run) {
+  std::vector<std::pair<std::size_t, std::size_t>> found;
+  std::vector<std::size_t> bounds = run.group_starts;
+  bounds.push_back(run.units.size());
+  for (std::size_t a = 0; a + 1 < bounds.size(); ++a) {
+    for (std::size_t b = a + 1; b < bounds.size(); ++b) {
+      const std::size_t len = bounds[b] - bounds[a];
+      if (len > 19) break;
+      if (len >= 13 && plausible_card(digits_of(run, bounds[a], bounds[b]))) found.emplace_back(bounds[a], bounds[b]);
+    }
+  }
+  return found;
+}
+
+struct Secrets {
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> values;  // value, name
+};
+Secrets& secrets() {
+  static Secrets s;
+  return s;
+}
+
+}  // namespace
+
+bool is_secret_setting(std::string_view key) {
+  static constexpr std::array<std::string_view, 9> kParts{"key",  "secret", "token",   "password", "uuid",
+                                                           "hmac", "auth",   "api_client", "credential"};
+  return std::any_of(kParts.begin(), kParts.end(), [&](std::string_view p) { return key.find(p) != key.npos; });
+}
+
+std::string mask_pan(std::string_view pan) {
+  if (pan.size() < 13) return std::string(pan.size(), '*');
+  std::string out(pan);
+  for (std::size_t i = 6; i + 4 < out.size(); ++i) out[i] = '*';
+  return out;
+}
+
+bool luhn_valid(std::string_view digits) {
+  if (digits.empty()) return false;
+  int sum = 0;
+  bool twice = false;
+  for (auto it = digits.rbegin(); it != digits.rend(); ++it) {
+    if (!is_digit(*it)) return false;
+    int d = *it - '0';
+    if (twice) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    twice = !twice;
+  }
+  return sum % 10 == 0;
+}
+
+std::string mask_card_numbers(std::string_view text) {
+  // Which units to mask, then the text written again with each of those units as one '*'.
+  std::vector<std::pair<std::size_t, std::size_t>> masked;  // [begin, end) byte ranges
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!digit_at(text, i)) {
+      ++i;
+      continue;
+    }
+    std::size_t next = i;
+    const DigitRun run = run_at(text, i, next);
+    std::vector<bool> mask(run.units.size(), false);
+    auto keep_ends = [&](std::size_t from, std::size_t to) {
+      for (std::size_t k = from + 6; k + 4 < to; ++k) mask[k] = true;
+    };
+    // Long unbroken stretches: always (a group's units touch one another).
+    std::vector<std::size_t> bounds = run.group_starts;
+    bounds.push_back(run.units.size());
+    for (std::size_t g = 0; g + 1 < bounds.size(); ++g)
+      if (bounds[g + 1] - bounds[g] >= 13) keep_ends(bounds[g], bounds[g + 1]);
+    for (const auto& [from, to] : cards_in(run)) keep_ends(from, to);
+    for (std::size_t k = 0; k < run.units.size(); ++k)
+      if (mask[k]) masked.emplace_back(run.units[k].begin, run.units[k].end);
+    i = std::max(next, i + 1);
+  }
+  if (masked.empty()) return std::string(text);
+  std::string out;
+  out.reserve(text.size());
+  std::size_t pos = 0;
+  for (const auto& [begin, end] : masked) {
+    out.append(text.substr(pos, begin - pos));
+    out.push_back('*');
+    pos = end;
+  }
+  out.append(text.substr(pos));
+  return out;
+}
+
+std::optional<std::string> find_card_number(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!digit_at(text, i)) {
+      ++i;
+      continue;
+    }
+    std::size_t next = i;
+    const DigitRun run = run_at(text, i, next);
+    if (auto cards = cards_in(run); !cards.empty()) return digits_of(run, cards[0].first, cards[0].second);
+    i = std::max(next, i + 1);
+  }
+  return std::nullopt;
+}
+
+void register_secret(std::string_view name, std::string_view value) {
+  if (value.size() < 8) return;
+  Secrets& s = secrets();
+  std::lock_guard lock(s.mu);
+  for (const auto& [v, _] : s.values)
+    if (v == value) return;
+  s.values.emplace_back(std::string(value), std::string(name));
+  // Longest first: a secret that contains another is replaced whole.
+  std::sort(s.values.begin(), s.values.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+}
+
+void clear_secrets() {
+  Secrets& s = secrets();
+  std::lock_guard lock(s.mu);
+  s.values.clear();
+}
+
+std::string redact(std::string_view text) {
+  std::string out = mask_card_numbers(text);
+  Secrets& s = secrets();
+  std::lock_guard lock(s.mu);
+  for (const auto& [value, name] : s.values) {
+    for (std::size_t at = out.find(value); at != std::string::npos; at = out.find(value, at)) {
+      const std::string replacement = "[redacted " + name + "]";
+      out.replace(at, value.size(), replacement);
+      at += replacement.size();
+    }
+  }
+  return out;
+}
+
+std::string bounded(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
+  return std::string(text.substr(0, cut)) + "…(" + std::to_string(text.size()) + " bytes)";
+}
+
+}  // namespace corridor

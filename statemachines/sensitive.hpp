@@ -1,0 +1,56 @@
+#pragma once
+// What corridor never keeps in clear, named once, and the one way free text is cleaned of it.
+//
+// Sensitive data:
+//  - a command's sensitive fields (kSealedFields): sealed by the router (AES-256-GCM, the card vault)
+//    before the command reaches corridor.inputs, or the command is rejected;
+//  - card numbers anywhere else (any field or key of a command, a URL, a provider's text): a command
+//    carrying one outside card.number is rejected, and free text is masked (mask_card_numbers);
+//  - credentials: provider settings that are secrets (is_secret_setting) and callback tokens, which
+//    redact() replaces wherever they would appear in free text (logs, reasons, dead letters).
+// Reasons and logs name a field, never quote a sensitive value.
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace corridor {
+
+// Command fields sealed at the router, as dotted paths. card.* are sealed together into card.sealed
+// (card.number kept masked, the others removed); interac.answer becomes interac.answer_sealed.
+inline constexpr std::array<std::string_view, 6> kSealedFields{"card.number", "card.exp_month", "card.exp_year",
+                                                               "card.cvv",    "card.cvc",       "interac.answer"};
+
+// Whether a provider setting (providers.<name>.<key>) is a credential: never shown.
+bool is_secret_setting(std::string_view key);
+
+// "4111111111111111" -> "411111******1111": first 6, last 4. Shorter strings are fully masked.
+std::string mask_pan(std::string_view pan);
+
+// The Luhn checksum of a string of digits.
+bool luhn_valid(std::string_view digits);
+
+// Masks what may be a card number in free text: every run of 13 or more digits (all but the first six
+// and the last four become '*'), and runs of 13 to 19 digits split by single spaces or dashes that pass
+// the Luhn check. A digit may be written plainly, as a JSON escape (\u0034, behind any number of
+// backslashes) or percent-encoded (%34); a masked digit becomes one '*' whatever its writing.
+std::string mask_card_numbers(std::string_view text);
+
+// The first card number (13 to 19 digits, Luhn-valid, contiguous or split as above, in any of those
+// writings) in `text`, as its digits; nullopt when there is none. The router refuses commands that carry
+// one outside card.number; tests scan what corridor writes with it.
+std::optional<std::string> find_card_number(std::string_view text);
+
+// Process-wide secret values (provider credentials, callback tokens) that redact() replaces. Values of
+// fewer than 8 characters are not registered: they would match ordinary text.
+void register_secret(std::string_view name, std::string_view value);
+void clear_secrets();  // for tests
+
+// Free text as it may leave corridor (a log line, a reason, a dead letter's payload): card numbers
+// masked and registered secret values replaced by "[redacted <name>]".
+std::string redact(std::string_view text);
+
+// At most `max_bytes` of `text`, cut on a UTF-8 character boundary, with "…(N bytes)" when cut.
+std::string bounded(std::string_view text, std::size_t max_bytes);
+
+}  // namespace corridor
