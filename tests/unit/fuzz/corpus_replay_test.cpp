@@ -1,5 +1,7 @@
 // Every fuzz target (fuzz/targets.hpp) over its seeds in fuzz/corpus/<target>/ and its minimised
 // findings in fuzz/regressions/<target>/: the fast regression mode of `make fuzz`, without libFuzzer.
+// A finding reported to the owners of the code and not fixed yet is kept as
+// fuzz/regressions/<target>/open-<name>: listed here as skipped, replayed once it loses the prefix.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -15,6 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kFuzzDir = fs::path(CORRIDOR_SOURCE_DIR) / "fuzz";
+constexpr std::string_view kOpenPrefix = "open-";
+
+bool is_open_finding(const fs::path& file) { return file.filename().string().starts_with(kOpenPrefix); }
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -41,7 +46,7 @@ Replayed replay(const Target& target, const fs::path& dir) {
   Replayed out;
   if (!fs::is_directory(dir)) return out;
   for (const auto& entry : fs::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
+    if (!entry.is_regular_file() || is_open_finding(entry.path())) continue;
     ++out.files;
     const std::string input = read_file(entry.path());
     try {
@@ -71,6 +76,20 @@ TEST(FuzzCorpus, EveryTargetHandlesItsCorpusAndRegressions) {
     EXPECT_LT(seeds.accepted, seeds.files) << "every seed of " << t.name << " is accepted: none shows a refusal";
     replay(t, kFuzzDir / "regressions" / t.name);
   }
+}
+
+TEST(FuzzCorpus, OpenFindings) {
+  std::vector<std::string> open;
+  for (const auto& t : targets()) {
+    const fs::path dir = kFuzzDir / "regressions" / t.name;
+    if (!fs::is_directory(dir)) continue;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.is_regular_file() && is_open_finding(entry.path())) open.push_back(entry.path().string());
+  }
+  if (open.empty()) return;
+  std::string list;
+  for (const auto& f : open) list += "\n  " + f;
+  GTEST_SKIP() << open.size() << " finding(s) reported and not fixed yet (docs/fuzzing.md):" << list;
 }
 
 }  // namespace
