@@ -12,7 +12,6 @@ namespace corridor::fuzz {
 
 namespace {
 
-constexpr std::int64_t kAtMs = 1'700'000'000'000;
 constexpr std::string_view kRecordId = "corridor.commands:0:42";
 
 void check_json(const std::string& record, std::string_view what) {

@@ -1,13 +1,18 @@
 #pragma once
-// What the webhook and callback targets share: the text form their inputs are written in, and the
-// check that an accepted notification makes a record the processor can read back.
+// What the targets share: the time of their inputs, the text form the webhook and callback targets
+// read, and the check that an accepted input makes a record the processor can read back.
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "adapters/adapter.hpp"
 
 namespace corridor::fuzz {
+
+// The time every fuzzed input carries: a step never reads a clock.
+inline constexpr std::int64_t kAtMs = 1'700'000'000'000;
 
 // A request as the corpus files write it:
 //   <method> <target> [<remote address>]
