@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps configure build test test-sanitize test-unit demo bench clean
+.PHONY: deps configure build test test-sanitize test-unit demo bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -36,6 +36,19 @@ test-sanitize: deps
 test-unit: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
 
+# Fuzzing (docs/fuzzing.md): a clang build of the libFuzzer targets in fuzz/, each run FUZZ_SECONDS
+# from the seeds in fuzz/corpus and fuzz/regressions (new inputs go to a scratch corpus in the build
+# folder, never to the repository). `make test` replays the same files without libFuzzer.
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(notdir $(wildcard fuzz/corpus/*))
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCORRIDOR_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 demo: build
 	@$(BUILD)/engine/corridor demo
 
@@ -43,4 +56,4 @@ bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true
 
 clean:
-	@rm -rf $(BUILD) $(SAN_BUILD)
+	@rm -rf $(BUILD) $(SAN_BUILD) $(FUZZ_BUILD)

@@ -2,8 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -37,6 +39,16 @@ FlowSettings Config::flow_settings(std::string_view provider) const {
 
 namespace {
 
+// A decimal integer that fits: nullopt for anything else, including a value strtoll would clamp.
+std::optional<long long> parse_integer(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  char* end = nullptr;
+  errno = 0;
+  const long long v = std::strtoll(text.c_str(), &end, 10);
+  if (errno == ERANGE || end == nullptr || *end != '\0') return std::nullopt;
+  return v;
+}
+
 class Reader {
  public:
   explicit Reader(std::string source) : source_(std::move(source)) {}
@@ -52,7 +64,7 @@ class Reader {
   void only_keys(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed) const {
     if (!map.IsMap()) error(map, path, "must be a mapping");
     for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
+      const std::string key = this->key(kv.first, path);
       if (!allowed.contains(key)) {
         std::string list;
         for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -60,6 +72,13 @@ class Reader {
       }
     }
   }
+
+  // A key or a list item, which must be a plain value: yaml-cpp converts nothing else to text.
+  std::string scalar(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) error(node, path, "must be a plain value, not a list, a mapping or null");
+    return node.as<std::string>();
+  }
+  std::string key(const YAML::Node& node, const std::string& path) const { return scalar(node, join(path, "<key>")); }
 
   std::string string(const YAML::Node& map, const std::string& path, const std::string& key,
                      const std::string& fallback) const {
@@ -73,9 +92,9 @@ class Reader {
                        std::int64_t fallback, std::int64_t min, std::int64_t max) const {
     const std::string text = string(map, path, key, "");
     if (text.empty()) return fallback;
-    char* end = nullptr;
-    long long v = std::strtoll(text.c_str(), &end, 10);
-    if (end == nullptr || *end != '\0') error(map[key], join(path, key), "must be an integer, got '" + text + "'");
+    const auto parsed = parse_integer(text);
+    if (!parsed) error(map[key], join(path, key), "must be an integer, got '" + text + "'");
+    const long long v = *parsed;
     if (v < min || v > max)
       error(map[key], join(path, key), "must be between " + std::to_string(min) + " and " + std::to_string(max));
     return v;
@@ -93,9 +112,9 @@ class Reader {
       const std::string where = join(path, key) + "[" + std::to_string(i) + "]";
       if (!item.IsScalar()) error(item, where, "must be an integer");
       const std::string text = interpolate(item, where, item.as<std::string>());
-      char* end = nullptr;
-      const long long v = std::strtoll(text.c_str(), &end, 10);
-      if (text.empty() || end == nullptr || *end != '\0') error(item, where, "must be an integer, got '" + text + "'");
+      const auto parsed = parse_integer(text);
+      if (!parsed) error(item, where, "must be an integer, got '" + text + "'");
+      const long long v = *parsed;
       if (v < min || v > max)
         error(item, where, "must be between " + std::to_string(min) + " and " + std::to_string(max));
       out.push_back(v);
@@ -209,7 +228,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     if (auto p = k["properties"]; p.IsDefined()) {
       if (!p.IsMap()) r.error(p, "kafka.properties", "must be a mapping of librdkafka settings");
       for (const auto& kv : p) {
-        const std::string key = kv.first.as<std::string>();
+        const std::string key = r.key(kv.first, "kafka.properties");
         c.kafka.properties[key] = r.string(p, "kafka.properties", key, "");
       }
     }
@@ -275,7 +294,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   if (auto providers = root["providers"]; providers.IsDefined()) {
     if (!providers.IsMap()) r.error(providers, "providers", "must be a mapping of provider name to settings");
     for (const auto& kv : providers) {
-      const std::string name = kv.first.as<std::string>();
+      const std::string name = r.key(kv.first, "providers");
       const std::string path = "providers." + name;
       const AdapterRegistration* reg = find_adapter(name);
       if (reg == nullptr) r.error(kv.first, path, "unknown provider");
@@ -287,8 +306,12 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       for (const auto& key : reg->config_keys) {
         const YAML::Node v = section[std::string(key.name)];
         if (v.IsDefined() && v.IsSequence()) {
+          const std::string key_path = path + "." + std::string(key.name);
           std::string joined;
-          for (const auto& item : v) joined += (joined.empty() ? "" : ",") + r.interpolate(item, path, item.as<std::string>());
+          for (std::size_t i = 0; i < v.size(); ++i) {
+            const std::string where = key_path + "[" + std::to_string(i) + "]";
+            joined += (joined.empty() ? "" : ",") + r.interpolate(v[i], where, r.scalar(v[i], where));
+          }
           settings[std::string(key.name)] = joined;
           continue;
         }
@@ -313,8 +336,9 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
       mc.tokens = r.tokens(m, path, "tokens");
       if (auto ps = m["providers"]; ps.IsDefined()) {
         if (!ps.IsSequence()) r.error(ps, path + ".providers", "must be a list");
-        for (const auto& p : ps) {
-          const std::string name = p.as<std::string>();
+        for (std::size_t j = 0; j < ps.size(); ++j) {
+          const YAML::Node p = ps[j];
+          const std::string name = r.scalar(p, path + ".providers[" + std::to_string(j) + "]");
           if (!c.providers.contains(name)) r.error(p, path + ".providers", "provider '" + name + "' is not configured under providers");
           mc.providers.push_back(name);
         }

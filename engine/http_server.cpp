@@ -48,6 +48,50 @@ constexpr std::chrono::seconds kWriteTimeout{30};
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kLingerMaxBytes = 64 << 20;
 
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// The limits every request is read under: the body limit of the options and Beast's default header
+// limit (8 KiB).
+void apply_limits(RequestParser& parser, const HttpServerOptions& options) {
+  parser.body_limit(options.max_body_bytes);
+}
+
+std::string body_limit_reason(const HttpServerOptions& options) {
+  return "body larger than " + std::to_string(options.max_body_bytes) + " bytes";
+}
+
+// A declared body over the limit is refused as soon as the header is read, before any of it arrives.
+bool declares_oversized_body(const RequestParser& parser, const HttpServerOptions& options) {
+  const auto length = parser.content_length();
+  return length && *length > options.max_body_bytes;
+}
+
+struct Refusal {
+  int status;
+  std::string reason;
+};
+
+// The read errors the server answers itself; any other (end of stream, timeout, a closed socket)
+// closes the connection without an answer.
+std::optional<Refusal> refusal_of(beast::error_code ec, const HttpServerOptions& options) {
+  if (ec == bhttp::error::body_limit) return Refusal{413, body_limit_reason(options)};
+  if (ec == bhttp::error::header_limit) return Refusal{431, "request headers too large"};
+  if (ec == bhttp::error::end_of_stream) return std::nullopt;
+  if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
+    return Refusal{400, "malformed HTTP request: " + ec.message()};
+  }
+  return std::nullopt;
+}
+
+// Method, target and headers as far as they were read (a refused request's may be incomplete).
+HttpRequest request_head(const bhttp::request_header<>& head) {
+  HttpRequest request;
+  request.method = std::string(head.method_string());
+  request.target = std::string(head.target());
+  for (const auto& field : head) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  return request;
+}
+
 HttpResponse plain_error(int status, std::string message) {
   HttpResponse r;
   r.status = status;
@@ -113,7 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void read_header() {
     if (closing_) return;
     parser_.emplace();
-    parser_->body_limit(core_->options.max_body_bytes);
+    apply_limits(*parser_, core_->options);
     stream_.expires_after(core_->options.read_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
@@ -122,9 +166,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     if (ec) return fail_read(ec);
     auto& req = parser_->get();
-    if (auto len = parser_->content_length(); len && *len > core_->options.max_body_bytes) {
-      return refuse(413, "body larger than " + std::to_string(core_->options.max_body_bytes) + " bytes");
-    }
+    if (declares_oversized_body(*parser_, core_->options)) return refuse(413, body_limit_reason(core_->options));
     // curl and others wait for this before sending a large body.
     if (beast::iequals(req[bhttp::field::expect], "100-continue")) {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, req.version());
@@ -145,16 +187,8 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void fail_read(beast::error_code ec) {
-    if (ec == bhttp::error::body_limit) {
-      return refuse(413, "body larger than " + std::to_string(core_->options.max_body_bytes) + " bytes");
-    }
-    if (ec == bhttp::error::header_limit) return refuse(431, "request headers too large");
-    if (ec == bhttp::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-        closing_) {
-      return close();
-    }
-    if (ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category()) {
-      return refuse(400, "malformed HTTP request: " + ec.message());
+    if (!closing_) {
+      if (auto refusal = refusal_of(ec, core_->options)) return refuse(refusal->status, std::move(refusal->reason));
     }
     close();
   }
@@ -165,10 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = msg.keep_alive();
     version_ = msg.version();
 
-    HttpRequest request;
-    request.method = std::string(msg.method_string());
-    request.target = std::string(msg.target());
-    for (const auto& field : msg) request.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    HttpRequest request = request_head(msg);
     request.body = std::move(msg.body());
     request.remote_address = remote_address_;
 
@@ -191,16 +222,13 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = false;
     refused_ = true;
     HttpRequest seen;
-    seen.remote_address = remote_address_;
     if (parser_) {
       // Beast refuses an oversized Content-Length while finishing the header: the fields read so far
       // are there even when is_header_done() is not yet true.
-      const auto& req = parser_->get();
-      if (parser_->is_header_done()) version_ = req.version();
-      seen.method = std::string(req.method_string());
-      seen.target = std::string(req.target());
-      for (const auto& field : req) seen.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+      if (parser_->is_header_done()) version_ = parser_->get().version();
+      seen = request_head(parser_->get());
     }
+    seen.remote_address = remote_address_;
     if (core_->options.on_refused) {
       try {
         core_->options.on_refused(seen, status, message);
@@ -342,6 +370,51 @@ HttpServer::HttpServer(const std::string& host, std::uint16_t port, HttpHandler 
 }
 
 HttpServer::~HttpServer() { stop(); }
+
+RequestRead read_request(std::string_view bytes, const HttpServerOptions& options) {
+  RequestRead out;
+  RequestParser parser;
+  apply_limits(parser, options);
+  std::string_view rest = bytes;
+  bool head_checked = false;
+  beast::error_code ec;
+  while (!ec) {
+    if (parser.is_header_done() && !head_checked) {
+      head_checked = true;
+      if (declares_oversized_body(parser, options)) {
+        out.refused_status = 413;
+        out.refused_reason = body_limit_reason(options);
+        return out;
+      }
+    }
+    if (parser.is_done()) break;
+    const std::size_t n = parser.put(asio::buffer(rest.data(), rest.size()), ec);
+    rest.remove_prefix(n);
+    // Every byte left was offered: needing more means the peer's end of stream, as a session sees it.
+    if (ec == bhttp::error::need_more || (!ec && n == 0)) {
+      ec = {};
+      if (parser.got_some()) {
+        parser.put_eof(ec);
+        if (!ec && !parser.is_done()) ec = bhttp::error::partial_message;
+      } else {
+        ec = bhttp::error::end_of_stream;
+      }
+    }
+  }
+  out.consumed = bytes.size() - rest.size();
+  if (ec) {
+    if (auto refusal = refusal_of(ec, options)) {
+      out.refused_status = refusal->status;
+      out.refused_reason = std::move(refusal->reason);
+    }
+    return out;
+  }
+  auto msg = parser.release();
+  out.keep_alive = msg.keep_alive();
+  out.request = request_head(msg);
+  out.request->body = std::move(msg.body());
+  return out;
+}
 
 std::uint16_t HttpServer::port() const { return impl_->bound.port(); }
 

@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/http.hpp"
 
@@ -19,6 +21,18 @@ struct HttpServerOptions {
   // thread: it must not block.
   std::function<void(const HttpRequest& request, int status, const std::string& reason)> on_refused = {};
 };
+
+// One request read from raw bytes as a session reads it from its socket (the same Beast parser, the
+// same limits and the same conversion to HttpRequest), without a socket: for tests and fuzzing.
+struct RequestRead {
+  std::optional<HttpRequest> request;  // what the handler would get (remote_address left empty)
+  bool keep_alive = false;             // whether the session would read another request after it
+  int refused_status = 0;              // 413, 431 or 400: the server answers it without the handler
+  std::string refused_reason;
+  std::size_t consumed = 0;  // bytes taken; a kept-alive connection's next request starts after them
+};
+// Neither a request nor a refusal: the session would close without answering (nothing was sent).
+RequestRead read_request(std::string_view bytes, const HttpServerOptions& options);
 
 class HttpServer {
  public:

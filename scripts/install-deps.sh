@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package corridor's build, tests, demo and benchmarks need.
+# Installs every Debian package corridor's build, tests, demo and benchmarks need; with the argument
+# `fuzz`, also clang and its libFuzzer runtime for `make fuzz` (which `make test` does without).
 # Idempotent, and fast when everything is already there: it asks dpkg first and only calls apt when
 # something is missing.
 set -euo pipefail
@@ -11,6 +12,11 @@ packages=(
   libgtest-dev libgmock-dev
   kcat
 )
+case "${1:-}" in
+  "") ;;
+  fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;  # libclang-rt-14-dev: libclang_rt.fuzzer-x86_64.a
+  *) echo "usage: $0 [fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

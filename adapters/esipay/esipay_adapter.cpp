@@ -205,8 +205,11 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
   auto fields = callback_fields(request);
   if (!fields) return fields.error();
   const std::string where = "esipay callback";
-  for (std::string_view f : {"type", "amount", "transaction", "cid"})
+  for (std::string_view f : {"type", "amount", "transaction", "cid"}) {
     if (get_string(*fields, f).empty()) return fail(where + ": missing field '" + std::string(f) + "'");
+    // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
+    if (!well_formed_utf8(get_string(*fields, f))) return fail(where + ": field '" + std::string(f) + "' is not UTF-8 text");
+  }
   if (get_string(*fields, "type") != "card")
     return fail(where + ": unknown payment type '" + std::string(get_string(*fields, "type")) + "'");
   // "montant réel": a decimal with '.'; the flow converts it with the payment's currency. Checked

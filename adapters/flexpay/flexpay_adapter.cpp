@@ -291,6 +291,8 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
     }
     const std::string reference = query_value(query, "reference");
     if (reference.empty()) return fail("flexpay return: missing query parameter 'reference'");
+    // Percent-decoding gives any bytes; the input it becomes on corridor.inputs is JSON.
+    if (!well_formed_utf8(reference)) return fail("flexpay return: query parameter 'reference' is not UTF-8 text");
     ParsedInput in;
     in.txn_id = reference;
     in.name = "flexpay.callback";

@@ -43,6 +43,10 @@ std::string percent_encode(std::string_view text);
 // application/x-www-form-urlencoded decoding: '+' is a space, %XX a byte; a malformed % is kept.
 std::string form_decode(std::string_view text);
 
+// Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF. What a JSON
+// parser accepts in a string, so text that passes can be sent on inside JSON.
+bool well_formed_utf8(std::string_view text);
+
 // Equal bytes, in a time that depends on neither content nor length (both are hashed first).
 bool constant_time_equal(std::string_view a, std::string_view b);
 

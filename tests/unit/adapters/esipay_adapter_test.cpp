@@ -209,6 +209,22 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
   EXPECT_EQ(refused.error().http_status, 405);
 }
 
+// Found by fuzz/esipay_callback (fuzz/regressions/esipay_callback/): a form field that decodes to
+// bytes that are not UTF-8 was accepted (and answered 200), and the input it made on corridor.inputs
+// was not JSON, so the processor dead-lettered a callback esipay took as delivered.
+TEST(EsipayAdapter, CallbackFieldsThatAreNotUtf8AreRefused) {
+  EsipayAdapter a(settings());
+  for (std::string body : {"type=card&amount=5&transaction=esi%FF42&cid=tx_ABC", "type=card&amount=5&transaction=e&cid=tx\x8c",
+                           "type=card&amount=5&transaction=%C0%AF&cid=tx_ABC", "type=card&amount=5&transaction=%ED%A0%80&cid=tx_ABC"}) {
+    auto in = a.parse_webhook(callback(body));
+    ASSERT_FALSE(in) << body;
+    EXPECT_NE(in.error().message.find("UTF-8"), std::string::npos) << in.error().message;
+  }
+  auto accented = a.parse_webhook(callback("type=card&amount=5&transaction=esi%C3%A9&cid=tx_ABC"));
+  ASSERT_TRUE(accented) << accented.error().message;
+  EXPECT_EQ(accented->dedupe_id, "esi\xC3\xA9");
+}
+
 TEST(EsipayAdapter, SettingsAndReturnUrl) {
   EsipayAdapter a(settings());
   EXPECT_EQ(a.return_url(), "https://corridor.example/callbacks/esipay/tok_0123456789abcdef");

@@ -335,6 +335,19 @@ TEST(FlexPayAdapter, BrowserReturnsAreHintsWithoutAnOrderNumber) {
   EXPECT_EQ(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x")).error().http_status, 404);
 }
 
+// Found by fuzz/webhook_flexpay (fuzz/regressions/webhook_flexpay/): a reference that decodes to
+// bytes that are not UTF-8 was accepted, and the input it made on corridor.inputs was not JSON.
+TEST(FlexPayAdapter, BrowserReturnWithAReferenceThatIsNotUtf8IsRefused) {
+  for (std::string target : {"/callbacks/flexpay/approve?reference=%FF", "/callbacks/flexpay/cancel?reference=tx\xFF\xFE",
+                             "/callbacks/flexpay/decline?reference=tx_%C0%AF"}) {
+    auto in = adapter().parse_webhook(callback("", "GET", target));
+    ASSERT_FALSE(in) << target;
+    EXPECT_NE(in.error().message.find("UTF-8"), std::string::npos) << in.error().message;
+  }
+  auto accented = adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve?reference=tx_%C3%A9"));
+  ASSERT_TRUE(accented) << accented.error().message;
+}
+
 TEST(FlexPayAdapter, DatesAreReadDayFirst) {
   EXPECT_EQ(flexpay_date_to_iso("31-12-2021 23:59:59"), "2021-12-31T23:59:59");
   EXPECT_EQ(flexpay_date_to_iso("12-31-2021 23:59:59"), "");  // month 31

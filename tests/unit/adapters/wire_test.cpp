@@ -75,6 +75,15 @@ TEST(Wire, FormDecode) {
   EXPECT_EQ(form_decode("%zz"), "%zz");
 }
 
+TEST(Wire, WellFormedUtf8IsRfc3629) {
+  for (std::string_view ok : std::initializer_list<std::string_view>{"", "plain", "caf\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x92\xB3", "\xF4\x8F\xBF\xBF",
+                              "\xED\x9F\xBF", std::string_view("\0", 1)})
+    EXPECT_TRUE(well_formed_utf8(ok)) << hex_encode(ok);
+  for (std::string_view bad : std::initializer_list<std::string_view>{"\xFF", "\x80", "caf\xC3", "\xC0\xAF", "\xC1\xBF", "\xE0\x80\xAF", "\xED\xA0\x80",
+                               "\xF0\x80\x80\xAF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xE2\x82", "\xE2\x28\xAC"})
+    EXPECT_FALSE(well_formed_utf8(bad)) << hex_encode(bad);
+}
+
 TEST(Wire, ConstantTimeEqual) {
   EXPECT_TRUE(constant_time_equal("secret", "secret"));
   EXPECT_FALSE(constant_time_equal("secret", "secreT"));

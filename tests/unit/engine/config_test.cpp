@@ -54,6 +54,33 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_NE(error_of("http: { listen: nowhere }").find("host:port"), std::string::npos);
 }
 
+// Found by fuzz/config_loader (fuzz/regressions/config_loader/): a list or a mapping where a plain
+// value belongs escaped as yaml-cpp's bad conversion instead of a ConfigError.
+TEST(Config, ListOrMappingWhereAPlainValueBelongsIsAConfigError) {
+  const std::string esipay =
+      "providers:\n  esipay:\n    base_url: http://10.0.0.6\n    uuid: u\n    callback_token: \"0123456789abcdef\"\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"? []\n", "corridor.yaml:1: "},
+      {"kafka:\n  properties:\n    ? [a, b]\n    : x\n", "kafka.properties"},
+      {"providers:\n  ? {cynod: 1}\n  : {}\n", "providers"},
+      {esipay + "    allowed_sources: [{ip: 10.0.0.6}]\n", "providers.esipay.allowed_sources[0]"},
+      {"merchants:\n  - id: ZANDO\n    providers: [{novasend: 1}]\n", "merchants[0].providers[0]"},
+  };
+  for (const auto& [yaml, where] : cases) {
+    std::string err;
+    EXPECT_NO_THROW(err = error_of(yaml)) << yaml;
+    EXPECT_NE(err.find(where), std::string::npos) << yaml << " -> " << err;
+    EXPECT_NE(err.find("must be a plain value"), std::string::npos) << yaml << " -> " << err;
+  }
+}
+
+TEST(Config, IntegerOutOfRangeIsRefusedNotClamped) {
+  const std::string err = error_of("store:\n  max_bytes: 99999999999999999999\n");
+  EXPECT_NE(err.find("store.max_bytes"), std::string::npos) << err;
+  EXPECT_NE(error_of("janitor:\n  unknown_after_ms: [99999999999999999999]\n").find("janitor.unknown_after_ms[0]"),
+            std::string::npos);
+}
+
 TEST(Config, JanitorScheduleReachesEveryFlowAndIsChecked) {
   const Config defaults = parse_config(embedded_default_config(), "embedded");
   EXPECT_EQ(defaults.flow_settings("novasend").janitor.unknown_ms, (std::vector<std::int64_t>{300000, 3600000, 86400000}));

@@ -137,6 +137,39 @@ TEST(Http, OversizedBodyIs413BeforeTheHandler) {
   EXPECT_EQ(handled.load(), 1);
 }
 
+// read_request: the session's reading of a request, without a socket.
+TEST(HttpReadRequest, GivesTheHandlersRequestAndWhereTheNextOneStarts) {
+  const std::string first = "POST /webhooks/novasend?x=1 HTTP/1.1\r\nHost: a\r\nX-Sig: t=1\r\nContent-Length: 2\r\n\r\n{}";
+  const std::string second = "GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n";
+  auto read = read_request(first + second, HttpServerOptions{});
+  ASSERT_TRUE(read.request);
+  EXPECT_EQ(read.request->method, "POST");
+  EXPECT_EQ(read.request->target, "/webhooks/novasend?x=1");
+  EXPECT_EQ(read.request->header("x-sig"), "t=1");
+  EXPECT_EQ(read.request->body, "{}");
+  EXPECT_TRUE(read.keep_alive);
+  EXPECT_EQ(read.consumed, first.size());
+  auto next = read_request(std::string_view(first + second).substr(read.consumed), HttpServerOptions{});
+  ASSERT_TRUE(next.request);
+  EXPECT_EQ(next.request->target, "/healthz");
+  EXPECT_FALSE(next.keep_alive);
+}
+
+TEST(HttpReadRequest, RefusesAsTheServerDoes) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1024;
+  EXPECT_EQ(read_request("POST / HTTP/1.1\r\nContent-Length: 1025\r\n\r\n", options).refused_status, 413);
+  const std::string chunk = std::string("401\r\n") + std::string(0x401, 'x') + "\r\n0\r\n\r\n";
+  EXPECT_EQ(read_request("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk, options).refused_status, 413);
+  EXPECT_EQ(read_request("GET / HTTP/1.1\r\nX: " + std::string(9000, 'a') + "\r\n\r\n", options).refused_status, 431);
+  EXPECT_EQ(read_request("GET / HTTP/9.9\r\n\r\n", options).refused_status, 400);
+  EXPECT_EQ(read_request("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nab", options).refused_status, 400);
+  // Nothing sent: the session closes without an answer.
+  auto none = read_request("", options);
+  EXPECT_FALSE(none.request);
+  EXPECT_EQ(none.refused_status, 0);
+}
+
 TEST(Http, SlowHandlerTimesOutAsARetryableError) {
   Pending pending;
   HttpServer server("127.0.0.1", 0, [&](HttpRequest, Respond respond) { pending.push(std::move(respond)); });
