@@ -455,29 +455,6 @@ json::object command_rejected_event(const CommandRejection& r, std::string_view 
   return e;
 }
 
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t continuation;
-    if (c < 0x80) {
-      continuation = 0;
-    } else if (c >= 0xc2 && c <= 0xdf) {
-      continuation = 1;
-    } else if ((c >> 4) == 0xe) {
-      continuation = 2;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      continuation = 3;
-    } else {
-      return false;  // a stray continuation byte, an overlong lead, or beyond U+10FFFF
-    }
-    if (i + continuation >= s.size()) return false;
-    for (std::size_t k = 1; k <= continuation; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += continuation + 1;
-  }
-  return true;
-}
-
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
                                std::int64_t at_ms, std::size_t payload_limit, json::object context) {
   json::object d;
@@ -488,7 +465,7 @@ json::object deadletter_record(std::string_view source, std::string_view reason,
   d["payload_bytes"] = payload.size();
   d["payload_sha256"] = sha256_hex(payload);
   // The record itself must be valid JSON whatever arrived: bytes that are not UTF-8 travel in base64.
-  if (valid_utf8(payload)) {
+  if (well_formed_utf8(payload)) {
     d["payload"] = redact(bounded(payload, payload_limit));
   } else {
     d["payload_base64"] = base64_encode(mask_card_numbers(payload.substr(0, payload_limit)));

@@ -45,8 +45,6 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
 // refused (parsers disagree on which value wins; corridor does not guess).
 Result<json::value> parse_strict(std::string_view raw);
 
-bool valid_utf8(std::string_view text);
-
 // The command.rejected event of a rejection: the fields read from the command bounded and redacted.
 json::object command_rejected_event(const CommandRejection& r, std::string_view input_id, std::int64_t at_ms);
 

@@ -32,9 +32,16 @@ bool command_routing(std::string_view input) {
     return true;
   }
   const auto& rejection = std::get<CommandRejection>(routed);
-  const std::string input_id = "cmd:" + (rejection.command_id.empty() ? std::string(kRecordId) : rejection.command_id);
+  const std::string input_id = rejection.command_id.empty() || rejection.txn_id.empty()
+                                   ? "cmd:" + std::string(kRecordId)
+                                   : "cmd:" + rejection.txn_id + ":" + rejection.command_id;
   check_json(boost::json::serialize(command_rejected_event(rejection, input_id, kAtMs)), "command.rejected");
-  check_json(boost::json::serialize(deadletter_record("router", rejection.reason, input, kAtMs)), "the dead letter");
+  const std::string dead_letter =
+      boost::json::serialize(deadletter_record("router", rejection.reason, input, kAtMs, config.limits.deadletter_payload_bytes));
+  check_json(dead_letter, "the dead letter");
+  // Bounded whatever arrived: escapes take at most six bytes a byte of the kept prefix.
+  if (dead_letter.size() > 6 * static_cast<std::size_t>(config.limits.deadletter_payload_bytes) + 2048)
+    throw PropertyViolation("the dead letter takes " + std::to_string(dead_letter.size()) + " bytes");
   return false;
 }
 

@@ -170,8 +170,9 @@ TEST(ProcessorPipeline, ABatchMadeOnTopOfAFailedCommitIsMadeAgainAndEveryInputAp
   };
   hooks.applied = [&](const StoreBatch& batch) {
     std::lock_guard lock(mu);
-    committed.push_back({batch.offsets.size() == 1 ? batch.offsets[0].next_offset : -1, batch.processed_inputs,
-                         last_stats});
+    std::vector<std::string> ids;
+    for (const auto& p : batch.processed_inputs) ids.push_back(p.input_id);
+    committed.push_back({batch.offsets.size() == 1 ? batch.offsets[0].next_offset : -1, std::move(ids), last_stats});
   };
   // No batch until every record is in hand; then batches of five, cut from memory, so the second is
   // made while the first commits whatever Kafka does.
