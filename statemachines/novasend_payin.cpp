@@ -53,8 +53,8 @@ bool no_confirmation_required(const StepContext& c) { return !confirmation_requi
 // asked), `transaction.amount` is "Montant effectivement traité" (decimal text, "153.00"). Both must
 // be the amount asked. `fee` and `chargedAmount` (amount + fee) are the customer's fees on top: kept,
 // never compared with the amount asked. The request carries no currency (the account's applies): the
-// payin's `currency`, or the transaction's, is compared too. An amount NovaSend leaves out is not
-// compared; one it writes and corridor cannot read counts as different.
+// payin's `currency`, or the transaction's, is compared too. An amount NovaSend leaves out (or
+// writes null) is not compared; one it writes and corridor cannot read counts as different.
 
 struct ReportedAmount {
   std::optional<Money> money;
@@ -70,7 +70,7 @@ std::string_view payin_currency(const StepContext& c) {
 std::optional<ReportedAmount> amount_not_asked(const StepContext& c) {
   const json::object& d = c.input.data;
   if (const json::object* t = get_object(d, "transaction")) {
-    if (const json::value* amount = t->if_contains("amount")) {
+    if (const json::value* amount = t->if_contains("amount"); amount != nullptr && !amount->is_null()) {
       auto currency = get_string(*t, "currency");
       auto reported = reported_money(amount, currency.empty() ? payin_currency(c) : currency);
       if (!same_money(reported, c.txn.amount)) return ReportedAmount{reported, "NovaSend's transaction.amount"};
