@@ -8,8 +8,8 @@ namespace corridor {
 
 namespace {
 
-// Settings (providers.flexpay). The seed gives no lifetime for the payment page; fifteen minutes is
-// the usual hosted-card-page session.
+// Settings (providers.flexpay; docs/providers/flexpay.md lists each with its default). The seed
+// gives no lifetime for the payment page; fifteen minutes is the usual hosted-card-page session.
 constexpr std::int64_t kPaymentTtlMs = 900000;
 constexpr std::int64_t kPollIntervalMs = 5000;
 constexpr std::int64_t kPollMaxIntervalMs = 60000;
@@ -21,6 +21,12 @@ constexpr std::int64_t kAwaitingPollMaxIntervalMs = 120000;
 // Checks that may fail in a row once the payment delay has passed before corridor stops guessing:
 // the outcome is then unknown and reconciliation decides.
 constexpr std::int64_t kMaxFailedChecksAfterDeadline = 5;
+// Checks while verifying before the outcome is handed to `unknown` and the janitor: about 27 minutes
+// at the default pace (5 s doubling to 60 s).
+constexpr std::int64_t kMaxPolls = 30;
+// Re-sends of an unanswered pay request (30 s doubling to 300 s): the payment delay usually ends
+// them first.
+constexpr std::int64_t kMaxRetries = 5;
 
 // ---- what FlexPay said --------------------------------------------------------------------------
 // pay.accepted / pay.rejected carry the POST /v1/pay answer {code, message, orderNumber, url};
@@ -41,21 +47,22 @@ const json::object* checked_transaction(const StepContext& c) {
   return get_object(c.input.data, "transaction");
 }
 
+// Check transaction: `amount` is "Le montant de la transaction envoyé", the amount corridor asked, in
+// the check's `currency`; `amountCustomer` ("le montant total que le client va payer") adds FlexPay's
+// fees and is kept, not compared. Every transaction the check reports is compared, whatever its
+// status: an amount or currency left out or unreadable counts as different.
+std::optional<Money> checked_amount(const json::object& t) {
+  return reported_money(t.if_contains("amount"), get_string(t, "currency"));
+}
+bool amount_differs(const StepContext& c) {
+  const json::object* t = checked_transaction(c);
+  return t != nullptr && !same_money(checked_amount(*t), c.txn.amount);
+}
 // Check transaction: status 0 = processed successfully, 1 = did not go through.
-bool transaction_succeeded(const StepContext& c) {
+bool paid(const StepContext& c) {
   const json::object* t = checked_transaction(c);
   return t != nullptr && code_of(*t, "status") == "0";
 }
-// Money is exact: the adapter reads the check's decimal "amount" into integer minor units
-// (amount_minor, with the check's own currency); both must be the transaction's.
-bool amount_matches(const StepContext& c) {
-  const json::object* t = checked_transaction(c);
-  if (t == nullptr || get_string(*t, "currency") != c.txn.amount.currency) return false;
-  const json::value* minor = t->if_contains("amount_minor");
-  return minor != nullptr && minor->is_int64() && minor->get_int64() == c.txn.amount.value;
-}
-bool paid_in_full(const StepContext& c) { return transaction_succeeded(c) && amount_matches(c); }
-bool paid_another_amount(const StepContext& c) { return transaction_succeeded(c) && !amount_matches(c); }
 bool transaction_failed(const StepContext& c) {
   const json::object* t = checked_transaction(c);
   return t != nullptr && code_of(*t, "status") == "1";
@@ -65,6 +72,10 @@ bool transaction_failed(const StepContext& c) {
 // payment failed; the hint only says why.
 bool cancelled_by_customer(const StepContext& c) {
   return transaction_failed(c) && get_bool(c.txn.data, "customer_cancelled");
+}
+// A callback came before this status 1: no cancel callback is still on its way to say why.
+bool failed_after_callback(const StepContext& c) {
+  return transaction_failed(c) && get_bool(c.txn.data, "callback_seen");
 }
 bool no_transaction_past_deadline(const StepContext& c) {
   return checked_transaction(c) == nullptr &&
@@ -77,6 +88,9 @@ bool checks_exhausted(const StepContext& c) {
          get_int(c.txn.data, "failed_checks_after_deadline") + 1 >=
              c.settings.get("max_failed_checks", kMaxFailedChecksAfterDeadline);
 }
+bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
+bool failed_check_spent(const StepContext& c) { return failed_check(c) && checks_spent(c); }
+bool pay_retries_spent(const StepContext& c) { return failed_pay(c) && retries_spent(c, kMaxRetries); }
 
 // ---- what corridor does -------------------------------------------------------------------------
 
@@ -101,15 +115,10 @@ void retry_payment(StepContext& c) {
   c.call_again(std::string(get_string(c.txn.data, "pay_call_id")), "pay", pay_params(c.txn));
 }
 
-// The pay answer is FlexPay's answer to corridor's own request: its orderNumber is authoritative.
+// The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
+// A callback's orderNumber is never used (anyone can post one).
 void record_order(StepContext& c) {
   if (auto order = get_string(c.input.data, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
-}
-
-// Anyone can post a callback: its orderNumber is only taken while FlexPay's own answer has given
-// none (the callback overtook the pay answer), so a forged one cannot redirect the checks.
-void record_callback_order(StepContext& c) {
-  if (get_string(c.txn.provider_refs, "orderNumber").empty()) record_order(c);
 }
 
 void check(StepContext& c) {
@@ -130,33 +139,55 @@ void poll_slowly(StepContext& c) {
   c.set_timer("timer.poll", c.input.at_ms + std::min(delay, cap));
 }
 
+// While the customer is on the page: slowly, unless a callback said something happened; then at
+// the verifying pace. The payment delay bounds either.
+void poll_at_pace(StepContext& c) {
+  if (get_bool(c.txn.data, "callback_seen")) {
+    poll_again(c);
+  } else {
+    poll_slowly(c);
+  }
+}
+
+// The callback is not signed: what it claims is kept for the record (and to say why a failure
+// happened), never acted on. It moves no state and clears no redirect; it only makes corridor ask.
+void remember_callback(StepContext& c) {
+  c.txn.data["callback_seen"] = true;
+  c.txn.data["callback_code"] = code_of(c.input.data, "code");
+  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) c.txn.data["callback_provider_reference"] = p;
+  if (get_bool(c.input.data, "customer_cancelled")) c.txn.data["customer_cancelled"] = true;
+}
+
+void check_on_callback(StepContext& c) {
+  remember_callback(c);
+  c.txn.data["failed_checks_after_deadline"] = 0;
+  reset_poll(c);
+  check(c);
+  poll_again(c);
+}
+
+// In unknown the janitor paces the asks: a callback adds one check, no polling.
+void check_once_on_callback(StepContext& c) {
+  remember_callback(c);
+  check(c);
+}
+
 void redirect_customer(StepContext& c) {
   record_order(c);
   c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "url")}};
   reset_poll(c);
-  poll_slowly(c);
+  // A callback that overtook this answer: FlexPay is asked about the order it just gave.
+  if (get_bool(c.txn.data, "callback_seen")) check(c);
+  poll_at_pace(c);
 }
 
 void checked_still_open(StepContext& c) {
   c.txn.data["failed_checks_after_deadline"] = 0;
-  poll_slowly(c);
+  poll_at_pace(c);
 }
 
 void keep_checking(StepContext& c) {
   c.txn.data["failed_checks_after_deadline"] = 0;
-  poll_again(c);
-}
-
-// The callback is not signed: it only tells corridor to ask FlexPay. What it claimed is kept for
-// the record, never acted on.
-void verify_callback(StepContext& c) {
-  record_callback_order(c);
-  c.txn.data["callback_code"] = code_of(c.input.data, "code");
-  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) c.txn.data["callback_provider_reference"] = p;
-  if (get_bool(c.input.data, "customer_cancelled")) c.txn.data["customer_cancelled"] = true;
-  c.txn.data["failed_checks_after_deadline"] = 0;
-  reset_poll(c);
-  check(c);
   poll_again(c);
 }
 
@@ -166,8 +197,8 @@ void verify_after_ttl(StepContext& c) {
   poll_again(c);
 }
 
-// Status 1 seen while the customer is on the page: confirmed by one more check at the verifying
-// pace, so that a cancel callback sent at the same moment can still say why.
+// Status 1 seen while the customer is on the page and no callback yet: confirmed by one more check at
+// the verifying pace, so that a cancel callback sent at the same moment can still say why.
 void confirm_failure(StepContext& c) {
   reset_poll(c);
   poll_again(c);
@@ -185,10 +216,9 @@ void outcome_unknown(StepContext& c) {
                            c.input.data, "error"));
 }
 
-// Reconciliation asks FlexPay again, from a clean slate.
-void reconcile(StepContext& c) {
-  c.txn.data["failed_checks_after_deadline"] = 0;
-  verify_after_ttl(c);
+void checks_exhausted_unknown(StepContext& c) {
+  c.set_reason(with_detail("FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile",
+                           c.input.data, "error"));
 }
 
 void record_check(StepContext& c) {
@@ -196,10 +226,9 @@ void record_check(StepContext& c) {
   if (t == nullptr) return;
   // The adapter refuses a check answer about another order than the one asked.
   if (auto order = get_string(*t, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
-  if (auto exponent = currency_exponent(c.txn.amount.currency)) {
-    if (auto charged = parse_decimal_amount(get_string(*t, "amountCustomer"), *exponent))
-      c.txn.data["amount_customer"] = *charged;
-  }
+  if (auto charged = reported_money(t->if_contains("amountCustomer"), get_string(*t, "currency"));
+      charged && charged->currency == c.txn.amount.currency)
+    c.txn.data["amount_customer"] = charged->value;
 }
 
 void succeed(StepContext& c) {
@@ -213,14 +242,10 @@ void fail_checked(StepContext& c) {
   c.set_reason("FlexPay check: the transaction did not go through");
 }
 
-void wrong_amount(StepContext& c) {
+void amount_mismatch(StepContext& c) {
   record_check(c);
   const json::object* t = checked_transaction(c);
-  const json::value* minor = t ? t->if_contains("amount_minor") : nullptr;
-  std::string paid = minor != nullptr && minor->is_int64() ? std::to_string(minor->get_int64()) : "no amount";
-  c.set_reason("FlexPay check: paid " + paid + " " + std::string(t ? get_string(*t, "currency") : "") +
-               " (minor units), the transaction is " + std::to_string(c.txn.amount.value) + " " +
-               c.txn.amount.currency + ": not accepted as paid");
+  record_amount_mismatch(c, t ? checked_amount(*t) : std::nullopt, "FlexPay's check");
 }
 
 void cancel_checked(StepContext& c) {
@@ -229,6 +254,10 @@ void cancel_checked(StepContext& c) {
 }
 
 void pay_refused(StepContext& c) { c.set_reason(with_detail("payment request refused by FlexPay", c.input.data, "message")); }
+
+void pay_refused_before_send(StepContext& c) {
+  c.set_reason(with_detail("payment request refused before it was sent", c.input.data, "error"));
+}
 
 void expired_without_redirect(StepContext& c) { c.set_reason("no payment page before the deadline"); }
 
@@ -250,6 +279,7 @@ Flow make_flow() {
       {"failed", Status::failed, true},
       {"expired", Status::expired, true},
       {"cancelled", Status::cancelled, true},
+      {"amount_mismatch", Status::amount_mismatch, true},
       {"unknown", Status::unknown},
   };
   // clang-format off
@@ -259,39 +289,52 @@ Flow make_flow() {
 
     {"payment_requested",   "pay.accepted",          "",                            nullptr,                      "awaiting_customer", redirect_customer, "FlexPay answers with the payment page: redirect the customer"},
     {"payment_requested",   "pay.rejected",          "",                            nullptr,                      "failed",            pay_refused,       "FlexPay refused the request"},
-    {"payment_requested",   "call.failed",           "op pay",                      failed_pay,                   "payment_requested", retry_later,       "no answer after retries: try again later"},
+    {"payment_requested",   "call.failed",           "refused before send",         refused_before_send,          "failed",            pay_refused_before_send, "the adapter refuses the request (currency CDF or USD only): nothing was sent"},
+    {"payment_requested",   "call.failed",           "pay retries spent",           pay_retries_spent,            "payment_requested", nullptr,           "max_retries re-sends unanswered: nobody has the page, the payment delay decides"},
+    {"payment_requested",   "call.failed",           "op pay",                      failed_pay,                   "payment_requested", retry_later,       "no answer after retries, or not sent: try again later"},
     {"payment_requested",   "timer.retry",           "",                            nullptr,                      "payment_requested", retry_payment,     "same reference: FlexPay recognises the request"},
     {"payment_requested",   "transaction.reconcile", "",                            nullptr,                      "payment_requested", nullptr,           "reconciliation: the pay request is still out (no orderNumber to check), its answer decides"},
-    {"payment_requested",   "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "the callback overtook the pay answer: check it"},
-    {"payment_requested",   "timer.payment_expired", "",                            nullptr,                      "expired",           expired_without_redirect, "no payment page was ever handed out: nobody can have paid"},
+    {"payment_requested",   "flexpay.callback",      "",                            nullptr,                      "payment_requested", remember_callback, "a callback before the pay answer: kept, checked once FlexPay gives the orderNumber"},
+    {"payment_requested",   "timer.payment_expired", "",                            nullptr,                      "expired",           expired_without_redirect, "no payment page was ever handed out: nobody can have paid", kProvisional},
 
-    {"awaiting_customer",   "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "Résultat (callback URL): unsigned, so confirmed with Check transaction"},
-    {"awaiting_customer",   "timer.payment_expired", "",                            nullptr,                      "verifying",         verify_after_ttl,  "the delay passed: Check transaction decides"},
+    {"awaiting_customer",   "flexpay.callback",      "",                            nullptr,                      "awaiting_customer", check_on_callback, "Résultat (callback URL): unsigned, so it only triggers Check transaction; the page stays"},
+    {"awaiting_customer",   "timer.payment_expired", "",                            nullptr,                      "verifying",         verify_after_ttl,  "the delay passed: a last Check transaction decides"},
     {"awaiting_customer",   "pay.accepted",          "",                            nullptr,                      "awaiting_customer", record_order,      "duplicate pay answer"},
-    {"awaiting_customer",   "timer.poll",            "",                            nullptr,                      "awaiting_customer", check,             "no callback yet: GET /api/rest/v1/check/{orderNumber}, slowly"},
-    {"awaiting_customer",   "check.result",          "paid in full",                paid_in_full,                 "succeeded",         succeed,           "Check transaction: status 0, amount and currency are the transaction's (the callback was lost)"},
-    {"awaiting_customer",   "check.result",          "paid another amount",         paid_another_amount,          "failed",            wrong_amount,      "Check transaction: status 0 but amount or currency differ"},
-    {"awaiting_customer",   "check.result",          "transaction failed",          transaction_failed,           "verifying",         confirm_failure,   "Check transaction: status 1; confirm once more, a cancel callback may be on its way"},
-    {"awaiting_customer",   "check.result",          "",                            nullptr,                      "awaiting_customer", checked_still_open, "no transaction yet or pending: check again, slowly"},
+    {"awaiting_customer",   "timer.poll",            "",                            nullptr,                      "awaiting_customer", check,             "GET /api/rest/v1/check/{orderNumber}"},
+    {"awaiting_customer",   "check.result",          "amount not the one asked",    amount_differs,               "amount_mismatch",   amount_mismatch,   "Check transaction: amount or currency is not the transaction's"},
+    {"awaiting_customer",   "check.result",          "paid",                        paid,                         "succeeded",         succeed,           "Check transaction: status 0, the amount asked"},
+    {"awaiting_customer",   "check.result",          "cancelled by customer",       cancelled_by_customer,        "cancelled",         cancel_checked,    "Check transaction: status 1, and the customer clicked annuler (cancel callback or cancel_url)"},
+    {"awaiting_customer",   "check.result",          "failed after a callback",     failed_after_callback,        "failed",            fail_checked,      "Check transaction: status 1, as the callback said"},
+    {"awaiting_customer",   "check.result",          "transaction failed",          transaction_failed,           "verifying",         confirm_failure,   "Check transaction: status 1 before any callback; confirm once more, a cancel callback may be on its way"},
+    {"awaiting_customer",   "check.result",          "",                            nullptr,                      "awaiting_customer", checked_still_open, "no transaction yet or pending: check again, until the payment delay"},
     {"awaiting_customer",   "transaction.reconcile", "",                            nullptr,                      "awaiting_customer", check,             "reconciliation: Check transaction now"},
-    {"awaiting_customer",   "call.failed",           "op check",                    failed_check,                 "awaiting_customer", poll_slowly,       "check failed: the payment delay still bounds the wait"},
+    {"awaiting_customer",   "call.failed",           "op check",                    failed_check,                 "awaiting_customer", poll_at_pace,      "check failed: the payment delay still bounds the wait"},
 
-    {"verifying",           "check.result",          "paid in full",                paid_in_full,                 "succeeded",         succeed,           "Check transaction: status 0, amount and currency are the transaction's"},
-    {"verifying",           "check.result",          "paid another amount",         paid_another_amount,          "failed",            wrong_amount,      "Check transaction: status 0 but amount or currency differ: money is exact"},
+    {"verifying",           "check.result",          "amount not the one asked",    amount_differs,               "amount_mismatch",   amount_mismatch,   "Check transaction: amount or currency is not the transaction's: money is exact"},
+    {"verifying",           "check.result",          "paid",                        paid,                         "succeeded",         succeed,           "Check transaction: status 0, the amount asked"},
     {"verifying",           "check.result",          "cancelled by customer",       cancelled_by_customer,        "cancelled",         cancel_checked,    "Check transaction: status 1, and the customer clicked annuler (cancel callback or cancel_url)"},
     {"verifying",           "check.result",          "transaction failed",          transaction_failed,           "failed",            fail_checked,      "Check transaction: status 1, did not go through"},
-    {"verifying",           "check.result",          "no transaction past deadline", no_transaction_past_deadline, "expired",          expired_after_check, "code 1, no transaction found, and the delay has passed"},
+    {"verifying",           "check.result",          "no transaction past deadline", no_transaction_past_deadline, "expired",          expired_after_check, "code 1, no transaction found, and the delay has passed", kProvisional},
+    {"verifying",           "check.result",          "polls spent",                 checks_spent,                 "unknown",           checks_exhausted_unknown, "max_polls checks without an outcome: reconciliation decides"},
     {"verifying",           "check.result",          "",                            nullptr,                      "verifying",         keep_checking,     "no transaction yet or still pending: check again, backing off"},
     {"verifying",           "timer.poll",            "",                            nullptr,                      "verifying",         check,             "GET /api/rest/v1/check/{orderNumber}"},
     {"verifying",           "timer.payment_expired", "",                            nullptr,                      "verifying",         check,             "the delay passed while verifying: check now"},
-    {"verifying",           "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "another callback while verifying: check again, never trust it"},
-    {"verifying",           "pay.accepted",          "",                            nullptr,                      "verifying",         record_order,      "the pay answer after the callback: keep the orderNumber"},
+    {"verifying",           "flexpay.callback",      "",                            nullptr,                      "verifying",         check_on_callback, "another callback while verifying: check again, never trust it"},
+    {"verifying",           "pay.accepted",          "",                            nullptr,                      "verifying",         record_order,      "the pay answer after the delay: keep the orderNumber"},
     {"verifying",           "transaction.reconcile", "",                            nullptr,                      "verifying",         check,             "reconciliation: Check transaction now"},
     {"verifying",           "call.failed",           "checks exhausted",            checks_exhausted,             "unknown",           outcome_unknown,   "the delay passed and max_failed_checks checks failed in a row: reconciliation decides"},
+    {"verifying",           "call.failed",           "check polls spent",           failed_check_spent,           "unknown",           checks_exhausted_unknown, "max_polls checks without an outcome: reconciliation decides"},
     {"verifying",           "call.failed",           "op check",                    failed_check,                 "verifying",         count_failed_check, "check failed: try again later"},
 
-    {"unknown",             "transaction.reconcile", "",                            nullptr,                      "verifying",         reconcile,         "reconciliation: ask FlexPay again with Check transaction"},
-    {"unknown",             "flexpay.callback",      "",                            nullptr,                      "verifying",         verify_callback,   "a callback after giving up: FlexPay answers again, check it"},
+    {"unknown",             "transaction.reconcile", "",                            nullptr,                      "unknown",           check,             "reconciliation: ask FlexPay again with Check transaction"},
+    {"unknown",             "flexpay.callback",      "",                            nullptr,                      "unknown",           check_once_on_callback, "a callback after giving up: only a reason to check again"},
+    {"unknown",             "check.result",          "amount not the one asked",    amount_differs,               "amount_mismatch",   amount_mismatch,   "Check transaction: amount or currency is not the transaction's"},
+    {"unknown",             "check.result",          "paid",                        paid,                         "succeeded",         succeed,           "Check transaction: status 0, the amount asked"},
+    {"unknown",             "check.result",          "cancelled by customer",       cancelled_by_customer,        "cancelled",         cancel_checked,    "Check transaction: status 1, and the customer clicked annuler"},
+    {"unknown",             "check.result",          "transaction failed",          transaction_failed,           "failed",            fail_checked,      "Check transaction: status 1, did not go through"},
+    {"unknown",             "check.result",          "no transaction past deadline", no_transaction_past_deadline, "expired",          expired_after_check, "code 1, no transaction found, and the delay has passed", kProvisional},
+    {"unknown",             "check.result",          "",                            nullptr,                      "unknown",           nullptr,           "still pending: the janitor asks again on its schedule"},
+    {"unknown",             "call.failed",           "",                            nullptr,                      "unknown",           nullptr,           "FlexPay could not be reached: the janitor asks again on its schedule"},
   };
   // clang-format on
   return f;

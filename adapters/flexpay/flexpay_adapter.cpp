@@ -1,6 +1,7 @@
 #include "adapters/flexpay/flexpay_adapter.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
@@ -56,22 +57,8 @@ Result<bool> normalise_code(json::object& o, std::string_view field, std::string
   return fail(type_error(where, field, "a numeric code (\"0\")"));
 }
 
-// An amount as FlexPay writes it ("50.0"); a JSON integer is tolerated and turned into text. Adds
-// `<field>_minor` (integer minor units) when the currency is known.
-Result<bool> normalise_amount(json::object& o, std::string_view field, std::optional<int> exponent,
-                              std::string_view where) {
-  auto it = o.find(field);
-  if (it == o.end() || it->value().is_null()) return true;
-  json::value& v = it->value();
-  if (v.is_int64() && v.get_int64() >= 0) v = std::to_string(v.get_int64());
-  if (v.is_uint64()) v = std::to_string(v.get_uint64());
-  if (!v.is_string()) return fail(type_error(where, field, "a decimal amount as text (\"50.0\")"));
-  if (!exponent) return true;
-  auto minor = parse_decimal_amount(v.get_string(), *exponent);
-  if (!minor) return fail(type_error(where, field, "a decimal amount (" + minor.error().message + ")"));
-  o[std::string(field) + "_minor"] = *minor;
-  return true;
-}
+// The currencies of the seed's Payment Service: "CDF : Franc Congolais. USD : dollars Américain".
+constexpr std::array<std::string_view, 2> kCurrencies{"CDF", "USD"};
 
 constexpr std::string_view kCallbackCodeCancelled = "2";
 
@@ -159,6 +146,8 @@ Result<HttpRequest> FlexPayAdapter::build_request(const ProviderCall& call) cons
     const std::string currency(get_string(*amount, "currency"));
     const auto exponent = currency_exponent(currency);
     if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+    if (std::find(kCurrencies.begin(), kCurrencies.end(), currency) == kCurrencies.end())
+      return fail(where + ": currency " + currency + " is not accepted by FlexPay (CDF, USD)");
     if (minor <= 0) return fail(where + ": amount must be positive");
     const std::string txn_id(get_string(p, "reference"));
 
@@ -259,9 +248,8 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
       return fail(tw + ": reference '" + std::string(get_string(t, "reference")) + "' is not this transaction's '" +
                   std::string(ours) + "'");
     }
-    const auto exponent = currency_exponent(get_string(t, "currency"));
-    if (auto ok = normalise_amount(t, "amount", exponent, tw); !ok) return ok.error();
-    if (auto ok = normalise_amount(t, "amountCustomer", exponent, tw); !ok) return ok.error();
+    // `amount` and `amountCustomer` are passed as FlexPay wrote them ("50.0"): the flow reads them
+    // exactly and takes one it cannot read for another amount than the one asked.
     if (auto created = get_string(t, "createdAt"); !created.empty()) {
       const std::string iso = flexpay_date_to_iso(created);
       if (iso.empty()) return fail(type_error(tw, "createdAt", "a date \"DD-MM-YYYY HH:MM:SS\""));
@@ -340,7 +328,9 @@ AdapterRegistration flexpay_registration() {
           {"payment_ttl_ms", false, "900000", "life of the payment page, from the pay request; then the check decides"},
           {"poll_interval_ms", false, "5000", "first delay between checks while verifying"},
           {"poll_max_interval_ms", false, "60000", "cap of the doubling check delay"},
-          {"retry_after_ms", false, "30000", "delay before re-sending an unanswered pay (same reference)"},
+          {"retry_after_ms", false, "30000", "first delay before re-sending an unanswered pay (same reference); doubles up to ten times"},
+          {"max_retries", false, "5", "re-sends of an unanswered pay; then the payment delay decides"},
+          {"max_polls", false, "30", "checks while verifying before the outcome is unknown (about 27 minutes)"},
           {"awaiting_poll_interval_ms", false, "30000", "first delay between checks while the customer is on the page (no callback yet)"},
           {"awaiting_poll_max_interval_ms", false, "120000", "cap of that doubling delay"},
           {"max_failed_checks", false, "5", "checks that may fail in a row after the payment delay before the outcome is unknown"},
@@ -348,6 +338,12 @@ AdapterRegistration flexpay_registration() {
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<FlexPayAdapter>(flexpay_settings(s));
       },
+      // build_request refuses another currency; FlexPay takes cents (its amounts are decimal text) and
+      // no card number (its page takes the card).
+      ProviderConstraints{.currencies = {kCurrencies.begin(), kCurrencies.end()},
+                          .whole_units = false,
+                          .card_digits_min = 0,
+                          .card_digits_max = 0},
   };
 }
 

@@ -277,7 +277,17 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   if (auto ok = all_of(require_string(*body, "id", where), require_string(*body, "event", where)); !ok) return ok.error();
   const std::string_view event = get_string(*body, "event");
   if (event != "payin.confirmed" && event != "payin.declined") {
-    return fail(where + ": unknown event '" + std::string(event) + "'");
+    // Signed and well-formed, of a type corridor does not act on: acknowledged so NovaSend stops
+    // redelivering it, and kept; its transaction is data.customerReference when the data says so.
+    ParsedInput in;
+    in.name = std::string(event);
+    in.dedupe_id = std::string(get_string(*body, "id"));
+    in.unhandled = true;
+    if (const json::object* data = get_object(*body, "data")) {
+      in.txn_id = std::string(get_string(*data, "customerReference"));
+      in.data = *data;
+    }
+    return in;
   }
   const json::object* data = get_object(*body, "data");
   if (!data) return fail(where + ": field 'data' must be an object");
@@ -308,11 +318,16 @@ AdapterRegistration novasend_registration() {
           {"poll_interval_ms", false, "5000", "first status poll delay; the seed asks for at most one GET every 5-10 s"},
           {"poll_max_interval_ms", false, "60000", "cap of the doubling poll delay"},
           {"confirmation_ttl_ms", false, "900000", "how long the customer has to confirm before a last check decides"},
-          {"retry_after_ms", false, "60000", "delay before re-sending a session whose outcome is unknown (same idempotency key)"},
+          {"retry_after_ms", false, "60000", "first delay before re-sending a session request that got no answer (same idempotency key); doubles up to ten times"},
+          {"max_retries", false, "3", "re-sends of a session request without an answer before the janitor takes over"},
+          {"max_polls", false, "60", "status checks once the customer accepted before the outcome is unknown (about an hour)"},
       },
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<NovaSendAdapter>(novasend_settings(s));
       },
+      // The seed: "Montant à payer (en unités entières, sans décimales)": build_request refuses a
+      // fraction. The request carries no currency (the account's applies), so none is refused here.
+      ProviderConstraints{.currencies = {}, .whole_units = true, .card_digits_min = 0, .card_digits_max = 0},
   };
 }
 

@@ -44,6 +44,7 @@ enum class Scenario {
                        //     callback, after late_callback: corridor is verifying by then
   no_callback,         // .08 approve, but no callback at all: corridor must find out with the check
   refused,             // .09 /v1/pay answers code 1 (refused)
+  amount_mismatch,     // .10 approve, but the check reports one unit more than the amount asked
 };
 
 Scenario scenario_of(std::int64_t minor) {
@@ -57,6 +58,7 @@ Scenario scenario_of(std::int64_t minor) {
     case 7: return Scenario::late_callback;
     case 8: return Scenario::no_callback;
     case 9: return Scenario::refused;
+    case 10: return Scenario::amount_mismatch;
     default: return Scenario::approve;
   }
 }
@@ -346,11 +348,14 @@ struct FlexPaySandbox::Impl {
       return json_response(200, R"({"code":"1","message":"Aucune transaction trouvée","transaction":null})");
     }
     const Order& o = it->second;
-    const std::int64_t customer = o.minor + o.minor / 50;  // 2 % fees, as amountCustomer 51.0 for 50.0
+    std::int64_t scale = 1;
+    for (int e = 0; e < o.exponent; ++e) scale *= 10;
+    const std::int64_t processed = o.scenario == Scenario::amount_mismatch ? o.minor + scale : o.minor;
+    const std::int64_t customer = processed + processed / 50;  // 2 % fees, as amountCustomer 51.0 for 50.0
     const std::string status = o.outcome == Outcome::succeeded ? "0" : o.outcome == Outcome::failed ? "1" : "2";
     std::string t = json::serialize(json::object{{"orderNumber", o.order_number},
                                                  {"reference", o.reference},
-                                                 {"amount", flexpay_amount_text(o.minor, o.exponent)},
+                                                 {"amount", flexpay_amount_text(processed, o.exponent)},
                                                  {"amountCustomer", flexpay_amount_text(customer, o.exponent)},
                                                  {"currency", o.currency},
                                                  {"createdAt", o.created_at},

@@ -1,4 +1,6 @@
 // NovaSend's sandbox as corridor's runtime and demo start it.
+#include <charconv>
+
 #include "sandbox/novasend/novasend_sandbox.hpp"
 #include "sandbox/sandbox.hpp"
 #include "sandbox/support/registration.hpp"
@@ -14,6 +16,11 @@ NovaSendSandboxOptions options(const SandboxContext& c) {
   o.webhook_secret = setting(c.settings, "webhook_secret", o.webhook_secret);
   o.signature_header = setting(c.settings, "signature_header", o.signature_header);
   o.webhook_url = c.corridor_url + "/webhooks/novasend";
+  // "Processed, settled late" settles after corridor's confirmation TTL, whatever it is configured to.
+  const std::string ttl = setting(c.settings, "confirmation_ttl_ms", "900000");
+  std::int64_t ttl_ms = 900000;
+  std::from_chars(ttl.data(), ttl.data() + ttl.size(), ttl_ms);
+  o.late_settle_delay = std::chrono::milliseconds(ttl_ms + 1000);
   return o;
 }
 

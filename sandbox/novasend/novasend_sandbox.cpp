@@ -48,6 +48,9 @@ enum class Scenario {
   failed_silently,    // the customer accepts; transaction.status failed; no webhook
   webhook_first,      // the customer accepts at once; the webhook is delivered before the answer
   refused,            // the session is refused: 422
+  amount_mismatch,    // the customer accepts; transaction.amount is one unit less than the payin's
+  processed_late,     // the customer validates as in the seed's example (status processed,
+                      // confirmationStatus still none); transaction only after late_settle_delay; no webhook
 };
 
 struct ScenarioEntry {
@@ -62,7 +65,8 @@ constexpr std::array kScenarios{
     ScenarioEntry{"+2250700000007", Scenario::lost_response},    ScenarioEntry{"+2250700000008", Scenario::slow_response},
     ScenarioEntry{"+2250700000009", Scenario::duplicate_webhook}, ScenarioEntry{"+2250700000010", Scenario::no_webhook},
     ScenarioEntry{"+2250700000011", Scenario::webhook_first},    ScenarioEntry{"+2250700000012", Scenario::refused},
-    ScenarioEntry{"+2250700000013", Scenario::failed_silently},
+    ScenarioEntry{"+2250700000013", Scenario::failed_silently},  ScenarioEntry{"+2250700000014", Scenario::amount_mismatch},
+    ScenarioEntry{"+2250700000015", Scenario::processed_late},
 };
 
 Scenario scenario_of(std::string_view msisdn) {
@@ -331,8 +335,10 @@ struct NovaSendSandbox::Impl {
   // transaction.status is the final truth.
   void settle_locked(Payin& p) {
     const bool ok = p.scenario != Scenario::failed && p.scenario != Scenario::failed_silently;
-    const std::string amount = std::to_string(get_int(p.view, "amount")) + ".00";
-    const std::string charged = std::to_string(get_int(p.view, "chargedAmount")) + ".00";
+    // amount_mismatch: the core system processes another amount than the payin's.
+    const std::int64_t short_by = p.scenario == Scenario::amount_mismatch ? 1 : 0;
+    const std::string amount = std::to_string(get_int(p.view, "amount") - short_by) + ".00";
+    const std::string charged = std::to_string(get_int(p.view, "chargedAmount") - short_by) + ".00";
     p.view["status"] = "processed";
     p.view["transaction"] = json::object{{"reference", "tr_" + random_id(16)},
                                          {"status", ok ? "completed" : "failed"},
@@ -366,6 +372,15 @@ struct NovaSendSandbox::Impl {
       if (it == payins.end()) return;
       Payin& p = it->second;
       if (get_string(p.view, "confirmationStatus") != "none") return;  // expired first
+      if (p.scenario == Scenario::processed_late) {
+        // The seed's example: processed ("validé par le client") with confirmationStatus none and no
+        // transaction yet; settled later, told by no webhook.
+        p.view["status"] = "processed";
+        p.view["transaction"] = nullptr;
+        p.view["failure"] = nullptr;
+        tasks->at(SteadyClock::now() + options.late_settle_delay, [this, reference] { settle(reference); });
+        return;
+      }
       if (p.scenario == Scenario::declined) {
         p.view["confirmationStatus"] = "declined";
         p.view["status"] = "processed";
@@ -420,7 +435,9 @@ struct NovaSendSandbox::Impl {
     auto it = payins.find(reference);
     if (it == payins.end()) return;
     Payin& p = it->second;
-    if (!get_bool(p.view, "confirmationRequired", true) || get_string(p.view, "confirmationStatus") != "none") return;
+    if (!get_bool(p.view, "confirmationRequired", true) || get_string(p.view, "confirmationStatus") != "none" ||
+        get_string(p.view, "status") == "processed")
+      return;
     p.view["confirmationStatus"] = "expired";
     p.view["status"] = "expired";
     p.view["transaction"] = nullptr;

@@ -27,6 +27,7 @@ struct NovaSendSandboxOptions {
   std::chrono::milliseconds settle_delay{0};      // accepted -> transaction.status completed / failed
   std::chrono::milliseconds expire_after{1000};   // session created -> confirmationStatus expired
   std::chrono::milliseconds slow_response{1500};  // the "slow answer" scenario's delay
+  std::chrono::milliseconds late_settle_delay{2000};  // "processed, settled late": processed -> transaction
   int webhook_attempts = 5;                       // deliveries tried while corridor does not answer 2xx
   std::chrono::milliseconds webhook_retry_delay{100};  // doubled after each failed attempt
   std::chrono::milliseconds webhook_timeout{2000};

@@ -35,8 +35,12 @@ struct Scenario {
   std::vector<std::string> alternative = {};
 };
 
-const std::vector<std::string> kPaid = {"created", "payment_requested", "awaiting_customer", "verifying", "succeeded"};
-const std::vector<std::string> kFailed = {"created", "payment_requested", "awaiting_customer", "verifying", "failed"};
+// The callback only triggers a check; the check's answer ends the payment straight from awaiting_customer.
+const std::vector<std::string> kPaid = {"created", "payment_requested", "awaiting_customer", "succeeded"};
+const std::vector<std::string> kFailed = {"created", "payment_requested", "awaiting_customer", "failed"};
+// The payment delay passed first: a last check decides from verifying.
+const std::vector<std::string> kPaidAfterTheDelay = {"created", "payment_requested", "awaiting_customer", "verifying",
+                                                     "succeeded"};
 
 class FlexPayRuntime : public ::testing::Test {
  protected:
@@ -48,18 +52,21 @@ class FlexPayRuntime : public ::testing::Test {
 
 TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
   const std::vector<Scenario> scenarios = {
-      {"approve", 1000, "succeeded", kPaid, "webhook"},
-      {"decline", 1001, "failed", kFailed, "webhook"},
-      {"cancel", 1002, "cancelled", {"created", "payment_requested", "awaiting_customer", "verifying", "cancelled"}, "webhook"},
+      {"approve", 1000, "succeeded", kPaid, "timer"},
+      {"decline", 1001, "failed", kFailed, "timer"},
+      {"cancel", 1002, "cancelled", {"created", "payment_requested", "awaiting_customer", "cancelled"}, "timer"},
       {"expire", 1003, "expired", {"created", "payment_requested", "awaiting_customer", "verifying", "expired"}, "timer"},
-      {"5xx-then-success", 1004, "succeeded", kPaid, "webhook"},
-      {"slow-answer", 1005, "succeeded", kPaid, "webhook"},
-      {"duplicate-callback", 1006, "succeeded", kPaid, "webhook"},
-      {"callback-while-verifying", 1007, "succeeded", kPaid, "timer"},
+      {"5xx-then-success", 1004, "succeeded", kPaid, "timer"},
+      {"slow-answer", 1005, "succeeded", kPaid, "timer"},
+      {"duplicate-callback", 1006, "succeeded", kPaid, "timer"},
+      {"callback-while-verifying", 1007, "succeeded", kPaidAfterTheDelay, "timer"},
       // No callback: the slow awaiting_customer check finds the payment, normally before the delay runs
       // out; on a loaded machine the delay may win and the payment is found while verifying.
-      {"no-callback", 1008, "succeeded", {"created", "payment_requested", "awaiting_customer", "succeeded"}, "timer", kPaid},
+      {"no-callback", 1008, "succeeded", kPaid, "timer", kPaidAfterTheDelay},
       {"refused", 1009, "failed", {"created", "payment_requested", "failed"}, ""},
+      // FlexPay's check reports 11.10 USD for the 10.10 asked: never a plain success.
+      {"amount-mismatch", 1010, "amount_mismatch", {"created", "payment_requested", "awaiting_customer", "amount_mismatch"},
+       "timer"},
   };
   for (const auto& s : scenarios) engine->publish_command(card_command(std::string("FP-") + s.name, s.amount));
   const bool all_final = events.wait_until(
@@ -87,8 +94,11 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
       if (state == "verifying") {
         EXPECT_EQ(cause, s.verifying_cause) << s.name;
       }
-      // Unsigned callbacks never decide: a final state always follows a FlexPay answer.
-      if (state == "succeeded" || state == "failed" || state == "expired" || state == "cancelled") {
+      // Unsigned callbacks never decide, nor move anything: every change follows a FlexPay answer or
+      // corridor's own timer, never a webhook.
+      EXPECT_NE(cause, "webhook") << s.name << " " << state;
+      if (state == "succeeded" || state == "failed" || state == "expired" || state == "cancelled" ||
+          state == "amount_mismatch") {
         EXPECT_EQ(cause, "provider_response") << s.name;
       }
       if (state == "awaiting_customer") {
@@ -107,6 +117,11 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
     }
   }
   ASSERT_TRUE(all_final);
+  const auto mismatch = events_of(all, derive_txn_id("ZANDO", "FP-amount-mismatch"));
+  ASSERT_FALSE(mismatch.empty());
+  EXPECT_EQ(get_string(mismatch.back(), "attention"), "amount_mismatch");
+  ASSERT_NE(get_object(mismatch.back(), "provider_amount"), nullptr);
+  EXPECT_EQ(get_int(*get_object(mismatch.back(), "provider_amount"), "value"), 1110);
   for (const auto& s : scenarios) {
     auto txn = engine->runtime().store().load(derive_txn_id("ZANDO", std::string("FP-") + s.name));
     ASSERT_TRUE(txn && *txn);
@@ -138,7 +153,13 @@ TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
   ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "expired"; },
                                 std::chrono::seconds(60)));
   std::vector<std::string> states;
-  for (const auto& e : events_of(events.records(), txn)) states.push_back(std::string(get_string(e, "state")));
+  for (const auto& e : events_of(events.records(), txn)) {
+    states.push_back(std::string(get_string(e, "state")));
+    // The forged callback moved nothing: the payment page stayed until the payment delay passed.
+    if (states.back() == "verifying") {
+      EXPECT_EQ(get_string(*get_object(e, "cause"), "kind"), "timer");
+    }
+  }
   EXPECT_EQ(states, (std::vector<std::string>{"created", "payment_requested", "awaiting_customer", "verifying", "expired"}));
   // The forged orderNumber never replaced the one FlexPay's pay answer gave.
   auto stored = engine->runtime().store().load(txn);
@@ -146,6 +167,28 @@ TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
   const auto order = get_string((*stored)->provider_refs, "orderNumber");
   EXPECT_FALSE(order.empty());
   EXPECT_NE(order, "FORGED");
+}
+
+// FlexPay takes CDF and USD: a EUR payment is refused before anything is sent. It is turned away by
+// the router (command.rejected) where the adapter's constraints are checked up front, and otherwise
+// ends failed with the adapter's reason; never unknown, never retried.
+TEST_F(FlexPayRuntime, ACurrencyFlexPayDoesNotTakeIsRefusedNeverUnknown) {
+  auto cmd = card_command("FP-eur", 1000);
+  cmd["amount"] = {{"value", 1000}, {"currency", "EUR"}};
+  engine->publish_command(cmd);
+  const auto txn = derive_txn_id("ZANDO", "FP-eur");
+  auto settled = [&](const std::vector<json::object>& evs) {
+    for (const auto& e : events_of(evs, txn))
+      if (get_string(e, "type") == "command.rejected" || get_string(e, "status") == "failed") return true;
+    return false;
+  };
+  ASSERT_TRUE(events.wait_until(settled, std::chrono::seconds(30)));
+  for (const auto& e : events_of(events.records(), txn)) {
+    EXPECT_NE(get_string(e, "status"), "unknown");
+    if (get_string(e, "status") == "failed") {
+      EXPECT_NE(get_string(e, "reason").find("EUR"), std::string_view::npos) << get_string(e, "reason");
+    }
+  }
 }
 
 }  // namespace

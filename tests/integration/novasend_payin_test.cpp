@@ -39,6 +39,13 @@ TEST_F(NovaSendRuntime, EveryScenarioReachesItsStatus) {
       {"declined", "+2250700000003", "declined", {"created", "session_requested", "awaiting_confirmation", "declined"}},
       {"expired", "+2250700000004", "expired", {"created", "session_requested", "awaiting_confirmation", "expired"}},
       {"no-confirmation", "+2250700000005", "succeeded", {"created", "session_requested", "confirmed", "succeeded"}},
+      // NovaSend processes 299 of the 300 XOF asked: never a plain success.
+      {"amount-mismatch", "+2250700000014", "amount_mismatch",
+       {"created", "session_requested", "awaiting_confirmation", "amount_mismatch"}},
+      // status processed with confirmationStatus none (the seed's example), settled only after
+      // corridor's confirmation TTL: confirmed by NovaSend's word, never expired on corridor's clock.
+      {"processed-late", "+2250700000015", "succeeded",
+       {"created", "session_requested", "awaiting_confirmation", "confirmed", "succeeded"}},
   };
   for (const auto& s : scenarios) engine->publish_command(payin_command(std::string("IT-") + s.name, s.msisdn));
   const bool all_final = events.wait_until(
@@ -66,6 +73,13 @@ TEST_F(NovaSendRuntime, EveryScenarioReachesItsStatus) {
     }
   }
   ASSERT_TRUE(all_final);
+  // Both amounts travel with the mismatch, flagged for a person.
+  const auto mismatch = events_of(all, derive_txn_id("ZANDO", "IT-amount-mismatch"));
+  ASSERT_FALSE(mismatch.empty());
+  EXPECT_EQ(get_string(mismatch.back(), "attention"), "amount_mismatch");
+  ASSERT_NE(get_object(mismatch.back(), "provider_amount"), nullptr);
+  EXPECT_EQ(get_int(*get_object(mismatch.back(), "provider_amount"), "value"), 299);
+  EXPECT_EQ(get_int(*get_object(mismatch.back(), "amount"), "value"), 300);
   // The store agrees with the events.
   for (const auto& s : scenarios) {
     auto txn = engine->runtime().store().load(derive_txn_id("ZANDO", std::string("IT-") + s.name));
@@ -112,6 +126,29 @@ TEST_F(NovaSendRuntime, SamePaymentCreateTwiceMakesOneTransaction) {
   ASSERT_EQ(evs.size(), 5u);
   expect_versions_consecutive(evs);
   for (const auto& e : evs) EXPECT_EQ(get_string(e, "type"), "transaction.state_changed");
+}
+
+// NovaSend takes whole units: a 12.50 USD payin is refused before anything is sent. It is turned
+// away by the router (command.rejected) where the adapter's constraints are checked up front, and
+// otherwise ends failed with the adapter's reason; never unknown, never retried.
+TEST_F(NovaSendRuntime, AFractionOfAUnitIsRefusedNeverUnknown) {
+  auto cmd = payin_command("IT-fraction", "+2250700000001");
+  cmd["amount"] = {{"value", 1250}, {"currency", "USD"}};
+  engine->publish_command(cmd);
+  const auto txn = derive_txn_id("ZANDO", "IT-fraction");
+  auto settled = [&](const std::vector<json::object>& evs) {
+    for (const auto& e : events_of(evs, txn))
+      if (get_string(e, "type") == "command.rejected" || get_string(e, "status") == "failed") return true;
+    return false;
+  };
+  ASSERT_TRUE(events.wait_until(settled, std::chrono::seconds(30)));
+  for (const auto& e : events_of(events.records(), txn)) {
+    EXPECT_NE(get_string(e, "status"), "unknown");
+    if (get_string(e, "status") == "failed") {
+      EXPECT_EQ(get_string(e, "previous_state"), "session_requested");
+      EXPECT_NE(get_string(e, "reason").find("whole"), std::string_view::npos) << get_string(e, "reason");
+    }
+  }
 }
 
 TEST_F(NovaSendRuntime, TransactionIsServedOverHttp) {

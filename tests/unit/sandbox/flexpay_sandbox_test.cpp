@@ -117,8 +117,7 @@ TEST_F(FlexPaySandboxTest, ApproveAnswersAnOrderThenCallsBackAndTheCheckAgrees) 
   ASSERT_NE(t, nullptr);
   EXPECT_EQ(get_string(*t, "status"), "0");
   EXPECT_EQ(get_string(*t, "amount"), "10.0");
-  EXPECT_EQ(get_int(*t, "amount_minor"), 1000);
-  EXPECT_EQ(get_int(*t, "amountCustomer_minor"), 1020);
+  EXPECT_EQ(get_string(*t, "amountCustomer"), "10.2");
   EXPECT_FALSE(get_string(*t, "createdAtIso").empty());
 }
 
@@ -206,6 +205,18 @@ TEST_F(FlexPaySandboxTest, NoCallbackButTheCheckKnows) {
   ASSERT_TRUE(pay("tx_after", 1000));
   ASSERT_TRUE(receiver.wait([&] { return receiver.count() == 1; }));
   EXPECT_EQ(sandbox->callbacks_delivered("tx_N"), 0u);
+}
+
+TEST_F(FlexPaySandboxTest, AmountMismatchReportsAnotherAmountThanAsked) {
+  ASSERT_TRUE(pay("tx_M", 1010));
+  ASSERT_TRUE(receiver.wait([&] { return receiver.count() == 1; }));
+  auto checked = check("tx_M");
+  ASSERT_TRUE(checked) << checked.error().message;
+  const json::object* t = get_object(checked->data, "transaction");
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(get_string(*t, "status"), "0");
+  EXPECT_EQ(get_string(*t, "amount"), "11.1");  // 10.10 asked
+  EXPECT_EQ(get_string(*t, "currency"), "USD");
 }
 
 TEST_F(FlexPaySandboxTest, RefusedAmount) {

@@ -354,6 +354,41 @@ TEST_F(NovaSendSandboxTest, WebhookArrivesBeforeTheSessionAnswer) {
   EXPECT_EQ(hooks_.calls(), 1);  // already delivered when the answer came
 }
 
+TEST_F(NovaSendSandboxTest, AmountMismatchProcessesAnotherAmount) {
+  start();
+  auto session = create("tx_M", "+2250700000014");
+  EXPECT_EQ(get_int(session.data, "amount"), 300);
+  const std::string ref(get_string(session.data, "reference"));
+  ASSERT_TRUE(hooks_.wait_for(1));
+  auto events = webhooks();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].name, "payin.confirmed");
+  ASSERT_NE(get_object(events[0].data, "transaction"), nullptr);
+  EXPECT_EQ(get_string(*get_object(events[0].data, "transaction"), "amount"), "299.00");
+  auto status = check(ref);
+  ASSERT_NE(get_object(status, "transaction"), nullptr);
+  EXPECT_EQ(get_string(*get_object(status, "transaction"), "status"), "completed");
+  EXPECT_EQ(get_string(*get_object(status, "transaction"), "amount"), "299.00");
+}
+
+// The seed's own example: status processed while confirmationStatus is still none and transaction
+// null; the session is not expired meanwhile, and no webhook tells the outcome.
+TEST_F(NovaSendSandboxTest, ProcessedThenSettledLate) {
+  auto o = sandbox_options(hooks_);
+  o.expire_after = 100ms;
+  o.late_settle_delay = 400ms;
+  start(o);
+  auto session = create("tx_PL", "+2250700000015");
+  const std::string ref(get_string(session.data, "reference"));
+  ASSERT_TRUE(eventually([&] { return get_string(check(ref), "status") == "processed"; }));
+  auto processed = check(ref);
+  EXPECT_EQ(get_string(processed, "confirmationStatus"), "none");
+  EXPECT_TRUE(processed.at("transaction").is_null());
+  ASSERT_TRUE(eventually([&] { return transaction_status(ref) == "completed"; }));
+  EXPECT_EQ(get_string(check(ref), "status"), "processed");  // never expired
+  EXPECT_EQ(sandbox_->webhook_attempts(), 0u);
+}
+
 TEST_F(NovaSendSandboxTest, RefusedSessionIsA4xxTheAdapterMapsToSessionRejected) {
   start();
   auto call = session_call("tx_R", "+2250700000012");

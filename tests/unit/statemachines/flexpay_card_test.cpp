@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -10,6 +13,7 @@ namespace {
 
 using testing::Harness;
 using testing::kT0;
+using testing::make_input;
 
 json::object pay_answer() {
   return {{"code", "0"}, {"message", "Redirection"}, {"orderNumber", "9bsTX7qXdpQe243815877848"},
@@ -19,13 +23,15 @@ json::object callback(std::string_view code = "0") {
   return {{"code", code}, {"reference", "tx_test"}, {"provider_reference", "7KI81020PHS"},
           {"orderNumber", "9bsTX7qXdpQe243815877848"}};
 }
-// As the adapter hands it over: amount_minor is the check's "amount" in integer minor units.
+// As the adapter hands it over: FlexPay's body, amounts as decimal text ("3.00"); amountCustomer adds
+// 2 % of fees.
 json::object check(std::string_view status, std::int64_t amount_minor = 300, std::string_view currency = "USD") {
   return {{"code", "0"},
           {"message", "Une transaction trouvée"},
           {"transaction",
-           {{"orderNumber", "9bsTX7qXdpQe243815877848"}, {"reference", "tx_test"}, {"amount", "3.00"},
-            {"amount_minor", amount_minor}, {"amountCustomer", "3.06"}, {"currency", currency},
+           {{"orderNumber", "9bsTX7qXdpQe243815877848"}, {"reference", "tx_test"},
+            {"amount", format_decimal_amount(amount_minor, 2)},
+            {"amountCustomer", format_decimal_amount(amount_minor + amount_minor / 50, 2)}, {"currency", currency},
             {"createdAt", "06-02-2021 17:32:46"}, {"status", status}}}};
 }
 constexpr std::string_view kOrder = "9bsTX7qXdpQe243815877848";
@@ -106,31 +112,59 @@ TEST_F(FlexPayCard, RetryReusesTheFirstCallId) {
   EXPECT_EQ(h.txn.state, "payment_requested");
 }
 
-TEST_F(FlexPayCard, CallbackBeforeThePayAnswerIsChecked) {
+// The callback overtook the pay answer: kept as a hint, nothing moves; FlexPay is asked about the
+// order its own pay answer gives, as soon as it gives it.
+TEST_F(FlexPayCard, CallbackBeforeThePayAnswerIsCheckedOnceThePayAnswerComes) {
   h.in("payment_requested").feed("flexpay.callback", callback(), InputKind::webhook);
-  EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "9bsTX7qXdpQe243815877848");
+  EXPECT_EQ(h.txn.state, "payment_requested");
+  EXPECT_TRUE(get_bool(h.txn.data, "callback_seen"));
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_FALSE(h.txn.provider_refs.contains("orderNumber"));
+  h.feed("pay.accepted", pay_answer());
+  EXPECT_EQ(h.txn.state, "awaiting_customer");
   expect_check_call();
-  EXPECT_NE(h.timer("timer.poll"), nullptr);
-  expect_event("verifying", "processing");
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);  // the verifying pace: something happened
 }
 
-TEST_F(FlexPayCard, NoPageBeforeTheDelayExpires) {
+TEST_F(FlexPayCard, NoPageBeforeTheDelayExpiresProvisionally) {
   h.in("payment_requested").feed("timer.payment_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("expired", "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");  // corridor's clock, not FlexPay's word
 }
 
+// The callback is unsigned: it moves nothing and hides nothing. The payment page stays the next
+// action and the state stays until FlexPay's check agrees.
 TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
-  h.in("awaiting_customer").feed("flexpay.callback", callback("0"), InputKind::webhook);
-  EXPECT_EQ(h.txn.state, "verifying");  // never succeeded on the callback's word
+  h.in("payment_requested").feed("pay.accepted", pay_answer());
+  const json::value page = h.txn.next_action;
+  const std::int64_t version = h.txn.version;
+  h.feed("flexpay.callback", callback("0"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "awaiting_customer");  // never verifying, let alone succeeded, on its word
+  EXPECT_EQ(h.txn.next_action, page);
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_TRUE(h.effects.events.empty());
   EXPECT_EQ(get_string(h.txn.data, "callback_code"), "0");
   expect_check_call();
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);
-  EXPECT_TRUE(h.txn.next_action.is_null());
-  expect_event("verifying", "processing");
+}
+
+// A forged "paid" callback for a payment nobody made: FlexPay's check finds nothing and the customer
+// still has the page.
+TEST_F(FlexPayCard, AForgedCallbackLeavesThePaymentPageInPlace) {
+  h.txn.data["payment_deadline_ms"] = kT0 + 600000;
+  h.in("payment_requested").feed("pay.accepted", pay_answer());
+  const json::value page = h.txn.next_action;
+  h.feed("flexpay.callback", callback("0"), InputKind::webhook);
+  h.feed("check.result", not_found());
+  EXPECT_EQ(h.txn.state, "awaiting_customer");
+  EXPECT_EQ(h.txn.next_action, page);
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_NE(h.timer("timer.poll"), nullptr);
 }
 
 TEST_F(FlexPayCard, DelayPassingWhileAwaitingIsChecked) {
@@ -207,6 +241,7 @@ TEST_F(FlexPayCard, DelayPassingWhileVerifyingChecksNow) {
 }
 
 TEST_F(FlexPayCard, CallbackWhileVerifyingChecksAgain) {
+  h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("verifying").feed("flexpay.callback", callback("1"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "verifying");  // a failure code is not trusted either
   EXPECT_EQ(get_string(h.txn.data, "callback_code"), "1");
@@ -242,7 +277,7 @@ TEST_F(FlexPayCard, CallbackNeverReplacesTheOrderNumberFromThePayAnswer) {
   json::object forged = callback("0");
   forged["orderNumber"] = "FORGED";
   h.feed("flexpay.callback", forged, InputKind::webhook);
-  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(h.txn.state, "awaiting_customer");
   EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
   expect_check_call();  // FlexPay is asked about the real order
 }
@@ -256,40 +291,72 @@ TEST_F(FlexPayCard, CallbackWhileVerifyingKeepsTheRecordedOrderNumber) {
   expect_check_call();
 }
 
-TEST_F(FlexPayCard, PayAnswerReplacesAnOrderNumberTakenFromACallback) {
+TEST_F(FlexPayCard, ACallbacksOrderNumberIsNeverTaken) {
   json::object forged = callback("0");
   forged["orderNumber"] = "FORGED";
   h.in("payment_requested").feed("flexpay.callback", forged, InputKind::webhook);
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "FORGED");  // nothing better known yet
+  EXPECT_FALSE(h.txn.provider_refs.contains("orderNumber"));
   h.feed("pay.accepted", pay_answer());
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);  // FlexPay's own answer wins
+  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  expect_check_call();  // about FlexPay's own order
 }
 
 // ---- item: the amount paid is compared ----------------------------------------------------------
 
-TEST_F(FlexPayCard, CheckWithAnotherAmountFails) {
+TEST_F(FlexPayCard, CheckWithAnotherAmountIsAnAmountMismatch) {
   h.in("verifying").feed("check.result", check("0", 299));
-  EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
-            "FlexPay check: paid 299 USD (minor units), the transaction is 300 USD: not accepted as paid");
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check reports 2.99 USD, corridor asked 3.00 USD");
   EXPECT_FALSE(h.txn.provider_refs.contains("provider_reference"));
-  expect_event("failed", "failed");
+  expect_event("amount_mismatch", "amount_mismatch");
+  const StateChangedEvent& e = h.effects.events[0];
+  EXPECT_EQ(e.attention, attention::kAmountMismatch);
+  ASSERT_TRUE(e.provider_amount.has_value());
+  EXPECT_EQ(*e.provider_amount, (Money{299, "USD"}));
+  EXPECT_EQ(e.amount, (Money{300, "USD"}));
 }
 
-TEST_F(FlexPayCard, CheckWithAnotherCurrencyFails) {
+TEST_F(FlexPayCard, CheckWithAnotherCurrencyIsAnAmountMismatch) {
   h.in("verifying").feed("check.result", check("0", 300, "CDF"));
-  EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
-            "FlexPay check: paid 300 CDF (minor units), the transaction is 300 USD: not accepted as paid");
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check reports 3.00 CDF, corridor asked 3.00 USD");
 }
 
-TEST_F(FlexPayCard, CheckWithoutAnAmountIsNotAcceptedAsPaid) {
-  json::object answer = check("0");
-  answer["transaction"].as_object().erase("amount_minor");
-  h.in("verifying").feed("check.result", answer);
-  EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
-            "FlexPay check: paid no amount USD (minor units), the transaction is 300 USD: not accepted as paid");
+TEST_F(FlexPayCard, CheckWithoutAReadableAmountIsNotAcceptedAsPaid) {
+  for (json::value amount : {json::value(nullptr), json::value("3,00"), json::value(3.0), json::value("3.001")}) {
+    SCOPED_TRACE(boost::json::serialize(amount));
+    Harness x{flexpay_card_flow(), Money{300, "USD"}};
+    json::object answer = check("0");
+    if (amount.is_null()) {
+      answer["transaction"].as_object().erase("amount");
+    } else {
+      answer["transaction"].as_object()["amount"] = amount;
+    }
+    x.in("verifying").feed("check.result", answer);
+    EXPECT_EQ(x.txn.state, "amount_mismatch");
+    EXPECT_EQ(x.txn.reason.as_string(), "FlexPay's check reports no readable amount, corridor asked 3.00 USD");
+  }
+}
+
+// FlexPay writes "50.0" for 50.00 and may send a whole number: the same amount either way.
+TEST_F(FlexPayCard, AmountsAreComparedExactlyWhateverTheirWriting) {
+  for (json::value amount : {json::value("3.0"), json::value("3"), json::value(3), json::value("3.00")}) {
+    SCOPED_TRACE(boost::json::serialize(amount));
+    Harness x{flexpay_card_flow(), Money{300, "USD"}};
+    json::object answer = check("0");
+    answer["transaction"].as_object()["amount"] = amount;
+    x.in("verifying").feed("check.result", answer);
+    EXPECT_EQ(x.txn.state, "succeeded");
+  }
+}
+
+// Whatever the status: a transaction FlexPay holds for another amount is not this payment as asked.
+TEST_F(FlexPayCard, AFailedOrPendingTransactionForAnotherAmountIsAnAmountMismatch) {
+  for (std::string_view status : {"1", "2"}) {
+    Harness x{flexpay_card_flow(), Money{300, "USD"}};
+    x.in("verifying").feed("check.result", check(status, 30000));
+    EXPECT_EQ(x.txn.state, "amount_mismatch") << status;
+  }
 }
 
 // ---- item: a check that keeps failing ends unknown ----------------------------------------------
@@ -330,29 +397,64 @@ TEST_F(FlexPayCard, AnAnsweredCheckStartsTheFailureCountOver) {
   EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
 }
 
-TEST_F(FlexPayCard, ReconcileFromUnknownChecksAgain) {
+// In unknown the janitor paces the asks: a reconcile is one check, with no polling and no event, so
+// nothing loops from unknown; the answer decides.
+TEST_F(FlexPayCard, ReconcileFromUnknownChecksOnce) {
   h.txn.provider_refs["orderNumber"] = kOrder;
-  h.txn.data["failed_checks_after_deadline"] = 5;
   h.in("unknown").feed("transaction.reconcile", {{"command_id", "rec-1"}}, InputKind::command);
-  EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(h.txn.state, "unknown");
   expect_check_call();
-  EXPECT_NE(h.timer("timer.poll"), nullptr);
-  expect_event("verifying", "processing");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_TRUE(h.effects.events.empty());
 }
 
-TEST_F(FlexPayCard, CallbackInUnknownChecksAgain) {
+TEST_F(FlexPayCard, CallbackInUnknownOnlyChecks) {
   h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("unknown").feed("flexpay.callback", callback("0"), InputKind::webhook);
-  EXPECT_EQ(h.txn.state, "verifying");
+  EXPECT_EQ(h.txn.state, "unknown");
   expect_check_call();
-  expect_event("verifying", "processing");
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
 }
 
-TEST_F(FlexPayCard, UnknownIsNotFinal) {
+TEST_F(FlexPayCard, UnknownSettlesOnTheChecksAnswer) {
+  struct Case {
+    json::object answer;
+    bool cancelled_hint;
+    std::string_view state;
+  };
+  const std::vector<Case> cases = {{check("0"), false, "succeeded"},
+                                   {check("1"), false, "failed"},
+                                   {check("1"), true, "cancelled"},
+                                   {check("0", 3), false, "amount_mismatch"},
+                                   {not_found(), false, "expired"}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.state));
+    Harness x{flexpay_card_flow(), Money{300, "USD"}};
+    x.txn.data["payment_deadline_ms"] = kT0 - 1;
+    if (c.cancelled_hint) x.txn.data["customer_cancelled"] = true;
+    x.in("unknown").feed("check.result", c.answer);
+    EXPECT_EQ(x.txn.state, c.state);
+  }
+}
+
+TEST_F(FlexPayCard, UnknownExpiryOnNoTransactionIsProvisional) {
+  h.txn.data["payment_deadline_ms"] = kT0 - 1;
+  h.in("unknown").feed("check.result", not_found());
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(FlexPayCard, UnknownStillPendingOrUnreachableStaysQuietly) {
   h.in("unknown");
-  EXPECT_EQ(h.feed("check.result", check("0")).outcome, Outcome::rejected);  // reconcile first
+  h.feed("check.result", check("2"));
   EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+  h.feed("call.failed", {{"op", "check"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_EQ(h.txn.rejected_inputs, 0);
 }
 
 // ---- item: awaiting_customer checks slowly ------------------------------------------------------
@@ -372,10 +474,41 @@ TEST_F(FlexPayCard, CheckWhileAwaitingFindsThePaymentWithoutACallback) {
   expect_event("succeeded", "succeeded");
 }
 
-TEST_F(FlexPayCard, CheckWhileAwaitingWithAnotherAmountFails) {
+TEST_F(FlexPayCard, CheckWhileAwaitingWithAnotherAmountIsAnAmountMismatch) {
   h.in("awaiting_customer").feed("check.result", check("0", 3));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  expect_event("amount_mismatch", "amount_mismatch");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kAmountMismatch);
+}
+
+// After a callback the check's status 1 is final at once: the callback already said why.
+TEST_F(FlexPayCard, FailureAfterACallbackEndsWithoutAConfirmingCheck) {
+  h.in("awaiting_customer").feed("flexpay.callback", callback("1"), InputKind::webhook);
+  h.feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay check: the transaction did not go through");
   expect_event("failed", "failed");
+}
+
+TEST_F(FlexPayCard, CancelAfterACancelCallbackEndsCancelled) {
+  json::object cancel = callback("2");
+  cancel["customer_cancelled"] = true;
+  h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
+  h.feed("check.result", check("1"));
+  EXPECT_EQ(h.txn.state, "cancelled");
+  expect_event("cancelled", "cancelled");
+}
+
+TEST_F(FlexPayCard, AfterACallbackChecksGoOnAtTheVerifyingPace) {
+  h.txn.data["callback_seen"] = true;
+  h.txn.data["payment_deadline_ms"] = kT0 + 600000;
+  h.in("awaiting_customer").feed("check.result", check("2"));
+  EXPECT_EQ(h.txn.state, "awaiting_customer");
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);
+  h.feed("call.failed", {{"op", "check"}});
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 10000);
 }
 
 TEST_F(FlexPayCard, FailureSeenWhileAwaitingIsConfirmedOnceMore) {
@@ -422,8 +555,9 @@ TEST_F(FlexPayCard, FailedCheckWhileAwaitingChecksLaterSlowly) {
 TEST_F(FlexPayCard, CancelCallbackIsRememberedAsAHint) {
   json::object cancel = callback("2");
   cancel["customer_cancelled"] = true;  // the adapter's mark for code 2 and the cancel_url return
+  h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
-  EXPECT_EQ(h.txn.state, "verifying");  // the check decides, as for any callback
+  EXPECT_EQ(h.txn.state, "awaiting_customer");  // the check decides, as for any callback
   EXPECT_TRUE(get_bool(h.txn.data, "customer_cancelled"));
   expect_check_call();
 }
@@ -441,6 +575,203 @@ TEST_F(FlexPayCard, ACancelHintNeverOutweighsAPaidCheck) {
   h.txn.data["customer_cancelled"] = true;
   h.in("verifying").feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
+}
+
+// ---- item: calls that never left ------------------------------------------------------------------
+
+// The adapter refuses the pay request (a currency FlexPay does not take) before anything is sent:
+// the payment failed, with the adapter's reason, and nothing is retried.
+TEST_F(FlexPayCard, PayRefusedBeforeSendFails) {
+  h.in("payment_requested")
+      .feed("call.failed", {{"op", "pay"},
+                            {"error", "flexpay pay tx_test:1:pay: currency EUR is not accepted (CDF, USD)"},
+                            {"sent", false},
+                            {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "payment request refused before it was sent: flexpay pay tx_test:1:pay: currency EUR is not accepted (CDF, "
+            "USD)");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  expect_event("failed", "failed");
+}
+
+TEST_F(FlexPayCard, PayNotSentIsRetriedUnderTheSameReference) {
+  h.feed(h.create_input());
+  const std::string first = h.call("pay")->call_id;
+  h.feed("call.failed", {{"op", "pay"}, {"error", "circuit open for flexpay: not sent"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "payment_requested");
+  EXPECT_TRUE(h.effects.events.empty());
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  h.feed("timer.retry", {}, InputKind::timer);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+}
+
+// ---- item: every wait and retry is bounded --------------------------------------------------------
+
+TEST_F(FlexPayCard, PayRetriesBackOffAndStopAtTheirBudget) {
+  h.settings.set("retry_after_ms", 1000);
+  h.settings.set("max_retries", 3);
+  h.in("payment_requested");
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 3; ++i) {
+    h.feed("call.failed", {{"op", "pay"}, {"error", "timeout"}});
+    ASSERT_NE(h.timer("timer.retry"), nullptr);
+    delays.push_back(h.timer("timer.retry")->due_at_ms - kT0);
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{1000, 2000, 4000}));
+  h.feed("call.failed", {{"op", "pay"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "payment_requested");  // nobody has a page: the payment delay decides
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+TEST_F(FlexPayCard, VerifyingChecksEndUnknownOnceTheirBudgetIsSpent) {
+  h.settings.set("max_polls", 2);
+  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.in("awaiting_customer").feed("timer.payment_expired", {}, InputKind::timer);
+  ASSERT_EQ(h.txn.state, "verifying");
+  h.feed("check.result", check("2"));
+  EXPECT_EQ(h.txn.state, "verifying");
+  h.feed("check.result", check("2"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+}
+
+TEST_F(FlexPayCard, FailedChecksWithinTheBudgetBeforeTheDelayAlsoEnd) {
+  h.settings.set("max_polls", 2);
+  h.txn.data["payment_deadline_ms"] = kT0 + 1;  // max_failed_checks does not count yet
+  h.txn.data["poll_attempt"] = 2;
+  h.in("verifying").feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile: HTTP 401");
+}
+
+// FlexPay says "pending" (or nothing) for a month: corridor's events end. Every timer fires when due,
+// every check answers status 2 or fails, no callback comes; the janitor runs on the default schedule.
+TEST_F(FlexPayCard, AMonthOfPendingEndsInABoundedNumberOfEvents) {
+  for (bool answers : {true, false}) {
+    SCOPED_TRACE(answers ? "pending forever" : "no answer");
+    Harness x{flexpay_card_flow(), Money{300, "USD"}};
+    x.settings.janitor = {{300000, 3600000, 86400000}, {3600000, 86400000}};
+    std::vector<TimerSet> timers;
+    std::vector<ProviderCall> calls;
+    std::size_t events = 0;
+    auto take = [&] {
+      events += x.effects.events.size();
+      for (const auto& c : x.effects.cancelled_timers) {
+        if (c == "*") timers.clear();
+        std::erase_if(timers, [&](const TimerSet& t) { return t.name == c; });
+      }
+      for (const auto& t : x.effects.timers) {
+        std::erase_if(timers, [&](const TimerSet& old) { return old.name == t.name; });
+        timers.push_back(t);
+      }
+      for (const auto& c : x.effects.calls) calls.push_back(c);
+    };
+    x.feed(x.create_input());
+    take();
+    std::int64_t now = kT0;
+    const std::int64_t month = kT0 + 31LL * 86400000;
+    int steps = 0;
+    while (now < month && ++steps < 100000) {
+      if (!calls.empty()) {
+        const ProviderCall call = calls.front();
+        calls.erase(calls.begin());
+        if (call.op == "pay") {
+          x.feed(make_input("pay.accepted", pay_answer(), now, InputKind::provider_response, call.answer_input_id()));
+        } else if (answers) {
+          x.feed(make_input("check.result", check("2"), now, InputKind::provider_response, call.answer_input_id()));
+        } else {
+          x.feed(make_input("call.failed", {{"op", call.op}, {"error", "timeout"}}, now, InputKind::provider_response,
+                            call.answer_input_id()));
+        }
+        take();
+        continue;
+      }
+      if (timers.empty()) break;
+      auto next = std::min_element(timers.begin(), timers.end(),
+                                   [](const TimerSet& a, const TimerSet& b) { return a.due_at_ms < b.due_at_ms; });
+      const TimerSet t = *next;
+      timers.erase(next);
+      now = std::max(now, t.due_at_ms);
+      x.feed(make_input(t.name, {}, now, InputKind::timer, t.input_id));
+      take();
+    }
+    EXPECT_EQ(x.txn.state, "unknown");
+    EXPECT_LE(events, 6u);
+  }
+}
+
+// ---- item: late outcomes --------------------------------------------------------------------------
+
+class FlexPayLateOutcome : public FlexPayCard {
+ protected:
+  // The delay passed, the last check found no transaction: corridor expires on its own clock.
+  void expire_on_corridors_clock() {
+    h.txn.provider_refs["orderNumber"] = kOrder;
+    h.txn.data["payment_deadline_ms"] = kT0 - 1;
+    h.in("verifying").feed("check.result", not_found());
+    ASSERT_EQ(h.txn.state, "expired");
+    ASSERT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+    version = h.txn.version;
+  }
+  std::int64_t version = 0;
+};
+
+// A check still in flight when corridor expired the payment answers "paid": FlexPay's word wins.
+TEST_F(FlexPayLateOutcome, APaidCheckAfterCorridorsExpiryReplacesIt) {
+  expire_on_corridors_clock();
+  h.feed(make_input("check.result", check("0"), kT0 + 5000, InputKind::provider_response, "late-check"));
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].previous_state, "expired");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+  EXPECT_EQ(h.txn.reason.as_string(), "succeeded by the provider after corridor's own deadline had made it expired");
+}
+
+TEST_F(FlexPayLateOutcome, ALateCheckWithAnotherAmountEndsAmountMismatch) {
+  expire_on_corridors_clock();
+  h.feed(make_input("check.result", check("0", 250), kT0 + 5000, InputKind::provider_response, "late-check"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+  ASSERT_TRUE(h.effects.events[0].provider_amount.has_value());
+  EXPECT_EQ(h.effects.events[0].provider_amount->value, 250);
+}
+
+// corridor reconcile on the expired payment asks FlexPay (the check of the state it settled from);
+// the answer decides.
+TEST_F(FlexPayLateOutcome, AReconcileAfterCorridorsExpiryAsksAndTheAnswerDecides) {
+  expire_on_corridors_clock();
+  h.feed(make_input("transaction.reconcile", {}, kT0 + 5000, InputKind::command, "cmd:rc"));
+  expect_check_call();
+  const std::string call_id = h.effects.calls[0].answer_input_id();
+  h.feed(make_input("check.result", check("1"), kT0 + 6000, InputKind::provider_response, call_id));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+TEST_F(FlexPayLateOutcome, AnExpiryWithoutAPageIsProvisionalToo) {
+  h.in("payment_requested").feed("timer.payment_expired", {}, InputKind::timer);
+  ASSERT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "payment_requested");
+}
+
+TEST_F(FlexPayLateOutcome, AContradictionOfFlexPaysOwnOutcomeIsDisputed) {
+  h.in("verifying").feed("check.result", check("1"));
+  ASSERT_EQ(h.txn.state, "failed");
+  const std::int64_t v = h.txn.version;
+  h.feed(make_input("check.result", check("0"), kT0 + 5000, InputKind::provider_response, "later"));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.version, v + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@ namespace corridor {
 namespace {
 
 using testing::Harness;
+using testing::kT0;
+using testing::make_input;
 
 json::object session(bool confirmation_required = true) {
   return {{"type", "payin"},           {"fee", 6},
@@ -28,7 +30,11 @@ json::object check(std::string_view confirmation, json::value transaction = null
   return o;
 }
 
-json::object txn_status(std::string_view s) { return {{"reference", "tr_core"}, {"status", s}}; }
+// The seed's transaction object: amounts as decimal text, "Montant effectivement traité".
+json::object txn_status(std::string_view s, std::string_view amount = "300.00") {
+  return {{"reference", "tr_core"}, {"status", s},     {"amount", amount},
+          {"fees", "0.00"},         {"chargedAmount", amount}, {"currency", "XOF"}};
+}
 
 bool has_timer(const Effects& e, std::string_view name) {
   for (const auto& t : e.timers)
@@ -108,6 +114,8 @@ TEST_F(NovaSendPayin, SessionCallFailedIsUnknownAndRetriesLater) {
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_TRUE(has_timer(h.effects, "timer.retry"));
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "unknown");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_EQ(h.txn.reason.as_string(), "session request outcome unknown: timeout");
 }
 
 TEST_F(NovaSendPayin, WebhookConfirmedBeforeSessionResponse) {
@@ -131,6 +139,7 @@ TEST_F(NovaSendPayin, UnknownRetriesSessionUnderSameIdempotencyKey) {
   EXPECT_EQ(h.txn.state, "session_requested");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].call_id, first_key);
+  EXPECT_FALSE(h.effects.calls[0].answer_id.empty());  // a re-send: its answer has an id of its own
 }
 
 TEST_F(NovaSendPayin, UnknownReconciledAsksTheSessionAgainUnderItsKey) {
@@ -344,6 +353,373 @@ TEST_F(NovaSendPayin, FullHappyPathVersionsAreConsecutive) {
   ASSERT_EQ(events.size(), 4u);
   for (std::size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].version, static_cast<std::int64_t>(i + 2));
   EXPECT_EQ(fresh.txn.state, "succeeded");
+}
+
+// ---- item: the seed's `processed` (issue 12, seed conformance) -----------------------------------
+
+// The seed's own example: status processed ("validé par le client") while confirmationStatus is still
+// none and transaction null: the customer confirmed, transaction.status decides.
+TEST_F(NovaSendPayin, AwaitingCheckProcessedWithoutAConfirmationStatusIsConfirmed) {
+  h.in("awaiting_confirmation").feed("status.checked", check("none", nullptr, "processed"));
+  EXPECT_EQ(h.txn.state, "confirmed");
+  EXPECT_TRUE(h.cancelled("timer.confirmation_expired"));
+  EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
+}
+
+// Corridor's TTL passes while NovaSend already says processed: the payin is never expired on
+// corridor's clock; it goes on to transaction.status.
+TEST_F(NovaSendPayin, ProcessedPastTheDeadlineIsConfirmedNotExpired) {
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.in("awaiting_confirmation").feed("status.checked", check("none", json::object{}, "processed"));
+  EXPECT_EQ(h.txn.state, "confirmed");
+  EXPECT_EQ(to_string(h.effects.events.at(0).status), "processing");
+}
+
+// ---- item: amounts reported are compared ---------------------------------------------------------
+
+TEST_F(NovaSendPayin, CompletedWithTheAmountAskedSucceeds) {
+  h.in("awaiting_confirmation").feed("status.checked", check("accepted", txn_status("completed", "300.00"), "processed"));
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_FALSE(h.txn.data.contains(kProviderAmountKey));
+}
+
+TEST_F(NovaSendPayin, CompletedWithAnotherTransactionAmountIsAnAmountMismatch) {
+  h.in("confirmed").feed("status.checked", check("accepted", txn_status("completed", "153.00"), "processed"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports 153 XOF, corridor asked 300 XOF");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  const StateChangedEvent& e = h.effects.events[0];
+  EXPECT_EQ(e.status, Status::amount_mismatch);
+  EXPECT_EQ(e.attention, attention::kAmountMismatch);
+  ASSERT_TRUE(e.provider_amount.has_value());
+  EXPECT_EQ(*e.provider_amount, (Money{153, "XOF"}));
+  EXPECT_EQ(e.amount, (Money{300, "XOF"}));
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
+}
+
+TEST_F(NovaSendPayin, AwaitingCheckWithAnotherTransactionAmountIsAnAmountMismatch) {
+  h.in("awaiting_confirmation").feed("status.checked", check("none", txn_status("completed", "299.00"), "processed"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(get_int(*get_object(h.txn.data, kProviderAmountKey), "value"), 299);
+}
+
+TEST_F(NovaSendPayin, AnotherCurrencyIsAnAmountMismatch) {
+  json::object t = txn_status("completed");
+  t["currency"] = "XAF";
+  h.in("confirmed").feed("status.checked", check("accepted", t, "processed"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports 300 XAF, corridor asked 300 XOF");
+}
+
+TEST_F(NovaSendPayin, AnUnreadableAmountCountsAsDifferent) {
+  h.in("confirmed").feed("status.checked", check("accepted", txn_status("completed", "3OO.00"), "processed"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports no readable amount, corridor asked 300 XOF");
+}
+
+// The gross amount of the payin itself ("Montant brut du paiement", whole units) is compared too.
+TEST_F(NovaSendPayin, SessionForAnotherAmountIsAnAmountMismatch) {
+  json::object s = session(true);
+  s["amount"] = 30;
+  h.in("session_requested").feed("session.created", s);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's payin amount reports 30 XOF, corridor asked 300 XOF");
+  EXPECT_TRUE(h.txn.next_action.is_null());  // the customer is never sent to pay it
+  EXPECT_EQ(get_string(h.txn.provider_refs, "reference"), "tr_abc");
+}
+
+TEST_F(NovaSendPayin, LateSessionForAnotherAmountIsAnAmountMismatch) {
+  json::object s = session(false);
+  s["amount"] = 301;
+  h.in("unknown").feed("session.created", s);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+}
+
+TEST_F(NovaSendPayin, WebhookForAnotherAmountIsAnAmountMismatch) {
+  for (std::string_view from : {"session_requested", "unknown", "awaiting_confirmation"}) {
+    SCOPED_TRACE(from);
+    Harness x{novasend_payin_flow()};
+    json::object s = session();
+    s["status"] = "processed";
+    s["confirmationStatus"] = "accepted";
+    s["transaction"] = txn_status("completed", "200.00");
+    x.in(from).feed("payin.confirmed", s, InputKind::webhook);
+    EXPECT_EQ(x.txn.state, "amount_mismatch");
+    EXPECT_TRUE(x.effects.calls.empty());
+  }
+}
+
+// Fees are the customer's, on top of the amount asked (chargedAmount = amount + fee): kept in minor
+// units, never taken for the amount.
+TEST_F(NovaSendPayin, FeesAreKeptInMinorUnitsAndNotCompared) {
+  Harness usd{novasend_payin_flow(), Money{15000, "USD"}};
+  json::object s = session(true);
+  s["amount"] = 150;
+  s["fee"] = 3;
+  s["chargedAmount"] = 153;
+  s["currency"] = "USD";
+  usd.in("session_requested").feed("session.created", s);
+  EXPECT_EQ(usd.txn.state, "awaiting_confirmation");
+  EXPECT_EQ(get_int(usd.txn.data, "fee"), 300);
+  EXPECT_EQ(get_int(usd.txn.data, "charged_amount"), 15300);
+}
+
+// ---- item: calls that never left ------------------------------------------------------------------
+
+// A 12.50 USD payin: the adapter refuses it (whole units only) before anything is sent. The payment
+// failed, with the adapter's reason; nothing is unknown and nothing is retried.
+TEST_F(NovaSendPayin, SessionRefusedBeforeSendFails) {
+  h.in("session_requested")
+      .feed("call.failed", {{"op", "create_session"},
+                            {"error", "amount 12.50 USD is not a whole number of units; NovaSend takes whole units only"},
+                            {"sent", false},
+                            {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "session request refused before it was sent: amount 12.50 USD is not a whole number of units; NovaSend "
+            "takes whole units only");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_TRUE(h.effects.events.at(0).attention.empty());
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // the adapter's word, not a deadline
+}
+
+TEST_F(NovaSendPayin, SessionNotSentIsRetriedWithoutGoingUnknown) {
+  h.feed(testing::create_command("novasend.payin"));
+  const std::string key = h.effects.calls.at(0).call_id;
+  h.feed("call.failed", {{"op", "create_session"}, {"error", "circuit open for novasend: not sent"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "session_requested");
+  EXPECT_TRUE(h.effects.events.empty());
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  EXPECT_EQ(h.timer("timer.retry")->due_at_ms, kT0 + 60000);
+  h.feed("timer.retry", {}, InputKind::timer);
+  EXPECT_EQ(h.txn.state, "session_requested");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, key);
+}
+
+TEST_F(NovaSendPayin, SessionNeverSentAfterItsRetriesFails) {
+  h.settings.set("max_retries", 2);
+  h.txn.data["retry_attempt"] = 2;
+  h.in("session_requested").feed("call.failed", {{"op", "create_session"}, {"error", "circuit open"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend could not be reached: the session request was never sent: circuit open");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+// ---- item: every wait and retry is bounded --------------------------------------------------------
+
+TEST_F(NovaSendPayin, SessionRetriesBackOffThenLeaveItToTheJanitor) {
+  h.settings.set("retry_after_ms", 1000);
+  h.settings.set("max_retries", 3);
+  h.feed(testing::create_command("novasend.payin"));
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 3; ++i) {
+    h.feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
+    ASSERT_EQ(h.txn.state, "unknown");
+    ASSERT_NE(h.timer("timer.retry"), nullptr);
+    delays.push_back(h.timer("timer.retry")->due_at_ms - kT0);
+    h.feed("timer.retry", {}, InputKind::timer);
+    ASSERT_EQ(h.txn.state, "session_requested");
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{1000, 2000, 4000}));
+  h.feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.timer("timer.retry"), nullptr);  // the janitor asks from here
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "session request outcome unknown after max_retries re-sends: reconciliation decides: timeout");
+}
+
+TEST_F(NovaSendPayin, ConfirmedPollsEndUnknownOnceTheirBudgetIsSpent) {
+  h.settings.set("max_polls", 3);
+  h.in("session_requested").feed("session.created", session(false));
+  ASSERT_EQ(h.txn.state, "confirmed");
+  for (int i = 0; i < 2; ++i) {
+    h.feed("status.checked", check("accepted", txn_status("pending"), "processed"));
+    ASSERT_EQ(h.txn.state, "confirmed");
+    ASSERT_TRUE(has_timer(h.effects, "timer.poll"));
+  }
+  h.feed("status.checked", check("accepted", txn_status("pending"), "processed"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "transaction.status still not final after max_polls status checks: reconciliation decides");
+}
+
+TEST_F(NovaSendPayin, ConfirmedFailedChecksEndUnknownOnceTheBudgetIsSpent) {
+  h.settings.set("max_polls", 2);
+  h.txn.data["poll_attempt"] = 2;
+  h.in("confirmed").feed("call.failed", {{"op", "check_status"}, {"error", "HTTP 401"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "transaction.status still not final after max_polls status checks: reconciliation decides: HTTP 401");
+}
+
+// NovaSend answers nothing, or "pending", for a month: corridor's events end. Every timer fires when
+// due and every call fails or says pending; the janitor runs on the default schedule.
+TEST_F(NovaSendPayin, AMonthOfSilenceEndsInABoundedNumberOfEvents) {
+  for (bool session_answers : {false, true}) {
+    SCOPED_TRACE(session_answers ? "pending forever" : "no answer");
+    Harness x{novasend_payin_flow()};
+    x.settings.janitor = {{300000, 3600000, 86400000}, {3600000, 86400000}};
+    std::vector<TimerSet> timers;
+    std::vector<ProviderCall> calls;
+    std::size_t events = 0;
+    auto take = [&] {
+      events += x.effects.events.size();
+      for (const auto& c : x.effects.cancelled_timers) {
+        if (c == "*") timers.clear();
+        std::erase_if(timers, [&](const TimerSet& t) { return t.name == c; });
+      }
+      for (const auto& t : x.effects.timers) {
+        std::erase_if(timers, [&](const TimerSet& old) { return old.name == t.name; });
+        timers.push_back(t);
+      }
+      for (const auto& c : x.effects.calls) calls.push_back(c);
+    };
+    x.feed(testing::create_command("novasend.payin"));
+    take();
+    std::int64_t now = kT0;
+    const std::int64_t month = kT0 + 31LL * 86400000;
+    int steps = 0;
+    while (now < month && ++steps < 100000) {
+      if (!calls.empty()) {
+        const ProviderCall call = calls.front();
+        calls.erase(calls.begin());
+        if (call.op == "create_session" && session_answers) {
+          x.feed(make_input("session.created", session(false), now, InputKind::provider_response, call.answer_input_id()));
+        } else if (call.op == "check_status" && session_answers) {
+          x.feed(make_input("status.checked", check("accepted", txn_status("pending"), "processed"), now,
+                            InputKind::provider_response, call.answer_input_id()));
+        } else {
+          x.feed(make_input("call.failed", {{"op", call.op}, {"error", "timeout"}}, now, InputKind::provider_response,
+                            call.answer_input_id()));
+        }
+        take();
+        continue;
+      }
+      if (timers.empty()) break;
+      auto next = std::min_element(timers.begin(), timers.end(),
+                                   [](const TimerSet& a, const TimerSet& b) { return a.due_at_ms < b.due_at_ms; });
+      const TimerSet t = *next;
+      timers.erase(next);
+      now = std::max(now, t.due_at_ms);
+      x.feed(make_input(t.name, {}, now, InputKind::timer, t.input_id));
+      take();
+    }
+    EXPECT_EQ(x.txn.state, "unknown");
+    EXPECT_LE(events, 12u);
+  }
+}
+
+// ---- item: late outcomes --------------------------------------------------------------------------
+
+// The TTL passed and the last check got no answer: corridor expires the payin on its own clock.
+TEST_F(NovaSendPayin, NoAnswerToTheLastCheckExpiresProvisionally) {
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "confirmation delay passed and NovaSend did not answer the last status check: timeout");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
+  h.txn.data["confirmation_deadline_ms"] = kT0 + 1;
+  h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}});
+  EXPECT_EQ(h.txn.state, "awaiting_confirmation");
+  EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
+}
+
+TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
+  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
+  ASSERT_EQ(h.txn.state, "expired");
+  const std::int64_t v = h.txn.version;
+  h.feed(make_input("status.checked", check("accepted", txn_status("completed"), "processed"), kT0 + 5000,
+                    InputKind::provider_response, "late-check"));
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.txn.version, v + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].previous_state, "expired");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+}
+
+// A late payin.confirmed after a provisional expiry asks NovaSend; an amount mismatch in its answer
+// replaces the expiry as any outcome would.
+TEST_F(NovaSendPayin, ALateAnswerWithAnotherAmountEndsAmountMismatch) {
+  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.in("awaiting_confirmation").feed("status.checked", check("none"));
+  ASSERT_EQ(h.txn.state, "expired");
+  h.feed(make_input("payin.confirmed", check("accepted", nullptr, "processed"), kT0 + 1000, InputKind::webhook, "w1"));
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateInput);
+  h.feed(make_input("status.checked", check("accepted", txn_status("completed", "250.00"), "processed"), kT0 + 2000,
+                    InputKind::provider_response, h.effects.calls[0].answer_input_id()));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+  EXPECT_EQ(get_int(*get_object(h.txn.data, kProviderAmountKey), "value"), 250);
+}
+
+TEST_F(NovaSendPayin, AContradictionOfTheProvidersOwnOutcomeIsDisputed) {
+  h.in("confirmed").feed("status.checked", check("accepted", txn_status("failed"), "processed"));
+  ASSERT_EQ(h.txn.state, "failed");
+  const std::int64_t v = h.txn.version;
+  h.feed(make_input("status.checked", check("accepted", txn_status("completed"), "processed"), kT0 + 5000,
+                    InputKind::provider_response, "later"));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.version, v + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+  EXPECT_EQ(h.effects.events[0].state, "failed");
+}
+
+// ---- unknown: the janitor's asks settle it, and nothing else moves it ------------------------------
+
+TEST_F(NovaSendPayin, UnknownWithAReferenceIsReconciledWithAStatusCheck) {
+  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.data["session_call_id"] = "tx_test:1:create_session";
+  h.in("unknown").feed(make_input("transaction.reconcile", {}, kT0, InputKind::command, "cmd:rc"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "check_status");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+}
+
+TEST_F(NovaSendPayin, UnknownStatusCheckCompletedSucceeds) {
+  h.in("unknown").feed("status.checked", check("accepted", txn_status("completed"), "processed"));
+  EXPECT_EQ(h.txn.state, "succeeded");
+}
+
+TEST_F(NovaSendPayin, UnknownStatusCheckFailedFails) {
+  h.in("unknown").feed("status.checked", check("accepted", txn_status("failed"), "processed"));
+  EXPECT_EQ(h.txn.state, "failed");
+}
+
+TEST_F(NovaSendPayin, UnknownStatusCheckDeclinedOrExpired) {
+  h.in("unknown").feed("status.checked", check("declined"));
+  EXPECT_EQ(h.txn.state, "declined");
+  Harness x{novasend_payin_flow()};
+  x.in("unknown").feed("status.checked", check("expired", nullptr, "expired"));
+  EXPECT_EQ(x.txn.state, "expired");
+  EXPECT_FALSE(x.txn.data.contains(kSettledByKey));  // NovaSend's word
+}
+
+TEST_F(NovaSendPayin, UnknownStatusCheckWithAnotherAmountIsAnAmountMismatch) {
+  h.in("unknown").feed("status.checked", check("accepted", txn_status("completed", "30.00"), "processed"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+}
+
+// Not final yet: the janitor asks again later. No event, no poll: nothing loops from `unknown`.
+TEST_F(NovaSendPayin, UnknownStatusCheckStillPendingStaysQuietly) {
+  h.in("unknown").feed("status.checked", check("accepted", txn_status("pending"), "processed"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
 }
 
 }  // namespace
