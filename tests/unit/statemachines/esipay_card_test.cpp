@@ -595,13 +595,16 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
             "refund refused: 1 is more than the remaining 0 USD (4000 reserved by refunds of unknown outcome)");
 }
 
+// Nothing refunded yet, but 40.00 reserved: "everything left" is 60.00, asked with the partial URL.
 TEST_F(EsipayCard, FullRefundUrlIsNeverUsedWhileAnAmountIsReserved) {
   captured();
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
-  refund_command("r2", usd(6000));
+  ASSERT_EQ(get_int(h.txn.data, "refunded_amount"), 0);
+  refund_command("r2");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 6000);
 }
 
 TEST_F(EsipayCard, WholeAmountAskedWhileAnAmountIsReservedIsRefused) {
