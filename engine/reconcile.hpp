@@ -11,7 +11,11 @@
 // be asked.
 //
 // Settlement reconciliation (esipay, which has no status endpoint) reads the provider's settlement
-// file and matches it against the store; docs/operations.md documents the columns.
+// file and matches it against the store; docs/operations.md documents the columns. Where the store
+// holds an outcome corridor does not know (a charge or a refund that timed out), the file is esipay's
+// answer: it is published on corridor.inputs as an input the flow applies (charge.settled,
+// charge.not_settled, refund.settled, refund.not_settled; docs/flows/esipay.card.md), the way a
+// provider's answer to a status call reaches the flows.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -85,16 +89,40 @@ struct SettlementDifference {
   int line = 0;  // the file line, 0 when none
 };
 
+// What the file says of an outcome the store does not know, as the input its flow applies.
+struct SettlementOutcome {
+  std::string txn_id;
+  std::string what;        // "charge" or "refund <command_id>"
+  std::string result;      // "settled" (the file has it) or "not_settled" (the file covers its day, without it)
+  std::string store;       // what the store holds ("unknown 40.00 USD")
+  std::string settlement;  // what the file says ("40.00 USD, line 3", "absent through 2026-11-23")
+  int line = 0;            // the file line, 0 when none
+  Input input;             // for corridor.inputs: kind provider_response, keyed by txn_id; `at` set when published
+};
+
 struct SettlementReport {
   std::int64_t lines = 0;
   std::int64_t transactions = 0;  // esipay transactions of the store compared
   std::int64_t matched = 0;
+  std::string through;            // the file's last day (YYYY-MM-DD), "" when no date reads as one
   std::vector<SettlementDifference> differences;
+  std::vector<SettlementOutcome> outcomes;  // for the flows: not differences, they settle what was unknown
+  std::int64_t published = 0;               // outcomes published on corridor.inputs
   bool matches() const { return differences.empty(); }
 };
 
+// Compares; publishes nothing. The file is taken as esipay's complete record of the transactions it
+// is compared with, up to its last day: a charge or refund of unknown outcome from that day or before
+// that the file lacks was not done.
 SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementLine>& lines,
                                       const ReconcileOptions& options);
+
+// Publishes the report's outcomes on corridor.inputs of `config` (acks=all, each acknowledged before
+// the next), stamped `at_ms`; their input ids make a second run's the same inputs, so a flow applies
+// each once. Returns how many this call published (also report.published). Throws when Kafka refuses
+// one.
+std::int64_t publish_settlement_outcomes(const Config& config, KafkaProducer& producer, SettlementReport& report,
+                                         std::int64_t at_ms);
 
 void print_settlement_report(const SettlementReport& report, const std::string& format, std::ostream& out);
 

@@ -7,26 +7,97 @@ namespace corridor {
 
 namespace {
 
+// Settings (providers.esipay; docs/providers/esipay.md documents each). esipay has no idempotency
+// key, so the only call corridor sends again is one that never left corridor (`sent: false`, a
+// circuit open): after 30 s, doubled up to ten times that, at most kMaxRetries times.
+constexpr std::int64_t kRetryAfterMs = 30000;
+constexpr std::int64_t kMaxRetries = 3;
+
 // ---- what esipay said ---------------------------------------------------------------------------
 // charge.succeeded / charge.failed carry the HTTP status of /cardpay/uuid/cid/...; esipay.callback
 // carries the return-URL POST {type, amount, transaction, cid}; refund.succeeded / refund.failed the
 // HTTP status of a refund. esipay has no status endpoint and no idempotency key: the executor never
 // retries a cardpay or refund call; a timeout comes back as call.failed.
 //
-// Refund bookkeeping lives in txn.data: captured_amount, refunded_amount, remaining_amount (minor
-// units), refund_in_flight {command_id, amount, op} while a refund call is out, and refunds, the list
-// of every refund command {command_id, amount, status: pending|succeeded|failed|unknown|refused,
-// reason, at}. One refund is out at a time.
+// What esipay's settlement file says (corridor reconcile --settlement, engine/reconcile.cpp) comes
+// through corridor.inputs too: charge.settled {transaction, amount, currency, line} or
+// charge.not_settled {through} for a charge whose outcome is unknown; refund.settled /
+// refund.not_settled {command_id, amount, currency, line | through} for a refund whose outcome is.
+//
+// Refund bookkeeping lives in txn.data: captured_amount, refunded_amount, reserved_amount and
+// remaining_amount (minor units), refund_in_flight {command_id, amount, op, call_id} while a refund
+// call is out, and refunds, the list of every refund command {command_id, amount, status:
+// pending|succeeded|failed|unknown|refused, reason, at}. A pending or unknown refund reserves its
+// amount: what may still be refunded is captured - refunded - reserved, until the refund's outcome
+// is known (its answer, or the settlement file for a timeout). One refund call is out at a time.
 
 std::int64_t captured_amount(const Transaction& t) { return get_int(t.data, "captured_amount", t.amount.value); }
 std::int64_t refunded_amount(const Transaction& t) { return get_int(t.data, "refunded_amount", 0); }
-std::int64_t remaining_amount(const Transaction& t) { return captured_amount(t) - refunded_amount(t); }
+
+const json::array* refund_list(const Transaction& t) {
+  const json::value* refunds = t.data.if_contains("refunds");
+  return refunds != nullptr && refunds->is_array() ? &refunds->get_array() : nullptr;
+}
+
+// Refunds whose outcome is not known yet (a call out, or a timeout): their amounts are reserved.
+std::int64_t reserved_amount(const Transaction& t) {
+  std::int64_t reserved = 0;
+  if (const json::array* refunds = refund_list(t)) {
+    for (const auto& r : *refunds) {
+      if (!r.is_object()) continue;
+      const auto status = get_string(r.get_object(), "status");
+      if (status == "pending" || status == "unknown") reserved += get_int(r.get_object(), "amount");
+    }
+  }
+  return reserved;
+}
+std::int64_t remaining_amount(const Transaction& t) {
+  return captured_amount(t) - refunded_amount(t) - reserved_amount(t);
+}
+
+void write_amounts(Transaction& t) {
+  t.data["captured_amount"] = captured_amount(t);
+  t.data["refunded_amount"] = refunded_amount(t);
+  t.data["reserved_amount"] = reserved_amount(t);
+  t.data["remaining_amount"] = remaining_amount(t);
+}
+
+std::string money_text(const Transaction& t, std::int64_t minor) {
+  return format_decimal_amount(minor, currency_exponent(t.amount.currency).value_or(0)) + " " + t.amount.currency;
+}
 
 bool failed_cardpay(const StepContext& c) { return failed_op(c) == "cardpay"; }
 bool failed_refund(const StepContext& c) { return failed_op(c).starts_with("refund"); }
+bool charge_refused(const StepContext& c) { return failed_cardpay(c) && refused_before_send(c); }
+bool charge_not_sent(const StepContext& c) { return failed_cardpay(c) && not_sent(c); }
+bool charge_not_sent_spent(const StepContext& c) { return charge_not_sent(c) && retries_spent(c, kMaxRetries); }
 
 bool reconciled_captured(const StepContext& c) { return get_string(c.input.data, "outcome") == "captured"; }
 bool reconciled_failed(const StepContext& c) { return get_string(c.input.data, "outcome") == "failed"; }
+
+// "amount : montant réel de la transaction", read exactly in the payment's currency. An amount that
+// cannot be read is never taken for the one asked.
+std::optional<Money> real_amount(const json::value* amount, const Transaction& t) {
+  return reported_money(amount, t.amount.currency);
+}
+bool callback_amount_differs(const StepContext& c) {
+  return !same_money(real_amount(c.input.data.if_contains("amount"), c.txn), c.txn.amount);
+}
+// The first callback, after the 200: its amount is the first esipay reports.
+bool first_callback_amount_differs(const StepContext& c) {
+  return !get_bool(c.txn.data, "callback_received") && callback_amount_differs(c);
+}
+// The callback received before the 200 named another amount than the one asked.
+bool recorded_callback_differs(const StepContext& c) {
+  const json::value* amount = c.txn.data.if_contains("callback_amount");
+  return amount != nullptr && !same_money(real_amount(amount, c.txn), c.txn.amount);
+}
+std::optional<Money> settled_amount(const StepContext& c) {
+  std::string_view currency = get_string(c.input.data, "currency");
+  if (currency.empty()) currency = c.txn.amount.currency;
+  return reported_money(c.input.data.if_contains("amount"), currency);
+}
+bool settled_amount_differs(const StepContext& c) { return !same_money(settled_amount(c), c.txn.amount); }
 
 // refund.create's optional amount: {"value": minor units, "currency": ...} or a bare integer.
 struct RequestedRefund {
@@ -40,6 +111,11 @@ RequestedRefund requested_refund(const StepContext& c) {
   const json::value* amount = c.input.data.if_contains("amount");
   if (amount == nullptr || amount->is_null()) {
     r.value = remaining_amount(c.txn);  // no amount: whatever is left
+    if (r.value <= 0) {
+      r.valid = false;
+      r.problem = "nothing remains to be refunded (" + std::to_string(reserved_amount(c.txn)) + " " +
+                  c.txn.amount.currency + " reserved by refunds of unknown outcome)";
+    }
     return r;
   }
   if (amount->is_object()) {
@@ -60,23 +136,29 @@ RequestedRefund requested_refund(const StepContext& c) {
   return r;
 }
 
-bool duplicate_refund_command(const StepContext& c) {
-  const json::value* refunds = c.txn.data.if_contains("refunds");
-  if (refunds == nullptr || !refunds->is_array()) return false;
-  const auto id = command_id(c);
-  for (const auto& r : refunds->get_array())
-    if (r.is_object() && get_string(r.get_object(), "command_id") == id) return true;
-  return false;
+// The refund command of `id` in data.refunds, or null.
+const json::object* refund_entry(const Transaction& t, std::string_view id) {
+  if (const json::array* refunds = refund_list(t)) {
+    for (const auto& r : *refunds)
+      if (r.is_object() && get_string(r.get_object(), "command_id") == id) return &r.get_object();
+  }
+  return nullptr;
 }
+
+bool duplicate_refund_command(const StepContext& c) { return refund_entry(c.txn, command_id(c)) != nullptr; }
 bool refund_in_flight(const StepContext& c) { return get_object(c.txn.data, "refund_in_flight") != nullptr; }
 // Only the refund still out can time out: a repeated failure notice finds none and changes nothing.
 bool failed_refund_in_flight(const StepContext& c) { return failed_refund(c) && refund_in_flight(c); }
+// Nothing left corridor (a circuit open, or the adapter refusing the call): nothing was refunded.
+bool refund_not_sent(const StepContext& c) { return failed_refund_in_flight(c) && not_sent(c); }
 bool no_esipay_transaction(const StepContext& c) { return get_string(c.txn.provider_refs, "transaction").empty(); }
 bool invalid_refund_amount(const StepContext& c) { return !requested_refund(c).valid; }
 bool over_remaining(const StepContext& c) { return requested_refund(c).value > remaining_amount(c.txn); }
-// Nothing refunded yet and the whole amount asked: esipay's full-refund URL.
+// esipay's full-refund URL refunds the transaction as esipay holds it: only when nothing was refunded,
+// nothing is reserved by a refund of unknown outcome, and the whole amount is asked.
 bool whole_amount(const StepContext& c) {
-  return refunded_amount(c.txn) == 0 && requested_refund(c).value == captured_amount(c.txn);
+  return refunded_amount(c.txn) == 0 && reserved_amount(c.txn) == 0 &&
+         requested_refund(c).value == captured_amount(c.txn);
 }
 
 std::int64_t in_flight_amount(const Transaction& t) {
@@ -84,32 +166,59 @@ std::int64_t in_flight_amount(const Transaction& t) {
   return f ? get_int(*f, "amount") : 0;
 }
 bool refund_completes(const StepContext& c) {
-  return refund_in_flight(c) && in_flight_amount(c.txn) >= remaining_amount(c.txn);
+  return refund_in_flight(c) && refunded_amount(c.txn) + in_flight_amount(c.txn) >= captured_amount(c.txn);
+}
+
+// The settlement file's word on a refund whose outcome is unknown (named by its command id).
+const json::object* settled_refund(const StepContext& c) {
+  const json::object* entry = refund_entry(c.txn, get_string(c.input.data, "command_id"));
+  return entry != nullptr && get_string(*entry, "status") == "unknown" ? entry : nullptr;
+}
+bool unknown_refund(const StepContext& c) { return settled_refund(c) != nullptr; }
+bool unknown_refund_completes(const StepContext& c) {
+  const json::object* entry = settled_refund(c);
+  return entry != nullptr && refunded_amount(c.txn) + get_int(*entry, "amount") >= captured_amount(c.txn);
 }
 
 // ---- what corridor does -------------------------------------------------------------------------
 
-void charge(StepContext& c) {
+json::object cardpay_params(const Transaction& t) {
   // cid is corridor's txn_id: the return-URL callback carries it back. The card travels encrypted
   // beside the call and is written into the URL path by the adapter only.
-  c.call("cardpay", {{"cid", c.txn.txn_id}, {"amount", money_json(c.txn.amount)}, {"card", "attached"}});
+  return {{"cid", t.txn_id}, {"amount", money_json(t.amount)}, {"card", "attached"}};
+}
+
+void charge(StepContext& c) {
+  reset_retries(c);
+  c.txn.data["charge_call_id"] = c.call("cardpay", cardpay_params(c.txn));
+}
+
+// Nothing left corridor, so nothing can have been charged: the same call again is safe.
+void charge_again(StepContext& c) {
+  c.call_again(std::string(get_string(c.txn.data, "charge_call_id")), "cardpay", cardpay_params(c.txn));
+}
+
+void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
+
+void charge_never_sent(StepContext& c) {
+  c.set_reason(with_detail(refused_before_send(c) ? "payment refused before sending, nothing reached esipay"
+                                                  : "payment never sent (no way to esipay), retries spent",
+                           c.input.data, "error"));
 }
 
 void record_callback(StepContext& c) {
   const auto& d = c.input.data;
   if (auto t = get_string(d, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
-  // "amount : montant réel de la transaction": what refunds are bounded by.
-  if (auto exponent = currency_exponent(c.txn.amount.currency)) {
-    if (auto real = parse_decimal_amount(get_string(d, "amount"), *exponent)) c.txn.data["captured_amount"] = *real;
-  }
+  // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
+  // when the charge is settled.
+  if (const json::value* amount = d.if_contains("amount")) c.txn.data["callback_amount"] = *amount;
   c.txn.data["callback_received"] = true;
-  if (c.txn.data.contains("remaining_amount")) c.txn.data["remaining_amount"] = remaining_amount(c.txn);
 }
 
 void capture(StepContext& c) {
-  c.txn.data["captured_amount"] = captured_amount(c.txn);
-  c.txn.data["refunded_amount"] = refunded_amount(c.txn);
-  c.txn.data["remaining_amount"] = remaining_amount(c.txn);
+  // Reached only when no amount esipay reported differs from the one asked.
+  c.txn.data["captured_amount"] = c.txn.amount.value;
+  write_amounts(c.txn);
 }
 
 void charge_failed(StepContext& c) {
@@ -125,9 +234,25 @@ void outcome_unknown(StepContext& c) {
   c.set_reason(with_detail("no answer from esipay and no status endpoint: reconcile", c.input.data, "error"));
 }
 
+// The 200 after a callback whose real amount is not the one asked.
+void captured_other_amount(StepContext& c) {
+  record_amount_mismatch(c, real_amount(c.txn.data.if_contains("callback_amount"), c.txn),
+                         "esipay's return URL (montant réel)");
+}
+
+// A first callback after the 200, whose real amount is not the one asked.
+void callback_other_amount(StepContext& c) {
+  record_callback(c);
+  record_amount_mismatch(c, real_amount(c.input.data.if_contains("amount"), c.txn), "esipay's return URL (montant réel)");
+}
+
 void late_callback(StepContext& c) {
   record_callback(c);
-  c.set_reason("return URL called after the timeout: most likely captured; reconcile");
+  std::string reason = "return URL called after the timeout: most likely captured; reconcile";
+  if (callback_amount_differs(c))
+    reason += " (its real amount, " + std::string(get_string(c.input.data, "amount")) + ", is not the " +
+              money_text(c.txn, c.txn.amount.value) + " asked)";
+  c.set_reason(reason);
 }
 
 void reconcile_captured(StepContext& c) {
@@ -137,6 +262,23 @@ void reconcile_captured(StepContext& c) {
 }
 
 void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as failed", c.input.data, "reason")); }
+
+// The settlement file has the charge: esipay charged it.
+void settled_captured(StepContext& c) {
+  if (auto t = get_string(c.input.data, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
+  capture(c);
+  c.set_reason("found in esipay's settlement file (line " + std::to_string(get_int(c.input.data, "line")) + "): captured");
+}
+
+void settled_other_amount(StepContext& c) {
+  if (auto t = get_string(c.input.data, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
+  record_amount_mismatch(c, settled_amount(c),
+                         "esipay's settlement file (line " + std::to_string(get_int(c.input.data, "line")) + ")");
+}
+
+void not_settled(StepContext& c) {
+  c.set_reason(with_detail("not in esipay's settlement file: not charged", c.input.data, "through"));
+}
 
 void append_refund(StepContext& c, std::int64_t amount, std::string_view status, std::string_view reason) {
   json::object entry{{"command_id", command_id(c)}, {"amount", amount}, {"status", status},
@@ -159,14 +301,18 @@ void refuse_no_transaction(StepContext& c) {
 }
 void refuse_invalid_amount(StepContext& c) { refuse_refund(c, "refund refused: " + requested_refund(c).problem); }
 void refuse_over_remaining(StepContext& c) {
-  refuse_refund(c, "refund refused: " + std::to_string(requested_refund(c).value) + " is more than the remaining " +
-                       std::to_string(remaining_amount(c.txn)) + " " + c.txn.amount.currency);
+  std::string reason = "refund refused: " + std::to_string(requested_refund(c).value) + " is more than the remaining " +
+                       std::to_string(remaining_amount(c.txn)) + " " + c.txn.amount.currency;
+  if (const std::int64_t reserved = reserved_amount(c.txn); reserved > 0)
+    reason += " (" + std::to_string(reserved) + " reserved by refunds of unknown outcome)";
+  refuse_refund(c, reason);
 }
 
 void send_refund(StepContext& c, std::string op, json::object params, std::int64_t amount) {
   append_refund(c, amount, "pending", {});
   const std::string call_id = c.call(op, std::move(params));
   c.txn.data["refund_in_flight"] = {{"command_id", command_id(c)}, {"amount", amount}, {"op", op}, {"call_id", call_id}};
+  write_amounts(c.txn);
 }
 
 // Remboursement: /cardpay/uuid/transaction.
@@ -186,42 +332,86 @@ void refund_part(StepContext& c) {
               amount);
 }
 
-// Marks the refund in flight with its outcome and forgets it.
+// Sets the outcome of the refund command `id` in data.refunds.
+void set_refund_status(Transaction& t, std::string_view id, std::string_view status, std::string_view reason) {
+  json::value* refunds = t.data.if_contains("refunds");
+  if (refunds == nullptr || !refunds->is_array()) return;
+  for (auto& r : refunds->as_array()) {
+    if (!r.is_object() || get_string(r.get_object(), "command_id") != id) continue;
+    r.as_object()["status"] = status;
+    if (!reason.empty()) r.as_object()["reason"] = reason;
+  }
+}
+
+// Marks the refund in flight with its outcome and forgets the call.
 void settle_in_flight(StepContext& c, std::string_view status, std::string_view reason) {
   const json::object* f = get_object(c.txn.data, "refund_in_flight");
   if (f == nullptr) return;
   const std::string id(get_string(*f, "command_id"));
-  if (json::value* refunds = c.txn.data.if_contains("refunds"); refunds != nullptr && refunds->is_array()) {
-    for (auto& r : refunds->as_array()) {
-      if (!r.is_object() || get_string(r.get_object(), "command_id") != id) continue;
-      r.as_object()["status"] = status;
-      if (!reason.empty()) r.as_object()["reason"] = reason;
-    }
-  }
+  set_refund_status(c.txn, id, status, reason);
   c.txn.data.erase("refund_in_flight");
 }
 
 void refund_succeeded(StepContext& c) {
   const std::int64_t amount = in_flight_amount(c.txn);
   settle_in_flight(c, "succeeded", {});
-  const std::int64_t refunded = refunded_amount(c.txn) + amount;
-  c.txn.data["captured_amount"] = captured_amount(c.txn);
-  c.txn.data["refunded_amount"] = refunded;
-  c.txn.data["remaining_amount"] = captured_amount(c.txn) - refunded;
+  c.txn.data["refunded_amount"] = refunded_amount(c.txn) + amount;
+  write_amounts(c.txn);
 }
 
 void refund_failed(StepContext& c) {
   std::string reason = "esipay refused the refund";
   if (get_int(c.input.data, "http_status") == 400) reason = "esipay: incorrect parameter or amount over the remaining (400)";
   settle_in_flight(c, "failed", with_detail(reason, c.input.data, "error"));
+  write_amounts(c.txn);
 }
 
-// No answer: esipay may or may not have refunded. The refund is marked unknown and the remaining
-// amount left as it was; esipay itself refuses a partial refund over what is left (400).
+void refund_never_sent(StepContext& c) {
+  settle_in_flight(c, "failed",
+                   with_detail(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
+                                                      : "refund never sent (no way to esipay), nothing refunded",
+                               c.input.data, "error"));
+  write_amounts(c.txn);
+}
+
+// No answer: esipay may or may not have refunded. The refund is marked unknown and its amount stays
+// reserved, so no later refund can take it twice; esipay's settlement file decides.
 void refund_unknown(StepContext& c) {
-  const std::string reason = with_detail("refund outcome unknown, no answer from esipay: reconcile", c.input.data, "error");
+  const std::int64_t amount = in_flight_amount(c.txn);
+  const std::string reason = with_detail("refund outcome unknown, no answer from esipay: " + money_text(c.txn, amount) +
+                                             " reserved until esipay's settlement file says",
+                                         c.input.data, "error");
   settle_in_flight(c, "unknown", reason);
+  write_amounts(c.txn);
   c.set_reason(reason);  // announced: accounting must know a refund may or may not have happened
+  c.flag(attention::kOutcomeUnknown);
+}
+
+// The settlement file has the refund: esipay refunded it.
+void unknown_refund_refunded(StepContext& c) {
+  const std::string id(get_string(c.input.data, "command_id"));
+  const std::int64_t amount = get_int(*settled_refund(c), "amount");
+  const std::string reason = "refund " + id + " of " + money_text(c.txn, amount) +
+                             ", outcome unknown, found in esipay's settlement file (line " +
+                             std::to_string(get_int(c.input.data, "line")) + "): refunded";
+  set_refund_status(c.txn, id, "succeeded", reason);
+  c.txn.data["refunded_amount"] = refunded_amount(c.txn) + amount;
+  write_amounts(c.txn);
+  c.set_reason(reason);
+}
+
+// The settlement file, which covers the refund's day, does not have it: nothing was refunded, and
+// the reserved amount may be refunded again.
+void unknown_refund_released(StepContext& c) {
+  const std::string id(get_string(c.input.data, "command_id"));
+  const std::int64_t amount = get_int(*settled_refund(c), "amount");
+  const std::string reason = with_detail("refund " + id + " of " + money_text(c.txn, amount) +
+                                             ", outcome unknown, not in esipay's settlement file: not refunded, " +
+                                             "the amount is released",
+                                         c.input.data, "through");
+  set_refund_status(c.txn, id, "failed", reason);
+  write_amounts(c.txn);
+  c.set_reason(reason);
 }
 
 Flow make_flow() {
@@ -239,63 +429,82 @@ Flow make_flow() {
       {"unknown", Status::unknown},
       {"refunded", Status::refunded, true},
       {"failed", Status::failed, true},
+      {"amount_mismatch", Status::amount_mismatch, true},
   };
   // clang-format off
   f.rows = {
-    // from               on                      guard                      to                    action
-    {"created",           "payment.create",       "",                        nullptr,                  "charging",           charge,                 "Paiement par carte bancaire: /cardpay/uuid/cid/cardnumber/cardmonth/cardyear/amount"},
+    // from               on                       guard                          to                    action
+    {"created",           "payment.create",        "",                            nullptr,                       "charging",           charge,                  "Paiement par carte bancaire: /cardpay/uuid/cid/cardnumber/cardmonth/cardyear/amount"},
 
-    {"charging",          "esipay.callback",      "",                        nullptr,                  "callback_received",  record_callback,        "the return URL is called (and answered 200) before esipay answers"},
-    {"charging",          "charge.succeeded",     "",                        nullptr,                  "captured",           capture,                "200 reached corridor before the callback did"},
-    {"charging",          "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "400 incorrect parameter, 403 address not allowed, 500 service error"},
-    {"charging",          "call.failed",          "op cardpay",              failed_cardpay,           "unknown",            outcome_unknown,        "timeout: esipay has no status endpoint"},
+    {"charging",          "esipay.callback",       "",                            nullptr,                       "callback_received",  record_callback,         "the return URL is called (and answered 200) before esipay answers"},
+    {"charging",          "charge.succeeded",      "",                            nullptr,                       "captured",           capture,                 "200 reached corridor before the callback did"},
+    {"charging",          "charge.failed",         "",                            nullptr,                       "failed",             charge_failed,           "400 incorrect parameter, 403 address not allowed, 500 service error"},
+    {"charging",          "call.failed",           "op cardpay, refused",         charge_refused,                "failed",             charge_never_sent,       "the payment URL was never sent: the adapter refused it"},
+    {"charging",          "call.failed",           "op cardpay, not sent, spent", charge_not_sent_spent,         "failed",             charge_never_sent,       "the payment URL was never sent, max_retries times", kProvisional},
+    {"charging",          "call.failed",           "op cardpay, not sent",        charge_not_sent,               "charging",           retry_later,             "the payment URL was not sent (no way to esipay): nothing charged, send it later"},
+    {"charging",          "call.failed",           "op cardpay",                  failed_cardpay,                "unknown",            outcome_unknown,         "timeout: esipay has no status endpoint"},
+    {"charging",          "timer.retry",           "",                            nullptr,                       "charging",           charge_again,            "the payment URL, which never left corridor, sent now"},
 
-    {"charging",          "transaction.reconcile", "",                       nullptr,                  "charging",           nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+    {"charging",          "transaction.reconcile", "",                            nullptr,                       "charging",           nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
-    {"callback_received", "charge.succeeded",     "",                        nullptr,                  "captured",           capture,                "200: transaction done and the return URL answered"},
-    {"callback_received", "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "esipay cancels the payment despite the callback"},
-    {"callback_received", "call.failed",          "op cardpay",              failed_cardpay,           "unknown",            outcome_unknown,        "callback received but no HTTP answer"},
-    {"callback_received", "esipay.callback",      "",                        nullptr,                  "callback_received",  record_callback,        "duplicate callback"},
+    {"callback_received", "charge.succeeded",      "callback amount differs",     recorded_callback_differs,     "amount_mismatch",    captured_other_amount,   "200, but the return URL's montant réel is not the amount asked"},
+    {"callback_received", "charge.succeeded",      "",                            nullptr,                       "captured",           capture,                 "200: transaction done and the return URL answered"},
+    {"callback_received", "charge.failed",         "",                            nullptr,                       "failed",             charge_failed,           "esipay cancels the payment despite the callback"},
+    {"callback_received", "call.failed",           "op cardpay",                  failed_cardpay,                "unknown",            outcome_unknown,         "callback received but no HTTP answer"},
+    {"callback_received", "esipay.callback",       "",                            nullptr,                       "callback_received",  record_callback,         "duplicate callback"},
 
-    {"callback_received", "transaction.reconcile", "",                       nullptr,                  "callback_received",  nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+    {"callback_received", "transaction.reconcile", "",                            nullptr,                       "callback_received",  nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
-    {"captured",          "esipay.callback",      "",                        nullptr,                  "captured",           record_callback,        "the callback after the 200: keep esipay's transaction id"},
-    {"captured",          "charge.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate 200"},
-    {"captured",          "refund.create",        "duplicate command",       duplicate_refund_command, "captured",           nullptr,                "the same refund command again: already handled"},
-    {"captured",          "refund.create",        "refund in flight",        refund_in_flight,         "captured",           refuse_in_flight,       "one refund at a time"},
-    {"captured",          "refund.create",        "no esipay transaction",   no_esipay_transaction,    "captured",           refuse_no_transaction,  "a refund needs the callback's transaction id"},
-    {"captured",          "refund.create",        "invalid amount",          invalid_refund_amount,    "captured",           refuse_invalid_amount,  "refund amount not a positive amount of the payment's currency"},
-    {"captured",          "refund.create",        "over remaining",          over_remaining,           "captured",           refuse_over_remaining,  "refused before any call: more than the remaining amount"},
-    {"captured",          "refund.create",        "whole amount",            whole_amount,             "captured",           refund_whole,           "Remboursement: /cardpay/uuid/transaction"},
-    {"captured",          "refund.create",        "",                        nullptr,                  "captured",           refund_part,            "Remboursement partiel: /cardpay/uuid/transaction/amount"},
-    {"captured",          "refund.succeeded",     "refund completes",        refund_completes,         "refunded",           refund_succeeded,       "200: refund done, nothing left"},
-    {"captured",          "refund.succeeded",     "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: partial refund done"},
-    {"captured",          "refund.succeeded",     "",                        nullptr,                  "captured",           nullptr,                "duplicate refund answer: no refund out"},
-    {"captured",          "refund.failed",        "",                        nullptr,                  "captured",           refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"captured",          "call.failed",          "op refund, refund out",   failed_refund_in_flight,  "captured",           refund_unknown,         "refund timeout: outcome unknown (announced)", kAnnounces},
+    {"captured",          "esipay.callback",       "first callback, amount differs", first_callback_amount_differs, "amount_mismatch", callback_other_amount,   "the callback after the 200: its montant réel is not the amount asked"},
+    {"captured",          "esipay.callback",       "",                            nullptr,                       "captured",           record_callback,         "the callback after the 200: keep esipay's transaction id"},
+    {"captured",          "charge.succeeded",      "",                            nullptr,                       "captured",           nullptr,                 "duplicate 200"},
+    {"captured",          "refund.create",         "duplicate command",           duplicate_refund_command,      "captured",           nullptr,                 "the same refund command again: already handled"},
+    {"captured",          "refund.create",         "refund in flight",            refund_in_flight,              "captured",           refuse_in_flight,        "one refund at a time"},
+    {"captured",          "refund.create",         "no esipay transaction",       no_esipay_transaction,         "captured",           refuse_no_transaction,   "a refund needs the callback's transaction id"},
+    {"captured",          "refund.create",         "invalid amount",              invalid_refund_amount,         "captured",           refuse_invalid_amount,   "refund amount not a positive amount of the payment's currency"},
+    {"captured",          "refund.create",         "over remaining",              over_remaining,                "captured",           refuse_over_remaining,   "refused before any call: more than captured - refunded - reserved"},
+    {"captured",          "refund.create",         "whole amount",                whole_amount,                  "captured",           refund_whole,            "Remboursement: /cardpay/uuid/transaction (nothing refunded or reserved)"},
+    {"captured",          "refund.create",         "",                            nullptr,                       "captured",           refund_part,             "Remboursement partiel: /cardpay/uuid/transaction/amount"},
+    {"captured",          "refund.succeeded",      "refund completes",            refund_completes,              "refunded",           refund_succeeded,        "200: refund done, nothing left"},
+    {"captured",          "refund.succeeded",      "refund in flight",            refund_in_flight,              "partially_refunded", refund_succeeded,        "200: partial refund done"},
+    {"captured",          "refund.succeeded",      "",                            nullptr,                       "captured",           nullptr,                 "duplicate refund answer: no refund out"},
+    {"captured",          "refund.failed",         "",                            nullptr,                       "captured",           refund_failed,           "400/403/500 on a refund: nothing refunded"},
+    {"captured",          "call.failed",           "op refund, refund out, not sent", refund_not_sent,          "captured",           refund_never_sent,       "the refund URL was never sent: nothing refunded"},
+    {"captured",          "call.failed",           "op refund, refund out",       failed_refund_in_flight,       "captured",           refund_unknown,          "refund timeout: outcome unknown, its amount reserved (announced)", kAnnounces},
+    {"captured",          "refund.settled",        "unknown refund completes",    unknown_refund_completes,      "refunded",           unknown_refund_refunded, "settlement file: the refund of unknown outcome was done, nothing left"},
+    {"captured",          "refund.settled",        "unknown refund",              unknown_refund,                "partially_refunded", unknown_refund_refunded, "settlement file: the refund of unknown outcome was done"},
+    {"captured",          "refund.not_settled",    "unknown refund",              unknown_refund,                "captured",           unknown_refund_released, "settlement file: the refund of unknown outcome was not done; its amount released (announced)", kAnnounces},
 
-    {"captured",          "transaction.reconcile", "",                       nullptr,                  "captured",           nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+    {"captured",          "transaction.reconcile", "",                            nullptr,                       "captured",           nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
-    {"partially_refunded", "refund.create",       "duplicate command",       duplicate_refund_command, "partially_refunded", nullptr,                "the same refund command again: already handled"},
-    {"partially_refunded", "refund.create",       "refund in flight",        refund_in_flight,         "partially_refunded", refuse_in_flight,       "one refund at a time"},
-    {"partially_refunded", "refund.create",       "invalid amount",          invalid_refund_amount,    "partially_refunded", refuse_invalid_amount,  "refund amount not a positive amount of the payment's currency"},
-    {"partially_refunded", "refund.create",       "over remaining",          over_remaining,           "partially_refunded", refuse_over_remaining,  "refused before any call: more than the remaining amount"},
-    {"partially_refunded", "refund.create",       "",                        nullptr,                  "partially_refunded", refund_part,            "Remboursement partiel of (part of) what is left"},
-    {"partially_refunded", "refund.succeeded",    "refund completes",        refund_completes,         "refunded",           refund_succeeded,       "200: the last part refunded"},
-    {"partially_refunded", "refund.succeeded",    "refund in flight",        refund_in_flight,         "partially_refunded", refund_succeeded,       "200: another partial refund: same state, a new version and event", kAnnounces},
-    {"partially_refunded", "refund.succeeded",    "",                        nullptr,                  "partially_refunded", nullptr,                "duplicate refund answer: no refund out"},
-    {"partially_refunded", "refund.failed",       "",                        nullptr,                  "partially_refunded", refund_failed,          "400/403/500 on a refund: nothing refunded"},
-    {"partially_refunded", "call.failed",         "op refund, refund out",   failed_refund_in_flight,  "partially_refunded", refund_unknown,         "refund timeout: outcome unknown (announced)", kAnnounces},
-    {"partially_refunded", "esipay.callback",     "",                        nullptr,                  "partially_refunded", nullptr,                "late duplicate callback"},
+    {"partially_refunded", "refund.create",        "duplicate command",           duplicate_refund_command,      "partially_refunded", nullptr,                 "the same refund command again: already handled"},
+    {"partially_refunded", "refund.create",        "refund in flight",            refund_in_flight,              "partially_refunded", refuse_in_flight,        "one refund at a time"},
+    {"partially_refunded", "refund.create",        "invalid amount",              invalid_refund_amount,         "partially_refunded", refuse_invalid_amount,   "refund amount not a positive amount of the payment's currency"},
+    {"partially_refunded", "refund.create",        "over remaining",              over_remaining,                "partially_refunded", refuse_over_remaining,   "refused before any call: more than captured - refunded - reserved"},
+    {"partially_refunded", "refund.create",        "",                            nullptr,                       "partially_refunded", refund_part,             "Remboursement partiel of (part of) what is left"},
+    {"partially_refunded", "refund.succeeded",     "refund completes",            refund_completes,              "refunded",           refund_succeeded,        "200: the last part refunded"},
+    {"partially_refunded", "refund.succeeded",     "refund in flight",            refund_in_flight,              "partially_refunded", refund_succeeded,        "200: another partial refund: same state, a new version and event", kAnnounces},
+    {"partially_refunded", "refund.succeeded",     "",                            nullptr,                       "partially_refunded", nullptr,                 "duplicate refund answer: no refund out"},
+    {"partially_refunded", "refund.failed",        "",                            nullptr,                       "partially_refunded", refund_failed,           "400/403/500 on a refund: nothing refunded"},
+    {"partially_refunded", "call.failed",          "op refund, refund out, not sent", refund_not_sent,          "partially_refunded", refund_never_sent,       "the refund URL was never sent: nothing refunded"},
+    {"partially_refunded", "call.failed",          "op refund, refund out",       failed_refund_in_flight,       "partially_refunded", refund_unknown,          "refund timeout: outcome unknown, its amount reserved (announced)", kAnnounces},
+    {"partially_refunded", "refund.settled",       "unknown refund completes",    unknown_refund_completes,      "refunded",           unknown_refund_refunded, "settlement file: the refund of unknown outcome was done, nothing left"},
+    {"partially_refunded", "refund.settled",       "unknown refund",              unknown_refund,                "partially_refunded", unknown_refund_refunded, "settlement file: the refund of unknown outcome was done (announced)", kAnnounces},
+    {"partially_refunded", "refund.not_settled",   "unknown refund",              unknown_refund,                "partially_refunded", unknown_refund_released, "settlement file: the refund of unknown outcome was not done; its amount released (announced)", kAnnounces},
+    {"partially_refunded", "esipay.callback",      "",                            nullptr,                       "partially_refunded", nullptr,                 "late duplicate callback"},
 
-    {"partially_refunded", "transaction.reconcile", "",                       nullptr,                  "partially_refunded", nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+    {"partially_refunded", "transaction.reconcile", "",                            nullptr,                      "partially_refunded", nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
 
-    {"unknown",           "esipay.callback",      "",                        nullptr,                  "unknown",            late_callback,          "the return URL was called after our timeout"},
-    {"unknown",           "charge.succeeded",     "",                        nullptr,                  "captured",           capture,                "a late 200"},
-    {"unknown",           "charge.failed",        "",                        nullptr,                  "failed",             charge_failed,          "a late refusal"},
-    {"unknown",           "transaction.reconcile", "outcome captured",       reconciled_captured,      "captured",           reconcile_captured,     "an operator checked esipay's back office: captured"},
-    {"unknown",           "transaction.reconcile", "outcome failed",         reconciled_failed,        "failed",             reconcile_failed,       "an operator checked esipay's back office: not captured"},
-    {"unknown",           "transaction.reconcile", "",                       nullptr,                  "unknown",            nullptr,                "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
+    {"unknown",           "esipay.callback",       "",                            nullptr,                       "unknown",            late_callback,           "the return URL was called after our timeout"},
+    {"unknown",           "charge.succeeded",      "callback amount differs",     recorded_callback_differs,     "amount_mismatch",    captured_other_amount,   "a late 200, after a callback whose montant réel is not the amount asked"},
+    {"unknown",           "charge.succeeded",      "",                            nullptr,                       "captured",           capture,                 "a late 200"},
+    {"unknown",           "charge.failed",         "",                            nullptr,                       "failed",             charge_failed,           "a late refusal"},
+    {"unknown",           "charge.settled",        "settled amount differs",      settled_amount_differs,        "amount_mismatch",    settled_other_amount,    "settlement file: charged, another amount than the one asked"},
+    {"unknown",           "charge.settled",        "",                            nullptr,                       "captured",           settled_captured,        "settlement file: charged"},
+    {"unknown",           "charge.not_settled",    "",                            nullptr,                       "failed",             not_settled,             "settlement file, covering the payment's day, without it: not charged", kProvisional},
+    {"unknown",           "transaction.reconcile", "outcome captured",            reconciled_captured,           "captured",           reconcile_captured,      "an operator checked esipay's back office: captured"},
+    {"unknown",           "transaction.reconcile", "outcome failed",              reconciled_failed,             "failed",             reconcile_failed,        "an operator checked esipay's back office: not captured"},
+    {"unknown",           "transaction.reconcile", "",                            nullptr,                       "unknown",            nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
   };
   // clang-format on
   return f;

@@ -13,6 +13,10 @@ namespace corridor {
 
 namespace {
 
+// Card numbers Cynod takes (ISO/IEC 7812 lengths): declared in the registration as well.
+constexpr std::size_t kCardDigitsMin = 12;
+constexpr std::size_t kCardDigitsMax = 19;
+
 std::string error_message(const HttpResponse& response) {
   boost::system::error_code ec;
   json::value v = json::parse(response.body, ec);
@@ -46,20 +50,11 @@ Result<ParsedInput> authorization_input(const json::object& o, std::string_view 
   if (auto id = get_string(o, "id"); !id.empty()) d["cynod_reference"] = id;
   if (auto card = get_string(o, "card"); !card.empty()) d["card"] = cynod_mask_card(card);
 
-  if (const json::value* amount = o.if_contains("amount"); amount != nullptr && !amount->is_null()) {
-    auto currency = required_string(o, "currency", where);
-    if (!currency) return currency.error();
-    const auto exponent = currency_exponent(*currency);
-    if (!exponent) return fail(std::string(where) + ": unknown currency '" + *currency + "'");
-    std::string text;
-    if (amount->is_string()) text = std::string(amount->get_string());
-    else if (amount->is_int64() && amount->get_int64() >= 0) text = std::to_string(amount->get_int64());  // lenient: "1500" or 1500
-    else return fail(std::string(where) + ": field 'amount' must be a decimal string");
-    auto minor = parse_decimal_amount(text, *exponent);
-    if (!minor) return fail(std::string(where) + ": field 'amount': " + minor.error().message);
-    d["amount"] = *minor;
-    d["currency"] = *currency;
-  }
+  // The amount as Cynod wrote it (a decimal string of the currency's units): the flow reads it
+  // exactly and compares it with the amount asked (step 8.2), so one that cannot be read reaches the
+  // flow as it is, where it counts as another amount, rather than losing the notification.
+  if (const json::value* amount = o.if_contains("amount"); amount != nullptr && !amount->is_null()) d["amount"] = *amount;
+  if (auto currency = get_string(o, "currency"); !currency.empty()) d["currency"] = currency;
 
   if (*status == "in_progress") {
     in.name = "authorization.in_progress";
@@ -80,6 +75,12 @@ Result<ParsedInput> authorization_input(const json::object& o, std::string_view 
     return fail(std::string(where) + ": unknown status '" + *status + "'");
   }
   return in;
+}
+
+// The webhook types of the authorisation resource (docs/providers/cynod.md), one per status.
+bool is_authorization_event(std::string_view type) {
+  return type == "authorization.in_progress" || type == "authorization.approved" || type == "authorization.declined" ||
+         type == "authorization.cancelled" || type == "authorization.expired";
 }
 
 }  // namespace
@@ -144,7 +145,7 @@ Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const 
     const json::object* card = get_object(p, "card");
     if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
     const std::string_view number = get_string(*card, "number");
-    if (number.size() < 12 || number.size() > 19 ||
+    if (number.size() < kCardDigitsMin || number.size() > kCardDigitsMax ||
         !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return fail(where + ": the card number is not 12-19 digits");
     }
@@ -203,8 +204,9 @@ Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const
   if (call.op != "request_authorization" && call.op != "acknowledge" && call.op != "cancel_authorization" &&
       call.op != "get_authorization")
     return fail("cynod: unknown operation '" + call.op + "'");
-  if (call.op == "get_authorization" && s == 404) {
-    // Cynod does not know the partner reference: an answer for reconciliation, not a failure.
+  if ((call.op == "get_authorization" || call.op == "cancel_authorization") && s == 404) {
+    // Cynod does not know the partner reference: an answer (nothing to read, nothing to withdraw),
+    // not a failure.
     ParsedInput in;
     in.txn_id = std::string(txn_id_of_call(call.call_id));
     in.name = "authorization.not_found";
@@ -260,11 +262,24 @@ Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) cons
   auto type = required_string(*body, "type", where);
   if (!type) return type.error();
   const json::object* data = get_object(*body, "data");
+  if (!is_authorization_event(*type)) {
+    // Authenticated and well-formed, of a type corridor does not act on: acknowledged and kept, never
+    // refused (Cynod would deliver it again and again). The name is prefixed so that no flow row can
+    // take it for one of the inputs the adapter makes.
+    ParsedInput in;
+    if (data != nullptr) in.txn_id = std::string(get_string(*data, "partner_reference"));
+    in.name = "cynod." + *type;
+    in.dedupe_id = *id;
+    in.unhandled = true;
+    return in;
+  }
   if (data == nullptr) return fail(where + ": field 'data' must be an object");
   auto in = authorization_input(*data, where + " data");
   if (!in) return in;
-  if (*type != in->name) return fail(where + ": type '" + *type + "' does not match data.status '" +
-                                     std::string(get_string(*data, "status")) + "'");
+  // "authorization.expired" is the type of Cynod's own expiry: the flow reads it as a withdrawal.
+  const std::string_view named = *type == "authorization.expired" ? "authorization.cancelled" : std::string_view(*type);
+  if (named != in->name || (*type == "authorization.expired" && get_string(*data, "status") != "expired"))
+    return fail(where + ": type '" + *type + "' does not match data.status '" + std::string(get_string(*data, "status")) + "'");
   in->dedupe_id = *id;
   return in;
 }
@@ -280,11 +295,17 @@ AdapterRegistration cynod_registration() {
           {"authorizations_path", false, "/v1/authorizations", "path of the authorisation resource under base_url"},
           {"public_url", false, "", "corridor's public URL; notification_url = <public_url>/webhooks/cynod (filled by the engine)"},
           {"confirmation_ttl_ms", false, "300000", "time for the customer to confirm in the wallet before corridor cancels"},
-          {"retry_after_ms", false, "30000", "delay before re-sending a call that got no answer"},
+          {"retry_after_ms", false, "30000", "delay before re-sending a call that got no answer; doubled per re-send"},
+          {"retry_max_interval_ms", false, "300000", "cap of the doubled re-send delay"},
+          {"max_retries", false, "5", "re-sends of one call (request, cancellation, acknowledgement) before giving up on it"},
       },
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<CynodAdapter>(cynod_settings(s));
       },
+      // What build_request refuses: a card number that is not 12-19 digits. Any currency corridor
+      // knows (the seed names none).
+      ProviderConstraints{.currencies = {}, .whole_units = false, .card_digits_min = kCardDigitsMin,
+                          .card_digits_max = kCardDigitsMax},
   };
 }
 

@@ -13,6 +13,10 @@ namespace corridor {
 
 namespace {
 
+// Card numbers the payment URL takes (ISO/IEC 7812 lengths): declared in the registration as well.
+constexpr std::size_t kCardDigitsMin = 12;
+constexpr std::size_t kCardDigitsMax = 19;
+
 std::string trim(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
@@ -132,7 +136,7 @@ Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const
     const json::object* card = get_object(p, "card");
     if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
     const std::string_view number = get_string(*card, "number");
-    if (number.size() < 12 || number.size() > 19 || !all_digits(number))
+    if (number.size() < kCardDigitsMin || number.size() > kCardDigitsMax || !all_digits(number))
       return fail(where + ": the card number is not 12-19 digits");
     const json::value* month = card->if_contains("exp_month");
     const json::value* year = card->if_contains("exp_year");
@@ -205,13 +209,27 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
   auto fields = callback_fields(request);
   if (!fields) return fields.error();
   const std::string where = "esipay callback";
-  for (std::string_view f : {"type", "amount", "transaction", "cid"}) {
-    if (get_string(*fields, f).empty()) return fail(where + ": missing field '" + std::string(f) + "'");
-    // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
-    if (!well_formed_utf8(get_string(*fields, f))) return fail(where + ": field '" + std::string(f) + "' is not UTF-8 text");
+  // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
+  for (const auto& kv : *fields) {
+    if (kv.value().is_string() && !well_formed_utf8(kv.value().get_string()))
+      return fail(where + ": field '" + std::string(kv.key()) + "' is not UTF-8 text");
   }
-  if (get_string(*fields, "type") != "card")
-    return fail(where + ": unknown payment type '" + std::string(get_string(*fields, "type")) + "'");
+  const std::string_view type = get_string(*fields, "type");
+  if (type.empty()) return fail(where + ": missing field 'type'");
+  if (type != "card") {
+    // "type de paiement (uniquement 'card' pour l'instant)": a later type, from esipay (the address
+    // and the token say so) and well-formed, is acknowledged and kept, not refused. The name is
+    // prefixed so that no flow row can take it for one of the inputs the adapter makes.
+    ParsedInput in;
+    in.txn_id = std::string(get_string(*fields, "cid"));
+    in.name = "esipay.callback." + std::string(type);
+    in.dedupe_id = std::string(get_string(*fields, "transaction"));
+    for (const auto& [k, v] : *fields) in.data[k] = v;
+    in.unhandled = true;
+    return in;
+  }
+  for (std::string_view f : {"amount", "transaction", "cid"})
+    if (get_string(*fields, f).empty()) return fail(where + ": missing field '" + std::string(f) + "'");
   // "montant réel": a decimal with '.'; the flow converts it with the payment's currency. Checked
   // here against the widest exponent so a malformed amount is refused at the door.
   if (auto ok = parse_decimal_amount(get_string(*fields, "amount"), 3); !ok)
@@ -235,10 +253,17 @@ AdapterRegistration esipay_registration() {
           {"allowed_sources", true, "", "comma-joined IP addresses esipay calls the return URL from"},
           {"http_method", false, "POST", "method of cardpay and refund calls (the seed is silent): POST, GET or PUT"},
           {"public_url", false, "", "corridor's public URL; the return URL to register is <public_url>/callbacks/esipay/<callback_token>"},
+          {"retry_after_ms", false, "30000", "delay before sending a payment that never left corridor (a circuit open); doubled per attempt"},
+          {"retry_max_interval_ms", false, "300000", "cap of the doubled delay"},
+          {"max_retries", false, "3", "attempts to send a payment that never left corridor before it fails"},
       },
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<EsipayAdapter>(esipay_settings(s));
       },
+      // What build_request refuses: a card number that is not 12-19 digits. The seed's URL carries no
+      // currency (the company's account has one, agreed at registration): none is declared here.
+      ProviderConstraints{.currencies = {}, .whole_units = false, .card_digits_min = kCardDigitsMin,
+                          .card_digits_max = kCardDigitsMax},
   };
 }
 

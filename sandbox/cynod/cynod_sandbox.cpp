@@ -44,6 +44,8 @@ enum class Scenario {
   out_of_order,       // approved webhook before the HTTP answer, then a late in_progress webhook
   no_callback,        // the customer confirms but no webhook: the cancel answer (409) tells the truth
   rejected,           // 422 card_not_enrolled
+  other_amount,       // approve, but step 8.2 reports one unit less than the amount asked
+  acknowledgement_fails,  // approve; every acknowledgement (step 10) is answered 500
 };
 
 Scenario scenario_of(std::string_view card) {
@@ -58,6 +60,8 @@ Scenario scenario_of(std::string_view card) {
   if (card == c::kOutOfOrder) return Scenario::out_of_order;
   if (card == c::kNoCallback) return Scenario::no_callback;
   if (card == c::kRejected) return Scenario::rejected;
+  if (card == c::kOtherAmount) return Scenario::other_amount;
+  if (card == c::kAcknowledgementFails) return Scenario::acknowledgement_fails;
   return Scenario::approve;
 }
 
@@ -98,6 +102,15 @@ std::string percent_decode(std::string_view s) {
     }
   }
   return out;
+}
+
+// The resource's amount less one unit of its currency, written the same way.
+std::string one_unit_less(const json::object& view) {
+  const int exponent = currency_exponent(get_string(view, "currency")).value_or(0);
+  const auto minor = parse_decimal_amount(get_string(view, "amount"), exponent);
+  std::int64_t unit = 1;
+  for (int e = 0; e < exponent; ++e) unit *= 10;
+  return format_decimal_amount(minor ? std::max<std::int64_t>(*minor - unit, 0) : 0, exponent);
 }
 
 }  // namespace
@@ -278,6 +291,7 @@ struct CynodSandbox::Impl {
       } else {
         a.view["status"] = "approved";
         a.view["authorization_number"] = random_id(6, "0123456789");
+        if (a.scenario == Scenario::other_amount) a.view["amount"] = one_unit_less(a.view);
         a.view["approved_at"] = now_iso();
         type = "authorization.approved";
       }
@@ -298,6 +312,7 @@ struct CynodSandbox::Impl {
     if (it == auths.end()) return error_response(404, "not_found", "unknown partner_reference");
     if (ec || !parsed.is_object()) return error_response(400, "invalid_request", "body must be a JSON object");
     Authorization& a = it->second;
+    if (a.scenario == Scenario::acknowledgement_fails) return error_response(500, "unavailable", "acknowledgements are down");
     if (get_string(a.view, "status") != "approved") return error_response(409, "not_approved", "only an approved authorisation is acknowledged");
     if (get_string(parsed.get_object(), "authorization_number") != get_string(a.view, "authorization_number"))
       return error_response(422, "authorization_mismatch", "authorization_number does not match");

@@ -43,6 +43,8 @@ inline constexpr std::string_view kDuplicateWebhook = "6262000000000008";
 inline constexpr std::string_view kOutOfOrder = "6262000000000009";
 inline constexpr std::string_view kNoCallback = "6262000000000010";
 inline constexpr std::string_view kRejected = "6262000000000011";
+inline constexpr std::string_view kOtherAmount = "6262000000000012";          // 8.2 reports one unit less than asked
+inline constexpr std::string_view kAcknowledgementFails = "6262000000000013";  // every acknowledgement answered 500
 }  // namespace cynod_cards
 
 class CynodSandbox {

@@ -16,6 +16,7 @@
 #include "sandbox/support/server.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "statemachines/money.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
@@ -38,6 +39,9 @@ enum class Scenario {
   duplicate_callback,     // the return URL is called twice, then 200
   refund_refused,         // paid normally; every refund gets 400
   wrong_return_token,     // the return URL is called with a wrong token: not 200, so the payment is cancelled
+  other_real_amount,      // paid normally, but the callback's montant réel is one unit below the amount asked
+  refund_lost_answer,     // paid normally; the first refund is done but never answered
+  refund_never_done,      // paid normally; the first refund is not done and never answered
 };
 
 Scenario scenario_of(std::string_view card) {
@@ -52,6 +56,9 @@ Scenario scenario_of(std::string_view card) {
   if (card == c::kDuplicateCallback) return Scenario::duplicate_callback;
   if (card == c::kRefundRefused) return Scenario::refund_refused;
   if (card == c::kWrongReturnToken) return Scenario::wrong_return_token;
+  if (card == c::kOtherRealAmount) return Scenario::other_real_amount;
+  if (card == c::kRefundLostAnswer) return Scenario::refund_lost_answer;
+  if (card == c::kRefundNeverDone) return Scenario::refund_never_done;
   return Scenario::approve;
 }
 
@@ -106,7 +113,21 @@ bool digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123
 
 }  // namespace
 
+namespace {
+
+std::string today() {
+  return format_time(
+             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count())
+      .substr(0, 10);
+}
+
+}  // namespace
+
 struct EsipaySandbox::Impl {
+  struct SettledRefund {
+    std::string date;
+    std::int64_t amount = 0;  // thousandths
+  };
   struct Payment {
     std::string cid;
     std::string transaction;
@@ -117,6 +138,9 @@ struct EsipaySandbox::Impl {
     std::string status;  // paid, cancelled, refunded, partially_refunded
     std::size_t callbacks = 0;
     std::size_t refunds = 0;
+    std::string date;  // when it was paid (UTC day)
+    std::vector<SettledRefund> settled_refunds;
+    std::size_t refund_requests = 0;
   };
 
   EsipaySandboxOptions options;
@@ -140,6 +164,7 @@ struct EsipaySandbox::Impl {
     const auto parts = segments(path);
     if (parts.size() == 1 && parts[0] == "healthz") return respond(text(200, "ok"));
     if (path == "/_sandbox/charges" && req.method == "GET") return respond(charges_answer());
+    if (path == "/_sandbox/settlement" && req.method == "GET") return respond(text(200, settlement()));
     if (parts.empty() || parts[0] != "cardpay") return respond(text(404, "not found"));
     if (req.method != options.method) return respond(text(405, "use " + options.method));
     // "403 : l'adresse IP du serveur qui appelle le service n'est pas correcte."
@@ -149,7 +174,7 @@ struct EsipaySandbox::Impl {
     }
     if (parts.size() < 2 || parts[1] != options.uuid) return respond(text(400, "unknown uuid"));
     if (parts.size() == 7) return pay(parts, std::move(respond));
-    if (parts.size() == 3 || parts.size() == 4) return respond(refund(parts));
+    if (parts.size() == 3 || parts.size() == 4) return refund(parts, std::move(respond));
     respond(text(400, "incorrect parameters"));
   }
 
@@ -193,6 +218,12 @@ struct EsipaySandbox::Impl {
       pay.transaction = transaction;
       pay.amount = std::string(p[6]);
       pay.captured = *amount;
+      pay.date = today();
+      if (scenario == Scenario::other_real_amount && *amount > 1000) {
+        // "montant réel de la transaction": what esipay charged, here not what was asked.
+        pay.captured = *amount - 1000;
+        pay.amount = decimal(pay.captured);
+      }
       pay.scenario = scenario;
       pay.status = "paid";
       transaction_by_cid[cid] = transaction;
@@ -246,27 +277,61 @@ struct EsipaySandbox::Impl {
     return res.ok() && res->status == 200;
   }
 
-  HttpResponse refund(const std::vector<std::string_view>& p) {
+  void refund(const std::vector<std::string_view>& p, Respond respond) {
     std::lock_guard lock(m);
     auto it = by_transaction.find(std::string(p[2]));
-    if (it == by_transaction.end()) return text(400, "unknown transaction");
+    if (it == by_transaction.end()) return respond(text(400, "unknown transaction"));
     Payment& pay = it->second;
-    if (pay.status == "cancelled") return text(400, "transaction cancelled");
-    if (pay.scenario == Scenario::refund_refused) return text(400, "refund not allowed for this transaction");
+    if (pay.status == "cancelled") return respond(text(400, "transaction cancelled"));
+    if (pay.scenario == Scenario::refund_refused) return respond(text(400, "refund not allowed for this transaction"));
+    const bool first = pay.refund_requests++ == 0;
     const std::int64_t remaining = pay.captured - pay.refunded;
     std::int64_t amount = remaining;  // Remboursement: what is left
     if (p.size() == 4) {
       auto partial = parse_decimal_amount(p[3], kExponent);
-      if (!partial || *partial <= 0) return text(400, "incorrect amount");
+      if (!partial || *partial <= 0) return respond(text(400, "incorrect amount"));
       // "400 : ... le montant dépasse le montant restant de transaction"
-      if (*partial > remaining) return text(400, "amount over the remaining amount of the transaction");
+      if (*partial > remaining) return respond(text(400, "amount over the remaining amount of the transaction"));
       amount = *partial;
     }
-    if (amount <= 0) return text(400, "transaction already refunded");
+    if (amount <= 0) return respond(text(400, "transaction already refunded"));
+    if (first && pay.scenario == Scenario::refund_never_done) {
+      held.push_back(std::move(respond));  // no answer, and nothing done
+      return;
+    }
     pay.refunded += amount;
     ++pay.refunds;
+    pay.settled_refunds.push_back({today(), amount});
     pay.status = pay.refunded == pay.captured ? "refunded" : "partially_refunded";
-    return text(200, "OK");
+    if (first && pay.scenario == Scenario::refund_lost_answer) {
+      held.push_back(std::move(respond));  // done, but the answer never comes
+      return;
+    }
+    respond(text(200, "OK"));
+  }
+
+  std::string settlement() const {
+    std::lock_guard lock(m);
+    std::string out = "date,transaction,cid,type,amount,currency\n";
+    const int exponent = currency_exponent(options.settlement_currency).value_or(0);
+    // Thousandths to the currency's units (esipay's amounts are whole in it).
+    auto amount = [&](std::int64_t thousandths) {
+      std::int64_t scale = 1;
+      for (int e = exponent; e < kExponent; ++e) scale *= 10;
+      return format_decimal_amount(thousandths / scale, exponent);
+    };
+    std::vector<const Payment*> sorted;
+    for (const auto& [_, p] : by_transaction) sorted.push_back(&p);
+    std::sort(sorted.begin(), sorted.end(), [](const Payment* a, const Payment* b) { return a->transaction < b->transaction; });
+    for (const Payment* p : sorted) {
+      if (p->status == "cancelled") continue;
+      out += p->date + "," + p->transaction + "," + p->cid + ",card," + amount(p->captured) + "," +
+             options.settlement_currency + "\n";
+      for (const auto& r : p->settled_refunds)
+        out += r.date + "," + p->transaction + "," + p->cid + ",refund," + amount(r.amount) + "," +
+               options.settlement_currency + "\n";
+    }
+    return out;
   }
 };
 
@@ -340,6 +405,8 @@ std::size_t EsipaySandbox::refunds(std::string_view transaction) const {
   auto it = impl_->by_transaction.find(std::string(transaction));
   return it == impl_->by_transaction.end() ? 0 : it->second.refunds;
 }
+
+std::string EsipaySandbox::settlement_csv() const { return impl_->settlement(); }
 
 std::string EsipaySandbox::remaining_of(std::string_view transaction) const {
   std::lock_guard lock(impl_->m);

@@ -26,6 +26,9 @@ struct EsipaySandboxOptions {
   std::chrono::milliseconds slow_answer{300};       // the "slow answer" scenario's extra delay
   std::chrono::milliseconds callback_after{100};    // the "callback after the answer" scenario's delay
   std::chrono::milliseconds callback_timeout{5000};  // the return URL must answer within this
+  // esipay's API has no currency (the company's account has one): the currency its settlement file
+  // (GET /_sandbox/settlement) names.
+  std::string settlement_currency = "XOF";
 };
 
 // Test cards (docs/providers/esipay.md). Any other 12-19 digit number is approved.
@@ -41,6 +44,9 @@ inline constexpr std::string_view kNoCallback = "4000000000000008";
 inline constexpr std::string_view kDuplicateCallback = "4000000000000009";
 inline constexpr std::string_view kRefundRefused = "4000000000000010";
 inline constexpr std::string_view kWrongReturnToken = "4000000000000011";
+inline constexpr std::string_view kOtherRealAmount = "4000000000000012";    // montant réel one unit below the amount asked
+inline constexpr std::string_view kRefundLostAnswer = "4000000000000013";   // the first refund is done, its answer never comes
+inline constexpr std::string_view kRefundNeverDone = "4000000000000014";    // the first refund is not done, no answer comes
 }  // namespace esipay_cards
 
 class EsipaySandbox {
@@ -66,6 +72,10 @@ class EsipaySandbox {
   std::size_t callbacks_sent(std::string_view cid) const;
   std::size_t refunds(std::string_view transaction) const;  // refunds done (full and partial), refusals excluded
   std::string remaining_of(std::string_view transaction) const;  // decimal string of what can still be refunded
+  // esipay's settlement file as corridor reads it (docs/operations.md): a `card` line per payment not
+  // cancelled and a `refund` line per refund done, dated the day they were done (UTC). Also served
+  // at GET /_sandbox/settlement.
+  std::string settlement_csv() const;
 
  private:
   struct Impl;

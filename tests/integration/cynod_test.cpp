@@ -46,7 +46,11 @@ class CynodRuntime : public ::testing::Test {
   bool key = set_card_key();
   TempDir dir;
   Cluster cluster;
-  std::unique_ptr<Engine> engine = std::make_unique<Engine>(cluster, dir.path());
+  std::unique_ptr<Engine> engine = std::make_unique<Engine>([this] {
+    Config c = test_config(cluster, dir.path());
+    c.providers["cynod"]["max_retries"] = "2";  // the acknowledgement's budget, spent in seconds here
+    return c;
+  }());
   TopicCollector events{cluster.bootstrap, "corridor.events"};
   TopicCollector inputs{cluster.bootstrap, "corridor.inputs"};
   TopicCollector deadletter{cluster.bootstrap, "corridor.deadletter"};
@@ -73,6 +77,10 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
       {"no-callback", c::kNoCallback, "succeeded",
        {"created", "authorization_requested", "awaiting_wallet_confirmation", "expiring", "debited", "completed"}, "completed"},
       {"rejected", c::kRejected, "failed", {"created", "authorization_requested", "failed"}, "failed"},
+      // Step 8.2 reports one unit less than asked: the money moved, not as asked.
+      {"other-amount", c::kOtherAmount, "amount_mismatch", {}, "amount_mismatch"},
+      // Every acknowledgement fails: the debit stands once the budget is spent.
+      {"acknowledgement-fails", c::kAcknowledgementFails, "succeeded", {}, "debited_unacknowledged"},
   };
   ASSERT_TRUE(key);
   for (const auto& s : scenarios) engine->publish_command(card_debit(std::string("CY-") + s.name, s.card));
@@ -96,7 +104,7 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
       ASSERT_FALSE(states.empty()) << s.name;
       EXPECT_EQ(states.front(), "created") << s.name;
       EXPECT_EQ(states.back(), s.last_state) << s.name;
-      if (std::string(s.status) == "succeeded") {
+      if (std::string(s.last_state) == "completed") {
         const std::vector<std::string> overtaken = {"created", "authorization_requested", "debited", "completed"};
         EXPECT_TRUE(states == approved_path || states == overtaken) << s.name << ": " << ::testing::PrintToString(states);
       }
@@ -113,6 +121,36 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
   ASSERT_TRUE(approved && *approved);
   EXPECT_FALSE(get_string((*approved)->provider_refs, "authorization_number").empty());
   EXPECT_EQ(get_string((*approved)->data, "card_masked"), "626200******0001");
+}
+
+TEST_F(CynodRuntime, AmountMismatchCarriesBothAmounts) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_debit("CY-amount", cynod_cards::kOtherAmount));
+  const auto txn = derive_txn_id("ZANDO", "CY-amount");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "amount_mismatch"; }));
+  const auto evs = events_of(events.records(), txn);
+  const json::object& last = evs.back();
+  EXPECT_EQ(last.at("amount").as_object().at("value").as_int64(), 1500050);
+  EXPECT_EQ(last.at("provider_amount").as_object().at("value").as_int64(), 1499950);
+  EXPECT_EQ(get_string(last, "attention"), "amount_mismatch");
+}
+
+// A card number the adapter refuses (11 digits) never leaves corridor: refused up front by the router
+// (the registration's constraints) or, failing that, failed with the adapter's reason; never unknown.
+TEST_F(CynodRuntime, ACardNumberTheAdapterRefusesNeverEndsUnknown) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_debit("CY-short-card", "62620000001"));
+  const auto txn = derive_txn_id("ZANDO", "CY-short-card");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    for (const auto& e : evs)
+      if (get_string(e, "type") == "command.rejected" && get_string(e, "txn_id") == txn) return true;
+    return latest_status(evs, txn) == "failed";
+  }));
+  EXPECT_NE(latest_status(events.records(), txn), "unknown");
+  for (const auto& e : events_of(events.records(), txn)) {
+    if (get_string(e, "status") != "failed") continue;
+    EXPECT_NE(get_string(e, "reason").find("12-19 digits"), std::string_view::npos) << get_string(e, "reason");
+  }
 }
 
 TEST_F(CynodRuntime, AwaitingWalletConfirmationAsksForTheWallet) {

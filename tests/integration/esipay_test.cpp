@@ -98,6 +98,8 @@ TEST_F(EsipayRuntime, EveryPaymentScenarioReachesItsStatus) {
       {"duplicate-callback", c::kDuplicateCallback, "succeeded", callback_first},
       // corridor refuses the callback (wrong token, 404): esipay cancels the payment and answers 500.
       {"wrong-return-token", c::kWrongReturnToken, "failed", {"created", "charging", "failed"}},
+      // The callback's montant réel is not the amount asked: never a plain capture.
+      {"other-real-amount", c::kOtherRealAmount, "amount_mismatch", {"created", "charging", "callback_received", "amount_mismatch"}},
   };
   ASSERT_TRUE(key);
   for (const auto& s : scenarios) engine->publish_command(card_payment(std::string("ES-") + s.name, s.card));
@@ -120,6 +122,36 @@ TEST_F(EsipayRuntime, EveryPaymentScenarioReachesItsStatus) {
   const auto unknown = engine->runtime().store().load(txn("ES-no-answer"));
   ASSERT_TRUE(unknown && *unknown);
   EXPECT_EQ((*unknown)->state, "unknown");
+}
+
+TEST_F(EsipayRuntime, OtherRealAmountCarriesBothAmounts) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_payment("ES-other-amount", esipay_cards::kOtherRealAmount));
+  ASSERT_TRUE(reaches("ES-other-amount", "amount_mismatch"));
+  const auto evs = events_of(events.records(), txn("ES-other-amount"));
+  const json::object& last = evs.back();
+  EXPECT_EQ(last.at("amount").as_object().at("value").as_int64(), 10000);
+  EXPECT_EQ(last.at("provider_amount").as_object().at("value").as_int64(), 9999);
+  EXPECT_EQ(get_string(last, "attention"), "amount_mismatch");
+}
+
+// A card number esipay's URL cannot take (11 digits) never leaves corridor: refused up front by the
+// router (the registration's constraints) or, failing that, failed with the adapter's reason; never
+// unknown.
+TEST_F(EsipayRuntime, ACardNumberTheAdapterRefusesNeverEndsUnknown) {
+  ASSERT_TRUE(key);
+  engine->publish_command(card_payment("ES-short-card", "40000000001"));
+  const std::string id = txn("ES-short-card");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    for (const auto& e : evs)
+      if (get_string(e, "type") == "command.rejected" && get_string(e, "txn_id") == id) return true;
+    return latest_status(evs, id) == "failed";
+  }));
+  EXPECT_NE(latest_status(events.records(), id), "unknown");
+  for (const auto& e : events_of(events.records(), id)) {
+    if (get_string(e, "status") != "failed") continue;
+    EXPECT_NE(get_string(e, "reason").find("12-19 digits"), std::string_view::npos) << get_string(e, "reason");
+  }
 }
 
 TEST_F(EsipayRuntime, FullRefund) {

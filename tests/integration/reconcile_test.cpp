@@ -9,8 +9,13 @@
 #include <sstream>
 
 #include "engine/commands.hpp"
+#include "engine/http_client.hpp"
 #include "engine/reconcile.hpp"
 #include "engine/store.hpp"
+#include "sandbox/esipay/esipay_sandbox.hpp"
+#include "statemachines/flow.hpp"
+#include "statemachines/timefmt.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -290,6 +295,297 @@ TEST_F(Settlement, RefundsStatusAndIdsAreCompared) {
                                              "tx_matched refunded: 0.00 USD / 10.00 USD",
                                              "tx_missing transaction: ESI-2 / ESI-7"}));
   EXPECT_EQ(r.matched, 1);
+}
+
+// ---- outcomes corridor did not know, settled by the file ------------------------------------------
+
+// An esipay transaction as its flow keeps it: refunds with their outcome (data.refunds).
+struct Refund {
+  std::string id;
+  std::int64_t amount;
+  std::string status;
+  std::string at = "2026-11-22T10:00:00.000Z";
+};
+
+class SettlementOutcomes : public ::testing::Test {
+ protected:
+  void SetUp() override { store = open_sqlite_store(dir.path() + "/corridor.db"); }
+  void put(const std::string& id, const std::string& state, std::vector<Refund> refunds, json::object extra = {}) {
+    Transaction t;
+    t.txn_id = id;
+    t.merchant = "ZANDO";
+    t.reference = id;
+    t.provider = "esipay";
+    t.flow = "card";
+    t.amount = {10000, "USD"};
+    t.state = state;
+    t.version = 4;
+    t.created_at_ms = kCreatedAt;
+    if (state != "unknown" && state != "failed") t.provider_refs["transaction"] = "ESI-" + id;
+    json::array list;
+    std::int64_t refunded = 0;
+    for (const auto& r : refunds) {
+      list.push_back({{"command_id", r.id}, {"amount", r.amount}, {"status", r.status}, {"at", r.at}});
+      if (r.status == "succeeded") refunded += r.amount;
+    }
+    if (!list.empty()) t.data["refunds"] = std::move(list);
+    t.data["refunded_amount"] = refunded;
+    for (auto& kv : extra) t.data[kv.key()] = kv.value();
+    StoreBatch b;
+    b.transactions.push_back(t);
+    ASSERT_TRUE(store->commit(b));
+  }
+  SettlementReport run(const std::string& csv) {
+    auto lines = parse_settlement("date,transaction,cid,type,amount,currency\n" + csv);
+    EXPECT_TRUE(lines) << lines.error().message;
+    return lines ? reconcile_settlement(*store, *lines, {}) : SettlementReport{};
+  }
+  static const SettlementOutcome* outcome(const SettlementReport& r, const std::string& txn, const std::string& what) {
+    for (const auto& o : r.outcomes)
+      if (o.txn_id == txn && o.what == what) return &o;
+    return nullptr;
+  }
+  const std::int64_t kCreatedAt = *parse_time("2026-11-22T09:00:00.000Z");
+  TempDir dir;
+  std::unique_ptr<Store> store;
+};
+
+// The case: 40.00 refunded with no answer (esipay did it), then the remaining 60.00. The file
+// has both: the unknown refund is settled as done.
+TEST_F(SettlementOutcomes, AnUnknownRefundTheFileHasIsSettledAsDone) {
+  put("tx_done", "partially_refunded", {{"r1", 4000, "unknown"}, {"r2", 6000, "succeeded"}});
+  const auto r = run("2026-11-22,ESI-tx_done,tx_done,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_done,tx_done,refund,40.00,USD\n"
+                     "2026-11-22,ESI-tx_done,tx_done,refund,60.00,USD\n");
+  EXPECT_TRUE(r.matches()) << r.differences.size();
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  const SettlementOutcome* o = outcome(r, "tx_done", "refund r1");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->result, "settled");
+  EXPECT_EQ(o->input.name, "refund.settled");
+  EXPECT_EQ(o->input.kind, InputKind::provider_response);
+  EXPECT_EQ(o->input.txn_id, "tx_done");
+  EXPECT_EQ(o->input.input_id, "settlement:tx_done:refund:r1");
+  EXPECT_EQ(get_string(o->input.data, "command_id"), "r1");
+  EXPECT_EQ(get_string(o->input.data, "amount"), "40.00");
+  EXPECT_EQ(get_int(o->input.data, "line"), 3);
+}
+
+// The same, esipay did not do it: the file, which covers the refund's day, lacks it.
+TEST_F(SettlementOutcomes, AnUnknownRefundACoveringFileLacksIsSettledAsNotDone) {
+  put("tx_lost", "partially_refunded", {{"r1", 4000, "unknown"}, {"r2", 6000, "succeeded"}});
+  const auto r = run("2026-11-22,ESI-tx_lost,tx_lost,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_lost,tx_lost,refund,60.00,USD\n");
+  EXPECT_TRUE(r.matches());
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].result, "not_settled");
+  EXPECT_EQ(r.outcomes[0].input.name, "refund.not_settled");
+  EXPECT_EQ(get_string(r.outcomes[0].input.data, "through"), "2026-11-22");
+  EXPECT_EQ(r.through, "2026-11-22");
+}
+
+TEST_F(SettlementOutcomes, AFileEndingBeforeTheRefundsDaySaysNothingOfIt) {
+  put("tx_later", "captured", {{"r1", 4000, "unknown", "2026-11-23T09:00:00.000Z"}});
+  const auto r = run("2026-11-22,ESI-tx_later,tx_later,card,100.00,USD\n");
+  EXPECT_TRUE(r.matches());
+  EXPECT_TRUE(r.outcomes.empty());
+}
+
+TEST_F(SettlementOutcomes, RefundsOfEqualAmountsNeedNotBeToldApart) {
+  put("tx_two", "captured", {{"r1", 2000, "unknown"}, {"r2", 2000, "unknown", "2026-11-22T11:00:00.000Z"}});
+  const auto r = run("2026-11-22,ESI-tx_two,tx_two,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_two,tx_two,refund,20.00,USD\n");
+  EXPECT_TRUE(r.matches());
+  ASSERT_EQ(r.outcomes.size(), 2u);
+  EXPECT_EQ(outcome(r, "tx_two", "refund r1")->result, "settled");  // the earlier one
+  EXPECT_EQ(outcome(r, "tx_two", "refund r2")->result, "not_settled");
+}
+
+// 30.00 could be the 30.00 refund or the 10.00 and 20.00 ones: the file does not say, nothing is
+// settled and an operator is told.
+TEST_F(SettlementOutcomes, AnAmbiguousFileSettlesNothing) {
+  put("tx_which", "captured", {{"r1", 1000, "unknown"}, {"r2", 2000, "unknown"}, {"r3", 3000, "unknown"}});
+  const auto r = run("2026-11-22,ESI-tx_which,tx_which,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_which,tx_which,refund,30.00,USD\n");
+  EXPECT_TRUE(r.outcomes.empty());
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].what, "refunded");
+  EXPECT_NE(r.differences[0].store.find("does not say which"), std::string::npos) << r.differences[0].store;
+}
+
+TEST_F(SettlementOutcomes, AFileNoUnknownRefundExplainsIsADifference) {
+  put("tx_odd", "captured", {{"r1", 4000, "unknown"}});
+  const auto r = run("2026-11-22,ESI-tx_odd,tx_odd,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_odd,tx_odd,refund,25.00,USD\n");
+  EXPECT_TRUE(r.outcomes.empty());
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].what, "refunded");
+}
+
+TEST_F(SettlementOutcomes, WhileARefundIsOutNothingIsSettled) {
+  put("tx_out", "captured", {{"r1", 4000, "unknown"}, {"r2", 1000, "pending"}});
+  const auto r = run("2026-11-22,ESI-tx_out,tx_out,card,100.00,USD\n"
+                     "2026-11-22,ESI-tx_out,tx_out,refund,10.00,USD\n");
+  EXPECT_TRUE(r.outcomes.empty());
+  EXPECT_TRUE(r.matches());
+}
+
+TEST_F(SettlementOutcomes, AnUnknownChargeIsSettledEitherWay) {
+  put("tx_charged", "unknown", {});
+  put("tx_never", "unknown", {});
+  const auto r = run("2026-11-22,ESI-9,tx_charged,card,100.00,USD\n");
+  EXPECT_TRUE(r.matches()) << r.differences.size();
+  ASSERT_EQ(r.outcomes.size(), 2u);
+  const SettlementOutcome* charged = outcome(r, "tx_charged", "charge");
+  EXPECT_EQ(charged->input.name, "charge.settled");
+  EXPECT_EQ(get_string(charged->input.data, "transaction"), "ESI-9");
+  EXPECT_EQ(get_string(charged->input.data, "amount"), "100.00");
+  EXPECT_EQ(get_string(charged->input.data, "currency"), "USD");
+  const SettlementOutcome* never = outcome(r, "tx_never", "charge");
+  EXPECT_EQ(never->input.name, "charge.not_settled");
+  EXPECT_EQ(never->input.input_id, "settlement:tx_never:charge.not_settled");
+}
+
+TEST_F(SettlementOutcomes, AFileEndingBeforeTheChargesDaySaysNothingOfIt) {
+  put("tx_new", "unknown", {});
+  EXPECT_TRUE(run("2026-11-21,ESI-1,tx_other,card,1.00,USD\n").outcomes.empty());
+}
+
+// A charge corridor failed because an earlier file lacked it, found in a later one: published, so the
+// flow's late-outcome rows decide (and listed, since the store says failed).
+TEST_F(SettlementOutcomes, AChargeFailedForItsAbsenceFoundLaterIsPublished) {
+  put("tx_late", "failed", {}, {{"settled_from", "unknown"}, {kSettledByKey, "corridor"}});
+  const auto r = run("2026-11-23,ESI-5,tx_late,card,100.00,USD\n");
+  ASSERT_EQ(r.outcomes.size(), 1u);
+  EXPECT_EQ(r.outcomes[0].input.name, "charge.settled");
+  ASSERT_EQ(r.differences.size(), 1u);
+  EXPECT_EQ(r.differences[0].what, "status");
+}
+
+TEST_F(SettlementOutcomes, TheReportListsTheOutcomes) {
+  put("tx_lost", "captured", {{"r1", 4000, "unknown"}});
+  auto r = run("2026-11-22,ESI-tx_lost,tx_lost,card,100.00,USD\n");
+  std::ostringstream text, csv, json_out;
+  print_settlement_report(r, "text", text);
+  EXPECT_NE(text.str().find("1 outcome(s) corridor did not know, not published"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("not_settled  tx_lost  refund r1 (refund.not_settled)"), std::string::npos) << text.str();
+  print_settlement_report(r, "csv", csv);
+  EXPECT_EQ(csv.str(), "kind,txn_id,what,store,settlement,line\n"
+                       "\"not_settled\",\"tx_lost\",\"refund r1\",\"unknown 40.00 USD\",\"absent through 2026-11-22\",0\n");
+  print_settlement_report(r, "json", json_out);
+  const json::object doc = boost::json::parse(json_out.str()).as_object();
+  EXPECT_EQ(doc.at("outcomes").as_array().size(), 1u);
+  EXPECT_EQ(doc.at("published").as_int64(), 0);
+  EXPECT_TRUE(doc.at("matches").as_bool());
+}
+
+// Through the real runtime and the esipay sandbox, which follows the seed: two refunds of 40.00 time
+// out, one done by esipay and one not; "refund the rest" goes out for 60.00 each time, never as a full
+// refund. esipay's settlement file, published to the flows, settles both: the first payment is
+// refunded (100.00 of 100.00), the second has 40.00 left to refund.
+TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
+  TempDir dir;
+  Cluster cluster;
+  TopicCollector events{cluster.bootstrap, "corridor.events"};
+  Config config = test_config(cluster, dir.path());
+  config.executor.timeout_ms = 1500;  // esipay's silence becomes a timeout quickly
+  Engine engine(config);
+  auto payment = [](const std::string& reference, std::string_view card) {
+    return json::object{{"type", "payment.create"},
+                        {"command_id", "cmd-" + reference},
+                        {"merchant", "ZANDO"},
+                        {"reference", reference},
+                        {"provider", "esipay"},
+                        {"amount", {{"value", 10000}, {"currency", "XOF"}}},
+                        {"card", {{"number", card}, {"exp_month", 12}, {"exp_year", 2027}}}};
+  };
+  auto refund = [](const std::string& reference, const std::string& id, std::int64_t amount) {
+    json::object c{{"type", "refund.create"}, {"command_id", id}, {"merchant", "ZANDO"}, {"reference", reference}};
+    if (amount > 0) c["amount"] = {{"value", amount}, {"currency", "XOF"}};
+    return c;
+  };
+  const std::string done = derive_txn_id("ZANDO", "ST-done");
+  const std::string lost = derive_txn_id("ZANDO", "ST-lost");
+  auto data_of = [&](const std::string& txn) {
+    auto t = engine.runtime().store().load(txn);
+    return t && *t ? (*t)->data : json::object{};
+  };
+  auto refund_status = [&](const std::string& txn, std::size_t i) -> std::string {
+    const json::object d = data_of(txn);
+    const json::value* r = d.if_contains("refunds");
+    if (r == nullptr || !r->is_array() || r->get_array().size() <= i) return {};
+    return std::string(get_string(r->get_array()[i].as_object(), "status"));
+  };
+  engine.publish_command(payment("ST-done", esipay_cards::kRefundLostAnswer));
+  engine.publish_command(payment("ST-lost", esipay_cards::kRefundNeverDone));
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    return latest_status(evs, done) == "succeeded" && latest_status(evs, lost) == "succeeded";
+  }));
+  engine.publish_command(refund("ST-done", "done-r1", 4000));
+  engine.publish_command(refund("ST-lost", "lost-r1", 4000));
+  ASSERT_TRUE(eventually([&] { return refund_status(done, 0) == "unknown" && refund_status(lost, 0) == "unknown"; },
+                         std::chrono::seconds(30)));
+  EXPECT_EQ(get_int(data_of(done), "remaining_amount"), 6000);
+  engine.publish_command(refund("ST-done", "done-r2", 0));  // "refund the rest"
+  engine.publish_command(refund("ST-lost", "lost-r2", 0));
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    return latest_status(evs, done) == "partially_refunded" && latest_status(evs, lost) == "partially_refunded";
+  }));
+  EXPECT_EQ(get_int(data_of(done), "refunded_amount"), 6000);
+  EXPECT_EQ(get_int(data_of(done), "reserved_amount"), 4000);
+
+  // esipay's file, as its settlement report gives it.
+  const std::string base = engine.runtime().config().providers.at("esipay").at("base_url");
+  auto client = make_http_client();
+  HttpRequest get;
+  get.method = "GET";
+  get.target = base + "/_sandbox/settlement";
+  auto csv = client->send(get, std::chrono::seconds(5));
+  ASSERT_TRUE(csv && csv->status == 200);
+  auto lines = parse_settlement(csv->body);
+  ASSERT_TRUE(lines) << lines.error().message;
+  auto live = open_sqlite_store(config.store.path);
+  SettlementReport report = reconcile_settlement(*live, *lines, {});
+  EXPECT_TRUE(report.matches());
+  ASSERT_EQ(report.outcomes.size(), 2u);
+  KafkaProducer producer(cluster.bootstrap);
+  EXPECT_EQ(publish_settlement_outcomes(engine.runtime().config(), producer, report, SystemClock{}.now_ms()), 2);
+
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    return latest_status(evs, done) == "refunded" && refund_status(lost, 0) == "failed";
+  }));
+  const auto done_events = events_of(events.records(), done);  // state changes only, so far
+  EXPECT_EQ(get_string(done_events.back(), "state"), "refunded");
+  EXPECT_EQ(done_events.back().at("amount_refunded").as_object().at("value").as_int64(), 10000);
+  EXPECT_EQ(get_string(done_events.back().at("cause").as_object(), "input_id"), "settlement:" + done + ":refund:done-r1");
+  const json::object lost_data = data_of(lost);
+  EXPECT_EQ(get_int(lost_data, "refunded_amount"), 6000);
+  EXPECT_EQ(get_int(lost_data, "reserved_amount"), 0);
+  EXPECT_EQ(get_int(lost_data, "remaining_amount"), 4000);
+  EXPECT_EQ(latest_status(events.records(), lost), "partially_refunded");
+
+  // The file and the store now agree, and a second run has nothing to settle.
+  SettlementReport again = reconcile_settlement(*live, *lines, {});
+  EXPECT_TRUE(again.matches());
+  EXPECT_TRUE(again.outcomes.empty());
+  // The same outcomes published twice are the same inputs: applied once. A command behind them on each
+  // transaction's partition shows they were read: the refunded payment refuses another refund, and
+  // the released 40.00 of the other is refunded, with the partial URL.
+  EXPECT_EQ(publish_settlement_outcomes(engine.runtime().config(), producer, report, SystemClock{}.now_ms()), 2);
+  engine.publish_command(refund("ST-done", "done-r3", 0));
+  engine.publish_command(refund("ST-lost", "lost-r3", 0));
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) {
+    bool refused = false;
+    for (const auto& e : evs)
+      refused = refused || (get_string(e, "type") == "command.rejected" && get_string(e, "txn_id") == done);
+    return refused && latest_status(evs, lost) == "refunded";
+  }));
+  std::size_t done_changes = 0;
+  for (const auto& e : events_of(events.records(), done))
+    if (get_string(e, "type") == "transaction.state_changed") ++done_changes;
+  EXPECT_EQ(done_changes, done_events.size());
+  EXPECT_EQ(get_int(data_of(lost), "refunded_amount"), 10000);
+  EXPECT_EQ(refund_status(lost, 2), "succeeded");
 }
 
 TEST(SettlementFile, BadFilesAreRefusedWithTheLine) {

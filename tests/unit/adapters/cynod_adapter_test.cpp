@@ -142,7 +142,9 @@ TEST(CynodAdapter, InProgressAnswerIsStep62) {
   EXPECT_EQ(in->name, "authorization.in_progress");
   EXPECT_EQ(get_string(in->data, "cynod_reference"), "cyn_auth_1");
   EXPECT_EQ(get_string(in->data, "card"), "626200******0001");
-  EXPECT_EQ(get_int(in->data, "amount"), 1500050);
+  // The amount as Cynod wrote it: the flow reads it exactly and compares it with the one asked.
+  EXPECT_EQ(get_string(in->data, "amount"), "15000.50");
+  EXPECT_EQ(get_string(in->data, "currency"), "CDF");
 }
 
 TEST(CynodAdapter, DeclinedAnswerCarriesTheReason) {
@@ -177,10 +179,12 @@ TEST(CynodAdapter, RefusalsServerErrorsAndMalformedAnswers) {
   auto missing = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_ABC"})"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("'status'"), std::string::npos);
+  // An amount that cannot be read is passed on as it is: the flow counts it as another amount (an
+  // amount mismatch at step 8.2) instead of losing Cynod's answer.
   auto float_amount = a.parse_response(
       authorization_call(), answer(202, R"({"partner_reference":"tx_ABC","status":"in_progress","amount":15000.5,"currency":"CDF"})"));
-  ASSERT_FALSE(float_amount);
-  EXPECT_NE(float_amount.error().message.find("'amount'"), std::string::npos);
+  ASSERT_TRUE(float_amount) << float_amount.error().message;
+  EXPECT_TRUE(float_amount->data.at("amount").is_double());
   auto approved_without_number = a.parse_response(
       authorization_call(), answer(200, R"({"partner_reference":"tx_ABC","status":"approved"})"));
   ASSERT_FALSE(approved_without_number);
@@ -215,7 +219,81 @@ TEST(CynodAdapter, SignedWebhookIsStep82) {
   EXPECT_EQ(in->dedupe_id, "evt_1");
   EXPECT_EQ(get_string(in->data, "authorization_number"), "482913");
   EXPECT_EQ(get_string(in->data, "status"), "approved");
-  EXPECT_EQ(get_int(in->data, "amount"), 1500050);
+  EXPECT_EQ(get_string(in->data, "amount"), "15000.50");
+  EXPECT_EQ(get_string(in->data, "currency"), "CDF");
+}
+
+// Cynod's own expiry of the wallet request reads as a withdrawal.
+TEST(CynodAdapter, ExpiryWebhookIsAWithdrawal) {
+  CynodAdapter a(settings());
+  const std::string body =
+      envelope("authorization.expired", R"({"id":"cyn_auth_1","partner_reference":"tx_ABC","status":"expired"})");
+  auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->name, "authorization.cancelled");
+  EXPECT_FALSE(in->unhandled);
+  const std::string wrong =
+      envelope("authorization.expired", R"({"id":"cyn_auth_1","partner_reference":"tx_ABC","status":"cancelled"})");
+  EXPECT_FALSE(a.parse_webhook(webhook(wrong, cynod_webhook_signature("whsec_cynod", wrong))));
+}
+
+// A signed, well-formed notification of a type corridor does not act on is acknowledged, not refused:
+// refused, Cynod would deliver it again and again. Its name cannot meet a flow row.
+TEST(CynodAdapter, SignedWebhookOfAnUnknownTypeIsUnhandled) {
+  CynodAdapter a(settings());
+  const std::string body = envelope("authorization.refunded", kApproved);
+  auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_TRUE(in->unhandled);
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "cynod.authorization.refunded");
+  EXPECT_EQ(in->dedupe_id, "evt_1");
+  // One whose type names an input the flow knows from elsewhere is still only that: unhandled.
+  const std::string posing = R"({"id":"evt_2","type":"acknowledgement.accepted","data":{"partner_reference":"tx_ABC"}})";
+  auto other = a.parse_webhook(webhook(posing, cynod_webhook_signature("whsec_cynod", posing)));
+  ASSERT_TRUE(other) << other.error().message;
+  EXPECT_TRUE(other->unhandled);
+  EXPECT_EQ(other->name, "cynod.acknowledgement.accepted");
+  // Without data (no transaction named): still acknowledged, txn_id empty.
+  const std::string bare = R"({"id":"evt_3","type":"partner.updated"})";
+  auto partner = a.parse_webhook(webhook(bare, cynod_webhook_signature("whsec_cynod", bare)));
+  ASSERT_TRUE(partner) << partner.error().message;
+  EXPECT_TRUE(partner->unhandled);
+  EXPECT_TRUE(partner->txn_id.empty());
+  // Unsigned or malformed is still refused.
+  EXPECT_EQ(a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body))).error().http_status, 401);
+  const std::string no_type = R"({"id":"evt_4","data":{}})";
+  EXPECT_FALSE(a.parse_webhook(webhook(no_type, cynod_webhook_signature("whsec_cynod", no_type))));
+}
+
+// A cancellation Cynod answers 404 to: it does not know the authorisation, nothing to withdraw.
+TEST(CynodAdapter, CancelOfAnUnknownReferenceIsNotFound) {
+  CynodAdapter a(settings());
+  auto in = a.parse_response(call("cancel_authorization", {{"reference", "tx_ABC"}}),
+                             answer(404, R"({"code":"not_found","message":"unknown partner_reference"})"));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->name, "authorization.not_found");
+  EXPECT_TRUE(get_bool(in->data, "not_found"));
+}
+
+// The registration declares what build_request refuses, so the router can reject the command up
+// front: card numbers of 12 to 19 digits, every length checked both ways.
+TEST(CynodAdapter, DeclaredCardLengthsAreWhatTheRequestRefuses) {
+  const auto r = cynod_registration();
+  EXPECT_EQ(r.constraints.card_digits_min, 12u);
+  EXPECT_EQ(r.constraints.card_digits_max, 19u);
+  EXPECT_TRUE(r.constraints.currencies.empty());
+  EXPECT_FALSE(r.constraints.whole_units);
+  CynodAdapter a(settings());
+  for (std::size_t digits = 1; digits <= 24; ++digits) {
+    SCOPED_TRACE(digits);
+    ProviderCall c = authorization_call();
+    const std::string number(digits, '4');
+    c.params["card"] = {{"number", number}, {"exp_month", 12}, {"exp_year", 2027}};
+    const bool built = a.build_request(c).ok();
+    EXPECT_EQ(built, r.constraints.check_card_number(number).empty());
+  }
+  EXPECT_TRUE(r.constraints.check_amount(Money{1500050, "CDF"}).empty());
 }
 
 TEST(CynodAdapter, SignatureHeaderIsConfigurableAndBareHexAccepted) {
@@ -276,7 +354,8 @@ TEST(CynodAdapter, RegistrationListsFlowSettingsAndPublicUrl) {
   const auto r = cynod_registration();
   std::set<std::string_view> keys;
   for (const auto& k : r.config_keys) keys.insert(k.name);
-  for (auto k : {"base_url", "webhook_secret", "signature_header", "public_url", "confirmation_ttl_ms", "retry_after_ms"})
+  for (auto k : {"base_url", "webhook_secret", "signature_header", "public_url", "confirmation_ttl_ms", "retry_after_ms",
+                 "retry_max_interval_ms", "max_retries"})
     EXPECT_TRUE(keys.count(k)) << k;
   EXPECT_THROW(cynod_settings({{"base_url", "http://x"}}), std::invalid_argument);
   auto adapter = r.make({{"base_url", "http://x"}, {"webhook_secret", "s"}});

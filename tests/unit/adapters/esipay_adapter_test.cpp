@@ -201,7 +201,7 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
   check("type=card&transaction=t&cid=tx_ABC", "'amount'");
   check("type=card&amount=1&transaction=t", "'cid'");
   check("type=card&amount=12,50&transaction=t&cid=tx_ABC", "'amount'");
-  check("type=wire&amount=1&transaction=t&cid=tx_ABC", "type");
+  check("amount=1&transaction=t&cid=tx_ABC", "'type'");
   auto get = callback("type=card&amount=1&transaction=t&cid=tx_ABC");
   get.method = "GET";
   auto refused = a.parse_webhook(get);
@@ -223,6 +223,54 @@ TEST(EsipayAdapter, CallbackFieldsThatAreNotUtf8AreRefused) {
   auto accented = a.parse_webhook(callback("type=card&amount=5&transaction=esi%C3%A9&cid=tx_ABC"));
   ASSERT_TRUE(accented) << accented.error().message;
   EXPECT_EQ(accented->dedupe_id, "esi\xC3\xA9");
+}
+
+// "type : type de paiement (uniquement 'card' pour l'instant)": a callback of another type, from
+// esipay's address with the return URL's token, is acknowledged (esipay cancels a payment whose return
+// URL does not answer 200) and kept, not refused. Its name cannot meet a flow row.
+TEST(EsipayAdapter, CallbackOfAnotherPaymentTypeIsUnhandled) {
+  EsipayAdapter a(settings());
+  auto in = a.parse_webhook(callback("type=wire&amount=1&transaction=t9&cid=tx_ABC"));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_TRUE(in->unhandled);
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->name, "esipay.callback.wire");
+  EXPECT_EQ(in->dedupe_id, "t9");
+  EXPECT_EQ(get_string(in->data, "type"), "wire");
+  // Still refused when it is not esipay's: another address, another token.
+  EXPECT_EQ(a.parse_webhook(callback("type=wire&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), "10.9.9.9"))
+                .error()
+                .http_status,
+            403);
+  EXPECT_EQ(a.parse_webhook(callback("type=wire&cid=tx_ABC", "/callbacks/esipay/tok_wrong_0123456789")).error().http_status,
+            404);
+  // A card callback is not unhandled.
+  auto card = a.parse_webhook(callback("type=card&amount=12.50&transaction=t1&cid=tx_ABC"));
+  ASSERT_TRUE(card);
+  EXPECT_FALSE(card->unhandled);
+  EXPECT_EQ(card->name, "esipay.callback");
+}
+
+// The registration declares what build_request refuses, so the router can reject the command up
+// front: card numbers of 12 to 19 digits, every length checked both ways.
+TEST(EsipayAdapter, DeclaredCardLengthsAreWhatThePaymentUrlRefuses) {
+  const auto r = esipay_registration();
+  EXPECT_EQ(r.constraints.card_digits_min, 12u);
+  EXPECT_EQ(r.constraints.card_digits_max, 19u);
+  EXPECT_TRUE(r.constraints.currencies.empty());
+  EsipayAdapter a(settings());
+  for (std::size_t digits = 1; digits <= 24; ++digits) {
+    SCOPED_TRACE(digits);
+    ProviderCall c = cardpay();
+    const std::string number(digits, '4');
+    c.params["card"] = {{"number", number}, {"exp_month", 9}, {"exp_year", 2027}};
+    EXPECT_EQ(a.build_request(c).ok(), r.constraints.check_card_number(number).empty());
+  }
+  for (std::string_view key : {"retry_after_ms", "retry_max_interval_ms", "max_retries"}) {
+    bool listed = false;
+    for (const auto& k : r.config_keys) listed = listed || k.name == key;
+    EXPECT_TRUE(listed) << key;
+  }
 }
 
 TEST(EsipayAdapter, SettingsAndReturnUrl) {

@@ -190,6 +190,28 @@ TEST_F(CynodSandboxTest, NoCallbackButTheCancelTellsTheTruth) {
   EXPECT_TRUE(corridor.received().empty());
 }
 
+TEST_F(CynodSandboxTest, OtherAmountAtStep82) {
+  auto in = call(authorize("tx_12", cynod_cards::kOtherAmount));
+  ASSERT_TRUE(in);
+  EXPECT_EQ(get_string(in->data, "amount"), "15000.50");  // 6.2: the amount asked
+  ASSERT_TRUE(corridor.wait_for(1));
+  auto hooks = webhooks();
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].name, "authorization.approved");
+  EXPECT_EQ(get_string(hooks[0].data, "amount"), "14999.50");  // 8.2: one unit less
+  EXPECT_EQ(get_string(hooks[0].data, "currency"), "CDF");
+}
+
+TEST_F(CynodSandboxTest, AcknowledgementsFail) {
+  ASSERT_TRUE(call(authorize("tx_13", cynod_cards::kAcknowledgementFails)));
+  ASSERT_TRUE(corridor.wait_for(1));
+  const std::string number(get_string(webhooks()[0].data, "authorization_number"));
+  auto ack = call(op("tx_13", "acknowledge", {{"authorization_number", number}, {"status", "approved"}}));
+  ASSERT_FALSE(ack);
+  EXPECT_TRUE(ack.error().retryable);
+  EXPECT_EQ(sandbox.status_of("tx_13"), "approved");
+}
+
 TEST_F(CynodSandboxTest, BadKeyIs401) {
   HttpRequest req{"POST", sandbox.base_url() + "/v1/authorizations", {{"Authorization", "Bearer nope"}}, "{}", {}};
   EXPECT_EQ(client->send(req, 5s)->status, 401);

@@ -173,5 +173,47 @@ TEST_F(EsipaySandboxTest, RefundRefusedScenario) {
   EXPECT_EQ(r->name, "refund.failed");
 }
 
+TEST_F(EsipaySandboxTest, OtherRealAmountScenario) {
+  ASSERT_TRUE(call(pay("tx_9", esipay_cards::kOtherRealAmount)));
+  const auto got = corridor.received();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(got[0].body.find("amount=9999&"), std::string::npos) << got[0].body;
+}
+
+// The first refund's answer never comes: done in one scenario, not in the other. The settlement file
+// says which.
+TEST_F(EsipaySandboxTest, RefundsWithoutAnAnswerAndTheSettlementFile) {
+  ASSERT_TRUE(call(pay("tx_10", esipay_cards::kRefundLostAnswer)));
+  ASSERT_TRUE(call(pay("tx_11", esipay_cards::kRefundNeverDone)));
+  const std::string done = sandbox.transaction_of("tx_10");
+  const std::string lost = sandbox.transaction_of("tx_11");
+  EXPECT_FALSE(call(refund("tx_10", done, 4000), 300ms));
+  EXPECT_FALSE(call(refund("tx_11", lost, 4000), 300ms));
+  EXPECT_EQ(sandbox.remaining_of(done), "6000");
+  EXPECT_EQ(sandbox.remaining_of(lost), "10000");
+  // Later refunds are answered.
+  EXPECT_EQ(call(refund("tx_10", done, 6000))->name, "refund.succeeded");
+  EXPECT_EQ(call(refund("tx_11", lost, 6000))->name, "refund.succeeded");
+
+  const std::string csv = sandbox.settlement_csv();
+  EXPECT_TRUE(csv.starts_with("date,transaction,cid,type,amount,currency\n")) << csv;
+  auto count = [&](std::string_view needle) {
+    std::size_t n = 0;
+    for (auto at = csv.find(needle); at != std::string::npos; at = csv.find(needle, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count(done + ",tx_10,card,10000,XOF"), 1u);
+  EXPECT_EQ(count(done + ",tx_10,refund,4000,XOF"), 1u);
+  EXPECT_EQ(count(done + ",tx_10,refund,6000,XOF"), 1u);
+  EXPECT_EQ(count(lost + ",tx_11,refund,4000,XOF"), 0u);
+  EXPECT_EQ(count(lost + ",tx_11,refund,6000,XOF"), 1u);
+  HttpRequest get;
+  get.method = "GET";
+  get.target = sandbox.base_url() + "/_sandbox/settlement";
+  auto res = client->send(get, 5s);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, csv);
+}
+
 }  // namespace
 }  // namespace corridor

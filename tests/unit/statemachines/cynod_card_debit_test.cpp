@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -18,6 +19,14 @@ json::object approved() {
   return {{"reference", "tx_test"},  {"card", "535522******0042"}, {"amount", 300},
           {"authorization_number", "A123456"}, {"status", "APPROVED"}, {"cynod_reference", "CY-1"}};
 }
+// Step 8.2 with the amount as Cynod writes it (a decimal string) in `currency`.
+json::object approved_for(json::value amount, std::string_view currency = "XOF") {
+  json::object o = approved();
+  o["amount"] = std::move(amount);
+  o["currency"] = currency;
+  return o;
+}
+std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
 
 class CynodCardDebit : public ::testing::Test {
  protected:
@@ -30,6 +39,33 @@ class CynodCardDebit : public ::testing::Test {
   }
   void expect_no_event() { EXPECT_TRUE(h.effects.events.empty()); }
   void expect_final() { EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"}); }
+  void expect_attention(std::string_view code) {
+    ASSERT_EQ(h.effects.events.size(), 1u);
+    EXPECT_EQ(h.effects.events[0].attention, code);
+  }
+  // Undelivered `op` calls, each followed by its retry timer, until the budget is spent; returns the
+  // delays between a failure and the re-send it scheduled.
+  std::vector<std::int64_t> fail_until_spent(std::string_view op) {
+    std::vector<std::int64_t> delays;
+    for (int i = 0; i < 20; ++i) {
+      const std::string before = h.txn.state;
+      h.feed(testing::make_input("call.failed", {{"op", op}, {"error", "timeout"}}, h.now));
+      if (h.txn.state != before) break;
+      const TimerSet* retry = h.timer("timer.retry");
+      if (retry == nullptr) break;
+      delays.push_back(retry->due_at_ms - h.now);
+      h.now = retry->due_at_ms;
+      h.feed(testing::make_input("timer.retry", {}, h.now, InputKind::timer));
+      EXPECT_EQ(h.effects.calls.size(), 1u);
+    }
+    return delays;
+  }
+  // Expired on corridor's clock: the confirmation delay passed and Cynod withdrew the wallet request.
+  void expire() {
+    h.in("awaiting_wallet_confirmation").feed("timer.confirmation_expired", {}, InputKind::timer);
+    h.feed("authorization.cancelled");
+    ASSERT_EQ(h.txn.state, "expired");
+  }
 };
 
 TEST_F(CynodCardDebit, CreateRequestsAuthorisationAndArmsConfirmationDelay) {
@@ -284,7 +320,7 @@ TEST_F(CynodCardDebit, StaleConfirmationTimerAfterTheDebitIsIgnored) {
   EXPECT_EQ(h.txn.state, "debited");
 }
 
-TEST_F(CynodCardDebit, ApprovalAfterExpiryIsAbsorbed) {
+TEST_F(CynodCardDebit, ApprovalToATransactionFinalBeforeSettledFromWasKeptIsAbsorbed) {
   h.in("expired");
   auto r = h.feed("authorization.approved", approved(), InputKind::webhook);
   EXPECT_EQ(r.outcome, Outcome::absorbed);
@@ -304,6 +340,344 @@ TEST_F(CynodCardDebit, HappyPathVersionsAreConsecutive) {
   feed(testing::make_input("acknowledgement.accepted", {}, kT0 + 31000));
   EXPECT_EQ(states, (std::vector<std::string>{"authorization_requested", "awaiting_wallet_confirmation", "debited", "completed"}));
   EXPECT_EQ(fresh.txn.version, 5);
+}
+
+// ---- step 8.2: the amount debited is the amount asked --------------------------------------------
+
+TEST_F(CynodCardDebit, DebitOfAnotherAmountIsAnAmountMismatch) {
+  h.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("299"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(reason_of(h.txn), "Cynod's debit (step 8.2) reports 299 XOF, corridor asked 300 XOF");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
+  // Step 10 transmits a status corridor has accepted: not this one.
+  EXPECT_TRUE(h.effects.calls.empty());
+  expect_event("amount_mismatch", "amount_mismatch");
+  expect_attention(attention::kAmountMismatch);
+  ASSERT_TRUE(h.effects.events[0].provider_amount.has_value());
+  EXPECT_EQ(*h.effects.events[0].provider_amount, (Money{299, "XOF"}));
+  EXPECT_EQ(h.effects.events[0].amount, (Money{300, "XOF"}));
+  expect_final();
+}
+
+TEST_F(CynodCardDebit, DebitInDecimalsIsReadExactly) {
+  Harness cdf{cynod_card_debit_flow(), Money{1500050, "CDF"}};
+  cdf.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.50", "CDF"), InputKind::webhook);
+  EXPECT_EQ(cdf.txn.state, "debited");
+  EXPECT_EQ(get_int(cdf.txn.data, "debited_amount"), 1500050);
+  Harness off{cynod_card_debit_flow(), Money{1500050, "CDF"}};
+  off.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.05", "CDF"), InputKind::webhook);
+  EXPECT_EQ(off.txn.state, "amount_mismatch");
+}
+
+TEST_F(CynodCardDebit, DebitWithoutAReadableAmountIsAnAmountMismatch) {
+  for (json::value amount : {json::value(nullptr), json::value(299.99), json::value("3OO"), json::value("300.5")}) {
+    SCOPED_TRACE(json::value(amount).is_string() ? std::string(amount.get_string()) : "not a string");
+    Harness fresh{cynod_card_debit_flow()};
+    json::object data = approved();
+    if (amount.is_null()) {
+      data.erase("amount");
+    } else {
+      data["amount"] = amount;
+    }
+    fresh.in("awaiting_wallet_confirmation").feed("authorization.approved", data, InputKind::webhook);
+    EXPECT_EQ(fresh.txn.state, "amount_mismatch");
+    EXPECT_NE(reason_of(fresh.txn).find("reports no readable amount"), std::string::npos) << reason_of(fresh.txn);
+  }
+}
+
+TEST_F(CynodCardDebit, DebitInAnotherCurrencyIsAnAmountMismatch) {
+  h.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("300", "XAF"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+}
+
+TEST_F(CynodCardDebit, DebitOfAnotherAmountBeforeTheInProgressNotice) {
+  h.in("authorization_requested").feed("authorization.approved", approved_for("301"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(CynodCardDebit, DebitOfAnotherAmountRacingTheCancellation) {
+  h.in("expiring").feed("authorization.approved", approved_for("301"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+// Step 6.2: the wallet asks the customer to confirm another amount. Nothing is debited yet; the
+// wallet request is withdrawn before the customer confirms it.
+TEST_F(CynodCardDebit, WalletRequestForAnotherAmountIsWithdrawn) {
+  json::object notice = in_progress();
+  notice["amount"] = "3000";
+  h.in("authorization_requested").feed("authorization.in_progress", notice, InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "expiring");
+  ASSERT_NE(h.call("cancel_authorization"), nullptr);
+  EXPECT_EQ(reason_of(h.txn), "Cynod's wallet request (step 6.2) reports 3000 XOF, corridor asked 300 XOF");
+  expect_attention(attention::kAmountMismatch);
+  EXPECT_EQ(h.effects.events[0].provider_amount, (Money{3000, "XOF"}));
+  h.feed("authorization.cancelled");
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(reason_of(h.txn), "wallet request withdrawn: Cynod asked the customer for another amount (step 6.2)");
+}
+
+TEST_F(CynodCardDebit, WalletRequestForAnotherAmountWhileAwaitingIsWithdrawn) {
+  json::object notice = in_progress();
+  notice["amount"] = "30";
+  h.in("awaiting_wallet_confirmation").feed("authorization.in_progress", notice, InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "expiring");
+  ASSERT_NE(h.call("cancel_authorization"), nullptr);
+}
+
+TEST_F(CynodCardDebit, WalletNoticeWithoutAnAmountIsNotCompared) {
+  json::object notice = in_progress();
+  notice.erase("amount");
+  h.in("authorization_requested").feed("authorization.in_progress", notice, InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
+}
+
+// ---- calls that never left, and budgets -----------------------------------------------------------
+
+TEST_F(CynodCardDebit, RequestRefusedBeforeSendingFailsWithTheAdaptersReason) {
+  h.in("authorization_requested")
+      .feed("call.failed", {{"op", "request_authorization"},
+                            {"error", "cynod request_authorization tx_test:1: the card number is not 12-19 digits"},
+                            {"attempts", 0},
+                            {"sent", false},
+                            {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(reason_of(h.txn),
+            "authorisation request refused before sending, nothing reached Cynod: cynod request_authorization "
+            "tx_test:1: the card number is not 12-19 digits");
+  EXPECT_TRUE(h.effects.calls.empty());
+  expect_event("failed", "failed");
+  EXPECT_TRUE(h.effects.events[0].attention.empty());
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // certain: nothing left corridor
+  expect_final();
+}
+
+TEST_F(CynodCardDebit, RequestNotSentIsRetriedUnderItsFirstId) {
+  h.feed(h.create_input());
+  const std::string first = h.effects.calls.at(0).call_id;
+  h.feed("call.failed", {{"op", "request_authorization"}, {"error", "circuit open for cynod: not sent"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "authorization_requested");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  h.feed("timer.retry", {}, InputKind::timer);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+}
+
+TEST_F(CynodCardDebit, RequestRetriesBackOffAndEndUnknownOnceSpent) {
+  h.settings.set("confirmation_ttl_ms", 86400000);
+  h.feed(h.create_input());
+  const auto delays = fail_until_spent("request_authorization");
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000, 240000, 300000}));
+  EXPECT_EQ(h.txn.state, "unknown");
+  expect_event("unknown", "unknown");
+  expect_attention(attention::kOutcomeUnknown);
+  EXPECT_NE(reason_of(h.txn).find("no answer from Cynod to request_authorization, retries spent"), std::string::npos);
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+}
+
+TEST_F(CynodCardDebit, RequestRetryBudgetIsASetting) {
+  h.settings.set("max_retries", 1);
+  h.settings.set("retry_after_ms", 1000);
+  h.settings.set("retry_max_interval_ms", 1500);
+  h.in("authorization_requested");
+  EXPECT_EQ(fail_until_spent("request_authorization"), (std::vector<std::int64_t>{1000}));
+  EXPECT_EQ(h.txn.state, "unknown");
+}
+
+TEST_F(CynodCardDebit, CancellationRetriesEndUnknownOnceSpent) {
+  h.in("awaiting_wallet_confirmation").feed("timer.confirmation_expired", {}, InputKind::timer);
+  const auto delays = fail_until_spent("cancel_authorization");
+  EXPECT_EQ(delays.size(), 5u);
+  EXPECT_EQ(h.txn.state, "unknown");
+  expect_attention(attention::kOutcomeUnknown);
+}
+
+TEST_F(CynodCardDebit, CancellationRefusedBeforeSendingIsUnknown) {
+  h.in("expiring").feed("call.failed", {{"op", "cancel_authorization"}, {"error", "bad"}, {"sent", false}, {"refused", true}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.timers.empty());
+}
+
+// The card is debited (step 8.2); the acknowledgement (step 10) is retried with a budget, never
+// forever, and the payment then ends succeeded in a state that says step 10 did not go through.
+TEST_F(CynodCardDebit, AcknowledgementRetriesAreBoundedAndTheDebitStands) {
+  h.in("awaiting_wallet_confirmation").feed("authorization.approved", approved(), InputKind::webhook);
+  const auto delays = fail_until_spent("acknowledge");
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000, 240000, 300000}));
+  EXPECT_EQ(h.txn.state, "debited_unacknowledged");
+  expect_event("debited_unacknowledged", "succeeded");
+  EXPECT_EQ(reason_of(h.txn),
+            "debited by Cynod (step 8.2); acknowledgement (step 10) not delivered, retries spent: timeout");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  expect_final();
+}
+
+TEST_F(CynodCardDebit, AcknowledgementRefusedBeforeSendingEndsDebitedUnacknowledged) {
+  h.in("debited").feed("call.failed", {{"op", "acknowledge"}, {"error", "missing field 'authorization_number'"},
+                                       {"sent", false}, {"refused", true}});
+  EXPECT_EQ(h.txn.state, "debited_unacknowledged");
+  EXPECT_EQ(reason_of(h.txn), "debited by Cynod (step 8.2); acknowledgement (step 10) refused before sending: missing "
+                              "field 'authorization_number'");
+  expect_final();
+}
+
+// ---- unknown: the janitor reads the authorisation back (step 9) ------------------------------------
+
+TEST_F(CynodCardDebit, UnknownIsReconciledByReadingTheAuthorisation) {
+  h.in("unknown").feed(testing::make_input("timer.janitor", {}, kT0, InputKind::timer));
+  EXPECT_EQ(h.txn.state, "unknown");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_authorization");
+  expect_no_event();
+}
+
+TEST_F(CynodCardDebit, UnknownApprovedIsDebitedAndAcknowledged) {
+  h.in("unknown").feed("authorization.approved", approved());
+  EXPECT_EQ(h.txn.state, "debited");
+  ASSERT_NE(h.call("acknowledge"), nullptr);
+}
+
+TEST_F(CynodCardDebit, UnknownApprovedForAnotherAmountIsAMismatch) {
+  h.in("unknown").feed("authorization.approved", approved_for("1"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+}
+
+TEST_F(CynodCardDebit, UnknownDeclined) {
+  h.in("unknown").feed("authorization.declined", {{"reason", "no_account"}});
+  EXPECT_EQ(h.txn.state, "declined");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+}
+
+TEST_F(CynodCardDebit, UnknownWithdrawnExpiresProvisionally) {
+  h.in("unknown").feed("authorization.cancelled");
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(CynodCardDebit, UnknownNotKnownToCynodFailsProvisionally) {
+  h.in("unknown").feed("authorization.not_found", {{"not_found", true}, {"http_status", 404}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(reason_of(h.txn), "Cynod does not know the authorisation: the request never reached it");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(CynodCardDebit, UnknownInProgressWithinTheDelayAwaitsTheWallet) {
+  h.in("unknown");
+  h.txn.data["confirmation_deadline_ms"] = kT0 + 1000;
+  h.feed("authorization.in_progress", in_progress());
+  EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
+  h.in("unknown");
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.feed("authorization.in_progress", in_progress());
+  EXPECT_EQ(h.txn.state, "expiring");
+  ASSERT_NE(h.call("cancel_authorization"), nullptr);
+}
+
+TEST_F(CynodCardDebit, UnknownConfirmationDelayPassingWithdrawsTheRequest) {
+  h.in("unknown").feed("timer.confirmation_expired", {}, InputKind::timer);
+  EXPECT_EQ(h.txn.state, "expiring");
+  ASSERT_NE(h.call("cancel_authorization"), nullptr);
+}
+
+TEST_F(CynodCardDebit, CancellationOfAnAuthorisationCynodDoesNotKnowExpiresProvisionally) {
+  h.in("expiring").feed("authorization.not_found", {{"not_found", true}, {"http_status", 404}});
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+// ---- the provider's word after the outcome ------------------------------------------------------------
+
+TEST_F(CynodCardDebit, ExpiryAfterTheCancellationIsProvisional) {
+  expire();
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "expiring");
+}
+
+// Cynod debited the card after corridor's deadline had made the payment expired (its withdrawal
+// raced the customer's confirmation): the debit is the outcome, and the transaction moves to it.
+TEST_F(CynodCardDebit, DebitAfterTheExpiryReplacesIt) {
+  expire();
+  const auto version = h.txn.version;
+  const auto r = h.feed(testing::make_input("authorization.approved", approved(), kT0 + 60000, InputKind::webhook, "late-82"));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(h.txn.state, "debited_unacknowledged");
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  const StateChangedEvent& e = h.effects.events[0];
+  EXPECT_EQ(e.previous_state, "expired");
+  EXPECT_EQ(e.status, Status::succeeded);
+  EXPECT_EQ(e.attention, attention::kLateOutcome);
+  EXPECT_EQ(reason_of(h.txn),
+            "debited_unacknowledged by the provider after corridor's own deadline had made it expired: debited by "
+            "Cynod (step 8.2); acknowledgement (step 10) sent once, not awaited");
+  // Step 10, once: the transaction is final and does not wait for it.
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "acknowledge");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
+  // Its answer, later, changes nothing.
+  EXPECT_EQ(h.feed("acknowledgement.accepted").outcome, Outcome::absorbed);
+}
+
+TEST_F(CynodCardDebit, DebitOfAnotherAmountAfterTheExpiryIsAnAmountMismatch) {
+  expire();
+  h.feed(testing::make_input("authorization.approved", approved_for("250"), kT0 + 60000, InputKind::webhook, "late-82"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+  EXPECT_EQ(h.effects.events[0].provider_amount, (Money{250, "XOF"}));
+}
+
+TEST_F(CynodCardDebit, RefusalAfterTheExpiryReplacesIt) {
+  expire();
+  h.feed(testing::make_input("authorization.declined", {{"reason", "customer_refused"}}, kT0 + 60000, InputKind::webhook));
+  EXPECT_EQ(h.txn.state, "declined");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+}
+
+// A reconciliation of the expired payment reads the authorisation back (step 9); Cynod's answer that
+// it is approved moves the payment.
+TEST_F(CynodCardDebit, ReconciliationFindsTheExpiredPaymentDebited) {
+  expire();
+  h.feed(testing::make_input("transaction.reconcile", {}, kT0 + 60000, InputKind::command, "cmd:rc"));
+  EXPECT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_authorization");
+  const std::string answer_id = h.effects.calls[0].answer_input_id();
+  h.feed(testing::make_input("authorization.approved", approved(), kT0 + 61000, InputKind::provider_response, answer_id));
+  EXPECT_EQ(h.txn.state, "debited_unacknowledged");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+}
+
+// Cynod declined the payment itself, then reports it approved: corridor keeps its first word and says
+// so with a disputed event.
+TEST_F(CynodCardDebit, ApprovalAfterCynodsOwnDeclineIsDisputed) {
+  h.in("awaiting_wallet_confirmation").feed("authorization.declined", {{"reason", "customer_refused"}}, InputKind::webhook);
+  ASSERT_EQ(h.txn.state, "declined");
+  const auto version = h.txn.version;
+  h.feed(testing::make_input("authorization.approved", approved(), kT0 + 60000, InputKind::webhook, "contradiction"));
+  EXPECT_EQ(h.txn.state, "declined");
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].state, "declined");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(CynodCardDebit, CompletedPaymentAbsorbsALateInProgressNotice) {
+  h.in("debited").feed("acknowledgement.accepted");
+  ASSERT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.feed("authorization.in_progress", in_progress(), InputKind::webhook).outcome, Outcome::absorbed);
+  EXPECT_TRUE(h.effects.events.empty());
 }
 
 }  // namespace

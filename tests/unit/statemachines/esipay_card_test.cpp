@@ -5,6 +5,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -24,6 +25,7 @@ json::object refund(std::string id, json::value amount = nullptr) {
 json::object usd(std::int64_t v) { return {{"value", v}, {"currency", "USD"}}; }
 
 const json::array& refunds(const Transaction& t) { return t.data.at("refunds").as_array(); }
+std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
 
 class EsipayCard : public ::testing::Test {
  protected:
@@ -34,6 +36,7 @@ class EsipayCard : public ::testing::Test {
     EXPECT_EQ(h.effects.events[0].state, state);
     EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
+  void expect_event_count(std::size_t n) { EXPECT_EQ(h.effects.events.size(), n); }
   void expect_nothing_emitted() {
     EXPECT_TRUE(h.effects.events.empty());
     EXPECT_TRUE(h.effects.calls.empty());
@@ -73,9 +76,38 @@ TEST_F(EsipayCard, CallbackBeforeTheAnswerIsRecorded) {
   h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "callback_received");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 9950);  // "montant réel de la transaction"
+  EXPECT_EQ(get_string(h.txn.data, "callback_amount"), "99.50");  // "montant réel de la transaction"
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("callback_received", "processing");
+}
+
+// "amount : montant réel de la transaction": the 200 after a callback of another amount is never a
+// plain capture.
+TEST_F(EsipayCard, AnswerAfterACallbackOfAnotherAmountIsAnAmountMismatch) {
+  h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
+  h.feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(reason_of(h.txn), "esipay's return URL (montant réel) reports 99.50 USD, corridor asked 100.00 USD");
+  expect_event("amount_mismatch", "amount_mismatch");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kAmountMismatch);
+  EXPECT_EQ(h.effects.events[0].provider_amount, (Money{9950, "USD"}));
+  EXPECT_EQ(h.effects.events[0].amount, (Money{10000, "USD"}));
+  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+}
+
+TEST_F(EsipayCard, CallbackAmountIsReadExactly) {
+  for (std::string_view same : {"100", "100.0", "100.00", "100.000"}) {
+    Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
+    fresh.in("charging").feed("esipay.callback", callback(same), InputKind::webhook);
+    fresh.feed("charge.succeeded", {{"http_status", 200}});
+    EXPECT_EQ(fresh.txn.state, "captured") << same;
+  }
+  for (std::string_view other : {"100.01", "99.999", "1e2", "100,00", ""}) {
+    Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
+    fresh.in("charging").feed("esipay.callback", callback(other), InputKind::webhook);
+    fresh.feed("charge.succeeded", {{"http_status", 200}});
+    EXPECT_EQ(fresh.txn.state, "amount_mismatch") << other;
+  }
 }
 
 TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
@@ -136,12 +168,21 @@ TEST_F(EsipayCard, DuplicateCallbackChangesNothing) {
 
 TEST_F(EsipayCard, CallbackAfterTheAnswerKeepsTheTransactionId) {
   h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
-  h.feed("esipay.callback", callback("99.00"), InputKind::webhook);
+  h.feed("esipay.callback", callback("100.00"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 9900);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 9900);
+  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 10000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
   expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, CallbackOfAnotherAmountAfterTheAnswerIsAnAmountMismatch) {
+  h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
+  h.feed("esipay.callback", callback("99.00"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  expect_event("amount_mismatch", "amount_mismatch");
+  EXPECT_EQ(h.effects.events[0].provider_amount, (Money{9900, "USD"}));
 }
 
 TEST_F(EsipayCard, DuplicateAnswerChangesNothing) {
@@ -464,6 +505,306 @@ TEST_F(EsipayCard, RefundAfterFullRefundIsRefusedAndChangesNothing) {
   EXPECT_EQ(r.reason, "the transaction is final (refunded): refund.create refused");
   EXPECT_EQ(boost::json::serialize(to_json(h.txn)), before);
   EXPECT_TRUE(h.effects.calls.empty());
+}
+
+// ---- a payment that never left corridor ----------------------------------------------------------
+
+TEST_F(EsipayCard, PaymentRefusedBeforeSendingFailsWithTheAdaptersReason) {
+  h.in("charging").feed("call.failed", {{"op", "cardpay"},
+                                        {"error", "esipay cardpay tx_test:1:cardpay: the card number is not 12-19 digits"},
+                                        {"attempts", 0},
+                                        {"sent", false},
+                                        {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(reason_of(h.txn), "payment refused before sending, nothing reached esipay: esipay cardpay tx_test:1:cardpay: "
+                              "the card number is not 12-19 digits");
+  expect_event("failed", "failed");
+  EXPECT_TRUE(h.effects.events[0].attention.empty());  // not unknown: nothing to reconcile
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+}
+
+TEST_F(EsipayCard, PaymentNotSentIsSentLaterUnderItsFirstId) {
+  h.feed(h.create_input());
+  const std::string first = h.effects.calls.at(0).call_id;
+  h.feed("call.failed", {{"op", "cardpay"}, {"error", "circuit open for esipay: not sent"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "charging");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  EXPECT_EQ(h.timer("timer.retry")->due_at_ms, kT0 + 30000);
+  expect_event_count(0);
+  h.feed("timer.retry", {}, InputKind::timer);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "cardpay");
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+  EXPECT_FALSE(h.effects.calls[0].answer_id.empty());  // a fresh answer id: not taken for the first send's
+}
+
+TEST_F(EsipayCard, PaymentNeverSentFailsOnceItsBudgetIsSpent) {
+  h.feed(h.create_input());
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 10 && h.txn.state == "charging"; ++i) {
+    h.feed(testing::make_input("call.failed", {{"op", "cardpay"}, {"error", "circuit open"}, {"sent", false}}, h.now));
+    if (const TimerSet* t = h.timer("timer.retry")) {
+      delays.push_back(t->due_at_ms - h.now);
+      h.now = t->due_at_ms;
+      h.feed(testing::make_input("timer.retry", {}, h.now, InputKind::timer));
+    }
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000}));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(reason_of(h.txn), "payment never sent (no way to esipay), retries spent: circuit open");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(EsipayCard, APaymentThatMayHaveLeftIsNeverSentAgain) {
+  h.in("charging").feed("call.failed", {{"op", "cardpay"}, {"error", "timeout"}, {"outcome", "unknown"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_TRUE(h.effects.timers.empty() || h.timer("timer.retry") == nullptr);
+}
+
+// ---- refunds never doubled: an unknown refund reserves its amount ----------------------------------
+
+// The case: a 40.00 refund times out (esipay booked it); "refund the rest" must ask for 60.00
+// with the partial URL, never the full-refund URL.
+TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}, {"outcome", "unknown"}});
+  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 4000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 6000);
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 0);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kOutcomeUnknown);
+  EXPECT_EQ(reason_of(h.txn),
+            "refund outcome unknown, no answer from esipay: 40.00 USD reserved until esipay's settlement file says: timeout");
+
+  refund_command("r2");  // no amount: the rest
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 6000);
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  // 60.00 refunded, 40.00 still reserved: not refunded in full until the settlement file says.
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 6000);
+  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 4000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  // Nothing more can go out.
+  refund_command("r3", usd(1));
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: 1 is more than the remaining 0 USD (4000 reserved by refunds of unknown outcome)");
+}
+
+// Nothing refunded yet, but 40.00 reserved: "everything left" is 60.00, asked with the partial URL.
+TEST_F(EsipayCard, FullRefundUrlIsNeverUsedWhileAnAmountIsReserved) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  ASSERT_EQ(get_int(h.txn.data, "refunded_amount"), 0);
+  refund_command("r2");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 6000);
+}
+
+TEST_F(EsipayCard, WholeAmountAskedWhileAnAmountIsReservedIsRefused) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  refund_command("r2", usd(10000));
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+}
+
+TEST_F(EsipayCard, AWholeRefundThatTimedOutReservesEverything) {
+  captured();
+  refund_command("r1");
+  ASSERT_EQ(h.effects.calls.at(0).op, "refund");
+  h.feed("call.failed", {{"op", "refund"}, {"error", "timeout"}});
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  refund_command("r2");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+            "refund refused: nothing remains to be refunded (10000 USD reserved by refunds of unknown outcome)");
+}
+
+// A timeout followed by a late success: the settlement file has the refund.
+TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementIsRefunded) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  refund_command("r2");
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  ASSERT_EQ(h.txn.state, "partially_refunded");
+  const auto version = h.txn.version;
+  h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "40.00"}, {"currency", "USD"}, {"line", 3}});
+  EXPECT_EQ(h.txn.state, "refunded");
+  EXPECT_EQ(h.txn.version, version + 1);
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
+  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 0);
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  expect_event("refunded", "refunded");
+  EXPECT_EQ(h.effects.events[0].amount_refunded, 10000);
+  EXPECT_EQ(reason_of(h.txn),
+            "refund r1 of 40.00 USD, outcome unknown, found in esipay's settlement file (line 3): refunded");
+}
+
+TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementWhileCaptured) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "40.00"}, {"currency", "USD"}, {"line", 7}});
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 4000);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 6000);
+  expect_event("partially_refunded", "partially_refunded");
+}
+
+// A timeout followed by a late failure: the settlement file, covering the refund's day, lacks it.
+TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementIsReleased) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  refund_command("r2");
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  const auto version = h.txn.version;
+  h.feed("refund.not_settled", {{"command_id", "r1"}, {"through", "2026-11-23"}});
+  EXPECT_EQ(h.txn.state, "partially_refunded");
+  EXPECT_EQ(h.txn.version, version + 1);  // announced: the 40.00 is available again
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 6000);
+  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 0);
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 4000);
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
+  expect_event("partially_refunded", "partially_refunded");
+  EXPECT_EQ(reason_of(h.txn), "refund r1 of 40.00 USD, outcome unknown, not in esipay's settlement file: not refunded, "
+                              "the amount is released: 2026-11-23");
+  // The released amount can be refunded now.
+  refund_command("r3");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 4000);
+}
+
+TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementWhileCapturedIsReleased) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
+  h.feed("refund.not_settled", {{"command_id", "r1"}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  expect_event("captured", "succeeded");
+  // Nothing refunded or reserved any more: the full-refund URL again.
+  refund_command("r2");
+  EXPECT_EQ(h.effects.calls.at(0).op, "refund");
+}
+
+TEST_F(EsipayCard, SettlementOfARefundWhoseOutcomeIsKnownChangesNothing) {
+  captured();
+  refunded_part(2500, "r1");
+  const auto before = boost::json::serialize(to_json(h.txn));
+  auto r = h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "25.00"}});
+  EXPECT_EQ(r.outcome, Outcome::rejected);
+  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_EQ(h.feed("refund.not_settled", {{"command_id", "r1"}}).outcome, Outcome::rejected);
+  EXPECT_EQ(h.feed("refund.settled", {{"command_id", "nope"}}).outcome, Outcome::rejected);
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  (void)before;
+}
+
+TEST_F(EsipayCard, RefundNeverSentIsFailedAndReleasesItsAmount) {
+  captured();
+  refund_command("r1", usd(4000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "circuit open for esipay: not sent"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
+  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "reason"),
+            "refund never sent (no way to esipay), nothing refunded: circuit open for esipay: not sent");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
+  captured();
+  refunded_part(2500, "r1");
+  refund_command("r2", usd(1000));
+  h.feed("call.failed", {{"op", "refund_partial"}, {"error", "bad amount"}, {"sent", false}, {"refused", true}});
+  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  expect_nothing_emitted();
+}
+
+// ---- a charge of unknown outcome and esipay's settlement file --------------------------------------
+
+TEST_F(EsipayCard, UnknownChargeFoundInTheSettlementIsCaptured) {
+  h.in("unknown").feed("charge.settled", {{"transaction", "ESI-9"}, {"amount", "100.00"}, {"currency", "USD"}, {"line", 4}});
+  EXPECT_EQ(h.txn.state, "captured");
+  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-9");
+  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(reason_of(h.txn), "found in esipay's settlement file (line 4): captured");
+  expect_event("captured", "succeeded");
+}
+
+TEST_F(EsipayCard, UnknownChargeSettledForAnotherAmountIsAnAmountMismatch) {
+  h.in("unknown").feed("charge.settled", {{"transaction", "ESI-9"}, {"amount", "10.00"}, {"currency", "USD"}, {"line", 4}});
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(reason_of(h.txn), "esipay's settlement file (line 4) reports 10.00 USD, corridor asked 100.00 USD");
+  EXPECT_EQ(h.effects.events.at(0).provider_amount, (Money{1000, "USD"}));
+}
+
+TEST_F(EsipayCard, UnknownChargeMissingFromTheSettlementFailsProvisionally) {
+  h.in("unknown").feed("charge.not_settled", {{"through", "2026-11-23"}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(reason_of(h.txn), "not in esipay's settlement file: not charged: 2026-11-23");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(EsipayCard, UnknownLateAnswerAfterACallbackOfAnotherAmountIsAnAmountMismatch) {
+  h.in("unknown").feed("esipay.callback", callback("90.00"), InputKind::webhook);
+  EXPECT_EQ(reason_of(h.txn), "return URL called after the timeout: most likely captured; reconcile (its real amount, "
+                              "90.00, is not the 100.00 USD asked)");
+  h.feed("charge.succeeded", {{"http_status", 200}});
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+}
+
+// ---- the provider's word after the outcome ---------------------------------------------------------
+
+// corridor failed the payment because the settlement file lacked it (its own inference); a later file
+// has it, for another amount: the provider's word replaces corridor's.
+TEST_F(EsipayCard, SettlementAfterAProvisionalFailureReplacesIt) {
+  h.in("unknown").feed("charge.not_settled", {{"through", "2026-11-23"}});
+  ASSERT_EQ(h.txn.state, "failed");
+  h.feed(testing::make_input("charge.settled", {{"transaction", "ESI-9"}, {"amount", "10.00"}, {"currency", "USD"}, {"line", 2}},
+                             kT0 + 86400000));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].previous_state, "failed");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+}
+
+// The charge found settled after a provisional failure leads to `captured`, which is not final
+// (refunds follow): it is announced for an operator, and esipay has no status call to ask.
+TEST_F(EsipayCard, SettledChargeAfterAProvisionalFailureIsAnnounced) {
+  h.in("unknown").feed("charge.not_settled", {});
+  const auto version = h.txn.version;
+  h.feed(testing::make_input("charge.settled", {{"transaction", "ESI-9"}, {"amount", "100.00"}, {"line", 2}}, kT0 + 86400000));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.version, version + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateInput);
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+// esipay refused the payment itself (a late 500 after the timeout), then its settlement has it: the
+// first word stays, the contradiction is an event.
+TEST_F(EsipayCard, SettlementContradictingEsipaysRefusalIsDisputed) {
+  h.in("unknown").feed("charge.failed", {{"http_status", 500}});
+  ASSERT_EQ(h.txn.state, "failed");
+  h.feed(testing::make_input("charge.settled", {{"transaction", "ESI-9"}, {"amount", "10.00"}, {"line", 2}}, kT0 + 86400000));
+  EXPECT_EQ(h.txn.state, "failed");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
 }
 
 }  // namespace
