@@ -1,5 +1,7 @@
 #include "statemachines/interac_support.hpp"
 
+#include "statemachines/flow_support.hpp"
+
 namespace corridor::interac {
 
 namespace {
@@ -24,6 +26,36 @@ std::int64_t handle_deadline(const StepContext& c) {
       get_int(c.input.data, "timeToLiveSeconds", c.settings.get("handle_ttl_seconds", kHandleTtlSeconds));
   return c.input.at_ms + ttl * 1000;
 }
+
+void arm_handle_ttl(StepContext& c) {
+  if (c.txn.data.contains("handle_deadline_ms")) return;
+  const std::int64_t deadline = handle_deadline(c);
+  c.txn.data["handle_deadline_ms"] = deadline;
+  c.set_timer("timer.handle_expired", deadline);
+}
+
+bool handle_ttl_passed(const StepContext& c) {
+  return c.txn.data.contains("handle_deadline_ms") && c.input.at_ms >= get_int(c.txn.data, "handle_deadline_ms");
+}
+
+bool reports_amount(const StepContext& c) {
+  const json::value* amount = c.input.data.if_contains("amount");
+  return amount != nullptr && !amount->is_null();
+}
+
+std::optional<Money> reported_amount(const StepContext& c) {
+  const json::value* amount = c.input.data.if_contains("amount");
+  if (amount == nullptr || !amount->is_int64()) return std::nullopt;
+  std::string_view currency = get_string(c.input.data, "currencyCode");
+  if (currency.empty()) currency = c.txn.amount.currency;
+  return Money{amount->get_int64(), std::string(currency)};
+}
+
+bool amount_differs(const StepContext& c) { return reports_amount(c) && !same_money(reported_amount(c), c.txn.amount); }
+
+void record_mismatch(StepContext& c, std::string_view what) { record_amount_mismatch(c, reported_amount(c), what); }
+
+bool not_found(const StepContext& c) { return c.input.name == "call.failed" && get_bool(c.input.data, "not_found"); }
 
 json::object consumer(const Transaction& t) {
   const json::object* customer = get_object(t.data, "customer");

@@ -1,9 +1,11 @@
 #pragma once
 // What interac.payment and interac.withdrawal share: reading Paysafe resources (payment handles,
-// payments, standalone credits) as the adapter hands them over, and the consumer fields of a call.
+// payments, standalone credits) as the adapter hands them over, the amounts they report, the
+// handle's TTL, and the consumer fields of a call.
 //
 // Every Paysafe input carries the resource itself as data: a response's body, or a webhook's
 // `payload` (the adapter unwraps Paysafe's envelope and names the input after its eventType).
+#include <optional>
 #include <string_view>
 
 #include "statemachines/flow.hpp"
@@ -18,8 +20,32 @@ void record_handle(StepContext& c);
 // Keeps a payment's or standalone credit's id in provider_refs[key].
 void record_resource(StepContext& c, std::string_view key);
 
+// ---- the handle's TTL ("PaymentHandleToken expire dans 899 secondes") -----------------------------
 // The handle's timeToLiveSeconds (or the setting handle_ttl_seconds, 899 by default) from now.
 std::int64_t handle_deadline(const StepContext& c);
+// Arms timer.handle_expired at the handle's deadline, kept in data.handle_deadline_ms. The deadline
+// is counted from the first answer that showed the handle: a later one does not move it.
+void arm_handle_ttl(StepContext& c);
+// The handle's deadline is known and has passed.
+bool handle_ttl_passed(const StepContext& c);
+
+// ---- amounts Paysafe reports ---------------------------------------------------------------------
+// Paysafe writes `amount` as an integer of minor units (the adapter reads "544" and 544 alike into an
+// integer) beside `currencyCode`. A resource without `amount` reports none (the adapter's own answer
+// to a 5031 duplicate is such a resource); one whose amount is not an integer reports an amount that
+// cannot be read, which counts as different from the one asked.
+bool reports_amount(const StepContext& c);
+// The amount reported, in the resource's currencyCode (the transaction's when absent); nullopt when
+// unreadable.
+std::optional<Money> reported_amount(const StepContext& c);
+// The resource reports an amount and it is not the one asked (another currency is another amount).
+bool amount_differs(const StepContext& c);
+// Keeps the reported amount and says both in the reason (flow_support's record_amount_mismatch); `what`
+// names the resource ("Paysafe's payment").
+void record_mismatch(StepContext& c, std::string_view what);
+
+// The input is a call.failed whose look-up found nothing at Paysafe (the executor's `not_found`).
+bool not_found(const StepContext& c);
 
 // consumerId and its type: the customer's email, else their phone number.
 json::object consumer(const Transaction& t);

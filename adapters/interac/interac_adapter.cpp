@@ -17,6 +17,8 @@ namespace corridor {
 namespace {
 
 constexpr std::string_view kVerificationSuffix = "-verification";
+// Interac e-Transfer moves Canadian dollars only (the seed: "currencyCode": "CAD" throughout).
+constexpr std::string_view kCurrency = "CAD";
 constexpr std::string_view kApiRoot = "/paymenthub/v1";
 // Paysafe's "The transaction you have submitted has already been processed": a repeated
 // merchantRefNum under dupCheck.
@@ -92,19 +94,24 @@ Result<bool> normalize_minor(json::object& o, std::string_view field, std::strin
   return fail(type_error(where, field, "an integer amount in minor units"));
 }
 
+// Paysafe echoes the security answer in interacEtransfer (the seed's answers): never kept.
+void drop_answer(json::object& resource) {
+  if (auto it = resource.find("interacEtransfer"); it != resource.end() && it->value().is_object())
+    it->value().get_object().erase("answer");
+}
+
 // A payment handle, payment, verification or standalone credit as Paysafe returns it.
 Result<bool> check_resource(json::object& o, std::string_view where) {
   if (auto ok = require_string(o, "status", where); !ok) return ok;
-  for (std::string_view f : {"id", "merchantRefNum", "paymentHandleToken", "transactionType", "action"})
+  for (std::string_view f : {"id", "merchantRefNum", "paymentHandleToken", "transactionType", "action", "currencyCode"})
     if (auto ok = optional_string(o, f, where); !ok) return ok;
   if (auto ok = normalize_minor(o, "amount", where); !ok) return ok;
   if (auto ok = normalize_minor(o, "timeToLiveSeconds", where); !ok) return ok;
   if (auto it = o.find("interacEtransfer"); it != o.end() && !it->value().is_null()) {
     if (!it->value().is_object()) return fail(type_error(where, "interacEtransfer", "an object"));
     const std::string inner = std::string(where) + " interacEtransfer";
+    drop_answer(o);  // corridor keeps it out of its inputs
     json::object& e = it->value().get_object();
-    // Paysafe echoes the security answer (the seed's examples); corridor keeps it out of its inputs.
-    e.erase("answer");
     if (auto ok = normalize_minor(e, "maxAmount", inner); !ok) return ok;
     for (std::string_view f : {"consumerId", "transferType", "paymentReference"})
       if (auto ok = optional_string(e, f, inner); !ok) return ok;
@@ -127,6 +134,8 @@ Result<Amount> amount_of(const json::object& p, std::string_view where) {
     return fail(std::string(where) + ": field 'amount.value' must be an integer (minor units)");
   Amount m{it->value().get_int64(), std::string(get_string(*amount, "currency"))};
   if (!currency_exponent(m.currency)) return fail(std::string(where) + ": unknown currency '" + m.currency + "'");
+  if (m.currency != kCurrency)
+    return fail(std::string(where) + ": currency " + m.currency + " is not accepted: Interac e-Transfer takes CAD only");
   if (m.minor <= 0) return fail(std::string(where) + ": amount must be positive");
   return m;
 }
@@ -176,6 +185,23 @@ std::string_view flow_event_name(std::string_view event) {
   if (event == "PAYMENT_PENDING") return "PAYMENT_PROCESSING";
   if (event == "SA_CREDIT_PENDING") return "SA_CREDIT_PROCESSING";
   return event;
+}
+
+// The events the flows act on (named as flow_event_name gives them); any other well-formed, signed one
+// is acknowledged and kept as unhandled.
+constexpr std::array kHandledEvents{
+    std::string_view{"PAYMENT_HANDLE_PAYABLE"}, std::string_view{"PAYMENT_HANDLE_FAILED"},
+    std::string_view{"PAYMENT_HANDLE_EXPIRED"}, std::string_view{"PAYMENT_HANDLE_COMPLETED"},
+    std::string_view{"PAYMENT_PROCESSING"},     std::string_view{"PAYMENT_COMPLETED"},
+    std::string_view{"PAYMENT_FAILED"},         std::string_view{"PAYMENT_ERRORED"},
+    std::string_view{"SETTLEMENT_COMPLETED"},   std::string_view{"SETTLEMENT_FAILED"},
+    std::string_view{"SETTLEMENT_ERRORED"},     std::string_view{"SA_CREDIT_PROCESSING"},
+    std::string_view{"SA_CREDIT_COMPLETED"},    std::string_view{"SA_CREDIT_FAILED"},
+    std::string_view{"SA_CREDIT_ERRORED"},      std::string_view{"SA_CREDIT_CANCELLED"},
+};
+
+bool handled_event(std::string_view event) {
+  return std::find(kHandledEvents.begin(), kHandledEvents.end(), flow_event_name(event)) != kHandledEvents.end();
 }
 
 bool event_name_ok(std::string_view event) {
@@ -265,8 +291,17 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
     json::object e;
     e["consumerId"] = etransfer->at("consumerId");
     e["type"] = get_string(*etransfer, "type").empty() ? "EMAIL" : get_string(*etransfer, "type");
-    for (std::string_view f : {"question", "answer"})
-      if (auto v = get_string(*etransfer, f); !v.empty()) e[f] = v;
+    // The flow hands the answer over sealed ({"sealed": ...}); the executor opens it in memory just
+    // before this, so a plain string is expected here. One still sealed is refused: its ciphertext is
+    // never sent to Paysafe.
+    for (std::string_view f : {"question", "answer"}) {
+      const json::value* v = etransfer->if_contains(f);
+      if (v == nullptr || v->is_null()) continue;
+      if (v->is_object() && v->get_object().contains("sealed"))
+        return fail(where + ": interacEtransfer." + std::string(f) + " is still sealed: it is opened before the request");
+      if (!v->is_string()) return fail(type_error(where + " interacEtransfer", f, "a string"));
+      if (!v->get_string().empty()) e[f] = *v;
+    }
     body["interacEtransfer"] = std::move(e);
     if (const json::object* customer = get_object(p, "customer")) {
       if (auto profile = profile_of(*customer); !profile.empty()) body["profile"] = std::move(profile);
@@ -392,6 +427,19 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   json::value* payload_value = body->if_contains("payload");
   if (payload_value == nullptr || !payload_value->is_object()) return fail(where + ": field 'payload' must be an object");
   json::object payload = std::move(payload_value->get_object());
+  if (!handled_event(event)) {
+    // Acknowledged and kept, never acted on: Paysafe stops redelivering it.
+    ParsedInput in;
+    in.name = std::string(event);
+    in.unhandled = true;
+    if (auto ref = get_string(payload, "merchantRefNum"); !ref.empty()) in.txn_id = interac_txn_of_merchant_ref(ref);
+    std::string_view resource = get_string(*body, "resourceId");
+    if (resource.empty()) resource = get_string(payload, "id");
+    if (!resource.empty()) in.dedupe_id = std::string(event) + ":" + std::string(resource);
+    drop_answer(payload);
+    in.data = std::move(payload);
+    return in;
+  }
   const std::string payload_where = where + " payload";
   if (auto ok = require_string(payload, "merchantRefNum", payload_where); !ok) return ok.error();
   if (auto ok = check_resource(payload, payload_where); !ok) return ok.error();
@@ -421,17 +469,22 @@ AdapterRegistration interac_registration() {
           {"return_url", false, "", "optional returnLinks (default, on_failed, on_cancelled) of request-money handles"},
           {"handle_ttl_seconds", false, "", "flows: handle TTL when Paysafe's answer has no timeToLiveSeconds (899); the sandbox's TTL"},
           {"send_money_ttl_seconds", false, "", "interac.payment: timeToLiveSeconds asked in send-money mode (899, at least 120)"},
-          {"handle_expiry_grace_ms", false, "", "interac.payment: checks of a handle still INITIATED after its TTL (120000)"},
-          {"processing_deadline_ms", false, "", "interac.payment: last check of a PROCESSING payment, the two-day rule (176400000)"},
+          {"handle_expiry_grace_ms", false, "", "interac.payment: after the TTL, how long a handle Paysafe still shows open is checked before it expires on corridor's clock (1920000: Interac's 30 minutes and 2)"},
+          {"processing_deadline_ms", false, "", "interac.payment: last check of a PROCESSING payment, the two-day rule; then unknown (176400000)"},
           {"poll_interval_ms", false, "", "first delay between status GETs (payment 60000, withdrawal 300000)"},
           {"poll_max_interval_ms", false, "", "cap of the doubling poll delay (payment 3600000, withdrawal 21600000)"},
-          {"retry_after_ms", false, "", "delay before re-sending an unanswered /payments or /standalonecredits (30000)"},
-          {"autodeposit_deadline_ms", false, "", "interac.withdrawal: last check of an autodeposit credit, T+1 and a day (172800000)"},
-          {"claim_deadline_ms", false, "", "interac.withdrawal: last check of a credit with a security question (2678400000)"},
+          {"max_polls", false, "", "status GETs per wait before unknown (payment 60, withdrawal 140)"},
+          {"retry_after_ms", false, "", "first delay before re-sending an unanswered /payments or /standalonecredits, or a handle request not sent (30000)"},
+          {"retry_max_interval_ms", false, "", "cap of the doubling re-send delay (10 x retry_after_ms: 300000)"},
+          {"max_retries", false, "", "re-sends before unknown (/payments, /standalonecredits) or failed (a handle request never sent) (5)"},
+          {"autodeposit_deadline_ms", false, "", "interac.withdrawal: last check of an autodeposit credit, T+1 and a day; then unknown (172800000)"},
+          {"claim_deadline_ms", false, "", "interac.withdrawal: last check of a credit with a security question; then unknown (2678400000)"},
+          {"verification_lookups", false, "", "interac.withdrawal: GETs of a verification whose answer was lost, before the withdrawal fails (3)"},
       },
       [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> {
         return std::make_unique<InteracAdapter>(interac_settings(s));
       },
+      ProviderConstraints{.currencies = {kCurrency}},
   };
 }
 

@@ -50,6 +50,8 @@ struct Flags {
   bool creditdecline = false;  // STANDALONE_CREDIT handle FAILED
   bool creditfail = false;     // SA_CREDIT_FAILED
   bool unclaimed = false;      // the question is never answered: SA_CREDIT_CANCELLED
+  bool short_amount = false;   // "short": the payment or standalone credit reports one cent less than asked
+  bool latepay = false;        // no PAYABLE, no expiry: Paysafe pays for the merchant after the TTL (PAYMENT_COMPLETED)
 };
 
 Flags flags_of(std::string_view consumer) {
@@ -76,6 +78,8 @@ Flags flags_of(std::string_view consumer) {
     f.creditdecline |= t == "creditdecline";
     f.creditfail |= t == "creditfail";
     f.unclaimed |= t == "unclaimed";
+    f.short_amount |= t == "short";
+    f.latepay |= t == "latepay";
     if (plus == std::string_view::npos) break;
     rest = rest.substr(plus + 1);
   }
@@ -350,6 +354,13 @@ struct InteracSandbox::Impl {
     const auto t0 = SteadyClock::now();
     const std::string_view status = get_string(r.view, "status");
     if (status == "FAILED") return;
+    if (r.flags.latepay && get_string(r.view, "transactionType") == "PAYMENT") {
+      // Seed: "Si le marchand n'effectue pas d'appel /payments dans les 899 secondes ... Paysafe effectue
+      // le paiement pour le compte du marchand. et ce dernier reçoit a) PAYMENT_COMPLETED".
+      tasks->at(t0 + std::chrono::seconds(get_int(r.view, "timeToLiveSeconds")) + options.late_payment_delay,
+                [this, id] { pay_for_the_merchant(id); });
+      return;
+    }
     // Every unused handle expires (PAYMENT_HANDLE_EXPIRED) once its TTL and the lag passed.
     tasks->at(t0 + std::chrono::seconds(get_int(r.view, "timeToLiveSeconds")) + options.expiry_lag,
               [this, id] { expire(id); });
@@ -370,6 +381,36 @@ struct InteracSandbox::Impl {
     Resource& r = it->second;
     set_status(r.view, r.flags.cancel ? "FAILED" : "PAYABLE");
     emit(r.flags.cancel ? "PAYMENT_HANDLE_FAILED" : "PAYMENT_HANDLE_PAYABLE", r);
+  }
+
+  // latepay: the customer paid on their bank's page without the handle turning PAYABLE for the
+  // merchant; after the TTL Paysafe makes the payment itself, COMPLETED at once.
+  void pay_for_the_merchant(const std::string& handle_id) {
+    std::lock_guard lock(m);
+    auto it = resources["paymenthandles"].find(handle_id);
+    if (it == resources["paymenthandles"].end() || get_string(it->second.view, "status") != "INITIATED") return;
+    Resource& handle = it->second;
+    set_status(handle.view, "COMPLETED");
+    const std::string ref(get_string(handle.view, "merchantRefNum"));
+    const std::string id = uuid();
+    json::object v;
+    v["id"] = id;
+    v["paymentType"] = "INTERAC_ETRANSFER";
+    v["paymentHandleToken"] = get_string(handle.view, "paymentHandleToken");
+    v["merchantRefNum"] = ref;
+    v["currencyCode"] = "CAD";
+    v["settleWithAuth"] = true;
+    v["txnTime"] = now_iso();
+    v["amount"] = get_int(handle.view, "amount");
+    v["status"] = "COMPLETED";
+    v["liveMode"] = false;
+    v["simulator"] = "EXTERNAL";
+    v["updatedTime"] = v["txnTime"];
+    v["statusTime"] = v["txnTime"];
+    if (const json::value* e = handle.view.if_contains("interacEtransfer")) v["interacEtransfer"] = *e;
+    ++payments_made[ref];
+    store("payments", id, v, handle.flags, handle_id);
+    emit("PAYMENT_COMPLETED", resources["payments"].at(id));
   }
 
   void expire(const std::string& id) {
@@ -446,7 +487,9 @@ struct InteracSandbox::Impl {
     v["currencyCode"] = "CAD";
     v["dupCheck"] = get_bool(b, "dupCheck", false);
     v["txnTime"] = now_iso();
-    v["amount"] = *amount;
+    // "short": Paysafe reports another amount than the one asked (the flows check it).
+    const std::int64_t reported = flags.short_amount && kind != "verifications" ? *amount - 1 : *amount;
+    v["amount"] = reported;
     v["liveMode"] = false;
     v["simulator"] = "EXTERNAL";
     v["updatedTime"] = v["txnTime"];
@@ -480,14 +523,14 @@ struct InteracSandbox::Impl {
       if (flags.outoforder) {
         // The customer had already accepted: COMPLETED, and its webhook leaves before this answer.
         v["status"] = "COMPLETED";
-        v["settlements"] = {{"amount", *amount}, {"id", id}, {"merchantRefNum", ref}, {"status", "COMPLETED"}};
+        v["settlements"] = {{"amount", reported}, {"id", id}, {"merchantRefNum", ref}, {"status", "COMPLETED"}};
         store(kind, id, v, flags, h->second);
         emit("PAYMENT_COMPLETED", resources[kind].at(id));
         after_webhook = true;
         return json_response(201, json::serialize(v));
       }
       v["status"] = "PROCESSING";
-      v["settlements"] = {{"amount", *amount}, {"id", id}, {"merchantRefNum", ref}, {"status", "PROCESSING"}};
+      v["settlements"] = {{"amount", reported}, {"id", id}, {"merchantRefNum", ref}, {"status", "PROCESSING"}};
       emit("PAYMENT_HANDLE_COMPLETED", handle);
       tasks->at(answered_at + options.settle_delay, [this, kind, id] { settle(kind, id); });
     } else {

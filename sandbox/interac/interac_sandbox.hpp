@@ -31,6 +31,7 @@ struct InteracSandboxOptions {
   std::chrono::milliseconds autodeposit_delay{200}; // /standalonecredits -> SA_CREDIT_COMPLETED ("T+1")
   std::chrono::milliseconds claim_delay{600};       // /standalonecredits -> the customer answers the question
   std::chrono::milliseconds slow_response{1500};    // the "slow" scenario's delay
+  std::chrono::milliseconds late_payment_delay{10000};  // "latepay": TTL -> Paysafe pays for the merchant
   std::int64_t max_amount_regular = 500000;         // maxAmount of a customer without autodeposit (the seed's)
   std::int64_t max_amount_autodeposit = 390000;     // maxAmount of an autodeposit customer (the seed's)
   int webhook_attempts = 5;

@@ -46,6 +46,8 @@ json::object withdrawal(const std::string& reference, const std::string& email, 
                  {"customer", {{"email", email}, {"name", "Madhu Baddam"}, {"country", "CA"}}},
                  {"description", "integration withdrawal"}};
   if (verify) c["verify"] = true;
+  // Upstream sends the answer in clear; the router seals it (interac.answer_sealed) before anything
+  // else happens to the command, and the executor opens it just before the credit handle request.
   if (question) c["interac"] = {{"question", "what is your name"}, {"answer", "MadhuBaddam"}};
   return c;
 }
@@ -102,6 +104,16 @@ std::vector<Scenario> scenarios() {
       {"IT-W-lost", withdrawal("IT-W-lost", "lost+autodeposit@interac.sandbox", 50000, false, false), "succeeded", {kCredited}},
       {"IT-W-duplicate", withdrawal("IT-W-duplicate", "duplicate+autodeposit@interac.sandbox", 50000, false, false), "succeeded", {kCredited}},
       {"IT-W-slow", withdrawal("IT-W-slow", "slow@interac.sandbox", 50000, false, true), "succeeded", {kCredited}},
+
+      // Paysafe reports one cent less than asked: amount_mismatch, never a plain success.
+      {"IT-RM-short", payment("IT-RM-short", "short@interac.sandbox"), "amount_mismatch",
+       {{"created", "handle_requested", "handle_initiated", "handle_payable", "amount_mismatch"}}},
+      {"IT-W-short", withdrawal("IT-W-short", "short+autodeposit@interac.sandbox", 50000, false, false), "amount_mismatch",
+       {{"created", "credit_handle_requested", "credit_requested", "amount_mismatch"}}},
+      // The handle never turns PAYABLE nor expires at Paysafe: corridor expires it on its own clock after
+      // the TTL and the grace, then Paysafe pays for the merchant and its PAYMENT_COMPLETED moves it.
+      {"IT-RM-latepay", payment("IT-RM-latepay", "latepay@interac.sandbox"), "succeeded",
+       {{"created", "handle_requested", "handle_initiated", "expired", "completed"}}},
   };
 }
 
@@ -155,7 +167,29 @@ TEST_F(InteracRuntime, EveryScenarioReachesItsStatus) {
     auto txn = engine->runtime().store().load(derive_txn_id("ZANDO", s.reference));
     ASSERT_TRUE(txn && *txn) << s.reference;
     EXPECT_EQ((*txn)->version, static_cast<std::int64_t>(events_of(all, derive_txn_id("ZANDO", s.reference)).size()));
+    // Nor the stored transaction: only its sealed form is kept.
+    EXPECT_EQ(serialize(**txn).find("MadhuBaddam"), std::string::npos) << s.reference;
   }
+
+  // The mismatches carry both amounts and need a person.
+  for (std::string_view reference : {"IT-RM-short", "IT-W-short"}) {
+    const auto last = events_of(all, derive_txn_id("ZANDO", reference)).back();
+    EXPECT_EQ(get_string(last, "attention"), "amount_mismatch") << reference;
+    const json::object* reported = get_object(last, "provider_amount");
+    ASSERT_NE(reported, nullptr) << reference;
+    EXPECT_EQ(get_int(*reported, "value"), get_int(*get_object(last, "amount"), "value") - 1) << reference;
+  }
+  // The late completion replaced corridor's own expiry, and says so.
+  const auto late = events_of(all, derive_txn_id("ZANDO", "IT-RM-latepay"));
+  ASSERT_GE(late.size(), 2u);
+  EXPECT_EQ(get_string(late.back(), "attention"), "late_outcome");
+  EXPECT_EQ(get_string(late.back(), "previous_state"), "expired");
+  const auto withdrawn = engine->runtime().store().load(derive_txn_id("ZANDO", "IT-W-question"));
+  ASSERT_TRUE(withdrawn && *withdrawn);
+  const json::object* security = get_object((*withdrawn)->data, "security");
+  ASSERT_NE(security, nullptr);
+  EXPECT_FALSE(get_string(*security, "answer_sealed").empty());
+  EXPECT_FALSE(security->contains("answer"));
 }
 
 TEST_F(InteracRuntime, RequestMoneyRedirectsAndSendMoneyShowsInstructions) {

@@ -150,6 +150,8 @@ TEST(InteracAdapter, SendMoneyHandleAsksForTheModeAndTtl) {
   EXPECT_EQ(b.at("returnLinks").as_array().size(), 3u);
 }
 
+// The flow puts {"answer": {"sealed": ...}} in the params; the executor opens it in memory just before
+// build_request, so the adapter sees the plain answer.
 TEST(InteracAdapter, StandaloneCreditHandleCarriesTheSecurityQuestion) {
   auto c = call("create_payment_handle",
                 {{"merchantRefNum", "tx_ABC"},
@@ -163,6 +165,25 @@ TEST(InteracAdapter, StandaloneCreditHandleCarriesTheSecurityQuestion) {
   const auto e = *get_object(body_of(*req), "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   EXPECT_EQ(get_string(e, "answer"), "MadhuBaddam");
+}
+
+TEST(InteracAdapter, AnAnswerStillSealedIsNeverSent) {
+  auto c = call("create_payment_handle",
+                {{"merchantRefNum", "tx_ABC"},
+                 {"transactionType", "STANDALONE_CREDIT"},
+                 {"amount", money(500)},
+                 {"interacEtransfer",
+                  {{"consumerId", "madhu@paysafe.com"}, {"question", "what is your name"},
+                   {"answer", {{"sealed", "c2VhbGVkLWNpcGhlcnRleHQ="}}}}}});
+  auto r = adapter().build_request(c);
+  ASSERT_FALSE(r);
+  EXPECT_FALSE(r.error().retryable);  // the executor makes it call.failed, refused before send
+  EXPECT_NE(r.error().message.find("interacEtransfer.answer is still sealed"), std::string::npos);
+  EXPECT_EQ(r.error().message.find("c2VhbGVk"), std::string::npos);
+  c.params["interacEtransfer"].as_object()["answer"] = 42;
+  r = adapter().build_request(c);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("answer"), std::string::npos);
 }
 
 TEST(InteracAdapter, PaymentVerificationAndCreditAreDupChecked) {
@@ -564,6 +585,85 @@ TEST(InteracAdapter, SignedButMalformedWebhooksAre400) {
   }
 }
 
+// An authenticated, well-formed webhook of a type no flow acts on is acknowledged (2xx) and kept as
+// unhandled, so Paysafe stops redelivering it.
+TEST(InteracAdapter, UnknownEventTypesAreUnhandledNotRefused) {
+  const std::string body = envelope("PAYMENT_HANDLE_PROCESSING", "tx_ABC-verification", "PROCESSING");
+  auto in = adapter().parse_webhook(webhook(body, interac_webhook_signature("hmac-test-key", body)));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_TRUE(in->unhandled);
+  EXPECT_EQ(in->name, "PAYMENT_HANDLE_PROCESSING");
+  EXPECT_EQ(in->txn_id, "tx_ABC");
+  EXPECT_EQ(in->dedupe_id, "PAYMENT_HANDLE_PROCESSING:33e82d3b-9706-4495-80b1-a387fcfcbbae");
+
+  // Any resource shape, no merchantRefNum (its transaction unknown), the echoed answer dropped.
+  const std::string other = json::serialize(json::object{
+      {"eventType", "REFUND_COMPLETED"},
+      {"payload", {{"id", "r1"}, {"interacEtransfer", {{"consumerId", "a@b.c"}, {"answer", "MadhuBaddam"}}}}}});
+  in = adapter().parse_webhook(webhook(other, interac_webhook_signature("hmac-test-key", other)));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_TRUE(in->unhandled);
+  EXPECT_EQ(in->txn_id, "");
+  EXPECT_EQ(in->dedupe_id, "REFUND_COMPLETED:r1");
+  EXPECT_EQ(json::serialize(in->data).find("MadhuBaddam"), std::string::npos);
+
+  // Unauthenticated or malformed: refused as before.
+  auto forged = adapter().parse_webhook(webhook(body, interac_webhook_signature("other-key", body)));
+  ASSERT_FALSE(forged);
+  EXPECT_EQ(forged.error().http_status, 401);
+  const std::string no_payload = R"({"eventType":"PAYMENT_HANDLE_PROCESSING"})";
+  auto malformed = adapter().parse_webhook(webhook(no_payload, interac_webhook_signature("hmac-test-key", no_payload)));
+  ASSERT_FALSE(malformed);
+  EXPECT_EQ(malformed.error().http_status, 0);
+}
+
+TEST(InteracAdapter, EveryEventAFlowActsOnIsHandled) {
+  for (std::string_view event :
+       {"PAYMENT_HANDLE_PAYABLE", "PAYMENT_HANDLE_FAILED", "PAYMENT_HANDLE_EXPIRED", "PAYMENT_HANDLE_COMPLETED",
+        "PAYMENT_PROCESSING", "PAYMENT_PENDING", "PAYMENT_COMPLETED", "PAYMENT_FAILED", "PAYMENT_ERRORED",
+        "SETTLEMENT_COMPLETED", "SETTLEMENT_FAILED", "SETTLEMENT_ERRORED", "SA_CREDIT_PROCESSING", "SA_CREDIT_PENDING",
+        "SA_CREDIT_COMPLETED", "SA_CREDIT_FAILED", "SA_CREDIT_ERRORED", "SA_CREDIT_CANCELLED"}) {
+    const std::string body = envelope(event, "tx_ABC", "PROCESSING");
+    auto in = adapter().parse_webhook(webhook(body, interac_webhook_signature("hmac-test-key", body)));
+    ASSERT_TRUE(in) << event;
+    EXPECT_FALSE(in->unhandled) << event;
+  }
+}
+
+TEST(InteracAdapter, ACurrencyCodeThatIsNotAStringIsMalformed) {
+  auto r = adapter().parse_response(call("get_payment", {{"payment_id", "p"}}),
+                                    answer(200, R"({"id":"p","status":"COMPLETED","amount":544,"currencyCode":124})"));
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("currencyCode"), std::string::npos);
+}
+
+// The router rejects up front what the adapter would refuse: the declared constraints and
+// build_request agree, currency by currency, for every call that carries an amount.
+TEST(InteracAdapter, DeclaredConstraintsMatchWhatBuildRequestRefuses) {
+  const AdapterRegistration* reg = find_adapter("interac");
+  ASSERT_NE(reg, nullptr);
+  EXPECT_EQ(reg->constraints.currencies, (std::vector<std::string_view>{"CAD"}));
+  EXPECT_FALSE(reg->constraints.whole_units);
+  for (std::string_view currency : {"CAD", "USD", "EUR", "XOF", "CDF"}) {
+    for (std::int64_t value : {1, 544, 50000}) {
+      const Money m{value, std::string(currency)};
+      const bool declared_ok = reg->constraints.check_amount(m).empty();
+      const json::object amount{{"value", value}, {"currency", currency}};
+      auto handle = request_money_handle();
+      handle.params["amount"] = amount;
+      EXPECT_EQ(static_cast<bool>(adapter().build_request(handle)), declared_ok) << currency << " " << value;
+      for (std::string op : {"create_payment", "create_verification", "create_standalone_credit"}) {
+        auto c = call(op, {{"merchantRefNum", "tx_ABC"}, {"amount", amount}, {"paymentHandleToken", "PH1"}});
+        auto r = adapter().build_request(c);
+        EXPECT_EQ(static_cast<bool>(r), declared_ok) << op << " " << currency;
+        if (!r) {
+          EXPECT_NE(r.error().message.find("CAD only"), std::string::npos) << op << " " << currency;
+        }
+      }
+    }
+  }
+}
+
 TEST(InteracAdapter, RegisteredWithItsConfigKeys) {
   const AdapterRegistration* reg = find_adapter("interac");
   ASSERT_NE(reg, nullptr);
@@ -574,6 +674,14 @@ TEST(InteracAdapter, RegisteredWithItsConfigKeys) {
     EXPECT_FALSE(k.doc.empty()) << k.name;
   }
   EXPECT_TRUE(base_url && hmac);
+  // Every budget of the flows is a setting (docs/providers/interac.md).
+  for (std::string_view key : {"max_polls", "max_retries", "retry_after_ms", "retry_max_interval_ms", "poll_interval_ms",
+                               "poll_max_interval_ms", "handle_expiry_grace_ms", "processing_deadline_ms",
+                               "autodeposit_deadline_ms", "claim_deadline_ms", "verification_lookups"}) {
+    bool found = false;
+    for (const auto& k : reg->config_keys) found = found || k.name == key;
+    EXPECT_TRUE(found) << key;
+  }
   ProviderSettings s{{"base_url", "http://127.0.0.1:1"}, {"webhook_hmac_key", "k"}, {"api_key", "u:p"}};
   auto a = reg->make(s);
   EXPECT_EQ(a->provider(), "interac");

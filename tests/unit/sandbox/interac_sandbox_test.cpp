@@ -354,12 +354,23 @@ TEST_F(InteracSandboxTest, RefusesBadCredentialsAndCurrency) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 401);
 
+  // corridor's adapter refuses another currency before sending (its declared constraint); the
+  // sandbox refuses one sent by anyone else, as Paysafe does.
   auto c = handle_call("tx_CU", "approve@interac.sandbox");
   c.params["amount"] = json::object{{"value", 5450}, {"currency", "USD"}};
-  auto h = send(c);
-  ASSERT_TRUE(h.input);
-  EXPECT_EQ(h.input->name, "handle.rejected");
-  EXPECT_EQ(get_string(h.input->data, "code"), "5068");
+  EXPECT_FALSE(adapter->build_request(c));
+  c.params["amount"] = json::object{{"value", 5450}, {"currency", "CAD"}};
+  auto usd = adapter->build_request(c);
+  ASSERT_TRUE(usd);
+  json::object body = json::parse(usd->body).as_object();
+  body["currencyCode"] = "USD";
+  usd->body = json::serialize(body);
+  auto answer = client->send(*usd, 5s);
+  ASSERT_TRUE(answer);
+  auto h = adapter->parse_response(c, *answer);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->name, "handle.rejected");
+  EXPECT_EQ(get_string(h->data, "code"), "5068");
 }
 
 // ---- withdrawals -------------------------------------------------------------------------------------
@@ -483,6 +494,7 @@ class InteracSandboxExpiry : public InteracSandboxTest {
   static InteracSandboxOptions options() {
     auto o = fast_options();
     o.handle_ttl_seconds = 1;
+    o.late_payment_delay = 200ms;
     return o;
   }
   InteracSandboxExpiry() : InteracSandboxTest(options()) {}
@@ -497,6 +509,46 @@ TEST_F(InteracSandboxExpiry, UnusedHandleExpiresAfterItsTtl) {
   auto g = send(get_call("tx_EX", "get_payment_handle", "payment_handle_id", std::string(get_string(h.input->data, "id"))));
   ASSERT_TRUE(g.input);
   EXPECT_EQ(get_string(g.input->data, "status"), "EXPIRED");
+}
+
+// latepay: the handle never turns PAYABLE nor expires; after the TTL Paysafe pays for the merchant.
+TEST_F(InteracSandboxExpiry, PaysafePaysForTheMerchantAfterTheTtl) {
+  auto h = send(handle_call("tx_LP", "latepay@interac.sandbox"));
+  ASSERT_TRUE(h.input);
+  auto open = send(get_call("tx_LP", "get_payment_handle", "payment_handle_id", std::string(get_string(h.input->data, "id"))));
+  ASSERT_TRUE(open.input);
+  EXPECT_EQ(get_string(open.input->data, "status"), "INITIATED");
+  ASSERT_TRUE(receiver->wait_for("tx_LP", "PAYMENT_COMPLETED"));
+  EXPECT_EQ(receiver->count("tx_LP", "PAYMENT_HANDLE_PAYABLE"), 0u);
+  EXPECT_EQ(receiver->count("tx_LP", "PAYMENT_HANDLE_EXPIRED"), 0u);
+  EXPECT_EQ(sandbox.payments_created("tx_LP"), 1u);
+  auto used = send(get_call("tx_LP", "get_payment_handle", "payment_handle_id", std::string(get_string(h.input->data, "id"))));
+  ASSERT_TRUE(used.input);
+  EXPECT_EQ(get_string(used.input->data, "status"), "COMPLETED");
+  auto paid = send(get_call("tx_LP", "get_payment", "payment_id"));
+  ASSERT_TRUE(paid.input);
+  EXPECT_EQ(get_string(paid.input->data, "status"), "COMPLETED");
+  EXPECT_EQ(get_int(paid.input->data, "amount"), 5450);
+}
+
+// short: the payment and the standalone credit report one cent less than asked.
+TEST_F(InteracSandboxTest, ShortReportsAnotherAmount) {
+  auto token = payable_handle("tx_SH", "short@interac.sandbox");
+  auto p = send(pay_call("tx_SH", token));
+  ASSERT_TRUE(p.input);
+  EXPECT_EQ(get_int(p.input->data, "amount"), 5449);
+  ASSERT_TRUE(receiver->wait_for("tx_SH", "PAYMENT_COMPLETED"));
+  for (const auto& in : receiver->received())
+    if (in.txn_id == "tx_SH" && in.name == "PAYMENT_COMPLETED") {
+      EXPECT_EQ(get_int(in.data, "amount"), 5449);
+    }
+
+  auto h = send(handle_call("tx_SC", "short+autodeposit@interac.sandbox", "STANDALONE_CREDIT", 50000));
+  ASSERT_TRUE(h.input);
+  EXPECT_EQ(get_int(h.input->data, "amount"), 50000);  // the handle is for the amount asked
+  auto c = send(pay_call("tx_SC", get_string(h.input->data, "paymentHandleToken"), "create_standalone_credit", 50000));
+  ASSERT_TRUE(c.input);
+  EXPECT_EQ(get_int(c.input->data, "amount"), 49999);
 }
 
 }  // namespace

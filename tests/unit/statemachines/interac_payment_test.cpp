@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
+#include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -15,6 +18,8 @@ constexpr std::int64_t kTwoDaysAndAnHour = 2 * 86400000 + 3600000;
 
 json::object handle(std::string_view status, std::string_view action = "REDIRECT") {
   return {{"id", "514b4cf1-8891-445d-9b58-e50ae02d8c3c"},
+          {"amount", 54400},
+          {"currencyCode", "CAD"},
           {"paymentType", "INTERAC_ETRANSFER"},
           {"paymentHandleToken", "PHEkR6gInY2NM05X"},
           {"merchantRefNum", "tx_test"},
@@ -211,7 +216,11 @@ TEST_F(InteracPayment, PayableWebhookCallsPayments) {
   webhook("PAYMENT_HANDLE_PAYABLE", handle("PAYABLE"));
   EXPECT_EQ(h.txn.state, "handle_payable");
   expect_payment_call();
-  EXPECT_TRUE(h.cancelled("timer.handle_expired"));
+  // The handle's TTL still applies while /payments is out: its timer stays, the handle polls stop.
+  EXPECT_FALSE(h.cancelled("timer.handle_expired"));
+  EXPECT_EQ(h.timer("timer.handle_expired"), nullptr);  // armed at handle.created, not moved
+  EXPECT_EQ(get_int(h.txn.data, "handle_deadline_ms"), kT0 + 899000);
+  EXPECT_TRUE(h.cancelled("timer.poll"));
   EXPECT_TRUE(h.txn.next_action.is_null());
   expect_event("handle_payable", "processing");
 }
@@ -329,12 +338,17 @@ TEST_F(InteracPayment, HandleCheckCompletedAwaitsThePayment) {
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
 }
 
-TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpires) {
+TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClock) {
   h.settings.set("handle_expiry_grace_ms", 60000);
   h.txn.data["handle_deadline_ms"] = kT0 - 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment handle TTL and grace passed without the handle becoming PAYABLE");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it INITIATED: expired on "
+            "corridor's clock");
+  // Provisional: Paysafe may still pay for the merchant, and its word then replaces the expiry.
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "handle_initiated");
 }
 
 TEST_F(InteracPayment, HandleStillInitiatedWithinGracePollsAgain) {
@@ -568,12 +582,27 @@ TEST_F(InteracPayment, CheckSaysFailed) {
   EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: payment CANCELLED");
 }
 
-TEST_F(InteracPayment, StillProcessingAfterTwoDaysFails) {
+// Seed: "Deux jours plus tard, nous marquerons l'échec de la transaction et vous recevrez la
+// notification PAYMENT_FAILED". Paysafe marks the failure; corridor never does on its own clock while
+// Paysafe answers PROCESSING.
+TEST_F(InteracPayment, StillProcessingAfterTwoDaysIsUnknownNeverFailed) {
   h.in("handle_payable").feed("payment.created", payment("PROCESSING"));
   h.now = kT0 + kTwoDaysAndAnHour;
   h.feed("payment.status", payment("PROCESSING"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "still PROCESSING two days after /payments: Paysafe marks such a payment failed and sends PAYMENT_FAILED; "
+            "corridor waits for its word (reconciliation)");
+  expect_event("unknown", "unknown");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kOutcomeUnknown);
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(h.timer("timer.poll"), nullptr);  // no wait of its own: the janitor asks
+  EXPECT_TRUE(h.cancelled("timer.poll"));
+  EXPECT_TRUE(h.cancelled("timer.payment_deadline"));
+  // Paysafe's PAYMENT_FAILED then decides.
+  webhook("PAYMENT_FAILED", payment("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "still PROCESSING two days after /payments: Paysafe marks such a payment FAILED");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
 }
 
 TEST_F(InteracPayment, StillProcessingPollsAgainWithCappedBackoff) {
@@ -610,6 +639,716 @@ TEST_F(InteracPayment, PayableAfterTheHandleExpiredIsAbsorbed) {
 TEST_F(InteracPayment, StaleHandleTimerAfterPaymentIsIgnored) {
   h.in("payment_processing");
   EXPECT_EQ(h.feed("timer.handle_expired", {}, InputKind::timer).outcome, Outcome::stale_timer);
+}
+
+
+// ---- issue 12: a call that never left, bounded waits and retries -------------------------------
+
+TEST_F(InteracPayment, HandleRequestRefusedBeforeSendFailsWithTheAdaptersReason) {
+  h.in("handle_requested")
+      .feed("call.failed", {{"op", "create_payment_handle"},
+                            {"error", "interac create_payment_handle: unknown currency 'XYZ'"},
+                            {"sent", false},
+                            {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the payment handle request could not be sent: interac create_payment_handle: unknown currency 'XYZ'");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // nothing left corridor: nothing can say otherwise
+  expect_event("failed", "failed");
+}
+
+TEST_F(InteracPayment, HandleRequestNotSentIsSentAgainUnderItsFirstId) {
+  h.feed(h.create_input());
+  const std::string first = h.call("create_payment_handle")->call_id;
+  h.feed("call.failed", {{"op", "create_payment_handle"}, {"error", "circuit open for interac: not sent"}, {"sent", false}});
+  expect_stays("handle_requested");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  EXPECT_EQ(h.timer("timer.retry")->due_at_ms, kT0 + 30000);
+  timer("timer.retry");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+}
+
+TEST_F(InteracPayment, HandleRequestNotSentAfterItsBudgetFails) {
+  h.settings.set("max_retries", 2);
+  h.txn.data["retry_attempt"] = 2;
+  h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"sent", false}});
+  EXPECT_EQ(h.txn.state, "failed");
+}
+
+TEST_F(InteracPayment, HandleRequestWithoutAnswerFailsOnCorridorsClock) {
+  h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment handle request; the customer never got a link: timeout");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(InteracPayment, ReconcileWhileTheHandleRequestIsOutLooksTheHandleUp) {
+  h.in("handle_requested").feed("transaction.reconcile", {}, InputKind::command);
+  expect_stays("handle_requested");
+  ASSERT_NE(h.call("get_payment_handle"), nullptr);
+  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"), "");
+  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "merchantRefNum"), "tx_test");
+}
+
+TEST_F(InteracPayment, HandleFoundByLookUpRedirects) {
+  h.in("handle_requested").feed("handle.status", handle("INITIATED"));
+  EXPECT_EQ(h.txn.state, "handle_initiated");
+  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "redirect");
+  EXPECT_NE(h.timer("timer.handle_expired"), nullptr);
+}
+
+TEST_F(InteracPayment, HandleFoundByLookUpPayableIsPaid) {
+  h.in("handle_requested").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(h.txn.state, "handle_payable");
+  expect_payment_call();
+}
+
+TEST_F(InteracPayment, HandleFoundByLookUpExpiredOrFailedOrUsed) {
+  h.in("handle_requested").feed("handle.status", handle("EXPIRED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
+  failed.in("handle_requested").feed("handle.status", handle("FAILED"));
+  EXPECT_EQ(failed.txn.state, "declined");
+  Harness used{interac_payment_flow(), Money{54400, "CAD"}};
+  used.in("handle_requested").feed("handle.status", handle("COMPLETED"));
+  EXPECT_EQ(used.txn.state, "payment_processing");
+}
+
+TEST_F(InteracPayment, LookUpThatFindsNoHandleWaitsForTheRequestsAnswer) {
+  h.in("handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"not_found", true}});
+  expect_stays("handle_requested");
+  EXPECT_EQ(h.txn.rejected_inputs, 0);
+}
+
+TEST_F(InteracPayment, PaysafesOutcomeBeforeTheHandleResponse) {
+  h.in("handle_requested");
+  webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  for (std::string_view event : {"PAYMENT_FAILED", "PAYMENT_ERRORED"}) {
+    Harness other{interac_payment_flow(), Money{54400, "CAD"}};
+    other.in("handle_requested").feed(std::string(event), payment("FAILED"), InputKind::webhook);
+    EXPECT_EQ(other.txn.state, "failed") << event;
+  }
+  Harness processing{interac_payment_flow(), Money{54400, "CAD"}};
+  processing.in("handle_requested").feed("PAYMENT_PROCESSING", payment("PROCESSING"), InputKind::webhook);
+  EXPECT_EQ(processing.txn.state, "payment_processing");
+  Harness expired{interac_payment_flow(), Money{54400, "CAD"}};
+  expired.in("handle_requested").feed("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"), InputKind::webhook);
+  EXPECT_EQ(expired.txn.state, "expired");
+  Harness settled{interac_payment_flow(), Money{54400, "CAD"}};
+  settled.in("handle_requested").feed("SETTLEMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(settled.txn.state, "completed");
+  Harness used{interac_payment_flow(), Money{54400, "CAD"}};
+  used.in("handle_requested").feed("PAYMENT_HANDLE_COMPLETED", handle("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(used.txn.state, "payment_processing");
+}
+
+TEST_F(InteracPayment, SettlementFailuresWhileInitiatedFail) {
+  for (std::string_view event : {"SETTLEMENT_FAILED", "SETTLEMENT_ERRORED"}) {
+    Harness other{interac_payment_flow(), Money{54400, "CAD"}};
+    other.in("handle_initiated").feed(std::string(event), payment("FAILED"), InputKind::webhook);
+    EXPECT_EQ(other.txn.state, "failed") << event;
+  }
+}
+
+// Interac takes up to 30 minutes to tell Paysafe: a handle still open at its TTL is checked for that
+// long (and 2 minutes more) before corridor expires it.
+TEST_F(InteracPayment, HandleStillOpenWithinInteracsThirtyMinutesIsCheckedAgain) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 20 * 60000;
+  h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
+  expect_stays("handle_initiated");
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+}
+
+TEST_F(InteracPayment, HandleChecksNeverWaitPastTheExpiryDeadline) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 31 * 60000;  // the expiry deadline is a minute away
+  h.txn.data["poll_attempt"] = 3;                        // the next delay would be 8 minutes
+  h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
+  ASSERT_NE(h.timer("timer.poll"), nullptr);
+  EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 60000);
+}
+
+TEST_F(InteracPayment, LastHandleCheckWithoutAnswerExpiresOnCorridorsClock) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 32 * 60000;
+  h.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the handle's TTL and Interac's 30 minutes passed and the last check got no answer: expired on corridor's "
+            "clock: timeout");
+}
+
+TEST_F(InteracPayment, HandleChecksBudgetEndsInUnknown) {
+  h.settings.set("max_polls", 4);
+  h.txn.data["poll_attempt"] = 4;
+  h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(), "payment handle checks spent (max_polls) without an outcome: reconciliation asks");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_EQ(h.timer("timer.poll"), nullptr);
+  Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
+  failing.settings.set("max_polls", 4);
+  failing.txn.data["poll_attempt"] = 4;
+  failing.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}});
+  EXPECT_EQ(failing.txn.state, "unknown");
+}
+
+TEST_F(InteracPayment, HandleChecksBackOffAndEndWithinTheirBudget) {
+  // Every check either ends the wait or arms the next one; with Paysafe answering INITIATED for ever,
+  // the wait ends at the expiry deadline on corridor's clock, after a bounded number of checks.
+  h.in("handle_requested").feed("handle.created", handle("INITIATED"));
+  int checks = 0;
+  while (h.txn.state == "handle_initiated" && checks < 100) {
+    const TimerSet* next = h.timer("timer.poll");
+    if (next == nullptr) next = h.timer("timer.handle_expired");
+    ASSERT_NE(next, nullptr);
+    h.now = next->due_at_ms;
+    h.feed(next->name, {}, InputKind::timer);
+    ASSERT_NE(h.call("get_payment_handle"), nullptr);
+    h.feed("handle.status", handle("INITIATED"));
+    ++checks;
+  }
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_LE(checks, 16);
+  EXPECT_EQ(h.now, kT0 + 899000 + 1920000);  // the TTL and Interac's 30 minutes and 2 more
+}
+
+// ---- handle_payable: the TTL applies, /payments re-sends are bounded --------------------------
+
+TEST_F(InteracPayment, PayableAtOnceArmsTheHandlesTtl) {
+  h.in("handle_requested").feed("handle.created", handle("PAYABLE", "NONE"));
+  ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
+  EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
+}
+
+TEST_F(InteracPayment, PaymentsRefusedBeforeSendFailsWithTheAdaptersReason) {
+  h.in("handle_payable")
+      .feed("call.failed",
+            {{"op", "create_payment"}, {"error", "interac create_payment: missing field 'paymentHandleToken'"},
+             {"sent", false}, {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "/payments could not be sent: interac create_payment: missing field 'paymentHandleToken'");
+  // Paysafe pays for the merchant when no /payments comes within the TTL: its later word decides.
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(InteracPayment, PaymentsNotSentIsSentAgainUnderTheSameKey) {
+  h.in("handle_requested").feed("handle.created", handle("PAYABLE"));
+  const std::string first = h.call("create_payment")->call_id;
+  h.now = kT0 + 1000;
+  h.feed("call.failed", {{"op", "create_payment"}, {"error", "circuit open for interac: not sent"}, {"sent", false}});
+  expect_stays("handle_payable");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  h.now = h.timer("timer.retry")->due_at_ms;
+  timer("timer.retry");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+}
+
+TEST_F(InteracPayment, PaymentsReSendsBackOffAndEndInUnknown) {
+  h.in("handle_requested").feed("handle.created", handle("PAYABLE"));
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 10 && h.txn.state == "handle_payable"; ++i) {
+    h.feed("call.failed", {{"op", "create_payment"}, {"error", "timeout"}});
+    if (h.txn.state != "handle_payable") break;
+    delays.push_back(h.timer("timer.retry")->due_at_ms - h.now);
+    h.now = h.timer("timer.retry")->due_at_ms;
+    timer("timer.retry");
+    ASSERT_NE(h.call("create_payment"), nullptr);
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000, 240000, 300000}));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "no answer to /payments after 5 re-sends: Paysafe may have taken it; reconciliation asks: timeout");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_TRUE(h.cancelled("timer.handle_expired"));
+  EXPECT_LT(h.now, kT0 + 899000);  // within the handle's TTL
+}
+
+TEST_F(InteracPayment, PaymentsUnansweredAfterTheTtlChecksTheHandle) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  h.in("handle_payable").feed("call.failed", {{"op", "create_payment"}, {"error", "timeout"}});
+  expect_stays("handle_payable");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
+  EXPECT_EQ(h.timer("timer.retry"), nullptr);
+}
+
+TEST_F(InteracPayment, RetryTimerAfterTheTtlChecksTheHandleInsteadOfPosting) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  h.in("handle_payable");
+  timer("timer.retry");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
+}
+
+TEST_F(InteracPayment, TtlWhilePayingChecksTheHandle) {
+  h.in("handle_payable");
+  timer("timer.handle_expired");
+  expect_stays("handle_payable");
+  ASSERT_NE(h.call("get_payment_handle"), nullptr);
+  EXPECT_TRUE(h.cancelled("timer.retry"));
+}
+
+TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  h.in("handle_payable").feed("handle.status", handle("EXPIRED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // Paysafe's own word
+  Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
+  failed.in("handle_payable").feed("handle.status", handle("FAILED"));
+  EXPECT_EQ(failed.txn.state, "declined");
+  Harness used{interac_payment_flow(), Money{54400, "CAD"}};
+  used.in("handle_payable").feed("handle.status", handle("COMPLETED"));
+  EXPECT_EQ(used.txn.state, "payment_processing");
+  Harness open{interac_payment_flow(), Money{54400, "CAD"}};
+  open.txn.data["handle_deadline_ms"] = kT0 - 1;
+  open.in("handle_payable").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(open.txn.state, "handle_payable");
+  EXPECT_NE(open.timer("timer.poll"), nullptr);
+  EXPECT_TRUE(open.effects.calls.empty());  // no /payments past the TTL
+}
+
+TEST_F(InteracPayment, HandleStillPayableAfterTheExpiryDeadlineExpiresOnCorridorsClock) {
+  h.txn.data["handle_deadline_ms"] = kT0 - 1920000;
+  h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(InteracPayment, HandleChecksWhilePayingAreBounded) {
+  h.settings.set("max_polls", 2);
+  h.txn.data["poll_attempt"] = 2;
+  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
+  failing.txn.data["handle_deadline_ms"] = kT0 - 1920000;
+  failing.in("handle_payable").feed("call.failed", {{"op", "get_payment_handle"}});
+  EXPECT_EQ(failing.txn.state, "unknown");  // /payments may be out: never expired without an answer
+}
+
+TEST_F(InteracPayment, ReconcileWhilePayingGetsThePayment) {
+  h.in("handle_payable").feed("transaction.reconcile", {}, InputKind::command);
+  ASSERT_NE(h.call("get_payment"), nullptr);
+  EXPECT_EQ(get_string(h.call("get_payment")->params, "merchantRefNum"), "tx_test");
+  h.feed("payment.status", payment("PROCESSING"));
+  EXPECT_EQ(h.txn.state, "payment_processing");
+  Harness done{interac_payment_flow(), Money{54400, "CAD"}};
+  done.in("handle_payable").feed("payment.status", payment("COMPLETED"));
+  EXPECT_EQ(done.txn.state, "completed");
+  Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
+  failed.in("handle_payable").feed("payment.status", payment("FAILED"));
+  EXPECT_EQ(failed.txn.state, "failed");
+  Harness none{interac_payment_flow(), Money{54400, "CAD"}};
+  none.in("handle_payable").feed("call.failed", {{"op", "get_payment"}, {"not_found", true}});
+  EXPECT_EQ(none.txn.state, "handle_payable");
+  EXPECT_EQ(none.txn.rejected_inputs, 0);
+}
+
+TEST_F(InteracPayment, HandleFailedWebhookWhilePayingIsDeclined) {
+  h.in("handle_payable");
+  webhook("PAYMENT_HANDLE_FAILED", handle("FAILED"));
+  EXPECT_EQ(h.txn.state, "declined");
+}
+
+TEST_F(InteracPayment, SettlementFailuresWhilePayingFail) {
+  for (std::string_view event : {"SETTLEMENT_FAILED", "SETTLEMENT_ERRORED"}) {
+    Harness other{interac_payment_flow(), Money{54400, "CAD"}};
+    other.in("handle_payable").feed(std::string(event), payment("FAILED"), InputKind::webhook);
+    EXPECT_EQ(other.txn.state, "failed") << event;
+  }
+}
+
+// ---- payment_processing: bounded checks -------------------------------------------------------
+
+TEST_F(InteracPayment, PaymentChecksBudgetEndsInUnknown) {
+  h.settings.set("max_polls", 3);
+  h.txn.data["poll_attempt"] = 3;
+  h.txn.data["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
+  h.in("payment_processing").feed("payment.status", payment("PROCESSING"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "payment checks spent (max_polls) while Paysafe says PROCESSING: reconciliation asks");
+  Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
+  failing.settings.set("max_polls", 3);
+  failing.txn.data["poll_attempt"] = 3;
+  failing.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
+  EXPECT_EQ(failing.txn.state, "unknown");
+}
+
+TEST_F(InteracPayment, LastPaymentCheckWithoutAnswerIsUnknown) {
+  h.txn.data["processing_deadline_ms"] = kT0;
+  h.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment checks: reconciliation asks: timeout");
+}
+
+TEST_F(InteracPayment, PaymentChecksOverTwoDaysStayWithinTheDefaultBudget) {
+  h.in("handle_payable").feed("payment.created", payment("PROCESSING"));
+  int checks = 0;
+  while (h.txn.state == "payment_processing" && checks < 200) {
+    const TimerSet* poll = h.timer("timer.poll");
+    ASSERT_NE(poll, nullptr);
+    if (poll->due_at_ms >= kT0 + kTwoDaysAndAnHour) {
+      h.now = kT0 + kTwoDaysAndAnHour;
+      timer("timer.payment_deadline");
+    } else {
+      h.now = poll->due_at_ms;
+      timer("timer.poll");
+    }
+    ASSERT_NE(h.call("get_payment"), nullptr);
+    h.feed("payment.status", payment("PROCESSING"));
+    ++checks;
+  }
+  EXPECT_EQ(h.txn.state, "unknown");
+  // The deadline's last check ends the wait, not the budget: Paysafe had its two days.
+  EXPECT_TRUE(std::string_view(h.txn.reason.as_string()).starts_with("still PROCESSING two days after /payments"));
+  EXPECT_LE(checks, 60);
+}
+
+TEST_F(InteracPayment, LatePaymentsResponseSaysFailed) {
+  h.in("payment_processing").feed("payment.created", payment("FAILED"));
+  EXPECT_EQ(h.txn.state, "failed");
+}
+
+// ---- unknown: the janitor asks, Paysafe's word decides ----------------------------------------
+
+TEST_F(InteracPayment, ReconcileInUnknownGetsThePaymentAndEmitsNothing) {
+  h.txn.provider_refs["payment_id"] = "568530f0";
+  h.in("unknown").feed("transaction.reconcile", {}, InputKind::command);
+  expect_stays("unknown");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_id"), "568530f0");
+  EXPECT_TRUE(h.effects.timers.empty());
+  h.feed("payment.status", payment("PROCESSING"));
+  expect_stays("unknown");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
+}
+
+TEST_F(InteracPayment, PaysafesAnswerDecidesInUnknown) {
+  h.in("unknown").feed("payment.status", payment("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
+  failed.in("unknown").feed("payment.status", payment("FAILED"));
+  EXPECT_EQ(failed.txn.state, "failed");
+  Harness late{interac_payment_flow(), Money{54400, "CAD"}};
+  late.in("unknown").feed("payment.created", payment("COMPLETED"));
+  EXPECT_EQ(late.txn.state, "completed");
+  Harness late_failed{interac_payment_flow(), Money{54400, "CAD"}};
+  late_failed.in("unknown").feed("payment.created", payment("FAILED"));
+  EXPECT_EQ(late_failed.txn.state, "failed");
+  Harness late_processing{interac_payment_flow(), Money{54400, "CAD"}};
+  late_processing.in("unknown").feed("payment.created", payment("PROCESSING"));
+  EXPECT_EQ(late_processing.txn.state, "unknown");
+  EXPECT_EQ(get_string(late_processing.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+}
+
+TEST_F(InteracPayment, PaysafesWebhooksDecideInUnknown) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"PAYMENT_COMPLETED", "completed"}, {"SETTLEMENT_COMPLETED", "completed"}, {"PAYMENT_FAILED", "failed"},
+      {"PAYMENT_ERRORED", "failed"},      {"SETTLEMENT_FAILED", "failed"},       {"SETTLEMENT_ERRORED", "failed"},
+      {"PAYMENT_HANDLE_FAILED", "declined"}, {"PAYMENT_HANDLE_EXPIRED", "expired"},
+      {"PAYMENT_PROCESSING", "unknown"},  {"PAYMENT_HANDLE_COMPLETED", "unknown"}};
+  for (const auto& [event, state] : cases) {
+    Harness u{interac_payment_flow(), Money{54400, "CAD"}};
+    u.txn.data["payment_call_id"] = "tx_test:3:create_payment";
+    const bool handle_event = event.starts_with("PAYMENT_HANDLE");
+    u.in("unknown").feed(event, handle_event ? handle("X") : payment("X"), InputKind::webhook);
+    EXPECT_EQ(u.txn.state, state) << event;
+    EXPECT_EQ(u.txn.rejected_inputs, 0) << event;
+  }
+}
+
+TEST_F(InteracPayment, NoPaymentInUnknownAsksAfterTheHandle) {
+  h.in("unknown").feed("call.failed", {{"op", "get_payment"}, {"not_found", true}, {"error", "no payments"}});
+  expect_stays("unknown");
+  ASSERT_NE(h.call("get_payment_handle"), nullptr);
+  h.feed("handle.status", handle("EXPIRED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
+  failed.in("unknown").feed("handle.status", handle("FAILED"));
+  EXPECT_EQ(failed.txn.state, "declined");
+  Harness still{interac_payment_flow(), Money{54400, "CAD"}};
+  still.in("unknown").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
+  EXPECT_EQ(still.txn.state, "unknown");
+  EXPECT_TRUE(still.effects.calls.empty());
+  EXPECT_EQ(still.txn.rejected_inputs, 0);
+}
+
+TEST_F(InteracPayment, PayableHandleInUnknownIsPaidOnceOnly) {
+  h.in("unknown").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(h.txn.state, "handle_payable");
+  expect_payment_call();
+  Harness asked{interac_payment_flow(), Money{54400, "CAD"}};
+  asked.txn.data["payment_call_id"] = "tx_test:3:create_payment";
+  asked.in("unknown").feed("handle.status", handle("PAYABLE"));
+  EXPECT_EQ(asked.txn.state, "unknown");
+  EXPECT_TRUE(asked.effects.calls.empty());
+  asked.feed("PAYMENT_HANDLE_PAYABLE", handle("PAYABLE"), InputKind::webhook);
+  EXPECT_EQ(asked.txn.state, "unknown");
+  EXPECT_TRUE(asked.effects.calls.empty());
+  Harness webhook_first{interac_payment_flow(), Money{54400, "CAD"}};
+  webhook_first.in("unknown").feed("PAYMENT_HANDLE_PAYABLE", handle("PAYABLE"), InputKind::webhook);
+  EXPECT_EQ(webhook_first.txn.state, "handle_payable");
+}
+
+// ---- amounts Paysafe reports ------------------------------------------------------------------
+
+json::object with_amount(json::object resource, json::value amount, std::string_view currency = "CAD") {
+  resource["amount"] = std::move(amount);
+  resource["currencyCode"] = currency;
+  return resource;
+}
+
+TEST_F(InteracPayment, PaymentCompletedForAnotherAmountIsAMismatch) {
+  h.in("payment_processing");
+  webhook("PAYMENT_COMPLETED", with_amount(payment("COMPLETED"), 54300));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's payment reports 543.00 CAD, corridor asked 544.00 CAD");
+  expect_event("amount_mismatch", "amount_mismatch");
+  const StateChangedEvent& e = h.effects.events[0];
+  EXPECT_EQ(e.attention, attention::kAmountMismatch);
+  ASSERT_TRUE(e.provider_amount.has_value());
+  EXPECT_EQ(*e.provider_amount, (Money{54300, "CAD"}));
+  EXPECT_EQ(e.amount, (Money{54400, "CAD"}));
+  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+}
+
+TEST_F(InteracPayment, AmountMismatchesEverywherePaysafeReportsAnAmount) {
+  struct Case {
+    std::string state, input;
+    json::object data;
+  };
+  const json::object short_payment = with_amount(payment("PROCESSING"), 100);
+  const json::object short_completed = with_amount(payment("COMPLETED"), 100);
+  const json::object short_handle = with_amount(handle("PAYABLE"), 100);
+  const std::vector<Case> cases{
+      {"handle_requested", "handle.created", with_amount(handle("INITIATED"), 100)},
+      {"handle_requested", "handle.status", short_handle},
+      {"handle_requested", "PAYMENT_HANDLE_PAYABLE", short_handle},
+      {"handle_requested", "PAYMENT_PROCESSING", short_payment},
+      {"handle_requested", "PAYMENT_COMPLETED", short_completed},
+      {"handle_requested", "SETTLEMENT_COMPLETED", short_completed},
+      {"handle_initiated", "PAYMENT_HANDLE_PAYABLE", short_handle},
+      {"handle_initiated", "handle.status", short_handle},
+      {"handle_initiated", "PAYMENT_PROCESSING", short_payment},
+      {"handle_initiated", "PAYMENT_COMPLETED", short_completed},
+      {"handle_initiated", "SETTLEMENT_COMPLETED", short_completed},
+      {"handle_payable", "payment.created", short_payment},
+      {"handle_payable", "payment.status", short_completed},
+      {"handle_payable", "handle.status", with_amount(handle("COMPLETED"), 100)},
+      {"handle_payable", "PAYMENT_PROCESSING", short_payment},
+      {"handle_payable", "PAYMENT_COMPLETED", short_completed},
+      {"handle_payable", "SETTLEMENT_COMPLETED", short_completed},
+      {"payment_processing", "payment.status", short_completed},
+      {"payment_processing", "payment.created", short_payment},
+      {"payment_processing", "PAYMENT_PROCESSING", short_payment},
+      {"payment_processing", "SETTLEMENT_COMPLETED", short_completed},
+      {"unknown", "payment.status", short_completed},
+      {"unknown", "payment.created", short_payment},
+      {"unknown", "handle.status", short_handle},
+      {"unknown", "PAYMENT_HANDLE_PAYABLE", short_handle},
+      {"unknown", "PAYMENT_COMPLETED", short_completed},
+      {"unknown", "SETTLEMENT_COMPLETED", short_completed},
+  };
+  for (const auto& k : cases) {
+    Harness m{interac_payment_flow(), Money{54400, "CAD"}};
+    m.in(k.state).feed(k.input, k.data, k.input.find('.') == std::string::npos ? InputKind::webhook : InputKind::provider_response);
+    EXPECT_EQ(m.txn.state, "amount_mismatch") << k.state << " + " << k.input;
+    EXPECT_TRUE(m.effects.calls.empty()) << k.state << " + " << k.input;  // nothing paid with it
+  }
+}
+
+TEST_F(InteracPayment, AnUnreadableOrOtherCurrencyAmountIsAMismatch) {
+  h.in("handle_payable").feed("payment.created", with_amount(payment("COMPLETED"), "lots"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's payment reports no readable amount, corridor asked 544.00 CAD");
+  Harness usd{interac_payment_flow(), Money{54400, "CAD"}};
+  usd.in("handle_payable").feed("payment.created", with_amount(payment("COMPLETED"), 54400, "USD"));
+  EXPECT_EQ(usd.txn.state, "amount_mismatch");
+  EXPECT_EQ(usd.txn.reason.as_string(), "Paysafe's payment reports 544.00 USD, corridor asked 544.00 CAD");
+}
+
+TEST_F(InteracPayment, TheAmountAskedIsNoMismatch) {
+  h.in("handle_payable").feed("payment.created", with_amount(payment("COMPLETED"), 54400));
+  EXPECT_EQ(h.txn.state, "completed");
+  // The adapter's answer to a 5031 duplicate reports no amount: nothing to compare.
+  Harness dup{interac_payment_flow(), Money{54400, "CAD"}};
+  dup.in("handle_payable").feed("payment.created", {{"status", "PROCESSING"}, {"merchantRefNum", "tx_test"}, {"duplicate", true}});
+  EXPECT_EQ(dup.txn.state, "payment_processing");
+}
+
+TEST_F(InteracPayment, AFailureIsNotComparedNothingMoved) {
+  h.in("payment_processing");
+  webhook("PAYMENT_FAILED", with_amount(payment("FAILED"), 100));
+  EXPECT_EQ(h.txn.state, "failed");
+}
+
+TEST_F(InteracPayment, TheSameWrongAmountCompletedLaterChangesNothing) {
+  h.in("handle_payable").feed("payment.created", with_amount(payment("PROCESSING"), 100));
+  ASSERT_EQ(h.txn.state, "amount_mismatch");
+  const std::int64_t v = h.txn.version;
+  auto r = h.feed("PAYMENT_COMPLETED", with_amount(payment("COMPLETED"), 100), InputKind::webhook);
+  EXPECT_EQ(r.outcome, Outcome::absorbed);
+  EXPECT_EQ(h.txn.version, v);
+}
+
+// ---- the provider's word in a final state -----------------------------------------------------
+
+class InteracPaymentLate : public InteracPayment {
+ protected:
+  // handle_initiated, then the last check after the TTL and Interac's 30 minutes still shows the
+  // handle INITIATED: corridor expires the payment on its own clock.
+  void expire_on_corridors_clock() {
+    h.in("handle_requested").feed("handle.created", handle("INITIATED"));
+    h.now = kT0 + 899000 + 1920000;
+    h.feed("handle.status", handle("INITIATED"));
+    ASSERT_EQ(h.txn.state, "expired");
+    ASSERT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+    version = h.txn.version;
+  }
+  std::int64_t version = 0;
+};
+
+// Seed: "Si le marchand n'effectue pas d'appel /payments dans les 899 secondes ... Paysafe effectue le
+// paiement pour le compte du marchand. et ce dernier reçoit a) PAYMENT_COMPLETED".
+TEST_F(InteracPaymentLate, PaymentCompletedAfterCorridorsExpiryCompletes) {
+  expire_on_corridors_clock();
+  h.now += 3600000;
+  auto r = h.feed(testing::make_input("PAYMENT_COMPLETED", payment("COMPLETED"), h.now, InputKind::webhook, "webhook:late"));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.txn.version, version + 1);
+  EXPECT_EQ(h.txn.reason.as_string(), "completed by the provider after corridor's own deadline had made it expired");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].previous_state, "expired");
+  EXPECT_EQ(h.effects.events[0].status, Status::succeeded);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
+  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+}
+
+TEST_F(InteracPaymentLate, PaymentFailedAfterCorridorsExpiryFails) {
+  expire_on_corridors_clock();
+  h.feed("PAYMENT_FAILED", payment("FAILED"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+TEST_F(InteracPaymentLate, ACompletionForAnotherAmountAfterCorridorsExpiryIsAMismatch) {
+  expire_on_corridors_clock();
+  h.feed("PAYMENT_COMPLETED", with_amount(payment("COMPLETED"), 100), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+  ASSERT_TRUE(h.effects.events.at(0).provider_amount.has_value());
+}
+
+// PAYMENT_PROCESSING after corridor's expiry is not an outcome: announced, and Paysafe asked about the
+// handle (the reconcile row of handle_initiated).
+TEST_F(InteracPaymentLate, ProcessingAfterCorridorsExpiryIsAnnouncedAndPaysafeAsked) {
+  expire_on_corridors_clock();
+  h.feed("PAYMENT_PROCESSING", payment("PROCESSING"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.version, version + 1);
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateInput);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
+  // ... and the completion that follows replaces the expiry.
+  h.feed("PAYMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+TEST_F(InteracPaymentLate, PaymentCompletedAfterARefusedPaymentsCallCompletes) {
+  h.in("handle_payable").feed("call.failed", {{"op", "create_payment"}, {"sent", false}, {"refused", true}});
+  ASSERT_EQ(h.txn.state, "failed");
+  h.feed("PAYMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+TEST_F(InteracPaymentLate, PaymentCompletedAfterTheHandleRequestGotNoAnswerCompletes) {
+  h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
+  ASSERT_EQ(h.txn.state, "failed");
+  h.feed("PAYMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+// PAYMENT_HANDLE_EXPIRED is Paysafe's own word ("le marchand peut donc clore la transaction"): a later
+// completion contradicts it and is recorded as disputed, never applied silently.
+TEST_F(InteracPaymentLate, PaymentCompletedAfterPaysafesExpiryIsDisputed) {
+  h.in("handle_initiated");
+  webhook("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"));
+  ASSERT_EQ(h.txn.state, "expired");
+  ASSERT_FALSE(h.txn.data.contains(kSettledByKey));
+  const std::int64_t v = h.txn.version;
+  h.feed("PAYMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.version, v + 1);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+  EXPECT_EQ(h.effects.events[0].state, "expired");
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "completed");
+}
+
+TEST_F(InteracPaymentLate, PaymentFailedAfterPaysafesCompletionIsDisputed) {
+  h.in("payment_processing");
+  webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
+  ASSERT_EQ(h.txn.state, "completed");
+  webhook("PAYMENT_FAILED", payment("FAILED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "failed");
+}
+
+TEST_F(InteracPaymentLate, AGetThatContradictsPaysafesFailureIsDisputed) {
+  h.in("payment_processing");
+  webhook("PAYMENT_FAILED", payment("FAILED"));
+  ASSERT_EQ(h.txn.state, "failed");
+  h.feed("payment.status", payment("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+}
+
+// Settled from handle_requested (the EXPIRED webhook overtook the handle's answer): Paysafe's later
+// completion still reaches the transaction, as a dispute.
+TEST_F(InteracPaymentLate, CompletionAfterPaysafesExpiryBeforeTheHandleResponseIsDisputed) {
+  h.in("handle_requested");
+  webhook("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"));
+  ASSERT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(get_string(h.txn.data, "settled_from"), "handle_requested");
+  webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+}
+
+TEST_F(InteracPaymentLate, FailureAfterACompletionFoundInUnknownIsDisputed) {
+  h.in("unknown").feed("payment.status", payment("COMPLETED"));
+  ASSERT_EQ(h.txn.state, "completed");
+  webhook("PAYMENT_FAILED", payment("FAILED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+}
+
+TEST_F(InteracPaymentLate, EveryStateAProvisionalOutcomeSettlesFromAsksPaysafe) {
+  // handle_requested, handle_initiated and handle_payable are left by kProvisional rows: a reconcile
+  // there makes a status call, which a late input's ask relies on.
+  for (std::string_view state : {"handle_requested", "handle_initiated", "handle_payable", "payment_processing", "unknown"}) {
+    Harness r{interac_payment_flow(), Money{54400, "CAD"}};
+    r.in(state).feed("transaction.reconcile", {}, InputKind::command);
+    ASSERT_EQ(r.effects.calls.size(), 1u) << state;
+    EXPECT_TRUE(r.effects.calls[0].op.starts_with("get_")) << state;
+  }
 }
 
 }  // namespace

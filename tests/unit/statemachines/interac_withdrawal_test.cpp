@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
+#include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -12,6 +15,8 @@ using testing::Harness;
 using testing::kT0;
 
 constexpr std::int64_t kDay = 86400000;
+// The router seals the security answer (AES-GCM, like card numbers); the flow only ever sees this.
+constexpr std::string_view kSealedAnswer = "3q2+7wAAAAAAAAAAsealed+answer+ciphertext==";
 
 json::object verification_handle(std::string_view status = "PAYABLE") {
   return {{"id", "cbd5a3a4"}, {"paymentHandleToken", "PHd0GFCqwJqu9YkV"}, {"merchantRefNum", "tx_test-verification"},
@@ -81,13 +86,56 @@ TEST_F(InteracWithdrawal, PayoutWithVerificationAsksForAVerificationHandle) {
 }
 
 TEST_F(InteracWithdrawal, PayoutWithoutVerificationAsksForACreditHandle) {
-  h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer", "JohnDoe"}}}}));
+  h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}}}));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   expect_credit_handle_call();
   const auto& e = *get_object(h.effects.calls[0].params, "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
-  EXPECT_EQ(get_string(e, "answer"), "JohnDoe");
+  // The executor opens {"sealed": ...} in memory just before the request.
+  EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
+  EXPECT_EQ(*get_object(h.txn.data, "security"),
+            (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
   expect_event("credit_handle_requested", "pending");
+}
+
+// DESIGN.md section 6 and issue 12: the security answer is kept sealed; one that reaches the flow in
+// clear is refused and kept nowhere: not in txn.data, events or the reason.
+TEST_F(InteracWithdrawal, AnAnswerInClearIsRefusedAndKeptNowhere) {
+  h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer", "JohnDoe"}}}}));
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the security answer arrived in clear (interac.answer): corridor takes it sealed only "
+            "(interac.answer_sealed) and keeps no answer in clear");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(boost::json::serialize(to_json(h.txn)).find("JohnDoe"), std::string::npos);
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(serialize(h.effects.events[0]).find("JohnDoe"), std::string::npos);
+}
+
+TEST_F(InteracWithdrawal, TheSealedAnswerIsAllThatIsKeptAlongTheWholeFlow) {
+  Harness fresh{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  std::string trace;
+  auto feed = [&](Input in) {
+    fresh.feed(in);
+    for (const auto& e : fresh.effects.events) trace += serialize(e);
+    trace += boost::json::serialize(to_json(fresh.txn));
+  };
+  feed(fresh.create_input({{"verify", true}, {"interac", {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}}}));
+  feed(testing::make_input("handle.created", verification_handle()));
+  feed(testing::make_input("verification.completed", verification("ALIAS_REGULAR", 500000)));
+  ASSERT_EQ(fresh.txn.state, "credit_handle_requested");
+  const auto& e = *get_object(fresh.effects.calls.at(0).params, "interacEtransfer");
+  EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
+  // Paysafe echoes the answer in its handle (the adapter removes it; a flow never copies it either).
+  json::object echoed = credit_handle();
+  echoed["interacEtransfer"].as_object()["answer"] = "JohnDoe";
+  feed(testing::make_input("handle.created", echoed));
+  feed(testing::make_input("credit.created", credit_resource("PROCESSING")));
+  feed(testing::make_input("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"), kT0 + kDay, InputKind::webhook));
+  EXPECT_EQ(fresh.txn.state, "completed");
+  EXPECT_EQ(trace.find("JohnDoe"), std::string::npos);
+  EXPECT_EQ(*get_object(fresh.txn.data, "security"),
+            (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
 }
 
 // ---- verification_requested -------------------------------------------------------------------
@@ -153,7 +201,7 @@ TEST_F(InteracWithdrawal, NoAutodepositAndNoQuestionIsDeclined) {
 }
 
 TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuestion) {
-  h.txn.data["security"] = {{"question", "q"}, {"answer", "a"}};
+  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
@@ -164,11 +212,13 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
 }
 
 TEST_F(InteracWithdrawal, VerifiedRegularWithQuestionSendsTheQuestion) {
-  h.txn.data["security"] = {{"question", "what is your name"}, {"answer", "JohnDoe"}};
+  h.txn.data["security"] = {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}};
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_FALSE(get_bool(h.txn.data, "autodeposit", true));
-  EXPECT_EQ(get_string(*get_object(h.effects.calls.at(0).params, "interacEtransfer"), "question"), "what is your name");
+  const auto& e = *get_object(h.effects.calls.at(0).params, "interacEtransfer");
+  EXPECT_EQ(get_string(e, "question"), "what is your name");
+  EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
 }
 
 TEST_F(InteracWithdrawal, RefusedVerificationFails) {
@@ -298,7 +348,9 @@ TEST_F(InteracWithdrawal, PayableCreditHandleIsCredited) {
   expect_credit_call();
   EXPECT_EQ(get_string(h.txn.data, "credit_call_id"), h.effects.calls[0].call_id);
   EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
-  EXPECT_TRUE(h.cancelled("timer.handle_expired"));
+  // The handle's TTL still applies while /standalonecredits is out.
+  ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
+  EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
   expect_event("credit_requested", "processing");
 }
 
@@ -349,12 +401,49 @@ TEST_F(InteracWithdrawal, CreditHandleExpiredWebhookExpires) {
   expect_event("expired", "expired");
 }
 
-TEST_F(InteracWithdrawal, CreditHandleTtlTimerExpires) {
-  h.in("credit_handle_requested");
+TEST_F(InteracWithdrawal, CreditHandleTtlTimerMakesALastCheck) {
+  h.in("credit_handle_requested").feed("handle.created", credit_handle("INITIATED"));
+  h.now = kT0 + 899000;
   timer("timer.handle_expired");
+  expect_stays("credit_handle_requested");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_handle_id"), "9129cf41");
+  h.feed("handle.status", credit_handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment handle expired before /standalonecredits");
-  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the handle's TTL passed and Paysafe still shows it INITIATED: no credit was sent; expired on corridor's clock");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(InteracWithdrawal, CreditHandleLastCheckFollowsPaysafe) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_handle_requested").feed("handle.status", credit_handle("EXPIRED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  Harness payable{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  payable.txn.data["handle_deadline_ms"] = kT0;
+  payable.in("credit_handle_requested").feed("handle.status", credit_handle("PAYABLE"));
+  EXPECT_EQ(payable.txn.state, "credit_requested");
+  ASSERT_NE(payable.call("create_standalone_credit"), nullptr);
+  Harness failed{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  failed.in("credit_handle_requested").feed("handle.status", credit_handle("FAILED"));
+  EXPECT_EQ(failed.txn.state, "declined");
+  Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  early.in("credit_handle_requested").feed("handle.status", credit_handle("INITIATED"));
+  EXPECT_EQ(early.txn.state, "credit_handle_requested");  // within the TTL: wait
+  EXPECT_NE(early.timer("timer.handle_expired"), nullptr);
+}
+
+TEST_F(InteracWithdrawal, CreditHandleLastCheckWithoutAnswerExpiresOnCorridorsClock) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  early.in("credit_handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"not_found", true}});
+  EXPECT_EQ(early.txn.state, "credit_handle_requested");
+  EXPECT_EQ(early.txn.rejected_inputs, 0);
 }
 
 // ---- credit_requested -------------------------------------------------------------------------
@@ -387,7 +476,7 @@ TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
 TEST_F(InteracWithdrawal, QuestionCreditProcessingWaitsUpToThirtyDays) {
   h.settings.set("claim_deadline_ms", 30 * kDay);
   h.txn.data["autodeposit"] = false;
-  h.txn.data["security"] = {{"question", "q"}, {"answer", "a"}};
+  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
   EXPECT_EQ(h.timer("timer.credit_deadline")->due_at_ms, kT0 + 30 * kDay);
 }
@@ -569,12 +658,28 @@ TEST_F(InteracWithdrawal, CreditCheckFailurePollsAgain) {
 
 // ---- late inputs on final states --------------------------------------------------------------
 
-TEST_F(InteracWithdrawal, PayableAfterTheHandleExpiredIsAbsorbed) {
+TEST_F(InteracWithdrawal, PayableAfterPaysafeExpiredTheHandleIsAbsorbed) {
   h.in("credit_handle_requested");
-  timer("timer.handle_expired");
+  webhook("PAYMENT_HANDLE_EXPIRED", credit_handle("EXPIRED"));
   auto r = h.feed("PAYMENT_HANDLE_PAYABLE", credit_handle(), InputKind::webhook);
   EXPECT_EQ(r.outcome, Outcome::absorbed);
   EXPECT_TRUE(h.effects.calls.empty());
+}
+
+// After corridor's own expiry a late PAYABLE is not an outcome: announced, Paysafe asked, and never
+// credited (the merchant was told the withdrawal expired).
+TEST_F(InteracWithdrawal, PayableAfterCorridorsExpiryIsAnnouncedNeverCredited) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_handle_requested").feed("handle.status", credit_handle("INITIATED"));
+  ASSERT_EQ(h.txn.state, "expired");
+  const std::int64_t v = h.txn.version;
+  h.feed("PAYMENT_HANDLE_PAYABLE", credit_handle(), InputKind::webhook);
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.version, v + 1);
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateInput);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
+  EXPECT_EQ(h.call("create_standalone_credit"), nullptr);
 }
 
 TEST_F(InteracWithdrawal, HappyPathWithVerificationAndAutodeposit) {
@@ -592,6 +697,414 @@ TEST_F(InteracWithdrawal, HappyPathWithVerificationAndAutodeposit) {
   feed(testing::make_input("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"), kT0 + kDay, InputKind::webhook));
   EXPECT_EQ(states, (std::vector<std::string>{"verification_requested", "verifying", "credit_handle_requested",
                                               "credit_requested", "credit_processing", "completed"}));
+}
+
+
+// ---- issue 12: calls that never left, bounded waits and retries --------------------------------
+
+TEST_F(InteracWithdrawal, VerifyKeepsTheVerificationHandleApartFromTheCreditHandle) {
+  h.in("verification_requested").feed("handle.created", verification_handle());
+  EXPECT_EQ(get_string(h.txn.provider_refs, "verification_handle_id"), "cbd5a3a4");
+  EXPECT_FALSE(h.txn.provider_refs.contains("payment_handle_id"));
+  EXPECT_FALSE(h.txn.provider_refs.contains("payment_handle_token"));
+}
+
+TEST_F(InteracWithdrawal, HandleRequestsRefusedBeforeSendFailWithTheAdaptersReason) {
+  for (std::string_view state : {"verification_requested", "credit_handle_requested"}) {
+    Harness r{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    r.in(state).feed("call.failed", {{"op", "create_payment_handle"},
+                                     {"error", "interac create_payment_handle: currency USD: CAD only"},
+                                     {"sent", false},
+                                     {"refused", true}});
+    EXPECT_EQ(r.txn.state, "failed") << state;
+    EXPECT_EQ(r.txn.reason.as_string(),
+              "the request could not be sent; nothing was credited: interac create_payment_handle: currency USD: CAD only")
+        << state;
+    EXPECT_FALSE(r.txn.data.contains(kSettledByKey)) << state;
+  }
+}
+
+TEST_F(InteracWithdrawal, HandleRequestsNotSentAreSentAgainUnderTheirFirstId) {
+  h.feed(h.create_input({{"verify", true}}));
+  const std::string first = h.call("create_payment_handle")->call_id;
+  h.feed("call.failed", {{"op", "create_payment_handle"}, {"sent", false}});
+  expect_stays("verification_requested");
+  ASSERT_NE(h.timer("timer.retry"), nullptr);
+  timer("timer.retry");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "transactionType"), "VERIFICATION");
+
+  Harness credit{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  credit.feed(credit.create_input());
+  const std::string credit_first = credit.call("create_payment_handle")->call_id;
+  credit.feed("call.failed", {{"op", "create_payment_handle"}, {"sent", false}});
+  EXPECT_EQ(credit.txn.state, "credit_handle_requested");
+  credit.feed("timer.retry", {}, InputKind::timer);
+  ASSERT_EQ(credit.effects.calls.size(), 1u);
+  EXPECT_EQ(credit.effects.calls[0].call_id, credit_first);
+  EXPECT_EQ(get_string(credit.effects.calls[0].params, "transactionType"), "STANDALONE_CREDIT");
+}
+
+TEST_F(InteracWithdrawal, HandleRequestsWithoutAnswerFailOnCorridorsClock) {
+  for (std::string_view state : {"verification_requested", "credit_handle_requested"}) {
+    Harness r{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    r.in(state).feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
+    EXPECT_EQ(r.txn.state, "failed") << state;
+    EXPECT_EQ(get_string(r.txn.data, kSettledByKey), "corridor") << state;
+  }
+}
+
+TEST_F(InteracWithdrawal, VerificationNotSentFails) {
+  h.in("verifying").feed("call.failed", {{"op", "create_verification"}, {"sent", false}, {"error", "circuit open"}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "the request could not be sent; nothing was credited: circuit open");
+  EXPECT_TRUE(h.effects.calls.empty());
+}
+
+TEST_F(InteracWithdrawal, VerificationNeverFoundIsDecidedOnCorridorsClock) {
+  h.settings.set("verification_lookups", 1);
+  h.txn.data["verification_lookups"] = 1;
+  h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+}
+
+TEST_F(InteracWithdrawal, ReconcileAsksPaysafeInEveryWaitingState) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"verification_requested", "get_payment_handle"}, {"verifying", "get_verification"},
+      {"credit_handle_requested", "get_payment_handle"}, {"credit_requested", "get_standalone_credit"},
+      {"credit_processing", "get_standalone_credit"},    {"unknown", "get_standalone_credit"}};
+  for (const auto& [state, op] : cases) {
+    Harness r{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    r.in(state).feed("transaction.reconcile", {}, InputKind::command);
+    ASSERT_EQ(r.effects.calls.size(), 1u) << state;
+    EXPECT_EQ(r.effects.calls[0].op, op) << state;
+  }
+  Harness v{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  v.in("verification_requested").feed("transaction.reconcile", {}, InputKind::command);
+  EXPECT_EQ(get_string(v.effects.calls[0].params, "merchantRefNum"), "tx_test-verification");
+}
+
+TEST_F(InteracWithdrawal, VerificationHandleFoundByLookUp) {
+  h.in("verification_requested").feed("handle.status", verification_handle());
+  EXPECT_EQ(h.txn.state, "verifying");
+  ASSERT_NE(h.call("create_verification"), nullptr);
+  Harness unusable{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  unusable.in("verification_requested").feed("handle.status", verification_handle("FAILED"));
+  EXPECT_EQ(unusable.txn.state, "failed");
+  Harness none{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  none.in("verification_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"not_found", true}});
+  EXPECT_EQ(none.txn.state, "verification_requested");
+  EXPECT_EQ(none.txn.rejected_inputs, 0);
+}
+
+TEST_F(InteracWithdrawal, CreditRefusedBeforeSendFails) {
+  h.in("credit_requested")
+      .feed("call.failed", {{"op", "create_standalone_credit"}, {"error", "missing field 'paymentHandleToken'"},
+                            {"sent", false}, {"refused", true}});
+  EXPECT_EQ(h.txn.state, "failed");
+  EXPECT_EQ(h.txn.reason.as_string(), "the request could not be sent; nothing was credited: missing field 'paymentHandleToken'");
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+}
+
+TEST_F(InteracWithdrawal, CreditNotSentIsSentAgainUnderTheSameKey) {
+  h.in("credit_handle_requested").feed("handle.created", credit_handle());
+  const std::string first = h.call("create_standalone_credit")->call_id;
+  h.feed("call.failed", {{"op", "create_standalone_credit"}, {"sent", false}});
+  expect_stays("credit_requested");
+  h.now = h.timer("timer.retry")->due_at_ms;
+  timer("timer.retry");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].call_id, first);
+}
+
+TEST_F(InteracWithdrawal, CreditReSendsBackOffAndEndInUnknown) {
+  h.in("credit_handle_requested").feed("handle.created", credit_handle());
+  std::vector<std::int64_t> delays;
+  for (int i = 0; i < 10; ++i) {
+    h.feed("call.failed", {{"op", "create_standalone_credit"}, {"error", "timeout"}});
+    if (h.txn.state != "credit_requested") break;
+    delays.push_back(h.timer("timer.retry")->due_at_ms - h.now);
+    h.now = h.timer("timer.retry")->due_at_ms;
+    timer("timer.retry");
+    ASSERT_NE(h.call("create_standalone_credit"), nullptr);
+  }
+  EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000, 240000, 300000}));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_TRUE(h.cancelled("timer.handle_expired"));
+}
+
+TEST_F(InteracWithdrawal, CreditUnansweredAtTheTtlAsksWhetherACreditExists) {
+  h.in("credit_handle_requested").feed("handle.created", credit_handle());
+  h.now = kT0 + 899000;
+  timer("timer.handle_expired");
+  expect_stays("credit_requested");
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "get_standalone_credit");
+  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_TRUE(h.cancelled("timer.retry"));
+  // No re-send of /standalonecredits past the TTL: a failed send or the retry timer asks instead.
+  h.feed("call.failed", {{"op", "create_standalone_credit"}, {"error", "timeout"}});
+  ASSERT_NE(h.call("get_standalone_credit"), nullptr);
+  EXPECT_EQ(h.call("create_standalone_credit"), nullptr);
+  timer("timer.retry");
+  ASSERT_NE(h.call("get_standalone_credit"), nullptr);
+  EXPECT_EQ(h.call("create_standalone_credit"), nullptr);
+}
+
+TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}, {"error", "none"}});
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited: none");
+  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  // Its late word replaces the expiry.
+  webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+  EXPECT_EQ(h.effects.events.at(0).previous_state, "expired");
+}
+
+TEST_F(InteracWithdrawal, CreditCheckWithoutAnswerAfterTheTtlIsUnknown) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"error", "timeout"}});
+  EXPECT_EQ(h.txn.state, "unknown");
+  Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  early.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
+  EXPECT_EQ(early.txn.state, "credit_requested");
+  EXPECT_EQ(early.txn.rejected_inputs, 0);
+}
+
+TEST_F(InteracWithdrawal, CreditFoundByLookUpIsFollowed) {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"PROCESSING", "credit_processing"}, {"COMPLETED", "completed"}, {"FAILED", "failed"}, {"CANCELLED", "expired"}};
+  for (const auto& [status, state] : cases) {
+    Harness r{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    r.in("credit_requested").feed("credit.status", credit_resource(status));
+    EXPECT_EQ(r.txn.state, state) << status;
+  }
+}
+
+TEST_F(InteracWithdrawal, CancelledWebhookBeforeTheCreditResponseExpires) {
+  h.in("credit_requested");
+  webhook("SA_CREDIT_CANCELLED", credit_resource("CANCELLED"));
+  EXPECT_EQ(h.txn.state, "expired");
+}
+
+TEST_F(InteracWithdrawal, StillProcessingPastTheCreditDeadlineIsUnknown) {
+  h.txn.data["credit_deadline_ms"] = kT0;
+  h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.reason.as_string(),
+            "still PROCESSING past the credit deadline (T+1 with autodeposit, 30 days otherwise): Paysafe's word "
+            "decides (reconciliation)");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
+  EXPECT_EQ(h.timer("timer.poll"), nullptr);
+  EXPECT_TRUE(h.cancelled("timer.credit_deadline"));
+}
+
+TEST_F(InteracWithdrawal, CreditChecksAreBounded) {
+  h.settings.set("max_polls", 2);
+  h.txn.data["poll_attempt"] = 2;
+  h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
+  EXPECT_EQ(h.txn.state, "unknown");
+  Harness failing{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  failing.settings.set("max_polls", 2);
+  failing.txn.data["poll_attempt"] = 2;
+  failing.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
+  EXPECT_EQ(failing.txn.state, "unknown");
+  Harness late{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  late.txn.data["credit_deadline_ms"] = kT0;
+  late.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
+  EXPECT_EQ(late.txn.state, "unknown");
+}
+
+TEST_F(InteracWithdrawal, ThirtyDaysOfChecksStayWithinTheDefaultBudget) {
+  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
+  const std::int64_t deadline = get_int(h.txn.data, "credit_deadline_ms");
+  int checks = 0;
+  while (h.txn.state == "credit_processing" && checks < 400) {
+    const TimerSet* poll = h.timer("timer.poll");
+    ASSERT_NE(poll, nullptr);
+    if (poll->due_at_ms >= deadline) {
+      h.now = deadline;
+      timer("timer.credit_deadline");
+    } else {
+      h.now = poll->due_at_ms;
+      timer("timer.poll");
+    }
+    h.feed("credit.status", credit_resource("PROCESSING"));
+    ++checks;
+  }
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_TRUE(std::string_view(h.txn.reason.as_string()).starts_with("still PROCESSING past the credit deadline"));
+  EXPECT_LE(checks, 140);
+}
+
+TEST_F(InteracWithdrawal, PaysafesWordDecidesInUnknown) {
+  const std::vector<std::pair<std::string, std::string>> webhooks{
+      {"SA_CREDIT_COMPLETED", "completed"}, {"SA_CREDIT_FAILED", "failed"},   {"SA_CREDIT_ERRORED", "failed"},
+      {"SA_CREDIT_CANCELLED", "expired"},   {"SA_CREDIT_PROCESSING", "unknown"}};
+  for (const auto& [event, state] : webhooks) {
+    Harness u{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    u.in("unknown").feed(event, credit_resource("X"), InputKind::webhook);
+    EXPECT_EQ(u.txn.state, state) << event;
+  }
+  const std::vector<std::pair<std::string, std::string>> answers{
+      {"COMPLETED", "completed"}, {"FAILED", "failed"}, {"CANCELLED", "expired"}, {"PROCESSING", "unknown"}};
+  for (const auto& [status, state] : answers) {
+    for (std::string_view input : {"credit.status", "credit.created"}) {
+      Harness u{interac_withdrawal_flow(), Money{50000, "CAD"}};
+      u.in("unknown").feed(std::string(input), credit_resource(status));
+      EXPECT_EQ(u.txn.state, state) << input << " " << status;
+      EXPECT_TRUE(u.effects.timers.empty());
+    }
+  }
+  Harness expired{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  expired.in("unknown").feed("PAYMENT_HANDLE_EXPIRED", credit_handle("EXPIRED"), InputKind::webhook);
+  EXPECT_EQ(expired.txn.state, "expired");
+  Harness declined{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  declined.in("unknown").feed("PAYMENT_HANDLE_FAILED", credit_handle("FAILED"), InputKind::webhook);
+  EXPECT_EQ(declined.txn.state, "declined");
+}
+
+TEST_F(InteracWithdrawal, NoCreditInUnknownAsksAfterTheHandle) {
+  h.txn.provider_refs["payment_handle_id"] = "9129cf41";
+  h.in("unknown").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
+  expect_stays("unknown");
+  ASSERT_NE(h.call("get_payment_handle"), nullptr);
+  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"), "9129cf41");
+  h.feed("handle.status", credit_handle("EXPIRED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  Harness failed{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  failed.in("unknown").feed("handle.status", credit_handle("FAILED"));
+  EXPECT_EQ(failed.txn.state, "declined");
+  Harness open{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  open.in("unknown").feed("handle.status", credit_handle("PAYABLE"));
+  EXPECT_EQ(open.txn.state, "unknown");
+  EXPECT_TRUE(open.effects.calls.empty());  // never credited from unknown
+  Harness silent{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  silent.in("unknown").feed("call.failed", {{"op", "get_standalone_credit"}, {"error", "timeout"}});
+  EXPECT_EQ(silent.txn.state, "unknown");
+  EXPECT_TRUE(silent.effects.calls.empty());
+}
+
+// ---- amounts Paysafe reports ------------------------------------------------------------------
+
+json::object with_amount(json::object resource, json::value amount, std::string_view currency = "CAD") {
+  resource["amount"] = std::move(amount);
+  resource["currencyCode"] = currency;
+  return resource;
+}
+
+TEST_F(InteracWithdrawal, CreditCompletedForAnotherAmountIsAMismatch) {
+  h.in("credit_processing");
+  webhook("SA_CREDIT_COMPLETED", with_amount(credit_resource("COMPLETED"), 49999));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's standalone credit reports 499.99 CAD, corridor asked 500.00 CAD");
+  expect_event("amount_mismatch", "amount_mismatch");
+  EXPECT_EQ(h.effects.events[0].attention, attention::kAmountMismatch);
+  ASSERT_TRUE(h.effects.events[0].provider_amount.has_value());
+  EXPECT_EQ(*h.effects.events[0].provider_amount, (Money{49999, "CAD"}));
+}
+
+TEST_F(InteracWithdrawal, AmountMismatchesEverywherePaysafeReportsAnAmount) {
+  struct Case {
+    std::string state, input;
+    json::object data;
+  };
+  const std::vector<Case> cases{
+      {"verification_requested", "handle.created", with_amount(verification_handle(), 100)},
+      {"verification_requested", "handle.status", with_amount(verification_handle(), 100)},
+      {"verification_requested", "PAYMENT_HANDLE_PAYABLE", with_amount(verification_handle(), 100)},
+      {"verifying", "verification.completed", with_amount(verification("ALIAS_AUTODEPOSIT", 500000), 100)},
+      {"verifying", "verification.status", with_amount(verification("ALIAS_AUTODEPOSIT", 500000), 100)},
+      {"credit_handle_requested", "handle.created", with_amount(credit_handle(), 100)},
+      {"credit_handle_requested", "handle.status", with_amount(credit_handle(), 100)},
+      {"credit_handle_requested", "PAYMENT_HANDLE_PAYABLE", with_amount(credit_handle(), 100)},
+      {"credit_requested", "credit.created", with_amount(credit_resource("PROCESSING"), 100)},
+      {"credit_requested", "credit.status", with_amount(credit_resource("COMPLETED"), 100)},
+      {"credit_requested", "SA_CREDIT_PROCESSING", with_amount(credit_resource("PROCESSING"), 100)},
+      {"credit_requested", "SA_CREDIT_COMPLETED", with_amount(credit_resource("COMPLETED"), 100)},
+      {"credit_processing", "credit.created", with_amount(credit_resource("COMPLETED"), 100)},
+      {"credit_processing", "credit.status", with_amount(credit_resource("COMPLETED"), 100)},
+      {"credit_processing", "SA_CREDIT_PROCESSING", with_amount(credit_resource("PROCESSING"), 100)},
+      {"unknown", "credit.status", with_amount(credit_resource("COMPLETED"), 100)},
+      {"unknown", "credit.created", with_amount(credit_resource("PROCESSING"), 100)},
+      {"unknown", "SA_CREDIT_COMPLETED", with_amount(credit_resource("COMPLETED"), 100)},
+  };
+  for (const auto& k : cases) {
+    Harness m{interac_withdrawal_flow(), Money{50000, "CAD"}};
+    m.in(k.state).feed(k.input, k.data, k.input.find('.') == std::string::npos ? InputKind::webhook : InputKind::provider_response);
+    EXPECT_EQ(m.txn.state, "amount_mismatch") << k.state << " + " << k.input;
+    EXPECT_TRUE(m.effects.calls.empty()) << k.state << " + " << k.input;  // nothing credited with it
+  }
+}
+
+TEST_F(InteracWithdrawal, AnUnreadableOrOtherCurrencyAmountIsAMismatch) {
+  h.in("credit_requested").feed("credit.created", with_amount(credit_resource("COMPLETED"), "lots"));
+  EXPECT_EQ(h.txn.state, "amount_mismatch");
+  Harness usd{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  usd.in("credit_requested").feed("credit.created", with_amount(credit_resource("COMPLETED"), 50000, "USD"));
+  EXPECT_EQ(usd.txn.state, "amount_mismatch");
+  Harness same{interac_withdrawal_flow(), Money{50000, "CAD"}};
+  same.in("credit_requested").feed("credit.created", with_amount(credit_resource("COMPLETED"), 50000));
+  EXPECT_EQ(same.txn.state, "completed");
+}
+
+// ---- the provider's word in a final state -----------------------------------------------------
+
+TEST_F(InteracWithdrawal, FailureAfterPaysafesCompletionIsDisputed) {
+  h.in("credit_processing");
+  webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
+  ASSERT_EQ(h.txn.state, "completed");
+  const std::int64_t v = h.txn.version;
+  webhook("SA_CREDIT_FAILED", credit_resource("FAILED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.txn.version, v + 1);
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "failed");
+}
+
+TEST_F(InteracWithdrawal, CompletionAfterPaysafesCancellationIsDisputed) {
+  h.in("credit_processing");
+  webhook("SA_CREDIT_CANCELLED", credit_resource("CANCELLED"));
+  ASSERT_EQ(h.txn.state, "expired");
+  webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+}
+
+// Settled from credit_requested (the cancellation overtook the /standalonecredits answer).
+TEST_F(InteracWithdrawal, CompletionAfterACancellationBeforeTheCreditResponseIsDisputed) {
+  h.in("credit_requested");
+  webhook("SA_CREDIT_CANCELLED", credit_resource("CANCELLED"));
+  ASSERT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(get_string(h.txn.data, "settled_from"), "credit_requested");
+  webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+}
+
+TEST_F(InteracWithdrawal, FailureAfterACompletionFoundInUnknownIsDisputed) {
+  h.in("unknown").feed("credit.status", credit_resource("COMPLETED"));
+  ASSERT_EQ(h.txn.state, "completed");
+  webhook("SA_CREDIT_FAILED", credit_resource("FAILED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+}
+
+TEST_F(InteracWithdrawal, ACheckAfterCorridorsExpiryThatFindsACreditMovesIt) {
+  h.txn.data["handle_deadline_ms"] = kT0;
+  h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
+  ASSERT_EQ(h.txn.state, "expired");
+  h.feed("credit.status", credit_resource("COMPLETED"));
+  EXPECT_EQ(h.txn.state, "completed");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
 }
 
 }  // namespace
