@@ -311,6 +311,14 @@ void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault)
 
 }  // namespace
 
+std::string command_input_id(std::string_view txn_id, std::string_view command_id) {
+  std::string id = "cmd:";
+  id.append(txn_id);
+  id.push_back(':');
+  id.append(command_id);
+  return id;
+}
+
 Result<json::value> parse_strict(std::string_view raw) {
   boost::json::parse_options options;
   options.max_depth = kMaxDepth;
@@ -429,7 +437,7 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   RoutedCommand out;
   Input& in = out.input;
   in.txn_id = derive_txn_id(merchant, reference);
-  in.input_id = rej.command_id.empty() ? "cmd:" + std::string(fallback_id) : "cmd:" + in.txn_id + ":" + rej.command_id;
+  in.input_id = rej.command_id.empty() ? "cmd:" + std::string(fallback_id) : command_input_id(in.txn_id, rej.command_id);
   in.kind = InputKind::command;
   in.name = type;
   in.at_ms = at_ms;

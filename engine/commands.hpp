@@ -15,6 +15,10 @@ namespace corridor {
 std::string derive_txn_id(std::string_view merchant, std::string_view reference);
 
 
+// The input id of a command: "cmd:" + txn_id + ":" + command_id. A command's identity is its
+// transaction's (merchant and reference) and its own id, never the id alone.
+std::string command_input_id(std::string_view txn_id, std::string_view command_id);
+
 struct CommandRejection {
   std::string reason;
   std::string command_id;  // what could be read of the command, for command.rejected

@@ -199,7 +199,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
       ++rejected;
       const auto& rej = std::get<CommandRejection>(result);
       const std::string input_id =
-          rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : "cmd:" + rej.txn_id + ":" + rej.command_id;
+          rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
       out.push_back(Outgoing{config.kafka.events, rej.txn_id,
                              boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
       const std::string record =

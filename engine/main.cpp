@@ -202,6 +202,12 @@ int reconcile_command(const std::vector<std::string>& args) {
     auto lines = parse_settlement(text);
     if (!lines) throw std::runtime_error(file + ": " + lines.error().message);
     SettlementReport report = reconcile_settlement(*live, *lines, options);
+    // What the file settles (an unknown refund or charge) reaches the flows through corridor.inputs,
+    // like any answer of the provider's; without a running engine's cluster it is reported, not sent.
+    if (!report.outcomes.empty() && config.kafka.bootstrap != "embedded") {
+      KafkaProducer producer(config.kafka.bootstrap, config.kafka.properties);
+      publish_settlement_outcomes(config, producer, report, SystemClock{}.now_ms());
+    }
     print_settlement_report(report, format, std::cout);
     return report.matches() ? 0 : 1;
   }

@@ -1,5 +1,7 @@
 #include "engine/reconcile.hpp"
 
+#include "engine/commands.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <algorithm>
 #include <map>
@@ -124,7 +126,7 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
                                {"reference", t.reference}};
     auto sent = producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(command));
     if (!sent) throw std::runtime_error("reconcile: cannot publish to " + config.kafka.commands + ": " + sent.error().message);
-    waiting.push_back({report.items.size() - 1, "cmd:" + command_id, s->terminal});
+    waiting.push_back({report.items.size() - 1, command_input_id(t.txn_id, command_id), s->terminal});
   });
 
   const auto deadline = std::chrono::steady_clock::now() + options.wait;

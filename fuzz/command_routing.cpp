@@ -34,7 +34,7 @@ bool command_routing(std::string_view input) {
   const auto& rejection = std::get<CommandRejection>(routed);
   const std::string input_id = rejection.command_id.empty() || rejection.txn_id.empty()
                                    ? "cmd:" + std::string(kRecordId)
-                                   : "cmd:" + rejection.txn_id + ":" + rejection.command_id;
+                                   : command_input_id(rejection.txn_id, rejection.command_id);
   check_json(boost::json::serialize(command_rejected_event(rejection, input_id, kAtMs)), "command.rejected");
   const std::string dead_letter =
       boost::json::serialize(deadletter_record("router", rejection.reason, input, kAtMs, config.limits.deadletter_payload_bytes));

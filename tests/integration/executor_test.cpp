@@ -41,14 +41,14 @@ class ScriptedAdapter final : public ProviderAdapter {
  public:
   bool safe = true;
   mutable std::string last_card;  // what build_request saw
+  mutable json::object last_params;
   mutable std::mutex mu;
 
   std::string_view provider() const override { return "acme"; }
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
-    if (const json::object* card = get_object(call.params, "card")) {
-      std::lock_guard lock(mu);
-      last_card = std::string(get_string(*card, "number"));
-    }
+    std::lock_guard lock(mu);
+    last_params = call.params;
+    if (const json::object* card = get_object(call.params, "card")) last_card = std::string(get_string(*card, "number"));
     return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
@@ -190,8 +190,23 @@ TEST_F(ExecutorTest, CardThatCannotBeOpenedFailsTheCall) {
   c.params["card"] = {{"number", "411111******1111"}, {"sealed", "AAAA"}};
   auto result = run_call(c, false, nullptr);
   EXPECT_EQ(get_string(result, "name"), "call.failed");
-  EXPECT_NE(get_string(result.at("data").as_object(), "error").find("card data unavailable"), std::string_view::npos);
+  EXPECT_NE(get_string(result.at("data").as_object(), "error").find("sealed data unavailable"), std::string_view::npos);
+  // Nothing left, and nothing will: the flow can fail the payment instead of leaving it unknown.
+  EXPECT_FALSE(get_bool(result.at("data").as_object(), "sent", true));
+  EXPECT_TRUE(get_bool(result.at("data").as_object(), "refused"));
   EXPECT_EQ(http.count(), 0u);
+}
+
+TEST_F(ExecutorTest, ASealedAnswerIsOpenedForTheAdapterAsText) {
+  std::array<unsigned char, 32> key{};
+  key.fill(9);
+  const CardVault vault(key);
+  ProviderCall c = call("7");
+  c.params["interacEtransfer"] = {{"question", "Colour?"}, {"answer", {{"sealed", vault.seal("vermilion-42")}}}};
+  auto result = run_call(c, false, &vault);
+  EXPECT_EQ(get_string(result, "name"), "paid");
+  ASSERT_NE(get_object(adapter->last_params, "interacEtransfer"), nullptr);
+  EXPECT_EQ(get_string(*get_object(adapter->last_params, "interacEtransfer"), "answer"), "vermilion-42");
 }
 
 TEST_F(ExecutorTest, CircuitOpensAfterConsecutiveFailures) {

@@ -1,5 +1,6 @@
-// corridor's HTTP routes over real loopback HTTP: a transaction and its events, a merchant's payment
-// methods (Cynod steps 1-2, from the configuration), health and metrics, and unknown routes.
+// corridor's HTTP routes over real loopback HTTP, on their two listeners: on the operations listener a
+// transaction and its events, a merchant's payment methods (Cynod steps 1-2, from the configuration),
+// health and metrics, behind bearer tokens when configured; on the public one only what providers call.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -16,7 +17,16 @@ using namespace testing;
 
 class Ingress : public ::testing::Test {
  protected:
-  HttpResponse get(const std::string& path) {
+  // On the operations listener, with a bearer token when given.
+  HttpResponse get(const std::string& path, const std::string& token = "") {
+    HttpHeaders headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    auto r = http->send(HttpRequest{"GET", "http://" + engine->runtime().operations_address() + path, headers, "", ""},
+                        std::chrono::seconds(10));
+    EXPECT_TRUE(r);
+    return r ? *r : HttpResponse{0, {}, ""};
+  }
+  HttpResponse get_public(const std::string& path) {
     auto r = http->send(HttpRequest{"GET", engine->runtime().public_url() + path, {}, "", ""}, std::chrono::seconds(10));
     EXPECT_TRUE(r);
     return r ? *r : HttpResponse{0, {}, ""};
@@ -77,11 +87,86 @@ TEST_F(Ingress, DisabledMerchantHasNoPaymentMethodsAndItsCommandsAreRejected) {
 
 TEST_F(Ingress, HealthMetricsAndUnknownRoutes) {
   EXPECT_EQ(get("/healthz").status, 200);
+  EXPECT_EQ(get_public("/healthz").status, 200);
   const HttpResponse m = get("/metrics");
   ASSERT_EQ(m.status, 200);
   EXPECT_NE(m.body.find("corridor_events_published_total"), std::string::npos);
   EXPECT_NE(m.body.find("# TYPE corridor_inputs_applied_total counter"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(corridor_component_stalled{component="router"} 0)"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(corridor_attention_total{code="late_outcome"} 0)"), std::string::npos);
   EXPECT_EQ(get("/nowhere").status, 404);
+}
+
+// The public listener serves providers only: nothing of a transaction, no metrics.
+TEST_F(Ingress, ThePublicListenerServesNoTransactionsAndNoMetrics) {
+  engine->publish_command(payin_command("HTTP-P", "+2250700000001"));
+  const auto txn = derive_txn_id("ZANDO", "HTTP-P");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  EXPECT_EQ(get_public("/v1/transactions/" + txn).status, 404);
+  EXPECT_EQ(get_public("/metrics").status, 404);
+  EXPECT_EQ(get_public("/v1/merchants/ZANDO/payment-methods").status, 404);
+}
+
+TEST_F(Ingress, TheTransactionViewIsAnExplicitListOfFields) {
+  engine->publish_command(payin_command("HTTP-V", "+2250700000001"));
+  const auto txn = derive_txn_id("ZANDO", "HTTP-V");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  const auto body = boost::json::parse(get("/v1/transactions/" + txn).body).as_object();
+  std::set<std::string> keys;
+  for (const auto& kv : body) keys.insert(std::string(kv.key()));
+  EXPECT_EQ(keys, (std::set<std::string>{"txn_id", "merchant", "reference", "provider", "flow", "amount", "state",
+                                         "status", "version", "provider_refs", "next_action", "reason", "attention",
+                                         "created_at", "updated_at", "rejected_inputs", "events"}));
+}
+
+class IngressWithTokens : public Ingress {
+ protected:
+  static constexpr const char* kOperator = "operator-token-0123456789";
+  static constexpr const char* kZando = "zando-token-0123456789ab";
+  static constexpr const char* kOther = "other-token-0123456789abc";
+  IngressWithTokens() {
+    Config config = test_config(cluster, dir.path() + "/tokens");
+    config.auth.operator_tokens = {kOperator};
+    for (auto& m : config.merchants)
+      if (m.id == "ZANDO") m.tokens = {kZando};
+    config.merchants.push_back(MerchantConfig{"OTHER", true, {"novasend"}, {kOther}});
+    engine.reset();
+    engine = std::make_unique<Engine>(config);
+  }
+};
+
+TEST_F(IngressWithTokens, EveryOperationsRouteButHealthNeedsAToken) {
+  engine->publish_command(payin_command("HTTP-T", "+2250700000001"));
+  const auto txn = derive_txn_id("ZANDO", "HTTP-T");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  EXPECT_EQ(get("/healthz").status, 200);
+  const HttpResponse anonymous = get("/v1/transactions/" + txn);
+  EXPECT_EQ(anonymous.status, 401);
+  EXPECT_EQ(anonymous.header("WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(get("/v1/transactions/" + txn, "not-a-token-0123456789").status, 401);
+  EXPECT_EQ(get("/metrics").status, 401);
+  // The operator sees everything; a merchant sees its own transactions and payment methods only.
+  EXPECT_EQ(get("/v1/transactions/" + txn, kOperator).status, 200);
+  EXPECT_EQ(get("/metrics", kOperator).status, 200);
+  EXPECT_EQ(get("/v1/transactions/" + txn, kZando).status, 200);
+  EXPECT_EQ(get("/v1/transactions/" + txn, kOther).status, 404);
+  EXPECT_EQ(get("/v1/merchants/ZANDO/payment-methods", kZando).status, 200);
+  EXPECT_EQ(get("/v1/merchants/ZANDO/payment-methods", kOther).status, 404);
+  EXPECT_EQ(get("/metrics", kZando).status, 403);
+}
+
+TEST(IngressStart, AnOperationsListenerBeyondLoopbackNeedsTokens) {
+  TempDir dir;
+  Cluster cluster;
+  Config config = test_config(cluster, dir.path());
+  config.http.operations_listen = "0.0.0.0:0";
+  Runtime runtime(config);
+  try {
+    runtime.start();
+    FAIL() << "started without tokens on 0.0.0.0";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("auth.operator_tokens"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace
