@@ -120,6 +120,10 @@ void EmbeddedKafka::push_request_errors(std::int16_t api_key, const std::vector<
   rd_kafka_mock_push_request_errors_array(cluster_, api_key, errs.size(), errs.data());
 }
 
+void EmbeddedKafka::set_partition_leader(const std::string& topic, std::int32_t partition, std::int32_t broker_id) {
+  rd_kafka_mock_partition_set_leader(cluster_, topic.c_str(), partition, broker_id);
+}
+
 // ---- producer ------------------------------------------------------------------------------------
 
 KafkaProducer::KafkaProducer(const std::string& bootstrap, const KafkaProps& extra) {

@@ -72,6 +72,8 @@ class EmbeddedKafka {
   void set_broker_up(std::int32_t broker_id);
   // The next `errors.size()` requests of this Kafka API (0 = Produce, 1 = Fetch, ...) fail with them.
   void push_request_errors(std::int16_t api_key, const std::vector<int>& errors);
+  // A partition's leader: a broker id, or -1 for none (nothing can be produced to it meanwhile).
+  void set_partition_leader(const std::string& topic, std::int32_t partition, std::int32_t broker_id);
 
  private:
   KafkaHandle rk_;
