@@ -65,7 +65,7 @@ class Ingress {
     if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, false));
-    respond(error_response(404, "no route for " + req.method + " " + redact(bounded(req.target, 200))));
+    refuse("", req, 404, "no route for " + req.method + " " + req.target, respond);
   }
 
  private:
@@ -194,7 +194,9 @@ class Operations {
                      c_.metrics.prometheus() + c_.health.prometheus(c_.clock.now_ms())};
       return respond(std::move(r));
     }
-    respond(error_response(404, "no route for " + req.method + " " + redact(bounded(req.target, 200))));
+    c_.metrics.webhooks_refused++;
+    const std::string reason = "no route for " + req.method + " " + req.target;
+    c_.refusals.record(req, 404, reason, [respond, reason] { respond(error_response(404, reason)); });
   }
 
  private:

@@ -29,7 +29,8 @@ std::string Metrics::prometheus() const {
   counter("provider_call_failures_total", "Provider calls that ended in call.failed.", provider_call_failures);
   counter("provider_call_retries_total", "Provider call attempts retried after a transient error.", provider_call_retries);
   counter("webhooks_accepted_total", "Webhooks acknowledged by Kafka and answered 2xx.", webhooks_accepted);
-  counter("webhooks_refused_total", "Webhooks refused with a 4xx and dead-lettered.", webhooks_refused);
+  counter("webhooks_refused_total", "HTTP requests refused with a 4xx (dead-lettered within their source's rate).",
+          webhooks_refused);
   counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
   counter("circuit_opened_total", "Times a provider's circuit breaker opened.", circuit_opened);
   counter("store_commit_failures_total", "Processor batches the store could not commit (retried).", store_commit_failures);

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "engine/commands.hpp"
+#include "engine/http_client.hpp"
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
@@ -194,6 +195,81 @@ TEST_F(CardScan, EsipayTimeoutLeavesNoCardNumberInClear) {
   }
   expect_nowhere(s, esipay_cards::kNoAnswer);
   expect_nowhere(s, esipay_cards::kBadRequest);
+}
+
+// Every encoding in which a card number could sit in what corridor writes: plain, split by spaces or
+// dashes, as JSON escapes (also escaped again), percent-encoded. find_card_number reads them all.
+void expect_no_card_anywhere(const Scan& s) {
+  for (const auto& [where, text] : {std::pair<const char*, const std::string*>{"the store file", &s.store},
+                                    {"corridor.inputs", &s.inputs},
+                                    {"corridor.events", &s.events},
+                                    {"corridor.deadletter", &s.deadletter},
+                                    {"stdout/stderr", &s.output}}) {
+    const auto found = find_card_number(*text);
+    EXPECT_FALSE(found) << "a card number (" << found.value_or("") << ") in " << where;
+  }
+}
+
+// A hostile run: card numbers where none belongs, in every writing, through commands and webhooks, a
+// security answer, credentials in a URL. Afterwards nothing corridor wrote holds a card number or the
+// answer, in any encoding.
+TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
+  ASSERT_TRUE(key);
+  const std::string answer = "vermilion-hostile-42";
+  Config config = test_config(cluster, dir.path());
+  const std::string token = config.providers.at("esipay").at("callback_token");
+  bool finished = false;
+  const Scan s = run(std::move(config), [&](Engine& engine) {
+    auto payin = [](std::string reference) { return payin_command(std::move(reference), "+2250700000001"); };
+    // Card numbers outside card.number: in a description, a key, a metadata list, the reference.
+    auto described = payin("HOSTILE-1");
+    described["description"] = "card 4111 1111 1111 1111 exp 12/29";
+    engine.publish_command(described);
+    auto keyed = payin("HOSTILE-2");
+    keyed["metadata"] = {{"5500-0000-0000-0004", "pan"}};
+    engine.publish_command(keyed);
+    engine.publish_command(payin("4111111111111111"));
+    // Written with JSON escapes and the card number as a JSON number, in raw commands.
+    engine.publish_raw("ZANDO:HOSTILE-3", R"({"type":"payment.create","command_id":"h3","merchant":"ZANDO","reference":"HOSTILE-3","provider":"novasend","amount":{"value":300,"currency":"XOF"},"customer":{"msisdn":"+2250700000001"},"description":"\u0034\u0031\u0031\u0031111111111111"})");
+    engine.publish_raw("ZANDO:HOSTILE-4", R"({"type":"payment.create","command_id":"h4","merchant":"ZANDO","reference":"HOSTILE-4","provider":"cynod","amount":{"value":1500000,"currency":"CDF"},"card":{"number":4111111111111111,"exp_month":12,"exp_year":2027}})");
+    engine.publish_raw("ZANDO:HOSTILE-5", "not json 4111 1111 1111 1111 \\u00345500000000000004");
+    // Through the public listener: a card number in the path, the query and the body of refused
+    // requests, and esipay's callback token in a path it does not belong to.
+    auto http = make_http_client();
+    const std::string base = engine.runtime().public_url();
+    for (const std::string& target : std::vector<std::string>{
+             "/webhooks/novasend?pan=4111-1111-1111-1111", "/callbacks/esipay/" + token + "/4111111111111111",
+             "/webhooks/nobody/%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31"}) {
+      (void)http->send(HttpRequest{"POST", base + target, {}, R"({"card":"4111 1111 1111 1111"})", ""},
+                       std::chrono::seconds(10));
+    }
+    // A withdrawal with a security question: the answer is sealed at the router.
+    json::object withdrawal{{"type", "payout.create"}, {"command_id", "w1"}, {"merchant", "ZANDO"},
+                            {"reference", "HOSTILE-W"}, {"provider", "interac"}, {"flow", "withdrawal"},
+                            {"amount", {{"value", 50000}, {"currency", "CAD"}}},
+                            {"customer", {{"email", "madhu@interac.sandbox"}, {"name", "Madhu"}, {"country", "CA"}}},
+                            {"interac", {{"question", "what is your name"}, {"answer", answer}}}};
+    engine.publish_command(withdrawal);
+    // And a real card payment, so the sealed card goes through the store and the executor.
+    engine.publish_command(cynod_payment("HOSTILE-cynod", cynod_cards::kApprove));
+    finished = reaches("HOSTILE-W", "succeeded") && reaches("HOSTILE-cynod", "succeeded") &&
+               deadletter.wait_until([](const auto& recs) { return recs.size() >= 9; });
+  });
+  ASSERT_TRUE(finished) << "the run did not end: " << latest_status(events.records(), derive_txn_id("ZANDO", "HOSTILE-W"))
+                        << " " << latest_status(events.records(), derive_txn_id("ZANDO", "HOSTILE-cynod")) << " "
+                        << deadletter.records().size() << "\n" << s.output.substr(0, 3000);
+  expect_no_card_anywhere(s);
+  for (const auto& [where, text] : {std::pair<const char*, const std::string*>{"the store file", &s.store},
+                                    {"corridor.inputs", &s.inputs},
+                                    {"corridor.events", &s.events},
+                                    {"corridor.deadletter", &s.deadletter},
+                                    {"stdout/stderr", &s.output}}) {
+    EXPECT_EQ(text->find(answer), std::string::npos) << "the security answer in " << where;
+    EXPECT_EQ(text->find(token), std::string::npos) << "esipay's callback token in " << where;
+  }
+  // The scan can see: upstream's commands carry them.
+  EXPECT_TRUE(find_card_number(s.commands));
+  EXPECT_NE(s.commands.find(answer), std::string::npos);
 }
 
 }  // namespace

@@ -240,6 +240,14 @@ TEST(RouteCommand, TheDigestIsTheCommandsWhateverItsKeyOrderOrSealing) {
   EXPECT_NE(digest(a), digest(other_card));
 }
 
+// What the provider's adapter would refuse is refused before a transaction exists (NovaSend takes
+// whole units only; see its registration's constraints).
+TEST(RouteCommand, TheProvidersDeclaredConstraintsAreCheckedUpFront) {
+  EXPECT_EQ(reason_of(payin(R"({"value":1250,"currency":"USD"})")),
+            "this provider takes whole units of USD only: 12.50 has a fraction");
+  EXPECT_EQ(reason_of(payin(R"({"value":1200,"currency":"USD"})")), "");
+}
+
 TEST(RouteCommand, ReasonsQuoteValuesBoundedAndRedacted) {
   std::string raw = payin();
   raw.replace(raw.find("ZANDO"), 5, std::string(500, 'M'));

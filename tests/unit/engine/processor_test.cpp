@@ -315,3 +315,67 @@ TEST_F(ProcessorTest, OutboxIsReadOldestFirstAndRemoved) {
 
 }  // namespace
 }  // namespace corridor
+
+namespace corridor {
+namespace {
+
+// The same command id under the same transaction with another body: another command reusing the id,
+// refused with a clear reason; with the same body: a redelivery, a no-op. In one batch or across.
+TEST_F(ProcessorTest, ACommandIdReusedForAnotherCommandIsRefusedTheSameCommandIsANoOp) {
+  apply({command("R1", 300, "c1")});
+  auto again = apply({command("R1", 300, "c1")});
+  EXPECT_EQ(last_stats_.duplicates, 1u);
+  EXPECT_EQ(count_topic(again, "events"), 0u);
+  auto other = apply({command("R1", 500, "c1")});
+  EXPECT_EQ(last_stats_.commands_rejected, 1u);
+  ASSERT_EQ(count_topic(other, "events"), 1u);
+  EXPECT_NE(other.outbox[0].body.find("command_id 'c1' was already used for another command of this transaction"),
+            std::string::npos)
+      << other.outbox[0].body;
+  // Within one batch too.
+  auto both = apply({command("R2", 300, "c2"), command("R2", 700, "c2")});
+  EXPECT_EQ(last_stats_.commands_rejected, 1u);
+  EXPECT_EQ(both.transactions.size(), 1u);
+  EXPECT_EQ(both.transactions[0].amount.value, 300);
+}
+
+TEST_F(ProcessorTest, TheSameCommandIdOnAnotherPaymentIsAnotherCommand) {
+  auto b = apply({command("R1", 300, "shared"), command("R2", 300, "shared")});
+  EXPECT_EQ(b.transactions.size(), 2u);
+  EXPECT_EQ(last_stats_.duplicates, 0u);
+  EXPECT_EQ(last_stats_.commands_rejected, 0u);
+}
+
+TEST_F(ProcessorTest, AnInputOverTheLimitIsDeadLetteredBoundedAndTheBatchGoesOn) {
+  auto b = apply({raw(std::string(600 * 1024, '{')), command("R1")});
+  ASSERT_EQ(count_topic(b, "deadletter"), 1u);
+  std::string dl;
+  for (const auto& o : b.outbox)
+    if (o.topic == "deadletter") dl = o.body;
+  EXPECT_NE(dl.find("larger than limits.input_bytes"), std::string::npos);
+  EXPECT_LT(dl.size(), 6u * 4096 + 1024);
+  EXPECT_EQ(b.transactions.size(), 1u);
+  EXPECT_EQ(b.offsets.size(), 2u);  // the offset moves on past it
+}
+
+// Processed ids are kept with their input's time and pruned once older than the retention: each batch
+// asks for ids older than its newest input minus store.processed_retention_ms.
+TEST_F(ProcessorTest, ProcessedIdsArePrunedOnceOlderThanTheRetention) {
+  auto b = apply({command("R1", 300, "c1")});
+  ASSERT_EQ(b.processed_inputs.size(), 1u);
+  EXPECT_EQ(b.processed_inputs[0].at_ms, kT0);
+  EXPECT_EQ(b.processed_inputs[0].digest.size(), 64u);
+  EXPECT_EQ(b.prune_processed_before_ms, kT0 - config_.store.processed_retention_ms);
+  ASSERT_TRUE(store_->processed("cmd:" + derive_txn_id("ZANDO", "R1") + ":c1").value());
+  // A batch a retention later forgets it: the same command is then recognised by its transaction.
+  Input later = std::get<RoutedCommand>(route_command(
+                    R"({"type":"payment.create","command_id":"c9","merchant":"ZANDO","reference":"R9","provider":"novasend","amount":{"value":1,"currency":"XOF"},"customer":{"msisdn":"+2250700000001"}})",
+                    config_, "x", kT0 + config_.store.processed_retention_ms + 1))
+                    .input;
+  apply({record(later)});
+  EXPECT_FALSE(store_->processed("cmd:" + derive_txn_id("ZANDO", "R1") + ":c1").value());
+  EXPECT_TRUE(store_->processed(later.input_id).value());
+}
+
+}  // namespace
+}  // namespace corridor
