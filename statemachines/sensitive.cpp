@@ -86,9 +86,19 @@ bool plausible_card(std::string_view d) {
   return false;
 }
 
-// Index ranges [from, to) of units holding card numbers inside one run: every contiguous group, and
-// every sequence of whole groups, whose digits are a plausible card number.
-std::vector<std::pair<std::size_t, std::size_t>> cards_in(const DigitRun& run) {
+// How a card number is written when split: in groups of three to six digits (4-4-4-4, 4-6-5).
+bool card_like_groups(const std::vector<std::size_t>& bounds, std::size_t a, std::size_t b) {
+  if (b - a == 1) return true;  // one unbroken group
+  for (std::size_t g = a; g < b; ++g)
+    if (bounds[g + 1] - bounds[g] < 3 || bounds[g + 1] - bounds[g] > 6) return false;
+  return true;
+}
+
+// Index ranges [from, to) of units holding card numbers inside one run: every unbroken group, and
+// every sequence of whole groups, whose digits are a plausible card number. `card_grouping`: split
+// sequences count only when their groups are grouped as card numbers are written (what the router
+// refuses: an order number joined to another by a dash is not a card number).
+std::vector<std::pair<std::size_t, std::size_t>> cards_in(const DigitRun& run, bool card_grouping) {
   std::vector<std::pair<std::size_t, std::size_t>> found;
   std::vector<std::size_t> bounds = run.group_starts;
   bounds.push_back(run.units.size());
@@ -96,7 +106,9 @@ std::vector<std::pair<std::size_t, std::size_t>> cards_in(const DigitRun& run) {
     for (std::size_t b = a + 1; b < bounds.size(); ++b) {
       const std::size_t len = bounds[b] - bounds[a];
       if (len > 19) break;
-      if (len >= 13 && plausible_card(digits_of(run, bounds[a], bounds[b]))) found.emplace_back(bounds[a], bounds[b]);
+      if (len >= 13 && (!card_grouping || card_like_groups(bounds, a, b)) &&
+          plausible_card(digits_of(run, bounds[a], bounds[b])))
+        found.emplace_back(bounds[a], bounds[b]);
     }
   }
   return found;
@@ -163,7 +175,7 @@ std::string mask_card_numbers(std::string_view text) {
     bounds.push_back(run.units.size());
     for (std::size_t g = 0; g + 1 < bounds.size(); ++g)
       if (bounds[g + 1] - bounds[g] >= 13) keep_ends(bounds[g], bounds[g + 1]);
-    for (const auto& [from, to] : cards_in(run)) keep_ends(from, to);
+    for (const auto& [from, to] : cards_in(run, false)) keep_ends(from, to);
     for (std::size_t k = 0; k < run.units.size(); ++k)
       if (mask[k]) masked.emplace_back(run.units[k].begin, run.units[k].end);
     i = std::max(next, i + 1);
@@ -190,7 +202,7 @@ std::optional<std::string> find_card_number(std::string_view text) {
     }
     std::size_t next = i;
     const DigitRun run = run_at(text, i, next);
-    if (auto cards = cards_in(run); !cards.empty()) return digits_of(run, cards[0].first, cards[0].second);
+    if (auto cards = cards_in(run, true); !cards.empty()) return digits_of(run, cards[0].first, cards[0].second);
     i = std::max(next, i + 1);
   }
   return std::nullopt;

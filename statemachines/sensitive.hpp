@@ -36,8 +36,10 @@ bool luhn_valid(std::string_view digits);
 // backslashes) or percent-encoded (%34); a masked digit becomes one '*' whatever its writing.
 std::string mask_card_numbers(std::string_view text);
 
-// The first card number (13 to 19 digits, Luhn-valid, contiguous or split as above, in any of those
-// writings) in `text`, as its digits; nullopt when there is none. The router refuses commands that carry
+// The first card number in `text`, as its digits; nullopt when there is none: 13 to 19 digits that pass
+// the Luhn check and begin and run as a card scheme's numbers do (Visa 16 or 19 digits, Mastercard 16,
+// American Express 15, ...), unbroken or split by single spaces or dashes into groups of three to six
+// digits as cards are written, in any of the writings above. The router refuses commands that carry
 // one outside card.number; tests scan what corridor writes with it.
 std::optional<std::string> find_card_number(std::string_view text);
 

@@ -51,6 +51,10 @@ TEST(FindCardNumber, OnlyPlausibleCards) {
   EXPECT_EQ(find_card_number("amex 378282246310005."), "378282246310005");
   EXPECT_EQ(find_card_number("order 4111111111111112"), std::nullopt);  // fails Luhn
   EXPECT_EQ(find_card_number("msisdn 2250700000001"), std::nullopt);    // 13 digits starting 225
+  EXPECT_EQ(find_card_number("amex 3782 822463 10005"), "378282246310005");  // 4-6-5, as American Express writes it
+  // An 18-digit id joined to a short number by a dash: no card grouping, even when the digits pass.
+  EXPECT_EQ(find_card_number("CHAOS-411111111111111111-1-esipay"), std::nullopt);
+  EXPECT_EQ(mask_card_numbers("CHAOS-411111111111111111-1"), "CHAOS-411111********1111-1");
   EXPECT_EQ(find_card_number("nothing here 300 XOF"), std::nullopt);
 }
 
