@@ -214,11 +214,12 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
     return {Outcome::applied, nullptr, {}};
   }
 
-  if (provisional && shadowed.outcome == Outcome::applied && shadow.state != from && then != nullptr &&
-      !then->terminal) {
-    // Progress corridor's deadline did not wait for (a customer's confirmation, a payable handle): not
-    // an outcome yet, and acting on it could move money for a payment the merchant was told is over.
-    // It is announced, and the provider is asked for the outcome, which then decides as above.
+  // Progress corridor's deadline did not wait for (a customer's confirmation, a payable handle), or a
+  // notice that would have made corridor ask (FlexPay's unsigned callback): not an outcome yet, and
+  // acting on it could move money for a payment the merchant was told is over. It is announced, and
+  // the provider is asked for the outcome, which then decides as above.
+  const bool progress = shadow.state != from || !scratch.calls.empty();
+  if (provisional && shadowed.outcome == Outcome::applied && progress && then != nullptr && !then->terminal) {
     std::string why = "the provider reported " + input.name + " after corridor's own deadline had made it " + txn.state;
     why += ask_outcome(flow, txn, from, input, settings, effects)
                ? "; asking the provider for the outcome"

@@ -57,9 +57,10 @@ void record_reconcile_answer(Transaction& txn, const Input& input);
 //        outcome replaces it: the state moves, with attention `late_outcome`;
 //      * otherwise the provider contradicts its own final word: the state stays, and an event with
 //        attention `disputed` says what the provider now reports.
-//    When it leads to a state that is not final and corridor decided on its own clock, the input is
-//    announced (attention `late_input`) and the provider asked for the outcome with the status call of
-//    the settled-from state; the answer is then compared as above.
+//    When it leads to a state that is not final (or would have made a call there, as an unsigned
+//    callback that only asks for a check) and corridor decided on its own clock, the input is announced
+//    (attention `late_input`) and the provider asked for the outcome with the status call of the
+//    settled-from state; the answer is then compared as above.
 //  - anything else (a timer, a repeated or agreeing answer) is absorbed.
 StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
                       Effects& effects);

@@ -756,6 +756,22 @@ TEST_F(FlexPayLateOutcome, AReconcileAfterCorridorsExpiryAsksAndTheAnswerDecides
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
 }
 
+// An unsigned callback after corridor's expiry only asks, as it does before: the payment stays expired
+// until FlexPay's check answers, and the check's answer decides.
+TEST_F(FlexPayLateOutcome, ALateCallbackIsAnnouncedAndTheCheckDecides) {
+  expire_on_corridors_clock();
+  h.feed(make_input("flexpay.callback", {{"code", "0"}, {"reference", "tx_test"}, {"orderNumber", kOrder}}, kT0 + 5000,
+                    InputKind::webhook, "webhook:flexpay:cb"));
+  EXPECT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kLateInput);
+  expect_check_call();
+  const std::string call_id = h.effects.calls[0].answer_input_id();
+  h.feed(make_input("check.result", check("0"), kT0 + 6000, InputKind::provider_response, call_id));
+  EXPECT_EQ(h.txn.state, "succeeded");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
 TEST_F(FlexPayLateOutcome, AnExpiryWithoutAPageIsProvisionalToo) {
   h.in("payment_requested").feed("timer.payment_expired", {}, InputKind::timer);
   ASSERT_EQ(h.txn.state, "expired");
