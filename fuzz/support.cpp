@@ -1,5 +1,7 @@
 #include "fuzz/support.hpp"
 
+#include "engine/commands.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -85,14 +87,24 @@ bool run_webhook(const ProviderAdapter& adapter, std::string_view input, const S
   }
   auto parsed = adapter.parse_webhook(request);
   if (!parsed) return false;
-  // The input the ingress publishes for an accepted notification (engine/ingress.cpp, webhook()).
+  // engine/ingress.cpp, webhook(): a notification naming no transaction is refused, or, when its type
+  // is one corridor does not handle, acknowledged and dead-lettered; the dead letter must be JSON.
+  if (parsed->txn_id.empty()) {
+    if (!parsed->unhandled) return false;
+    const std::string record = boost::json::serialize(deadletter_record("ingress", "unhandled", request.body, kAtMs, 4096));
+    boost::system::error_code ec;
+    boost::json::parse(record, ec);
+    if (ec) throw PropertyViolation("the dead letter of an unhandled notification is not JSON: " + record);
+    return true;
+  }
+  // The input the ingress publishes for an accepted notification.
   Input in;
   // (Without a dedupe id the ingress uses a hex digest of the body: plain ASCII, so any stands in.)
   in.input_id = "webhook:" + std::string(adapter.provider()) + ":" +
                 (parsed->dedupe_id.empty() ? std::string("body-digest") : parsed->dedupe_id);
   in.txn_id = parsed->txn_id;
   in.kind = InputKind::webhook;
-  in.name = parsed->name;
+  in.name = parsed->unhandled ? "unhandled." + parsed->name : parsed->name;
   in.at_ms = kAtMs;
   in.data = std::move(parsed->data);
   check_input_record(in);

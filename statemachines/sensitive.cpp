@@ -21,6 +21,7 @@ struct DigitUnit {
 // The digit written at `i`, plainly, as a JSON escape behind any number of backslashes (\u0034,
 // \\u0034 once serialised again), or percent-encoded (%34).
 std::optional<DigitUnit> digit_at(std::string_view t, std::size_t i) {
+  if (i >= t.size()) return std::nullopt;
   const char c = t[i];
   if (is_digit(c)) return DigitUnit{i, i + 1, c};
   if (c == '%' && i + 2 < t.size() && t[i + 1] == '3' && is_digit(t[i + 2])) return DigitUnit{i, i + 3, t[i + 2]};

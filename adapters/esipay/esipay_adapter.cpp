@@ -211,6 +211,7 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
   const std::string where = "esipay callback";
   // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
   for (const auto& kv : *fields) {
+    if (!well_formed_utf8(kv.key())) return fail(where + ": a field name is not UTF-8 text");
     if (kv.value().is_string() && !well_formed_utf8(kv.value().get_string()))
       return fail(where + ": field '" + std::string(kv.key()) + "' is not UTF-8 text");
   }

@@ -225,6 +225,15 @@ TEST(EsipayAdapter, CallbackFieldsThatAreNotUtf8AreRefused) {
   EXPECT_EQ(accented->dedupe_id, "esi\xC3\xA9");
 }
 
+// Found by fuzz/esipay_callback: a callback of another type keeps every field, and a field *name* that
+// decodes to bytes that are not UTF-8 made an input record that was not JSON.
+TEST(EsipayAdapter, CallbackFieldNamesThatAreNotUtf8AreRefused) {
+  EsipayAdapter a(settings());
+  auto in = a.parse_webhook(callback("type=wire&%FF%FE=1&cid=tx_ABC"));
+  ASSERT_FALSE(in);
+  EXPECT_NE(in.error().message.find("not UTF-8"), std::string::npos) << in.error().message;
+}
+
 // "type : type de paiement (uniquement 'card' pour l'instant)": a callback of another type, from
 // esipay's address with the return URL's token, is acknowledged (esipay cancels a payment whose return
 // URL does not answer 200) and kept, not refused. Its name cannot meet a flow row.
