@@ -63,6 +63,12 @@ bool past_confirmation_deadline(const StepContext& c) {
   return c.input.at_ms >= get_int(c.txn.data, "confirmation_deadline_ms", 0);
 }
 
+// corridor already gave up re-sending the cancellation (it went unknown from `expiring`): Cynod still
+// saying "in progress" past the delay is not a reason for another round of re-sends and two events.
+bool cancellation_spent(const StepContext& c) {
+  return past_confirmation_deadline(c) && !get_string(c.txn.data, "cancel_call_id").empty();
+}
+
 // ---- what corridor does -------------------------------------------------------------------------
 
 // Step 3-4: the transaction reference, the card and the amount. The card travels encrypted beside
@@ -203,6 +209,12 @@ void retry_cancel(StepContext& c) {
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 
+// Once per answer of the janitor's read: the cancellation again, under its first key, in `unknown`.
+void resend_cancellation(StepContext& c) {
+  record_cynod(c);
+  retry_cancel(c);
+}
+
 void call_abandoned(StepContext& c) {
   c.set_reason(with_detail("no answer from Cynod to " + std::string(failed_op(c)) + ", retries spent: reconcile",
                            c.input.data, "error"));
@@ -306,6 +318,7 @@ Flow make_flow() {
     {"unknown",                      "authorization.declined",     "",                                    nullptr,                   "declined",                     declined,              "step 5 or 7: declined"},
     {"unknown",                      "authorization.cancelled",    "",                                    nullptr,                   "expired",                      expired,               "the wallet request was withdrawn (corridor's cancellation or Cynod's own expiry)", kProvisional},
     {"unknown",                      "authorization.not_found",    "",                                    nullptr,                   "failed",                       never_created,         "Cynod does not know the reference: the request never reached it", kProvisional},
+    {"unknown",                      "authorization.in_progress",  "past the delay, cancellation spent",  cancellation_spent,        "unknown",                      resend_cancellation,   "step 6.2 after corridor gave up withdrawing the wallet request: withdraw it again, under the same key, without another round of re-sends"},
     {"unknown",                      "authorization.in_progress",  "past the confirmation delay",         past_confirmation_deadline, "expiring",                    cancel_authorization,  "step 6.2, but the confirmation delay has passed: withdraw the wallet request"},
     {"unknown",                      "authorization.in_progress",  "",                                    nullptr,                   "awaiting_wallet_confirmation", await_wallet,          "step 6.2: the wallet asks the customer (the confirmation delay still runs)"},
     {"unknown",                      "timer.confirmation_expired", "",                                    nullptr,                   "expiring",                     cancel_authorization,  "the confirmation delay passed without an answer"},

@@ -170,6 +170,13 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   // Where the provider's word would have taken the transaction from the state it settled from.
   const StateInfo* now = flow.state(txn.state);
   json::object* asked = pending_ask(txn, input);
+  // A call that got no answer is corridor's silence, not the provider's word (but for "not found",
+  // which the provider did say): it may answer a pending ask, and moves nothing.
+  if (input.name == "call.failed" && !get_bool(input.data, "not_found")) {
+    if (asked == nullptr) return absorbed;
+    record_answer(*asked, input, txn.state, "failed");
+    return {Outcome::applied, nullptr, {}};
+  }
   Transaction shadow = txn;
   shadow.state = std::string(from);
   Effects scratch;
@@ -197,8 +204,9 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
     // The provider contradicts its own final word: kept as it was, never applied silently.
     const std::string why = "the provider now reports " + input.name + ", which leads to " + std::string(then->name) +
                             "; corridor keeps " + txn.state + ", the provider's own earlier outcome";
-    txn.data["dispute"] = {{"input_id", input.input_id}, {"leads_to", then->name}, {"at", format_time(input.at_ms)}};
+    // `asked` points into txn.data: written before txn.data gains a key (which may move its table).
     if (asked != nullptr) record_answer(*asked, input, txn.state, "disputed", why);
+    txn.data["dispute"] = {{"input_id", input.input_id}, {"leads_to", then->name}, {"at", format_time(input.at_ms)}};
     announce(flow, txn, input, why, attention::kDisputed, effects);
     return {Outcome::applied, nullptr, {}};
   }

@@ -580,6 +580,25 @@ TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
   ASSERT_NE(h.call("cancel_authorization"), nullptr);
 }
 
+// Found by the month-long property test: with Cynod still saying "in progress" and the cancellation
+// undeliverable, unknown -> expiring -> unknown went on forever, two events a janitor round. Once
+// corridor gave up re-sending the cancellation, a later "in progress" sends it again under its first key
+// and stays where it is: no event, no new round of re-sends.
+TEST_F(CynodCardDebit, UnknownInProgressAfterTheCancellationWasGivenUpSendsItAgainQuietly) {
+  h.in("unknown");
+  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  h.txn.data["cancel_call_id"] = "tx_test:4:cancel_authorization";
+  const std::int64_t version = h.txn.version;
+  h.feed("authorization.in_progress", in_progress());
+  EXPECT_EQ(h.txn.state, "unknown");
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_TRUE(h.effects.events.empty());
+  const ProviderCall* cancel = h.call("cancel_authorization");
+  ASSERT_NE(cancel, nullptr);
+  EXPECT_EQ(cancel->call_id, "tx_test:4:cancel_authorization");  // Cynod's idempotency: the first key
+  EXPECT_TRUE(h.effects.timers.empty() || h.timer("timer.retry") == nullptr);
+}
+
 TEST_F(CynodCardDebit, UnknownConfirmationDelayPassingWithdrawsTheRequest) {
   h.in("unknown").feed("timer.confirmation_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "expiring");

@@ -52,10 +52,6 @@
 //  5. no timer or call reuses an input id already taken (the processor would drop its input, and the
 //     flow would wait for it forever); the transaction reads back from its stored JSON as it was.
 // And over the seeds of a flow, every state of its table is reached.
-//
-// Bugs this test found that are not fixed yet are named in KnownBug: a run whose only problems are
-// known bugs passes the first case, and a second case per flow lists them as SKIPPED with their seeds
-// (CORRIDOR_MONTH_STRICT=1 makes them failures).
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -108,9 +104,9 @@ constexpr int kMaxCommands = 3;
 // something new (a contradiction after a final state is announced, never dropped: each one the
 // provider sends is one event); and re-entries of a wait, which only a provider's answer can cause.
 // With at most kMaxSpontaneous webhooks and kMaxCommands commands, that is a few dozen at the very
-// most; the test prints the largest counts it sees (15 events in a month when this was written, for
-// every flow but cynod's known cycle). A flow that repeats anything on its own clock goes far above 60
-// within a month: issue 12's NovaSend retry from unknown made two events a minute.
+// most; the test prints the largest counts it sees (15 events in a month at most, over every flow). A
+// flow that repeats anything on its own clock goes far above 60 within a month: a retry from unknown
+// every minute makes two events a minute.
 constexpr int kMaxEvents = 60;
 // In the drain nothing new is said: only the end of a wait (a budget spent, a deadline, a late
 // answer) and its hand-over to unknown or a provisional final state.
@@ -835,40 +831,8 @@ Reply random_command(const Transaction& t, Mood& m, int n) {
   return {"payment.cancel", std::move(d), InputKind::command};
 }
 
-// ---- bugs this test found, not fixed yet -----------------------------------------------------------
-// A run whose only problems are these makes its flow's case SKIPPED, naming them and their seeds; any
-// other problem fails it. CORRIDOR_MONTH_STRICT=1 fails on these too (for whoever fixes them). When a
-// fix lands, its runs stop matching and the case passes: then remove its entry.
-
-enum class KnownBug { none, dispute_use_after_free, call_failed_taken_for_provider_word, cynod_unknown_expiring_cycle };
-
-std::string_view describe(KnownBug b) {
-  switch (b) {
-    case KnownBug::none: return "";
-    case KnownBug::dispute_use_after_free:
-      return "statemachines/reconcile.cpp step_final, the `disputed` branch: `asked` points into txn.data, then "
-             "txn.data[\"dispute\"] is added, which rehashes txn.data when it has no spare room (always, for a "
-             "transaction read back from the store), and record_answer(*asked, ...) reads and writes through the "
-             "dangling pointer: a heap-use-after-free whenever the answer to a pending ask on a final transaction (a "
-             "reconcile command, or corridor's ask after a late input) contradicts the provider's own final outcome";
-    case KnownBug::call_failed_taken_for_provider_word:
-      return "statemachines/reconcile.cpp step_final takes a call.failed (a timeout, nothing sent: no word from the "
-             "provider) for the provider's word: run from the state the transaction settled from, it meets a "
-             "deadline's kProvisional row (e.g. novasend awaiting_confirmation 'past deadline' -> expired), and a "
-             "final state the provider decided gets a `disputed` event saying the provider now reports call.failed";
-    case KnownBug::cynod_unknown_expiring_cycle:
-      return "cynod.card_debit: in `unknown`, authorization.in_progress past the confirmation delay goes back to "
-             "`expiring` with a fresh cancellation budget (cancel_call resets retries); with Cynod's reads saying "
-             "in_progress and its cancellation unreachable, the transaction alternates unknown -> expiring -> unknown "
-             "forever, two events and up to seven calls per cycle, the janitor restarting at 5 min on each entry into "
-             "unknown";
-  }
-  return "";
-}
-
 struct Problem {
   std::string text;
-  KnownBug known = KnownBug::none;
 };
 
 // ---- the month -------------------------------------------------------------------------------------
@@ -946,8 +910,8 @@ class Month {
 
   Mood mood(bool quiet) { return Mood{rnd_, temper_, quiet || temper_ == Temper::silent}; }
 
-  void problem(std::string what, KnownBug known = KnownBug::none) {
-    if (problems_.size() < 20) problems_.push_back(Problem{offset(now_) + " " + std::move(what), known});
+  void problem(std::string what) {
+    if (problems_.size() < 20) problems_.push_back(Problem{offset(now_) + " " + std::move(what)});
   }
 
   void note(std::string line) {
@@ -989,22 +953,13 @@ class Month {
     } else {
       read_back();
     }
-    const bool dispute_hazard = answers_ask_with_new_dispute(in);
     const StateInfo* was = flow_.state(txn_.state);
     std::optional<Transaction> final_before;
     if (was != nullptr && was->terminal) final_before = txn_;
-    // Room in txn.data: see answers_ask_with_new_dispute.
-    txn_.data.reserve(txn_.data.size() + 8);
+    // The transaction as read back from the store has no spare room in txn.data: a step that keeps a
+    // pointer into it across an insertion is caught by the sanitizers (make test-sanitize).
     const StepResult r = step(flow_, txn_, in, settings_, fx);
     ++steps_;
-    if (dispute_hazard) {
-      for (const auto& e : fx.events) {
-        if (e.attention != attention::kDisputed) continue;
-        problem("the answer " + in.input_id + " (" + in.name + ") to a pending ask on the final " + before +
-                    " is disputed: step_final's use-after-free (this run survives because the test reserves room)",
-                KnownBug::dispute_use_after_free);
-      }
-    }
     if (tracing_) {
       std::string line = std::string(to_string(in.kind)) + " " + in.name + " " + boost::json::serialize(in.data);
       if (line.size() > 400) line = line.substr(0, 400) + "...";
@@ -1077,24 +1032,8 @@ class Month {
                                                std::string(r.row->to) + " (\"" + std::string(r.row->cite) + "\")";
       problem(std::string(e.attention) + " on the final " + before.state + " from a call.failed (" + in.input_id +
                   ", " + std::string(get_string(in.data, "error")) + "), which is no word of the provider's; from " +
-                  std::string(from) + " it meets " + row,
-              KnownBug::call_failed_taken_for_provider_word);
+                  std::string(from) + " it meets " + row);
     }
-  }
-
-  // statemachines/reconcile.cpp, step_final, keeps `asked`, a pointer into txn.data's "reconcile"
-  // object, then adds txn.data["dispute"] and writes the answer through `asked`. When adding the key
-  // grows txn.data, its values move and `asked` dangles: a heap-use-after-free
-  // (KnownBug::dispute_use_after_free). Without room in txn.data, valgrind reports it on every such
-  // run, and when the stale write rehashes the reconcile object the heap is corrupted and this test
-  // crashes. This is the case: a final transaction, an input answering its pending ask, no "dispute"
-  // yet.
-  bool answers_ask_with_new_dispute(const Input& in) const {
-    const StateInfo* s = flow_.state(txn_.state);
-    const json::object* ask = get_object(txn_.data, "reconcile");
-    if (s == nullptr || !s->terminal || ask == nullptr || txn_.data.contains("dispute")) return false;
-    const json::value* answer = ask->if_contains("answer");
-    return answer != nullptr && answer->is_null() && get_string(*ask, "call_id") == in.input_id;
   }
 
   void take_event(StateChangedEvent e) {
@@ -1325,32 +1264,21 @@ class Month {
     now_ = std::max(now_, drain_end_);
   }
 
-  // The run shows cynod's unknown/expiring cycle: its bounds are that bug's.
-  KnownBug bounds_bug() const {
-    if (flow_.id != "cynod.card_debit") return KnownBug::none;
-    int cycles = 0;
-    for (const auto& e : events_) cycles += e.previous_state == "unknown" && e.state == "expiring";
-    return cycles >= 3 ? KnownBug::cynod_unknown_expiring_cycle : KnownBug::none;
-  }
-
   void check_drain() {
-    const KnownBug bug = bounds_bug();
     if (!decided(flow_, txn_.state))
       problem("still " + txn_.state + " after " + std::to_string(kDrain / kDay) +
               " days of nothing new: every wait ends in a decided state");
     if (events_month_ > kMaxEvents)
-      problem(std::to_string(events_month_) + " events in the month, more than " + std::to_string(kMaxEvents), bug);
+      problem(std::to_string(events_month_) + " events in the month, more than " + std::to_string(kMaxEvents));
     if (events_drain_ > kMaxDrainEvents)
-      problem(std::to_string(events_drain_) + " events in the drain, more than " + std::to_string(kMaxDrainEvents),
-              bug);
+      problem(std::to_string(events_drain_) + " events in the drain, more than " + std::to_string(kMaxDrainEvents));
     if (events_quiet_ > 0)
       problem(std::to_string(events_quiet_) + " events in the drain's last " + std::to_string(kQuietWindow / kDay) +
-                  " days: something repeats on corridor's clock",
-              bug);
+                  " days: something repeats on corridor's clock");
     if (calls_month_ > kMaxCalls)
-      problem(std::to_string(calls_month_) + " calls in the month, more than " + std::to_string(kMaxCalls), bug);
+      problem(std::to_string(calls_month_) + " calls in the month, more than " + std::to_string(kMaxCalls));
     if (calls_drain_ > kMaxDrainCalls)
-      problem(std::to_string(calls_drain_) + " calls in the drain, more than " + std::to_string(kMaxDrainCalls), bug);
+      problem(std::to_string(calls_drain_) + " calls in the drain, more than " + std::to_string(kMaxDrainCalls));
   }
 
   const Flow& flow_;
@@ -1420,27 +1348,17 @@ std::string trace_text(const std::vector<std::string>& trace, std::size_t last) 
   return out;
 }
 
-bool strict_from_env() {
-  const char* v = std::getenv("CORRIDOR_MONTH_STRICT");
-  return v != nullptr && *v != '\0' && std::string_view(v) != "0";
-}
-
 std::string problems_text(const std::vector<Problem>& problems) {
   std::string out;
-  for (const auto& p : problems) {
-    out += "  " + p.text;
-    if (p.known != KnownBug::none) out += "  [known bug, see KnownBug]";
-    out += "\n";
-  }
+  for (const auto& p : problems) out += "  " + p.text + "\n";
   return out;
 }
 
-// The runs of one flow, made once for both test cases.
+// The runs of one flow.
 struct FlowRuns {
   int failing = 0;
   std::string failing_seeds;
   std::vector<std::string> first_failures;  // in full, with their inputs
-  std::map<KnownBug, std::string> known;    // the seeds showing each known bug
   int most_events = 0;
   int most_calls = 0;
   int most_drain_events = 0;
@@ -1451,7 +1369,6 @@ struct FlowRuns {
 const FlowRuns& runs_of(const Flow& flow, const ProviderModel& model) {
   static std::map<std::string_view, FlowRuns> done;
   if (auto it = done.find(flow.id); it != done.end()) return it->second;
-  const bool strict = strict_from_env();
   FlowRuns out;
   std::set<std::string_view> reached;
   for (int seed = 1; seed <= kSeedsPerFlow; ++seed) {
@@ -1462,14 +1379,7 @@ const FlowRuns& runs_of(const Flow& flow, const ProviderModel& model) {
     out.most_calls = std::max(out.most_calls, month.calls_in_month());
     out.most_drain_events = std::max(out.most_drain_events, month.events_in_drain());
     out.most_drain_calls = std::max(out.most_drain_calls, month.calls_in_drain());
-    bool new_problem = false;
-    std::set<KnownBug> bugs;
-    for (const auto& p : month.problems()) {
-      if (p.known == KnownBug::none || strict) new_problem = true;
-      if (p.known != KnownBug::none) bugs.insert(p.known);
-    }
-    for (KnownBug b : bugs) out.known[b] += " " + std::to_string(seed);
-    if (!new_problem) continue;
+    if (month.problems().empty()) continue;
     ++out.failing;
     out.failing_seeds += " " + std::to_string(seed);
     if (out.failing > 3) continue;  // the first three in full; the others by seed
@@ -1508,21 +1418,6 @@ TEST_P(FlowMonth, EveryTransactionSettlesWithinBoundsAndThenStaysQuiet) {
             << " calls in a month; " << runs.most_drain_events << " events and " << runs.most_drain_calls
             << " calls in the drain (" << kSeedsPerFlow
             << " seeds); states never reached:" << (runs.states_missed.empty() ? " none" : runs.states_missed) << "\n";
-}
-
-// The known bugs (KnownBug) the runs still show: SKIPPED with what they are and their seeds, until
-// they are fixed. Strict mode (CORRIDOR_MONTH_STRICT=1) fails on them in the case above instead.
-TEST_P(FlowMonth, KnownBugsStillShown) {
-  const Flow& flow = *GetParam();
-  const ProviderModel* model = model_of(flow);
-  if (model == nullptr) GTEST_SKIP() << flow.id << " has no provider here (see the case above)";
-  if (replay_from_env().set) GTEST_SKIP() << "replaying one seed";
-  const FlowRuns& runs = runs_of(flow, *model);
-  if (runs.known.empty()) return;
-  std::string bugs;
-  for (const auto& [bug, seeds] : runs.known) bugs += "\n- " + std::string(describe(bug)) + "\n  seeds:" + seeds;
-  GTEST_SKIP() << flow.id << ": bugs not fixed yet (CORRIDOR_MONTH_SEED=" << flow.id
-               << ":<seed> replays a seed):" << bugs;
 }
 
 std::string flow_name(const ::testing::TestParamInfo<const Flow*>& info) {

@@ -3,6 +3,7 @@
 // to the provider's later outcome; one the provider settled itself is never changed silently.
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/novasend_payin.hpp"
@@ -175,6 +176,41 @@ TEST_F(LateOutcome, ProgressAfterAProviderOutcomeIsAbsorbed) {
   const auto r = h.feed(make_input("payin.confirmed", checked("accepted"), kT0 + 9000, InputKind::webhook, "w2"));
   EXPECT_EQ(r.outcome, Outcome::absorbed);
   EXPECT_EQ(boost::json::serialize(to_json(h.txn)), before);
+}
+
+// A call that got no answer is corridor's silence, not the provider's word: run from the state the
+// payin settled from it would meet the deadline row, but it contradicts nothing.
+TEST_F(LateOutcome, ACallThatFailedAfterAProviderOutcomeIsNoWordOfTheProviders) {
+  h.in("awaiting_confirmation");
+  h.txn.data["confirmation_deadline_ms"] = kT0 + 1000;
+  h.feed("status.checked", checked("declined"));
+  ASSERT_EQ(h.txn.state, "declined");
+  const auto before = boost::json::serialize(to_json(h.txn));
+  const auto r = h.feed(make_input("call.failed", {{"op", "check_status"}, {"error", "timeout"}}, kT0 + 9000,
+                                   InputKind::provider_response, "late-failure"));
+  EXPECT_EQ(r.outcome, Outcome::absorbed);
+  EXPECT_EQ(boost::json::serialize(to_json(h.txn)), before);
+  EXPECT_TRUE(h.effects.events.empty());
+}
+
+// The answer to a pending ask that disputes a final outcome, on a transaction read back from its
+// stored text (no spare room in its data): the answer is recorded before the dispute is, so nothing
+// is written through a pointer into moved data (the sanitizers watch this in make test).
+TEST_F(LateOutcome, ADisputedAnswerToAnAskOnAStoredTransactionIsRecorded) {
+  h.in("awaiting_confirmation");
+  h.txn.provider_refs["reference"] = "tr_abc";
+  h.feed("status.checked", checked("declined"));
+  ASSERT_EQ(h.txn.state, "declined");
+  h.feed(make_input("transaction.reconcile", {}, kT0 + 5000, InputKind::command, "cmd:ask"));
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  const std::string call_id = h.effects.calls[0].answer_input_id();
+  h.txn = *transaction_from_json(boost::json::parse(serialize(h.txn)));
+  h.feed(make_input("status.checked", checked("accepted", "completed"), kT0 + 6000, InputKind::provider_response,
+                    call_id));
+  EXPECT_EQ(h.txn.state, "declined");
+  EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "answer"), "disputed");
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "succeeded");
 }
 
 TEST_F(LateOutcome, ATimerInAFinalStateIsAbsorbed) {
