@@ -156,9 +156,11 @@ bool luhn_valid(std::string_view digits) {
   return sum % 10 == 0;
 }
 
-std::string mask_card_numbers(std::string_view text) {
-  // Which units to mask, then the text written again with each of those units as one '*'.
-  std::vector<std::pair<std::size_t, std::size_t>> masked;  // [begin, end) byte ranges
+namespace {
+
+// Calls `visit(run)` for each run of digits in `text`, in order, until it returns true.
+template <class Visit>
+void for_each_run(std::string_view text, Visit&& visit) {
   std::size_t i = 0;
   while (i < text.size()) {
     if (!digit_at(text, i)) {
@@ -166,7 +168,17 @@ std::string mask_card_numbers(std::string_view text) {
       continue;
     }
     std::size_t next = i;
-    const DigitRun run = run_at(text, i, next);
+    if (visit(run_at(text, i, next))) return;
+    i = std::max(next, i + 1);
+  }
+}
+
+}  // namespace
+
+std::string mask_card_numbers(std::string_view text) {
+  // Which units to mask, then the text written again with each of those units as one '*'.
+  std::vector<std::pair<std::size_t, std::size_t>> masked;  // [begin, end) byte ranges
+  for_each_run(text, [&](const DigitRun& run) {
     std::vector<bool> mask(run.units.size(), false);
     auto keep_ends = [&](std::size_t from, std::size_t to) {
       for (std::size_t k = from + 6; k + 4 < to; ++k) mask[k] = true;
@@ -179,8 +191,8 @@ std::string mask_card_numbers(std::string_view text) {
     for (const auto& [from, to] : cards_in(run, false)) keep_ends(from, to);
     for (std::size_t k = 0; k < run.units.size(); ++k)
       if (mask[k]) masked.emplace_back(run.units[k].begin, run.units[k].end);
-    i = std::max(next, i + 1);
-  }
+    return false;
+  });
   if (masked.empty()) return std::string(text);
   std::string out;
   out.reserve(text.size());
@@ -195,18 +207,12 @@ std::string mask_card_numbers(std::string_view text) {
 }
 
 std::optional<std::string> find_card_number(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    if (!digit_at(text, i)) {
-      ++i;
-      continue;
-    }
-    std::size_t next = i;
-    const DigitRun run = run_at(text, i, next);
-    if (auto cards = cards_in(run, true); !cards.empty()) return digits_of(run, cards[0].first, cards[0].second);
-    i = std::max(next, i + 1);
-  }
-  return std::nullopt;
+  std::optional<std::string> found;
+  for_each_run(text, [&](const DigitRun& run) {
+    if (auto cards = cards_in(run, true); !cards.empty()) found = digits_of(run, cards[0].first, cards[0].second);
+    return found.has_value();
+  });
+  return found;
 }
 
 void register_secret(std::string_view name, std::string_view value) {

@@ -1,5 +1,8 @@
 #include "tests/support/flow_harness.hpp"
 
+#include <algorithm>
+#include <vector>
+
 namespace corridor::testing {
 
 Input make_input(std::string name, json::object data, std::int64_t at_ms, InputKind kind, std::string input_id) {
@@ -77,6 +80,50 @@ StepResult Harness::feed(const Input& input) {
 
 StepResult Harness::feed(std::string name, json::object data, InputKind kind) {
   return feed(make_input(std::move(name), std::move(data), now, kind));
+}
+
+std::size_t run_unattended(Harness& h, CallAnswer answer, std::int64_t until_ms) {
+  h.settings.janitor = {{300000, 3600000, 86400000}, {3600000, 86400000}};
+  std::vector<TimerSet> timers;
+  std::vector<ProviderCall> calls;
+  std::size_t events = 0;
+  auto take = [&] {
+    events += h.effects.events.size();
+    for (const auto& c : h.effects.cancelled_timers) {
+      if (c == "*") timers.clear();
+      std::erase_if(timers, [&](const TimerSet& t) { return t.name == c; });
+    }
+    for (const auto& t : h.effects.timers) {
+      std::erase_if(timers, [&](const TimerSet& old) { return old.name == t.name; });
+      timers.push_back(t);
+    }
+    for (const auto& c : h.effects.calls) calls.push_back(c);
+  };
+  take();
+  std::int64_t now = h.now;
+  for (int steps = 0; now < until_ms && steps < 100000; ++steps) {
+    if (!calls.empty()) {
+      const ProviderCall call = calls.front();
+      calls.erase(calls.begin());
+      if (auto a = answer(call)) {
+        h.feed(make_input(a->first, std::move(a->second), now, InputKind::provider_response, call.answer_input_id()));
+      } else {
+        h.feed(make_input("call.failed", {{"op", call.op}, {"error", "timeout"}}, now, InputKind::provider_response,
+                          call.answer_input_id()));
+      }
+      take();
+      continue;
+    }
+    if (timers.empty()) break;
+    auto next = std::min_element(timers.begin(), timers.end(),
+                                 [](const TimerSet& a, const TimerSet& b) { return a.due_at_ms < b.due_at_ms; });
+    const TimerSet t = *next;
+    timers.erase(next);
+    now = std::max(now, t.due_at_ms);
+    h.feed(make_input(t.name, {}, now, InputKind::timer, t.input_id));
+    take();
+  }
+  return events;
 }
 
 }  // namespace corridor::testing

@@ -1,6 +1,8 @@
 #pragma once
 // Puts a flow's transaction in any state and feeds it inputs, for one-test-per-row flow tests.
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "statemachines/flow.hpp"
 #include "statemachines/registry.hpp"
@@ -38,5 +40,12 @@ struct Harness {
   Effects effects;     // of the last feed
   std::int64_t now = kT0;
 };
+
+// Runs `h` (already created) against a provider that answers every call through `answer` (an input
+// name and data; return nullopt for a call.failed timeout) and sends nothing of its own, firing its
+// timers in time order until `until_ms` or until nothing is left to fire. The engine's default janitor
+// schedule applies. Returns the number of events published.
+using CallAnswer = std::optional<std::pair<std::string, json::object>> (*)(const ProviderCall& call);
+std::size_t run_unattended(Harness& h, CallAnswer answer, std::int64_t until_ms);
 
 }  // namespace corridor::testing

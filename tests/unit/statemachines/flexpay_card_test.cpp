@@ -657,51 +657,16 @@ TEST_F(FlexPayCard, AMonthOfPendingEndsInABoundedNumberOfEvents) {
   for (bool answers : {true, false}) {
     SCOPED_TRACE(answers ? "pending forever" : "no answer");
     Harness x{flexpay_card_flow(), Money{300, "USD"}};
-    x.settings.janitor = {{300000, 3600000, 86400000}, {3600000, 86400000}};
-    std::vector<TimerSet> timers;
-    std::vector<ProviderCall> calls;
-    std::size_t events = 0;
-    auto take = [&] {
-      events += x.effects.events.size();
-      for (const auto& c : x.effects.cancelled_timers) {
-        if (c == "*") timers.clear();
-        std::erase_if(timers, [&](const TimerSet& t) { return t.name == c; });
-      }
-      for (const auto& t : x.effects.timers) {
-        std::erase_if(timers, [&](const TimerSet& old) { return old.name == t.name; });
-        timers.push_back(t);
-      }
-      for (const auto& c : x.effects.calls) calls.push_back(c);
-    };
     x.feed(x.create_input());
-    take();
-    std::int64_t now = kT0;
-    const std::int64_t month = kT0 + 31LL * 86400000;
-    int steps = 0;
-    while (now < month && ++steps < 100000) {
-      if (!calls.empty()) {
-        const ProviderCall call = calls.front();
-        calls.erase(calls.begin());
-        if (call.op == "pay") {
-          x.feed(make_input("pay.accepted", pay_answer(), now, InputKind::provider_response, call.answer_input_id()));
-        } else if (answers) {
-          x.feed(make_input("check.result", check("2"), now, InputKind::provider_response, call.answer_input_id()));
-        } else {
-          x.feed(make_input("call.failed", {{"op", call.op}, {"error", "timeout"}}, now, InputKind::provider_response,
-                            call.answer_input_id()));
-        }
-        take();
-        continue;
-      }
-      if (timers.empty()) break;
-      auto next = std::min_element(timers.begin(), timers.end(),
-                                   [](const TimerSet& a, const TimerSet& b) { return a.due_at_ms < b.due_at_ms; });
-      const TimerSet t = *next;
-      timers.erase(next);
-      now = std::max(now, t.due_at_ms);
-      x.feed(make_input(t.name, {}, now, InputKind::timer, t.input_id));
-      take();
+    const auto answer = answers ? +[](const ProviderCall& c) -> std::optional<std::pair<std::string, json::object>> {
+      if (c.op == "pay") return std::pair{std::string("pay.accepted"), pay_answer()};
+      return std::pair{std::string("check.result"), check("2")};
     }
+                                : +[](const ProviderCall& c) -> std::optional<std::pair<std::string, json::object>> {
+      if (c.op == "pay") return std::pair{std::string("pay.accepted"), pay_answer()};
+      return std::nullopt;
+    };
+    const std::size_t events = testing::run_unattended(x, answer, kT0 + 31LL * 86400000);
     EXPECT_EQ(x.txn.state, "unknown");
     EXPECT_LE(events, 6u);
   }

@@ -561,52 +561,17 @@ TEST_F(NovaSendPayin, AMonthOfSilenceEndsInABoundedNumberOfEvents) {
   for (bool session_answers : {false, true}) {
     SCOPED_TRACE(session_answers ? "pending forever" : "no answer");
     Harness x{novasend_payin_flow()};
-    x.settings.janitor = {{300000, 3600000, 86400000}, {3600000, 86400000}};
-    std::vector<TimerSet> timers;
-    std::vector<ProviderCall> calls;
-    std::size_t events = 0;
-    auto take = [&] {
-      events += x.effects.events.size();
-      for (const auto& c : x.effects.cancelled_timers) {
-        if (c == "*") timers.clear();
-        std::erase_if(timers, [&](const TimerSet& t) { return t.name == c; });
-      }
-      for (const auto& t : x.effects.timers) {
-        std::erase_if(timers, [&](const TimerSet& old) { return old.name == t.name; });
-        timers.push_back(t);
-      }
-      for (const auto& c : x.effects.calls) calls.push_back(c);
-    };
     x.feed(testing::create_command("novasend.payin"));
-    take();
-    std::int64_t now = kT0;
-    const std::int64_t month = kT0 + 31LL * 86400000;
-    int steps = 0;
-    while (now < month && ++steps < 100000) {
-      if (!calls.empty()) {
-        const ProviderCall call = calls.front();
-        calls.erase(calls.begin());
-        if (call.op == "create_session" && session_answers) {
-          x.feed(make_input("session.created", session(false), now, InputKind::provider_response, call.answer_input_id()));
-        } else if (call.op == "check_status" && session_answers) {
-          x.feed(make_input("status.checked", check("accepted", txn_status("pending"), "processed"), now,
-                            InputKind::provider_response, call.answer_input_id()));
-        } else {
-          x.feed(make_input("call.failed", {{"op", call.op}, {"error", "timeout"}}, now, InputKind::provider_response,
-                            call.answer_input_id()));
-        }
-        take();
-        continue;
-      }
-      if (timers.empty()) break;
-      auto next = std::min_element(timers.begin(), timers.end(),
-                                   [](const TimerSet& a, const TimerSet& b) { return a.due_at_ms < b.due_at_ms; });
-      const TimerSet t = *next;
-      timers.erase(next);
-      now = std::max(now, t.due_at_ms);
-      x.feed(make_input(t.name, {}, now, InputKind::timer, t.input_id));
-      take();
-    }
+    const auto answer = session_answers
+                            ? +[](const ProviderCall& c) -> std::optional<std::pair<std::string, json::object>> {
+                                if (c.op == "create_session") return std::pair{std::string("session.created"), session(false)};
+                                return std::pair{std::string("status.checked"),
+                                                 check("accepted", txn_status("pending"), "processed")};
+                              }
+                            : +[](const ProviderCall&) -> std::optional<std::pair<std::string, json::object>> {
+                                return std::nullopt;
+                              };
+    const std::size_t events = testing::run_unattended(x, answer, kT0 + 31LL * 86400000);
     EXPECT_EQ(x.txn.state, "unknown");
     EXPECT_LE(events, 12u);
   }
