@@ -180,7 +180,13 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
                          {"partition", m.partition()},
                          {"offset", m.offset()},
                          {"key", redact(bounded(m.key(), 256))}};
-      auto result = route_command(m.value(), config, record_id, at, vault);
+      std::variant<RoutedCommand, CommandRejection> result = CommandRejection{};
+      try {
+        result = route_command(m.value(), config, record_id, at, vault);
+      } catch (const std::exception& e) {
+        // A bug meeting a command it did not expect: the command is rejected, the router goes on.
+        result = CommandRejection{"the command could not be read: " + std::string(e.what()), "", "", "", ""};
+      }
       if (auto* ok = std::get_if<RoutedCommand>(&result)) {
         ++routed;
         // A routed command Kafka refuses: rejected after all, with a note of where it was.
@@ -798,7 +804,14 @@ struct Executor::Impl {
       return call_failed(call, "outcome unknown: corridor stopped while the call was in flight", 1, true);
     auto open = unsealed(call);
     if (!open) return refused(call, open.error().message);
-    auto request = adapter->second->build_request(*open);
+    // An adapter that throws (a bug meeting parameters it did not expect) refuses the call: nothing
+    // was sent, and the worker goes on.
+    Result<HttpRequest> request = fail("");
+    try {
+      request = adapter->second->build_request(*open);
+    } catch (const std::exception& e) {
+      request = fail("the adapter failed on the call's parameters: " + std::string(e.what()));
+    }
     if (!request) return refused(call, request.error().message);
     if (!retry_safe) {
       if (!breaker_allows(call.provider))
@@ -850,7 +863,13 @@ struct Executor::Impl {
       breaker_record(call.provider, false);
       return {std::nullopt, response.error().message, response.error().retryable};
     }
-    auto parsed = adapter.parse_response(call, *response);
+    // An adapter that throws on the provider's answer: the answer could not be read, as if malformed.
+    Result<ParsedInput> parsed = fail("");
+    try {
+      parsed = adapter.parse_response(call, *response);
+    } catch (const std::exception& e) {
+      parsed = fail("the provider's answer could not be read: " + std::string(e.what()));
+    }
     breaker_record(call.provider, parsed || !parsed.error().retryable);
     if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable, parsed.error().http_status == 404};
     Input in;

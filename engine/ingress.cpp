@@ -83,7 +83,14 @@ class Ingress {
     if (!c_.ready.load()) return respond(error_response(503, "starting; retry"));
     auto adapter = c_.adapters.find(provider);
     if (adapter == c_.adapters.end()) return refuse(provider, req, 404, "unknown provider", respond);
-    auto parsed = adapter->second->parse_webhook(req);
+    // An adapter that throws on what it reads (a bug meeting bytes it did not expect) refuses the
+    // notification like any malformed one: the request thread goes on.
+    Result<ParsedInput> parsed = fail("");
+    try {
+      parsed = adapter->second->parse_webhook(req);
+    } catch (const std::exception& e) {
+      parsed = fail("the notification could not be read: " + std::string(e.what()));
+    }
     if (!parsed) {
       const int status = parsed.error().http_status ? parsed.error().http_status : 400;
       return refuse(provider, req, status, parsed.error().message, respond);

@@ -37,12 +37,41 @@ struct BatchProcessor::Pending {
   StoreBatch batch;
 };
 
-BatchProcessor::BatchProcessor(Store& store, const Config& config) : store_(store), config_(config) {
+namespace {
+
+// A record whose input made its flow throw: where it is in the batch, and what was thrown.
+struct PoisonedInput {
+  std::size_t index;
+  std::string what;
+};
+
+}  // namespace
+
+BatchProcessor::BatchProcessor(Store& store, const Config& config, StepFn step)
+    : store_(store), config_(config), step_(step) {
   for (const auto& [name, _] : config.providers) settings_[name] = config.flow_settings(name);
 }
 
 Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats,
                                            const StoreBatch* committing) {
+  // The batch is made again from the store without each input that fails, so the inputs before it in
+  // the batch are not left half applied (a step changes its transaction in place).
+  std::map<std::size_t, std::string> poisoned;
+  for (;;) {
+    BatchStats made;
+    try {
+      auto batch = process_once(records, made, committing, poisoned);
+      stats = made;
+      return batch;
+    } catch (const PoisonedInput& bad) {
+      poisoned.emplace(bad.index, bad.what);
+    }
+  }
+}
+
+Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& records, BatchStats& stats,
+                                                const StoreBatch* committing,
+                                                const std::map<std::size_t, std::string>& poisoned) {
   Pending p;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
   std::unordered_map<std::string, std::string> seen;  // input id -> digest, this batch
@@ -116,127 +145,135 @@ Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& recor
       deadletter(parsed[i].error().message, rec, rec.timestamp_ms);
       continue;
     }
-    Input& in = *parsed[i];
-    // The executor's answer to a call (its input id is the call's answer id): the call row goes with
-    // the batch that consumes it, a repeated answer included, instead of in a commit of its own.
-    if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
-
-    const bool is_command = in.kind == InputKind::command;
-    auto reject_command = [&](std::string reason) {
-      CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
-                         std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
-                         in.txn_id};
-      p.batch.outbox.push_back({0, "events", in.txn_id,
-                                boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
-      p.batch.outbox.push_back(
-          {0, "deadletter", in.txn_id,
-           boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
-                                                    payload_limit, {{"input_id", in.input_id}}))});
-      ++stats.commands_rejected;
-      ++stats.deadlettered;
-    };
-
-    // Applied before (this batch, the one committing, or the store): the same input again is a
-    // redelivery; a command under the same id with another digest is another command reusing it.
-    const auto seen_here = seen.find(in.input_id);
-    const auto seen_before = seen_here == seen.end() ? processed->find(in.input_id) : processed->end();
-    if (seen_here != seen.end() || seen_before != processed->end()) {
-      const std::string& first = seen_here != seen.end() ? seen_here->second : seen_before->second;
-      if (is_command && !in.digest.empty() && !first.empty() && first != in.digest) {
-        reject_command("command_id '" + std::string(get_string(in.data, "command_id")) +
-                       "' was already used for another command of this transaction: an id names one command");
-      } else {
-        ++stats.duplicates;
-      }
+    if (auto bad = poisoned.find(i); bad != poisoned.end()) {
+      deadletter("the flow failed on this input (" + bad->second + "): not applied", rec, rec.timestamp_ms);
       continue;
     }
-    seen.emplace(in.input_id, in.digest);
-    latest_input_ms = std::max(latest_input_ms, in.at_ms);
-    p.batch.processed_inputs.push_back({in.input_id, in.digest, in.at_ms});
+    try {  // a flow that throws on this input: see process()
+      Input& in = *parsed[i];
+      // The executor's answer to a call (its input id is the call's answer id): the call row goes with
+      // the batch that consumes it, a repeated answer included, instead of in a commit of its own.
+      if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
-    Transaction* txn = nullptr;
-    if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
-      txn = &it->second;
-    } else if (auto loaded = stored->find(in.txn_id); loaded != stored->end()) {
-      txn = &(p.txns[in.txn_id] = std::move(loaded->second));
-      stored->erase(loaded);
-    }
+      const bool is_command = in.kind == InputKind::command;
+      auto reject_command = [&](std::string reason) {
+        CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
+                           std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
+                           in.txn_id};
+        p.batch.outbox.push_back({0, "events", in.txn_id,
+                                  boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
+        p.batch.outbox.push_back(
+            {0, "deadletter", in.txn_id,
+             boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
+                                                      payload_limit, {{"input_id", in.input_id}}))});
+        ++stats.commands_rejected;
+        ++stats.deadlettered;
+      };
 
-    Effects effects;
-    const Flow* flow = nullptr;
-    const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
+      // Applied before (this batch, the one committing, or the store): the same input again is a
+      // redelivery; a command under the same id with another digest is another command reusing it.
+      const auto seen_here = seen.find(in.input_id);
+      const auto seen_before = seen_here == seen.end() ? processed->find(in.input_id) : processed->end();
+      if (seen_here != seen.end() || seen_before != processed->end()) {
+        const std::string& first = seen_here != seen.end() ? seen_here->second : seen_before->second;
+        if (is_command && !in.digest.empty() && !first.empty() && first != in.digest) {
+          reject_command("command_id '" + std::string(get_string(in.data, "command_id")) +
+                         "' was already used for another command of this transaction: an id names one command");
+        } else {
+          ++stats.duplicates;
+        }
+        continue;
+      }
+      seen.emplace(in.input_id, in.digest);
+      latest_input_ms = std::max(latest_input_ms, in.at_ms);
+      p.batch.processed_inputs.push_back({in.input_id, in.digest, in.at_ms});
 
-    if (creates && txn == nullptr) {
-      flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
+      Transaction* txn = nullptr;
+      if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
+        txn = &it->second;
+      } else if (auto loaded = stored->find(in.txn_id); loaded != stored->end()) {
+        txn = &(p.txns[in.txn_id] = std::move(loaded->second));
+        stored->erase(loaded);
+      }
+
+      Effects effects;
+      const Flow* flow = nullptr;
+      const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
+
+      if (creates && txn == nullptr) {
+        flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
+        if (flow == nullptr) {
+          reject_command("unknown flow for provider '" + std::string(get_string(in.data, "provider")) + "'");
+          continue;
+        }
+        txn = &(p.txns[in.txn_id] = start(*flow, in, effects));
+      } else if (creates) {
+        if (same_create(*txn, in)) {
+          ++stats.duplicates;  // the same create sent twice: one transaction, no new events
+          continue;
+        }
+        reject_command("idempotency conflict: (merchant, reference) already used for a different payment");
+        continue;
+      } else if (txn == nullptr) {
+        if (is_command) {
+          reject_command("unknown transaction for merchant '" + std::string(get_string(in.data, "merchant")) +
+                         "' and reference '" + std::string(get_string(in.data, "reference")) + "'");
+        } else {
+          deadletter("unknown transaction " + in.txn_id, rec, in.at_ms);
+        }
+        continue;
+      }
+      if (flow == nullptr) flow = find_flow(txn->flow_id());
       if (flow == nullptr) {
-        reject_command("unknown flow for provider '" + std::string(get_string(in.data, "provider")) + "'");
+        deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
         continue;
       }
-      txn = &(p.txns[in.txn_id] = start(*flow, in, effects));
-    } else if (creates) {
-      if (same_create(*txn, in)) {
-        ++stats.duplicates;  // the same create sent twice: one transaction, no new events
-        continue;
-      }
-      reject_command("idempotency conflict: (merchant, reference) already used for a different payment");
-      continue;
-    } else if (txn == nullptr) {
-      if (is_command) {
-        reject_command("unknown transaction for merchant '" + std::string(get_string(in.data, "merchant")) +
-                       "' and reference '" + std::string(get_string(in.data, "reference")) + "'");
-      } else {
-        deadletter("unknown transaction " + in.txn_id, rec, in.at_ms);
-      }
-      continue;
-    }
-    if (flow == nullptr) flow = find_flow(txn->flow_id());
-    if (flow == nullptr) {
-      deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
-      continue;
-    }
 
-    const std::int64_t rejections_before = txn->rejected_inputs;
-    const StepResult r = step(*flow, *txn, in, settings_[txn->provider], effects);
-    switch (r.outcome) {
-      case Outcome::applied:
-        ++stats.applied;
-        // A row may refuse a command while staying in its state (a refund over the remaining
-        // amount): the sender still gets command.rejected.
-        if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection.is_object())
-          reject_command(std::string(get_string(txn->last_rejection.get_object(), "reason")));
-        break;
-      case Outcome::rejected:
-        ++stats.rejected;
-        if (is_command) reject_command(r.reason);
-        break;
-      case Outcome::absorbed:
-      case Outcome::stale_timer: break;
-    }
-
-    for (const auto& e : effects.events) {
-      if (!e.attention.empty()) stats.attention.push_back(e.attention);
-      std::string body = serialize(e);
-      p.batch.events.push_back({in.txn_id, e.version, body});
-      p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
-      ++stats.events;
-    }
-    const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
-    for (auto& c : effects.calls) {
-      // The call that needs the card gets the sealed copy; it is deleted with the call row.
-      if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
-        c.params["card"] = *card;
-      p.batch.calls.push_back(std::move(c));
-    }
-    for (const auto& name : effects.cancelled_timers) {
-      if (name == "*") {
-        auto it = p.timers.lower_bound({in.txn_id, ""});
-        while (it != p.timers.end() && it->first.first == in.txn_id) it = p.timers.erase(it);
-        p.cancel_all.push_back(in.txn_id);
-      } else {
-        p.timers[{in.txn_id, name}] = std::nullopt;
+      const std::int64_t rejections_before = txn->rejected_inputs;
+      const StepResult r = step_(*flow, *txn, in, settings_[txn->provider], effects);
+      switch (r.outcome) {
+        case Outcome::applied:
+          ++stats.applied;
+          // A row may refuse a command while staying in its state (a refund over the remaining
+          // amount): the sender still gets command.rejected.
+          if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection.is_object())
+            reject_command(std::string(get_string(txn->last_rejection.get_object(), "reason")));
+          break;
+        case Outcome::rejected:
+          ++stats.rejected;
+          if (is_command) reject_command(r.reason);
+          break;
+        case Outcome::absorbed:
+        case Outcome::stale_timer: break;
       }
+
+      for (const auto& e : effects.events) {
+        if (!e.attention.empty()) stats.attention.push_back(e.attention);
+        std::string body = serialize(e);
+        p.batch.events.push_back({in.txn_id, e.version, body});
+        p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
+        ++stats.events;
+      }
+      const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
+      for (auto& c : effects.calls) {
+        // The call that needs the card gets the sealed copy; it is deleted with the call row.
+        if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
+          c.params["card"] = *card;
+        p.batch.calls.push_back(std::move(c));
+      }
+      for (const auto& name : effects.cancelled_timers) {
+        if (name == "*") {
+          auto it = p.timers.lower_bound({in.txn_id, ""});
+          while (it != p.timers.end() && it->first.first == in.txn_id) it = p.timers.erase(it);
+          p.cancel_all.push_back(in.txn_id);
+        } else {
+          p.timers[{in.txn_id, name}] = std::nullopt;
+        }
+      }
+      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+    } catch (const std::exception& e) {
+      throw PoisonedInput{i, e.what()};
     }
-    for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
   }
 
   for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));

@@ -4,6 +4,7 @@
 // input ids and the next offset of each partition.
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 
 #include "engine/config.hpp"
 #include "engine/store.hpp"
+#include "statemachines/flow.hpp"
 
 namespace corridor {
 
@@ -36,10 +38,15 @@ struct BatchStats {
 // records on the same store give the same batch.
 class BatchProcessor {
  public:
-  BatchProcessor(Store& store, const Config& config);
+  // How an input meets its flow: statemachines' step(); tests give one that fails on purpose.
+  using StepFn = StepResult (*)(const Flow&, Transaction&, const Input&, const FlowSettings&, Effects&);
+
+  BatchProcessor(Store& store, const Config& config, StepFn step = &corridor::step);
   // `committing`: the batch before this one when its commit is still under way. The new batch is
   // built on top of it (its transactions and processed input ids count as applied); if that commit
   // fails, the new batch must be thrown away and both made again.
+  // An input its flow fails on (an exception: a bug meeting data it did not expect) is dead-lettered
+  // with what failed and the batch is made again without it, so no single input stops the processor.
   Result<StoreBatch> process(const std::vector<InputRecord>& records, BatchStats& stats,
                              const StoreBatch* committing = nullptr);
   // Tells the processor that `batch` is committed: its transactions are kept, so the next batches
@@ -51,8 +58,11 @@ class BatchProcessor {
 
  private:
   struct Pending;
+  Result<StoreBatch> process_once(const std::vector<InputRecord>& records, BatchStats& stats,
+                                  const StoreBatch* committing, const std::map<std::size_t, std::string>& poisoned);
   Store& store_;
   const Config& config_;
+  StepFn step_;
   std::unordered_map<std::string, FlowSettings> settings_;
   // Transactions as committed, in two generations that bound the memory: when the recent one is
   // full it becomes the older one and the older one is dropped. A batch takes its transactions out

@@ -47,11 +47,13 @@ class ScriptedAdapter final : public ProviderAdapter {
   std::string_view provider() const override { return "acme"; }
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
     std::lock_guard lock(mu);
+    if (call.params.contains("throw_building")) throw std::runtime_error("adapter bug while building");
     last_params = call.params;
     if (const json::object* card = get_object(call.params, "card")) last_card = std::string(get_string(*card, "number"));
     return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
+    if (call.params.contains("throw_parsing")) throw std::runtime_error("adapter bug while parsing");
     if (r.status >= 500) return fail("provider answered " + std::to_string(r.status), true);
     if (r.status == 404) return Error{"no such payment", false, 404};
     return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};
@@ -195,6 +197,24 @@ TEST_F(ExecutorTest, CardThatCannotBeOpenedFailsTheCall) {
   EXPECT_FALSE(get_bool(result.at("data").as_object(), "sent", true));
   EXPECT_TRUE(get_bool(result.at("data").as_object(), "refused"));
   EXPECT_EQ(http.count(), 0u);
+}
+
+// An adapter that throws is a bug meeting data it did not expect: the call ends call.failed, and the
+// worker thread (and the engine) goes on.
+TEST_F(ExecutorTest, AnAdapterThatThrowsFailsTheCallNotTheEngine) {
+  ProviderCall building = call("8");
+  building.params["throw_building"] = true;
+  auto refused = run_call(building, false);
+  EXPECT_EQ(get_string(refused, "name"), "call.failed");
+  EXPECT_NE(get_string(refused.at("data").as_object(), "error").find("adapter bug while building"), std::string_view::npos);
+  EXPECT_TRUE(get_bool(refused.at("data").as_object(), "refused"));
+  EXPECT_EQ(http.count(), 0u);
+  ProviderCall parsing = call("9");
+  parsing.params["throw_parsing"] = true;
+  http.script.push_back(HttpResponse{200, {}, "{}"});
+  auto unread = run_call(parsing, false);
+  EXPECT_EQ(get_string(unread, "name"), "call.failed");
+  EXPECT_NE(get_string(unread.at("data").as_object(), "error").find("could not be read"), std::string_view::npos);
 }
 
 TEST_F(ExecutorTest, ASealedAnswerIsOpenedForTheAdapterAsText) {

@@ -379,3 +379,47 @@ TEST_F(ProcessorTest, ProcessedIdsArePrunedOnceOlderThanTheRetention) {
 
 }  // namespace
 }  // namespace corridor
+
+namespace corridor {
+namespace {
+
+// A flow that throws on an input (a bug meeting data it did not expect) must not stop the processor:
+// that input is dead-lettered with what failed, and the rest of the batch, inputs of the same
+// transaction before and after it included, is applied as if it had not been there.
+StepResult step_that_fails_on_boom(const Flow& flow, Transaction& txn, const Input& in, const FlowSettings& settings,
+                                   Effects& effects) {
+  if (in.data.contains("boom")) {
+    txn.state = "half-applied";  // what a throwing step may leave behind: never kept
+    throw std::runtime_error("boom in the flow");
+  }
+  return step(flow, txn, in, settings, effects);
+}
+
+TEST_F(ProcessorTest, AnInputItsFlowFailsOnIsDeadLetteredAndTheBatchGoesOn) {
+  apply({command("R1")});
+  const std::string txn = derive_txn_id("ZANDO", "R1");
+  auto answer = [&](std::string id, json::object data) {
+    Input in{std::move(id), txn, InputKind::provider_response, "session.created", kT0 + 1, std::move(data)};
+    return record(in);
+  };
+  json::object good{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "https://x"}};
+  json::object bad = good;
+  bad["boom"] = true;
+  BatchProcessor p(*store_, config_, &step_that_fails_on_boom);
+  BatchStats stats;
+  auto batch = p.process({answer("bad-answer", bad), answer(txn + ":1:create_session", good), raw("{}")}, stats);
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->transactions.size(), 1u);
+  EXPECT_EQ(batch->transactions[0].state, "awaiting_confirmation");  // the good answer, applied once
+  EXPECT_EQ(batch->transactions[0].version, 3);
+  std::string dead;
+  for (const auto& o : batch->outbox)
+    if (o.topic == "deadletter" && o.body.find("the flow failed") != std::string::npos) dead = o.body;
+  EXPECT_NE(dead.find("the flow failed on this input (boom in the flow): not applied"), std::string::npos) << dead;
+  EXPECT_EQ(stats.deadlettered, 2u);  // it, and the record that is no input
+  EXPECT_EQ(batch->offsets.size(), 2u);
+  ASSERT_TRUE(store_->commit(*batch));
+}
+
+}  // namespace
+}  // namespace corridor
