@@ -49,7 +49,7 @@ constexpr std::array<std::string_view, 5> kCommandTypes{"payment.create", "payme
 constexpr std::size_t kMaxDepth = 32;
 
 // A value from the command as a reason may quote it: bounded, card numbers and secrets redacted.
-std::string shown(std::string_view value) { return redact(bounded(value, 64)); }
+std::string shown(std::string_view value) { return redact_bounded(value, 64); }
 
 // Finds a key given twice in one object, as the parser meets the keys. Nothing else is built.
 class DuplicateKeys {
@@ -131,6 +131,7 @@ const json::value* find_path(const json::object& o, std::string_view dotted) {
 }
 
 bool is_sealed_field(std::string_view path) {
+  if (path.starts_with("card.")) return !card_field_shown(path.substr(5));
   return std::find(kSealedFields.begin(), kSealedFields.end(), path) != kSealedFields.end();
 }
 
@@ -234,10 +235,12 @@ Sensitive read_sensitive(const json::object& cmd) {
       return out;
     }
   }
-  for (std::string_view path : kSealedFields) {
-    const json::value* v = find_path(cmd, path);
-    if (v != nullptr && !v->is_null()) out.present.emplace_back(path);
+  if (const json::object* card = get_object(cmd, "card")) {
+    for (const auto& kv : *card)
+      if (!card_field_shown(kv.key()) && !kv.value().is_null()) out.present.push_back("card." + std::string(kv.key()));
   }
+  if (const json::value* v = find_path(cmd, "interac.answer"); v != nullptr && !v->is_null())
+    out.present.emplace_back("interac.answer");
   return out;
 }
 
@@ -288,11 +291,14 @@ void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault)
     json::object& c = card->get_object();
     json::object plain;
     if (!sensitive.card_digits.empty()) plain["number"] = sensitive.card_digits;
-    for (std::string_view key : {"exp_month", "exp_year", "cvv", "cvc"}) {
-      if (auto it = c.find(key); it != c.end()) {
-        plain[key] = it->value();
-        c.erase(it);
+    for (auto it = c.begin(); it != c.end();) {
+      const std::string_view key(it->key().data(), it->key().size());
+      if (key == "number" || card_field_shown(key)) {
+        ++it;
+        continue;
       }
+      plain[key] = it->value();
+      it = c.erase(it);
     }
     if (!plain.empty()) {
       if (!sensitive.card_digits.empty()) c["number"] = mask_pan(sensitive.card_digits);
@@ -309,7 +315,31 @@ void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault)
   }
 }
 
+// The command with its sensitive fields replaced: what a dead letter of a refused command shows.
+void hide_sensitive(json::object& cmd) {
+  if (json::value* card = cmd.if_contains("card"); card != nullptr) {
+    if (!card->is_object()) {
+      *card = "[redacted]";
+    } else {
+      for (auto& kv : card->get_object())
+        if (!card_field_shown(kv.key())) kv.value() = "[redacted]";
+    }
+  }
+  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
+    for (std::string_view key : {"answer", "answer_sealed"})
+      if (json::value* v = interac->get_object().if_contains(key)) *v = "[redacted]";
+  }
+}
+
 }  // namespace
+
+std::string shown_payload(std::string_view raw) {
+  boost::system::error_code ec;
+  json::value v = boost::json::parse(raw, ec);
+  if (ec || !v.is_object()) return std::string(raw);
+  hide_sensitive(v.get_object());
+  return boost::json::serialize(v);
+}
 
 std::string command_input_id(std::string_view txn_id, std::string_view command_id) {
   std::string id = "cmd:";
@@ -450,33 +480,35 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
 }
 
 json::object command_rejected_event(const CommandRejection& r, std::string_view input_id, std::int64_t at_ms) {
-  auto field = [](const std::string& v) { return v.empty() ? json::value(nullptr) : json::value(redact(bounded(v, 128))); };
+  auto field = [](const std::string& v) { return v.empty() ? json::value(nullptr) : json::value(redact_bounded(v, 128)); };
   json::object e;
-  e["event_id"] = "rejected:" + redact(bounded(input_id, 300));
+  e["event_id"] = "rejected:" + redact_bounded(input_id, 300);
   e["type"] = "command.rejected";
   e["txn_id"] = r.txn_id.empty() ? json::value(nullptr) : json::value(r.txn_id);
   e["merchant"] = field(r.merchant);
   e["reference"] = field(r.reference);
   e["command_id"] = field(r.command_id);
-  e["reason"] = redact(bounded(r.reason, 1024));
+  e["reason"] = redact_bounded(r.reason, 1024);
   e["occurred_at"] = format_time(at_ms);
   return e;
 }
 
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
-                               std::int64_t at_ms, std::size_t payload_limit, json::object context) {
+                               std::int64_t at_ms, std::size_t payload_limit, json::object context,
+                               std::optional<std::string_view> shown_payload) {
+  const std::string_view shown = shown_payload ? *shown_payload : payload;
   json::object d;
   d["source"] = source;
-  d["reason"] = redact(bounded(reason, 1024));
+  d["reason"] = redact_bounded(reason, 1024);
   d["at"] = format_time(at_ms);
   for (auto& kv : context) d[kv.key()] = kv.value();
   d["payload_bytes"] = payload.size();
   d["payload_sha256"] = sha256_hex(payload);
   // The record itself must be valid JSON whatever arrived: bytes that are not UTF-8 travel in base64.
-  if (well_formed_utf8(payload)) {
-    d["payload"] = redact(bounded(payload, payload_limit));
+  if (well_formed_utf8(shown)) {
+    d["payload"] = redact_bounded(shown, payload_limit);
   } else {
-    d["payload_base64"] = base64_encode(mask_card_numbers(payload.substr(0, payload_limit)));
+    d["payload_base64"] = base64_encode(redact(shown).substr(0, payload_limit));
   }
   return d;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Commands from corridor.commands: validation, the deterministic txn_id, sealing of sensitive fields,
 // and the input the router re-keys onto corridor.inputs. Pure functions: the router only moves bytes.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -56,7 +57,15 @@ json::object command_rejected_event(const CommandRejection& r, std::string_view 
 // `payload_limit` bytes of it (redacted; as `payload`, or as `payload_base64` when it is not UTF-8),
 // with `payload_bytes` (its whole size) and `payload_sha256` (hex, of the bytes as they arrived, so an
 // operator holding the original can match it).
+// `shown_payload`, when given, is what the prefix is taken from instead of the payload (a command with
+// its sensitive fields hidden, shown_payload()); the size and digest stay the payload's.
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
-                               std::int64_t at_ms, std::size_t payload_limit, json::object context = {});
+                               std::int64_t at_ms, std::size_t payload_limit, json::object context = {},
+                               std::optional<std::string_view> shown_payload = std::nullopt);
+
+// A command as a dead letter may show it: when it is a JSON object, its sensitive fields (the card but
+// its holder's name and brand, the e-Transfer answer) replaced by "[redacted]"; otherwise as it came
+// (dead letters redact card numbers and secrets in any text).
+std::string shown_payload(std::string_view raw);
 
 }  // namespace corridor

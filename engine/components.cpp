@@ -179,7 +179,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
       json::object where{{"topic", std::string(m.topic())},
                          {"partition", m.partition()},
                          {"offset", m.offset()},
-                         {"key", redact(bounded(m.key(), 256))}};
+                         {"key", redact_bounded(m.key(), 256)}};
       std::variant<RoutedCommand, CommandRejection> result = CommandRejection{};
       try {
         result = route_command(m.value(), config, record_id, at, vault);
@@ -209,12 +209,13 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
       out.push_back(Outgoing{config.kafka.events, rej.txn_id,
                              boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
       const std::string record =
-          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where));
+          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where,
+                                                   shown_payload(m.value())));
       out.push_back(Outgoing{config.kafka.deadletter, "", record, config.kafka.deadletter,
                              [at, where](const Outgoing& record, const std::string& error) {
                                return minimal_deadletter("router", record, error, at, where);
                              }});
-      std::cerr << "router: rejected command at " << record_id << ": " << redact(bounded(rej.reason, 300)) << std::endl;
+      std::cerr << "router: rejected command at " << record_id << ": " << redact_bounded(rej.reason, 300) << std::endl;
     }
     // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the
     // processor recognises the repeated input ids.
@@ -743,7 +744,7 @@ struct Executor::Impl {
     in.name = "call.failed";
     in.at_ms = clock.now_ms();
     // Whatever an adapter or the client put in the message, no card number leaves in clear.
-    in.data = {{"op", call.op}, {"error", redact(bounded(error, 1000))}, {"attempts", attempts}};
+    in.data = {{"op", call.op}, {"error", redact_bounded(error, 1000)}, {"attempts", attempts}};
     if (outcome_unknown) in.data["outcome"] = "unknown";
     if (not_found) in.data["not_found"] = true;  // the provider does not hold what was looked up
     if (sent != Sent::maybe) in.data["sent"] = false;

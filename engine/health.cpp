@@ -8,7 +8,7 @@ void Health::stalled(Part part, std::string why, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   State& s = parts_[static_cast<std::size_t>(part)];
   if (s.since_ms == 0) s.since_ms = now_ms > 0 ? now_ms : 1;
-  s.why = redact(bounded(why, 300));
+  s.why = redact_bounded(why, 300);
 }
 
 void Health::progressed(Part part) {

@@ -31,7 +31,7 @@ std::vector<std::string_view> split_path(std::string_view target) {
 }
 
 HttpResponse error_response(int status, std::string_view message) {
-  return json_response(status, boost::json::serialize(json::object{{"error", redact(bounded(message, 1024))}}));
+  return json_response(status, boost::json::serialize(json::object{{"error", redact_bounded(message, 1024)}}));
 }
 
 std::string body_digest(std::string_view body) {
@@ -74,8 +74,8 @@ class Ingress {
   void refuse(const std::string& provider, const HttpRequest& req, int status, const std::string& reason,
               const Respond& respond) {
     c_.metrics.webhooks_refused++;
-    std::cerr << "ingress: refused request for " << redact(bounded(provider, 64)) << " from " << req.remote_address
-              << ": " << redact(bounded(reason, 300)) << std::endl;
+    std::cerr << "ingress: refused request for " << redact_bounded(provider, 64) << " from " << req.remote_address
+              << ": " << redact_bounded(reason, 300) << std::endl;
     c_.refusals.record(req, status, reason, [respond, status, reason] { respond(error_response(status, reason)); });
   }
 
@@ -229,7 +229,7 @@ class Operations {
     if (!txn) return error_response(503, txn.error().message);
     // Another merchant's transaction is as unknown as one that does not exist.
     if (!*txn || (!caller.operator_ && (*txn)->merchant != caller.merchant))
-      return error_response(404, "unknown transaction " + redact(bounded(txn_id, 64)));
+      return error_response(404, "unknown transaction " + redact_bounded(txn_id, 64));
     auto events = c_.store.events_of(txn_id);
     if (!events) return error_response(503, events.error().message);
     return json_response(200, boost::json::serialize(transaction_view(**txn, *events)));
@@ -238,7 +238,7 @@ class Operations {
   HttpResponse payment_methods(std::string_view merchant_id, const Caller& caller) {
     const MerchantConfig* m = c_.config.merchant(merchant_id);
     if (m == nullptr || !m->enabled || (!caller.operator_ && caller.merchant != merchant_id))
-      return error_response(404, "unknown merchant '" + redact(bounded(merchant_id, 64)) + "'");
+      return error_response(404, "unknown merchant '" + redact_bounded(merchant_id, 64) + "'");
     json::array methods;
     for (const auto& provider : m->providers) {
       json::array flows;
@@ -282,11 +282,11 @@ void RefusalRecorder::record(const HttpRequest& request, int status, const std::
     metrics_.refusals_unrecorded++;
     return done();
   }
-  json::object ctx{{"method", redact(bounded(request.method, 16))},
-                   {"target", redact(bounded(request.target, 512))},
+  json::object ctx{{"method", redact_bounded(request.method, 16)},
+                   {"target", redact_bounded(request.target, 512)},
                    {"remote_address", request.remote_address},
                    {"http_status", status},
-                   {"content_length", redact(bounded(request.header("Content-Length"), 32))}};
+                   {"content_length", redact_bounded(request.header("Content-Length"), 32)}};
   const std::string record = boost::json::serialize(
       deadletter_record("ingress", reason, request.body, clock_.now_ms(),
                         static_cast<std::size_t>(config_.limits.deadletter_payload_bytes), std::move(ctx)));

@@ -164,7 +164,14 @@ void for_each_run(std::string_view text, Visit&& visit) {
   std::size_t i = 0;
   while (i < text.size()) {
     if (!digit_at(text, i)) {
-      ++i;
+      // A run of backslashes that starts no escaped digit starts none from any of its later
+      // backslashes either (digit_at looks past the whole run): skipped at once, so a long run costs
+      // one pass, not one pass per backslash.
+      if (text[i] == '\\') {
+        while (i < text.size() && text[i] == '\\') ++i;
+      } else {
+        ++i;
+      }
       continue;
     }
     std::size_t next = i;
@@ -232,25 +239,47 @@ void clear_secrets() {
   s.values.clear();
 }
 
+namespace {
+// The first `max_bytes` of `text` at most, cut on a UTF-8 character boundary, and "…(N bytes)".
+std::string cut(std::string_view text, std::size_t max_bytes, std::size_t whole_bytes) {
+  std::size_t at = std::min(max_bytes, text.size());
+  while (at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) --at;
+  return std::string(text.substr(0, at)) + "…(" + std::to_string(whole_bytes) + " bytes)";
+}
+}  // namespace
+
 std::string redact(std::string_view text) {
-  std::string out = mask_card_numbers(text);
-  Secrets& s = secrets();
-  std::lock_guard lock(s.mu);
-  for (const auto& [value, name] : s.values) {
-    for (std::size_t at = out.find(value); at != std::string::npos; at = out.find(value, at)) {
-      const std::string replacement = "[redacted " + name + "]";
-      out.replace(at, value.size(), replacement);
-      at += replacement.size();
+  // Secrets first: a credential with a long run of digits is found whole before the masking of card
+  // numbers changes it.
+  std::string out(text);
+  {
+    Secrets& s = secrets();
+    std::lock_guard lock(s.mu);
+    for (const auto& [value, name] : s.values) {
+      for (std::size_t at = out.find(value); at != std::string::npos; at = out.find(value, at)) {
+        const std::string replacement = "[redacted " + name + "]";
+        out.replace(at, value.size(), replacement);
+        at += replacement.size();
+      }
     }
   }
-  return out;
+  return mask_card_numbers(out);
+}
+
+std::string redact_bounded(std::string_view text, std::size_t max_bytes) {
+  // Redacted, then cut: a cut first could leave twelve digits of a card, or half a secret, that neither
+  // the masking nor the secrets' list recognises. Only a margin past the cut is redacted (a card number
+  // in any encoding, or a credential, is far shorter than it), so a large text costs no more than a
+  // small one; what lies past the margin is cut anyway.
+  constexpr std::size_t kMargin = 4096;
+  const std::string redacted = redact(text.substr(0, max_bytes + kMargin));
+  if (redacted.size() <= max_bytes && text.size() <= max_bytes + kMargin) return redacted;
+  return cut(redacted, max_bytes, text.size());
 }
 
 std::string bounded(std::string_view text, std::size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a character
-  return std::string(text.substr(0, cut)) + "…(" + std::to_string(text.size()) + " bytes)";
+  return cut(text, max_bytes, text.size());
 }
 
 }  // namespace corridor

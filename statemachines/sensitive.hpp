@@ -16,10 +16,14 @@
 
 namespace corridor {
 
-// Command fields sealed at the router, as dotted paths. card.* are sealed together into card.sealed
-// (card.number kept masked, the others removed); interac.answer becomes interac.answer_sealed.
+// Command fields sealed at the router, as dotted paths. Every field of `card` but the ones
+// card_field_shown() names is sealed with the others into card.sealed (card.number kept masked, the
+// rest removed): card.cvv2 or card.security_code are sealed as card.cvv is. interac.answer becomes
+// interac.answer_sealed.
 inline constexpr std::array<std::string_view, 6> kSealedFields{"card.number", "card.exp_month", "card.exp_year",
                                                                "card.cvv",    "card.cvc",       "interac.answer"};
+// The fields of a card that may be shown: the holder's name and the brand.
+inline bool card_field_shown(std::string_view key) { return key == "holder" || key == "name" || key == "brand"; }
 
 // Whether a provider setting (providers.<name>.<key>) is a credential: never shown.
 bool is_secret_setting(std::string_view key);
@@ -54,5 +58,7 @@ std::string redact(std::string_view text);
 
 // At most `max_bytes` of `text`, cut on a UTF-8 character boundary, with "…(N bytes)" when cut.
 std::string bounded(std::string_view text, std::size_t max_bytes);
+// redact() then bounded(): what every quoted value, reason and payload prefix goes through.
+std::string redact_bounded(std::string_view text, std::size_t max_bytes);
 
 }  // namespace corridor

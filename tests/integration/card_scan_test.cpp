@@ -216,6 +216,7 @@ void expect_no_card_anywhere(const Scan& s) {
 TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
   ASSERT_TRUE(key);
   const std::string answer = "vermilion-hostile-42";
+  const std::string cvv = "cvv-hostile-9731";
   Config config = test_config(cluster, dir.path());
   const std::string token = config.providers.at("esipay").at("callback_token");
   bool finished = false;
@@ -250,10 +251,18 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
                             {"customer", {{"email", "madhu@interac.sandbox"}, {"name", "Madhu"}, {"country", "CA"}}},
                             {"interac", {{"question", "what is your name"}, {"answer", answer}}}};
     engine.publish_command(withdrawal);
+    // Refused commands carrying the answer and a card's code: their dead letters hide both.
+    json::object refused_withdrawal = withdrawal;
+    refused_withdrawal["merchant"] = "NOBODY";
+    engine.publish_command(refused_withdrawal);
+    json::object refused_card = cynod_payment("HOSTILE-refused-card", cynod_cards::kApprove);
+    refused_card["merchant"] = "NOBODY";
+    refused_card["card"].as_object()["cvv2"] = cvv;
+    engine.publish_command(refused_card);
     // And a real card payment, so the sealed card goes through the store and the executor.
     engine.publish_command(cynod_payment("HOSTILE-cynod", cynod_cards::kApprove));
     finished = reaches("HOSTILE-W", "succeeded") && reaches("HOSTILE-cynod", "succeeded") &&
-               deadletter.wait_until([](const auto& recs) { return recs.size() >= 9; });
+               deadletter.wait_until([](const auto& recs) { return recs.size() >= 11; });
   });
   ASSERT_TRUE(finished) << "the run did not end: " << latest_status(events.records(), derive_txn_id("ZANDO", "HOSTILE-W"))
                         << " " << latest_status(events.records(), derive_txn_id("ZANDO", "HOSTILE-cynod")) << " "
@@ -265,6 +274,7 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
                                     {"corridor.deadletter", &s.deadletter},
                                     {"stdout/stderr", &s.output}}) {
     EXPECT_EQ(text->find(answer), std::string::npos) << "the security answer in " << where;
+    EXPECT_EQ(text->find(cvv), std::string::npos) << "a card's code in " << where;
     EXPECT_EQ(text->find(token), std::string::npos) << "esipay's callback token in " << where;
   }
   // The scan can see: upstream's commands carry them.

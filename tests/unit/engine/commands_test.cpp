@@ -194,6 +194,44 @@ TEST(RouteCommand, TheSecurityAnswerIsSealed) {
   EXPECT_EQ(std::get<CommandRejection>(without).reason.find("vermilion"), std::string::npos);
 }
 
+TEST(RouteCommand, EveryCardFieldButTheHoldersNameAndBrandIsSealed) {
+  std::string raw = payin();
+  raw.insert(1, R"("card":{"number":"4111111111111111","cvv2":"987","security_code":"654","holder":"A. Kone","brand":"visa"},)");
+  const CardVault vault = test_vault();
+  auto r = route_command(raw, config(), "x", 0, &vault);
+  ASSERT_TRUE(std::holds_alternative<RoutedCommand>(r));
+  const json::object* card = get_object(std::get<RoutedCommand>(r).input.data, "card");
+  EXPECT_FALSE(card->contains("cvv2"));
+  EXPECT_FALSE(card->contains("security_code"));
+  EXPECT_EQ(get_string(*card, "holder"), "A. Kone");
+  EXPECT_EQ(get_string(*card, "brand"), "visa");
+  EXPECT_EQ(*vault.open(get_string(*card, "sealed")),
+            R"({"number":"4111111111111111","cvv2":"987","security_code":"654"})");
+  // Without a vault a card with only a CVV is refused too: nothing of a card stays in clear.
+  std::string cvv_only = payin();
+  cvv_only.insert(1, R"("card":{"cvv2":"987"},)");
+  auto without = route_command(cvv_only, config(), "x", 0, nullptr);
+  ASSERT_TRUE(std::holds_alternative<CommandRejection>(without));
+  EXPECT_EQ(std::get<CommandRejection>(without).reason.find("987"), std::string::npos);
+}
+
+TEST(DeadLetter, ARefusedCommandIsShownWithItsSensitiveFieldsHidden) {
+  std::string raw = payin();
+  raw.insert(1, R"("card":{"number":"4111111111111111","cvv":"987","holder":"A. Kone"},"interac":{"answer":"vermilion-42"},)");
+  const std::string shown = shown_payload(raw);
+  EXPECT_EQ(shown.find("987"), std::string::npos);
+  EXPECT_EQ(shown.find("vermilion"), std::string::npos);
+  EXPECT_EQ(shown.find("4111"), std::string::npos);
+  EXPECT_NE(shown.find("A. Kone"), std::string::npos);
+  auto d = deadletter_record("router", "why", raw, 0, 4096, {}, shown);
+  EXPECT_EQ(get_string(d, "payload"), redact(shown));
+  EXPECT_EQ(d.at("payload_bytes").to_number<std::size_t>(), raw.size());  // the size and digest stay the command's
+  // Not JSON: shown as it came, with card numbers masked by the dead letter.
+  EXPECT_EQ(shown_payload("not json 4111111111111111"), "not json 4111111111111111");
+  EXPECT_EQ(get_string(deadletter_record("router", "why", "not json 4111111111111111", 0, 4096), "payload"),
+            "not json 411111******1111");
+}
+
 TEST(RouteCommand, CorridorsOwnSealedFieldsCannotBeSent) {
   std::string raw = payin();
   raw.insert(1, R"("card":{"number":"4111111111111111","sealed":"AAAA"},)");

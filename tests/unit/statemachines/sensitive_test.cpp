@@ -94,5 +94,27 @@ TEST(Bounded, CutsOnACharacterBoundaryAndSaysTheSize) {
   EXPECT_EQ(bounded("ééé", 3), "é…(6 bytes)");  // never half a character
 }
 
+TEST(Redact, ASecretIsFoundWholeBeforeCardNumbersAreMasked) {
+  clear_secrets();
+  register_secret("providers.x.api_key", "key-4111111111111111-z");
+  EXPECT_EQ(redact("auth key-4111111111111111-z"), "auth [redacted providers.x.api_key]");
+  clear_secrets();
+}
+
+TEST(RedactBounded, RedactsBeforeCuttingAndSaysTheWholeSize) {
+  // A card straddling the cut: masked before the cut, so no twelve digits survive in the prefix.
+  const std::string text = std::string(10, 'x') + "4111111111111111" + std::string(100000, 'y');
+  const std::string shown = redact_bounded(text, 20);
+  EXPECT_EQ(shown, "xxxxxxxxxx411111****…(100026 bytes)");
+  EXPECT_EQ(redact_bounded("short 4111111111111111", 100), "short 411111******1111");
+}
+
+TEST(MaskCardNumbers, ALongRunOfBackslashesCostsOnePass) {
+  // Each backslash once looked past the whole run for an escaped digit: a 1 MiB run took minutes.
+  const std::string run(1 << 20, '\\');
+  EXPECT_EQ(mask_card_numbers(run), run);
+  EXPECT_EQ(find_card_number(run + "4111111111111111"), "4111111111111111");
+}
+
 }  // namespace
 }  // namespace corridor
