@@ -286,6 +286,8 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
   std::int64_t acknowledged_events = 0, acknowledged_deadletters = 0;
   std::vector<std::pair<std::int64_t, std::string>> refused;  // outbox id, Kafka's error
   std::string last_error;
+  // The store failed to give or remove outbox rows: the relay stalls, and retries after a pause.
+  std::string store_error;
   auto last_removal = std::chrono::steady_clock::now();
 
   auto publish_new = [&]() -> bool {
@@ -294,7 +296,7 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     // removed yet, are not read (nor their bodies copied) again.
     auto rows = store.outbox(kBatch, produced_up_to);
     if (!rows) {
-      std::cerr << "relay: " << rows.error().message << std::endl;
+      store_error = rows.error().message;
       return false;
     }
     if (rows->empty()) return false;
@@ -321,7 +323,7 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     acknowledged.clear();
     if (!r) {
       // Published but still in the outbox: published again; consumers deduplicate by event_id.
-      std::cerr << "relay: " << r.error().message << std::endl;
+      store_error = r.error().message;
       read_again = true;
     } else {
       metrics.events_published += acknowledged_events;
@@ -365,7 +367,7 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     for (const auto& [id, error] : refused) ids.push_back(id);
     auto rows = store.outbox_rows(ids);
     if (!rows) {
-      std::cerr << "relay: " << rows.error().message << std::endl;
+      store_error = rows.error().message;
       read_again = true;
       refused.clear();
       return;
@@ -392,13 +394,21 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
   };
 
   std::int64_t backoff_ms = 100;
+  // A pause that grows while the trouble lasts, the relay named stuck meanwhile.
+  auto back_off = [&] {
+    const std::string why = store_error.empty() ? "Kafka does not take outbox rows: " + last_error
+                                                : "the store does not give or remove outbox rows: " + store_error;
+    if (!store_error.empty()) std::cerr << "relay: " << store_error << std::endl;
+    health.stalled(Health::Part::relay, why, clock.now_ms());
+    store_error.clear();
+    wake.wait_for(std::chrono::milliseconds(backoff_ms));
+    backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
+  };
   auto settle = [&] {
     if (read_again && in_flight.empty()) {
       remove_acknowledged(true);
-      // Kafka did not take rows: read from the oldest again, after a pause that grows while it lasts.
-      health.stalled(Health::Part::relay, "Kafka does not take outbox rows: " + last_error, clock.now_ms());
-      wake.wait_for(std::chrono::milliseconds(backoff_ms));
-      backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
+      // Rows were not taken or not removed: read from the oldest again, after the pause.
+      back_off();
       produced_up_to = 0;
       read_again = false;
     }
@@ -410,7 +420,11 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     remove_acknowledged(false);
     settle();
     if (publish_new()) continue;
-    if (in_flight.empty() && !read_again) {
+    if (!store_error.empty() && !read_again) {
+      back_off();
+      continue;
+    }
+    if (in_flight.empty() && !read_again && store_error.empty()) {
       backoff_ms = 100;
       health.progressed(Health::Part::relay);
     }

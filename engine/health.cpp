@@ -7,7 +7,8 @@ namespace corridor {
 void Health::stalled(Part part, std::string why, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   State& s = parts_[static_cast<std::size_t>(part)];
-  if (s.since_ms == 0) s.since_ms = now_ms > 0 ? now_ms : 1;
+  if (s.since_ms == 0 || now_ms - s.last_ms > kForgetMs) s.since_ms = now_ms > 0 ? now_ms : 1;
+  s.last_ms = now_ms;
   s.why = redact_bounded(why, 300);
 }
 
@@ -23,7 +24,8 @@ std::vector<Health::Problem> Health::problems(std::int64_t now_ms) const {
   std::vector<Problem> out;
   for (std::size_t i = 0; i < parts_.size(); ++i) {
     const State& s = parts_[i];
-    if (s.since_ms != 0 && now_ms - s.since_ms >= kGraceMs) out.push_back({kNames[i], s.why, now_ms - s.since_ms});
+    if (s.since_ms != 0 && now_ms - s.since_ms >= kGraceMs && now_ms - s.last_ms <= kForgetMs)
+      out.push_back({kNames[i], s.why, now_ms - s.since_ms});
   }
   return out;
 }

@@ -13,6 +13,7 @@
 
 #include "engine/commands.hpp"
 #include "engine/processor.hpp"
+#include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -29,9 +30,9 @@ constexpr auto kNoHang = std::chrono::seconds(30);
 // The store, but its first commit waits until the next batch is being made (its processed ids are
 // read) and then fails, as a full disk would. It keeps the input ids of every batch made, in order
 // (BatchProcessor::process reads the processed ids once per batch).
-class FirstCommitFails final : public Store {
+class FirstCommitFails final : public testing::DelegatingStore {
  public:
-  explicit FirstCommitFails(Store& store) : s_(store) {}
+  explicit FirstCommitFails(Store& store) : DelegatingStore(store) {}
 
   Result<Ok> commit(const StoreBatch& batch) override {
     std::unique_lock lock(mu_);
@@ -41,7 +42,7 @@ class FirstCommitFails final : public Store {
       return fail("store: disk full (injected)", true);
     }
     lock.unlock();
-    return s_.commit(batch);
+    return DelegatingStore::commit(batch);
   }
   Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& ids) override {
     {
@@ -49,7 +50,7 @@ class FirstCommitFails final : public Store {
       made_.push_back(ids);
     }
     cv_.notify_all();
-    return s_.processed_among(ids);
+    return DelegatingStore::processed_among(ids);
   }
   bool made_on_top() {
     std::lock_guard lock(mu_);
@@ -60,37 +61,7 @@ class FirstCommitFails final : public Store {
     return made_;
   }
 
-  Result<std::optional<Transaction>> load(const std::string& id) override { return s_.load(id); }
-  Result<bool> processed(const std::string& id) override { return s_.processed(id); }
-  Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& t) override { return s_.offsets(t); }
-  Result<Ok> reset_offsets(const std::string& t) override { return s_.reset_offsets(t); }
-  Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& ids) override {
-    return s_.load_many(ids);
-  }
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after) override {
-    return s_.outbox(limit, after);
-  }
-  Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override { return s_.remove_outbox(ids); }
-  Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
-    return s_.outbox_rows(ids);
-  }
-  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override { return s_.pending_calls(limit); }
-  Result<Ok> mark_call_attempted(const std::string& id) override { return s_.mark_call_attempted(id); }
-  Result<Ok> complete_call(const std::string& id) override { return s_.complete_call(id); }
-  Result<std::vector<TimerRow>> due_timers(std::int64_t now, std::size_t limit) override {
-    return s_.due_timers(now, limit);
-  }
-  Result<Ok> remove_timers(const std::vector<TimerRow>& fired) override { return s_.remove_timers(fired); }
-  Result<Ok> limit_size(std::int64_t max) override { return s_.limit_size(max); }
-  Result<std::int64_t> size_bytes() override { return s_.size_bytes(); }
-  Result<Ok> set_read_only(bool on) override { return s_.set_read_only(on); }
-  Result<std::vector<json::object>> events_of(const std::string& id) override { return s_.events_of(id); }
-  Result<std::int64_t> count_transactions() override { return s_.count_transactions(); }
-  Result<bool> transaction_exists(const std::string& id) override { return s_.transaction_exists(id); }
-  Result<std::vector<std::string>> transaction_ids() override { return s_.transaction_ids(); }
-
  private:
-  Store& s_;
   std::mutex mu_;
   std::condition_variable cv_;
   int commits_ = 0;
