@@ -562,10 +562,20 @@ struct Executor::Impl {
     std::condition_variable cv;
     std::map<std::string, bool, std::less<>> calls;  // call id -> acknowledged by Kafka
     std::size_t unacknowledged = 0;
+    struct Retry {
+      std::string call_id, txn_id;
+      std::shared_ptr<const std::string> record;
+      std::string op;
+    };
     std::vector<Replacement> replacements;  // results refused for what they are: call.failed instead
     std::set<std::string> replaced;         // a replacement refused too is not replaced again
-    bool stopped = false;                   // the executor is gone: callbacks touch nothing of it
+    // Results Kafka could not take now: the same records again, after a pause (the call is not made
+    // again: a call that is not retry-safe would end "outcome unknown" for a delivery problem).
+    std::vector<Retry> retries;
+    bool stopped = false;  // the executor is gone: callbacks touch nothing of it
   };
+  std::chrono::milliseconds retry_backoff{500};
+  std::chrono::steady_clock::time_point retry_at{};
   std::shared_ptr<Published> published = std::make_shared<Published>();
 
   std::thread dispatcher;
@@ -585,9 +595,14 @@ struct Executor::Impl {
       std::lock_guard lock(mu);
       {
         std::lock_guard pub_lock(published->mu);
-        for (const auto& id : batch.calls_completed) published->calls.erase(id);
+        auto forget = [&](const std::string& id) {
+          published->calls.erase(id);
+          published->replaced.erase(id);
+          std::erase_if(published->retries, [&](const Published::Retry& r) { return r.call_id == id; });
+        };
+        for (const auto& id : batch.calls_completed) forget(id);
         // A call made again under its id (a flow's retry) is a new call, whatever became of the first.
-        for (const auto& c : batch.calls) published->calls.erase(c.answer_input_id());
+        for (const auto& c : batch.calls) forget(c.answer_input_id());
       }
       if (scanning) completed_during_scan.insert(batch.calls_completed.begin(), batch.calls_completed.end());
       for (const auto& c : batch.calls) enqueue(PendingCall{c, false});
@@ -623,6 +638,7 @@ struct Executor::Impl {
     name_thread("corridor-calls");
     while (!stopping.load()) {
       publish_replacements();
+      publish_retries();
       scan();
       wake->wait_for(std::chrono::milliseconds(500));
     }
@@ -672,8 +688,14 @@ struct Executor::Impl {
   // it is gives way to a call.failed under the same input id (made by the dispatcher, never by the
   // delivery thread); one Kafka cannot take now is made again after the next read of the store.
   void publish(const Input& result, std::string record, const std::string& call_id, const std::string& op) {
-    producer.produce(config.kafka.inputs, result.txn_id, record,
-                     [this, pub = published, call_id, op, txn = result.txn_id](const DeliveryReport& report) {
+    produce(result.txn_id, std::move(record), call_id, op);
+  }
+
+  void produce(const std::string& txn_id, std::string record, const std::string& call_id, const std::string& op) {
+    // Kept for a retry; shared, so the bytes handed to the producer never move.
+    auto kept = std::make_shared<const std::string>(std::move(record));
+    producer.produce(config.kafka.inputs, txn_id, *kept,
+                     [this, pub = published, call_id, op, txn = txn_id, kept](const DeliveryReport& report) {
                        std::lock_guard pub_lock(pub->mu);
                        --pub->unacknowledged;
                        auto it = pub->calls.find(call_id);
@@ -683,11 +705,12 @@ struct Executor::Impl {
                        } else if (report.permanent && !pub->replaced.contains(call_id)) {
                          pub->replaced.insert(call_id);
                          pub->replacements.push_back({call_id, txn, op, report.error});
-                       } else {
-                         if (it != pub->calls.end()) pub->calls.erase(it);
-                         if (!pub->stopped)
-                           health->stalled(Health::Part::executor, "results not published: " + report.error,
-                                           clock.now_ms());
+                       } else if (!pub->stopped && it != pub->calls.end()) {
+                         pub->retries.push_back({call_id, txn, kept, op});
+                         health->stalled(Health::Part::executor, "results not published: " + report.error,
+                                         clock.now_ms());
+                       } else if (it != pub->calls.end()) {
+                         pub->calls.erase(it);  // stopping: the row is read again at the next start
                        }
                        if (!report.ok())
                          std::cerr << "executor: result of " << call_id << " not published: " << report.error << std::endl;
@@ -717,6 +740,26 @@ struct Executor::Impl {
                  {"outcome", "unknown"}};
       publish(in, input_record(in), r.call_id, r.op);
     }
+  }
+
+  // The results Kafka could not take, produced again once their pause is over; the pause grows while
+  // they keep failing, up to 5 s.
+  void publish_retries() {
+    std::vector<Published::Retry> due;
+    {
+      std::lock_guard pub_lock(published->mu);
+      if (published->retries.empty()) {
+        retry_backoff = std::chrono::milliseconds(500);
+        return;
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now < retry_at) return;
+      due.swap(published->retries);
+      published->unacknowledged += due.size();
+      retry_at = now + retry_backoff;
+      retry_backoff = std::min<std::chrono::milliseconds>(retry_backoff * 2, std::chrono::seconds(5));
+    }
+    for (auto& r : due) produce(r.txn_id, *r.record, r.call_id, r.op);
   }
 
   // At stop: the calls whose results Kafka holds are done; their rows go now, as no batch may consume

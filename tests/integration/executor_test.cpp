@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <algorithm>
 #include <deque>
 #include <mutex>
 
 #include "engine/card_vault.hpp"
 #include "engine/components.hpp"
+#include "engine/health.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -166,6 +168,37 @@ TEST_F(ExecutorTest, NotRetrySafeCallIsSentOnceAndATimeoutIsUnknown) {
   EXPECT_EQ(get_string(result, "name"), "call.failed");
   EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
   EXPECT_EQ(http.count(), 1u);
+}
+
+// Kafka cannot take the result for a while: the same result is produced again later, and the call,
+// which is not retry-safe, is not made again (made again, it would end "outcome unknown").
+TEST_F(ExecutorTest, AResultKafkaCannotTakeNowIsProducedAgainNotTheCallMadeAgain) {
+  adapter->safe = false;
+  KafkaProducer impatient{cluster.bootstrap, {{"message.timeout.ms", "500"}}};
+  for (std::int32_t p = 0; p < 4; ++p) cluster.kafka->set_partition_leader("corridor.inputs", p, -1);
+  StoreBatch b;
+  b.calls.push_back(call("9"));
+  ASSERT_TRUE(store->commit(b));
+  Health health;
+  Executor executor(config, *store, impatient, http, adapters, clock, nullptr, metrics, &health);
+  executor.start();
+  ASSERT_TRUE(eventually([&] { return !health.problems(clock.now_ms() + Health::kGraceMs).empty(); },
+                         std::chrono::seconds(60)));
+  for (std::int32_t p = 0; p < 4; ++p) cluster.kafka->set_partition_leader("corridor.inputs", p, 1 + p % 3);
+  const std::string id = call("9").answer_input_id();
+  ASSERT_TRUE(inputs.wait_until(
+      [&](const auto& recs) {
+        return std::any_of(recs.begin(), recs.end(), [&](const auto& r) { return get_string(r, "input_id") == id; });
+      },
+      std::chrono::seconds(60)));
+  executor.stop();
+  for (const auto& r : inputs.records()) {
+    if (get_string(r, "input_id") == id) {
+      EXPECT_EQ(get_string(r, "name"), "paid");
+    }
+  }
+  EXPECT_EQ(http.count(), 1u);
+  EXPECT_TRUE(health.problems(clock.now_ms() + Health::kGraceMs).empty());
 }
 
 TEST_F(ExecutorTest, NotRetrySafeCallInFlightAtACrashIsNeverSentAgain) {
