@@ -9,6 +9,9 @@ namespace corridor {
 namespace {
 
 constexpr std::string_view kAttemptKey = "janitor_attempt";
+// A late input announced in this final state: {"input_id", "asked_at_ms"} (the last ask it caused).
+constexpr std::string_view kLateInputKey = "late_input";
+constexpr std::int64_t kLateInputAskEveryMs = 3600000;
 
 json::object* reconcile_record(Transaction& txn) {
   json::value* r = txn.data.if_contains("reconcile");
@@ -211,6 +214,15 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
     return {Outcome::applied, nullptr, {}};
   }
 
+  if (provisional && shadowed.outcome == Outcome::applied && then != nullptr && then->terminal &&
+      then->status == now->status && get_string(shadow.data, kSettledByKey) != "corridor") {
+    // The provider's word (not corridor's clock once more) agrees with the outcome corridor decided on
+    // its own clock: from now on the outcome is the provider's, and a later contradiction is a dispute, not a late outcome.
+    if (asked != nullptr) record_answer(*asked, input, txn.state, "confirmed");
+    txn.data.erase(kSettledByKey);  // after the answer: erasing moves the object's entries
+    return {Outcome::applied, nullptr, {}};
+  }
+
   if (asked != nullptr) {
     // The answer to a verification (or to corridor's own ask after a late input) that moves nothing.
     if (shadow.state == txn.state || (then != nullptr && then->terminal && then->status == now->status)) {
@@ -226,12 +238,25 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   // notice that would have made corridor ask (FlexPay's unsigned callback): not an outcome yet, and
   // acting on it could move money for a payment the merchant was told is over. It is announced, and
   // the provider is asked for the outcome, which then decides as above.
+  // Announced once per final state: such a notice may be unsigned (anyone can send FlexPay's callback),
+  // and a flood of them must not make a flood of events and status calls. While an ask is out its
+  // answer decides; afterwards another notice asks again at most once an hour, without an event.
   const bool progress = shadow.state != from || !scratch.calls.empty();
   if (provisional && shadowed.outcome == Outcome::applied && progress && then != nullptr && !then->terminal) {
+    if (const json::object* r = reconcile_record(txn);
+        r != nullptr && get_string(*r, "by") == "late_input" && r->contains("answer") && r->at("answer").is_null())
+      return absorbed;
+    if (const json::object* late = get_object(txn.data, kLateInputKey)) {
+      if (input.at_ms - get_int(*late, "asked_at_ms") < kLateInputAskEveryMs) return absorbed;
+      if (!ask_outcome(flow, txn, from, input, settings, effects)) return absorbed;
+      txn.data[kLateInputKey].as_object()["asked_at_ms"] = input.at_ms;
+      return {Outcome::applied, nullptr, {}};
+    }
     std::string why = "the provider reported " + input.name + " after corridor's own deadline had made it " + txn.state;
     why += ask_outcome(flow, txn, from, input, settings, effects)
                ? "; asking the provider for the outcome"
                : "; the provider has no status call from " + std::string(from) + ": reconcile";
+    txn.data[kLateInputKey] = json::object{{"input_id", input.input_id}, {"asked_at_ms", input.at_ms}};
     announce(flow, txn, input, why, attention::kLateInput, effects);
     return {Outcome::applied, nullptr, {}};
   }

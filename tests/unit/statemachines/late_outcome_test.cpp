@@ -151,6 +151,52 @@ TEST_F(LateOutcome, TheAnswerToTheAskThatStillSaysPendingIsRecordedOnly) {
   EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "answer"), "disputed");
 }
 
+// A flood of notices after corridor's expiry (FlexPay's callback is unsigned: anyone can send it):
+// one event and one ask; while the ask is out, nothing; afterwards at most one ask an hour, silently.
+TEST_F(LateOutcome, ALateInputIsAnnouncedOnceAndAskedAboutAtMostHourly) {
+  expire_on_corridors_clock();
+  h.feed(make_input("payin.confirmed", checked("accepted"), kT0 + 9000, InputKind::webhook, "webhook:1"));
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  const std::string call_id = h.effects.calls[0].answer_input_id();
+  const std::int64_t announced = h.txn.version;
+
+  auto again = [&](std::int64_t at, std::string id) {
+    return h.feed(make_input("payin.confirmed", checked("accepted"), at, InputKind::webhook, std::move(id)));
+  };
+  // The ask is out: its answer decides.
+  EXPECT_EQ(again(kT0 + 9500, "webhook:2").outcome, Outcome::absorbed);
+  EXPECT_TRUE(h.effects.calls.empty());
+  // Answered, still pending: another notice within the hour asks nothing.
+  h.feed(make_input("status.checked", checked("accepted"), kT0 + 10000, InputKind::provider_response, call_id));
+  EXPECT_EQ(again(kT0 + 20000, "webhook:3").outcome, Outcome::absorbed);
+  EXPECT_TRUE(h.effects.calls.empty());
+  // An hour after the last ask: asked again, without an event.
+  const auto r = again(kT0 + 9000 + 3600000, "webhook:4");
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  ASSERT_EQ(h.effects.calls.size(), 1u);
+  EXPECT_EQ(h.effects.calls[0].op, "check_status");
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_EQ(h.txn.version, announced);
+  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "by"), "late_input");
+}
+
+// The provider's own answer agrees with corridor's expiry: from then on the expiry is the provider's
+// word, and a later contradiction is a dispute, not a late outcome.
+TEST_F(LateOutcome, TheProvidersAgreementMakesTheOutcomeItsOwn) {
+  expire_on_corridors_clock();
+  const auto r = h.feed(make_input("status.checked", checked("expired"), kT0 + 9000, InputKind::provider_response, "p"));
+  EXPECT_EQ(r.outcome, Outcome::applied);
+  EXPECT_EQ(h.txn.state, "expired");
+  EXPECT_EQ(h.txn.version, version);
+  EXPECT_TRUE(h.effects.events.empty());
+  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  h.feed(make_input("status.checked", checked("accepted", "completed"), kT0 + 10000, InputKind::provider_response,
+                    "later"));
+  EXPECT_EQ(h.txn.state, "expired");
+  ASSERT_EQ(h.effects.events.size(), 1u);
+  EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+}
+
 TEST_F(LateOutcome, AProviderOutcomeIsNeverChangedSilently) {
   h.in("awaiting_confirmation");
   h.feed("status.checked", checked("declined"));
