@@ -156,12 +156,14 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
       const bool is_command = in.kind == InputKind::command;
-      auto reject_command = [&](std::string reason) {
+      // `rejection_id` names the rejection's event (event_id "rejected:<it>"): the input id, unless
+      // several commands share that id.
+      auto reject_command = [&](std::string reason, std::string_view rejection_id = {}) {
         CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
                            std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
                            in.txn_id};
-        p.batch.outbox.push_back({0, "events", in.txn_id,
-                                  boost::json::serialize(command_rejected_event(r, in.input_id, in.at_ms))});
+        const std::string_view id = rejection_id.empty() ? std::string_view(in.input_id) : rejection_id;
+        p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(command_rejected_event(r, id, in.at_ms))});
         p.batch.outbox.push_back(
             {0, "deadletter", in.txn_id,
              boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
@@ -177,8 +179,11 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       if (seen_here != seen.end() || seen_before != processed->end()) {
         const std::string& first = seen_here != seen.end() ? seen_here->second : seen_before->second;
         if (is_command && !in.digest.empty() && !first.empty() && first != in.digest) {
+          // Each other command reusing the id is rejected under an event id of its own (its digest's
+          // start), which neither the first command's events nor another reuse's can take.
           reject_command("command_id '" + std::string(get_string(in.data, "command_id")) +
-                         "' was already used for another command of this transaction: an id names one command");
+                             "' was already used for another command of this transaction: an id names one command",
+                         in.input_id + ":" + in.digest.substr(0, 12));
         } else {
           ++stats.duplicates;
         }
@@ -249,6 +254,9 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
 
       for (const auto& e : effects.events) {
         if (!e.attention.empty()) stats.attention.push_back(e.attention);
+        // A late outcome that is an amount mismatch needs both looks: counted under both codes.
+        if (e.status == Status::amount_mismatch && e.attention != attention::kAmountMismatch)
+          stats.attention.push_back(attention::kAmountMismatch);
         std::string body = serialize(e);
         p.batch.events.push_back({in.txn_id, e.version, body});
         p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});

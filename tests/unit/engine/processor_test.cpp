@@ -332,6 +332,15 @@ TEST_F(ProcessorTest, ACommandIdReusedForAnotherCommandIsRefusedTheSameCommandIs
   EXPECT_NE(other.outbox[0].body.find("command_id 'c1' was already used for another command of this transaction"),
             std::string::npos)
       << other.outbox[0].body;
+  // Each other command reusing the id has a rejection event of its own: consumers deduplicating by
+  // event_id see every one.
+  auto third = apply({command("R1", 900, "c1")});
+  ASSERT_EQ(count_topic(third, "events"), 1u);
+  auto event_id = [](const OutboxRow& row) {
+    return std::string(get_string(boost::json::parse(row.body).as_object(), "event_id"));
+  };
+  EXPECT_TRUE(event_id(other.outbox[0]).starts_with("rejected:cmd:")) << event_id(other.outbox[0]);
+  EXPECT_NE(event_id(other.outbox[0]), event_id(third.outbox[0]));
   // Within one batch too.
   auto both = apply({command("R2", 300, "c2"), command("R2", 700, "c2")});
   EXPECT_EQ(last_stats_.commands_rejected, 1u);
@@ -376,7 +385,6 @@ TEST_F(ProcessorTest, ProcessedIdsArePrunedOnceOlderThanTheRetention) {
   EXPECT_FALSE(store_->processed("cmd:" + derive_txn_id("ZANDO", "R1") + ":c1").value());
   EXPECT_TRUE(store_->processed(later.input_id).value());
 }
-
 }  // namespace
 }  // namespace corridor
 
@@ -419,6 +427,32 @@ TEST_F(ProcessorTest, AnInputItsFlowFailsOnIsDeadLetteredAndTheBatchGoesOn) {
   EXPECT_EQ(stats.deadlettered, 2u);  // it, and the record that is no input
   EXPECT_EQ(batch->offsets.size(), 2u);
   ASSERT_TRUE(store_->commit(*batch));
+}
+
+// A step whose event for an input marked "late_mismatch" is a late outcome ending in amount_mismatch,
+// as step_final makes when the provider's late word reports another amount.
+StepResult step_with_a_late_mismatch(const Flow& flow, Transaction& txn, const Input& in, const FlowSettings& settings,
+                                     Effects& effects) {
+  const StepResult r = step(flow, txn, in, settings, effects);
+  if (in.data.contains("late_mismatch") && !effects.events.empty()) {
+    effects.events.back().status = Status::amount_mismatch;
+    effects.events.back().attention = attention::kLateOutcome;
+  }
+  return r;
+}
+
+TEST_F(ProcessorTest, ALateOutcomeThatIsAnAmountMismatchCountsUnderBothCodes) {
+  apply({command("R1")});
+  const std::string txn = derive_txn_id("ZANDO", "R1");
+  json::object answer{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "https://x"},
+                      {"late_mismatch", true}};
+  BatchProcessor p(*store_, config_, &step_with_a_late_mismatch);
+  BatchStats stats;
+  auto batch = p.process({record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created",
+                                       kT0 + 1, answer})},
+                         stats);
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(stats.attention, (std::vector<std::string_view>{attention::kLateOutcome, attention::kAmountMismatch}));
 }
 
 }  // namespace
