@@ -30,6 +30,37 @@ std::vector<std::string_view> split_path(std::string_view target) {
   return parts;
 }
 
+// A notification's fields as they go on corridor.inputs: a card number in any string or key is
+// masked (a provider echoing the card it charged), and nothing else is changed, so identifiers stay
+// usable (an identifier that looks like a card number, scheme prefix and Luhn check included, is
+// masked too: the flow then relies on its status checks, which carry the identifier it keeps).
+void mask_cards_in(json::object& o);
+
+void mask_cards_in(json::value& v) {
+  if (v.is_string()) {
+    const std::string_view s = v.get_string();
+    if (find_card_number(s)) v = mask_found_cards(s);
+  } else if (v.is_array()) {
+    for (auto& e : v.get_array()) mask_cards_in(e);
+  } else if (v.is_object()) {
+    mask_cards_in(v.get_object());
+  }
+}
+
+void mask_cards_in(json::object& o) {
+  bool keys = false;
+  for (auto& kv : o) {
+    mask_cards_in(kv.value());
+    keys = keys || find_card_number(kv.key());
+  }
+  if (!keys) return;
+  json::object masked;
+  for (auto& kv : o) masked[mask_found_cards(kv.key())] = std::move(kv.value());
+  o = std::move(masked);
+}
+
+std::string masked_id(std::string_view id) { return find_card_number(id) ? mask_found_cards(id) : std::string(id); }
+
 HttpResponse error_response(int status, std::string_view message) {
   return json_response(status, boost::json::serialize(json::object{{"error", redact_bounded(message, 1024)}}));
 }
@@ -108,12 +139,13 @@ class Ingress {
     if (!ours) return refuse(provider, req, 404, "unknown transaction for provider " + provider, respond);
 
     Input in;
-    in.input_id = "webhook:" + provider + ":" + (parsed->dedupe_id.empty() ? body_digest(req.body) : parsed->dedupe_id);
+    in.input_id = "webhook:" + provider + ":" + (parsed->dedupe_id.empty() ? body_digest(req.body) : masked_id(parsed->dedupe_id));
     in.txn_id = parsed->txn_id;
     in.kind = InputKind::webhook;
     in.name = parsed->name;
     in.at_ms = c_.clock.now_ms();
     in.data = std::move(parsed->data);
+    mask_cards_in(in.data);
     publish(std::move(in), std::move(respond));
   }
 
@@ -123,12 +155,13 @@ class Ingress {
   void unhandled(const std::string& provider, HttpRequest req, ParsedInput parsed, bool ours, Respond respond) {
     if (ours) {
       Input in;
-      in.input_id = "webhook:" + provider + ":" + (parsed.dedupe_id.empty() ? body_digest(req.body) : parsed.dedupe_id);
+      in.input_id = "webhook:" + provider + ":" + (parsed.dedupe_id.empty() ? body_digest(req.body) : masked_id(parsed.dedupe_id));
       in.txn_id = parsed.txn_id;
       in.kind = InputKind::webhook;
-      in.name = "unhandled." + parsed.name;
+      in.name = "unhandled." + bounded(mask_found_cards(parsed.name), 128);
       in.at_ms = c_.clock.now_ms();
       in.data = std::move(parsed.data);
+      mask_cards_in(in.data);
       return publish(std::move(in), std::move(respond));
     }
     const std::string why = "event type '" + parsed.name + "' is not handled: acknowledged and ignored";

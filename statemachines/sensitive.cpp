@@ -182,7 +182,11 @@ void for_each_run(std::string_view text, Visit&& visit) {
 
 }  // namespace
 
-std::string mask_card_numbers(std::string_view text) {
+namespace {
+
+// Masks the card numbers cards_in() finds (split only as cards are written, with `card_grouping`)
+// and, with `long_runs`, every unbroken stretch of 13 or more digits.
+std::string mask_runs(std::string_view text, bool card_grouping, bool long_runs) {
   // Which units to mask, then the text written again with each of those units as one '*'.
   std::vector<std::pair<std::size_t, std::size_t>> masked;  // [begin, end) byte ranges
   for_each_run(text, [&](const DigitRun& run) {
@@ -193,9 +197,9 @@ std::string mask_card_numbers(std::string_view text) {
     // Long unbroken stretches: always (a group's units touch one another).
     std::vector<std::size_t> bounds = run.group_starts;
     bounds.push_back(run.units.size());
-    for (std::size_t g = 0; g + 1 < bounds.size(); ++g)
+    for (std::size_t g = 0; long_runs && g + 1 < bounds.size(); ++g)
       if (bounds[g + 1] - bounds[g] >= 13) keep_ends(bounds[g], bounds[g + 1]);
-    for (const auto& [from, to] : cards_in(run, false)) keep_ends(from, to);
+    for (const auto& [from, to] : cards_in(run, card_grouping)) keep_ends(from, to);
     for (std::size_t k = 0; k < run.units.size(); ++k)
       if (mask[k]) masked.emplace_back(run.units[k].begin, run.units[k].end);
     return false;
@@ -212,6 +216,12 @@ std::string mask_card_numbers(std::string_view text) {
   out.append(text.substr(pos));
   return out;
 }
+
+}  // namespace
+
+std::string mask_card_numbers(std::string_view text) { return mask_runs(text, false, true); }
+
+std::string mask_found_cards(std::string_view text) { return mask_runs(text, true, false); }
 
 std::optional<std::string> find_card_number(std::string_view text) {
   std::optional<std::string> found;

@@ -40,6 +40,11 @@ bool luhn_valid(std::string_view digits);
 // backslashes) or percent-encoded (%34); a masked digit becomes one '*' whatever its writing.
 std::string mask_card_numbers(std::string_view text);
 
+// Masks only the card numbers find_card_number() recognises, as mask_card_numbers() does, and leaves
+// every other run of digits as it is: for what must stay usable (a provider's identifiers in a
+// notification) yet may not carry a card number in clear.
+std::string mask_found_cards(std::string_view text);
+
 // The first card number in `text`, as its digits; nullopt when there is none: 13 to 19 digits that pass
 // the Luhn check and begin and run as a card scheme's numbers do (Visa 16 or 19 digits, Mastercard 16,
 // American Express 15, ...), unbroken or split by single spaces or dashes into groups of three to six

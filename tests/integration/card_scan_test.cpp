@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "engine/commands.hpp"
+#include "adapters/novasend/novasend_adapter.hpp"
 #include "engine/http_client.hpp"
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
@@ -217,6 +218,7 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
   ASSERT_TRUE(key);
   const std::string answer = "vermilion-hostile-42";
   const std::string cvv = "cvv-hostile-9731";
+  bool echo_accepted = false;
   Config config = test_config(cluster, dir.path());
   const std::string token = config.providers.at("esipay").at("callback_token");
   bool finished = false;
@@ -243,6 +245,24 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
              "/webhooks/nobody/%34%31%31%31%31%31%31%31%31%31%31%31%31%31%31%31"}) {
       (void)http->send(HttpRequest{"POST", base + target, {}, R"({"card":"4111 1111 1111 1111"})", ""},
                        std::chrono::seconds(10));
+    }
+    // A signed notification echoing a card, in a field, a key and its id: accepted, the card masked.
+    engine.publish_command(payin("HOSTILE-ECHO"));
+    if (reaches("HOSTILE-ECHO", "succeeded")) {
+      const std::string secret = engine.config().providers.at("novasend").at("webhook_secret");
+      const std::string body = boost::json::serialize(json::object{
+          {"id", "evt_4111111111111111"},
+          {"event", "payin.refunded"},
+          {"data", {{"customerReference", derive_txn_id("ZANDO", "HOSTILE-ECHO")},
+                    {"card", "4111 1111 1111 1111"},
+                    {"5500000000000004", {{"escaped", "\\u00345500000000000004"}}}}}});
+      const std::string t = "1795867200";
+      auto echoed = http->send(HttpRequest{"POST", base + "/webhooks/novasend",
+                                   {{"Content-Type", "application/json"},
+                                    {"X-NovaSend-Signature", "t=" + t + ",v1=" + novasend_webhook_signature(secret, t, body)}},
+                                   body, ""},
+                       std::chrono::seconds(10));
+      echo_accepted = echoed && echoed->status == 200;
     }
     // A withdrawal with a security question: the answer is sealed at the router.
     json::object withdrawal{{"type", "payout.create"}, {"command_id", "w1"}, {"merchant", "ZANDO"},
@@ -277,6 +297,8 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
     EXPECT_EQ(text->find(cvv), std::string::npos) << "a card's code in " << where;
     EXPECT_EQ(text->find(token), std::string::npos) << "esipay's callback token in " << where;
   }
+  EXPECT_TRUE(echo_accepted);
+  EXPECT_NE(s.inputs.find("webhook:novasend:evt_411111******1111"), std::string::npos);
   // The scan can see: upstream's commands carry them.
   EXPECT_TRUE(find_card_number(s.commands));
   EXPECT_NE(s.commands.find(answer), std::string::npos);

@@ -116,5 +116,13 @@ TEST(MaskCardNumbers, ALongRunOfBackslashesCostsOnePass) {
   EXPECT_EQ(find_card_number(run + "4111111111111111"), "4111111111111111");
 }
 
+TEST(MaskFoundCards, OnlyCardNumbersAreMaskedOtherIdentifiersStay) {
+  EXPECT_EQ(mask_found_cards("evt_4111111111111111"), "evt_411111******1111");
+  EXPECT_EQ(mask_found_cards("pan 4111 1111 1111 1111"), "pan 4111 11** **** 1111");
+  // A long order number or phone number that is no card stays whole, usable as an identifier.
+  EXPECT_EQ(mask_found_cards("ORD-2250700000001-99"), "ORD-2250700000001-99");
+  EXPECT_EQ(mask_found_cards("41111111111111110000"), "41111111111111110000");
+}
+
 }  // namespace
 }  // namespace corridor
