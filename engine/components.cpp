@@ -138,7 +138,7 @@ bool deliver(KafkaProducer& producer, std::vector<Outgoing> records, Health& hea
       if (!batch[i].instead) {
         metrics.records_dropped++;
         std::cerr << "corridor: Kafka refused a record of " << batch[i].value.size() << " bytes for "
-                  << batch[i].topic << " and its minimal form; dropped" << std::endl;
+                  << batch[i].topic << ", which has no smaller form; dropped" << std::endl;
         continue;
       }
       for (auto& r : batch[i].instead(batch[i], acks.last_error())) next.push_back(std::move(r));
@@ -190,9 +190,14 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
       if (auto* ok = std::get_if<RoutedCommand>(&result)) {
         ++routed;
         // A routed command Kafka refuses: rejected after all, with a note of where it was.
-        auto refused = [&config, at, where, txn = ok->input.txn_id, id = ok->input.input_id](
-                           const Outgoing& record, const std::string& error) {
-          const CommandRejection r{"Kafka refused the command's input record (" + error + ")", "", "", "", txn};
+        const json::object& cmd = ok->input.data;
+        auto refused = [&config, at, where, txn = ok->input.txn_id, id = ok->input.input_id,
+                        command_id = std::string(get_string(cmd, "command_id")),
+                        merchant = std::string(get_string(cmd, "merchant")),
+                        reference = std::string(get_string(cmd, "reference"))](const Outgoing& record,
+                                                                               const std::string& error) {
+          const CommandRejection r{"Kafka refused the command's input record (" + error + ")", command_id, merchant,
+                                   reference, txn};
           auto outs = minimal_deadletter("router", record, error, at, where);
           outs.insert(outs.begin(), Outgoing{config.kafka.events, txn,
                                              boost::json::serialize(command_rejected_event(r, id, at)), "", {}});
@@ -219,7 +224,9 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
     }
     // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the
     // processor recognises the repeated input ids.
+    const auto deadletters = std::count_if(out.begin(), out.end(), [&](const Outgoing& o) { return o.topic == config.kafka.deadletter; });
     if (!deliver(producer, std::move(out), health, Health::Part::router, clock, metrics, stop)) return;
+    metrics.deadletters_published += deadletters;
     metrics.commands_routed += routed;
     metrics.commands_rejected += rejected;
     // The next batch does not wait for the coordinator: a commit lost with a crash re-routes

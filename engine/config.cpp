@@ -264,6 +264,13 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     c.limits.deadletter_payload_bytes =
         r.integer(l, "limits", "deadletter_payload_bytes", c.limits.deadletter_payload_bytes, 0, 64 * 1024);
     c.limits.refusals_per_minute = r.integer(l, "limits", "refusals_per_minute", c.limits.refusals_per_minute, 0, 1000000);
+    // A command or a webhook within its limit becomes an input with a little more around it (its
+    // record's fields, JSON escapes): the inputs' limit leaves room for that.
+    const std::int64_t room = std::max(c.limits.command_bytes, c.limits.webhook_bytes) + 64 * 1024;
+    if (c.limits.input_bytes < room)
+      r.error(l["input_bytes"].IsDefined() ? l["input_bytes"] : l, "limits.input_bytes",
+              "must be at least limits.command_bytes or limits.webhook_bytes (the larger) + 65536, that is " +
+                  std::to_string(room) + ": an accepted command or webhook must fit in an input");
   }
   if (auto s = root["sandbox"]; s.IsDefined()) {
     r.only_keys(s, "sandbox", {"enabled"});

@@ -288,30 +288,36 @@ class Operations {
 
 }  // namespace
 
-RefusalRecorder::RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics)
-    : config_(config), producer_(producer), clock_(clock), metrics_(metrics) {}
-
-bool RefusalRecorder::within_rate(const std::string& source) {
-  const double per_minute = static_cast<double>(config_.limits.refusals_per_minute);
-  if (per_minute <= 0) return false;
-  const std::int64_t now = clock_.now_ms();
-  std::lock_guard lock(mu_);
-  // The table of sources is bounded too: a flood from many addresses starts it over.
-  if (buckets_.size() > 10000 && !buckets_.contains(source)) buckets_.clear();
-  auto [it, fresh] = buckets_.try_emplace(source, Bucket{per_minute, now});
-  Bucket& b = it->second;
-  if (!fresh) {
-    b.tokens = std::min(per_minute, b.tokens + per_minute * static_cast<double>(now - b.at_ms) / 60000.0);
-    b.at_ms = now;
-  }
+bool RateLimiter::take_from(Bucket& b, double capacity, std::int64_t now_ms) {
+  b.tokens = std::min(capacity, b.tokens + capacity * static_cast<double>(std::max<std::int64_t>(now_ms - b.at_ms, 0)) / 60000.0);
+  b.at_ms = now_ms;
   if (b.tokens < 1) return false;
   b.tokens -= 1;
   return true;
 }
 
+bool RateLimiter::take(const std::string& key, std::int64_t now_ms) {
+  if (per_minute_ <= 0) return false;
+  std::lock_guard lock(mu_);
+  if (!started_) {
+    all_ = Bucket{10 * per_minute_, now_ms};
+    started_ = true;
+  }
+  if (buckets_.size() > 10000 && !buckets_.contains(key)) buckets_.clear();
+  auto it = buckets_.try_emplace(key, Bucket{per_minute_, now_ms}).first;
+  // The key's own limit first: a source over it takes nothing from the others' share.
+  if (!take_from(it->second, per_minute_, now_ms)) return false;
+  if (take_from(all_, 10 * per_minute_, now_ms)) return true;
+  it->second.tokens += 1;  // not taken after all
+  return false;
+}
+
+RefusalRecorder::RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics)
+    : config_(config), producer_(producer), clock_(clock), metrics_(metrics), rate_(config.limits.refusals_per_minute) {}
+
 void RefusalRecorder::record(const HttpRequest& request, int status, const std::string& reason,
                              std::function<void()> done) {
-  if (!within_rate(request.remote_address)) {
+  if (!rate_.take(request.remote_address, clock_.now_ms())) {
     metrics_.refusals_unrecorded++;
     return done();
   }

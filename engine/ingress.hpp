@@ -25,6 +25,27 @@ namespace corridor {
 // Dead letters of refused requests, bounded per source address: at most limits.refusals_per_minute a
 // minute from one address (a token bucket); beyond that a refusal is only counted, so a flood of bad
 // requests cannot fill Kafka.
+// Token buckets: each key may take `per_minute` (a burst of as many, refilled evenly), and all keys
+// together ten times that, so a flood from many sources is bounded as one from a single source is.
+// The table of keys is bounded: beyond 10,000 it starts over.
+class RateLimiter {
+ public:
+  explicit RateLimiter(std::int64_t per_minute) : per_minute_(static_cast<double>(per_minute)) {}
+  bool take(const std::string& key, std::int64_t now_ms);
+
+ private:
+  struct Bucket {
+    double tokens = 0;
+    std::int64_t at_ms = 0;
+  };
+  static bool take_from(Bucket& b, double capacity, std::int64_t now_ms);
+  double per_minute_;
+  std::mutex mu_;
+  std::map<std::string, Bucket> buckets_;
+  Bucket all_;
+  bool started_ = false;
+};
+
 class RefusalRecorder {
  public:
   RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics);
@@ -34,18 +55,11 @@ class RefusalRecorder {
   void record(const HttpRequest& request, int status, const std::string& reason, std::function<void()> done);
 
  private:
-  bool within_rate(const std::string& source);
-
   const Config& config_;
   KafkaProducer& producer_;
   const Clock& clock_;
   Metrics& metrics_;
-  std::mutex mu_;
-  struct Bucket {
-    double tokens = 0;
-    std::int64_t at_ms = 0;
-  };
-  std::map<std::string, Bucket> buckets_;
+  RateLimiter rate_;
 };
 
 struct IngressContext {

@@ -190,8 +190,11 @@ class SqliteStore final : public Store {
         has_digest = has_digest || column_view(st->get(), 1) == "digest";
     }
     if (!has_digest) {
-      exec_or_throw("ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';"
-                    "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;");
+      // Both columns or neither: a crash between the two would leave a table this check never mends.
+      exec_or_throw("BEGIN IMMEDIATE;"
+                    "ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';"
+                    "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;"
+                    "COMMIT;");
     }
     exec_or_throw("CREATE INDEX IF NOT EXISTS processed_inputs_at ON processed_inputs (at_ms);");
   }

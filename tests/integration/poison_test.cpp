@@ -144,6 +144,14 @@ TEST_F(PoisonSmallRecords, ARecordKafkaRefusesIsDeadLetteredInItsMinimalForm) {
   cmd["description"] = std::string(150 * 1024, 'x');  // within limits.command_bytes, beyond message.max.bytes
   engine->publish_command(cmd);
   EXPECT_TRUE(events.wait_until([](const auto& evs) { return rejected_with(evs, "Kafka refused the command's input record"); }));
+  // The rejection names the command as the sender knows it.
+  for (const auto& e : events.records()) {
+    if (get_string(e, "type") != "command.rejected" || get_string(e, "reason").find("Kafka refused") == std::string_view::npos)
+      continue;
+    EXPECT_EQ(get_string(e, "merchant"), "ZANDO");
+    EXPECT_EQ(get_string(e, "reference"), "REFUSED-1");
+    EXPECT_EQ(get_string(e, "command_id"), get_string(cmd, "command_id"));
+  }
   const json::object d = deadletter("its minimal form");
   EXPECT_EQ(get_string(d, "refused_topic"), "corridor.inputs");
   EXPECT_GT(get_int(d, "record_bytes"), 150 * 1024);
@@ -202,6 +210,7 @@ class PoisonRefusals : public Poison {
 
 TEST_F(PoisonRefusals, AFloodOfBadWebhooksCannotFillKafka) {
   auto http = make_http_client();
+  const auto began = std::chrono::steady_clock::now();
   for (int i = 0; i < 40; ++i) {
     auto r = http->send(HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/nobody", {}, "{\"n\":1}", ""},
                         std::chrono::seconds(10));
@@ -214,9 +223,13 @@ TEST_F(PoisonRefusals, AFloodOfBadWebhooksCannotFillKafka) {
     for (const auto& d : deadletters.records()) n += get_string(d, "source") == "ingress";
     return n;
   };
+  // The bucket holds 5 and refills at 5 a minute (one per 12 s) while the test runs.
+  const auto elapsed_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - began).count();
+  const int allowed = 5 + static_cast<int>((elapsed_s + 11) / 12);
   EXPECT_GE(refused(), 5);
-  EXPECT_LE(refused(), 7);  // the bucket refills at 5 a minute while the test runs
-  EXPECT_GE(engine->runtime().metrics().refusals_unrecorded.load(), 33);
+  EXPECT_LE(refused(), allowed);
+  EXPECT_GE(engine->runtime().metrics().refusals_unrecorded.load(), 40 - allowed);
   EXPECT_EQ(engine->runtime().metrics().webhooks_refused.load(), 40);
 }
 

@@ -99,6 +99,13 @@ TEST(Config, JanitorScheduleReachesEveryFlowAndIsChecked) {
   EXPECT_NE(error_of("janitor: { every: 5 }").find("janitor.every"), std::string::npos);
 }
 
+TEST(Config, TheInputsLimitLeavesRoomForAnAcceptedCommandOrWebhook) {
+  const std::string err = error_of("limits:\n  command_bytes: 300000\n  input_bytes: 320000\n");
+  EXPECT_NE(err.find("limits.input_bytes"), std::string::npos) << err;
+  EXPECT_NE(err.find("at least"), std::string::npos) << err;
+  EXPECT_EQ(error_of("limits:\n  command_bytes: 300000\n  input_bytes: 400000\n"), "");
+}
+
 TEST(Config, MerchantsNameConfiguredProvidersOnly) {
   EXPECT_NE(error_of("merchants: [ { id: A, providers: [novasend] } ]").find("not configured"), std::string::npos);
   EXPECT_NE(error_of("merchants: [ { providers: [] } ]").find("merchants[0].id"), std::string::npos);
