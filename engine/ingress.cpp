@@ -169,8 +169,9 @@ class Ingress {
     const std::string record = boost::json::serialize(deadletter_record(
         "ingress", why, req.body, c_.clock.now_ms(), static_cast<std::size_t>(c_.config.limits.deadletter_payload_bytes),
         std::move(ctx)));
-    c_.producer.produce(c_.config.kafka.deadletter, provider, record, [respond](const std::string& error) {
+    c_.producer.produce(c_.config.kafka.deadletter, provider, record, [respond, &metrics = c_.metrics](const std::string& error) {
       if (!error.empty()) return respond(error_response(503, "not stored; retry"));
+      metrics.deadletters_published++;
       respond(json_response(200, R"({"status":"ignored"})"));
     });
   }
@@ -330,7 +331,10 @@ void RefusalRecorder::record(const HttpRequest& request, int status, const std::
       deadletter_record("ingress", reason, request.body, clock_.now_ms(),
                         static_cast<std::size_t>(config_.limits.deadletter_payload_bytes), std::move(ctx)));
   // The answer waits for the dead letter: nothing refused within the rate goes unrecorded.
-  producer_.produce(config_.kafka.deadletter, "", record, [done = std::move(done)](const std::string&) { done(); });
+  producer_.produce(config_.kafka.deadletter, "", record, [&metrics = metrics_, done = std::move(done)](const std::string& error) {
+    if (error.empty()) metrics.deadletters_published++;
+    done();
+  });
 }
 
 HttpHandler make_ingress_handler(IngressContext context) {

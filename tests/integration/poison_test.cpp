@@ -231,6 +231,7 @@ TEST_F(PoisonRefusals, AFloodOfBadWebhooksCannotFillKafka) {
   EXPECT_LE(refused(), allowed);
   EXPECT_GE(engine->runtime().metrics().refusals_unrecorded.load(), 40 - allowed);
   EXPECT_EQ(engine->runtime().metrics().webhooks_refused.load(), 40);
+  EXPECT_GE(engine->runtime().metrics().deadletters_published.load(), refused());
 }
 
 // A signed notification of a type corridor does not act on: acknowledged (the provider stops
