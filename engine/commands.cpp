@@ -3,6 +3,7 @@
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/parse.hpp>
@@ -316,28 +317,54 @@ void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault)
 }
 
 // The command with its sensitive fields replaced: what a dead letter of a refused command shows.
-void hide_sensitive(json::object& cmd) {
+// True when it replaced anything.
+bool hide_sensitive(json::object& cmd) {
+  bool hidden = false;
+  auto hide = [&](json::value& v) {
+    v = "[redacted]";
+    hidden = true;
+  };
   if (json::value* card = cmd.if_contains("card"); card != nullptr) {
     if (!card->is_object()) {
-      *card = "[redacted]";
+      hide(*card);
     } else {
       for (auto& kv : card->get_object())
-        if (!card_field_shown(kv.key())) kv.value() = "[redacted]";
+        if (!card_field_shown(kv.key())) hide(kv.value());
     }
   }
-  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
-    for (std::string_view key : {"answer", "answer_sealed"})
-      if (json::value* v = interac->get_object().if_contains(key)) *v = "[redacted]";
+  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr) {
+    if (!interac->is_object()) {
+      hide(*interac);
+    } else {
+      for (std::string_view key : {"answer", "answer_sealed"})
+        if (json::value* v = interac->get_object().if_contains(key)) hide(*v);
+    }
   }
+  return hidden;
+}
+
+// Whether text corridor cannot read as a command names a sensitive field (any case): its values cannot
+// be told apart, so none of it is shown.
+bool names_sensitive_field(std::string_view raw) {
+  std::string lower(raw);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (std::string_view name : {"card", "cvv", "cvc", "security", "answer", "exp_month", "exp_year", "expiry"})
+    if (lower.find(name) != std::string::npos) return true;
+  return false;
 }
 
 }  // namespace
 
-std::string shown_payload(std::string_view raw) {
+std::optional<std::string> shown_payload(std::string_view raw) {
+  boost::json::parse_options options;
+  options.max_depth = 256;  // deeper than commands may be: a refused deep command is still read here
   boost::system::error_code ec;
-  json::value v = boost::json::parse(raw, ec);
-  if (ec || !v.is_object()) return std::string(raw);
-  hide_sensitive(v.get_object());
+  json::value v = boost::json::parse(raw, ec, {}, options);
+  if (ec || !v.is_object()) {
+    if (!names_sensitive_field(raw)) return std::nullopt;
+    return std::string();
+  }
+  if (!hide_sensitive(v.get_object())) return std::nullopt;
   return boost::json::serialize(v);
 }
 
@@ -503,7 +530,15 @@ json::object deadletter_record(std::string_view source, std::string_view reason,
   d["at"] = format_time(at_ms);
   for (auto& kv : context) d[kv.key()] = kv.value();
   d["payload_bytes"] = payload.size();
-  d["payload_sha256"] = sha256_hex(payload);
+  // A digest of a payload with something hidden would let anyone try the card numbers or codes it
+  // could have held, a few million at most: it is given only when the prefix hides nothing.
+  const bool altered = shown_payload.has_value() || find_card_number(payload).has_value() ||
+                       redact(payload) != mask_card_numbers(payload);  // a card, or a secret replaced
+  d["payload_sha256"] = altered ? json::value(nullptr) : json::value(sha256_hex(payload));
+  if (shown.empty() && !payload.empty()) {
+    d["payload_hidden"] = true;  // not JSON corridor could read, naming a sensitive field
+    return d;
+  }
   // The record itself must be valid JSON whatever arrived: bytes that are not UTF-8 travel in base64.
   if (well_formed_utf8(shown)) {
     d["payload"] = redact_bounded(shown, payload_limit);

@@ -56,16 +56,19 @@ json::object command_rejected_event(const CommandRejection& r, std::string_view 
 // A dead-letter record: source, reason (redacted), time and `context`, and the payload bounded: at most
 // `payload_limit` bytes of it (redacted; as `payload`, or as `payload_base64` when it is not UTF-8),
 // with `payload_bytes` (its whole size) and `payload_sha256` (hex, of the bytes as they arrived, so an
-// operator holding the original can match it).
+// operator holding the original can match it; null when anything was hidden or redacted, since the
+// digest would let one try the values it could have held).
 // `shown_payload`, when given, is what the prefix is taken from instead of the payload (a command with
-// its sensitive fields hidden, shown_payload()); the size and digest stay the payload's.
+// its sensitive fields hidden, shown_payload()); given empty, no prefix is kept (`payload_hidden`).
 json::object deadletter_record(std::string_view source, std::string_view reason, std::string_view payload,
                                std::int64_t at_ms, std::size_t payload_limit, json::object context = {},
                                std::optional<std::string_view> shown_payload = std::nullopt);
 
-// A command as a dead letter may show it: when it is a JSON object, its sensitive fields (the card but
-// its holder's name and brand, the e-Transfer answer) replaced by "[redacted]"; otherwise as it came
-// (dead letters redact card numbers and secrets in any text).
-std::string shown_payload(std::string_view raw);
+// What a dead letter of a refused command may show instead of the command, or nullopt when it may show
+// the command as it came (dead letters redact card numbers and secrets in any text): a JSON object with
+// sensitive fields (the card but its holder's name and brand, the e-Transfer answer) has them replaced
+// by "[redacted]"; text corridor cannot read as a JSON object that names a sensitive field (a CVV in a
+// command that is not JSON) shows nothing, "".
+std::optional<std::string> shown_payload(std::string_view raw);
 
 }  // namespace corridor

@@ -213,9 +213,10 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
           rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
       out.push_back(Outgoing{config.kafka.events, rej.txn_id,
                              boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
+      const std::optional<std::string> hidden = shown_payload(m.value());
+      const std::optional<std::string_view> shown = hidden ? std::optional<std::string_view>(*hidden) : std::nullopt;
       const std::string record =
-          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where,
-                                                   shown_payload(m.value())));
+          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where, shown));
       out.push_back(Outgoing{config.kafka.deadletter, "", record, config.kafka.deadletter,
                              [at, where](const Outgoing& record, const std::string& error) {
                                return minimal_deadletter("router", record, error, at, where);
@@ -408,7 +409,10 @@ void run_relay(const Config& config, Store& store, KafkaProducer& producer, Sign
     if (!store_error.empty()) std::cerr << "relay: " << store_error << std::endl;
     health.stalled(Health::Part::relay, why, clock.now_ms());
     store_error.clear();
-    wake.wait_for(std::chrono::milliseconds(backoff_ms));
+    // The whole pause: commits and acknowledgements raise `wake` many times a second.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(backoff_ms);
+    for (auto now = std::chrono::steady_clock::now(); now < until && !stop.load(); now = std::chrono::steady_clock::now())
+      wake.wait_for(std::chrono::duration_cast<std::chrono::milliseconds>(until - now) + std::chrono::milliseconds(1));
     backoff_ms = std::min<std::int64_t>(backoff_ms * 2, 5000);
   };
   auto settle = [&] {
@@ -579,9 +583,9 @@ struct Executor::Impl {
     // Results Kafka could not take now: the same records again, after a pause (the call is not made
     // again: a call that is not retry-safe would end "outcome unknown" for a delivery problem).
     std::vector<Retry> retries;
+    std::chrono::milliseconds retry_backoff{500};  // back to its start once Kafka takes a result
     bool stopped = false;  // the executor is gone: callbacks touch nothing of it
   };
-  std::chrono::milliseconds retry_backoff{500};
   std::chrono::steady_clock::time_point retry_at{};
   std::shared_ptr<Published> published = std::make_shared<Published>();
 
@@ -708,10 +712,15 @@ struct Executor::Impl {
                        auto it = pub->calls.find(call_id);
                        if (report.ok()) {
                          if (it != pub->calls.end()) it->second = true;
+                         pub->retry_backoff = std::chrono::milliseconds(500);
                          if (!pub->stopped) health->progressed(Health::Part::executor);
                        } else if (report.permanent && !pub->replaced.contains(call_id)) {
                          pub->replaced.insert(call_id);
                          pub->replacements.push_back({call_id, txn, op, report.error});
+                       } else if (report.permanent) {
+                         // Its replacement refused too: nothing smaller can stand for it. The call stays
+                         // held (not made again) and its row is read again at the next start.
+                         if (!pub->stopped) metrics.records_dropped++;
                        } else if (!pub->stopped && it != pub->calls.end()) {
                          pub->retries.push_back({call_id, txn, kept, op});
                          health->stalled(Health::Part::executor, "results not published: " + report.error,
@@ -755,16 +764,13 @@ struct Executor::Impl {
     std::vector<Published::Retry> due;
     {
       std::lock_guard pub_lock(published->mu);
-      if (published->retries.empty()) {
-        retry_backoff = std::chrono::milliseconds(500);
-        return;
-      }
       const auto now = std::chrono::steady_clock::now();
-      if (now < retry_at) return;
+      if (published->retries.empty() || now < retry_at) return;
       due.swap(published->retries);
       published->unacknowledged += due.size();
-      retry_at = now + retry_backoff;
-      retry_backoff = std::min<std::chrono::milliseconds>(retry_backoff * 2, std::chrono::seconds(5));
+      retry_at = now + published->retry_backoff;
+      published->retry_backoff =
+          std::min<std::chrono::milliseconds>(published->retry_backoff * 2, std::chrono::seconds(5));
     }
     for (auto& r : due) produce(r.txn_id, *r.record, r.call_id, r.op);
   }

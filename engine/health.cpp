@@ -4,10 +4,14 @@
 
 namespace corridor {
 
+namespace {
+bool forgets(Health::Part part) { return part == Health::Part::ingress; }
+}  // namespace
+
 void Health::stalled(Part part, std::string why, std::int64_t now_ms) {
   std::lock_guard lock(mu_);
   State& s = parts_[static_cast<std::size_t>(part)];
-  if (s.since_ms == 0 || now_ms - s.last_ms > kForgetMs) s.since_ms = now_ms > 0 ? now_ms : 1;
+  if (s.since_ms == 0 || (forgets(part) && now_ms - s.last_ms > kForgetMs)) s.since_ms = now_ms > 0 ? now_ms : 1;
   s.last_ms = now_ms;
   s.why = redact_bounded(why, 300);
 }
@@ -24,7 +28,8 @@ std::vector<Health::Problem> Health::problems(std::int64_t now_ms) const {
   std::vector<Problem> out;
   for (std::size_t i = 0; i < parts_.size(); ++i) {
     const State& s = parts_[i];
-    if (s.since_ms != 0 && now_ms - s.since_ms >= kGraceMs && now_ms - s.last_ms <= kForgetMs)
+    if (s.since_ms != 0 && now_ms - s.since_ms >= kGraceMs &&
+        (!forgets(static_cast<Part>(i)) || now_ms - s.last_ms <= kForgetMs))
       out.push_back({kNames[i], s.why, now_ms - s.since_ms});
   }
   return out;

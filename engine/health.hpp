@@ -19,13 +19,13 @@ class Health {
                                                           "executor", "scheduler", "ingress"};
   // A part stuck for less than this is only busy (a retry under way).
   static constexpr std::int64_t kGraceMs = 5000;
-  // A part that has not said it is stuck for this long no longer counts as stuck: every part retries
-  // what it holds within a few seconds and says so each time, so silence means the work is gone (the
-  // ingress has no webhook to retry once the provider has had its answer).
+  // The ingress holds no work of its own: a webhook Kafka did not take is answered 503 and is the
+  // provider's to send again. Once it has not said it is stuck for this long, it no longer counts (the
+  // other parts hold what they could not finish until it is done, and count until they progress).
   static constexpr std::int64_t kForgetMs = 30000;
 
   // `part` holds work it could not finish, for `why`, as of `now_ms`; the first time counts for how
-  // long, the last for whether it still does.
+  // long.
   void stalled(Part part, std::string why, std::int64_t now_ms);
   // `part` finished what it held.
   void progressed(Part part);
@@ -35,7 +35,7 @@ class Health {
     std::string reason;
     std::int64_t stalled_ms = 0;  // for how long
   };
-  // The parts stuck for kGraceMs or more that said so within kForgetMs.
+  // The parts stuck for kGraceMs or more (the ingress: and said so within kForgetMs).
   std::vector<Problem> problems(std::int64_t now_ms) const;
   // Prometheus lines: corridor_component_stalled{component="..."} 0|1.
   std::string prometheus(std::int64_t now_ms) const;

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "adapters/support/wire.hpp"
+#include "engine/card_vault.hpp"
 #include "engine/commands.hpp"
 #include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
@@ -55,11 +56,15 @@ void mask_cards_in(json::object& o) {
   }
   if (!keys) return;
   json::object masked;
-  for (auto& kv : o) masked[mask_found_cards(kv.key())] = std::move(kv.value());
+  for (auto& kv : o) {
+    // Two keys alike but for a card's middle digits stay two keys.
+    std::string key = mask_found_cards(kv.key());
+    for (int n = 2; masked.contains(key); ++n) key = mask_found_cards(kv.key()) + "#" + std::to_string(n);
+    masked[key] = std::move(kv.value());
+  }
   o = std::move(masked);
 }
 
-std::string masked_id(std::string_view id) { return find_card_number(id) ? mask_found_cards(id) : std::string(id); }
 
 HttpResponse error_response(int status, std::string_view message) {
   return json_response(status, boost::json::serialize(json::object{{"error", redact_bounded(message, 1024)}}));
@@ -69,6 +74,20 @@ std::string body_digest(std::string_view body) {
   unsigned char d[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(body.data()), body.size(), d);
   return hex_encode({reinterpret_cast<const char*>(d), 16});
+}
+
+// A notification's input id: the provider's event id, or a digest of its body when it has none. A card
+// number in either is masked, and a digest is of the redacted body (a plain digest of a card number
+// gives it away to whoever tries the million it could be). An event id with a card masked is told from
+// another alike but for those digits by the vault's keyed fingerprint of the id (without a vault, by
+// the redacted body's digest, which tells them apart unless nothing else differs).
+std::string webhook_input_id(std::string_view provider, std::string_view dedupe_id, std::string_view body,
+                             const CardVault* vault) {
+  std::string id = "webhook:" + std::string(provider) + ":";
+  if (dedupe_id.empty()) return id + body_digest(find_card_number(body) ? redact(body) : std::string(body));
+  if (!find_card_number(dedupe_id)) return id + std::string(dedupe_id);
+  return id + mask_found_cards(dedupe_id) + ":" +
+         (vault != nullptr ? vault->fingerprint(dedupe_id).substr(0, 32) : body_digest(redact(body)));
 }
 
 // GET /healthz: 200 while every part makes progress, 503 otherwise; `detail` names the parts.
@@ -139,7 +158,7 @@ class Ingress {
     if (!ours) return refuse(provider, req, 404, "unknown transaction for provider " + provider, respond);
 
     Input in;
-    in.input_id = "webhook:" + provider + ":" + (parsed->dedupe_id.empty() ? body_digest(req.body) : masked_id(parsed->dedupe_id));
+    in.input_id = webhook_input_id(provider, parsed->dedupe_id, req.body, c_.vault);
     in.txn_id = parsed->txn_id;
     in.kind = InputKind::webhook;
     in.name = parsed->name;
@@ -155,7 +174,7 @@ class Ingress {
   void unhandled(const std::string& provider, HttpRequest req, ParsedInput parsed, bool ours, Respond respond) {
     if (ours) {
       Input in;
-      in.input_id = "webhook:" + provider + ":" + (parsed.dedupe_id.empty() ? body_digest(req.body) : masked_id(parsed.dedupe_id));
+      in.input_id = webhook_input_id(provider, parsed.dedupe_id, req.body, c_.vault);
       in.txn_id = parsed.txn_id;
       in.kind = InputKind::webhook;
       in.name = "unhandled." + bounded(mask_found_cards(parsed.name), 128);

@@ -22,9 +22,8 @@
 
 namespace corridor {
 
-// Dead letters of refused requests, bounded per source address: at most limits.refusals_per_minute a
-// minute from one address (a token bucket); beyond that a refusal is only counted, so a flood of bad
-// requests cannot fill Kafka.
+class CardVault;
+
 // Token buckets: each key may take `per_minute` (a burst of as many, refilled evenly), and all keys
 // together ten times that, so a flood from many sources is bounded as one from a single source is.
 // The table of keys is bounded: beyond 10,000 it starts over.
@@ -46,6 +45,9 @@ class RateLimiter {
   bool started_ = false;
 };
 
+// Dead letters of refused requests, bounded: at most limits.refusals_per_minute a minute from one
+// address and ten times that from all (RateLimiter); beyond that a refusal is only counted, so a flood
+// of bad requests cannot fill Kafka.
 class RefusalRecorder {
  public:
   RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics);
@@ -72,6 +74,7 @@ struct IngressContext {
   Health& health;
   RefusalRecorder& refusals;
   const std::atomic<bool>& ready;  // false until the adapters exist: webhooks get 503 and are retried
+  const CardVault* vault = nullptr;  // keys the ids of notifications that echo a card number
 };
 
 // The public listener's routes.

@@ -255,7 +255,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       for (const auto& e : effects.events) {
         if (!e.attention.empty()) stats.attention.push_back(e.attention);
         // A late outcome that is an amount mismatch needs both looks: counted under both codes.
-        if (e.status == Status::amount_mismatch && e.attention != attention::kAmountMismatch)
+        if (e.status == Status::amount_mismatch && e.attention == attention::kLateOutcome)
           stats.attention.push_back(attention::kAmountMismatch);
         std::string body = serialize(e);
         p.batch.events.push_back({in.txn_id, e.version, body});

@@ -147,8 +147,9 @@ void Runtime::start() {
     m.metrics.webhooks_refused++;
     m.refusals->record(req, status, reason, [] {});
   };
-  const IngressContext context{cfg, *m.store, *m.producer, m.adapters, *m.clock, m.metrics, m.health, *m.refusals,
-                               m.ready};
+  const IngressContext context{cfg,      *m.store,      *m.producer, m.adapters,
+                               *m.clock, m.metrics,     m.health,    *m.refusals,
+                               m.ready,  m.vault ? &*m.vault : nullptr};
   m.http_server = std::make_unique<HttpServer>(host, port, make_ingress_handler(context), http_options);
   HttpServerOptions ops_options = http_options;
   ops_options.threads = 1;

@@ -182,19 +182,22 @@ class SqliteStore final : public Store {
   // Stores made before processed inputs had a digest and a time get both columns (empty digest, time
   // 0: pruned first). The index on the time serves pruning.
   void migrate() {
-    bool has_digest = false;
+    bool has_digest = false, has_at = false;
     {
       auto st = prepare("PRAGMA table_info(processed_inputs)");
       if (!st) throw std::runtime_error(st.error().message);
-      while (sqlite3_step(st->get()) == SQLITE_ROW)
+      while (sqlite3_step(st->get()) == SQLITE_ROW) {
         has_digest = has_digest || column_view(st->get(), 1) == "digest";
+        has_at = has_at || column_view(st->get(), 1) == "at_ms";
+      }
     }
-    if (!has_digest) {
-      // Both columns or neither: a crash between the two would leave a table this check never mends.
-      exec_or_throw("BEGIN IMMEDIATE;"
-                    "ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';"
-                    "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;"
-                    "COMMIT;");
+    // Each missing column added, in one transaction.
+    if (!has_digest || !has_at) {
+      std::string sql = "BEGIN IMMEDIATE;";
+      if (!has_digest) sql += "ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';";
+      if (!has_at) sql += "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;";
+      sql += "COMMIT;";
+      exec_or_throw(sql.c_str());
     }
     exec_or_throw("CREATE INDEX IF NOT EXISTS processed_inputs_at ON processed_inputs (at_ms);");
   }

@@ -281,9 +281,15 @@ std::string redact_bounded(std::string_view text, std::size_t max_bytes) {
   // the masking nor the secrets' list recognises. Only a margin past the cut is redacted (a card number
   // in any encoding, or a credential, is far shorter than it), so a large text costs no more than a
   // small one; what lies past the margin is cut anyway.
-  constexpr std::size_t kMargin = 4096;
-  const std::string redacted = redact(text.substr(0, max_bytes + kMargin));
-  if (redacted.size() <= max_bytes && text.size() <= max_bytes + kMargin) return redacted;
+  // Masking shrinks escaped digits (\u0034 is one '*'): the window grows until what is kept ends well
+  // before the window's own end, where a card cut in two may lie half masked.
+  std::size_t window = max_bytes + 4096;
+  std::string redacted = redact(text.substr(0, window));
+  while (window < text.size() && redacted.size() <= max_bytes + 1024) {
+    window *= 2;
+    redacted = redact(text.substr(0, window));
+  }
+  if (redacted.size() <= max_bytes && window >= text.size()) return redacted;
   return cut(redacted, max_bytes, text.size());
 }
 

@@ -56,6 +56,13 @@ TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnsw
   Health health;
   std::atomic<bool> stop{false};
   std::thread relay([&] { run_relay(config, store, producer, wake, clock, metrics, health, stop); });
+  // Commits and acknowledgements raise the relay's signal many times a second: its pause holds.
+  std::thread busy([&] {
+    while (store.failing.load()) {
+      wake.notify();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
 
   // Stuck, and said so once the grace has passed; retried with a pause, not in a busy loop.
   const bool named = testing::eventually(
@@ -71,6 +78,7 @@ TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnsw
   EXPECT_TRUE(events.records().empty());
 
   store.failing = false;
+  busy.join();
   wake.notify();
   EXPECT_TRUE(events.wait_until([](const auto& recs) { return recs.size() >= 3; }, std::chrono::seconds(30)));
   EXPECT_TRUE(testing::eventually([&] { return health.problems(clock.now_ms()).empty(); }, std::chrono::seconds(30)));

@@ -69,6 +69,8 @@ TEST(DeadLetter, ReasonAndPayloadAreRedacted) {
                              "card 4111 1111 1111 1111", 0, 4096);
   EXPECT_EQ(get_string(d, "reason"), "bad path /callbacks/esipay/[redacted providers.esipay.callback_token]/x");
   EXPECT_EQ(get_string(d, "payload"), "card 4111 11** **** 1111");
+  // Something was masked: no digest, which would let one try the million card numbers it could be.
+  EXPECT_TRUE(d.at("payload_sha256").is_null());
   clear_secrets();
 }
 
@@ -218,18 +220,36 @@ TEST(RouteCommand, EveryCardFieldButTheHoldersNameAndBrandIsSealed) {
 TEST(DeadLetter, ARefusedCommandIsShownWithItsSensitiveFieldsHidden) {
   std::string raw = payin();
   raw.insert(1, R"("card":{"number":"4111111111111111","cvv":"987","holder":"A. Kone"},"interac":{"answer":"vermilion-42"},)");
-  const std::string shown = shown_payload(raw);
-  EXPECT_EQ(shown.find("987"), std::string::npos);
-  EXPECT_EQ(shown.find("vermilion"), std::string::npos);
-  EXPECT_EQ(shown.find("4111"), std::string::npos);
-  EXPECT_NE(shown.find("A. Kone"), std::string::npos);
-  auto d = deadletter_record("router", "why", raw, 0, 4096, {}, shown);
-  EXPECT_EQ(get_string(d, "payload"), redact(shown));
-  EXPECT_EQ(d.at("payload_bytes").to_number<std::size_t>(), raw.size());  // the size and digest stay the command's
-  // Not JSON: shown as it came, with card numbers masked by the dead letter.
-  EXPECT_EQ(shown_payload("not json 4111111111111111"), "not json 4111111111111111");
+  const std::optional<std::string> shown = shown_payload(raw);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->find("987"), std::string::npos);
+  EXPECT_EQ(shown->find("vermilion"), std::string::npos);
+  EXPECT_EQ(shown->find("4111"), std::string::npos);
+  EXPECT_NE(shown->find("A. Kone"), std::string::npos);
+  auto d = deadletter_record("router", "why", raw, 0, 4096, {}, *shown);
+  EXPECT_EQ(get_string(d, "payload"), redact(*shown));
+  EXPECT_EQ(d.at("payload_bytes").to_number<std::size_t>(), raw.size());  // the size stays the command's
+  EXPECT_TRUE(d.at("payload_sha256").is_null());  // its digest would give the hidden values away
+  // An answer that is not an object is hidden whole.
+  EXPECT_EQ(shown_payload(R"({"interac":"vermilion-42"})"), R"({"interac":"[redacted]"})");
+  // Nothing to hide: the command is shown as it came, with its digest.
+  EXPECT_EQ(shown_payload(payin()), std::nullopt);
+  EXPECT_EQ(get_string(deadletter_record("router", "why", payin(), 0, 4096), "payload_sha256").size(), 64u);
+  // Not JSON: shown as it came, card numbers masked by the dead letter, unless it names a sensitive
+  // field, whose value cannot be told apart: then nothing of it is shown.
+  EXPECT_EQ(shown_payload("not json 4111111111111111"), std::nullopt);
   EXPECT_EQ(get_string(deadletter_record("router", "why", "not json 4111111111111111", 0, 4096), "payload"),
             "not json 411111******1111");
+  const std::string broken = R"({"card":{"number":"4111111111111111","CVV":"987"},})";
+  ASSERT_EQ(shown_payload(broken), "");
+  auto hidden = deadletter_record("router", "why", broken, 0, 4096, {}, std::string_view(""));
+  EXPECT_FALSE(hidden.contains("payload"));
+  EXPECT_TRUE(get_bool(hidden, "payload_hidden"));
+  EXPECT_EQ(boost::json::serialize(hidden).find("987"), std::string::npos);
+  // Deeper than a command may be, still read to hide what it holds.
+  std::string deep = R"({"card":{"cvv":"987"},"x":)" + std::string(40, '[') + std::string(40, ']') + "}";
+  ASSERT_TRUE(shown_payload(deep));
+  EXPECT_EQ(shown_payload(deep)->find("987"), std::string::npos);
 }
 
 TEST(RouteCommand, CorridorsOwnSealedFieldsCannotBeSent) {

@@ -19,7 +19,14 @@ TEST(Health, APartStuckPastTheGraceIsNamedUntilItProgresses) {
   EXPECT_TRUE(h.problems(20000).empty());
 }
 
-TEST(Health, APartThatStopsSayingItIsStuckIsForgotten) {
+TEST(Health, APartHoldingWorkStaysStuckUntilItProgresses) {
+  // The relay's rows wait for Kafka's answer, which may take minutes: no news is no progress.
+  Health h;
+  h.stalled(Health::Part::relay, "Kafka does not take outbox rows", 1000);
+  EXPECT_EQ(h.problems(1000 + 10 * Health::kForgetMs).size(), 1u);
+}
+
+TEST(Health, TheIngressIsForgottenOnceItStopsSayingItIsStuck) {
   // The ingress failed to hand one webhook to Kafka and no webhook came since: nothing is held.
   Health h;
   h.stalled(Health::Part::ingress, "Kafka does not take webhooks", 1000);
