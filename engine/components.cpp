@@ -697,7 +697,8 @@ struct Executor::Impl {
   // again under the same idempotency key (or reports its outcome unknown when it is not retry-safe),
   // and the processor recognises the repeated result by its input id. A result Kafka refuses for what
   // it is gives way to a call.failed under the same input id (made by the dispatcher, never by the
-  // delivery thread); one Kafka cannot take now is made again after the next read of the store.
+  // delivery thread); one Kafka cannot take now is produced again by the dispatcher after a pause
+  // (publish_retries), the call not made again.
   void publish(const Input& result, std::string record, const std::string& call_id, const std::string& op) {
     produce(result.txn_id, std::move(record), call_id, op);
   }

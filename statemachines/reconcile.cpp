@@ -217,7 +217,8 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   if (provisional && shadowed.outcome == Outcome::applied && then != nullptr && then->terminal &&
       then->status == now->status && get_string(shadow.data, kSettledByKey) != "corridor") {
     // The provider's word (not corridor's clock once more) agrees with the outcome corridor decided on
-    // its own clock: from now on the outcome is the provider's, and a later contradiction is a dispute, not a late outcome.
+    // its own clock: from now on the outcome is the provider's, and a later contradiction is a
+    // dispute, not a late outcome.
     if (asked != nullptr) record_answer(*asked, input, txn.state, "confirmed");
     txn.data.erase(kSettledByKey);  // after the answer: erasing moves the object's entries
     return {Outcome::applied, nullptr, {}};
