@@ -392,6 +392,7 @@ Result<json::value> parse_strict(std::string_view raw) {
     if (ec == boost::json::error::too_deep) return fail("command is nested deeper than " + std::to_string(kMaxDepth) + " levels");
     return fail("command is not valid JSON: " + ec.message());
   }
+  if (!finite_numbers(parsed)) return fail("command holds a number beyond a double's range");
   return parsed;
 }
 

@@ -942,6 +942,8 @@ struct Executor::Impl {
     } catch (const std::exception& e) {
       parsed = fail("the provider's answer could not be read: " + std::string(e.what()));
     }
+    if (parsed && !finite_numbers(parsed->data))
+      parsed = fail("the provider's answer holds a number beyond a double's range: not kept");
     breaker_record(call.provider, parsed || !parsed.error().retryable);
     if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable, parsed.error().http_status == 404};
     Input in;

@@ -141,6 +141,8 @@ class Ingress {
     } catch (const std::exception& e) {
       parsed = fail("the notification could not be read: " + std::string(e.what()));
     }
+    if (parsed && !finite_numbers(parsed->data))
+      parsed = refusal("the notification holds a number beyond a double's range", 400);
     if (!parsed) {
       const int status = parsed.error().http_status ? parsed.error().http_status : 400;
       return refuse(provider, req, status, parsed.error().message, respond);

@@ -103,6 +103,10 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       parsed.push_back(fail("input is not valid JSON: " + ec.message()));
       continue;
     }
+    if (!finite_numbers(v)) {
+      parsed.push_back(fail("input holds a number beyond a double's range"));
+      continue;
+    }
     auto in = input_from_json(std::move(v));
     if (!in) in = fail("invalid input: " + in.error().message);
     if (in) {

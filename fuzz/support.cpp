@@ -87,6 +87,7 @@ bool run_webhook(const ProviderAdapter& adapter, std::string_view input, const S
   }
   auto parsed = adapter.parse_webhook(request);
   if (!parsed) return false;
+  if (!finite_numbers(parsed->data)) return false;  // refused by the ingress
   // engine/ingress.cpp, webhook(): a notification naming no transaction is refused, or, when its type
   // is one corridor does not handle, acknowledged and dead-lettered; the dead letter must be JSON.
   if (parsed->txn_id.empty()) {

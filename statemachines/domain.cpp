@@ -1,5 +1,7 @@
 #include "statemachines/domain.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -58,6 +60,21 @@ bool get_bool(const json::object& o, std::string_view key, bool fallback) {
   auto it = o.find(key);
   if (it == o.end() || !it->value().is_bool()) return fallback;
   return it->value().get_bool();
+}
+
+bool finite_numbers(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return std::isfinite(v.get_double());
+    case json::kind::array:
+      for (const auto& e : v.get_array())
+        if (!finite_numbers(e)) return false;
+      return true;
+    case json::kind::object:
+      for (const auto& kv : v.get_object())
+        if (!finite_numbers(kv.value())) return false;
+      return true;
+    default: return true;
+  }
 }
 
 const json::object* get_object(const json::object& o, std::string_view key) {

@@ -215,4 +215,9 @@ std::int64_t get_int(const json::object& o, std::string_view key, std::int64_t f
 bool get_bool(const json::object& o, std::string_view key, bool fallback = false);
 const json::object* get_object(const json::object& o, std::string_view key);
 
+// Whether every number in `v` is finite. A number written past a double's range (1e400) parses as an
+// infinity, which Boost.JSON writes back as `Infinity`, no JSON at all: such a value is refused where
+// it enters (a command, a notification, a provider's answer, a record on corridor.inputs), never kept.
+bool finite_numbers(const json::value& v);
+
 }  // namespace corridor

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <variant>
 
@@ -271,6 +272,15 @@ TEST(RouteCommand, AKeyTwiceInOneObjectIsRefused) {
   EXPECT_EQ(reason_of(R"({"merchant":"ZANDO","merchant":"OTHER"})"), "command holds the key 'merchant' twice in one object");
   // The same key in two objects is fine.
   EXPECT_EQ(reason_of(payin()), "");
+}
+
+TEST(RouteCommand, ANumberPastADoublesRangeIsRefused) {
+  // 1e400 parses as an infinity, which would be written back as `Infinity`: no JSON at all.
+  std::string raw = payin();
+  raw.insert(1, R"("metadata":{"risk":1e400},)");
+  EXPECT_EQ(reason_of(raw), "command holds a number beyond a double's range");
+  EXPECT_TRUE(finite_numbers(boost::json::parse(R"({"a":[1.5,-0.0,1e308]})")));
+  EXPECT_FALSE(finite_numbers(boost::json::parse(R"({"a":[{"b":-1e999}]})")));
 }
 
 TEST(RouteCommand, DeepNestingIsRefused) {

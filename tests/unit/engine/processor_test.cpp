@@ -128,6 +128,17 @@ TEST_F(ProcessorTest, InputForUnknownTransactionIsDeadLettered) {
   EXPECT_NE(b.outbox[0].body.find("unknown transaction"), std::string::npos);
 }
 
+TEST_F(ProcessorTest, ARecordWithANumberPastADoublesRangeIsDeadLetteredNeverStored) {
+  apply({command("R1")});
+  const std::string txn = derive_txn_id("ZANDO", "R1");
+  const std::string value = R"({"input_id":"w:inf","txn_id":")" + txn +
+                            R"(","kind":"webhook","name":"payin.confirmed","at":"2026-11-22T10:00:00.000Z","data":{"fee":1e400}})";
+  auto b = apply({raw(value)});
+  ASSERT_EQ(count_topic(b, "deadletter"), 1u);
+  EXPECT_NE(b.outbox[0].body.find("input holds a number beyond a double's range"), std::string::npos);
+  EXPECT_TRUE(b.transactions.empty());
+}
+
 TEST_F(ProcessorTest, MalformedRecordsAreDeadLetteredAndTheOffsetMoves) {
   auto b = apply({raw("not json"), raw(R"({"input_id":"x"})")});
   EXPECT_EQ(count_topic(b, "deadletter"), 2u);
