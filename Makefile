@@ -7,7 +7,7 @@ CMAKE_FLAGS ?=
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := true
 
-.PHONY: deps configure build test test-sanitize test-unit demo bench fuzz clean
+.PHONY: deps configure build test test-sanitize test-unit demo bench fuzz golden clean
 
 deps:
 	@scripts/install-deps.sh
@@ -48,6 +48,12 @@ fuzz:
 	  -DCORRIDOR_FUZZ=ON -DBUILD_TESTING=OFF $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Records the golden inputs log anew (tests/golden/, read by golden_replay_test): only when a change of
+# behaviour is meant, said in the commit.
+golden: build
+	@cmake --build $(BUILD) --target golden_record
+	@$(BUILD)/tests/golden_record
 
 demo: build
 	@$(BUILD)/engine/corridor demo

@@ -79,11 +79,13 @@ Cluster::Cluster() : kafka(std::make_unique<EmbeddedKafka>(3)), bootstrap(kafka-
     kafka->create_topic(topic, 4);
 }
 
-Config test_config(const Cluster& cluster, const std::string& dir) {
+Config test_config(const Cluster& cluster, const std::string& dir) { return test_config_for(cluster.bootstrap, dir); }
+
+Config test_config_for(const std::string& bootstrap, const std::string& dir) {
   // A fixed test key: card payments need one, and tests never see production data.
   setenv(CardVault::kKeyVariable, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0);
   Config c = parse_config(embedded_default_config(), "embedded");
-  c.kafka.bootstrap = cluster.bootstrap;
+  c.kafka.bootstrap = bootstrap;
   c.kafka.partitions = 4;
   c.store.path = dir + "/corridor.db";
   c.http.listen = "127.0.0.1:0";

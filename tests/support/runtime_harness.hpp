@@ -60,6 +60,8 @@ struct Cluster {
 // A configuration for tests: the given cluster, a store in `dir`, an ingress on an OS port, the
 // sandboxes on, merchant ZANDO on every registered provider, fast polls.
 Config test_config(const Cluster& cluster, const std::string& dir);
+// The same for any bootstrap address (one that is never dialled, for what runs without Kafka).
+Config test_config_for(const std::string& bootstrap, const std::string& dir);
 
 class Engine {
  public:
