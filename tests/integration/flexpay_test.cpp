@@ -177,12 +177,7 @@ TEST_F(FlexPayRuntime, ACurrencyFlexPayDoesNotTakeIsRefusedNeverUnknown) {
   cmd["amount"] = {{"value", 1000}, {"currency", "EUR"}};
   engine->publish_command(cmd);
   const auto txn = derive_txn_id("ZANDO", "FP-eur");
-  auto settled = [&](const std::vector<json::object>& evs) {
-    for (const auto& e : events_of(evs, txn))
-      if (get_string(e, "type") == "command.rejected" || get_string(e, "status") == "failed") return true;
-    return false;
-  };
-  ASSERT_TRUE(events.wait_until(settled, std::chrono::seconds(30)));
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return rejected_or_failed(evs, txn); }, std::chrono::seconds(30)));
   for (const auto& e : events_of(events.records(), txn)) {
     EXPECT_NE(get_string(e, "status"), "unknown");
     if (get_string(e, "status") == "failed") {

@@ -74,6 +74,12 @@ std::vector<json::object> events_of(const std::vector<json::object>& events, std
   return out;
 }
 
+bool rejected_or_failed(const std::vector<json::object>& events, std::string_view txn_id) {
+  for (const auto& e : events_of(events, txn_id))
+    if (get_string(e, "type") == "command.rejected" || get_string(e, "status") == "failed") return true;
+  return false;
+}
+
 Cluster::Cluster() : kafka(std::make_unique<EmbeddedKafka>(3)), bootstrap(kafka->bootstrap()) {
   for (const char* topic : {"corridor.commands", "corridor.inputs", "corridor.events", "corridor.deadletter"})
     kafka->create_topic(topic, 4);

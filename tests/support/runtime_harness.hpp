@@ -50,6 +50,9 @@ class TopicCollector {
 // The latest status of a transaction among collected events ("" when none).
 std::string latest_status(const std::vector<json::object>& events, std::string_view txn_id);
 std::vector<json::object> events_of(const std::vector<json::object>& events, std::string_view txn_id);
+// Whether a transaction's command was rejected or the transaction failed: what a command the provider
+// would refuse must come to, never unknown.
+bool rejected_or_failed(const std::vector<json::object>& events, std::string_view txn_id);
 
 struct Cluster {
   Cluster();
