@@ -2,6 +2,7 @@
 
 #include <openssl/sha.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 
@@ -380,9 +381,9 @@ json::object transaction_view(const Transaction& txn, const std::vector<json::ob
   o["provider"] = txn.provider;
   o["flow"] = txn.flow;
   o["amount"] = {{"value", txn.amount.value}, {"currency", txn.amount.currency}};
-  if (const json::value* refunded = txn.data.if_contains("refunded_amount"); refunded && refunded->is_int64())
-    o["amount_refunded"] = {{"value", refunded->get_int64()}, {"currency", txn.amount.currency}};
-  if (const json::object* reported = get_object(txn.data, kProviderAmountKey)) o["provider_amount"] = *reported;
+  if (txn.refunded_amount) o["amount_refunded"] = {{"value", *txn.refunded_amount}, {"currency", txn.amount.currency}};
+  if (txn.provider_amount)
+    o["provider_amount"] = {{"value", txn.provider_amount->value}, {"currency", txn.provider_amount->currency}};
   o["state"] = txn.state;
   o["status"] = nullptr;
   if (const Flow* f = find_flow(txn.flow_id()); f != nullptr) {
@@ -393,7 +394,7 @@ json::object transaction_view(const Transaction& txn, const std::vector<json::ob
   o["next_action"] = txn.next_action;
   o["reason"] = txn.reason;
   o["attention"] = nullptr;
-  if (const json::object* a = get_object(txn.data, kAttentionKey)) o["attention"] = *a;
+  if (txn.attention) o["attention"] = json::parse(fields::text(*txn.attention));
   o["created_at"] = format_time(txn.created_at_ms);
   o["updated_at"] = format_time(txn.updated_at_ms);
   o["rejected_inputs"] = txn.rejected_inputs;

@@ -68,13 +68,13 @@ ReconcileItem item_of(const Transaction& t) {
 }
 
 // The outcome of an answered ask, from the transaction's reconcile record.
-void classify(ReconcileItem& item, const Transaction& now, const json::object& record) {
-  const std::string_view answer = get_string(record, "answer");
-  item.to_state = get_string(record, "to").empty() ? now.state : std::string(get_string(record, "to"));
+void classify(ReconcileItem& item, const Transaction& now, const ReconcileRecord& record) {
+  const std::string_view answer = record.answer;
+  item.to_state = record.to.empty() ? now.state : record.to;
   Transaction at_answer = now;
   at_answer.state = item.to_state;
   item.to_status = status_of(at_answer);
-  item.note = get_string(record, "note");
+  item.note = record.note;
   if (answer == "corrected") {
     item.result = "corrected";
   } else if (answer == "confirmed" || answer == "disputed") {
@@ -114,7 +114,7 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
     report.items.push_back(item_of(t));
     ReconcileItem& item = report.items.back();
     const StateInfo* s = state_of(t);
-    if (s->terminal && !t.data.contains("settled_from")) {
+    if (s->terminal && t.settled_from.empty()) {
       item.result = "final";
       item.note = "settled before corridor recorded the state it settled from: not asked";
       return;
@@ -139,10 +139,9 @@ ReconcileReport reconcile(const Config& config, Store& live, KafkaProducer& prod
       auto loaded = current.find(item.txn_id);
       if (loaded == current.end()) return false;
       const Transaction& now = loaded->second;
-      const json::value* rec = now.data.if_contains("reconcile");
-      const bool ours = rec != nullptr && rec->is_object() && get_string(rec->get_object(), "id") == a.input_id;
-      if (ours && !rec->get_object().at("answer").is_null()) {
-        classify(item, now, rec->get_object());
+      const bool ours = now.reconcile && now.reconcile->id == a.input_id;
+      if (ours && !now.reconcile->answer.empty()) {
+        classify(item, now, *now.reconcile);
         return true;
       }
       const StateInfo* s = state_of(now);
@@ -276,8 +275,7 @@ bool charged(const Transaction& t) {
 
 // What esipay charged, as the store has it: the amount asked, or the one esipay reported instead.
 std::int64_t charged_amount(const Transaction& t) {
-  if (const json::object* reported = get_object(t.data, kProviderAmountKey)) return get_int(*reported, "value");
-  return t.amount.value;
+  return t.provider_amount ? t.provider_amount->value : t.amount.value;
 }
 
 // "YYYY-MM-DD" at the start of `text`, or "".
@@ -300,7 +298,7 @@ struct StoredRefund {
 
 std::vector<StoredRefund> stored_refunds(const Transaction& t) {
   std::vector<StoredRefund> out;
-  const json::value* refunds = t.data.if_contains("refunds");
+  const json::value* refunds = t.data.as<json::object>().if_contains("refunds");
   if (refunds == nullptr || !refunds->is_array()) return out;
   for (const auto& r : refunds->get_array()) {
     if (!r.is_object()) continue;
@@ -377,8 +375,7 @@ SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementL
     // A charge corridor could not know the outcome of (esipay has no status endpoint), or one it
     // failed because an earlier file lacked it: the file answers.
     const bool charge_unknown = t.state == "unknown";
-    const bool failed_for_absence = t.state == "failed" && get_string(t.data, kSettledByKey) == "corridor" &&
-                                    get_string(t.data, "settled_from") == "unknown";
+    const bool failed_for_absence = t.state == "failed" && t.provisional() && t.settled_from == "unknown";
     if (c.empty()) {
       if (charged(t)) differ("missing_in_settlement", "charge", t.state + " " + ours, "", 0);
       const std::string day = day_of(format_time(t.created_at_ms));
@@ -408,7 +405,7 @@ SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementL
     const auto& r = refunds[t.txn_id];
     std::int64_t refunded = 0;
     for (const SettlementLine* l : r) refunded += l->amount;
-    const std::int64_t ours_refunded = get_int(t.data, "refunded_amount");
+    const std::int64_t ours_refunded = t.refunded_amount.value_or(0);
     const auto stored = stored_refunds(t);
     std::vector<const StoredRefund*> unknown, out;
     for (const auto& s : stored) {

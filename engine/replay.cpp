@@ -27,7 +27,7 @@ void compare(const std::string& txn_id, const Transaction& live, const Transacti
   diff("amount", json::value{{"value", live.amount.value}, {"currency", live.amount.currency}},
        json::value{{"value", replayed.amount.value}, {"currency", replayed.amount.currency}});
   diff("provider_refs", live.provider_refs, replayed.provider_refs);
-  diff("data", live.data, replayed.data);
+  diff("data", data_json(live), data_json(replayed));
   diff("reason", live.reason, replayed.reason);
 }
 

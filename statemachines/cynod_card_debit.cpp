@@ -57,16 +57,16 @@ bool wallet_amount_differs(const StepContext& c) {
 
 // The transaction is already final: this step runs on the framework's copy from the state it settled
 // from (statemachines/reconcile.hpp, step_final), for Cynod's word arriving after the outcome.
-bool already_final(const StepContext& c) { return c.txn.data.contains("settled_from"); }
+bool already_final(const StepContext& c) { return !c.txn.settled_from.empty(); }
 
 bool past_confirmation_deadline(const StepContext& c) {
-  return c.input.at_ms >= get_int(c.txn.data, "confirmation_deadline_ms", 0);
+  return c.input.at_ms >= get_int(bag(c.txn), "confirmation_deadline_ms", 0);
 }
 
 // corridor already gave up re-sending the cancellation (it went unknown from `expiring`): Cynod still
 // saying "in progress" past the delay is not a reason for another round of re-sends and two events.
 bool cancellation_spent(const StepContext& c) {
-  return past_confirmation_deadline(c) && !get_string(c.txn.data, "cancel_call_id").empty();
+  return past_confirmation_deadline(c) && !get_string(bag(c.txn), "cancel_call_id").empty();
 }
 
 // ---- what corridor does -------------------------------------------------------------------------
@@ -79,8 +79,8 @@ json::object authorization_params(const Transaction& t) {
   p["reference"] = t.txn_id;
   p["amount"] = money_json(t.amount);
   p["card"] = "attached";
-  if (const json::object* customer = get_object(t.data, "customer")) p["customer"] = *customer;
-  if (auto d = get_string(t.data, "description"); !d.empty()) p["description"] = d;
+  if (const json::object* customer = customer_of(t)) p["customer"] = *customer;
+  if (auto d = description_of(t); !d.empty()) p["description"] = d;
   return p;
 }
 
@@ -88,21 +88,21 @@ void record_cynod(StepContext& c) {
   const auto& d = c.input.data;
   if (auto ref = get_string(d, "cynod_reference"); !ref.empty()) c.txn.provider_refs["cynod_reference"] = ref;
   // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
-  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) c.txn.data["card_masked"] = card;
+  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) bag(c.txn)["card_masked"] = card;
 }
 
 void request_authorization(StepContext& c) {
   reset_retries(c);
-  c.txn.data["authorization_call_id"] = c.call("request_authorization", authorization_params(c.txn));
+  bag(c.txn)["authorization_call_id"] = c.call("request_authorization", authorization_params(c.txn));
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
-  c.txn.data["confirmation_deadline_ms"] = deadline;
+  bag(c.txn)["confirmation_deadline_ms"] = deadline;
   c.set_timer("timer.confirmation_expired", deadline);
 }
 
 // Re-sent under the first call id and the same partner reference: Cynod answers with the outcome of
 // the first request instead of sending a second wallet confirmation.
 void retry_authorization(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "authorization_call_id")), "request_authorization",
+  c.call_again(std::string(get_string(bag(c.txn), "authorization_call_id")), "request_authorization",
                authorization_params(c.txn));
 }
 
@@ -114,7 +114,7 @@ void await_wallet(StepContext& c) {
 json::object acknowledge_params(const Transaction& t) {
   return {{"reference", t.txn_id},
           {"authorization_number", get_string(t.provider_refs, "authorization_number")},
-          {"status", get_string(t.data, "cynod_status")}};
+          {"status", get_string(bag(t), "cynod_status")}};
 }
 
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
@@ -122,8 +122,8 @@ void record_debit(StepContext& c) {
   record_cynod(c);
   const auto& d = c.input.data;
   if (auto n = get_string(d, "authorization_number"); !n.empty()) c.txn.provider_refs["authorization_number"] = n;
-  c.txn.data["cynod_status"] = get_string(d, "status");
-  if (auto debited = reported_amount(c)) c.txn.data["debited_amount"] = debited->value;
+  bag(c.txn)["cynod_status"] = get_string(d, "status");
+  if (auto debited = reported_amount(c)) bag(c.txn)["debited_amount"] = debited->value;
   c.cancel_timer("timer.confirmation_expired");
   c.cancel_timer("timer.retry");
 }
@@ -132,7 +132,7 @@ void record_debit(StepContext& c) {
 void debit_and_acknowledge(StepContext& c) {
   record_debit(c);
   reset_retries(c);
-  c.txn.data["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
+  bag(c.txn)["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
 }
 
 // Step 8.2 with another amount than the one asked (or none readable): the money moved, but not as
@@ -148,12 +148,12 @@ void debited_other_amount(StepContext& c) {
 // asks; a final transaction does not wait for its answer.
 void debited_late(StepContext& c) {
   record_debit(c);
-  c.txn.data["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
+  bag(c.txn)["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
   c.set_reason("debited by Cynod (step 8.2); acknowledgement (step 10) sent once, not awaited");
 }
 
 void retry_acknowledge(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "acknowledge_call_id")), "acknowledge", acknowledge_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "acknowledge_call_id")), "acknowledge", acknowledge_params(c.txn));
 }
 
 // The acknowledgement could not be delivered. The seed's step 8 is done (the card is debited and
@@ -183,7 +183,7 @@ void request_never_sent(StepContext& c) {
 void cancel_call(StepContext& c) {
   c.cancel_timer("timer.retry");
   reset_retries(c);
-  c.txn.data["cancel_call_id"] = c.call("cancel_authorization", {{"reference", c.txn.txn_id}});
+  bag(c.txn)["cancel_call_id"] = c.call("cancel_authorization", {{"reference", c.txn.txn_id}});
 }
 
 // The confirmation delay passed: ask Cynod to withdraw the wallet request before calling the
@@ -199,11 +199,11 @@ void cancel_for_amount(StepContext& c) {
   record_cynod(c);
   cancel_call(c);
   record_amount_mismatch(c, reported_amount(c), "Cynod's wallet request (step 6.2)");
-  c.txn.data["cancel_cause"] = "amount";
+  bag(c.txn)["cancel_cause"] = "amount";
 }
 
 void retry_cancel(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "cancel_call_id")), "cancel_authorization",
+  c.call_again(std::string(get_string(bag(c.txn), "cancel_call_id")), "cancel_authorization",
                {{"reference", c.txn.txn_id}});
 }
 
@@ -221,7 +221,7 @@ void call_abandoned(StepContext& c) {
 }
 
 void expired(StepContext& c) {
-  c.set_reason(get_string(c.txn.data, "cancel_cause") == "amount"
+  c.set_reason(get_string(bag(c.txn), "cancel_cause") == "amount"
                    ? "wallet request withdrawn: Cynod asked the customer for another amount (step 6.2)"
                    : "no wallet confirmation in time");
 }

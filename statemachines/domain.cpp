@@ -133,26 +133,15 @@ Result<Input> input_from_json(json::value v) {
   return in;
 }
 
-json::object to_json(const Transaction& t) {
-  json::object o;
-  o["txn_id"] = t.txn_id;
-  o["merchant"] = t.merchant;
-  o["reference"] = t.reference;
-  o["provider"] = t.provider;
-  o["flow"] = t.flow;
-  o["amount"] = {{"value", t.amount.value}, {"currency", t.amount.currency}};
-  o["state"] = t.state;
-  o["version"] = t.version;
-  o["seq"] = t.seq;
-  o["provider_refs"] = t.provider_refs;
-  o["data"] = t.data;
-  o["next_action"] = t.next_action;
-  o["reason"] = t.reason;
-  o["created_at"] = format_time(t.created_at_ms);
-  o["updated_at"] = format_time(t.updated_at_ms);
-  o["rejected_inputs"] = t.rejected_inputs;
-  o["last_rejection"] = t.last_rejection;
-  return o;
+json::object to_json(const Transaction& t) { return json::parse(serialize(t)).as_object(); }
+
+json::object data_json(const Transaction& t) {
+  std::string out = "{";
+  bool first = true;
+  fields::write_members(out, t, first);
+  t.data.write_members(out, first);
+  out += '}';
+  return json::parse(out).as_object();
 }
 
 Result<Transaction> transaction_from_json(json::value v) {
@@ -171,11 +160,13 @@ Result<Transaction> transaction_from_json(json::value v) {
   t.state = get_string(o, "state");
   t.version = get_int(o, "version");
   t.seq = get_int(o, "seq");
-  auto take_object = [&o](std::string_view key, json::object& to) {
-    if (auto it = o.find(key); it != o.end() && it->value().is_object()) to = std::move(it->value().get_object());
-  };
-  take_object("provider_refs", t.provider_refs);
-  take_object("data", t.data);
+  if (auto it = o.find("provider_refs"); it != o.end() && it->value().is_object())
+    t.provider_refs = std::move(it->value().get_object());
+  if (auto it = o.find("data"); it != o.end() && it->value().is_object()) {
+    json::object& data = it->value().get_object();
+    fields::read_members(data, t, /*take=*/true);  // the framework's keys; the flow's stay for its struct
+    t.data.assign(std::move(data));
+  }
   if (auto* n = o.if_contains("next_action")) t.next_action = std::move(*n);
   if (auto* r = o.if_contains("reason")) t.reason = std::move(*r);
   t.created_at_ms = parse_time(get_string(o, "created_at")).value_or(0);
@@ -608,6 +599,9 @@ void append_int(std::string& out, std::int64_t v) {
 
 }  // namespace
 
+void append_json_string(std::string& out, std::string_view s) { append_string(out, s); }
+void append_json_int(std::string& out, std::int64_t v) { append_int(out, v); }
+
 std::string serialize(const Transaction& t) {
   std::string out;
   out.reserve(1024);
@@ -635,7 +629,11 @@ std::string serialize(const Transaction& t) {
   number(",\"version\":", t.version);
   number(",\"seq\":", t.seq);
   nested(",\"provider_refs\":", t.provider_refs);
-  nested(",\"data\":", t.data);
+  out += ",\"data\":{";
+  bool first = true;
+  fields::write_members(out, t, first);  // the framework's bookkeeping, then the flow's own fields
+  t.data.write_members(out, first);
+  out += '}';
   nested(",\"next_action\":", t.next_action);
   nested(",\"reason\":", t.reason);
   text(",\"created_at\":", format_time(t.created_at_ms));

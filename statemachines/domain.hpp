@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "statemachines/flow_data.hpp"
 #include "statemachines/money.hpp"
 #include "statemachines/result.hpp"
 
@@ -74,6 +75,47 @@ json::object to_json(const Input& in);
 // Takes `v` by value: a parsed record moved in gives its data object away instead of copying it.
 Result<Input> input_from_json(json::value v);
 
+// What the framework records on a transaction beside the flow's own facts (flow_data.hpp).
+// The last change that needed a person's attention (StepContext::flag).
+struct Attention {
+  std::string code;  // an attention:: code
+  std::int64_t version = 0;
+  std::string at;    // ISO 8601, when the change happened
+};
+BOOST_DESCRIBE_STRUCT(Attention, (), (code, version, at))
+
+// The last ask of the provider for the outcome (`transaction.reconcile`, from a command, the janitor
+// or a late input) and its answer (statemachines/reconcile.hpp).
+struct ReconcileRecord {
+  std::string id;        // the input that asked
+  std::string by;        // "command", "janitor" or "late_input"
+  std::string asked_at;
+  std::string state;     // the state asked about
+  std::string call_id;   // the status call's answer id, when the ask made one
+  std::string answer;    // empty while the call is out; else unchanged, corrected, confirmed, disputed, ...
+  std::string note;
+  std::string to;        // the state after the answer
+  std::string answered_at;
+
+  bool pending() const { return !call_id.empty() && answer.empty(); }
+};
+BOOST_DESCRIBE_STRUCT(ReconcileRecord, (), (id, by, asked_at, state, call_id, answer, note, to, answered_at))
+
+// The provider contradicted its own final outcome: the input, and the state it leads to.
+struct Dispute {
+  std::string input_id;
+  std::string leads_to;
+  std::string at;
+};
+BOOST_DESCRIBE_STRUCT(Dispute, (), (input_id, leads_to, at))
+
+// A late input announced in a final state corridor decided on its own clock (the last ask it caused).
+struct LateInput {
+  std::string input_id;
+  std::int64_t asked_at_ms = 0;
+};
+BOOST_DESCRIBE_STRUCT(LateInput, (), (input_id, asked_at_ms))
+
 struct Transaction {
   std::string txn_id;
   std::string merchant;
@@ -85,7 +127,6 @@ struct Transaction {
   std::int64_t version = 0;  // bumped by each state change; the event of a change carries it
   std::int64_t seq = 0;      // counts ids handed out by steps (calls, timers): deterministic ids
   json::object provider_refs;
-  json::object data;         // flow-specific facts (fees, deadlines, refunds, poll attempts, customer)
   json::value next_action;   // null, or {"type": "redirect", "url": ...}
   json::value reason;        // null, or a string saying why the last change happened
   std::int64_t created_at_ms = 0;
@@ -93,10 +134,42 @@ struct Transaction {
   std::int64_t rejected_inputs = 0;
   json::value last_rejection;  // null, or {input_id, name, state, reason}
 
+  // ---- the framework's bookkeeping: stored inside "data", before the flow's own fields ----------
+  // From the create command: what the flow needs later to call the provider (never card data).
+  std::optional<json::value> customer;
+  std::optional<json::value> description;
+  std::optional<json::value> metadata;
+  std::optional<std::int64_t> resends;          // calls re-sent under an earlier id (StepContext::call_again)
+  std::optional<std::int64_t> poll_attempt;     // flow_support.hpp: schedule_poll
+  std::optional<std::int64_t> retry_attempt;    // flow_support.hpp: schedule_retry
+  std::optional<std::int64_t> janitor_attempt;  // reconcile.hpp: schedule_janitor
+  std::string settled_from;  // the state a final state was reached from: where a later verification asks from
+  std::string settled_by;    // "corridor": a provisional final state, reached on corridor's own clock
+  std::optional<std::int64_t> refunded_amount;  // refund flows: the running total, in amount.currency
+  std::optional<Money> provider_amount;         // the amount the provider reported, when it differs
+  std::optional<Attention> attention;
+  std::optional<ReconcileRecord> reconcile;
+  std::optional<Dispute> dispute;
+  std::optional<LateInput> late_input;
+
+  FlowData data;  // the flow's own facts (fees, deadlines, ids of calls, what the provider said)
+
   std::string flow_id() const { return provider + "." + flow; }
+  bool provisional() const { return settled_by == "corridor"; }
 };
+// The members written inside the document's "data" (the rest of the document is written by hand).
+BOOST_DESCRIBE_STRUCT(Transaction, (),
+                      (customer, description, metadata, resends, poll_attempt, retry_attempt, janitor_attempt,
+                       settled_from, settled_by, refunded_amount, provider_amount, attention, reconcile, dispute,
+                       late_input))
+
+// The flow's facts as a JSON object: for a flow not yet given a struct of its own (flow_data.hpp).
+inline json::object& bag(Transaction& t) { return t.data.as<json::object>(); }
+inline const json::object& bag(const Transaction& t) { return t.data.as<json::object>(); }
 
 json::object to_json(const Transaction& t);
+// The document's "data": the framework's bookkeeping, then the flow's own fields.
+json::object data_json(const Transaction& t);
 // The bytes boost::json::serialize(to_json(t)) gives, written straight from `t` (the store writes
 // one per transaction a batch changes).
 std::string serialize(const Transaction& t);

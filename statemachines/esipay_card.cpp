@@ -24,18 +24,18 @@ constexpr std::int64_t kMaxRetries = 3;
 // charge.not_settled {through} for a charge whose outcome is unknown; refund.settled /
 // refund.not_settled {command_id, amount, currency, line | through} for a refund whose outcome is.
 //
-// Refund bookkeeping lives in txn.data: captured_amount, refunded_amount, reserved_amount and
+// Refund bookkeeping lives in bag(txn): captured_amount, refunded_amount, reserved_amount and
 // remaining_amount (minor units), refund_in_flight {command_id, amount, op, call_id} while a refund
 // call is out, and refunds, the list of every refund command {command_id, amount, status:
 // pending|succeeded|failed|unknown|refused, reason, at}. A pending or unknown refund reserves its
 // amount: what may still be refunded is captured - refunded - reserved, until the refund's outcome
 // is known (its answer, or the settlement file for a timeout). One refund call is out at a time.
 
-std::int64_t captured_amount(const Transaction& t) { return get_int(t.data, "captured_amount", t.amount.value); }
-std::int64_t refunded_amount(const Transaction& t) { return get_int(t.data, "refunded_amount", 0); }
+std::int64_t captured_amount(const Transaction& t) { return get_int(bag(t), "captured_amount", t.amount.value); }
+std::int64_t refunded_amount(const Transaction& t) { return t.refunded_amount.value_or(0); }
 
 const json::array* refund_list(const Transaction& t) {
-  const json::value* refunds = t.data.if_contains("refunds");
+  const json::value* refunds = bag(t).if_contains("refunds");
   return refunds != nullptr && refunds->is_array() ? &refunds->get_array() : nullptr;
 }
 
@@ -56,10 +56,10 @@ std::int64_t remaining_amount(const Transaction& t) {
 }
 
 void write_amounts(Transaction& t) {
-  t.data["captured_amount"] = captured_amount(t);
-  t.data["refunded_amount"] = refunded_amount(t);
-  t.data["reserved_amount"] = reserved_amount(t);
-  t.data["remaining_amount"] = remaining_amount(t);
+  bag(t)["captured_amount"] = captured_amount(t);
+  t.refunded_amount = refunded_amount(t);
+  bag(t)["reserved_amount"] = reserved_amount(t);
+  bag(t)["remaining_amount"] = remaining_amount(t);
 }
 
 std::string money_text(const Transaction& t, std::int64_t minor) {
@@ -85,11 +85,11 @@ bool callback_amount_differs(const StepContext& c) {
 }
 // The first callback, after the 200: its amount is the first esipay reports.
 bool first_callback_amount_differs(const StepContext& c) {
-  return !get_bool(c.txn.data, "callback_received") && callback_amount_differs(c);
+  return !get_bool(bag(c.txn), "callback_received") && callback_amount_differs(c);
 }
 // The callback received before the 200 named another amount than the one asked.
 bool recorded_callback_differs(const StepContext& c) {
-  const json::value* amount = c.txn.data.if_contains("callback_amount");
+  const json::value* amount = bag(c.txn).if_contains("callback_amount");
   return amount != nullptr && !same_money(real_amount(amount, c.txn), c.txn.amount);
 }
 std::optional<Money> settled_amount(const StepContext& c) {
@@ -146,7 +146,7 @@ const json::object* refund_entry(const Transaction& t, std::string_view id) {
 }
 
 bool duplicate_refund_command(const StepContext& c) { return refund_entry(c.txn, command_id(c)) != nullptr; }
-bool refund_in_flight(const StepContext& c) { return get_object(c.txn.data, "refund_in_flight") != nullptr; }
+bool refund_in_flight(const StepContext& c) { return get_object(bag(c.txn), "refund_in_flight") != nullptr; }
 // Only the refund still out can time out: a repeated failure notice finds none and changes nothing.
 bool failed_refund_in_flight(const StepContext& c) { return failed_refund(c) && refund_in_flight(c); }
 // Nothing left corridor (a circuit open, or the adapter refusing the call): nothing was refunded.
@@ -162,7 +162,7 @@ bool whole_amount(const StepContext& c) {
 }
 
 std::int64_t in_flight_amount(const Transaction& t) {
-  const json::object* f = get_object(t.data, "refund_in_flight");
+  const json::object* f = get_object(bag(t), "refund_in_flight");
   return f ? get_int(*f, "amount") : 0;
 }
 bool refund_completes(const StepContext& c) {
@@ -190,12 +190,12 @@ json::object cardpay_params(const Transaction& t) {
 
 void charge(StepContext& c) {
   reset_retries(c);
-  c.txn.data["charge_call_id"] = c.call("cardpay", cardpay_params(c.txn));
+  bag(c.txn)["charge_call_id"] = c.call("cardpay", cardpay_params(c.txn));
 }
 
 // Nothing left corridor, so nothing can have been charged: the same call again is safe.
 void charge_again(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "charge_call_id")), "cardpay", cardpay_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "charge_call_id")), "cardpay", cardpay_params(c.txn));
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -211,13 +211,13 @@ void record_callback(StepContext& c) {
   if (auto t = get_string(d, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
-  if (const json::value* amount = d.if_contains("amount")) c.txn.data["callback_amount"] = *amount;
-  c.txn.data["callback_received"] = true;
+  if (const json::value* amount = d.if_contains("amount")) bag(c.txn)["callback_amount"] = *amount;
+  bag(c.txn)["callback_received"] = true;
 }
 
 void capture(StepContext& c) {
   // Reached only when no amount esipay reported differs from the one asked.
-  c.txn.data["captured_amount"] = c.txn.amount.value;
+  bag(c.txn)["captured_amount"] = c.txn.amount.value;
   write_amounts(c.txn);
 }
 
@@ -236,7 +236,7 @@ void outcome_unknown(StepContext& c) {
 
 // The 200 after a callback whose real amount is not the one asked.
 void captured_other_amount(StepContext& c) {
-  record_amount_mismatch(c, real_amount(c.txn.data.if_contains("callback_amount"), c.txn),
+  record_amount_mismatch(c, real_amount(bag(c.txn).if_contains("callback_amount"), c.txn),
                          "esipay's return URL (montant réel)");
 }
 
@@ -284,7 +284,7 @@ void append_refund(StepContext& c, std::int64_t amount, std::string_view status,
   json::object entry{{"command_id", command_id(c)}, {"amount", amount}, {"status", status},
                      {"at", format_time(c.input.at_ms)}};
   if (!reason.empty()) entry["reason"] = reason;
-  json::value& refunds = c.txn.data["refunds"];
+  json::value& refunds = bag(c.txn)["refunds"];
   if (!refunds.is_array()) refunds = json::array{};
   refunds.as_array().push_back(std::move(entry));
 }
@@ -311,7 +311,7 @@ void refuse_over_remaining(StepContext& c) {
 void send_refund(StepContext& c, std::string op, json::object params, std::int64_t amount) {
   append_refund(c, amount, "pending", {});
   const std::string call_id = c.call(op, std::move(params));
-  c.txn.data["refund_in_flight"] = {{"command_id", command_id(c)}, {"amount", amount}, {"op", op}, {"call_id", call_id}};
+  bag(c.txn)["refund_in_flight"] = {{"command_id", command_id(c)}, {"amount", amount}, {"op", op}, {"call_id", call_id}};
   write_amounts(c.txn);
 }
 
@@ -334,7 +334,7 @@ void refund_part(StepContext& c) {
 
 // Sets the outcome of the refund command `id` in data.refunds.
 void set_refund_status(Transaction& t, std::string_view id, std::string_view status, std::string_view reason) {
-  json::value* refunds = t.data.if_contains("refunds");
+  json::value* refunds = bag(t).if_contains("refunds");
   if (refunds == nullptr || !refunds->is_array()) return;
   for (auto& r : refunds->as_array()) {
     if (!r.is_object() || get_string(r.get_object(), "command_id") != id) continue;
@@ -345,17 +345,17 @@ void set_refund_status(Transaction& t, std::string_view id, std::string_view sta
 
 // Marks the refund in flight with its outcome and forgets the call.
 void settle_in_flight(StepContext& c, std::string_view status, std::string_view reason) {
-  const json::object* f = get_object(c.txn.data, "refund_in_flight");
+  const json::object* f = get_object(bag(c.txn), "refund_in_flight");
   if (f == nullptr) return;
   const std::string id(get_string(*f, "command_id"));
   set_refund_status(c.txn, id, status, reason);
-  c.txn.data.erase("refund_in_flight");
+  bag(c.txn).erase("refund_in_flight");
 }
 
 void refund_succeeded(StepContext& c) {
   const std::int64_t amount = in_flight_amount(c.txn);
   settle_in_flight(c, "succeeded", {});
-  c.txn.data["refunded_amount"] = refunded_amount(c.txn) + amount;
+  c.txn.refunded_amount = refunded_amount(c.txn) + amount;
   write_amounts(c.txn);
 }
 
@@ -395,7 +395,7 @@ void unknown_refund_refunded(StepContext& c) {
                              ", outcome unknown, found in esipay's settlement file (line " +
                              std::to_string(get_int(c.input.data, "line")) + "): refunded";
   set_refund_status(c.txn, id, "succeeded", reason);
-  c.txn.data["refunded_amount"] = refunded_amount(c.txn) + amount;
+  c.txn.refunded_amount = refunded_amount(c.txn) + amount;
   write_amounts(c.txn);
   c.set_reason(reason);
 }

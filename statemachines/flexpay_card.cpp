@@ -71,21 +71,21 @@ bool transaction_failed(const StepContext& c) {
 // or the cancel_url return, which the adapter marks customer_cancelled. The check confirms the
 // payment failed; the hint only says why.
 bool cancelled_by_customer(const StepContext& c) {
-  return transaction_failed(c) && get_bool(c.txn.data, "customer_cancelled");
+  return transaction_failed(c) && get_bool(bag(c.txn), "customer_cancelled");
 }
 // A callback came before this status 1: no cancel callback is still on its way to say why.
 bool failed_after_callback(const StepContext& c) {
-  return transaction_failed(c) && get_bool(c.txn.data, "callback_seen");
+  return transaction_failed(c) && get_bool(bag(c.txn), "callback_seen");
 }
 bool no_transaction_past_deadline(const StepContext& c) {
   return checked_transaction(c) == nullptr &&
-         c.input.at_ms >= get_int(c.txn.data, "payment_deadline_ms", INT64_MAX);
+         c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX);
 }
 bool failed_pay(const StepContext& c) { return failed_op(c) == "pay"; }
 bool failed_check(const StepContext& c) { return failed_op(c) == "check"; }
 bool checks_exhausted(const StepContext& c) {
-  return failed_check(c) && c.input.at_ms >= get_int(c.txn.data, "payment_deadline_ms", INT64_MAX) &&
-         get_int(c.txn.data, "failed_checks_after_deadline") + 1 >=
+  return failed_check(c) && c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX) &&
+         get_int(bag(c.txn), "failed_checks_after_deadline") + 1 >=
              c.settings.get("max_failed_checks", kMaxFailedChecksAfterDeadline);
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
@@ -99,20 +99,20 @@ json::object pay_params(const Transaction& t) {
   p.reserve(3);  // built key by key: no regrowth on the way
   p["reference"] = t.txn_id;  // FlexPay echoes it in the callback: that is how it finds us
   p["amount"] = money_json(t.amount);
-  if (auto d = get_string(t.data, "description"); !d.empty()) p["description"] = d;
+  if (auto d = description_of(t); !d.empty()) p["description"] = d;
   return p;
 }
 
 void request_payment(StepContext& c) {
-  c.txn.data["pay_call_id"] = c.call("pay", pay_params(c.txn));
+  bag(c.txn)["pay_call_id"] = c.call("pay", pay_params(c.txn));
   const std::int64_t deadline = c.input.at_ms + c.settings.get("payment_ttl_ms", kPaymentTtlMs);
-  c.txn.data["payment_deadline_ms"] = deadline;
+  bag(c.txn)["payment_deadline_ms"] = deadline;
   c.set_timer("timer.payment_expired", deadline);
 }
 
 // FlexPay keys a payment on its reference: the same request again is recognised, not paid twice.
 void retry_payment(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "pay_call_id")), "pay", pay_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "pay_call_id")), "pay", pay_params(c.txn));
 }
 
 // The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
@@ -130,19 +130,19 @@ void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxInte
 // The awaiting_customer cadence: capped doubling from awaiting_poll_interval_ms up to
 // awaiting_poll_max_interval_ms, on the same attempt counter (reset when verifying starts).
 void poll_slowly(StepContext& c) {
-  const std::int64_t attempt = get_int(c.txn.data, "poll_attempt");
+  const std::int64_t attempt = c.txn.poll_attempt.value_or(0);
   const std::int64_t base = c.settings.get("awaiting_poll_interval_ms", kAwaitingPollIntervalMs);
   const std::int64_t cap = c.settings.get("awaiting_poll_max_interval_ms", kAwaitingPollMaxIntervalMs);
   std::int64_t delay = base;
   for (std::int64_t i = 0; i < attempt && delay < cap; ++i) delay *= 2;
-  c.txn.data["poll_attempt"] = attempt + 1;
+  c.txn.poll_attempt = attempt + 1;
   c.set_timer("timer.poll", c.input.at_ms + std::min(delay, cap));
 }
 
 // While the customer is on the page: slowly, unless a callback said something happened; then at
 // the verifying pace. The payment delay bounds either.
 void poll_at_pace(StepContext& c) {
-  if (get_bool(c.txn.data, "callback_seen")) {
+  if (get_bool(bag(c.txn), "callback_seen")) {
     poll_again(c);
   } else {
     poll_slowly(c);
@@ -152,15 +152,15 @@ void poll_at_pace(StepContext& c) {
 // The callback is not signed: what it claims is kept for the record (and to say why a failure
 // happened), never acted on. It moves no state and clears no redirect; it only makes corridor ask.
 void remember_callback(StepContext& c) {
-  c.txn.data["callback_seen"] = true;
-  c.txn.data["callback_code"] = code_of(c.input.data, "code");
-  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) c.txn.data["callback_provider_reference"] = p;
-  if (get_bool(c.input.data, "customer_cancelled")) c.txn.data["customer_cancelled"] = true;
+  bag(c.txn)["callback_seen"] = true;
+  bag(c.txn)["callback_code"] = code_of(c.input.data, "code");
+  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) bag(c.txn)["callback_provider_reference"] = p;
+  if (get_bool(c.input.data, "customer_cancelled")) bag(c.txn)["customer_cancelled"] = true;
 }
 
 void check_on_callback(StepContext& c) {
   remember_callback(c);
-  c.txn.data["failed_checks_after_deadline"] = 0;
+  bag(c.txn)["failed_checks_after_deadline"] = 0;
   reset_poll(c);
   check(c);
   poll_again(c);
@@ -177,17 +177,17 @@ void redirect_customer(StepContext& c) {
   c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "url")}};
   reset_poll(c);
   // A callback that overtook this answer: FlexPay is asked about the order it just gave.
-  if (get_bool(c.txn.data, "callback_seen")) check(c);
+  if (get_bool(bag(c.txn), "callback_seen")) check(c);
   poll_at_pace(c);
 }
 
 void checked_still_open(StepContext& c) {
-  c.txn.data["failed_checks_after_deadline"] = 0;
+  bag(c.txn)["failed_checks_after_deadline"] = 0;
   poll_at_pace(c);
 }
 
 void keep_checking(StepContext& c) {
-  c.txn.data["failed_checks_after_deadline"] = 0;
+  bag(c.txn)["failed_checks_after_deadline"] = 0;
   poll_again(c);
 }
 
@@ -205,13 +205,13 @@ void confirm_failure(StepContext& c) {
 }
 
 void count_failed_check(StepContext& c) {
-  if (c.input.at_ms >= get_int(c.txn.data, "payment_deadline_ms", INT64_MAX))
-    c.txn.data["failed_checks_after_deadline"] = get_int(c.txn.data, "failed_checks_after_deadline") + 1;
+  if (c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX))
+    bag(c.txn)["failed_checks_after_deadline"] = get_int(bag(c.txn), "failed_checks_after_deadline") + 1;
   poll_again(c);
 }
 
 void outcome_unknown(StepContext& c) {
-  c.txn.data["failed_checks_after_deadline"] = get_int(c.txn.data, "failed_checks_after_deadline") + 1;
+  bag(c.txn)["failed_checks_after_deadline"] = get_int(bag(c.txn), "failed_checks_after_deadline") + 1;
   c.set_reason(with_detail("FlexPay's check kept failing after the payment delay: outcome unknown, reconcile",
                            c.input.data, "error"));
 }
@@ -228,12 +228,12 @@ void record_check(StepContext& c) {
   if (auto order = get_string(*t, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
   if (auto charged = reported_money(t->if_contains("amountCustomer"), get_string(*t, "currency"));
       charged && charged->currency == c.txn.amount.currency)
-    c.txn.data["amount_customer"] = charged->value;
+    bag(c.txn)["amount_customer"] = charged->value;
 }
 
 void succeed(StepContext& c) {
   record_check(c);
-  if (auto p = get_string(c.txn.data, "callback_provider_reference"); !p.empty())
+  if (auto p = get_string(bag(c.txn), "callback_provider_reference"); !p.empty())
     c.txn.provider_refs["provider_reference"] = p;
 }
 

@@ -41,8 +41,8 @@ void StepContext::call_again(std::string call_id, std::string_view op, json::obj
   }
   // A re-send: the same key for the provider, a fresh answer id for corridor (counted apart from
   // `seq`, so the ids handed out later stay what they were).
-  const std::int64_t resend = get_int(txn.data, "resends") + 1;
-  txn.data["resends"] = resend;
+  const std::int64_t resend = txn.resends.value_or(0) + 1;
+  txn.resends = resend;
   std::string answer_id = call_id + ":resend:" + std::to_string(resend);
   ProviderCall& c = effects.calls.emplace_back();
   c.call_id = std::move(call_id);
@@ -96,10 +96,8 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   e.status = info ? info->status : Status::unknown;
   e.amount = txn.amount;
   // Refund flows keep the running total; consumers reconcile refunds from it.
-  if (auto* refunded = txn.data.if_contains("refunded_amount"); refunded != nullptr && refunded->is_int64())
-    e.amount_refunded = refunded->get_int64();
-  if (const json::object* reported = get_object(txn.data, kProviderAmountKey))
-    e.provider_amount = Money{get_int(*reported, "value"), std::string(get_string(*reported, "currency"))};
+  e.amount_refunded = txn.refunded_amount;
+  e.provider_amount = txn.provider_amount;
   e.provider_refs_json = json_text(txn.provider_refs);
   e.next_action_json = json_text(txn.next_action);
   e.reason_json = json_text(txn.reason);
@@ -121,7 +119,7 @@ StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, 
 }
 
 void record_attention(Transaction& txn, std::string_view code, std::int64_t at_ms) {
-  txn.data[kAttentionKey] = {{"code", code}, {"version", txn.version}, {"at", format_time(at_ms)}};
+  txn.attention = Attention{std::string(code), txn.version, format_time(at_ms)};
 }
 
 Transaction start(const Flow& flow, const Input& create, Effects& effects) {
@@ -140,14 +138,11 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   t.version = 1;
   t.created_at_ms = create.at_ms;
   t.updated_at_ms = create.at_ms;
-  // Room for the facts the flows record as the payment goes (ids, deadlines, fees, counters): the
-  // table is not reallocated at each new key. 16 keeps Boost.JSON's small-object form (linear search).
-  t.data.reserve(16);
   t.provider_refs.reserve(4);  // every flow keeps a few of the provider's ids
   // What the flow needs later to call the provider; card data never reaches here in clear.
-  for (std::string_view key : {"customer", "description", "metadata"}) {
-    if (auto* v = cmd.if_contains(key)) t.data.emplace(key, *v);
-  }
+  if (auto* v = cmd.if_contains("customer")) t.customer = *v;
+  if (auto* v = cmd.if_contains("description")) t.description = *v;
+  if (auto* v = cmd.if_contains("metadata")) t.metadata = *v;
   effects.events.reserve(effects.events.size() + 2);  // this event and the create row's, in the same batch
   fill_event(effects.events.emplace_back(), flow, &flow.states.front(), t, {}, create);
   return t;
@@ -182,12 +177,12 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
         // Nothing may fire once the outcome is final.
         effects.timers.clear();
         effects.cancelled_timers.assign(1, "*");
-        txn.data["settled_from"] = previous;  // where a later verification asks from
+        txn.settled_from = previous;  // where a later verification asks from
         // Who decided: a final state reached on corridor's own clock gives way to the provider's word.
         if (row.provisional()) {
-          txn.data[kSettledByKey] = "corridor";
+          txn.settled_by = "corridor";
         } else {
-          txn.data.erase(kSettledByKey);
+          txn.settled_by.clear();
         }
       }
       // An unknown outcome always needs a person, whichever row led there.
@@ -198,7 +193,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     }
     if (asks_reconcile(input)) record_reconcile_ask(row, previous, ctx, first_call);
     record_reconcile_answer(txn, input);
-    schedule_janitor(flow, ctx, changes_state);  // txn.data and timers only: the event is unaffected
+    schedule_janitor(flow, ctx, changes_state);  // bookkeeping and timers only: the event is unaffected
     return {Outcome::applied, &row, {}};
   }
 

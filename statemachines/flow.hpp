@@ -34,7 +34,7 @@ class StepContext {
   void cancel_timer(std::string_view name);
   void set_reason(std::string_view reason) { txn.reason = json::string(reason); }
   // Marks the change this step makes as needing a person's attention (an attention:: code): the
-  // event carries it, the transaction keeps it in data.attention, and a metric counts it.
+  // event carries it, the transaction keeps it (Transaction::attention), and a metric counts it.
   void flag(std::string_view attention_code) { attention = attention_code; }
 
   std::string_view attention;  // set by flag()
@@ -82,10 +82,18 @@ struct Flow {
   std::vector<std::string_view> required_fields;  // dotted paths the create command must carry
   std::vector<StateInfo> states;                  // the first is the initial state
   std::vector<Row> rows;
+  // Reads a transaction's stored fields into the flow's struct (bind_data<T>, flow_data.hpp); null for
+  // a flow whose facts are a plain JSON object.
+  void (*bind)(Transaction&) = nullptr;
 
   const StateInfo* state(std::string_view name) const;
   std::string_view initial() const { return states.front().name; }
 };
+
+template <class T>
+void bind_data(Transaction& t) {
+  t.data.as<T>();
+}
 
 enum class Outcome {
   applied,      // a row matched (or, in a final state, the provider's later word was recorded)
@@ -114,11 +122,6 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
 // `attention` (empty or an attention:: code).
 StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, std::string_view previous_state,
                                       const Input& cause, std::string_view attention = {});
-
-// The framework's own keys in txn.data.
-inline constexpr std::string_view kSettledByKey = "settled_by";          // "corridor": a provisional final state
-inline constexpr std::string_view kAttentionKey = "attention";           // {code, version, at} of the last flag
-inline constexpr std::string_view kProviderAmountKey = "provider_amount";  // {value, currency} reported, when it differs
 
 // Keeps `code` as the transaction's attention at its current version.
 void record_attention(Transaction& txn, std::string_view code, std::int64_t at_ms);

@@ -10,35 +10,35 @@ namespace corridor {
 json::object money_json(const Money& m) { return {{"value", m.value}, {"currency", m.currency}}; }
 
 void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms) {
-  const std::int64_t attempt = get_int(c.txn.data, "poll_attempt");
+  const std::int64_t attempt = c.txn.poll_attempt.value_or(0);
   const std::int64_t base = c.settings.get("poll_interval_ms", base_ms);
   const std::int64_t cap = c.settings.get("poll_max_interval_ms", cap_ms);
   std::int64_t delay = base;
   for (std::int64_t i = 0; i < attempt && delay < cap; ++i) delay *= 2;
-  c.txn.data["poll_attempt"] = attempt + 1;
+  c.txn.poll_attempt = attempt + 1;
   c.set_timer("timer.poll", c.input.at_ms + std::min(delay, cap));
 }
 
-void reset_poll(StepContext& c) { c.txn.data["poll_attempt"] = 0; }
+void reset_poll(StepContext& c) { c.txn.poll_attempt = 0; }
 
 void schedule_retry(StepContext& c, std::int64_t fallback_ms) {
-  const std::int64_t attempt = get_int(c.txn.data, "retry_attempt");
+  const std::int64_t attempt = c.txn.retry_attempt.value_or(0);
   const std::int64_t base = c.settings.get("retry_after_ms", fallback_ms);
   const std::int64_t cap = c.settings.get("retry_max_interval_ms", base * 10);
   std::int64_t delay = base;
   for (std::int64_t i = 0; i < attempt && delay < cap; ++i) delay *= 2;
-  c.txn.data["retry_attempt"] = attempt + 1;
+  c.txn.retry_attempt = attempt + 1;
   c.set_timer("timer.retry", c.input.at_ms + std::min(delay, cap));
 }
 
-void reset_retries(StepContext& c) { c.txn.data["retry_attempt"] = 0; }
+void reset_retries(StepContext& c) { c.txn.retry_attempt = 0; }
 
 bool polls_spent(const StepContext& c, std::int64_t default_max) {
-  return get_int(c.txn.data, "poll_attempt") >= c.settings.get("max_polls", default_max);
+  return c.txn.poll_attempt.value_or(0) >= c.settings.get("max_polls", default_max);
 }
 
 bool retries_spent(const StepContext& c, std::int64_t default_max) {
-  return get_int(c.txn.data, "retry_attempt") >= c.settings.get("max_retries", default_max);
+  return c.txn.retry_attempt.value_or(0) >= c.settings.get("max_retries", default_max);
 }
 
 bool refused_before_send(const StepContext& c) {
@@ -74,12 +74,21 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
   if (reported) {
     const auto exponent = currency_exponent(reported->currency).value_or(0);
     said = format_decimal_amount(reported->value, exponent) + " " + reported->currency;
-    c.txn.data[kProviderAmountKey] = money_json(*reported);
+    c.txn.provider_amount = *reported;
   }
   const auto exponent = currency_exponent(c.txn.amount.currency).value_or(0);
   c.set_reason(std::string(what) + " reports " + said + ", corridor asked " +
                format_decimal_amount(c.txn.amount.value, exponent) + " " + c.txn.amount.currency);
   c.flag(attention::kAmountMismatch);
+}
+
+const json::object* customer_of(const Transaction& t) {
+  return t.customer && t.customer->is_object() ? &t.customer->get_object() : nullptr;
+}
+
+std::string_view description_of(const Transaction& t) {
+  if (!t.description || !t.description->is_string()) return {};
+  return {t.description->get_string().data(), t.description->get_string().size()};
 }
 
 std::string_view failed_op(const StepContext& c) { return get_string(c.input.data, "op"); }

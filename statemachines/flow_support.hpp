@@ -15,13 +15,13 @@ json::object money_json(const Money& m);
 
 // Arms `timer.poll` after the next delay of a capped exponential backoff: settings
 // `poll_interval_ms` (default `base_ms`) doubled per attempt up to `poll_max_interval_ms` (default
-// `cap_ms`). The attempt counter lives in txn.data.poll_attempt; reset_poll() starts it over.
+// `cap_ms`). The attempt counter is Transaction::poll_attempt; reset_poll() starts it over.
 void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms);
 void reset_poll(StepContext& c);
 
 // Arms `timer.retry` after `retry_after_ms` (default `fallback_ms`), doubled per retry up to
 // `retry_max_interval_ms` (default ten times the first delay). The count lives in
-// txn.data.retry_attempt; reset_retries() starts it over.
+// Transaction::retry_attempt; reset_retries() starts it over.
 void schedule_retry(StepContext& c, std::int64_t fallback_ms);
 void reset_retries(StepContext& c);
 
@@ -47,9 +47,14 @@ bool same_money(const std::optional<Money>& reported, const Money& asked);
 // A decimal string ("50.0", "153.00") or an integer of major units in `currency`, exactly, in minor
 // units; nullopt when it is neither, overflows, or has more decimals than the currency.
 std::optional<Money> reported_money(const json::value* amount, std::string_view currency);
-// Keeps the reported amount (txn.data.provider_amount, which every later event carries as
+// Keeps the reported amount (Transaction::provider_amount, which every later event carries as
 // provider_amount), says both in the reason and flags the change amount_mismatch.
 void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported, std::string_view what);
+
+// The create command's `customer` object and `description` text, as the transaction keeps them
+// (null and empty when the command had none, or another type).
+const json::object* customer_of(const Transaction& t);
+std::string_view description_of(const Transaction& t);
 
 // The op of a `call.failed` input ({"op": ..., "error": ...}).
 std::string_view failed_op(const StepContext& c);

@@ -36,7 +36,7 @@ constexpr std::int64_t kMaxRetries = 5;
 // handle; payment.created / payment.rejected: POST /paymenthub/v1/payments; payment.status: GET of
 // the payment; webhooks are named after their eventType (PAYMENT_HANDLE_PAYABLE, PAYMENT_COMPLETED...).
 
-bool send_money(const StepContext& c) { return get_string(c.txn.data, "mode") == "send_money"; }
+bool send_money(const StepContext& c) { return get_string(bag(c.txn), "mode") == "send_money"; }
 bool unknown_mode(const StepContext& c) {
   auto mode = get_string(c.input.data, "mode");
   return !mode.empty() && mode != "request_money" && mode != "send_money";
@@ -51,10 +51,10 @@ bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed
 
 // The handle's TTL and the grace after it: where the last check decides.
 std::int64_t expiry_deadline(const StepContext& c) {
-  return get_int(c.txn.data, "handle_deadline_ms") + c.settings.get("handle_expiry_grace_ms", kHandleExpiryGraceMs);
+  return get_int(bag(c.txn), "handle_deadline_ms") + c.settings.get("handle_expiry_grace_ms", kHandleExpiryGraceMs);
 }
 bool expiry_deadline_passed(const StepContext& c) {
-  return c.txn.data.contains("handle_deadline_ms") && c.input.at_ms >= expiry_deadline(c);
+  return bag(c.txn).contains("handle_deadline_ms") && c.input.at_ms >= expiry_deadline(c);
 }
 
 bool payment_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
@@ -63,10 +63,10 @@ bool payment_failed(const StepContext& c) {
   return s == "FAILED" || s == "ERRORED" || s == "CANCELLED";
 }
 bool processing_deadline_passed(const StepContext& c) {
-  return c.input.at_ms >= get_int(c.txn.data, "processing_deadline_ms", INT64_MAX);
+  return c.input.at_ms >= get_int(bag(c.txn), "processing_deadline_ms", INT64_MAX);
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
-bool no_payment_asked(const StepContext& c) { return !c.txn.data.contains("payment_call_id"); }
+bool no_payment_asked(const StepContext& c) { return !bag(c.txn).contains("payment_call_id"); }
 bool payable_no_payment_asked(const StepContext& c) { return handle_payable(c) && no_payment_asked(c); }
 
 bool failed_handle_request(const StepContext& c) { return failed_op(c) == "create_payment_handle"; }
@@ -116,18 +116,18 @@ json::object handle_params(const StepContext& c) {
         std::max(kSendMoneyMinTtlSeconds, c.settings.get("send_money_ttl_seconds", kSendMoneyTtlSeconds));
   }
   p["interacEtransfer"] = interac::consumer(c.txn);
-  if (const json::object* customer = get_object(c.txn.data, "customer")) p["customer"] = *customer;
+  if (const json::object* customer = customer_of(c.txn)) p["customer"] = *customer;
   return p;
 }
 
 void create_handle(StepContext& c) {
-  c.txn.data["mode"] = get_string(c.input.data, "mode") == "send_money" ? "send_money" : "request_money";
-  c.txn.data["handle_call_id"] = c.call("create_payment_handle", handle_params(c));
+  bag(c.txn)["mode"] = get_string(c.input.data, "mode") == "send_money" ? "send_money" : "request_money";
+  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", handle_params(c));
 }
 
 // A handle request that never left corridor (a circuit open) is sent again under its first id.
 void resend_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "handle_call_id")), "create_payment_handle", handle_params(c));
+  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle", handle_params(c));
 }
 
 json::object payment_params(const Transaction& t) {
@@ -142,14 +142,14 @@ json::object payment_params(const Transaction& t) {
 // next action until the payment is final.
 void show_instructions(StepContext& c) {
   if (!send_money(c)) return;
-  if (const json::object* i = get_object(c.txn.data, "instructions")) c.txn.next_action = *i;
+  if (const json::object* i = get_object(bag(c.txn), "instructions")) c.txn.next_action = *i;
 }
 
 void keep_instructions(StepContext& c) {
   const json::object* e = get_object(c.input.data, "interacEtransfer");
   std::string_view reference = e ? get_string(*e, "paymentReference") : std::string_view{};
   if (reference.empty()) reference = get_string(c.input.data, "paymentReference");
-  c.txn.data["instructions"] = {{"type", "display_instructions"},
+  bag(c.txn)["instructions"] = {{"type", "display_instructions"},
                                 {"method", "interac_send_money"},
                                 {"payment_reference", reference},
                                 {"amount", money_json(c.txn.amount)}};
@@ -161,7 +161,7 @@ void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxInte
 // decides.
 void poll_handle(StepContext& c) {
   poll_again(c);
-  if (!c.txn.data.contains("handle_deadline_ms")) return;
+  if (!bag(c.txn).contains("handle_deadline_ms")) return;
   const std::int64_t last = expiry_deadline(c);
   for (TimerSet& t : c.effects.timers)
     if (t.name == "timer.poll" && t.due_at_ms > last && last > c.input.at_ms) t.due_at_ms = last;
@@ -171,17 +171,17 @@ void poll_handle(StepContext& c) {
 // The handle's TTL still runs: a /payments that gets no answer is re-sent only until then.
 void pay_with_handle(StepContext& c) {
   interac::record_handle(c);
-  if (send_money(c) && !c.txn.data.contains("instructions")) keep_instructions(c);
+  if (send_money(c) && !bag(c.txn).contains("instructions")) keep_instructions(c);
   show_instructions(c);
   interac::arm_handle_ttl(c);
   c.cancel_timer("timer.poll");
   reset_poll(c);
   reset_retries(c);
-  c.txn.data["payment_call_id"] = c.call("create_payment", payment_params(c.txn));
+  bag(c.txn)["payment_call_id"] = c.call("create_payment", payment_params(c.txn));
 }
 
 void retry_payment(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "payment_call_id")), "create_payment", payment_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "payment_call_id")), "create_payment", payment_params(c.txn));
 }
 
 // Request money: action REDIRECT, link redirect_payment. The PAYABLE webhook may be lost: the handle
@@ -245,7 +245,7 @@ void await_payment(StepContext& c) {
   c.cancel_timer("timer.handle_expired");
   c.cancel_timer("timer.retry");
   const std::int64_t deadline = c.input.at_ms + c.settings.get("processing_deadline_ms", kProcessingDeadlineMs);
-  c.txn.data["processing_deadline_ms"] = deadline;
+  bag(c.txn)["processing_deadline_ms"] = deadline;
   c.set_timer("timer.payment_deadline", deadline);
   reset_poll(c);
   poll_again(c);
@@ -281,7 +281,7 @@ void stop_waiting(StepContext& c) {
 
 void payments_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to /payments after " + std::to_string(get_int(c.txn.data, "retry_attempt")) +
+  c.set_reason(with_detail("no answer to /payments after " + std::to_string(c.txn.retry_attempt.value_or(0)) +
                                " re-sends: Paysafe may have taken it; reconciliation asks",
                            c.input.data, "error"));
 }

@@ -28,14 +28,14 @@ std::int64_t handle_deadline(const StepContext& c) {
 }
 
 void arm_handle_ttl(StepContext& c) {
-  if (c.txn.data.contains("handle_deadline_ms")) return;
+  if (bag(c.txn).contains("handle_deadline_ms")) return;
   const std::int64_t deadline = handle_deadline(c);
-  c.txn.data["handle_deadline_ms"] = deadline;
+  bag(c.txn)["handle_deadline_ms"] = deadline;
   c.set_timer("timer.handle_expired", deadline);
 }
 
 bool handle_ttl_passed(const StepContext& c) {
-  return c.txn.data.contains("handle_deadline_ms") && c.input.at_ms >= get_int(c.txn.data, "handle_deadline_ms");
+  return bag(c.txn).contains("handle_deadline_ms") && c.input.at_ms >= get_int(bag(c.txn), "handle_deadline_ms");
 }
 
 bool reports_amount(const StepContext& c) {
@@ -58,7 +58,7 @@ void record_mismatch(StepContext& c, std::string_view what) { record_amount_mism
 bool not_found(const StepContext& c) { return c.input.name == "call.failed" && get_bool(c.input.data, "not_found"); }
 
 json::object consumer(const Transaction& t) {
-  const json::object* customer = get_object(t.data, "customer");
+  const json::object* customer = customer_of(t);
   if (customer == nullptr) return {{"consumerId", ""}, {"type", "EMAIL"}};
   if (auto email = get_string(*customer, "email"); !email.empty()) return {{"consumerId", email}, {"type", "EMAIL"}};
   return {{"consumerId", get_string(*customer, "msisdn")}, {"type", "PHONE"}};

@@ -74,7 +74,7 @@ bool autodeposit_in(const StepContext& c) {
   return e != nullptr && get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
 }
 bool has_security_question(const Transaction& t) {
-  const json::object* q = get_object(t.data, "security");
+  const json::object* q = get_object(bag(t), "security");
   return q != nullptr && !get_string(*q, "question").empty() && !get_string(*q, "answer_sealed").empty();
 }
 // "Pour les retraits sans dépôt automatique, vous devez transmettre la question de sécurité et la réponse."
@@ -91,7 +91,7 @@ bool credit_cancelled(const StepContext& c) {
   return s == "CANCELLED" || s == "EXPIRED";
 }
 bool credit_deadline_passed(const StepContext& c) {
-  return c.input.at_ms >= get_int(c.txn.data, "credit_deadline_ms", INT64_MAX);
+  return c.input.at_ms >= get_int(bag(c.txn), "credit_deadline_ms", INT64_MAX);
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
 
@@ -110,7 +110,7 @@ bool verification_already_processed(const StepContext& c) { return get_string(c.
 bool failed_verification_lookup(const StepContext& c) { return failed_op(c) == "get_verification"; }
 bool verification_lookups_exhausted(const StepContext& c) {
   return failed_verification_lookup(c) &&
-         get_int(c.txn.data, "verification_lookups") >= c.settings.get("verification_lookups", kVerificationLookups);
+         get_int(bag(c.txn), "verification_lookups") >= c.settings.get("verification_lookups", kVerificationLookups);
 }
 bool failed_credit_request(const StepContext& c) { return failed_op(c) == "create_standalone_credit"; }
 bool credit_refused(const StepContext& c) { return failed_credit_request(c) && refused_before_send(c); }
@@ -133,13 +133,13 @@ void refuse_clear_answer(StepContext& c) {
 }
 
 // The question and the sealed answer: the answer is opened by the executor, in memory, just before
-// the request that carries it; txn.data, events and reasons only ever see the sealed form.
+// the request that carries it; bag(txn), events and reasons only ever see the sealed form.
 void keep_security_question(StepContext& c) {
   const json::object* i = get_object(c.input.data, "interac");
   if (i == nullptr) return;
   const auto question = get_string(*i, "question");
   const auto sealed = get_string(*i, "answer_sealed");
-  if (!question.empty() || !sealed.empty()) c.txn.data["security"] = {{"question", question}, {"answer_sealed", sealed}};
+  if (!question.empty() || !sealed.empty()) bag(c.txn)["security"] = {{"question", question}, {"answer_sealed", sealed}};
 }
 
 std::string verification_ref(const Transaction& t) { return t.txn_id + std::string(kVerificationSuffix); }
@@ -155,11 +155,11 @@ json::object verification_handle_params(const Transaction& t) {
 // Verification API: a VERIFICATION handle, PAYABLE at once, then POST /verifications.
 void request_verification_handle(StepContext& c) {
   keep_security_question(c);
-  c.txn.data["handle_call_id"] = c.call("create_payment_handle", verification_handle_params(c.txn));
+  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", verification_handle_params(c.txn));
 }
 
 void resend_verification_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "handle_call_id")), "create_payment_handle",
+  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle",
                verification_handle_params(c.txn));
 }
 
@@ -182,8 +182,8 @@ json::object credit_handle_params(const Transaction& t) {
   json::object e = interac::consumer(t);
   // Autodeposit needs no question; without it (or not knowing) the question and the sealed answer
   // go along: {"answer": {"sealed": ...}} is opened by the executor just before the request.
-  if (!get_bool(t.data, "autodeposit") && has_security_question(t)) {
-    const json::object* q = get_object(t.data, "security");
+  if (!get_bool(bag(t), "autodeposit") && has_security_question(t)) {
+    const json::object* q = get_object(bag(t), "security");
     e["question"] = get_string(*q, "question");
     e["answer"] = json::object{{"sealed", get_string(*q, "answer_sealed")}};
   }
@@ -193,17 +193,17 @@ json::object credit_handle_params(const Transaction& t) {
                   {"amount", money_json(t.amount)},
                   {"interacEtransfer", std::move(e)}},
                  6);  // room for the customer
-  if (const json::object* customer = get_object(t.data, "customer")) p["customer"] = *customer;
+  if (const json::object* customer = customer_of(t)) p["customer"] = *customer;
   return p;
 }
 
 void request_credit_handle(StepContext& c) {
   keep_security_question(c);
-  c.txn.data["handle_call_id"] = c.call("create_payment_handle", credit_handle_params(c.txn));
+  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", credit_handle_params(c.txn));
 }
 
 void resend_credit_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "handle_call_id")), "create_payment_handle", credit_handle_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle", credit_handle_params(c.txn));
 }
 
 void check_credit_handle(StepContext& c) {
@@ -214,8 +214,8 @@ void check_credit_handle(StepContext& c) {
 void record_verification(StepContext& c) {
   interac::record_resource(c, "verification_id");
   if (const json::object* e = etransfer(c)) {
-    if (e->contains("maxAmount")) c.txn.data["max_amount"] = get_int(*e, "maxAmount");
-    c.txn.data["autodeposit"] = get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
+    if (e->contains("maxAmount")) bag(c.txn)["max_amount"] = get_int(*e, "maxAmount");
+    bag(c.txn)["autodeposit"] = get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
   }
 }
 
@@ -231,7 +231,7 @@ json::object credit_params(const Transaction& t) {
                   {"amount", money_json(t.amount)},
                   {"paymentHandleToken", get_string(t.provider_refs, "payment_handle_token")}},
                  4);  // room for the description
-  if (auto d = get_string(t.data, "description"); !d.empty()) p["description"] = d;
+  if (auto d = description_of(t); !d.empty()) p["description"] = d;
   return p;
 }
 
@@ -240,15 +240,15 @@ json::object credit_params(const Transaction& t) {
 void credit(StepContext& c) {
   interac::record_handle(c);
   if (const json::object* e = etransfer(c); e != nullptr && e->contains("transferType"))
-    c.txn.data["autodeposit"] = autodeposit_in(c);
+    bag(c.txn)["autodeposit"] = autodeposit_in(c);
   interac::arm_handle_ttl(c);
   c.cancel_timer("timer.retry");
   reset_retries(c);
-  c.txn.data["credit_call_id"] = c.call("create_standalone_credit", credit_params(c.txn));
+  bag(c.txn)["credit_call_id"] = c.call("create_standalone_credit", credit_params(c.txn));
 }
 
 void retry_credit(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "credit_call_id")), "create_standalone_credit", credit_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "credit_call_id")), "create_standalone_credit", credit_params(c.txn));
 }
 
 void await_payable(StepContext& c) {
@@ -277,10 +277,10 @@ void await_credit(StepContext& c) {
   if (!c.input.name.starts_with("SA_CREDIT") || c.input.data.contains("paymentHandleToken")) record_credit(c);
   c.cancel_timer("timer.retry");
   c.cancel_timer("timer.handle_expired");
-  const bool autodeposit = get_bool(c.txn.data, "autodeposit", !has_security_question(c.txn));
+  const bool autodeposit = get_bool(bag(c.txn), "autodeposit", !has_security_question(c.txn));
   const std::int64_t delay = autodeposit ? c.settings.get("autodeposit_deadline_ms", kAutodepositDeadlineMs)
                                          : c.settings.get("claim_deadline_ms", kClaimDeadlineMs);
-  c.txn.data["credit_deadline_ms"] = c.input.at_ms + delay;
+  bag(c.txn)["credit_deadline_ms"] = c.input.at_ms + delay;
   c.set_timer("timer.credit_deadline", c.input.at_ms + delay);
   reset_poll(c);
   poll_again(c);
@@ -289,7 +289,7 @@ void await_credit(StepContext& c) {
 // The /verifications answer was lost (no answer after retries, or the retry refused as already
 // processed): GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification finds it.
 void look_up_verification(StepContext& c) {
-  c.txn.data["verification_lookups"] = get_int(c.txn.data, "verification_lookups") + 1;
+  bag(c.txn)["verification_lookups"] = get_int(bag(c.txn), "verification_lookups") + 1;
   c.call("get_verification", {{"merchantRefNum", verification_ref(c.txn)}});
 }
 
@@ -387,7 +387,7 @@ void stop_waiting(StepContext& c) {
 void credit_unanswered(StepContext& c) {
   stop_waiting(c);
   c.set_reason(with_detail("no answer to /standalonecredits after " +
-                               std::to_string(get_int(c.txn.data, "retry_attempt")) +
+                               std::to_string(c.txn.retry_attempt.value_or(0)) +
                                " re-sends: Paysafe may have taken it; reconciliation asks",
                            c.input.data, "error"));
 }

@@ -43,7 +43,7 @@ bool customer_accepted(const StepContext& c) {
   return confirmation_status(c) == "accepted" || get_string(c.input.data, "status") == "processed";
 }
 bool past_confirmation_deadline(const StepContext& c) {
-  return c.input.at_ms >= get_int(c.txn.data, "confirmation_deadline_ms", INT64_MAX);
+  return c.input.at_ms >= get_int(bag(c.txn), "confirmation_deadline_ms", INT64_MAX);
 }
 bool confirmation_required(const StepContext& c) { return get_bool(c.input.data, "confirmationRequired", true); }
 bool no_confirmation_required(const StepContext& c) { return !confirmation_required(c); }
@@ -97,7 +97,7 @@ json::object session_params(const Transaction& t) {
   p.reserve(5);  // built key by key: no regrowth on the way
   p["reference"] = t.txn_id;  // corridor's reference at NovaSend: a webhook finds its transaction
   p["amount"] = money_json(t.amount);
-  if (const json::object* customer = get_object(t.data, "customer")) {
+  if (const json::object* customer = customer_of(t)) {
     p["msisdn"] = get_string(*customer, "msisdn");
     p["customerName"] = get_string(*customer, "name");
     p["country"] = get_string(*customer, "country");
@@ -106,13 +106,13 @@ json::object session_params(const Transaction& t) {
 }
 
 void request_session(StepContext& c) {
-  c.txn.data["session_call_id"] = c.call("create_session", session_params(c.txn));
+  bag(c.txn)["session_call_id"] = c.call("create_session", session_params(c.txn));
 }
 
 // Re-sends the session request under its first idempotency key: NovaSend answers with the session
 // it created, or creates it once.
 void retry_session(StepContext& c) {
-  c.call_again(std::string(get_string(c.txn.data, "session_call_id")), "create_session", session_params(c.txn));
+  c.call_again(std::string(get_string(bag(c.txn), "session_call_id")), "create_session", session_params(c.txn));
 }
 
 void check_status(StepContext& c) {
@@ -125,7 +125,7 @@ void check_status(StepContext& c) {
 void reconcile_unknown(StepContext& c) {
   if (!get_string(c.txn.provider_refs, "reference").empty()) {
     check_status(c);
-  } else if (!get_string(c.txn.data, "session_call_id").empty()) {
+  } else if (!get_string(bag(c.txn), "session_call_id").empty()) {
     retry_session(c);
   }
 }
@@ -136,7 +136,7 @@ void poll(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs
 void record_fee(StepContext& c, std::string_view field, std::string_view key) {
   const json::value* v = c.input.data.if_contains(field);
   if (v == nullptr || v->is_null()) return;
-  if (auto m = reported_money(v, payin_currency(c))) c.txn.data[key] = m->value;
+  if (auto m = reported_money(v, payin_currency(c))) bag(c.txn)[key] = m->value;
 }
 
 // Keeps what the seed says to store: NovaSend's reference, the customer reference, fee and
@@ -156,7 +156,7 @@ void await_confirmation(StepContext& c) {
   record_payin(c);
   c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "paymentUrl")}};
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
-  c.txn.data["confirmation_deadline_ms"] = deadline;
+  bag(c.txn)["confirmation_deadline_ms"] = deadline;
   reset_poll(c);
   c.set_timer("timer.confirmation_expired", deadline);
   poll(c);

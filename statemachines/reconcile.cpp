@@ -8,15 +8,7 @@ namespace corridor {
 
 namespace {
 
-constexpr std::string_view kAttemptKey = "janitor_attempt";
-// A late input announced in this final state: {"input_id", "asked_at_ms"} (the last ask it caused).
-constexpr std::string_view kLateInputKey = "late_input";
 constexpr std::int64_t kLateInputAskEveryMs = 3600000;
-
-json::object* reconcile_record(Transaction& txn) {
-  json::value* r = txn.data.if_contains("reconcile");
-  return r != nullptr && r->is_object() ? &r->get_object() : nullptr;
-}
 
 const std::vector<std::int64_t>* schedule_for(Status s, const JanitorSchedule& j) {
   if (!in_doubt(s)) return nullptr;
@@ -24,56 +16,53 @@ const std::vector<std::int64_t>* schedule_for(Status s, const JanitorSchedule& j
 }
 
 // The record of the ask `input` answers (its input id is the ask's call id), or null.
-json::object* pending_ask(Transaction& txn, const Input& input) {
-  json::object* r = reconcile_record(txn);
-  if (r == nullptr || !(*r)["answer"].is_null() || get_string(*r, "call_id") != input.input_id) return nullptr;
-  return r;
+ReconcileRecord* pending_ask(Transaction& txn, const Input& input) {
+  if (!txn.reconcile || !txn.reconcile->pending() || txn.reconcile->call_id != input.input_id) return nullptr;
+  return &*txn.reconcile;
 }
 
 // Records the answer: the provider does not know the payment, the call failed, or `settled` (with its
 // note) when the provider did answer.
-void record_answer(json::object& r, const Input& input, const std::string& state_after, std::string_view settled,
+void record_answer(ReconcileRecord& r, const Input& input, const std::string& state_after, std::string_view settled,
                    std::string note = {}) {
   if (get_bool(input.data, "not_found")) {
-    r["answer"] = "not_found";
+    r.answer = "not_found";
   } else if (input.name == "call.failed") {
-    r["answer"] = "failed";
-    r["note"] = get_string(input.data, "error");
+    r.answer = "failed";
+    r.note = get_string(input.data, "error");
   } else {
-    r["answer"] = settled;
-    if (!note.empty()) r["note"] = std::move(note);
+    r.answer = settled;
+    if (!note.empty()) r.note = std::move(note);
   }
-  r["to"] = state_after;
-  r["answered_at"] = format_time(input.at_ms);
+  r.to = state_after;
+  r.answered_at = format_time(input.at_ms);
 }
 
 }  // namespace
 
 void record_reconcile_ask(const Row& row, std::string_view from, StepContext& c, std::size_t first_call) {
-  json::object r;
-  r.reserve(8);  // the ask's keys and the answer's, added later
-  r["id"] = c.input.input_id;
-  r["by"] = c.input.name == kJanitorTimer ? "janitor" : "command";
-  r["asked_at"] = format_time(c.input.at_ms);
-  r["state"] = from;
+  ReconcileRecord r;
+  r.id = c.input.input_id;
+  r.by = c.input.name == kJanitorTimer ? "janitor" : "command";
+  r.asked_at = format_time(c.input.at_ms);
+  r.state = from;
   if (c.effects.calls.size() > first_call) {
     // The row asked the provider: the status call's answer (or its call.failed) carries its id.
-    r["call_id"] = c.effects.calls.back().answer_input_id();
-    r["answer"] = nullptr;
+    r.call_id = c.effects.calls.back().answer_input_id();
   } else if (c.txn.state != from) {
-    r["answer"] = "corrected";  // the ask itself decided (an operator's outcome)
-    r["to"] = c.txn.state;
+    r.answer = "corrected";  // the ask itself decided (an operator's outcome)
+    r.to = c.txn.state;
   } else {
-    r["answer"] = "not_asked";
-    r["note"] = row.cite;
+    r.answer = "not_asked";
+    r.note = row.cite;
   }
-  c.txn.data["reconcile"] = std::move(r);
+  c.txn.reconcile = std::move(r);
 }
 
 void record_reconcile_answer(Transaction& txn, const Input& input) {
-  json::object* r = pending_ask(txn, input);
+  ReconcileRecord* r = pending_ask(txn, input);
   if (r == nullptr) return;
-  record_answer(*r, input, txn.state, get_string(*r, "state") == txn.state ? "unchanged" : "corrected");
+  record_answer(*r, input, txn.state, r->state == txn.state ? "unchanged" : "corrected");
 }
 
 namespace {
@@ -97,21 +86,20 @@ StepResult verify(const Flow& flow, Transaction& txn, std::string_view from, con
   shadow.state = std::string(from);
   Effects scratch;
   if (step(flow, shadow, input, settings, scratch).outcome != Outcome::applied) return absorbed;
-  const json::object* asked = reconcile_record(shadow);
-  if (asked == nullptr) return absorbed;
-  json::object r = *asked;
-  r["state"] = txn.state;
-  if (r["answer"] == "corrected") {
+  if (!shadow.reconcile) return absorbed;
+  ReconcileRecord r = *shadow.reconcile;
+  r.state = txn.state;
+  if (r.answer == "corrected") {
     // The ask decided by itself (an operator's outcome): it agrees with the final state or not.
-    r["answer"] = shadow.state == txn.state ? "confirmed" : "disputed";
-    r["note"] = "the outcome given leads to " + shadow.state;
+    r.answer = shadow.state == txn.state ? "confirmed" : "disputed";
+    r.note = "the outcome given leads to " + shadow.state;
   }
   if (!scratch.calls.empty()) {
     effects.calls.push_back(scratch.calls.back());  // the status call, made for real
     txn.seq = shadow.seq;                           // the ids it took stay taken
-    if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
+    if (shadow.resends) txn.resends = shadow.resends;
   }
-  txn.data["reconcile"] = std::move(r);
+  txn.reconcile = std::move(r);
   return {Outcome::applied, nullptr, {}};
 }
 
@@ -128,7 +116,7 @@ void announce(const Flow& flow, Transaction& txn, const Input& input, std::strin
 
 // Asks the provider what became of a transaction corridor made final on its own clock: the
 // `transaction.reconcile` row of the state it settled from makes its status call; the ask is kept in
-// txn.data.reconcile (by "late_input"), so its answer is compared like any verification's. False when
+// Transaction::reconcile (by "late_input"), so its answer is compared like any verification's. False when
 // that state has no status call.
 bool ask_outcome(const Flow& flow, Transaction& txn, std::string_view from, const Input& cause,
                  const FlowSettings& settings, Effects& effects) {
@@ -142,15 +130,14 @@ bool ask_outcome(const Flow& flow, Transaction& txn, std::string_view from, cons
   shadow.state = std::string(from);
   Effects scratch;
   if (step(flow, shadow, ask, settings, scratch).outcome != Outcome::applied || scratch.calls.empty()) return false;
-  const json::object* asked = reconcile_record(shadow);
-  if (asked == nullptr) return false;
-  json::object r = *asked;
-  r["by"] = "late_input";
-  r["state"] = txn.state;
+  if (!shadow.reconcile) return false;
+  ReconcileRecord r = *shadow.reconcile;
+  r.by = "late_input";
+  r.state = txn.state;
   effects.calls.push_back(scratch.calls.back());
   txn.seq = shadow.seq;
-  if (auto* n = shadow.data.if_contains("resends")) txn.data["resends"] = *n;
-  txn.data["reconcile"] = std::move(r);
+  if (shadow.resends) txn.resends = shadow.resends;
+  txn.reconcile = std::move(r);
   return true;
 }
 
@@ -165,14 +152,14 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   const StepResult absorbed{Outcome::absorbed, nullptr, {}};
   if (input.kind == InputKind::command && input.name != kReconcileInput)
     return {Outcome::rejected, nullptr, "the transaction is final (" + txn.state + "): " + input.name + " refused"};
-  const std::string_view from = get_string(txn.data, "settled_from");
+  const std::string_view from = txn.settled_from;
   if (from.empty()) return absorbed;  // settled before corridor recorded where from
   if (input.name == kReconcileInput) return verify(flow, txn, from, input, settings, effects);
   if (!from_provider(input)) return absorbed;  // a timer: nothing may fire once final
 
   // Where the provider's word would have taken the transaction from the state it settled from.
   const StateInfo* now = flow.state(txn.state);
-  json::object* asked = pending_ask(txn, input);
+  ReconcileRecord* asked = pending_ask(txn, input);
   // A call that got no answer is corridor's silence, not the provider's word (but for "not found",
   // which the provider did say): it may answer a pending ask, and moves nothing.
   if (input.name == "call.failed" && !get_bool(input.data, "not_found")) {
@@ -185,7 +172,7 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   Effects scratch;
   const StepResult shadowed = step(flow, shadow, input, settings, scratch);
   const StateInfo* then = flow.state(shadow.state);
-  const bool provisional = get_string(txn.data, kSettledByKey) == "corridor";
+  const bool provisional = txn.provisional();
 
   if (shadowed.outcome == Outcome::applied && then != nullptr && then->terminal && then->status != now->status) {
     if (provisional) {
@@ -207,20 +194,19 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
     // The provider contradicts its own final word: kept as it was, never applied silently.
     const std::string why = "the provider now reports " + input.name + ", which leads to " + std::string(then->name) +
                             "; corridor keeps " + txn.state + ", the provider's own earlier outcome";
-    // `asked` points into txn.data: written before txn.data gains a key (which may move its table).
     if (asked != nullptr) record_answer(*asked, input, txn.state, "disputed", why);
-    txn.data["dispute"] = {{"input_id", input.input_id}, {"leads_to", then->name}, {"at", format_time(input.at_ms)}};
+    txn.dispute = Dispute{input.input_id, std::string(then->name), format_time(input.at_ms)};
     announce(flow, txn, input, why, attention::kDisputed, effects);
     return {Outcome::applied, nullptr, {}};
   }
 
   if (provisional && shadowed.outcome == Outcome::applied && then != nullptr && then->terminal &&
-      then->status == now->status && get_string(shadow.data, kSettledByKey) != "corridor") {
+      then->status == now->status && !shadow.provisional()) {
     // The provider's word (not corridor's clock once more) agrees with the outcome corridor decided on
     // its own clock: from now on the outcome is the provider's, and a later contradiction is a
     // dispute, not a late outcome.
     if (asked != nullptr) record_answer(*asked, input, txn.state, "confirmed");
-    txn.data.erase(kSettledByKey);  // after the answer: erasing moves the object's entries
+    txn.settled_by.clear();
     return {Outcome::applied, nullptr, {}};
   }
 
@@ -244,20 +230,18 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   // answer decides; afterwards another notice asks again at most once an hour, without an event.
   const bool progress = shadow.state != from || !scratch.calls.empty();
   if (provisional && shadowed.outcome == Outcome::applied && progress && then != nullptr && !then->terminal) {
-    if (const json::object* r = reconcile_record(txn);
-        r != nullptr && get_string(*r, "by") == "late_input" && r->contains("answer") && r->at("answer").is_null())
-      return absorbed;
-    if (const json::object* late = get_object(txn.data, kLateInputKey)) {
-      if (input.at_ms - get_int(*late, "asked_at_ms") < kLateInputAskEveryMs) return absorbed;
+    if (txn.reconcile && txn.reconcile->by == "late_input" && txn.reconcile->pending()) return absorbed;
+    if (txn.late_input) {
+      if (input.at_ms - txn.late_input->asked_at_ms < kLateInputAskEveryMs) return absorbed;
       if (!ask_outcome(flow, txn, from, input, settings, effects)) return absorbed;
-      txn.data[kLateInputKey].as_object()["asked_at_ms"] = input.at_ms;
+      txn.late_input->asked_at_ms = input.at_ms;
       return {Outcome::applied, nullptr, {}};
     }
     std::string why = "the provider reported " + input.name + " after corridor's own deadline had made it " + txn.state;
     why += ask_outcome(flow, txn, from, input, settings, effects)
                ? "; asking the provider for the outcome"
                : "; the provider has no status call from " + std::string(from) + ": reconcile";
-    txn.data[kLateInputKey] = json::object{{"input_id", input.input_id}, {"asked_at_ms", input.at_ms}};
+    txn.late_input = LateInput{input.input_id, input.at_ms};
     announce(flow, txn, input, why, attention::kLateInput, effects);
     return {Outcome::applied, nullptr, {}};
   }
@@ -277,9 +261,9 @@ void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state) {
   std::int64_t attempt = 0;
   if (!entered_state) {
     if (c.input.name != kJanitorTimer) return;  // the janitor's timer still stands
-    attempt = get_int(c.txn.data, kAttemptKey) + 1;
+    attempt = c.txn.janitor_attempt.value_or(0) + 1;
   }
-  c.txn.data[kAttemptKey] = attempt;
+  c.txn.janitor_attempt = attempt;
   const std::int64_t delay = (*delays)[std::min<std::size_t>(static_cast<std::size_t>(attempt), delays->size() - 1)];
   // Not StepContext::set_timer: its id would take a sequence number and shift every later call id.
   // Version and attempt make this one unique and the same on every replay.

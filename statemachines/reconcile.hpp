@@ -5,7 +5,7 @@
 // A `transaction.reconcile` command (from `corridor reconcile`) or a `timer.janitor` input is run
 // through the flow's `transaction.reconcile` rows: a row asks the provider (a status call) or says
 // why it cannot (a call already out, no status endpoint). The framework keeps what was asked and
-// what was answered in txn.data.reconcile, so the log records why a state changed and the reconcile
+// what was answered in Transaction::reconcile, so the log records why a state changed and the reconcile
 // report can tell confirmed, corrected, still pending and unknown to the provider apart:
 //   {"id": input id of the ask, "by": "command"|"janitor", "state": state when asked,
 //    "call_id": the status call's id (its answer's input id), "answer": null until answered, then
@@ -14,11 +14,11 @@
 // An answer input carrying "not_found": true is the provider saying it does not know the payment.
 //
 // A final transaction never changes, but it can be verified: a reconcile command in a final state is
-// run, on a copy, from the state the transaction settled from (txn.data.settled_from), so the copy
+// run, on a copy, from the state the transaction settled from (Transaction::settled_from), so the copy
 // makes that state's status call; the answer is then run on a copy from the same state. Where the copy
 // ends in the transaction's own final state the provider "confirmed" it; anywhere else, "disputed"
 // (the note says what the provider's answer leads to). The transaction itself, its version and its
-// events stay as they are; only txn.data.reconcile records the verification.
+// events stay as they are; only Transaction::reconcile records the verification.
 #include <cstddef>
 #include <string_view>
 

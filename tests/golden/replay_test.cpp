@@ -6,6 +6,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "statemachines/registry.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -33,6 +37,28 @@ TEST(Golden, TheRecordedInputsReplayToTheRecordedRowsAndStates) {
   const golden::Replayed replayed = golden::replay(inputs, config, dir.path() + "/replay.db");
   expect_same_lines(golden::read_lines(golden + "/outbox.jsonl"), replayed.outbox, "outbox.jsonl");
   expect_same_lines(golden::read_lines(golden + "/states.jsonl"), replayed.states, "states.jsonl");
+}
+
+// The stored form of a transaction changed once since the log was first recorded: the framework's
+// bookkeeping and each flow's facts became typed members (Transaction, flow_data.hpp), still written
+// inside "data", the framework's first, each in its declared order. states.v1.jsonl holds the documents
+// the earlier form gave for the same log. Read by this version and written again, each is exactly the
+// document this version stores itself: nothing was lost or changed but the order of the keys in "data".
+TEST(Golden, StoredDocumentsOfTheEarlierFormReadAsTheSameTransactions) {
+  const std::string golden = golden::directory();
+  const auto earlier = golden::read_lines(golden + "/states.v1.jsonl");
+  const auto now = golden::read_lines(golden + "/states.jsonl");
+  ASSERT_EQ(earlier.size(), now.size());
+  for (std::size_t i = 0; i < earlier.size(); ++i) {
+    auto txn = transaction_from_json(boost::json::parse(earlier[i]));
+    ASSERT_TRUE(txn) << txn.error().message;
+    const Flow* flow = find_flow(txn->flow_id());
+    ASSERT_NE(flow, nullptr) << txn->flow_id();
+    if (flow->bind != nullptr) flow->bind(*txn);
+    EXPECT_EQ(serialize(*txn), now[i]) << "states.v1.jsonl line " << i + 1;
+    EXPECT_TRUE(txn->data.unknown().empty() || flow->bind == nullptr)
+        << txn->flow_id() << " keeps fields its struct does not have: " << boost::json::serialize(txn->data.unknown());
+  }
 }
 
 // What the log covers, so that a recording that lost a provider or the hostile cases fails here.

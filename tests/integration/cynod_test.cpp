@@ -123,7 +123,7 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
   auto approved = engine->runtime().store().load(derive_txn_id("ZANDO", "CY-approve"));
   ASSERT_TRUE(approved && *approved);
   EXPECT_FALSE(get_string((*approved)->provider_refs, "authorization_number").empty());
-  EXPECT_EQ(get_string((*approved)->data, "card_masked"), "626200******0001");
+  EXPECT_EQ(get_string(bag(**approved), "card_masked"), "626200******0001");
 }
 
 TEST_F(CynodRuntime, AmountMismatchCarriesBothAmounts) {

@@ -71,7 +71,7 @@ class EsipayRuntime : public ::testing::Test {
   json::object data_of(const std::string& reference) {
     auto t = engine->runtime().store().load(txn(reference));
     if (!t || !*t) return {};
-    return (*t)->data;
+    return bag(**t);
   }
 };
 

@@ -132,7 +132,7 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
     }
     if (std::string(s.status) == "succeeded") {
       // What the customer paid, read from the check's "amountCustomer" exactly (2 % fees in the sandbox).
-      EXPECT_EQ(get_int((*txn)->data, "amount_customer"), s.amount + s.amount / 50) << s.name;
+      EXPECT_EQ(get_int(bag(**txn), "amount_customer"), s.amount + s.amount / 50) << s.name;
     }
   }
 }

@@ -186,7 +186,7 @@ TEST_F(InteracRuntime, EveryScenarioReachesItsStatus) {
   EXPECT_EQ(get_string(late.back(), "previous_state"), "expired");
   const auto withdrawn = engine->runtime().store().load(derive_txn_id("ZANDO", "IT-W-question"));
   ASSERT_TRUE(withdrawn && *withdrawn);
-  const json::object* security = get_object((*withdrawn)->data, "security");
+  const json::object* security = get_object(bag(**withdrawn), "security");
   ASSERT_NE(security, nullptr);
   EXPECT_FALSE(get_string(*security, "answer_sealed").empty());
   EXPECT_FALSE(security->contains("answer"));

@@ -93,7 +93,7 @@ TEST(Reconcile, CorrectsAPaymentCompletedAndOneFailedWithoutWebhook) {
         << get_string(cause, "input_id");
     auto txn = live->load(id);
     ASSERT_TRUE(txn && *txn);
-    const json::object& rec = (*txn)->data.at("reconcile").as_object();
+    const json::object rec = json::parse(fields::text(*(*txn)->reconcile)).as_object();
     EXPECT_EQ(get_string(rec, "by"), "command");
     EXPECT_EQ(get_string(rec, "answer"), "corrected");
     EXPECT_EQ(get_string(rec, "call_id"), get_string(cause, "input_id"));
@@ -198,7 +198,7 @@ TEST(Janitor, ResolvesAnUnknownNovaSendPayinOnItsOwn) {
   auto live = open_sqlite_store(config.store.path);
   auto loaded = live->load(txn);
   ASSERT_TRUE(loaded && *loaded);
-  const json::object& rec = (*loaded)->data.at("reconcile").as_object();
+  const json::object rec = json::parse(fields::text(*(*loaded)->reconcile)).as_object();
   EXPECT_EQ(get_string(rec, "by"), "janitor");
   EXPECT_EQ(get_string(rec, "state"), "unknown");
   EXPECT_EQ(get_string(rec, "answer"), "corrected");
@@ -229,7 +229,7 @@ class Settlement : public ::testing::Test {
     t.version = 3;
     t.created_at_ms = kCreatedAt;
     if (!esipay.empty()) t.provider_refs["transaction"] = esipay;
-    if (refunded > 0) t.data["refunded_amount"] = refunded;
+    if (refunded > 0) t.refunded_amount = refunded;
     StoreBatch b;
     b.transactions.push_back(t);
     ASSERT_TRUE(store->commit(b));
@@ -323,9 +323,13 @@ class SettlementOutcomes : public ::testing::Test {
       list.push_back({{"command_id", r.id}, {"amount", r.amount}, {"status", r.status}, {"at", r.at}});
       if (r.status == "succeeded") refunded += r.amount;
     }
-    if (!list.empty()) t.data["refunds"] = std::move(list);
-    t.data["refunded_amount"] = refunded;
-    for (auto& kv : extra) t.data[kv.key()] = kv.value();
+    if (!list.empty()) bag(t)["refunds"] = std::move(list);
+    t.refunded_amount = refunded;
+    for (auto& kv : extra) {
+      if (kv.key() == "settled_from") t.settled_from = kv.value().as_string();
+      else if (kv.key() == "settled_by") t.settled_by = kv.value().as_string();
+      else bag(t)[kv.key()] = kv.value();
+    }
     StoreBatch b;
     b.transactions.push_back(t);
     ASSERT_TRUE(store->commit(b));
@@ -449,7 +453,7 @@ TEST_F(SettlementOutcomes, AFileEndingBeforeTheChargesDaySaysNothingOfIt) {
 // A charge corridor failed because an earlier file lacked it, found in a later one: published, so the
 // flow's late-outcome rows decide (and listed, since the store says failed).
 TEST_F(SettlementOutcomes, AChargeFailedForItsAbsenceFoundLaterIsPublished) {
-  put("tx_late", "failed", {}, {{"settled_from", "unknown"}, {kSettledByKey, "corridor"}});
+  put("tx_late", "failed", {}, {{"settled_from", "unknown"}, {"settled_by", "corridor"}});
   const auto r = run("2026-11-23,ESI-5,tx_late,card,100.00,USD\n");
   ASSERT_EQ(r.outcomes.size(), 1u);
   EXPECT_EQ(r.outcomes[0].input.name, "charge.settled");
@@ -503,7 +507,7 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   const std::string lost = derive_txn_id("ZANDO", "ST-lost");
   auto data_of = [&](const std::string& txn) {
     auto t = engine.runtime().store().load(txn);
-    return t && *t ? (*t)->data : json::object{};
+    return t && *t ? bag(**t) : json::object{};
   };
   auto refund_status = [&](const std::string& txn, std::size_t i) -> std::string {
     const json::object d = data_of(txn);

@@ -81,7 +81,7 @@ TEST_F(CynodCardDebit, CreateRequestsAuthorisationAndArmsConfirmationDelay) {
   EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "XOF");
   EXPECT_EQ(get_string(call.params, "card"), "attached");  // never the number itself
   EXPECT_EQ(get_string(*get_object(call.params, "customer"), "msisdn"), "+2250702968786");
-  EXPECT_EQ(get_string(h.txn.data, "authorization_call_id"), call.call_id);
+  EXPECT_EQ(get_string(bag(h.txn), "authorization_call_id"), call.call_id);
   ASSERT_NE(h.timer("timer.confirmation_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.confirmation_expired")->due_at_ms, kT0 + 120000);
   expect_event("authorization_requested", "pending");
@@ -91,7 +91,7 @@ TEST_F(CynodCardDebit, InProgressNoticeAwaitsWalletConfirmation) {
   h.in("authorization_requested").feed("authorization.in_progress", in_progress(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
   EXPECT_EQ(get_string(h.txn.provider_refs, "cynod_reference"), "CY-1");
-  EXPECT_EQ(get_string(h.txn.data, "card_masked"), "535522******0042");
+  EXPECT_EQ(get_string(bag(h.txn), "card_masked"), "535522******0042");
   EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "wallet_confirmation");
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_TRUE(h.effects.timers.empty());  // the confirmation delay armed at the request still runs
@@ -102,7 +102,7 @@ TEST_F(CynodCardDebit, AnUnmaskedCardNumberIsNeverKept) {
   json::object notice = in_progress();
   notice["card"] = "5355220000000042";
   h.in("authorization_requested").feed("authorization.in_progress", notice, InputKind::webhook);
-  EXPECT_FALSE(h.txn.data.contains("card_masked"));
+  EXPECT_FALSE(bag(h.txn).contains("card_masked"));
 }
 
 TEST_F(CynodCardDebit, NoAccountOrNoBalanceIsDeclined) {
@@ -126,7 +126,7 @@ TEST_F(CynodCardDebit, ApprovalBeforeInProgressNoticeDebitsAndAcknowledges) {
   h.in("authorization_requested").feed("authorization.approved", approved(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "debited");
   EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
-  EXPECT_EQ(get_int(h.txn.data, "debited_amount"), 300);
+  EXPECT_EQ(get_int(bag(h.txn), "debited_amount"), 300);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "acknowledge");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
@@ -193,7 +193,7 @@ TEST_F(CynodCardDebit, CustomerConfirmsAndCardIsDebited) {
   EXPECT_EQ(h.txn.state, "debited");
   EXPECT_TRUE(h.txn.next_action.is_null());
   ASSERT_NE(h.call("acknowledge"), nullptr);
-  EXPECT_EQ(get_string(h.txn.data, "acknowledge_call_id"), h.call("acknowledge")->call_id);
+  EXPECT_EQ(get_string(bag(h.txn), "acknowledge_call_id"), h.call("acknowledge")->call_id);
   EXPECT_TRUE(h.cancelled("timer.confirmation_expired"));
   expect_event("debited", "processing");
 }
@@ -218,7 +218,7 @@ TEST_F(CynodCardDebit, ConfirmationDelayPassesWhileAwaiting) {
   h.in("awaiting_wallet_confirmation").feed("timer.confirmation_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "expiring");
   ASSERT_NE(h.call("cancel_authorization"), nullptr);
-  EXPECT_EQ(get_string(h.txn.data, "cancel_call_id"), h.call("cancel_authorization")->call_id);
+  EXPECT_EQ(get_string(bag(h.txn), "cancel_call_id"), h.call("cancel_authorization")->call_id);
   EXPECT_TRUE(h.txn.next_action.is_null());
   expect_event("expiring", "pending");
 }
@@ -363,7 +363,7 @@ TEST_F(CynodCardDebit, DebitInDecimalsIsReadExactly) {
   Harness cdf{cynod_card_debit_flow(), Money{1500050, "CDF"}};
   cdf.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.50", "CDF"), InputKind::webhook);
   EXPECT_EQ(cdf.txn.state, "debited");
-  EXPECT_EQ(get_int(cdf.txn.data, "debited_amount"), 1500050);
+  EXPECT_EQ(get_int(bag(cdf.txn), "debited_amount"), 1500050);
   Harness off{cynod_card_debit_flow(), Money{1500050, "CDF"}};
   off.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.05", "CDF"), InputKind::webhook);
   EXPECT_EQ(off.txn.state, "amount_mismatch");
@@ -449,7 +449,7 @@ TEST_F(CynodCardDebit, RequestRefusedBeforeSendingFailsWithTheAdaptersReason) {
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("failed", "failed");
   EXPECT_TRUE(h.effects.events[0].attention.empty());
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // certain: nothing left corridor
+  EXPECT_FALSE(!h.txn.settled_by.empty());  // certain: nothing left corridor
   expect_final();
 }
 
@@ -511,7 +511,7 @@ TEST_F(CynodCardDebit, AcknowledgementRetriesAreBoundedAndTheDebitStands) {
   EXPECT_EQ(reason_of(h.txn),
             "debited by Cynod (step 8.2); acknowledgement (step 10) not delivered, retries spent: timeout");
   EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
   expect_final();
 }
 
@@ -548,25 +548,25 @@ TEST_F(CynodCardDebit, UnknownApprovedForAnotherAmountIsAMismatch) {
 TEST_F(CynodCardDebit, UnknownDeclined) {
   h.in("unknown").feed("authorization.declined", {{"reason", "no_account"}});
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(CynodCardDebit, UnknownWithdrawnExpiresProvisionally) {
   h.in("unknown").feed("authorization.cancelled");
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(CynodCardDebit, UnknownNotKnownToCynodFailsProvisionally) {
   h.in("unknown").feed("authorization.not_found", {{"not_found", true}, {"http_status", 404}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(reason_of(h.txn), "Cynod does not know the authorisation: the request never reached it");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(CynodCardDebit, UnknownInProgressWithinTheDelayAwaitsTheWallet) {
   h.in("unknown");
-  h.txn.data["confirmation_deadline_ms"] = kT0 + 1000;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
   EXPECT_TRUE(h.effects.calls.empty());
@@ -574,7 +574,7 @@ TEST_F(CynodCardDebit, UnknownInProgressWithinTheDelayAwaitsTheWallet) {
 
 TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
   h.in("unknown");
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "expiring");
   ASSERT_NE(h.call("cancel_authorization"), nullptr);
@@ -586,8 +586,8 @@ TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
 // and stays where it is: no event, no new round of re-sends.
 TEST_F(CynodCardDebit, UnknownInProgressAfterTheCancellationWasGivenUpSendsItAgainQuietly) {
   h.in("unknown");
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
-  h.txn.data["cancel_call_id"] = "tx_test:4:cancel_authorization";
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["cancel_call_id"] = "tx_test:4:cancel_authorization";
   const std::int64_t version = h.txn.version;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "unknown");
@@ -608,15 +608,15 @@ TEST_F(CynodCardDebit, UnknownConfirmationDelayPassingWithdrawsTheRequest) {
 TEST_F(CynodCardDebit, CancellationOfAnAuthorisationCynodDoesNotKnowExpiresProvisionally) {
   h.in("expiring").feed("authorization.not_found", {{"not_found", true}, {"http_status", 404}});
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 // ---- the provider's word after the outcome ------------------------------------------------------------
 
 TEST_F(CynodCardDebit, ExpiryAfterTheCancellationIsProvisional) {
   expire();
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
-  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "expiring");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
+  EXPECT_EQ(h.txn.settled_from, "expiring");
 }
 
 // Cynod debited the card after corridor's deadline had made the payment expired (its withdrawal

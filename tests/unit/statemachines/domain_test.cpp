@@ -193,7 +193,8 @@ TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
   t.version = 3;
   t.seq = 9223372036854775807LL;
   t.provider_refs = {{"reference", "tr_abc"}};
-  t.data = {{"customer", {{"msisdn", "+2250700000001"}}}, {"fee", 1.5}, {"list", {1, "two", nullptr, true}}};
+  t.customer = json::value{{"msisdn", "+2250700000001"}};
+  bag(t) = {{"fee", 1.5}, {"list", {1, "two", nullptr, true}}};
   t.next_action = {{"type", "redirect"}, {"url", "https://link.novasend.app/link/x"}};
   t.reason = "declined by the customer";
   t.created_at_ms = 1795867200000;

@@ -24,7 +24,7 @@ json::object refund(std::string id, json::value amount = nullptr) {
 }
 json::object usd(std::int64_t v) { return {{"value", v}, {"currency", "USD"}}; }
 
-const json::array& refunds(const Transaction& t) { return t.data.at("refunds").as_array(); }
+const json::array& refunds(const Transaction& t) { return bag(t).at("refunds").as_array(); }
 std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
 
 class EsipayCard : public ::testing::Test {
@@ -76,7 +76,7 @@ TEST_F(EsipayCard, CallbackBeforeTheAnswerIsRecorded) {
   h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "callback_received");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_string(h.txn.data, "callback_amount"), "99.50");  // "montant réel de la transaction"
+  EXPECT_EQ(get_string(bag(h.txn), "callback_amount"), "99.50");  // "montant réel de la transaction"
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("callback_received", "processing");
 }
@@ -113,8 +113,8 @@ TEST_F(EsipayCard, CallbackAmountIsReadExactly) {
 TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
   h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 10000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "captured_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   EXPECT_TRUE(get_string(h.txn.provider_refs, "transaction").empty());
   expect_event("captured", "succeeded");
 }
@@ -171,8 +171,8 @@ TEST_F(EsipayCard, CallbackAfterTheAnswerKeepsTheTransactionId) {
   h.feed("esipay.callback", callback("100.00"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(h.txn.data, "captured_amount"), 10000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "captured_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   expect_nothing_emitted();
 }
 
@@ -247,7 +247,7 @@ TEST_F(EsipayCard, RefundOverTheRemainingAmountIsRefusedBeforeAnyCall) {
   EXPECT_EQ(get_string(entry, "command_id"), "r1");
   EXPECT_EQ(get_string(entry, "status"), "refused");
   EXPECT_EQ(get_int(entry, "amount"), 10001);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
 }
 
 TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
@@ -259,7 +259,7 @@ TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
   EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "cid"), "tx_test");
   EXPECT_FALSE(h.effects.calls[0].params.contains("amount"));
-  const auto& flight = h.txn.data.at("refund_in_flight").as_object();
+  const auto& flight = bag(h.txn).at("refund_in_flight").as_object();
   EXPECT_EQ(get_int(flight, "amount"), 10000);
   EXPECT_EQ(get_string(flight, "call_id"), h.effects.calls[0].call_id);
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "pending");
@@ -282,9 +282,9 @@ TEST_F(EsipayCard, FullRefundDoneIsRefunded) {
   refund_command("r1");
   h.feed("refund.succeeded", {{"http_status", 200}});
   EXPECT_EQ(h.txn.state, "refunded");
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
-  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
+  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
   expect_event("refunded", "refunded");
 }
@@ -293,8 +293,8 @@ TEST_F(EsipayCard, PartialRefundDoneIsPartiallyRefunded) {
   captured();
   refunded_part(2500);
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 2500);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
   expect_event("partially_refunded", "partially_refunded");
 }
 
@@ -310,8 +310,8 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
   refund_command("r1", usd(2500));
   h.feed("refund.failed", {{"http_status", 400}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
-  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
   const auto& entry = refunds(h.txn).at(0).as_object();
   EXPECT_EQ(get_string(entry, "status"), "failed");
   EXPECT_EQ(get_string(entry, "reason"), "esipay: incorrect parameter or amount over the remaining (400)");
@@ -325,7 +325,7 @@ TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "unknown");
-  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
   // Announced: same state, a new version, and the reason says the refund's outcome is unknown.
   EXPECT_EQ(h.txn.version, version + 1);
   ASSERT_EQ(h.effects.events.size(), 1u);
@@ -387,8 +387,8 @@ TEST_F(EsipayCard, SeveralPartialsUpToTheCapturedAmountEndRefunded) {
   EXPECT_EQ(h.txn.state, "partially_refunded");
   refunded_part(2500, "r3");
   EXPECT_EQ(h.txn.state, "refunded");
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
   expect_event("refunded", "refunded");
 }
 
@@ -399,8 +399,8 @@ TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsAnnouncedInTheSameState) {
   refunded_part(5000, "r2");
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.version, version + 1);
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 7500);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 2500);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 7500);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 2500);
   // Accounting sees every refund: an event with the running total, previous_state = state.
   ASSERT_EQ(h.effects.events.size(), 1u);
   const auto& e = h.effects.events[0];
@@ -414,7 +414,7 @@ TEST_F(EsipayCard, PartiallyRefundedDuplicateRefundAnswerChangesNothing) {
   captured();
   refunded_part(2500);
   h.feed("refund.succeeded", {{"http_status", 200}});
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 2500);
   expect_nothing_emitted();
 }
 
@@ -424,7 +424,7 @@ TEST_F(EsipayCard, PartiallyRefundedRefusedRefund) {
   refund_command("r2", usd(1000));
   h.feed("refund.failed", {{"http_status", 500}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
   expect_nothing_emitted();
 }
@@ -435,7 +435,7 @@ TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
   refund_command("r2", usd(1000));
   h.feed("call.failed", {{"op", "refund_partial"}});
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "unknown");
-  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].state, "partially_refunded");
   EXPECT_NE(get_string(to_json(h.effects.events[0]), "reason").find("refund outcome unknown"), std::string_view::npos);
@@ -447,7 +447,7 @@ TEST_F(EsipayCard, PartiallyRefundedLateCallbackChangesNothing) {
   refunded_part(2500);
   h.feed("esipay.callback", callback(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
   expect_nothing_emitted();
 }
 
@@ -477,7 +477,7 @@ TEST_F(EsipayCard, UnknownReconciledAsCaptured) {
                                            kT0, InputKind::command));
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   EXPECT_EQ(h.txn.reason.as_string(), "reconciled as captured: back office");
   expect_event("captured", "succeeded");
 }
@@ -520,7 +520,7 @@ TEST_F(EsipayCard, PaymentRefusedBeforeSendingFailsWithTheAdaptersReason) {
                               "the card number is not 12-19 digits");
   expect_event("failed", "failed");
   EXPECT_TRUE(h.effects.events[0].attention.empty());  // not unknown: nothing to reconcile
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(EsipayCard, PaymentNotSentIsSentLaterUnderItsFirstId) {
@@ -552,7 +552,7 @@ TEST_F(EsipayCard, PaymentNeverSentFailsOnceItsBudgetIsSpent) {
   EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000}));
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(reason_of(h.txn), "payment never sent (no way to esipay), retries spent: circuit open");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(EsipayCard, APaymentThatMayHaveLeftIsNeverSentAgain) {
@@ -570,9 +570,9 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   captured();
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}, {"outcome", "unknown"}});
-  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 4000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 6000);
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 4000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 6000);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 0);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kOutcomeUnknown);
   EXPECT_EQ(reason_of(h.txn),
@@ -585,9 +585,9 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   h.feed("refund.succeeded", {{"http_status", 200}});
   // 60.00 refunded, 40.00 still reserved: not refunded in full until the settlement file says.
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 6000);
-  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 4000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 6000);
+  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 4000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
   // Nothing more can go out.
   refund_command("r3", usd(1));
   EXPECT_TRUE(h.effects.calls.empty());
@@ -600,7 +600,7 @@ TEST_F(EsipayCard, FullRefundUrlIsNeverUsedWhileAnAmountIsReserved) {
   captured();
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
-  ASSERT_EQ(get_int(h.txn.data, "refunded_amount"), 0);
+  ASSERT_EQ(h.txn.refunded_amount.value_or(0), 0);
   refund_command("r2");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
@@ -621,7 +621,7 @@ TEST_F(EsipayCard, AWholeRefundThatTimedOutReservesEverything) {
   refund_command("r1");
   ASSERT_EQ(h.effects.calls.at(0).op, "refund");
   h.feed("call.failed", {{"op", "refund"}, {"error", "timeout"}});
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
   refund_command("r2");
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
@@ -641,8 +641,8 @@ TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementIsRefunded) {
   h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "40.00"}, {"currency", "USD"}, {"line", 3}});
   EXPECT_EQ(h.txn.state, "refunded");
   EXPECT_EQ(h.txn.version, version + 1);
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 10000);
-  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 0);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 0);
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
   expect_event("refunded", "refunded");
   EXPECT_EQ(h.effects.events[0].amount_refunded, 10000);
@@ -656,8 +656,8 @@ TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementWhileCaptured) {
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "40.00"}, {"currency", "USD"}, {"line", 7}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 4000);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 6000);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 4000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 6000);
   expect_event("partially_refunded", "partially_refunded");
 }
 
@@ -672,9 +672,9 @@ TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementIsReleased) {
   h.feed("refund.not_settled", {{"command_id", "r1"}, {"through", "2026-11-23"}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.version, version + 1);  // announced: the 40.00 is available again
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 6000);
-  EXPECT_EQ(get_int(h.txn.data, "reserved_amount"), 0);
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 4000);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 6000);
+  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 4000);
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
   expect_event("partially_refunded", "partially_refunded");
   EXPECT_EQ(reason_of(h.txn), "refund r1 of 40.00 USD, outcome unknown, not in esipay's settlement file: not refunded, "
@@ -691,7 +691,7 @@ TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementWhileCapturedIsReleased)
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   h.feed("refund.not_settled", {{"command_id", "r1"}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   expect_event("captured", "succeeded");
   // Nothing refunded or reserved any more: the full-refund URL again.
   refund_command("r2");
@@ -704,7 +704,7 @@ TEST_F(EsipayCard, SettlementOfARefundWhoseOutcomeIsKnownChangesNothing) {
   const auto before = boost::json::serialize(to_json(h.txn));
   auto r = h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "25.00"}});
   EXPECT_EQ(r.outcome, Outcome::rejected);
-  EXPECT_EQ(get_int(h.txn.data, "refunded_amount"), 2500);
+  EXPECT_EQ(h.txn.refunded_amount.value_or(0), 2500);
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_EQ(h.feed("refund.not_settled", {{"command_id", "r1"}}).outcome, Outcome::rejected);
   EXPECT_EQ(h.feed("refund.settled", {{"command_id", "nope"}}).outcome, Outcome::rejected);
@@ -717,11 +717,11 @@ TEST_F(EsipayCard, RefundNeverSentIsFailedAndReleasesItsAmount) {
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "circuit open for esipay: not sent"}, {"sent", false}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_FALSE(h.txn.data.contains("refund_in_flight"));
+  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
   EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "reason"),
             "refund never sent (no way to esipay), nothing refunded: circuit open for esipay: not sent");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   expect_nothing_emitted();
 }
 
@@ -731,7 +731,7 @@ TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
   refund_command("r2", usd(1000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "bad amount"}, {"sent", false}, {"refused", true}});
   EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 7500);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
   expect_nothing_emitted();
 }
 
@@ -741,7 +741,7 @@ TEST_F(EsipayCard, UnknownChargeFoundInTheSettlementIsCaptured) {
   h.in("unknown").feed("charge.settled", {{"transaction", "ESI-9"}, {"amount", "100.00"}, {"currency", "USD"}, {"line", 4}});
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-9");
-  EXPECT_EQ(get_int(h.txn.data, "remaining_amount"), 10000);
+  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
   EXPECT_EQ(reason_of(h.txn), "found in esipay's settlement file (line 4): captured");
   expect_event("captured", "succeeded");
 }
@@ -757,7 +757,7 @@ TEST_F(EsipayCard, UnknownChargeMissingFromTheSettlementFailsProvisionally) {
   h.in("unknown").feed("charge.not_settled", {{"through", "2026-11-23"}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(reason_of(h.txn), "not in esipay's settlement file: not charged: 2026-11-23");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(EsipayCard, UnknownLateAnswerAfterACallbackOfAnotherAmountIsAnAmountMismatch) {

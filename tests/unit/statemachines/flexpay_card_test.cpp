@@ -68,7 +68,7 @@ TEST_F(FlexPayCard, CreateSendsPayRequestAndArmsTheDelay) {
   EXPECT_FALSE(call.params.contains("card"));  // FlexPay's page takes the card, not corridor
   ASSERT_NE(h.timer("timer.payment_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.payment_expired")->due_at_ms, kT0 + 600000);
-  EXPECT_EQ(get_int(h.txn.data, "payment_deadline_ms"), kT0 + 600000);
+  EXPECT_EQ(get_int(bag(h.txn), "payment_deadline_ms"), kT0 + 600000);
   expect_event("payment_requested", "pending");
 }
 
@@ -117,7 +117,7 @@ TEST_F(FlexPayCard, RetryReusesTheFirstCallId) {
 TEST_F(FlexPayCard, CallbackBeforeThePayAnswerIsCheckedOnceThePayAnswerComes) {
   h.in("payment_requested").feed("flexpay.callback", callback(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "payment_requested");
-  EXPECT_TRUE(get_bool(h.txn.data, "callback_seen"));
+  EXPECT_TRUE(get_bool(bag(h.txn), "callback_seen"));
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_FALSE(h.txn.provider_refs.contains("orderNumber"));
@@ -133,7 +133,7 @@ TEST_F(FlexPayCard, NoPageBeforeTheDelayExpiresProvisionally) {
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("expired", "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");  // corridor's clock, not FlexPay's word
+  EXPECT_EQ(h.txn.settled_by, "corridor");  // corridor's clock, not FlexPay's word
 }
 
 // The callback is unsigned: it moves nothing and hides nothing. The payment page stays the next
@@ -147,7 +147,7 @@ TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
   EXPECT_EQ(h.txn.next_action, page);
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
-  EXPECT_EQ(get_string(h.txn.data, "callback_code"), "0");
+  EXPECT_EQ(get_string(bag(h.txn), "callback_code"), "0");
   expect_check_call();
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);
@@ -156,7 +156,7 @@ TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
 // A forged "paid" callback for a payment nobody made: FlexPay's check finds nothing and the customer
 // still has the page.
 TEST_F(FlexPayCard, AForgedCallbackLeavesThePaymentPageInPlace) {
-  h.txn.data["payment_deadline_ms"] = kT0 + 600000;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 600000;
   h.in("payment_requested").feed("pay.accepted", pay_answer());
   const json::value page = h.txn.next_action;
   h.feed("flexpay.callback", callback("0"), InputKind::webhook);
@@ -189,7 +189,7 @@ TEST_F(FlexPayCard, CheckStatusZeroSucceeds) {
   h.feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(get_string(h.txn.provider_refs, "provider_reference"), "7KI81020PHS");
-  EXPECT_EQ(get_int(h.txn.data, "amount_customer"), 306);
+  EXPECT_EQ(get_int(bag(h.txn), "amount_customer"), 306);
   expect_event("succeeded", "succeeded");
   EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
 }
@@ -202,7 +202,7 @@ TEST_F(FlexPayCard, CheckStatusOneFails) {
 }
 
 TEST_F(FlexPayCard, NoTransactionAfterTheDelayExpires) {
-  h.txn.data["payment_deadline_ms"] = kT0;
+  bag(h.txn)["payment_deadline_ms"] = kT0;
   h.in("verifying").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(), "payment delay passed and FlexPay has no transaction");
@@ -212,7 +212,7 @@ TEST_F(FlexPayCard, NoTransactionAfterTheDelayExpires) {
 TEST_F(FlexPayCard, NoTransactionYetPollsAgainWithBackoff) {
   h.settings.set("poll_interval_ms", 5000);
   h.settings.set("poll_max_interval_ms", 12000);
-  h.txn.data["payment_deadline_ms"] = kT0 + 100000;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 100000;
   h.in("verifying");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -244,7 +244,7 @@ TEST_F(FlexPayCard, CallbackWhileVerifyingChecksAgain) {
   h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("verifying").feed("flexpay.callback", callback("1"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "verifying");  // a failure code is not trusted either
-  EXPECT_EQ(get_string(h.txn.data, "callback_code"), "1");
+  EXPECT_EQ(get_string(bag(h.txn), "callback_code"), "1");
   expect_check_call();
   EXPECT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_TRUE(h.effects.events.empty());
@@ -363,7 +363,7 @@ TEST_F(FlexPayCard, AFailedOrPendingTransactionForAnotherAmountIsAnAmountMismatc
 
 TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
   h.settings.set("max_failed_checks", 3);
-  h.txn.data["payment_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
   h.in("verifying");
   for (int i = 0; i < 2; ++i) {
     h.feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
@@ -374,7 +374,7 @@ TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
             "FlexPay's check kept failing after the payment delay: outcome unknown, reconcile: HTTP 401");
-  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 3);
+  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 3);
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("unknown", "unknown");
@@ -382,19 +382,19 @@ TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
 
 TEST_F(FlexPayCard, FailedChecksBeforeTheDelayDoNotCount) {
   h.settings.set("max_failed_checks", 1);
-  h.txn.data["payment_deadline_ms"] = kT0 + 1;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 1;
   h.in("verifying").feed("call.failed", {{"op", "check"}});
   EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
 }
 
 TEST_F(FlexPayCard, AnAnsweredCheckStartsTheFailureCountOver) {
   h.settings.set("max_failed_checks", 2);
-  h.txn.data["payment_deadline_ms"] = kT0 + 100000;  // "no transaction" is not final yet
-  h.txn.data["failed_checks_after_deadline"] = 1;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 100000;  // "no transaction" is not final yet
+  bag(h.txn)["failed_checks_after_deadline"] = 1;
   h.in("verifying").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
 }
 
 // In unknown the janitor paces the asks: a reconcile is one check, with no polling and no event, so
@@ -431,18 +431,18 @@ TEST_F(FlexPayCard, UnknownSettlesOnTheChecksAnswer) {
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.state));
     Harness x{flexpay_card_flow(), Money{300, "USD"}};
-    x.txn.data["payment_deadline_ms"] = kT0 - 1;
-    if (c.cancelled_hint) x.txn.data["customer_cancelled"] = true;
+    bag(x.txn)["payment_deadline_ms"] = kT0 - 1;
+    if (c.cancelled_hint) bag(x.txn)["customer_cancelled"] = true;
     x.in("unknown").feed("check.result", c.answer);
     EXPECT_EQ(x.txn.state, c.state);
   }
 }
 
 TEST_F(FlexPayCard, UnknownExpiryOnNoTransactionIsProvisional) {
-  h.txn.data["payment_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
   h.in("unknown").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(FlexPayCard, UnknownStillPendingOrUnreachableStaysQuietly) {
@@ -470,7 +470,7 @@ TEST_F(FlexPayCard, PollWhileAwaitingChecks) {
 TEST_F(FlexPayCard, CheckWhileAwaitingFindsThePaymentWithoutACallback) {
   h.in("awaiting_customer").feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_int(h.txn.data, "amount_customer"), 306);
+  EXPECT_EQ(get_int(bag(h.txn), "amount_customer"), 306);
   expect_event("succeeded", "succeeded");
 }
 
@@ -500,8 +500,8 @@ TEST_F(FlexPayCard, CancelAfterACancelCallbackEndsCancelled) {
 }
 
 TEST_F(FlexPayCard, AfterACallbackChecksGoOnAtTheVerifyingPace) {
-  h.txn.data["callback_seen"] = true;
-  h.txn.data["payment_deadline_ms"] = kT0 + 600000;
+  bag(h.txn)["callback_seen"] = true;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 600000;
   h.in("awaiting_customer").feed("check.result", check("2"));
   EXPECT_EQ(h.txn.state, "awaiting_customer");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
@@ -528,7 +528,7 @@ TEST_F(FlexPayCard, FailureSeenWhileAwaitingIsConfirmedOnceMore) {
 TEST_F(FlexPayCard, NothingYetWhileAwaitingChecksAgainSlowly) {
   h.settings.set("awaiting_poll_interval_ms", 30000);
   h.settings.set("awaiting_poll_max_interval_ms", 100000);
-  h.txn.data["failed_checks_after_deadline"] = 2;
+  bag(h.txn)["failed_checks_after_deadline"] = 2;
   h.in("awaiting_customer");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -539,7 +539,7 @@ TEST_F(FlexPayCard, NothingYetWhileAwaitingChecksAgainSlowly) {
     EXPECT_TRUE(h.effects.events.empty());
   }
   EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 100000, 100000}));
-  EXPECT_EQ(get_int(h.txn.data, "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
 }
 
 TEST_F(FlexPayCard, FailedCheckWhileAwaitingChecksLaterSlowly) {
@@ -558,12 +558,12 @@ TEST_F(FlexPayCard, CancelCallbackIsRememberedAsAHint) {
   h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_customer");  // the check decides, as for any callback
-  EXPECT_TRUE(get_bool(h.txn.data, "customer_cancelled"));
+  EXPECT_TRUE(get_bool(bag(h.txn), "customer_cancelled"));
   expect_check_call();
 }
 
 TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
-  h.txn.data["customer_cancelled"] = true;
+  bag(h.txn)["customer_cancelled"] = true;
   h.in("verifying").feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "cancelled");
   EXPECT_EQ(h.txn.reason.as_string(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
@@ -572,7 +572,7 @@ TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
 }
 
 TEST_F(FlexPayCard, ACancelHintNeverOutweighsAPaidCheck) {
-  h.txn.data["customer_cancelled"] = true;
+  bag(h.txn)["customer_cancelled"] = true;
   h.in("verifying").feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
 }
@@ -592,7 +592,7 @@ TEST_F(FlexPayCard, PayRefusedBeforeSendFails) {
             "payment request refused before it was sent: flexpay pay tx_test:1:pay: currency EUR is not accepted (CDF, "
             "USD)");
   EXPECT_TRUE(h.effects.timers.empty());
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
   expect_event("failed", "failed");
 }
 
@@ -643,8 +643,8 @@ TEST_F(FlexPayCard, VerifyingChecksEndUnknownOnceTheirBudgetIsSpent) {
 
 TEST_F(FlexPayCard, FailedChecksWithinTheBudgetBeforeTheDelayAlsoEnd) {
   h.settings.set("max_polls", 2);
-  h.txn.data["payment_deadline_ms"] = kT0 + 1;  // max_failed_checks does not count yet
-  h.txn.data["poll_attempt"] = 2;
+  bag(h.txn)["payment_deadline_ms"] = kT0 + 1;  // max_failed_checks does not count yet
+  h.txn.poll_attempt = 2;
   h.in("verifying").feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -679,10 +679,10 @@ class FlexPayLateOutcome : public FlexPayCard {
   // The delay passed, the last check found no transaction: corridor expires on its own clock.
   void expire_on_corridors_clock() {
     h.txn.provider_refs["orderNumber"] = kOrder;
-    h.txn.data["payment_deadline_ms"] = kT0 - 1;
+    bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
     h.in("verifying").feed("check.result", not_found());
     ASSERT_EQ(h.txn.state, "expired");
-    ASSERT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+    ASSERT_EQ(h.txn.settled_by, "corridor");
     version = h.txn.version;
   }
   std::int64_t version = 0;
@@ -740,8 +740,8 @@ TEST_F(FlexPayLateOutcome, ALateCallbackIsAnnouncedAndTheCheckDecides) {
 TEST_F(FlexPayLateOutcome, AnExpiryWithoutAPageIsProvisionalToo) {
   h.in("payment_requested").feed("timer.payment_expired", {}, InputKind::timer);
   ASSERT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
-  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "payment_requested");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
+  EXPECT_EQ(h.txn.settled_from, "payment_requested");
 }
 
 TEST_F(FlexPayLateOutcome, AContradictionOfFlexPaysOwnOutcomeIsDisputed) {

@@ -475,7 +475,7 @@ Reply esipay_answer(const ProviderCall& call, const Transaction&, Mood& m) {
 
 // A refund command id the settlement file can name: one corridor sent, or one it never did.
 std::string some_refund_id(const Transaction& t, Mood& m) {
-  if (const json::value* refunds = t.data.if_contains("refunds");
+  if (const json::value* refunds = bag(t).if_contains("refunds");
       refunds != nullptr && refunds->is_array() && !refunds->get_array().empty() && m.rnd.chance(0.8)) {
     const auto& list = refunds->get_array();
     const auto& r = list[m.rnd.below(list.size())];
@@ -956,7 +956,7 @@ class Month {
     const StateInfo* was = flow_.state(txn_.state);
     std::optional<Transaction> final_before;
     if (was != nullptr && was->terminal) final_before = txn_;
-    // The transaction as read back from the store has no spare room in txn.data: a step that keeps a
+    // The transaction as read back from the store has no spare room in bag(txn): a step that keeps a
     // pointer into it across an insertion is caught by the sanitizers (make test-sanitize).
     const StepResult r = step(flow_, txn_, in, settings_, fx);
     ++steps_;
@@ -1022,7 +1022,7 @@ class Month {
     if (in.name != "call.failed" || get_bool(in.data, "not_found")) return;
     for (const auto& e : fx.events) {
       if (e.attention != attention::kLateOutcome && e.attention != attention::kDisputed) continue;
-      const std::string_view from = get_string(before.data, "settled_from");
+      const std::string_view from = before.settled_from;
       Transaction shadow = before;
       shadow.state = std::string(from);
       Effects scratch;
@@ -1086,7 +1086,7 @@ class Month {
               std::string(last.state) + " v" + std::to_string(last.version));
     const StateInfo* s = flow_.state(txn_.state);
     if (s == nullptr) return;
-    if (s->terminal) provisional_ = get_string(txn_.data, kSettledByKey) == "corridor";
+    if (s->terminal) provisional_ = txn_.settled_by == "corridor";
     if (decided(flow_, txn_.state) && decided_at_ < 0) decided_at_ = now_;
     // In doubt with nothing armed and nothing out: only the provider's own word could ever move it.
     if (!s->terminal && in_doubt(s->status) && s->status != Status::unknown && timers_.empty() && calls_.empty() &&

@@ -31,7 +31,7 @@ TEST(ScheduleRetry, BacksOffToItsCapAndCountsEachRetry) {
     delays.push_back(s.effects.timers[0].due_at_ms - kT0);
   }
   EXPECT_EQ(delays, (std::vector<std::int64_t>{1000, 2000, 4000, 8000, 10000, 10000}));  // cap: ten times
-  EXPECT_EQ(get_int(s.txn.data, "retry_attempt"), 6);
+  EXPECT_EQ(s.txn.retry_attempt.value_or(0), 6);
   s.settings.set("max_retries", 6);
   EXPECT_TRUE(retries_spent(s.ctx, 100));
   reset_retries(s.ctx);
@@ -40,7 +40,7 @@ TEST(ScheduleRetry, BacksOffToItsCapAndCountsEachRetry) {
 
 TEST(Budgets, PollsSpentReadsTheSettingOrTheFlowsDefault) {
   Step s;
-  s.txn.data["poll_attempt"] = 3;
+  s.txn.poll_attempt = 3;
   EXPECT_TRUE(polls_spent(s.ctx, 3));
   EXPECT_FALSE(polls_spent(s.ctx, 4));
   s.settings.set("max_polls", 2);
@@ -83,14 +83,14 @@ TEST(AmountMismatch, KeepsBothAmountsAndFlagsTheChange) {
   s.txn.amount = {10000, "USD"};
   record_amount_mismatch(s.ctx, Money{9500, "USD"}, "esipay's return URL");
   EXPECT_EQ(s.txn.reason.as_string(), "esipay's return URL reports 95.00 USD, corridor asked 100.00 USD");
-  EXPECT_EQ(get_int(*get_object(s.txn.data, kProviderAmountKey), "value"), 9500);
+  EXPECT_EQ(s.txn.provider_amount, (Money{9500, "USD"}));
   EXPECT_EQ(s.ctx.attention, attention::kAmountMismatch);
 
   Step unreadable;
   unreadable.txn.amount = {300, "XOF"};
   record_amount_mismatch(unreadable.ctx, std::nullopt, "the check");
   EXPECT_EQ(unreadable.txn.reason.as_string(), "the check reports no readable amount, corridor asked 300 XOF");
-  EXPECT_FALSE(unreadable.txn.data.contains(kProviderAmountKey));
+  EXPECT_FALSE(unreadable.txn.provider_amount.has_value());
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ TEST_F(InteracPayment, UnknownModeFails) {
 TEST_F(InteracPayment, CreateRequestsAPaymentHandle) {
   h.feed(h.create_input());
   EXPECT_EQ(h.txn.state, "handle_requested");
-  EXPECT_EQ(get_string(h.txn.data, "mode"), "request_money");
+  EXPECT_EQ(get_string(bag(h.txn), "mode"), "request_money");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   const auto& p = h.effects.calls[0].params;
   EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
@@ -102,7 +102,7 @@ TEST_F(InteracPayment, CreateRequestsAPaymentHandle) {
 TEST_F(InteracPayment, SendMoneyHandleCarriesItsTtlOf120SecondsAtLeast) {
   h.settings.set("send_money_ttl_seconds", 60);
   h.feed(h.create_input({{"mode", "send_money"}}));
-  EXPECT_EQ(get_string(h.txn.data, "mode"), "send_money");
+  EXPECT_EQ(get_string(bag(h.txn), "mode"), "send_money");
   const auto& p = h.effects.calls.at(0).params;
   EXPECT_EQ(get_string(p, "mode"), "SEND_MONEY");
   EXPECT_EQ(get_int(p, "timeToLiveSeconds"), 120);
@@ -124,12 +124,12 @@ TEST_F(InteracPayment, HandlePayableAtOnceIsPaid) {
   EXPECT_EQ(h.txn.state, "handle_payable");
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
   expect_payment_call();
-  EXPECT_EQ(get_string(h.txn.data, "payment_call_id"), h.effects.calls[0].call_id);
+  EXPECT_EQ(get_string(bag(h.txn), "payment_call_id"), h.effects.calls[0].call_id);
   expect_event("handle_payable", "processing");
 }
 
 TEST_F(InteracPayment, SendMoneyHandleShowsInstructions) {
-  h.txn.data["mode"] = "send_money";
+  bag(h.txn)["mode"] = "send_money";
   json::object d = handle("INITIATED", "PAYABLE");
   d["interacEtransfer"] = {{"consumerId", "john@example.com"}, {"paymentReference", "CA1MRZ9Bxx"}};
   h.in("handle_requested").feed("handle.created", d);
@@ -156,11 +156,11 @@ TEST_F(InteracPayment, RequestMoneyHandleRedirects) {
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_token"), "PHEkR6gInY2NM05X");
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 600000);
-  EXPECT_EQ(get_int(h.txn.data, "handle_deadline_ms"), kT0 + 600000);
+  EXPECT_EQ(get_int(bag(h.txn), "handle_deadline_ms"), kT0 + 600000);
   // A lost PAYMENT_HANDLE_PAYABLE is noticed by reading the handle, not only at the TTL.
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 60000);
-  EXPECT_EQ(get_int(h.txn.data, "poll_attempt"), 1);
+  EXPECT_EQ(h.txn.poll_attempt.value_or(0), 1);
   expect_event("handle_initiated", "requires_action");
 }
 
@@ -219,14 +219,14 @@ TEST_F(InteracPayment, PayableWebhookCallsPayments) {
   // The handle's TTL still applies while /payments is out: its timer stays, the handle polls stop.
   EXPECT_FALSE(h.cancelled("timer.handle_expired"));
   EXPECT_EQ(h.timer("timer.handle_expired"), nullptr);  // armed at handle.created, not moved
-  EXPECT_EQ(get_int(h.txn.data, "handle_deadline_ms"), kT0 + 899000);
+  EXPECT_EQ(get_int(bag(h.txn), "handle_deadline_ms"), kT0 + 899000);
   EXPECT_TRUE(h.cancelled("timer.poll"));
   EXPECT_TRUE(h.txn.next_action.is_null());
   expect_event("handle_payable", "processing");
 }
 
 TEST_F(InteracPayment, SendMoneyInstructionsStayAfterPayable) {
-  h.txn.data["mode"] = "send_money";
+  bag(h.txn)["mode"] = "send_money";
   json::object d = handle("INITIATED", "PAYABLE");
   d["paymentReference"] = "CA1MRZ9Bxx";
   h.in("handle_requested").feed("handle.created", d);
@@ -296,7 +296,7 @@ TEST_F(InteracPayment, PaymentErroredWhileInitiatedFails) {
 }
 
 TEST_F(InteracPayment, TtlTimerChecksTheHandle) {
-  h.txn.data["poll_attempt"] = 3;
+  h.txn.poll_attempt = 3;
   h.txn.provider_refs["payment_handle_id"] = "514b4cf1";
   h.in("handle_initiated");
   timer("timer.handle_expired");
@@ -305,7 +305,7 @@ TEST_F(InteracPayment, TtlTimerChecksTheHandle) {
   EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_handle_id"), "514b4cf1");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
-  EXPECT_EQ(get_int(h.txn.data, "poll_attempt"), 0);
+  EXPECT_EQ(h.txn.poll_attempt.value_or(0), 0);
 }
 
 TEST_F(InteracPayment, PollTimerChecksTheHandle) {
@@ -340,19 +340,19 @@ TEST_F(InteracPayment, HandleCheckCompletedAwaitsThePayment) {
 
 TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClock) {
   h.settings.set("handle_expiry_grace_ms", 60000);
-  h.txn.data["handle_deadline_ms"] = kT0 - 60000;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
             "the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it INITIATED: expired on "
             "corridor's clock");
   // Provisional: Paysafe may still pay for the merchant, and its word then replaces the expiry.
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
-  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "handle_initiated");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
+  EXPECT_EQ(h.txn.settled_from, "handle_initiated");
 }
 
 TEST_F(InteracPayment, HandleStillInitiatedWithinGracePollsAgain) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   expect_stays("handle_initiated");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
@@ -391,7 +391,7 @@ TEST_F(InteracPayment, PaymentFailedAtOnce) {
 TEST_F(InteracPayment, PaymentPendingAwaitsTheCustomer) {
   h.in("handle_payable").feed("payment.created", payment("PROCESSING"));
   expect_awaiting_payment();
-  EXPECT_EQ(get_int(h.txn.data, "processing_deadline_ms"), kT0 + kTwoDaysAndAnHour);
+  EXPECT_EQ(get_int(bag(h.txn), "processing_deadline_ms"), kT0 + kTwoDaysAndAnHour);
   EXPECT_TRUE(h.cancelled("timer.retry"));
 }
 
@@ -602,13 +602,13 @@ TEST_F(InteracPayment, StillProcessingAfterTwoDaysIsUnknownNeverFailed) {
   // Paysafe's PAYMENT_FAILED then decides.
   webhook("PAYMENT_FAILED", payment("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(InteracPayment, StillProcessingPollsAgainWithCappedBackoff) {
   h.settings.set("poll_interval_ms", 60000);
   h.settings.set("poll_max_interval_ms", 200000);
-  h.txn.data["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
+  bag(h.txn)["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
   h.in("payment_processing");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -653,7 +653,7 @@ TEST_F(InteracPayment, HandleRequestRefusedBeforeSendFailsWithTheAdaptersReason)
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.reason.as_string(),
             "the payment handle request could not be sent: interac create_payment_handle: unknown currency 'XYZ'");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // nothing left corridor: nothing can say otherwise
+  EXPECT_FALSE(!h.txn.settled_by.empty());  // nothing left corridor: nothing can say otherwise
   expect_event("failed", "failed");
 }
 
@@ -673,7 +673,7 @@ TEST_F(InteracPayment, HandleRequestNotSentIsSentAgainUnderItsFirstId) {
 
 TEST_F(InteracPayment, HandleRequestNotSentAfterItsBudgetFails) {
   h.settings.set("max_retries", 2);
-  h.txn.data["retry_attempt"] = 2;
+  h.txn.retry_attempt = 2;
   h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"sent", false}});
   EXPECT_EQ(h.txn.state, "failed");
 }
@@ -682,7 +682,7 @@ TEST_F(InteracPayment, HandleRequestWithoutAnswerFailsOnCorridorsClock) {
   h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment handle request; the customer never got a link: timeout");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(InteracPayment, ReconcileWhileTheHandleRequestIsOutLooksTheHandleUp) {
@@ -757,25 +757,25 @@ TEST_F(InteracPayment, SettlementFailuresWhileInitiatedFail) {
 // Interac takes up to 30 minutes to tell Paysafe: a handle still open at its TTL is checked for that
 // long (and 2 minutes more) before corridor expires it.
 TEST_F(InteracPayment, HandleStillOpenWithinInteracsThirtyMinutesIsCheckedAgain) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 20 * 60000;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 20 * 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   expect_stays("handle_initiated");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
 }
 
 TEST_F(InteracPayment, HandleChecksNeverWaitPastTheExpiryDeadline) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 31 * 60000;  // the expiry deadline is a minute away
-  h.txn.data["poll_attempt"] = 3;                        // the next delay would be 8 minutes
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 31 * 60000;  // the expiry deadline is a minute away
+  h.txn.poll_attempt = 3;                        // the next delay would be 8 minutes
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 60000);
 }
 
 TEST_F(InteracPayment, LastHandleCheckWithoutAnswerExpiresOnCorridorsClock) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 32 * 60000;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 32 * 60000;
   h.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
   EXPECT_EQ(h.txn.reason.as_string(),
             "the handle's TTL and Interac's 30 minutes passed and the last check got no answer: expired on corridor's "
             "clock: timeout");
@@ -783,7 +783,7 @@ TEST_F(InteracPayment, LastHandleCheckWithoutAnswerExpiresOnCorridorsClock) {
 
 TEST_F(InteracPayment, HandleChecksBudgetEndsInUnknown) {
   h.settings.set("max_polls", 4);
-  h.txn.data["poll_attempt"] = 4;
+  h.txn.poll_attempt = 4;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(), "payment handle checks spent (max_polls) without an outcome: reconciliation asks");
@@ -791,7 +791,7 @@ TEST_F(InteracPayment, HandleChecksBudgetEndsInUnknown) {
   EXPECT_EQ(h.timer("timer.poll"), nullptr);
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
   failing.settings.set("max_polls", 4);
-  failing.txn.data["poll_attempt"] = 4;
+  failing.txn.poll_attempt = 4;
   failing.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}});
   EXPECT_EQ(failing.txn.state, "unknown");
 }
@@ -833,7 +833,7 @@ TEST_F(InteracPayment, PaymentsRefusedBeforeSendFailsWithTheAdaptersReason) {
   EXPECT_EQ(h.txn.reason.as_string(),
             "/payments could not be sent: interac create_payment: missing field 'paymentHandleToken'");
   // Paysafe pays for the merchant when no /payments comes within the TTL: its later word decides.
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(InteracPayment, PaymentsNotSentIsSentAgainUnderTheSameKey) {
@@ -870,7 +870,7 @@ TEST_F(InteracPayment, PaymentsReSendsBackOffAndEndInUnknown) {
 }
 
 TEST_F(InteracPayment, PaymentsUnansweredAfterTheTtlChecksTheHandle) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
   h.in("handle_payable").feed("call.failed", {{"op", "create_payment"}, {"error", "timeout"}});
   expect_stays("handle_payable");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -879,7 +879,7 @@ TEST_F(InteracPayment, PaymentsUnansweredAfterTheTtlChecksTheHandle) {
 }
 
 TEST_F(InteracPayment, RetryTimerAfterTheTtlChecksTheHandleInsteadOfPosting) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
   h.in("handle_payable");
   timer("timer.retry");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -895,10 +895,10 @@ TEST_F(InteracPayment, TtlWhilePayingChecksTheHandle) {
 }
 
 TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
   h.in("handle_payable").feed("handle.status", handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // Paysafe's own word
+  EXPECT_FALSE(!h.txn.settled_by.empty());  // Paysafe's own word
   Harness failed{interac_payment_flow(), Money{54400, "CAD"}};
   failed.in("handle_payable").feed("handle.status", handle("FAILED"));
   EXPECT_EQ(failed.txn.state, "declined");
@@ -906,7 +906,7 @@ TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
   used.in("handle_payable").feed("handle.status", handle("COMPLETED"));
   EXPECT_EQ(used.txn.state, "payment_processing");
   Harness open{interac_payment_flow(), Money{54400, "CAD"}};
-  open.txn.data["handle_deadline_ms"] = kT0 - 1;
+  bag(open.txn)["handle_deadline_ms"] = kT0 - 1;
   open.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(open.txn.state, "handle_payable");
   EXPECT_NE(open.timer("timer.poll"), nullptr);
@@ -914,20 +914,20 @@ TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
 }
 
 TEST_F(InteracPayment, HandleStillPayableAfterTheExpiryDeadlineExpiresOnCorridorsClock) {
-  h.txn.data["handle_deadline_ms"] = kT0 - 1920000;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 1920000;
   h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(InteracPayment, HandleChecksWhilePayingAreBounded) {
   h.settings.set("max_polls", 2);
-  h.txn.data["poll_attempt"] = 2;
-  h.txn.data["handle_deadline_ms"] = kT0 - 1;
+  h.txn.poll_attempt = 2;
+  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
   h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(h.txn.state, "unknown");
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
-  failing.txn.data["handle_deadline_ms"] = kT0 - 1920000;
+  bag(failing.txn)["handle_deadline_ms"] = kT0 - 1920000;
   failing.in("handle_payable").feed("call.failed", {{"op", "get_payment_handle"}});
   EXPECT_EQ(failing.txn.state, "unknown");  // /payments may be out: never expired without an answer
 }
@@ -968,21 +968,21 @@ TEST_F(InteracPayment, SettlementFailuresWhilePayingFail) {
 
 TEST_F(InteracPayment, PaymentChecksBudgetEndsInUnknown) {
   h.settings.set("max_polls", 3);
-  h.txn.data["poll_attempt"] = 3;
-  h.txn.data["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
+  h.txn.poll_attempt = 3;
+  bag(h.txn)["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
   h.in("payment_processing").feed("payment.status", payment("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
             "payment checks spent (max_polls) while Paysafe says PROCESSING: reconciliation asks");
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
   failing.settings.set("max_polls", 3);
-  failing.txn.data["poll_attempt"] = 3;
+  failing.txn.poll_attempt = 3;
   failing.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
   EXPECT_EQ(failing.txn.state, "unknown");
 }
 
 TEST_F(InteracPayment, LastPaymentCheckWithoutAnswerIsUnknown) {
-  h.txn.data["processing_deadline_ms"] = kT0;
+  bag(h.txn)["processing_deadline_ms"] = kT0;
   h.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment checks: reconciliation asks: timeout");
@@ -1058,7 +1058,7 @@ TEST_F(InteracPayment, PaysafesWebhooksDecideInUnknown) {
       {"PAYMENT_PROCESSING", "unknown"},  {"PAYMENT_HANDLE_COMPLETED", "unknown"}};
   for (const auto& [event, state] : cases) {
     Harness u{interac_payment_flow(), Money{54400, "CAD"}};
-    u.txn.data["payment_call_id"] = "tx_test:3:create_payment";
+    bag(u.txn)["payment_call_id"] = "tx_test:3:create_payment";
     const bool handle_event = event.starts_with("PAYMENT_HANDLE");
     u.in("unknown").feed(event, handle_event ? handle("X") : payment("X"), InputKind::webhook);
     EXPECT_EQ(u.txn.state, state) << event;
@@ -1087,7 +1087,7 @@ TEST_F(InteracPayment, PayableHandleInUnknownIsPaidOnceOnly) {
   EXPECT_EQ(h.txn.state, "handle_payable");
   expect_payment_call();
   Harness asked{interac_payment_flow(), Money{54400, "CAD"}};
-  asked.txn.data["payment_call_id"] = "tx_test:3:create_payment";
+  bag(asked.txn)["payment_call_id"] = "tx_test:3:create_payment";
   asked.in("unknown").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(asked.txn.state, "unknown");
   EXPECT_TRUE(asked.effects.calls.empty());
@@ -1211,7 +1211,7 @@ class InteracPaymentLate : public InteracPayment {
     h.now = kT0 + 899000 + 1920000;
     h.feed("handle.status", handle("INITIATED"));
     ASSERT_EQ(h.txn.state, "expired");
-    ASSERT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+    ASSERT_EQ(h.txn.settled_by, "corridor");
     version = h.txn.version;
   }
   std::int64_t version = 0;
@@ -1232,7 +1232,7 @@ TEST_F(InteracPaymentLate, PaymentCompletedAfterCorridorsExpiryCompletes) {
   EXPECT_EQ(h.effects.events[0].status, Status::succeeded);
   EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(InteracPaymentLate, PaymentFailedAfterCorridorsExpiryFails) {
@@ -1288,7 +1288,7 @@ TEST_F(InteracPaymentLate, PaymentCompletedAfterPaysafesExpiryIsDisputed) {
   h.in("handle_initiated");
   webhook("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"));
   ASSERT_EQ(h.txn.state, "expired");
-  ASSERT_FALSE(h.txn.data.contains(kSettledByKey));
+  ASSERT_FALSE(!h.txn.settled_by.empty());
   const std::int64_t v = h.txn.version;
   h.feed("PAYMENT_COMPLETED", payment("COMPLETED"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "expired");
@@ -1296,7 +1296,7 @@ TEST_F(InteracPaymentLate, PaymentCompletedAfterPaysafesExpiryIsDisputed) {
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
   EXPECT_EQ(h.effects.events[0].state, "expired");
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "completed");
+  EXPECT_EQ(h.txn.dispute.value().leads_to, "completed");
 }
 
 TEST_F(InteracPaymentLate, PaymentFailedAfterPaysafesCompletionIsDisputed) {
@@ -1307,7 +1307,7 @@ TEST_F(InteracPaymentLate, PaymentFailedAfterPaysafesCompletionIsDisputed) {
   EXPECT_EQ(h.txn.state, "completed");
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "failed");
+  EXPECT_EQ(h.txn.dispute.value().leads_to, "failed");
 }
 
 TEST_F(InteracPaymentLate, AGetThatContradictsPaysafesFailureIsDisputed) {
@@ -1325,7 +1325,7 @@ TEST_F(InteracPaymentLate, CompletionAfterPaysafesExpiryBeforeTheHandleResponseI
   h.in("handle_requested");
   webhook("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"));
   ASSERT_EQ(h.txn.state, "expired");
-  ASSERT_EQ(get_string(h.txn.data, "settled_from"), "handle_requested");
+  ASSERT_EQ(h.txn.settled_from, "handle_requested");
   webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
   EXPECT_EQ(h.txn.state, "expired");
   ASSERT_EQ(h.effects.events.size(), 1u);

@@ -93,13 +93,13 @@ TEST_F(InteracWithdrawal, PayoutWithoutVerificationAsksForACreditHandle) {
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   // The executor opens {"sealed": ...} in memory just before the request.
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
-  EXPECT_EQ(*get_object(h.txn.data, "security"),
+  EXPECT_EQ(*get_object(bag(h.txn), "security"),
             (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
   expect_event("credit_handle_requested", "pending");
 }
 
 // DESIGN.md section 6 and issue 12: the security answer is kept sealed; one that reaches the flow in
-// clear is refused and kept nowhere: not in txn.data, events or the reason.
+// clear is refused and kept nowhere: not in bag(txn), events or the reason.
 TEST_F(InteracWithdrawal, AnAnswerInClearIsRefusedAndKeptNowhere) {
   h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer", "JohnDoe"}}}}));
   EXPECT_EQ(h.txn.state, "failed");
@@ -134,7 +134,7 @@ TEST_F(InteracWithdrawal, TheSealedAnswerIsAllThatIsKeptAlongTheWholeFlow) {
   feed(testing::make_input("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"), kT0 + kDay, InputKind::webhook));
   EXPECT_EQ(fresh.txn.state, "completed");
   EXPECT_EQ(trace.find("JohnDoe"), std::string::npos);
-  EXPECT_EQ(*get_object(fresh.txn.data, "security"),
+  EXPECT_EQ(*get_object(bag(fresh.txn), "security"),
             (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
 }
 
@@ -188,7 +188,7 @@ TEST_F(InteracWithdrawal, AmountOverMaxAmountIsDeclinedBeforeAnyCredit) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 39000));
   EXPECT_EQ(h.txn.state, "declined");
   EXPECT_EQ(h.txn.reason.as_string(), "amount 50000 is over the customer's maxAmount 39000");
-  EXPECT_EQ(get_int(h.txn.data, "max_amount"), 39000);
+  EXPECT_EQ(get_int(bag(h.txn), "max_amount"), 39000);
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("declined", "declined");
 }
@@ -201,10 +201,10 @@ TEST_F(InteracWithdrawal, NoAutodepositAndNoQuestionIsDeclined) {
 }
 
 TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuestion) {
-  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
-  EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
+  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
   EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
   expect_credit_handle_call();
   EXPECT_FALSE(get_object(h.effects.calls[0].params, "interacEtransfer")->contains("question"));
@@ -212,10 +212,10 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
 }
 
 TEST_F(InteracWithdrawal, VerifiedRegularWithQuestionSendsTheQuestion) {
-  h.txn.data["security"] = {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}};
+  bag(h.txn)["security"] = {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}};
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
-  EXPECT_FALSE(get_bool(h.txn.data, "autodeposit", true));
+  EXPECT_FALSE(get_bool(bag(h.txn), "autodeposit", true));
   const auto& e = *get_object(h.effects.calls.at(0).params, "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
@@ -234,7 +234,7 @@ TEST_F(InteracWithdrawal, VerificationWithoutAnswerIsLookedUp) {
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_verification");
   EXPECT_EQ(h.effects.calls[0].params, (json::object{{"merchantRefNum", "tx_test-verification"}}));
-  EXPECT_EQ(get_int(h.txn.data, "verification_lookups"), 1);
+  EXPECT_EQ(get_int(bag(h.txn), "verification_lookups"), 1);
 }
 
 TEST_F(InteracWithdrawal, VerificationRetryRefusedAsAlreadyProcessedIsLookedUp) {
@@ -268,14 +268,14 @@ TEST_F(InteracWithdrawal, VerificationFoundByLookupGoesOnToTheCredit) {
   h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
-  EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
+  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
   expect_credit_handle_call();
   EXPECT_TRUE(h.cancelled("timer.retry"));
   expect_event("credit_handle_requested", "pending");
 }
 
 TEST_F(InteracWithdrawal, FailedVerificationLookupIsTriedAgainLater) {
-  h.txn.data["verification_lookups"] = 1;
+  bag(h.txn)["verification_lookups"] = 1;
   h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "no verifications with merchantRefNum"}});
   expect_stays("verifying");
   ASSERT_NE(h.timer("timer.retry"), nullptr);
@@ -284,12 +284,12 @@ TEST_F(InteracWithdrawal, FailedVerificationLookupIsTriedAgainLater) {
 }
 
 TEST_F(InteracWithdrawal, RetryTimerLooksTheVerificationUpAgain) {
-  h.txn.data["verification_lookups"] = 1;
+  bag(h.txn)["verification_lookups"] = 1;
   h.in("verifying");
   timer("timer.retry");
   expect_stays("verifying");
   ASSERT_NE(h.call("get_verification"), nullptr);
-  EXPECT_EQ(get_int(h.txn.data, "verification_lookups"), 2);
+  EXPECT_EQ(get_int(bag(h.txn), "verification_lookups"), 2);
 }
 
 TEST_F(InteracWithdrawal, VerificationNeverFoundFailsAfterTheLastLookup) {
@@ -346,8 +346,8 @@ TEST_F(InteracWithdrawal, PayableCreditHandleIsCredited) {
   h.in("credit_handle_requested").feed("handle.created", credit_handle());
   EXPECT_EQ(h.txn.state, "credit_requested");
   expect_credit_call();
-  EXPECT_EQ(get_string(h.txn.data, "credit_call_id"), h.effects.calls[0].call_id);
-  EXPECT_TRUE(get_bool(h.txn.data, "autodeposit"));
+  EXPECT_EQ(get_string(bag(h.txn), "credit_call_id"), h.effects.calls[0].call_id);
+  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
   // The handle's TTL still applies while /standalonecredits is out.
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
@@ -413,16 +413,16 @@ TEST_F(InteracWithdrawal, CreditHandleTtlTimerMakesALastCheck) {
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
             "the handle's TTL passed and Paysafe still shows it INITIATED: no credit was sent; expired on corridor's clock");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(InteracWithdrawal, CreditHandleLastCheckFollowsPaysafe) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_handle_requested").feed("handle.status", credit_handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
   Harness payable{interac_withdrawal_flow(), Money{50000, "CAD"}};
-  payable.txn.data["handle_deadline_ms"] = kT0;
+  bag(payable.txn)["handle_deadline_ms"] = kT0;
   payable.in("credit_handle_requested").feed("handle.status", credit_handle("PAYABLE"));
   EXPECT_EQ(payable.txn.state, "credit_requested");
   ASSERT_NE(payable.call("create_standalone_credit"), nullptr);
@@ -436,10 +436,10 @@ TEST_F(InteracWithdrawal, CreditHandleLastCheckFollowsPaysafe) {
 }
 
 TEST_F(InteracWithdrawal, CreditHandleLastCheckWithoutAnswerExpiresOnCorridorsClock) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
   Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
   early.in("credit_handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"not_found", true}});
   EXPECT_EQ(early.txn.state, "credit_handle_requested");
@@ -462,7 +462,7 @@ TEST_F(InteracWithdrawal, CreditFailedAtOnce) {
 }
 
 TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
-  h.txn.data["autodeposit"] = true;
+  bag(h.txn)["autodeposit"] = true;
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "credit_processing");
   ASSERT_NE(h.timer("timer.credit_deadline"), nullptr);
@@ -475,8 +475,8 @@ TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
 
 TEST_F(InteracWithdrawal, QuestionCreditProcessingWaitsUpToThirtyDays) {
   h.settings.set("claim_deadline_ms", 30 * kDay);
-  h.txn.data["autodeposit"] = false;
-  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  bag(h.txn)["autodeposit"] = false;
+  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
   EXPECT_EQ(h.timer("timer.credit_deadline")->due_at_ms, kT0 + 30 * kDay);
 }
@@ -669,7 +669,7 @@ TEST_F(InteracWithdrawal, PayableAfterPaysafeExpiredTheHandleIsAbsorbed) {
 // After corridor's own expiry a late PAYABLE is not an outcome: announced, Paysafe asked, and never
 // credited (the merchant was told the withdrawal expired).
 TEST_F(InteracWithdrawal, PayableAfterCorridorsExpiryIsAnnouncedNeverCredited) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_handle_requested").feed("handle.status", credit_handle("INITIATED"));
   ASSERT_EQ(h.txn.state, "expired");
   const std::int64_t v = h.txn.version;
@@ -720,7 +720,7 @@ TEST_F(InteracWithdrawal, HandleRequestsRefusedBeforeSendFailWithTheAdaptersReas
     EXPECT_EQ(r.txn.reason.as_string(),
               "the request could not be sent; nothing was credited: interac create_payment_handle: currency USD: CAD only")
         << state;
-    EXPECT_FALSE(r.txn.data.contains(kSettledByKey)) << state;
+    EXPECT_FALSE(!r.txn.settled_by.empty()) << state;
   }
 }
 
@@ -751,7 +751,7 @@ TEST_F(InteracWithdrawal, HandleRequestsWithoutAnswerFailOnCorridorsClock) {
     Harness r{interac_withdrawal_flow(), Money{50000, "CAD"}};
     r.in(state).feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
     EXPECT_EQ(r.txn.state, "failed") << state;
-    EXPECT_EQ(get_string(r.txn.data, kSettledByKey), "corridor") << state;
+    EXPECT_EQ(r.txn.settled_by, "corridor") << state;
   }
 }
 
@@ -764,10 +764,10 @@ TEST_F(InteracWithdrawal, VerificationNotSentFails) {
 
 TEST_F(InteracWithdrawal, VerificationNeverFoundIsDecidedOnCorridorsClock) {
   h.settings.set("verification_lookups", 1);
-  h.txn.data["verification_lookups"] = 1;
+  bag(h.txn)["verification_lookups"] = 1;
   h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(InteracWithdrawal, ReconcileAsksPaysafeInEveryWaitingState) {
@@ -805,7 +805,7 @@ TEST_F(InteracWithdrawal, CreditRefusedBeforeSendFails) {
                             {"sent", false}, {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.reason.as_string(), "the request could not be sent; nothing was credited: missing field 'paymentHandleToken'");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(InteracWithdrawal, CreditNotSentIsSentAgainUnderTheSameKey) {
@@ -855,12 +855,12 @@ TEST_F(InteracWithdrawal, CreditUnansweredAtTheTtlAsksWhetherACreditExists) {
 }
 
 TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}, {"error", "none"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
             "the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited: none");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
   // Its late word replaces the expiry.
   webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
@@ -869,7 +869,7 @@ TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
 }
 
 TEST_F(InteracWithdrawal, CreditCheckWithoutAnswerAfterTheTtlIsUnknown) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
@@ -895,7 +895,7 @@ TEST_F(InteracWithdrawal, CancelledWebhookBeforeTheCreditResponseExpires) {
 }
 
 TEST_F(InteracWithdrawal, StillProcessingPastTheCreditDeadlineIsUnknown) {
-  h.txn.data["credit_deadline_ms"] = kT0;
+  bag(h.txn)["credit_deadline_ms"] = kT0;
   h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -908,24 +908,24 @@ TEST_F(InteracWithdrawal, StillProcessingPastTheCreditDeadlineIsUnknown) {
 
 TEST_F(InteracWithdrawal, CreditChecksAreBounded) {
   h.settings.set("max_polls", 2);
-  h.txn.data["poll_attempt"] = 2;
+  h.txn.poll_attempt = 2;
   h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
   Harness failing{interac_withdrawal_flow(), Money{50000, "CAD"}};
   failing.settings.set("max_polls", 2);
-  failing.txn.data["poll_attempt"] = 2;
+  failing.txn.poll_attempt = 2;
   failing.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
   EXPECT_EQ(failing.txn.state, "unknown");
   Harness late{interac_withdrawal_flow(), Money{50000, "CAD"}};
-  late.txn.data["credit_deadline_ms"] = kT0;
+  bag(late.txn)["credit_deadline_ms"] = kT0;
   late.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
   EXPECT_EQ(late.txn.state, "unknown");
 }
 
 TEST_F(InteracWithdrawal, ThirtyDaysOfChecksStayWithinTheDefaultBudget) {
-  h.txn.data["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
-  const std::int64_t deadline = get_int(h.txn.data, "credit_deadline_ms");
+  const std::int64_t deadline = get_int(bag(h.txn), "credit_deadline_ms");
   int checks = 0;
   while (h.txn.state == "credit_processing" && checks < 400) {
     const TimerSet* poll = h.timer("timer.poll");
@@ -1067,7 +1067,7 @@ TEST_F(InteracWithdrawal, FailureAfterPaysafesCompletionIsDisputed) {
   EXPECT_EQ(h.txn.state, "completed");
   EXPECT_EQ(h.txn.version, v + 1);
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "failed");
+  EXPECT_EQ(h.txn.dispute.value().leads_to, "failed");
 }
 
 TEST_F(InteracWithdrawal, CompletionAfterPaysafesCancellationIsDisputed) {
@@ -1084,7 +1084,7 @@ TEST_F(InteracWithdrawal, CompletionAfterACancellationBeforeTheCreditResponseIsD
   h.in("credit_requested");
   webhook("SA_CREDIT_CANCELLED", credit_resource("CANCELLED"));
   ASSERT_EQ(h.txn.state, "expired");
-  ASSERT_EQ(get_string(h.txn.data, "settled_from"), "credit_requested");
+  ASSERT_EQ(h.txn.settled_from, "credit_requested");
   webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
@@ -1099,7 +1099,7 @@ TEST_F(InteracWithdrawal, FailureAfterACompletionFoundInUnknownIsDisputed) {
 }
 
 TEST_F(InteracWithdrawal, ACheckAfterCorridorsExpiryThatFindsACreditMovesIt) {
-  h.txn.data["handle_deadline_ms"] = kT0;
+  bag(h.txn)["handle_deadline_ms"] = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
   ASSERT_EQ(h.txn.state, "expired");
   h.feed("credit.status", credit_resource("COMPLETED"));

@@ -34,7 +34,7 @@ class LateOutcome : public ::testing::Test {
   void expire_on_corridors_clock() {
     h.in("awaiting_confirmation");
     h.txn.provider_refs["reference"] = "tr_abc";
-    h.txn.data["confirmation_deadline_ms"] = kT0 + 1000;
+    bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
     h.feed(make_input("status.checked", checked("pending"), kT0 + 2000, InputKind::provider_response, "poll-1"));
     ASSERT_EQ(h.txn.state, "expired");
     version = h.txn.version;
@@ -45,15 +45,15 @@ class LateOutcome : public ::testing::Test {
 
 TEST_F(LateOutcome, AnExpiryOnCorridorsClockIsMarkedProvisional) {
   expire_on_corridors_clock();
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
-  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "awaiting_confirmation");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
+  EXPECT_EQ(h.txn.settled_from, "awaiting_confirmation");
 }
 
 TEST_F(LateOutcome, ExpiryByTheProviderIsNotProvisional) {
   h.in("awaiting_confirmation");
   h.feed("status.checked", checked("expired"));
   ASSERT_EQ(h.txn.state, "expired");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
 TEST_F(LateOutcome, TheProvidersCompletionReplacesCorridorsExpiry) {
@@ -64,7 +64,7 @@ TEST_F(LateOutcome, TheProvidersCompletionReplacesCorridorsExpiry) {
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version + 1);
   EXPECT_EQ(reason_of(h.txn), "succeeded by the provider after corridor's own deadline had made it expired");
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // the provider's own word now
+  EXPECT_FALSE(!h.txn.settled_by.empty());  // the provider's own word now
   ASSERT_EQ(h.effects.events.size(), 1u);
   const StateChangedEvent& e = h.effects.events[0];
   EXPECT_EQ(e.previous_state, "expired");
@@ -72,10 +72,9 @@ TEST_F(LateOutcome, TheProvidersCompletionReplacesCorridorsExpiry) {
   EXPECT_EQ(e.status, Status::succeeded);
   EXPECT_EQ(e.attention, attention::kLateOutcome);
   EXPECT_EQ(e.cause.input_id, "late-answer");
-  const json::object* flagged = get_object(h.txn.data, kAttentionKey);
-  ASSERT_NE(flagged, nullptr);
-  EXPECT_EQ(get_string(*flagged, "code"), "late_outcome");
-  EXPECT_EQ(get_int(*flagged, "version"), h.txn.version);
+  ASSERT_TRUE(h.txn.attention.has_value());
+  EXPECT_EQ(h.txn.attention->code, "late_outcome");
+  EXPECT_EQ(h.txn.attention->version, h.txn.version);
   // Its text: the attention after the reason.
   EXPECT_NE(serialize(e).find(R"("reason":"succeeded by the provider after corridor's own deadline had made it expired","attention":"late_outcome")"),
             std::string::npos);
@@ -122,11 +121,10 @@ TEST_F(LateOutcome, ALateConfirmationIsAnnouncedAndTheProviderAsked) {
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
   EXPECT_TRUE(h.effects.timers.empty());  // nothing fires in a final state
-  const json::object* ask = get_object(h.txn.data, "reconcile");
-  ASSERT_NE(ask, nullptr);
-  EXPECT_EQ(get_string(*ask, "by"), "late_input");
-  EXPECT_EQ(get_string(*ask, "call_id"), h.effects.calls[0].answer_input_id());
-  EXPECT_TRUE(ask->at("answer").is_null());
+  ASSERT_TRUE(h.txn.reconcile.has_value());
+  EXPECT_EQ(h.txn.reconcile->by, "late_input");
+  EXPECT_EQ(h.txn.reconcile->call_id, h.effects.calls[0].answer_input_id());
+  EXPECT_TRUE(h.txn.reconcile->pending());
 
   // The answer: completed. The expiry gives way.
   const std::string call_id = h.effects.calls[0].answer_input_id();
@@ -135,7 +133,7 @@ TEST_F(LateOutcome, ALateConfirmationIsAnnouncedAndTheProviderAsked) {
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version + 2);
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "answer"), "corrected");
+  EXPECT_EQ(h.txn.reconcile.value().answer, "corrected");
 }
 
 TEST_F(LateOutcome, TheAnswerToTheAskThatStillSaysPendingIsRecordedOnly) {
@@ -148,7 +146,7 @@ TEST_F(LateOutcome, TheAnswerToTheAskThatStillSaysPendingIsRecordedOnly) {
   EXPECT_EQ(h.txn.version, after_announce);
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_TRUE(h.effects.calls.empty());  // no second ask: the answer to an ask never asks again
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "answer"), "disputed");
+  EXPECT_EQ(h.txn.reconcile.value().answer, "disputed");
 }
 
 // A flood of notices after corridor's expiry (FlexPay's callback is unsigned: anyone can send it):
@@ -177,7 +175,7 @@ TEST_F(LateOutcome, ALateInputIsAnnouncedOnceAndAskedAboutAtMostHourly) {
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_EQ(h.txn.version, announced);
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "by"), "late_input");
+  EXPECT_EQ(h.txn.reconcile.value().by, "late_input");
 }
 
 // The provider's own answer agrees with corridor's expiry: from then on the expiry is the provider's
@@ -189,7 +187,7 @@ TEST_F(LateOutcome, TheProvidersAgreementMakesTheOutcomeItsOwn) {
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));
+  EXPECT_FALSE(!h.txn.settled_by.empty());
   h.feed(make_input("status.checked", checked("accepted", "completed"), kT0 + 10000, InputKind::provider_response,
                     "later"));
   EXPECT_EQ(h.txn.state, "expired");
@@ -212,7 +210,7 @@ TEST_F(LateOutcome, AProviderOutcomeIsNeverChangedSilently) {
   EXPECT_EQ(reason_of(h.txn),
             "the provider now reports status.checked, which leads to succeeded; corridor keeps declined, the "
             "provider's own earlier outcome");
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "succeeded");
+  EXPECT_EQ(h.txn.dispute.value().leads_to, "succeeded");
 }
 
 TEST_F(LateOutcome, ProgressAfterAProviderOutcomeIsAbsorbed) {
@@ -228,7 +226,7 @@ TEST_F(LateOutcome, ProgressAfterAProviderOutcomeIsAbsorbed) {
 // payin settled from it would meet the deadline row, but it contradicts nothing.
 TEST_F(LateOutcome, ACallThatFailedAfterAProviderOutcomeIsNoWordOfTheProviders) {
   h.in("awaiting_confirmation");
-  h.txn.data["confirmation_deadline_ms"] = kT0 + 1000;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
   h.feed("status.checked", checked("declined"));
   ASSERT_EQ(h.txn.state, "declined");
   const auto before = boost::json::serialize(to_json(h.txn));
@@ -255,8 +253,8 @@ TEST_F(LateOutcome, ADisputedAnswerToAnAskOnAStoredTransactionIsRecorded) {
                     call_id));
   EXPECT_EQ(h.txn.state, "declined");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kDisputed);
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "reconcile"), "answer"), "disputed");
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "dispute"), "leads_to"), "succeeded");
+  EXPECT_EQ(h.txn.reconcile.value().answer, "disputed");
+  EXPECT_EQ(h.txn.dispute.value().leads_to, "succeeded");
 }
 
 TEST_F(LateOutcome, ATimerInAFinalStateIsAbsorbed) {

@@ -59,7 +59,7 @@ TEST_F(NovaSendPayin, CreateRequestsSessionWithIdempotencyKey) {
   EXPECT_EQ(get_string(call.params, "msisdn"), "+2250702968786");
   EXPECT_EQ(get_string(call.params, "customerName"), "John Doe");
   EXPECT_EQ(get_string(call.params, "country"), "CI");
-  EXPECT_EQ(get_string(h.txn.data, "session_call_id"), call.call_id);
+  EXPECT_EQ(get_string(bag(h.txn), "session_call_id"), call.call_id);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].state, "session_requested");
   EXPECT_EQ(h.effects.events[0].previous_state, "created");
@@ -71,8 +71,8 @@ TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
   h.in("session_requested").feed("session.created", session(true));
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
   EXPECT_EQ(get_string(h.txn.provider_refs, "reference"), "tr_abc");
-  EXPECT_EQ(get_int(h.txn.data, "fee"), 6);
-  EXPECT_EQ(get_int(h.txn.data, "charged_amount"), 306);
+  EXPECT_EQ(get_int(bag(h.txn), "fee"), 6);
+  EXPECT_EQ(get_int(bag(h.txn), "charged_amount"), 306);
   EXPECT_EQ(get_string(h.txn.next_action.as_object(), "url"), "https://link.novasend.app/link/abc");
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
   EXPECT_TRUE(has_timer(h.effects, "timer.confirmation_expired"));
@@ -238,7 +238,7 @@ TEST_F(NovaSendPayin, AwaitingCheckAcceptedIsConfirmed) {
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckPastDeadlineExpires) {
-  h.txn.data["confirmation_deadline_ms"] = testing::kT0;
+  bag(h.txn)["confirmation_deadline_ms"] = testing::kT0;
   h.in("awaiting_confirmation").feed("status.checked", check("none"));
   EXPECT_EQ(h.txn.state, "expired");
 }
@@ -246,7 +246,7 @@ TEST_F(NovaSendPayin, AwaitingCheckPastDeadlineExpires) {
 TEST_F(NovaSendPayin, AwaitingCheckPendingPollsAgainWithBackoff) {
   h.settings.set("poll_interval_ms", 5000);
   h.settings.set("poll_max_interval_ms", 12000);
-  h.txn.data["confirmation_deadline_ms"] = testing::kT0 + 100000;
+  bag(h.txn)["confirmation_deadline_ms"] = testing::kT0 + 100000;
   h.in("awaiting_confirmation");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -369,7 +369,7 @@ TEST_F(NovaSendPayin, AwaitingCheckProcessedWithoutAConfirmationStatusIsConfirme
 // Corridor's TTL passes while NovaSend already says processed: the payin is never expired on
 // corridor's clock; it goes on to transaction.status.
 TEST_F(NovaSendPayin, ProcessedPastTheDeadlineIsConfirmedNotExpired) {
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
   h.in("awaiting_confirmation").feed("status.checked", check("none", json::object{}, "processed"));
   EXPECT_EQ(h.txn.state, "confirmed");
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "processing");
@@ -380,7 +380,7 @@ TEST_F(NovaSendPayin, ProcessedPastTheDeadlineIsConfirmedNotExpired) {
 TEST_F(NovaSendPayin, CompletedWithTheAmountAskedSucceeds) {
   h.in("awaiting_confirmation").feed("status.checked", check("accepted", txn_status("completed", "300.00"), "processed"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_FALSE(h.txn.data.contains(kProviderAmountKey));
+  EXPECT_FALSE(h.txn.provider_amount.has_value());
 }
 
 TEST_F(NovaSendPayin, CompletedWithAnotherTransactionAmountIsAnAmountMismatch) {
@@ -400,7 +400,7 @@ TEST_F(NovaSendPayin, CompletedWithAnotherTransactionAmountIsAnAmountMismatch) {
 TEST_F(NovaSendPayin, AwaitingCheckWithAnotherTransactionAmountIsAnAmountMismatch) {
   h.in("awaiting_confirmation").feed("status.checked", check("none", txn_status("completed", "299.00"), "processed"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(get_int(*get_object(h.txn.data, kProviderAmountKey), "value"), 299);
+  EXPECT_EQ(h.txn.provider_amount->value, 299);
 }
 
 TEST_F(NovaSendPayin, AnotherCurrencyIsAnAmountMismatch) {
@@ -460,8 +460,8 @@ TEST_F(NovaSendPayin, FeesAreKeptInMinorUnitsAndNotCompared) {
   s["currency"] = "USD";
   usd.in("session_requested").feed("session.created", s);
   EXPECT_EQ(usd.txn.state, "awaiting_confirmation");
-  EXPECT_EQ(get_int(usd.txn.data, "fee"), 300);
-  EXPECT_EQ(get_int(usd.txn.data, "charged_amount"), 15300);
+  EXPECT_EQ(get_int(bag(usd.txn), "fee"), 300);
+  EXPECT_EQ(get_int(bag(usd.txn), "charged_amount"), 15300);
 }
 
 // ---- item: calls that never left ------------------------------------------------------------------
@@ -480,7 +480,7 @@ TEST_F(NovaSendPayin, SessionRefusedBeforeSendFails) {
             "takes whole units only");
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_TRUE(h.effects.events.at(0).attention.empty());
-  EXPECT_FALSE(h.txn.data.contains(kSettledByKey));  // the adapter's word, not a deadline
+  EXPECT_FALSE(!h.txn.settled_by.empty());  // the adapter's word, not a deadline
 }
 
 TEST_F(NovaSendPayin, SessionNotSentIsRetriedWithoutGoingUnknown) {
@@ -499,11 +499,11 @@ TEST_F(NovaSendPayin, SessionNotSentIsRetriedWithoutGoingUnknown) {
 
 TEST_F(NovaSendPayin, SessionNeverSentAfterItsRetriesFails) {
   h.settings.set("max_retries", 2);
-  h.txn.data["retry_attempt"] = 2;
+  h.txn.retry_attempt = 2;
   h.in("session_requested").feed("call.failed", {{"op", "create_session"}, {"error", "circuit open"}, {"sent", false}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.reason.as_string(), "NovaSend could not be reached: the session request was never sent: circuit open");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 // ---- item: every wait and retry is bounded --------------------------------------------------------
@@ -548,7 +548,7 @@ TEST_F(NovaSendPayin, ConfirmedPollsEndUnknownOnceTheirBudgetIsSpent) {
 
 TEST_F(NovaSendPayin, ConfirmedFailedChecksEndUnknownOnceTheBudgetIsSpent) {
   h.settings.set("max_polls", 2);
-  h.txn.data["poll_attempt"] = 2;
+  h.txn.poll_attempt = 2;
   h.in("confirmed").feed("call.failed", {{"op", "check_status"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -581,16 +581,16 @@ TEST_F(NovaSendPayin, AMonthOfSilenceEndsInABoundedNumberOfEvents) {
 
 // The TTL passed and the last check got no answer: corridor expires the payin on its own clock.
 TEST_F(NovaSendPayin, NoAnswerToTheLastCheckExpiresProvisionally) {
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
             "confirmation delay passed and NovaSend did not answer the last status check: timeout");
-  EXPECT_EQ(get_string(h.txn.data, kSettledByKey), "corridor");
+  EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
 TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
-  h.txn.data["confirmation_deadline_ms"] = kT0 + 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}});
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
@@ -598,7 +598,7 @@ TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
 
 TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   ASSERT_EQ(h.txn.state, "expired");
   const std::int64_t v = h.txn.version;
@@ -615,7 +615,7 @@ TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
 // replaces the expiry as any outcome would.
 TEST_F(NovaSendPayin, ALateAnswerWithAnotherAmountEndsAmountMismatch) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  h.txn.data["confirmation_deadline_ms"] = kT0 - 1;
+  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
   h.in("awaiting_confirmation").feed("status.checked", check("none"));
   ASSERT_EQ(h.txn.state, "expired");
   h.feed(make_input("payin.confirmed", check("accepted", nullptr, "processed"), kT0 + 1000, InputKind::webhook, "w1"));
@@ -625,7 +625,7 @@ TEST_F(NovaSendPayin, ALateAnswerWithAnotherAmountEndsAmountMismatch) {
                     InputKind::provider_response, h.effects.calls[0].answer_input_id()));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
-  EXPECT_EQ(get_int(*get_object(h.txn.data, kProviderAmountKey), "value"), 250);
+  EXPECT_EQ(h.txn.provider_amount->value, 250);
 }
 
 TEST_F(NovaSendPayin, AContradictionOfTheProvidersOwnOutcomeIsDisputed) {
@@ -645,7 +645,7 @@ TEST_F(NovaSendPayin, AContradictionOfTheProvidersOwnOutcomeIsDisputed) {
 
 TEST_F(NovaSendPayin, UnknownWithAReferenceIsReconciledWithAStatusCheck) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  h.txn.data["session_call_id"] = "tx_test:1:create_session";
+  bag(h.txn)["session_call_id"] = "tx_test:1:create_session";
   h.in("unknown").feed(make_input("transaction.reconcile", {}, kT0, InputKind::command, "cmd:rc"));
   EXPECT_EQ(h.txn.state, "unknown");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -669,7 +669,7 @@ TEST_F(NovaSendPayin, UnknownStatusCheckDeclinedOrExpired) {
   Harness x{novasend_payin_flow()};
   x.in("unknown").feed("status.checked", check("expired", nullptr, "expired"));
   EXPECT_EQ(x.txn.state, "expired");
-  EXPECT_FALSE(x.txn.data.contains(kSettledByKey));  // NovaSend's word
+  EXPECT_FALSE(!x.txn.settled_by.empty());  // NovaSend's word
 }
 
 TEST_F(NovaSendPayin, UnknownStatusCheckWithAnotherAmountIsAnAmountMismatch) {

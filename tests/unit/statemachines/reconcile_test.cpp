@@ -42,7 +42,7 @@ Input reconcile_command(std::int64_t at = kT0, std::string id = "cmd:reconcile-1
                     std::move(id));
 }
 
-const json::object& record(const Harness& h) { return h.txn.data.at("reconcile").as_object(); }
+const ReconcileRecord& record(const Harness& h) { return h.txn.reconcile.value(); }
 
 class ReconcileRows : public ::testing::TestWithParam<const Flow*> {};
 
@@ -70,16 +70,16 @@ TEST_P(ReconcileRows, EveryReconcileRowAsksOrSaysWhy) {
     EXPECT_EQ(r.row, &row);
     EXPECT_EQ(h.txn.state, row.to);
     EXPECT_EQ(h.effects.events.size(), row.to == row.from ? 0u : 1u);
-    const json::object& rec = record(h);
-    EXPECT_EQ(get_string(rec, "id"), "cmd:reconcile-1");
-    EXPECT_EQ(get_string(rec, "by"), "command");
-    EXPECT_EQ(get_string(rec, "state"), row.from);
+    const ReconcileRecord& rec = record(h);
+    EXPECT_EQ(rec.id, "cmd:reconcile-1");
+    EXPECT_EQ(rec.by, "command");
+    EXPECT_EQ(rec.state, row.from);
     if (h.effects.calls.empty()) {
-      EXPECT_EQ(get_string(rec, "answer"), "not_asked");
-      EXPECT_EQ(get_string(rec, "note"), row.cite);
+      EXPECT_EQ(rec.answer, "not_asked");
+      EXPECT_EQ(rec.note, row.cite);
     } else {
-      EXPECT_TRUE(rec.at("answer").is_null());
-      EXPECT_EQ(get_string(rec, "call_id"), h.effects.calls.back().answer_input_id());
+      EXPECT_TRUE(rec.pending());
+      EXPECT_EQ(rec.call_id, h.effects.calls.back().answer_input_id());
     }
   }
 }
@@ -113,8 +113,8 @@ TEST_F(ReconcileAnswers, AnAnswerThatMovesTheStateIsACorrection) {
   h.feed(answer("status.checked", {{"confirmationStatus", "accepted"},
                                    {"transaction", {{"reference", "tr_core"}, {"status", "completed"}}}}));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_string(record(h), "answer"), "corrected");
-  EXPECT_EQ(get_string(record(h), "to"), "succeeded");
+  EXPECT_EQ(record(h).answer, "corrected");
+  EXPECT_EQ(record(h).to, "succeeded");
   // The log says why: the event's cause is the provider's answer to the reconcile call.
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].cause.input_id, call_id);
@@ -123,26 +123,26 @@ TEST_F(ReconcileAnswers, AnAnswerThatMovesTheStateIsACorrection) {
 TEST_F(ReconcileAnswers, AnAnswerThatKeepsTheStateIsRecordedUnchanged) {
   h.feed(answer("status.checked", {{"confirmationStatus", "none"}, {"transaction", nullptr}}));
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
-  EXPECT_EQ(get_string(record(h), "answer"), "unchanged");
-  EXPECT_EQ(get_string(record(h), "to"), "awaiting_confirmation");
+  EXPECT_EQ(record(h).answer, "unchanged");
+  EXPECT_EQ(record(h).to, "awaiting_confirmation");
 }
 
 TEST_F(ReconcileAnswers, TheProviderNotKnowingThePaymentIsNotFound) {
   h.feed(answer("status.checked", {{"not_found", true}, {"http_status", 404}}));
-  EXPECT_EQ(get_string(record(h), "answer"), "not_found");
+  EXPECT_EQ(record(h).answer, "not_found");
 }
 
 TEST_F(ReconcileAnswers, ACallThatFailedIsRecordedWithItsError) {
   h.feed(answer("call.failed", {{"op", "check_status"}, {"error", "connection refused"}}));
-  EXPECT_EQ(get_string(record(h), "answer"), "failed");
-  EXPECT_EQ(get_string(record(h), "note"), "connection refused");
+  EXPECT_EQ(record(h).answer, "failed");
+  EXPECT_EQ(record(h).note, "connection refused");
 }
 
 TEST_F(ReconcileAnswers, AnotherInputIsNotTheAnswer) {
   h.feed(make_input("status.checked", {{"transaction", {{"status", "completed"}}}}, kT0 + 500,
                     InputKind::provider_response, "some-poll"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_TRUE(record(h).at("answer").is_null());
+  EXPECT_TRUE(record(h).pending());
 }
 
 // ---- final transactions: verified, never changed -------------------------------------------------
@@ -167,16 +167,16 @@ class Verification : public ::testing::Test {
 
 TEST_F(Verification, AFinalTransactionRemembersWhereItSettledFrom) {
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_string(h.txn.data, "settled_from"), "confirmed");
+  EXPECT_EQ(h.txn.settled_from, "confirmed");
 }
 
 TEST_F(Verification, TheAskIsTheStatusCallOfTheStateItSettledFrom) {
   const std::string call_id = ask();
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
-  EXPECT_EQ(get_string(record(h), "state"), "succeeded");
-  EXPECT_TRUE(record(h).at("answer").is_null());
-  EXPECT_EQ(get_string(record(h), "call_id"), call_id);
+  EXPECT_EQ(record(h).state, "succeeded");
+  EXPECT_TRUE(record(h).pending());
+  EXPECT_EQ(record(h).call_id, call_id);
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
@@ -187,7 +187,7 @@ TEST_F(Verification, AnAnswerLeadingToTheSameStateConfirms) {
   const std::string call_id = ask();
   h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "completed"}}}},
                     kT0 + 6000, InputKind::provider_response, call_id));
-  EXPECT_EQ(get_string(record(h), "answer"), "confirmed");
+  EXPECT_EQ(record(h).answer, "confirmed");
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version);
 }
@@ -201,8 +201,8 @@ TEST_F(Verification, AnAnswerLeadingToAnotherOutcomeIsADisputeAnnouncedAndKeepsT
   const std::string why =
       "the provider now reports status.checked, which leads to failed; corridor keeps succeeded, the provider's own "
       "earlier outcome";
-  EXPECT_EQ(get_string(record(h), "answer"), "disputed");
-  EXPECT_EQ(get_string(record(h), "note"), why);
+  EXPECT_EQ(record(h).answer, "disputed");
+  EXPECT_EQ(record(h).note, why);
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version + 1);
   ASSERT_EQ(h.effects.events.size(), 1u);
@@ -212,7 +212,7 @@ TEST_F(Verification, AnAnswerLeadingToAnotherOutcomeIsADisputeAnnouncedAndKeepsT
   EXPECT_EQ(e.status, Status::succeeded);
   EXPECT_EQ(e.attention, attention::kDisputed);
   EXPECT_EQ(e.reason_json, boost::json::serialize(json::value(why)));
-  EXPECT_EQ(get_string(*get_object(h.txn.data, "attention"), "code"), "disputed");
+  EXPECT_EQ(h.txn.attention.value().code, "disputed");
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_TRUE(h.effects.timers.empty());
 }
@@ -221,8 +221,8 @@ TEST_F(Verification, AnAnswerLeadingBackToAPendingStateIsRecordedAsDisputedWitho
   const std::string call_id = ask();
   h.feed(make_input("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "pending"}}}},
                     kT0 + 6000, InputKind::provider_response, call_id));
-  EXPECT_EQ(get_string(record(h), "answer"), "disputed");
-  EXPECT_EQ(get_string(record(h), "note"), "corridor has succeeded; the provider's answer leads to confirmed");
+  EXPECT_EQ(record(h).answer, "disputed");
+  EXPECT_EQ(record(h).note, "corridor has succeeded; the provider's answer leads to confirmed");
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
@@ -235,7 +235,7 @@ TEST_F(Verification, AnotherInputLeadingElsewhereIsDisputedAndLeavesTheAskOpen) 
   EXPECT_EQ(h.txn.state, "succeeded");
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
-  EXPECT_TRUE(record(h).at("answer").is_null());
+  EXPECT_TRUE(record(h).pending());
 }
 
 TEST_F(Verification, AnotherInputAgreeingWithTheOutcomeIsAbsorbed) {
@@ -255,8 +255,8 @@ TEST(VerificationWithoutEndpoint, EsipaySaysWhyItCannotAsk) {
   const auto r = h.feed(reconcile_command());
   EXPECT_EQ(r.outcome, Outcome::applied);
   EXPECT_TRUE(h.effects.calls.empty());
-  EXPECT_EQ(get_string(record(h), "answer"), "not_asked");
-  EXPECT_EQ(get_string(record(h), "state"), "failed");
+  EXPECT_EQ(record(h).answer, "not_asked");
+  EXPECT_EQ(record(h).state, "failed");
 }
 
 // ---- re-sent calls --------------------------------------------------------------------------------
@@ -264,7 +264,7 @@ TEST(VerificationWithoutEndpoint, EsipaySaysWhyItCannotAsk) {
 TEST(ResentCalls, KeepTheirKeyAndGetAnAnswerIdOfTheirOwn) {
   Harness h(novasend_payin_flow());
   h.feed(testing::create_command("novasend.payin"));
-  const std::string key(get_string(h.txn.data, "session_call_id"));
+  const std::string key(get_string(bag(h.txn), "session_call_id"));
   h.feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
   ASSERT_EQ(h.txn.state, "unknown");
   for (int n = 1; n <= 2; ++n) {
@@ -306,8 +306,8 @@ TEST_F(Janitor, AnUnknownTransactionIsReconciledAfterFiveMinutesAnHourThenDaily)
     const TimerSet fired = *h.timer(kJanitorTimer);
     const auto r = h.feed(due(fired));
     ASSERT_EQ(r.outcome, Outcome::applied);
-    EXPECT_EQ(get_string(record(h), "by"), "janitor");
-    EXPECT_EQ(get_string(record(h), "id"), fired.input_id);
+    EXPECT_EQ(record(h).by, "janitor");
+    EXPECT_EQ(record(h).id, fired.input_id);
     ASSERT_EQ(h.effects.calls.size(), 1u);  // the session asked again, under its first key
     EXPECT_EQ(h.effects.calls[0].op, "create_session");
     const TimerSet* next = h.timer(kJanitorTimer);

@@ -1,0 +1,222 @@
+#pragma once
+// Structs as JSON, through Boost.Describe: a flow's data, the transaction's bookkeeping and the
+// records they hold are plain structs that list their members with BOOST_DESCRIBE_STRUCT, and these
+// templates write and read them, so the store, the events and replay keep JSON while the code reads
+// members.
+//
+// Writing: the members in their declared order; an empty std::optional and an empty std::string are
+// left out (a string is an id or a code: empty means not known yet). Reading: each member from the
+// key of its name; an absent key, or a value of another type, leaves the member as it was (its
+// default), as a lookup with a fallback did before typed state.
+#include <boost/describe.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "statemachines/money.hpp"
+
+namespace corridor {
+
+namespace json = boost::json;
+
+// The JSON writer's pieces: the bytes boost::json::serialize gives, without its setup per value.
+void append_json(std::string& out, const json::value& v);
+void append_json(std::string& out, const json::object& o);
+void append_json_string(std::string& out, std::string_view s);
+void append_json_int(std::string& out, std::int64_t v);
+
+BOOST_DESCRIBE_STRUCT(Money, (), (value, currency))
+
+namespace fields {
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+
+template <class T>
+inline constexpr bool described = boost::describe::has_describe_members<T>::value;
+
+// Whether the member is left out of the JSON (an empty optional or string).
+template <class T>
+bool absent(const T& v) {
+  if constexpr (is_optional<T>::value) return !v.has_value();
+  else if constexpr (std::is_same_v<T, std::string>) return v.empty();
+  else return false;
+}
+
+inline void write(std::string& out, std::int64_t v) { append_json_int(out, v); }
+inline void write(std::string& out, bool v) { out += v ? "true" : "false"; }
+inline void write(std::string& out, const std::string& v) { append_json_string(out, v); }
+inline void write(std::string& out, const json::value& v) { append_json(out, v); }
+inline void write(std::string& out, const json::object& v) { append_json(out, v); }
+template <class T>
+void write(std::string& out, const std::optional<T>& v);
+template <class T>
+void write(std::string& out, const std::vector<T>& v);
+template <class T>
+  requires described<T>
+void write(std::string& out, const T& v);
+
+// Appends `,"name":value` (no comma before the first) for every member that is not absent.
+template <class T>
+  requires described<T>
+void write_members(std::string& out, const T& v, bool& first) {
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    const auto& member = v.*d.pointer;
+    if (absent(member)) return;
+    if (!first) out += ',';
+    first = false;
+    append_json_string(out, d.name);
+    out += ':';
+    write(out, member);
+  });
+}
+
+template <class T>
+void write(std::string& out, const std::optional<T>& v) {
+  if (v) write(out, *v);
+  else out += "null";
+}
+
+template <class T>
+void write(std::string& out, const std::vector<T>& v) {
+  out += '[';
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i != 0) out += ',';
+    write(out, v[i]);
+  }
+  out += ']';
+}
+
+template <class T>
+  requires described<T>
+void write(std::string& out, const T& v) {
+  out += '{';
+  bool first = true;
+  write_members(out, v, first);
+  out += '}';
+}
+
+template <class T>
+std::string text(const T& v) {
+  std::string out;
+  write(out, v);
+  return out;
+}
+
+// ---- reading: true when the value had the member's type -------------------------------------------
+inline bool read(json::value& v, std::int64_t& out) {
+  if (v.is_int64()) {
+    out = v.get_int64();
+    return true;
+  }
+  if (v.is_uint64() && v.get_uint64() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    out = static_cast<std::int64_t>(v.get_uint64());
+    return true;
+  }
+  return false;
+}
+inline bool read(json::value& v, bool& out) {
+  if (!v.is_bool()) return false;
+  out = v.get_bool();
+  return true;
+}
+inline bool read(json::value& v, std::string& out) {
+  if (!v.is_string()) return false;
+  out.assign(v.get_string().data(), v.get_string().size());
+  return true;
+}
+inline bool read(json::value& v, json::value& out) {
+  out = std::move(v);
+  return true;
+}
+inline bool read(json::value& v, json::object& out) {
+  if (!v.is_object()) return false;
+  out = std::move(v.get_object());
+  return true;
+}
+template <class T>
+bool read(json::value& v, std::optional<T>& out);
+template <class T>
+bool read(json::value& v, std::vector<T>& out);
+template <class T>
+  requires described<T>
+bool read(json::value& v, T& out);
+
+// Reads every member whose key `o` holds; with `take`, `o` keeps only the keys that are not members,
+// in their order.
+template <class T>
+  requires described<T>
+void read_members(json::object& o, T& out, bool take = false) {
+  bool any = false;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    auto it = o.find(d.name);
+    if (it == o.end()) return;
+    any = true;
+    read(it->value(), out.*d.pointer);
+  });
+  if (!take || !any) return;
+  json::object rest(o.storage());
+  for (auto& kv : o) {
+    bool member = false;
+    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+        [&](auto d) { member = member || kv.key() == d.name; });
+    if (!member) rest.emplace(kv.key(), std::move(kv.value()));
+  }
+  o = std::move(rest);
+}
+
+template <class T>
+bool read(json::value& v, std::optional<T>& out) {
+  if (v.is_null()) {
+    out.reset();
+    return true;
+  }
+  T value{};
+  if (!read(v, value)) return false;
+  out = std::move(value);
+  return true;
+}
+
+template <class T>
+bool read(json::value& v, std::vector<T>& out) {
+  if (!v.is_array()) return false;
+  out.clear();
+  out.reserve(v.get_array().size());
+  for (json::value& item : v.get_array()) {
+    T value{};
+    if (read(item, value)) out.push_back(std::move(value));
+  }
+  return true;
+}
+
+template <class T>
+  requires described<T>
+bool read(json::value& v, T& out) {
+  if (!v.is_object()) return false;
+  read_members(v.get_object(), out);
+  return true;
+}
+
+// The names of T's members, for checks that two structs sharing one JSON object never collide.
+template <class T>
+  requires described<T>
+std::vector<std::string_view> member_names() {
+  std::vector<std::string_view> names;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+      [&](auto d) { names.emplace_back(d.name); });
+  return names;
+}
+
+}  // namespace fields
+
+}  // namespace corridor
