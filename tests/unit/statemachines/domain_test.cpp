@@ -194,7 +194,7 @@ TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
   t.seq = 9223372036854775807LL;
   t.provider_refs = {{"reference", "tr_abc"}};
   t.customer = json::value{{"msisdn", "+2250700000001"}};
-  bag(t) = {{"fee", 1.5}, {"list", {1, "two", nullptr, true}}};
+  t.data.assign({{"fee", 1.5}, {"list", {1, "two", nullptr, true}}});  // as a stored document holds it
   t.next_action = {{"type", "redirect"}, {"url", "https://link.novasend.app/link/x"}};
   t.reason = "declined by the customer";
   t.created_at_ms = 1795867200000;

@@ -1,0 +1,141 @@
+// A flow's facts as a described struct: the JSON they are stored as, read back, kept when unknown.
+#include "statemachines/flow_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "statemachines/domain.hpp"
+#include "statemachines/registry.hpp"
+
+namespace corridor {
+
+struct Leg {
+  std::string id;
+  std::int64_t amount = 0;
+};
+BOOST_DESCRIBE_STRUCT(Leg, (), (id, amount))
+
+struct SampleData {
+  std::string call_id;                  // written only once known
+  std::int64_t deadline_ms = 0;         // always written
+  std::optional<std::int64_t> fee;      // written only when set
+  bool seen = false;
+  std::optional<Money> reported;
+  std::vector<Leg> legs;
+  json::value opaque;                   // copied through unread
+};
+BOOST_DESCRIBE_STRUCT(SampleData, (), (call_id, deadline_ms, fee, seen, reported, legs, opaque))
+
+struct OtherData {
+  std::int64_t n = 0;
+};
+BOOST_DESCRIBE_STRUCT(OtherData, (), (n))
+
+namespace {
+
+std::string members_text(const FlowData& d) {
+  std::string out = "{";
+  bool first = true;
+  d.write_members(out, first);
+  return out + "}";
+}
+
+TEST(Fields, WritesMembersInTheirOrderLeavingOutEmptyOptionalsAndStrings) {
+  SampleData d;
+  d.deadline_ms = 1795867200000;
+  EXPECT_EQ(fields::text(d), R"({"deadline_ms":1795867200000,"seen":false,"legs":[],"opaque":null})");
+  d.call_id = "tx:1:pay";
+  d.fee = 6;
+  d.reported = Money{299, "XOF"};
+  d.legs = {{"r1", 100}, {"r\"2", -5}};
+  d.opaque = json::parse(R"({"b":1.5,"a":[true,null]})");
+  const std::string text = fields::text(d);
+  EXPECT_EQ(text,
+            R"({"call_id":"tx:1:pay","deadline_ms":1795867200000,"fee":6,"seen":false,)"
+            R"("reported":{"value":299,"currency":"XOF"},"legs":[{"id":"r1","amount":100},{"id":"r\"2","amount":-5}],)"
+            R"("opaque":{"b":1.5E0,"a":[true,null]}})");
+  EXPECT_EQ(text, json::serialize(json::parse(text)));  // Boost.JSON's own text, byte for byte
+}
+
+TEST(Fields, ReadsWhatItWroteAndDefaultsWhatIsAbsentOrOfAnotherType) {
+  SampleData d;
+  d.call_id = "c";
+  d.deadline_ms = 7;
+  d.fee = 0;
+  d.seen = true;
+  d.legs = {{"r1", 100}};
+  json::value v = json::parse(fields::text(d));
+  SampleData back;
+  ASSERT_TRUE(fields::read(v, back));
+  EXPECT_EQ(fields::text(back), fields::text(d));
+
+  json::value odd = json::parse(R"({"call_id":12,"deadline_ms":"soon","fee":null,"seen":1,"legs":{}})");
+  SampleData defaults;
+  ASSERT_TRUE(fields::read(odd, defaults));
+  EXPECT_EQ(defaults.call_id, "");
+  EXPECT_EQ(defaults.deadline_ms, 0);
+  EXPECT_FALSE(defaults.fee.has_value());
+  EXPECT_FALSE(defaults.seen);
+  EXPECT_TRUE(defaults.legs.empty());
+
+  json::value not_an_object = json::parse("[1]");
+  EXPECT_FALSE(fields::read(not_an_object, defaults));
+}
+
+TEST(FlowData, AStoredDocumentIsReadOnFirstUseAndUnknownKeysAreKeptInOrder) {
+  FlowData data;
+  data.assign(json::parse(R"({"zeta":1,"call_id":"c1","extra":{"x":[1]},"deadline_ms":42})").as_object());
+  // Before the flow reads it, the document is written back as it came.
+  EXPECT_EQ(members_text(data), R"({"zeta":1,"call_id":"c1","extra":{"x":[1]},"deadline_ms":42})");
+  EXPECT_EQ(data.find<SampleData>(), nullptr);
+
+  SampleData& d = data.as<SampleData>();
+  EXPECT_EQ(d.call_id, "c1");
+  EXPECT_EQ(d.deadline_ms, 42);
+  EXPECT_EQ(json::serialize(data.unknown()), R"({"zeta":1,"extra":{"x":[1]}})");
+  d.fee = 3;
+  EXPECT_EQ(members_text(data),
+            R"({"call_id":"c1","deadline_ms":42,"fee":3,"seen":false,"legs":[],"opaque":null,"zeta":1,"extra":{"x":[1]}})");
+  EXPECT_EQ(&data.as<SampleData>(), &d);  // bound once
+  ASSERT_NE(data.find<SampleData>(), nullptr);
+  EXPECT_EQ(data.find<OtherData>(), nullptr);
+}
+
+TEST(FlowData, ReadingAnotherFlowsStructIsAProgrammingError) {
+  FlowData data;
+  data.as<SampleData>();
+  EXPECT_THROW(data.as<OtherData>(), std::logic_error);
+}
+
+TEST(FlowData, CopiesAreIndependent) {
+  FlowData a;
+  a.as<SampleData>().call_id = "first";
+  FlowData b = a;
+  b.as<SampleData>().call_id = "second";
+  EXPECT_EQ(a.as<SampleData>().call_id, "first");
+  a = b;
+  EXPECT_EQ(a.as<SampleData>().call_id, "second");
+  FlowData moved = std::move(b);
+  EXPECT_EQ(moved.as<SampleData>().call_id, "second");
+}
+
+// The framework's bookkeeping and a flow's facts share the stored document's "data": no flow may name
+// a field as the framework does.
+TEST(FlowData, NoFlowStructNamesAFieldAsTheFrameworkDoes) {
+  const auto framework = fields::member_names<Transaction>();
+  for (const Flow* flow : all_flows()) {
+    ASSERT_NE(flow->bind, nullptr) << flow->id << " has no data struct (Flow::bind)";
+    // A document holding every framework name: the flow's struct must take none of them.
+    json::object document;
+    for (std::string_view name : framework) document[name] = nullptr;
+    Transaction t;
+    t.data.assign(document);
+    flow->bind(t);
+    for (std::string_view name : framework) EXPECT_TRUE(t.data.unknown().contains(name)) << flow->id << " names " << name;
+  }
+}
+
+}  // namespace
+}  // namespace corridor
