@@ -17,11 +17,11 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "engine/commands.hpp"
-#include "engine/kafka.hpp"
-#include "engine/processor.hpp"
-#include "engine/runtime.hpp"
-#include "engine/store.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/pipeline/processor.hpp"
+#include "engine/runtime/runtime.hpp"
+#include "engine/store/store.hpp"
 
 using namespace corridor;
 using namespace corridor::bench;

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "adapters/adapter.hpp"
-#include "engine/card_vault.hpp"
+#include "engine/store/card_vault.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor::testing {

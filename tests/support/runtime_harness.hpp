@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/config.hpp"
-#include "engine/kafka.hpp"
-#include "engine/runtime.hpp"
+#include "engine/config/config.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/runtime/runtime.hpp"
 #include "tests/support/eventually.hpp"
 
 namespace corridor::testing {

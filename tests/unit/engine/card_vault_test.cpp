@@ -1,4 +1,4 @@
-#include "engine/card_vault.hpp"
+#include "engine/store/card_vault.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 
 #include <gtest/gtest.h>
 

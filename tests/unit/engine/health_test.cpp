@@ -1,5 +1,5 @@
 // Which parts of the runtime /healthz names as stuck, and for how long.
-#include "engine/health.hpp"
+#include "engine/io/health.hpp"
 
 #include <gtest/gtest.h>
 

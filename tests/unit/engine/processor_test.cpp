@@ -1,6 +1,6 @@
 // The processor's batch logic on a real SQLite file, without Kafka: deduplication by input id,
 // creation, idempotency conflicts, unknown transactions, timers, offsets, and determinism.
-#include "engine/processor.hpp"
+#include "engine/pipeline/processor.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 
 namespace corridor {
 namespace {

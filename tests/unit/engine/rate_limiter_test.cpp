@@ -1,7 +1,7 @@
 // The rate at which refused requests are dead-lettered: per source, and for all sources together.
 #include <gtest/gtest.h>
 
-#include "engine/ingress.hpp"
+#include "engine/ingress/ingress.hpp"
 
 namespace corridor {
 namespace {

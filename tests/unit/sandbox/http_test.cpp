@@ -15,9 +15,9 @@
 #include <optional>
 #include <thread>
 
-#include "engine/http.hpp"
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "core/http.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 
 namespace corridor {
 namespace {

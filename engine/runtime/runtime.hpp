@@ -1,0 +1,49 @@
+#pragma once
+// The whole engine in one object: Kafka (embedded or real), the store, router, processor, relay,
+// executor, scheduler, the HTTP ingress and, when enabled, the sandbox providers.
+#include <atomic>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "engine/pipeline/components.hpp"
+#include "engine/config/config.hpp"
+
+namespace corridor {
+
+struct RuntimeOptions {
+  const Clock* clock = nullptr;  // null: the system clock
+  // The store has applied offsets beyond the end of corridor.inputs: the log was reset (an embedded
+  // cluster restarted in-process, a topic re-created). corridor refuses to start unless told to
+  // forget those offsets and read the new log from its start (`corridor run --accept-log-reset`).
+  bool accept_log_reset = false;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(Config config, RuntimeOptions options = {});
+  ~Runtime();  // stops
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts everything; throws std::runtime_error when something cannot start.
+  void start();
+  // Stops cleanly: the batch in hand is committed, the outbox drained in bounded time.
+  void stop();
+
+  std::string bootstrap() const;     // Kafka bootstrap servers
+  std::string http_address() const;  // host:port the ingress listens on (webhooks, callbacks)
+  std::string operations_address() const;  // host:port of transactions, payment methods, metrics
+  std::string public_url() const;
+  const Config& config() const;
+  Store& store();
+  Metrics& metrics();
+  Health& health();
+  class EmbeddedKafka* embedded_kafka();  // null with a real cluster
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace corridor
