@@ -13,7 +13,8 @@
 #include <variant>
 
 #include "adapters/registry.hpp"
-#include "engine/encoding.hpp"
+#include "adapters/support/wire.hpp"
+#include "core/encoding.hpp"
 #include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <stdexcept>
 
-#include "engine/encoding.hpp"
+#include "core/encoding.hpp"
 #include "adapters/support/wire.hpp"
 
 namespace corridor {

@@ -4,7 +4,7 @@
 
 #include <cstdlib>
 
-#include "engine/encoding.hpp"
+#include "core/encoding.hpp"
 
 namespace corridor {
 namespace {
@@ -48,16 +48,6 @@ TEST(CardVault, KeyComesFromTheEnvironment) {
   ASSERT_TRUE(v);
   EXPECT_EQ(*v->open(v->seal("hello")), "hello");
   unsetenv(CardVault::kKeyVariable);
-}
-
-TEST(Encoding, Base64AndHex) {
-  EXPECT_EQ(base64_encode("corridor"), "Y29ycmlkb3I=");
-  EXPECT_EQ(base64_encode("ab"), "YWI=");
-  EXPECT_EQ(*base64_decode("Y29ycmlkb3I="), "corridor");
-  EXPECT_EQ(*base64_decode("YWI="), "ab");
-  EXPECT_FALSE(base64_decode("YW=I"));
-  EXPECT_EQ(*hex_decode("00ff"), std::string("\x00\xff", 2));
-  EXPECT_FALSE(hex_decode("0"));
 }
 
 }  // namespace
