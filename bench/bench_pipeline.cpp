@@ -19,7 +19,7 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "engine/pipeline/components.hpp"
+#include "engine/pipeline/relay.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/pipeline/processor.hpp"
 #include "engine/store/store.hpp"

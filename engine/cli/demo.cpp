@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <cstdlib>
 
+#include "engine/io/kafka.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/runtime/runtime.hpp"

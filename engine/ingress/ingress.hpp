@@ -17,8 +17,14 @@
 #include <map>
 #include <mutex>
 
-#include "engine/pipeline/components.hpp"
 #include "core/http.hpp"
+#include "engine/config/config.hpp"
+#include "engine/io/health.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/io/metrics.hpp"
+#include "engine/pipeline/clock.hpp"
+#include "engine/pipeline/executor.hpp"
+#include "engine/store/store.hpp"
 
 namespace corridor {
 

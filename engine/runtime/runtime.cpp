@@ -10,7 +10,12 @@
 #include "engine/pipeline/commands.hpp"
 #include "engine/io/http_server.hpp"
 #include "engine/ingress/ingress.hpp"
+#include "engine/pipeline/executor.hpp"
 #include "engine/pipeline/processor.hpp"
+#include "engine/pipeline/relay.hpp"
+#include "engine/pipeline/router.hpp"
+#include "engine/pipeline/scheduler.hpp"
+#include "engine/pipeline/threads.hpp"
 #include "statemachines/registry.hpp"
 #include "sandbox/sandbox.hpp"
 

@@ -6,8 +6,11 @@
 #include <ostream>
 #include <string>
 
-#include "engine/pipeline/components.hpp"
 #include "engine/config/config.hpp"
+#include "engine/io/health.hpp"
+#include "engine/io/metrics.hpp"
+#include "engine/pipeline/clock.hpp"
+#include "engine/store/store.hpp"
 
 namespace corridor {
 

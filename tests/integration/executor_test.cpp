@@ -9,7 +9,7 @@
 #include <mutex>
 
 #include "engine/store/card_vault.hpp"
-#include "engine/pipeline/components.hpp"
+#include "engine/pipeline/executor.hpp"
 #include "engine/io/health.hpp"
 #include "tests/support/runtime_harness.hpp"
 

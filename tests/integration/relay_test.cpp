@@ -6,7 +6,7 @@
 #include <atomic>
 #include <thread>
 
-#include "engine/pipeline/components.hpp"
+#include "engine/pipeline/relay.hpp"
 #include "engine/io/health.hpp"
 #include "engine/io/metrics.hpp"
 #include "tests/support/delegating_store.hpp"
