@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 #include <cstdlib>
 
+#include "engine/cli/sandboxes.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
@@ -74,7 +75,9 @@ int run_demo(const DemoOptions& options) {
     }
   }
 
-  Runtime runtime(config);
+  RuntimeOptions runtime_options;
+  runtime_options.start_sandboxes = start_sandboxes;
+  Runtime runtime(config, runtime_options);
   runtime.start();
   std::cout << "corridor demo\n  data dir:        " << dir << "\n  kafka bootstrap: " << runtime.bootstrap()
             << "\n  http listening:  " << runtime.http_address()

@@ -16,6 +16,7 @@
 #include "engine/io/kafka.hpp"
 #include "engine/cli/provider_reconcile.hpp"
 #include "engine/cli/replay.hpp"
+#include "engine/cli/sandboxes.hpp"
 #include "statemachines/timefmt.hpp"
 #include "engine/runtime/runtime.hpp"
 #include "sandbox/sandbox.hpp"
@@ -84,6 +85,7 @@ int run(const std::vector<std::string>& args) {
   const sigset_t signals = block_signals();
   RuntimeOptions options;
   options.accept_log_reset = flag(args, "--accept-log-reset");
+  options.start_sandboxes = start_sandboxes;
   Runtime runtime(config_from(args), options);
   runtime.start();
   std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"

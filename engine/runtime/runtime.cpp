@@ -17,7 +17,6 @@
 #include "engine/pipeline/scheduler.hpp"
 #include "engine/pipeline/threads.hpp"
 #include "statemachines/registry.hpp"
-#include "sandbox/sandbox.hpp"
 
 namespace corridor {
 
@@ -38,7 +37,7 @@ struct Runtime::Impl {
   std::unique_ptr<HttpServer> operations_server;
   std::unique_ptr<RefusalRecorder> refusals;
   std::string public_url;
-  std::vector<std::unique_ptr<SandboxServer>> sandboxes;
+  std::shared_ptr<void> sandboxes;  // what options.start_sandboxes returned
   AdapterMap adapters;
   std::unique_ptr<Processor> processor;
   std::unique_ptr<Executor> executor;
@@ -163,14 +162,12 @@ void Runtime::start() {
 
   for (auto& [provider, settings] : cfg.providers) settings["public_url"] = m.public_url;
   if (cfg.sandbox.enabled) {
-    for (auto& [provider, settings] : cfg.providers) {
-      const SandboxRegistration* reg = find_sandbox(provider);
-      if (reg == nullptr) continue;
-      // Built-in sandboxes stay on loopback even when the ingress listens on every address.
-      const std::string sandbox_host = host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host;
-      m.sandboxes.push_back(reg->start(SandboxContext{sandbox_host, m.public_url, settings}));
-      settings["base_url"] = m.sandboxes.back()->base_url();
-    }
+    if (!m.options.start_sandboxes)
+      throw std::runtime_error("sandbox.enabled is true, but this program carries no sandboxes: set sandbox.enabled "
+                               "to false and give each provider's base_url");
+    // Built-in sandboxes stay on loopback even when the ingress listens on every address.
+    const std::string sandbox_host = host.empty() || host == "0.0.0.0" ? "127.0.0.1" : host;
+    m.sandboxes = m.options.start_sandboxes(sandbox_host, m.public_url, cfg.providers);
   }
   for (const auto& [provider, settings] : cfg.providers) {
     const AdapterRegistration* reg = find_adapter(provider);
@@ -239,7 +236,7 @@ void Runtime::stop() {
   if (m.relay.joinable()) m.relay.join();
   m.http_server->stop();
   m.operations_server->stop();
-  m.sandboxes.clear();
+  m.sandboxes.reset();
   m.producer->flush(std::chrono::seconds(10));
 }
 
