@@ -1,3 +1,6 @@
+// `corridor reconcile`. One file: its two modes (asking the providers through the running engine;
+// matching esipay's settlement file) read the store the same way, take the same options and report
+// to the same command.
 #include "engine/cli/provider_reconcile.hpp"
 
 #include "engine/pipeline/commands.hpp"

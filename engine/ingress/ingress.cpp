@@ -1,3 +1,5 @@
+// corridor's HTTP routes. One file: the public and the operations listeners share the request
+// helpers (paths, card masking, error bodies, health) and the refusals' rate limiter.
 #include "engine/ingress/ingress.hpp"
 
 #include <openssl/sha.h>

@@ -1,5 +1,6 @@
 // The HTTP/1.1 server: Boost.Beast sessions around a plain HttpHandler (modelled on Beast's
-// advanced_server example). One of the two translation units allowed to include Beast/Asio.
+// advanced_server example). One of the two translation units allowed to include Beast/Asio, so one
+// file: the sessions, the listener and read_request (the fuzzed parser) all need Beast.
 #include "engine/io/http_server.hpp"
 
 #include <array>

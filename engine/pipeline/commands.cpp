@@ -1,3 +1,6 @@
+// Commands from corridor.commands. One file: validation, sealing and the dead-letter form of a
+// command all walk the same strictly parsed JSON and its sensitive fields (hide, redact, seal); split,
+// each part would need the others' internals in a header.
 #include "engine/pipeline/commands.hpp"
 
 #include <openssl/sha.h>

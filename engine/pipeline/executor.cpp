@@ -1,3 +1,6 @@
+// The executor. One file: the dispatcher, the call workers and Kafka's delivery callbacks share
+// Executor::Impl's state under its locks (Impl::mu, Published::mu); together, every use of them
+// reads in one place.
 #include "engine/pipeline/executor.hpp"
 
 #include <boost/json/parse.hpp>

@@ -1,3 +1,6 @@
+// The processor. One file: a batch's whole life is here, in order: BatchProcessor steps its inputs,
+// the Committer commits it on its own thread while the next batch is stepped, and Processor reads
+// corridor.inputs and hands batches between the two.
 #include "engine/pipeline/processor.hpp"
 
 #include <boost/json/parse.hpp>

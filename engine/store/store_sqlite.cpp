@@ -1,3 +1,5 @@
+// SqliteStore, the Store (store.hpp) on one SQLite file. One file: the schema, the statement cache,
+// the reader connections and every query depend on one another, and nothing outside needs them.
 #include <pthread.h>
 #include <sqlite3.h>
 
