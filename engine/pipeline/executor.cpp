@@ -13,6 +13,7 @@
 #include <thread>
 #include <variant>
 
+#include "engine/pipeline/circuit_breaker.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
 
@@ -31,42 +32,7 @@ struct Executor::Impl {
   Health own_health;  // when the runtime gives none (tests)
   Health* health = &own_health;
 
-  // A circuit breaker per provider: after `breaker_failures` consecutive transient failures the
-  // provider is left alone for `breaker_open_ms`; then one trial call decides whether it closes.
-  struct Breaker {
-    int failures = 0;
-    std::int64_t open_until = 0;  // 0: closed
-    bool trial_in_flight = false;
-  };
-  std::mutex breaker_mu;
-  std::map<std::string, Breaker, std::less<>> breakers;
-
-  bool breaker_allows(const std::string& provider) {
-    std::lock_guard lock(breaker_mu);
-    Breaker& b = breakers[provider];
-    if (b.open_until == 0) return true;
-    if (clock.now_ms() < b.open_until || b.trial_in_flight) return false;
-    b.trial_in_flight = true;  // half-open: this call is the trial
-    return true;
-  }
-
-  void breaker_record(const std::string& provider, bool provider_answered) {
-    std::lock_guard lock(breaker_mu);
-    Breaker& b = breakers[provider];
-    if (provider_answered) {
-      if (b.open_until != 0) std::cerr << "executor: circuit for " << provider << " closed" << std::endl;
-      b = Breaker{};
-      return;
-    }
-    ++b.failures;
-    if (b.trial_in_flight || (b.open_until == 0 && b.failures >= config.executor.breaker_failures)) {
-      b.open_until = clock.now_ms() + config.executor.breaker_open_ms;
-      b.trial_in_flight = false;
-      metrics.circuit_opened++;
-      std::cerr << "executor: circuit for " << provider << " open for " << config.executor.breaker_open_ms
-                << " ms after " << b.failures << " failures" << std::endl;
-    }
-  }
+  CircuitBreaker breaker;
 
   std::atomic<bool> stopping{false};
   std::mutex mu;
@@ -108,7 +74,8 @@ struct Executor::Impl {
   std::vector<std::thread> workers;
 
   Impl(const Config& c, Store& s, KafkaProducer& p, HttpClient& h, const AdapterMap& a, const Clock& cl, Metrics& m)
-      : config(c), store(s), producer(p), http(h), adapters(a), clock(cl), metrics(m) {}
+      : config(c), store(s), producer(p), http(h), adapters(a), clock(cl), metrics(m),
+        breaker(c.executor.breaker_failures, c.executor.breaker_open_ms, cl, m) {}
 
   // Under `mu`.
   void enqueue(PendingCall call) {
@@ -401,7 +368,7 @@ struct Executor::Impl {
     }
     if (!request) return refused(call, request.error().message);
     if (!retry_safe) {
-      if (!breaker_allows(call.provider))
+      if (!breaker.allows(call.provider))
         return call_failed(call, "circuit open for " + call.provider + ": not sent", 0, false, false, Sent::no);
       // Sent at most once: the attempt is recorded durably before the request leaves.
       if (auto marked = store.mark_call_attempted(call.answer_input_id()); !marked) {
@@ -416,7 +383,7 @@ struct Executor::Impl {
     bool sent = !retry_safe;  // a call that is not retry-safe was marked attempted: it may have left
     const int max_attempts = retry_safe ? static_cast<int>(config.executor.max_attempts) : 1;
     for (int attempt = 1; attempt <= max_attempts; ++attempt) {
-      if (retry_safe && !breaker_allows(call.provider)) {
+      if (retry_safe && !breaker.allows(call.provider)) {
         last_error = "circuit open for " + call.provider + ": not sent";
       } else {
         sent = true;
@@ -447,7 +414,7 @@ struct Executor::Impl {
     auto response = http.send(request, std::chrono::milliseconds(config.executor.timeout_ms));
     metrics.provider_calls++;
     if (!response) {
-      breaker_record(call.provider, false);
+      breaker.record(call.provider, false);
       return {std::nullopt, response.error().message, response.error().retryable};
     }
     // An adapter that throws on the provider's answer: the answer could not be read, as if malformed.
@@ -459,7 +426,7 @@ struct Executor::Impl {
     }
     if (parsed && !finite_numbers(parsed->data))
       parsed = fail("the provider's answer holds a number beyond a double's range: not kept");
-    breaker_record(call.provider, parsed || !parsed.error().retryable);
+    breaker.record(call.provider, parsed || !parsed.error().retryable);
     if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable, parsed.error().http_status == 404};
     Input in;
     in.input_id = call.answer_input_id();
