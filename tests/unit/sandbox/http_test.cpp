@@ -1,5 +1,5 @@
 // HttpServer and the Beast HttpClient over loopback. (Lives under unit/sandbox because that folder
-// links corridor_http without the engine library; it covers engine/http*.cpp.)
+// links corridor_http without the runtime library; it covers engine/io/http_*.cpp and core/http.cpp.)
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
