@@ -22,7 +22,7 @@ build: configure
 # Kafka, a SQLite file and the sandboxes on loopback), then the pure unit tests again under the
 # address and undefined-behaviour sanitizers (a second, smaller build).
 SAN_BUILD ?= build-sanitize
-SAN_TESTS = unit_statemachines|unit_adapters|unit_sandbox|unit_examples
+SAN_TESTS = unit_core|unit_statemachines|unit_adapters|unit_sandbox|unit_examples
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) --timeout 900
 	@$(MAKE) --no-print-directory test-sanitize

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/http.hpp"
+#include "core/http.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/result.hpp"
 

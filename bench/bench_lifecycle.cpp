@@ -19,9 +19,9 @@
 #include <unordered_map>
 
 #include "bench/bench_support.hpp"
-#include "engine/commands.hpp"
-#include "engine/kafka.hpp"
-#include "engine/runtime.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/runtime/runtime.hpp"
 #include "sandbox/novasend/novasend_sandbox.hpp"
 
 using namespace corridor;

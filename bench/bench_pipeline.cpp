@@ -19,10 +19,10 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "engine/components.hpp"
-#include "engine/kafka.hpp"
-#include "engine/processor.hpp"
-#include "engine/store.hpp"
+#include "engine/pipeline/relay.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/pipeline/processor.hpp"
+#include "engine/store/store.hpp"
 
 using namespace corridor;
 using namespace corridor::bench;

@@ -17,11 +17,12 @@
 #include <thread>
 
 #include "bench/bench_support.hpp"
-#include "engine/commands.hpp"
-#include "engine/kafka.hpp"
-#include "engine/processor.hpp"
-#include "engine/runtime.hpp"
-#include "engine/store.hpp"
+#include "engine/cli/sandboxes.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/pipeline/processor.hpp"
+#include "engine/runtime/runtime.hpp"
+#include "engine/store/store.hpp"
 
 using namespace corridor;
 using namespace corridor::bench;
@@ -145,7 +146,9 @@ int main(int argc, char** argv) {
 
   // Restart: the whole Runtime on that store, then one new command to its first event.
   const auto t_start = std::chrono::steady_clock::now();
-  Runtime runtime(config);
+  RuntimeOptions options;
+  options.start_sandboxes = start_sandboxes;
+  Runtime runtime(config, options);
   runtime.start();
   const double start_s = seconds_since(t_start);
   KafkaProducer producer(runtime.bootstrap());

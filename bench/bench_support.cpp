@@ -7,8 +7,8 @@
 #include <stdexcept>
 #include <variant>
 
-#include "engine/card_vault.hpp"
-#include "engine/commands.hpp"
+#include "engine/store/card_vault.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/flow.hpp"
 #include "statemachines/registry.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config.hpp"
+#include "engine/config/config.hpp"
 
 namespace corridor::bench {
 

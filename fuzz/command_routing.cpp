@@ -4,7 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <variant>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "fuzz/support.hpp"
 #include "fuzz/targets.hpp"
 

@@ -1,5 +1,5 @@
 // YAML text through parse_config: a bad configuration is a ConfigError naming the key, nothing else.
-#include "engine/config.hpp"
+#include "engine/config/config.hpp"
 #include "fuzz/targets.hpp"
 
 namespace corridor::fuzz {

@@ -2,7 +2,7 @@
 // limits, then corridor's HttpRequest), request after request while the connection is kept alive.
 #include <string>
 
-#include "engine/http_server.hpp"
+#include "engine/io/http_server.hpp"
 #include "fuzz/targets.hpp"
 
 namespace corridor::fuzz {

@@ -1,6 +1,6 @@
 #include "fuzz/support.hpp"
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -88,7 +88,7 @@ bool run_webhook(const ProviderAdapter& adapter, std::string_view input, const S
   auto parsed = adapter.parse_webhook(request);
   if (!parsed) return false;
   if (!finite_numbers(parsed->data)) return false;  // refused by the ingress
-  // engine/ingress.cpp, webhook(): a notification naming no transaction is refused, or, when its type
+  // engine/ingress/ingress.cpp, webhook(): a notification naming no transaction is refused, or, when its type
   // is one corridor does not handle, acknowledged and dead-lettered; the dead letter must be JSON.
   if (parsed->txn_id.empty()) {
     if (!parsed->unhandled) return false;

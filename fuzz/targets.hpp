@@ -28,13 +28,13 @@ const std::vector<Target>& targets();
 const Target* find_target(std::string_view name);
 
 // The targets (one file each in fuzz/).
-bool command_routing(std::string_view input);   // engine/commands: route_command, as the router calls it
+bool command_routing(std::string_view input);   // engine/pipeline/commands: route_command, as the router calls it
 bool webhook_novasend(std::string_view input);  // each provider's parse_webhook, on a request in
 bool webhook_flexpay(std::string_view input);   // the text form of fuzz/support.hpp
 bool webhook_cynod(std::string_view input);
 bool webhook_interac(std::string_view input);
 bool esipay_callback(std::string_view input);   // esipay's return URL: token in the path, source allow-list
-bool config_loader(std::string_view input);     // engine/config: parse_config on YAML text
-bool http_request(std::string_view input);      // engine/http_server: raw bytes through Beast's parser
+bool config_loader(std::string_view input);     // engine/config/config: parse_config on YAML text
+bool http_request(std::string_view input);      // engine/io/http_server: raw bytes through Beast's parser
 
 }  // namespace corridor::fuzz

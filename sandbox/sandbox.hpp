@@ -1,6 +1,7 @@
 #pragma once
 // The sandbox seam: each provider's sandbox is an HTTP server that behaves as its seed says. The
-// runtime starts the registered ones when `sandbox.enabled` is true and points the providers at them.
+// command line has the runtime start the registered ones when `sandbox.enabled` is true and point
+// the providers at them (engine/cli/sandboxes.hpp).
 #include <memory>
 #include <string>
 #include <string_view>

@@ -1,7 +1,7 @@
 #pragma once
 // Small wire helpers every provider adapter needs: encodings, HMAC, constant-time comparison,
 // settings lookup and JSON field checks whose errors name the field. One copy, shared by all
-// adapters (and by engine/encoding for base64). Header lookup is HttpRequest::header / find_header.
+// adapters. Hex and base64 are core/encoding's; header lookup is HttpRequest::header / find_header.
 #include <array>
 #include <boost/json/parse_options.hpp>
 #include <optional>
@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "adapters/adapter.hpp"
+#include "core/encoding.hpp"
 
 namespace corridor {
 
@@ -23,19 +24,8 @@ inline std::string_view bytes_of(const Sha256Digest& digest) {
 
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data);
 
-// Lower-case hex of any bytes ("0a1b...").
-std::string hex_encode(std::string_view bytes);
-
-// The value of a hex digit (either case); -1 when `c` is not one.
-int hex_digit(char c);
-
 // Exactly 64 hex digits (either case) as a SHA-256 digest; nullopt otherwise.
 std::optional<Sha256Digest> digest_from_hex(std::string_view text);
-
-// Standard base64 (RFC 4648 alphabet), padded.
-std::string base64_encode(std::string_view bytes);
-// Strict standard base64 with padding; nullopt when malformed (no whitespace is skipped).
-std::optional<std::string> base64_decode(std::string_view text);
 
 // RFC 3986 percent-encoding: unreserved characters kept, every other byte as %XX (upper case).
 std::string percent_encode(std::string_view text);

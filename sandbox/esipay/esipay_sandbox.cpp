@@ -11,8 +11,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 #include "sandbox/support/server.hpp"
 #include "sandbox/support/task_queue.hpp"
 #include "statemachines/money.hpp"

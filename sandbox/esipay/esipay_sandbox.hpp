@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/http.hpp"
+#include "core/http.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor {

@@ -16,8 +16,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 #include "sandbox/support/server.hpp"
 #include "sandbox/support/signing.hpp"
 #include "sandbox/support/task_queue.hpp"

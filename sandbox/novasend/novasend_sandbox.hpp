@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/http.hpp"
+#include "core/http.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor {

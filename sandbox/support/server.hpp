@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/http.hpp"
-#include "engine/http_server.hpp"
+#include "core/http.hpp"
+#include "engine/io/http_server.hpp"
 
 namespace corridor {
 

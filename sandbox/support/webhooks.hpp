@@ -5,8 +5,8 @@
 #include <optional>
 #include <string>
 
-#include "engine/http.hpp"
-#include "engine/http_client.hpp"
+#include "core/http.hpp"
+#include "engine/io/http_client.hpp"
 
 namespace corridor {
 

@@ -34,9 +34,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
-#include "engine/kafka.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/kafka.hpp"
 #include "sandbox/sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

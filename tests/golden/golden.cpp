@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
-#include "engine/store.hpp"
+#include "engine/store/store.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor::golden {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/config.hpp"
-#include "engine/processor.hpp"
+#include "engine/config/config.hpp"
+#include "engine/pipeline/processor.hpp"
 
 namespace corridor::golden {
 

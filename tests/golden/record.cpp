@@ -8,8 +8,8 @@
 #include <map>
 
 #include "adapters/novasend/novasend_adapter.hpp"
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
 #include "sandbox/sandbox.hpp"
 #include "tests/golden/golden.hpp"
 #include "tests/support/runtime_harness.hpp"

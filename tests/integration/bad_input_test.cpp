@@ -5,7 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -17,9 +17,9 @@
 #include <set>
 #include <sstream>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "adapters/novasend/novasend_adapter.hpp"
-#include "engine/http_client.hpp"
+#include "engine/io/http_client.hpp"
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"

@@ -7,7 +7,7 @@
 #include <boost/json/value_from.hpp>
 #include <cstdlib>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/cynod/cynod_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

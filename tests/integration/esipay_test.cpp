@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

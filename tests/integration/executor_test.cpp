@@ -8,9 +8,9 @@
 #include <deque>
 #include <mutex>
 
-#include "engine/card_vault.hpp"
-#include "engine/components.hpp"
-#include "engine/health.hpp"
+#include "engine/store/card_vault.hpp"
+#include "engine/pipeline/executor.hpp"
+#include "engine/io/health.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

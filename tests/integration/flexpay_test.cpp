@@ -3,8 +3,8 @@
 // no callback ever makes a payment final on its own: the last step is always a check answer.
 #include <gtest/gtest.h>
 
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -6,8 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <set>
 
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -2,7 +2,7 @@
 // cluster restarted) stops corridor with a clear message; --accept-log-reset reads the new log.
 #include <gtest/gtest.h>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -2,7 +2,7 @@
 // loopback HTTP. Every sandbox scenario (docs/providers/novasend.md) reaches its expected status.
 #include <gtest/gtest.h>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/novasend/novasend_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

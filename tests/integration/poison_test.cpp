@@ -8,8 +8,8 @@
 #include <functional>
 
 #include "adapters/novasend/novasend_adapter.hpp"
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

@@ -11,8 +11,8 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "engine/commands.hpp"
-#include "engine/processor.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/pipeline/processor.hpp"
 #include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
 

@@ -9,10 +9,10 @@
 #include <map>
 #include <sstream>
 
-#include "engine/commands.hpp"
-#include "engine/http_client.hpp"
-#include "engine/reconcile.hpp"
-#include "engine/store.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/cli/provider_reconcile.hpp"
+#include "engine/store/store.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "statemachines/flow.hpp"
 #include "statemachines/timefmt.hpp"

@@ -6,9 +6,9 @@
 #include <atomic>
 #include <thread>
 
-#include "engine/components.hpp"
-#include "engine/health.hpp"
-#include "engine/metrics.hpp"
+#include "engine/pipeline/relay.hpp"
+#include "engine/io/health.hpp"
+#include "engine/io/metrics.hpp"
 #include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
 

@@ -1,13 +1,13 @@
 // corridor replay over a recorded run of every provider's demo scenarios: the log rebuilds exactly
 // the live store; a store row altered on purpose is reported with what differs.
-#include "engine/replay.hpp"
+#include "engine/cli/replay.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <sstream>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

@@ -6,7 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <map>
 
-#include "engine/commands.hpp"
+#include "engine/pipeline/commands.hpp"
 #include "sandbox/novasend/novasend_sandbox.hpp"
 #include "tests/support/runtime_harness.hpp"
 

@@ -1,6 +1,6 @@
 #pragma once
 // A store that hands every call to another: tests derive from it and override the calls they fail.
-#include "engine/store.hpp"
+#include "engine/store/store.hpp"
 
 namespace corridor::testing {
 

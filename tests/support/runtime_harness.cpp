@@ -5,7 +5,8 @@
 #include <filesystem>
 
 #include "adapters/adapter.hpp"
-#include "engine/card_vault.hpp"
+#include "engine/cli/sandboxes.hpp"
+#include "engine/store/card_vault.hpp"
 #include "sandbox/sandbox.hpp"
 
 namespace corridor::testing {
@@ -110,6 +111,7 @@ Config test_config_for(const std::string& bootstrap, const std::string& dir) {
 Engine::Engine(const Cluster& cluster, const std::string& dir) : Engine(test_config(cluster, dir)) {}
 
 Engine::Engine(Config config, RuntimeOptions options) {
+  if (!options.start_sandboxes) options.start_sandboxes = start_sandboxes;
   runtime_ = std::make_unique<Runtime>(std::move(config), options);
   runtime_->start();
   producer_ = std::make_unique<KafkaProducer>(runtime_->bootstrap());

@@ -12,9 +12,9 @@
 #include <thread>
 #include <vector>
 
-#include "engine/config.hpp"
-#include "engine/kafka.hpp"
-#include "engine/runtime.hpp"
+#include "engine/config/config.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/runtime/runtime.hpp"
 #include "tests/support/eventually.hpp"
 
 namespace corridor::testing {
@@ -66,6 +66,8 @@ Config test_config(const Cluster& cluster, const std::string& dir);
 // The same for any bootstrap address (one that is never dialled, for what runs without Kafka).
 Config test_config_for(const std::string& bootstrap, const std::string& dir);
 
+// A started Runtime and a producer of commands. Without options.start_sandboxes, the built-in
+// sandboxes (engine/cli/sandboxes.hpp), as `corridor run` has.
 class Engine {
  public:
   Engine(const Cluster& cluster, const std::string& dir);

@@ -13,18 +13,6 @@ TEST(Wire, HmacSha256MatchesRfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
-TEST(Wire, HexEncodesAnyBytesLowerCase) {
-  EXPECT_EQ(hex_encode(""), "");
-  EXPECT_EQ(hex_encode(std::string("\x00\x0a\xff", 3)), "000aff");
-}
-
-TEST(Wire, HexDigitBothCases) {
-  EXPECT_EQ(hex_digit('0'), 0);
-  EXPECT_EQ(hex_digit('a'), 10);
-  EXPECT_EQ(hex_digit('F'), 15);
-  EXPECT_EQ(hex_digit('g'), -1);
-}
-
 TEST(Wire, DigestFromHexNeedsExactly64HexDigits) {
   const Sha256Digest mac = hmac_sha256("k", "body");
   const std::string text = hex_encode(bytes_of(mac));
@@ -37,31 +25,6 @@ TEST(Wire, DigestFromHexNeedsExactly64HexDigits) {
   EXPECT_FALSE(digest_from_hex(text.substr(1)));
   EXPECT_FALSE(digest_from_hex(text + "0"));
   EXPECT_FALSE(digest_from_hex("g" + text.substr(1)));
-}
-
-TEST(Wire, Base64RoundTripsWithPadding) {
-  EXPECT_EQ(base64_encode(""), "");
-  EXPECT_EQ(base64_encode("f"), "Zg==");
-  EXPECT_EQ(base64_encode("fo"), "Zm8=");
-  EXPECT_EQ(base64_encode("foo"), "Zm9v");
-  EXPECT_EQ(base64_encode("user:pass"), "dXNlcjpwYXNz");
-  EXPECT_EQ(base64_decode("Zm8="), "fo");
-  EXPECT_EQ(base64_decode("Zg=="), "f");
-  EXPECT_EQ(base64_decode(""), "");
-  const std::string all = [] {
-    std::string s;
-    for (int i = 0; i < 256; ++i) s += static_cast<char>(i);
-    return s;
-  }();
-  EXPECT_EQ(base64_decode(base64_encode(all)), all);
-}
-
-TEST(Wire, Base64DecodeRefusesMalformedText) {
-  EXPECT_FALSE(base64_decode("Zg="));     // not a multiple of 4
-  EXPECT_FALSE(base64_decode("Z=g="));    // padding in the middle
-  EXPECT_FALSE(base64_decode("Zg==Zm8=")); // padding before the end
-  EXPECT_FALSE(base64_decode("Zm9 "));    // no whitespace skipped
-  EXPECT_FALSE(base64_decode("Z==="));
 }
 
 TEST(Wire, PercentEncodeKeepsUnreservedOnly) {

@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "adapters/cynod/cynod_adapter.hpp"
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 
 namespace corridor {
 namespace {

@@ -1,5 +1,5 @@
 // HttpServer and the Beast HttpClient over loopback. (Lives under unit/sandbox because that folder
-// links corridor_http without the engine library; it covers engine/http*.cpp.)
+// links corridor_http without the runtime library; it covers engine/io/http_*.cpp and core/http.cpp.)
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -15,9 +15,9 @@
 #include <optional>
 #include <thread>
 
-#include "engine/http.hpp"
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "core/http.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 
 namespace corridor {
 namespace {

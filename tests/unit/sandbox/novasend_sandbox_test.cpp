@@ -12,8 +12,8 @@
 #include <mutex>
 
 #include "adapters/novasend/novasend_adapter.hpp"
-#include "engine/http_client.hpp"
-#include "engine/http_server.hpp"
+#include "engine/io/http_client.hpp"
+#include "engine/io/http_server.hpp"
 
 namespace corridor {
 namespace {

@@ -1,0 +1,189 @@
+#include "engine/cli/demo.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <openssl/rand.h>
+#include <cstdlib>
+
+#include "engine/cli/sandboxes.hpp"
+#include "engine/io/kafka.hpp"
+#include "engine/store/card_vault.hpp"
+#include "engine/pipeline/commands.hpp"
+#include "engine/runtime/runtime.hpp"
+#include "sandbox/sandbox.hpp"
+
+namespace corridor {
+
+namespace {
+
+struct Tracked {
+  std::string name;
+  std::string provider;
+  std::string expected;
+  std::string status;  // latest
+  std::string merchant;
+  std::string reference;
+  std::vector<DemoFollowUp> follow_ups;  // not yet published, in order
+  bool done() const { return status == expected && follow_ups.empty(); }
+};
+
+// A throwaway key for the demo's card payments: nothing it seals outlives the demo's folder.
+void ensure_demo_card_key() {
+  if (std::getenv(CardVault::kKeyVariable) != nullptr) return;
+  unsigned char key[32];
+  RAND_bytes(key, sizeof key);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char b : key) {
+    hex.push_back(kHex[b >> 4]);
+    hex.push_back(kHex[b & 15]);
+  }
+  setenv(CardVault::kKeyVariable, hex.c_str(), 1);
+}
+
+}  // namespace
+
+int run_demo(const DemoOptions& options) {
+  std::string dir = options.data_dir;
+  if (dir.empty()) {
+    char tmpl[] = "/tmp/corridor-demo-XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) {
+      std::perror("mkdtemp");
+      return 1;
+    }
+    dir = tmpl;
+  }
+  std::filesystem::create_directories(dir);
+
+  ensure_demo_card_key();
+  Config config = parse_config(embedded_default_config(), "embedded config/corridor.yaml");
+  config.store.path = dir + "/corridor.db";
+  config.http.listen = "127.0.0.1:0";
+  config.http.operations_listen = "127.0.0.1:0";
+  config.http.public_url.clear();
+  config.sandbox.enabled = true;
+  for (auto& [provider, settings] : config.providers) {
+    if (const SandboxRegistration* reg = find_sandbox(provider)) {
+      for (const auto& [k, v] : reg->demo_settings) settings[k] = v;
+    }
+  }
+
+  RuntimeOptions runtime_options;
+  runtime_options.start_sandboxes = start_sandboxes;
+  Runtime runtime(config, runtime_options);
+  runtime.start();
+  std::cout << "corridor demo\n  data dir:        " << dir << "\n  kafka bootstrap: " << runtime.bootstrap()
+            << "\n  http listening:  " << runtime.http_address()
+            << "\n  operations:      " << runtime.operations_address() << "\n\n";
+
+  KafkaConsumer events(runtime.bootstrap(), "corridor-demo", {});
+  events.assign_all(config.kafka.events, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
+  KafkaProducer producer(runtime.bootstrap());
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::string run_id = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  std::map<std::string, Tracked> by_txn;
+  for (const auto& merchant : config.merchants) {
+    for (const auto& provider : merchant.providers) {
+      const SandboxRegistration* reg = find_sandbox(provider);
+      if (reg == nullptr) continue;
+      for (const DemoScenario& s : reg->demo_scenarios()) {
+        const std::string reference = "DEMO-" + run_id + "-" + provider + "-" + s.name;
+        json::object cmd{{"type", "payment.create"},
+                         {"command_id", "demo-" + run_id + "-" + provider + "-" + s.name},
+                         {"merchant", merchant.id},
+                         {"reference", reference}};
+        for (const auto& kv : s.command) cmd[kv.key()] = kv.value();
+        const std::string key = merchant.id + ":" + reference;
+        by_txn[derive_txn_id(merchant.id, reference)] = {s.name,      provider,  s.expected_status, "",
+                                                         merchant.id, reference, s.follow_ups};
+        if (auto r = producer.produce_sync(config.kafka.commands, key, boost::json::serialize(cmd)); !r) {
+          std::cerr << "demo: cannot publish: " << r.error().message << std::endl;
+          return 1;
+        }
+      }
+    }
+    break;  // one merchant is enough to show every flow
+  }
+  // A bad command: a fractional amount is refused with command.rejected and a dead letter.
+  const std::string bad_reference = "DEMO-" + run_id + "-bad-amount";
+  const std::string bad = R"({"type":"payment.create","command_id":"demo-bad","merchant":"ZANDO","reference":")" +
+                          bad_reference + R"(","provider":"novasend","amount":{"value":12.5,"currency":"XOF"}})";
+  by_txn[derive_txn_id("ZANDO", bad_reference)] = {"bad-amount", "novasend", "rejected", "", "ZANDO", bad_reference, {}};
+  (void)producer.produce_sync(config.kafka.commands, "ZANDO:" + bad_reference, bad);
+
+  std::printf("%-9s %-19s %-29s %-30s %-50s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
+  const auto deadline = t0 + std::chrono::seconds(options.timeout_s);
+  auto all_done = [&] {
+    for (const auto& [_, t] : by_txn)
+      if (!t.done()) return false;
+    return true;
+  };
+  while (!all_done() && std::chrono::steady_clock::now() < deadline) {
+    for (const auto& m : events.poll(100, std::chrono::milliseconds(200))) {
+      if (!m.error().empty()) continue;
+      boost::system::error_code ec;
+      json::value v = boost::json::parse(m.value(), ec);
+      if (ec || !v.is_object()) continue;
+      const json::object& e = v.get_object();
+      auto it = by_txn.find(std::string(get_string(e, "txn_id")));
+      if (it == by_txn.end()) continue;
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (get_string(e, "type") == "command.rejected") {
+        it->second.status = "rejected";
+        std::printf("%7.3fs  %-19s %-29s %-30s %-48s %s\n", secs, "-", it->second.name.c_str(),
+                    std::string(get_string(e, "txn_id")).c_str(), "command.rejected", std::string(get_string(e, "reason")).c_str());
+        continue;
+      }
+      Tracked& t = it->second;
+      t.status = get_string(e, "status");
+      // The next follow-up (a refund once captured) goes out when its status is reached.
+      if (!t.follow_ups.empty() && t.follow_ups.front().after_status == t.status) {
+        json::object cmd{{"command_id", "demo-" + run_id + "-" + t.name + "-" + std::to_string(get_int(e, "version"))},
+                         {"merchant", t.merchant},
+                         {"reference", t.reference}};
+        for (const auto& kv : t.follow_ups.front().command) cmd[kv.key()] = kv.value();
+        t.follow_ups.erase(t.follow_ups.begin());
+        (void)producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(cmd));
+      }
+      const std::string flow = std::string(get_string(e, "provider")) + "." + std::string(get_string(e, "flow"));
+      std::string_view prev = get_string(e, "previous_state");
+      const std::string change = (prev.empty() ? std::string("·") : std::string(prev)) + " → " +
+                                 std::string(get_string(e, "state"));
+      std::printf("%7.3fs  %-19s %-29s %-30s %-50s %s\n", secs, flow.c_str(), it->second.name.c_str(),
+                  std::string(get_string(e, "txn_id")).c_str(), change.c_str(), it->second.status.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+  std::cout << "\n";
+  int failures = 0;
+  std::vector<const Tracked*> summary;
+  for (const auto& [_, t] : by_txn) summary.push_back(&t);
+  std::sort(summary.begin(), summary.end(),
+            [](const Tracked* a, const Tracked* b) { return std::tie(a->provider, a->name) < std::tie(b->provider, b->name); });
+  for (const Tracked* tp : summary) {
+    const Tracked& t = *tp;
+    std::printf("  %-4s %-10s %-29s expected %-19s got %s\n", t.done() ? "ok" : "FAIL", t.provider.c_str(),
+                t.name.c_str(), t.expected.c_str(), t.status.empty() ? "(no event)" : t.status.c_str());
+    if (!t.done()) ++failures;
+  }
+  runtime.stop();
+  if (failures > 0) {
+    std::cout << "\ndemo: " << failures << " scenario(s) did not reach their expected status\n";
+    return 1;
+  }
+  std::cout << "\ndemo: every scenario reached its expected status\n";
+  return 0;
+}
+
+}  // namespace corridor

@@ -1,0 +1,34 @@
+#include "engine/pipeline/circuit_breaker.hpp"
+
+#include <iostream>
+
+namespace corridor {
+
+bool CircuitBreaker::allows(const std::string& provider) {
+  std::lock_guard lock(mu_);
+  Circuit& c = circuits_[provider];
+  if (c.open_until == 0) return true;
+  if (clock_.now_ms() < c.open_until || c.trial_in_flight) return false;
+  c.trial_in_flight = true;  // half-open: this call is the trial
+  return true;
+}
+
+void CircuitBreaker::record(const std::string& provider, bool provider_answered) {
+  std::lock_guard lock(mu_);
+  Circuit& c = circuits_[provider];
+  if (provider_answered) {
+    if (c.open_until != 0) std::cerr << "executor: circuit for " << provider << " closed" << std::endl;
+    c = Circuit{};
+    return;
+  }
+  ++c.failures;
+  if (c.trial_in_flight || (c.open_until == 0 && c.failures >= failures_)) {
+    c.open_until = clock_.now_ms() + open_ms_;
+    c.trial_in_flight = false;
+    metrics_.circuit_opened++;
+    std::cerr << "executor: circuit for " << provider << " open for " << open_ms_ << " ms after " << c.failures
+              << " failures" << std::endl;
+  }
+}
+
+}  // namespace corridor

@@ -1,0 +1,496 @@
+// The processor. One file: a batch's whole life is here, in order: BatchProcessor steps its inputs,
+// the Committer commits it on its own thread while the next batch is stepped, and Processor reads
+// corridor.inputs and hands batches between the two.
+#include "engine/pipeline/processor.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <pthread.h>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <unordered_set>
+
+#include "engine/pipeline/commands.hpp"
+#include "engine/io/kafka.hpp"
+#include "statemachines/registry.hpp"
+
+namespace corridor {
+
+namespace {
+
+bool same_create(const Transaction& t, const Input& in) {
+  const json::object* a = get_object(in.data, "amount");
+  return a != nullptr && get_int(*a, "value") == t.amount.value && get_string(*a, "currency") == t.amount.currency &&
+         get_string(in.data, "provider") == t.provider && get_string(in.data, "flow") == t.flow;
+}
+
+}  // namespace
+
+// The batch under construction: the transactions it touched and their ordered timer operations.
+struct BatchProcessor::Pending {
+  std::map<std::string, Transaction> txns;  // ordered: the same batch always writes in the same order
+  std::map<std::pair<std::string, std::string>, std::optional<TimerRow>> timers;  // nullopt: cancelled
+  std::vector<std::string> cancel_all;
+  StoreBatch batch;
+};
+
+namespace {
+
+// A record whose input made its flow throw: where it is in the batch, and what was thrown.
+struct PoisonedInput {
+  std::size_t index;
+  std::string what;
+};
+
+}  // namespace
+
+BatchProcessor::BatchProcessor(Store& store, const Config& config, StepFn step)
+    : store_(store), config_(config), step_(step) {
+  for (const auto& [name, _] : config.providers) settings_[name] = config.flow_settings(name);
+}
+
+Result<StoreBatch> BatchProcessor::process(const std::vector<InputRecord>& records, BatchStats& stats,
+                                           const StoreBatch* committing) {
+  // The batch is made again from the store without each input that fails, so the inputs before it in
+  // the batch are not left half applied (a step changes its transaction in place).
+  std::map<std::size_t, std::string> poisoned;
+  for (;;) {
+    BatchStats made;
+    try {
+      auto batch = process_once(records, made, committing, poisoned);
+      stats = made;
+      return batch;
+    } catch (const PoisonedInput& bad) {
+      poisoned.emplace(bad.index, bad.what);
+    }
+  }
+}
+
+Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& records, BatchStats& stats,
+                                                const StoreBatch* committing,
+                                                const std::map<std::size_t, std::string>& poisoned) {
+  Pending p;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> next_offsets;
+  std::unordered_map<std::string, std::string> seen;  // input id -> digest, this batch
+  std::int64_t latest_input_ms = 0;
+
+  const auto payload_limit = static_cast<std::size_t>(config_.limits.deadletter_payload_bytes);
+  auto deadletter = [&](std::string_view reason, const InputRecord& rec, std::int64_t at_ms) {
+    json::object ctx{{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}};
+    p.batch.outbox.push_back({0, "deadletter", "",
+                              boost::json::serialize(
+                                  deadletter_record("processor", reason, rec.value, at_ms, payload_limit, ctx))});
+    ++stats.deadlettered;
+  };
+
+  // Every record is parsed first, so the store is read once for the whole batch rather than twice
+  // per input; what cannot be parsed is dead-lettered in its place below, keeping the outbox order.
+  std::vector<Result<Input>> parsed;
+  parsed.reserve(records.size());
+  std::vector<std::string> input_ids, txn_ids;
+  for (const InputRecord& rec : records) {
+    if (rec.value.size() > static_cast<std::size_t>(config_.limits.input_bytes)) {
+      parsed.push_back(fail("input of " + std::to_string(rec.value.size()) + " bytes is larger than limits.input_bytes (" +
+                            std::to_string(config_.limits.input_bytes) + ")"));
+      continue;
+    }
+    boost::system::error_code ec;
+    json::value v = boost::json::parse(rec.value, ec);
+    if (ec) {
+      parsed.push_back(fail("input is not valid JSON: " + ec.message()));
+      continue;
+    }
+    if (!finite_numbers(v)) {
+      parsed.push_back(fail("input holds a number beyond a double's range"));
+      continue;
+    }
+    auto in = input_from_json(std::move(v));
+    if (!in) in = fail("invalid input: " + in.error().message);
+    if (in) {
+      input_ids.push_back(in->input_id);
+      txn_ids.push_back(in->txn_id);
+    }
+    parsed.push_back(std::move(in));
+  }
+  // The batch still committing is as good as applied: its input ids are processed and its
+  // transactions are the newest (copied: that batch is being written from).
+  std::unordered_map<std::string_view, const Transaction*> committing_txns;
+  auto processed = store_.processed_among(input_ids);
+  if (!processed) return processed.error();
+  if (committing != nullptr) {
+    for (const auto& done : committing->processed_inputs) processed->insert_or_assign(done.input_id, done.digest);
+    for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
+  }
+  std::vector<std::string> unknown;
+  std::map<std::string, Transaction> kept;
+  for (const auto& id : txn_ids) {
+    if (kept.contains(id)) continue;
+    const auto committing_txn = committing_txns.find(id);
+    if (committing_txn != committing_txns.end()) kept.emplace(id, *committing_txn->second);
+    for (auto* generation : {&recent_, &older_}) {
+      if (auto it = generation->find(id); it != generation->end()) {
+        if (!kept.contains(id)) kept.emplace(id, std::move(it->second));
+        generation->erase(it);  // a copy older than the committing batch's goes too
+      }
+    }
+    if (!kept.contains(id)) unknown.push_back(id);
+  }
+  auto stored = store_.load_many(unknown);
+  if (!stored) return stored.error();
+  stored->merge(kept);
+
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const InputRecord& rec = records[i];
+    next_offsets[{rec.topic, rec.partition}] = rec.offset + 1;
+    if (!parsed[i]) {
+      deadletter(parsed[i].error().message, rec, rec.timestamp_ms);
+      continue;
+    }
+    if (auto bad = poisoned.find(i); bad != poisoned.end()) {
+      deadletter("the flow failed on this input (" + bad->second + "): not applied", rec, rec.timestamp_ms);
+      continue;
+    }
+    try {  // a flow that throws on this input: see process()
+      Input& in = *parsed[i];
+      // The executor's answer to a call (its input id is the call's answer id): the call row goes with
+      // the batch that consumes it, a repeated answer included, instead of in a commit of its own.
+      if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
+
+      const bool is_command = in.kind == InputKind::command;
+      // `rejection_id` names the rejection's event (event_id "rejected:<it>"): the input id, unless
+      // several commands share that id.
+      auto reject_command = [&](std::string reason, std::string_view rejection_id = {}) {
+        CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
+                           std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
+                           in.txn_id};
+        const std::string_view id = rejection_id.empty() ? std::string_view(in.input_id) : rejection_id;
+        p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(command_rejected_event(r, id, in.at_ms))});
+        p.batch.outbox.push_back(
+            {0, "deadletter", in.txn_id,
+             boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
+                                                      payload_limit, {{"input_id", in.input_id}}))});
+        ++stats.commands_rejected;
+        ++stats.deadlettered;
+      };
+
+      // Applied before (this batch, the one committing, or the store): the same input again is a
+      // redelivery; a command under the same id with another digest is another command reusing it.
+      const auto seen_here = seen.find(in.input_id);
+      const auto seen_before = seen_here == seen.end() ? processed->find(in.input_id) : processed->end();
+      if (seen_here != seen.end() || seen_before != processed->end()) {
+        const std::string& first = seen_here != seen.end() ? seen_here->second : seen_before->second;
+        if (is_command && !in.digest.empty() && !first.empty() && first != in.digest) {
+          // Each other command reusing the id is rejected under an event id of its own (its digest's
+          // start), which neither the first command's events nor another reuse's can take.
+          reject_command("command_id '" + std::string(get_string(in.data, "command_id")) +
+                             "' was already used for another command of this transaction: an id names one command",
+                         in.input_id + ":" + in.digest.substr(0, 12));
+        } else {
+          ++stats.duplicates;
+        }
+        continue;
+      }
+      seen.emplace(in.input_id, in.digest);
+      latest_input_ms = std::max(latest_input_ms, in.at_ms);
+      p.batch.processed_inputs.push_back({in.input_id, in.digest, in.at_ms});
+
+      Transaction* txn = nullptr;
+      if (auto it = p.txns.find(in.txn_id); it != p.txns.end()) {
+        txn = &it->second;
+      } else if (auto loaded = stored->find(in.txn_id); loaded != stored->end()) {
+        txn = &(p.txns[in.txn_id] = std::move(loaded->second));
+        stored->erase(loaded);
+      }
+
+      Effects effects;
+      const Flow* flow = nullptr;
+      const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
+
+      if (creates && txn == nullptr) {
+        flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
+        if (flow == nullptr) {
+          reject_command("unknown flow for provider '" + std::string(get_string(in.data, "provider")) + "'");
+          continue;
+        }
+        txn = &(p.txns[in.txn_id] = start(*flow, in, effects));
+      } else if (creates) {
+        if (same_create(*txn, in)) {
+          ++stats.duplicates;  // the same create sent twice: one transaction, no new events
+          continue;
+        }
+        reject_command("idempotency conflict: (merchant, reference) already used for a different payment");
+        continue;
+      } else if (txn == nullptr) {
+        if (is_command) {
+          reject_command("unknown transaction for merchant '" + std::string(get_string(in.data, "merchant")) +
+                         "' and reference '" + std::string(get_string(in.data, "reference")) + "'");
+        } else {
+          deadletter("unknown transaction " + in.txn_id, rec, in.at_ms);
+        }
+        continue;
+      }
+      if (flow == nullptr) flow = find_flow(txn->flow_id());
+      if (flow == nullptr) {
+        deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
+        continue;
+      }
+
+      const std::int64_t rejections_before = txn->rejected_inputs;
+      const StepResult r = step_(*flow, *txn, in, settings_[txn->provider], effects);
+      switch (r.outcome) {
+        case Outcome::applied:
+          ++stats.applied;
+          // A row may refuse a command while staying in its state (a refund over the remaining
+          // amount): the sender still gets command.rejected.
+          if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection.is_object())
+            reject_command(std::string(get_string(txn->last_rejection.get_object(), "reason")));
+          break;
+        case Outcome::rejected:
+          ++stats.rejected;
+          if (is_command) reject_command(r.reason);
+          break;
+        case Outcome::absorbed:
+        case Outcome::stale_timer: break;
+      }
+
+      for (const auto& e : effects.events) {
+        if (!e.attention.empty()) stats.attention.push_back(e.attention);
+        // A late outcome that is an amount mismatch needs both looks: counted under both codes.
+        if (e.status == Status::amount_mismatch && e.attention == attention::kLateOutcome)
+          stats.attention.push_back(attention::kAmountMismatch);
+        std::string body = serialize(e);
+        p.batch.events.push_back({in.txn_id, e.version, body});
+        p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
+        ++stats.events;
+      }
+      const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
+      for (auto& c : effects.calls) {
+        // The call that needs the card gets the sealed copy; it is deleted with the call row.
+        if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
+          c.params["card"] = *card;
+        p.batch.calls.push_back(std::move(c));
+      }
+      for (const auto& name : effects.cancelled_timers) {
+        if (name == "*") {
+          auto it = p.timers.lower_bound({in.txn_id, ""});
+          while (it != p.timers.end() && it->first.first == in.txn_id) it = p.timers.erase(it);
+          p.cancel_all.push_back(in.txn_id);
+        } else {
+          p.timers[{in.txn_id, name}] = std::nullopt;
+        }
+      }
+      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+    } catch (const std::exception& e) {
+      throw PoisonedInput{i, e.what()};
+    }
+  }
+
+  for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));
+  for (const auto& id : p.cancel_all) p.batch.timers_cancelled.emplace_back(id, "*");
+  for (auto& [key, op] : p.timers) {
+    if (op) {
+      p.batch.timers_set.push_back(std::move(*op));
+    } else {
+      p.batch.timers_cancelled.push_back(key);
+    }
+  }
+  for (const auto& [tp, next] : next_offsets) p.batch.offsets.push_back({tp.first, tp.second, next});
+  // Ids of inputs older than the retention are forgotten: by then a redelivery comes from nowhere in
+  // corridor (the log's retention is shorter), and the flows' own guards (the same create, a refund's
+  // command id, a final state) still hold. Times are the inputs' own, so replays prune alike.
+  if (!p.batch.processed_inputs.empty())
+    p.batch.prune_processed_before_ms = latest_input_ms - config_.store.processed_retention_ms;
+  return std::move(p.batch);
+}
+
+void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
+  constexpr std::size_t kGeneration = 8192;  // transactions; a few KiB each
+  std::unordered_set<std::string_view> newer;
+  if (next != nullptr)
+    for (const auto& t : next->transactions) newer.insert(t.txn_id);
+  for (auto& t : batch.transactions) {
+    if (newer.contains(t.txn_id)) continue;
+    if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
+    older_.erase(t.txn_id);
+    std::string id = t.txn_id;
+    recent_.insert_or_assign(std::move(id), std::move(t));
+  }
+}
+
+// A thread that commits one batch at a time, so the processor thread makes the next batch meanwhile.
+class Processor::Committer {
+ public:
+  explicit Committer(Processor& processor) : processor_(processor), thread_([this] { loop(); }) {}
+  ~Committer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void submit(const StoreBatch& batch, const BatchStats& stats) {
+    std::lock_guard lock(mu_);
+    batch_ = &batch;
+    stats_ = stats;
+    result_.reset();
+    cv_.notify_all();
+  }
+
+  // The submitted batch's commit, once done.
+  Result<Ok> wait() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return result_.has_value(); });
+    return *std::exchange(result_, std::nullopt);
+  }
+
+ private:
+  void loop() {
+    pthread_setname_np(pthread_self(), "corridor-commit");
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || batch_ != nullptr; });
+      if (batch_ == nullptr) return;  // stopping, nothing submitted
+      const StoreBatch* batch = std::exchange(batch_, nullptr);
+      const BatchStats stats = stats_;
+      lock.unlock();
+      Result<Ok> r = processor_.store_.commit(*batch);
+      if (r) processor_.after_commit(*batch, stats);
+      lock.lock();
+      result_ = std::move(r);
+      cv_.notify_all();
+    }
+  }
+
+  Processor& processor_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const StoreBatch* batch_ = nullptr;
+  BatchStats stats_;
+  std::optional<Result<Ok>> result_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: started once everything above exists
+};
+
+// A batch made and handed to the committer: its records are kept to make it again if it fails.
+struct Processor::InFlight {
+  std::vector<InputRecord> records;
+  StoreBatch batch;
+};
+
+Processor::Processor(Store& store, const Config& config, Hooks hooks)
+    : store_(store), config_(config), hooks_(std::move(hooks)), batch_(store, config) {}
+
+void Processor::after_commit(const StoreBatch& batch, const BatchStats& stats) {
+  if (hooks_.stats) hooks_.stats(stats);
+  if (hooks_.applied) hooks_.applied(batch);
+  if (hooks_.committed) hooks_.committed();
+}
+
+bool Processor::apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop) {
+  // The batch is applied whatever happens to the store meanwhile (disk full, read-only): it is
+  // retried, never skipped, so no input is lost.
+  for (int attempt = 0;; ++attempt) {
+    BatchStats stats;
+    auto batch = batch_.process(records, stats);
+    Result<Ok> committed = batch ? store_.commit(*batch) : Result<Ok>(batch.error());
+    if (committed) {
+      after_commit(*batch, stats);
+      batch_.committed(std::move(*batch));
+      return true;
+    }
+    if (hooks_.commit_failed) hooks_.commit_failed();
+    if (stop.load()) return false;  // not committed: the inputs are read again on the next start
+    std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
+              << "); retrying" << std::endl;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+  }
+}
+
+void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop) {
+  KafkaConsumer consumer(bootstrap, config_.kafka.group, config_.kafka.properties);
+  // Starts from the store's offsets, never Kafka's: the store knows what was applied.
+  consumer.assign_all(config_.kafka.inputs, [this](const std::string& topic, std::int32_t partition) -> std::int64_t {
+    auto offsets = store_.offsets(topic);
+    if (!offsets) return -1;
+    auto it = offsets->find(partition);
+    return it == offsets->end() ? -1 : it->second;
+  });
+
+  Committer committer(*this);
+  std::optional<InFlight> in_flight;
+  enum class Settled { committed, redone, stopped };
+  // Waits for the batch in flight. Committed: its transactions are kept (but those `next` changed
+  // again). Redone: it failed, so it was made and committed again on its own, and `next`, made on
+  // top of it, must be made again. Stopped: it failed and the engine is stopping.
+  auto settle = [&](const StoreBatch* next) -> Settled {
+    if (!in_flight) return Settled::committed;
+    Result<Ok> r = committer.wait();
+    InFlight done = std::move(*in_flight);
+    in_flight.reset();
+    if (r) {
+      batch_.committed(std::move(done.batch), next);
+      return Settled::committed;
+    }
+    if (hooks_.commit_failed) hooks_.commit_failed();
+    std::cerr << "processor: batch of " << done.records.size() << " inputs not committed (" << r.error().message
+              << "); retrying" << std::endl;
+    return apply_now(done.records, stop) ? Settled::redone : Settled::stopped;
+  };
+
+  std::vector<InputRecord> held;  // hooks_.batch_end's records for a later batch
+  // hooks_.batch_end made no batch of the records in hand: the next poll waits for more, rather than
+  // spinning while a batch is in flight.
+  bool end_waits = false;
+  while (!stop.load()) {
+    // While a batch commits, only what is already here is taken, and the commit is waited for.
+    std::vector<KafkaMessage> messages = consumer.poll(static_cast<std::size_t>(config_.processor.batch_size),
+                                                       std::chrono::milliseconds(in_flight && !end_waits ? 0 : 100));
+    std::vector<InputRecord> records;
+    records.reserve(messages.size());
+    for (const auto& m : messages) {
+      if (!m.error().empty()) continue;
+      records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())});
+    }
+    if (hooks_.batch_end && !(records.empty() && held.empty())) {
+      records.insert(records.begin(), std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));
+      held.clear();
+      const std::size_t end = std::min(hooks_.batch_end(records), records.size());
+      held.assign(std::make_move_iterator(records.begin() + static_cast<std::ptrdiff_t>(end)),
+                  std::make_move_iterator(records.end()));
+      records.resize(end);
+      end_waits = end == 0;
+      if (end_waits) continue;
+    }
+    if (records.empty()) {
+      if (settle(nullptr) == Settled::stopped) return;
+      continue;
+    }
+
+    BatchStats stats;
+    auto next = batch_.process(records, stats, in_flight ? &in_flight->batch : nullptr);
+    const Settled settled = settle(next ? &*next : nullptr);
+    if (settled == Settled::stopped) return;
+    if (settled == Settled::redone || !next) {
+      stats = {};
+      next = batch_.process(records, stats);
+    }
+    if (!next) {
+      // A read failed: the store's retries, one batch at a time.
+      if (!apply_now(records, stop)) return;
+      continue;
+    }
+    in_flight.emplace(InFlight{std::move(records), std::move(*next)});
+    committer.submit(in_flight->batch, stats);
+  }
+  settle(nullptr);
+}
+
+}  // namespace corridor

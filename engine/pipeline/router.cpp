@@ -1,0 +1,96 @@
+#include "engine/pipeline/router.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <iostream>
+#include <variant>
+
+#include "engine/pipeline/commands.hpp"
+#include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/threads.hpp"
+
+namespace corridor {
+
+void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
+                const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
+  name_thread("corridor-router");
+  KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
+  consumer.assign_all(config.kafka.commands);
+  const auto payload_limit = static_cast<std::size_t>(config.limits.deadletter_payload_bytes);
+  constexpr std::int64_t kClockSkewMs = 300000;
+  while (!stop.load()) {
+    auto messages = consumer.poll(500, std::chrono::milliseconds(100));
+    if (messages.empty()) continue;
+    std::vector<Outgoing> out;
+    std::int64_t routed = 0, rejected = 0;
+    for (const auto& m : messages) {
+      if (!m.error().empty()) continue;
+      // The record's own time, unless it claims to come from the future: a producer's clock is not
+      // corridor's, and inputs' times drive flows and the pruning of processed ids.
+      const std::int64_t now = clock.now_ms();
+      const std::int64_t at = m.timestamp_ms() > 0 && m.timestamp_ms() <= now + kClockSkewMs ? m.timestamp_ms() : now;
+      const std::string record_id =
+          std::string(m.topic()) + ":" + std::to_string(m.partition()) + ":" + std::to_string(m.offset());
+      json::object where{{"topic", std::string(m.topic())},
+                         {"partition", m.partition()},
+                         {"offset", m.offset()},
+                         {"key", redact_bounded(m.key(), 256)}};
+      std::variant<RoutedCommand, CommandRejection> result = CommandRejection{};
+      try {
+        result = route_command(m.value(), config, record_id, at, vault);
+      } catch (const std::exception& e) {
+        // A bug meeting a command it did not expect: the command is rejected, the router goes on.
+        result = CommandRejection{"the command could not be read: " + std::string(e.what()), "", "", "", ""};
+      }
+      if (auto* ok = std::get_if<RoutedCommand>(&result)) {
+        ++routed;
+        // A routed command Kafka refuses: rejected after all, with a note of where it was.
+        const json::object& cmd = ok->input.data;
+        auto refused = [&config, at, where, txn = ok->input.txn_id, id = ok->input.input_id,
+                        command_id = std::string(get_string(cmd, "command_id")),
+                        merchant = std::string(get_string(cmd, "merchant")),
+                        reference = std::string(get_string(cmd, "reference"))](const Outgoing& record,
+                                                                               const std::string& error) {
+          const CommandRejection r{"Kafka refused the command's input record (" + error + ")", command_id, merchant,
+                                   reference, txn};
+          auto outs = minimal_deadletter("router", record, error, at, where);
+          outs.insert(outs.begin(), Outgoing{config.kafka.events, txn,
+                                             boost::json::serialize(command_rejected_event(r, id, at)), "", {}});
+          return outs;
+        };
+        out.push_back(Outgoing{config.kafka.inputs, ok->input.txn_id, input_record(ok->input), config.kafka.deadletter,
+                               std::move(refused)});
+        continue;
+      }
+      ++rejected;
+      const auto& rej = std::get<CommandRejection>(result);
+      const std::string input_id =
+          rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
+      out.push_back(Outgoing{config.kafka.events, rej.txn_id,
+                             boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
+      const std::optional<std::string> hidden = shown_payload(m.value());
+      const std::optional<std::string_view> shown = hidden ? std::optional<std::string_view>(*hidden) : std::nullopt;
+      const std::string record =
+          boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where, shown));
+      out.push_back(Outgoing{config.kafka.deadletter, "", record, config.kafka.deadletter,
+                             [at, where](const Outgoing& record, const std::string& error) {
+                               return minimal_deadletter("router", record, error, at, where);
+                             }});
+      std::cerr << "router: rejected command at " << record_id << ": " << redact_bounded(rej.reason, 300) << std::endl;
+    }
+    // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the
+    // processor recognises the repeated input ids.
+    const auto deadletters = std::count_if(out.begin(), out.end(), [&](const Outgoing& o) { return o.topic == config.kafka.deadletter; });
+    if (!deliver(producer, std::move(out), health, Health::Part::router, clock, metrics, stop)) return;
+    metrics.deadletters_published += deadletters;
+    metrics.commands_routed += routed;
+    metrics.commands_rejected += rejected;
+    // The next batch does not wait for the coordinator: a commit lost with a crash re-routes
+    // commands whose input ids the processor recognises, as a crash before any commit always did.
+    if (auto r = consumer.commit_async(); !r) std::cerr << "router: " << r.error().message << std::endl;
+  }
+  // Everything consumed was acknowledged (a batch that was not returns above): the last positions
+  // are committed before the consumer closes.
+  if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+}
+
+}  // namespace corridor

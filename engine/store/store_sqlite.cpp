@@ -1,0 +1,752 @@
+// SqliteStore, the Store (store.hpp) on one SQLite file. One file: the schema, the statement cache,
+// the reader connections and every query depend on one another, and nothing outside needs them.
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <stdexcept>
+#include <unordered_map>
+
+#include "engine/store/store.hpp"
+
+namespace corridor {
+
+namespace {
+
+struct DbDeleter {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtDeleter {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+// A statement borrowed from the connection's cache: reset and unbound when released, so it never
+// holds a read transaction open or carries bindings into its next use.
+struct StmtRelease {
+  void operator()(sqlite3_stmt* s) const {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtRelease>;
+using StatementCache = std::unordered_map<std::string, std::unique_ptr<sqlite3_stmt, StmtDeleter>>;
+
+// Statements are prepared once per connection and reused: preparing costs more than a lookup.
+Result<Stmt> prepare_cached(sqlite3* db, StatementCache& cache, const char* sql) {
+  auto& cached = cache[sql];
+  if (!cached) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
+      return fail(std::string("store: prepare ") + sql + ": " + sqlite3_errmsg(db), true);
+    cached.reset(raw);
+  }
+  return Stmt(cached.get());
+}
+
+// A connection that only reads. In WAL mode a reader sees the last commit and waits neither for the
+// writer nor for its fsync: the relay's outbox, the executor's pending calls, the scheduler's timers
+// and the ingress's lookups go on while a batch commits, and so do the processor's reads for the next
+// batch. (A reader's page cache is dropped at each commit; the processor keeps the transactions it
+// committed, so it reads few.)
+class Reader {
+ public:
+  explicit Reader(const std::string& path) {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+      sqlite3_close_v2(raw);
+      throw std::runtime_error("cannot open store " + path + " for reading: " + msg);
+    }
+    db_.reset(raw);
+    sqlite3_busy_timeout(db_.get(), 5000);
+    sqlite3_exec(db_.get(), "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  }
+  Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
+  Error error(const std::string& what) { return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true); }
+
+  // Reads as of one snapshot: a statement outside a transaction takes and releases the WAL read
+  // lock on each step.
+  template <typename F>
+  Result<Ok> in_read_transaction(F&& body) {
+    if (sqlite3_exec(db_.get(), "BEGIN DEFERRED", nullptr, nullptr, nullptr) != SQLITE_OK) return error("begin read");
+    auto r = body();
+    sqlite3_exec(db_.get(), "COMMIT", nullptr, nullptr, nullptr);
+    return r;
+  }
+
+ private:
+  std::unique_ptr<sqlite3, DbDeleter> db_;
+  StatementCache statements_;  // declared after db_: finalized before the connection closes
+};
+
+// Up to kReaders reading connections, opened when first needed; a thread prefers its own slot.
+constexpr std::size_t kReaders = 6;
+struct ReaderSlot {
+  std::mutex mu;
+  std::unique_ptr<Reader> reader;
+};
+
+// Transactions and events are rowid tables, found through a unique index. A WITHOUT ROWID table
+// keeps at most about 1 KiB of a row in its leaf page and the rest in an overflow page of its own:
+// an event body or a transaction document (1-2 KiB) cost a whole 4 KiB overflow page on each write.
+// A rowid table keeps rows up to about 4 KiB in the leaf, and appends new ones at the end, so a
+// batch's rows share pages.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS transactions (
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (txn_id, version)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calls (
+  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (
+  txn_id TEXT NOT NULL, name TEXT NOT NULL, due_at INTEGER NOT NULL, input_id TEXT NOT NULL,
+  PRIMARY KEY (txn_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE TABLE IF NOT EXISTS processed_inputs (
+  input_id TEXT PRIMARY KEY, digest TEXT NOT NULL DEFAULT '', at_ms INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS offsets (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
+) WITHOUT ROWID;
+)sql";
+
+// Durability is untouched (WAL, synchronous=FULL: each commit is on disk when it returns). A batch
+// updates transactions, events and calls keyed by hashed ids, so its rows land on pages all over the
+// file: the default 2 MiB page cache re-read most of them from the OS on every batch (pread was the
+// top of the profile). The writing connection keeps 64 MiB: its own commits keep that cache valid, and it stays well inside the memory budget at a million
+// transactions. Checkpoints run on a thread of their own (checkpoint_loop); the writer checkpoints
+// itself only when that one falls far behind.
+constexpr const char* kCachePragmas = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const std::string& path) {
+    if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        nullptr) != SQLITE_OK) {
+      std::string msg = raw ? sqlite3_errmsg(raw) : "out of memory";
+      sqlite3_close_v2(raw);
+      throw std::runtime_error("cannot open store " + path + ": " + msg);
+    }
+    db_.reset(raw);
+    sqlite3_busy_timeout(db_.get(), 5000);
+    // secure_delete: deleted rows (a call's sealed card, a pruned id) are overwritten with zeros, not
+    // left readable in free pages.
+    exec_or_throw("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA secure_delete=ON;");
+    exec_or_throw(kCachePragmas);
+    exec_or_throw(kSchema);
+    migrate();
+    path_ = path;
+    checkpointer_ = std::thread([this] { checkpoint_loop(); });
+  }
+
+  ~SqliteStore() override {
+    {
+      std::lock_guard lock(checkpoint_mu_);
+      stopping_ = true;
+    }
+    checkpoint_cv_.notify_all();
+    checkpointer_.join();
+  }
+
+  // One-off reads (the HTTP API, replay) take the batch reads' path: a reading connection, never held
+  // up by a commit.
+  Result<std::optional<Transaction>> load(const std::string& txn_id) override {
+    auto found = load_many({txn_id});
+    if (!found) return found.error();
+    if (found->empty()) return std::optional<Transaction>();
+    return std::optional<Transaction>(std::move(found->begin()->second));
+  }
+
+  Result<bool> processed(const std::string& input_id) override {
+    auto found = processed_among({input_id});
+    if (!found) return found.error();
+    return !found->empty();
+  }
+
+  // Stores made before processed inputs had a digest and a time get both columns (empty digest, time
+  // 0: pruned first). The index on the time serves pruning.
+  void migrate() {
+    bool has_digest = false, has_at = false;
+    {
+      auto st = prepare("PRAGMA table_info(processed_inputs)");
+      if (!st) throw std::runtime_error(st.error().message);
+      while (sqlite3_step(st->get()) == SQLITE_ROW) {
+        has_digest = has_digest || column_view(st->get(), 1) == "digest";
+        has_at = has_at || column_view(st->get(), 1) == "at_ms";
+      }
+    }
+    // Each missing column added, in one transaction.
+    if (!has_digest || !has_at) {
+      std::string sql = "BEGIN IMMEDIATE;";
+      if (!has_digest) sql += "ALTER TABLE processed_inputs ADD COLUMN digest TEXT NOT NULL DEFAULT '';";
+      if (!has_at) sql += "ALTER TABLE processed_inputs ADD COLUMN at_ms INTEGER NOT NULL DEFAULT 0;";
+      sql += "COMMIT;";
+      exec_or_throw(sql.c_str());
+    }
+    exec_or_throw("CREATE INDEX IF NOT EXISTS processed_inputs_at ON processed_inputs (at_ms);");
+  }
+
+  // The processor's reads for a batch: on a reading connection, so that they go on while the batch
+  // before commits on the writing one (the processor counts that batch as applied itself).
+  Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) override {
+    std::map<std::string, Transaction> out;
+    auto read = probe(txn_ids, "SELECT doc FROM transactions WHERE txn_id = ?", "load transactions",
+                      [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
+                        auto t = transaction_from_json(boost::json::parse(column_view(st, 0)));
+                        if (!t) return t.error();
+                        out.emplace(id, std::move(*t));
+                        return Ok{};
+                      });
+    if (!read) return read.error();
+    return out;
+  }
+
+  Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) override {
+    std::map<std::string, std::string> out;
+    auto read = probe(input_ids, "SELECT digest FROM processed_inputs WHERE input_id = ?", "look up processed inputs",
+                      [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
+                        out.emplace(id, std::string(column_view(st, 0)));
+                        return Ok{};
+                      });
+    if (!read) return read.error();
+    return out;
+  }
+
+  Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT partition, next_offset FROM offsets WHERE topic = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, topic);
+    std::map<std::int32_t, std::int64_t> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out[sqlite3_column_int(st->get(), 0)] = sqlite3_column_int64(st->get(), 1);
+    if (rc != SQLITE_DONE) return reader->connection->error("read offsets");
+    return out;
+  }
+
+  Result<Ok> reset_offsets(const std::string& topic) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("DELETE FROM offsets WHERE topic = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, topic);
+    return step_done(st->get(), "reset offsets");
+  }
+
+  Result<Ok> commit(const StoreBatch& b) override {
+    std::lock_guard lock(mu_);
+    if (fsync_off_) {
+      if (auto r = durable(); !r) return r;
+    }
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto result = write_batch(b);
+    if (!result) {
+      rollback();
+      return result;
+    }
+    if (auto r = exec("COMMIT"); !r) {
+      rollback();
+      return r;
+    }
+    return Ok{};
+  }
+
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, after_id);
+    sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
+    std::vector<OutboxRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
+                     column(st->get(), 3)});
+    if (rc != SQLITE_DONE) return reader->connection->error("read outbox");
+    return out;
+  }
+
+  Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id = ?");
+    if (!st) return st.error();
+    std::vector<OutboxRow> out;
+    for (auto id : ids) {
+      sqlite3_reset(st->get());
+      sqlite3_bind_int64(st->get(), 1, id);
+      const int rc = sqlite3_step(st->get());
+      if (rc == SQLITE_ROW) {
+        out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
+                       column(st->get(), 3)});
+      } else if (rc != SQLITE_DONE) {
+        return reader->connection->error("read outbox rows");
+      }
+    }
+    return out;
+  }
+
+  Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override {
+    std::lock_guard lock(mu_);
+    return without_fsync([&]() -> Result<Ok> {
+      auto st = prepare("DELETE FROM outbox WHERE id = ?");
+      if (!st) return st.error();
+      for (auto id : ids) {
+        sqlite3_bind_int64(st->get(), 1, id);
+        if (auto r = step_done(st->get(), "delete outbox row"); !r) return r;
+      }
+      return Ok{};
+    });
+  }
+
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT doc, attempted FROM calls LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
+    std::vector<PendingCall> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto c = provider_call_from_json(boost::json::parse(column(st->get(), 0)));
+      if (c) out.push_back({std::move(*c), sqlite3_column_int(st->get(), 1) != 0});
+    }
+    if (rc != SQLITE_DONE) return reader->connection->error("read calls");
+    return out;
+  }
+
+  Result<Ok> mark_call_attempted(const std::string& call_id) override {
+    std::lock_guard lock(mu_);
+    if (fsync_off_) {
+      if (auto r = durable(); !r) return r;
+    }
+    auto st = prepare("UPDATE calls SET attempted = 1 WHERE call_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, call_id);
+    return step_done(st->get(), "mark call attempted");
+  }
+
+  Result<Ok> complete_call(const std::string& call_id) override {
+    std::lock_guard lock(mu_);
+    auto st = prepare("DELETE FROM calls WHERE call_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, call_id);
+    return step_done(st->get(), "complete call");
+  }
+
+  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT txn_id, name, due_at, input_id FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, now_ms);
+    sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
+    std::vector<TimerRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out.push_back({column(st->get(), 0), column(st->get(), 1), sqlite3_column_int64(st->get(), 2),
+                     column(st->get(), 3)});
+    if (rc != SQLITE_DONE) return reader->connection->error("read timers");
+    return out;
+  }
+
+  Result<Ok> remove_timers(const std::vector<TimerRow>& fired) override {
+    std::lock_guard lock(mu_);
+    return without_fsync([&]() -> Result<Ok> {
+      auto st = prepare("DELETE FROM timers WHERE txn_id = ? AND name = ? AND input_id = ?");
+      if (!st) return st.error();
+      for (const auto& t : fired) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.name);
+        bind(st->get(), 3, t.input_id);
+        if (auto r = step_done(st->get(), "remove timer"); !r) return r;
+      }
+      return Ok{};
+    });
+  }
+
+  Result<std::vector<json::object>> events_of(const std::string& txn_id) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT body FROM events WHERE txn_id = ? ORDER BY version");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    std::vector<json::object> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto v = boost::json::parse(column(st->get(), 0));
+      if (v.is_object()) out.push_back(std::move(v.get_object()));
+    }
+    if (rc != SQLITE_DONE) return reader->connection->error("read events");
+    return out;
+  }
+
+  Result<Ok> limit_size(std::int64_t max_bytes) override {
+    std::lock_guard lock(mu_);
+    const std::int64_t page = pragma_int("PRAGMA page_size");
+    const std::int64_t pages = max_bytes <= 0 ? 4294967294LL : std::max<std::int64_t>(1, max_bytes / page);
+    return exec(("PRAGMA max_page_count = " + std::to_string(pages)).c_str());
+  }
+
+  Result<Ok> set_read_only(bool read_only) override {
+    std::lock_guard lock(mu_);
+    return exec(read_only ? "PRAGMA query_only = ON" : "PRAGMA query_only = OFF");
+  }
+
+  Result<std::int64_t> size_bytes() override {
+    std::lock_guard lock(mu_);
+    return pragma_int("PRAGMA page_count") * pragma_int("PRAGMA page_size");
+  }
+
+  Result<std::vector<std::string>> transaction_ids() override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT txn_id FROM transactions ORDER BY txn_id");
+    if (!st) return st.error();
+    std::vector<std::string> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) out.push_back(column(st->get(), 0));
+    if (rc != SQLITE_DONE) return reader->connection->error("list transactions");
+    return out;
+  }
+
+  Result<bool> transaction_exists(const std::string& txn_id) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT 1 FROM transactions WHERE txn_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return reader->connection->error("look up transaction");
+  }
+
+  Result<std::int64_t> count_transactions() override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT COUNT(*) FROM transactions");
+    if (!st) return st.error();
+    if (sqlite3_step(st->get()) != SQLITE_ROW) return reader->connection->error("count transactions");
+    return static_cast<std::int64_t>(sqlite3_column_int64(st->get(), 0));
+  }
+
+ private:
+  // Steps `sql` (one parameter: the id) for each of `ids` on a reading connection, in one read
+  // transaction, in key order (neighbours share the pages just read); `found` sees each id's row.
+  template <typename Found>
+  Result<Ok> probe(const std::vector<std::string>& ids, const char* sql, const char* what, Found found) {
+    const std::set<std::string> sorted(ids.begin(), ids.end());
+    if (sorted.empty()) return Ok{};
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    Reader& db = *reader->connection;
+    return db.in_read_transaction([&]() -> Result<Ok> {
+      auto st = db.prepare(sql);
+      if (!st) return st.error();
+      for (const auto& id : sorted) {
+        bind(st->get(), 1, id);
+        const int rc = sqlite3_step(st->get());
+        if (rc == SQLITE_ROW) {
+          if (auto r = found(id, st->get()); !r) return r;
+        } else if (rc != SQLITE_DONE) {
+          return db.error(what);
+        }
+        sqlite3_reset(st->get());
+      }
+      return Ok{};
+    });
+  }
+
+  Result<Ok> write_batch(const StoreBatch& b) {
+    {
+      auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT(txn_id) DO UPDATE SET state = excluded.state, version = excluded.version, "
+                        "doc = excluded.doc");
+      if (!st) return st.error();
+      for (const auto& t : b.transactions) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.state);
+        sqlite3_bind_int64(st->get(), 3, t.version);
+        bind(st->get(), 4, serialize(t));
+        if (auto r = step_done(st->get(), "write transaction"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT INTO outbox (topic, key, body) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& o : b.outbox) {
+        bind(st->get(), 1, o.topic);
+        bind(st->get(), 2, o.key);
+        bind(st->get(), 3, o.body);
+        if (auto r = step_done(st->get(), "write outbox"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT INTO events (txn_id, version, body) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& e : b.events) {
+        bind(st->get(), 1, e.txn_id);
+        sqlite3_bind_int64(st->get(), 2, e.version);
+        bind(st->get(), 3, e.body);
+        if (auto r = step_done(st->get(), "write event"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("DELETE FROM calls WHERE call_id = ?");
+      if (!st) return st.error();
+      for (const auto& id : b.calls_completed) {
+        bind(st->get(), 1, id);
+        if (auto r = step_done(st->get(), "complete call"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc) VALUES (?, ?)");
+      if (!st) return st.error();
+      for (const auto& c : b.calls) {
+        bind(st->get(), 1, c.answer_input_id());  // one row a send: a re-send has an answer id of its own
+        bind(st->get(), 2, boost::json::serialize(to_json(c)));
+        if (auto r = step_done(st->get(), "write call"); !r) return r;
+      }
+    }
+    {
+      auto one = prepare("DELETE FROM timers WHERE txn_id = ? AND name = ?");
+      auto all = prepare("DELETE FROM timers WHERE txn_id = ?");
+      if (!one) return one.error();
+      if (!all) return all.error();
+      for (const auto& [txn_id, name] : b.timers_cancelled) {
+        sqlite3_stmt* st = name == "*" ? all->get() : one->get();
+        bind(st, 1, txn_id);
+        if (name != "*") bind(st, 2, name);
+        if (auto r = step_done(st, "cancel timer"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id) VALUES (?, ?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& t : b.timers_set) {
+        bind(st->get(), 1, t.txn_id);
+        bind(st->get(), 2, t.name);
+        sqlite3_bind_int64(st->get(), 3, t.due_at_ms);
+        bind(st->get(), 4, t.input_id);
+        if (auto r = step_done(st->get(), "set timer"); !r) return r;
+      }
+    }
+    {
+      auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id, digest, at_ms) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& p : b.processed_inputs) {
+        bind(st->get(), 1, p.input_id);
+        bind(st->get(), 2, p.digest);
+        sqlite3_bind_int64(st->get(), 3, p.at_ms);
+        if (auto r = step_done(st->get(), "record processed input"); !r) return r;
+      }
+    }
+    if (b.prune_processed_before_ms > 0) {
+      // A bounded share per batch: a large backlog of old ids goes over many commits, never in one.
+      auto st = prepare(
+          "DELETE FROM processed_inputs WHERE input_id IN "
+          "(SELECT input_id FROM processed_inputs WHERE at_ms < ? ORDER BY at_ms LIMIT 1000)");
+      if (!st) return st.error();
+      sqlite3_bind_int64(st->get(), 1, b.prune_processed_before_ms);
+      if (auto r = step_done(st->get(), "prune processed inputs"); !r) return r;
+    }
+    {
+      auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& o : b.offsets) {
+        bind(st->get(), 1, o.topic);
+        sqlite3_bind_int(st->get(), 2, o.partition);
+        sqlite3_bind_int64(st->get(), 3, o.next_offset);
+        if (auto r = step_done(st->get(), "write offset"); !r) return r;
+      }
+    }
+    return Ok{};
+  }
+
+  std::int64_t pragma_int(const char* sql) {
+    auto st = prepare(sql);
+    if (!st || sqlite3_step(st->get()) != SQLITE_ROW) return 0;
+    return sqlite3_column_int64(st->get(), 0);
+  }
+
+  // A transaction whose loss with the machine's power (never with the process: the WAL is written
+  // before it returns) does no harm: an outbox row published again (consumers deduplicate by
+  // event_id), a timer fired again (its input id is applied once). It skips the fsync, during which
+  // the processor's commit would wait; the next durable commit's fsync covers it.
+  template <typename F>
+  Result<Ok> without_fsync(F&& body) {
+    if (auto r = exec("PRAGMA synchronous=NORMAL"); !r) return r;
+    auto result = in_transaction(std::forward<F>(body));
+    if (auto r = durable(); !r) return r;
+    return result;
+  }
+
+  // Commits fsync again (synchronous=FULL); until that succeeds, durable writes are refused.
+  Result<Ok> durable() {
+    auto r = exec("PRAGMA synchronous=FULL");
+    fsync_off_ = !r;
+    return r;
+  }
+
+  template <typename F>
+  Result<Ok> in_transaction(F&& body) {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto r = body();
+    if (!r) {
+      rollback();
+      return r;
+    }
+    if (auto c = exec("COMMIT"); !c) {
+      rollback();
+      return c;
+    }
+    return Ok{};
+  }
+
+  Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
+
+  // Copies the WAL into the database file (and fsyncs it) off the processor's commit path. PASSIVE:
+  // it never waits for, nor holds up, the writer or the readers.
+  void checkpoint_loop() {
+    pthread_setname_np(pthread_self(), "corridor-ckpt");
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path_.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      std::cerr << "store: cannot open " << path_ << " for checkpoints: " << (raw ? sqlite3_errmsg(raw) : "out of memory")
+                << "; the writer checkpoints" << std::endl;
+      sqlite3_close_v2(raw);
+      return;
+    }
+    std::unique_ptr<sqlite3, DbDeleter> db(raw);
+    std::unique_lock lock(checkpoint_mu_);
+    while (!stopping_) {
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
+      if (stopping_) break;
+      lock.unlock();
+      int frames = 0, copied = 0;
+      sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+      lock.lock();
+    }
+  }
+
+  struct ReaderLease {
+    std::unique_lock<std::mutex> lock;
+    Reader* connection = nullptr;
+  };
+
+  // A reading connection to itself: the calling thread's slot when free, else any free one, else it
+  // waits for its own slot (another reader, never the writer).
+  Result<ReaderLease> lease_reader() {
+    const std::size_t home = std::hash<std::thread::id>{}(std::this_thread::get_id()) % kReaders;
+    ReaderLease lease;
+    for (std::size_t i = 0; i < kReaders && !lease.lock.owns_lock(); ++i) {
+      const std::size_t slot = (home + i) % kReaders;
+      lease.lock = std::unique_lock(readers_[slot].mu, std::try_to_lock);
+      if (lease.lock.owns_lock()) lease.connection = open_reader(readers_[slot]);
+    }
+    if (!lease.lock.owns_lock()) {
+      lease.lock = std::unique_lock(readers_[home].mu);
+      lease.connection = open_reader(readers_[home]);
+    }
+    if (lease.connection == nullptr) return fail("store: cannot open a reading connection to " + path_, true);
+    return lease;
+  }
+
+  // Under the slot's lock.
+  Reader* open_reader(ReaderSlot& slot) {
+    if (!slot.reader) {
+      try {
+        slot.reader = std::make_unique<Reader>(path_);
+      } catch (const std::exception& e) {
+        std::cerr << e.what() << std::endl;
+        return nullptr;
+      }
+    }
+    return slot.reader.get();
+  }
+
+  static void bind(sqlite3_stmt* st, int i, const std::string& s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  }
+
+  static std::string column(sqlite3_stmt* st, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+    return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, i))) : std::string();
+  }
+
+  // Valid until the statement steps again or is reset.
+  static std::string_view column_view(sqlite3_stmt* st, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st, i))) : std::string_view();
+  }
+
+  Result<Ok> step_done(sqlite3_stmt* st, const char* what) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (rc != SQLITE_DONE) return error(what);
+    return Ok{};
+  }
+
+  Result<Ok> exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string msg = err ? err : "unknown error";
+      sqlite3_free(err);
+      return fail(std::string("store: ") + sql + ": " + msg, true);
+    }
+    return Ok{};
+  }
+
+  // A failed rollback leaves nothing to do: SQLite rolls back on its own when the statement failed.
+  void rollback() { (void)exec("ROLLBACK"); }
+
+  void exec_or_throw(const char* sql) {
+    if (auto r = exec(sql); !r) throw std::runtime_error(r.error().message);
+  }
+
+  Error error(const std::string& what) {
+    // Disk full, read-only or busy: the batch is retried once the condition clears.
+    return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true);
+  }
+
+  std::mutex mu_;
+  bool fsync_off_ = false;  // under mu_: without_fsync could not restore synchronous=FULL
+  std::unique_ptr<sqlite3, DbDeleter> db_;
+  // Declared after db_: finalized before the connection closes.
+  StatementCache statements_;
+
+  std::string path_;
+  std::array<ReaderSlot, kReaders> readers_;
+
+  std::mutex checkpoint_mu_;
+  std::condition_variable checkpoint_cv_;
+  bool stopping_ = false;
+  std::thread checkpointer_;  // last: started once everything above exists
+};
+
+}  // namespace
+
+std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+}  // namespace corridor
