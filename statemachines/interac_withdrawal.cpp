@@ -244,7 +244,8 @@ json::object credit_params(const Transaction& t) {
 void credit(StepContext& c) {
   InteracWithdrawalData& d = data(c);
   interac::record_handle(c);
-  if (const json::object* e = etransfer(c); e != nullptr && e->contains("transferType")) d.autodeposit = autodeposit_in(c);
+  if (const json::object* e = etransfer(c); e != nullptr && e->contains("transferType"))
+    d.autodeposit = autodeposit_in(c);
   interac::arm_handle_ttl(c, d.handle_deadline_ms);
   c.cancel_timer("timer.retry");
   reset_retries(c);

@@ -1361,24 +1361,26 @@ TEST_F(InteracPaymentLate, EveryStateAProvisionalOutcomeSettlesFromAsksPaysafe) 
 // document written back holds the same data; without the keys a later step writes, the members are
 // absent.
 TEST(InteracPaymentStoredDocument, ReadsIntoTheStructAndKeepsAKeyItDoesNotHave) {
-  const json::object data = boost::json::parse(R"({"customer":{"email":"approve@interac.sandbox","name":"Madhu Baddam","country":"CA"},)"
-                                               R"("description":"corridor demo","mode":"send_money",)"
-                                               R"("handle_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:1:create_payment_handle",)"
-                                               R"("janitor_attempt":0,"instructions":{"type":"display_instructions",)"
-                                               R"("method":"interac_send_money","payment_reference":"CAYKXVD6c5",)"
-                                               R"("amount":{"value":5450,"currency":"CAD"}},"handle_deadline_ms":1796431466644,)"
-                                               R"("poll_attempt":1,"retry_attempt":0,)"
-                                               R"("payment_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:4:create_payment",)"
-                                               R"("processing_deadline_ms":1796607864906,"settled_from":"payment_processing",)"
-                                               R"("reviewed":{"by":"ops","note":"kept as it is"}})")
-                                .as_object();
-  json::object document = boost::json::parse(R"({"txn_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq","merchant":"ZANDO",)"
-                                             R"("reference":"GOLDEN-interac-send-money","provider":"interac","flow":"payment",)"
-                                             R"("amount":{"value":5450,"currency":"CAD"},"state":"completed","version":6,"seq":6,)"
-                                             R"("provider_refs":{"payment_handle_token":"PHTWDVxJmAC2b2ZM"},"data":{},)"
-                                             R"("next_action":null,"reason":null,"created_at":"2026-12-05T00:44:23.702Z",)"
-                                             R"("updated_at":"2026-12-05T00:44:25.007Z","rejected_inputs":0,"last_rejection":null})")
-                              .as_object();
+  const json::object data =
+      boost::json::parse(R"({"customer":{"email":"approve@interac.sandbox","name":"Madhu Baddam","country":"CA"},)"
+                         R"("description":"corridor demo","mode":"send_money",)"
+                         R"("handle_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:1:create_payment_handle",)"
+                         R"("janitor_attempt":0,"instructions":{"type":"display_instructions",)"
+                         R"("method":"interac_send_money","payment_reference":"CAYKXVD6c5",)"
+                         R"("amount":{"value":5450,"currency":"CAD"}},"handle_deadline_ms":1796431466644,)"
+                         R"("poll_attempt":1,"retry_attempt":0,)"
+                         R"("payment_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:4:create_payment",)"
+                         R"("processing_deadline_ms":1796607864906,"settled_from":"payment_processing",)"
+                         R"("reviewed":{"by":"ops","note":"kept as it is"}})")
+          .as_object();
+  json::object document =
+      boost::json::parse(R"({"txn_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq","merchant":"ZANDO",)"
+                         R"("reference":"GOLDEN-interac-send-money","provider":"interac","flow":"payment",)"
+                         R"("amount":{"value":5450,"currency":"CAD"},"state":"completed","version":6,"seq":6,)"
+                         R"("provider_refs":{"payment_handle_token":"PHTWDVxJmAC2b2ZM"},"data":{},)"
+                         R"("next_action":null,"reason":null,"created_at":"2026-12-05T00:44:23.702Z",)"
+                         R"("updated_at":"2026-12-05T00:44:25.007Z","rejected_inputs":0,"last_rejection":null})")
+          .as_object();
   document["data"] = data;
   auto txn = transaction_from_json(document);
   ASSERT_TRUE(txn) << txn.error().message;

@@ -217,7 +217,8 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
 }
 
 TEST_F(InteracWithdrawal, VerifiedRegularWithQuestionSendsTheQuestion) {
-  data_of(h).security = InteracSecurityQuestion{.question = "what is your name", .answer_sealed = std::string(kSealedAnswer)};
+  data_of(h).security =
+      InteracSecurityQuestion{.question = "what is your name", .answer_sealed = std::string(kSealedAnswer)};
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_EQ(data_of(h).autodeposit, false);
