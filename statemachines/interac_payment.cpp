@@ -36,7 +36,9 @@ constexpr std::int64_t kMaxRetries = 5;
 // handle; payment.created / payment.rejected: POST /paymenthub/v1/payments; payment.status: GET of
 // the payment; webhooks are named after their eventType (PAYMENT_HANDLE_PAYABLE, PAYMENT_COMPLETED...).
 
-bool send_money(const StepContext& c) { return get_string(bag(c.txn), "mode") == "send_money"; }
+InteracPaymentData& data(const StepContext& c) { return c.txn.data.as<InteracPaymentData>(); }
+
+bool send_money(const StepContext& c) { return data(c).mode == "send_money"; }
 bool unknown_mode(const StepContext& c) {
   auto mode = get_string(c.input.data, "mode");
   return !mode.empty() && mode != "request_money" && mode != "send_money";
@@ -47,14 +49,14 @@ bool handle_expired(const StepContext& c) { return interac::status(c) == "EXPIRE
 bool handle_payable(const StepContext& c) { return interac::status(c) == "PAYABLE"; }
 bool handle_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
 bool amount_differs(const StepContext& c) { return interac::amount_differs(c); }
-bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c); }
+bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c, data(c).handle_deadline_ms); }
 
 // The handle's TTL and the grace after it: where the last check decides.
 std::int64_t expiry_deadline(const StepContext& c) {
-  return get_int(bag(c.txn), "handle_deadline_ms") + c.settings.get("handle_expiry_grace_ms", kHandleExpiryGraceMs);
+  return data(c).handle_deadline_ms.value_or(0) + c.settings.get("handle_expiry_grace_ms", kHandleExpiryGraceMs);
 }
 bool expiry_deadline_passed(const StepContext& c) {
-  return bag(c.txn).contains("handle_deadline_ms") && c.input.at_ms >= expiry_deadline(c);
+  return data(c).handle_deadline_ms && c.input.at_ms >= expiry_deadline(c);
 }
 
 bool payment_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
@@ -63,10 +65,11 @@ bool payment_failed(const StepContext& c) {
   return s == "FAILED" || s == "ERRORED" || s == "CANCELLED";
 }
 bool processing_deadline_passed(const StepContext& c) {
-  return c.input.at_ms >= get_int(bag(c.txn), "processing_deadline_ms", INT64_MAX);
+  const auto& deadline = data(c).processing_deadline_ms;
+  return deadline && c.input.at_ms >= *deadline;
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
-bool no_payment_asked(const StepContext& c) { return !bag(c.txn).contains("payment_call_id"); }
+bool no_payment_asked(const StepContext& c) { return data(c).payment_call_id.empty(); }
 bool payable_no_payment_asked(const StepContext& c) { return handle_payable(c) && no_payment_asked(c); }
 
 bool failed_handle_request(const StepContext& c) { return failed_op(c) == "create_payment_handle"; }
@@ -121,13 +124,14 @@ json::object handle_params(const StepContext& c) {
 }
 
 void create_handle(StepContext& c) {
-  bag(c.txn)["mode"] = get_string(c.input.data, "mode") == "send_money" ? "send_money" : "request_money";
-  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", handle_params(c));
+  InteracPaymentData& d = data(c);
+  d.mode = get_string(c.input.data, "mode") == "send_money" ? "send_money" : "request_money";
+  d.handle_call_id = c.call("create_payment_handle", handle_params(c));
 }
 
 // A handle request that never left corridor (a circuit open) is sent again under its first id.
 void resend_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle", handle_params(c));
+  c.call_again(data(c).handle_call_id, "create_payment_handle", handle_params(c));
 }
 
 json::object payment_params(const Transaction& t) {
@@ -142,17 +146,24 @@ json::object payment_params(const Transaction& t) {
 // next action until the payment is final.
 void show_instructions(StepContext& c) {
   if (!send_money(c)) return;
-  if (const json::object* i = get_object(bag(c.txn), "instructions")) c.txn.next_action = *i;
+  const auto& i = data(c).instructions;
+  if (!i) return;
+  c.txn.next_action = {{"type", i->type},
+                       {"method", i->method},
+                       {"payment_reference", i->payment_reference},
+                       {"amount", money_json(i->amount)}};
 }
 
 void keep_instructions(StepContext& c) {
   const json::object* e = get_object(c.input.data, "interacEtransfer");
   std::string_view reference = e ? get_string(*e, "paymentReference") : std::string_view{};
   if (reference.empty()) reference = get_string(c.input.data, "paymentReference");
-  bag(c.txn)["instructions"] = {{"type", "display_instructions"},
-                                {"method", "interac_send_money"},
-                                {"payment_reference", reference},
-                                {"amount", money_json(c.txn.amount)}};
+  data(c).instructions = InteracSendMoneyInstructions{
+      .type = "display_instructions",
+      .method = "interac_send_money",
+      .payment_reference = std::string(reference),
+      .amount = c.txn.amount,
+  };
 }
 
 void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
@@ -161,7 +172,7 @@ void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxInte
 // decides.
 void poll_handle(StepContext& c) {
   poll_again(c);
-  if (!bag(c.txn).contains("handle_deadline_ms")) return;
+  if (!data(c).handle_deadline_ms) return;
   const std::int64_t last = expiry_deadline(c);
   for (TimerSet& t : c.effects.timers)
     if (t.name == "timer.poll" && t.due_at_ms > last && last > c.input.at_ms) t.due_at_ms = last;
@@ -170,18 +181,19 @@ void poll_handle(StepContext& c) {
 // "L'appel à l'API POST /payments n'est possible que si l'état du paymentHandleToken est PAYABLE."
 // The handle's TTL still runs: a /payments that gets no answer is re-sent only until then.
 void pay_with_handle(StepContext& c) {
+  InteracPaymentData& d = data(c);
   interac::record_handle(c);
-  if (send_money(c) && !bag(c.txn).contains("instructions")) keep_instructions(c);
+  if (send_money(c) && !d.instructions) keep_instructions(c);
   show_instructions(c);
-  interac::arm_handle_ttl(c);
+  interac::arm_handle_ttl(c, d.handle_deadline_ms);
   c.cancel_timer("timer.poll");
   reset_poll(c);
   reset_retries(c);
-  bag(c.txn)["payment_call_id"] = c.call("create_payment", payment_params(c.txn));
+  d.payment_call_id = c.call("create_payment", payment_params(c.txn));
 }
 
 void retry_payment(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "payment_call_id")), "create_payment", payment_params(c.txn));
+  c.call_again(data(c).payment_call_id, "create_payment", payment_params(c.txn));
 }
 
 // Request money: action REDIRECT, link redirect_payment. The PAYABLE webhook may be lost: the handle
@@ -194,7 +206,7 @@ void redirect_customer(StepContext& c) {
       if (l.is_object() && get_string(l.get_object(), "rel") == "redirect_payment") url = get_string(l.get_object(), "href");
   }
   c.txn.next_action = {{"type", "redirect"}, {"url", url}};
-  interac::arm_handle_ttl(c);
+  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
   reset_poll(c);
   poll_handle(c);
 }
@@ -205,7 +217,7 @@ void instruct_customer(StepContext& c) {
   interac::record_handle(c);
   keep_instructions(c);
   show_instructions(c);
-  interac::arm_handle_ttl(c);
+  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
   reset_poll(c);
   poll_handle(c);
 }
@@ -245,7 +257,7 @@ void await_payment(StepContext& c) {
   c.cancel_timer("timer.handle_expired");
   c.cancel_timer("timer.retry");
   const std::int64_t deadline = c.input.at_ms + c.settings.get("processing_deadline_ms", kProcessingDeadlineMs);
-  bag(c.txn)["processing_deadline_ms"] = deadline;
+  data(c).processing_deadline_ms = deadline;
   c.set_timer("timer.payment_deadline", deadline);
   reset_poll(c);
   poll_again(c);
@@ -350,6 +362,7 @@ Flow make_flow() {
   f.id = "interac.payment";
   f.provider = "interac";
   f.name = "payment";
+  f.bind = &bind_data<InteracPaymentData>;
   f.states = {
       {"created", Status::pending},
       {"handle_requested", Status::pending},

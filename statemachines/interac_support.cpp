@@ -27,15 +27,14 @@ std::int64_t handle_deadline(const StepContext& c) {
   return c.input.at_ms + ttl * 1000;
 }
 
-void arm_handle_ttl(StepContext& c) {
-  if (bag(c.txn).contains("handle_deadline_ms")) return;
-  const std::int64_t deadline = handle_deadline(c);
-  bag(c.txn)["handle_deadline_ms"] = deadline;
-  c.set_timer("timer.handle_expired", deadline);
+void arm_handle_ttl(StepContext& c, std::optional<std::int64_t>& handle_deadline_ms) {
+  if (handle_deadline_ms) return;
+  handle_deadline_ms = handle_deadline(c);
+  c.set_timer("timer.handle_expired", *handle_deadline_ms);
 }
 
-bool handle_ttl_passed(const StepContext& c) {
-  return bag(c.txn).contains("handle_deadline_ms") && c.input.at_ms >= get_int(bag(c.txn), "handle_deadline_ms");
+bool handle_ttl_passed(const StepContext& c, const std::optional<std::int64_t>& handle_deadline_ms) {
+  return handle_deadline_ms && c.input.at_ms >= *handle_deadline_ms;
 }
 
 bool reports_amount(const StepContext& c) {

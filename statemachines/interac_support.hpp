@@ -5,6 +5,7 @@
 //
 // Every Paysafe input carries the resource itself as data: a response's body, or a webhook's
 // `payload` (the adapter unwraps Paysafe's envelope and names the input after its eventType).
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -23,11 +24,12 @@ void record_resource(StepContext& c, std::string_view key);
 // ---- the handle's TTL ("PaymentHandleToken expire dans 899 secondes") -----------------------------
 // The handle's timeToLiveSeconds (or the setting handle_ttl_seconds, 899 by default) from now.
 std::int64_t handle_deadline(const StepContext& c);
-// Arms timer.handle_expired at the handle's deadline, kept in data.handle_deadline_ms. The deadline
-// is counted from the first answer that showed the handle: a later one does not move it.
-void arm_handle_ttl(StepContext& c);
+// Arms timer.handle_expired at the handle's deadline, kept in `handle_deadline_ms` (the flow's
+// member of that name). The deadline is counted from the first answer that showed the handle: a later
+// one does not move it.
+void arm_handle_ttl(StepContext& c, std::optional<std::int64_t>& handle_deadline_ms);
 // The handle's deadline is known and has passed.
-bool handle_ttl_passed(const StepContext& c);
+bool handle_ttl_passed(const StepContext& c, const std::optional<std::int64_t>& handle_deadline_ms);
 
 // ---- amounts Paysafe reports ---------------------------------------------------------------------
 // Paysafe writes `amount` as an integer of minor units (the adapter reads "544" and 544 alike into an

@@ -39,6 +39,8 @@ constexpr std::string_view kVerificationSuffix = "-verification";
 // /paymenthub/v1/standalonecredits; verification.status: GET /paymenthub/v1/verifications?merchantRefNum=;
 // credit.status: GET of the standalone credit; webhooks are named after their eventType.
 
+InteracWithdrawalData& data(const StepContext& c) { return c.txn.data.as<InteracWithdrawalData>(); }
+
 bool wants_verification(const StepContext& c) { return get_bool(c.input.data, "verify"); }
 // The router seals the security answer (interac.answer_sealed); one that reaches the flow in clear is
 // refused, never kept.
@@ -54,7 +56,7 @@ bool handle_not_payable(const StepContext& c) { return !handle_payable(c); }
 bool handle_failed(const StepContext& c) { return interac::status(c) == "FAILED"; }
 bool handle_expired(const StepContext& c) { return interac::status(c) == "EXPIRED"; }
 bool amount_differs(const StepContext& c) { return interac::amount_differs(c); }
-bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c); }
+bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c, data(c).handle_deadline_ms); }
 
 bool verification_handle(const StepContext& c) {
   return get_string(c.input.data, "transactionType") == "VERIFICATION" ||
@@ -74,8 +76,8 @@ bool autodeposit_in(const StepContext& c) {
   return e != nullptr && get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
 }
 bool has_security_question(const Transaction& t) {
-  const json::object* q = get_object(bag(t), "security");
-  return q != nullptr && !get_string(*q, "question").empty() && !get_string(*q, "answer_sealed").empty();
+  const auto& q = t.data.as<InteracWithdrawalData>().security;
+  return q && !q->question.empty() && !q->answer_sealed.empty();
 }
 // "Pour les retraits sans dépôt automatique, vous devez transmettre la question de sécurité et la réponse."
 bool no_autodeposit_no_question(const StepContext& c) { return !autodeposit_in(c) && !has_security_question(c.txn); }
@@ -91,7 +93,8 @@ bool credit_cancelled(const StepContext& c) {
   return s == "CANCELLED" || s == "EXPIRED";
 }
 bool credit_deadline_passed(const StepContext& c) {
-  return c.input.at_ms >= get_int(bag(c.txn), "credit_deadline_ms", INT64_MAX);
+  const auto& deadline = data(c).credit_deadline_ms;
+  return deadline && c.input.at_ms >= *deadline;
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
 
@@ -110,7 +113,7 @@ bool verification_already_processed(const StepContext& c) { return get_string(c.
 bool failed_verification_lookup(const StepContext& c) { return failed_op(c) == "get_verification"; }
 bool verification_lookups_exhausted(const StepContext& c) {
   return failed_verification_lookup(c) &&
-         get_int(bag(c.txn), "verification_lookups") >= c.settings.get("verification_lookups", kVerificationLookups);
+         data(c).verification_lookups.value_or(0) >= c.settings.get("verification_lookups", kVerificationLookups);
 }
 bool failed_credit_request(const StepContext& c) { return failed_op(c) == "create_standalone_credit"; }
 bool credit_refused(const StepContext& c) { return failed_credit_request(c) && refused_before_send(c); }
@@ -133,13 +136,14 @@ void refuse_clear_answer(StepContext& c) {
 }
 
 // The question and the sealed answer: the answer is opened by the executor, in memory, just before
-// the request that carries it; bag(txn), events and reasons only ever see the sealed form.
+// the request that carries it; the transaction's data, events and reasons only ever see the sealed form.
 void keep_security_question(StepContext& c) {
   const json::object* i = get_object(c.input.data, "interac");
   if (i == nullptr) return;
   const auto question = get_string(*i, "question");
   const auto sealed = get_string(*i, "answer_sealed");
-  if (!question.empty() || !sealed.empty()) bag(c.txn)["security"] = {{"question", question}, {"answer_sealed", sealed}};
+  if (!question.empty() || !sealed.empty())
+    data(c).security = InteracSecurityQuestion{.question = std::string(question), .answer_sealed = std::string(sealed)};
 }
 
 std::string verification_ref(const Transaction& t) { return t.txn_id + std::string(kVerificationSuffix); }
@@ -155,12 +159,11 @@ json::object verification_handle_params(const Transaction& t) {
 // Verification API: a VERIFICATION handle, PAYABLE at once, then POST /verifications.
 void request_verification_handle(StepContext& c) {
   keep_security_question(c);
-  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", verification_handle_params(c.txn));
+  data(c).handle_call_id = c.call("create_payment_handle", verification_handle_params(c.txn));
 }
 
 void resend_verification_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle",
-               verification_handle_params(c.txn));
+  c.call_again(data(c).handle_call_id, "create_payment_handle", verification_handle_params(c.txn));
 }
 
 void look_up_verification_handle(StepContext& c) {
@@ -182,10 +185,10 @@ json::object credit_handle_params(const Transaction& t) {
   json::object e = interac::consumer(t);
   // Autodeposit needs no question; without it (or not knowing) the question and the sealed answer
   // go along: {"answer": {"sealed": ...}} is opened by the executor just before the request.
-  if (!get_bool(bag(t), "autodeposit") && has_security_question(t)) {
-    const json::object* q = get_object(bag(t), "security");
-    e["question"] = get_string(*q, "question");
-    e["answer"] = json::object{{"sealed", get_string(*q, "answer_sealed")}};
+  const InteracWithdrawalData& d = t.data.as<InteracWithdrawalData>();
+  if (!d.autodeposit.value_or(false) && has_security_question(t)) {
+    e["question"] = d.security->question;
+    e["answer"] = json::object{{"sealed", d.security->answer_sealed}};
   }
   json::object p({{"merchantRefNum", t.txn_id},
                   {"transactionType", "STANDALONE_CREDIT"},
@@ -199,11 +202,11 @@ json::object credit_handle_params(const Transaction& t) {
 
 void request_credit_handle(StepContext& c) {
   keep_security_question(c);
-  bag(c.txn)["handle_call_id"] = c.call("create_payment_handle", credit_handle_params(c.txn));
+  data(c).handle_call_id = c.call("create_payment_handle", credit_handle_params(c.txn));
 }
 
 void resend_credit_handle_request(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "handle_call_id")), "create_payment_handle", credit_handle_params(c.txn));
+  c.call_again(data(c).handle_call_id, "create_payment_handle", credit_handle_params(c.txn));
 }
 
 void check_credit_handle(StepContext& c) {
@@ -214,8 +217,9 @@ void check_credit_handle(StepContext& c) {
 void record_verification(StepContext& c) {
   interac::record_resource(c, "verification_id");
   if (const json::object* e = etransfer(c)) {
-    if (e->contains("maxAmount")) bag(c.txn)["max_amount"] = get_int(*e, "maxAmount");
-    bag(c.txn)["autodeposit"] = get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
+    InteracWithdrawalData& d = data(c);
+    if (e->contains("maxAmount")) d.max_amount = get_int(*e, "maxAmount");
+    d.autodeposit = get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
   }
 }
 
@@ -238,22 +242,23 @@ json::object credit_params(const Transaction& t) {
 // "L'appel à l'API POST /standalonecredits n'est possible que si paymentHandleToken est PAYABLE." The
 // handle's TTL still runs: a /standalonecredits without answer is re-sent only until then.
 void credit(StepContext& c) {
+  InteracWithdrawalData& d = data(c);
   interac::record_handle(c);
   if (const json::object* e = etransfer(c); e != nullptr && e->contains("transferType"))
-    bag(c.txn)["autodeposit"] = autodeposit_in(c);
-  interac::arm_handle_ttl(c);
+    d.autodeposit = autodeposit_in(c);
+  interac::arm_handle_ttl(c, d.handle_deadline_ms);
   c.cancel_timer("timer.retry");
   reset_retries(c);
-  bag(c.txn)["credit_call_id"] = c.call("create_standalone_credit", credit_params(c.txn));
+  d.credit_call_id = c.call("create_standalone_credit", credit_params(c.txn));
 }
 
 void retry_credit(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "credit_call_id")), "create_standalone_credit", credit_params(c.txn));
+  c.call_again(data(c).credit_call_id, "create_standalone_credit", credit_params(c.txn));
 }
 
 void await_payable(StepContext& c) {
   interac::record_handle(c);
-  interac::arm_handle_ttl(c);
+  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
 }
 
 void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
@@ -277,10 +282,11 @@ void await_credit(StepContext& c) {
   if (!c.input.name.starts_with("SA_CREDIT") || c.input.data.contains("paymentHandleToken")) record_credit(c);
   c.cancel_timer("timer.retry");
   c.cancel_timer("timer.handle_expired");
-  const bool autodeposit = get_bool(bag(c.txn), "autodeposit", !has_security_question(c.txn));
+  InteracWithdrawalData& d = data(c);
+  const bool autodeposit = d.autodeposit.value_or(!has_security_question(c.txn));
   const std::int64_t delay = autodeposit ? c.settings.get("autodeposit_deadline_ms", kAutodepositDeadlineMs)
                                          : c.settings.get("claim_deadline_ms", kClaimDeadlineMs);
-  bag(c.txn)["credit_deadline_ms"] = c.input.at_ms + delay;
+  d.credit_deadline_ms = c.input.at_ms + delay;
   c.set_timer("timer.credit_deadline", c.input.at_ms + delay);
   reset_poll(c);
   poll_again(c);
@@ -289,7 +295,8 @@ void await_credit(StepContext& c) {
 // The /verifications answer was lost (no answer after retries, or the retry refused as already
 // processed): GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification finds it.
 void look_up_verification(StepContext& c) {
-  bag(c.txn)["verification_lookups"] = get_int(bag(c.txn), "verification_lookups") + 1;
+  auto& lookups = data(c).verification_lookups;
+  lookups = lookups.value_or(0) + 1;
   c.call("get_verification", {{"merchantRefNum", verification_ref(c.txn)}});
 }
 
@@ -413,6 +420,7 @@ Flow make_flow() {
   f.id = "interac.withdrawal";
   f.provider = "interac";
   f.name = "withdrawal";
+  f.bind = &bind_data<InteracWithdrawalData>;
   f.create_command = "payout.create";
   f.required_fields = {"customer.email"};
   f.states = {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/reconcile.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 using testing::Harness;
 using testing::kT0;
+
+InteracPaymentData& data_of(Harness& h) { return h.txn.data.as<InteracPaymentData>(); }
 
 constexpr std::int64_t kTwoDaysAndAnHour = 2 * 86400000 + 3600000;
 
@@ -84,7 +87,7 @@ TEST_F(InteracPayment, UnknownModeFails) {
 TEST_F(InteracPayment, CreateRequestsAPaymentHandle) {
   h.feed(h.create_input());
   EXPECT_EQ(h.txn.state, "handle_requested");
-  EXPECT_EQ(get_string(bag(h.txn), "mode"), "request_money");
+  EXPECT_EQ(data_of(h).mode, "request_money");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   const auto& p = h.effects.calls[0].params;
   EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
@@ -102,7 +105,7 @@ TEST_F(InteracPayment, CreateRequestsAPaymentHandle) {
 TEST_F(InteracPayment, SendMoneyHandleCarriesItsTtlOf120SecondsAtLeast) {
   h.settings.set("send_money_ttl_seconds", 60);
   h.feed(h.create_input({{"mode", "send_money"}}));
-  EXPECT_EQ(get_string(bag(h.txn), "mode"), "send_money");
+  EXPECT_EQ(data_of(h).mode, "send_money");
   const auto& p = h.effects.calls.at(0).params;
   EXPECT_EQ(get_string(p, "mode"), "SEND_MONEY");
   EXPECT_EQ(get_int(p, "timeToLiveSeconds"), 120);
@@ -124,12 +127,12 @@ TEST_F(InteracPayment, HandlePayableAtOnceIsPaid) {
   EXPECT_EQ(h.txn.state, "handle_payable");
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
   expect_payment_call();
-  EXPECT_EQ(get_string(bag(h.txn), "payment_call_id"), h.effects.calls[0].call_id);
+  EXPECT_EQ(data_of(h).payment_call_id, h.effects.calls[0].call_id);
   expect_event("handle_payable", "processing");
 }
 
 TEST_F(InteracPayment, SendMoneyHandleShowsInstructions) {
-  bag(h.txn)["mode"] = "send_money";
+  data_of(h).mode = "send_money";
   json::object d = handle("INITIATED", "PAYABLE");
   d["interacEtransfer"] = {{"consumerId", "john@example.com"}, {"paymentReference", "CA1MRZ9Bxx"}};
   h.in("handle_requested").feed("handle.created", d);
@@ -156,7 +159,7 @@ TEST_F(InteracPayment, RequestMoneyHandleRedirects) {
   EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_token"), "PHEkR6gInY2NM05X");
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 600000);
-  EXPECT_EQ(get_int(bag(h.txn), "handle_deadline_ms"), kT0 + 600000);
+  EXPECT_EQ(data_of(h).handle_deadline_ms, kT0 + 600000);
   // A lost PAYMENT_HANDLE_PAYABLE is noticed by reading the handle, not only at the TTL.
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 60000);
@@ -219,14 +222,14 @@ TEST_F(InteracPayment, PayableWebhookCallsPayments) {
   // The handle's TTL still applies while /payments is out: its timer stays, the handle polls stop.
   EXPECT_FALSE(h.cancelled("timer.handle_expired"));
   EXPECT_EQ(h.timer("timer.handle_expired"), nullptr);  // armed at handle.created, not moved
-  EXPECT_EQ(get_int(bag(h.txn), "handle_deadline_ms"), kT0 + 899000);
+  EXPECT_EQ(data_of(h).handle_deadline_ms, kT0 + 899000);
   EXPECT_TRUE(h.cancelled("timer.poll"));
   EXPECT_TRUE(h.txn.next_action.is_null());
   expect_event("handle_payable", "processing");
 }
 
 TEST_F(InteracPayment, SendMoneyInstructionsStayAfterPayable) {
-  bag(h.txn)["mode"] = "send_money";
+  data_of(h).mode = "send_money";
   json::object d = handle("INITIATED", "PAYABLE");
   d["paymentReference"] = "CA1MRZ9Bxx";
   h.in("handle_requested").feed("handle.created", d);
@@ -340,7 +343,7 @@ TEST_F(InteracPayment, HandleCheckCompletedAwaitsThePayment) {
 
 TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClock) {
   h.settings.set("handle_expiry_grace_ms", 60000);
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 60000;
+  data_of(h).handle_deadline_ms = kT0 - 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -352,7 +355,7 @@ TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClo
 }
 
 TEST_F(InteracPayment, HandleStillInitiatedWithinGracePollsAgain) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   expect_stays("handle_initiated");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
@@ -391,7 +394,7 @@ TEST_F(InteracPayment, PaymentFailedAtOnce) {
 TEST_F(InteracPayment, PaymentPendingAwaitsTheCustomer) {
   h.in("handle_payable").feed("payment.created", payment("PROCESSING"));
   expect_awaiting_payment();
-  EXPECT_EQ(get_int(bag(h.txn), "processing_deadline_ms"), kT0 + kTwoDaysAndAnHour);
+  EXPECT_EQ(data_of(h).processing_deadline_ms, kT0 + kTwoDaysAndAnHour);
   EXPECT_TRUE(h.cancelled("timer.retry"));
 }
 
@@ -608,7 +611,7 @@ TEST_F(InteracPayment, StillProcessingAfterTwoDaysIsUnknownNeverFailed) {
 TEST_F(InteracPayment, StillProcessingPollsAgainWithCappedBackoff) {
   h.settings.set("poll_interval_ms", 60000);
   h.settings.set("poll_max_interval_ms", 200000);
-  bag(h.txn)["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
+  data_of(h).processing_deadline_ms = kT0 + kTwoDaysAndAnHour;
   h.in("payment_processing");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -757,14 +760,14 @@ TEST_F(InteracPayment, SettlementFailuresWhileInitiatedFail) {
 // Interac takes up to 30 minutes to tell Paysafe: a handle still open at its TTL is checked for that
 // long (and 2 minutes more) before corridor expires it.
 TEST_F(InteracPayment, HandleStillOpenWithinInteracsThirtyMinutesIsCheckedAgain) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 20 * 60000;
+  data_of(h).handle_deadline_ms = kT0 - 20 * 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   expect_stays("handle_initiated");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
 }
 
 TEST_F(InteracPayment, HandleChecksNeverWaitPastTheExpiryDeadline) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 31 * 60000;  // the expiry deadline is a minute away
+  data_of(h).handle_deadline_ms = kT0 - 31 * 60000;  // the expiry deadline is a minute away
   h.txn.poll_attempt = 3;                        // the next delay would be 8 minutes
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   ASSERT_NE(h.timer("timer.poll"), nullptr);
@@ -772,7 +775,7 @@ TEST_F(InteracPayment, HandleChecksNeverWaitPastTheExpiryDeadline) {
 }
 
 TEST_F(InteracPayment, LastHandleCheckWithoutAnswerExpiresOnCorridorsClock) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 32 * 60000;
+  data_of(h).handle_deadline_ms = kT0 - 32 * 60000;
   h.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -870,7 +873,7 @@ TEST_F(InteracPayment, PaymentsReSendsBackOffAndEndInUnknown) {
 }
 
 TEST_F(InteracPayment, PaymentsUnansweredAfterTheTtlChecksTheHandle) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
+  data_of(h).handle_deadline_ms = kT0 - 1;
   h.in("handle_payable").feed("call.failed", {{"op", "create_payment"}, {"error", "timeout"}});
   expect_stays("handle_payable");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -879,7 +882,7 @@ TEST_F(InteracPayment, PaymentsUnansweredAfterTheTtlChecksTheHandle) {
 }
 
 TEST_F(InteracPayment, RetryTimerAfterTheTtlChecksTheHandleInsteadOfPosting) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
+  data_of(h).handle_deadline_ms = kT0 - 1;
   h.in("handle_payable");
   timer("timer.retry");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -895,7 +898,7 @@ TEST_F(InteracPayment, TtlWhilePayingChecksTheHandle) {
 }
 
 TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
+  data_of(h).handle_deadline_ms = kT0 - 1;
   h.in("handle_payable").feed("handle.status", handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_FALSE(!h.txn.settled_by.empty());  // Paysafe's own word
@@ -906,7 +909,7 @@ TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
   used.in("handle_payable").feed("handle.status", handle("COMPLETED"));
   EXPECT_EQ(used.txn.state, "payment_processing");
   Harness open{interac_payment_flow(), Money{54400, "CAD"}};
-  bag(open.txn)["handle_deadline_ms"] = kT0 - 1;
+  data_of(open).handle_deadline_ms = kT0 - 1;
   open.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(open.txn.state, "handle_payable");
   EXPECT_NE(open.timer("timer.poll"), nullptr);
@@ -914,7 +917,7 @@ TEST_F(InteracPayment, HandleCheckWhilePayingFollowsPaysafe) {
 }
 
 TEST_F(InteracPayment, HandleStillPayableAfterTheExpiryDeadlineExpiresOnCorridorsClock) {
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 1920000;
+  data_of(h).handle_deadline_ms = kT0 - 1920000;
   h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -923,11 +926,11 @@ TEST_F(InteracPayment, HandleStillPayableAfterTheExpiryDeadlineExpiresOnCorridor
 TEST_F(InteracPayment, HandleChecksWhilePayingAreBounded) {
   h.settings.set("max_polls", 2);
   h.txn.poll_attempt = 2;
-  bag(h.txn)["handle_deadline_ms"] = kT0 - 1;
+  data_of(h).handle_deadline_ms = kT0 - 1;
   h.in("handle_payable").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(h.txn.state, "unknown");
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
-  bag(failing.txn)["handle_deadline_ms"] = kT0 - 1920000;
+  data_of(failing).handle_deadline_ms = kT0 - 1920000;
   failing.in("handle_payable").feed("call.failed", {{"op", "get_payment_handle"}});
   EXPECT_EQ(failing.txn.state, "unknown");  // /payments may be out: never expired without an answer
 }
@@ -969,7 +972,7 @@ TEST_F(InteracPayment, SettlementFailuresWhilePayingFail) {
 TEST_F(InteracPayment, PaymentChecksBudgetEndsInUnknown) {
   h.settings.set("max_polls", 3);
   h.txn.poll_attempt = 3;
-  bag(h.txn)["processing_deadline_ms"] = kT0 + kTwoDaysAndAnHour;
+  data_of(h).processing_deadline_ms = kT0 + kTwoDaysAndAnHour;
   h.in("payment_processing").feed("payment.status", payment("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -982,7 +985,7 @@ TEST_F(InteracPayment, PaymentChecksBudgetEndsInUnknown) {
 }
 
 TEST_F(InteracPayment, LastPaymentCheckWithoutAnswerIsUnknown) {
-  bag(h.txn)["processing_deadline_ms"] = kT0;
+  data_of(h).processing_deadline_ms = kT0;
   h.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment checks: reconciliation asks: timeout");
@@ -1058,7 +1061,7 @@ TEST_F(InteracPayment, PaysafesWebhooksDecideInUnknown) {
       {"PAYMENT_PROCESSING", "unknown"},  {"PAYMENT_HANDLE_COMPLETED", "unknown"}};
   for (const auto& [event, state] : cases) {
     Harness u{interac_payment_flow(), Money{54400, "CAD"}};
-    bag(u.txn)["payment_call_id"] = "tx_test:3:create_payment";
+    data_of(u).payment_call_id = "tx_test:3:create_payment";
     const bool handle_event = event.starts_with("PAYMENT_HANDLE");
     u.in("unknown").feed(event, handle_event ? handle("X") : payment("X"), InputKind::webhook);
     EXPECT_EQ(u.txn.state, state) << event;
@@ -1087,7 +1090,7 @@ TEST_F(InteracPayment, PayableHandleInUnknownIsPaidOnceOnly) {
   EXPECT_EQ(h.txn.state, "handle_payable");
   expect_payment_call();
   Harness asked{interac_payment_flow(), Money{54400, "CAD"}};
-  bag(asked.txn)["payment_call_id"] = "tx_test:3:create_payment";
+  data_of(asked).payment_call_id = "tx_test:3:create_payment";
   asked.in("unknown").feed("handle.status", handle("PAYABLE"));
   EXPECT_EQ(asked.txn.state, "unknown");
   EXPECT_TRUE(asked.effects.calls.empty());
@@ -1349,6 +1352,72 @@ TEST_F(InteracPaymentLate, EveryStateAProvisionalOutcomeSettlesFromAsksPaysafe) 
     ASSERT_EQ(r.effects.calls.size(), 1u) << state;
     EXPECT_TRUE(r.effects.calls[0].op.starts_with("get_")) << state;
   }
+}
+
+// ---- the stored document ----------------------------------------------------------------------
+
+// The send-money payment as the store holds it (tests/golden/states.v1.jsonl), with one key the
+// struct does not have: the flow's keys read into InteracPaymentData, the other key is kept, and the
+// document written back holds the same data; without the keys a later step writes, the members are
+// absent.
+TEST(InteracPaymentStoredDocument, ReadsIntoTheStructAndKeepsAKeyItDoesNotHave) {
+  const json::object data =
+      boost::json::parse(R"({"customer":{"email":"approve@interac.sandbox","name":"Madhu Baddam","country":"CA"},)"
+                         R"("description":"corridor demo","mode":"send_money",)"
+                         R"("handle_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:1:create_payment_handle",)"
+                         R"("janitor_attempt":0,"instructions":{"type":"display_instructions",)"
+                         R"("method":"interac_send_money","payment_reference":"CAYKXVD6c5",)"
+                         R"("amount":{"value":5450,"currency":"CAD"}},"handle_deadline_ms":1796431466644,)"
+                         R"("poll_attempt":1,"retry_attempt":0,)"
+                         R"("payment_call_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq:4:create_payment",)"
+                         R"("processing_deadline_ms":1796607864906,"settled_from":"payment_processing",)"
+                         R"("reviewed":{"by":"ops","note":"kept as it is"}})")
+          .as_object();
+  json::object document =
+      boost::json::parse(R"({"txn_id":"tx_ux6yznvhchm7ipz6xwj52ay4nq","merchant":"ZANDO",)"
+                         R"("reference":"GOLDEN-interac-send-money","provider":"interac","flow":"payment",)"
+                         R"("amount":{"value":5450,"currency":"CAD"},"state":"completed","version":6,"seq":6,)"
+                         R"("provider_refs":{"payment_handle_token":"PHTWDVxJmAC2b2ZM"},"data":{},)"
+                         R"("next_action":null,"reason":null,"created_at":"2026-12-05T00:44:23.702Z",)"
+                         R"("updated_at":"2026-12-05T00:44:25.007Z","rejected_inputs":0,"last_rejection":null})")
+          .as_object();
+  document["data"] = data;
+  auto txn = transaction_from_json(document);
+  ASSERT_TRUE(txn) << txn.error().message;
+  ASSERT_NE(interac_payment_flow().bind, nullptr);
+  interac_payment_flow().bind(*txn);
+
+  const InteracPaymentData& d = txn->data.as<InteracPaymentData>();
+  EXPECT_EQ(d.mode, "send_money");
+  EXPECT_EQ(d.handle_call_id, "tx_ux6yznvhchm7ipz6xwj52ay4nq:1:create_payment_handle");
+  ASSERT_TRUE(d.instructions.has_value());
+  EXPECT_EQ(d.instructions->type, "display_instructions");
+  EXPECT_EQ(d.instructions->method, "interac_send_money");
+  EXPECT_EQ(d.instructions->payment_reference, "CAYKXVD6c5");
+  EXPECT_EQ(d.instructions->amount, (Money{5450, "CAD"}));
+  EXPECT_EQ(d.handle_deadline_ms, 1796431466644);
+  EXPECT_EQ(d.payment_call_id, "tx_ux6yznvhchm7ipz6xwj52ay4nq:4:create_payment");
+  EXPECT_EQ(d.processing_deadline_ms, 1796607864906);
+  EXPECT_EQ(txn->settled_from, "payment_processing");
+  EXPECT_EQ(txn->poll_attempt, 1);
+
+  EXPECT_EQ(txn->data.unknown(), (json::object{{"reviewed", {{"by", "ops"}, {"note", "kept as it is"}}}}));
+  EXPECT_EQ(data_json(*txn), data);
+  EXPECT_EQ(boost::json::parse(serialize(*txn)).at("data").as_object(), data);
+
+  // Before the handle was seen and /payments asked, the deadlines are absent (never), not 0.
+  json::object earlier = data;
+  for (std::string_view key : {"instructions", "handle_deadline_ms", "payment_call_id", "processing_deadline_ms"})
+    earlier.erase(key);
+  document["data"] = earlier;
+  auto young = transaction_from_json(document);
+  ASSERT_TRUE(young) << young.error().message;
+  const InteracPaymentData& y = young->data.as<InteracPaymentData>();
+  EXPECT_FALSE(y.instructions.has_value());
+  EXPECT_FALSE(y.handle_deadline_ms.has_value());
+  EXPECT_TRUE(y.payment_call_id.empty());
+  EXPECT_FALSE(y.processing_deadline_ms.has_value());
+  EXPECT_EQ(data_json(*young), earlier);
 }
 
 }  // namespace

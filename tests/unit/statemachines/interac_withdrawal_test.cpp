@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/reconcile.hpp"
@@ -13,6 +14,8 @@ namespace {
 
 using testing::Harness;
 using testing::kT0;
+
+InteracWithdrawalData& data_of(Harness& h) { return h.txn.data.as<InteracWithdrawalData>(); }
 
 constexpr std::int64_t kDay = 86400000;
 // The router seals the security answer (AES-GCM, like card numbers); the flow only ever sees this.
@@ -93,13 +96,14 @@ TEST_F(InteracWithdrawal, PayoutWithoutVerificationAsksForACreditHandle) {
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   // The executor opens {"sealed": ...} in memory just before the request.
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
-  EXPECT_EQ(*get_object(bag(h.txn), "security"),
-            (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
+  ASSERT_TRUE(data_of(h).security.has_value());
+  EXPECT_EQ(data_of(h).security->question, "what is your name");
+  EXPECT_EQ(data_of(h).security->answer_sealed, kSealedAnswer);
   expect_event("credit_handle_requested", "pending");
 }
 
 // DESIGN.md section 6 and issue 12: the security answer is kept sealed; one that reaches the flow in
-// clear is refused and kept nowhere: not in bag(txn), events or the reason.
+// clear is refused and kept nowhere: not in the transaction's data, events or the reason.
 TEST_F(InteracWithdrawal, AnAnswerInClearIsRefusedAndKeptNowhere) {
   h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer", "JohnDoe"}}}}));
   EXPECT_EQ(h.txn.state, "failed");
@@ -134,8 +138,9 @@ TEST_F(InteracWithdrawal, TheSealedAnswerIsAllThatIsKeptAlongTheWholeFlow) {
   feed(testing::make_input("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"), kT0 + kDay, InputKind::webhook));
   EXPECT_EQ(fresh.txn.state, "completed");
   EXPECT_EQ(trace.find("JohnDoe"), std::string::npos);
-  EXPECT_EQ(*get_object(bag(fresh.txn), "security"),
-            (json::object{{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}));
+  ASSERT_TRUE(data_of(fresh).security.has_value());
+  EXPECT_EQ(data_of(fresh).security->question, "what is your name");
+  EXPECT_EQ(data_of(fresh).security->answer_sealed, kSealedAnswer);
 }
 
 // ---- verification_requested -------------------------------------------------------------------
@@ -188,7 +193,7 @@ TEST_F(InteracWithdrawal, AmountOverMaxAmountIsDeclinedBeforeAnyCredit) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 39000));
   EXPECT_EQ(h.txn.state, "declined");
   EXPECT_EQ(h.txn.reason.as_string(), "amount 50000 is over the customer's maxAmount 39000");
-  EXPECT_EQ(get_int(bag(h.txn), "max_amount"), 39000);
+  EXPECT_EQ(data_of(h).max_amount, 39000);
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("declined", "declined");
 }
@@ -201,10 +206,10 @@ TEST_F(InteracWithdrawal, NoAutodepositAndNoQuestionIsDeclined) {
 }
 
 TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuestion) {
-  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  data_of(h).security = InteracSecurityQuestion{.question = "q", .answer_sealed = std::string(kSealedAnswer)};
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
-  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
+  EXPECT_EQ(data_of(h).autodeposit, true);
   EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
   expect_credit_handle_call();
   EXPECT_FALSE(get_object(h.effects.calls[0].params, "interacEtransfer")->contains("question"));
@@ -212,10 +217,11 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
 }
 
 TEST_F(InteracWithdrawal, VerifiedRegularWithQuestionSendsTheQuestion) {
-  bag(h.txn)["security"] = {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}};
+  data_of(h).security =
+      InteracSecurityQuestion{.question = "what is your name", .answer_sealed = std::string(kSealedAnswer)};
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
-  EXPECT_FALSE(get_bool(bag(h.txn), "autodeposit", true));
+  EXPECT_EQ(data_of(h).autodeposit, false);
   const auto& e = *get_object(h.effects.calls.at(0).params, "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
@@ -234,7 +240,7 @@ TEST_F(InteracWithdrawal, VerificationWithoutAnswerIsLookedUp) {
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_verification");
   EXPECT_EQ(h.effects.calls[0].params, (json::object{{"merchantRefNum", "tx_test-verification"}}));
-  EXPECT_EQ(get_int(bag(h.txn), "verification_lookups"), 1);
+  EXPECT_EQ(data_of(h).verification_lookups, 1);
 }
 
 TEST_F(InteracWithdrawal, VerificationRetryRefusedAsAlreadyProcessedIsLookedUp) {
@@ -268,14 +274,14 @@ TEST_F(InteracWithdrawal, VerificationFoundByLookupGoesOnToTheCredit) {
   h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
-  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
+  EXPECT_EQ(data_of(h).autodeposit, true);
   expect_credit_handle_call();
   EXPECT_TRUE(h.cancelled("timer.retry"));
   expect_event("credit_handle_requested", "pending");
 }
 
 TEST_F(InteracWithdrawal, FailedVerificationLookupIsTriedAgainLater) {
-  bag(h.txn)["verification_lookups"] = 1;
+  data_of(h).verification_lookups = 1;
   h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "no verifications with merchantRefNum"}});
   expect_stays("verifying");
   ASSERT_NE(h.timer("timer.retry"), nullptr);
@@ -284,12 +290,12 @@ TEST_F(InteracWithdrawal, FailedVerificationLookupIsTriedAgainLater) {
 }
 
 TEST_F(InteracWithdrawal, RetryTimerLooksTheVerificationUpAgain) {
-  bag(h.txn)["verification_lookups"] = 1;
+  data_of(h).verification_lookups = 1;
   h.in("verifying");
   timer("timer.retry");
   expect_stays("verifying");
   ASSERT_NE(h.call("get_verification"), nullptr);
-  EXPECT_EQ(get_int(bag(h.txn), "verification_lookups"), 2);
+  EXPECT_EQ(data_of(h).verification_lookups, 2);
 }
 
 TEST_F(InteracWithdrawal, VerificationNeverFoundFailsAfterTheLastLookup) {
@@ -346,8 +352,8 @@ TEST_F(InteracWithdrawal, PayableCreditHandleIsCredited) {
   h.in("credit_handle_requested").feed("handle.created", credit_handle());
   EXPECT_EQ(h.txn.state, "credit_requested");
   expect_credit_call();
-  EXPECT_EQ(get_string(bag(h.txn), "credit_call_id"), h.effects.calls[0].call_id);
-  EXPECT_TRUE(get_bool(bag(h.txn), "autodeposit"));
+  EXPECT_EQ(data_of(h).credit_call_id, h.effects.calls[0].call_id);
+  EXPECT_EQ(data_of(h).autodeposit, true);
   // The handle's TTL still applies while /standalonecredits is out.
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
@@ -417,12 +423,12 @@ TEST_F(InteracWithdrawal, CreditHandleTtlTimerMakesALastCheck) {
 }
 
 TEST_F(InteracWithdrawal, CreditHandleLastCheckFollowsPaysafe) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_handle_requested").feed("handle.status", credit_handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_FALSE(!h.txn.settled_by.empty());
   Harness payable{interac_withdrawal_flow(), Money{50000, "CAD"}};
-  bag(payable.txn)["handle_deadline_ms"] = kT0;
+  data_of(payable).handle_deadline_ms = kT0;
   payable.in("credit_handle_requested").feed("handle.status", credit_handle("PAYABLE"));
   EXPECT_EQ(payable.txn.state, "credit_requested");
   ASSERT_NE(payable.call("create_standalone_credit"), nullptr);
@@ -436,7 +442,7 @@ TEST_F(InteracWithdrawal, CreditHandleLastCheckFollowsPaysafe) {
 }
 
 TEST_F(InteracWithdrawal, CreditHandleLastCheckWithoutAnswerExpiresOnCorridorsClock) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_handle_requested").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -462,7 +468,7 @@ TEST_F(InteracWithdrawal, CreditFailedAtOnce) {
 }
 
 TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
-  bag(h.txn)["autodeposit"] = true;
+  data_of(h).autodeposit = true;
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "credit_processing");
   ASSERT_NE(h.timer("timer.credit_deadline"), nullptr);
@@ -475,8 +481,8 @@ TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
 
 TEST_F(InteracWithdrawal, QuestionCreditProcessingWaitsUpToThirtyDays) {
   h.settings.set("claim_deadline_ms", 30 * kDay);
-  bag(h.txn)["autodeposit"] = false;
-  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  data_of(h).autodeposit = false;
+  data_of(h).security = InteracSecurityQuestion{.question = "q", .answer_sealed = std::string(kSealedAnswer)};
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
   EXPECT_EQ(h.timer("timer.credit_deadline")->due_at_ms, kT0 + 30 * kDay);
 }
@@ -669,7 +675,7 @@ TEST_F(InteracWithdrawal, PayableAfterPaysafeExpiredTheHandleIsAbsorbed) {
 // After corridor's own expiry a late PAYABLE is not an outcome: announced, Paysafe asked, and never
 // credited (the merchant was told the withdrawal expired).
 TEST_F(InteracWithdrawal, PayableAfterCorridorsExpiryIsAnnouncedNeverCredited) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_handle_requested").feed("handle.status", credit_handle("INITIATED"));
   ASSERT_EQ(h.txn.state, "expired");
   const std::int64_t v = h.txn.version;
@@ -764,7 +770,7 @@ TEST_F(InteracWithdrawal, VerificationNotSentFails) {
 
 TEST_F(InteracWithdrawal, VerificationNeverFoundIsDecidedOnCorridorsClock) {
   h.settings.set("verification_lookups", 1);
-  bag(h.txn)["verification_lookups"] = 1;
+  data_of(h).verification_lookups = 1;
   h.in("verifying").feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -855,7 +861,7 @@ TEST_F(InteracWithdrawal, CreditUnansweredAtTheTtlAsksWhetherACreditExists) {
 }
 
 TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}, {"error", "none"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -869,7 +875,7 @@ TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
 }
 
 TEST_F(InteracWithdrawal, CreditCheckWithoutAnswerAfterTheTtlIsUnknown) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   Harness early{interac_withdrawal_flow(), Money{50000, "CAD"}};
@@ -895,7 +901,7 @@ TEST_F(InteracWithdrawal, CancelledWebhookBeforeTheCreditResponseExpires) {
 }
 
 TEST_F(InteracWithdrawal, StillProcessingPastTheCreditDeadlineIsUnknown) {
-  bag(h.txn)["credit_deadline_ms"] = kT0;
+  data_of(h).credit_deadline_ms = kT0;
   h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -917,15 +923,16 @@ TEST_F(InteracWithdrawal, CreditChecksAreBounded) {
   failing.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
   EXPECT_EQ(failing.txn.state, "unknown");
   Harness late{interac_withdrawal_flow(), Money{50000, "CAD"}};
-  bag(late.txn)["credit_deadline_ms"] = kT0;
+  data_of(late).credit_deadline_ms = kT0;
   late.in("credit_processing").feed("call.failed", {{"op", "get_standalone_credit"}});
   EXPECT_EQ(late.txn.state, "unknown");
 }
 
 TEST_F(InteracWithdrawal, ThirtyDaysOfChecksStayWithinTheDefaultBudget) {
-  bag(h.txn)["security"] = {{"question", "q"}, {"answer_sealed", kSealedAnswer}};
+  data_of(h).security = InteracSecurityQuestion{.question = "q", .answer_sealed = std::string(kSealedAnswer)};
   h.in("credit_requested").feed("credit.created", credit_resource("PROCESSING"));
-  const std::int64_t deadline = get_int(bag(h.txn), "credit_deadline_ms");
+  ASSERT_TRUE(data_of(h).credit_deadline_ms.has_value());
+  const std::int64_t deadline = *data_of(h).credit_deadline_ms;
   int checks = 0;
   while (h.txn.state == "credit_processing" && checks < 400) {
     const TimerSet* poll = h.timer("timer.poll");
@@ -1099,12 +1106,81 @@ TEST_F(InteracWithdrawal, FailureAfterACompletionFoundInUnknownIsDisputed) {
 }
 
 TEST_F(InteracWithdrawal, ACheckAfterCorridorsExpiryThatFindsACreditMovesIt) {
-  bag(h.txn)["handle_deadline_ms"] = kT0;
+  data_of(h).handle_deadline_ms = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
   ASSERT_EQ(h.txn.state, "expired");
   h.feed("credit.status", credit_resource("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kLateOutcome);
+}
+
+
+// ---- the stored document ----------------------------------------------------------------------
+
+// The withdrawal with a security question as the store holds it (tests/golden/states.v1.jsonl, with
+// the maxAmount and the lookup count the verification path writes), and one key the struct does not
+// have: the flow's keys read into InteracWithdrawalData, the other key is kept, and the document
+// written back holds the same data; without the keys a later step writes, the members are absent.
+TEST(InteracWithdrawalStoredDocument, ReadsIntoTheStructAndKeepsAKeyItDoesNotHave) {
+  const json::object data =
+      boost::json::parse(R"({"customer":{"email":"madhu@interac.sandbox","name":"Madhu Baddam","country":"CA"},)"
+                         R"("description":"corridor demo withdrawal","security":{"question":"what is your name",)"
+                         R"("answer_sealed":"ohFFaJYz9Ks7WeuQxz9AXmdfduyA6TLBGXdCSpDqS2dN4h3h4ksO"},)"
+                         R"("handle_call_id":"tx_nvmdmqwe2vlmnpuz46j7jekrim:1:create_payment_handle","janitor_attempt":0,)"
+                         R"("max_amount":390000,"autodeposit":false,"handle_deadline_ms":1796431466657,"retry_attempt":0,)"
+                         R"("credit_call_id":"tx_nvmdmqwe2vlmnpuz46j7jekrim:3:create_standalone_credit",)"
+                         R"("credit_deadline_ms":1796431469671,"poll_attempt":2,"settled_from":"credit_processing",)"
+                         R"("verification_lookups":1,"reviewed":{"by":"ops","note":"kept as it is"}})")
+          .as_object();
+  json::object document =
+      boost::json::parse(R"({"txn_id":"tx_nvmdmqwe2vlmnpuz46j7jekrim","merchant":"ZANDO",)"
+                         R"("reference":"GOLDEN-interac-withdrawal-security-question","provider":"interac","flow":"withdrawal",)"
+                         R"("amount":{"value":50000,"currency":"CAD"},"state":"completed","version":5,"seq":7,)"
+                         R"("provider_refs":{"payment_handle_token":"PHrtN4VdL61pmaIC"},"data":{},"next_action":null,)"
+                         R"("reason":null,"created_at":"2026-12-05T00:44:23.706Z","updated_at":"2026-12-05T00:44:25.272Z",)"
+                         R"("rejected_inputs":0,"last_rejection":null})")
+          .as_object();
+  document["data"] = data;
+  auto txn = transaction_from_json(document);
+  ASSERT_TRUE(txn) << txn.error().message;
+  ASSERT_NE(interac_withdrawal_flow().bind, nullptr);
+  interac_withdrawal_flow().bind(*txn);
+
+  const InteracWithdrawalData& d = txn->data.as<InteracWithdrawalData>();
+  ASSERT_TRUE(d.security.has_value());
+  EXPECT_EQ(d.security->question, "what is your name");
+  EXPECT_EQ(d.security->answer_sealed, "ohFFaJYz9Ks7WeuQxz9AXmdfduyA6TLBGXdCSpDqS2dN4h3h4ksO");
+  EXPECT_EQ(d.handle_call_id, "tx_nvmdmqwe2vlmnpuz46j7jekrim:1:create_payment_handle");
+  EXPECT_EQ(d.max_amount, 390000);
+  EXPECT_EQ(d.autodeposit, false);
+  EXPECT_EQ(d.handle_deadline_ms, 1796431466657);
+  EXPECT_EQ(d.credit_call_id, "tx_nvmdmqwe2vlmnpuz46j7jekrim:3:create_standalone_credit");
+  EXPECT_EQ(d.credit_deadline_ms, 1796431469671);
+  EXPECT_EQ(d.verification_lookups, 1);
+  EXPECT_EQ(txn->settled_from, "credit_processing");
+  EXPECT_EQ(txn->poll_attempt, 2);
+
+  EXPECT_EQ(txn->data.unknown(), (json::object{{"reviewed", {{"by", "ops"}, {"note", "kept as it is"}}}}));
+  EXPECT_EQ(data_json(*txn), data);
+  EXPECT_EQ(boost::json::parse(serialize(*txn)).at("data").as_object(), data);
+
+  // Before the verification and the credit, autodeposit, the deadlines and the lookup count are
+  // absent (not said yet, never, none), not false and 0.
+  json::object earlier = data;
+  for (std::string_view key : {"security", "max_amount", "autodeposit", "handle_deadline_ms", "credit_call_id",
+                               "credit_deadline_ms", "verification_lookups"})
+    earlier.erase(key);
+  document["data"] = earlier;
+  auto young = transaction_from_json(document);
+  ASSERT_TRUE(young) << young.error().message;
+  const InteracWithdrawalData& y = young->data.as<InteracWithdrawalData>();
+  EXPECT_FALSE(y.security.has_value());
+  EXPECT_FALSE(y.max_amount.has_value());
+  EXPECT_FALSE(y.autodeposit.has_value());
+  EXPECT_FALSE(y.handle_deadline_ms.has_value());
+  EXPECT_TRUE(y.credit_call_id.empty());
+  EXPECT_FALSE(y.credit_deadline_ms.has_value());
+  EXPECT_FALSE(y.verification_lookups.has_value());
 }
 
 }  // namespace
