@@ -261,8 +261,8 @@ Flow make_flow() {
       {"failed", Status::failed, true},
       {"amount_mismatch", Status::amount_mismatch, true},
   };
-  // clang-format off
   f.bind = &bind_data<Data>;
+  // clang-format off
   f.rows = {
     // from                          on                            guard                                  to                              action
     {"created",                      "payment.create",             "",                                    nullptr,                   "authorization_requested",      request_authorization, "steps 3-4: the partner submits the authorisation request (reference, card, amount)"},

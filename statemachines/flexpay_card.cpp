@@ -55,8 +55,8 @@ const json::object* checked_transaction(const StepContext& c) {
 // the check's `currency`; `amountCustomer` ("le montant total que le client va payer") adds FlexPay's
 // fees and is kept, not compared. Every transaction the check reports is compared, whatever its
 // status: an amount or currency left out or unreadable counts as different.
-std::optional<Money> checked_amount(const json::object& t) {
-  return reported_money(t.if_contains("amount"), get_string(t, "currency"));
+std::optional<Money> checked_amount(const json::object& checked) {
+  return reported_money(checked.if_contains("amount"), get_string(checked, "currency"));
 }
 bool amount_differs(const StepContext& c) {
   const json::object* t = checked_transaction(c);
@@ -81,7 +81,10 @@ bool cancelled_by_customer(const StepContext& c) {
 bool failed_after_callback(const StepContext& c) {
   return transaction_failed(c) && data(c).callback_seen.value_or(false);
 }
-bool past_payment_deadline(const StepContext& c) { return c.input.at_ms >= data(c).payment_deadline_ms.value_or(INT64_MAX); }
+// A transaction without a payment deadline never reaches it.
+bool past_payment_deadline(const StepContext& c) {
+  return c.input.at_ms >= data(c).payment_deadline_ms.value_or(INT64_MAX);
+}
 bool no_transaction_past_deadline(const StepContext& c) {
   return checked_transaction(c) == nullptr && past_payment_deadline(c);
 }
@@ -292,8 +295,8 @@ Flow make_flow() {
       {"amount_mismatch", Status::amount_mismatch, true},
       {"unknown", Status::unknown},
   };
-  // clang-format off
   f.bind = &bind_data<Data>;
+  // clang-format off
   f.rows = {
     // from                 on                       guard                          to                   action
     {"created",             "payment.create",        "",                            nullptr,                      "payment_requested", request_payment,   "Payment Service: POST /v1/pay (merchant, reference, amount, currency, callback_url)"},
