@@ -6,6 +6,10 @@ namespace corridor {
 
 namespace {
 
+using Data = CynodCardDebitData;
+
+Data& data(const StepContext& c) { return c.txn.data.as<Data>(); }
+
 // Settings (providers.cynod; docs/providers/cynod.md documents each). The seed gives no delay for
 // the wallet confirmation (step 7); five minutes is what wallet push confirmations usually allow.
 constexpr std::int64_t kConfirmationTtlMs = 300000;
@@ -60,13 +64,13 @@ bool wallet_amount_differs(const StepContext& c) {
 bool already_final(const StepContext& c) { return !c.txn.settled_from.empty(); }
 
 bool past_confirmation_deadline(const StepContext& c) {
-  return c.input.at_ms >= get_int(bag(c.txn), "confirmation_deadline_ms", 0);
+  return c.input.at_ms >= data(c).confirmation_deadline_ms;
 }
 
 // corridor already gave up re-sending the cancellation (it went unknown from `expiring`): Cynod still
 // saying "in progress" past the delay is not a reason for another round of re-sends and two events.
 bool cancellation_spent(const StepContext& c) {
-  return past_confirmation_deadline(c) && !get_string(bag(c.txn), "cancel_call_id").empty();
+  return past_confirmation_deadline(c) && !data(c).cancel_call_id.empty();
 }
 
 // ---- what corridor does -------------------------------------------------------------------------
@@ -88,22 +92,21 @@ void record_cynod(StepContext& c) {
   const auto& d = c.input.data;
   if (auto ref = get_string(d, "cynod_reference"); !ref.empty()) c.txn.provider_refs["cynod_reference"] = ref;
   // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
-  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) bag(c.txn)["card_masked"] = card;
+  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) data(c).card_masked = card;
 }
 
 void request_authorization(StepContext& c) {
   reset_retries(c);
-  bag(c.txn)["authorization_call_id"] = c.call("request_authorization", authorization_params(c.txn));
-  const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
-  bag(c.txn)["confirmation_deadline_ms"] = deadline;
-  c.set_timer("timer.confirmation_expired", deadline);
+  Data& d = data(c);
+  d.authorization_call_id = c.call("request_authorization", authorization_params(c.txn));
+  d.confirmation_deadline_ms = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
+  c.set_timer("timer.confirmation_expired", d.confirmation_deadline_ms);
 }
 
 // Re-sent under the first call id and the same partner reference: Cynod answers with the outcome of
 // the first request instead of sending a second wallet confirmation.
 void retry_authorization(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "authorization_call_id")), "request_authorization",
-               authorization_params(c.txn));
+  c.call_again(data(c).authorization_call_id, "request_authorization", authorization_params(c.txn));
 }
 
 void await_wallet(StepContext& c) {
@@ -114,16 +117,17 @@ void await_wallet(StepContext& c) {
 json::object acknowledge_params(const Transaction& t) {
   return {{"reference", t.txn_id},
           {"authorization_number", get_string(t.provider_refs, "authorization_number")},
-          {"status", get_string(bag(t), "cynod_status")}};
+          {"status", t.data.as<Data>().cynod_status}};
 }
 
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
 void record_debit(StepContext& c) {
   record_cynod(c);
-  const auto& d = c.input.data;
-  if (auto n = get_string(d, "authorization_number"); !n.empty()) c.txn.provider_refs["authorization_number"] = n;
-  bag(c.txn)["cynod_status"] = get_string(d, "status");
-  if (auto debited = reported_amount(c)) bag(c.txn)["debited_amount"] = debited->value;
+  const auto& in = c.input.data;
+  if (auto n = get_string(in, "authorization_number"); !n.empty()) c.txn.provider_refs["authorization_number"] = n;
+  Data& d = data(c);
+  d.cynod_status = get_string(in, "status");
+  if (auto debited = reported_amount(c)) d.debited_amount = debited->value;
   c.cancel_timer("timer.confirmation_expired");
   c.cancel_timer("timer.retry");
 }
@@ -132,7 +136,7 @@ void record_debit(StepContext& c) {
 void debit_and_acknowledge(StepContext& c) {
   record_debit(c);
   reset_retries(c);
-  bag(c.txn)["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
+  data(c).acknowledge_call_id = c.call("acknowledge", acknowledge_params(c.txn));
 }
 
 // Step 8.2 with another amount than the one asked (or none readable): the money moved, but not as
@@ -148,12 +152,12 @@ void debited_other_amount(StepContext& c) {
 // asks; a final transaction does not wait for its answer.
 void debited_late(StepContext& c) {
   record_debit(c);
-  bag(c.txn)["acknowledge_call_id"] = c.call("acknowledge", acknowledge_params(c.txn));
+  data(c).acknowledge_call_id = c.call("acknowledge", acknowledge_params(c.txn));
   c.set_reason("debited by Cynod (step 8.2); acknowledgement (step 10) sent once, not awaited");
 }
 
 void retry_acknowledge(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "acknowledge_call_id")), "acknowledge", acknowledge_params(c.txn));
+  c.call_again(data(c).acknowledge_call_id, "acknowledge", acknowledge_params(c.txn));
 }
 
 // The acknowledgement could not be delivered. The seed's step 8 is done (the card is debited and
@@ -183,7 +187,7 @@ void request_never_sent(StepContext& c) {
 void cancel_call(StepContext& c) {
   c.cancel_timer("timer.retry");
   reset_retries(c);
-  bag(c.txn)["cancel_call_id"] = c.call("cancel_authorization", {{"reference", c.txn.txn_id}});
+  data(c).cancel_call_id = c.call("cancel_authorization", {{"reference", c.txn.txn_id}});
 }
 
 // The confirmation delay passed: ask Cynod to withdraw the wallet request before calling the
@@ -199,12 +203,11 @@ void cancel_for_amount(StepContext& c) {
   record_cynod(c);
   cancel_call(c);
   record_amount_mismatch(c, reported_amount(c), "Cynod's wallet request (step 6.2)");
-  bag(c.txn)["cancel_cause"] = "amount";
+  data(c).cancel_cause = "amount";
 }
 
 void retry_cancel(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "cancel_call_id")), "cancel_authorization",
-               {{"reference", c.txn.txn_id}});
+  c.call_again(data(c).cancel_call_id, "cancel_authorization", {{"reference", c.txn.txn_id}});
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -221,7 +224,7 @@ void call_abandoned(StepContext& c) {
 }
 
 void expired(StepContext& c) {
-  c.set_reason(get_string(bag(c.txn), "cancel_cause") == "amount"
+  c.set_reason(data(c).cancel_cause == "amount"
                    ? "wallet request withdrawn: Cynod asked the customer for another amount (step 6.2)"
                    : "no wallet confirmation in time");
 }
@@ -258,6 +261,7 @@ Flow make_flow() {
       {"failed", Status::failed, true},
       {"amount_mismatch", Status::amount_mismatch, true},
   };
+  f.bind = &bind_data<Data>;
   // clang-format off
   f.rows = {
     // from                          on                            guard                                  to                              action

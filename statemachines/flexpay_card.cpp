@@ -8,6 +8,10 @@ namespace corridor {
 
 namespace {
 
+using Data = FlexPayCardData;
+
+Data& data(const StepContext& c) { return c.txn.data.as<Data>(); }
+
 // Settings (providers.flexpay; docs/providers/flexpay.md lists each with its default). The seed
 // gives no lifetime for the payment page; fifteen minutes is the usual hosted-card-page session.
 constexpr std::int64_t kPaymentTtlMs = 900000;
@@ -51,8 +55,8 @@ const json::object* checked_transaction(const StepContext& c) {
 // the check's `currency`; `amountCustomer` ("le montant total que le client va payer") adds FlexPay's
 // fees and is kept, not compared. Every transaction the check reports is compared, whatever its
 // status: an amount or currency left out or unreadable counts as different.
-std::optional<Money> checked_amount(const json::object& t) {
-  return reported_money(t.if_contains("amount"), get_string(t, "currency"));
+std::optional<Money> checked_amount(const json::object& checked) {
+  return reported_money(checked.if_contains("amount"), get_string(checked, "currency"));
 }
 bool amount_differs(const StepContext& c) {
   const json::object* t = checked_transaction(c);
@@ -71,21 +75,24 @@ bool transaction_failed(const StepContext& c) {
 // or the cancel_url return, which the adapter marks customer_cancelled. The check confirms the
 // payment failed; the hint only says why.
 bool cancelled_by_customer(const StepContext& c) {
-  return transaction_failed(c) && get_bool(bag(c.txn), "customer_cancelled");
+  return transaction_failed(c) && data(c).customer_cancelled.value_or(false);
 }
 // A callback came before this status 1: no cancel callback is still on its way to say why.
 bool failed_after_callback(const StepContext& c) {
-  return transaction_failed(c) && get_bool(bag(c.txn), "callback_seen");
+  return transaction_failed(c) && data(c).callback_seen.value_or(false);
+}
+// A transaction without a payment deadline never reaches it.
+bool past_payment_deadline(const StepContext& c) {
+  return c.input.at_ms >= data(c).payment_deadline_ms.value_or(INT64_MAX);
 }
 bool no_transaction_past_deadline(const StepContext& c) {
-  return checked_transaction(c) == nullptr &&
-         c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX);
+  return checked_transaction(c) == nullptr && past_payment_deadline(c);
 }
 bool failed_pay(const StepContext& c) { return failed_op(c) == "pay"; }
 bool failed_check(const StepContext& c) { return failed_op(c) == "check"; }
 bool checks_exhausted(const StepContext& c) {
-  return failed_check(c) && c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX) &&
-         get_int(bag(c.txn), "failed_checks_after_deadline") + 1 >=
+  return failed_check(c) && past_payment_deadline(c) &&
+         data(c).failed_checks_after_deadline.value_or(0) + 1 >=
              c.settings.get("max_failed_checks", kMaxFailedChecksAfterDeadline);
 }
 bool checks_spent(const StepContext& c) { return polls_spent(c, kMaxPolls); }
@@ -104,15 +111,16 @@ json::object pay_params(const Transaction& t) {
 }
 
 void request_payment(StepContext& c) {
-  bag(c.txn)["pay_call_id"] = c.call("pay", pay_params(c.txn));
+  Data& d = data(c);
+  d.pay_call_id = c.call("pay", pay_params(c.txn));
   const std::int64_t deadline = c.input.at_ms + c.settings.get("payment_ttl_ms", kPaymentTtlMs);
-  bag(c.txn)["payment_deadline_ms"] = deadline;
+  d.payment_deadline_ms = deadline;
   c.set_timer("timer.payment_expired", deadline);
 }
 
 // FlexPay keys a payment on its reference: the same request again is recognised, not paid twice.
 void retry_payment(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "pay_call_id")), "pay", pay_params(c.txn));
+  c.call_again(data(c).pay_call_id, "pay", pay_params(c.txn));
 }
 
 // The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
@@ -142,7 +150,7 @@ void poll_slowly(StepContext& c) {
 // While the customer is on the page: slowly, unless a callback said something happened; then at
 // the verifying pace. The payment delay bounds either.
 void poll_at_pace(StepContext& c) {
-  if (get_bool(bag(c.txn), "callback_seen")) {
+  if (data(c).callback_seen.value_or(false)) {
     poll_again(c);
   } else {
     poll_slowly(c);
@@ -152,15 +160,16 @@ void poll_at_pace(StepContext& c) {
 // The callback is not signed: what it claims is kept for the record (and to say why a failure
 // happened), never acted on. It moves no state and clears no redirect; it only makes corridor ask.
 void remember_callback(StepContext& c) {
-  bag(c.txn)["callback_seen"] = true;
-  bag(c.txn)["callback_code"] = code_of(c.input.data, "code");
-  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) bag(c.txn)["callback_provider_reference"] = p;
-  if (get_bool(c.input.data, "customer_cancelled")) bag(c.txn)["customer_cancelled"] = true;
+  Data& d = data(c);
+  d.callback_seen = true;
+  d.callback_code = code_of(c.input.data, "code");
+  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) d.callback_provider_reference = p;
+  if (get_bool(c.input.data, "customer_cancelled")) d.customer_cancelled = true;
 }
 
 void check_on_callback(StepContext& c) {
   remember_callback(c);
-  bag(c.txn)["failed_checks_after_deadline"] = 0;
+  data(c).failed_checks_after_deadline = 0;
   reset_poll(c);
   check(c);
   poll_again(c);
@@ -177,17 +186,17 @@ void redirect_customer(StepContext& c) {
   c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "url")}};
   reset_poll(c);
   // A callback that overtook this answer: FlexPay is asked about the order it just gave.
-  if (get_bool(bag(c.txn), "callback_seen")) check(c);
+  if (data(c).callback_seen.value_or(false)) check(c);
   poll_at_pace(c);
 }
 
 void checked_still_open(StepContext& c) {
-  bag(c.txn)["failed_checks_after_deadline"] = 0;
+  data(c).failed_checks_after_deadline = 0;
   poll_at_pace(c);
 }
 
 void keep_checking(StepContext& c) {
-  bag(c.txn)["failed_checks_after_deadline"] = 0;
+  data(c).failed_checks_after_deadline = 0;
   poll_again(c);
 }
 
@@ -204,14 +213,18 @@ void confirm_failure(StepContext& c) {
   poll_again(c);
 }
 
+void count_failure_after_deadline(StepContext& c) {
+  auto& failed = data(c).failed_checks_after_deadline;
+  failed = failed.value_or(0) + 1;
+}
+
 void count_failed_check(StepContext& c) {
-  if (c.input.at_ms >= get_int(bag(c.txn), "payment_deadline_ms", INT64_MAX))
-    bag(c.txn)["failed_checks_after_deadline"] = get_int(bag(c.txn), "failed_checks_after_deadline") + 1;
+  if (past_payment_deadline(c)) count_failure_after_deadline(c);
   poll_again(c);
 }
 
 void outcome_unknown(StepContext& c) {
-  bag(c.txn)["failed_checks_after_deadline"] = get_int(bag(c.txn), "failed_checks_after_deadline") + 1;
+  count_failure_after_deadline(c);
   c.set_reason(with_detail("FlexPay's check kept failing after the payment delay: outcome unknown, reconcile",
                            c.input.data, "error"));
 }
@@ -228,12 +241,12 @@ void record_check(StepContext& c) {
   if (auto order = get_string(*t, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
   if (auto charged = reported_money(t->if_contains("amountCustomer"), get_string(*t, "currency"));
       charged && charged->currency == c.txn.amount.currency)
-    bag(c.txn)["amount_customer"] = charged->value;
+    data(c).amount_customer = charged->value;
 }
 
 void succeed(StepContext& c) {
   record_check(c);
-  if (auto p = get_string(bag(c.txn), "callback_provider_reference"); !p.empty())
+  if (const std::string& p = data(c).callback_provider_reference; !p.empty())
     c.txn.provider_refs["provider_reference"] = p;
 }
 
@@ -282,6 +295,7 @@ Flow make_flow() {
       {"amount_mismatch", Status::amount_mismatch, true},
       {"unknown", Status::unknown},
   };
+  f.bind = &bind_data<Data>;
   // clang-format off
   f.rows = {
     // from                 on                       guard                          to                   action

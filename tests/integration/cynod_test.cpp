@@ -9,6 +9,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "sandbox/cynod/cynod_sandbox.hpp"
+#include "statemachines/cynod_card_debit.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -123,7 +124,7 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
   auto approved = engine->runtime().store().load(derive_txn_id("ZANDO", "CY-approve"));
   ASSERT_TRUE(approved && *approved);
   EXPECT_FALSE(get_string((*approved)->provider_refs, "authorization_number").empty());
-  EXPECT_EQ(get_string(bag(**approved), "card_masked"), "626200******0001");
+  EXPECT_EQ((*approved)->data.as<CynodCardDebitData>().card_masked, "626200******0001");
 }
 
 TEST_F(CynodRuntime, AmountMismatchCarriesBothAmounts) {

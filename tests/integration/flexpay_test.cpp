@@ -5,6 +5,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/io/http_client.hpp"
+#include "statemachines/flexpay_card.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -132,7 +133,7 @@ TEST_F(FlexPayRuntime, EveryScenarioReachesItsStatus) {
     }
     if (std::string(s.status) == "succeeded") {
       // What the customer paid, read from the check's "amountCustomer" exactly (2 % fees in the sandbox).
-      EXPECT_EQ(get_int(bag(**txn), "amount_customer"), s.amount + s.amount / 50) << s.name;
+      EXPECT_EQ((*txn)->data.as<FlexPayCardData>().amount_customer, s.amount + s.amount / 50) << s.name;
     }
   }
 }

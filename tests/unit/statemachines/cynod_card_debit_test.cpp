@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
@@ -26,6 +28,7 @@ json::object approved_for(json::value amount, std::string_view currency = "XOF")
   o["currency"] = currency;
   return o;
 }
+CynodCardDebitData& data_of(Transaction& t) { return t.data.as<CynodCardDebitData>(); }
 std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
 
 class CynodCardDebit : public ::testing::Test {
@@ -81,7 +84,7 @@ TEST_F(CynodCardDebit, CreateRequestsAuthorisationAndArmsConfirmationDelay) {
   EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "XOF");
   EXPECT_EQ(get_string(call.params, "card"), "attached");  // never the number itself
   EXPECT_EQ(get_string(*get_object(call.params, "customer"), "msisdn"), "+2250702968786");
-  EXPECT_EQ(get_string(bag(h.txn), "authorization_call_id"), call.call_id);
+  EXPECT_EQ(data_of(h.txn).authorization_call_id, call.call_id);
   ASSERT_NE(h.timer("timer.confirmation_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.confirmation_expired")->due_at_ms, kT0 + 120000);
   expect_event("authorization_requested", "pending");
@@ -91,7 +94,7 @@ TEST_F(CynodCardDebit, InProgressNoticeAwaitsWalletConfirmation) {
   h.in("authorization_requested").feed("authorization.in_progress", in_progress(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
   EXPECT_EQ(get_string(h.txn.provider_refs, "cynod_reference"), "CY-1");
-  EXPECT_EQ(get_string(bag(h.txn), "card_masked"), "535522******0042");
+  EXPECT_EQ(data_of(h.txn).card_masked, "535522******0042");
   EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "wallet_confirmation");
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_TRUE(h.effects.timers.empty());  // the confirmation delay armed at the request still runs
@@ -102,7 +105,8 @@ TEST_F(CynodCardDebit, AnUnmaskedCardNumberIsNeverKept) {
   json::object notice = in_progress();
   notice["card"] = "5355220000000042";
   h.in("authorization_requested").feed("authorization.in_progress", notice, InputKind::webhook);
-  EXPECT_FALSE(bag(h.txn).contains("card_masked"));
+  EXPECT_EQ(data_of(h.txn).card_masked, "");
+  EXPECT_FALSE(data_json(h.txn).contains("card_masked"));
 }
 
 TEST_F(CynodCardDebit, NoAccountOrNoBalanceIsDeclined) {
@@ -126,7 +130,7 @@ TEST_F(CynodCardDebit, ApprovalBeforeInProgressNoticeDebitsAndAcknowledges) {
   h.in("authorization_requested").feed("authorization.approved", approved(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "debited");
   EXPECT_EQ(get_string(h.txn.provider_refs, "authorization_number"), "A123456");
-  EXPECT_EQ(get_int(bag(h.txn), "debited_amount"), 300);
+  EXPECT_EQ(data_of(h.txn).debited_amount, 300);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "acknowledge");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
@@ -193,7 +197,7 @@ TEST_F(CynodCardDebit, CustomerConfirmsAndCardIsDebited) {
   EXPECT_EQ(h.txn.state, "debited");
   EXPECT_TRUE(h.txn.next_action.is_null());
   ASSERT_NE(h.call("acknowledge"), nullptr);
-  EXPECT_EQ(get_string(bag(h.txn), "acknowledge_call_id"), h.call("acknowledge")->call_id);
+  EXPECT_EQ(data_of(h.txn).acknowledge_call_id, h.call("acknowledge")->call_id);
   EXPECT_TRUE(h.cancelled("timer.confirmation_expired"));
   expect_event("debited", "processing");
 }
@@ -218,7 +222,7 @@ TEST_F(CynodCardDebit, ConfirmationDelayPassesWhileAwaiting) {
   h.in("awaiting_wallet_confirmation").feed("timer.confirmation_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "expiring");
   ASSERT_NE(h.call("cancel_authorization"), nullptr);
-  EXPECT_EQ(get_string(bag(h.txn), "cancel_call_id"), h.call("cancel_authorization")->call_id);
+  EXPECT_EQ(data_of(h.txn).cancel_call_id, h.call("cancel_authorization")->call_id);
   EXPECT_TRUE(h.txn.next_action.is_null());
   expect_event("expiring", "pending");
 }
@@ -363,7 +367,7 @@ TEST_F(CynodCardDebit, DebitInDecimalsIsReadExactly) {
   Harness cdf{cynod_card_debit_flow(), Money{1500050, "CDF"}};
   cdf.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.50", "CDF"), InputKind::webhook);
   EXPECT_EQ(cdf.txn.state, "debited");
-  EXPECT_EQ(get_int(bag(cdf.txn), "debited_amount"), 1500050);
+  EXPECT_EQ(data_of(cdf.txn).debited_amount, 1500050);
   Harness off{cynod_card_debit_flow(), Money{1500050, "CDF"}};
   off.in("awaiting_wallet_confirmation").feed("authorization.approved", approved_for("15000.05", "CDF"), InputKind::webhook);
   EXPECT_EQ(off.txn.state, "amount_mismatch");
@@ -566,7 +570,7 @@ TEST_F(CynodCardDebit, UnknownNotKnownToCynodFailsProvisionally) {
 
 TEST_F(CynodCardDebit, UnknownInProgressWithinTheDelayAwaitsTheWallet) {
   h.in("unknown");
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
+  data_of(h.txn).confirmation_deadline_ms = kT0 + 1000;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "awaiting_wallet_confirmation");
   EXPECT_TRUE(h.effects.calls.empty());
@@ -574,7 +578,7 @@ TEST_F(CynodCardDebit, UnknownInProgressWithinTheDelayAwaitsTheWallet) {
 
 TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
   h.in("unknown");
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  data_of(h.txn).confirmation_deadline_ms = kT0 - 1;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "expiring");
   ASSERT_NE(h.call("cancel_authorization"), nullptr);
@@ -586,8 +590,8 @@ TEST_F(CynodCardDebit, UnknownInProgressPastTheDelayIsWithdrawn) {
 // and stays where it is: no event, no new round of re-sends.
 TEST_F(CynodCardDebit, UnknownInProgressAfterTheCancellationWasGivenUpSendsItAgainQuietly) {
   h.in("unknown");
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
-  bag(h.txn)["cancel_call_id"] = "tx_test:4:cancel_authorization";
+  data_of(h.txn).confirmation_deadline_ms = kT0 - 1;
+  data_of(h.txn).cancel_call_id = "tx_test:4:cancel_authorization";
   const std::int64_t version = h.txn.version;
   h.feed("authorization.in_progress", in_progress());
   EXPECT_EQ(h.txn.state, "unknown");
@@ -697,6 +701,68 @@ TEST_F(CynodCardDebit, CompletedPaymentAbsorbsALateInProgressNotice) {
   ASSERT_EQ(h.txn.state, "completed");
   EXPECT_EQ(h.feed("authorization.in_progress", in_progress(), InputKind::webhook).outcome, Outcome::absorbed);
   EXPECT_TRUE(h.effects.events.empty());
+}
+
+// A document stored before the flow had a struct (tests/golden/states.v1.jsonl, GOLDEN-cynod-approved,
+// with a cancellation's keys and a key the struct does not have): every key reads into its member,
+// whatever its place, and the unknown key is kept and written back after the flow's fields.
+TEST(CynodCardDebitData, AStoredDocumentOfTheEarlierFormReadsIntoTheStruct) {
+  const std::string stored =
+      R"({"txn_id":"tx_okrfameczust5hiviyudxmasyy","merchant":"ZANDO","reference":"GOLDEN-cynod-approved",)"
+      R"("provider":"cynod","flow":"card_debit","amount":{"value":1500000,"currency":"CDF"},"state":"completed",)"
+      R"("version":5,"seq":3,"provider_refs":{"cynod_reference":"cyn_auth_22n5gdgsjugg87o7gy4y","authorization_number":"097734"},)"
+      R"("data":{"customer":{"name":"Jean Mukendi","msisdn":"+243810000001","country":"CD"},"description":"corridor demo",)"
+      R"("retry_attempt":0,"authorization_call_id":"tx_okrfameczust5hiviyudxmasyy:1:request_authorization",)"
+      R"("cancel_cause":"amount","confirmation_deadline_ms":1796431468679,"janitor_attempt":0,)"
+      R"("operator_note":{"by":"ops","ticket":[42,"x"]},"card_masked":"626200******0001","cynod_status":"approved",)"
+      R"("debited_amount":1500000,"cancel_call_id":"tx_okrfameczust5hiviyudxmasyy:2:cancel_authorization",)"
+      R"("acknowledge_call_id":"tx_okrfameczust5hiviyudxmasyy:3:acknowledge","settled_from":"debited"},)"
+      R"("next_action":null,"reason":null,"created_at":"2026-12-05T00:44:23.679Z","updated_at":"2026-12-05T00:44:24.715Z",)"
+      R"("rejected_inputs":0,"last_rejection":null})";
+  auto txn = transaction_from_json(boost::json::parse(stored));
+  ASSERT_TRUE(txn) << txn.error().message;
+  cynod_card_debit_flow().bind(*txn);
+  const CynodCardDebitData& d = data_of(*txn);
+  EXPECT_EQ(d.authorization_call_id, "tx_okrfameczust5hiviyudxmasyy:1:request_authorization");
+  EXPECT_EQ(d.confirmation_deadline_ms, 1796431468679);
+  EXPECT_EQ(d.card_masked, "626200******0001");
+  EXPECT_EQ(d.cynod_status, "approved");
+  EXPECT_EQ(d.debited_amount, std::optional<std::int64_t>(1500000));
+  EXPECT_EQ(d.acknowledge_call_id, "tx_okrfameczust5hiviyudxmasyy:3:acknowledge");
+  EXPECT_EQ(d.cancel_call_id, "tx_okrfameczust5hiviyudxmasyy:2:cancel_authorization");
+  EXPECT_EQ(d.cancel_cause, "amount");
+  EXPECT_EQ(txn->retry_attempt, 0);
+  EXPECT_EQ(txn->settled_from, "debited");
+  EXPECT_EQ(json_text(txn->data.unknown()), R"({"operator_note":{"by":"ops","ticket":[42,"x"]}})");
+  EXPECT_EQ(json_text(data_json(*txn)),
+            R"({"customer":{"name":"Jean Mukendi","msisdn":"+243810000001","country":"CD"},"description":"corridor demo",)"
+            R"("retry_attempt":0,"janitor_attempt":0,"settled_from":"debited",)"
+            R"("authorization_call_id":"tx_okrfameczust5hiviyudxmasyy:1:request_authorization",)"
+            R"("confirmation_deadline_ms":1796431468679,"card_masked":"626200******0001","cynod_status":"approved",)"
+            R"("debited_amount":1500000,"acknowledge_call_id":"tx_okrfameczust5hiviyudxmasyy:3:acknowledge",)"
+            R"("cancel_call_id":"tx_okrfameczust5hiviyudxmasyy:2:cancel_authorization","cancel_cause":"amount",)"
+            R"("operator_note":{"by":"ops","ticket":[42,"x"]}})");
+
+  // A document without the facts of later steps (GOLDEN-cynod-no-balance): their members keep their
+  // defaults and nothing is added when it is written again.
+  auto declined = transaction_from_json(boost::json::parse(
+      R"({"txn_id":"tx_gc5pmp2r4fok2eazmydv57pjty","provider":"cynod","flow":"card_debit","state":"declined",)"
+      R"("data":{"retry_attempt":0,"authorization_call_id":"tx_gc5pmp2r4fok2eazmydv57pjty:1:request_authorization",)"
+      R"("confirmation_deadline_ms":1796431468681,"janitor_attempt":0,"card_masked":"626200******0003",)"
+      R"("settled_from":"authorization_requested"}})"));
+  ASSERT_TRUE(declined) << declined.error().message;
+  cynod_card_debit_flow().bind(*declined);
+  const CynodCardDebitData& e = data_of(*declined);
+  EXPECT_EQ(e.confirmation_deadline_ms, 1796431468681);
+  EXPECT_EQ(e.debited_amount, std::nullopt);
+  EXPECT_EQ(e.cynod_status, "");
+  EXPECT_EQ(e.acknowledge_call_id, "");
+  EXPECT_EQ(e.cancel_call_id, "");
+  EXPECT_TRUE(declined->data.unknown().empty());
+  EXPECT_EQ(json_text(data_json(*declined)),
+            R"({"retry_attempt":0,"janitor_attempt":0,"settled_from":"authorization_requested",)"
+            R"("authorization_call_id":"tx_gc5pmp2r4fok2eazmydv57pjty:1:request_authorization",)"
+            R"("confirmation_deadline_ms":1796431468681,"card_masked":"626200******0003"})");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "tests/support/flow_harness.hpp"
@@ -34,6 +35,7 @@ json::object check(std::string_view status, std::int64_t amount_minor = 300, std
             {"amountCustomer", format_decimal_amount(amount_minor + amount_minor / 50, 2)}, {"currency", currency},
             {"createdAt", "06-02-2021 17:32:46"}, {"status", status}}}};
 }
+FlexPayCardData& data_of(Transaction& t) { return t.data.as<FlexPayCardData>(); }
 constexpr std::string_view kOrder = "9bsTX7qXdpQe243815877848";
 json::object not_found() { return {{"code", "1"}, {"message", "Aucune transaction trouvée"}, {"transaction", nullptr}}; }
 
@@ -68,7 +70,7 @@ TEST_F(FlexPayCard, CreateSendsPayRequestAndArmsTheDelay) {
   EXPECT_FALSE(call.params.contains("card"));  // FlexPay's page takes the card, not corridor
   ASSERT_NE(h.timer("timer.payment_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.payment_expired")->due_at_ms, kT0 + 600000);
-  EXPECT_EQ(get_int(bag(h.txn), "payment_deadline_ms"), kT0 + 600000);
+  EXPECT_EQ(data_of(h.txn).payment_deadline_ms, kT0 + 600000);
   expect_event("payment_requested", "pending");
 }
 
@@ -117,7 +119,7 @@ TEST_F(FlexPayCard, RetryReusesTheFirstCallId) {
 TEST_F(FlexPayCard, CallbackBeforeThePayAnswerIsCheckedOnceThePayAnswerComes) {
   h.in("payment_requested").feed("flexpay.callback", callback(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "payment_requested");
-  EXPECT_TRUE(get_bool(bag(h.txn), "callback_seen"));
+  EXPECT_EQ(data_of(h.txn).callback_seen, true);
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_FALSE(h.txn.provider_refs.contains("orderNumber"));
@@ -147,7 +149,7 @@ TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
   EXPECT_EQ(h.txn.next_action, page);
   EXPECT_EQ(h.txn.version, version);
   EXPECT_TRUE(h.effects.events.empty());
-  EXPECT_EQ(get_string(bag(h.txn), "callback_code"), "0");
+  EXPECT_EQ(data_of(h.txn).callback_code, "0");
   expect_check_call();
   ASSERT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 5000);
@@ -156,7 +158,7 @@ TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
 // A forged "paid" callback for a payment nobody made: FlexPay's check finds nothing and the customer
 // still has the page.
 TEST_F(FlexPayCard, AForgedCallbackLeavesThePaymentPageInPlace) {
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 600000;
+  data_of(h.txn).payment_deadline_ms = kT0 + 600000;
   h.in("payment_requested").feed("pay.accepted", pay_answer());
   const json::value page = h.txn.next_action;
   h.feed("flexpay.callback", callback("0"), InputKind::webhook);
@@ -189,7 +191,7 @@ TEST_F(FlexPayCard, CheckStatusZeroSucceeds) {
   h.feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
   EXPECT_EQ(get_string(h.txn.provider_refs, "provider_reference"), "7KI81020PHS");
-  EXPECT_EQ(get_int(bag(h.txn), "amount_customer"), 306);
+  EXPECT_EQ(data_of(h.txn).amount_customer, 306);
   expect_event("succeeded", "succeeded");
   EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
 }
@@ -202,7 +204,7 @@ TEST_F(FlexPayCard, CheckStatusOneFails) {
 }
 
 TEST_F(FlexPayCard, NoTransactionAfterTheDelayExpires) {
-  bag(h.txn)["payment_deadline_ms"] = kT0;
+  data_of(h.txn).payment_deadline_ms = kT0;
   h.in("verifying").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(), "payment delay passed and FlexPay has no transaction");
@@ -212,7 +214,7 @@ TEST_F(FlexPayCard, NoTransactionAfterTheDelayExpires) {
 TEST_F(FlexPayCard, NoTransactionYetPollsAgainWithBackoff) {
   h.settings.set("poll_interval_ms", 5000);
   h.settings.set("poll_max_interval_ms", 12000);
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 100000;
+  data_of(h.txn).payment_deadline_ms = kT0 + 100000;
   h.in("verifying");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -244,7 +246,7 @@ TEST_F(FlexPayCard, CallbackWhileVerifyingChecksAgain) {
   h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("verifying").feed("flexpay.callback", callback("1"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "verifying");  // a failure code is not trusted either
-  EXPECT_EQ(get_string(bag(h.txn), "callback_code"), "1");
+  EXPECT_EQ(data_of(h.txn).callback_code, "1");
   expect_check_call();
   EXPECT_NE(h.timer("timer.poll"), nullptr);
   EXPECT_TRUE(h.effects.events.empty());
@@ -363,7 +365,7 @@ TEST_F(FlexPayCard, AFailedOrPendingTransactionForAnotherAmountIsAnAmountMismatc
 
 TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
   h.settings.set("max_failed_checks", 3);
-  bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
+  data_of(h.txn).payment_deadline_ms = kT0 - 1;
   h.in("verifying");
   for (int i = 0; i < 2; ++i) {
     h.feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
@@ -374,7 +376,7 @@ TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.txn.reason.as_string(),
             "FlexPay's check kept failing after the payment delay: outcome unknown, reconcile: HTTP 401");
-  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 3);
+  EXPECT_EQ(data_of(h.txn).failed_checks_after_deadline, 3);
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("unknown", "unknown");
@@ -382,19 +384,19 @@ TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
 
 TEST_F(FlexPayCard, FailedChecksBeforeTheDelayDoNotCount) {
   h.settings.set("max_failed_checks", 1);
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 1;
+  data_of(h.txn).payment_deadline_ms = kT0 + 1;
   h.in("verifying").feed("call.failed", {{"op", "check"}});
   EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(data_of(h.txn).failed_checks_after_deadline.value_or(0), 0);
 }
 
 TEST_F(FlexPayCard, AnAnsweredCheckStartsTheFailureCountOver) {
   h.settings.set("max_failed_checks", 2);
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 100000;  // "no transaction" is not final yet
-  bag(h.txn)["failed_checks_after_deadline"] = 1;
+  data_of(h.txn).payment_deadline_ms = kT0 + 100000;  // "no transaction" is not final yet
+  data_of(h.txn).failed_checks_after_deadline = 1;
   h.in("verifying").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(data_of(h.txn).failed_checks_after_deadline, 0);
 }
 
 // In unknown the janitor paces the asks: a reconcile is one check, with no polling and no event, so
@@ -431,15 +433,15 @@ TEST_F(FlexPayCard, UnknownSettlesOnTheChecksAnswer) {
   for (const auto& c : cases) {
     SCOPED_TRACE(std::string(c.state));
     Harness x{flexpay_card_flow(), Money{300, "USD"}};
-    bag(x.txn)["payment_deadline_ms"] = kT0 - 1;
-    if (c.cancelled_hint) bag(x.txn)["customer_cancelled"] = true;
+    data_of(x.txn).payment_deadline_ms = kT0 - 1;
+    if (c.cancelled_hint) data_of(x.txn).customer_cancelled = true;
     x.in("unknown").feed("check.result", c.answer);
     EXPECT_EQ(x.txn.state, c.state);
   }
 }
 
 TEST_F(FlexPayCard, UnknownExpiryOnNoTransactionIsProvisional) {
-  bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
+  data_of(h.txn).payment_deadline_ms = kT0 - 1;
   h.in("unknown").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -470,7 +472,7 @@ TEST_F(FlexPayCard, PollWhileAwaitingChecks) {
 TEST_F(FlexPayCard, CheckWhileAwaitingFindsThePaymentWithoutACallback) {
   h.in("awaiting_customer").feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_int(bag(h.txn), "amount_customer"), 306);
+  EXPECT_EQ(data_of(h.txn).amount_customer, 306);
   expect_event("succeeded", "succeeded");
 }
 
@@ -500,8 +502,8 @@ TEST_F(FlexPayCard, CancelAfterACancelCallbackEndsCancelled) {
 }
 
 TEST_F(FlexPayCard, AfterACallbackChecksGoOnAtTheVerifyingPace) {
-  bag(h.txn)["callback_seen"] = true;
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 600000;
+  data_of(h.txn).callback_seen = true;
+  data_of(h.txn).payment_deadline_ms = kT0 + 600000;
   h.in("awaiting_customer").feed("check.result", check("2"));
   EXPECT_EQ(h.txn.state, "awaiting_customer");
   ASSERT_NE(h.timer("timer.poll"), nullptr);
@@ -528,7 +530,7 @@ TEST_F(FlexPayCard, FailureSeenWhileAwaitingIsConfirmedOnceMore) {
 TEST_F(FlexPayCard, NothingYetWhileAwaitingChecksAgainSlowly) {
   h.settings.set("awaiting_poll_interval_ms", 30000);
   h.settings.set("awaiting_poll_max_interval_ms", 100000);
-  bag(h.txn)["failed_checks_after_deadline"] = 2;
+  data_of(h.txn).failed_checks_after_deadline = 2;
   h.in("awaiting_customer");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -539,7 +541,7 @@ TEST_F(FlexPayCard, NothingYetWhileAwaitingChecksAgainSlowly) {
     EXPECT_TRUE(h.effects.events.empty());
   }
   EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 100000, 100000}));
-  EXPECT_EQ(get_int(bag(h.txn), "failed_checks_after_deadline"), 0);
+  EXPECT_EQ(data_of(h.txn).failed_checks_after_deadline, 0);
 }
 
 TEST_F(FlexPayCard, FailedCheckWhileAwaitingChecksLaterSlowly) {
@@ -558,12 +560,12 @@ TEST_F(FlexPayCard, CancelCallbackIsRememberedAsAHint) {
   h.txn.provider_refs["orderNumber"] = kOrder;
   h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_customer");  // the check decides, as for any callback
-  EXPECT_TRUE(get_bool(bag(h.txn), "customer_cancelled"));
+  EXPECT_EQ(data_of(h.txn).customer_cancelled, true);
   expect_check_call();
 }
 
 TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
-  bag(h.txn)["customer_cancelled"] = true;
+  data_of(h.txn).customer_cancelled = true;
   h.in("verifying").feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "cancelled");
   EXPECT_EQ(h.txn.reason.as_string(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
@@ -572,7 +574,7 @@ TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
 }
 
 TEST_F(FlexPayCard, ACancelHintNeverOutweighsAPaidCheck) {
-  bag(h.txn)["customer_cancelled"] = true;
+  data_of(h.txn).customer_cancelled = true;
   h.in("verifying").feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
 }
@@ -643,7 +645,7 @@ TEST_F(FlexPayCard, VerifyingChecksEndUnknownOnceTheirBudgetIsSpent) {
 
 TEST_F(FlexPayCard, FailedChecksWithinTheBudgetBeforeTheDelayAlsoEnd) {
   h.settings.set("max_polls", 2);
-  bag(h.txn)["payment_deadline_ms"] = kT0 + 1;  // max_failed_checks does not count yet
+  data_of(h.txn).payment_deadline_ms = kT0 + 1;  // max_failed_checks does not count yet
   h.txn.poll_attempt = 2;
   h.in("verifying").feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
@@ -679,7 +681,7 @@ class FlexPayLateOutcome : public FlexPayCard {
   // The delay passed, the last check found no transaction: corridor expires on its own clock.
   void expire_on_corridors_clock() {
     h.txn.provider_refs["orderNumber"] = kOrder;
-    bag(h.txn)["payment_deadline_ms"] = kT0 - 1;
+    data_of(h.txn).payment_deadline_ms = kT0 - 1;
     h.in("verifying").feed("check.result", not_found());
     ASSERT_EQ(h.txn.state, "expired");
     ASSERT_EQ(h.txn.settled_by, "corridor");
@@ -753,6 +755,65 @@ TEST_F(FlexPayLateOutcome, AContradictionOfFlexPaysOwnOutcomeIsDisputed) {
   EXPECT_EQ(h.txn.version, v + 1);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+}
+
+// A document stored before the flow had a struct (tests/golden/states.v1.jsonl, GOLDEN-flexpay-cancelled,
+// with the callback's reference and a key the struct does not have): every key reads into its member,
+// whatever its place, and the unknown key is kept and written back after the flow's fields.
+TEST(FlexPayCardData, AStoredDocumentOfTheEarlierFormReadsIntoTheStruct) {
+  const std::string stored =
+      R"({"txn_id":"tx_fc3b4yv4cuwapp74svh4stzifi","merchant":"ZANDO","reference":"GOLDEN-flexpay-cancelled",)"
+      R"("provider":"flexpay","flow":"card","amount":{"value":1002,"currency":"USD"},"state":"cancelled","version":4,)"
+      R"("seq":5,"provider_refs":{"orderNumber":"taI48SP5giRs303181302166"},)"
+      R"("data":{"customer":{"name":"John Doe","country":"CD"},"description":"corridor demo",)"
+      R"("pay_call_id":"tx_fc3b4yv4cuwapp74svh4stzifi:1:pay","payment_deadline_ms":1796431466669,"janitor_attempt":0,)"
+      R"("poll_attempt":1,"callback_seen":true,"operator_note":{"by":"ops","ticket":[42,"x"]},"callback_code":"2",)"
+      R"("customer_cancelled":true,"failed_checks_after_deadline":0,"amount_customer":1022,)"
+      R"("callback_provider_reference":"ZIFVF0BM9A8","settled_from":"awaiting_customer"},)"
+      R"json("next_action":null,"reason":"the customer cancelled on FlexPay's page (FlexPay check: did not go through)",)json"
+      R"("created_at":"2026-12-05T00:44:23.669Z","updated_at":"2026-12-05T00:44:24.771Z","rejected_inputs":0,)"
+      R"("last_rejection":null})";
+  auto txn = transaction_from_json(boost::json::parse(stored));
+  ASSERT_TRUE(txn) << txn.error().message;
+  flexpay_card_flow().bind(*txn);
+  const FlexPayCardData& d = data_of(*txn);
+  EXPECT_EQ(d.pay_call_id, "tx_fc3b4yv4cuwapp74svh4stzifi:1:pay");
+  EXPECT_EQ(d.payment_deadline_ms, std::optional<std::int64_t>(1796431466669));
+  EXPECT_EQ(d.callback_seen, std::optional<bool>(true));
+  EXPECT_EQ(d.callback_code, "2");
+  EXPECT_EQ(d.callback_provider_reference, "ZIFVF0BM9A8");
+  EXPECT_EQ(d.customer_cancelled, std::optional<bool>(true));
+  EXPECT_EQ(d.failed_checks_after_deadline, std::optional<std::int64_t>(0));
+  EXPECT_EQ(d.amount_customer, std::optional<std::int64_t>(1022));
+  EXPECT_EQ(txn->poll_attempt, 1);
+  EXPECT_EQ(txn->settled_from, "awaiting_customer");
+  EXPECT_EQ(json_text(txn->data.unknown()), R"({"operator_note":{"by":"ops","ticket":[42,"x"]}})");
+  EXPECT_EQ(json_text(data_json(*txn)),
+            R"({"customer":{"name":"John Doe","country":"CD"},"description":"corridor demo","poll_attempt":1,)"
+            R"("janitor_attempt":0,"settled_from":"awaiting_customer","pay_call_id":"tx_fc3b4yv4cuwapp74svh4stzifi:1:pay",)"
+            R"("payment_deadline_ms":1796431466669,"callback_seen":true,"callback_code":"2",)"
+            R"("callback_provider_reference":"ZIFVF0BM9A8","customer_cancelled":true,"failed_checks_after_deadline":0,)"
+            R"("amount_customer":1022,"operator_note":{"by":"ops","ticket":[42,"x"]}})");
+
+  // A document with no callback and no check (GOLDEN-flexpay-refused): the flags and the count stay
+  // unset, read as false and 0, and nothing is added when it is written again.
+  auto refused = transaction_from_json(boost::json::parse(
+      R"({"txn_id":"tx_vrzmloihy2i27rena4kyyi6b7m","provider":"flexpay","flow":"card","state":"failed",)"
+      R"("data":{"pay_call_id":"tx_vrzmloihy2i27rena4kyyi6b7m:1:pay","payment_deadline_ms":1796431466676,)"
+      R"("janitor_attempt":0,"settled_from":"payment_requested"}})"));
+  ASSERT_TRUE(refused) << refused.error().message;
+  flexpay_card_flow().bind(*refused);
+  const FlexPayCardData& e = data_of(*refused);
+  EXPECT_EQ(e.payment_deadline_ms, std::optional<std::int64_t>(1796431466676));
+  EXPECT_EQ(e.callback_seen, std::nullopt);
+  EXPECT_EQ(e.customer_cancelled, std::nullopt);
+  EXPECT_EQ(e.failed_checks_after_deadline, std::nullopt);
+  EXPECT_EQ(e.amount_customer, std::nullopt);
+  EXPECT_EQ(e.callback_code, "");
+  EXPECT_TRUE(refused->data.unknown().empty());
+  EXPECT_EQ(json_text(data_json(*refused)),
+            R"({"janitor_attempt":0,"settled_from":"payment_requested",)"
+            R"("pay_call_id":"tx_vrzmloihy2i27rena4kyyi6b7m:1:pay","payment_deadline_ms":1796431466676})");
 }
 
 }  // namespace
