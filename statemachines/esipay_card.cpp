@@ -1,11 +1,19 @@
 #include "statemachines/esipay_card.hpp"
 
+#include <span>
+
 #include "statemachines/flow_support.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
 namespace {
+
+using Data = EsipayCardData;
+
+Data& data(const StepContext& c) { return c.txn.data.as<Data>(); }
+Data& data(Transaction& t) { return t.data.as<Data>(); }
+const Data& data(const Transaction& t) { return t.data.as<Data>(); }
 
 // Settings (providers.esipay; docs/providers/esipay.md documents each). esipay has no idempotency
 // key, so the only call corridor sends again is one that never left corridor (`sent: false`, a
@@ -24,31 +32,25 @@ constexpr std::int64_t kMaxRetries = 3;
 // charge.not_settled {through} for a charge whose outcome is unknown; refund.settled /
 // refund.not_settled {command_id, amount, currency, line | through} for a refund whose outcome is.
 //
-// Refund bookkeeping lives in bag(txn): captured_amount, refunded_amount, reserved_amount and
-// remaining_amount (minor units), refund_in_flight {command_id, amount, op, call_id} while a refund
-// call is out, and refunds, the list of every refund command {command_id, amount, status:
-// pending|succeeded|failed|unknown|refused, reason, at}. A pending or unknown refund reserves its
-// amount: what may still be refunded is captured - refunded - reserved, until the refund's outcome
-// is known (its answer, or the settlement file for a timeout). One refund call is out at a time.
+// Refund bookkeeping (EsipayCardData): the captured amount, Transaction::refunded_amount, every
+// refund command in `refunds`, and the refund call that is out in `refund_in_flight`. A pending or
+// unknown refund reserves its amount: what may still be refunded is captured - refunded - reserved,
+// until the refund's outcome is known (its answer, or the settlement file for a timeout). One refund
+// call is out at a time.
 
-std::int64_t captured_amount(const Transaction& t) { return get_int(bag(t), "captured_amount", t.amount.value); }
+std::int64_t captured_amount(const Transaction& t) { return data(t).captured_amount.value_or(t.amount.value); }
 std::int64_t refunded_amount(const Transaction& t) { return t.refunded_amount.value_or(0); }
 
-const json::array* refund_list(const Transaction& t) {
-  const json::value* refunds = bag(t).if_contains("refunds");
-  return refunds != nullptr && refunds->is_array() ? &refunds->get_array() : nullptr;
+std::span<const EsipayRefund> refund_list(const Transaction& t) {
+  const auto& refunds = data(t).refunds;
+  return refunds ? std::span<const EsipayRefund>(*refunds) : std::span<const EsipayRefund>();
 }
 
 // Refunds whose outcome is not known yet (a call out, or a timeout): their amounts are reserved.
 std::int64_t reserved_amount(const Transaction& t) {
   std::int64_t reserved = 0;
-  if (const json::array* refunds = refund_list(t)) {
-    for (const auto& r : *refunds) {
-      if (!r.is_object()) continue;
-      const auto status = get_string(r.get_object(), "status");
-      if (status == "pending" || status == "unknown") reserved += get_int(r.get_object(), "amount");
-    }
-  }
+  for (const EsipayRefund& r : refund_list(t))
+    if (r.status == "pending" || r.status == "unknown") reserved += r.amount;
   return reserved;
 }
 std::int64_t remaining_amount(const Transaction& t) {
@@ -56,10 +58,11 @@ std::int64_t remaining_amount(const Transaction& t) {
 }
 
 void write_amounts(Transaction& t) {
-  bag(t)["captured_amount"] = captured_amount(t);
+  Data& d = data(t);
+  d.captured_amount = captured_amount(t);
   t.refunded_amount = refunded_amount(t);
-  bag(t)["reserved_amount"] = reserved_amount(t);
-  bag(t)["remaining_amount"] = remaining_amount(t);
+  d.reserved_amount = reserved_amount(t);
+  d.remaining_amount = remaining_amount(t);
 }
 
 std::string money_text(const Transaction& t, std::int64_t minor) {
@@ -85,12 +88,12 @@ bool callback_amount_differs(const StepContext& c) {
 }
 // The first callback, after the 200: its amount is the first esipay reports.
 bool first_callback_amount_differs(const StepContext& c) {
-  return !get_bool(bag(c.txn), "callback_received") && callback_amount_differs(c);
+  return !data(c).callback_received.value_or(false) && callback_amount_differs(c);
 }
 // The callback received before the 200 named another amount than the one asked.
 bool recorded_callback_differs(const StepContext& c) {
-  const json::value* amount = bag(c.txn).if_contains("callback_amount");
-  return amount != nullptr && !same_money(real_amount(amount, c.txn), c.txn.amount);
+  const std::optional<json::value>& amount = data(c).callback_amount;
+  return amount && !same_money(real_amount(&*amount, c.txn), c.txn.amount);
 }
 std::optional<Money> settled_amount(const StepContext& c) {
   std::string_view currency = get_string(c.input.data, "currency");
@@ -137,16 +140,14 @@ RequestedRefund requested_refund(const StepContext& c) {
 }
 
 // The refund command of `id` in data.refunds, or null.
-const json::object* refund_entry(const Transaction& t, std::string_view id) {
-  if (const json::array* refunds = refund_list(t)) {
-    for (const auto& r : *refunds)
-      if (r.is_object() && get_string(r.get_object(), "command_id") == id) return &r.get_object();
-  }
+const EsipayRefund* refund_entry(const Transaction& t, std::string_view id) {
+  for (const EsipayRefund& r : refund_list(t))
+    if (r.command_id == id) return &r;
   return nullptr;
 }
 
 bool duplicate_refund_command(const StepContext& c) { return refund_entry(c.txn, command_id(c)) != nullptr; }
-bool refund_in_flight(const StepContext& c) { return get_object(bag(c.txn), "refund_in_flight") != nullptr; }
+bool refund_in_flight(const StepContext& c) { return data(c).refund_in_flight.has_value(); }
 // Only the refund still out can time out: a repeated failure notice finds none and changes nothing.
 bool failed_refund_in_flight(const StepContext& c) { return failed_refund(c) && refund_in_flight(c); }
 // Nothing left corridor (a circuit open, or the adapter refusing the call): nothing was refunded.
@@ -162,22 +163,22 @@ bool whole_amount(const StepContext& c) {
 }
 
 std::int64_t in_flight_amount(const Transaction& t) {
-  const json::object* f = get_object(bag(t), "refund_in_flight");
-  return f ? get_int(*f, "amount") : 0;
+  const auto& f = data(t).refund_in_flight;
+  return f ? f->amount : 0;
 }
 bool refund_completes(const StepContext& c) {
   return refund_in_flight(c) && refunded_amount(c.txn) + in_flight_amount(c.txn) >= captured_amount(c.txn);
 }
 
 // The settlement file's word on a refund whose outcome is unknown (named by its command id).
-const json::object* settled_refund(const StepContext& c) {
-  const json::object* entry = refund_entry(c.txn, get_string(c.input.data, "command_id"));
-  return entry != nullptr && get_string(*entry, "status") == "unknown" ? entry : nullptr;
+const EsipayRefund* settled_refund(const StepContext& c) {
+  const EsipayRefund* entry = refund_entry(c.txn, get_string(c.input.data, "command_id"));
+  return entry != nullptr && entry->status == "unknown" ? entry : nullptr;
 }
 bool unknown_refund(const StepContext& c) { return settled_refund(c) != nullptr; }
 bool unknown_refund_completes(const StepContext& c) {
-  const json::object* entry = settled_refund(c);
-  return entry != nullptr && refunded_amount(c.txn) + get_int(*entry, "amount") >= captured_amount(c.txn);
+  const EsipayRefund* entry = settled_refund(c);
+  return entry != nullptr && refunded_amount(c.txn) + entry->amount >= captured_amount(c.txn);
 }
 
 // ---- what corridor does -------------------------------------------------------------------------
@@ -190,12 +191,12 @@ json::object cardpay_params(const Transaction& t) {
 
 void charge(StepContext& c) {
   reset_retries(c);
-  bag(c.txn)["charge_call_id"] = c.call("cardpay", cardpay_params(c.txn));
+  data(c).charge_call_id = c.call("cardpay", cardpay_params(c.txn));
 }
 
 // Nothing left corridor, so nothing can have been charged: the same call again is safe.
 void charge_again(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "charge_call_id")), "cardpay", cardpay_params(c.txn));
+  c.call_again(data(c).charge_call_id, "cardpay", cardpay_params(c.txn));
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -211,13 +212,13 @@ void record_callback(StepContext& c) {
   if (auto t = get_string(d, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
-  if (const json::value* amount = d.if_contains("amount")) bag(c.txn)["callback_amount"] = *amount;
-  bag(c.txn)["callback_received"] = true;
+  if (const json::value* amount = d.if_contains("amount")) data(c).callback_amount = *amount;
+  data(c).callback_received = true;
 }
 
 void capture(StepContext& c) {
   // Reached only when no amount esipay reported differs from the one asked.
-  bag(c.txn)["captured_amount"] = c.txn.amount.value;
+  data(c).captured_amount = c.txn.amount.value;
   write_amounts(c.txn);
 }
 
@@ -236,7 +237,8 @@ void outcome_unknown(StepContext& c) {
 
 // The 200 after a callback whose real amount is not the one asked.
 void captured_other_amount(StepContext& c) {
-  record_amount_mismatch(c, real_amount(bag(c.txn).if_contains("callback_amount"), c.txn),
+  const std::optional<json::value>& amount = data(c).callback_amount;
+  record_amount_mismatch(c, real_amount(amount ? &*amount : nullptr, c.txn),
                          "esipay's return URL (montant réel)");
 }
 
@@ -281,12 +283,13 @@ void not_settled(StepContext& c) {
 }
 
 void append_refund(StepContext& c, std::int64_t amount, std::string_view status, std::string_view reason) {
-  json::object entry{{"command_id", command_id(c)}, {"amount", amount}, {"status", status},
-                     {"at", format_time(c.input.at_ms)}};
-  if (!reason.empty()) entry["reason"] = reason;
-  json::value& refunds = bag(c.txn)["refunds"];
-  if (!refunds.is_array()) refunds = json::array{};
-  refunds.as_array().push_back(std::move(entry));
+  auto& refunds = data(c).refunds;
+  if (!refunds) refunds.emplace();
+  refunds->push_back({.command_id = std::string(command_id(c)),
+                      .amount = amount,
+                      .status = std::string(status),
+                      .at = format_time(c.input.at_ms),
+                      .reason = std::string(reason)});
 }
 
 void refuse_refund(StepContext& c, const std::string& reason) {
@@ -311,7 +314,8 @@ void refuse_over_remaining(StepContext& c) {
 void send_refund(StepContext& c, std::string op, json::object params, std::int64_t amount) {
   append_refund(c, amount, "pending", {});
   const std::string call_id = c.call(op, std::move(params));
-  bag(c.txn)["refund_in_flight"] = {{"command_id", command_id(c)}, {"amount", amount}, {"op", op}, {"call_id", call_id}};
+  data(c).refund_in_flight =
+      EsipayRefundInFlight{.command_id = std::string(command_id(c)), .amount = amount, .op = op, .call_id = call_id};
   write_amounts(c.txn);
 }
 
@@ -334,22 +338,21 @@ void refund_part(StepContext& c) {
 
 // Sets the outcome of the refund command `id` in data.refunds.
 void set_refund_status(Transaction& t, std::string_view id, std::string_view status, std::string_view reason) {
-  json::value* refunds = bag(t).if_contains("refunds");
-  if (refunds == nullptr || !refunds->is_array()) return;
-  for (auto& r : refunds->as_array()) {
-    if (!r.is_object() || get_string(r.get_object(), "command_id") != id) continue;
-    r.as_object()["status"] = status;
-    if (!reason.empty()) r.as_object()["reason"] = reason;
+  auto& refunds = data(t).refunds;
+  if (!refunds) return;
+  for (EsipayRefund& r : *refunds) {
+    if (r.command_id != id) continue;
+    r.status = status;
+    if (!reason.empty()) r.reason = reason;
   }
 }
 
 // Marks the refund in flight with its outcome and forgets the call.
 void settle_in_flight(StepContext& c, std::string_view status, std::string_view reason) {
-  const json::object* f = get_object(bag(c.txn), "refund_in_flight");
-  if (f == nullptr) return;
-  const std::string id(get_string(*f, "command_id"));
-  set_refund_status(c.txn, id, status, reason);
-  bag(c.txn).erase("refund_in_flight");
+  std::optional<EsipayRefundInFlight>& f = data(c).refund_in_flight;
+  if (!f) return;
+  set_refund_status(c.txn, f->command_id, status, reason);
+  f.reset();
 }
 
 void refund_succeeded(StepContext& c) {
@@ -390,7 +393,7 @@ void refund_unknown(StepContext& c) {
 // The settlement file has the refund: esipay refunded it.
 void unknown_refund_refunded(StepContext& c) {
   const std::string id(get_string(c.input.data, "command_id"));
-  const std::int64_t amount = get_int(*settled_refund(c), "amount");
+  const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = "refund " + id + " of " + money_text(c.txn, amount) +
                              ", outcome unknown, found in esipay's settlement file (line " +
                              std::to_string(get_int(c.input.data, "line")) + "): refunded";
@@ -404,7 +407,7 @@ void unknown_refund_refunded(StepContext& c) {
 // the reserved amount may be refunded again.
 void unknown_refund_released(StepContext& c) {
   const std::string id(get_string(c.input.data, "command_id"));
-  const std::int64_t amount = get_int(*settled_refund(c), "amount");
+  const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = with_detail("refund " + id + " of " + money_text(c.txn, amount) +
                                              ", outcome unknown, not in esipay's settlement file: not refunded, " +
                                              "the amount is released",
@@ -420,6 +423,7 @@ Flow make_flow() {
   f.provider = "esipay";
   f.name = "card";
   f.required_fields = {"card.number", "card.exp_month", "card.exp_year"};
+  f.bind = &bind_data<Data>;
   f.states = {
       {"created", Status::pending},
       {"charging", Status::processing},

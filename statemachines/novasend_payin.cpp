@@ -6,6 +6,10 @@ namespace corridor {
 
 namespace {
 
+using Data = NovaSendPayinData;
+
+Data& data(const StepContext& c) { return c.txn.data.as<Data>(); }
+
 // Settings (providers.novasend in the config; docs/providers/novasend.md lists each with its
 // default). The seed asks for at most one status poll every 5 to 10 seconds; polls back off from
 // there up to a cap.
@@ -43,7 +47,7 @@ bool customer_accepted(const StepContext& c) {
   return confirmation_status(c) == "accepted" || get_string(c.input.data, "status") == "processed";
 }
 bool past_confirmation_deadline(const StepContext& c) {
-  return c.input.at_ms >= get_int(bag(c.txn), "confirmation_deadline_ms", INT64_MAX);
+  return c.input.at_ms >= data(c).confirmation_deadline_ms.value_or(INT64_MAX);
 }
 bool confirmation_required(const StepContext& c) { return get_bool(c.input.data, "confirmationRequired", true); }
 bool no_confirmation_required(const StepContext& c) { return !confirmation_required(c); }
@@ -106,13 +110,13 @@ json::object session_params(const Transaction& t) {
 }
 
 void request_session(StepContext& c) {
-  bag(c.txn)["session_call_id"] = c.call("create_session", session_params(c.txn));
+  data(c).session_call_id = c.call("create_session", session_params(c.txn));
 }
 
 // Re-sends the session request under its first idempotency key: NovaSend answers with the session
 // it created, or creates it once.
 void retry_session(StepContext& c) {
-  c.call_again(std::string(get_string(bag(c.txn), "session_call_id")), "create_session", session_params(c.txn));
+  c.call_again(data(c).session_call_id, "create_session", session_params(c.txn));
 }
 
 void check_status(StepContext& c) {
@@ -125,7 +129,7 @@ void check_status(StepContext& c) {
 void reconcile_unknown(StepContext& c) {
   if (!get_string(c.txn.provider_refs, "reference").empty()) {
     check_status(c);
-  } else if (!get_string(bag(c.txn), "session_call_id").empty()) {
+  } else if (!data(c).session_call_id.empty()) {
     retry_session(c);
   }
 }
@@ -133,10 +137,10 @@ void reconcile_unknown(StepContext& c) {
 void poll(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
 
 // Fees as minor units of the payin's currency (the seed writes them as whole units).
-void record_fee(StepContext& c, std::string_view field, std::string_view key) {
+void record_fee(StepContext& c, std::string_view field, std::optional<std::int64_t>& kept) {
   const json::value* v = c.input.data.if_contains(field);
   if (v == nullptr || v->is_null()) return;
-  if (auto m = reported_money(v, payin_currency(c))) bag(c.txn)[key] = m->value;
+  if (auto m = reported_money(v, payin_currency(c))) kept = m->value;
 }
 
 // Keeps what the seed says to store: NovaSend's reference, the customer reference, fee and
@@ -145,8 +149,8 @@ void record_payin(StepContext& c) {
   const auto& d = c.input.data;
   if (auto ref = get_string(d, "reference"); !ref.empty()) c.txn.provider_refs["reference"] = ref;
   if (auto cref = get_string(d, "customerReference"); !cref.empty()) c.txn.provider_refs["customerReference"] = cref;
-  record_fee(c, "fee", "fee");
-  record_fee(c, "chargedAmount", "charged_amount");
+  record_fee(c, "fee", data(c).fee);
+  record_fee(c, "chargedAmount", data(c).charged_amount);
   if (const json::object* t = get_object(d, "transaction")) {
     if (auto tref = get_string(*t, "reference"); !tref.empty()) c.txn.provider_refs["transaction"] = tref;
   }
@@ -156,7 +160,7 @@ void await_confirmation(StepContext& c) {
   record_payin(c);
   c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "paymentUrl")}};
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
-  bag(c.txn)["confirmation_deadline_ms"] = deadline;
+  data(c).confirmation_deadline_ms = deadline;
   reset_poll(c);
   c.set_timer("timer.confirmation_expired", deadline);
   poll(c);
@@ -258,6 +262,7 @@ Flow make_flow() {
   f.provider = "novasend";
   f.name = "payin";
   f.required_fields = {"customer.msisdn"};
+  f.bind = &bind_data<Data>;
   f.states = {
       {"created", Status::pending},
       {"session_requested", Status::pending},

@@ -12,6 +12,7 @@
 
 #include "engine/cli/csv.hpp"
 #include "engine/io/kafka.hpp"
+#include "statemachines/esipay_card.hpp"
 #include "statemachines/reconcile.hpp"
 #include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
@@ -301,14 +302,9 @@ struct StoredRefund {
 
 std::vector<StoredRefund> stored_refunds(const Transaction& t) {
   std::vector<StoredRefund> out;
-  const json::value* refunds = t.data.as<json::object>().if_contains("refunds");
-  if (refunds == nullptr || !refunds->is_array()) return out;
-  for (const auto& r : refunds->get_array()) {
-    if (!r.is_object()) continue;
-    const auto& o = r.get_object();
-    out.push_back({std::string(get_string(o, "command_id")), get_int(o, "amount"), std::string(get_string(o, "status")),
-                   day_of(get_string(o, "at"))});
-  }
+  const auto& refunds = t.data.as<EsipayCardData>().refunds;
+  if (!refunds) return out;
+  for (const EsipayRefund& r : *refunds) out.push_back({r.command_id, r.amount, r.status, day_of(r.at)});
   return out;
 }
 

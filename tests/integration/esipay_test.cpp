@@ -11,6 +11,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
+#include "statemachines/esipay_card.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -68,11 +69,13 @@ class EsipayRuntime : public ::testing::Test {
   bool reaches(const std::string& reference, std::string_view status, std::chrono::seconds within = std::chrono::seconds(30)) {
     return events.wait_until([&](const auto& evs) { return latest_status(evs, txn(reference)) == status; }, within);
   }
-  json::object data_of(const std::string& reference) {
+  // The transaction as the store has it; a default one when it is not stored yet.
+  Transaction stored(const std::string& reference) {
     auto t = engine->runtime().store().load(txn(reference));
     if (!t || !*t) return {};
-    return bag(**t);
+    return std::move(**t);
   }
+  EsipayCardData data_of(const std::string& reference) { return stored(reference).data.as<EsipayCardData>(); }
 };
 
 using Path = std::vector<std::string>;
@@ -116,8 +119,8 @@ TEST_F(EsipayRuntime, EveryPaymentScenarioReachesItsStatus) {
   }
   ASSERT_TRUE(all_final);
   // The callback after the 200 is still recorded: its transaction id is what a refund needs.
-  ASSERT_TRUE(eventually([&] { return get_bool(data_of("ES-callback-after-answer"), "callback_received"); }));
-  EXPECT_FALSE(get_bool(data_of("ES-no-callback"), "callback_received"));
+  ASSERT_TRUE(eventually([&] { return data_of("ES-callback-after-answer").callback_received.value_or(false); }));
+  EXPECT_FALSE(data_of("ES-no-callback").callback_received.value_or(false));
   // No answer is unknown, never retried (esipay has no idempotency key).
   const auto unknown = engine->runtime().store().load(txn("ES-no-answer"));
   ASSERT_TRUE(unknown && *unknown);
@@ -161,9 +164,9 @@ TEST_F(EsipayRuntime, FullRefund) {
   engine->publish_command(refund("ES-refund-full", "refund-1"));
   ASSERT_TRUE(reaches("ES-refund-full", "refunded"));
   EXPECT_EQ(states_of("ES-refund-full"), (Path{"created", "charging", "callback_received", "captured", "refunded"}));
-  const auto d = data_of("ES-refund-full");
-  EXPECT_EQ(get_int(d, "refunded_amount"), 10000);
-  EXPECT_EQ(get_int(d, "remaining_amount"), 0);
+  const Transaction t = stored("ES-refund-full");
+  EXPECT_EQ(t.refunded_amount, 10000);
+  EXPECT_EQ(t.data.as<EsipayCardData>().remaining_amount, 0);
 }
 
 TEST_F(EsipayRuntime, PartialThenFullRefund) {
@@ -172,12 +175,12 @@ TEST_F(EsipayRuntime, PartialThenFullRefund) {
   ASSERT_TRUE(reaches("ES-refund-parts", "succeeded"));
   engine->publish_command(refund("ES-refund-parts", "refund-1", 4000));
   ASSERT_TRUE(reaches("ES-refund-parts", "partially_refunded"));
-  EXPECT_EQ(get_int(data_of("ES-refund-parts"), "remaining_amount"), 6000);
+  EXPECT_EQ(data_of("ES-refund-parts").remaining_amount, 6000);
   engine->publish_command(refund("ES-refund-parts", "refund-2"));
   ASSERT_TRUE(reaches("ES-refund-parts", "refunded"));
   EXPECT_EQ(states_of("ES-refund-parts"),
             (Path{"created", "charging", "callback_received", "captured", "partially_refunded", "refunded"}));
-  EXPECT_EQ(get_int(data_of("ES-refund-parts"), "refunded_amount"), 10000);
+  EXPECT_EQ(stored("ES-refund-parts").refunded_amount, 10000);
 }
 
 TEST_F(EsipayRuntime, RefundOverTheRemainingAmountIsRejectedBeforeAnyCall) {
@@ -205,8 +208,8 @@ TEST_F(EsipayRuntime, RefundOverTheRemainingAmountIsRejectedBeforeAnyCall) {
   for (const auto& e : events_of(events.records(), txn("ES-refund-over")))
     if (get_string(e, "type") == "transaction.state_changed") states.push_back(std::string(get_string(e, "state")));
   EXPECT_EQ(states, (Path{"created", "charging", "callback_received", "captured", "partially_refunded"}));
-  EXPECT_EQ(get_int(data_of("ES-refund-over"), "remaining_amount"), 6000);
-  EXPECT_FALSE(data_of("ES-refund-over").contains("refund_in_flight"));
+  EXPECT_EQ(data_of("ES-refund-over").remaining_amount, 6000);
+  EXPECT_FALSE(data_of("ES-refund-over").refund_in_flight.has_value());
 }
 
 TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCaptured) {
@@ -217,13 +220,11 @@ TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCaptured) {
   const bool settled = eventually(
       [&] {
         const auto d = data_of("ES-refund-refused");
-        const json::value* refunds = d.if_contains("refunds");
-        return refunds && refunds->is_array() && !refunds->get_array().empty() &&
-               get_string(refunds->get_array().back().as_object(), "status") == "failed";
+        return d.refunds && !d.refunds->empty() && d.refunds->back().status == "failed";
       });
   ASSERT_TRUE(settled);
   EXPECT_EQ(states_of("ES-refund-refused"), (Path{"created", "charging", "callback_received", "captured"}));
-  EXPECT_EQ(get_int(data_of("ES-refund-refused"), "remaining_amount"), 10000);
+  EXPECT_EQ(data_of("ES-refund-refused").remaining_amount, 10000);
 }
 
 }  // namespace

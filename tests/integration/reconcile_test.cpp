@@ -14,6 +14,7 @@
 #include "engine/cli/provider_reconcile.hpp"
 #include "engine/store/store.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
+#include "statemachines/esipay_card.hpp"
 #include "statemachines/flow.hpp"
 #include "statemachines/timefmt.hpp"
 #include "tests/support/eventually.hpp"
@@ -305,7 +306,9 @@ struct Refund {
 class SettlementOutcomes : public ::testing::Test {
  protected:
   void SetUp() override { store = open_sqlite_store(dir.path() + "/corridor.db"); }
-  void put(const std::string& id, const std::string& state, std::vector<Refund> refunds, json::object extra = {}) {
+  // `settled_from` and `settled_by` as a final state reached on corridor's own clock records them.
+  void put(const std::string& id, const std::string& state, std::vector<Refund> refunds, std::string settled_from = {},
+           std::string settled_by = {}) {
     Transaction t;
     t.txn_id = id;
     t.merchant = "ZANDO";
@@ -317,19 +320,16 @@ class SettlementOutcomes : public ::testing::Test {
     t.version = 4;
     t.created_at_ms = kCreatedAt;
     if (state != "unknown" && state != "failed") t.provider_refs["transaction"] = "ESI-" + id;
-    json::array list;
+    std::vector<EsipayRefund> list;
     std::int64_t refunded = 0;
     for (const auto& r : refunds) {
-      list.push_back({{"command_id", r.id}, {"amount", r.amount}, {"status", r.status}, {"at", r.at}});
+      list.push_back({.command_id = r.id, .amount = r.amount, .status = r.status, .at = r.at, .reason = {}});
       if (r.status == "succeeded") refunded += r.amount;
     }
-    if (!list.empty()) bag(t)["refunds"] = std::move(list);
+    if (!list.empty()) t.data.as<EsipayCardData>().refunds = std::move(list);
     t.refunded_amount = refunded;
-    for (auto& kv : extra) {
-      if (kv.key() == "settled_from") t.settled_from = kv.value().as_string();
-      else if (kv.key() == "settled_by") t.settled_by = kv.value().as_string();
-      else bag(t)[kv.key()] = kv.value();
-    }
+    t.settled_from = std::move(settled_from);
+    t.settled_by = std::move(settled_by);
     StoreBatch b;
     b.transactions.push_back(t);
     ASSERT_TRUE(store->commit(b));
@@ -453,7 +453,7 @@ TEST_F(SettlementOutcomes, AFileEndingBeforeTheChargesDaySaysNothingOfIt) {
 // A charge corridor failed because an earlier file lacked it, found in a later one: published, so the
 // flow's late-outcome rows decide (and listed, since the store says failed).
 TEST_F(SettlementOutcomes, AChargeFailedForItsAbsenceFoundLaterIsPublished) {
-  put("tx_late", "failed", {}, {{"settled_from", "unknown"}, {"settled_by", "corridor"}});
+  put("tx_late", "failed", {}, "unknown", "corridor");
   const auto r = run("2026-11-23,ESI-5,tx_late,card,100.00,USD\n");
   ASSERT_EQ(r.outcomes.size(), 1u);
   EXPECT_EQ(r.outcomes[0].input.name, "charge.settled");
@@ -505,15 +505,14 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   };
   const std::string done = derive_txn_id("ZANDO", "ST-done");
   const std::string lost = derive_txn_id("ZANDO", "ST-lost");
-  auto data_of = [&](const std::string& txn) {
+  auto stored = [&](const std::string& txn) {
     auto t = engine.runtime().store().load(txn);
-    return t && *t ? bag(**t) : json::object{};
+    return t && *t ? std::move(**t) : Transaction{};
   };
+  auto data_of = [&](const std::string& txn) { return stored(txn).data.as<EsipayCardData>(); };
   auto refund_status = [&](const std::string& txn, std::size_t i) -> std::string {
-    const json::object d = data_of(txn);
-    const json::value* r = d.if_contains("refunds");
-    if (r == nullptr || !r->is_array() || r->get_array().size() <= i) return {};
-    return std::string(get_string(r->get_array()[i].as_object(), "status"));
+    const EsipayCardData d = data_of(txn);
+    return d.refunds && i < d.refunds->size() ? d.refunds->at(i).status : std::string{};
   };
   engine.publish_command(payment("ST-done", esipay_cards::kRefundLostAnswer));
   engine.publish_command(payment("ST-lost", esipay_cards::kRefundNeverDone));
@@ -524,14 +523,14 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   engine.publish_command(refund("ST-lost", "lost-r1", 4000));
   ASSERT_TRUE(eventually([&] { return refund_status(done, 0) == "unknown" && refund_status(lost, 0) == "unknown"; },
                          std::chrono::seconds(30)));
-  EXPECT_EQ(get_int(data_of(done), "remaining_amount"), 6000);
+  EXPECT_EQ(data_of(done).remaining_amount, 6000);
   engine.publish_command(refund("ST-done", "done-r2", 0));  // "refund the rest"
   engine.publish_command(refund("ST-lost", "lost-r2", 0));
   ASSERT_TRUE(events.wait_until([&](const auto& evs) {
     return latest_status(evs, done) == "partially_refunded" && latest_status(evs, lost) == "partially_refunded";
   }));
-  EXPECT_EQ(get_int(data_of(done), "refunded_amount"), 6000);
-  EXPECT_EQ(get_int(data_of(done), "reserved_amount"), 4000);
+  EXPECT_EQ(stored(done).refunded_amount, 6000);
+  EXPECT_EQ(data_of(done).reserved_amount, 4000);
 
   // esipay's file, as its settlement report gives it.
   const std::string base = engine.runtime().config().providers.at("esipay").at("base_url");
@@ -557,10 +556,11 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   EXPECT_EQ(get_string(done_events.back(), "state"), "refunded");
   EXPECT_EQ(done_events.back().at("amount_refunded").as_object().at("value").as_int64(), 10000);
   EXPECT_EQ(get_string(done_events.back().at("cause").as_object(), "input_id"), "settlement:" + done + ":refund:done-r1");
-  const json::object lost_data = data_of(lost);
-  EXPECT_EQ(get_int(lost_data, "refunded_amount"), 6000);
-  EXPECT_EQ(get_int(lost_data, "reserved_amount"), 0);
-  EXPECT_EQ(get_int(lost_data, "remaining_amount"), 4000);
+  const Transaction lost_txn = stored(lost);
+  const EsipayCardData& lost_data = lost_txn.data.as<EsipayCardData>();
+  EXPECT_EQ(lost_txn.refunded_amount, 6000);
+  EXPECT_EQ(lost_data.reserved_amount, 0);
+  EXPECT_EQ(lost_data.remaining_amount, 4000);
   EXPECT_EQ(latest_status(events.records(), lost), "partially_refunded");
 
   // The file and the store now agree, and a second run has nothing to settle.
@@ -583,7 +583,7 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   for (const auto& e : events_of(events.records(), done))
     if (get_string(e, "type") == "transaction.state_changed") ++done_changes;
   EXPECT_EQ(done_changes, done_events.size());
-  EXPECT_EQ(get_int(data_of(lost), "refunded_amount"), 10000);
+  EXPECT_EQ(stored(lost).refunded_amount, 10000);
   EXPECT_EQ(refund_status(lost, 2), "succeeded");
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/reconcile.hpp"
@@ -24,7 +25,8 @@ json::object refund(std::string id, json::value amount = nullptr) {
 }
 json::object usd(std::int64_t v) { return {{"value", v}, {"currency", "USD"}}; }
 
-const json::array& refunds(const Transaction& t) { return bag(t).at("refunds").as_array(); }
+EsipayCardData& data(Harness& h) { return h.txn.data.as<EsipayCardData>(); }
+const std::vector<EsipayRefund>& refunds(const Transaction& t) { return t.data.as<EsipayCardData>().refunds.value(); }
 std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
 
 class EsipayCard : public ::testing::Test {
@@ -76,7 +78,7 @@ TEST_F(EsipayCard, CallbackBeforeTheAnswerIsRecorded) {
   h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "callback_received");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_string(bag(h.txn), "callback_amount"), "99.50");  // "montant réel de la transaction"
+  EXPECT_EQ(data(h).callback_amount, json::value("99.50"));  // "montant réel de la transaction"
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("callback_received", "processing");
 }
@@ -113,8 +115,8 @@ TEST_F(EsipayCard, CallbackAmountIsReadExactly) {
 TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
   h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(bag(h.txn), "captured_amount"), 10000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).captured_amount, 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   EXPECT_TRUE(get_string(h.txn.provider_refs, "transaction").empty());
   expect_event("captured", "succeeded");
 }
@@ -171,8 +173,8 @@ TEST_F(EsipayCard, CallbackAfterTheAnswerKeepsTheTransactionId) {
   h.feed("esipay.callback", callback("100.00"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(bag(h.txn), "captured_amount"), 10000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).captured_amount, 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   expect_nothing_emitted();
 }
 
@@ -212,7 +214,7 @@ TEST_F(EsipayCard, SecondRefundWhileOneIsOutIsRefused) {
   expect_nothing_emitted();
   EXPECT_EQ(h.txn.rejected_inputs, 1);
   EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"), "refund refused: another refund is in progress");
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+  EXPECT_EQ(refunds(h.txn).at(1).status, "refused");
 }
 
 TEST_F(EsipayCard, RefundBeforeTheCallbackIsRefused) {
@@ -243,11 +245,11 @@ TEST_F(EsipayCard, RefundOverTheRemainingAmountIsRefusedBeforeAnyCall) {
   EXPECT_EQ(get_string(rejection, "name"), "refund.create");
   EXPECT_EQ(get_string(rejection, "state"), "captured");
   EXPECT_EQ(get_string(rejection, "reason"), "refund refused: 10001 is more than the remaining 10000 USD");
-  const auto& entry = refunds(h.txn).at(0).as_object();
-  EXPECT_EQ(get_string(entry, "command_id"), "r1");
-  EXPECT_EQ(get_string(entry, "status"), "refused");
-  EXPECT_EQ(get_int(entry, "amount"), 10001);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  const EsipayRefund& entry = refunds(h.txn).at(0);
+  EXPECT_EQ(entry.command_id, "r1");
+  EXPECT_EQ(entry.status, "refused");
+  EXPECT_EQ(entry.amount, 10001);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
 }
 
 TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
@@ -259,10 +261,11 @@ TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
   EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "cid"), "tx_test");
   EXPECT_FALSE(h.effects.calls[0].params.contains("amount"));
-  const auto& flight = bag(h.txn).at("refund_in_flight").as_object();
-  EXPECT_EQ(get_int(flight, "amount"), 10000);
-  EXPECT_EQ(get_string(flight, "call_id"), h.effects.calls[0].call_id);
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "pending");
+  ASSERT_TRUE(data(h).refund_in_flight.has_value());
+  const EsipayRefundInFlight& flight = *data(h).refund_in_flight;
+  EXPECT_EQ(flight.amount, 10000);
+  EXPECT_EQ(flight.call_id, h.effects.calls[0].call_id);
+  EXPECT_EQ(refunds(h.txn).at(0).status, "pending");
   EXPECT_TRUE(h.effects.events.empty());
 }
 
@@ -283,9 +286,9 @@ TEST_F(EsipayCard, FullRefundDoneIsRefunded) {
   h.feed("refund.succeeded", {{"http_status", 200}});
   EXPECT_EQ(h.txn.state, "refunded");
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
-  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  EXPECT_EQ(data(h).remaining_amount, 0);
+  EXPECT_FALSE(data(h).refund_in_flight.has_value());
+  EXPECT_EQ(refunds(h.txn).at(0).status, "succeeded");
   expect_event("refunded", "refunded");
 }
 
@@ -294,7 +297,7 @@ TEST_F(EsipayCard, PartialRefundDoneIsPartiallyRefunded) {
   refunded_part(2500);
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 2500);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
+  EXPECT_EQ(data(h).remaining_amount, 7500);
   expect_event("partially_refunded", "partially_refunded");
 }
 
@@ -310,11 +313,11 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
   refund_command("r1", usd(2500));
   h.feed("refund.failed", {{"http_status", 400}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
-  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
-  const auto& entry = refunds(h.txn).at(0).as_object();
-  EXPECT_EQ(get_string(entry, "status"), "failed");
-  EXPECT_EQ(get_string(entry, "reason"), "esipay: incorrect parameter or amount over the remaining (400)");
+  EXPECT_EQ(data(h).remaining_amount, 10000);
+  EXPECT_FALSE(data(h).refund_in_flight.has_value());
+  const EsipayRefund& entry = refunds(h.txn).at(0);
+  EXPECT_EQ(entry.status, "failed");
+  EXPECT_EQ(entry.reason, "esipay: incorrect parameter or amount over the remaining (400)");
   expect_nothing_emitted();
 }
 
@@ -324,8 +327,8 @@ TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
   const auto version = h.txn.version;
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "unknown");
-  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
+  EXPECT_EQ(refunds(h.txn).at(0).status, "unknown");
+  EXPECT_FALSE(data(h).refund_in_flight.has_value());
   // Announced: same state, a new version, and the reason says the refund's outcome is unknown.
   EXPECT_EQ(h.txn.version, version + 1);
   ASSERT_EQ(h.effects.events.size(), 1u);
@@ -388,7 +391,7 @@ TEST_F(EsipayCard, SeveralPartialsUpToTheCapturedAmountEndRefunded) {
   refunded_part(2500, "r3");
   EXPECT_EQ(h.txn.state, "refunded");
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
+  EXPECT_EQ(data(h).remaining_amount, 0);
   expect_event("refunded", "refunded");
 }
 
@@ -400,7 +403,7 @@ TEST_F(EsipayCard, PartiallyRefundedAnotherPartialIsAnnouncedInTheSameState) {
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.version, version + 1);
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 7500);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 2500);
+  EXPECT_EQ(data(h).remaining_amount, 2500);
   // Accounting sees every refund: an event with the running total, previous_state = state.
   ASSERT_EQ(h.effects.events.size(), 1u);
   const auto& e = h.effects.events[0];
@@ -424,8 +427,8 @@ TEST_F(EsipayCard, PartiallyRefundedRefusedRefund) {
   refund_command("r2", usd(1000));
   h.feed("refund.failed", {{"http_status", 500}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
+  EXPECT_EQ(data(h).remaining_amount, 7500);
+  EXPECT_EQ(refunds(h.txn).at(1).status, "failed");
   expect_nothing_emitted();
 }
 
@@ -434,8 +437,8 @@ TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
   refunded_part(2500, "r1");
   refund_command("r2", usd(1000));
   h.feed("call.failed", {{"op", "refund_partial"}});
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "unknown");
-  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
+  EXPECT_EQ(refunds(h.txn).at(1).status, "unknown");
+  EXPECT_FALSE(data(h).refund_in_flight.has_value());
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].state, "partially_refunded");
   EXPECT_NE(get_string(to_json(h.effects.events[0]), "reason").find("refund outcome unknown"), std::string_view::npos);
@@ -447,7 +450,7 @@ TEST_F(EsipayCard, PartiallyRefundedLateCallbackChangesNothing) {
   refunded_part(2500);
   h.feed("esipay.callback", callback(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "partially_refunded");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
+  EXPECT_EQ(data(h).remaining_amount, 7500);
   expect_nothing_emitted();
 }
 
@@ -477,7 +480,7 @@ TEST_F(EsipayCard, UnknownReconciledAsCaptured) {
                                            kT0, InputKind::command));
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   EXPECT_EQ(h.txn.reason.as_string(), "reconciled as captured: back office");
   expect_event("captured", "succeeded");
 }
@@ -570,8 +573,8 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   captured();
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}, {"outcome", "unknown"}});
-  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 4000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 6000);
+  EXPECT_EQ(data(h).reserved_amount, 4000);
+  EXPECT_EQ(data(h).remaining_amount, 6000);
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 0);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kOutcomeUnknown);
@@ -586,8 +589,8 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   // 60.00 refunded, 40.00 still reserved: not refunded in full until the settlement file says.
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 6000);
-  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 4000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
+  EXPECT_EQ(data(h).reserved_amount, 4000);
+  EXPECT_EQ(data(h).remaining_amount, 0);
   // Nothing more can go out.
   refund_command("r3", usd(1));
   EXPECT_TRUE(h.effects.calls.empty());
@@ -613,7 +616,7 @@ TEST_F(EsipayCard, WholeAmountAskedWhileAnAmountIsReservedIsRefused) {
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   refund_command("r2", usd(10000));
   EXPECT_TRUE(h.effects.calls.empty());
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+  EXPECT_EQ(refunds(h.txn).at(1).status, "refused");
 }
 
 TEST_F(EsipayCard, AWholeRefundThatTimedOutReservesEverything) {
@@ -621,10 +624,10 @@ TEST_F(EsipayCard, AWholeRefundThatTimedOutReservesEverything) {
   refund_command("r1");
   ASSERT_EQ(h.effects.calls.at(0).op, "refund");
   h.feed("call.failed", {{"op", "refund"}, {"error", "timeout"}});
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 0);
+  EXPECT_EQ(data(h).remaining_amount, 0);
   refund_command("r2");
   EXPECT_TRUE(h.effects.calls.empty());
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "refused");
+  EXPECT_EQ(refunds(h.txn).at(1).status, "refused");
   EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
             "refund refused: nothing remains to be refunded (10000 USD reserved by refunds of unknown outcome)");
 }
@@ -642,8 +645,8 @@ TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementIsRefunded) {
   EXPECT_EQ(h.txn.state, "refunded");
   EXPECT_EQ(h.txn.version, version + 1);
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 10000);
-  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 0);
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  EXPECT_EQ(data(h).reserved_amount, 0);
+  EXPECT_EQ(refunds(h.txn).at(0).status, "succeeded");
   expect_event("refunded", "refunded");
   EXPECT_EQ(h.effects.events[0].amount_refunded, 10000);
   EXPECT_EQ(reason_of(h.txn),
@@ -657,7 +660,7 @@ TEST_F(EsipayCard, UnknownRefundFoundInTheSettlementWhileCaptured) {
   h.feed("refund.settled", {{"command_id", "r1"}, {"amount", "40.00"}, {"currency", "USD"}, {"line", 7}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 4000);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 6000);
+  EXPECT_EQ(data(h).remaining_amount, 6000);
   expect_event("partially_refunded", "partially_refunded");
 }
 
@@ -673,9 +676,9 @@ TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementIsReleased) {
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(h.txn.version, version + 1);  // announced: the 40.00 is available again
   EXPECT_EQ(h.txn.refunded_amount.value_or(0), 6000);
-  EXPECT_EQ(get_int(bag(h.txn), "reserved_amount"), 0);
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 4000);
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
+  EXPECT_EQ(data(h).reserved_amount, 0);
+  EXPECT_EQ(data(h).remaining_amount, 4000);
+  EXPECT_EQ(refunds(h.txn).at(0).status, "failed");
   expect_event("partially_refunded", "partially_refunded");
   EXPECT_EQ(reason_of(h.txn), "refund r1 of 40.00 USD, outcome unknown, not in esipay's settlement file: not refunded, "
                               "the amount is released: 2026-11-23");
@@ -691,7 +694,7 @@ TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementWhileCapturedIsReleased)
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "timeout"}});
   h.feed("refund.not_settled", {{"command_id", "r1"}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   expect_event("captured", "succeeded");
   // Nothing refunded or reserved any more: the full-refund URL again.
   refund_command("r2");
@@ -708,7 +711,7 @@ TEST_F(EsipayCard, SettlementOfARefundWhoseOutcomeIsKnownChangesNothing) {
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_EQ(h.feed("refund.not_settled", {{"command_id", "r1"}}).outcome, Outcome::rejected);
   EXPECT_EQ(h.feed("refund.settled", {{"command_id", "nope"}}).outcome, Outcome::rejected);
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "succeeded");
+  EXPECT_EQ(refunds(h.txn).at(0).status, "succeeded");
   (void)before;
 }
 
@@ -717,11 +720,11 @@ TEST_F(EsipayCard, RefundNeverSentIsFailedAndReleasesItsAmount) {
   refund_command("r1", usd(4000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "circuit open for esipay: not sent"}, {"sent", false}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_FALSE(bag(h.txn).contains("refund_in_flight"));
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "status"), "failed");
-  EXPECT_EQ(get_string(refunds(h.txn).at(0).as_object(), "reason"),
+  EXPECT_FALSE(data(h).refund_in_flight.has_value());
+  EXPECT_EQ(refunds(h.txn).at(0).status, "failed");
+  EXPECT_EQ(refunds(h.txn).at(0).reason,
             "refund never sent (no way to esipay), nothing refunded: circuit open for esipay: not sent");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   expect_nothing_emitted();
 }
 
@@ -730,8 +733,8 @@ TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
   refunded_part(2500, "r1");
   refund_command("r2", usd(1000));
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "bad amount"}, {"sent", false}, {"refused", true}});
-  EXPECT_EQ(get_string(refunds(h.txn).at(1).as_object(), "status"), "failed");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 7500);
+  EXPECT_EQ(refunds(h.txn).at(1).status, "failed");
+  EXPECT_EQ(data(h).remaining_amount, 7500);
   expect_nothing_emitted();
 }
 
@@ -741,7 +744,7 @@ TEST_F(EsipayCard, UnknownChargeFoundInTheSettlementIsCaptured) {
   h.in("unknown").feed("charge.settled", {{"transaction", "ESI-9"}, {"amount", "100.00"}, {"currency", "USD"}, {"line", 4}});
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-9");
-  EXPECT_EQ(get_int(bag(h.txn), "remaining_amount"), 10000);
+  EXPECT_EQ(data(h).remaining_amount, 10000);
   EXPECT_EQ(reason_of(h.txn), "found in esipay's settlement file (line 4): captured");
   expect_event("captured", "succeeded");
 }
@@ -805,6 +808,60 @@ TEST_F(EsipayCard, SettlementContradictingEsipaysRefusalIsDisputed) {
   EXPECT_EQ(h.txn.state, "failed");
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].attention, attention::kDisputed);
+}
+
+// ---- the stored document ---------------------------------------------------------------------------
+
+// A transaction stored before the flow had a struct (tests/golden/states.v1.jsonl: a partial refund
+// then the rest), with a key the struct does not know: the flow's keys read into their members, the
+// other key is kept, and every key is written back with its value.
+TEST(EsipayCardData, ADocumentOfTheEarlierFormReadsIntoTheStructAndKeepsAnUnknownKey) {
+  const json::value stored = json::parse(R"({"txn_id":"tx_tweejc7lvmexnuoy5phwadsudi","merchant":"ZANDO",
+    "reference":"GOLDEN-esipay-partial-then-full-refund","provider":"esipay","flow":"card",
+    "amount":{"value":10000,"currency":"XOF"},"state":"refunded","version":6,"seq":3,
+    "provider_refs":{"transaction":"esi2af0a9902c7fc94782ec9797"},
+    "data":{"customer":{"name":"Awa Diallo","country":"SN"},"description":"corridor demo","retry_attempt":0,
+            "charge_call_id":"tx_tweejc7lvmexnuoy5phwadsudi:1:cardpay","janitor_attempt":0,"callback_amount":"10000",
+            "callback_received":true,"captured_amount":10000,"refunded_amount":10000,"reserved_amount":0,
+            "remaining_amount":0,
+            "refunds":[{"command_id":"golden-follow-up-1","amount":4000,"status":"succeeded","at":"2026-12-05T00:44:25.642Z"},
+                       {"command_id":"golden-follow-up-2","amount":6000,"status":"succeeded","at":"2026-12-05T00:44:25.673Z"}],
+            "settled_from":"partially_refunded","operator_note":{"ticket":"OPS-12","checked":true}},
+    "next_action":null,"reason":null,"created_at":"2026-12-05T00:44:23.690Z","updated_at":"2026-12-05T00:44:25.690Z",
+    "rejected_inputs":0,"last_rejection":null})");
+  auto txn = transaction_from_json(stored);
+  ASSERT_TRUE(txn) << txn.error().message;
+  esipay_card_flow().bind(*txn);
+
+  const auto& d = txn->data.as<EsipayCardData>();
+  EXPECT_EQ(d.charge_call_id, "tx_tweejc7lvmexnuoy5phwadsudi:1:cardpay");
+  EXPECT_EQ(d.callback_amount, json::value("10000"));  // a string, as esipay wrote it
+  EXPECT_EQ(d.callback_received, true);
+  EXPECT_EQ(d.captured_amount, 10000);
+  EXPECT_EQ(d.reserved_amount, 0);
+  EXPECT_EQ(d.remaining_amount, 0);
+  EXPECT_FALSE(d.refund_in_flight.has_value());
+  ASSERT_TRUE(d.refunds.has_value());
+  ASSERT_EQ(d.refunds->size(), 2u);
+  EXPECT_EQ(d.refunds->at(0).command_id, "golden-follow-up-1");
+  EXPECT_EQ(d.refunds->at(0).amount, 4000);
+  EXPECT_EQ(d.refunds->at(0).status, "succeeded");
+  EXPECT_EQ(d.refunds->at(0).at, "2026-12-05T00:44:25.642Z");
+  EXPECT_EQ(d.refunds->at(0).reason, "");
+  EXPECT_EQ(d.refunds->at(1).command_id, "golden-follow-up-2");
+  EXPECT_EQ(d.refunds->at(1).amount, 6000);
+  EXPECT_EQ(txn->refunded_amount, 10000);
+
+  ASSERT_EQ(txn->data.unknown().size(), 1u);
+  EXPECT_TRUE(txn->data.unknown().contains("operator_note"));
+  const json::object written = data_json(*txn);
+  const json::object& before = stored.at("data").as_object();
+  EXPECT_EQ(written.size(), before.size());
+  for (const auto& kv : before) {
+    const json::value* now = written.if_contains(kv.key());
+    ASSERT_NE(now, nullptr) << kv.key();
+    EXPECT_EQ(*now, kv.value()) << kv.key();
+  }
 }
 
 }  // namespace

@@ -65,6 +65,7 @@
 #include <set>
 #include <sstream>
 
+#include "statemachines/esipay_card.hpp"
 #include "statemachines/reconcile.hpp"
 #include "statemachines/registry.hpp"
 #include "tests/support/flow_harness.hpp"
@@ -475,12 +476,8 @@ Reply esipay_answer(const ProviderCall& call, const Transaction&, Mood& m) {
 
 // A refund command id the settlement file can name: one corridor sent, or one it never did.
 std::string some_refund_id(const Transaction& t, Mood& m) {
-  if (const json::value* refunds = bag(t).if_contains("refunds");
-      refunds != nullptr && refunds->is_array() && !refunds->get_array().empty() && m.rnd.chance(0.8)) {
-    const auto& list = refunds->get_array();
-    const auto& r = list[m.rnd.below(list.size())];
-    if (r.is_object()) return std::string(get_string(r.get_object(), "command_id"));
-  }
+  if (const auto& refunds = t.data.as<EsipayCardData>().refunds; refunds && !refunds->empty() && m.rnd.chance(0.8))
+    return refunds->at(m.rnd.below(refunds->size())).command_id;
   return "refund-unknown-to-corridor";
 }
 

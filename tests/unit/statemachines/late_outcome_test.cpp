@@ -34,7 +34,7 @@ class LateOutcome : public ::testing::Test {
   void expire_on_corridors_clock() {
     h.in("awaiting_confirmation");
     h.txn.provider_refs["reference"] = "tr_abc";
-    bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
+    h.txn.data.as<NovaSendPayinData>().confirmation_deadline_ms = kT0 + 1000;
     h.feed(make_input("status.checked", checked("pending"), kT0 + 2000, InputKind::provider_response, "poll-1"));
     ASSERT_EQ(h.txn.state, "expired");
     version = h.txn.version;
@@ -226,7 +226,7 @@ TEST_F(LateOutcome, ProgressAfterAProviderOutcomeIsAbsorbed) {
 // payin settled from it would meet the deadline row, but it contradicts nothing.
 TEST_F(LateOutcome, ACallThatFailedAfterAProviderOutcomeIsNoWordOfTheProviders) {
   h.in("awaiting_confirmation");
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1000;
+  h.txn.data.as<NovaSendPayinData>().confirmation_deadline_ms = kT0 + 1000;
   h.feed("status.checked", checked("declined"));
   ASSERT_EQ(h.txn.state, "declined");
   const auto before = boost::json::serialize(to_json(h.txn));

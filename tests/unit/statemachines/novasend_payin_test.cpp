@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
@@ -36,6 +38,8 @@ json::object txn_status(std::string_view s, std::string_view amount = "300.00") 
           {"fees", "0.00"},         {"chargedAmount", amount}, {"currency", "XOF"}};
 }
 
+NovaSendPayinData& data(Harness& h) { return h.txn.data.as<NovaSendPayinData>(); }
+
 bool has_timer(const Effects& e, std::string_view name) {
   for (const auto& t : e.timers)
     if (t.name == name) return true;
@@ -59,7 +63,7 @@ TEST_F(NovaSendPayin, CreateRequestsSessionWithIdempotencyKey) {
   EXPECT_EQ(get_string(call.params, "msisdn"), "+2250702968786");
   EXPECT_EQ(get_string(call.params, "customerName"), "John Doe");
   EXPECT_EQ(get_string(call.params, "country"), "CI");
-  EXPECT_EQ(get_string(bag(h.txn), "session_call_id"), call.call_id);
+  EXPECT_EQ(data(h).session_call_id, call.call_id);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].state, "session_requested");
   EXPECT_EQ(h.effects.events[0].previous_state, "created");
@@ -71,8 +75,8 @@ TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
   h.in("session_requested").feed("session.created", session(true));
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
   EXPECT_EQ(get_string(h.txn.provider_refs, "reference"), "tr_abc");
-  EXPECT_EQ(get_int(bag(h.txn), "fee"), 6);
-  EXPECT_EQ(get_int(bag(h.txn), "charged_amount"), 306);
+  EXPECT_EQ(data(h).fee, 6);
+  EXPECT_EQ(data(h).charged_amount, 306);
   EXPECT_EQ(get_string(h.txn.next_action.as_object(), "url"), "https://link.novasend.app/link/abc");
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
   EXPECT_TRUE(has_timer(h.effects, "timer.confirmation_expired"));
@@ -238,7 +242,7 @@ TEST_F(NovaSendPayin, AwaitingCheckAcceptedIsConfirmed) {
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckPastDeadlineExpires) {
-  bag(h.txn)["confirmation_deadline_ms"] = testing::kT0;
+  data(h).confirmation_deadline_ms = testing::kT0;
   h.in("awaiting_confirmation").feed("status.checked", check("none"));
   EXPECT_EQ(h.txn.state, "expired");
 }
@@ -246,7 +250,7 @@ TEST_F(NovaSendPayin, AwaitingCheckPastDeadlineExpires) {
 TEST_F(NovaSendPayin, AwaitingCheckPendingPollsAgainWithBackoff) {
   h.settings.set("poll_interval_ms", 5000);
   h.settings.set("poll_max_interval_ms", 12000);
-  bag(h.txn)["confirmation_deadline_ms"] = testing::kT0 + 100000;
+  data(h).confirmation_deadline_ms = testing::kT0 + 100000;
   h.in("awaiting_confirmation");
   std::vector<std::int64_t> delays;
   for (int i = 0; i < 4; ++i) {
@@ -369,7 +373,7 @@ TEST_F(NovaSendPayin, AwaitingCheckProcessedWithoutAConfirmationStatusIsConfirme
 // Corridor's TTL passes while NovaSend already says processed: the payin is never expired on
 // corridor's clock; it goes on to transaction.status.
 TEST_F(NovaSendPayin, ProcessedPastTheDeadlineIsConfirmedNotExpired) {
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("status.checked", check("none", json::object{}, "processed"));
   EXPECT_EQ(h.txn.state, "confirmed");
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "processing");
@@ -460,8 +464,8 @@ TEST_F(NovaSendPayin, FeesAreKeptInMinorUnitsAndNotCompared) {
   s["currency"] = "USD";
   usd.in("session_requested").feed("session.created", s);
   EXPECT_EQ(usd.txn.state, "awaiting_confirmation");
-  EXPECT_EQ(get_int(bag(usd.txn), "fee"), 300);
-  EXPECT_EQ(get_int(bag(usd.txn), "charged_amount"), 15300);
+  EXPECT_EQ(data(usd).fee, 300);
+  EXPECT_EQ(data(usd).charged_amount, 15300);
 }
 
 // ---- item: calls that never left ------------------------------------------------------------------
@@ -581,7 +585,7 @@ TEST_F(NovaSendPayin, AMonthOfSilenceEndsInABoundedNumberOfEvents) {
 
 // The TTL passed and the last check got no answer: corridor expires the payin on its own clock.
 TEST_F(NovaSendPayin, NoAnswerToTheLastCheckExpiresProvisionally) {
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.as_string(),
@@ -590,7 +594,7 @@ TEST_F(NovaSendPayin, NoAnswerToTheLastCheckExpiresProvisionally) {
 }
 
 TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 + 1;
+  data(h).confirmation_deadline_ms = kT0 + 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}});
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
@@ -598,7 +602,7 @@ TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
 
 TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   ASSERT_EQ(h.txn.state, "expired");
   const std::int64_t v = h.txn.version;
@@ -615,7 +619,7 @@ TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
 // replaces the expiry as any outcome would.
 TEST_F(NovaSendPayin, ALateAnswerWithAnotherAmountEndsAmountMismatch) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  bag(h.txn)["confirmation_deadline_ms"] = kT0 - 1;
+  data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("status.checked", check("none"));
   ASSERT_EQ(h.txn.state, "expired");
   h.feed(make_input("payin.confirmed", check("accepted", nullptr, "processed"), kT0 + 1000, InputKind::webhook, "w1"));
@@ -645,7 +649,7 @@ TEST_F(NovaSendPayin, AContradictionOfTheProvidersOwnOutcomeIsDisputed) {
 
 TEST_F(NovaSendPayin, UnknownWithAReferenceIsReconciledWithAStatusCheck) {
   h.txn.provider_refs["reference"] = "tr_abc";
-  bag(h.txn)["session_call_id"] = "tx_test:1:create_session";
+  data(h).session_call_id = "tx_test:1:create_session";
   h.in("unknown").feed(make_input("transaction.reconcile", {}, kT0, InputKind::command, "cmd:rc"));
   EXPECT_EQ(h.txn.state, "unknown");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -685,6 +689,48 @@ TEST_F(NovaSendPayin, UnknownStatusCheckStillPendingStaysQuietly) {
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
+}
+
+// ---- the stored document ---------------------------------------------------------------------------
+
+// A transaction stored before the flow had a struct (tests/golden/states.v1.jsonl), with a key the
+// struct does not know: the flow's keys read into their members, the other key is kept, and every
+// key is written back with its value.
+TEST(NovaSendPayinData, ADocumentOfTheEarlierFormReadsIntoTheStructAndKeepsAnUnknownKey) {
+  const json::value stored = json::parse(R"({"txn_id":"tx_47yjq7f32bcc5vocte7jszn2na","merchant":"ZANDO",
+    "reference":"GOLDEN-novasend-accepted-failed","provider":"novasend","flow":"payin",
+    "amount":{"value":300,"currency":"XOF"},"state":"failed","version":5,"seq":5,
+    "provider_refs":{"reference":"tr_63gb83o9o284egi66ms372ilqi","customerReference":"tx_47yjq7f32bcc5vocte7jszn2na",
+                     "transaction":"tr_2k8206bzkzlq5cmy"},
+    "data":{"customer":{"msisdn":"+2250700000002","name":"John Doe","country":"CI"},"description":"corridor demo",
+            "session_call_id":"tx_47yjq7f32bcc5vocte7jszn2na:1:create_session","janitor_attempt":0,"fee":6,
+            "charged_amount":306,"confirmation_deadline_ms":1796431467643,"poll_attempt":1,"settled_from":"confirmed",
+            "operator_note":{"ticket":"OPS-12","checked":true}},
+    "next_action":null,"reason":"transaction.status failed: the wallet balance is too low",
+    "created_at":"2026-12-05T00:44:23.654Z","updated_at":"2026-12-05T00:44:24.697Z","rejected_inputs":0,
+    "last_rejection":null})");
+  auto txn = transaction_from_json(stored);
+  ASSERT_TRUE(txn) << txn.error().message;
+  novasend_payin_flow().bind(*txn);
+
+  const auto& d = txn->data.as<NovaSendPayinData>();
+  EXPECT_EQ(d.session_call_id, "tx_47yjq7f32bcc5vocte7jszn2na:1:create_session");
+  EXPECT_EQ(d.fee, 6);
+  EXPECT_EQ(d.charged_amount, 306);
+  EXPECT_EQ(d.confirmation_deadline_ms, 1796431467643);
+  EXPECT_EQ(txn->poll_attempt, 1);
+  EXPECT_EQ(txn->settled_from, "confirmed");
+
+  ASSERT_EQ(txn->data.unknown().size(), 1u);
+  EXPECT_TRUE(txn->data.unknown().contains("operator_note"));
+  const json::object written = data_json(*txn);
+  const json::object& before = stored.at("data").as_object();
+  EXPECT_EQ(written.size(), before.size());
+  for (const auto& kv : before) {
+    const json::value* now = written.if_contains(kv.key());
+    ASSERT_NE(now, nullptr) << kv.key();
+    EXPECT_EQ(*now, kv.value()) << kv.key();
+  }
 }
 
 }  // namespace

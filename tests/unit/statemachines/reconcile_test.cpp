@@ -264,7 +264,7 @@ TEST(VerificationWithoutEndpoint, EsipaySaysWhyItCannotAsk) {
 TEST(ResentCalls, KeepTheirKeyAndGetAnAnswerIdOfTheirOwn) {
   Harness h(novasend_payin_flow());
   h.feed(testing::create_command("novasend.payin"));
-  const std::string key(get_string(bag(h.txn), "session_call_id"));
+  const std::string key = h.txn.data.as<NovaSendPayinData>().session_call_id;
   h.feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
   ASSERT_EQ(h.txn.state, "unknown");
   for (int n = 1; n <= 2; ++n) {
