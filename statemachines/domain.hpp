@@ -163,10 +163,6 @@ BOOST_DESCRIBE_STRUCT(Transaction, (),
                        settled_from, settled_by, refunded_amount, provider_amount, attention, reconcile, dispute,
                        late_input))
 
-// The flow's facts as a JSON object: for a flow not yet given a struct of its own (flow_data.hpp).
-inline json::object& bag(Transaction& t) { return t.data.as<json::object>(); }
-inline const json::object& bag(const Transaction& t) { return t.data.as<json::object>(); }
-
 json::object to_json(const Transaction& t);
 // The document's "data": the framework's bookkeeping, then the flow's own fields.
 json::object data_json(const Transaction& t);

@@ -82,8 +82,7 @@ struct Flow {
   std::vector<std::string_view> required_fields;  // dotted paths the create command must carry
   std::vector<StateInfo> states;                  // the first is the initial state
   std::vector<Row> rows;
-  // Reads a transaction's stored fields into the flow's struct (bind_data<T>, flow_data.hpp); null for
-  // a flow whose facts are a plain JSON object.
+  // Reads a transaction's stored fields into the flow's struct: bind_data<TheFlowsData> (flow_data.hpp).
   void (*bind)(Transaction&) = nullptr;
 
   const StateInfo* state(std::string_view name) const;

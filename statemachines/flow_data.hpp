@@ -34,11 +34,11 @@ class FlowData {
   // The flow's struct; on first use, read from the document the transaction was loaded with.
   // Asking for another type than the one bound is a programming error (a flow reads its own struct).
   template <class T>
+    requires fields::described<T>
   T& as() {
     if (!typed_) {
       auto model = std::make_unique<Model<T>>();
-      if constexpr (std::is_same_v<T, json::object>) model->value = std::exchange(rest_, {});
-      else fields::read_members(rest_, model->value, /*take=*/true);
+      fields::read_members(rest_, model->value, /*take=*/true);
       typed_ = std::move(model);
     } else if (typed_->tag() != tag<T>()) {
       throw std::logic_error("flow data read as another flow's struct");
@@ -49,6 +49,7 @@ class FlowData {
   // The same, for a reader that holds the transaction const: binding on first use reads the stored
   // document into the struct without changing what the transaction holds.
   template <class T>
+    requires fields::described<T>
   const T& as() const {
     return const_cast<FlowData*>(this)->as<T>();
   }
@@ -99,19 +100,7 @@ class FlowData {
   struct Model final : Concept {
     T value{};
     std::unique_ptr<Concept> clone() const override { return std::make_unique<Model>(*this); }
-    void write_members(std::string& out, bool& first) const override {
-      if constexpr (std::is_same_v<T, json::object>) {
-        for (const auto& kv : value) {
-          if (!first) out += ',';
-          first = false;
-          append_json_string(out, {kv.key().data(), kv.key().size()});
-          out += ':';
-          append_json(out, kv.value());
-        }
-      } else {
-        fields::write_members(out, value, first);
-      }
-    }
+    void write_members(std::string& out, bool& first) const override { fields::write_members(out, value, first); }
     Tag tag() const override { return FlowData::tag<T>(); }
   };
 

@@ -953,8 +953,8 @@ class Month {
     const StateInfo* was = flow_.state(txn_.state);
     std::optional<Transaction> final_before;
     if (was != nullptr && was->terminal) final_before = txn_;
-    // The transaction as read back from the store has no spare room in bag(txn): a step that keeps a
-    // pointer into it across an insertion is caught by the sanitizers (make test-sanitize).
+    // The transaction as read back from the store, its flow's struct read from the document on the
+    // step's first use: what a step keeps must survive that round trip (make test-sanitize).
     const StepResult r = step(flow_, txn_, in, settings_, fx);
     ++steps_;
     if (tracing_) {
