@@ -10,7 +10,7 @@
 #include <map>
 #include <thread>
 
-#include "engine/cli/csv.hpp"
+#include "adapters/support/csv.hpp"
 #include "engine/io/kafka.hpp"
 #include "statemachines/reconcile.hpp"
 #include "statemachines/registry.hpp"
