@@ -21,7 +21,7 @@
 #include "engine/runtime/runtime.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/diagram.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace {
 

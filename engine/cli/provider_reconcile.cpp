@@ -10,10 +10,10 @@
 #include <map>
 #include <thread>
 
+#include "adapters/registry.hpp"
 #include "adapters/support/csv.hpp"
 #include "engine/io/kafka.hpp"
 #include "statemachines/reconcile.hpp"
-#include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/adapter.hpp"
+#include "adapters/registry.hpp"
 #include "statemachines/domain.hpp"
 
 namespace corridor {

@@ -11,7 +11,7 @@
 #include "adapters/support/wire.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {

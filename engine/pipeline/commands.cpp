@@ -18,7 +18,6 @@
 #include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
 #include "core/encoding.hpp"
-#include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {

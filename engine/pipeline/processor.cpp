@@ -18,7 +18,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/io/kafka.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 

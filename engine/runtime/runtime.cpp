@@ -16,7 +16,7 @@
 #include "engine/pipeline/router.hpp"
 #include "engine/pipeline/scheduler.hpp"
 #include "engine/pipeline/threads.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 

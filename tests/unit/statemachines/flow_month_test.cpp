@@ -66,7 +66,7 @@
 #include <sstream>
 
 #include "statemachines/reconcile.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {
