@@ -1,8 +1,8 @@
 #pragma once
 // The provider registry: the plugins of a list of providers (adapters/plugin.hpp), checked once, and
 // what the engine looks up in them: a provider, its adapter, its flows. corridor's own registry,
-// providers(), holds one plugin per line of adapters/providers.def; a test may build one of its own
-// from another list.
+// providers(), holds one plugin per line of adapters/providers.def; a test builds one of its own from
+// another list, and the engine serves it the same way (Config::registry).
 #include <string_view>
 #include <vector>
 

@@ -94,7 +94,8 @@ bool loopback_host(std::string_view host);
 // The JSON of GET /v1/transactions/{txn_id}: these fields and no others (the flow's own data stays in
 // the store): txn_id, merchant, reference, provider, flow, amount, amount_refunded, provider_amount,
 // state, status, version, provider_refs, next_action, reason, attention, created_at, updated_at,
-// rejected_inputs, events.
-json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events);
+// rejected_inputs, events. The status is the state's in its flow, found in `registry`.
+json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events,
+                              const ProviderRegistry& registry);
 
 }  // namespace corridor

@@ -418,6 +418,7 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     return rej;
   }
   json::object& cmd = parsed->get_object();
+  const ProviderRegistry& registry = *config.registry;
   std::string problem;
   // Best effort first, so that even a rejected command is traceable.
   rej.command_id = get_string(cmd, "command_id");
@@ -454,13 +455,9 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     if (auto* f = cmd.if_contains("flow"); problem.empty() && f != nullptr && !f->is_string() && !f->is_null())
       problem = "field 'flow' must be a string";
     const Flow* flow = nullptr;
+    if (problem.empty() && registry.find(provider) == nullptr) problem = "unknown provider '" + shown(provider) + "'";
     if (problem.empty()) {
-      bool known_provider = false;
-      for (const Flow* f : all_flows()) known_provider = known_provider || f->provider == provider;
-      if (!known_provider) problem = "unknown provider '" + shown(provider) + "'";
-    }
-    if (problem.empty()) {
-      flow = resolve_flow(provider, flow_name);
+      flow = registry.resolve_flow(provider, flow_name);
       if (flow == nullptr)
         problem = flow_name.empty() ? "provider '" + provider + "' has several flows: name one in 'flow'"
                                     : "unknown flow '" + shown(flow_name) + "' for provider '" + provider + "'";
@@ -480,7 +477,7 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
       }
     }
     // What the provider would refuse is refused here, before a transaction exists.
-    if (const AdapterRegistration* reg = find_adapter(provider); problem.empty() && reg != nullptr) {
+    if (const AdapterRegistration* reg = registry.find_adapter(provider); problem.empty() && reg != nullptr) {
       problem = reg->constraints.check_amount(money_of(cmd));
       if (problem.empty() && !sensitive.card_digits.empty())
         problem = reg->constraints.check_card_number(sensitive.card_digits);

@@ -36,7 +36,7 @@ struct RoutedCommand {
   Input input;
 };
 
-// Validates a raw command. `fallback_id` names the record (topic:partition:offset) when the command
+// Validates a raw command against the providers of config.registry. `fallback_id` names the record (topic:partition:offset) when the command
 // has no command_id; `at_ms` is when the command was published. Checked in this order: the size
 // (limits.command_bytes), JSON (depth, a key twice in one object), card numbers outside card.number,
 // the fields, the merchant, the provider's constraints. A command carrying sensitive data is rejected
