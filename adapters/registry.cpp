@@ -30,6 +30,10 @@ Result<Ok> validate_providers(const std::vector<ProviderPlugin>& plugins) {
         return fail("provider '" + name + "' registers a flow of another provider");
       if (!flow_ids.insert(f->id).second) return fail("flow '" + std::string(f->id) + "' is registered twice");
     }
+    for (const auto& s : p.capabilities.sealed_fields) {
+      if (s.object.empty() || s.key.empty() || s.sealed_as.empty() || s.key == s.sealed_as)
+        return fail("provider '" + name + "' declares a sealed field without an object, a key and another key to seal it as");
+    }
   }
   return Ok{};
 }
@@ -38,6 +42,7 @@ ProviderRegistry::ProviderRegistry(std::vector<ProviderPlugin> plugins) : plugin
   if (auto ok = validate_providers(plugins_); !ok) throw std::logic_error(ok.error().message);
   for (const auto& p : plugins_) {
     flows_.insert(flows_.end(), p.flows.begin(), p.flows.end());
+    sealed_fields_.insert(sealed_fields_.end(), p.capabilities.sealed_fields.begin(), p.capabilities.sealed_fields.end());
   }
 }
 

@@ -12,7 +12,7 @@ namespace corridor {
 
 // Checks a list of plugins: names present and unique, the adapter's registered under the plugin's name
 // with a factory and no config key twice, at least one flow, each of this provider and with an id no
-// other flow has.
+// other flow has, sealed fields named in full.
 Result<Ok> validate_providers(const std::vector<ProviderPlugin>& plugins);
 
 class ProviderRegistry {
@@ -30,9 +30,13 @@ class ProviderRegistry {
   // The flow a command names: `flow` may be omitted where the provider has only one.
   const Flow* resolve_flow(std::string_view provider, std::string_view flow) const;
 
+  // Every provider's sealed command fields, in list order.
+  const std::vector<SealedField>& sealed_fields() const { return sealed_fields_; }
+
  private:
   std::vector<ProviderPlugin> plugins_;
   std::vector<const Flow*> flows_;
+  std::vector<SealedField> sealed_fields_;
 };
 
 // corridor's providers: one plugin per line of adapters/providers.def.

@@ -10,7 +10,10 @@ namespace corridor {
 ProviderPlugin interac_plugin() {
   return {.name = "interac",
           .adapter = interac_registration(),
-          .flows = {&interac_payment_flow(), &interac_withdrawal_flow()}};
+          .flows = {&interac_payment_flow(), &interac_withdrawal_flow()},
+          // A withdrawal may carry the recipient's answer to the security question: sealed at the
+          // router, opened by the executor for the call that sends it (docs/providers/interac.md, "The security answer").
+          .capabilities = {.sealed_fields = {{.object = "interac", .key = "answer", .sealed_as = "answer_sealed"}}}};
 }
 
 }  // namespace corridor

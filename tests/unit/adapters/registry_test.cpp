@@ -79,6 +79,9 @@ TEST(ProviderRegistry, RefusesAPluginWithoutItsParts) {
   ProviderPlugin keys = plugin("x");
   keys.adapter.config_keys = {{"base_url", true, "", ""}, {"base_url", false, "", ""}};
   EXPECT_NE(validate_providers({keys}).error().message.find("base_url"), std::string::npos);
+  ProviderPlugin sealed = plugin("x");
+  sealed.capabilities.sealed_fields = {{.object = "x", .key = "pin", .sealed_as = ""}};
+  EXPECT_FALSE(validate_providers({sealed}).ok());
 }
 
 TEST(ProviderRegistry, RefusesAFlowOfAnotherProviderOrOneRegisteredTwice) {
@@ -96,6 +99,12 @@ TEST(ProviderRegistry, ACommandNamesTheFlowOfAProviderWithSeveral) {
   const ProviderRegistry registry({two});
   EXPECT_EQ(registry.resolve_flow("x", ""), nullptr);
   EXPECT_EQ(registry.resolve_flow("x", "pay"), two.flows.front());
+}
+
+TEST(ProviderRegistry, SealedFieldsOfEveryProviderInListOrder) {
+  std::size_t declared = 0;
+  for (const ProviderPlugin& p : providers().all()) declared += p.capabilities.sealed_fields.size();
+  EXPECT_EQ(providers().sealed_fields().size(), declared);
 }
 
 TEST(ProviderRegistry, SandboxesFollowTheSameList) {
