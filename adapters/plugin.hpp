@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "adapters/adapter.hpp"
+#include "adapters/settlement.hpp"
 #include "statemachines/flow.hpp"
 
 namespace corridor {
@@ -26,6 +27,9 @@ struct SealedField {
 // What a provider offers beyond its adapter and flows; the engine acts on each for any provider.
 struct ProviderCapabilities {
   std::vector<SealedField> sealed_fields{};
+  // Its settlement file, read and matched by `corridor reconcile --settlement FILE --provider P`;
+  // unavailable when the provider publishes none.
+  SettlementFormat settlement{};
 };
 
 struct ProviderPlugin {
