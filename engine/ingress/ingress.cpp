@@ -114,7 +114,7 @@ class Ingress {
     const auto parts = split_path(req.target);
     if (req.method == "POST" && parts.size() == 2 && parts[0] == "webhooks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
-    // Return URLs and callbacks that carry their own token (esipay), by GET or POST.
+    // Return URLs and callbacks that carry their own token in the path, by GET or POST.
     if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, false));

@@ -4,14 +4,14 @@
 // Public (http.listen): what providers call. Anyone can reach it; each provider's adapter
 // authenticates its own requests.
 //   POST /webhooks/{provider}                   provider notifications -> corridor.inputs (2xx once acked)
-//   GET|POST /callbacks/{provider}/...          return URLs and callbacks (esipay's token is in the path)
+//   GET|POST /callbacks/{provider}/...          return URLs and callbacks (a secret token may be in the path)
 //   GET  /healthz                               {"status": "ok"} or 503 {"status": "unavailable"}
 //
 // Operations (http.operations_listen, loopback by default): what people and services of the
 // merchant's side read. With tokens configured (auth.operator_tokens, merchants[].tokens) every
 // request needs `Authorization: Bearer <token>`; a merchant's token sees only that merchant.
 //   GET  /v1/transactions/{txn_id}              a transaction (an explicit list of fields) and its events
-//   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use (Cynod steps 1-2)
+//   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use, with their flows
 //   GET  /metrics                               Prometheus text (operators only)
 //   GET  /healthz                               as above, naming each part of the runtime that is stuck
 #include <map>
