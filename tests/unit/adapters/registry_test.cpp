@@ -1,16 +1,15 @@
 // The provider registry: one plugin per line of adapters/providers.def, a list checked once (a
-// duplicate name, a missing factory or flow refused), and for every provider a flow, an adapter, a
-// sandbox and a document.
+// duplicate name, a missing factory or flow refused), and a walk over corridor's providers: every one
+// has flows, an adapter, a sandbox, its documents and a test per flow row.
 #include "adapters/registry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <deque>
-#include <filesystem>
 #include <stdexcept>
 #include <string>
 
-#include "sandbox/sandbox.hpp"
+#include "tests/support/provider_walk.hpp"
 
 namespace corridor {
 namespace {
@@ -115,16 +114,19 @@ TEST(ProviderRegistry, SandboxesFollowTheSameList) {
   EXPECT_THROW(SandboxRegistry({sandboxes().all().front(), sandboxes().all().front()}), std::logic_error);
 }
 
-TEST(ProviderRegistry, EveryProviderHasAFlowAnAdapterASandboxAndADoc) {
-  const std::filesystem::path root = CORRIDOR_SOURCE_DIR;
+// STYLE.md: a test walks the registry and checks every provider has a flow, an adapter, a sandbox,
+// a doc, and a test per flow row.
+TEST(ProviderRegistry, EveryProviderHasFlowsAnAdapterASandboxDocsAndATestPerRow) {
+  ASSERT_FALSE(providers().all().empty());
   for (const ProviderPlugin& p : providers().all()) {
-    const std::string name(p.name);
-    EXPECT_FALSE(p.flows.empty()) << name;
-    EXPECT_TRUE(std::filesystem::exists(root / "adapters" / name / (name + "_plugin.cpp"))) << name;
-    EXPECT_NE(find_sandbox(p.name), nullptr) << name << " has no sandbox";
-    EXPECT_TRUE(std::filesystem::exists(root / "docs" / "providers" / (name + ".md"))) << name << " has no doc";
-    for (const auto& k : p.adapter.config_keys) EXPECT_FALSE(k.doc.empty()) << name << "." << k.name;
+    for (const auto& missing : testing::missing_parts(p, sandboxes(), CORRIDOR_SOURCE_DIR)) ADD_FAILURE() << missing;
   }
+}
+
+TEST(ProviderRegistry, TheWalkSeesAnUntestedRow) {
+  const Flow& flow = *find_flow("esipay.card");
+  const auto untested = testing::rows_not_named(flow, "TEST(X, Y) { h.feed(testing::create_command(\"esipay.card\")); }");
+  EXPECT_EQ(untested.size(), flow.rows.size() - 1);  // only the create row is exercised
 }
 
 TEST(ProviderRegistry, TxnIdOfACallIsItsPrefix) {
