@@ -77,6 +77,9 @@ class ProviderAdapter {
   virtual bool retry_safe(const ProviderCall& /*call*/) const { return true; }
 };
 
+// A provider's adapter as its plugin carries it (adapters/plugin.hpp): the settings schema the config
+// is validated against (providers.<provider>.*: unknown keys refused, each key documented with its
+// default), the factory, and what the provider accepts.
 struct AdapterRegistration {
   std::string_view provider;
   std::vector<ConfigKey> config_keys;
@@ -84,8 +87,7 @@ struct AdapterRegistration {
   ProviderConstraints constraints{};
 };
 
-// Every provider corridor knows, registered in adapters/registry.cpp.
-const std::vector<AdapterRegistration>& adapter_registrations();
-const AdapterRegistration* find_adapter(std::string_view provider);
+// The transaction a provider call belongs to: call ids are "<txn_id>:<seq>:<what>" (StepContext::next_id).
+std::string_view txn_id_of_call(std::string_view call_id);
 
 }  // namespace corridor

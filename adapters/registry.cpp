@@ -1,87 +1,93 @@
 #include "adapters/registry.hpp"
 
-#include <algorithm>
 #include <set>
 #include <stdexcept>
-
-#include "adapters/cynod/cynod_adapter.hpp"
-#include "adapters/esipay/esipay_adapter.hpp"
-#include "adapters/flexpay/flexpay_adapter.hpp"
-#include "adapters/interac/interac_adapter.hpp"
-#include "adapters/novasend/novasend_adapter.hpp"
+#include <string>
 
 namespace corridor {
 
-namespace {
-// The one place that lists providers: adding one adds a line here and a folder under adapters/.
-std::vector<AdapterRegistration> make_registrations() {
-  std::vector<AdapterRegistration> all;
-  all.push_back(novasend_registration());
-  all.push_back(flexpay_registration());
-  all.push_back(cynod_registration());
-  all.push_back(esipay_registration());
-  all.push_back(interac_registration());
-  return all;
-}
-}  // namespace
+#define CORRIDOR_PROVIDER(name) ProviderPlugin name##_plugin();
+#include "adapters/providers.def"
+#undef CORRIDOR_PROVIDER
 
-Result<bool> validate_registrations(const std::vector<AdapterRegistration>& registrations) {
-  std::set<std::string_view> seen;
-  for (const auto& r : registrations) {
-    if (r.provider.empty()) return fail("an adapter registration has no provider name");
-    if (r.make == nullptr) return fail("adapter '" + std::string(r.provider) + "' has no factory");
-    if (!seen.insert(r.provider).second) return fail("adapter '" + std::string(r.provider) + "' is registered twice");
+Result<Ok> validate_providers(const std::vector<ProviderPlugin>& plugins) {
+  std::set<std::string_view> names, flow_ids;
+  for (const auto& p : plugins) {
+    const std::string name(p.name);
+    if (p.name.empty()) return fail("a provider plugin has no name");
+    if (!names.insert(p.name).second) return fail("provider '" + name + "' is registered twice");
+    if (p.adapter.provider != p.name)
+      return fail("provider '" + name + "' registers the adapter of '" + std::string(p.adapter.provider) + "'");
+    if (p.adapter.make == nullptr) return fail("provider '" + name + "' has no adapter factory");
     std::set<std::string_view> keys;
-    for (const auto& k : r.config_keys) {
-      if (!keys.insert(k.name).second) {
-        return fail("adapter '" + std::string(r.provider) + "' lists config key '" + std::string(k.name) + "' twice");
-      }
+    for (const auto& k : p.adapter.config_keys) {
+      if (!keys.insert(k.name).second)
+        return fail("provider '" + name + "' lists config key '" + std::string(k.name) + "' twice");
+    }
+    if (p.flows.empty()) return fail("provider '" + name + "' has no flow");
+    for (const Flow* f : p.flows) {
+      if (f == nullptr || f->provider != p.name)
+        return fail("provider '" + name + "' registers a flow of another provider");
+      if (!flow_ids.insert(f->id).second) return fail("flow '" + std::string(f->id) + "' is registered twice");
+    }
+    for (const auto& s : p.capabilities.sealed_fields) {
+      if (s.object.empty() || s.key.empty() || s.sealed_as.empty() || s.key == s.sealed_as)
+        return fail("provider '" + name + "' declares a sealed field without an object, a key and another key to seal it as");
     }
   }
-  return true;
+  return Ok{};
 }
 
-const std::vector<AdapterRegistration>& adapter_registrations() {
-  static const std::vector<AdapterRegistration> registrations = [] {
-    auto all = make_registrations();
-    if (auto ok = validate_registrations(all); !ok) throw std::logic_error(ok.error().message);
-    return all;
-  }();
-  return registrations;
-}
-
-const AdapterRegistration* find_adapter(std::string_view provider) {
-  for (const auto& r : adapter_registrations()) {
-    if (r.provider == provider) return &r;
+ProviderRegistry::ProviderRegistry(std::vector<ProviderPlugin> plugins) : plugins_(std::move(plugins)) {
+  if (auto ok = validate_providers(plugins_); !ok) throw std::logic_error(ok.error().message);
+  for (const auto& p : plugins_) {
+    flows_.insert(flows_.end(), p.flows.begin(), p.flows.end());
+    sealed_fields_.insert(sealed_fields_.end(), p.capabilities.sealed_fields.begin(), p.capabilities.sealed_fields.end());
   }
+}
+
+const ProviderPlugin* ProviderRegistry::find(std::string_view provider) const {
+  for (const auto& p : plugins_)
+    if (p.name == provider) return &p;
   return nullptr;
 }
 
-std::string ProviderConstraints::check_amount(const Money& amount) const {
-  if (!currencies.empty() && std::find(currencies.begin(), currencies.end(), amount.currency) == currencies.end()) {
-    std::string list;
-    for (auto c : currencies) list += (list.empty() ? "" : ", ") + std::string(c);
-    return "currency " + amount.currency + " is not accepted by this provider (" + list + ")";
-  }
-  if (whole_units) {
-    const auto exponent = currency_exponent(amount.currency).value_or(0);
-    std::int64_t scale = 1;
-    for (int e = 0; e < exponent; ++e) scale *= 10;
-    if (amount.value % scale != 0)
-      return "this provider takes whole units of " + amount.currency + " only: " +
-             format_decimal_amount(amount.value, exponent) + " has a fraction";
-  }
-  return {};
+const AdapterRegistration* ProviderRegistry::find_adapter(std::string_view provider) const {
+  const ProviderPlugin* p = find(provider);
+  return p == nullptr ? nullptr : &p->adapter;
 }
 
-std::string ProviderConstraints::check_card_number(std::string_view digits) const {
-  if (card_digits_max == 0) return {};
-  if (digits.size() < card_digits_min || digits.size() > card_digits_max)
-    return "card.number must have " + std::to_string(card_digits_min) + " to " + std::to_string(card_digits_max) +
-           " digits for this provider, not " + std::to_string(digits.size());
-  return {};
+const Flow* ProviderRegistry::find_flow(std::string_view id) const {
+  for (const Flow* f : flows_)
+    if (f->id == id) return f;
+  return nullptr;
 }
 
-std::string_view txn_id_of_call(std::string_view call_id) { return call_id.substr(0, call_id.find(':')); }
+const Flow* ProviderRegistry::resolve_flow(std::string_view provider, std::string_view flow) const {
+  const ProviderPlugin* p = find(provider);
+  if (p == nullptr) return nullptr;
+  if (!flow.empty()) {
+    for (const Flow* f : p->flows)
+      if (f->name == flow) return f;
+    return nullptr;
+  }
+  return p->flows.size() == 1 ? p->flows.front() : nullptr;  // several: the command must name one
+}
+
+const ProviderRegistry& providers() {
+  static const ProviderRegistry registry({
+#define CORRIDOR_PROVIDER(name) name##_plugin(),
+#include "adapters/providers.def"
+#undef CORRIDOR_PROVIDER
+  });
+  return registry;
+}
+
+const std::vector<const Flow*>& all_flows() { return providers().flows(); }
+const Flow* find_flow(std::string_view id) { return providers().find_flow(id); }
+const Flow* resolve_flow(std::string_view provider, std::string_view flow) {
+  return providers().resolve_flow(provider, flow);
+}
+const AdapterRegistration* find_adapter(std::string_view provider) { return providers().find_adapter(provider); }
 
 }  // namespace corridor

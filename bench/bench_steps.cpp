@@ -1,5 +1,5 @@
 // step_per_s: state-machine steps per second on one core, for the happy path of every registered flow
-// (statemachines/registry.hpp all_flows(); the input data is the unit tests'). Two figures per flow:
+// (adapters/registry.hpp all_flows(); the input data is the unit tests'). Two figures per flow:
 // the pure step (start + step, effects built, nothing serialised) and the step followed by the
 // serialisation of its events, as the processor does before writing the outbox. Inputs are built
 // outside the timed sections, in chunks. Prints JSON lines; asserts nothing.
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "statemachines/flow.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 using namespace corridor;
 

@@ -11,7 +11,7 @@
 #include "engine/pipeline/commands.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/flow.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor::bench {
 

@@ -45,7 +45,21 @@ struct SandboxRegistration {
   ProviderSettings demo_settings;  // overrides for the demo (shorter polls and TTLs)
 };
 
-const std::vector<SandboxRegistration>& sandbox_registrations();
-const SandboxRegistration* find_sandbox(std::string_view provider);
+// The sandboxes of a list of providers, one registration each; a provider's name twice is refused
+// (std::logic_error).
+class SandboxRegistry {
+ public:
+  explicit SandboxRegistry(std::vector<SandboxRegistration> sandboxes);
+  const std::vector<SandboxRegistration>& all() const { return sandboxes_; }
+  const SandboxRegistration* find(std::string_view provider) const;
+
+ private:
+  std::vector<SandboxRegistration> sandboxes_;
+};
+
+// corridor's sandboxes: one per line of adapters/providers.def, as providers() has one plugin per line.
+const SandboxRegistry& sandboxes();
+const std::vector<SandboxRegistration>& sandbox_registrations();  // sandboxes().all()
+const SandboxRegistration* find_sandbox(std::string_view provider);  // sandboxes().find()
 
 }  // namespace corridor

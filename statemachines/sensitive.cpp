@@ -1,6 +1,7 @@
 #include "statemachines/sensitive.hpp"
 
 #include <algorithm>
+#include <array>
 #include <mutex>
 #include <utility>
 #include <vector>

@@ -2,27 +2,25 @@
 // What corridor never keeps in clear, named once, and the one way free text is cleaned of it.
 //
 // Sensitive data:
-//  - a command's sensitive fields (kSealedFields): sealed by the router (AES-256-GCM, the card vault)
-//    before the command reaches corridor.inputs, or the command is rejected;
+//  - a command's sensitive fields: the card's (all but the ones card_field_shown() names) and those a
+//    provider declares secret (its plugin's sealed fields, adapters/plugin.hpp); sealed by the router
+//    (AES-256-GCM, the card vault) before the command reaches corridor.inputs, or the command is
+//    rejected;
 //  - card numbers anywhere else (any field or key of a command, a URL, a provider's text): a command
 //    carrying one outside card.number is rejected, and free text is masked (mask_card_numbers);
 //  - credentials: provider settings that are secrets (is_secret_setting) and callback tokens, which
 //    redact() replaces wherever they would appear in free text (logs, reasons, dead letters).
 // Reasons and logs name a field, never quote a sensitive value.
-#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace corridor {
 
-// Command fields sealed at the router, as dotted paths. Every field of `card` but the ones
-// card_field_shown() names is sealed with the others into card.sealed (card.number kept masked, the
-// rest removed): card.cvv2 or card.security_code are sealed as card.cvv is. interac.answer becomes
-// interac.answer_sealed.
-inline constexpr std::array<std::string_view, 6> kSealedFields{"card.number", "card.exp_month", "card.exp_year",
-                                                               "card.cvv",    "card.cvc",       "interac.answer"};
-// The fields of a card that may be shown: the holder's name and the brand.
+// Every field of a command's `card` but the ones card_field_shown() names is sealed at the router with
+// the others into card.sealed (card.number kept masked, the rest removed): card.cvv2 or
+// card.security_code are sealed as card.cvv is. The fields of a card that may be shown: the holder's
+// name and the brand.
 inline bool card_field_shown(std::string_view key) { return key == "holder" || key == "name" || key == "brand"; }
 
 // Whether a provider setting (providers.<name>.<key>) is a credential: never shown.

@@ -5,7 +5,6 @@
 #include <boost/json/serialize.hpp>
 #include <stdexcept>
 
-#include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 

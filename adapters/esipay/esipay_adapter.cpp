@@ -5,7 +5,6 @@
 #include <cctype>
 #include <stdexcept>
 
-#include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 

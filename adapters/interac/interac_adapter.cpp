@@ -8,7 +8,6 @@
 #include <optional>
 #include <stdexcept>
 
-#include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
 

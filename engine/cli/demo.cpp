@@ -92,10 +92,13 @@ int run_demo(const DemoOptions& options) {
                                                 std::chrono::system_clock::now().time_since_epoch())
                                                 .count());
   std::map<std::string, Tracked> by_txn;
+  std::string demo_merchant, first_provider;
   for (const auto& merchant : config.merchants) {
+    demo_merchant = merchant.id;
     for (const auto& provider : merchant.providers) {
       const SandboxRegistration* reg = find_sandbox(provider);
       if (reg == nullptr) continue;
+      if (first_provider.empty()) first_provider = provider;
       for (const DemoScenario& s : reg->demo_scenarios()) {
         const std::string reference = "DEMO-" + run_id + "-" + provider + "-" + s.name;
         json::object cmd{{"type", "payment.create"},
@@ -114,12 +117,17 @@ int run_demo(const DemoOptions& options) {
     }
     break;  // one merchant is enough to show every flow
   }
-  // A bad command: a fractional amount is refused with command.rejected and a dead letter.
-  const std::string bad_reference = "DEMO-" + run_id + "-bad-amount";
-  const std::string bad = R"({"type":"payment.create","command_id":"demo-bad","merchant":"ZANDO","reference":")" +
-                          bad_reference + R"(","provider":"novasend","amount":{"value":12.5,"currency":"XOF"}})";
-  by_txn[derive_txn_id("ZANDO", bad_reference)] = {"bad-amount", "novasend", "rejected", "", "ZANDO", bad_reference, {}};
-  (void)producer.produce_sync(config.kafka.commands, "ZANDO:" + bad_reference, bad);
+  // A bad command to the demo merchant's first provider with a sandbox: a fractional amount is refused
+  // with command.rejected and a dead letter.
+  if (!first_provider.empty()) {
+    const std::string bad_reference = "DEMO-" + run_id + "-bad-amount";
+    const std::string bad = R"({"type":"payment.create","command_id":"demo-bad","merchant":")" + demo_merchant +
+                            R"(","reference":")" + bad_reference + R"(","provider":")" + first_provider +
+                            R"(","amount":{"value":12.5,"currency":"XOF"}})";
+    by_txn[derive_txn_id(demo_merchant, bad_reference)] = {"bad-amount", first_provider, "rejected", "",
+                                                           demo_merchant, bad_reference, {}};
+    (void)producer.produce_sync(config.kafka.commands, demo_merchant + ":" + bad_reference, bad);
+  }
 
   std::printf("%-9s %-19s %-29s %-30s %-50s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
   const auto deadline = t0 + std::chrono::seconds(options.timeout_s);

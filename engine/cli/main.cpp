@@ -11,17 +11,17 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/config.hpp"
+#include "adapters/registry.hpp"
 #include "engine/cli/demo.hpp"
-#include "engine/io/kafka.hpp"
 #include "engine/cli/provider_reconcile.hpp"
 #include "engine/cli/replay.hpp"
 #include "engine/cli/sandboxes.hpp"
-#include "statemachines/timefmt.hpp"
+#include "engine/config/config.hpp"
+#include "engine/io/kafka.hpp"
 #include "engine/runtime/runtime.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/diagram.hpp"
-#include "statemachines/registry.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace {
 
@@ -45,9 +45,17 @@ constexpr const char* kUsage = R"(usage: corridor <command> [options]
                            ask the providers, through the running engine, about every transaction
                            not final (or of the given statuses): confirmed, corrected, still pending
                            or unknown to the provider; exit 1 when one needs attention
-  reconcile --config FILE --settlement CSV --provider esipay [--since TIME] [--format text|json|csv]
-                           match esipay's settlement file against the store; exit 1 on a difference
+  reconcile --config FILE --settlement FILE --provider P [--since TIME] [--format text|json|csv]
+                           match P's settlement file against the store; exit 1 on a difference
 )";
+
+// The providers whose settlement file `reconcile --settlement` reads: "a, b".
+std::string settlement_providers() {
+  std::string list;
+  for (const ProviderPlugin& p : providers().all())
+    if (p.capabilities.settlement.available()) list += (list.empty() ? "" : ", ") + std::string(p.name);
+  return list.empty() ? "none" : list;
+}
 
 std::string option(const std::vector<std::string>& args, const std::string& name, const std::string& fallback = "") {
   for (std::size_t i = 0; i + 1 < args.size(); ++i)
@@ -196,14 +204,18 @@ int reconcile_command(const std::vector<std::string>& args) {
   auto live = open_sqlite_store(config.store.path);
 
   if (const std::string file = option(args, "--settlement"); !file.empty()) {
-    if (options.provider != "esipay")
-      throw ConfigError("--settlement reads esipay's settlement file: add --provider esipay");
+    const ProviderPlugin* provider = options.provider.empty() ? nullptr : providers().find(options.provider);
+    if (provider == nullptr || !provider->capabilities.settlement.available())
+      throw ConfigError("--settlement reads the settlement file of the provider --provider names; " +
+                        (options.provider.empty() ? std::string("none is named")
+                                                  : "'" + options.provider + "' has none corridor reads") +
+                        " (providers with one: " + settlement_providers() + ")");
     std::ifstream in(file, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + file);
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto lines = parse_settlement(text);
-    if (!lines) throw std::runtime_error(file + ": " + lines.error().message);
-    SettlementReport report = reconcile_settlement(*live, *lines, options);
+    auto settlement = parse_settlement(options.provider, text);
+    if (!settlement) throw std::runtime_error(file + ": " + settlement.error().message);
+    SettlementReport report = reconcile_settlement(*live, *settlement, options);
     // What the file settles (an unknown refund or charge) reaches the flows through corridor.inputs,
     // like any answer of the provider's; without a running engine's cluster it is reported, not sent.
     if (!report.outcomes.empty() && config.kafka.bootstrap != "embedded") {

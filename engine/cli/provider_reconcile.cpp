@@ -1,5 +1,5 @@
 // `corridor reconcile`. One file: its two modes (asking the providers through the running engine;
-// matching esipay's settlement file) read the store the same way, take the same options and report
+// matching a provider's settlement file) read the store the same way, take the same options and report
 // to the same command.
 #include "engine/cli/provider_reconcile.hpp"
 
@@ -7,14 +7,14 @@
 
 #include <boost/json/serialize.hpp>
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <thread>
 
-#include "engine/cli/csv.hpp"
+#include "adapters/registry.hpp"
+#include "adapters/support/csv.hpp"
 #include "engine/io/kafka.hpp"
-#include "statemachines/esipay_card.hpp"
 #include "statemachines/reconcile.hpp"
-#include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -217,254 +217,46 @@ void print_reconcile_report(const ReconcileReport& r, const std::string& format,
 
 // ---- settlement files -----------------------------------------------------------------------------
 
-Result<std::vector<SettlementLine>> parse_settlement(std::string_view csv) {
-  std::vector<SettlementLine> out;
-  std::map<std::string, std::size_t> column;
-  int number = 0;
-  while (!csv.empty()) {
-    const std::size_t end = csv.find('\n');
-    const std::string_view text = csv.substr(0, end);
-    csv = end == std::string_view::npos ? std::string_view{} : csv.substr(end + 1);
-    ++number;
-    if (text.empty() || text == "\r") continue;
-    auto fields = parse_csv_line(text);
-    if (!fields) return fail("settlement line " + std::to_string(number) + ": " + fields.error().message);
-    if (column.empty()) {
-      for (std::size_t i = 0; i < fields->size(); ++i) column[(*fields)[i]] = i;
-      for (const char* required : {"date", "transaction", "cid", "type", "amount", "currency"})
-        if (!column.contains(required)) return fail("settlement header lacks the column '" + std::string(required) + "'");
-      continue;
-    }
-    auto field = [&](const char* name) -> std::string {
-      const std::size_t i = column.at(name);
-      return i < fields->size() ? (*fields)[i] : std::string();
-    };
-    const std::string where = "settlement line " + std::to_string(number);
-    SettlementLine line;
-    line.line = number;
-    line.date = field("date");
-    line.transaction = field("transaction");
-    line.cid = field("cid");
-    line.type = field("type");
-    line.currency = field("currency");
-    if (line.cid.empty()) return fail(where + ": empty cid");
-    if (line.type != "card" && line.type != "refund") return fail(where + ": type must be card or refund, got '" + line.type + "'");
-    const auto exponent = currency_exponent(line.currency);
-    if (!exponent) return fail(where + ": unknown currency '" + line.currency + "'");
-    auto amount = parse_decimal_amount(field("amount"), *exponent);
-    if (!amount) return fail(where + ": " + amount.error().message);
-    line.amount = *amount;
-    out.push_back(std::move(line));
-  }
-  if (column.empty()) return fail("settlement file is empty: no header");
-  return out;
+Result<SettlementFile> parse_settlement(std::string_view provider, std::string_view file,
+                                       const ProviderRegistry& registry) {
+  const ProviderPlugin* plugin = registry.find(provider);
+  if (plugin == nullptr) return fail("unknown provider '" + std::string(provider) + "'");
+  const SettlementFormat& format = plugin->capabilities.settlement;
+  if (!format.available()) return fail("provider '" + std::string(provider) + "' has no settlement file corridor reads");
+  auto lines = format.parse(file);
+  if (!lines) return lines.error();
+  return SettlementFile{plugin, std::move(*lines)};
 }
 
-namespace {
-
-std::string money_text(std::int64_t minor, const std::string& currency) {
-  const auto exponent = currency_exponent(currency);
-  return format_decimal_amount(minor, exponent.value_or(0)) + " " + currency;
-}
-
-std::string decimal_text(std::int64_t minor, const std::string& currency) {
-  return format_decimal_amount(minor, currency_exponent(currency).value_or(0));
-}
-
-// The esipay states in which money moved: the charge must be in the settlement.
-bool charged(const Transaction& t) {
-  return t.state == "captured" || t.state == "partially_refunded" || t.state == "refunded" ||
-         t.state == "amount_mismatch";
-}
-
-// What esipay charged, as the store has it: the amount asked, or the one esipay reported instead.
-std::int64_t charged_amount(const Transaction& t) {
-  return t.provider_amount ? t.provider_amount->value : t.amount.value;
-}
-
-// "YYYY-MM-DD" at the start of `text`, or "".
-std::string day_of(std::string_view text) {
-  if (text.size() < 10) return {};
-  for (std::size_t i = 0; i < 10; ++i) {
-    const bool dash = i == 4 || i == 7;
-    if (dash ? text[i] != '-' : (text[i] < '0' || text[i] > '9')) return {};
-  }
-  return std::string(text.substr(0, 10));
-}
-
-// The refunds of a transaction as its flow keeps them (data.refunds).
-struct StoredRefund {
-  std::string command_id;
-  std::int64_t amount = 0;
-  std::string status;
-  std::string day;  // of its command
-};
-
-std::vector<StoredRefund> stored_refunds(const Transaction& t) {
-  std::vector<StoredRefund> out;
-  const auto& refunds = t.data.as<EsipayCardData>().refunds;
-  if (!refunds) return out;
-  for (const EsipayRefund& r : *refunds) out.push_back({r.command_id, r.amount, r.status, day_of(r.at)});
-  return out;
-}
-
-// The sets of `amounts` (indexes) that add up to `target`, as their sorted amounts: the file names no
-// refund, so refunds of equal amounts cannot be told apart and need not be. Empty when none; more
-// than one when the file cannot say which refunds were done. nullopt when there are too many to try.
-std::optional<std::vector<std::vector<std::int64_t>>> sums_to(const std::vector<std::int64_t>& amounts,
-                                                              std::int64_t target) {
-  constexpr std::size_t kMaxTried = 16;
-  if (amounts.size() > kMaxTried) return std::nullopt;
-  std::vector<std::vector<std::int64_t>> found;
-  for (std::uint32_t mask = 0; mask < (1u << amounts.size()); ++mask) {
-    std::int64_t sum = 0;
-    std::vector<std::int64_t> chosen;
-    for (std::size_t i = 0; i < amounts.size(); ++i) {
-      if ((mask & (1u << i)) == 0) continue;
-      sum += amounts[i];
-      chosen.push_back(amounts[i]);
-    }
-    if (sum != target) continue;
-    std::sort(chosen.begin(), chosen.end());
-    if (std::find(found.begin(), found.end(), chosen) == found.end()) found.push_back(std::move(chosen));
-  }
-  return found;
-}
-
-Input settlement_input(const Transaction& t, std::string id, std::string name, json::object data) {
-  Input in;
-  in.input_id = "settlement:" + t.txn_id + ":" + id;
-  in.txn_id = t.txn_id;
-  in.kind = InputKind::provider_response;  // esipay's word, as its answer to a status call would be
-  in.name = std::move(name);
-  in.data = std::move(data);
-  return in;
-}
-
-}  // namespace
-
-SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementLine>& lines,
-                                      const ReconcileOptions& options) {
+SettlementReport reconcile_settlement(Store& live, const SettlementFile& file, const ReconcileOptions& options) {
+  const ProviderPlugin& provider = *file.provider;
   SettlementReport report;
-  report.lines = static_cast<std::int64_t>(lines.size());
-  std::map<std::string, std::vector<const SettlementLine*>> charges, refunds;
-  for (const auto& l : lines) {
-    (l.type == "card" ? charges : refunds)[l.cid].push_back(&l);
+  report.provider = provider.name;
+  report.lines = static_cast<std::int64_t>(file.lines.size());
+  std::map<std::string, std::vector<const SettlementLine*>> by_txn;
+  for (const auto& l : file.lines) {
+    by_txn[l.txn_id].push_back(&l);
     report.through = std::max(report.through, day_of(l.date));
   }
-  // A day the file covers: at or before its last day.
-  auto covered = [&](const std::string& day) { return !report.through.empty() && !day.empty() && day <= report.through; };
 
-  std::map<std::string, bool> known;  // every esipay transaction of the store, compared or not
+  std::map<std::string, bool> known;  // every transaction of the provider in the store, compared or not
   each_transaction(live, [&](const Transaction& t) {
-    if (t.provider != "esipay") return;
+    if (t.provider != provider.name) return;
     known[t.txn_id] = true;
     if (options.since_ms && t.created_at_ms < *options.since_ms) return;
     ++report.transactions;
-    const std::size_t before = report.differences.size();
-    auto differ = [&](std::string kind, std::string what, std::string store, std::string settled, int line) {
-      report.differences.push_back({std::move(kind), t.txn_id, std::move(what), std::move(store), std::move(settled), line});
-    };
-    auto settle = [&](std::string what, std::string result, std::string store, std::string settled, int line, Input in) {
-      report.outcomes.push_back({t.txn_id, std::move(what), std::move(result), std::move(store), std::move(settled), line,
-                                 std::move(in)});
-    };
-    const auto& c = charges[t.txn_id];
-    const std::string ours = money_text(charged_amount(t), t.amount.currency);
-    // A charge corridor could not know the outcome of (esipay has no status endpoint), or one it
-    // failed because an earlier file lacked it: the file answers.
-    const bool charge_unknown = t.state == "unknown";
-    const bool failed_for_absence = t.state == "failed" && t.provisional() && t.settled_from == "unknown";
-    if (c.empty()) {
-      if (charged(t)) differ("missing_in_settlement", "charge", t.state + " " + ours, "", 0);
-      const std::string day = day_of(format_time(t.created_at_ms));
-      if (charge_unknown && covered(day))
-        settle("charge", "not_settled", "unknown " + ours, "absent through " + report.through, 0,
-               settlement_input(t, "charge.not_settled", "charge.not_settled", {{"through", report.through}}));
-    } else {
-      const SettlementLine& l = *c.front();
-      if (charge_unknown || failed_for_absence) {
-        settle("charge", "settled", t.state + " " + ours,
-               money_text(l.amount, l.currency) + ", line " + std::to_string(l.line), l.line,
-               settlement_input(t, "charge.settled", "charge.settled",
-                                {{"transaction", l.transaction}, {"amount", decimal_text(l.amount, l.currency)},
-                                 {"currency", l.currency}, {"line", l.line}, {"date", l.date}}));
-      }
-      if (!charged(t) && !charge_unknown) differ("mismatch", "status", t.state, "charge settled", l.line);
-      if (l.amount != charged_amount(t) || l.currency != t.amount.currency)
-        differ("mismatch", "amount", ours, money_text(l.amount, l.currency), l.line);
-      const std::string_view esipay_id = get_string(t.provider_refs, "transaction");
-      if (!esipay_id.empty() && !l.transaction.empty() && esipay_id != l.transaction)
-        differ("mismatch", "transaction", std::string(esipay_id), l.transaction, l.line);
-      if (c.size() > 1) differ("mismatch", "charge lines", "1", std::to_string(c.size()), c[1]->line);
-    }
-
-    // Refunds: the file's total against what the store has refunded, the difference explained by the
-    // refunds whose outcome the store does not know (it reserves their amounts).
-    const auto& r = refunds[t.txn_id];
-    std::int64_t refunded = 0;
-    for (const SettlementLine* l : r) refunded += l->amount;
-    const std::int64_t ours_refunded = t.refunded_amount.value_or(0);
-    const auto stored = stored_refunds(t);
-    std::vector<const StoredRefund*> unknown, out;
-    for (const auto& s : stored) {
-      if (s.status == "unknown") unknown.push_back(&s);
-      if (s.status == "pending") out.push_back(&s);
-    }
-    const int first_line = r.empty() ? 0 : r.front()->line;
-    auto refunded_differs = [&](std::string note) {
-      std::string store = money_text(ours_refunded, t.amount.currency);
-      if (!note.empty()) store += " (" + note + ")";
-      differ("mismatch", "refunded", std::move(store), money_text(refunded, t.amount.currency), first_line);
-    };
-    if (unknown.empty() && out.empty()) {
-      if (refunded != ours_refunded) refunded_differs({});
-    } else {
-      std::vector<const StoredRefund*> candidates = unknown;
-      candidates.insert(candidates.end(), out.begin(), out.end());
-      std::vector<std::int64_t> amounts;
-      for (const StoredRefund* s : candidates) amounts.push_back(s->amount);
-      std::int64_t reserved = 0;
-      for (auto a : amounts) reserved += a;
-      const std::string note = money_text(reserved, t.amount.currency) + " of unknown outcome or still out";
-      const auto sets = sums_to(amounts, refunded - ours_refunded);
-      if (!sets || sets->empty()) {
-        refunded_differs(note + (sets ? ": no set of them explains the file" : ": too many to match"));
-      } else if (sets->size() > 1) {
-        refunded_differs(note + ": the file does not say which of them were done");
-      } else if (out.empty()) {
-        // Which refunds were done: of each amount in the set, the earliest of that amount.
-        std::vector<std::int64_t> done = sets->front();
-        for (const StoredRefund* s : unknown) {
-          const std::string what = "refund " + s->command_id;
-          const std::string store = "unknown " + money_text(s->amount, t.amount.currency);
-          auto it = std::find(done.begin(), done.end(), s->amount);
-          if (it != done.end()) {
-            done.erase(it);
-            settle(what, "settled", store,
-                   money_text(s->amount, t.amount.currency) + " within the file's refunds, line " +
-                       std::to_string(first_line),
-                   first_line,
-                   settlement_input(t, "refund:" + s->command_id, "refund.settled",
-                                    {{"command_id", s->command_id}, {"amount", decimal_text(s->amount, t.amount.currency)},
-                                     {"currency", t.amount.currency}, {"line", first_line}}));
-          } else if (covered(s->day)) {
-            settle(what, "not_settled", store, "absent through " + report.through, 0,
-                   settlement_input(t, "refund:" + s->command_id, "refund.not_settled",
-                                    {{"command_id", s->command_id}, {"through", report.through}}));
-          }
-        }
-      }
-      // With a refund still out, the file's total is explained but which refund is which waits for its
-      // answer: nothing is published.
-    }
-    if (report.differences.size() == before) ++report.matched;
+    SettlementMatch found;
+    provider.capabilities.settlement.match(t, by_txn[t.txn_id], report.through, found);
+    if (found.differences.empty()) ++report.matched;
+    std::move(found.differences.begin(), found.differences.end(), std::back_inserter(report.differences));
+    std::move(found.outcomes.begin(), found.outcomes.end(), std::back_inserter(report.outcomes));
   });
 
-  for (const auto& l : lines) {
-    if (!known.contains(l.cid))
-      report.differences.push_back({"missing_in_store", l.cid, l.type == "card" ? "charge" : "refund", "",
-                                    money_text(l.amount, l.currency) + " (esipay " + l.transaction + ")", l.line});
+  for (const auto& l : file.lines) {
+    if (!known.contains(l.txn_id))
+      report.differences.push_back({"missing_in_store", l.txn_id, l.kind, "",
+                                    money_text(l.amount, l.currency) + " (" + report.provider + " " + l.transaction + ")",
+                                    l.line});
   }
   return report;
 }
@@ -515,7 +307,7 @@ void print_settlement_report(const SettlementReport& r, const std::string& forma
   }
   out << "settlement: " << r.lines << " line(s)";
   if (!r.through.empty()) out << " through " << r.through;
-  out << "; " << r.transactions << " esipay transaction(s) compared, " << r.matched << " matched\n";
+  out << "; " << r.transactions << " " << r.provider << " transaction(s) compared, " << r.matched << " matched\n";
   if (!r.outcomes.empty()) {
     out << r.outcomes.size() << " outcome(s) corridor did not know, "
         << (r.published == static_cast<std::int64_t>(r.outcomes.size()) ? "published to the flows"

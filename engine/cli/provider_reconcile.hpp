@@ -10,12 +10,12 @@
 // status, are verified instead: confirmed or disputed, never changed) — or why it could not
 // be asked.
 //
-// Settlement reconciliation (esipay, which has no status endpoint) reads the provider's settlement
-// file and matches it against the store; docs/operations.md documents the columns. Where the store
-// holds an outcome corridor does not know (a charge or a refund that timed out), the file is esipay's
-// answer: it is published on corridor.inputs as an input the flow applies (charge.settled,
-// charge.not_settled, refund.settled, refund.not_settled; docs/flows/esipay.card.md), the way a
-// provider's answer to a status call reaches the flows.
+// Settlement reconciliation, for a provider whose plugin reads its settlement file (adapters/settlement.hpp),
+// matches the file against the provider's transactions in the store; docs/operations.md documents each
+// provider's columns. Where the store holds an outcome corridor does not know (a charge or a refund
+// that timed out), the file is the provider's answer: it is published on corridor.inputs as an input
+// the flow applies (the provider's flow document names them), the way a provider's answer to a status
+// call reaches the flows.
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/registry.hpp"
+#include "adapters/settlement.hpp"
 #include "engine/config/config.hpp"
 #include "engine/store/store.hpp"
 
@@ -64,45 +66,20 @@ void print_reconcile_report(const ReconcileReport& report, const std::string& fo
 
 // ---- settlement files -----------------------------------------------------------------------------
 
-struct SettlementLine {
-  int line = 0;             // in the file, the header being line 1
-  std::string date;         // as given
-  std::string transaction;  // esipay's transaction id
-  std::string cid;          // corridor's txn_id, as corridor sent it in cardpay's cid
-  std::string type;         // card | refund
-  std::int64_t amount = 0;  // minor units, parsed exactly from the decimal amount
-  std::string currency;
+// A provider's settlement file, read by its plugin's settlement capability.
+struct SettlementFile {
+  const ProviderPlugin* provider = nullptr;
+  std::vector<SettlementLine> lines;
 };
 
-// Header `date,transaction,cid,type,amount,currency` (any order; other columns are ignored).
-Result<std::vector<SettlementLine>> parse_settlement(std::string_view csv);
-
-struct SettlementDifference {
-  // missing_in_settlement: the store says money moved, the file has no line for it
-  // missing_in_store: a file line for no transaction of the store
-  // mismatch: both have it and `what` differs (amount, currency, transaction, status, refunded)
-  std::string kind;
-  std::string txn_id;
-  std::string what;
-  std::string store;
-  std::string settlement;
-  int line = 0;  // the file line, 0 when none
-};
-
-// What the file says of an outcome the store does not know, as the input its flow applies.
-struct SettlementOutcome {
-  std::string txn_id;
-  std::string what;        // "charge" or "refund <command_id>"
-  std::string result;      // "settled" (the file has it) or "not_settled" (the file covers its day, without it)
-  std::string store;       // what the store holds ("unknown 40.00 USD")
-  std::string settlement;  // what the file says ("40.00 USD, line 3", "absent through 2026-11-23")
-  int line = 0;            // the file line, 0 when none
-  Input input;             // for corridor.inputs: kind provider_response, keyed by txn_id; `at` set when published
-};
+// Fails when `provider` is unknown or reads no settlement file, or with the file's first bad line.
+Result<SettlementFile> parse_settlement(std::string_view provider, std::string_view file,
+                                        const ProviderRegistry& registry = providers());
 
 struct SettlementReport {
+  std::string provider;
   std::int64_t lines = 0;
-  std::int64_t transactions = 0;  // esipay transactions of the store compared
+  std::int64_t transactions = 0;  // the provider's transactions of the store compared
   std::int64_t matched = 0;
   std::string through;            // the file's last day (YYYY-MM-DD), "" when no date reads as one
   std::vector<SettlementDifference> differences;
@@ -111,11 +88,10 @@ struct SettlementReport {
   bool matches() const { return differences.empty(); }
 };
 
-// Compares; publishes nothing. The file is taken as esipay's complete record of the transactions it
-// is compared with, up to its last day: a charge or refund of unknown outcome from that day or before
-// that the file lacks was not done.
-SettlementReport reconcile_settlement(Store& live, const std::vector<SettlementLine>& lines,
-                                      const ReconcileOptions& options);
+// Compares; publishes nothing. The file is taken as the provider's complete record of the transactions
+// it is compared with, up to its last day: a charge or refund of unknown outcome from that day or
+// before that the file lacks was not done. `options.since_ms` narrows the transactions compared.
+SettlementReport reconcile_settlement(Store& live, const SettlementFile& file, const ReconcileOptions& options);
 
 // Publishes the report's outcomes on corridor.inputs of `config` (acks=all, each acknowledged before
 // the next), stamped `at_ms`; their input ids make a second run's the same inputs, so a flow applies

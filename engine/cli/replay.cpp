@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "engine/cli/csv.hpp"
+#include "adapters/support/csv.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/pipeline/processor.hpp"
 #include "statemachines/timefmt.hpp"

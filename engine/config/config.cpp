@@ -200,7 +200,7 @@ class Reader {
 
 }  // namespace
 
-Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+Config parse_config(const std::string& yaml_text, const std::string& source_name, const ProviderRegistry& registry) {
   Reader r(source_name);
   YAML::Node root;
   try {
@@ -209,6 +209,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": invalid YAML: " + e.msg);
   }
   Config c;
+  c.registry = &registry;
   if (!root.IsDefined() || root.IsNull()) return c;
   r.only_keys(root, "", {"kafka", "store", "http", "auth", "limits", "sandbox", "processor", "executor", "janitor",
                           "merchants", "providers"});
@@ -303,7 +304,7 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     for (const auto& kv : providers) {
       const std::string name = r.key(kv.first, "providers");
       const std::string path = "providers." + name;
-      const AdapterRegistration* reg = find_adapter(name);
+      const AdapterRegistration* reg = registry.find_adapter(name);
       if (reg == nullptr) r.error(kv.first, path, "unknown provider");
       std::set<std::string> allowed;
       for (const auto& key : reg->config_keys) allowed.insert(std::string(key.name));

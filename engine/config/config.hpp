@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "adapters/adapter.hpp"
+#include "adapters/registry.hpp"
 #include "statemachines/domain.hpp"
 
 namespace corridor {
@@ -87,13 +87,19 @@ struct Config {
   } janitor;
   std::vector<MerchantConfig> merchants;
   std::map<std::string, ProviderSettings, std::less<>> providers;
+  // The providers this configuration is read against, and the runtime serves: their settings schemas,
+  // flows and capabilities. corridor's own unless a test brings another list.
+  const ProviderRegistry* registry = &corridor::providers();
 
   const MerchantConfig* merchant(std::string_view id) const;
   // The provider's integer settings, for its flows (poll intervals, TTLs).
   FlowSettings flow_settings(std::string_view provider) const;
 };
 
-Config parse_config(const std::string& yaml_text, const std::string& source_name);
+// Each providers.<name> section is validated against the settings schema of that provider in
+// `registry` (its plugin's config keys); a provider `registry` does not carry is an error.
+Config parse_config(const std::string& yaml_text, const std::string& source_name,
+                    const ProviderRegistry& registry = providers());
 Config load_config_file(const std::string& path);
 // config/corridor.yaml as it was when corridor was built: the embedded defaults.
 const std::string& embedded_default_config();

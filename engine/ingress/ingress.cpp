@@ -11,7 +11,7 @@
 #include "adapters/support/wire.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -114,7 +114,7 @@ class Ingress {
     const auto parts = split_path(req.target);
     if (req.method == "POST" && parts.size() == 2 && parts[0] == "webhooks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
-    // Return URLs and callbacks that carry their own token (esipay), by GET or POST.
+    // Return URLs and callbacks that carry their own token in the path, by GET or POST.
     if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, false));
@@ -290,7 +290,7 @@ class Operations {
       return error_response(404, "unknown transaction " + redact_bounded(txn_id, 64));
     auto events = c_.store.events_of(txn_id);
     if (!events) return error_response(503, events.error().message);
-    return json_response(200, boost::json::serialize(transaction_view(**txn, *events)));
+    return json_response(200, boost::json::serialize(transaction_view(**txn, *events, *c_.config.registry)));
   }
 
   HttpResponse payment_methods(std::string_view merchant_id, const Caller& caller) {
@@ -300,7 +300,7 @@ class Operations {
     json::array methods;
     for (const auto& provider : m->providers) {
       json::array flows;
-      for (const Flow* f : all_flows())
+      for (const Flow* f : c_.config.registry->flows())
         if (f->provider == provider) flows.push_back(json::value(f->name));
       methods.push_back(json::object{{"provider", provider}, {"flows", std::move(flows)}});
     }
@@ -375,7 +375,8 @@ bool loopback_host(std::string_view host) {
   return host.starts_with("127.") || host == "::1" || host == "[::1]" || host == "localhost";
 }
 
-json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events) {
+json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events,
+                              const ProviderRegistry& registry) {
   json::object o;
   o["txn_id"] = txn.txn_id;
   o["merchant"] = txn.merchant;
@@ -388,7 +389,7 @@ json::object transaction_view(const Transaction& txn, const std::vector<json::ob
     o["provider_amount"] = {{"value", txn.provider_amount->value}, {"currency", txn.provider_amount->currency}};
   o["state"] = txn.state;
   o["status"] = nullptr;
-  if (const Flow* f = find_flow(txn.flow_id()); f != nullptr) {
+  if (const Flow* f = registry.find_flow(txn.flow_id()); f != nullptr) {
     if (const StateInfo* s = f->state(txn.state); s != nullptr) o["status"] = to_string(s->status);
   }
   o["version"] = txn.version;

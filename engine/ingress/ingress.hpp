@@ -4,14 +4,14 @@
 // Public (http.listen): what providers call. Anyone can reach it; each provider's adapter
 // authenticates its own requests.
 //   POST /webhooks/{provider}                   provider notifications -> corridor.inputs (2xx once acked)
-//   GET|POST /callbacks/{provider}/...          return URLs and callbacks (esipay's token is in the path)
+//   GET|POST /callbacks/{provider}/...          return URLs and callbacks (a secret token may be in the path)
 //   GET  /healthz                               {"status": "ok"} or 503 {"status": "unavailable"}
 //
 // Operations (http.operations_listen, loopback by default): what people and services of the
 // merchant's side read. With tokens configured (auth.operator_tokens, merchants[].tokens) every
 // request needs `Authorization: Bearer <token>`; a merchant's token sees only that merchant.
 //   GET  /v1/transactions/{txn_id}              a transaction (an explicit list of fields) and its events
-//   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use (Cynod steps 1-2)
+//   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use, with their flows
 //   GET  /metrics                               Prometheus text (operators only)
 //   GET  /healthz                               as above, naming each part of the runtime that is stuck
 #include <map>
@@ -94,7 +94,8 @@ bool loopback_host(std::string_view host);
 // The JSON of GET /v1/transactions/{txn_id}: these fields and no others (the flow's own data stays in
 // the store): txn_id, merchant, reference, provider, flow, amount, amount_refunded, provider_amount,
 // state, status, version, provider_refs, next_action, reason, attention, created_at, updated_at,
-// rejected_inputs, events.
-json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events);
+// rejected_inputs, events. The status is the state's in its flow, found in `registry`.
+json::object transaction_view(const Transaction& txn, const std::vector<json::object>& events,
+                              const ProviderRegistry& registry);
 
 }  // namespace corridor

@@ -109,7 +109,7 @@ class BeastHttpClient final : public HttpClient {
     const auto deadline = Clock::now() + timeout;
     const std::string key = url->host + ":" + url->port;
     // Errors name the method and the host, never the path or query: a provider may carry card data
-    // there (esipay puts the card number in the path), and errors travel into inputs and events.
+    // there (a card number in the path), and errors travel into inputs and events.
     const std::string what = request.method + " " + key;
 
     bhttp::request<bhttp::string_body> req;

@@ -18,7 +18,6 @@
 #include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
 #include "core/encoding.hpp"
-#include "statemachines/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -135,14 +134,22 @@ const json::value* find_path(const json::object& o, std::string_view dotted) {
   }
 }
 
-bool is_sealed_field(std::string_view path) {
+// "<object>.<key>", the path of a provider's sealed field.
+std::string path_of(const SealedField& s, std::string_view key) { return std::string(s.object) + "." + std::string(key); }
+
+// The card's fields but the ones shown, and the fields providers declare secret.
+bool is_sealed_field(std::string_view path, const std::vector<SealedField>& sealed) {
   if (path.starts_with("card.")) return !card_field_shown(path.substr(5));
-  return std::find(kSealedFields.begin(), kSealedFields.end(), path) != kSealedFields.end();
+  return std::any_of(sealed.begin(), sealed.end(), [&](const SealedField& s) {
+    return path.size() == s.object.size() + 1 + s.key.size() && path.starts_with(s.object) &&
+           path[s.object.size()] == '.' && path.ends_with(s.key);
+  });
 }
 
 // The path of the first key or value outside the sealed fields that holds a card number.
-std::optional<std::string> card_number_outside_card(const json::value& v, const std::string& path) {
-  if (is_sealed_field(path)) return std::nullopt;
+std::optional<std::string> card_number_outside_card(const json::value& v, const std::string& path,
+                                                    const std::vector<SealedField>& sealed) {
+  if (is_sealed_field(path, sealed)) return std::nullopt;
   switch (v.kind()) {
     case json::kind::string:
       if (find_card_number({v.get_string().data(), v.get_string().size()})) return path;
@@ -154,14 +161,14 @@ std::optional<std::string> card_number_outside_card(const json::value& v, const 
     case json::kind::array: {
       std::size_t i = 0;
       for (const auto& item : v.get_array())
-        if (auto found = card_number_outside_card(item, path + "[" + std::to_string(i++) + "]")) return found;
+        if (auto found = card_number_outside_card(item, path + "[" + std::to_string(i++) + "]", sealed)) return found;
       return std::nullopt;
     }
     case json::kind::object:
       for (const auto& kv : v.get_object()) {
         const std::string child = path.empty() ? std::string(kv.key()) : path + "." + std::string(kv.key());
         if (find_card_number({kv.key().data(), kv.key().size()})) return path.empty() ? "(a key)" : path + " (a key)";
-        if (auto found = card_number_outside_card(kv.value(), child)) return found;
+        if (auto found = card_number_outside_card(kv.value(), child, sealed)) return found;
       }
       return std::nullopt;
     default: return std::nullopt;
@@ -194,12 +201,12 @@ Money money_of(const json::object& cmd) {
 
 // The sensitive fields present in the command, checked for their shape; the card number's digits.
 struct Sensitive {
-  std::vector<std::string> present;  // paths, in kSealedFields order
+  std::vector<std::string> present;  // paths: the card's fields, then the providers' sealed fields
   std::string card_digits;
   std::string problem;
 };
 
-Sensitive read_sensitive(const json::object& cmd) {
+Sensitive read_sensitive(const json::object& cmd, const std::vector<SealedField>& sealed) {
   Sensitive out;
   if (const json::value* card = cmd.if_contains("card"); card != nullptr && !card->is_null()) {
     if (!card->is_object()) {
@@ -230,13 +237,15 @@ Sensitive read_sensitive(const json::object& cmd) {
       return out;
     }
   }
-  if (const json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
-    if (const json::value* answer = interac->get_object().if_contains("answer"); answer != nullptr && !answer->is_string()) {
-      out.problem = "field 'interac.answer' must be a string";
+  for (const SealedField& s : sealed) {
+    const json::object* object = get_object(cmd, s.object);
+    if (object == nullptr) continue;
+    if (const json::value* secret = object->if_contains(s.key); secret != nullptr && !secret->is_string()) {
+      out.problem = "field '" + path_of(s, s.key) + "' must be a string";
       return out;
     }
-    if (interac->get_object().contains("answer_sealed")) {
-      out.problem = "field 'interac.answer_sealed' is corridor's own: send interac.answer";
+    if (object->contains(s.sealed_as)) {
+      out.problem = "field '" + path_of(s, s.sealed_as) + "' is corridor's own: send " + path_of(s, s.key);
       return out;
     }
   }
@@ -244,14 +253,17 @@ Sensitive read_sensitive(const json::object& cmd) {
     for (const auto& kv : *card)
       if (!card_field_shown(kv.key()) && !kv.value().is_null()) out.present.push_back("card." + std::string(kv.key()));
   }
-  if (const json::value* v = find_path(cmd, "interac.answer"); v != nullptr && !v->is_null())
-    out.present.emplace_back("interac.answer");
+  for (const SealedField& s : sealed) {
+    if (const json::value* v = find_path(cmd, path_of(s, s.key)); v != nullptr && !v->is_null())
+      out.present.push_back(path_of(s, s.key));
+  }
   return out;
 }
 
 // Canonical text: object keys sorted, at every level; sensitive values by their fingerprint.
-void canonical(const json::value& v, std::string& out, const std::string& path, const CardVault* vault) {
-  if (is_sealed_field(path) && vault != nullptr) {
+void canonical(const json::value& v, std::string& out, const std::string& path, const CardVault* vault,
+               const std::vector<SealedField>& sealed) {
+  if (is_sealed_field(path, sealed) && vault != nullptr) {
     append_json(out, json::value(vault->fingerprint(json_text(v))));
     return;
   }
@@ -264,7 +276,8 @@ void canonical(const json::value& v, std::string& out, const std::string& path, 
       if (i > 0) out.push_back(',');
       append_json(out, json::value(sorted[i].first));
       out.push_back(':');
-      canonical(*sorted[i].second, out, path.empty() ? std::string(sorted[i].first) : path + "." + std::string(sorted[i].first), vault);
+      canonical(*sorted[i].second, out, path.empty() ? std::string(sorted[i].first) : path + "." + std::string(sorted[i].first),
+                vault, sealed);
     }
     out.push_back('}');
     return;
@@ -275,7 +288,7 @@ void canonical(const json::value& v, std::string& out, const std::string& path, 
     for (const auto& item : v.get_array()) {
       if (!first) out.push_back(',');
       first = false;
-      canonical(item, out, path + "[]", vault);
+      canonical(item, out, path + "[]", vault, sealed);
     }
     out.push_back(']');
     return;
@@ -289,9 +302,9 @@ std::string sha256_hex(std::string_view bytes) {
   return hex_encode({reinterpret_cast<const char*>(d.data()), d.size()});
 }
 
-// Seals the sensitive fields in place: the card into card.sealed (its number kept masked), the
-// e-Transfer answer into interac.answer_sealed.
-void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault) {
+// Seals the sensitive fields in place: the card into card.sealed (its number kept masked), each
+// provider's sealed field into its sealed_as key.
+void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault, const std::vector<SealedField>& sealed) {
   if (json::value* card = cmd.if_contains("card"); card != nullptr && card->is_object()) {
     json::object& c = card->get_object();
     json::object plain;
@@ -310,19 +323,21 @@ void seal(json::object& cmd, const Sensitive& sensitive, const CardVault& vault)
       c["sealed"] = vault.seal(json_text(plain));
     }
   }
-  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr && interac->is_object()) {
-    json::object& i = interac->get_object();
-    if (auto it = i.find("answer"); it != i.end()) {
-      const auto& answer = it->value().get_string();
-      i["answer_sealed"] = vault.seal({answer.data(), answer.size()});
-      i.erase("answer");
+  for (const SealedField& s : sealed) {
+    json::value* object = cmd.if_contains(s.object);
+    if (object == nullptr || !object->is_object()) continue;
+    json::object& o = object->get_object();
+    if (auto it = o.find(s.key); it != o.end()) {
+      const auto& secret = it->value().get_string();
+      o[s.sealed_as] = vault.seal({secret.data(), secret.size()});
+      o.erase(s.key);
     }
   }
 }
 
 // The command with its sensitive fields replaced: what a dead letter of a refused command shows.
 // True when it replaced anything.
-bool hide_sensitive(json::object& cmd) {
+bool hide_sensitive(json::object& cmd, const std::vector<SealedField>& sealed) {
   bool hidden = false;
   auto hide = [&](json::value& v) {
     v = "[redacted]";
@@ -336,13 +351,15 @@ bool hide_sensitive(json::object& cmd) {
         if (!card_field_shown(kv.key())) hide(kv.value());
     }
   }
-  if (json::value* interac = cmd.if_contains("interac"); interac != nullptr) {
-    if (!interac->is_object()) {
-      hide(*interac);
-    } else {
-      for (std::string_view key : {"answer", "answer_sealed"})
-        if (json::value* v = interac->get_object().if_contains(key)) hide(*v);
+  for (const SealedField& s : sealed) {
+    json::value* object = cmd.if_contains(s.object);
+    if (object == nullptr) continue;
+    if (!object->is_object()) {
+      hide(*object);
+      continue;
     }
+    for (std::string_view key : {s.key, s.sealed_as})
+      if (json::value* v = object->get_object().if_contains(key)) hide(*v);
   }
   return hidden;
 }
@@ -359,7 +376,7 @@ bool names_sensitive_field(std::string_view raw) {
 
 }  // namespace
 
-std::optional<std::string> shown_payload(std::string_view raw) {
+std::optional<std::string> shown_payload(std::string_view raw, const ProviderRegistry& registry) {
   boost::json::parse_options options;
   options.max_depth = 256;  // deeper than commands may be: a refused deep command is still read here
   boost::system::error_code ec;
@@ -368,7 +385,7 @@ std::optional<std::string> shown_payload(std::string_view raw) {
     if (!names_sensitive_field(raw)) return std::nullopt;
     return std::string();
   }
-  if (!hide_sensitive(v.get_object())) return std::nullopt;
+  if (!hide_sensitive(v.get_object(), registry.sealed_fields())) return std::nullopt;
   return boost::json::serialize(v);
 }
 
@@ -419,6 +436,8 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     return rej;
   }
   json::object& cmd = parsed->get_object();
+  const ProviderRegistry& registry = *config.registry;
+  const std::vector<SealedField>& sealed = registry.sealed_fields();
   std::string problem;
   // Best effort first, so that even a rejected command is traceable.
   rej.command_id = get_string(cmd, "command_id");
@@ -427,9 +446,9 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   if (!rej.merchant.empty() && !rej.reference.empty()) rej.txn_id = derive_txn_id(rej.merchant, rej.reference);
 
   // Card numbers go in card.number, which is sealed; anywhere else they would travel in clear.
-  if (auto where = card_number_outside_card(*parsed, ""))
+  if (auto where = card_number_outside_card(*parsed, "", sealed))
     problem = "field '" + *where + "' holds what looks like a card number: card numbers go in card.number only";
-  Sensitive sensitive = problem.empty() ? read_sensitive(cmd) : Sensitive{};
+  Sensitive sensitive = problem.empty() ? read_sensitive(cmd, sealed) : Sensitive{};
   if (problem.empty()) problem = sensitive.problem;
   if (problem.empty() && !sensitive.present.empty() && vault == nullptr)
     problem = "command carries sensitive data (" + sensitive.present.front() + ") but " + CardVault::kKeyVariable +
@@ -455,13 +474,9 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
     if (auto* f = cmd.if_contains("flow"); problem.empty() && f != nullptr && !f->is_string() && !f->is_null())
       problem = "field 'flow' must be a string";
     const Flow* flow = nullptr;
+    if (problem.empty() && registry.find(provider) == nullptr) problem = "unknown provider '" + shown(provider) + "'";
     if (problem.empty()) {
-      bool known_provider = false;
-      for (const Flow* f : all_flows()) known_provider = known_provider || f->provider == provider;
-      if (!known_provider) problem = "unknown provider '" + shown(provider) + "'";
-    }
-    if (problem.empty()) {
-      flow = resolve_flow(provider, flow_name);
+      flow = registry.resolve_flow(provider, flow_name);
       if (flow == nullptr)
         problem = flow_name.empty() ? "provider '" + provider + "' has several flows: name one in 'flow'"
                                     : "unknown flow '" + shown(flow_name) + "' for provider '" + provider + "'";
@@ -481,7 +496,7 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
       }
     }
     // What the provider would refuse is refused here, before a transaction exists.
-    if (const AdapterRegistration* reg = find_adapter(provider); problem.empty() && reg != nullptr) {
+    if (const AdapterRegistration* reg = registry.find_adapter(provider); problem.empty() && reg != nullptr) {
       problem = reg->constraints.check_amount(money_of(cmd));
       if (problem.empty() && !sensitive.card_digits.empty())
         problem = reg->constraints.check_card_number(sensitive.card_digits);
@@ -504,9 +519,9 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   in.name = type;
   in.at_ms = at_ms;
   std::string text;
-  canonical(*parsed, text, "", vault);
+  canonical(*parsed, text, "", vault, sealed);
   in.digest = sha256_hex(text);
-  if (vault != nullptr) seal(cmd, sensitive, *vault);
+  if (vault != nullptr) seal(cmd, sensitive, *vault, sealed);
   in.data = std::move(cmd);
   return out;
 }

@@ -30,13 +30,14 @@ struct CommandRejection {
 
 struct RoutedCommand {
   // kind command, name = type, data = the command with its sensitive fields sealed (statemachines/
-  // sensitive.hpp: card.number masked and the card in card.sealed, interac.answer as
-  // interac.answer_sealed), digest = the command's digest. input_id = "cmd:" + txn_id + ":" +
-  // command_id: a command's identity is its transaction's (merchant and reference) and its id.
+  // sensitive.hpp: card.number masked and the card in card.sealed; a provider's sealed fields under
+  // their sealed_as keys, adapters/plugin.hpp), digest = the command's digest. input_id = "cmd:" +
+  // txn_id + ":" + command_id: a command's identity is its transaction's (merchant and reference) and
+  // its id.
   Input input;
 };
 
-// Validates a raw command. `fallback_id` names the record (topic:partition:offset) when the command
+// Validates a raw command against the providers of config.registry. `fallback_id` names the record (topic:partition:offset) when the command
 // has no command_id; `at_ms` is when the command was published. Checked in this order: the size
 // (limits.command_bytes), JSON (depth, a key twice in one object), card numbers outside card.number,
 // the fields, the merchant, the provider's constraints. A command carrying sensitive data is rejected
@@ -66,9 +67,9 @@ json::object deadletter_record(std::string_view source, std::string_view reason,
 
 // What a dead letter of a refused command may show instead of the command, or nullopt when it may show
 // the command as it came (dead letters redact card numbers and secrets in any text): a JSON object with
-// sensitive fields (the card but its holder's name and brand, the e-Transfer answer) has them replaced
-// by "[redacted]"; text corridor cannot read as a JSON object that names a sensitive field (a CVV in a
+// sensitive fields (the card but its holder's name and brand, the sealed fields of `registry`'s
+// providers) has them replaced by "[redacted]"; text corridor cannot read as a JSON object that names a sensitive field (a CVV in a
 // command that is not JSON) shows nothing, "".
-std::optional<std::string> shown_payload(std::string_view raw);
+std::optional<std::string> shown_payload(std::string_view raw, const ProviderRegistry& registry = providers());
 
 }  // namespace corridor

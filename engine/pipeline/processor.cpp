@@ -18,7 +18,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/io/kafka.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 
@@ -213,7 +213,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       const bool creates = is_command && (in.name == "payment.create" || in.name == "payout.create");
 
       if (creates && txn == nullptr) {
-        flow = resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
+        flow = config_.registry->resolve_flow(get_string(in.data, "provider"), get_string(in.data, "flow"));
         if (flow == nullptr) {
           reject_command("unknown flow for provider '" + std::string(get_string(in.data, "provider")) + "'");
           continue;
@@ -235,7 +235,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         }
         continue;
       }
-      if (flow == nullptr) flow = find_flow(txn->flow_id());
+      if (flow == nullptr) flow = config_.registry->find_flow(txn->flow_id());
       if (flow == nullptr) {
         deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
         continue;

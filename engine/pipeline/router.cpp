@@ -67,7 +67,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
           rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
       out.push_back(Outgoing{config.kafka.events, rej.txn_id,
                              boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
-      const std::optional<std::string> hidden = shown_payload(m.value());
+      const std::optional<std::string> hidden = shown_payload(m.value(), *config.registry);
       const std::optional<std::string_view> shown = hidden ? std::optional<std::string_view>(*hidden) : std::nullopt;
       const std::string record =
           boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where, shown));

@@ -16,7 +16,7 @@
 #include "engine/pipeline/router.hpp"
 #include "engine/pipeline/scheduler.hpp"
 #include "engine/pipeline/threads.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 
@@ -92,7 +92,7 @@ void Runtime::start() {
   m.vault = CardVault::from_environment();
   for (const auto& merchant : cfg.merchants) {
     for (const auto& provider : merchant.providers) {
-      for (const Flow* f : all_flows()) {
+      for (const Flow* f : cfg.registry->flows()) {
         const bool takes_card = std::find(f->required_fields.begin(), f->required_fields.end(), "card.number") !=
                                 f->required_fields.end();
         if (f->provider == provider && takes_card && !m.vault)
@@ -170,7 +170,7 @@ void Runtime::start() {
     m.sandboxes = m.options.start_sandboxes(sandbox_host, m.public_url, cfg.providers);
   }
   for (const auto& [provider, settings] : cfg.providers) {
-    const AdapterRegistration* reg = find_adapter(provider);
+    const AdapterRegistration* reg = cfg.registry->find_adapter(provider);
     if (reg == nullptr) throw std::runtime_error("no adapter for provider " + provider);
     m.adapters.emplace(provider, reg->make(settings));
   }

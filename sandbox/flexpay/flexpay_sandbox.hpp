@@ -55,7 +55,8 @@ class FlexPaySandbox {
   std::unique_ptr<Impl> impl_;
 };
 
-// The sandbox as the runtime starts it (with demo scenarios), listed in sandbox/registry.cpp.
+// The sandbox as the command line starts it (with demo scenarios), registered under the provider's
+// line of adapters/providers.def.
 SandboxRegistration flexpay_sandbox_registration();
 
 }  // namespace corridor

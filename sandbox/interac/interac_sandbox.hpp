@@ -67,7 +67,8 @@ class InteracSandbox {
   std::unique_ptr<Impl> impl_;
 };
 
-// The sandbox as the runtime starts it (with demo scenarios), listed in sandbox/registry.cpp.
+// The sandbox as the command line starts it (with demo scenarios), registered under the provider's
+// line of adapters/providers.def.
 SandboxRegistration interac_sandbox_registration();
 
 }  // namespace corridor

@@ -9,7 +9,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {

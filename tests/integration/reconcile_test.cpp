@@ -247,7 +247,7 @@ TEST_F(Settlement, AMissingAnExtraAndAMismatchedLineAreReportedExactly) {
       "2026-11-22,ESI-3,tx_mismatch,card,75.00,USD\n"      // store: 70.00
       "2026-11-22,ESI-3,tx_mismatch,refund,20.00,USD\n"
       "2026-11-22,ESI-9,tx_unknown,card,12.50,USD\n";      // no such transaction
-  auto lines = parse_settlement(csv);
+  auto lines = parse_settlement("esipay", csv);
   ASSERT_TRUE(lines) << lines.error().message;
   const SettlementReport r = reconcile_settlement(*store, *lines, {});
   EXPECT_EQ(r.lines, 4);
@@ -282,7 +282,7 @@ TEST_F(Settlement, RefundsStatusAndIdsAreCompared) {
       "tx_mismatch,card,70.00,USD,ESI-3,2026-11-22\n"
       "tx_mismatch,refund,20.00,USD,ESI-3,2026-11-23\n"
       "tx_failed,card,30.00,USD,ESI-4,2026-11-22\n";    // corridor says failed
-  auto lines = parse_settlement(csv);
+  auto lines = parse_settlement("esipay", csv);
   ASSERT_TRUE(lines) << lines.error().message;
   const SettlementReport r = reconcile_settlement(*store, *lines, {});
   std::vector<std::string> found;
@@ -335,7 +335,7 @@ class SettlementOutcomes : public ::testing::Test {
     ASSERT_TRUE(store->commit(b));
   }
   SettlementReport run(const std::string& csv) {
-    auto lines = parse_settlement("date,transaction,cid,type,amount,currency\n" + csv);
+    auto lines = parse_settlement("esipay", "date,transaction,cid,type,amount,currency\n" + csv);
     EXPECT_TRUE(lines) << lines.error().message;
     return lines ? reconcile_settlement(*store, *lines, {}) : SettlementReport{};
   }
@@ -540,7 +540,7 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
   get.target = base + "/_sandbox/settlement";
   auto csv = client->send(get, std::chrono::seconds(5));
   ASSERT_TRUE(csv && csv->status == 200);
-  auto lines = parse_settlement(csv->body);
+  auto lines = parse_settlement("esipay", csv->body);
   ASSERT_TRUE(lines) << lines.error().message;
   auto live = open_sqlite_store(config.store.path);
   SettlementReport report = reconcile_settlement(*live, *lines, {});
@@ -588,21 +588,21 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
 }
 
 TEST(SettlementFile, BadFilesAreRefusedWithTheLine) {
-  EXPECT_FALSE(parse_settlement(""));
-  EXPECT_EQ(parse_settlement("date,cid,type,amount,currency\n").error().message,
+  EXPECT_FALSE(parse_settlement("esipay", ""));
+  EXPECT_EQ(parse_settlement("esipay", "date,cid,type,amount,currency\n").error().message,
             "settlement header lacks the column 'transaction'");
-  EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,tx,card,1.001,USD\n").error().message,
+  EXPECT_EQ(parse_settlement("esipay", "date,transaction,cid,type,amount,currency\nd,E,tx,card,1.001,USD\n").error().message,
             "settlement line 2: " + parse_decimal_amount("1.001", 2).error().message);
-  EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,tx,chargeback,1.00,USD\n").error().message,
+  EXPECT_EQ(parse_settlement("esipay", "date,transaction,cid,type,amount,currency\nd,E,tx,chargeback,1.00,USD\n").error().message,
             "settlement line 2: type must be card or refund, got 'chargeback'");
-  EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,tx,card,1.00,XXX\n").error().message,
+  EXPECT_EQ(parse_settlement("esipay", "date,transaction,cid,type,amount,currency\nd,E,tx,card,1.00,XXX\n").error().message,
             "settlement line 2: unknown currency 'XXX'");
-  EXPECT_EQ(parse_settlement("date,transaction,cid,type,amount,currency\nd,E,\"tx,card,1.00,USD\n").error().message,
+  EXPECT_EQ(parse_settlement("esipay", "date,transaction,cid,type,amount,currency\nd,E,\"tx,card,1.00,USD\n").error().message,
             "settlement line 2: unterminated quoted field");
-  auto quoted = parse_settlement("date,transaction,cid,type,amount,currency\r\n\"22 Nov, 2026\",E,tx,card,1.00,USD\r\n");
+  auto quoted = parse_settlement("esipay", "date,transaction,cid,type,amount,currency\r\n\"22 Nov, 2026\",E,tx,card,1.00,USD\r\n");
   ASSERT_TRUE(quoted);
-  EXPECT_EQ(quoted->at(0).date, "22 Nov, 2026");
-  EXPECT_EQ(quoted->at(0).amount, 100);
+  EXPECT_EQ(quoted->lines.at(0).date, "22 Nov, 2026");
+  EXPECT_EQ(quoted->lines.at(0).amount, 100);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "statemachines/flow.hpp"
-#include "statemachines/registry.hpp"
 
 namespace corridor::testing {
 

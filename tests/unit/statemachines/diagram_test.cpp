@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 namespace {

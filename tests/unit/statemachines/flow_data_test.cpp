@@ -7,7 +7,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "statemachines/domain.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 
 namespace corridor {
 

@@ -67,7 +67,7 @@
 
 #include "statemachines/esipay_card.hpp"
 #include "statemachines/reconcile.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {

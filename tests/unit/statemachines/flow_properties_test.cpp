@@ -33,7 +33,7 @@
 #include <random>
 #include <set>
 
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {

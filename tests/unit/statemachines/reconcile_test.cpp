@@ -9,7 +9,7 @@
 
 #include "statemachines/esipay_card.hpp"
 #include "statemachines/novasend_payin.hpp"
-#include "statemachines/registry.hpp"
+#include "adapters/registry.hpp"
 #include "tests/support/flow_harness.hpp"
 
 namespace corridor {

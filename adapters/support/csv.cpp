@@ -1,4 +1,4 @@
-#include "engine/cli/csv.hpp"
+#include "adapters/support/csv.hpp"
 
 namespace corridor {
 

@@ -1,0 +1,48 @@
+#include "tests/toy/adapters/toy/toy_adapter.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+namespace corridor {
+
+ToyAdapter::ToyAdapter(const ProviderSettings& settings)
+    : base_url_(settings.at("base_url")), api_key_(settings.at("api_key")) {}
+
+Result<HttpRequest> ToyAdapter::build_request(const ProviderCall& call) const {
+  if (call.op != "transfer") return fail("toy: unknown call " + call.op);
+  HttpRequest r;
+  r.method = "POST";
+  r.target = base_url_ + "/transfers";
+  r.headers = {{"Authorization", "Bearer " + api_key_}, {"Content-Type", "application/json"}};
+  r.body = boost::json::serialize(call.params);
+  return r;
+}
+
+Result<ParsedInput> ToyAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
+  if (response.status != 201) return Error{"toy: HTTP " + std::to_string(response.status), response.status >= 500};
+  boost::system::error_code ec;
+  const json::value body = boost::json::parse(response.body, ec);
+  if (ec || !body.is_object()) return fail("toy: the answer is not a JSON object");
+  ParsedInput in;
+  in.txn_id = std::string(txn_id_of_call(call.call_id));
+  in.name = "transfer.done";
+  in.data = {{"id", get_string(body.get_object(), "id")}};
+  return in;
+}
+
+Result<ParsedInput> ToyAdapter::parse_webhook(const HttpRequest&) const { return fail("toy: no webhooks"); }
+
+AdapterRegistration toy_registration() {
+  return AdapterRegistration{
+      "toy",
+      {
+          {"base_url", true, "", "the toy's service root"},
+          {"api_key", true, "", "bearer key of POST /transfers"},
+          {"transfer_limit", false, "100000", "the largest transfer, in minor units"},
+      },
+      [](const ProviderSettings& s) -> std::unique_ptr<ProviderAdapter> { return std::make_unique<ToyAdapter>(s); },
+      ProviderConstraints{.currencies = {"XOF"}, .whole_units = true},
+  };
+}
+
+}  // namespace corridor
