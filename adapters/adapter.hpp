@@ -7,9 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "adapters/errc.hpp"
 #include "core/http.hpp"
 #include "statemachines/domain.hpp"
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

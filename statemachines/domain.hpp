@@ -12,7 +12,7 @@
 
 #include "statemachines/flow_data.hpp"
 #include "statemachines/money.hpp"
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 
@@ -69,6 +69,20 @@ struct Input {
   // (the router's). The same input id with another digest is another command reusing the id.
   std::string digest{};
 };
+
+// The data of a `call.failed` input, as the executor writes it: the call got no answer its adapter
+// could read, or was never sent. The optional flags are written only when they say something.
+struct CallFailed {
+  std::string op;
+  std::string error;  // for a person: redacted, at most 1,000 bytes
+  std::string code;   // the failure's code (core/error.hpp code_text): "adapter.provider_unavailable"
+  std::int64_t attempts = 0;
+  std::string outcome;            // "unknown": the call may have reached the provider and been acted on
+  std::optional<bool> not_found;  // true: the provider does not hold what the call looked up
+  std::optional<bool> sent;       // false: no request left corridor (a circuit open, a refusal)
+  std::optional<bool> refused;    // true: nothing left and nothing will (the adapter or the vault refuses it)
+};
+BOOST_DESCRIBE_STRUCT(CallFailed, (), (op, error, code, attempts, outcome, not_found, sent, refused))
 
 // The record on corridor.inputs.
 json::object to_json(const Input& in);

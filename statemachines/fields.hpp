@@ -207,6 +207,67 @@ bool read(json::value& v, T& out) {
   return true;
 }
 
+// ---- as JSON values: an adapter builds a flow's input as a struct and hands it on as an object ----
+inline json::value to_value(std::int64_t v) { return v; }
+inline json::value to_value(bool v) { return v; }
+inline json::value to_value(const std::string& v) { return json::string(v); }
+inline json::value to_value(const json::value& v) { return v; }
+inline json::value to_value(const json::object& v) { return v; }
+template <class T>
+json::value to_value(const std::optional<T>& v);
+template <class T>
+json::value to_value(const std::vector<T>& v);
+template <class T>
+  requires described<T>
+json::value to_value(const T& v);
+
+// The object whose text write() gives: the members in their order, empty optionals and strings left out.
+template <class T>
+  requires described<T>
+json::object to_object(const T& v) {
+  json::object o;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    const auto& member = v.*d.pointer;
+    if (!absent(member)) o.emplace(d.name, to_value(member));
+  });
+  return o;
+}
+
+template <class T>
+json::value to_value(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return to_value(*v);
+}
+
+template <class T>
+json::value to_value(const std::vector<T>& v) {
+  json::array a;
+  a.reserve(v.size());
+  for (const T& item : v) a.push_back(to_value(item));
+  return a;
+}
+
+template <class T>
+  requires described<T>
+json::value to_value(const T& v) {
+  return to_object(v);
+}
+
+// T read from `o`, left as it is (a step's input): each member from the key of its name, as
+// read_members does.
+template <class T>
+  requires described<T>
+T from_object(const json::object& o) {
+  T out{};
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+    auto it = o.find(d.name);
+    if (it == o.end()) return;
+    json::value copy(it->value());
+    read(copy, out.*d.pointer);
+  });
+  return out;
+}
+
 // The names of T's members, for checks that two structs sharing one JSON object never collide.
 template <class T>
   requires described<T>

@@ -22,6 +22,12 @@ class StepContext {
   const FlowSettings& settings;
   Effects& effects;
 
+  // The input's data read into the struct its adapter (or the executor) built it from.
+  template <class T>
+  T input_as() const {
+    return fields::from_object<T>(input.data);
+  }
+
   // A fresh id, unique within the transaction and the same on every replay: txn_id:seq:what.
   std::string next_id(std::string_view what);
   // Asks the executor to call the provider. Returns the call id (the idempotency key): the call's own,

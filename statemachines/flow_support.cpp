@@ -41,11 +41,9 @@ bool retries_spent(const StepContext& c, std::int64_t default_max) {
   return c.txn.retry_attempt.value_or(0) >= c.settings.get("max_retries", default_max);
 }
 
-bool refused_before_send(const StepContext& c) {
-  return c.input.name == "call.failed" && get_bool(c.input.data, "refused");
-}
+bool refused_before_send(const StepContext& c) { return call_failure(c).refused.value_or(false); }
 
-bool not_sent(const StepContext& c) { return c.input.name == "call.failed" && !get_bool(c.input.data, "sent", true); }
+bool not_sent(const StepContext& c) { return !call_failure(c).sent.value_or(true); }
 
 bool same_money(const std::optional<Money>& reported, const Money& asked) {
   return reported.has_value() && *reported == asked;
@@ -91,15 +89,26 @@ std::string_view description_of(const Transaction& t) {
   return {t.description->get_string().data(), t.description->get_string().size()};
 }
 
-std::string_view failed_op(const StepContext& c) { return get_string(c.input.data, "op"); }
+CallFailed call_failure(const StepContext& c) {
+  if (c.input.name != "call.failed") return {};
+  return c.input_as<CallFailed>();
+}
 
-std::string with_detail(std::string_view what, const json::object& data, std::string_view key) {
+std::string failed_op(const StepContext& c) { return call_failure(c).op; }
+
+std::string with_detail(std::string_view what, std::string_view detail) {
   std::string out(what);
-  if (auto detail = get_string(data, key); !detail.empty()) {
+  if (!detail.empty()) {
     out += ": ";
     out += detail;
   }
   return out;
+}
+
+std::string with_failure(std::string_view what, const StepContext& c) { return with_detail(what, call_failure(c).error); }
+
+std::string with_detail(std::string_view what, const json::object& data, std::string_view key) {
+  return with_detail(what, get_string(data, key));
 }
 
 void record_refusal(StepContext& c, std::string_view reason) {

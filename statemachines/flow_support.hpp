@@ -56,10 +56,16 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
 const json::object* customer_of(const Transaction& t);
 std::string_view description_of(const Transaction& t);
 
-// The op of a `call.failed` input ({"op": ..., "error": ...}).
-std::string_view failed_op(const StepContext& c);
+// A `call.failed` input's data; empty for any other input.
+CallFailed call_failure(const StepContext& c);
+// The op of a `call.failed` input; empty for any other input.
+std::string failed_op(const StepContext& c);
 
-// "what: detail" when the input carries `key`, else "what".
+// "what: detail", or "what" when `detail` is empty.
+std::string with_detail(std::string_view what, std::string_view detail);
+// with_detail(what, the `call.failed` input's error).
+std::string with_failure(std::string_view what, const StepContext& c);
+// Transitional: with_detail(what, data[key]), until every flow reads its inputs as structs.
 std::string with_detail(std::string_view what, const json::object& data, std::string_view key);
 
 // Records a refusal decided by a row (for instance a refund over the remaining amount) the way the

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

@@ -244,14 +244,14 @@ Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const
 Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) const {
   // docs/providers/cynod.md: <signature_header>: sha256=<hex HMAC-SHA256(webhook_secret, raw body)>.
   const std::string_view header = request.header(settings_.signature_header);
-  if (header.empty()) return refusal("cynod webhook: missing " + settings_.signature_header + " header", 401);
+  if (header.empty()) return fail(adapter_errc::bad_signature, "cynod webhook: missing " + settings_.signature_header + " header");
   std::string_view given = header;
   if (given.starts_with("sha256=")) given.remove_prefix(7);
   const auto mac = digest_from_hex(given);
-  if (!mac) return refusal("cynod webhook: " + settings_.signature_header + " is not sha256=<64 hex digits>", 401);
+  if (!mac) return fail(adapter_errc::bad_signature, "cynod webhook: " + settings_.signature_header + " is not sha256=<64 hex digits>");
   const auto expected = hmac_sha256(settings_.webhook_secret, request.body);
   if (!constant_time_equal(bytes_of(*mac), bytes_of(expected)))
-    return refusal("cynod webhook: signature does not match the body", 401);
+    return fail(adapter_errc::bad_signature, "cynod webhook: signature does not match the body");
 
   const std::string where = "cynod webhook";
   auto body = parse_object(request.body, where);

@@ -195,15 +195,15 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
   const std::string source = normalise_address(request.remote_address);
   if (source.empty() || std::find(settings_.allowed_sources.begin(), settings_.allowed_sources.end(), source) ==
                             settings_.allowed_sources.end()) {
-    return refusal("esipay callback: source address '" + source + "' is not in allowed_sources", 403);
+    return fail(adapter_errc::forbidden_source, "esipay callback: source address '" + source + "' is not in allowed_sources");
   }
   std::string_view path = request.target;
   path = path.substr(0, path.find('?'));
   constexpr std::string_view kPrefix = "/callbacks/esipay/";
-  if (!path.starts_with(kPrefix)) return refusal("esipay callback: not a return URL", 404);
+  if (!path.starts_with(kPrefix)) return fail(adapter_errc::unknown_route, "esipay callback: not a return URL");
   if (!constant_time_equal(path.substr(kPrefix.size()), settings_.callback_token))
-    return refusal("esipay callback: unknown return URL token", 404);
-  if (request.method != "POST") return refusal("esipay callback: the return URL is called with POST", 405);
+    return fail(adapter_errc::unknown_route, "esipay callback: unknown return URL token");
+  if (request.method != "POST") return fail(adapter_errc::wrong_method, "esipay callback: the return URL is called with POST");
 
   auto fields = callback_fields(request);
   if (!fields) return fields.error();

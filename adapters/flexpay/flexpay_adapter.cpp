@@ -274,7 +274,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   if (path.starts_with(kReturn)) {
     const std::string_view kind = path.substr(kReturn.size());
     if (kind != "approve" && kind != "cancel" && kind != "decline") {
-      return refusal("flexpay return: unknown path '" + std::string(path) + "'", 404);
+      return fail(adapter_errc::unknown_route, "flexpay return: unknown path '" + std::string(path) + "'");
     }
     const std::string reference = query_value(query, "reference");
     if (reference.empty()) return fail("flexpay return: missing query parameter 'reference'");
@@ -291,7 +291,7 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   }
 
   const std::string where = "flexpay callback";
-  if (request.method != "POST") return refusal(where + ": method " + request.method + " not allowed (POST)", 405);
+  if (request.method != "POST") return fail(adapter_errc::wrong_method, where + ": method " + request.method + " not allowed (POST)");
   auto body = parse_object(request.body, where, kFlexPayJson);
   if (!body) return body.error();
   if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();

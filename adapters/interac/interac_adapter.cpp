@@ -371,7 +371,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
       return in;
     }
     // A look-up of something Paysafe does not hold: call.failed says not_found (reconciliation).
-    if (s == 404 && !op->list_key.empty()) return Error{where + ": " + error.message, false, 404};
+    if (s == 404 && !op->list_key.empty()) return fail(adapter_errc::not_found, where + ": " + error.message);
     return fail(where + ": " + error.message);
   }
   if (s < 200 || s >= 300) return fail(where + ": unexpected status");
@@ -391,9 +391,8 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
         latest = &item.get_object();
     }
     if (latest == nullptr) {
-      return Error{where + ": no " + std::string(op->list_key) + " with merchantRefNum '" +
-                       std::string(get_string(call.params, "merchantRefNum")) + "'",
-                   false, 404};
+      return fail(adapter_errc::not_found, where + ": no " + std::string(op->list_key) + " with merchantRefNum '" +
+                                               std::string(get_string(call.params, "merchantRefNum")) + "'");
     }
     resource = *latest;
   } else {
@@ -409,11 +408,11 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   // Paysafe: "digest = HMAC_SHA256(hmacKey, UTF-8 JSON webhook request body); signature = base64(digest)",
   // sent as the Signature header. Checked on the raw bytes, in constant time, before anything is parsed.
   const std::string_view header = request.header(settings_.signature_header);
-  if (header.empty()) return refusal("interac webhook: missing " + settings_.signature_header + " header", 401);
+  if (header.empty()) return fail(adapter_errc::bad_signature, "interac webhook: missing " + settings_.signature_header + " header");
   const auto expected = hmac_sha256(settings_.webhook_hmac_key, request.body);
   const auto given = signature_bytes(header);
   if (!given || !constant_time_equal(*given, bytes_of(expected)))
-    return refusal("interac webhook: " + settings_.signature_header + " does not match the body", 401);
+    return fail(adapter_errc::bad_signature, "interac webhook: " + settings_.signature_header + " does not match the body");
 
   const std::string where = "interac webhook";
   auto body = parse_object(request.body, where);

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

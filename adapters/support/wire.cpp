@@ -141,15 +141,15 @@ std::string mask_digits(std::string_view text) {
 Result<json::object> parse_object(std::string_view body, std::string_view where, const json::parse_options& options) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec, {}, options);
-  if (ec) return fail(std::string(where) + ": body is not JSON (" + ec.message() + ")");
-  if (!v.is_object()) return fail(std::string(where) + ": body is not a JSON object");
+  if (ec) return fail(adapter_errc::malformed, std::string(where) + ": body is not JSON (" + ec.message() + ")");
+  if (!v.is_object()) return fail(adapter_errc::malformed, std::string(where) + ": body is not a JSON object");
   return std::move(v.get_object());
 }
 
-Error refusal(std::string message, int http_status) {
-  Error e = fail(std::move(message));
-  e.http_status = http_status;
-  return e;
+std::optional<adapter_errc> busy_status(int status) {
+  if (status == 429) return adapter_errc::rate_limited;
+  if (status >= 500 || status == 408) return adapter_errc::provider_unavailable;
+  return std::nullopt;
 }
 
 std::string missing_field(std::string_view where, std::string_view field) {
@@ -162,16 +162,16 @@ std::string type_error(std::string_view where, std::string_view field, std::stri
 
 Result<bool> require_string(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
-  if (it == o.end()) return fail(missing_field(where, field));
+  if (it == o.end()) return fail(adapter_errc::malformed, missing_field(where, field));
   if (!it->value().is_string() || it->value().get_string().empty())
-    return fail(type_error(where, field, "a non-empty string"));
+    return fail(adapter_errc::malformed, type_error(where, field, "a non-empty string"));
   return true;
 }
 
 Result<bool> optional_string(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_null() || it->value().is_string()) return true;
-  return fail(type_error(where, field, "a string"));
+  return fail(adapter_errc::malformed, type_error(where, field, "a string"));
 }
 
 }  // namespace corridor

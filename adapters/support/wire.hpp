@@ -58,8 +58,6 @@ std::string mask_digits(std::string_view text);
 Result<json::object> parse_object(std::string_view body, std::string_view where,
                                   const json::parse_options& options = {});
 
-// A webhook or callback refused at the door: not retryable, answered with `http_status`.
-Error refusal(std::string message, int http_status);
 
 // "<where>: missing field '<field>'".
 std::string missing_field(std::string_view where, std::string_view field);

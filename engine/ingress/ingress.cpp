@@ -145,9 +145,9 @@ class Ingress {
       parsed = fail("the notification could not be read: " + std::string(e.what()));
     }
     if (parsed && !finite_numbers(parsed->data))
-      parsed = refusal("the notification holds a number beyond a double's range", 400);
+      parsed = fail(adapter_errc::malformed, "the notification holds a number beyond a double's range");
     if (!parsed) {
-      const int status = parsed.error().http_status ? parsed.error().http_status : 400;
+      const int status = parsed.error().http_status() ? parsed.error().http_status() : 400;
       return refuse(provider, req, status, parsed.error().message, respond);
     }
     std::optional<Transaction> txn;

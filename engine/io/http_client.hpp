@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "core/http.hpp"
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 struct rd_kafka_s;
 struct rd_kafka_message_s;

@@ -16,6 +16,7 @@
 #include "engine/pipeline/circuit_breaker.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/errc.hpp"
 
 namespace corridor {
 
@@ -165,9 +166,10 @@ struct Executor::Impl {
       std::string record = input_record(*result);
       if (record.size() > static_cast<std::size_t>(config.limits.input_bytes)) {
         *result = call_failed(pending.call,
-                              "the provider's answer takes " + std::to_string(record.size()) +
-                                  " bytes, more than limits.input_bytes (" + std::to_string(config.limits.input_bytes) +
-                                  "): not kept",
+                              fail(pipeline_errc::answer_too_large,
+                                   "the provider's answer takes " + std::to_string(record.size()) +
+                                       " bytes, more than limits.input_bytes (" +
+                                       std::to_string(config.limits.input_bytes) + "): not kept"),
                               1, true);
         record = input_record(*result);
       }
@@ -287,8 +289,8 @@ struct Executor::Impl {
     refused,  // nothing left and nothing will: the adapter or the vault refuses the call itself
   };
 
-  Input call_failed(const ProviderCall& call, const std::string& error, int attempts, bool outcome_unknown = false,
-                    bool not_found = false, Sent sent = Sent::maybe) {
+  Input call_failed(const ProviderCall& call, const Error& error, int attempts, bool outcome_unknown = false,
+                    Sent sent = Sent::maybe) {
     metrics.provider_call_failures++;
     Input in;
     in.input_id = call.answer_input_id();
@@ -296,18 +298,21 @@ struct Executor::Impl {
     in.kind = InputKind::provider_response;
     in.name = "call.failed";
     in.at_ms = clock.now_ms();
+    CallFailed failed;
+    failed.op = call.op;
     // Whatever an adapter or the client put in the message, no card number leaves in clear.
-    in.data = {{"op", call.op}, {"error", redact_bounded(error, 1000)}, {"attempts", attempts}};
-    if (outcome_unknown) in.data["outcome"] = "unknown";
-    if (not_found) in.data["not_found"] = true;  // the provider does not hold what was looked up
-    if (sent != Sent::maybe) in.data["sent"] = false;
-    if (sent == Sent::refused) in.data["refused"] = true;
+    failed.error = redact_bounded(error.message, 1000);
+    failed.code = code_text(error.code);
+    failed.attempts = attempts;
+    if (outcome_unknown) failed.outcome = "unknown";
+    if (error.code == failure::not_found) failed.not_found = true;  // the provider does not hold what was looked up
+    if (sent != Sent::maybe) failed.sent = false;
+    if (sent == Sent::refused) failed.refused = true;
+    in.data = fields::to_object(failed);
     return in;
   }
 
-  Input refused(const ProviderCall& call, const std::string& error) {
-    return call_failed(call, error, 0, false, false, Sent::refused);
-  }
+  Input refused(const ProviderCall& call, const Error& error) { return call_failed(call, error, 0, false, Sent::refused); }
 
   // The call as the adapter sees it, sealed data opened in memory only: a sealed card (card.sealed
   // beside the masked number) becomes the card's fields, and any value {"sealed": "..."} (an
@@ -330,9 +335,9 @@ struct Executor::Impl {
         if (auto r = open_sealed(child, opened); !r) return r;
         continue;
       }
-      if (!vault) return fail("sealed data unavailable: CORRIDOR_CARD_KEY is not set");
+      if (!vault) return fail(pipeline_errc::sealed_unavailable, "sealed data unavailable: CORRIDOR_CARD_KEY is not set");
       auto plain = vault->open(get_string(child, "sealed"));
-      if (!plain) return fail("sealed data unavailable: " + plain.error().message);
+      if (!plain) return fail(pipeline_errc::sealed_unavailable, "sealed data unavailable: " + plain.error().message);
       opened = true;
       if (child.size() == 1) {
         kv.value() = json::string(*plain);
@@ -341,7 +346,8 @@ struct Executor::Impl {
       // A card: its sealed fields beside the masked number, which the adapter may show.
       boost::system::error_code ec;
       json::value v = boost::json::parse(*plain, ec);
-      if (ec || !v.is_object()) return fail("sealed data unavailable: sealed content is not JSON");
+      if (ec || !v.is_object())
+        return fail(pipeline_errc::sealed_unavailable, "sealed data unavailable: sealed content is not JSON");
       json::object& c = v.get_object();
       c["masked"] = get_string(child, "number");
       kv.value() = std::move(c);
@@ -352,24 +358,28 @@ struct Executor::Impl {
   std::optional<Input> execute(const PendingCall& pending) {
     const ProviderCall& call = pending.call;
     auto adapter = adapters.find(call.provider);
-    if (adapter == adapters.end()) return refused(call, "no adapter for provider " + call.provider);
+    if (adapter == adapters.end())
+      return refused(call, fail(pipeline_errc::no_adapter, "no adapter for provider " + call.provider));
     const bool retry_safe = adapter->second->retry_safe(call);
     if (!retry_safe && pending.attempted)
-      return call_failed(call, "outcome unknown: corridor stopped while the call was in flight", 1, true);
+      return call_failed(call,
+                         fail(pipeline_errc::stopped_in_flight, "outcome unknown: corridor stopped while the call was in flight"),
+                         1, true);
     auto open = unsealed(call);
-    if (!open) return refused(call, open.error().message);
+    if (!open) return refused(call, open.error());
     // An adapter that throws (a bug meeting parameters it did not expect) refuses the call: nothing
     // was sent, and the worker goes on.
-    Result<HttpRequest> request = fail("");
+    Result<HttpRequest> request = fail(adapter_errc::adapter_threw, "");
     try {
       request = adapter->second->build_request(*open);
     } catch (const std::exception& e) {
-      request = fail("the adapter failed on the call's parameters: " + std::string(e.what()));
+      request = fail(adapter_errc::adapter_threw, "the adapter failed on the call's parameters: " + std::string(e.what()));
     }
-    if (!request) return refused(call, request.error().message);
+    if (!request) return refused(call, request.error());
     if (!retry_safe) {
       if (!breaker.allows(call.provider))
-        return call_failed(call, "circuit open for " + call.provider + ": not sent", 0, false, false, Sent::no);
+        return call_failed(call, fail(pipeline_errc::circuit_open, "circuit open for " + call.provider + ": not sent"), 0,
+                           false, Sent::no);
       // Sent at most once: the attempt is recorded durably before the request leaves.
       if (auto marked = store.mark_call_attempted(call.answer_input_id()); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
@@ -379,17 +389,17 @@ struct Executor::Impl {
 
     thread_local std::mt19937_64 rng{std::random_device{}()};
     std::int64_t delay = config.executor.initial_backoff_ms;
-    std::string last_error;
+    Error last_error;
     bool sent = !retry_safe;  // a call that is not retry-safe was marked attempted: it may have left
     const int max_attempts = retry_safe ? static_cast<int>(config.executor.max_attempts) : 1;
     for (int attempt = 1; attempt <= max_attempts; ++attempt) {
       if (retry_safe && !breaker.allows(call.provider)) {
-        last_error = "circuit open for " + call.provider + ": not sent";
+        last_error = fail(pipeline_errc::circuit_open, "circuit open for " + call.provider + ": not sent");
       } else {
         sent = true;
         Attempt a = attempt_once(call, *request, *adapter->second);
         if (a.input) return std::move(a.input);
-        if (!a.retryable) return call_failed(call, a.error, attempt, false, a.not_found);
+        if (!a.error.retryable()) return call_failed(call, a.error, attempt);
         last_error = std::move(a.error);
       }
       if (attempt == max_attempts) break;
@@ -399,14 +409,12 @@ struct Executor::Impl {
       if (!backoff(jitter(rng))) return std::nullopt;  // stopping: the call stays pending
       delay = std::min(delay * 2, config.executor.max_backoff_ms);
     }
-    return call_failed(call, last_error, max_attempts, !retry_safe, false, sent ? Sent::maybe : Sent::no);
+    return call_failed(call, last_error, max_attempts, !retry_safe, sent ? Sent::maybe : Sent::no);
   }
 
   struct Attempt {
     std::optional<Input> input;  // the provider's answer as an input
-    std::string error;           // otherwise, why not
-    bool retryable = false;
-    bool not_found = false;  // the adapter read the answer as "no such resource" (HTTP 404)
+    Error error;                 // otherwise, why not: its code says whether to try again
   };
 
   // One HTTP exchange. The breaker hears whether the provider answered at all.
@@ -415,19 +423,20 @@ struct Executor::Impl {
     metrics.provider_calls++;
     if (!response) {
       breaker.record(call.provider, false);
-      return {std::nullopt, response.error().message, response.error().retryable};
+      return {std::nullopt, response.error()};
     }
     // An adapter that throws on the provider's answer: the answer could not be read, as if malformed.
-    Result<ParsedInput> parsed = fail("");
+    Result<ParsedInput> parsed = fail(adapter_errc::adapter_threw, "");
     try {
       parsed = adapter.parse_response(call, *response);
     } catch (const std::exception& e) {
-      parsed = fail("the provider's answer could not be read: " + std::string(e.what()));
+      parsed = fail(adapter_errc::adapter_threw, "the provider's answer could not be read: " + std::string(e.what()));
     }
     if (parsed && !finite_numbers(parsed->data))
-      parsed = fail("the provider's answer holds a number beyond a double's range: not kept");
-    breaker.record(call.provider, parsed || !parsed.error().retryable);
-    if (!parsed) return {std::nullopt, parsed.error().message, parsed.error().retryable, parsed.error().http_status == 404};
+      parsed = fail(pipeline_errc::number_out_of_range,
+                    "the provider's answer holds a number beyond a double's range: not kept");
+    breaker.record(call.provider, parsed || !parsed.error().retryable());
+    if (!parsed) return {std::nullopt, parsed.error()};
     Input in;
     in.input_id = call.answer_input_id();
     in.txn_id = parsed->txn_id.empty() ? call.call_id.substr(0, call.call_id.find(':')) : parsed->txn_id;
@@ -435,7 +444,7 @@ struct Executor::Impl {
     in.name = parsed->name;
     in.at_ms = clock.now_ms();
     in.data = std::move(parsed->data);
-    return {std::move(in), {}, false};
+    return {std::move(in), {}};
   }
 };
 

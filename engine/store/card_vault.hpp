@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "statemachines/domain.hpp"
-#include "statemachines/result.hpp"
+#include "core/result.hpp"
 
 namespace corridor {
 

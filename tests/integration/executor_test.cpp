@@ -56,8 +56,8 @@ class ScriptedAdapter final : public ProviderAdapter {
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
     if (call.params.contains("throw_parsing")) throw std::runtime_error("adapter bug while parsing");
-    if (r.status >= 500) return fail("provider answered " + std::to_string(r.status), true);
-    if (r.status == 404) return Error{"no such payment", false, 404};
+    if (r.status >= 500) return fail(adapter_errc::provider_unavailable, "provider answered " + std::to_string(r.status));
+    if (r.status == 404) return fail(adapter_errc::not_found, "no such payment");
     return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};
   }
   Result<ParsedInput> parse_webhook(const HttpRequest&) const override { return fail("no webhooks"); }

@@ -89,7 +89,7 @@ TEST(CynodAdapter, MissingCardIsNotRetryableAndQuotesNoNumber) {
   auto req = a.build_request(authorization_call(false));
   ASSERT_FALSE(req);
   EXPECT_EQ(req.error().message, "card data unavailable");
-  EXPECT_FALSE(req.error().retryable);
+  EXPECT_FALSE(req.error().retryable());
   auto bad = authorization_call();
   bad.params["card"].as_object()["number"] = "6262-0000-0000-0001";
   auto r = a.build_request(bad);
@@ -130,8 +130,8 @@ TEST(CynodAdapter, StatusReadIsStep9) {
   EXPECT_TRUE(get_bool(unknown->data, "not_found"));
   auto refused = a.parse_response(get, answer(401, R"({"message":"bad key"})"));
   ASSERT_FALSE(refused);
-  EXPECT_FALSE(refused.error().retryable);
-  EXPECT_TRUE(a.parse_response(get, answer(503, "{}")).error().retryable);
+  EXPECT_FALSE(refused.error().retryable());
+  EXPECT_TRUE(a.parse_response(get, answer(503, "{}")).error().retryable());
 }
 
 TEST(CynodAdapter, InProgressAnswerIsStep62) {
@@ -175,7 +175,7 @@ TEST(CynodAdapter, RefusalsServerErrorsAndMalformedAnswers) {
   EXPECT_EQ(get_string(rejected->data, "error"), "card_not_enrolled: no wallet");
   auto busy = a.parse_response(authorization_call(), answer(503, "{}"));
   ASSERT_FALSE(busy);
-  EXPECT_TRUE(busy.error().retryable);
+  EXPECT_TRUE(busy.error().retryable());
   auto missing = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_ABC"})"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("'status'"), std::string::npos);
@@ -261,7 +261,7 @@ TEST(CynodAdapter, SignedWebhookOfAnUnknownTypeIsUnhandled) {
   EXPECT_TRUE(partner->unhandled);
   EXPECT_TRUE(partner->txn_id.empty());
   // Unsigned or malformed is still refused.
-  EXPECT_EQ(a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body))).error().http_status, 401);
+  EXPECT_EQ(a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body))).error().http_status(), 401);
   const std::string no_type = R"({"id":"evt_4","data":{}})";
   EXPECT_FALSE(a.parse_webhook(webhook(no_type, cynod_webhook_signature("whsec_cynod", no_type))));
 }
@@ -312,16 +312,16 @@ TEST(CynodAdapter, ForgedMissingAndReplayedSignaturesAreRefusedWith401) {
   const std::string body = envelope("authorization.approved", kApproved);
   auto forged = a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body)));
   ASSERT_FALSE(forged);
-  EXPECT_EQ(forged.error().http_status, 401);
+  EXPECT_EQ(forged.error().http_status(), 401);
   auto missing = a.parse_webhook(webhook(body, ""));
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().http_status, 401);
+  EXPECT_EQ(missing.error().http_status(), 401);
   EXPECT_NE(missing.error().message.find("X-Cynod-Signature"), std::string::npos);
   // A genuine body replayed with the signature of another (genuine) notification.
   const std::string other = envelope("authorization.in_progress", kInProgress);
   auto replayed = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", other)));
   ASSERT_FALSE(replayed);
-  EXPECT_EQ(replayed.error().http_status, 401);
+  EXPECT_EQ(replayed.error().http_status(), 401);
   // The body altered after signing (the amount).
   std::string altered = body;
   altered.replace(altered.find("15000.50"), 8, "15.00000");
@@ -335,7 +335,7 @@ TEST(CynodAdapter, MalformedSignedWebhooksNameTheField) {
     auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
     ASSERT_FALSE(in) << body;
     EXPECT_NE(in.error().message.find(field), std::string::npos) << in.error().message;
-    EXPECT_NE(in.error().http_status, 401);
+    EXPECT_NE(in.error().http_status(), 401);
   };
   check("not json", "not JSON");
   check(R"({"type":"authorization.approved","data":{}})", "'id'");

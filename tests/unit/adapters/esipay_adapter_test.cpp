@@ -83,7 +83,7 @@ TEST(EsipayAdapter, CardProblemsNeverQuoteTheNumber) {
   auto r = a.build_request(no_card);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "card data unavailable");
-  EXPECT_FALSE(r.error().retryable);
+  EXPECT_FALSE(r.error().retryable());
   auto bad_month = cardpay();
   bad_month.params["card"].as_object()["exp_month"] = 13;
   auto m = a.build_request(bad_month);
@@ -136,7 +136,7 @@ TEST(EsipayAdapter, TheSeedsStatuses) {
   // Not one of esipay's answers (a proxy's 502): the outcome is unknown, never a decline.
   auto proxy = a.parse_response(cardpay(), answer(502, "bad gateway"));
   ASSERT_FALSE(proxy);
-  EXPECT_TRUE(proxy.error().retryable);
+  EXPECT_TRUE(proxy.error().retryable());
 }
 
 TEST(EsipayAdapter, ErrorBodiesAreMasked) {
@@ -174,10 +174,10 @@ TEST(EsipayAdapter, CallbackFromAnotherAddressIs403) {
   EsipayAdapter a(settings());
   auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), "10.9.9.9"));
   ASSERT_FALSE(in);
-  EXPECT_EQ(in.error().http_status, 403);
+  EXPECT_EQ(in.error().http_status(), 403);
   auto none = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), ""));
   ASSERT_FALSE(none);
-  EXPECT_EQ(none.error().http_status, 403);
+  EXPECT_EQ(none.error().http_status(), 403);
 }
 
 TEST(EsipayAdapter, WrongOrMissingTokenIs404) {
@@ -186,7 +186,7 @@ TEST(EsipayAdapter, WrongOrMissingTokenIs404) {
                              "/callbacks/other/tok_0123456789abcdef"}) {
     auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", target));
     ASSERT_FALSE(in) << target;
-    EXPECT_EQ(in.error().http_status, 404) << target;
+    EXPECT_EQ(in.error().http_status(), 404) << target;
   }
 }
 
@@ -206,7 +206,7 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
   get.method = "GET";
   auto refused = a.parse_webhook(get);
   ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().http_status, 405);
+  EXPECT_EQ(refused.error().http_status(), 405);
 }
 
 // Found by fuzz/esipay_callback (fuzz/regressions/esipay_callback/): a form field that decodes to
@@ -249,9 +249,9 @@ TEST(EsipayAdapter, CallbackOfAnotherPaymentTypeIsUnhandled) {
   // Still refused when it is not esipay's: another address, another token.
   EXPECT_EQ(a.parse_webhook(callback("type=wire&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), "10.9.9.9"))
                 .error()
-                .http_status,
+                .http_status(),
             403);
-  EXPECT_EQ(a.parse_webhook(callback("type=wire&cid=tx_ABC", "/callbacks/esipay/tok_wrong_0123456789")).error().http_status,
+  EXPECT_EQ(a.parse_webhook(callback("type=wire&cid=tx_ABC", "/callbacks/esipay/tok_wrong_0123456789")).error().http_status(),
             404);
   // A card callback is not unhandled.
   auto card = a.parse_webhook(callback("type=card&amount=12.50&transaction=t1&cid=tx_ABC"));

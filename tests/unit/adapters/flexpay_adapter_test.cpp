@@ -126,7 +126,7 @@ TEST(FlexPayAdapter, PayRequestRefusesBadParams) {
   EXPECT_NE(a.build_request(pay_call(100, "XXY")).error().message.find("unknown currency"), std::string::npos);
   EXPECT_NE(a.build_request(pay_call(100, "EUR")).error().message.find("currency EUR is not accepted by FlexPay (CDF, USD)"),
             std::string::npos);
-  EXPECT_FALSE(a.build_request(pay_call(100, "EUR")).error().retryable);
+  EXPECT_FALSE(a.build_request(pay_call(100, "EUR")).error().retryable());
   EXPECT_FALSE(a.build_request(pay_call(0)));
   auto no_ref = pay_call(100);
   no_ref.params.erase("reference");
@@ -192,8 +192,8 @@ TEST(FlexPayAdapter, ServerErrorsAreRetryable) {
   for (int status : {500, 502, 503, 504, 408, 429}) {
     auto r = adapter().parse_response(pay_call(100), response(status, "oops"));
     ASSERT_FALSE(r);
-    EXPECT_TRUE(r.error().retryable) << status;
-    EXPECT_TRUE(adapter().parse_response(check_call(), response(status, "")).error().retryable);
+    EXPECT_TRUE(r.error().retryable()) << status;
+    EXPECT_TRUE(adapter().parse_response(check_call(), response(status, "")).error().retryable());
   }
 }
 
@@ -267,7 +267,7 @@ TEST(FlexPayAdapter, CheckAnswerAboutAnotherPaymentIsRefused) {
   auto other_ref = adapter().parse_response(check_call("9bsTX7qXdpQe243815877848", "tx_OTHER"), response(200, kSeedCheckFound));
   ASSERT_FALSE(other_ref);
   EXPECT_NE(other_ref.error().message.find("reference 'MMO00012'"), std::string::npos);
-  EXPECT_FALSE(other_ref.error().retryable);
+  EXPECT_FALSE(other_ref.error().retryable());
   auto other_order = adapter().parse_response(check_call("ANOTHER", "MMO00012"), response(200, kSeedCheckFound));
   ASSERT_FALSE(other_order);
   EXPECT_NE(other_order.error().message.find("orderNumber"), std::string::npos);
@@ -327,7 +327,7 @@ TEST(FlexPayAdapter, MalformedCallbacksAreRefusedNamingTheField) {
             std::string::npos);
   EXPECT_FALSE(a.parse_webhook(callback("not json")));
   EXPECT_FALSE(a.parse_webhook(callback("[1,2]")));
-  EXPECT_EQ(a.parse_webhook(callback(std::string(kSeedCallback), "GET")).error().http_status, 405);
+  EXPECT_EQ(a.parse_webhook(callback(std::string(kSeedCallback), "GET")).error().http_status(), 405);
   // Trailing comma, FlexPay style: accepted.
   EXPECT_TRUE(a.parse_webhook(callback(R"({"code":"0","reference":"R","orderNumber":"O",})")));
 }
@@ -346,7 +346,7 @@ TEST(FlexPayAdapter, BrowserReturnsAreHintsWithoutAnOrderNumber) {
   ASSERT_TRUE(approve);
   EXPECT_FALSE(approve->data.contains("customer_cancelled"));
   EXPECT_FALSE(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve")));
-  EXPECT_EQ(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x")).error().http_status, 404);
+  EXPECT_EQ(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x")).error().http_status(), 404);
 }
 
 // Found by fuzz/webhook_flexpay (fuzz/regressions/webhook_flexpay/): a reference that decodes to

@@ -177,7 +177,7 @@ TEST(InteracAdapter, AnAnswerStillSealedIsNeverSent) {
                    {"answer", {{"sealed", "c2VhbGVkLWNpcGhlcnRleHQ="}}}}}});
   auto r = adapter().build_request(c);
   ASSERT_FALSE(r);
-  EXPECT_FALSE(r.error().retryable);  // the executor makes it call.failed, refused before send
+  EXPECT_FALSE(r.error().retryable());  // the executor makes it call.failed, refused before send
   EXPECT_NE(r.error().message.find("interacEtransfer.answer is still sealed"), std::string::npos);
   EXPECT_EQ(r.error().message.find("c2VhbGVk"), std::string::npos);
   c.params["interacEtransfer"].as_object()["answer"] = 42;
@@ -239,11 +239,11 @@ TEST(InteracAdapter, LookUpsOfNothingAreNotFound) {
   const ProviderCall get = call("get_payment", {{"payment_id", ""}, {"merchantRefNum", "tx_ABC"}});
   auto empty = adapter().parse_response(get, answer(200, R"({"payments": []})"));
   ASSERT_FALSE(empty);
-  EXPECT_EQ(empty.error().http_status, 404);
-  EXPECT_FALSE(empty.error().retryable);
+  EXPECT_EQ(empty.error().http_status(), 404);
+  EXPECT_FALSE(empty.error().retryable());
   auto missing = adapter().parse_response(get, answer(404, R"({"error": {"code": "5269", "message": "not found"}})"));
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().http_status, 404);
+  EXPECT_EQ(missing.error().http_status(), 404);
   // A 404 on a create is a refusal, not a look-up.
   auto refused = adapter().parse_response(request_money_handle(), answer(404, R"({"error": {"code": "5269"}})"));
   ASSERT_TRUE(refused);
@@ -275,7 +275,7 @@ TEST(InteracAdapter, BadParamsNameTheField) {
 
   r = adapter().build_request(call("refund", {}));
   ASSERT_FALSE(r);
-  EXPECT_FALSE(r.error().retryable);
+  EXPECT_FALSE(r.error().retryable());
 }
 
 TEST(InteracAdapter, Base64ApiKeyIsUsedAsGiven) {
@@ -338,10 +338,10 @@ TEST(InteracAdapter, VerificationIsLookedUpByMerchantRefNum) {
   EXPECT_EQ(get_int(*get_object(in->data, "interacEtransfer"), "maxAmount"), 500000);
   auto none = adapter().parse_response(c, answer(200, R"({"verifications":[]})"));
   ASSERT_FALSE(none);
-  EXPECT_FALSE(none.error().retryable);  // call.failed: the flow looks again later, a bounded number of times
+  EXPECT_FALSE(none.error().retryable());  // call.failed: the flow looks again later, a bounded number of times
   auto down = adapter().parse_response(c, answer(503, R"({"error":{"code":"1000","message":"down"}})"));
   ASSERT_FALSE(down);
-  EXPECT_TRUE(down.error().retryable);
+  EXPECT_TRUE(down.error().retryable());
 }
 
 TEST(InteracAdapter, SeedCreditAnswersAndTheAnswerIsNotKept) {
@@ -380,7 +380,7 @@ TEST(InteracAdapter, MalformedAnswersNameTheField) {
   EXPECT_NE(r.error().message.find("'id'"), std::string::npos);
   r = adapter().parse_response(request_money_handle(), answer(201, "<html>"));
   ASSERT_FALSE(r);
-  EXPECT_FALSE(r.error().retryable);
+  EXPECT_FALSE(r.error().retryable());
 }
 
 TEST(InteracAdapter, ServerErrorsAreRetryable) {
@@ -388,7 +388,7 @@ TEST(InteracAdapter, ServerErrorsAreRetryable) {
     auto r = adapter().parse_response(request_money_handle(),
                                       answer(status, R"({"error":{"code":"1000","message":"An internal error occurred"}})"));
     ASSERT_FALSE(r) << status;
-    EXPECT_TRUE(r.error().retryable) << status;
+    EXPECT_TRUE(r.error().retryable()) << status;
     EXPECT_NE(r.error().message.find("1000"), std::string::npos);
   }
 }
@@ -438,7 +438,7 @@ TEST(InteracAdapter, LookupsByMerchantRefNumTakeTheLatest) {
 
   auto empty = adapter().parse_response(c, answer(200, R"({"payments":[]})"));
   ASSERT_FALSE(empty);
-  EXPECT_FALSE(empty.error().retryable);
+  EXPECT_FALSE(empty.error().retryable());
 
   auto h = call("get_payment_handle", {{"payment_handle_id", "514b"}, {"merchantRefNum", "tx_ABC"}});
   in = adapter().parse_response(h, answer(200, kSeedHandleResponse));
@@ -447,7 +447,7 @@ TEST(InteracAdapter, LookupsByMerchantRefNumTakeTheLatest) {
 
   auto missing = adapter().parse_response(h, answer(404, R"({"error":{"code":"5269","message":"not found"}})"));
   ASSERT_FALSE(missing);
-  EXPECT_FALSE(missing.error().retryable);
+  EXPECT_FALSE(missing.error().retryable());
 
   auto credits = adapter().parse_response(call("get_standalone_credit", {{"merchantRefNum", "tx_ABC"}}),
                                           answer(200, R"({"standaloneCredits":[{"id":"c1","status":"COMPLETED"}]})"));
@@ -520,28 +520,28 @@ TEST(InteracAdapter, ForgedMissingOrReplayedSignaturesAre401) {
   // forged: signed with another key
   auto forged = adapter().parse_webhook(webhook(body, interac_webhook_signature("not-the-key", body)));
   ASSERT_FALSE(forged);
-  EXPECT_EQ(forged.error().http_status, 401);
+  EXPECT_EQ(forged.error().http_status(), 401);
   // missing
   auto missing = adapter().parse_webhook(webhook(body, ""));
   ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().http_status, 401);
+  EXPECT_EQ(missing.error().http_status(), 401);
   EXPECT_NE(missing.error().message.find("Signature"), std::string::npos);
   // replayed: a genuine signature of another body
   const std::string other = envelope("PAYMENT_FAILED", "tx_ABC", "FAILED");
   auto replayed = adapter().parse_webhook(webhook(body, interac_webhook_signature("hmac-test-key", other)));
   ASSERT_FALSE(replayed);
-  EXPECT_EQ(replayed.error().http_status, 401);
+  EXPECT_EQ(replayed.error().http_status(), 401);
   // tampered: the body changed after signing
   std::string tampered = body;
   tampered.replace(tampered.find("COMPLETED"), 9, "CANCELLED");
   auto changed = adapter().parse_webhook(webhook(tampered, interac_webhook_signature("hmac-test-key", body)));
   ASSERT_FALSE(changed);
-  EXPECT_EQ(changed.error().http_status, 401);
+  EXPECT_EQ(changed.error().http_status(), 401);
   // malformed base64, hex instead of base64, truncated
   for (std::string bad : std::vector<std::string>{"%%%notbase64%%%", "6f1e9c4a1b", interac_webhook_signature("hmac-test-key", body).substr(0, 20)}) {
     auto r = adapter().parse_webhook(webhook(body, bad));
     ASSERT_FALSE(r) << bad;
-    EXPECT_EQ(r.error().http_status, 401) << bad;
+    EXPECT_EQ(r.error().http_status(), 401) << bad;
   }
 }
 
@@ -581,7 +581,7 @@ TEST(InteracAdapter, SignedButMalformedWebhooksAre400) {
                            std::string(R"({"eventType":"PAYMENT_COMPLETED","payload":{"merchantRefNum":"tx_A","status":"COMPLETED","amount":1.5}})")}) {
     auto r = adapter().parse_webhook(sign(body));
     ASSERT_FALSE(r) << body;
-    EXPECT_EQ(r.error().http_status, 0) << body;  // the ingress answers 400
+    EXPECT_EQ(r.error().http_status(), 400) << body;
   }
 }
 
@@ -610,11 +610,11 @@ TEST(InteracAdapter, UnknownEventTypesAreUnhandledNotRefused) {
   // Unauthenticated or malformed: refused as before.
   auto forged = adapter().parse_webhook(webhook(body, interac_webhook_signature("other-key", body)));
   ASSERT_FALSE(forged);
-  EXPECT_EQ(forged.error().http_status, 401);
+  EXPECT_EQ(forged.error().http_status(), 401);
   const std::string no_payload = R"({"eventType":"PAYMENT_HANDLE_PROCESSING"})";
   auto malformed = adapter().parse_webhook(webhook(no_payload, interac_webhook_signature("hmac-test-key", no_payload)));
   ASSERT_FALSE(malformed);
-  EXPECT_EQ(malformed.error().http_status, 0);
+  EXPECT_EQ(malformed.error().http_status(), 400);
 }
 
 TEST(InteracAdapter, EveryEventAFlowActsOnIsHandled) {

@@ -132,7 +132,7 @@ TEST(NovaSendRequest, AmountIsConvertedExactlyToWholeUnits) {
 
   auto fraction = a.build_request(session_call(15050, "USD"));
   ASSERT_FALSE(fraction.ok());
-  EXPECT_FALSE(fraction.error().retryable);
+  EXPECT_FALSE(fraction.error().retryable());
   EXPECT_NE(fraction.error().message.find("150.50 USD"), std::string::npos) << fraction.error().message;
 
   auto unknown = a.build_request(session_call(300, "ZZZ"));
@@ -188,7 +188,7 @@ TEST(NovaSendRequest, UnknownOperationIsAnError) {
   c.op = "refund";
   auto r = a.build_request(c);
   ASSERT_FALSE(r.ok());
-  EXPECT_FALSE(r.error().retryable);
+  EXPECT_FALSE(r.error().retryable());
 }
 
 // ---- parse_response -----------------------------------------------------------------------------
@@ -255,7 +255,7 @@ TEST(NovaSendResponse, ServerErrorsTimeoutsAndThrottlingAreRetryable) {
     for (const ProviderCall& c : {session_call(), status_call()}) {
       auto in = a.parse_response(c, answer(status, R"({"message": "busy"})"));
       ASSERT_FALSE(in.ok()) << status;
-      EXPECT_TRUE(in.error().retryable) << status;
+      EXPECT_TRUE(in.error().retryable()) << status;
       EXPECT_NE(in.error().message.find("busy"), std::string::npos);
     }
   }
@@ -265,7 +265,7 @@ TEST(NovaSendResponse, StatusCheckRefusalIsAFinalError) {
   NovaSendAdapter a(settings());
   auto in = a.parse_response(status_call(), answer(401, R"({"message": "bad credentials"})"));
   ASSERT_FALSE(in.ok());
-  EXPECT_FALSE(in.error().retryable);
+  EXPECT_FALSE(in.error().retryable());
   EXPECT_NE(in.error().message.find("bad credentials"), std::string::npos);
 }
 
@@ -301,7 +301,7 @@ TEST(NovaSendResponse, MalformedAnswersNameTheField) {
   for (const auto& c : cases) {
     auto in = a.parse_response(c.call, answer(200, c.body));
     ASSERT_FALSE(in.ok()) << c.body;
-    EXPECT_FALSE(in.error().retryable) << c.body;
+    EXPECT_FALSE(in.error().retryable()) << c.body;
     EXPECT_NE(in.error().message.find(c.field), std::string::npos) << c.body << " -> " << in.error().message;
   }
 }
@@ -385,7 +385,7 @@ TEST(NovaSendWebhook, ForgedMissingOrMismatchedSignaturesAreRefused) {
 
   auto forged = a.parse_webhook(webhook(webhook_body(), "another_secret"));
   ASSERT_FALSE(forged.ok());
-  EXPECT_FALSE(forged.error().retryable);
+  EXPECT_FALSE(forged.error().retryable());
   EXPECT_NE(forged.error().message.find("signature"), std::string::npos);
 
   auto missing = webhook(webhook_body());

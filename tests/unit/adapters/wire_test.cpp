@@ -90,10 +90,35 @@ TEST(Wire, ParseObjectNamesWhere) {
 }
 
 TEST(Wire, RefusalIsFinalWithItsStatus) {
-  const Error e = refusal("webhook: bad signature", 401);
+  const Error e = fail(adapter_errc::bad_signature, "webhook: bad signature");
   EXPECT_EQ(e.message, "webhook: bad signature");
-  EXPECT_FALSE(e.retryable);
-  EXPECT_EQ(e.http_status, 401);
+  EXPECT_FALSE(e.retryable());
+  EXPECT_EQ(e.http_status(), 401);
+  EXPECT_EQ(code_text(e.code), "adapter.bad_signature");
+}
+
+// What the executor and the ingress do about an adapter's failure follows from its code alone.
+TEST(Wire, AdapterCodesSayWhetherToRetryAndHowToAnswer) {
+  struct Case {
+    adapter_errc code;
+    bool retryable;
+    int http_status;
+  };
+  for (const Case& c : {Case{adapter_errc::provider_unavailable, true, 400}, Case{adapter_errc::rate_limited, true, 400},
+                        Case{adapter_errc::malformed, false, 400}, Case{adapter_errc::unexpected_answer, false, 400},
+                        Case{adapter_errc::not_found, false, 404}, Case{adapter_errc::bad_parameters, false, 400},
+                        Case{adapter_errc::bad_signature, false, 401}, Case{adapter_errc::forbidden_source, false, 403},
+                        Case{adapter_errc::unknown_route, false, 404}, Case{adapter_errc::wrong_method, false, 405}}) {
+    const Error e = fail(c.code, "x");
+    EXPECT_EQ(e.retryable(), c.retryable) << code_text(e.code);
+    EXPECT_EQ(e.http_status(), c.http_status) << code_text(e.code);
+  }
+  EXPECT_EQ(busy_status(429), adapter_errc::rate_limited);
+  EXPECT_EQ(busy_status(503), adapter_errc::provider_unavailable);
+  EXPECT_EQ(busy_status(500), adapter_errc::provider_unavailable);
+  EXPECT_EQ(busy_status(408), adapter_errc::provider_unavailable);
+  EXPECT_EQ(busy_status(404), std::nullopt);
+  EXPECT_EQ(busy_status(200), std::nullopt);
 }
 
 TEST(Wire, FieldChecksNameTheField) {

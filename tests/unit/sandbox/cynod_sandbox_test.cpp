@@ -144,7 +144,7 @@ TEST_F(CynodSandboxTest, NeverConfirmsThenCancelled) {
 TEST_F(CynodSandboxTest, UnavailableOnceThenTheRetrySucceeds) {
   auto first = call(authorize("tx_7", cynod_cards::kUnavailableOnce));
   ASSERT_FALSE(first);
-  EXPECT_TRUE(first.error().retryable);
+  EXPECT_TRUE(first.error().retryable());
   auto second = call(authorize("tx_7", cynod_cards::kUnavailableOnce));
   ASSERT_TRUE(second);
   EXPECT_EQ(second->name, "authorization.in_progress");
@@ -208,7 +208,7 @@ TEST_F(CynodSandboxTest, AcknowledgementsFail) {
   const std::string number(get_string(webhooks()[0].data, "authorization_number"));
   auto ack = call(op("tx_13", "acknowledge", {{"authorization_number", number}, {"status", "approved"}}));
   ASSERT_FALSE(ack);
-  EXPECT_TRUE(ack.error().retryable);
+  EXPECT_TRUE(ack.error().retryable());
   EXPECT_EQ(sandbox.status_of("tx_13"), "approved");
 }
 

@@ -128,7 +128,7 @@ TEST_F(EsipaySandboxTest, StatusScenarios) {
 TEST_F(EsipaySandboxTest, NoAnswerTimesOut) {
   auto in = call(pay("tx_3", esipay_cards::kNoAnswer), 300ms);
   ASSERT_FALSE(in);
-  EXPECT_TRUE(in.error().retryable);
+  EXPECT_TRUE(in.error().retryable());
   EXPECT_EQ(sandbox.payments("tx_3"), 1u);
 }
 

@@ -155,7 +155,7 @@ TEST_F(FlexPaySandboxTest, ExpireNeverHasATransaction) {
 TEST_F(FlexPaySandboxTest, FiveHundredOnceThenTheSameReferenceSucceeds) {
   auto first = pay("tx_5", 1004);
   ASSERT_FALSE(first);
-  EXPECT_TRUE(first.error().retryable);
+  EXPECT_TRUE(first.error().retryable());
   EXPECT_EQ(sandbox->orders_created("tx_5"), 0u);
   auto second = pay("tx_5", 1004);
   ASSERT_TRUE(second) << second.error().message;

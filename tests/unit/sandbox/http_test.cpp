@@ -178,7 +178,7 @@ TEST(Http, SlowHandlerTimesOutAsARetryableError) {
   auto res = client->send(get(url(server, "/slow")), 200ms);
   const auto took = std::chrono::steady_clock::now() - start;
   ASSERT_FALSE(res.ok());
-  EXPECT_TRUE(res.error().retryable);
+  EXPECT_TRUE(res.error().retryable());
   EXPECT_NE(res.error().message.find("timeout"), std::string::npos) << res.error().message;
   EXPECT_LT(took, 5s);
   // Answering after the client gave up is harmless.
@@ -246,14 +246,14 @@ TEST(Http, ConnectionRefusedIsRetryable) {
   auto client = make_http_client();
   auto res = client->send(get("http://127.0.0.1:" + std::to_string(port) + "/"), 2s);
   ASSERT_FALSE(res.ok());
-  EXPECT_TRUE(res.error().retryable);
+  EXPECT_TRUE(res.error().retryable());
 }
 
 TEST(Http, OnlyPlainHttpUrls) {
   auto client = make_http_client();
   auto res = client->send(get("https://example.com/"), 1s);
   ASSERT_FALSE(res.ok());
-  EXPECT_FALSE(res.error().retryable);
+  EXPECT_FALSE(res.error().retryable());
   EXPECT_NE(res.error().message.find("http://"), std::string::npos);
 }
 

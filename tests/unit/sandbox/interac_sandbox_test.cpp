@@ -38,7 +38,7 @@ class WebhookReceiver {
               received_.push_back(*in);
               attempts_.push_back(std::string(get_string(json::parse(req.body).as_object(), "attemptNumber")));
             } else {
-              status = in.error().http_status == 0 ? 400 : in.error().http_status;
+              status = in.error().http_status();
               refused_.push_back(in.error().message);
             }
             cv_.notify_all();
@@ -256,7 +256,7 @@ TEST_F(InteracSandboxTest, PaymentFailsOrErrors) {
 TEST_F(InteracSandboxTest, FirstHandleRequestGets503ThenSucceeds) {
   auto first = send(handle_call("tx_UN", "unavailable@interac.sandbox"));
   ASSERT_FALSE(first.input);
-  EXPECT_TRUE(first.input.error().retryable);
+  EXPECT_TRUE(first.input.error().retryable());
   EXPECT_EQ(sandbox.handles_created("tx_UN"), 0u);
   auto second = send(handle_call("tx_UN", "unavailable@interac.sandbox"));
   ASSERT_TRUE(second.input);
@@ -272,7 +272,7 @@ TEST_F(InteracSandboxTest, LostPaymentAnswerIsDeduplicatedByMerchantRefNum) {
   auto token = payable_handle("tx_LO", "lost@interac.sandbox");
   auto first = send(pay_call("tx_LO", token));
   ASSERT_FALSE(first.input);
-  EXPECT_TRUE(first.input.error().retryable);
+  EXPECT_TRUE(first.input.error().retryable());
   auto retry = send(pay_call("tx_LO", token));  // the executor's retry: dupCheck refuses it with 5031
   EXPECT_EQ(retry.response.status, 409);
   ASSERT_TRUE(retry.input);
@@ -450,7 +450,7 @@ TEST_F(InteracSandboxTest, LostVerificationAnswerIsFoundByMerchantRefNum) {
   const std::string token(get_string(h.input->data, "paymentHandleToken"));
   auto first = send(pay_call("tx_LV-verification", token, "create_verification", 50000));
   ASSERT_FALSE(first.input);
-  EXPECT_TRUE(first.input.error().retryable);  // taken, but answered 500
+  EXPECT_TRUE(first.input.error().retryable());  // taken, but answered 500
   auto retry = send(pay_call("tx_LV-verification", token, "create_verification", 50000));
   ASSERT_TRUE(retry.input);
   EXPECT_EQ(retry.input->name, "verification.rejected");
@@ -473,7 +473,7 @@ TEST_F(InteracSandboxTest, LostVerificationAnswerIsFoundByMerchantRefNum) {
   auto none = send(ProviderCall{"tx_NV:9:get_verification", "interac", "get_verification",
                                 {{"merchantRefNum", "tx_NV-verification"}}});
   ASSERT_FALSE(none.input);
-  EXPECT_FALSE(none.input.error().retryable);
+  EXPECT_FALSE(none.input.error().retryable());
 }
 
 TEST_F(InteracSandboxTest, LostCreditAnswerIsDeduplicated) {
@@ -481,7 +481,7 @@ TEST_F(InteracSandboxTest, LostCreditAnswerIsDeduplicated) {
   const std::string token(get_string(h.input->data, "paymentHandleToken"));
   auto first = send(pay_call("tx_LC", token, "create_standalone_credit", 50000));
   ASSERT_FALSE(first.input);
-  EXPECT_TRUE(first.input.error().retryable);
+  EXPECT_TRUE(first.input.error().retryable());
   auto retry = send(pay_call("tx_LC", token, "create_standalone_credit", 50000));
   ASSERT_TRUE(retry.input);
   EXPECT_EQ(retry.input->name, "credit.created");

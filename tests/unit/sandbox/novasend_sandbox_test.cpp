@@ -290,7 +290,7 @@ TEST_F(NovaSendSandboxTest, UnavailableOnceThenTheRetryCreatesTheSession) {
   EXPECT_EQ(first->status, 503);
   auto parsed = adapter_->parse_response(call, *first);
   ASSERT_FALSE(parsed.ok());
-  EXPECT_TRUE(parsed.error().retryable);
+  EXPECT_TRUE(parsed.error().retryable());
   EXPECT_EQ(sandbox_->sessions_created("tx_U"), 0u);
 
   auto second = send(call);
@@ -322,7 +322,7 @@ TEST_F(NovaSendSandboxTest, SlowAnswerTimesOutAndTheRetryGetsTheSameSession) {
   auto call = session_call("tx_S", "+2250700000008");
   auto first = send(call, 100ms);
   ASSERT_FALSE(first.ok());
-  EXPECT_TRUE(first.error().retryable);
+  EXPECT_TRUE(first.error().retryable());
   auto again = send(call, 5s);
   ASSERT_TRUE(again.ok()) << again.error().message;
   EXPECT_EQ(again->status, 201);

@@ -84,6 +84,28 @@ TEST(Fields, ReadsWhatItWroteAndDefaultsWhatIsAbsentOrOfAnotherType) {
   EXPECT_FALSE(fields::read(not_an_object, defaults));
 }
 
+TEST(Fields, AStructAsAnObjectHasTheKeysItsTextHasAndReadsBackFromAConstObject) {
+  SampleData d;
+  d.call_id = "t:1:pay";
+  d.deadline_ms = 42;
+  d.reported = Money{300, "XOF"};
+  d.legs = {{"a", 1}, {"", 2}};
+  d.opaque = json::array{1, "x"};
+  const json::object o = fields::to_object(d);
+  EXPECT_EQ(json::serialize(o), fields::text(d));
+
+  const json::object before = o;
+  const SampleData back = fields::from_object<SampleData>(o);
+  EXPECT_EQ(o, before);  // the source is left as it was
+  EXPECT_EQ(fields::text(back), fields::text(d));
+
+  // Absent keys and values of another type leave the defaults.
+  const SampleData other = fields::from_object<SampleData>(json::object{{"deadline_ms", "soon"}, {"seen", true}});
+  EXPECT_EQ(other.deadline_ms, 0);
+  EXPECT_TRUE(other.seen);
+  EXPECT_FALSE(other.fee.has_value());
+}
+
 TEST(FlowData, AStoredDocumentIsReadOnFirstUseAndUnknownKeysAreKeptInOrder) {
   FlowData data;
   data.assign(json::parse(R"({"zeta":1,"call_id":"c1","extra":{"x":[1]},"deadline_ms":42})").as_object());

@@ -19,7 +19,8 @@ Result<HttpRequest> ToyAdapter::build_request(const ProviderCall& call) const {
 }
 
 Result<ParsedInput> ToyAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
-  if (response.status != 201) return Error{"toy: HTTP " + std::to_string(response.status), response.status >= 500};
+  if (auto busy = busy_status(response.status)) return fail(*busy, "toy: HTTP " + std::to_string(response.status));
+  if (response.status != 201) return fail(adapter_errc::unexpected_answer, "toy: HTTP " + std::to_string(response.status));
   boost::system::error_code ec;
   const json::value body = boost::json::parse(response.body, ec);
   if (ec || !body.is_object()) return fail("toy: the answer is not a JSON object");
