@@ -28,6 +28,8 @@ enum class adapter_errc {
   // A provider's settlement file, and the plugins' registration.
   malformed_settlement,
   bad_registration,
+  unknown_provider,  // no plugin of that name
+  no_capability,     // the provider's plugin lacks the capability asked for (a settlement file)
   // The adapter threw: its answer counts as unreadable.
   adapter_threw,
 };
@@ -35,7 +37,7 @@ enum class adapter_errc {
 template <>
 struct errc_info<adapter_errc> {
   static constexpr const char* module = "adapter";
-  static constexpr std::array<ErrcEntry<adapter_errc>, 14> codes{{
+  static constexpr std::array<ErrcEntry<adapter_errc>, 16> codes{{
       {adapter_errc::provider_unavailable, "provider_unavailable", failure::transient},
       {adapter_errc::rate_limited, "rate_limited", failure::transient},
       {adapter_errc::malformed, "malformed", failure::invalid},
@@ -49,6 +51,8 @@ struct errc_info<adapter_errc> {
       {adapter_errc::wrong_method, "wrong_method", failure::method_not_allowed},
       {adapter_errc::malformed_settlement, "malformed_settlement", failure::invalid},
       {adapter_errc::bad_registration, "bad_registration", failure::invalid},
+      {adapter_errc::unknown_provider, "unknown_provider", failure::invalid},
+      {adapter_errc::no_capability, "no_capability", failure::invalid},
       {adapter_errc::adapter_threw, "adapter_threw", failure::invalid},
   }};
 };

@@ -14,25 +14,25 @@ Result<Ok> validate_providers(const std::vector<ProviderPlugin>& plugins) {
   std::set<std::string_view> names, flow_ids;
   for (const auto& p : plugins) {
     const std::string name(p.name);
-    if (p.name.empty()) return fail("a provider plugin has no name");
-    if (!names.insert(p.name).second) return fail("provider '" + name + "' is registered twice");
+    if (p.name.empty()) return fail(adapter_errc::bad_registration, "a provider plugin has no name");
+    if (!names.insert(p.name).second) return fail(adapter_errc::bad_registration, "provider '" + name + "' is registered twice");
     if (p.adapter.provider != p.name)
-      return fail("provider '" + name + "' registers the adapter of '" + std::string(p.adapter.provider) + "'");
-    if (p.adapter.make == nullptr) return fail("provider '" + name + "' has no adapter factory");
+      return fail(adapter_errc::bad_registration, "provider '" + name + "' registers the adapter of '" + std::string(p.adapter.provider) + "'");
+    if (p.adapter.make == nullptr) return fail(adapter_errc::bad_registration, "provider '" + name + "' has no adapter factory");
     std::set<std::string_view> keys;
     for (const auto& k : p.adapter.config_keys) {
       if (!keys.insert(k.name).second)
-        return fail("provider '" + name + "' lists config key '" + std::string(k.name) + "' twice");
+        return fail(adapter_errc::bad_registration, "provider '" + name + "' lists config key '" + std::string(k.name) + "' twice");
     }
-    if (p.flows.empty()) return fail("provider '" + name + "' has no flow");
+    if (p.flows.empty()) return fail(adapter_errc::bad_registration, "provider '" + name + "' has no flow");
     for (const Flow* f : p.flows) {
       if (f == nullptr || f->provider != p.name)
-        return fail("provider '" + name + "' registers a flow of another provider");
-      if (!flow_ids.insert(f->id).second) return fail("flow '" + std::string(f->id) + "' is registered twice");
+        return fail(adapter_errc::bad_registration, "provider '" + name + "' registers a flow of another provider");
+      if (!flow_ids.insert(f->id).second) return fail(adapter_errc::bad_registration, "flow '" + std::string(f->id) + "' is registered twice");
     }
     for (const auto& s : p.capabilities.sealed_fields) {
       if (s.object.empty() || s.key.empty() || s.sealed_as.empty() || s.key == s.sealed_as)
-        return fail("provider '" + name + "' declares a sealed field without an object, a key and another key to seal it as");
+        return fail(adapter_errc::bad_registration, "provider '" + name + "' declares a sealed field without an object, a key and another key to seal it as");
     }
   }
   return Ok{};

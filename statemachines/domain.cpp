@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "statemachines/errc.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -37,7 +38,7 @@ Result<InputKind> input_kind_from_string(std::string_view s) {
   if (s == "provider_response") return InputKind::provider_response;
   if (s == "webhook") return InputKind::webhook;
   if (s == "timer") return InputKind::timer;
-  return fail("unknown input kind '" + std::string(s) + "'");
+  return fail(record_errc::unknown_kind, "unknown input kind '" + std::string(s) + "'");
 }
 
 std::string_view get_string(const json::object& o, std::string_view key) {
@@ -98,14 +99,14 @@ json::object to_json(const Input& in) {
 namespace {
 Result<std::string> required_string(const json::object& o, std::string_view key) {
   auto it = o.find(key);
-  if (it == o.end()) return fail("missing field '" + std::string(key) + "'");
-  if (!it->value().is_string()) return fail("field '" + std::string(key) + "' must be a string");
+  if (it == o.end()) return fail(record_errc::missing_field, "missing field '" + std::string(key) + "'");
+  if (!it->value().is_string()) return fail(record_errc::wrong_type, "field '" + std::string(key) + "' must be a string");
   return std::string(it->value().get_string());
 }
 }  // namespace
 
 Result<Input> input_from_json(json::value v) {
-  if (!v.is_object()) return fail("input is not a JSON object");
+  if (!v.is_object()) return fail(record_errc::not_an_object, "input is not a JSON object");
   auto& o = v.get_object();
   Input in;
   auto id = required_string(o, "input_id");
@@ -125,11 +126,11 @@ Result<Input> input_from_json(json::value v) {
   auto at = required_string(o, "at");
   if (!at) return at.error();
   auto ms = parse_time(*at);
-  if (!ms) return fail("field 'at' is not an RFC 3339 time");
+  if (!ms) return fail(record_errc::bad_time, "field 'at' is not an RFC 3339 time");
   in.at_ms = *ms;
   if (auto it = o.find("data"); it != o.end() && it->value().is_object()) in.data = std::move(it->value().get_object());
   if (auto it = o.find("digest"); it != o.end() && it->value().is_string()) in.digest = it->value().get_string();
-  if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail("empty input_id, txn_id or name");
+  if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail(record_errc::missing_field, "empty input_id, txn_id or name");
   return in;
 }
 
@@ -145,7 +146,7 @@ json::object data_json(const Transaction& t) {
 }
 
 Result<Transaction> transaction_from_json(json::value v) {
-  if (!v.is_object()) return fail("transaction is not a JSON object");
+  if (!v.is_object()) return fail(record_errc::not_an_object, "transaction is not a JSON object");
   auto& o = v.get_object();
   Transaction t;
   t.txn_id = get_string(o, "txn_id");
@@ -173,7 +174,7 @@ Result<Transaction> transaction_from_json(json::value v) {
   t.updated_at_ms = parse_time(get_string(o, "updated_at")).value_or(0);
   t.rejected_inputs = get_int(o, "rejected_inputs");
   if (auto* l = o.if_contains("last_rejection")) t.last_rejection = std::move(*l);
-  if (t.txn_id.empty() || t.state.empty()) return fail("transaction lacks txn_id or state");
+  if (t.txn_id.empty() || t.state.empty()) return fail(record_errc::missing_field, "transaction lacks txn_id or state");
   return t;
 }
 
@@ -184,7 +185,7 @@ json::object to_json(const ProviderCall& c) {
 }
 
 Result<ProviderCall> provider_call_from_json(const json::value& v) {
-  if (!v.is_object()) return fail("provider call is not a JSON object");
+  if (!v.is_object()) return fail(record_errc::not_an_object, "provider call is not a JSON object");
   const auto& o = v.get_object();
   ProviderCall c;
   c.call_id = get_string(o, "call_id");
@@ -192,7 +193,7 @@ Result<ProviderCall> provider_call_from_json(const json::value& v) {
   c.op = get_string(o, "op");
   if (auto* p = get_object(o, "params")) c.params = *p;
   c.answer_id = get_string(o, "answer_id");
-  if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail("provider call lacks call_id, provider or op");
+  if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail(record_errc::missing_field, "provider call lacks call_id, provider or op");
   return c;
 }
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <limits>
 
+#include "statemachines/errc.hpp"
+
 namespace corridor {
 
 namespace {
@@ -29,29 +31,29 @@ std::optional<int> currency_exponent(std::string_view code) {
 }
 
 Result<std::int64_t> parse_decimal_amount(std::string_view text, int exponent) {
-  if (text.empty()) return fail("empty amount");
+  if (text.empty()) return fail(record_errc::bad_amount, "empty amount");
   std::int64_t whole = 0;
   std::size_t i = 0;
   constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
   for (; i < text.size() && text[i] != '.'; ++i) {
     const char c = text[i];
-    if (c < '0' || c > '9') return fail("amount '" + std::string(text) + "' is not a decimal number");
-    if (whole > (kMax - (c - '0')) / 10) return fail("amount '" + std::string(text) + "' is too large");
+    if (c < '0' || c > '9') return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' is not a decimal number");
+    if (whole > (kMax - (c - '0')) / 10) return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' is too large");
     whole = whole * 10 + (c - '0');
   }
-  if (i == 0) return fail("amount '" + std::string(text) + "' has no integer part");
+  if (i == 0) return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' has no integer part");
   int decimals = 0;
   std::int64_t fraction = 0;
   if (i < text.size()) {
     ++i;  // the '.'
-    if (i == text.size()) return fail("amount '" + std::string(text) + "' ends with a point");
+    if (i == text.size()) return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' ends with a point");
     for (; i < text.size(); ++i) {
       const char c = text[i];
-      if (c < '0' || c > '9') return fail("amount '" + std::string(text) + "' is not a decimal number");
+      if (c < '0' || c > '9') return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' is not a decimal number");
       if (decimals >= exponent) {
         // Trailing zeros past the currency's precision are harmless ("50.0" in XOF); anything else
         // would be a fraction of a minor unit.
-        if (c != '0') return fail("amount '" + std::string(text) + "' has more decimals than the currency");
+        if (c != '0') return fail(record_errc::bad_amount, "amount '" + std::string(text) + "' has more decimals than the currency");
         continue;
       }
       fraction = fraction * 10 + (c - '0');
@@ -61,7 +63,7 @@ Result<std::int64_t> parse_decimal_amount(std::string_view text, int exponent) {
   for (; decimals < exponent; ++decimals) fraction *= 10;
   std::int64_t scale = 1;
   for (int e = 0; e < exponent; ++e) scale *= 10;
-  if (whole > (std::numeric_limits<std::int64_t>::max() - fraction) / scale) return fail("amount too large");
+  if (whole > (std::numeric_limits<std::int64_t>::max() - fraction) / scale) return fail(record_errc::bad_amount, "amount too large");
   return whole * scale + fraction;
 }
 

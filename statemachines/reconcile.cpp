@@ -21,15 +21,24 @@ ReconcileRecord* pending_ask(Transaction& txn, const Input& input) {
   return &*txn.reconcile;
 }
 
+// Whether the provider said it does not hold the payment: an adapter's answer or the executor's
+// call.failed, both as `"not_found": true`.
+struct NotFound {
+  std::optional<bool> not_found;
+};
+BOOST_DESCRIBE_STRUCT(NotFound, (), (not_found))
+
+bool says_not_found(const Input& input) { return fields::from_object<NotFound>(input.data).not_found.value_or(false); }
+
 // Records the answer: the provider does not know the payment, the call failed, or `settled` (with its
 // note) when the provider did answer.
 void record_answer(ReconcileRecord& r, const Input& input, const std::string& state_after, std::string_view settled,
                    std::string note = {}) {
-  if (get_bool(input.data, "not_found")) {
+  if (says_not_found(input)) {
     r.answer = "not_found";
   } else if (input.name == "call.failed") {
     r.answer = "failed";
-    r.note = get_string(input.data, "error");
+    r.note = fields::from_object<CallFailed>(input.data).error;
   } else {
     r.answer = settled;
     if (!note.empty()) r.note = std::move(note);
@@ -162,7 +171,7 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
   ReconcileRecord* asked = pending_ask(txn, input);
   // A call that got no answer is corridor's silence, not the provider's word (but for "not found",
   // which the provider did say): it may answer a pending ask, and moves nothing.
-  if (input.name == "call.failed" && !get_bool(input.data, "not_found")) {
+  if (input.name == "call.failed" && !says_not_found(input)) {
     if (asked == nullptr) return absorbed;
     record_answer(*asked, input, txn.state, "failed");
     return {Outcome::applied, nullptr, {}};

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 
+#include "adapters/errc.hpp"
 #include "adapters/support/csv.hpp"
 #include "statemachines/esipay_card.hpp"
 #include "statemachines/money.hpp"
@@ -26,11 +27,11 @@ Result<std::vector<SettlementLine>> parse_settlement(std::string_view csv) {
     ++number;
     if (text.empty() || text == "\r") continue;
     auto fields = parse_csv_line(text);
-    if (!fields) return fail("settlement line " + std::to_string(number) + ": " + fields.error().message);
+    if (!fields) return fail(adapter_errc::malformed_settlement, "settlement line " + std::to_string(number) + ": " + fields.error().message);
     if (column.empty()) {
       for (std::size_t i = 0; i < fields->size(); ++i) column[(*fields)[i]] = i;
       for (const char* required : {"date", "transaction", "cid", "type", "amount", "currency"})
-        if (!column.contains(required)) return fail("settlement header lacks the column '" + std::string(required) + "'");
+        if (!column.contains(required)) return fail(adapter_errc::malformed_settlement, "settlement header lacks the column '" + std::string(required) + "'");
       continue;
     }
     auto field = [&](const char* name) -> std::string {
@@ -45,17 +46,17 @@ Result<std::vector<SettlementLine>> parse_settlement(std::string_view csv) {
     line.txn_id = field("cid");
     const std::string type = field("type");
     line.currency = field("currency");
-    if (line.txn_id.empty()) return fail(where + ": empty cid");
-    if (type != "card" && type != "refund") return fail(where + ": type must be card or refund, got '" + type + "'");
+    if (line.txn_id.empty()) return fail(adapter_errc::malformed_settlement, where + ": empty cid");
+    if (type != "card" && type != "refund") return fail(adapter_errc::malformed_settlement, where + ": type must be card or refund, got '" + type + "'");
     line.kind = type == "card" ? "charge" : "refund";
     const auto exponent = currency_exponent(line.currency);
-    if (!exponent) return fail(where + ": unknown currency '" + line.currency + "'");
+    if (!exponent) return fail(adapter_errc::malformed_settlement, where + ": unknown currency '" + line.currency + "'");
     auto amount = parse_decimal_amount(field("amount"), *exponent);
-    if (!amount) return fail(where + ": " + amount.error().message);
+    if (!amount) return fail(adapter_errc::malformed_settlement, where + ": " + amount.error().message);
     line.amount = *amount;
     out.push_back(std::move(line));
   }
-  if (column.empty()) return fail("settlement file is empty: no header");
+  if (column.empty()) return fail(adapter_errc::malformed_settlement, "settlement file is empty: no header");
   return out;
 }
 

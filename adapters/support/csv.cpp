@@ -1,5 +1,7 @@
 #include "adapters/support/csv.hpp"
 
+#include "adapters/errc.hpp"
+
 namespace corridor {
 
 std::string csv_field(std::string_view text) {
@@ -34,7 +36,7 @@ Result<std::vector<std::string>> parse_csv_line(std::string_view line) {
       fields.back() += c;
     }
   }
-  if (quoted) return fail("unterminated quoted field");
+  if (quoted) return fail(adapter_errc::malformed_settlement, "unterminated quoted field");
   return fields;
 }
 

@@ -220,9 +220,10 @@ void print_reconcile_report(const ReconcileReport& r, const std::string& format,
 Result<SettlementFile> parse_settlement(std::string_view provider, std::string_view file,
                                        const ProviderRegistry& registry) {
   const ProviderPlugin* plugin = registry.find(provider);
-  if (plugin == nullptr) return fail("unknown provider '" + std::string(provider) + "'");
+  if (plugin == nullptr) return fail(adapter_errc::unknown_provider, "unknown provider '" + std::string(provider) + "'");
   const SettlementFormat& format = plugin->capabilities.settlement;
-  if (!format.available()) return fail("provider '" + std::string(provider) + "' has no settlement file corridor reads");
+  if (!format.available())
+    return fail(adapter_errc::no_capability, "provider '" + std::string(provider) + "' has no settlement file corridor reads");
   auto lines = format.parse(file);
   if (!lines) return lines.error();
   return SettlementFile{plugin, std::move(*lines)};

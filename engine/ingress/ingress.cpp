@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "adapters/support/wire.hpp"
+#include "engine/pipeline/errc.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "adapters/registry.hpp"
@@ -138,17 +139,16 @@ class Ingress {
     if (adapter == c_.adapters.end()) return refuse(provider, req, 404, "unknown provider", respond);
     // An adapter that throws on what it reads (a bug meeting bytes it did not expect) refuses the
     // notification like any malformed one: the request thread goes on.
-    Result<ParsedInput> parsed = fail("");
+    Result<ParsedInput> parsed = fail(adapter_errc::adapter_threw, "");
     try {
       parsed = adapter->second->parse_webhook(req);
     } catch (const std::exception& e) {
-      parsed = fail("the notification could not be read: " + std::string(e.what()));
+      parsed = fail(adapter_errc::adapter_threw, "the notification could not be read: " + std::string(e.what()));
     }
     if (parsed && !finite_numbers(parsed->data))
-      parsed = fail(adapter_errc::malformed, "the notification holds a number beyond a double's range");
+      parsed = fail(pipeline_errc::number_out_of_range, "the notification holds a number beyond a double's range");
     if (!parsed) {
-      const int status = parsed.error().http_status() ? parsed.error().http_status() : 400;
-      return refuse(provider, req, status, parsed.error().message, respond);
+      return refuse(provider, req, parsed.error().http_status(), parsed.error().message, respond);
     }
     std::optional<Transaction> txn;
     if (!parsed->txn_id.empty()) {

@@ -3,6 +3,8 @@
 // two translation units allowed to include Beast/Asio.
 #include "engine/io/http_client.hpp"
 
+#include "engine/io/errc.hpp"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -38,7 +40,7 @@ struct Url {
 Result<Url> parse_url(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.size() < kScheme.size() || !beast::iequals(url.substr(0, kScheme.size()), kScheme)) {
-    return fail("unsupported URL '" + std::string(url) + "': only http:// is supported");
+    return fail(http_errc::bad_url, "unsupported URL '" + std::string(url) + "': only http:// is supported");
   }
   std::string_view rest = url.substr(kScheme.size());
   const std::size_t slash = rest.find_first_of("/?");
@@ -46,25 +48,25 @@ Result<Url> parse_url(std::string_view url) {
   Url u;
   u.target = slash == std::string_view::npos ? "/" : std::string(rest.substr(slash));
   if (!u.target.empty() && u.target[0] == '?') u.target.insert(0, "/");
-  if (authority.find('@') != std::string_view::npos) return fail("URL '" + std::string(url) + "' has user info");
+  if (authority.find('@') != std::string_view::npos) return fail(http_errc::bad_url, "URL '" + std::string(url) + "' has user info");
   u.host_header = std::string(authority);
   std::string_view host = authority;
   std::string_view port = "80";
   if (!authority.empty() && authority.front() == '[') {
     const std::size_t close = authority.find(']');
-    if (close == std::string_view::npos) return fail("URL '" + std::string(url) + "' has a bad IPv6 host");
+    if (close == std::string_view::npos) return fail(http_errc::bad_url, "URL '" + std::string(url) + "' has a bad IPv6 host");
     host = authority.substr(1, close - 1);
     if (close + 1 < authority.size()) {
-      if (authority[close + 1] != ':') return fail("URL '" + std::string(url) + "' has a bad port");
+      if (authority[close + 1] != ':') return fail(http_errc::bad_url, "URL '" + std::string(url) + "' has a bad port");
       port = authority.substr(close + 2);
     }
   } else if (const std::size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
   }
-  if (host.empty()) return fail("URL '" + std::string(url) + "' has no host");
+  if (host.empty()) return fail(http_errc::bad_url, "URL '" + std::string(url) + "' has no host");
   if (port.empty() || port.find_first_not_of("0123456789") != std::string_view::npos || port.size() > 5) {
-    return fail("URL '" + std::string(url) + "' has a bad port");
+    return fail(http_errc::bad_url, "URL '" + std::string(url) + "' has a bad port");
   }
   u.host = std::string(host);
   u.port = std::string(port);
@@ -114,7 +116,7 @@ class BeastHttpClient final : public HttpClient {
 
     bhttp::request<bhttp::string_body> req;
     const auto verb = bhttp::string_to_verb(request.method);
-    if (verb == bhttp::verb::unknown) return fail(what + ": unknown method");
+    if (verb == bhttp::verb::unknown) return fail(http_errc::unknown_method, what + ": unknown method");
     req.method(verb);
     req.target(url->target);
     req.version(11);
@@ -143,8 +145,8 @@ class BeastHttpClient final : public HttpClient {
     }
     auto conn = std::make_unique<Connection>();
     if (auto ec = connect(*conn, *url, deadline); ec) {
-      return fail(what + ": " + (ec == asio::error::timed_out ? std::string("timeout while connecting") : "connect: " + ec.message()),
-                  true);
+      if (ec == asio::error::timed_out) return fail(http_errc::timeout, what + ": timeout while connecting");
+      return fail(http_errc::connect_failed, what + ": connect: " + ec.message());
     }
     auto r = exchange(*conn, req, deadline, what, nullptr);
     if (!r) return r.error();
@@ -206,8 +208,8 @@ class BeastHttpClient final : public HttpClient {
     if (ec) {
       if (stale && ec != asio::error::timed_out) *stale = true;
       c.close();
-      return fail(what + ": " + (ec == asio::error::timed_out ? std::string("timeout while sending") : "send: " + ec.message()),
-                  true);
+      if (ec == asio::error::timed_out) return fail(http_errc::timeout, what + ": timeout while sending");
+      return fail(http_errc::send_failed, what + ": send: " + ec.message());
     }
     bhttp::response_parser<bhttp::string_body> parser;
     parser.body_limit(kMaxResponseBody);
@@ -216,9 +218,8 @@ class BeastHttpClient final : public HttpClient {
     if (ec) {
       if (stale && ec != asio::error::timed_out && !parser.got_some()) *stale = true;
       c.close();
-      return fail(what + ": " +
-                      (ec == asio::error::timed_out ? std::string("timeout waiting for the response") : "receive: " + ec.message()),
-                  true);
+      if (ec == asio::error::timed_out) return fail(http_errc::timeout, what + ": timeout waiting for the response");
+      return fail(http_errc::receive_failed, what + ": receive: " + ec.message());
     }
     auto msg = parser.release();
     HttpResponse res;

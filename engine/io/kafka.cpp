@@ -1,4 +1,5 @@
 #include "engine/io/kafka.hpp"
+#include "engine/io/errc.hpp"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -179,9 +180,9 @@ Result<Ok> KafkaProducer::produce_sync(const std::string& topic, std::string_vie
   auto future = promise->get_future();
   produce(topic, key, value, [promise](const std::string& error) { promise->set_value(error); });
   if (future.wait_for(timeout) != std::future_status::ready)
-    return fail("kafka did not acknowledge within " + std::to_string(timeout.count()) + " ms", true);
+    return fail(kafka_errc::not_acknowledged, "kafka did not acknowledge within " + std::to_string(timeout.count()) + " ms");
   std::string error = future.get();
-  if (!error.empty()) return fail("kafka refused the record: " + error, true);
+  if (!error.empty()) return fail(kafka_errc::refused, "kafka refused the record: " + error);
   return Ok{};
 }
 
@@ -287,17 +288,17 @@ std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::mill
 Result<Ok> KafkaConsumer::commit() {
   rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), nullptr, 0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
-    return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+    return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   return Ok{};
 }
 
 Result<Ok> KafkaConsumer::commit_async() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   PartitionList assigned(raw);
   err = rd_kafka_position(rk_.get(), assigned.get());
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   PartitionList positions(rd_kafka_topic_partition_list_new(assigned->cnt));
   for (int i = 0; i < assigned->cnt; ++i) {
     const auto& p = assigned->elems[i];
@@ -305,14 +306,14 @@ Result<Ok> KafkaConsumer::commit_async() {
   }
   if (positions->cnt == 0) return Ok{};
   err = rd_kafka_commit(rk_.get(), positions.get(), 1);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("commit: ") + rd_kafka_err2str(err), true);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   return Ok{};
 }
 
 Result<std::int64_t> KafkaConsumer::high_watermark(const std::string& topic, std::int32_t partition) {
   std::int64_t low = 0, high = 0;
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high, 5000);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(std::string("watermarks: ") + rd_kafka_err2str(err), true);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::watermarks_unavailable, std::string("watermarks: ") + rd_kafka_err2str(err));
   return high;
 }
 

@@ -17,6 +17,7 @@
 
 #include "adapters/registry.hpp"
 #include "adapters/support/wire.hpp"
+#include "engine/pipeline/errc.hpp"
 #include "core/encoding.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -405,15 +406,16 @@ Result<json::value> parse_strict(std::string_view raw) {
     boost::system::error_code ec;
     scan.write_some(false, raw.data(), raw.size(), ec);
     if (scan.handler().duplicate)
-      return fail("command holds the key '" + shown(*scan.handler().duplicate) + "' twice in one object");
+      return fail(pipeline_errc::duplicate_key, "command holds the key '" + shown(*scan.handler().duplicate) + "' twice in one object");
   }
   boost::system::error_code ec;
   json::value parsed = boost::json::parse(raw, ec, {}, options);
   if (ec) {
-    if (ec == boost::json::error::too_deep) return fail("command is nested deeper than " + std::to_string(kMaxDepth) + " levels");
-    return fail("command is not valid JSON: " + ec.message());
+    if (ec == boost::json::error::too_deep)
+      return fail(pipeline_errc::not_json, "command is nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    return fail(pipeline_errc::not_json, "command is not valid JSON: " + ec.message());
   }
-  if (!finite_numbers(parsed)) return fail("command holds a number beyond a double's range");
+  if (!finite_numbers(parsed)) return fail(pipeline_errc::number_out_of_range, "command holds a number beyond a double's range");
   return parsed;
 }
 

@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include "engine/pipeline/commands.hpp"
+#include "engine/pipeline/errc.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
 
@@ -96,22 +97,23 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
   std::vector<std::string> input_ids, txn_ids;
   for (const InputRecord& rec : records) {
     if (rec.value.size() > static_cast<std::size_t>(config_.limits.input_bytes)) {
-      parsed.push_back(fail("input of " + std::to_string(rec.value.size()) + " bytes is larger than limits.input_bytes (" +
-                            std::to_string(config_.limits.input_bytes) + ")"));
+      parsed.push_back(fail(pipeline_errc::too_large, "input of " + std::to_string(rec.value.size()) +
+                                                         " bytes is larger than limits.input_bytes (" +
+                                                         std::to_string(config_.limits.input_bytes) + ")"));
       continue;
     }
     boost::system::error_code ec;
     json::value v = boost::json::parse(rec.value, ec);
     if (ec) {
-      parsed.push_back(fail("input is not valid JSON: " + ec.message()));
+      parsed.push_back(fail(pipeline_errc::not_json, "input is not valid JSON: " + ec.message()));
       continue;
     }
     if (!finite_numbers(v)) {
-      parsed.push_back(fail("input holds a number beyond a double's range"));
+      parsed.push_back(fail(pipeline_errc::number_out_of_range, "input holds a number beyond a double's range"));
       continue;
     }
     auto in = input_from_json(std::move(v));
-    if (!in) in = fail("invalid input: " + in.error().message);
+    if (!in) in = fail(pipeline_errc::invalid_record, "invalid input: " + in.error().message);
     if (in) {
       input_ids.push_back(in->input_id);
       txn_ids.push_back(in->txn_id);

@@ -9,6 +9,7 @@
 
 #include "core/encoding.hpp"
 #include "adapters/support/wire.hpp"
+#include "engine/store/errc.hpp"
 
 namespace corridor {
 
@@ -57,7 +58,7 @@ std::string CardVault::fingerprint(std::string_view value) const {
 
 Result<std::string> CardVault::open(std::string_view sealed) const {
   auto raw = base64_decode(sealed);
-  if (!raw || raw->size() < static_cast<std::size_t>(kNonce + kTag)) return fail("sealed card data is malformed");
+  if (!raw || raw->size() < static_cast<std::size_t>(kNonce + kTag)) return fail(vault_errc::malformed, "sealed card data is malformed");
   const auto* nonce = reinterpret_cast<const unsigned char*>(raw->data());
   const std::size_t n = raw->size() - kNonce - kTag;
   std::string plain(n, '\0');
@@ -69,7 +70,7 @@ Result<std::string> CardVault::open(std::string_view sealed) const {
                         static_cast<int>(n)) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, kTag, tag.data()) != 1 ||
       EVP_DecryptFinal_ex(ctx.get(), reinterpret_cast<unsigned char*>(plain.data()) + len, &len) != 1)
-    return fail("sealed card data does not open with this key (wrong key or tampered data)");
+    return fail(vault_errc::wrong_key, "sealed card data does not open with this key (wrong key or tampered data)");
   return plain;
 }
 

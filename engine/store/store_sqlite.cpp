@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "engine/store/errc.hpp"
 #include "engine/store/store.hpp"
 
 namespace corridor {
@@ -46,7 +47,7 @@ Result<Stmt> prepare_cached(sqlite3* db, StatementCache& cache, const char* sql)
   if (!cached) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr) != SQLITE_OK)
-      return fail(std::string("store: prepare ") + sql + ": " + sqlite3_errmsg(db), true);
+      return fail(store_errc::statement_failed, std::string("store: prepare ") + sql + ": " + sqlite3_errmsg(db));
     cached.reset(raw);
   }
   return Stmt(cached.get());
@@ -71,7 +72,9 @@ class Reader {
     sqlite3_exec(db_.get(), "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
   }
   Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
-  Error error(const std::string& what) { return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true); }
+  Error error(const std::string& what) {
+    return fail(store_errc::statement_failed, "store: " + what + ": " + sqlite3_errmsg(db_.get()));
+  }
 
   // Reads as of one snapshot: a statement outside a transaction takes and releases the WAL read
   // lock on each step.
@@ -668,7 +671,7 @@ class SqliteStore final : public Store {
       lease.lock = std::unique_lock(readers_[home].mu);
       lease.connection = open_reader(readers_[home]);
     }
-    if (lease.connection == nullptr) return fail("store: cannot open a reading connection to " + path_, true);
+    if (lease.connection == nullptr) return fail(store_errc::unavailable, "store: cannot open a reading connection to " + path_);
     return lease;
   }
 
@@ -713,7 +716,7 @@ class SqliteStore final : public Store {
     if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err) != SQLITE_OK) {
       std::string msg = err ? err : "unknown error";
       sqlite3_free(err);
-      return fail(std::string("store: ") + sql + ": " + msg, true);
+      return fail(store_errc::statement_failed, std::string("store: ") + sql + ": " + msg);
     }
     return Ok{};
   }
@@ -727,7 +730,7 @@ class SqliteStore final : public Store {
 
   Error error(const std::string& what) {
     // Disk full, read-only or busy: the batch is retried once the condition clears.
-    return fail("store: " + what + ": " + sqlite3_errmsg(db_.get()), true);
+    return fail(store_errc::statement_failed, "store: " + what + ": " + sqlite3_errmsg(db_.get()));
   }
 
   std::mutex mu_;

@@ -12,6 +12,7 @@
 #include "engine/pipeline/executor.hpp"
 #include "engine/io/health.hpp"
 #include "tests/support/runtime_harness.hpp"
+#include "engine/io/errc.hpp"
 
 namespace corridor {
 namespace {
@@ -60,7 +61,7 @@ class ScriptedAdapter final : public ProviderAdapter {
     if (r.status == 404) return fail(adapter_errc::not_found, "no such payment");
     return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};
   }
-  Result<ParsedInput> parse_webhook(const HttpRequest&) const override { return fail("no webhooks"); }
+  Result<ParsedInput> parse_webhook(const HttpRequest&) const override { return fail(adapter_errc::malformed, "no webhooks"); }
   bool retry_safe(const ProviderCall&) const override { return safe; }
 };
 
@@ -119,7 +120,7 @@ class ExecutorTest : public ::testing::Test {
 ProviderCall call(std::string id) { return {"tx_a:" + id + ":pay", "acme", "pay", {{"amount", 300}}}; }
 
 TEST_F(ExecutorTest, RetrySafeCallIsRetriedThroughTransientErrors) {
-  http.script.push_back(fail("connection refused", true));
+  http.script.push_back(fail(http_errc::connect_failed, "connection refused"));
   http.script.push_back(HttpResponse{503, {}, ""});
   auto result = run_call(call("1"));
   EXPECT_EQ(get_string(result, "name"), "paid");
@@ -137,6 +138,7 @@ TEST_F(ExecutorTest, RetriesSpentBecomeCallFailed) {
   const auto& data = result.at("data").as_object();
   EXPECT_EQ(get_string(data, "op"), "pay");
   EXPECT_EQ(get_int(data, "attempts"), 4);
+  EXPECT_EQ(get_string(data, "code"), "adapter.provider_unavailable");  // the adapter's code, kept
   EXPECT_FALSE(data.contains("outcome"));
   EXPECT_EQ(http.count(), 4u);
 }
@@ -147,6 +149,7 @@ TEST_F(ExecutorTest, ALookUpOfNothingIsCallFailedNotFound) {
   auto result = run_call(call("nf"));
   EXPECT_EQ(get_string(result, "name"), "call.failed");
   EXPECT_TRUE(get_bool(result.at("data").as_object(), "not_found"));
+  EXPECT_EQ(get_string(result.at("data").as_object(), "code"), "adapter.not_found");
   EXPECT_EQ(http.count(), 1u);  // not retried
 }
 
@@ -163,10 +166,11 @@ TEST_F(ExecutorTest, AReSentCallIsAnsweredUnderItsAnswerId) {
 
 TEST_F(ExecutorTest, NotRetrySafeCallIsSentOnceAndATimeoutIsUnknown) {
   adapter->safe = false;
-  http.script.push_back(fail("timed out", true));
+  http.script.push_back(fail(http_errc::timeout, "timed out"));
   auto result = run_call(call("3"));
   EXPECT_EQ(get_string(result, "name"), "call.failed");
   EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "code"), "http.timeout");
   EXPECT_EQ(http.count(), 1u);
 }
 
@@ -206,6 +210,7 @@ TEST_F(ExecutorTest, NotRetrySafeCallInFlightAtACrashIsNeverSentAgain) {
   auto result = run_call(call("4"), /*attempted=*/true);
   EXPECT_EQ(get_string(result, "name"), "call.failed");
   EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "code"), "pipeline.stopped_in_flight");
   EXPECT_EQ(http.count(), 0u);
 }
 
@@ -229,6 +234,7 @@ TEST_F(ExecutorTest, CardThatCannotBeOpenedFailsTheCall) {
   // Nothing left, and nothing will: the flow can fail the payment instead of leaving it unknown.
   EXPECT_FALSE(get_bool(result.at("data").as_object(), "sent", true));
   EXPECT_TRUE(get_bool(result.at("data").as_object(), "refused"));
+  EXPECT_EQ(get_string(result.at("data").as_object(), "code"), "pipeline.sealed_unavailable");
   EXPECT_EQ(http.count(), 0u);
 }
 
@@ -241,6 +247,7 @@ TEST_F(ExecutorTest, AnAdapterThatThrowsFailsTheCallNotTheEngine) {
   EXPECT_EQ(get_string(refused, "name"), "call.failed");
   EXPECT_NE(get_string(refused.at("data").as_object(), "error").find("adapter bug while building"), std::string_view::npos);
   EXPECT_TRUE(get_bool(refused.at("data").as_object(), "refused"));
+  EXPECT_EQ(get_string(refused.at("data").as_object(), "code"), "adapter.adapter_threw");
   EXPECT_EQ(http.count(), 0u);
   ProviderCall parsing = call("9");
   parsing.params["throw_parsing"] = true;
@@ -248,6 +255,7 @@ TEST_F(ExecutorTest, AnAdapterThatThrowsFailsTheCallNotTheEngine) {
   auto unread = run_call(parsing, false);
   EXPECT_EQ(get_string(unread, "name"), "call.failed");
   EXPECT_NE(get_string(unread.at("data").as_object(), "error").find("could not be read"), std::string_view::npos);
+  EXPECT_EQ(get_string(unread.at("data").as_object(), "code"), "adapter.adapter_threw");
 }
 
 TEST_F(ExecutorTest, ASealedAnswerIsOpenedForTheAdapterAsText) {
@@ -270,6 +278,7 @@ TEST_F(ExecutorTest, CircuitOpensAfterConsecutiveFailures) {
   auto first = run_call(call("7"));
   EXPECT_EQ(get_string(first, "name"), "call.failed");
   EXPECT_NE(get_string(first.at("data").as_object(), "error").find("circuit open"), std::string_view::npos);
+  EXPECT_EQ(get_string(first.at("data").as_object(), "code"), "pipeline.circuit_open");
   EXPECT_EQ(http.count(), 3u);
   EXPECT_EQ(metrics.circuit_opened.load(), 1);
 }
@@ -281,7 +290,7 @@ TEST_F(ExecutorTest, OpenCircuitSendsNothingUntilItsTimeThenOneTrial) {
   // One thread: a closed circuit lets through the calls already on their way, so with two threads
   // the second call could be sent before the first failure opens it (seen 1 run in 3 under load).
   config.executor.threads = 1;
-  http.script.push_back(fail("connection refused", true));
+  http.script.push_back(fail(http_errc::connect_failed, "connection refused"));
   {
     // One executor for the whole test: the breaker lives in it.
     StoreBatch b;

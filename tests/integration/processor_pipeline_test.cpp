@@ -15,6 +15,7 @@
 #include "engine/pipeline/processor.hpp"
 #include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
+#include "engine/store/errc.hpp"
 
 namespace corridor {
 namespace {
@@ -39,7 +40,7 @@ class FirstCommitFails final : public testing::DelegatingStore {
     if (++commits_ == 1) {
       // The processor makes the next batch before it waits for this commit: the records are in hand.
       made_on_top_ = cv_.wait_for(lock, kNoHang, [&] { return made_.size() >= 2; });
-      return fail("store: disk full (injected)", true);
+      return fail(store_errc::statement_failed, "store: disk full (injected)");
     }
     lock.unlock();
     return DelegatingStore::commit(batch);

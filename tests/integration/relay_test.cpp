@@ -11,6 +11,7 @@
 #include "engine/io/metrics.hpp"
 #include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
+#include "engine/store/errc.hpp"
 
 namespace corridor {
 namespace {
@@ -28,7 +29,7 @@ class OutboxFails final : public testing::DelegatingStore {
   Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after) override {
     if (failing.load()) {
       refused++;
-      return fail("store: disk I/O error (injected)", true);
+      return fail(store_errc::statement_failed, "store: disk I/O error (injected)");
     }
     return DelegatingStore::outbox(limit, after);
   }

@@ -124,7 +124,7 @@ class InteracSandboxTest : public ::testing::Test {
   // One provider call the way the executor makes it (no retries): request, answer, parsed input.
   struct Exchange {
     HttpResponse response;
-    Result<ParsedInput> input = fail("not sent");
+    Result<ParsedInput> input = fail(adapter_errc::unexpected_answer, "not sent");
     std::chrono::milliseconds took{0};
   };
   Exchange send(const ProviderCall& c) {
@@ -320,7 +320,7 @@ TEST_F(InteracSandboxTest, NoWebhookAtAllOnlyGetsTell) {
   ASSERT_TRUE(g.input);
   EXPECT_EQ(g.input->name, "handle.status");
   // The customer visits after customer_delay; a GET by merchantRefNum finds the handle PAYABLE.
-  Result<ParsedInput> by_ref = fail("");
+  Result<ParsedInput> by_ref = fail(adapter_errc::unexpected_answer, "");
   EXPECT_TRUE(eventually([&] {
     by_ref = send(get_call("tx_NW", "get_payment_handle", "payment_handle_id")).input;
     return by_ref && get_string(by_ref->data, "status") == "PAYABLE";
@@ -328,7 +328,7 @@ TEST_F(InteracSandboxTest, NoWebhookAtAllOnlyGetsTell) {
   ASSERT_TRUE(by_ref);
   EXPECT_EQ(get_string(by_ref->data, "status"), "PAYABLE");
   ASSERT_TRUE(send(pay_call("tx_NW", get_string(h.input->data, "paymentHandleToken"))).input);
-  Result<ParsedInput> paid = fail("");
+  Result<ParsedInput> paid = fail(adapter_errc::unexpected_answer, "");
   EXPECT_TRUE(eventually([&] {
     paid = send(get_call("tx_NW", "get_payment", "payment_id")).input;
     return paid && get_string(paid->data, "status") == "COMPLETED";

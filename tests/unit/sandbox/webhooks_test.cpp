@@ -1,5 +1,6 @@
 // The sandboxes' webhook delivery helpers (sandbox/support/webhooks.cpp), with a fake HttpClient.
 #include "sandbox/support/webhooks.hpp"
+#include "engine/io/errc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -63,7 +64,7 @@ TEST(PostJson, OnlyA2xxIsADelivery) {
   EXPECT_FALSE(post_json(redirect, "http://h/", "{}", {}, 1ms));
   RecordingClient server_error(status(500));
   EXPECT_FALSE(post_json(server_error, "http://h/", "{}", {}, 1ms));
-  RecordingClient unreachable(fail("connection refused", true));
+  RecordingClient unreachable(fail(http_errc::connect_failed, "connection refused"));
   EXPECT_FALSE(post_json(unreachable, "http://h/", "{}", {}, 1ms));
   RecordingClient ok(status(299));
   EXPECT_TRUE(post_json(ok, "http://h/", "{}", {}, 1ms));

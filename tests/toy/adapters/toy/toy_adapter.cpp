@@ -9,7 +9,7 @@ ToyAdapter::ToyAdapter(const ProviderSettings& settings)
     : base_url_(settings.at("base_url")), api_key_(settings.at("api_key")) {}
 
 Result<HttpRequest> ToyAdapter::build_request(const ProviderCall& call) const {
-  if (call.op != "transfer") return fail("toy: unknown call " + call.op);
+  if (call.op != "transfer") return fail(adapter_errc::unknown_operation, "toy: unknown call " + call.op);
   HttpRequest r;
   r.method = "POST";
   r.target = base_url_ + "/transfers";
@@ -23,7 +23,7 @@ Result<ParsedInput> ToyAdapter::parse_response(const ProviderCall& call, const H
   if (response.status != 201) return fail(adapter_errc::unexpected_answer, "toy: HTTP " + std::to_string(response.status));
   boost::system::error_code ec;
   const json::value body = boost::json::parse(response.body, ec);
-  if (ec || !body.is_object()) return fail("toy: the answer is not a JSON object");
+  if (ec || !body.is_object()) return fail(adapter_errc::malformed, "toy: the answer is not a JSON object");
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
   in.name = "transfer.done";
@@ -31,7 +31,7 @@ Result<ParsedInput> ToyAdapter::parse_response(const ProviderCall& call, const H
   return in;
 }
 
-Result<ParsedInput> ToyAdapter::parse_webhook(const HttpRequest&) const { return fail("toy: no webhooks"); }
+Result<ParsedInput> ToyAdapter::parse_webhook(const HttpRequest&) const { return fail(adapter_errc::unknown_route, "toy: no webhooks"); }
 
 AdapterRegistration toy_registration() {
   return AdapterRegistration{

@@ -1,0 +1,42 @@
+#pragma once
+// The store's and the card vault's codes (core/error.hpp).
+#include <array>
+
+#include "core/error.hpp"
+
+namespace corridor {
+
+enum class store_errc {
+  statement_failed = 1,  // a statement failed (busy, locked, I/O): the batch is tried again
+  unavailable,           // no connection could be opened
+};
+
+template <>
+struct errc_info<store_errc> {
+  static constexpr const char* module = "store";
+  static constexpr std::array<ErrcEntry<store_errc>, 2> codes{{
+      {store_errc::statement_failed, "statement_failed", failure::transient},
+      {store_errc::unavailable, "unavailable", failure::transient},
+  }};
+};
+
+enum class vault_errc {
+  malformed = 1,  // sealed data that is not the vault's format
+  wrong_key,      // does not open with this key: another key, or tampered data
+};
+
+template <>
+struct errc_info<vault_errc> {
+  static constexpr const char* module = "vault";
+  static constexpr std::array<ErrcEntry<vault_errc>, 2> codes{{
+      {vault_errc::malformed, "malformed", failure::invalid},
+      {vault_errc::wrong_key, "wrong_key", failure::invalid},
+  }};
+};
+
+}  // namespace corridor
+
+template <>
+struct std::is_error_code_enum<corridor::store_errc> : std::true_type {};
+template <>
+struct std::is_error_code_enum<corridor::vault_errc> : std::true_type {};
