@@ -1,5 +1,6 @@
 // corridor: one binary, several commands (DESIGN.md section 3, CLI).
 #include <algorithm>
+#include <climits>
 #include <csignal>
 #include <chrono>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "adapters/registry.hpp"
+#include "engine/cli/args.hpp"
 #include "engine/cli/demo.hpp"
 #include "engine/cli/provider_reconcile.hpp"
 #include "engine/cli/replay.hpp"
@@ -27,27 +29,91 @@ namespace {
 
 using namespace corridor;
 
-constexpr const char* kUsage = R"(usage: corridor <command> [options]
-
-  run --config FILE [--accept-log-reset]
-                           run the engine until SIGINT/SIGTERM
-  kafka [--config FILE] [--partitions N]
-                           run the embedded Kafka cluster alone (prints its bootstrap address)
-  demo [--data-dir DIR]    run the engine on its embedded defaults and show every sandbox scenario
-  sandbox --config FILE    run only the sandbox providers (for upstream teams testing against them)
-  diagram FLOW             print FLOW's state machine as a Mermaid stateDiagram-v2 (no FLOW: list flows)
-  check-config FILE        validate a configuration file
-  replay --config FILE [--txn ID] [--from TIME] [--until TIME] [--until-offset N] [--format text|json|csv]
-                           read corridor.inputs again into a scratch store and compare with the live
-                           store; exit 0 when everything matches, 1 when something differs
-  reconcile --config FILE [--provider P] [--since TIME] [--status S,...] [--wait SECONDS]
-            [--format text|json|csv]
-                           ask the providers, through the running engine, about every transaction
-                           not final (or of the given statuses): confirmed, corrected, still pending
-                           or unknown to the provider; exit 1 when one needs attention
-  reconcile --config FILE --settlement FILE --provider P [--since TIME] [--format text|json|csv]
-                           match P's settlement file against the store; exit 1 on a difference
+constexpr std::string_view kRunUsage = R"(usage: corridor run [--config FILE] [--accept-log-reset]
+  Runs the engine until SIGINT or SIGTERM. Without --config, on the embedded defaults (embedded Kafka,
+  sandboxes, var/corridor.db); the embedded log lives in memory, so each start reads a new log from its
+  start and keeps the store.
+  --accept-log-reset   with a real cluster: read corridor.inputs from its start when the store has
+                       applied offsets past its end (the topic was re-created)
 )";
+constexpr std::string_view kKafkaUsage = R"(usage: corridor kafka [--config FILE] [--partitions N]
+  Runs the embedded Kafka cluster alone and prints its bootstrap address, so that an engine can be
+  stopped while the log lives on. --partitions: 1 to 1024 (default: the config's kafka.partitions).
+)";
+constexpr std::string_view kDemoUsage = R"(usage: corridor demo [--data-dir DIR] [--timeout SECONDS]
+  Runs the engine on its embedded defaults and plays every sandbox scenario of every provider.
+  --data-dir   where the store goes (default: a fresh temporary folder)
+  --timeout    seconds to wait for every scenario to end, 1 to 3600 (default 90)
+)";
+constexpr std::string_view kSandboxUsage = R"(usage: corridor sandbox [--config FILE]
+  Runs only the sandbox providers of the configuration, for upstream teams testing against them.
+)";
+constexpr std::string_view kDiagramUsage = R"(usage: corridor diagram [FLOW]
+  Prints FLOW's state machine as a Mermaid stateDiagram-v2; without FLOW, lists the flows.
+)";
+constexpr std::string_view kCheckConfigUsage = R"(usage: corridor check-config FILE
+  Validates a configuration file; exit 0 when it is valid, 2 when not.
+)";
+constexpr std::string_view kReplayUsage = R"(usage: corridor replay --config FILE [--txn ID] [--from TIME] [--until TIME]
+                      [--until-offset N] [--format text|json|csv]
+  Reads corridor.inputs again into a scratch store and compares with the live store.
+  Exit 0 when everything matches, 1 when something differs.
+)";
+constexpr std::string_view kReconcileUsage = R"(usage: corridor reconcile --config FILE [--provider P] [--since TIME] [--status S,...]
+                         [--wait SECONDS] [--format text|json|csv]
+       corridor reconcile --config FILE --settlement FILE --provider P [--since TIME]
+                         [--format text|json|csv]
+  Asks the providers, through the running engine, about every transaction not final (or of the
+  given statuses): confirmed, corrected, still pending or unknown to the provider. With
+  --settlement, matches P's settlement file against the store instead. --wait: 1 to 86400 (default
+  60). Exit 1 when a transaction needs attention or the file differs.
+)";
+
+constexpr std::string_view kExitCodes = R"(
+exit codes: 0 done, 1 differences found (replay, reconcile), 2 usage or configuration error,
+            3 could not run (a file, the store or Kafka unavailable)
+)";
+
+const std::vector<cli::CommandSpec>& commands() {
+  static const std::vector<cli::CommandSpec> specs{
+      {"run", kRunUsage, {{"--config", "FILE"}, {"--accept-log-reset", ""}}},
+      {"kafka", kKafkaUsage, {{"--config", "FILE"}, {"--partitions", "N"}}},
+      {"demo", kDemoUsage, {{"--data-dir", "DIR"}, {"--timeout", "SECONDS"}}},
+      {"sandbox", kSandboxUsage, {{"--config", "FILE"}}},
+      {"diagram", kDiagramUsage, {}, 0, 1},
+      {"check-config", kCheckConfigUsage, {}, 1, 1},
+      {"replay",
+       kReplayUsage,
+       {{"--config", "FILE"}, {"--txn", "ID"}, {"--from", "TIME"}, {"--until", "TIME"}, {"--until-offset", "N"},
+        {"--format", "FORMAT"}}},
+      {"reconcile",
+       kReconcileUsage,
+       {{"--config", "FILE"},
+        {"--provider", "P"},
+        {"--since", "TIME"},
+        {"--status", "S,..."},
+        {"--wait", "SECONDS"},
+        {"--format", "FORMAT"},
+        {"--settlement", "FILE"}}},
+  };
+  return specs;
+}
+
+std::string usage() {
+  std::string out = "usage: corridor <command> [options]   (corridor <command> --help for its options)\n\n";
+  out += "  run           run the engine until SIGINT/SIGTERM\n";
+  out += "  kafka         run the embedded Kafka cluster alone\n";
+  out += "  demo          run the engine on its embedded defaults and show every sandbox scenario\n";
+  out += "  sandbox       run only the sandbox providers\n";
+  out += "  diagram       print a flow's state machine as Mermaid\n";
+  out += "  check-config  validate a configuration file\n";
+  out += "  replay        read corridor.inputs again and compare with the store\n";
+  out += "  reconcile     ask the providers, or match a settlement file, about transactions\n";
+  out += kExitCodes;
+  return out;
+}
+
+const std::vector<std::string_view> kFormats{"text", "json", "csv"};
 
 // The providers whose settlement file `reconcile --settlement` reads: "a, b".
 std::string settlement_providers() {
@@ -57,14 +123,8 @@ std::string settlement_providers() {
   return list.empty() ? "none" : list;
 }
 
-std::string option(const std::vector<std::string>& args, const std::string& name, const std::string& fallback = "") {
-  for (std::size_t i = 0; i + 1 < args.size(); ++i)
-    if (args[i] == name) return args[i + 1];
-  return fallback;
-}
-
-Config config_from(const std::vector<std::string>& args) {
-  const std::string path = option(args, "--config");
+Config config_from(const cli::Args& args) {
+  const std::string path = args.value("--config");
   if (path.empty()) return parse_config(embedded_default_config(), "embedded config/corridor.yaml");
   return load_config_file(path);
 }
@@ -85,16 +145,16 @@ int wait_for_signal(const sigset_t& set) {
   return sig;
 }
 
-bool flag(const std::vector<std::string>& args, const std::string& name) {
-  return std::find(args.begin(), args.end(), name) != args.end();
-}
-
-int run(const std::vector<std::string>& args) {
+int run(const cli::Args& args) {
   const sigset_t signals = block_signals();
+  Config config = config_from(args);
   RuntimeOptions options;
-  options.accept_log_reset = flag(args, "--accept-log-reset");
+  // The embedded log lives in memory and ends with the process, while the store lives on: each start
+  // reads the new embedded log from its start, and processed input ids keep anything from applying
+  // twice. A real cluster's log being behind the store is refused unless asked for.
+  options.accept_log_reset = args.flag("--accept-log-reset") || config.kafka.bootstrap == "embedded";
   options.start_sandboxes = start_sandboxes;
-  Runtime runtime(config_from(args), options);
+  Runtime runtime(std::move(config), options);
   runtime.start();
   std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"
             << "http listening: " << runtime.http_address() << "\n"
@@ -108,10 +168,10 @@ int run(const std::vector<std::string>& args) {
 
 // The embedded cluster as a process of its own, so that an engine can be killed while the log lives
 // on, as it does with a real broker.
-int kafka(const std::vector<std::string>& args) {
-  const sigset_t signals = block_signals();
+int kafka(const cli::Args& args) {
   Config config = config_from(args);
-  const int partitions = std::stoi(option(args, "--partitions", std::to_string(config.kafka.partitions)));
+  const int partitions = static_cast<int>(args.integer("--partitions", 1, 1024, config.kafka.partitions));
+  const sigset_t signals = block_signals();
   EmbeddedKafka cluster;
   for (const auto& topic : {config.kafka.commands, config.kafka.inputs, config.kafka.events, config.kafka.deadletter})
     cluster.create_topic(topic, partitions);
@@ -120,9 +180,9 @@ int kafka(const std::vector<std::string>& args) {
   return 0;
 }
 
-int sandbox(const std::vector<std::string>& args) {
-  const sigset_t signals = block_signals();
+int sandbox(const cli::Args& args) {
   Config config = config_from(args);
+  const sigset_t signals = block_signals();
   std::string corridor_url = config.http.public_url;
   if (corridor_url.empty()) corridor_url = "http://" + config.http.listen;
   std::vector<std::unique_ptr<SandboxServer>> servers;
@@ -136,41 +196,30 @@ int sandbox(const std::vector<std::string>& args) {
   return 0;
 }
 
-int diagram(const std::vector<std::string>& args) {
-  if (args.empty()) {
+int diagram(const cli::Args& args) {
+  if (args.positional().empty()) {
     for (const Flow* f : all_flows()) std::cout << f->id << "\n";
     return 0;
   }
-  const Flow* flow = find_flow(args[0]);
-  if (flow == nullptr) {
-    std::cerr << "corridor: unknown flow '" << args[0] << "' (corridor diagram lists them)\n";
-    return 2;
-  }
+  const std::string& id = args.positional()[0];
+  const Flow* flow = find_flow(id);
+  if (flow == nullptr) throw cli::UsageError("unknown flow '" + id + "' (corridor diagram lists them)");
   std::cout << mermaid_diagram(*flow);
   return 0;
 }
 
-std::optional<std::int64_t> time_option(const std::vector<std::string>& args, const std::string& name) {
-  const std::string text = option(args, name);
-  if (text.empty()) return std::nullopt;
-  auto ms = parse_time(text);
-  if (!ms) throw ConfigError(name + " must be an RFC 3339 time such as 2026-11-22T10:00:00Z, got '" + text + "'");
-  return ms;
-}
-
-int replay_command(const std::vector<std::string>& args) {
+int replay_command(const cli::Args& args) {
+  ReplayOptions options;
+  options.txn_id = args.value("--txn");
+  options.from_ms = args.time("--from");
+  options.until_ms = args.time("--until");
+  options.until_offset = args.integer("--until-offset", 0, INT64_MAX);
+  const std::string format = args.choice("--format", kFormats, "text");
   Config config = config_from(args);
   if (config.kafka.bootstrap == "embedded")
     throw ConfigError("replay reads the log corridor used: set kafka.bootstrap to that cluster (corridor kafka prints "
                       "its address), not 'embedded'");
-  ReplayOptions options;
-  options.txn_id = option(args, "--txn");
-  options.from_ms = time_option(args, "--from");
-  options.until_ms = time_option(args, "--until");
-  if (auto o = option(args, "--until-offset"); !o.empty()) options.until_offset = std::stoll(o);
   if (isatty(STDERR_FILENO)) options.progress = &std::cerr;
-  const std::string format = option(args, "--format", "text");
-  if (format != "text" && format != "json" && format != "csv") throw ConfigError("--format must be text, json or csv");
   auto live = open_sqlite_store(config.store.path);
   char tmpl[] = "/tmp/corridor-replay-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("cannot create a scratch folder");
@@ -178,32 +227,32 @@ int replay_command(const std::vector<std::string>& args) {
   ReplayReport report = replay(config, *live, config.kafka.bootstrap, scratch_dir + "/scratch.db", options);
   std::filesystem::remove_all(scratch_dir);
   print_replay_report(report, format, std::cout);
-  return report.matches() ? 0 : 1;
+  return report.matches() ? cli::kExitOk : cli::kExitDifferences;
 }
 
-int reconcile_command(const std::vector<std::string>& args) {
-  Config config = config_from(args);
+int reconcile_command(const cli::Args& args) {
   ReconcileOptions options;
-  options.provider = option(args, "--provider");
-  options.since_ms = time_option(args, "--since");
-  const std::string statuses = option(args, "--status");
+  options.provider = args.value("--provider");
+  options.since_ms = args.time("--since");
+  const std::string statuses = args.value("--status");
   for (std::string_view rest = statuses; !rest.empty();) {
     const std::size_t comma = rest.find(',');
     options.statuses.emplace_back(rest.substr(0, comma));
     bool known = false;
     for (int s = 0; s <= static_cast<int>(Status::unknown); ++s)
       known = known || to_string(static_cast<Status>(s)) == options.statuses.back();
-    if (!known) throw ConfigError("--status '" + options.statuses.back() + "' is not a status (pending, succeeded, unknown, ...)");
+    if (!known)
+      throw cli::UsageError("--status '" + options.statuses.back() + "' is not a status (pending, succeeded, unknown, ...)");
     rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
   }
-  options.wait = std::chrono::seconds(std::stoi(option(args, "--wait", "60")));
-  const std::string format = option(args, "--format", "text");
-  if (format != "text" && format != "json" && format != "csv") throw ConfigError("--format must be text, json or csv");
+  options.wait = std::chrono::seconds(args.integer("--wait", 1, 86400, 60));
+  const std::string format = args.choice("--format", kFormats, "text");
+  Config config = config_from(args);
   if (!options.provider.empty() && !config.providers.contains(options.provider))
     throw ConfigError("--provider '" + options.provider + "' is not configured");
   auto live = open_sqlite_store(config.store.path);
 
-  if (const std::string file = option(args, "--settlement"); !file.empty()) {
+  if (const std::string file = args.value("--settlement"); !file.empty()) {
     const ProviderPlugin* provider = options.provider.empty() ? nullptr : providers().find(options.provider);
     if (provider == nullptr || !provider->capabilities.settlement.available())
       throw ConfigError("--settlement reads the settlement file of the provider --provider names; " +
@@ -223,7 +272,7 @@ int reconcile_command(const std::vector<std::string>& args) {
       publish_settlement_outcomes(config, producer, report, SystemClock{}.now_ms());
     }
     print_settlement_report(report, format, std::cout);
-    return report.matches() ? 0 : 1;
+    return report.matches() ? cli::kExitOk : cli::kExitDifferences;
   }
 
   if (config.kafka.bootstrap == "embedded")
@@ -233,50 +282,69 @@ int reconcile_command(const std::vector<std::string>& args) {
   KafkaProducer producer(config.kafka.bootstrap, config.kafka.properties);
   ReconcileReport report = reconcile(config, *live, producer, options);
   print_reconcile_report(report, format, std::cout);
-  return report.needs_attention() ? 1 : 0;
+  return report.needs_attention() ? cli::kExitDifferences : cli::kExitOk;
 }
 
-int check_config(const std::vector<std::string>& args) {
-  if (args.empty()) {
-    std::cerr << kUsage;
-    return 2;
-  }
-  load_config_file(args[0]);
-  std::cout << args[0] << ": ok\n";
+int check_config(const cli::Args& args) {
+  const std::string& path = args.positional()[0];
+  load_config_file(path);
+  std::cout << path << ": ok\n";
   return 0;
+}
+
+int demo(const cli::Args& args) {
+  DemoOptions options;
+  options.data_dir = args.value("--data-dir");
+  options.timeout_s = static_cast<int>(args.integer("--timeout", 1, 3600, 90));
+  return run_demo(options);
+}
+
+int dispatch(std::string_view command, const cli::Args& args) {
+  if (command == "run") return run(args);
+  if (command == "demo") return demo(args);
+  if (command == "sandbox") return sandbox(args);
+  if (command == "kafka") return kafka(args);
+  if (command == "replay") return replay_command(args);
+  if (command == "reconcile") return reconcile_command(args);
+  if (command == "diagram") return diagram(args);
+  return check_config(args);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    std::cout << kUsage;
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::cerr << usage();
+    return cli::kExitUsage;
+  }
+  if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    std::cout << usage();
+    return cli::kExitOk;
   }
   const std::string command = args[0];
   args.erase(args.begin());
+  const auto& specs = commands();
+  auto spec = std::find_if(specs.begin(), specs.end(), [&](const cli::CommandSpec& s) { return s.name == command; });
+  if (spec == specs.end()) {
+    std::cerr << "corridor: unknown command '" << command << "'\n" << usage();
+    return cli::kExitUsage;
+  }
   try {
-    if (command == "run") return run(args);
-    if (command == "demo") {
-      DemoOptions options;
-      options.data_dir = option(args, "--data-dir");
-      options.timeout_s = std::stoi(option(args, "--timeout", "90"));
-      return run_demo(options);
+    const cli::Args parsed = cli::parse_args(*spec, args);
+    if (parsed.help) {
+      std::cout << spec->usage << kExitCodes;
+      return cli::kExitOk;
     }
-    if (command == "sandbox") return sandbox(args);
-    if (command == "kafka") return kafka(args);
-    if (command == "replay") return replay_command(args);
-    if (command == "reconcile") return reconcile_command(args);
-    if (command == "diagram") return diagram(args);
-    if (command == "check-config") return check_config(args);
+    return dispatch(command, parsed);
+  } catch (const cli::UsageError& e) {
+    std::cerr << "corridor " << command << ": " << e.what() << "\n" << spec->usage;
+    return cli::kExitUsage;
   } catch (const ConfigError& e) {
     std::cerr << "corridor: configuration error: " << e.what() << "\n";
-    return 2;
+    return cli::kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "corridor: " << e.what() << "\n";
-    return 1;
+    return cli::kExitCouldNotRun;
   }
-  std::cerr << "corridor: unknown command '" << command << "'\n" << kUsage;
-  return 2;
 }

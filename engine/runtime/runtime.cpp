@@ -64,8 +64,7 @@ struct Runtime::Impl {
       if (!end) throw std::runtime_error("cannot read the end of " + config.kafka.inputs + ": " + end.error().message);
       if (next <= *end) continue;
       if (options.accept_log_reset) {
-        std::cerr << "corridor: " << config.kafka.inputs << " was reset; reading the new log from its start "
-                  << "(--accept-log-reset)" << std::endl;
+        std::cerr << "corridor: " << config.kafka.inputs << " was reset; reading the new log from its start" << std::endl;
         if (auto r = store->reset_offsets(config.kafka.inputs); !r) throw std::runtime_error(r.error().message);
         return;
       }
