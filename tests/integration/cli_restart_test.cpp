@@ -1,0 +1,117 @@
+// `corridor run` on the embedded defaults, as a user runs it: stopped with Ctrl-C, started again.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "engine/io/kafka.hpp"
+#include "tests/support/eventually.hpp"
+#include "tests/support/runtime_harness.hpp"
+
+#ifndef CORRIDOR_BINARY
+#error "CORRIDOR_BINARY must name the corridor executable (tests/CMakeLists.txt)"
+#endif
+
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+class CliRestart : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir = std::filesystem::temp_directory_path() / ("cli_restart_test_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir); }
+  std::filesystem::path dir;
+};
+
+// `corridor run` as a process, stdout and stderr to files in `dir`.
+class RunningCorridor {
+ public:
+  RunningCorridor(const std::filesystem::path& dir, const std::string& config, const std::string& name)
+      : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      if (chdir(dir.c_str()) != 0 || !freopen(out_.c_str(), "w", stdout) || !freopen(err_.c_str(), "w", stderr)) _exit(127);
+      execl(CORRIDOR_BINARY, CORRIDOR_BINARY, "run", "--config", config.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+  }
+  ~RunningCorridor() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The rest of the stdout line starting with `prefix`, once printed (empty: not within 60 s).
+  std::string line_after(const std::string& prefix) const {
+    std::string found;
+    corridor::testing::eventually(
+        [&] {
+          std::ifstream in(out_);
+          for (std::string line; std::getline(in, line);)
+            if (line.starts_with(prefix)) found = line.substr(prefix.size());
+          return !found.empty();
+        },
+        std::chrono::seconds(60));
+    return found;
+  }
+  // SIGINT, as Ctrl-C sends, and the exit code (-1: not a clean exit within 60 s).
+  int interrupt() {
+    kill(pid_, SIGINT);
+    int status = 0;
+    const bool exited = corridor::testing::eventually([&] { return waitpid(pid_, &status, WNOHANG) == pid_; },
+                                                      std::chrono::seconds(60));
+    if (!exited) return -1;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string err() const { return slurp(err_); }
+
+ private:
+  std::filesystem::path out_, err_;
+  pid_t pid_ = -1;
+};
+
+// The embedded log dies with the process, the store lives on: after Ctrl-C, `corridor run` starts
+// again on the same store, reads the new log from its start and keeps its transactions.
+TEST_F(CliRestart, RunOnTheEmbeddedLogStartsAgainAfterCtrlC) {
+  std::string config = slurp(std::string(CORRIDOR_SOURCE_DIR) + "/config/corridor.yaml");
+  for (const std::string fixed : {"127.0.0.1:8080", "127.0.0.1:8081"})
+    for (std::size_t at; (at = config.find(fixed)) != std::string::npos;) config.replace(at, fixed.size(), "127.0.0.1:0");
+  std::ofstream(dir / "corridor.yaml") << config;
+  ASSERT_NE(config.find("bootstrap: embedded"), std::string::npos);
+  setenv("CORRIDOR_CARD_KEY", std::string(64, 'a').c_str(), 1);
+
+  {
+    RunningCorridor first(dir, "corridor.yaml", "first");
+    const std::string bootstrap = first.line_after("kafka bootstrap: ");
+    ASSERT_FALSE(bootstrap.empty()) << first.err();
+    ASSERT_FALSE(first.line_after("operations listening: ").empty()) << first.err();
+    {
+      // One payment in: its command is applied, so the store holds offsets of the embedded log.
+      corridor::testing::TopicCollector events(bootstrap, "corridor.events");
+      corridor::KafkaProducer producer(bootstrap);
+      const std::string command =
+          boost::json::serialize(corridor::testing::payin_command("restart-1", "+2250700000001"));
+      ASSERT_TRUE(producer.produce_sync("corridor.commands", "ZANDO:restart-1", command));
+      ASSERT_TRUE(events.wait_until([](const auto& records) { return !records.empty(); }));
+    }
+    EXPECT_EQ(first.interrupt(), 0) << first.err();
+  }
+  RunningCorridor second(dir, "corridor.yaml", "second");
+  ASSERT_FALSE(second.line_after("operations listening: ").empty()) << second.err();
+  EXPECT_NE(second.err().find("was reset; reading the new log from its start"), std::string::npos) << second.err();
+  EXPECT_EQ(second.interrupt(), 0) << second.err();
+}
+
+}  // namespace
