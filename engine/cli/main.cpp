@@ -226,6 +226,8 @@ int replay_command(const cli::Args& args) {
   const std::string scratch_dir = tmpl;
   ReplayReport report = replay(config, *live, config.kafka.bootstrap, scratch_dir + "/scratch.db", options);
   std::filesystem::remove_all(scratch_dir);
+  if (report.txn_unknown)
+    throw cli::UsageError("--txn " + options.txn_id + ": neither the log nor the store holds that transaction");
   print_replay_report(report, format, std::cout);
   return report.matches() ? cli::kExitOk : cli::kExitDifferences;
 }

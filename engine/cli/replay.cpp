@@ -17,10 +17,13 @@ namespace {
 
 std::string show(const json::value& v) { return boost::json::serialize(v); }
 
-void compare(const std::string& txn_id, const Transaction& live, const Transaction& replayed,
-             std::vector<ReplayDifference>& out) {
+ReplayDifference difference(const Transaction& t, std::string what, std::string live, std::string replayed) {
+  return {t.txn_id, t.merchant, t.reference, std::move(what), std::move(live), std::move(replayed)};
+}
+
+void compare(const Transaction& live, const Transaction& replayed, std::vector<ReplayDifference>& out) {
   auto diff = [&](std::string what, const json::value& a, const json::value& b) {
-    if (a != b) out.push_back({txn_id, std::move(what), show(a), show(b)});
+    if (a != b) out.push_back(difference(live, std::move(what), show(a), show(b)));
   };
   diff("state", json::value(live.state), json::value(replayed.state));
   diff("version", json::value(live.version), json::value(replayed.version));
@@ -29,6 +32,14 @@ void compare(const std::string& txn_id, const Transaction& live, const Transacti
   diff("provider_refs", live.provider_refs, replayed.provider_refs);
   diff("data", data_json(live), data_json(replayed));
   diff("reason", live.reason, replayed.reason);
+}
+
+// The row's columns beside its document, against the replayed transaction.
+void compare_columns(const Store::RowColumns& live, const Transaction& replayed, std::vector<ReplayDifference>& out) {
+  if (live.state != replayed.state)
+    out.push_back(difference(replayed, "state column", show(json::value(live.state)), show(json::value(replayed.state))));
+  if (live.version != replayed.version)
+    out.push_back(difference(replayed, "version column", std::to_string(live.version), std::to_string(replayed.version)));
 }
 
 class Progress {
@@ -122,35 +133,47 @@ ReplayReport replay(const Config& config, Store& live, const std::string& bootst
     txn_ids.insert(ids->begin(), ids->end());
   }
   if (!options.txn_id.empty()) txn_ids = {options.txn_id};
+  // A partial replay stops before the live store did: what it decides is the versions it rebuilt.
+  const bool part_of_the_log = options.until_ms.has_value() || options.until_offset.has_value();
   for (const auto& id : txn_ids) {
     auto replayed = scratch->load(id);
     auto current = live.load(id);
-    if (!replayed || !current) throw std::runtime_error("replay: cannot read transaction " + id);
+    auto columns = live.row_columns(id);
+    if (!replayed || !current || !columns) throw std::runtime_error("replay: cannot read transaction " + id);
     if (!*replayed) {
-      if (*current) report.differences.push_back({id, "missing in the replay", (*current)->state, ""});
+      if (*current) {
+        // Outside the part replayed, a transaction the log has not reached yet is no difference.
+        if (!part_of_the_log)
+          report.differences.push_back(difference(**current, "missing in the replay", (*current)->state, ""));
+      } else if (!options.txn_id.empty()) {
+        report.txn_unknown = true;
+      }
       continue;
     }
     if (options.from_ms && (*replayed)->created_at_ms < *options.from_ms) continue;
     ++report.transactions;
     if (!*current) {
-      report.differences.push_back({id, "missing in the live store", "", (*replayed)->state});
+      report.differences.push_back(difference(**replayed, "missing in the live store", "", (*replayed)->state));
       continue;
     }
     auto live_events = live.events_of(id);
     auto replayed_events = scratch->events_of(id);
     if (!live_events || !replayed_events) throw std::runtime_error("replay: cannot read events of " + id);
-    // With --until the live transaction may have gone further: compare the versions both have.
-    const bool partial = options.until_ms.has_value() && (*current)->version > (*replayed)->version;
-    if (!partial) compare(id, **current, **replayed, report.differences);
+    // The live transaction went further than the part replayed: compare the versions both have.
+    const bool partial = part_of_the_log && (*current)->version > (*replayed)->version;
+    if (!partial) {
+      compare(**current, **replayed, report.differences);
+      if (*columns) compare_columns(**columns, **replayed, report.differences);
+    }
     const std::size_t n = std::min(live_events->size(), replayed_events->size());
     for (std::size_t i = 0; i < n; ++i) {
       if ((*live_events)[i] != (*replayed_events)[i])
-        report.differences.push_back(
-            {id, "event " + std::to_string(i + 1), show((*live_events)[i]), show((*replayed_events)[i])});
+        report.differences.push_back(difference(**replayed, "event " + std::to_string(i + 1),
+                                                show((*live_events)[i]), show((*replayed_events)[i])));
     }
     if (!partial && live_events->size() != replayed_events->size())
-      report.differences.push_back({id, "event count", std::to_string(live_events->size()),
-                                    std::to_string(replayed_events->size())});
+      report.differences.push_back(difference(**replayed, "event count", std::to_string(live_events->size()),
+                                              std::to_string(replayed_events->size())));
   }
   return report;
 }
@@ -159,7 +182,12 @@ void print_replay_report(const ReplayReport& r, const std::string& format, std::
   if (format == "json") {
     json::array diffs;
     for (const auto& d : r.differences)
-      diffs.push_back({{"txn_id", d.txn_id}, {"what", d.what}, {"live", d.live}, {"replayed", d.replayed}});
+      diffs.push_back({{"txn_id", d.txn_id},
+                       {"merchant", d.merchant},
+                       {"reference", d.reference},
+                       {"what", d.what},
+                       {"live", d.live},
+                       {"replayed", d.replayed}});
     out << boost::json::serialize(json::object{{"records", r.records},
                                                {"transactions", r.transactions},
                                                {"matches", r.matches()},
@@ -168,10 +196,10 @@ void print_replay_report(const ReplayReport& r, const std::string& format, std::
     return;
   }
   if (format == "csv") {
-    out << "txn_id,what,live,replayed\n";
+    out << "txn_id,merchant,reference,what,live,replayed\n";
     for (const auto& d : r.differences)
-      out << csv_field(d.txn_id) << "," << csv_field(d.what) << "," << csv_field(d.live) << ","
-          << csv_field(d.replayed) << "\n";
+      out << csv_field(d.txn_id) << "," << csv_field(d.merchant) << "," << csv_field(d.reference) << ","
+          << csv_field(d.what) << "," << csv_field(d.live) << "," << csv_field(d.replayed) << "\n";
     return;
   }
   out << "replayed " << r.records << " input records; compared " << r.transactions << " transactions\n";
@@ -181,8 +209,8 @@ void print_replay_report(const ReplayReport& r, const std::string& format, std::
   }
   out << r.differences.size() << " difference(s):\n";
   for (const auto& d : r.differences) {
-    out << "  " << d.txn_id << "  " << d.what << "\n      live:     " << d.live << "\n      replayed: " << d.replayed
-        << "\n";
+    out << "  " << d.txn_id << " (" << d.merchant << " " << d.reference << ")  " << d.what
+        << "\n      live:     " << d.live << "\n      replayed: " << d.replayed << "\n";
   }
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // corridor replay: reads corridor.inputs again into a scratch store with the same flows, up to the
 // offsets the live store has applied, and compares the two transaction by transaction: state,
-// version, provider references, amounts, flow data, and the event each version produced.
+// version, provider references, amounts, flow data, the row's own state and version columns, and the
+// event each version produced. A partial replay (--until, --until-offset) compares what its part of
+// the log decides: the events of the versions it rebuilt, and the whole transaction only where the
+// live one went no further.
 #include <cstdint>
 #include <optional>
 #include <ostream>
@@ -23,6 +26,8 @@ struct ReplayOptions {
 
 struct ReplayDifference {
   std::string txn_id;
+  std::string merchant;   // and the merchant's reference, so that a person finds the payment
+  std::string reference;
   std::string what;      // "state", "version", "event 3", "missing in the live store", ...
   std::string live;
   std::string replayed;
@@ -32,7 +37,10 @@ struct ReplayReport {
   std::int64_t records = 0;       // records read from corridor.inputs
   std::int64_t transactions = 0;  // transactions compared
   std::vector<ReplayDifference> differences;
-  bool matches() const { return differences.empty(); }
+  // --txn named a transaction that neither the replayed log nor the live store holds: nothing was
+  // compared, which is not a match.
+  bool txn_unknown = false;
+  bool matches() const { return differences.empty() && !txn_unknown; }
 };
 
 // `bootstrap` is the Kafka cluster holding corridor.inputs; `scratch_path` a file for the scratch store.

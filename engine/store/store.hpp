@@ -124,6 +124,14 @@ class Store {
   // connection, never held up by a commit).
   virtual Result<bool> transaction_exists(const std::string& txn_id) = 0;
   virtual Result<std::vector<std::string>> transaction_ids() = 0;
+  // The columns a transaction's row keeps beside its document (state and version, which queries read
+  // without the document): replay compares them too, so a row changed behind corridor's back in
+  // either place is caught. nullopt: no such transaction.
+  struct RowColumns {
+    std::string state;
+    std::int64_t version = 0;
+  };
+  virtual Result<std::optional<RowColumns>> row_columns(const std::string& txn_id) = 0;
 };
 
 inline Result<std::map<std::string, Transaction>> Store::load_many(const std::vector<std::string>& txn_ids) {

@@ -445,6 +445,18 @@ class SqliteStore final : public Store {
     return reader->connection->error("look up transaction");
   }
 
+  Result<std::optional<RowColumns>> row_columns(const std::string& txn_id) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT state, version FROM transactions WHERE txn_id = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    const int rc = sqlite3_step(st->get());
+    if (rc == SQLITE_DONE) return std::optional<RowColumns>();
+    if (rc != SQLITE_ROW) return reader->connection->error("read a transaction's columns");
+    return std::optional<RowColumns>(RowColumns{std::string(column_view(st->get(), 0)), sqlite3_column_int64(st->get(), 1)});
+  }
+
   Result<std::int64_t> count_transactions() override {
     auto reader = lease_reader();
     if (!reader) return reader.error();

@@ -77,17 +77,53 @@ TEST_F(Replay, AlteredStoreRowIsReportedWithWhatDiffers) {
     sqlite3_close(db);
   }
   const ReplayReport report = run();
-  ASSERT_EQ(report.differences.size(), 1u);
+  // The document and the column beside it both changed: both are named.
+  ASSERT_EQ(report.differences.size(), 2u);
+  EXPECT_EQ(report.differences[1].what, "state column");
   EXPECT_EQ(report.differences[0].txn_id, txn);
+  EXPECT_EQ(report.differences[0].merchant, "ZANDO");
+  EXPECT_EQ(report.differences[0].reference, "REPLAY-novasend-accepted-failed");
   EXPECT_EQ(report.differences[0].what, "state");
   EXPECT_EQ(report.differences[0].live, "\"succeeded\"");
   EXPECT_EQ(report.differences[0].replayed, "\"failed\"");
+  std::ostringstream text;
+  print_replay_report(report, "text", text);
+  EXPECT_NE(text.str().find(txn + " (ZANDO REPLAY-novasend-accepted-failed)  state"), std::string::npos) << text.str();
 
   std::ostringstream json_out, csv_out;
   print_replay_report(report, "json", json_out);
   print_replay_report(report, "csv", csv_out);
   EXPECT_NE(json_out.str().find("\"matches\":false"), std::string::npos);
   EXPECT_NE(csv_out.str().find(txn), std::string::npos);
+}
+
+// A column the row keeps beside its document, changed alone behind corridor's back, is caught too.
+TEST_F(Replay, AlteredColumnBesideTheDocumentIsReported) {
+  const std::string txn = derive_txn_id("ZANDO", "REPLAY-novasend-declined");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(config.store.path.c_str(), &db), SQLITE_OK);
+    const std::string sql = "UPDATE transactions SET state = 'succeeded', version = version + 1 WHERE txn_id = '" + txn + "'";
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+  }
+  const ReplayReport report = run();
+  ASSERT_EQ(report.differences.size(), 2u);
+  EXPECT_EQ(report.differences[0].txn_id, txn);
+  EXPECT_EQ(report.differences[0].what, "state column");
+  EXPECT_EQ(report.differences[0].live, "\"succeeded\"");
+  EXPECT_EQ(report.differences[1].what, "version column");
+}
+
+// --txn naming a transaction neither the log nor the store holds compares nothing: not a match.
+TEST_F(Replay, AnUnknownTransactionIsNotAMatch) {
+  ReplayOptions options;
+  options.txn_id = "tx_no_such_transaction";
+  const ReplayReport report = run(options);
+  EXPECT_TRUE(report.txn_unknown);
+  EXPECT_FALSE(report.matches());
+  EXPECT_EQ(report.transactions, 0);
 }
 
 TEST_F(Replay, OneTransactionOnly) {
@@ -100,6 +136,16 @@ TEST_F(Replay, OneTransactionOnly) {
 
 
 TEST_F(Replay, WindowsNarrowWhatIsReplayedAndReported) {
+  // The first records of every partition only: the transactions they created went further in the
+  // live store, and that is no difference; the versions both have are the same events.
+  ReplayOptions first_records;
+  first_records.until_offset = 2;
+  const ReplayReport part = run(first_records);
+  EXPECT_GT(part.transactions, 0);
+  std::ostringstream part_text;
+  print_replay_report(part, "text", part_text);
+  EXPECT_TRUE(part.matches()) << part_text.str();
+
   // Nothing before offset 0: no record read, nothing to compare, nothing differs.
   ReplayOptions none;
   none.until_offset = 0;

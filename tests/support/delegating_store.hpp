@@ -40,6 +40,7 @@ class DelegatingStore : public Store {
   Result<std::int64_t> count_transactions() override { return s_.count_transactions(); }
   Result<bool> transaction_exists(const std::string& id) override { return s_.transaction_exists(id); }
   Result<std::vector<std::string>> transaction_ids() override { return s_.transaction_ids(); }
+  Result<std::optional<RowColumns>> row_columns(const std::string& id) override { return s_.row_columns(id); }
 
  private:
   Store& s_;
