@@ -1,5 +1,6 @@
 #include "statemachines/cynod_card_debit.hpp"
 
+#include "statemachines/cynod_inputs.hpp"
 #include "statemachines/flow_support.hpp"
 
 namespace corridor {
@@ -21,11 +22,11 @@ constexpr std::int64_t kMaxRetries = 5;
 
 // ---- what Cynod said ----------------------------------------------------------------------------
 // The seed has no wire format (docs/providers/cynod.md holds corridor's choice). The adapter turns
-// Cynod's answers and notifications into:
-//   authorization.in_progress  step 6.2 {reference, card (masked), amount, currency, cynod_reference}
-//   authorization.approved     step 8.2 {reference, card (masked), amount, currency, authorization_number, status}
-//   authorization.declined     step 5 or 7 {reason: no_account | insufficient_balance | customer_refused}
-//   authorization.rejected     the request was refused as malformed (4xx) {http_status, error}
+// Cynod's answers and notifications into (statemachines/cynod_inputs.hpp):
+//   authorization.in_progress  step 6.2, a CynodAuthorization
+//   authorization.approved     step 8.2, a CynodAuthorization with its authorization_number
+//   authorization.declined     step 5 or 7, a CynodAuthorization with its reason
+//   authorization.rejected     the request was refused as malformed (4xx), a CynodRejection
 //   authorization.cancelled    Cynod withdrew the wallet request (answer to cancel_authorization)
 //   authorization.not_found    Cynod does not know the partner reference (a read or a cancel: 404)
 //   acknowledgement.accepted   answer to acknowledge (step 10)
@@ -44,19 +45,20 @@ bool acknowledge_refused(const StepContext& c) { return failed_acknowledge(c) &&
 bool acknowledge_retries_spent(const StepContext& c) { return failed_acknowledge(c) && retries_spent(c, kMaxRetries); }
 
 // The amount Cynod reports, read exactly; nullopt when absent or unreadable.
-std::optional<Money> reported_amount(const StepContext& c) {
-  std::string_view currency = get_string(c.input.data, "currency");
-  if (currency.empty()) currency = c.txn.amount.currency;
-  return reported_money(c.input.data.if_contains("amount"), currency);
+std::optional<Money> reported_amount(const CynodAuthorization& a, const Transaction& t) {
+  const std::string_view currency = a.currency.empty() ? std::string_view(t.amount.currency) : a.currency;
+  return reported_money(a.amount ? &*a.amount : nullptr, currency);
 }
 // Step 8.2 transmits "le montant de transaction": the amount debited. One that is absent or cannot
 // be read is never taken for the amount asked.
-bool debited_amount_differs(const StepContext& c) { return !same_money(reported_amount(c), c.txn.amount); }
+bool debited_amount_differs(const StepContext& c) {
+  return !same_money(reported_amount(c.input_as<CynodAuthorization>(), c.txn), c.txn.amount);
+}
 // Step 6.2 transmits the amount the wallet asks the customer to confirm. It is informative (nothing
 // is debited yet): compared when given.
 bool wallet_amount_differs(const StepContext& c) {
-  const json::value* amount = c.input.data.if_contains("amount");
-  return amount != nullptr && !amount->is_null() && !same_money(reported_amount(c), c.txn.amount);
+  const auto a = c.input_as<CynodAuthorization>();
+  return a.amount.has_value() && !same_money(reported_amount(a, c.txn), c.txn.amount);
 }
 
 // The transaction is already final: this step runs on the framework's copy from the state it settled
@@ -88,12 +90,13 @@ json::object authorization_params(const Transaction& t) {
   return p;
 }
 
-void record_cynod(StepContext& c) {
-  const auto& d = c.input.data;
-  if (auto ref = get_string(d, "cynod_reference"); !ref.empty()) c.txn.provider_refs["cynod_reference"] = ref;
+void record_authorization(StepContext& c, const CynodAuthorization& a) {
+  if (!a.cynod_reference.empty()) c.txn.provider_refs["cynod_reference"] = a.cynod_reference;
   // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
-  if (auto card = get_string(d, "card"); card.find('*') != std::string_view::npos) data(c).card_masked = card;
+  if (a.card.find('*') != std::string::npos) data(c).card_masked = a.card;
 }
+
+void record_cynod(StepContext& c) { record_authorization(c, c.input_as<CynodAuthorization>()); }
 
 void request_authorization(StepContext& c) {
   reset_retries(c);
@@ -121,20 +124,19 @@ json::object acknowledge_params(const Transaction& t) {
 }
 
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
-void record_debit(StepContext& c) {
-  record_cynod(c);
-  const auto& in = c.input.data;
-  if (auto n = get_string(in, "authorization_number"); !n.empty()) c.txn.provider_refs["authorization_number"] = n;
+void record_debit(StepContext& c, const CynodAuthorization& a) {
+  record_authorization(c, a);
+  if (!a.authorization_number.empty()) c.txn.provider_refs["authorization_number"] = a.authorization_number;
   Data& d = data(c);
-  d.cynod_status = get_string(in, "status");
-  if (auto debited = reported_amount(c)) d.debited_amount = debited->value;
+  d.cynod_status = a.status;
+  if (auto debited = reported_amount(a, c.txn)) d.debited_amount = debited->value;
   c.cancel_timer("timer.confirmation_expired");
   c.cancel_timer("timer.retry");
 }
 
 // Step 8.2 then step 10: keep the authorisation number and transmit the Cynod status back.
 void debit_and_acknowledge(StepContext& c) {
-  record_debit(c);
+  record_debit(c, c.input_as<CynodAuthorization>());
   reset_retries(c);
   data(c).acknowledge_call_id = c.call("acknowledge", acknowledge_params(c.txn));
 }
@@ -143,15 +145,16 @@ void debit_and_acknowledge(StepContext& c) {
 // requested. Final, for an operator; step 10 is not sent, since it would transmit a status corridor
 // has not accepted.
 void debited_other_amount(StepContext& c) {
-  record_debit(c);
-  record_amount_mismatch(c, reported_amount(c), "Cynod's debit (step 8.2)");
+  const auto a = c.input_as<CynodAuthorization>();
+  record_debit(c, a);
+  record_amount_mismatch(c, reported_amount(a, c.txn), "Cynod's debit (step 8.2)");
 }
 
 // Step 8.2 after the transaction was final (a reconciliation's answer or a late notification): the
 // card is debited, which is the outcome. The acknowledgement (step 10) is sent once, as the seed
 // asks; a final transaction does not wait for its answer.
 void debited_late(StepContext& c) {
-  record_debit(c);
+  record_debit(c, c.input_as<CynodAuthorization>());
   data(c).acknowledge_call_id = c.call("acknowledge", acknowledge_params(c.txn));
   c.set_reason("debited by Cynod (step 8.2); acknowledgement (step 10) sent once, not awaited");
 }
@@ -165,23 +168,25 @@ void retry_acknowledge(StepContext& c) {
 // seed gives no consequence to its absence. The payment is debited: it ends succeeded, in a state
 // of its own that says step 10 did not go through.
 void acknowledgement_abandoned(StepContext& c) {
-  c.set_reason(with_detail(refused_before_send(c) ? "debited by Cynod (step 8.2); acknowledgement (step 10) refused before sending"
-                                                  : "debited by Cynod (step 8.2); acknowledgement (step 10) not delivered, retries spent",
-                           c.input.data, "error"));
+  c.set_reason(with_failure(refused_before_send(c)
+                                ? "debited by Cynod (step 8.2); acknowledgement (step 10) refused before sending"
+                                : "debited by Cynod (step 8.2); acknowledgement (step 10) not delivered, retries spent",
+                            c));
 }
 
 void declined(StepContext& c) {
-  record_cynod(c);
-  c.set_reason(with_detail("declined by Cynod", c.input.data, "reason"));
+  const auto a = c.input_as<CynodAuthorization>();
+  record_authorization(c, a);
+  c.set_reason(with_detail("declined by Cynod", a.reason));
 }
 
 void request_rejected(StepContext& c) {
-  c.set_reason(with_detail("authorisation request refused by Cynod", c.input.data, "error"));
+  c.set_reason(with_detail("authorisation request refused by Cynod", c.input_as<CynodRejection>().error));
 }
 
 // The adapter (or the card vault) refused the request for good: nothing left corridor.
 void request_never_sent(StepContext& c) {
-  c.set_reason(with_detail("authorisation request refused before sending, nothing reached Cynod", c.input.data, "error"));
+  c.set_reason(with_failure("authorisation request refused before sending, nothing reached Cynod", c));
 }
 
 void cancel_call(StepContext& c) {
@@ -200,9 +205,10 @@ void cancel_authorization(StepContext& c) {
 // Step 6.2 names another amount than the one asked: the customer is being asked to confirm it.
 // corridor withdraws the wallet request before anything is debited.
 void cancel_for_amount(StepContext& c) {
-  record_cynod(c);
+  const auto a = c.input_as<CynodAuthorization>();
+  record_authorization(c, a);
   cancel_call(c);
-  record_amount_mismatch(c, reported_amount(c), "Cynod's wallet request (step 6.2)");
+  record_amount_mismatch(c, reported_amount(a, c.txn), "Cynod's wallet request (step 6.2)");
   data(c).cancel_cause = "amount";
 }
 
@@ -219,8 +225,7 @@ void resend_cancellation(StepContext& c) {
 }
 
 void call_abandoned(StepContext& c) {
-  c.set_reason(with_detail("no answer from Cynod to " + std::string(failed_op(c)) + ", retries spent: reconcile",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("no answer from Cynod to " + failed_op(c) + ", retries spent: reconcile", c));
 }
 
 void expired(StepContext& c) {

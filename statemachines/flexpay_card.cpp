@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "statemachines/flexpay_inputs.hpp"
 #include "statemachines/flow_support.hpp"
 
 namespace corridor {
@@ -33,43 +34,37 @@ constexpr std::int64_t kMaxPolls = 30;
 constexpr std::int64_t kMaxRetries = 5;
 
 // ---- what FlexPay said --------------------------------------------------------------------------
-// pay.accepted / pay.rejected carry the POST /v1/pay answer {code, message, orderNumber, url};
-// flexpay.callback carries the callback JSON {code, reference, provider_reference, orderNumber};
-// check.result carries GET /api/rest/v1/check/{orderNumber} {code, message, transaction|null}.
+// The adapter turns FlexPay's answers and callbacks into (statemachines/flexpay_inputs.hpp):
+//   pay.accepted, pay.rejected  the POST /v1/pay answer, a FlexPayPayAnswer
+//   flexpay.callback            the callback or the browser's return, a FlexPayCallback (a hint only)
+//   check.result                GET /api/rest/v1/check/{orderNumber}, a FlexPayCheck
 
-// FlexPay writes its codes as strings ("0"); accept a number too.
-std::string code_of(const json::object& o, std::string_view key) {
-  auto it = o.find(key);
-  if (it == o.end()) return {};
-  if (it->value().is_string()) return std::string(it->value().get_string());
-  if (it->value().is_int64()) return std::to_string(it->value().get_int64());
-  return {};
-}
-
-const json::object* checked_transaction(const StepContext& c) {
-  if (code_of(c.input.data, "code") != "0") return nullptr;
-  return get_object(c.input.data, "transaction");
+// The transaction a check.result found (code "0"); nullopt for any other answer.
+std::optional<FlexPayCheckedTransaction> checked_transaction(const StepContext& c) {
+  auto check = c.input_as<FlexPayCheck>();
+  if (check.code != "0") return std::nullopt;
+  return std::move(check.transaction);
 }
 
 // Check transaction: `amount` is "Le montant de la transaction envoyé", the amount corridor asked, in
 // the check's `currency`; `amountCustomer` ("le montant total que le client va payer") adds FlexPay's
 // fees and is kept, not compared. Every transaction the check reports is compared, whatever its
 // status: an amount or currency left out or unreadable counts as different.
-std::optional<Money> checked_amount(const json::object& checked) {
-  return reported_money(checked.if_contains("amount"), get_string(checked, "currency"));
+std::optional<Money> checked_amount(const FlexPayCheckedTransaction& checked) {
+  return reported_money(checked.amount ? &*checked.amount : nullptr, checked.currency);
 }
 bool amount_differs(const StepContext& c) {
-  const json::object* t = checked_transaction(c);
-  return t != nullptr && !same_money(checked_amount(*t), c.txn.amount);
+  const auto t = checked_transaction(c);
+  return t && !same_money(checked_amount(*t), c.txn.amount);
 }
 // Check transaction: status 0 = processed successfully, 1 = did not go through.
 bool paid(const StepContext& c) {
-  const json::object* t = checked_transaction(c);
-  return t != nullptr && code_of(*t, "status") == "0";
+  const auto t = checked_transaction(c);
+  return t && t->status == "0";
 }
 bool transaction_failed(const StepContext& c) {
-  const json::object* t = checked_transaction(c);
-  return t != nullptr && code_of(*t, "status") == "1";
+  const auto t = checked_transaction(c);
+  return t && t->status == "1";
 }
 // Status 1 says only "did not go through"; the customer's "annuler" is told by a callback (code 2)
 // or the cancel_url return, which the adapter marks customer_cancelled. The check confirms the
@@ -86,7 +81,7 @@ bool past_payment_deadline(const StepContext& c) {
   return c.input.at_ms >= data(c).payment_deadline_ms.value_or(INT64_MAX);
 }
 bool no_transaction_past_deadline(const StepContext& c) {
-  return checked_transaction(c) == nullptr && past_payment_deadline(c);
+  return !checked_transaction(c) && past_payment_deadline(c);
 }
 bool failed_pay(const StepContext& c) { return failed_op(c) == "pay"; }
 bool failed_check(const StepContext& c) { return failed_op(c) == "check"; }
@@ -125,9 +120,11 @@ void retry_payment(StepContext& c) {
 
 // The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
 // A callback's orderNumber is never used (anyone can post one).
-void record_order(StepContext& c) {
-  if (auto order = get_string(c.input.data, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
+void keep_order(StepContext& c, const FlexPayPayAnswer& answer) {
+  if (!answer.orderNumber.empty()) c.txn.provider_refs["orderNumber"] = answer.orderNumber;
 }
+
+void record_order(StepContext& c) { keep_order(c, c.input_as<FlexPayPayAnswer>()); }
 
 void check(StepContext& c) {
   c.call("check", {{"orderNumber", get_string(c.txn.provider_refs, "orderNumber")}, {"reference", c.txn.txn_id}});
@@ -160,11 +157,12 @@ void poll_at_pace(StepContext& c) {
 // The callback is not signed: what it claims is kept for the record (and to say why a failure
 // happened), never acted on. It moves no state and clears no redirect; it only makes corridor ask.
 void remember_callback(StepContext& c) {
+  const auto callback = c.input_as<FlexPayCallback>();
   Data& d = data(c);
   d.callback_seen = true;
-  d.callback_code = code_of(c.input.data, "code");
-  if (auto p = get_string(c.input.data, "provider_reference"); !p.empty()) d.callback_provider_reference = p;
-  if (get_bool(c.input.data, "customer_cancelled")) d.customer_cancelled = true;
+  d.callback_code = callback.code;
+  if (!callback.provider_reference.empty()) d.callback_provider_reference = callback.provider_reference;
+  if (callback.customer_cancelled.value_or(false)) d.customer_cancelled = true;
 }
 
 void check_on_callback(StepContext& c) {
@@ -182,8 +180,9 @@ void check_once_on_callback(StepContext& c) {
 }
 
 void redirect_customer(StepContext& c) {
-  record_order(c);
-  c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "url")}};
+  const auto answer = c.input_as<FlexPayPayAnswer>();
+  keep_order(c, answer);
+  c.txn.next_action = {{"type", "redirect"}, {"url", answer.url}};
   reset_poll(c);
   // A callback that overtook this answer: FlexPay is asked about the order it just gave.
   if (data(c).callback_seen.value_or(false)) check(c);
@@ -225,21 +224,19 @@ void count_failed_check(StepContext& c) {
 
 void outcome_unknown(StepContext& c) {
   count_failure_after_deadline(c);
-  c.set_reason(with_detail("FlexPay's check kept failing after the payment delay: outcome unknown, reconcile",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("FlexPay's check kept failing after the payment delay: outcome unknown, reconcile", c));
 }
 
 void checks_exhausted_unknown(StepContext& c) {
-  c.set_reason(with_detail("FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile", c));
 }
 
 void record_check(StepContext& c) {
-  const json::object* t = checked_transaction(c);
-  if (t == nullptr) return;
+  const auto t = checked_transaction(c);
+  if (!t) return;
   // The adapter refuses a check answer about another order than the one asked.
-  if (auto order = get_string(*t, "orderNumber"); !order.empty()) c.txn.provider_refs["orderNumber"] = order;
-  if (auto charged = reported_money(t->if_contains("amountCustomer"), get_string(*t, "currency"));
+  if (!t->orderNumber.empty()) c.txn.provider_refs["orderNumber"] = t->orderNumber;
+  if (auto charged = reported_money(t->amountCustomer ? &*t->amountCustomer : nullptr, t->currency);
       charged && charged->currency == c.txn.amount.currency)
     data(c).amount_customer = charged->value;
 }
@@ -257,7 +254,7 @@ void fail_checked(StepContext& c) {
 
 void amount_mismatch(StepContext& c) {
   record_check(c);
-  const json::object* t = checked_transaction(c);
+  const auto t = checked_transaction(c);
   record_amount_mismatch(c, t ? checked_amount(*t) : std::nullopt, "FlexPay's check");
 }
 
@@ -266,10 +263,12 @@ void cancel_checked(StepContext& c) {
   c.set_reason("the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
 }
 
-void pay_refused(StepContext& c) { c.set_reason(with_detail("payment request refused by FlexPay", c.input.data, "message")); }
+void pay_refused(StepContext& c) {
+  c.set_reason(with_detail("payment request refused by FlexPay", c.input_as<FlexPayPayAnswer>().message));
+}
 
 void pay_refused_before_send(StepContext& c) {
-  c.set_reason(with_detail("payment request refused before it was sent", c.input.data, "error"));
+  c.set_reason(with_failure("payment request refused before it was sent", c));
 }
 
 void expired_without_redirect(StepContext& c) { c.set_reason("no payment page before the deadline"); }

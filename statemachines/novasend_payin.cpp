@@ -1,6 +1,7 @@
 #include "statemachines/novasend_payin.hpp"
 
 #include "statemachines/flow_support.hpp"
+#include "statemachines/novasend_inputs.hpp"
 
 namespace corridor {
 
@@ -25,31 +26,34 @@ constexpr std::int64_t kMaxPolls = 60;
 constexpr std::int64_t kMaxRetries = 3;
 
 // ---- what the provider said -------------------------------------------------------------------
-// status.checked carries GET /v1/payin/{reference} as the adapter normalised it; session.created
-// carries the POST /v1/payin/sessions answer; webhooks carry the payin object.
+// session.created (the POST /v1/payin/sessions answer), status.checked (GET /v1/payin/{reference})
+// and the payin.confirmed and payin.declined webhooks carry the payin object, a NovaSendPayin;
+// session.rejected a NovaSendRefusal (statemachines/novasend_inputs.hpp).
 
-std::string_view transaction_status(const StepContext& c) {
-  const json::object* t = get_object(c.input.data, "transaction");
-  return t ? get_string(*t, "status") : std::string_view{};
+NovaSendPayin payin(const StepContext& c) { return c.input_as<NovaSendPayin>(); }
+
+std::string transaction_status(const NovaSendPayin& p) {
+  return p.transaction ? p.transaction->status : std::string();
 }
-std::string_view confirmation_status(const StepContext& c) { return get_string(c.input.data, "confirmationStatus"); }
 
-bool completed(const StepContext& c) { return transaction_status(c) == "completed"; }
-bool transaction_failed(const StepContext& c) { return transaction_status(c) == "failed"; }
-bool customer_declined(const StepContext& c) { return confirmation_status(c) == "declined"; }
+bool completed(const StepContext& c) { return transaction_status(payin(c)) == "completed"; }
+bool transaction_failed(const StepContext& c) { return transaction_status(payin(c)) == "failed"; }
+bool customer_declined(const StepContext& c) { return payin(c).confirmationStatus == "declined"; }
 bool confirmation_expired(const StepContext& c) {
-  return confirmation_status(c) == "expired" || get_string(c.input.data, "status") == "expired";
+  const auto p = payin(c);
+  return p.confirmationStatus == "expired" || p.status == "expired";
 }
 // "processed: Paiement validé par le client (mais ne définit pas le statut final)": the seed's own
 // example answers status processed with confirmationStatus still none. Either says the customer
 // confirmed; transaction.status then decides.
 bool customer_accepted(const StepContext& c) {
-  return confirmation_status(c) == "accepted" || get_string(c.input.data, "status") == "processed";
+  const auto p = payin(c);
+  return p.confirmationStatus == "accepted" || p.status == "processed";
 }
 bool past_confirmation_deadline(const StepContext& c) {
   return c.input.at_ms >= data(c).confirmation_deadline_ms.value_or(INT64_MAX);
 }
-bool confirmation_required(const StepContext& c) { return get_bool(c.input.data, "confirmationRequired", true); }
+bool confirmation_required(const StepContext& c) { return payin(c).confirmationRequired.value_or(true); }
 bool no_confirmation_required(const StepContext& c) { return !confirmation_required(c); }
 
 // ---- amounts -------------------------------------------------------------------------------------
@@ -65,23 +69,21 @@ struct ReportedAmount {
   std::string_view what;
 };
 
-std::string_view payin_currency(const StepContext& c) {
-  const auto currency = get_string(c.input.data, "currency");
-  return currency.empty() ? std::string_view(c.txn.amount.currency) : currency;
+std::string_view payin_currency(const NovaSendPayin& p, const Transaction& t) {
+  return p.currency.empty() ? std::string_view(t.amount.currency) : std::string_view(p.currency);
 }
 
 // The first amount the input reports that is not the one asked.
 std::optional<ReportedAmount> amount_not_asked(const StepContext& c) {
-  const json::object& d = c.input.data;
-  if (const json::object* t = get_object(d, "transaction")) {
-    if (const json::value* amount = t->if_contains("amount"); amount != nullptr && !amount->is_null()) {
-      auto currency = get_string(*t, "currency");
-      auto reported = reported_money(amount, currency.empty() ? payin_currency(c) : currency);
-      if (!same_money(reported, c.txn.amount)) return ReportedAmount{reported, "NovaSend's transaction.amount"};
-    }
+  const auto p = payin(c);
+  if (p.transaction && p.transaction->amount) {
+    const auto& t = *p.transaction;
+    const std::string_view currency = t.currency.empty() ? payin_currency(p, c.txn) : std::string_view(t.currency);
+    auto reported = reported_money(&*t.amount, currency);
+    if (!same_money(reported, c.txn.amount)) return ReportedAmount{reported, "NovaSend's transaction.amount"};
   }
-  if (const json::value* amount = d.if_contains("amount"); amount != nullptr && !amount->is_null()) {
-    auto reported = reported_money(amount, payin_currency(c));
+  if (p.amount) {
+    auto reported = reported_money(&*p.amount, payin_currency(p, c.txn));
     if (!same_money(reported, c.txn.amount)) return ReportedAmount{reported, "NovaSend's payin amount"};
   }
   return std::nullopt;
@@ -137,28 +139,27 @@ void reconcile_unknown(StepContext& c) {
 void poll(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
 
 // Fees as minor units of the payin's currency (the seed writes them as whole units).
-void record_fee(StepContext& c, std::string_view field, std::optional<std::int64_t>& kept) {
-  const json::value* v = c.input.data.if_contains(field);
-  if (v == nullptr || v->is_null()) return;
-  if (auto m = reported_money(v, payin_currency(c))) kept = m->value;
+void record_fee(const std::optional<json::value>& fee, std::string_view currency, std::optional<std::int64_t>& kept) {
+  if (!fee) return;
+  if (auto m = reported_money(&*fee, currency)) kept = m->value;
 }
 
 // Keeps what the seed says to store: NovaSend's reference, the customer reference, fee and
 // chargedAmount ("Toujours stocker reference et customerReference").
-void record_payin(StepContext& c) {
-  const auto& d = c.input.data;
-  if (auto ref = get_string(d, "reference"); !ref.empty()) c.txn.provider_refs["reference"] = ref;
-  if (auto cref = get_string(d, "customerReference"); !cref.empty()) c.txn.provider_refs["customerReference"] = cref;
-  record_fee(c, "fee", data(c).fee);
-  record_fee(c, "chargedAmount", data(c).charged_amount);
-  if (const json::object* t = get_object(d, "transaction")) {
-    if (auto tref = get_string(*t, "reference"); !tref.empty()) c.txn.provider_refs["transaction"] = tref;
-  }
+void keep_payin(StepContext& c, const NovaSendPayin& p) {
+  if (!p.reference.empty()) c.txn.provider_refs["reference"] = p.reference;
+  if (!p.customerReference.empty()) c.txn.provider_refs["customerReference"] = p.customerReference;
+  record_fee(p.fee, payin_currency(p, c.txn), data(c).fee);
+  record_fee(p.chargedAmount, payin_currency(p, c.txn), data(c).charged_amount);
+  if (p.transaction && !p.transaction->reference.empty()) c.txn.provider_refs["transaction"] = p.transaction->reference;
 }
 
+void record_payin(StepContext& c) { keep_payin(c, payin(c)); }
+
 void await_confirmation(StepContext& c) {
-  record_payin(c);
-  c.txn.next_action = {{"type", "redirect"}, {"url", get_string(c.input.data, "paymentUrl")}};
+  const auto p = payin(c);
+  keep_payin(c, p);
+  c.txn.next_action = {{"type", "redirect"}, {"url", p.paymentUrl}};
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
   data(c).confirmation_deadline_ms = deadline;
   reset_poll(c);
@@ -203,12 +204,9 @@ void amount_mismatch(StepContext& c) {
 }
 
 void fail_with_provider_reason(StepContext& c) {
-  record_payin(c);
-  std::string reason = "transaction.status failed";
-  if (const json::object* f = get_object(c.input.data, "failure")) {
-    if (auto m = get_string(*f, "message"); !m.empty()) reason += ": " + std::string(m);
-  }
-  c.set_reason(reason);
+  const auto p = payin(c);
+  keep_payin(c, p);
+  c.set_reason(with_detail("transaction.status failed", p.failure ? p.failure->message : std::string()));
 }
 
 void declined(StepContext& c) {
@@ -222,18 +220,19 @@ void expired(StepContext& c) {
 }
 
 void expired_without_answer(StepContext& c) {
-  c.set_reason(with_detail("confirmation delay passed and NovaSend did not answer the last status check", c.input.data,
-                           "error"));
+  c.set_reason(with_failure("confirmation delay passed and NovaSend did not answer the last status check", c));
 }
 
-void session_rejected(StepContext& c) { c.set_reason(with_detail("session refused by NovaSend", c.input.data, "error")); }
+void session_rejected(StepContext& c) {
+  c.set_reason(with_detail("session refused by NovaSend", c.input_as<NovaSendRefusal>().error));
+}
 
 void session_refused_before_send(StepContext& c) {
-  c.set_reason(with_detail("session request refused before it was sent", c.input.data, "error"));
+  c.set_reason(with_failure("session request refused before it was sent", c));
 }
 
 void never_sent(StepContext& c) {
-  c.set_reason(with_detail("NovaSend could not be reached: the session request was never sent", c.input.data, "error"));
+  c.set_reason(with_failure("NovaSend could not be reached: the session request was never sent", c));
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -242,19 +241,23 @@ void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 // off, max_retries times; then the janitor asks on its schedule.
 void session_outcome_unknown(StepContext& c) {
   if (resends_spent(c)) {
-    c.set_reason(with_detail("session request outcome unknown after max_retries re-sends: reconciliation decides",
-                             c.input.data, "error"));
+    c.set_reason(with_failure("session request outcome unknown after max_retries re-sends: reconciliation decides", c));
     return;
   }
-  c.set_reason(with_detail("session request outcome unknown", c.input.data, "error"));
+  c.set_reason(with_failure("session request outcome unknown", c));
   retry_later(c);
 }
 
+constexpr std::string_view kPollsSpent =
+    "transaction.status still not final after max_polls status checks: reconciliation decides";
+
 void polls_exhausted(StepContext& c) {
   record_payin(c);
-  c.set_reason(with_detail("transaction.status still not final after max_polls status checks: reconciliation decides",
-                           c.input.data, "error"));
+  c.set_reason(kPollsSpent);
 }
+
+// The last status check got no answer: its error says why.
+void polls_exhausted_unanswered(StepContext& c) { c.set_reason(with_failure(kPollsSpent, c)); }
 
 Flow make_flow() {
   Flow f;
@@ -336,7 +339,7 @@ Flow make_flow() {
     {"confirmed",             "status.checked",             "",                        nullptr,              "confirmed",             record_and_poll_again, "transaction pending or absent: poll again"},
     {"confirmed",             "timer.poll",                 "",                        nullptr,              "confirmed",             check_status,          "GET /v1/payin/{reference}"},
     {"confirmed",             "transaction.reconcile",      "",                        nullptr,              "confirmed",             check_status,          "reconciliation: GET /v1/payin/{reference}"},
-    {"confirmed",             "call.failed",                "polls spent",             checks_spent,           "unknown",               polls_exhausted,       "max_polls checks without an answer: reconciliation decides"},
+    {"confirmed",             "call.failed",                "polls spent",             checks_spent,           "unknown",               polls_exhausted_unanswered, "max_polls checks without an answer: reconciliation decides"},
     {"confirmed",             "call.failed",                "",                        nullptr,              "confirmed",             poll,                  "status check failed: poll again later"},
     {"confirmed",             "payin.confirmed",            "",                        nullptr,              "confirmed",             nullptr,               "duplicate webhook: nothing changes"},
     {"confirmed",             "session.created",            "",                        nullptr,              "confirmed",             record_payin,          "session response after the webhook: keep its references"},

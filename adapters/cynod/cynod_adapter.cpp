@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/cynod_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -35,7 +36,7 @@ Result<std::string> required_string(const json::object& o, std::string_view fiel
 }
 
 // The authorisation resource, as Cynod answers it and sends it in webhooks, turned into the flow's
-// input (docs/flows/cynod.card_debit.md): amounts back to minor units, the card masked again.
+// input (statemachines/cynod_inputs.hpp): the card masked again, the amount as Cynod wrote it.
 Result<ParsedInput> authorization_input(const json::object& o, std::string_view where) {
   auto reference = required_string(o, "partner_reference", where);
   if (!reference) return reference.error();
@@ -43,36 +44,37 @@ Result<ParsedInput> authorization_input(const json::object& o, std::string_view 
   if (!status) return status.error();
   ParsedInput in;
   in.txn_id = *reference;
-  json::object& d = in.data;
-  d["reference"] = *reference;
-  d["status"] = *status;
-  if (auto id = get_string(o, "id"); !id.empty()) d["cynod_reference"] = id;
-  if (auto card = get_string(o, "card"); !card.empty()) d["card"] = cynod_mask_card(card);
+  CynodAuthorization a;
+  a.reference = *reference;
+  a.status = *status;
+  a.cynod_reference = get_string(o, "id");
+  if (auto card = get_string(o, "card"); !card.empty()) a.card = cynod_mask_card(card);
 
   // The amount as Cynod wrote it (a decimal string of the currency's units): the flow reads it
   // exactly and compares it with the amount asked (step 8.2), so one that cannot be read reaches the
   // flow as it is, where it counts as another amount, rather than losing the notification.
-  if (const json::value* amount = o.if_contains("amount"); amount != nullptr && !amount->is_null()) d["amount"] = *amount;
-  if (auto currency = get_string(o, "currency"); !currency.empty()) d["currency"] = currency;
+  if (const json::value* amount = o.if_contains("amount"); amount != nullptr && !amount->is_null()) a.amount = *amount;
+  a.currency = get_string(o, "currency");
 
   if (*status == "in_progress") {
     in.name = "authorization.in_progress";
   } else if (*status == "approved") {
     auto number = required_string(o, "authorization_number", where);
     if (!number) return number.error();
-    d["authorization_number"] = *number;
+    a.authorization_number = *number;
     in.name = "authorization.approved";
   } else if (*status == "declined") {
     auto reason = required_string(o, "decline_reason", where);
     if (!reason) return reason.error();
-    d["reason"] = *reason;
+    a.reason = *reason;
     in.name = "authorization.declined";
   } else if (*status == "cancelled" || *status == "expired") {
     // Cynod withdrew the wallet request, on corridor's cancel or on its own expiry.
     in.name = "authorization.cancelled";
   } else {
-    return fail(std::string(where) + ": unknown status '" + *status + "'");
+    return fail(adapter_errc::unexpected_answer, std::string(where) + ": unknown status '" + *status + "'");
   }
+  in.data = fields::to_object(a);
   return in;
 }
 
@@ -142,20 +144,22 @@ Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const 
   if (call.op == "request_authorization") {
     // Steps 3-4: partner reference, card number, amount.
     const json::object* card = get_object(p, "card");
-    if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
+    if (card == nullptr || get_string(*card, "number").empty())
+      return fail(adapter_errc::bad_parameters, "card data unavailable");
     const std::string_view number = get_string(*card, "number");
     if (number.size() < kCardDigitsMin || number.size() > kCardDigitsMax ||
         !std::all_of(number.begin(), number.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return fail(where + ": the card number is not 12-19 digits");
+      return fail(adapter_errc::bad_parameters, where + ": the card number is not 12-19 digits");
     }
     const json::object* amount = get_object(p, "amount");
-    if (amount == nullptr) return fail(where + ": missing field 'amount'");
+    if (amount == nullptr) return fail(adapter_errc::bad_parameters, where + ": missing field 'amount'");
     const json::value* value = amount->if_contains("value");
-    if (value == nullptr || !value->is_int64()) return fail(where + ": field 'amount.value' must be an integer (minor units)");
-    if (value->get_int64() <= 0) return fail(where + ": amount must be positive");
+    if (value == nullptr || !value->is_int64())
+      return fail(adapter_errc::bad_parameters, where + ": field 'amount.value' must be an integer (minor units)");
+    if (value->get_int64() <= 0) return fail(adapter_errc::bad_parameters, where + ": amount must be positive");
     const std::string currency(get_string(*amount, "currency"));
     const auto exponent = currency_exponent(currency);
-    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+    if (!exponent) return fail(adapter_errc::bad_parameters, where + ": unknown currency '" + currency + "'");
 
     json::object c{{"number", number}};
     if (const json::value* m = card->if_contains("exp_month"); m && m->is_int64()) c["expiry_month"] = m->get_int64();
@@ -190,7 +194,7 @@ Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const 
     std::erase_if(req.headers, [](const auto& h) { return h.first == "Content-Type"; });
     return req;
   } else {
-    return fail("cynod: unknown operation '" + call.op + "'");
+    return fail(adapter_errc::unknown_operation, "cynod: unknown operation '" + call.op + "'");
   }
   req.body = json::serialize(body);
   return req;
@@ -199,24 +203,25 @@ Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const 
 Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
   const std::string where = "cynod " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
   const int s = response.status;
-  if (s >= 500 || s == 408 || s == 429) return fail(where + ": " + error_message(response), true);
+  if (auto busy = busy_status(s)) return fail(*busy, where + ": " + error_message(response));
   if (call.op != "request_authorization" && call.op != "acknowledge" && call.op != "cancel_authorization" &&
       call.op != "get_authorization")
-    return fail("cynod: unknown operation '" + call.op + "'");
+    return fail(adapter_errc::unknown_operation, "cynod: unknown operation '" + call.op + "'");
   if ((call.op == "get_authorization" || call.op == "cancel_authorization") && s == 404) {
     // Cynod does not know the partner reference: an answer (nothing to read, nothing to withdraw),
     // not a failure.
     ParsedInput in;
     in.txn_id = std::string(txn_id_of_call(call.call_id));
     in.name = "authorization.not_found";
-    in.data = {{"not_found", true}, {"http_status", s}};
+    in.data = fields::to_object(CynodNotFound{.not_found = true, .http_status = s});
     return in;
   }
-  if (call.op == "get_authorization" && (s < 200 || s >= 300)) return fail(where + ": " + error_message(response));
+  if (call.op == "get_authorization" && (s < 200 || s >= 300))
+    return fail(adapter_errc::unexpected_answer, where + ": " + error_message(response));
 
   const bool success = s >= 200 && s < 300;
   if (call.op == "acknowledge") {
-    if (!success) return fail(where + ": " + error_message(response));
+    if (!success) return fail(adapter_errc::unexpected_answer, where + ": " + error_message(response));
     ParsedInput in;
     in.txn_id = std::string(txn_id_of_call(call.call_id));
     in.name = "acknowledgement.accepted";
@@ -229,15 +234,17 @@ Result<ParsedInput> CynodAdapter::parse_response(const ProviderCall& call, const
     if (!body) return body.error();
     auto in = authorization_input(*body, where);
     if (!in) return in;
-    if (in->txn_id != txn_id_of_call(call.call_id)) return fail(where + ": partner_reference is not the call's transaction");
+    if (in->txn_id != txn_id_of_call(call.call_id))
+      return fail(adapter_errc::unexpected_answer, where + ": partner_reference is not the call's transaction");
     return in;
   }
-  if (call.op == "cancel_authorization") return fail(where + ": " + error_message(response));
+  if (call.op == "cancel_authorization")
+    return fail(adapter_errc::unexpected_answer, where + ": " + error_message(response));
   // A refused request (400, 401, 404, 422...) is Cynod's answer, not a transport problem.
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
   in.name = "authorization.rejected";
-  in.data = {{"http_status", s}, {"error", error_message(response)}};
+  in.data = fields::to_object(CynodRejection{.http_status = s, .error = error_message(response)});
   return in;
 }
 
@@ -272,13 +279,14 @@ Result<ParsedInput> CynodAdapter::parse_webhook(const HttpRequest& request) cons
     in.unhandled = true;
     return in;
   }
-  if (data == nullptr) return fail(where + ": field 'data' must be an object");
+  if (data == nullptr) return fail(adapter_errc::malformed, where + ": field 'data' must be an object");
   auto in = authorization_input(*data, where + " data");
   if (!in) return in;
   // "authorization.expired" is the type of Cynod's own expiry: the flow reads it as a withdrawal.
   const std::string_view named = *type == "authorization.expired" ? "authorization.cancelled" : std::string_view(*type);
   if (named != in->name || (*type == "authorization.expired" && get_string(*data, "status") != "expired"))
-    return fail(where + ": type '" + *type + "' does not match data.status '" + std::string(get_string(*data, "status")) + "'");
+    return fail(adapter_errc::malformed, where + ": type '" + *type + "' does not match data.status '" +
+                                             std::string(get_string(*data, "status")) + "'");
   in->dedupe_id = *id;
   return in;
 }

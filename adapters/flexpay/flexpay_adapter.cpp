@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/flexpay_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -37,7 +38,7 @@ std::string query_value(std::string_view query, std::string_view key) {
 Result<bool> normalise_code(json::object& o, std::string_view field, std::string_view where, bool required) {
   auto it = o.find(field);
   if (it == o.end() || (!required && it->value().is_null())) {
-    if (required) return fail(missing_field(where, field));
+    if (required) return fail(adapter_errc::malformed, missing_field(where, field));
     return true;
   }
   json::value& v = it->value();
@@ -53,7 +54,7 @@ Result<bool> normalise_code(json::object& o, std::string_view field, std::string
     v = std::to_string(v.get_uint64());
     return true;
   }
-  return fail(type_error(where, field, "a numeric code (\"0\")"));
+  return fail(adapter_errc::malformed, type_error(where, field, "a numeric code (\"0\")"));
 }
 
 // The currencies of the seed's Payment Service: "CDF : Franc Congolais. USD : dollars Américain".
@@ -136,18 +137,19 @@ Result<HttpRequest> FlexPayAdapter::build_request(const ProviderCall& call) cons
     // Payment Service: POST /v1/pay, the token in the body's `authorization` field.
     if (auto ok = require_string(p, "reference", where); !ok) return ok.error();
     const json::object* amount = get_object(p, "amount");
-    if (!amount) return fail(missing_field(where, "amount"));
+    if (!amount) return fail(adapter_errc::bad_parameters, missing_field(where, "amount"));
     auto value = amount->find("value");
     if (value == amount->end() || !value->value().is_int64()) {
-      return fail(type_error(where, "amount.value", "an integer (minor units)"));
+      return fail(adapter_errc::bad_parameters, type_error(where, "amount.value", "an integer (minor units)"));
     }
     const std::int64_t minor = value->value().get_int64();
     const std::string currency(get_string(*amount, "currency"));
     const auto exponent = currency_exponent(currency);
-    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+    if (!exponent) return fail(adapter_errc::bad_parameters, where + ": unknown currency '" + currency + "'");
     if (std::find(kCurrencies.begin(), kCurrencies.end(), currency) == kCurrencies.end())
-      return fail(where + ": currency " + currency + " is not accepted by FlexPay (CDF, USD)");
-    if (minor <= 0) return fail(where + ": amount must be positive");
+      return fail(adapter_errc::bad_parameters,
+                  where + ": currency " + currency + " is not accepted by FlexPay (CDF, USD)");
+    if (minor <= 0) return fail(adapter_errc::bad_parameters, where + ": amount must be positive");
     const std::string txn_id(get_string(p, "reference"));
 
     json::object body;
@@ -178,60 +180,69 @@ Result<HttpRequest> FlexPayAdapter::build_request(const ProviderCall& call) cons
     req.headers.emplace_back("Authorization", "Bearer " + settings_.token);
     return req;
   }
-  return fail("flexpay: unknown operation '" + call.op + "'");
+  return fail(adapter_errc::unknown_operation, "flexpay: unknown operation '" + call.op + "'");
 }
 
 Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
   const std::string where = "flexpay " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
   const int s = response.status;
-  if (s >= 500 || s == 408 || s == 429) return fail(where + ": " + error_text(response), true);
-  if (call.op != "pay" && call.op != "check") return fail("flexpay: unknown operation '" + call.op + "'");
+  if (auto busy = busy_status(s)) return fail(*busy, where + ": " + error_text(response));
+  if (call.op != "pay" && call.op != "check")
+    return fail(adapter_errc::unknown_operation, "flexpay: unknown operation '" + call.op + "'");
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
 
   if (call.op == "pay") {
+    FlexPayPayAnswer answer;
     if (s >= 400) {
       // A refusal of the request is FlexPay's answer, not a transport problem.
       in.name = "pay.rejected";
-      in.data["http_status"] = s;
-      in.data["code"] = "";
-      in.data["message"] = error_text(response);
+      answer.http_status = s;
+      answer.message = error_text(response);
       if (auto body = parse_object(response.body, where, kFlexPayJson); body && body->contains("code")) {
-        if (normalise_code(*body, "code", where, true)) in.data["code"] = body->at("code");
+        if (normalise_code(*body, "code", where, true)) answer.code = get_string(*body, "code");
       }
+      in.data = fields::to_object(answer);
       return in;
     }
     auto body = parse_object(response.body, where, kFlexPayJson);
     if (!body) return body.error();
     if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();
     if (auto ok = optional_string(*body, "message", where); !ok) return ok.error();
-    if (get_string(*body, "code") != "0") {
+    answer.code = get_string(*body, "code");
+    answer.message = get_string(*body, "message");
+    if (answer.code != "0") {
       in.name = "pay.rejected";
     } else {
       if (auto ok = require_string(*body, "orderNumber", where); !ok) return ok.error();
       if (auto ok = require_string(*body, "url", where); !ok) return ok.error();
       in.name = "pay.accepted";
     }
-    in.data = std::move(*body);
+    answer.orderNumber = get_string(*body, "orderNumber");
+    answer.url = get_string(*body, "url");
+    in.data = fields::to_object(answer);
     return in;
   }
 
   // check: the seed answers {code, message, transaction|null}; a 404 carrying that body is read alike.
   auto body = parse_object(response.body, where, kFlexPayJson);
   if (!body) {
-    if (s >= 400) return fail(where + ": " + error_text(response));
+    if (s >= 400) return fail(adapter_errc::unexpected_answer, where + ": " + error_text(response));
     return body.error();
   }
-  if (s >= 400 && !body->contains("code")) return fail(where + ": " + error_text(response));
+  if (s >= 400 && !body->contains("code"))
+    return fail(adapter_errc::unexpected_answer, where + ": " + error_text(response));
   if (auto ok = normalise_code(*body, "code", where, true); !ok) return ok.error();
   if (auto ok = optional_string(*body, "message", where); !ok) return ok.error();
-  auto t_it = body->find("transaction");
-  if (t_it != body->end() && !t_it->value().is_null() && !t_it->value().is_object()) {
-    return fail(type_error(where, "transaction", "an object or null"));
+  FlexPayCheck check;
+  check.code = get_string(*body, "code");
+  check.message = get_string(*body, "message");
+  json::value* found = body->if_contains("transaction");
+  if (found != nullptr && !found->is_null() && !found->is_object()) {
+    return fail(adapter_errc::malformed, type_error(where, "transaction", "an object or null"));
   }
-  if (t_it == body->end()) (*body)["transaction"] = nullptr;
-  if (body->at("transaction").is_object()) {
-    json::object& t = body->at("transaction").get_object();
+  if (found != nullptr && found->is_object()) {
+    json::object& t = found->get_object();
     const std::string tw = where + " transaction";
     if (auto ok = require_string(t, "orderNumber", tw); !ok) return ok.error();
     if (auto ok = require_string(t, "reference", tw); !ok) return ok.error();
@@ -240,25 +251,36 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
     if (auto ok = optional_string(t, "createdAt", tw); !ok) return ok.error();
     // The check answers about the order it was asked: anything else is never taken as our outcome.
     if (auto asked = get_string(call.params, "orderNumber"); !asked.empty() && get_string(t, "orderNumber") != asked) {
-      return fail(tw + ": orderNumber '" + std::string(get_string(t, "orderNumber")) + "' is not the one asked, '" +
-                  std::string(asked) + "'");
+      return fail(adapter_errc::unexpected_answer, tw + ": orderNumber '" + std::string(get_string(t, "orderNumber")) +
+                                                       "' is not the one asked, '" + std::string(asked) + "'");
     }
     if (auto ours = get_string(call.params, "reference"); !ours.empty() && get_string(t, "reference") != ours) {
-      return fail(tw + ": reference '" + std::string(get_string(t, "reference")) + "' is not this transaction's '" +
-                  std::string(ours) + "'");
+      return fail(adapter_errc::unexpected_answer, tw + ": reference '" + std::string(get_string(t, "reference")) +
+                                                       "' is not this transaction's '" + std::string(ours) + "'");
     }
+    FlexPayCheckedTransaction checked;
+    checked.orderNumber = get_string(t, "orderNumber");
+    checked.reference = get_string(t, "reference");
     // `amount` and `amountCustomer` are passed as FlexPay wrote them ("50.0"): the flow reads them
     // exactly and takes one it cannot read for another amount than the one asked.
-    if (auto created = get_string(t, "createdAt"); !created.empty()) {
-      const std::string iso = flexpay_date_to_iso(created);
-      if (iso.empty()) return fail(type_error(tw, "createdAt", "a date \"DD-MM-YYYY HH:MM:SS\""));
-      t["createdAtIso"] = iso;
+    if (const json::value* amount = t.if_contains("amount"); amount != nullptr && !amount->is_null())
+      checked.amount = *amount;
+    if (const json::value* charged = t.if_contains("amountCustomer"); charged != nullptr && !charged->is_null())
+      checked.amountCustomer = *charged;
+    checked.currency = get_string(t, "currency");
+    checked.createdAt = get_string(t, "createdAt");
+    checked.status = get_string(t, "status");
+    if (!checked.createdAt.empty()) {
+      checked.createdAtIso = flexpay_date_to_iso(checked.createdAt);
+      if (checked.createdAtIso.empty())
+        return fail(adapter_errc::malformed, type_error(tw, "createdAt", "a date \"DD-MM-YYYY HH:MM:SS\""));
     }
+    check.transaction = std::move(checked);
   }
   // Code 1 with no transaction: FlexPay knows no payment for this order (reconciliation reports it).
-  if (body->at("transaction").is_null() && get_string(*body, "code") != "0") (*body)["not_found"] = true;
+  if (!check.transaction && check.code != "0") check.not_found = true;
   in.name = "check.result";
-  in.data = std::move(*body);
+  in.data = fields::to_object(check);
   return in;
 }
 
@@ -277,15 +299,20 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
       return fail(adapter_errc::unknown_route, "flexpay return: unknown path '" + std::string(path) + "'");
     }
     const std::string reference = query_value(query, "reference");
-    if (reference.empty()) return fail("flexpay return: missing query parameter 'reference'");
+    if (reference.empty()) return fail(adapter_errc::malformed, "flexpay return: missing query parameter 'reference'");
     // Percent-decoding gives any bytes; the input it becomes on corridor.inputs is JSON.
-    if (!well_formed_utf8(reference)) return fail("flexpay return: query parameter 'reference' is not UTF-8 text");
+    if (!well_formed_utf8(reference))
+      return fail(adapter_errc::malformed, "flexpay return: query parameter 'reference' is not UTF-8 text");
     ParsedInput in;
     in.txn_id = reference;
     in.name = "flexpay.callback";
     // The orderNumber is deliberately not taken from a URL anyone can type.
-    in.data = {{"source", "return"}, {"return", kind}, {"reference", reference}};
-    if (kind == "cancel") in.data["customer_cancelled"] = true;
+    FlexPayCallback hint;
+    hint.reference = reference;
+    hint.source = "return";
+    if (kind == "cancel") hint.customer_cancelled = true;
+    in.data = fields::to_object(hint);
+    in.data["return"] = kind;  // which page the browser came back through, for a person (a keyword: no member)
     in.dedupe_id = "return:" + reference + ":" + std::string(kind);
     return in;
   }
@@ -298,16 +325,20 @@ Result<ParsedInput> FlexPayAdapter::parse_webhook(const HttpRequest& request) co
   if (auto ok = require_string(*body, "reference", where); !ok) return ok.error();
   if (auto ok = require_string(*body, "orderNumber", where); !ok) return ok.error();
   if (auto ok = optional_string(*body, "provider_reference", where); !ok) return ok.error();
-  ParsedInput in;
-  in.txn_id = std::string(get_string(*body, "reference"));
-  in.name = "flexpay.callback";
-  in.dedupe_id = "callback:" + in.txn_id + ":" + std::string(get_string(*body, "orderNumber")) + ":" +
-                 std::string(get_string(*body, "code"));
-  (*body)["source"] = "callback";
+  FlexPayCallback callback;
+  callback.code = get_string(*body, "code");
+  callback.reference = get_string(*body, "reference");
+  callback.provider_reference = get_string(*body, "provider_reference");
+  callback.orderNumber = get_string(*body, "orderNumber");
+  callback.source = "callback";
   // choice: code "2" is the customer's "annuler" (the seed only says "other: did not go through";
   // the sandbox sends 2 on a cancel). A hint like the rest of the callback: the check decides.
-  if (get_string(*body, "code") == kCallbackCodeCancelled) (*body)["customer_cancelled"] = true;
-  in.data = std::move(*body);
+  if (callback.code == kCallbackCodeCancelled) callback.customer_cancelled = true;
+  ParsedInput in;
+  in.txn_id = callback.reference;
+  in.name = "flexpay.callback";
+  in.dedupe_id = "callback:" + in.txn_id + ":" + callback.orderNumber + ":" + callback.code;
+  in.data = fields::to_object(callback);
   return in;
 }
 

@@ -9,6 +9,7 @@
 
 #include "adapters/support/wire.hpp"
 #include "statemachines/money.hpp"
+#include "statemachines/novasend_inputs.hpp"
 
 namespace corridor {
 
@@ -60,20 +61,20 @@ std::string error_message(const HttpResponse& response) {
 Result<bool> optional_bool(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_bool()) return true;
-  return fail(type_error(where, field, "a boolean"));
+  return fail(adapter_errc::malformed, type_error(where, field, "a boolean"));
 }
 
 // fee, chargedAmount, amount: the flow keeps them as integers (the seed's examples).
 Result<bool> optional_integer(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_null() || it->value().is_int64() || it->value().is_uint64()) return true;
-  return fail(type_error(where, field, "an integer"));
+  return fail(adapter_errc::malformed, type_error(where, field, "an integer"));
 }
 
 Result<bool> optional_object(const json::object& o, std::string_view field, std::string_view where) {
   auto it = o.find(field);
   if (it == o.end() || it->value().is_null() || it->value().is_object()) return true;
-  return fail(type_error(where, field, "an object or null"));
+  return fail(adapter_errc::malformed, type_error(where, field, "an object or null"));
 }
 
 template <typename... Checks>
@@ -101,6 +102,13 @@ Result<bool> check_transaction(const json::object& o, std::string_view where) {
     return all_of(require_string(*t, "status", inner), optional_string(*t, "reference", inner));
   }
   return true;
+}
+
+// The flow's input (statemachines/novasend_inputs.hpp) from a payin object check_payin accepted:
+// each field of the struct read from the key of its name, a value of another type (a field the
+// adapter does not check) left out, as the flow read it before inputs were typed.
+json::object payin_data(const json::object& payin) {
+  return fields::to_object(fields::from_object<NovaSendPayin>(payin));
 }
 
 std::string hex_of(std::string_view secret, std::string_view timestamp, std::string_view body) {
@@ -145,21 +153,21 @@ Result<HttpRequest> NovaSendAdapter::build_request(const ProviderCall& call) con
     if (auto ok = require_string(p, "reference", where); !ok) return ok.error();
     if (auto ok = require_string(p, "msisdn", where); !ok) return ok.error();
     const json::object* amount = get_object(p, "amount");
-    if (!amount) return fail(where + ": missing field 'amount'");
+    if (!amount) return fail(adapter_errc::bad_parameters, where + ": missing field 'amount'");
     auto value_it = amount->find("value");
     if (value_it == amount->end() || !value_it->value().is_int64()) {
-      return fail(where + ": field 'amount.value' must be an integer (minor units)");
+      return fail(adapter_errc::bad_parameters, where + ": field 'amount.value' must be an integer (minor units)");
     }
     const std::int64_t minor = value_it->value().get_int64();
     const std::string currency(get_string(*amount, "currency"));
     const auto exponent = currency_exponent(currency);
-    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
-    if (minor <= 0) return fail(where + ": amount must be positive");
+    if (!exponent) return fail(adapter_errc::bad_parameters, where + ": unknown currency '" + currency + "'");
+    if (minor <= 0) return fail(adapter_errc::bad_parameters, where + ": amount must be positive");
     // The seed: "Montant à payer (en unités entières, sans décimales)". Converted exactly.
     std::int64_t scale = 1;
     for (int i = 0; i < *exponent; ++i) scale *= 10;
     if (minor % scale != 0) {
-      return fail(where + ": amount " + format_decimal_amount(minor, *exponent) + " " + currency +
+      return fail(adapter_errc::bad_parameters, where + ": amount " + format_decimal_amount(minor, *exponent) + " " + currency +
                   " is not a whole number of units; NovaSend takes whole units only");
     }
 
@@ -186,17 +194,15 @@ Result<HttpRequest> NovaSendAdapter::build_request(const ProviderCall& call) con
     req.target = settings_.base_url + "/v1/payin/" + percent_encode(get_string(p, "reference"));
     return req;
   }
-  return fail("novasend: unknown operation '" + call.op + "'");
+  return fail(adapter_errc::unknown_operation, "novasend: unknown operation '" + call.op + "'");
 }
 
 Result<ParsedInput> NovaSendAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
   const std::string where = "novasend " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
   const int s = response.status;
-  if (s >= 500 || s == 408 || s == 429) {
-    return fail(where + ": " + error_message(response), true);
-  }
+  if (auto busy = busy_status(s)) return fail(*busy, where + ": " + error_message(response));
   if (call.op != "create_session" && call.op != "check_status") {
-    return fail("novasend: unknown operation '" + call.op + "'");
+    return fail(adapter_errc::unknown_operation, "novasend: unknown operation '" + call.op + "'");
   }
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
@@ -204,19 +210,18 @@ Result<ParsedInput> NovaSendAdapter::parse_response(const ProviderCall& call, co
     if (call.op == "create_session") {
       // A refusal of the session is the provider's answer, not a transport problem.
       in.name = "session.rejected";
-      in.data["http_status"] = s;
-      in.data["error"] = error_message(response);
+      in.data = fields::to_object(NovaSendRefusal{.http_status = s, .error = error_message(response)});
       return in;
     }
     if (s == 404) {
       // NovaSend does not know the reference: an answer (reconciliation reports it), not a failure.
       in.name = "status.checked";
-      in.data = {{"not_found", true}, {"http_status", s}};
+      in.data = fields::to_object(NovaSendPayinNotFound{.not_found = true, .http_status = s});
       return in;
     }
-    return fail(where + ": " + error_message(response));
+    return fail(adapter_errc::unexpected_answer, where + ": " + error_message(response));
   }
-  if (s < 200 || s >= 300) return fail(where + ": unexpected status");
+  if (s < 200 || s >= 300) return fail(adapter_errc::unexpected_answer, where + ": unexpected status");
 
   auto body = parse_object(response.body, where);
   if (!body) return body.error();
@@ -229,7 +234,7 @@ Result<ParsedInput> NovaSendAdapter::parse_response(const ProviderCall& call, co
     }
     in.name = "status.checked";
   }
-  in.data = std::move(*body);
+  in.data = payin_data(*body);
   return in;
 }
 
@@ -238,7 +243,8 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   // the signature; corridor's choice is in docs/providers/novasend.md: Stripe-style
   //   <signature_header>: t=<unix seconds>,v1=<hex HMAC-SHA256(webhook_secret, "<t>.<raw body>")>
   const std::string_view header = request.header(settings_.signature_header);
-  if (header.empty()) return fail("novasend webhook: missing " + settings_.signature_header + " header");
+  if (header.empty())
+    return fail(adapter_errc::bad_signature, "novasend webhook: missing " + settings_.signature_header + " header");
   std::string_view timestamp;
   std::vector<std::string_view> signatures;
   std::string_view rest = header;
@@ -256,9 +262,11 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
     if (k == "v1") signatures.push_back(v);
   }
   if (timestamp.empty() || timestamp.find_first_not_of("0123456789") != std::string_view::npos) {
-    return fail("novasend webhook: " + settings_.signature_header + " has no valid t=<unix seconds>");
+    return fail(adapter_errc::bad_signature,
+                "novasend webhook: " + settings_.signature_header + " has no valid t=<unix seconds>");
   }
-  if (signatures.empty()) return fail("novasend webhook: " + settings_.signature_header + " has no v1 signature");
+  if (signatures.empty())
+    return fail(adapter_errc::bad_signature, "novasend webhook: " + settings_.signature_header + " has no v1 signature");
   std::string signed_payload;
   signed_payload.reserve(timestamp.size() + 1 + request.body.size());
   signed_payload.append(timestamp).append(".").append(request.body);
@@ -268,7 +276,7 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
     const auto given = digest_from_hex(candidate);
     if (given && constant_time_equal(bytes_of(*given), bytes_of(expected))) valid = true;
   }
-  if (!valid) return fail("novasend webhook: signature does not match the body");
+  if (!valid) return fail(adapter_errc::bad_signature, "novasend webhook: signature does not match the body");
 
   const std::string where = "novasend webhook";
   auto body = parse_object(request.body, where);
@@ -278,6 +286,7 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   if (event != "payin.confirmed" && event != "payin.declined") {
     // Signed and well-formed, of a type corridor does not act on: acknowledged so NovaSend stops
     // redelivering it, and kept; its transaction is data.customerReference when the data says so.
+    // No flow reads it: its data is kept whole, as NovaSend sent it, for a person.
     ParsedInput in;
     in.name = std::string(event);
     in.dedupe_id = std::string(get_string(*body, "id"));
@@ -289,7 +298,7 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
     return in;
   }
   const json::object* data = get_object(*body, "data");
-  if (!data) return fail(where + ": field 'data' must be an object");
+  if (!data) return fail(adapter_errc::malformed, where + ": field 'data' must be an object");
   const std::string data_where = where + " data";
   if (auto ok = all_of(require_string(*data, "customerReference", data_where), check_payin(*data, data_where),
                        check_transaction(*data, data_where));
@@ -300,7 +309,7 @@ Result<ParsedInput> NovaSendAdapter::parse_webhook(const HttpRequest& request) c
   in.txn_id = std::string(get_string(*data, "customerReference"));
   in.name = std::string(event);
   in.dedupe_id = std::string(get_string(*body, "id"));
-  in.data = *data;
+  in.data = payin_data(*data);
   return in;
 }
 

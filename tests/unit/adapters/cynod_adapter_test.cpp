@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <set>
+
+#include "statemachines/cynod_inputs.hpp"
 
 namespace corridor {
 namespace {
@@ -90,6 +93,7 @@ TEST(CynodAdapter, MissingCardIsNotRetryableAndQuotesNoNumber) {
   ASSERT_FALSE(req);
   EXPECT_EQ(req.error().message, "card data unavailable");
   EXPECT_FALSE(req.error().retryable());
+  EXPECT_EQ(code_text(req.error().code), "adapter.bad_parameters");
   auto bad = authorization_call();
   bad.params["card"].as_object()["number"] = "6262-0000-0000-0001";
   auto r = a.build_request(bad);
@@ -107,7 +111,13 @@ TEST(CynodAdapter, AcknowledgementAndCancelPaths) {
   ASSERT_TRUE(cancel);
   EXPECT_EQ(cancel->target, "http://cynod.test/v1/authorizations/tx_ABC/cancel");
   EXPECT_FALSE(a.build_request(call("acknowledge", {{"reference", "tx_ABC"}})));
-  EXPECT_FALSE(a.build_request(call("refund", {{"reference", "tx_ABC"}})));
+  auto refund = a.build_request(call("refund", {{"reference", "tx_ABC"}}));
+  ASSERT_FALSE(refund);
+  EXPECT_EQ(code_text(refund.error().code), "adapter.unknown_operation");
+  auto refund_answer = a.parse_response(call("refund", {{"reference", "tx_ABC"}}), answer(200, kApproved));
+  ASSERT_FALSE(refund_answer);
+  EXPECT_EQ(code_text(refund_answer.error().code), "adapter.unknown_operation");
+  EXPECT_FALSE(refund_answer.error().retryable());
 }
 
 // Step 9 read back for reconciliation: GET the authorisation; its status names the input, and a
@@ -123,15 +133,20 @@ TEST(CynodAdapter, StatusReadIsStep9) {
   auto approved = a.parse_response(get, answer(200, kApproved));
   ASSERT_TRUE(approved);
   EXPECT_EQ(approved->name, "authorization.approved");
-  EXPECT_EQ(get_string(approved->data, "authorization_number"), "482913");
+  EXPECT_EQ(fields::from_object<CynodAuthorization>(approved->data).authorization_number, "482913");
   auto unknown = a.parse_response(get, answer(404, R"({"message":"no such authorisation"})"));
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->name, "authorization.not_found");
-  EXPECT_TRUE(get_bool(unknown->data, "not_found"));
+  EXPECT_TRUE(fields::from_object<CynodNotFound>(unknown->data).not_found);
+  EXPECT_EQ(unknown->data, (json::object{{"not_found", true}, {"http_status", 404}}));
   auto refused = a.parse_response(get, answer(401, R"({"message":"bad key"})"));
   ASSERT_FALSE(refused);
   EXPECT_FALSE(refused.error().retryable());
-  EXPECT_TRUE(a.parse_response(get, answer(503, "{}")).error().retryable());
+  EXPECT_EQ(code_text(refused.error().code), "adapter.unexpected_answer");
+  auto busy = a.parse_response(get, answer(503, "{}"));
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().retryable());
+  EXPECT_EQ(code_text(busy.error().code), "adapter.provider_unavailable");
 }
 
 TEST(CynodAdapter, InProgressAnswerIsStep62) {
@@ -140,11 +155,17 @@ TEST(CynodAdapter, InProgressAnswerIsStep62) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "authorization.in_progress");
-  EXPECT_EQ(get_string(in->data, "cynod_reference"), "cyn_auth_1");
-  EXPECT_EQ(get_string(in->data, "card"), "626200******0001");
+  const auto notice = fields::from_object<CynodAuthorization>(in->data);
+  EXPECT_EQ(notice.reference, "tx_ABC");
+  EXPECT_EQ(notice.status, "in_progress");
+  EXPECT_EQ(notice.cynod_reference, "cyn_auth_1");
+  EXPECT_EQ(notice.card, "626200******0001");
   // The amount as Cynod wrote it: the flow reads it exactly and compares it with the one asked.
-  EXPECT_EQ(get_string(in->data, "amount"), "15000.50");
-  EXPECT_EQ(get_string(in->data, "currency"), "CDF");
+  EXPECT_EQ(notice.amount, json::value("15000.50"));
+  EXPECT_EQ(notice.currency, "CDF");
+  // The keys the input has always carried, in their order, so that recorded inputs read the same.
+  EXPECT_EQ(json::serialize(in->data),
+            R"({"reference":"tx_ABC","status":"in_progress","cynod_reference":"cyn_auth_1","card":"626200******0001","amount":"15000.50","currency":"CDF"})");
 }
 
 TEST(CynodAdapter, DeclinedAnswerCarriesTheReason) {
@@ -154,7 +175,7 @@ TEST(CynodAdapter, DeclinedAnswerCarriesTheReason) {
       answer(200, R"({"id":"cyn_auth_2","partner_reference":"tx_ABC","status":"declined","decline_reason":"insufficient_balance","card":"626200******0003","amount":"15000.50","currency":"CDF"})"));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "authorization.declined");
-  EXPECT_EQ(get_string(in->data, "reason"), "insufficient_balance");
+  EXPECT_EQ(fields::from_object<CynodAuthorization>(in->data).reason, "insufficient_balance");
 }
 
 TEST(CynodAdapter, CardInClearFromCynodIsMaskedAgain) {
@@ -163,7 +184,7 @@ TEST(CynodAdapter, CardInClearFromCynodIsMaskedAgain) {
   body.replace(body.find("626200******0001"), 16, kPan);
   auto in = a.parse_response(authorization_call(), answer(202, body));
   ASSERT_TRUE(in);
-  EXPECT_EQ(get_string(in->data, "card"), "626200******0001");
+  EXPECT_EQ(fields::from_object<CynodAuthorization>(in->data).card, "626200******0001");
 }
 
 TEST(CynodAdapter, RefusalsServerErrorsAndMalformedAnswers) {
@@ -171,26 +192,39 @@ TEST(CynodAdapter, RefusalsServerErrorsAndMalformedAnswers) {
   auto rejected = a.parse_response(authorization_call(), answer(422, R"({"code":"card_not_enrolled","message":"no wallet"})"));
   ASSERT_TRUE(rejected);
   EXPECT_EQ(rejected->name, "authorization.rejected");
-  EXPECT_EQ(get_int(rejected->data, "http_status"), 422);
-  EXPECT_EQ(get_string(rejected->data, "error"), "card_not_enrolled: no wallet");
+  const auto rejection = fields::from_object<CynodRejection>(rejected->data);
+  EXPECT_EQ(rejection.http_status, 422);
+  EXPECT_EQ(rejection.error, "card_not_enrolled: no wallet");
+  EXPECT_EQ(rejected->data, (json::object{{"http_status", 422}, {"error", "card_not_enrolled: no wallet"}}));
   auto busy = a.parse_response(authorization_call(), answer(503, "{}"));
   ASSERT_FALSE(busy);
   EXPECT_TRUE(busy.error().retryable());
+  EXPECT_EQ(code_text(busy.error().code), "adapter.provider_unavailable");
+  auto throttled = a.parse_response(authorization_call(), answer(429, R"({"message":"slow down"})"));
+  ASSERT_FALSE(throttled);
+  EXPECT_TRUE(throttled.error().retryable());
+  EXPECT_EQ(code_text(throttled.error().code), "adapter.rate_limited");
   auto missing = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_ABC"})"));
   ASSERT_FALSE(missing);
   EXPECT_NE(missing.error().message.find("'status'"), std::string::npos);
+  EXPECT_EQ(code_text(missing.error().code), "adapter.malformed");
+  auto not_json = a.parse_response(authorization_call(), answer(200, "<html>"));
+  ASSERT_FALSE(not_json);
+  EXPECT_EQ(code_text(not_json.error().code), "adapter.malformed");
+  EXPECT_FALSE(not_json.error().retryable());
   // An amount that cannot be read is passed on as it is: the flow counts it as another amount (an
   // amount mismatch at step 8.2) instead of losing Cynod's answer.
   auto float_amount = a.parse_response(
       authorization_call(), answer(202, R"({"partner_reference":"tx_ABC","status":"in_progress","amount":15000.5,"currency":"CDF"})"));
   ASSERT_TRUE(float_amount) << float_amount.error().message;
-  EXPECT_TRUE(float_amount->data.at("amount").is_double());
+  EXPECT_EQ(fields::from_object<CynodAuthorization>(float_amount->data).amount, json::value(15000.5));
   auto approved_without_number = a.parse_response(
       authorization_call(), answer(200, R"({"partner_reference":"tx_ABC","status":"approved"})"));
   ASSERT_FALSE(approved_without_number);
   EXPECT_NE(approved_without_number.error().message.find("authorization_number"), std::string::npos);
   auto other_txn = a.parse_response(authorization_call(), answer(202, R"({"partner_reference":"tx_OTHER","status":"in_progress"})"));
-  EXPECT_FALSE(other_txn);
+  ASSERT_FALSE(other_txn);
+  EXPECT_EQ(code_text(other_txn.error().code), "adapter.unexpected_answer");
 }
 
 TEST(CynodAdapter, CancelAnswersTellHowTheAuthorisationEnded) {
@@ -202,7 +236,7 @@ TEST(CynodAdapter, CancelAnswersTellHowTheAuthorisationEnded) {
   auto too_late = a.parse_response(cancel, answer(409, kApproved));
   ASSERT_TRUE(too_late);
   EXPECT_EQ(too_late->name, "authorization.approved");
-  EXPECT_EQ(get_string(too_late->data, "authorization_number"), "482913");
+  EXPECT_EQ(fields::from_object<CynodAuthorization>(too_late->data).authorization_number, "482913");
   auto ack = a.parse_response(call("acknowledge", {}), answer(200, R"({"status":"acknowledged"})"));
   ASSERT_TRUE(ack);
   EXPECT_EQ(ack->name, "acknowledgement.accepted");
@@ -217,10 +251,12 @@ TEST(CynodAdapter, SignedWebhookIsStep82) {
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "authorization.approved");
   EXPECT_EQ(in->dedupe_id, "evt_1");
-  EXPECT_EQ(get_string(in->data, "authorization_number"), "482913");
-  EXPECT_EQ(get_string(in->data, "status"), "approved");
-  EXPECT_EQ(get_string(in->data, "amount"), "15000.50");
-  EXPECT_EQ(get_string(in->data, "currency"), "CDF");
+  const auto debit = fields::from_object<CynodAuthorization>(in->data);
+  EXPECT_EQ(debit.authorization_number, "482913");
+  EXPECT_EQ(debit.status, "approved");
+  EXPECT_EQ(debit.amount, json::value("15000.50"));
+  EXPECT_EQ(debit.currency, "CDF");
+  EXPECT_TRUE(debit.reason.empty());
 }
 
 // Cynod's own expiry of the wallet request reads as a withdrawal.
@@ -273,7 +309,7 @@ TEST(CynodAdapter, CancelOfAnUnknownReferenceIsNotFound) {
                              answer(404, R"({"code":"not_found","message":"unknown partner_reference"})"));
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "authorization.not_found");
-  EXPECT_TRUE(get_bool(in->data, "not_found"));
+  EXPECT_TRUE(fields::from_object<CynodNotFound>(in->data).not_found);
 }
 
 // The registration declares what build_request refuses, so the router can reject the command up
@@ -313,6 +349,7 @@ TEST(CynodAdapter, ForgedMissingAndReplayedSignaturesAreRefusedWith401) {
   auto forged = a.parse_webhook(webhook(body, cynod_webhook_signature("not-the-secret", body)));
   ASSERT_FALSE(forged);
   EXPECT_EQ(forged.error().http_status(), 401);
+  EXPECT_EQ(code_text(forged.error().code), "adapter.bad_signature");
   auto missing = a.parse_webhook(webhook(body, ""));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().http_status(), 401);
@@ -335,13 +372,16 @@ TEST(CynodAdapter, MalformedSignedWebhooksNameTheField) {
     auto in = a.parse_webhook(webhook(body, cynod_webhook_signature("whsec_cynod", body)));
     ASSERT_FALSE(in) << body;
     EXPECT_NE(in.error().message.find(field), std::string::npos) << in.error().message;
-    EXPECT_NE(in.error().http_status(), 401);
+    EXPECT_EQ(in.error().http_status(), 400);
   };
   check("not json", "not JSON");
   check(R"({"type":"authorization.approved","data":{}})", "'id'");
   check(R"({"id":"evt_1","type":"authorization.approved"})", "'data'");
   check(envelope("authorization.declined", kApproved), "does not match");
   check(envelope("authorization.approved", R"({"partner_reference":"tx_ABC","status":"paid"})"), "unknown status");
+  const std::string not_json = "not json";
+  EXPECT_EQ(code_text(a.parse_webhook(webhook(not_json, cynod_webhook_signature("whsec_cynod", not_json))).error().code),
+            "adapter.malformed");
 }
 
 TEST(CynodAdapter, MaskKeepsFirstSixAndLastFour) {

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "adapters/registry.hpp"
+#include "statemachines/flexpay_inputs.hpp"
 
 namespace corridor {
 namespace {
@@ -155,8 +156,15 @@ TEST(FlexPayAdapter, PayAnswerAccepted) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "pay.accepted");
-  EXPECT_EQ(get_string(in->data, "orderNumber"), "ON1");
-  EXPECT_EQ(get_string(in->data, "url"), "https://pay/ON1");
+  const auto answer = fields::from_object<FlexPayPayAnswer>(in->data);
+  EXPECT_EQ(answer.code, "0");
+  EXPECT_EQ(answer.message, "Redirection en cours");
+  EXPECT_EQ(answer.orderNumber, "ON1");
+  EXPECT_EQ(answer.url, "https://pay/ON1");
+  EXPECT_FALSE(answer.http_status);
+  // The keys the input has always carried, so that recorded inputs read the same.
+  EXPECT_EQ(in->data, (json::object{{"code", "0"}, {"message", "Redirection en cours"}, {"orderNumber", "ON1"},
+                                    {"url", "https://pay/ON1"}}));
 }
 
 TEST(FlexPayAdapter, PayAnswerCodeAsNumberIsAccepted) {
@@ -169,11 +177,14 @@ TEST(FlexPayAdapter, PayAnswerRefused) {
   auto in = adapter().parse_response(pay_call(100), response(200, R"({"code":"1","message":"Marchand inconnu"})"));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "pay.rejected");
-  EXPECT_EQ(get_string(in->data, "message"), "Marchand inconnu");
+  EXPECT_EQ(fields::from_object<FlexPayPayAnswer>(in->data).message, "Marchand inconnu");
   auto unauthorized = adapter().parse_response(pay_call(100), response(401, R"({"code":"1","message":"token invalide"})"));
   ASSERT_TRUE(unauthorized);
   EXPECT_EQ(unauthorized->name, "pay.rejected");
-  EXPECT_EQ(get_int(unauthorized->data, "http_status"), 401);
+  const auto refusal = fields::from_object<FlexPayPayAnswer>(unauthorized->data);
+  EXPECT_EQ(refusal.http_status, 401);
+  EXPECT_EQ(refusal.code, "1");
+  EXPECT_EQ(refusal.message, "token invalide");
 }
 
 TEST(FlexPayAdapter, PayAnswerMissingFieldsAreNamed) {
@@ -185,7 +196,12 @@ TEST(FlexPayAdapter, PayAnswerMissingFieldsAreNamed) {
   EXPECT_NE(a.parse_response(pay_call(100), response(200, R"({"orderNumber":"O","url":"u"})")).error().message.find("'code'"),
             std::string::npos);
   EXPECT_NE(a.parse_response(pay_call(100), response(200, R"({"code":true})")).error().message.find("'code'"), std::string::npos);
-  EXPECT_FALSE(a.parse_response(pay_call(100), response(200, "<html>")));
+  auto html = a.parse_response(pay_call(100), response(200, "<html>"));
+  ASSERT_FALSE(html);
+  EXPECT_EQ(code_text(html.error().code), "adapter.malformed");
+  EXPECT_EQ(html.error().http_status(), 400);
+  EXPECT_EQ(code_text(a.parse_response(pay_call(100), response(200, R"({"code":"0","url":"u"})")).error().code),
+            "adapter.malformed");
 }
 
 TEST(FlexPayAdapter, ServerErrorsAreRetryable) {
@@ -193,8 +209,26 @@ TEST(FlexPayAdapter, ServerErrorsAreRetryable) {
     auto r = adapter().parse_response(pay_call(100), response(status, "oops"));
     ASSERT_FALSE(r);
     EXPECT_TRUE(r.error().retryable()) << status;
-    EXPECT_TRUE(adapter().parse_response(check_call(), response(status, "")).error().retryable());
+    EXPECT_EQ(code_text(r.error().code), status == 429 ? "adapter.rate_limited" : "adapter.provider_unavailable") << status;
+    auto check = adapter().parse_response(check_call(), response(status, ""));
+    ASSERT_FALSE(check);
+    EXPECT_TRUE(check.error().retryable());
+    EXPECT_EQ(code_text(check.error().code), status == 429 ? "adapter.rate_limited" : "adapter.provider_unavailable");
   }
+}
+
+TEST(FlexPayAdapter, UnknownOperationsAndBadParametersAreCodedSo) {
+  auto a = adapter();
+  auto refund = a.build_request({"t:1:refund", "flexpay", "refund", {}});
+  ASSERT_FALSE(refund);
+  EXPECT_EQ(code_text(refund.error().code), "adapter.unknown_operation");
+  EXPECT_FALSE(refund.error().retryable());
+  auto answer = a.parse_response({"t:1:refund", "flexpay", "refund", {}}, response(200, "{}"));
+  ASSERT_FALSE(answer);
+  EXPECT_EQ(code_text(answer.error().code), "adapter.unknown_operation");
+  auto euros = a.build_request(pay_call(100, "EUR"));
+  ASSERT_FALSE(euros);
+  EXPECT_EQ(code_text(euros.error().code), "adapter.bad_parameters");
 }
 
 TEST(FlexPayAdapter, SeedCheckExampleWithTrailingComma) {
@@ -202,28 +236,39 @@ TEST(FlexPayAdapter, SeedCheckExampleWithTrailingComma) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "check.result");
   EXPECT_EQ(in->txn_id, "MMO00012");
-  EXPECT_EQ(get_string(in->data, "code"), "0");
-  const json::object* t = get_object(in->data, "transaction");
-  ASSERT_NE(t, nullptr);
-  EXPECT_EQ(get_string(*t, "status"), "0");
-  EXPECT_EQ(get_string(*t, "amount"), "50.0");  // as FlexPay wrote it: the flow reads it exactly
-  EXPECT_EQ(get_string(*t, "amountCustomer"), "51.0");
-  EXPECT_EQ(get_string(*t, "createdAtIso"), "2021-02-06T17:32:46");
+  const auto check = fields::from_object<FlexPayCheck>(in->data);
+  EXPECT_EQ(check.code, "0");
+  EXPECT_EQ(check.message, "Une transaction trouvée");
+  EXPECT_FALSE(check.not_found);
+  ASSERT_TRUE(check.transaction);
+  const FlexPayCheckedTransaction& t = *check.transaction;
+  EXPECT_EQ(t.orderNumber, "9bsTX7qXdpQe243815877848");
+  EXPECT_EQ(t.reference, "MMO00012");
+  EXPECT_EQ(t.status, "0");
+  EXPECT_EQ(t.amount, json::value("50.0"));  // as FlexPay wrote it: the flow reads it exactly
+  EXPECT_EQ(t.amountCustomer, json::value("51.0"));
+  EXPECT_EQ(t.currency, "CDF");
+  EXPECT_EQ(t.createdAt, "06-02-2021 17:32:46");
+  EXPECT_EQ(t.createdAtIso, "2021-02-06T17:32:46");
 }
 
 TEST(FlexPayAdapter, SeedCheckNoTransaction) {
   auto in = adapter().parse_response(check_call(), response(200, kSeedCheckNone));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "check.result");
-  EXPECT_EQ(get_string(in->data, "code"), "1");
-  EXPECT_TRUE(in->data.at("transaction").is_null());
-  EXPECT_TRUE(get_bool(in->data, "not_found"));  // FlexPay knows no payment for it: reconciliation says so
+  const auto check = fields::from_object<FlexPayCheck>(in->data);
+  EXPECT_EQ(check.code, "1");
+  EXPECT_FALSE(check.transaction);
+  EXPECT_EQ(check.not_found, true);  // FlexPay knows no payment for it: reconciliation says so
   // A 404 carrying the same body says the same.
   auto not_found = adapter().parse_response(check_call(), response(404, kSeedCheckNone));
   ASSERT_TRUE(not_found);
   EXPECT_EQ(not_found->name, "check.result");
   // A 401 is a configuration problem, not an answer about the payment.
-  EXPECT_FALSE(adapter().parse_response(check_call(), response(401, "Unauthorized")));
+  auto unauthorized = adapter().parse_response(check_call(), response(401, "Unauthorized"));
+  ASSERT_FALSE(unauthorized);
+  EXPECT_EQ(code_text(unauthorized.error().code), "adapter.unexpected_answer");
+  EXPECT_FALSE(unauthorized.error().retryable());
 }
 
 TEST(FlexPayAdapter, CheckStrictWhereItMatters) {
@@ -246,7 +291,7 @@ TEST(FlexPayAdapter, CheckStrictWhereItMatters) {
   // A number where FlexPay usually writes text is tolerated.
   auto numeric = with(R"("status": "0")", R"("status": 1)");
   ASSERT_TRUE(numeric);
-  EXPECT_EQ(get_string(*get_object(numeric->data, "transaction"), "status"), "1");
+  EXPECT_EQ(fields::from_object<FlexPayCheck>(numeric->data).transaction.value_or(FlexPayCheckedTransaction{}).status, "1");
 }
 
 // An amount corridor cannot read is not a malformed answer: FlexPay did answer, and the flow takes
@@ -258,8 +303,8 @@ TEST(FlexPayAdapter, CheckAmountsArePassedAsWritten) {
     body.replace(body.find(R"("amount": "50.0")"), 16, amount);
     auto in = a.parse_response(check_call(), response(200, body));
     ASSERT_TRUE(in) << amount << ": " << in.error().message;
-    const json::object& t = in->data.at("transaction").as_object();
-    EXPECT_EQ(t.at("amount"), json::parse(amount.substr(10))) << amount;
+    const auto t = fields::from_object<FlexPayCheck>(in->data).transaction.value_or(FlexPayCheckedTransaction{});
+    EXPECT_EQ(t.amount, json::parse(amount.substr(10))) << amount;
   }
 }
 
@@ -268,6 +313,7 @@ TEST(FlexPayAdapter, CheckAnswerAboutAnotherPaymentIsRefused) {
   ASSERT_FALSE(other_ref);
   EXPECT_NE(other_ref.error().message.find("reference 'MMO00012'"), std::string::npos);
   EXPECT_FALSE(other_ref.error().retryable());
+  EXPECT_EQ(code_text(other_ref.error().code), "adapter.unexpected_answer");
   auto other_order = adapter().parse_response(check_call("ANOTHER", "MMO00012"), response(200, kSeedCheckFound));
   ASSERT_FALSE(other_order);
   EXPECT_NE(other_order.error().message.find("orderNumber"), std::string::npos);
@@ -288,10 +334,13 @@ TEST(FlexPayAdapter, SeedCallbackBecomesAHintToCheck) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->txn_id, "MLOPN5472452");
   EXPECT_EQ(in->name, "flexpay.callback");  // never a final input: the flow checks
-  EXPECT_EQ(get_string(in->data, "code"), "0");
-  EXPECT_EQ(get_string(in->data, "orderNumber"), "9bsTX7qXdpQe243815877848");
-  EXPECT_EQ(get_string(in->data, "provider_reference"), "7KI81020PHS");
-  EXPECT_EQ(get_string(in->data, "source"), "callback");
+  const auto hint = fields::from_object<FlexPayCallback>(in->data);
+  EXPECT_EQ(hint.code, "0");
+  EXPECT_EQ(hint.reference, "MLOPN5472452");
+  EXPECT_EQ(hint.orderNumber, "9bsTX7qXdpQe243815877848");
+  EXPECT_EQ(hint.provider_reference, "7KI81020PHS");
+  EXPECT_EQ(hint.source, "callback");
+  EXPECT_FALSE(hint.customer_cancelled);
   // The same callback twice has the same dedupe id; another outcome has another.
   auto again = adapter().parse_webhook(callback(std::string(kSeedCallback)));
   EXPECT_EQ(again->dedupe_id, in->dedupe_id);
@@ -305,10 +354,11 @@ TEST(FlexPayAdapter, CallbackCodeTwoMarksTheCustomersCancel) {
       callback(R"({"code":"2","reference":"tx_ABC","orderNumber":"9bsTX7qXdpQe243815877848"})"));
   ASSERT_TRUE(cancel) << cancel.error().message;
   EXPECT_EQ(cancel->name, "flexpay.callback");  // still only a hint: the check decides
-  EXPECT_TRUE(get_bool(cancel->data, "customer_cancelled"));
+  EXPECT_EQ(fields::from_object<FlexPayCallback>(cancel->data).customer_cancelled, true);
   auto declined = adapter().parse_webhook(
       callback(R"({"code":1,"reference":"tx_ABC","orderNumber":"9bsTX7qXdpQe243815877848"})"));
   ASSERT_TRUE(declined);
+  EXPECT_EQ(fields::from_object<FlexPayCallback>(declined->data).code, "1");
   EXPECT_FALSE(declined->data.contains("customer_cancelled"));
   auto paid = adapter().parse_webhook(callback(std::string(kSeedCallback)));
   ASSERT_TRUE(paid);
@@ -325,9 +375,15 @@ TEST(FlexPayAdapter, MalformedCallbacksAreRefusedNamingTheField) {
             std::string::npos);
   EXPECT_NE(a.parse_webhook(callback(R"({"code":"0","reference":7,"orderNumber":"O"})")).error().message.find("'reference'"),
             std::string::npos);
-  EXPECT_FALSE(a.parse_webhook(callback("not json")));
+  auto not_json = a.parse_webhook(callback("not json"));
+  ASSERT_FALSE(not_json);
+  EXPECT_EQ(code_text(not_json.error().code), "adapter.malformed");
+  EXPECT_EQ(not_json.error().http_status(), 400);
   EXPECT_FALSE(a.parse_webhook(callback("[1,2]")));
-  EXPECT_EQ(a.parse_webhook(callback(std::string(kSeedCallback), "GET")).error().http_status(), 405);
+  auto get = a.parse_webhook(callback(std::string(kSeedCallback), "GET"));
+  ASSERT_FALSE(get);
+  EXPECT_EQ(get.error().http_status(), 405);
+  EXPECT_EQ(code_text(get.error().code), "adapter.wrong_method");
   // Trailing comma, FlexPay style: accepted.
   EXPECT_TRUE(a.parse_webhook(callback(R"({"code":"0","reference":"R","orderNumber":"O",})")));
 }
@@ -339,14 +395,21 @@ TEST(FlexPayAdapter, BrowserReturnsAreHintsWithoutAnOrderNumber) {
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "flexpay.callback");
   EXPECT_EQ(get_string(in->data, "return"), "cancel");
+  const auto hint = fields::from_object<FlexPayCallback>(in->data);
+  EXPECT_EQ(hint.source, "return");
+  EXPECT_EQ(hint.reference, "tx_ABC");
+  EXPECT_TRUE(hint.orderNumber.empty());
   EXPECT_FALSE(in->data.contains("orderNumber"));
   EXPECT_EQ(in->dedupe_id, "return:tx_ABC:cancel");
-  EXPECT_TRUE(get_bool(in->data, "customer_cancelled"));  // the flow's hint for "cancelled"
+  EXPECT_EQ(hint.customer_cancelled, true);  // the flow's hint for "cancelled"
   auto approve = adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve?reference=tx_ABC"));
   ASSERT_TRUE(approve);
   EXPECT_FALSE(approve->data.contains("customer_cancelled"));
   EXPECT_FALSE(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/approve")));
-  EXPECT_EQ(adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x")).error().http_status(), 404);
+  auto other = adapter().parse_webhook(callback("", "GET", "/callbacks/flexpay/other?reference=x"));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().http_status(), 404);
+  EXPECT_EQ(code_text(other.error().code), "adapter.unknown_route");
 }
 
 // Found by fuzz/webhook_flexpay (fuzz/regressions/webhook_flexpay/): a reference that decodes to

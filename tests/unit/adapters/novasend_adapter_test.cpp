@@ -8,6 +8,8 @@
 #include <boost/json/serialize.hpp>
 #include <cctype>
 
+#include "statemachines/novasend_inputs.hpp"
+
 namespace corridor {
 namespace {
 
@@ -133,6 +135,7 @@ TEST(NovaSendRequest, AmountIsConvertedExactlyToWholeUnits) {
   auto fraction = a.build_request(session_call(15050, "USD"));
   ASSERT_FALSE(fraction.ok());
   EXPECT_FALSE(fraction.error().retryable());
+  EXPECT_EQ(code_text(fraction.error().code), "adapter.bad_parameters");
   EXPECT_NE(fraction.error().message.find("150.50 USD"), std::string::npos) << fraction.error().message;
 
   auto unknown = a.build_request(session_call(300, "ZZZ"));
@@ -189,6 +192,10 @@ TEST(NovaSendRequest, UnknownOperationIsAnError) {
   auto r = a.build_request(c);
   ASSERT_FALSE(r.ok());
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.unknown_operation");
+  auto answer_to_it = a.parse_response(c, answer(200, "{}"));
+  ASSERT_FALSE(answer_to_it.ok());
+  EXPECT_EQ(code_text(answer_to_it.error().code), "adapter.unknown_operation");
 }
 
 // ---- parse_response -----------------------------------------------------------------------------
@@ -199,12 +206,19 @@ TEST(NovaSendResponse, SeedSessionAnswerIsSessionCreated) {
   ASSERT_TRUE(in.ok()) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "session.created");
-  EXPECT_EQ(get_string(in->data, "reference"), "tr_fhchi842jyimwiugjgszcxvb8n");
-  EXPECT_EQ(get_int(in->data, "fee"), 6);
-  EXPECT_EQ(get_int(in->data, "chargedAmount"), 306);
-  EXPECT_TRUE(get_bool(in->data, "confirmationRequired"));
-  EXPECT_EQ(get_string(in->data, "paymentUrl"), "https://link.novasend.app/link/{shortCode}");
-  EXPECT_EQ(in->data, json::parse(kSeedSessionResponse).as_object());  // passed through as sent
+  const auto payin = fields::from_object<NovaSendPayin>(in->data);
+  EXPECT_EQ(payin.reference, "tr_fhchi842jyimwiugjgszcxvb8n");
+  EXPECT_EQ(payin.customerReference, "ef76fb64-af0b-4c37-8729-bf61d85721fd");
+  EXPECT_EQ(payin.fee, json::value(6));
+  EXPECT_EQ(payin.amount, json::value(300));
+  EXPECT_EQ(payin.chargedAmount, json::value(306));
+  EXPECT_EQ(payin.currency, "XOF");
+  EXPECT_EQ(payin.status, "processing");
+  EXPECT_EQ(payin.confirmationRequired, true);
+  EXPECT_EQ(payin.confirmationStatus, "none");
+  EXPECT_EQ(payin.paymentUrl, "https://link.novasend.app/link/{shortCode}");
+  // Every field of the seed's example, under its name and with its value, as recorded inputs hold them.
+  EXPECT_EQ(in->data, json::parse(kSeedSessionResponse).as_object());
 }
 
 TEST(NovaSendResponse, SeedStatusAnswerIsStatusChecked) {
@@ -213,9 +227,18 @@ TEST(NovaSendResponse, SeedStatusAnswerIsStatusChecked) {
   ASSERT_TRUE(in.ok()) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "status.checked");
-  ASSERT_NE(get_object(in->data, "transaction"), nullptr);
-  EXPECT_EQ(get_string(*get_object(in->data, "transaction"), "status"), "completed");
-  EXPECT_EQ(get_string(*get_object(in->data, "transaction"), "amount"), "153.00");
+  const auto payin = fields::from_object<NovaSendPayin>(in->data);
+  EXPECT_EQ(payin.status, "processed");
+  ASSERT_TRUE(payin.transaction);
+  EXPECT_EQ(payin.transaction->reference, "tr_dkjd5ljficphlqmt");
+  EXPECT_EQ(payin.transaction->status, "completed");
+  EXPECT_EQ(payin.transaction->amount, json::value("153.00"));  // as written: the flow reads it exactly
+  EXPECT_EQ(payin.transaction->currency, "XOF");
+  EXPECT_FALSE(payin.failure);
+  // The seed's example whole, but for its "failure": null (an empty optional is left out).
+  json::object sent = json::parse(kSeedStatusResponse).as_object();
+  sent.erase("failure");
+  EXPECT_EQ(in->data, sent);
 }
 
 TEST(NovaSendResponse, TransactionNullOrEmptyMeansNotYetConfirmed) {
@@ -227,7 +250,22 @@ TEST(NovaSendResponse, TransactionNullOrEmptyMeansNotYetConfirmed) {
     auto in = a.parse_response(status_call(), answer(200, body));
     ASSERT_TRUE(in.ok()) << t << ": " << in.error().message;
     EXPECT_EQ(in->name, "status.checked");
+    const auto payin = fields::from_object<NovaSendPayin>(in->data);
+    EXPECT_EQ(payin.transaction.has_value(), std::string_view(t) == "{}") << t;
+    EXPECT_EQ(payin.transaction.value_or(NovaSendPayinTransaction{}).status, "") << t;
   }
+}
+
+TEST(NovaSendResponse, FailureCarriesTheProvidersMessage) {
+  NovaSendAdapter a(settings());
+  auto in = a.parse_response(
+      status_call(),
+      answer(200, R"({"reference": "tr_1", "status": "processed", "transaction": {"status": "failed"}, "failure": {"code": "E12", "message": "solde insuffisant"}})"));
+  ASSERT_TRUE(in.ok()) << in.error().message;
+  const auto payin = fields::from_object<NovaSendPayin>(in->data);
+  ASSERT_TRUE(payin.failure);
+  EXPECT_EQ(payin.failure->message, "solde insuffisant");
+  EXPECT_EQ(payin.failure->code, json::value("E12"));
 }
 
 TEST(NovaSendResponse, RefusedSessionIsSessionRejected) {
@@ -236,17 +274,20 @@ TEST(NovaSendResponse, RefusedSessionIsSessionRejected) {
   ASSERT_TRUE(in.ok()) << in.error().message;
   EXPECT_EQ(in->name, "session.rejected");
   EXPECT_EQ(in->txn_id, "tx_ABC");
-  EXPECT_EQ(get_int(in->data, "http_status"), 400);
-  EXPECT_EQ(get_string(in->data, "error"), "field 'msisdn' must be E.164");
+  const auto refusal = fields::from_object<NovaSendRefusal>(in->data);
+  EXPECT_EQ(refusal.http_status, 400);
+  EXPECT_EQ(refusal.error, "field 'msisdn' must be E.164");
+  EXPECT_EQ(in->data, (json::object{{"http_status", 400}, {"error", "field 'msisdn' must be E.164"}}));
 
   auto nested = a.parse_response(session_call(), answer(422, R"({"error": {"code": "x", "message": "limit exceeded"}})"));
   ASSERT_TRUE(nested.ok());
-  EXPECT_EQ(get_string(nested->data, "error"), "limit exceeded");
+  EXPECT_EQ(fields::from_object<NovaSendRefusal>(nested->data).error, "limit exceeded");
 
   auto bare = a.parse_response(session_call(), answer(401, ""));
   ASSERT_TRUE(bare.ok());
-  EXPECT_EQ(get_int(bare->data, "http_status"), 401);
-  EXPECT_EQ(get_string(bare->data, "error"), "401 Unauthorized");
+  const auto unauthorized = fields::from_object<NovaSendRefusal>(bare->data);
+  EXPECT_EQ(unauthorized.http_status, 401);
+  EXPECT_EQ(unauthorized.error, "401 Unauthorized");
 }
 
 TEST(NovaSendResponse, ServerErrorsTimeoutsAndThrottlingAreRetryable) {
@@ -256,6 +297,8 @@ TEST(NovaSendResponse, ServerErrorsTimeoutsAndThrottlingAreRetryable) {
       auto in = a.parse_response(c, answer(status, R"({"message": "busy"})"));
       ASSERT_FALSE(in.ok()) << status;
       EXPECT_TRUE(in.error().retryable()) << status;
+      EXPECT_EQ(code_text(in.error().code), status == 429 ? "adapter.rate_limited" : "adapter.provider_unavailable")
+          << status;
       EXPECT_NE(in.error().message.find("busy"), std::string::npos);
     }
   }
@@ -266,6 +309,7 @@ TEST(NovaSendResponse, StatusCheckRefusalIsAFinalError) {
   auto in = a.parse_response(status_call(), answer(401, R"({"message": "bad credentials"})"));
   ASSERT_FALSE(in.ok());
   EXPECT_FALSE(in.error().retryable());
+  EXPECT_EQ(code_text(in.error().code), "adapter.unexpected_answer");
   EXPECT_NE(in.error().message.find("bad credentials"), std::string::npos);
 }
 
@@ -274,7 +318,10 @@ TEST(NovaSendResponse, AnUnknownReferenceIsAnAnswerNotFound) {
   auto in = a.parse_response(status_call(), answer(404, R"({"message": "payin not found"})"));
   ASSERT_TRUE(in.ok());
   EXPECT_EQ(in->name, "status.checked");
-  EXPECT_TRUE(get_bool(in->data, "not_found"));
+  const auto unknown = fields::from_object<NovaSendPayinNotFound>(in->data);
+  EXPECT_TRUE(unknown.not_found);
+  EXPECT_EQ(unknown.http_status, 404);
+  EXPECT_EQ(in->data, (json::object{{"not_found", true}, {"http_status", 404}}));
 }
 
 TEST(NovaSendResponse, MalformedAnswersNameTheField) {
@@ -302,6 +349,7 @@ TEST(NovaSendResponse, MalformedAnswersNameTheField) {
     auto in = a.parse_response(c.call, answer(200, c.body));
     ASSERT_FALSE(in.ok()) << c.body;
     EXPECT_FALSE(in.error().retryable()) << c.body;
+    EXPECT_EQ(code_text(in.error().code), "adapter.malformed") << c.body;
     EXPECT_NE(in.error().message.find(c.field), std::string::npos) << c.body << " -> " << in.error().message;
   }
 }
@@ -342,8 +390,13 @@ TEST(NovaSendWebhook, SignedConfirmationParses) {
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "payin.confirmed");
   EXPECT_EQ(in->dedupe_id, "evt_001");
-  EXPECT_EQ(get_string(in->data, "reference"), "tr_fhchi842jyimwiugjgszcxvb8n");
-  EXPECT_EQ(get_string(in->data, "confirmationStatus"), "accepted");
+  const auto payin = fields::from_object<NovaSendPayin>(in->data);
+  EXPECT_EQ(payin.reference, "tr_fhchi842jyimwiugjgszcxvb8n");
+  EXPECT_EQ(payin.customerReference, "tx_ABC");
+  EXPECT_EQ(payin.confirmationStatus, "accepted");
+  EXPECT_EQ(payin.status, "processed");
+  EXPECT_EQ(payin.amount, json::value(300));
+  EXPECT_FALSE(payin.transaction);  // null: not yet confirmed
 
   auto declined = a.parse_webhook(webhook(webhook_body("payin.declined", "declined")));
   ASSERT_TRUE(declined.ok()) << declined.error().message;
@@ -387,12 +440,16 @@ TEST(NovaSendWebhook, ForgedMissingOrMismatchedSignaturesAreRefused) {
   ASSERT_FALSE(forged.ok());
   EXPECT_FALSE(forged.error().retryable());
   EXPECT_NE(forged.error().message.find("signature"), std::string::npos);
+  EXPECT_EQ(code_text(forged.error().code), "adapter.bad_signature");
+  EXPECT_EQ(forged.error().http_status(), 401);
 
   auto missing = webhook(webhook_body());
   missing.headers.pop_back();
   auto m = a.parse_webhook(missing);
   ASSERT_FALSE(m.ok());
   EXPECT_NE(m.error().message.find("missing X-NovaSend-Signature"), std::string::npos);
+  EXPECT_EQ(code_text(m.error().code), "adapter.bad_signature");
+  EXPECT_EQ(m.error().http_status(), 401);
 
   // A genuine signature replayed on another body (a declined event dressed as confirmed).
   auto genuine = webhook(webhook_body("payin.declined", "declined"));
@@ -409,7 +466,9 @@ TEST(NovaSendWebhook, ForgedMissingOrMismatchedSignaturesAreRefused) {
   for (const char* bad : {"", "v1=abcd", "t=1755826548", "t=abc,v1=00", "t=1755826548,v1=zz", "garbage"}) {
     auto r = webhook(webhook_body());
     r.headers.back().second = bad;
-    EXPECT_FALSE(a.parse_webhook(r).ok()) << bad;
+    auto refused = a.parse_webhook(r);
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.error().http_status(), 401) << bad;
   }
 }
 
@@ -441,6 +500,8 @@ TEST(NovaSendWebhook, MalformedSignedBodiesAreRefusedWithTheReason) {
   for (const auto& c : cases) {
     auto in = a.parse_webhook(webhook(c.body));
     ASSERT_FALSE(in.ok()) << c.body;
+    EXPECT_EQ(code_text(in.error().code), "adapter.malformed") << c.body;
+    EXPECT_EQ(in.error().http_status(), 400) << c.body;
     EXPECT_NE(in.error().message.find(c.expect), std::string::npos) << c.body << " -> " << in.error().message;
   }
 }
@@ -456,7 +517,8 @@ TEST(NovaSendWebhook, UnknownEventTypesAreAcknowledgedAsUnhandled) {
   EXPECT_EQ(in->name, "payin.refunded");
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->dedupe_id, "evt_9");
-  EXPECT_EQ(get_int(in->data, "amount"), 300);
+  // No flow reads it: its data is kept as NovaSend sent it.
+  EXPECT_EQ(in->data, (json::object{{"reference", "tr_1"}, {"customerReference", "tx_ABC"}, {"amount", 300}}));
 
   // Whatever its data looks like: corridor does not know the type, so it checks only the envelope.
   auto bare = a.parse_webhook(webhook(R"({"id": "evt_10", "event": "account.updated", "data": {"balance": "12.00"}})"));
