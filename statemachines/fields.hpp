@@ -253,8 +253,15 @@ json::value to_value(const T& v) {
   return to_object(v);
 }
 
+// Member types whose read() copies out of the value and leaves it as it was (numbers, flags, text).
+template <class M>
+inline constexpr bool copied_out =
+    std::is_same_v<M, std::int64_t> || std::is_same_v<M, bool> || std::is_same_v<M, std::string>;
+template <class M>
+inline constexpr bool copied_out<std::optional<M>> = copied_out<M>;
+
 // T read from `o`, left as it is (a step's input): each member from the key of its name, as
-// read_members does.
+// read_members does. A member read() would move out of (a json::value, a struct) reads a copy.
 template <class T>
   requires described<T>
 T from_object(const json::object& o) {
@@ -262,8 +269,13 @@ T from_object(const json::object& o) {
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
     auto it = o.find(d.name);
     if (it == o.end()) return;
-    json::value copy(it->value());
-    read(copy, out.*d.pointer);
+    auto& member = out.*d.pointer;
+    if constexpr (copied_out<std::remove_reference_t<decltype(member)>>) {
+      read(const_cast<json::value&>(it->value()), member);  // read() only copies out of it
+    } else {
+      json::value copy(it->value());
+      read(copy, member);
+    }
   });
   return out;
 }
