@@ -47,7 +47,7 @@ bool acknowledge_retries_spent(const StepContext& c) { return failed_acknowledge
 // The amount Cynod reports, read exactly; nullopt when absent or unreadable.
 std::optional<Money> reported_amount(const CynodAuthorization& a, const Transaction& t) {
   const std::string_view currency = a.currency.empty() ? std::string_view(t.amount.currency) : a.currency;
-  return reported_money(a.amount ? &*a.amount : nullptr, currency);
+  return reported_money(a.amount, currency);
 }
 // Step 8.2 transmits "le montant de transaction": the amount debited. One that is absent or cannot
 // be read is never taken for the amount asked.

@@ -51,7 +51,7 @@ std::optional<FlexPayCheckedTransaction> checked_transaction(const StepContext& 
 // fees and is kept, not compared. Every transaction the check reports is compared, whatever its
 // status: an amount or currency left out or unreadable counts as different.
 std::optional<Money> checked_amount(const FlexPayCheckedTransaction& checked) {
-  return reported_money(checked.amount ? &*checked.amount : nullptr, checked.currency);
+  return reported_money(checked.amount, checked.currency);
 }
 bool amount_differs(const StepContext& c) {
   const auto t = checked_transaction(c);
@@ -236,7 +236,7 @@ void record_check(StepContext& c) {
   if (!t) return;
   // The adapter refuses a check answer about another order than the one asked.
   if (!t->orderNumber.empty()) c.txn.provider_refs["orderNumber"] = t->orderNumber;
-  if (auto charged = reported_money(t->amountCustomer ? &*t->amountCustomer : nullptr, t->currency);
+  if (auto charged = reported_money(t->amountCustomer, t->currency);
       charged && charged->currency == c.txn.amount.currency)
     data(c).amount_customer = charged->value;
 }

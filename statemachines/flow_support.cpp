@@ -49,6 +49,10 @@ bool same_money(const std::optional<Money>& reported, const Money& asked) {
   return reported.has_value() && *reported == asked;
 }
 
+std::optional<Money> reported_money(const std::optional<json::value>& amount, std::string_view currency) {
+  return reported_money(amount ? &*amount : nullptr, currency);
+}
+
 std::optional<Money> reported_money(const json::value* amount, std::string_view currency) {
   const auto exponent = currency_exponent(currency);
   if (amount == nullptr || !exponent) return std::nullopt;

@@ -47,6 +47,8 @@ bool same_money(const std::optional<Money>& reported, const Money& asked);
 // A decimal string ("50.0", "153.00") or an integer of major units in `currency`, exactly, in minor
 // units; nullopt when it is neither, overflows, or has more decimals than the currency.
 std::optional<Money> reported_money(const json::value* amount, std::string_view currency);
+// The same, of an amount an input struct keeps as the provider wrote it (absent: nullopt).
+std::optional<Money> reported_money(const std::optional<json::value>& amount, std::string_view currency);
 // Keeps the reported amount (Transaction::provider_amount, which every later event carries as
 // provider_amount), says both in the reason and flags the change amount_mismatch.
 void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported, std::string_view what);
