@@ -84,6 +84,7 @@ TEST(EsipayAdapter, CardProblemsNeverQuoteTheNumber) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "card data unavailable");
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.bad_parameters");
   auto bad_month = cardpay();
   bad_month.params["card"].as_object()["exp_month"] = 13;
   auto m = a.build_request(bad_month);
@@ -107,7 +108,13 @@ TEST(EsipayAdapter, RefundUrls) {
   EXPECT_EQ(part->target, "http://10.0.0.6:6543/cardpay/c0ffee00-uuid/esi42/4.00");
   auto no_txn = refund_call(false);
   no_txn.params.erase("transaction");
-  EXPECT_FALSE(a.build_request(no_txn));
+  auto refused = a.build_request(no_txn);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_text(refused.error().code), "adapter.bad_parameters");
+  auto other = refund_call(false);
+  other.op = "void";
+  EXPECT_EQ(code_text(a.build_request(other).error().code), "adapter.unknown_operation");
+  EXPECT_EQ(code_text(a.parse_response(other, answer(200)).error().code), "adapter.unknown_operation");
 }
 
 TEST(EsipayAdapter, NoCallIsRetrySafe) {
@@ -133,10 +140,25 @@ TEST(EsipayAdapter, TheSeedsStatuses) {
     EXPECT_EQ(refund->name, "refund.failed");
   }
   EXPECT_EQ(a.parse_response(refund_call(false), answer(200))->name, "refund.succeeded");
-  // Not one of esipay's answers (a proxy's 502): the outcome is unknown, never a decline.
-  auto proxy = a.parse_response(cardpay(), answer(502, "bad gateway"));
-  ASSERT_FALSE(proxy);
-  EXPECT_TRUE(proxy.error().retryable());
+}
+
+// Not one of esipay's answers: the outcome is unknown, never a decline. Its code says why; the call
+// is never sent again (not retry-safe), whatever the code.
+TEST(EsipayAdapter, AnswersThatAreNotEsipaysAreFailuresWithTheirCode) {
+  EsipayAdapter a(settings());
+  for (int status : {502, 503, 504, 408}) {
+    auto r = a.parse_response(cardpay(), answer(status, "bad gateway"));
+    ASSERT_FALSE(r) << status;
+    EXPECT_TRUE(r.error().retryable()) << status;
+    EXPECT_EQ(code_text(r.error().code), "adapter.provider_unavailable") << status;
+  }
+  auto busy = a.parse_response(refund_call(true), answer(429));
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().retryable());
+  EXPECT_EQ(code_text(busy.error().code), "adapter.rate_limited");
+  auto other = a.parse_response(cardpay(), answer(204));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(code_text(other.error().code), "adapter.unexpected_answer");
 }
 
 TEST(EsipayAdapter, ErrorBodiesAreMasked) {
@@ -175,6 +197,7 @@ TEST(EsipayAdapter, CallbackFromAnotherAddressIs403) {
   auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), "10.9.9.9"));
   ASSERT_FALSE(in);
   EXPECT_EQ(in.error().http_status(), 403);
+  EXPECT_EQ(code_text(in.error().code), "adapter.forbidden_source");
   auto none = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), ""));
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().http_status(), 403);
@@ -187,6 +210,7 @@ TEST(EsipayAdapter, WrongOrMissingTokenIs404) {
     auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", target));
     ASSERT_FALSE(in) << target;
     EXPECT_EQ(in.error().http_status(), 404) << target;
+    EXPECT_EQ(code_text(in.error().code), "adapter.unknown_route") << target;
   }
 }
 
@@ -196,6 +220,8 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
     auto in = a.parse_webhook(callback(body));
     ASSERT_FALSE(in) << body;
     EXPECT_NE(in.error().message.find(what), std::string::npos) << in.error().message;
+    EXPECT_EQ(code_text(in.error().code), "adapter.malformed") << body;
+    EXPECT_EQ(in.error().http_status(), 400) << body;
   };
   check("type=card&amount=1&cid=tx_ABC", "'transaction'");
   check("type=card&transaction=t&cid=tx_ABC", "'amount'");
@@ -207,6 +233,7 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
   auto refused = a.parse_webhook(get);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().http_status(), 405);
+  EXPECT_EQ(code_text(refused.error().code), "adapter.wrong_method");
 }
 
 // Found by fuzz/esipay_callback (fuzz/regressions/esipay_callback/): a form field that decodes to
