@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/esipay_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -40,6 +41,16 @@ std::string error_text(const HttpResponse& response) {
 std::string normalise_address(std::string_view a) {
   if (a.starts_with("::ffff:") && a.find('.') != std::string_view::npos) a.remove_prefix(7);
   return std::string(a);
+}
+
+// What esipay's refusal status means (the seed lists 400, 403 and 500).
+std::string refusal_of(int status) {
+  switch (status) {
+    case 400: return std::string(esipay_refusal::kIncorrectParameter);
+    case 403: return std::string(esipay_refusal::kAddressNotAllowed);
+    case 500: return std::string(esipay_refusal::kServiceError);
+    default: return std::string(esipay_refusal::kUnlistedStatus);
+  }
 }
 
 Result<json::object> callback_fields(const HttpRequest& request) {
@@ -174,9 +185,11 @@ Result<ParsedInput> EsipayAdapter::parse_response(const ProviderCall& call, cons
   const int s = response.status;
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
-  in.data["http_status"] = s;
+  EsipayAnswer answer;
+  answer.http_status = s;
   if (s == 200) {
     in.name = charge ? "charge.succeeded" : "refund.succeeded";
+    in.data = fields::to_object(answer);
     return in;
   }
   // The seed's statuses: 400 incorrect parameter (or a partial refund over the remaining amount), 403
@@ -184,7 +197,9 @@ Result<ParsedInput> EsipayAdapter::parse_response(const ProviderCall& call, cons
   // Another 4xx is taken as a refusal too, unless it says "not now" (408, 429).
   if (s == 500 || (s >= 400 && s < 500 && !busy_status(s))) {
     in.name = charge ? "charge.failed" : "refund.failed";
-    in.data["error"] = error_text(response);
+    answer.error = error_text(response);
+    answer.refusal = refusal_of(s);
+    in.data = fields::to_object(answer);
     return in;
   }
   // 502/503/504 from something in between, 408, 429, a 2xx other than 200: not esipay's documented
@@ -210,41 +225,48 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
     return fail(adapter_errc::unknown_route, "esipay callback: unknown return URL token");
   if (request.method != "POST") return fail(adapter_errc::wrong_method, "esipay callback: the return URL is called with POST");
 
-  auto fields = callback_fields(request);
-  if (!fields) return fields.error();
+  auto form = callback_fields(request);
+  if (!form) return form.error();
   const std::string where = "esipay callback";
   // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
-  for (const auto& kv : *fields) {
+  for (const auto& kv : *form) {
     if (!well_formed_utf8(kv.key())) return fail(adapter_errc::malformed, where + ": a field name is not UTF-8 text");
     if (kv.value().is_string() && !well_formed_utf8(kv.value().get_string()))
       return fail(adapter_errc::malformed, where + ": field '" + std::string(kv.key()) + "' is not UTF-8 text");
   }
-  const std::string_view type = get_string(*fields, "type");
-  if (type.empty()) return fail(adapter_errc::malformed, where + ": missing field 'type'");
-  if (type != "card") {
+  EsipayCallback callback;
+  callback.type = get_string(*form, "type");
+  callback.transaction = get_string(*form, "transaction");
+  callback.cid = get_string(*form, "cid");
+  if (callback.type.empty()) return fail(adapter_errc::malformed, where + ": missing field 'type'");
+  if (callback.type != "card") {
     // "type de paiement (uniquement 'card' pour l'instant)": a later type, from esipay (the address
     // and the token say so) and well-formed, is acknowledged and kept, not refused. The name is
-    // prefixed so that no flow row can take it for one of the inputs the adapter makes.
+    // prefixed so that no flow row can take it for one of the inputs the adapter makes. No flow reads
+    // it: its data is every field esipay sent, as sent, for whoever looks at it.
     ParsedInput in;
-    in.txn_id = std::string(get_string(*fields, "cid"));
-    in.name = "esipay.callback." + std::string(type);
-    in.dedupe_id = std::string(get_string(*fields, "transaction"));
-    for (const auto& [k, v] : *fields) in.data[k] = v;
+    in.txn_id = callback.cid;
+    in.name = "esipay.callback." + callback.type;
+    in.dedupe_id = callback.transaction;
+    in.data = std::move(*form);
     in.unhandled = true;
     return in;
   }
-  for (std::string_view f : {"amount", "transaction", "cid"})
-    if (get_string(*fields, f).empty()) return fail(adapter_errc::malformed, where + ": missing field '" + std::string(f) + "'");
+  const std::string_view amount = get_string(*form, "amount");
+  if (amount.empty()) return fail(adapter_errc::malformed, where + ": missing field 'amount'");
+  if (callback.transaction.empty()) return fail(adapter_errc::malformed, where + ": missing field 'transaction'");
+  if (callback.cid.empty()) return fail(adapter_errc::malformed, where + ": missing field 'cid'");
   // "montant réel": a decimal with '.'; the flow converts it with the payment's currency. Checked
   // here against the widest exponent so a malformed amount is refused at the door.
-  if (auto ok = parse_decimal_amount(get_string(*fields, "amount"), 3); !ok)
+  if (auto ok = parse_decimal_amount(amount, 3); !ok)
     return fail(adapter_errc::malformed, where + ": field 'amount': " + ok.error().message);
+  callback.amount = json::string(amount);
 
   ParsedInput in;
-  in.txn_id = std::string(get_string(*fields, "cid"));
+  in.txn_id = callback.cid;
   in.name = "esipay.callback";
-  in.dedupe_id = std::string(get_string(*fields, "transaction"));
-  for (std::string_view f : {"type", "amount", "transaction", "cid"}) in.data[f] = get_string(*fields, f);
+  in.dedupe_id = callback.transaction;
+  in.data = fields::to_object(callback);
   return in;
 }
 

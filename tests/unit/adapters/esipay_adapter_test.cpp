@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "statemachines/esipay_inputs.hpp"
+
 namespace corridor {
 namespace {
 
@@ -130,14 +132,23 @@ TEST(EsipayAdapter, TheSeedsStatuses) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->name, "charge.succeeded");
   EXPECT_EQ(ok->txn_id, "tx_ABC");
-  for (int status : {400, 403, 500}) {
+  EXPECT_EQ(ok->data, (json::object{{"http_status", 200}}));  // nothing more
+  // Each refusal named as the seed's statuses mean it, so the flow never reads an HTTP status.
+  for (auto [status, refusal] : {std::pair{400, esipay_refusal::kIncorrectParameter},
+                                 std::pair{403, esipay_refusal::kAddressNotAllowed},
+                                 std::pair{500, esipay_refusal::kServiceError},
+                                 std::pair{404, esipay_refusal::kUnlistedStatus}}) {
     auto failed = a.parse_response(cardpay(), answer(status, "service error"));
     ASSERT_TRUE(failed) << status;
     EXPECT_EQ(failed->name, "charge.failed");
-    EXPECT_EQ(get_int(failed->data, "http_status"), status);
+    const auto answered = fields::from_object<EsipayAnswer>(failed->data);
+    EXPECT_EQ(answered.http_status, status);
+    EXPECT_EQ(answered.refusal, refusal);
+    EXPECT_EQ(answered.error, "HTTP " + std::to_string(status) + ": service error");
     auto refund = a.parse_response(refund_call(true), answer(status));
     ASSERT_TRUE(refund);
     EXPECT_EQ(refund->name, "refund.failed");
+    EXPECT_EQ(fields::from_object<EsipayAnswer>(refund->data).refusal, refusal);
   }
   EXPECT_EQ(a.parse_response(refund_call(false), answer(200))->name, "refund.succeeded");
 }
@@ -165,7 +176,7 @@ TEST(EsipayAdapter, ErrorBodiesAreMasked) {
   EsipayAdapter a(settings());
   auto failed = a.parse_response(cardpay(), answer(400, "bad card 4000000000000001 in /cardpay/..."));
   ASSERT_TRUE(failed);
-  const std::string error(get_string(failed->data, "error"));
+  const std::string error = fields::from_object<EsipayAnswer>(failed->data).error;
   EXPECT_EQ(error.find(kPan), std::string::npos);
   EXPECT_NE(error.find("400000******0001"), std::string::npos);
 }
@@ -177,9 +188,13 @@ TEST(EsipayAdapter, CallbackFormBodyOfTheSeed) {
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "esipay.callback");
   EXPECT_EQ(in->dedupe_id, "esi42");
-  EXPECT_EQ(get_string(in->data, "amount"), "12.50");
-  EXPECT_EQ(get_string(in->data, "transaction"), "esi42");
-  EXPECT_EQ(get_string(in->data, "type"), "card");
+  const auto cb = fields::from_object<EsipayCallback>(in->data);
+  EXPECT_EQ(cb.type, "card");
+  EXPECT_EQ(cb.amount, json::value("12.50"));  // esipay's text, as written
+  EXPECT_EQ(cb.transaction, "esi42");
+  EXPECT_EQ(cb.cid, "tx_ABC");
+  // The keys the flow has always read, and only them.
+  EXPECT_EQ(in->data, (json::object{{"type", "card"}, {"amount", "12.50"}, {"transaction", "esi42"}, {"cid", "tx_ABC"}}));
 }
 
 TEST(EsipayAdapter, CallbackJsonBodyAndMappedIpv4Accepted) {
@@ -189,7 +204,7 @@ TEST(EsipayAdapter, CallbackJsonBodyAndMappedIpv4Accepted) {
   r.headers = {{"Content-Type", "application/json"}};
   auto in = a.parse_webhook(r);
   ASSERT_TRUE(in) << in.error().message;
-  EXPECT_EQ(get_string(in->data, "amount"), "5000");
+  EXPECT_EQ(fields::from_object<EsipayCallback>(in->data).amount, json::value("5000"));
 }
 
 TEST(EsipayAdapter, CallbackFromAnotherAddressIs403) {
