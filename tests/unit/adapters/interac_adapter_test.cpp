@@ -241,9 +241,16 @@ TEST(InteracAdapter, LookUpsOfNothingAreNotFound) {
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().http_status(), 404);
   EXPECT_FALSE(empty.error().retryable());
+  EXPECT_EQ(code_text(empty.error().code), "adapter.not_found");
   auto missing = adapter().parse_response(get, answer(404, R"({"error": {"code": "5269", "message": "not found"}})"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().http_status(), 404);
+  EXPECT_EQ(code_text(missing.error().code), "adapter.not_found");
+  // Any other refusal of a look-up is an answer corridor cannot act on.
+  auto unauthorised = adapter().parse_response(get, answer(401, R"({"error": {"code": "5279", "message": "invalid credentials"}})"));
+  ASSERT_FALSE(unauthorised);
+  EXPECT_FALSE(unauthorised.error().retryable());
+  EXPECT_EQ(code_text(unauthorised.error().code), "adapter.unexpected_answer");
   // A 404 on a create is a refusal, not a look-up.
   auto refused = adapter().parse_response(request_money_handle(), answer(404, R"({"error": {"code": "5269"}})"));
   ASSERT_TRUE(refused);
@@ -256,6 +263,7 @@ TEST(InteracAdapter, BadParamsNameTheField) {
   auto r = adapter().build_request(c);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("merchantRefNum"), std::string::npos);
+  EXPECT_EQ(code_text(r.error().code), "adapter.bad_parameters");
 
   c = request_money_handle();
   c.params["amount"] = json::object{{"value", "5.44"}, {"currency", "CAD"}};
@@ -276,6 +284,10 @@ TEST(InteracAdapter, BadParamsNameTheField) {
   r = adapter().build_request(call("refund", {}));
   ASSERT_FALSE(r);
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.unknown_operation");
+  auto answered = adapter().parse_response(call("refund", {}), answer(200, "{}"));
+  ASSERT_FALSE(answered);
+  EXPECT_EQ(code_text(answered.error().code), "adapter.unknown_operation");
 }
 
 TEST(InteracAdapter, Base64ApiKeyIsUsedAsGiven) {
@@ -339,9 +351,11 @@ TEST(InteracAdapter, VerificationIsLookedUpByMerchantRefNum) {
   auto none = adapter().parse_response(c, answer(200, R"({"verifications":[]})"));
   ASSERT_FALSE(none);
   EXPECT_FALSE(none.error().retryable());  // call.failed: the flow looks again later, a bounded number of times
+  EXPECT_EQ(code_text(none.error().code), "adapter.not_found");
   auto down = adapter().parse_response(c, answer(503, R"({"error":{"code":"1000","message":"down"}})"));
   ASSERT_FALSE(down);
   EXPECT_TRUE(down.error().retryable());
+  EXPECT_EQ(code_text(down.error().code), "adapter.provider_unavailable");
 }
 
 TEST(InteracAdapter, SeedCreditAnswersAndTheAnswerIsNotKept) {
@@ -369,6 +383,7 @@ TEST(InteracAdapter, AmountAsDigitStringIsReadExactly) {
   auto bad = adapter().parse_response(request_money_handle(), answer(201, R"({"id":"h1","status":"INITIATED","amount":5.44})"));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("'amount'"), std::string::npos);
+  EXPECT_EQ(code_text(bad.error().code), "adapter.malformed");
 }
 
 TEST(InteracAdapter, MalformedAnswersNameTheField) {
@@ -378,9 +393,14 @@ TEST(InteracAdapter, MalformedAnswersNameTheField) {
   r = adapter().parse_response(request_money_handle(), answer(201, R"({"id":7,"status":"PAYABLE"})"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("'id'"), std::string::npos);
+  EXPECT_EQ(code_text(r.error().code), "adapter.malformed");
   r = adapter().parse_response(request_money_handle(), answer(201, "<html>"));
   ASSERT_FALSE(r);
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.malformed");
+  r = adapter().parse_response(request_money_handle(), answer(302, ""));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_text(r.error().code), "adapter.unexpected_answer");
 }
 
 TEST(InteracAdapter, ServerErrorsAreRetryable) {
@@ -389,6 +409,7 @@ TEST(InteracAdapter, ServerErrorsAreRetryable) {
                                       answer(status, R"({"error":{"code":"1000","message":"An internal error occurred"}})"));
     ASSERT_FALSE(r) << status;
     EXPECT_TRUE(r.error().retryable()) << status;
+    EXPECT_EQ(code_text(r.error().code), status == 429 ? "adapter.rate_limited" : "adapter.provider_unavailable") << status;
     EXPECT_NE(r.error().message.find("1000"), std::string::npos);
   }
 }
@@ -521,10 +542,12 @@ TEST(InteracAdapter, ForgedMissingOrReplayedSignaturesAre401) {
   auto forged = adapter().parse_webhook(webhook(body, interac_webhook_signature("not-the-key", body)));
   ASSERT_FALSE(forged);
   EXPECT_EQ(forged.error().http_status(), 401);
+  EXPECT_EQ(code_text(forged.error().code), "adapter.bad_signature");
   // missing
   auto missing = adapter().parse_webhook(webhook(body, ""));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().http_status(), 401);
+  EXPECT_EQ(code_text(missing.error().code), "adapter.bad_signature");
   EXPECT_NE(missing.error().message.find("Signature"), std::string::npos);
   // replayed: a genuine signature of another body
   const std::string other = envelope("PAYMENT_FAILED", "tx_ABC", "FAILED");
@@ -582,6 +605,7 @@ TEST(InteracAdapter, SignedButMalformedWebhooksAre400) {
     auto r = adapter().parse_webhook(sign(body));
     ASSERT_FALSE(r) << body;
     EXPECT_EQ(r.error().http_status(), 400) << body;
+    EXPECT_EQ(code_text(r.error().code), "adapter.malformed") << body;
   }
 }
 
