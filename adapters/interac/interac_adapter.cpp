@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/interac_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -158,9 +159,37 @@ json::object profile_of(const json::object& customer) {
   return profile;
 }
 
+// The kinds of Paysafe resource the flows read, each as its struct (statemachines/interac_inputs.hpp).
+enum class Resource { handle, payment, verification, credit };
+
+// A resource check_resource passed, as the flows read it: the members of its kind's struct, which
+// keep Paysafe's names and the types check_resource made sure of.
+json::object resource_input(Resource kind, const json::object& checked) {
+  switch (kind) {
+    case Resource::handle: return fields::to_object(fields::from_object<InteracPaymentHandle>(checked));
+    case Resource::payment: return fields::to_object(fields::from_object<InteracPayment>(checked));
+    case Resource::verification: return fields::to_object(fields::from_object<InteracVerification>(checked));
+    case Resource::credit: return fields::to_object(fields::from_object<InteracStandaloneCredit>(checked));
+  }
+  return {};
+}
+
+// A retry Paysafe refused as already processed (5031): the payment or credit exists under this
+// merchantRefNum, without an id the answer could give.
+template <class Created>
+json::object already_processed(std::string_view merchant_ref_num, std::string error) {
+  Created r;
+  r.merchantRefNum = std::string(merchant_ref_num);
+  r.status = "PROCESSING";
+  r.duplicate = true;
+  r.error = std::move(error);
+  return fields::to_object(r);
+}
+
 // The operations the flows emit, what their answers are called, and how each is looked up.
 struct Operation {
   std::string_view op;
+  Resource resource;          // what a 2xx answer holds
   std::string_view ok;        // input name of a 2xx answer
   std::string_view rejected;  // input name of a 4xx answer ("" : an error, call.failed)
   std::string_view list_key;  // GET by merchantRefNum answers {"<list_key>": [...]}
@@ -168,14 +197,14 @@ struct Operation {
 };
 
 constexpr std::array kOperations{
-    Operation{"create_payment_handle", "handle.created", "handle.rejected", "", false},
-    Operation{"get_payment_handle", "handle.status", "", "paymentHandles", false},
-    Operation{"create_payment", "payment.created", "payment.rejected", "", true},
-    Operation{"get_payment", "payment.status", "", "payments", false},
-    Operation{"create_verification", "verification.completed", "verification.rejected", "", false},
-    Operation{"get_verification", "verification.status", "", "verifications", false},
-    Operation{"create_standalone_credit", "credit.created", "credit.rejected", "", true},
-    Operation{"get_standalone_credit", "credit.status", "", "standaloneCredits", false},
+    Operation{"create_payment_handle", Resource::handle, "handle.created", "handle.rejected", "", false},
+    Operation{"get_payment_handle", Resource::handle, "handle.status", "", "paymentHandles", false},
+    Operation{"create_payment", Resource::payment, "payment.created", "payment.rejected", "", true},
+    Operation{"get_payment", Resource::payment, "payment.status", "", "payments", false},
+    Operation{"create_verification", Resource::verification, "verification.completed", "verification.rejected", "", false},
+    Operation{"get_verification", Resource::verification, "verification.status", "", "verifications", false},
+    Operation{"create_standalone_credit", Resource::credit, "credit.created", "credit.rejected", "", true},
+    Operation{"get_standalone_credit", Resource::credit, "credit.status", "", "standaloneCredits", false},
 };
 
 const Operation* operation(std::string_view op) {
@@ -203,6 +232,13 @@ constexpr std::array kHandledEvents{
     std::string_view{"SA_CREDIT_COMPLETED"},    std::string_view{"SA_CREDIT_FAILED"},
     std::string_view{"SA_CREDIT_ERRORED"},      std::string_view{"SA_CREDIT_CANCELLED"},
 };
+
+// What a handled event's payload is.
+Resource event_resource(std::string_view event) {
+  if (event.starts_with("PAYMENT_HANDLE_")) return Resource::handle;
+  if (event.starts_with("SA_CREDIT_")) return Resource::credit;
+  return Resource::payment;  // PAYMENT_* and SETTLEMENT_*
+}
 
 bool handled_event(std::string_view event) {
   return std::find(kHandledEvents.begin(), kHandledEvents.end(), flow_event_name(event)) != kHandledEvents.end();
@@ -365,15 +401,14 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
       // exists under this merchantRefNum. The flow treats it as in progress and finds its status
       // with GET ?merchantRefNum= (and its webhooks).
       in.name = std::string(op->ok);
-      in.data = {{"status", "PROCESSING"},
-                 {"merchantRefNum", get_string(call.params, "merchantRefNum")},
-                 {"duplicate", true},
-                 {"error", error.message}};
+      const std::string_view ref = get_string(call.params, "merchantRefNum");
+      in.data = op->resource == Resource::credit ? already_processed<InteracStandaloneCredit>(ref, error.message)
+                                                 : already_processed<InteracPayment>(ref, error.message);
       return in;
     }
     if (!op->rejected.empty()) {
       in.name = std::string(op->rejected);
-      in.data = {{"http_status", s}, {"error", error.message}, {"code", error.code}};
+      in.data = fields::to_object(InteracRejection{.http_status = s, .error = error.message, .code = error.code});
       return in;
     }
     // A look-up of something Paysafe does not hold: call.failed says not_found (reconciliation).
@@ -407,7 +442,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
   }
   if (auto ok = check_resource(resource, where); !ok) return ok.error();
   in.name = std::string(op->ok);
-  in.data = std::move(resource);
+  in.data = resource_input(op->resource, resource);
   return in;
 }
 
@@ -435,7 +470,8 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
     return fail(adapter_errc::malformed, where + ": field 'payload' must be an object");
   json::object payload = std::move(payload_value->get_object());
   if (!handled_event(event)) {
-    // Acknowledged and kept, never acted on: Paysafe stops redelivering it.
+    // Acknowledged and kept, never acted on: Paysafe stops redelivering it. No flow reads it: its data
+    // is the payload as Paysafe sent it (of any shape, the echoed answer dropped), for whoever looks.
     ParsedInput in;
     in.name = std::string(event);
     in.unhandled = true;
@@ -460,7 +496,7 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   if (resource.empty()) resource = get_string(payload, "id");
   if (resource.empty()) resource = get_string(payload, "merchantRefNum");
   in.dedupe_id = std::string(event) + ":" + std::string(resource);
-  in.data = std::move(payload);
+  in.data = resource_input(event_resource(in.name), payload);
   return in;
 }
 
