@@ -2,6 +2,7 @@
 
 #include <span>
 
+#include "statemachines/esipay_inputs.hpp"
 #include "statemachines/flow_support.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -22,14 +23,16 @@ constexpr std::int64_t kRetryAfterMs = 30000;
 constexpr std::int64_t kMaxRetries = 3;
 
 // ---- what esipay said ---------------------------------------------------------------------------
-// charge.succeeded / charge.failed carry the HTTP status of /cardpay/uuid/cid/...; esipay.callback
-// carries the return-URL POST {type, amount, transaction, cid}; refund.succeeded / refund.failed the
-// HTTP status of a refund. esipay has no status endpoint and no idempotency key: the executor never
-// retries a cardpay or refund call; a timeout comes back as call.failed.
+// charge.succeeded / charge.failed carry esipay's answer to /cardpay/uuid/cid/... (EsipayAnswer: its
+// HTTP status and, on a refusal, what the refusal means); esipay.callback carries the return-URL POST
+// (EsipayCallback {type, amount, transaction, cid}); refund.succeeded / refund.failed the answer to a
+// refund (EsipayAnswer); statemachines/esipay_inputs.hpp declares them. esipay has no status endpoint
+// and no idempotency key: the executor never retries a cardpay or refund call; a timeout comes back as
+// call.failed.
 //
 // What esipay's settlement file says (corridor reconcile --settlement, engine/reconcile.cpp) comes
-// through corridor.inputs too: charge.settled {transaction, amount, currency, line} or
-// charge.not_settled {through} for a charge whose outcome is unknown; refund.settled /
+// through corridor.inputs too (EsipaySettlement): charge.settled {transaction, amount, currency, line}
+// or charge.not_settled {through} for a charge whose outcome is unknown; refund.settled /
 // refund.not_settled {command_id, amount, currency, line | through} for a refund whose outcome is.
 //
 // Refund bookkeeping (EsipayCardData): the captured amount, Transaction::refunded_amount, every
@@ -75,16 +78,33 @@ bool charge_refused(const StepContext& c) { return failed_cardpay(c) && refused_
 bool charge_not_sent(const StepContext& c) { return failed_cardpay(c) && not_sent(c); }
 bool charge_not_sent_spent(const StepContext& c) { return charge_not_sent(c) && retries_spent(c, kMaxRetries); }
 
-bool reconciled_captured(const StepContext& c) { return get_string(c.input.data, "outcome") == "captured"; }
-bool reconciled_failed(const StepContext& c) { return get_string(c.input.data, "outcome") == "failed"; }
+EsipayAnswer answer(const StepContext& c) { return c.input_as<EsipayAnswer>(); }
+EsipayCallback callback(const StepContext& c) { return c.input_as<EsipayCallback>(); }
+EsipaySettlement settlement(const StepContext& c) { return c.input_as<EsipaySettlement>(); }
+EsipayReconcile reconciliation(const StepContext& c) { return c.input_as<EsipayReconcile>(); }
+
+// What esipay's refusal means. Answers recorded before the adapter named it carry only the HTTP
+// status: read as the flow read them then (400, 403, 500), so that they replay alike.
+std::string_view refusal(const EsipayAnswer& a) {
+  if (!a.refusal.empty()) return a.refusal;
+  switch (a.http_status) {
+    case 400: return esipay_refusal::kIncorrectParameter;
+    case 403: return esipay_refusal::kAddressNotAllowed;
+    case 500: return esipay_refusal::kServiceError;
+    default: return {};
+  }
+}
+
+bool reconciled_captured(const StepContext& c) { return reconciliation(c).outcome == "captured"; }
+bool reconciled_failed(const StepContext& c) { return reconciliation(c).outcome == "failed"; }
 
 // "amount : montant réel de la transaction", read exactly in the payment's currency. An amount that
 // cannot be read is never taken for the one asked.
-std::optional<Money> real_amount(const json::value* amount, const Transaction& t) {
-  return reported_money(amount, t.amount.currency);
+std::optional<Money> real_amount(const std::optional<json::value>& amount, const Transaction& t) {
+  return reported_money(amount ? &*amount : nullptr, t.amount.currency);
 }
 bool callback_amount_differs(const StepContext& c) {
-  return !same_money(real_amount(c.input.data.if_contains("amount"), c.txn), c.txn.amount);
+  return !same_money(real_amount(callback(c).amount, c.txn), c.txn.amount);
 }
 // The first callback, after the 200: its amount is the first esipay reports.
 bool first_callback_amount_differs(const StepContext& c) {
@@ -93,12 +113,11 @@ bool first_callback_amount_differs(const StepContext& c) {
 // The callback received before the 200 named another amount than the one asked.
 bool recorded_callback_differs(const StepContext& c) {
   const std::optional<json::value>& amount = data(c).callback_amount;
-  return amount && !same_money(real_amount(&*amount, c.txn), c.txn.amount);
+  return amount && !same_money(real_amount(amount, c.txn), c.txn.amount);
 }
 std::optional<Money> settled_amount(const StepContext& c) {
-  std::string_view currency = get_string(c.input.data, "currency");
-  if (currency.empty()) currency = c.txn.amount.currency;
-  return reported_money(c.input.data.if_contains("amount"), currency);
+  const EsipaySettlement s = settlement(c);
+  return reported_money(s.amount ? &*s.amount : nullptr, s.currency.empty() ? c.txn.amount.currency : s.currency);
 }
 bool settled_amount_differs(const StepContext& c) { return !same_money(settled_amount(c), c.txn.amount); }
 
@@ -111,8 +130,8 @@ struct RequestedRefund {
 
 RequestedRefund requested_refund(const StepContext& c) {
   RequestedRefund r;
-  const json::value* amount = c.input.data.if_contains("amount");
-  if (amount == nullptr || amount->is_null()) {
+  std::optional<json::value> amount = c.input_as<EsipayRefundCommand>().amount;
+  if (!amount) {
     r.value = remaining_amount(c.txn);  // no amount: whatever is left
     if (r.value <= 0) {
       r.valid = false;
@@ -130,7 +149,8 @@ RequestedRefund requested_refund(const StepContext& c) {
     }
     r.value = get_int(o, "value", -1);
   } else {
-    r.value = get_int(c.input.data, "amount", -1);
+    r.value = -1;  // a bare integer of minor units, else not an amount
+    fields::read(*amount, r.value);
   }
   if (r.value <= 0) {
     r.valid = false;
@@ -172,7 +192,7 @@ bool refund_completes(const StepContext& c) {
 
 // The settlement file's word on a refund whose outcome is unknown (named by its command id).
 const EsipayRefund* settled_refund(const StepContext& c) {
-  const EsipayRefund* entry = refund_entry(c.txn, get_string(c.input.data, "command_id"));
+  const EsipayRefund* entry = refund_entry(c.txn, settlement(c).command_id);
   return entry != nullptr && entry->status == "unknown" ? entry : nullptr;
 }
 bool unknown_refund(const StepContext& c) { return settled_refund(c) != nullptr; }
@@ -202,17 +222,17 @@ void charge_again(StepContext& c) {
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 
 void charge_never_sent(StepContext& c) {
-  c.set_reason(with_detail(refused_before_send(c) ? "payment refused before sending, nothing reached esipay"
-                                                  : "payment never sent (no way to esipay), retries spent",
-                           c.input.data, "error"));
+  c.set_reason(with_failure(refused_before_send(c) ? "payment refused before sending, nothing reached esipay"
+                                                   : "payment never sent (no way to esipay), retries spent",
+                            c));
 }
 
 void record_callback(StepContext& c) {
-  const auto& d = c.input.data;
-  if (auto t = get_string(d, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
+  const EsipayCallback cb = callback(c);
+  if (!cb.transaction.empty()) c.txn.provider_refs["transaction"] = cb.transaction;
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
-  if (const json::value* amount = d.if_contains("amount")) data(c).callback_amount = *amount;
+  if (cb.amount) data(c).callback_amount = *cb.amount;
   data(c).callback_received = true;
 }
 
@@ -223,63 +243,67 @@ void capture(StepContext& c) {
 }
 
 void charge_failed(StepContext& c) {
-  const std::int64_t status = get_int(c.input.data, "http_status");
-  std::string reason = "esipay refused the payment";
-  if (status == 400) reason = "esipay: a request parameter is incorrect (400)";
-  if (status == 403) reason = "esipay: the calling server's address is not allowed (403)";
-  if (status == 500) reason = "esipay: service error (500)";
-  c.set_reason(with_detail(reason, c.input.data, "error"));
+  const EsipayAnswer a = answer(c);
+  const std::string_view why = refusal(a);
+  std::string_view reason = "esipay refused the payment";
+  if (why == esipay_refusal::kIncorrectParameter) reason = "esipay: a request parameter is incorrect (400)";
+  if (why == esipay_refusal::kAddressNotAllowed) reason = "esipay: the calling server's address is not allowed (403)";
+  if (why == esipay_refusal::kServiceError) reason = "esipay: service error (500)";
+  c.set_reason(with_detail(reason, a.error));
 }
 
 void outcome_unknown(StepContext& c) {
-  c.set_reason(with_detail("no answer from esipay and no status endpoint: reconcile", c.input.data, "error"));
+  c.set_reason(with_failure("no answer from esipay and no status endpoint: reconcile", c));
 }
 
 // The 200 after a callback whose real amount is not the one asked.
 void captured_other_amount(StepContext& c) {
-  const std::optional<json::value>& amount = data(c).callback_amount;
-  record_amount_mismatch(c, real_amount(amount ? &*amount : nullptr, c.txn),
-                         "esipay's return URL (montant réel)");
+  record_amount_mismatch(c, real_amount(data(c).callback_amount, c.txn), "esipay's return URL (montant réel)");
 }
 
 // A first callback after the 200, whose real amount is not the one asked.
 void callback_other_amount(StepContext& c) {
   record_callback(c);
-  record_amount_mismatch(c, real_amount(c.input.data.if_contains("amount"), c.txn), "esipay's return URL (montant réel)");
+  record_amount_mismatch(c, real_amount(callback(c).amount, c.txn), "esipay's return URL (montant réel)");
 }
 
 void late_callback(StepContext& c) {
   record_callback(c);
   std::string reason = "return URL called after the timeout: most likely captured; reconcile";
-  if (callback_amount_differs(c))
-    reason += " (its real amount, " + std::string(get_string(c.input.data, "amount")) + ", is not the " +
-              money_text(c.txn, c.txn.amount.value) + " asked)";
+  if (callback_amount_differs(c)) {
+    const std::optional<json::value> amount = callback(c).amount;
+    const std::string_view written = amount && amount->is_string() ? std::string_view(amount->get_string()) : "";
+    reason += " (its real amount, " + std::string(written) + ", is not the " + money_text(c.txn, c.txn.amount.value) +
+              " asked)";
+  }
   c.set_reason(reason);
 }
 
 void reconcile_captured(StepContext& c) {
-  if (auto t = get_string(c.input.data, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
+  const EsipayReconcile r = reconciliation(c);
+  if (!r.transaction.empty()) c.txn.provider_refs["transaction"] = r.transaction;
   capture(c);
-  c.set_reason(with_detail("reconciled as captured", c.input.data, "reason"));
+  c.set_reason(with_detail("reconciled as captured", r.reason));
 }
 
-void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as failed", c.input.data, "reason")); }
+void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as failed", reconciliation(c).reason)); }
 
 // The settlement file has the charge: esipay charged it.
 void settled_captured(StepContext& c) {
-  if (auto t = get_string(c.input.data, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
+  const EsipaySettlement s = settlement(c);
+  if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
   capture(c);
-  c.set_reason("found in esipay's settlement file (line " + std::to_string(get_int(c.input.data, "line")) + "): captured");
+  c.set_reason("found in esipay's settlement file (line " + std::to_string(s.line) + "): captured");
 }
 
 void settled_other_amount(StepContext& c) {
-  if (auto t = get_string(c.input.data, "transaction"); !t.empty()) c.txn.provider_refs["transaction"] = t;
-  record_amount_mismatch(c, settled_amount(c),
-                         "esipay's settlement file (line " + std::to_string(get_int(c.input.data, "line")) + ")");
+  const EsipaySettlement s = settlement(c);
+  if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
+  record_amount_mismatch(c, settled_amount(c), "esipay's settlement file (line " + std::to_string(s.line) + ")");
 }
 
 void not_settled(StepContext& c) {
-  c.set_reason(with_detail("not in esipay's settlement file: not charged", c.input.data, "through"));
+  c.set_reason(with_detail("not in esipay's settlement file: not charged", settlement(c).through));
 }
 
 void append_refund(StepContext& c, std::int64_t amount, std::string_view status, std::string_view reason) {
@@ -363,17 +387,19 @@ void refund_succeeded(StepContext& c) {
 }
 
 void refund_failed(StepContext& c) {
-  std::string reason = "esipay refused the refund";
-  if (get_int(c.input.data, "http_status") == 400) reason = "esipay: incorrect parameter or amount over the remaining (400)";
-  settle_in_flight(c, "failed", with_detail(reason, c.input.data, "error"));
+  const EsipayAnswer a = answer(c);
+  std::string_view reason = "esipay refused the refund";
+  if (refusal(a) == esipay_refusal::kIncorrectParameter)
+    reason = "esipay: incorrect parameter or amount over the remaining (400)";
+  settle_in_flight(c, "failed", with_detail(reason, a.error));
   write_amounts(c.txn);
 }
 
 void refund_never_sent(StepContext& c) {
   settle_in_flight(c, "failed",
-                   with_detail(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
-                                                      : "refund never sent (no way to esipay), nothing refunded",
-                               c.input.data, "error"));
+                   with_failure(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
+                                                       : "refund never sent (no way to esipay), nothing refunded",
+                                c));
   write_amounts(c.txn);
 }
 
@@ -381,9 +407,9 @@ void refund_never_sent(StepContext& c) {
 // reserved, so no later refund can take it twice; esipay's settlement file decides.
 void refund_unknown(StepContext& c) {
   const std::int64_t amount = in_flight_amount(c.txn);
-  const std::string reason = with_detail("refund outcome unknown, no answer from esipay: " + money_text(c.txn, amount) +
-                                             " reserved until esipay's settlement file says",
-                                         c.input.data, "error");
+  const std::string reason = with_failure("refund outcome unknown, no answer from esipay: " + money_text(c.txn, amount) +
+                                              " reserved until esipay's settlement file says",
+                                          c);
   settle_in_flight(c, "unknown", reason);
   write_amounts(c.txn);
   c.set_reason(reason);  // announced: accounting must know a refund may or may not have happened
@@ -392,11 +418,12 @@ void refund_unknown(StepContext& c) {
 
 // The settlement file has the refund: esipay refunded it.
 void unknown_refund_refunded(StepContext& c) {
-  const std::string id(get_string(c.input.data, "command_id"));
+  const EsipaySettlement s = settlement(c);
+  const std::string& id = s.command_id;
   const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = "refund " + id + " of " + money_text(c.txn, amount) +
-                             ", outcome unknown, found in esipay's settlement file (line " +
-                             std::to_string(get_int(c.input.data, "line")) + "): refunded";
+                             ", outcome unknown, found in esipay's settlement file (line " + std::to_string(s.line) +
+                             "): refunded";
   set_refund_status(c.txn, id, "succeeded", reason);
   c.txn.refunded_amount = refunded_amount(c.txn) + amount;
   write_amounts(c.txn);
@@ -406,12 +433,13 @@ void unknown_refund_refunded(StepContext& c) {
 // The settlement file, which covers the refund's day, does not have it: nothing was refunded, and
 // the reserved amount may be refunded again.
 void unknown_refund_released(StepContext& c) {
-  const std::string id(get_string(c.input.data, "command_id"));
+  const EsipaySettlement s = settlement(c);
+  const std::string& id = s.command_id;
   const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = with_detail("refund " + id + " of " + money_text(c.txn, amount) +
                                              ", outcome unknown, not in esipay's settlement file: not refunded, " +
                                              "the amount is released",
-                                         c.input.data, "through");
+                                         s.through);
   set_refund_status(c.txn, id, "failed", reason);
   write_amounts(c.txn);
   c.set_reason(reason);

@@ -35,20 +35,27 @@ constexpr std::int64_t kMaxRetries = 5;
 // handle.created / handle.rejected: POST /paymenthub/v1/paymenthandles; handle.status: GET of the
 // handle; payment.created / payment.rejected: POST /paymenthub/v1/payments; payment.status: GET of
 // the payment; webhooks are named after their eventType (PAYMENT_HANDLE_PAYABLE, PAYMENT_COMPLETED...).
+// A handle input carries an InteracPaymentHandle, a payment input an InteracPayment, a refusal an
+// InteracRejection (statemachines/interac_inputs.hpp).
+
+using interac::handle;
+using interac::payment;
 
 InteracPaymentData& data(const StepContext& c) { return c.txn.data.as<InteracPaymentData>(); }
 
+std::string requested_mode(const StepContext& c) { return c.input_as<InteracPaymentCommand>().mode; }
 bool send_money(const StepContext& c) { return data(c).mode == "send_money"; }
 bool unknown_mode(const StepContext& c) {
-  auto mode = get_string(c.input.data, "mode");
+  const std::string mode = requested_mode(c);
   return !mode.empty() && mode != "request_money" && mode != "send_money";
 }
 
-bool handle_failed(const StepContext& c) { return interac::status(c) == "FAILED"; }
-bool handle_expired(const StepContext& c) { return interac::status(c) == "EXPIRED"; }
-bool handle_payable(const StepContext& c) { return interac::status(c) == "PAYABLE"; }
-bool handle_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
-bool amount_differs(const StepContext& c) { return interac::amount_differs(c); }
+bool handle_failed(const StepContext& c) { return handle(c).status == "FAILED"; }
+bool handle_expired(const StepContext& c) { return handle(c).status == "EXPIRED"; }
+bool handle_payable(const StepContext& c) { return handle(c).status == "PAYABLE"; }
+bool handle_completed(const StepContext& c) { return handle(c).status == "COMPLETED"; }
+bool handle_amount_differs(const StepContext& c) { return interac::amount_differs(c, handle(c)); }
+bool payment_amount_differs(const StepContext& c) { return interac::amount_differs(c, payment(c)); }
 bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c, data(c).handle_deadline_ms); }
 
 // The handle's TTL and the grace after it: where the last check decides.
@@ -59,9 +66,9 @@ bool expiry_deadline_passed(const StepContext& c) {
   return data(c).handle_deadline_ms && c.input.at_ms >= expiry_deadline(c);
 }
 
-bool payment_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
+bool payment_completed(const StepContext& c) { return payment(c).status == "COMPLETED"; }
 bool payment_failed(const StepContext& c) {
-  auto s = interac::status(c);
+  const std::string s = payment(c).status;
   return s == "FAILED" || s == "ERRORED" || s == "CANCELLED";
 }
 bool processing_deadline_passed(const StepContext& c) {
@@ -100,7 +107,7 @@ bool payment_not_found(const StepContext& c) { return failed_payment_check(c) &&
 // ---- what corridor does -------------------------------------------------------------------------
 
 void refuse_mode(StepContext& c) {
-  c.set_reason("unknown mode '" + std::string(get_string(c.input.data, "mode")) + "': request_money or send_money");
+  c.set_reason("unknown mode '" + requested_mode(c) + "': request_money or send_money");
 }
 
 // Payment (request money): transactionType PAYMENT, paymentType INTERAC_ETRANSFER. Send money adds
@@ -125,7 +132,7 @@ json::object handle_params(const StepContext& c) {
 
 void create_handle(StepContext& c) {
   InteracPaymentData& d = data(c);
-  d.mode = get_string(c.input.data, "mode") == "send_money" ? "send_money" : "request_money";
+  d.mode = requested_mode(c) == "send_money" ? "send_money" : "request_money";
   d.handle_call_id = c.call("create_payment_handle", handle_params(c));
 }
 
@@ -154,14 +161,13 @@ void show_instructions(StepContext& c) {
                        {"amount", money_json(i->amount)}};
 }
 
-void keep_instructions(StepContext& c) {
-  const json::object* e = get_object(c.input.data, "interacEtransfer");
-  std::string_view reference = e ? get_string(*e, "paymentReference") : std::string_view{};
-  if (reference.empty()) reference = get_string(c.input.data, "paymentReference");
+void keep_instructions(StepContext& c, const InteracPaymentHandle& h) {
+  std::string reference = h.interacEtransfer ? h.interacEtransfer->paymentReference : std::string();
+  if (reference.empty()) reference = h.paymentReference;
   data(c).instructions = InteracSendMoneyInstructions{
       .type = "display_instructions",
       .method = "interac_send_money",
-      .payment_reference = std::string(reference),
+      .payment_reference = std::move(reference),
       .amount = c.txn.amount,
   };
 }
@@ -182,10 +188,11 @@ void poll_handle(StepContext& c) {
 // The handle's TTL still runs: a /payments that gets no answer is re-sent only until then.
 void pay_with_handle(StepContext& c) {
   InteracPaymentData& d = data(c);
-  interac::record_handle(c);
-  if (send_money(c) && !d.instructions) keep_instructions(c);
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  if (send_money(c) && !d.instructions) keep_instructions(c, h);
   show_instructions(c);
-  interac::arm_handle_ttl(c, d.handle_deadline_ms);
+  interac::arm_handle_ttl(c, h, d.handle_deadline_ms);
   c.cancel_timer("timer.poll");
   reset_poll(c);
   reset_retries(c);
@@ -199,14 +206,15 @@ void retry_payment(StepContext& c) {
 // Request money: action REDIRECT, link redirect_payment. The PAYABLE webhook may be lost: the handle
 // is also read (GET, capped backoff), so a missed PAYMENT_HANDLE_PAYABLE is not left to the TTL.
 void redirect_customer(StepContext& c) {
-  interac::record_handle(c);
-  std::string_view url;
-  if (const json::value* links = c.input.data.if_contains("links"); links != nullptr && links->is_array()) {
-    for (const auto& l : links->get_array())
-      if (l.is_object() && get_string(l.get_object(), "rel") == "redirect_payment") url = get_string(l.get_object(), "href");
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  std::string url;
+  if (h.links) {
+    for (const InteracLink& l : *h.links)
+      if (l.rel == "redirect_payment") url = l.href;
   }
   c.txn.next_action = {{"type", "redirect"}, {"url", url}};
-  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
+  interac::arm_handle_ttl(c, h, data(c).handle_deadline_ms);
   reset_poll(c);
   poll_handle(c);
 }
@@ -214,10 +222,11 @@ void redirect_customer(StepContext& c) {
 // Send money: action PAYABLE and a unique payment reference to show. As with request money, the
 // handle is also read (GET, capped backoff): a lost webhook is not left to the TTL.
 void instruct_customer(StepContext& c) {
-  interac::record_handle(c);
-  keep_instructions(c);
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  keep_instructions(c, h);
   show_instructions(c);
-  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
+  interac::arm_handle_ttl(c, h, data(c).handle_deadline_ms);
   reset_poll(c);
   poll_handle(c);
 }
@@ -239,8 +248,8 @@ void check_payment(StepContext& c) {
   c.call("get_payment", {{"payment_id", get_string(c.txn.provider_refs, "payment_id")}, {"merchantRefNum", c.txn.txn_id}});
 }
 
-void record_payment(StepContext& c) { interac::record_resource(c, "payment_id"); }
-void record_handle(StepContext& c) { interac::record_handle(c); }
+void record_payment(StepContext& c) { interac::record_resource(c, "payment_id", payment(c).id); }
+void record_handle(StepContext& c) { interac::record_handle(c, handle(c)); }
 bool about_the_handle(const StepContext& c) {
   return c.input.name.starts_with("PAYMENT_HANDLE") || c.input.name.starts_with("handle.");
 }
@@ -249,7 +258,7 @@ bool about_the_handle(const StepContext& c) {
 // days later a last check. Paysafe marks the failure itself (PAYMENT_FAILED).
 void await_payment(StepContext& c) {
   if (about_the_handle(c)) {
-    interac::record_handle(c);
+    record_handle(c);
   } else {
     record_payment(c);
   }
@@ -271,18 +280,20 @@ void fail_payment(StepContext& c) {
   complete(c);
   // A webhook is named after its event (PAYMENT_FAILED); a response carries the payment's status.
   const bool webhook = c.input.name.find('.') == std::string::npos;
-  std::string reason = "Paysafe: " + (webhook ? c.input.name : "payment " + std::string(interac::status(c)));
+  std::string reason = "Paysafe: " + (webhook ? c.input.name : "payment " + payment(c).status);
   if (c.input.name == "PAYMENT_FAILED") reason += " (the downstream PSP refused it, HTTP 402)";
   c.set_reason(reason);
 }
 
 void payment_mismatch(StepContext& c) {
-  record_payment(c);
-  interac::record_mismatch(c, "Paysafe's payment");
+  const InteracPayment p = payment(c);
+  interac::record_resource(c, "payment_id", p.id);
+  interac::record_mismatch(c, p, "Paysafe's payment");
 }
 void handle_mismatch(StepContext& c) {
-  interac::record_handle(c);
-  interac::record_mismatch(c, "Paysafe's payment handle");
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  interac::record_mismatch(c, h, "Paysafe's payment handle");
 }
 
 // Every timer of a wait ends where the janitor takes over.
@@ -293,19 +304,19 @@ void stop_waiting(StepContext& c) {
 
 void payments_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to /payments after " + std::to_string(c.txn.retry_attempt.value_or(0)) +
-                               " re-sends: Paysafe may have taken it; reconciliation asks",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("no answer to /payments after " + std::to_string(c.txn.retry_attempt.value_or(0)) +
+                                " re-sends: Paysafe may have taken it; reconciliation asks",
+                            c));
 }
 void handle_checks_spent(StepContext& c) {
-  record_handle(c);
+  if (c.input.name == "handle.status") record_handle(c);  // the last check answered; a call.failed did not
   stop_waiting(c);
   c.set_reason("payment handle checks spent (max_polls) without an outcome: reconciliation asks");
 }
 void handle_check_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to the handle checks after the TTL while /payments is out: reconciliation asks",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("no answer to the handle checks after the TTL while /payments is out: reconciliation asks",
+                            c));
 }
 void still_processing(StepContext& c) {
   record_payment(c);
@@ -321,38 +332,41 @@ void payment_checks_spent(StepContext& c) {
 }
 void payment_check_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to the payment checks: reconciliation asks", c.input.data, "error"));
+  c.set_reason(with_failure("no answer to the payment checks: reconciliation asks", c));
 }
 
-void payment_refused(StepContext& c) { c.set_reason(with_detail("Paysafe refused the payment", c.input.data, "error")); }
-void payments_not_sent(StepContext& c) {
-  c.set_reason(with_detail("/payments could not be sent", c.input.data, "error"));
+void payment_refused(StepContext& c) {
+  c.set_reason(with_detail("Paysafe refused the payment", interac::rejection(c).error));
 }
-void handle_refused(StepContext& c) { c.set_reason(with_detail("Paysafe refused the payment handle", c.input.data, "error")); }
+void payments_not_sent(StepContext& c) { c.set_reason(with_failure("/payments could not be sent", c)); }
+void handle_refused(StepContext& c) {
+  c.set_reason(with_detail("Paysafe refused the payment handle", interac::rejection(c).error));
+}
 void handle_request_not_sendable(StepContext& c) {
-  c.set_reason(with_detail("the payment handle request could not be sent", c.input.data, "error"));
+  c.set_reason(with_failure("the payment handle request could not be sent", c));
 }
 void handle_not_created(StepContext& c) {
-  c.set_reason(with_detail("no answer to the payment handle request; the customer never got a link", c.input.data, "error"));
+  c.set_reason(with_failure("no answer to the payment handle request; the customer never got a link", c));
 }
 void declined(StepContext& c) {
-  interac::record_handle(c);
+  record_handle(c);
   c.set_reason("payment handle FAILED: the customer refused or did not finish the transfer");
 }
 void expired(StepContext& c) {
-  interac::record_handle(c);
+  record_handle(c);
   c.set_reason("payment handle expired before it was used");
 }
 // corridor's own clock: the TTL and the grace passed and Paysafe still shows the handle open.
 void expired_on_corridors_clock(StepContext& c) {
-  interac::record_handle(c);
-  c.set_reason("the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it " +
-               std::string(interac::status(c)) + ": expired on corridor's clock");
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  c.set_reason("the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it " + h.status +
+               ": expired on corridor's clock");
 }
 void expired_without_answer(StepContext& c) {
-  c.set_reason(with_detail("the handle's TTL and Interac's 30 minutes passed and the last check got no answer: "
-                           "expired on corridor's clock",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("the handle's TTL and Interac's 30 minutes passed and the last check got no answer: "
+                            "expired on corridor's clock",
+                            c));
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -388,7 +402,7 @@ Flow make_flow() {
     {"created",              "payment.create",           "",                        nullptr,               "handle_requested",   create_handle,       "create a payment handle: PAYMENT, INTERAC_ETRANSFER (SEND_MONEY with a TTL of 120 s at least)"},
 
     {"handle_requested",     "handle.created",           "handle FAILED",           handle_failed,         "declined",           declined,            "the handle came back FAILED"},
-    {"handle_requested",     "handle.created",           "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the handle is for another amount than asked: nothing is paid with it"},
+    {"handle_requested",     "handle.created",           "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the handle is for another amount than asked: nothing is paid with it"},
     {"handle_requested",     "handle.created",           "handle PAYABLE",          handle_payable,        "handle_payable",     pay_with_handle,     "the handle is PAYABLE already: POST /paymenthub/v1/payments"},
     {"handle_requested",     "handle.created",           "send money",              send_money,            "handle_initiated",   instruct_customer,   "send money: action PAYABLE, show the payment reference and instructions"},
     {"handle_requested",     "handle.created",           "",                        nullptr,               "handle_initiated",   redirect_customer,   "request money: action REDIRECT, send the customer to redirect_payment; GET the handle meanwhile"},
@@ -401,35 +415,35 @@ Flow make_flow() {
     {"handle_requested",     "transaction.reconcile",    "",                        nullptr,               "handle_requested",   check_handle,        "reconciliation: GET /paymenthandles?merchantRefNum="},
     {"handle_requested",     "handle.status",            "handle FAILED",           handle_failed,         "declined",           declined,            "the handle found by GET is FAILED"},
     {"handle_requested",     "handle.status",            "handle EXPIRED",          handle_expired,        "expired",            expired,             "the handle found by GET is EXPIRED"},
-    {"handle_requested",     "handle.status",            "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the handle found by GET is for another amount"},
+    {"handle_requested",     "handle.status",            "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the handle found by GET is for another amount"},
     {"handle_requested",     "handle.status",            "handle PAYABLE",          handle_payable,        "handle_payable",     pay_with_handle,     "the handle found by GET is PAYABLE: POST /payments"},
     {"handle_requested",     "handle.status",            "handle COMPLETED",        handle_completed,      "payment_processing", await_payment,       "the handle found by GET was used: Paysafe paid on the merchant's behalf"},
     {"handle_requested",     "handle.status",            "send money",              send_money,            "handle_initiated",   instruct_customer,   "send money: the handle found by GET gives the payment reference"},
     {"handle_requested",     "handle.status",            "",                        nullptr,               "handle_initiated",   redirect_customer,   "request money: the handle found by GET gives the redirect link"},
-    {"handle_requested",     "PAYMENT_HANDLE_PAYABLE",   "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount"},
+    {"handle_requested",     "PAYMENT_HANDLE_PAYABLE",   "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount"},
     {"handle_requested",     "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "handle_payable",     pay_with_handle,     "the PAYABLE webhook overtook the handle response"},
     {"handle_requested",     "PAYMENT_HANDLE_FAILED",    "",                        nullptr,               "declined",           declined,            "the FAILED webhook overtook the handle response"},
     {"handle_requested",     "PAYMENT_HANDLE_EXPIRED",   "",                        nullptr,               "expired",            expired,             "PAYMENT_HANDLE_EXPIRED: not paid within the handle's TTL"},
     {"handle_requested",     "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "payment_processing", await_payment,       "the handle was used: Paysafe paid on the merchant's behalf"},
-    {"handle_requested",     "PAYMENT_PROCESSING",       "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
+    {"handle_requested",     "PAYMENT_PROCESSING",       "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
     {"handle_requested",     "PAYMENT_PROCESSING",       "",                        nullptr,               "payment_processing", await_payment,       "no /payments within 899 s: Paysafe pays for the merchant, PROCESSING then COMPLETED"},
-    {"handle_requested",     "PAYMENT_COMPLETED",        "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
+    {"handle_requested",     "PAYMENT_COMPLETED",        "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
     {"handle_requested",     "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "no /payments within 899 s: Paysafe pays for the merchant, PAYMENT_COMPLETED"},
-    {"handle_requested",     "SETTLEMENT_COMPLETED",     "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
+    {"handle_requested",     "SETTLEMENT_COMPLETED",     "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
     {"handle_requested",     "SETTLEMENT_COMPLETED",     "",                        nullptr,               "completed",          complete,            "settleWithAuth: the same as PAYMENT_COMPLETED"},
     {"handle_requested",     "PAYMENT_FAILED",           "",                        nullptr,               "failed",             fail_payment,        "the payment failed (402 downstream)"},
     {"handle_requested",     "PAYMENT_ERRORED",          "",                        nullptr,               "failed",             fail_payment,        "the payment errored"},
 
-    {"handle_initiated",     "PAYMENT_HANDLE_PAYABLE",   "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount: no /payments"},
+    {"handle_initiated",     "PAYMENT_HANDLE_PAYABLE",   "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount: no /payments"},
     {"handle_initiated",     "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "handle_payable",     pay_with_handle,     "on PAYMENT_HANDLE_PAYABLE the merchant calls paymenthub/v1/payments"},
     {"handle_initiated",     "PAYMENT_HANDLE_FAILED",    "",                        nullptr,               "declined",           declined,            "the customer refused or did not finish: PAYMENT_HANDLE_FAILED"},
     {"handle_initiated",     "PAYMENT_HANDLE_EXPIRED",   "",                        nullptr,               "expired",            expired,             "not paid within the handle's TTL"},
     {"handle_initiated",     "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "payment_processing", await_payment,       "the handle was used: Paysafe paid on the merchant's behalf"},
-    {"handle_initiated",     "PAYMENT_PROCESSING",       "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
+    {"handle_initiated",     "PAYMENT_PROCESSING",       "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
     {"handle_initiated",     "PAYMENT_PROCESSING",       "",                        nullptr,               "payment_processing", await_payment,       "no /payments within 899 s: Paysafe pays for the merchant, PROCESSING then COMPLETED"},
-    {"handle_initiated",     "PAYMENT_COMPLETED",        "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
+    {"handle_initiated",     "PAYMENT_COMPLETED",        "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
     {"handle_initiated",     "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "no /payments within 899 s: Paysafe pays for the merchant"},
-    {"handle_initiated",     "SETTLEMENT_COMPLETED",     "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
+    {"handle_initiated",     "SETTLEMENT_COMPLETED",     "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
     {"handle_initiated",     "SETTLEMENT_COMPLETED",     "",                        nullptr,               "completed",          complete,            "settleWithAuth: the same as PAYMENT_COMPLETED"},
     {"handle_initiated",     "PAYMENT_FAILED",           "",                        nullptr,               "failed",             fail_payment,        "the payment failed (402 downstream)"},
     {"handle_initiated",     "PAYMENT_ERRORED",          "",                        nullptr,               "failed",             fail_payment,        "the payment errored"},
@@ -439,7 +453,7 @@ Flow make_flow() {
     {"handle_initiated",     "timer.poll",               "",                        nullptr,               "handle_initiated",   check_handle,        "GET the payment handle again"},
     {"handle_initiated",     "handle.status",            "handle FAILED",           handle_failed,         "declined",           declined,            "the customer refused or did not finish"},
     {"handle_initiated",     "handle.status",            "handle EXPIRED",          handle_expired,        "expired",            expired,             "the handle expired (its webhook is optional)"},
-    {"handle_initiated",     "handle.status",            "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the handle is for another amount: no /payments"},
+    {"handle_initiated",     "handle.status",            "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the handle is for another amount: no /payments"},
     {"handle_initiated",     "handle.status",            "handle PAYABLE",          handle_payable,        "handle_payable",     pay_with_handle,     "PAYABLE but its webhook was missed: POST /payments"},
     {"handle_initiated",     "handle.status",            "handle COMPLETED",        handle_completed,      "payment_processing", await_payment,       "the handle was used: a payment exists"},
     {"handle_initiated",     "handle.status",            "expiry deadline passed",  expiry_deadline_passed, "expired",           expired_on_corridors_clock, "TTL and Interac's 30 minutes passed and Paysafe still shows the handle open: expired on corridor's clock", kProvisional},
@@ -452,7 +466,7 @@ Flow make_flow() {
     {"handle_initiated",     "handle.created",           "",                        nullptr,               "handle_initiated",   record_handle,       "duplicate handle response"},
 
     {"handle_payable",       "payment.created",          "payment FAILED",          payment_failed,        "failed",             fail_payment,        "the payment came back FAILED"},
-    {"handle_payable",       "payment.created",          "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
+    {"handle_payable",       "payment.created",          "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
     {"handle_payable",       "payment.created",          "payment COMPLETED",       payment_completed,     "completed",          complete,            "Interac had told Paysafe already: COMPLETED in the response"},
     {"handle_payable",       "payment.created",          "",                        nullptr,               "payment_processing", await_payment,       "the payment is PENDING / PROCESSING until the customer pays"},
     {"handle_payable",       "payment.rejected",         "",                        nullptr,               "failed",             payment_refused,     "Paysafe refused /payments"},
@@ -469,21 +483,21 @@ Flow make_flow() {
     {"handle_payable",       "timer.poll",               "",                        nullptr,               "handle_payable",     check_handle,        "GET the payment handle again"},
     {"handle_payable",       "handle.status",            "handle FAILED",           handle_failed,         "declined",           declined,            "the handle is FAILED"},
     {"handle_payable",       "handle.status",            "handle EXPIRED",          handle_expired,        "expired",            expired,             "the handle expired: /payments did not reach Paysafe within the TTL"},
-    {"handle_payable",       "handle.status",            "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the handle is for another amount"},
+    {"handle_payable",       "handle.status",            "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the handle is for another amount"},
     {"handle_payable",       "handle.status",            "handle COMPLETED",        handle_completed,      "payment_processing", await_payment,       "POST /payments makes the handle COMPLETED: a payment exists"},
     {"handle_payable",       "handle.status",            "expiry deadline passed",  expiry_deadline_passed, "expired",           expired_on_corridors_clock, "TTL and Interac's 30 minutes passed, the handle still PAYABLE: no /payments took; expired on corridor's clock", kProvisional},
     {"handle_payable",       "handle.status",            "polls spent",             checks_spent,          "unknown",            handle_checks_spent, "the handle checks' budget is spent: reconciliation"},
     {"handle_payable",       "handle.status",            "",                        nullptr,               "handle_payable",     poll_handle,         "still PAYABLE after the TTL: check again until the expiry deadline"},
     {"handle_payable",       "transaction.reconcile",    "",                        nullptr,               "handle_payable",     check_payment,       "reconciliation: GET /payments?merchantRefNum="},
     {"handle_payable",       "payment.status",           "payment FAILED",          payment_failed,        "failed",             fail_payment,        "GET says FAILED / ERRORED / CANCELLED"},
-    {"handle_payable",       "payment.status",           "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
+    {"handle_payable",       "payment.status",           "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
     {"handle_payable",       "payment.status",           "payment COMPLETED",       payment_completed,     "completed",          complete,            "GET says COMPLETED"},
     {"handle_payable",       "payment.status",           "",                        nullptr,               "payment_processing", await_payment,       "GET: the payment exists and is PROCESSING"},
-    {"handle_payable",       "PAYMENT_PROCESSING",       "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
+    {"handle_payable",       "PAYMENT_PROCESSING",       "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
     {"handle_payable",       "PAYMENT_PROCESSING",       "",                        nullptr,               "payment_processing", await_payment,       "the webhook overtook the /payments response"},
-    {"handle_payable",       "PAYMENT_COMPLETED",        "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
+    {"handle_payable",       "PAYMENT_COMPLETED",        "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
     {"handle_payable",       "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "the completion overtook the /payments response"},
-    {"handle_payable",       "SETTLEMENT_COMPLETED",     "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
+    {"handle_payable",       "SETTLEMENT_COMPLETED",     "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
     {"handle_payable",       "SETTLEMENT_COMPLETED",     "",                        nullptr,               "completed",          complete,            "settleWithAuth: the same as PAYMENT_COMPLETED"},
     {"handle_payable",       "PAYMENT_FAILED",           "",                        nullptr,               "failed",             fail_payment,        "the payment failed (402 downstream)"},
     {"handle_payable",       "PAYMENT_ERRORED",          "",                        nullptr,               "failed",             fail_payment,        "the payment errored"},
@@ -495,18 +509,18 @@ Flow make_flow() {
     {"handle_payable",       "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "handle_payable",     nullptr,             "the handle was used by our /payments"},
     {"handle_payable",       "handle.created",           "",                        nullptr,               "handle_payable",     record_handle,       "the handle response after its PAYABLE webhook"},
 
-    {"payment_processing",   "PAYMENT_COMPLETED",        "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
+    {"payment_processing",   "PAYMENT_COMPLETED",        "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
     {"payment_processing",   "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "the customer paid in time: PAYMENT_COMPLETED"},
-    {"payment_processing",   "SETTLEMENT_COMPLETED",     "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
+    {"payment_processing",   "SETTLEMENT_COMPLETED",     "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
     {"payment_processing",   "SETTLEMENT_COMPLETED",     "",                        nullptr,               "completed",          complete,            "settleWithAuth: SETTLEMENT_COMPLETED is the same"},
     {"payment_processing",   "PAYMENT_FAILED",           "",                        nullptr,               "failed",             fail_payment,        "two days later Paysafe marks it failed: PAYMENT_FAILED"},
     {"payment_processing",   "PAYMENT_ERRORED",          "",                        nullptr,               "failed",             fail_payment,        "the payment errored"},
     {"payment_processing",   "SETTLEMENT_FAILED",        "",                        nullptr,               "failed",             fail_payment,        "the settlement failed"},
     {"payment_processing",   "SETTLEMENT_ERRORED",       "",                        nullptr,               "failed",             fail_payment,        "the settlement errored"},
-    {"payment_processing",   "PAYMENT_PROCESSING",       "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
+    {"payment_processing",   "PAYMENT_PROCESSING",       "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe's payment is for another amount"},
     {"payment_processing",   "PAYMENT_PROCESSING",       "",                        nullptr,               "payment_processing", record_payment,      "duplicate PROCESSING webhook"},
     {"payment_processing",   "payment.created",          "payment FAILED",          payment_failed,        "failed",             fail_payment,        "the /payments response after the webhook says FAILED"},
-    {"payment_processing",   "payment.created",          "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "the /payments response is for another amount"},
+    {"payment_processing",   "payment.created",          "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "the /payments response is for another amount"},
     {"payment_processing",   "payment.created",          "payment COMPLETED",       payment_completed,     "completed",          complete,            "the /payments response after the webhook says COMPLETED"},
     {"payment_processing",   "payment.created",          "",                        nullptr,               "payment_processing", record_payment,      "the /payments response after the webhook: keep the payment id"},
     {"payment_processing",   "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "payment_processing", nullptr,             "late handle webhook"},
@@ -515,7 +529,7 @@ Flow make_flow() {
     {"payment_processing",   "timer.poll",               "",                        nullptr,               "payment_processing", check_payment,       "GET the payment (Interac tells Paysafe within 30 minutes)"},
     {"payment_processing",   "timer.payment_deadline",   "",                        nullptr,               "payment_processing", check_payment,       "two days in PROCESSING: a last check"},
     {"payment_processing",   "payment.status",           "payment FAILED",          payment_failed,        "failed",             fail_payment,        "GET says FAILED / ERRORED / CANCELLED"},
-    {"payment_processing",   "payment.status",           "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
+    {"payment_processing",   "payment.status",           "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
     {"payment_processing",   "payment.status",           "payment COMPLETED",       payment_completed,     "completed",          complete,            "GET says COMPLETED"},
     {"payment_processing",   "payment.status",           "two-day deadline passed", processing_deadline_passed, "unknown",       still_processing,    "still PROCESSING two days later: Paysafe marks the failure (PAYMENT_FAILED), corridor does not"},
     {"payment_processing",   "payment.status",           "polls spent",             checks_spent,          "unknown",            payment_checks_spent, "the payment checks' budget is spent: reconciliation"},
@@ -527,30 +541,30 @@ Flow make_flow() {
     // unknown: no timer of its own; the janitor's reconcile asks Paysafe, and Paysafe's word decides.
     {"unknown",              "transaction.reconcile",    "",                        nullptr,               "unknown",            check_payment,       "reconciliation: GET the payment (by id or merchantRefNum)"},
     {"unknown",              "payment.status",           "payment FAILED",          payment_failed,        "failed",             fail_payment,        "GET says FAILED / ERRORED / CANCELLED"},
-    {"unknown",              "payment.status",           "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
+    {"unknown",              "payment.status",           "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "GET: the payment is for another amount"},
     {"unknown",              "payment.status",           "payment COMPLETED",       payment_completed,     "completed",          complete,            "GET says COMPLETED"},
     {"unknown",              "payment.status",           "",                        nullptr,               "unknown",            record_payment,      "GET says PROCESSING: Paysafe's webhook or the next reconciliation decides"},
     {"unknown",              "payment.created",          "payment FAILED",          payment_failed,        "failed",             fail_payment,        "the late /payments response says FAILED"},
-    {"unknown",              "payment.created",          "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "the late /payments response is for another amount"},
+    {"unknown",              "payment.created",          "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "the late /payments response is for another amount"},
     {"unknown",              "payment.created",          "payment COMPLETED",       payment_completed,     "completed",          complete,            "the late /payments response says COMPLETED"},
     {"unknown",              "payment.created",          "",                        nullptr,               "unknown",            record_payment,      "the late /payments response: keep the payment id"},
     {"unknown",              "call.failed",              "payment not found",       payment_not_found,     "unknown",            check_handle,        "Paysafe has no payment: ask what became of the handle"},
     {"unknown",              "call.failed",              "",                        nullptr,               "unknown",            nullptr,             "no answer: the janitor asks again"},
     {"unknown",              "handle.status",            "handle FAILED",           handle_failed,         "declined",           declined,            "no payment and the handle FAILED"},
     {"unknown",              "handle.status",            "handle EXPIRED",          handle_expired,        "expired",            expired,             "no payment and the handle EXPIRED"},
-    {"unknown",              "handle.status",            "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the handle is for another amount"},
+    {"unknown",              "handle.status",            "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the handle is for another amount"},
     {"unknown",              "handle.status",            "handle PAYABLE, no payment asked", payable_no_payment_asked, "handle_payable", pay_with_handle, "PAYABLE and no /payments sent yet: POST /payments"},
     {"unknown",              "handle.status",            "",                        nullptr,               "unknown",            record_handle,       "the handle is still open or used: the janitor asks again"},
-    {"unknown",              "PAYMENT_HANDLE_PAYABLE",   "amount differs",          amount_differs,        "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount"},
+    {"unknown",              "PAYMENT_HANDLE_PAYABLE",   "amount differs",          handle_amount_differs,  "amount_mismatch",    handle_mismatch,     "the PAYABLE handle is for another amount"},
     {"unknown",              "PAYMENT_HANDLE_PAYABLE",   "no payment asked",        no_payment_asked,      "handle_payable",     pay_with_handle,     "on PAYMENT_HANDLE_PAYABLE the merchant calls paymenthub/v1/payments"},
     {"unknown",              "PAYMENT_HANDLE_PAYABLE",   "",                        nullptr,               "unknown",            nullptr,             "duplicate PAYABLE webhook: /payments was sent"},
     {"unknown",              "PAYMENT_HANDLE_FAILED",    "",                        nullptr,               "declined",           declined,            "the customer refused or did not finish: PAYMENT_HANDLE_FAILED"},
     {"unknown",              "PAYMENT_HANDLE_EXPIRED",   "",                        nullptr,               "expired",            expired,             "not paid within the handle's TTL"},
     {"unknown",              "PAYMENT_HANDLE_COMPLETED", "",                        nullptr,               "unknown",            record_handle,       "the handle was used: the payment's outcome decides"},
     {"unknown",              "PAYMENT_PROCESSING",       "",                        nullptr,               "unknown",            record_payment,      "the payment is in progress: its outcome decides"},
-    {"unknown",              "PAYMENT_COMPLETED",        "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
+    {"unknown",              "PAYMENT_COMPLETED",        "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe completed another amount"},
     {"unknown",              "PAYMENT_COMPLETED",        "",                        nullptr,               "completed",          complete,            "PAYMENT_COMPLETED: the payment was made"},
-    {"unknown",              "SETTLEMENT_COMPLETED",     "amount differs",          amount_differs,        "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
+    {"unknown",              "SETTLEMENT_COMPLETED",     "amount differs",          payment_amount_differs, "amount_mismatch",    payment_mismatch,    "Paysafe settled another amount"},
     {"unknown",              "SETTLEMENT_COMPLETED",     "",                        nullptr,               "completed",          complete,            "settleWithAuth: the same as PAYMENT_COMPLETED"},
     {"unknown",              "PAYMENT_FAILED",           "",                        nullptr,               "failed",             fail_payment,        "Paysafe marks the payment failed: PAYMENT_FAILED"},
     {"unknown",              "PAYMENT_ERRORED",          "",                        nullptr,               "failed",             fail_payment,        "the payment errored"},

@@ -9,27 +9,23 @@ namespace {
 constexpr std::int64_t kHandleTtlSeconds = 899;
 }  // namespace
 
-std::string_view status(const StepContext& c) { return get_string(c.input.data, "status"); }
-
-void record_handle(StepContext& c) {
-  const auto& d = c.input.data;
-  if (auto id = get_string(d, "id"); !id.empty()) c.txn.provider_refs["payment_handle_id"] = id;
-  if (auto token = get_string(d, "paymentHandleToken"); !token.empty()) c.txn.provider_refs["payment_handle_token"] = token;
+void record_handle(StepContext& c, const InteracPaymentHandle& h) {
+  if (!h.id.empty()) c.txn.provider_refs["payment_handle_id"] = h.id;
+  if (!h.paymentHandleToken.empty()) c.txn.provider_refs["payment_handle_token"] = h.paymentHandleToken;
 }
 
-void record_resource(StepContext& c, std::string_view key) {
-  if (auto id = get_string(c.input.data, "id"); !id.empty()) c.txn.provider_refs[key] = id;
+void record_resource(StepContext& c, std::string_view key, std::string_view id) {
+  if (!id.empty()) c.txn.provider_refs[key] = id;
 }
 
-std::int64_t handle_deadline(const StepContext& c) {
-  const std::int64_t ttl =
-      get_int(c.input.data, "timeToLiveSeconds", c.settings.get("handle_ttl_seconds", kHandleTtlSeconds));
+std::int64_t handle_deadline(const StepContext& c, const InteracPaymentHandle& h) {
+  const std::int64_t ttl = h.timeToLiveSeconds.value_or(c.settings.get("handle_ttl_seconds", kHandleTtlSeconds));
   return c.input.at_ms + ttl * 1000;
 }
 
-void arm_handle_ttl(StepContext& c, std::optional<std::int64_t>& handle_deadline_ms) {
+void arm_handle_ttl(StepContext& c, const InteracPaymentHandle& h, std::optional<std::int64_t>& handle_deadline_ms) {
   if (handle_deadline_ms) return;
-  handle_deadline_ms = handle_deadline(c);
+  handle_deadline_ms = handle_deadline(c, h);
   c.set_timer("timer.handle_expired", *handle_deadline_ms);
 }
 
@@ -37,24 +33,22 @@ bool handle_ttl_passed(const StepContext& c, const std::optional<std::int64_t>& 
   return handle_deadline_ms && c.input.at_ms >= *handle_deadline_ms;
 }
 
-bool reports_amount(const StepContext& c) {
-  const json::value* amount = c.input.data.if_contains("amount");
-  return amount != nullptr && !amount->is_null();
+std::optional<Money> reported_amount(const Transaction& t, const std::optional<json::value>& amount,
+                                     std::string_view currency_code) {
+  if (!amount || !amount->is_int64()) return std::nullopt;
+  return Money{amount->get_int64(), std::string(currency_code.empty() ? std::string_view(t.amount.currency) : currency_code)};
 }
 
-std::optional<Money> reported_amount(const StepContext& c) {
-  const json::value* amount = c.input.data.if_contains("amount");
-  if (amount == nullptr || !amount->is_int64()) return std::nullopt;
-  std::string_view currency = get_string(c.input.data, "currencyCode");
-  if (currency.empty()) currency = c.txn.amount.currency;
-  return Money{amount->get_int64(), std::string(currency)};
+bool amount_differs(const Transaction& t, const std::optional<json::value>& amount, std::string_view currency_code) {
+  return amount && !same_money(reported_amount(t, amount, currency_code), t.amount);
 }
 
-bool amount_differs(const StepContext& c) { return reports_amount(c) && !same_money(reported_amount(c), c.txn.amount); }
+void record_mismatch(StepContext& c, const std::optional<json::value>& amount, std::string_view currency_code,
+                     std::string_view what) {
+  record_amount_mismatch(c, reported_amount(c.txn, amount, currency_code), what);
+}
 
-void record_mismatch(StepContext& c, std::string_view what) { record_amount_mismatch(c, reported_amount(c), what); }
-
-bool not_found(const StepContext& c) { return c.input.name == "call.failed" && get_bool(c.input.data, "not_found"); }
+bool not_found(const StepContext& c) { return call_failure(c).not_found.value_or(false); }
 
 json::object consumer(const Transaction& t) {
   const json::object* customer = customer_of(t);

@@ -1,7 +1,7 @@
 #pragma once
-// What interac.payment and interac.withdrawal share: reading Paysafe resources (payment handles,
-// payments, standalone credits) as the adapter hands them over, the amounts they report, the
-// handle's TTL, and the consumer fields of a call.
+// What interac.payment and interac.withdrawal share: the Paysafe resources they read (payment handles,
+// payments, verifications, standalone credits, statemachines/interac_inputs.hpp), the amounts those
+// report, the handle's TTL, and the consumer fields of a call.
 //
 // Every Paysafe input carries the resource itself as data: a response's body, or a webhook's
 // `payload` (the adapter unwraps Paysafe's envelope and names the input after its eventType).
@@ -10,24 +10,30 @@
 #include <string_view>
 
 #include "statemachines/flow.hpp"
+#include "statemachines/interac_inputs.hpp"
 
 namespace corridor::interac {
 
-// The resource's "status" (INITIATED, PAYABLE, FAILED, EXPIRED, COMPLETED, PROCESSING, ...).
-std::string_view status(const StepContext& c);
+// The input's resource, read as the adapter wrote it.
+inline InteracPaymentHandle handle(const StepContext& c) { return c.input_as<InteracPaymentHandle>(); }
+inline InteracPayment payment(const StepContext& c) { return c.input_as<InteracPayment>(); }
+inline InteracVerification verification(const StepContext& c) { return c.input_as<InteracVerification>(); }
+inline InteracStandaloneCredit credit(const StepContext& c) { return c.input_as<InteracStandaloneCredit>(); }
+// Paysafe's refusal (a *.rejected input).
+inline InteracRejection rejection(const StepContext& c) { return c.input_as<InteracRejection>(); }
 
 // Keeps a payment handle's id and paymentHandleToken in provider_refs.
-void record_handle(StepContext& c);
-// Keeps a payment's or standalone credit's id in provider_refs[key].
-void record_resource(StepContext& c, std::string_view key);
+void record_handle(StepContext& c, const InteracPaymentHandle& h);
+// Keeps a payment's, verification's or standalone credit's id in provider_refs[key].
+void record_resource(StepContext& c, std::string_view key, std::string_view id);
 
 // ---- the handle's TTL ("PaymentHandleToken expire dans 899 secondes") -----------------------------
 // The handle's timeToLiveSeconds (or the setting handle_ttl_seconds, 899 by default) from now.
-std::int64_t handle_deadline(const StepContext& c);
+std::int64_t handle_deadline(const StepContext& c, const InteracPaymentHandle& h);
 // Arms timer.handle_expired at the handle's deadline, kept in `handle_deadline_ms` (the flow's
 // member of that name). The deadline is counted from the first answer that showed the handle: a later
 // one does not move it.
-void arm_handle_ttl(StepContext& c, std::optional<std::int64_t>& handle_deadline_ms);
+void arm_handle_ttl(StepContext& c, const InteracPaymentHandle& h, std::optional<std::int64_t>& handle_deadline_ms);
 // The handle's deadline is known and has passed.
 bool handle_ttl_passed(const StepContext& c, const std::optional<std::int64_t>& handle_deadline_ms);
 
@@ -36,15 +42,25 @@ bool handle_ttl_passed(const StepContext& c, const std::optional<std::int64_t>& 
 // integer) beside `currencyCode`. A resource without `amount` reports none (the adapter's own answer
 // to a 5031 duplicate is such a resource); one whose amount is not an integer reports an amount that
 // cannot be read, which counts as different from the one asked.
-bool reports_amount(const StepContext& c);
+//
 // The amount reported, in the resource's currencyCode (the transaction's when absent); nullopt when
 // unreadable.
-std::optional<Money> reported_amount(const StepContext& c);
+std::optional<Money> reported_amount(const Transaction& t, const std::optional<json::value>& amount,
+                                     std::string_view currency_code);
 // The resource reports an amount and it is not the one asked (another currency is another amount).
-bool amount_differs(const StepContext& c);
+bool amount_differs(const Transaction& t, const std::optional<json::value>& amount, std::string_view currency_code);
+template <class Resource>
+bool amount_differs(const StepContext& c, const Resource& r) {
+  return amount_differs(c.txn, r.amount, r.currencyCode);
+}
 // Keeps the reported amount and says both in the reason (flow_support's record_amount_mismatch); `what`
 // names the resource ("Paysafe's payment").
-void record_mismatch(StepContext& c, std::string_view what);
+void record_mismatch(StepContext& c, const std::optional<json::value>& amount, std::string_view currency_code,
+                     std::string_view what);
+template <class Resource>
+void record_mismatch(StepContext& c, const Resource& r, std::string_view what) {
+  record_mismatch(c, r.amount, r.currencyCode, what);
+}
 
 // The input is a call.failed whose look-up found nothing at Paysafe (the executor's `not_found`).
 bool not_found(const StepContext& c);

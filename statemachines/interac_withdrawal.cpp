@@ -37,59 +37,67 @@ constexpr std::string_view kVerificationSuffix = "-verification";
 // handle, told apart by the state); handle.status: GET of a handle; verification.completed /
 // verification.rejected: POST /paymenthub/v1/verifications; credit.created / credit.rejected: POST
 // /paymenthub/v1/standalonecredits; verification.status: GET /paymenthub/v1/verifications?merchantRefNum=;
-// credit.status: GET of the standalone credit; webhooks are named after their eventType.
+// credit.status: GET of the standalone credit; webhooks are named after their eventType. A handle
+// input carries an InteracPaymentHandle, a verification an InteracVerification, a credit an
+// InteracStandaloneCredit, a refusal an InteracRejection (statemachines/interac_inputs.hpp).
+
+using interac::credit;
+using interac::handle;
+using interac::verification;
 
 InteracWithdrawalData& data(const StepContext& c) { return c.txn.data.as<InteracWithdrawalData>(); }
 
-bool wants_verification(const StepContext& c) { return get_bool(c.input.data, "verify"); }
+InteracPayoutCommand payout_command(const StepContext& c) { return c.input_as<InteracPayoutCommand>(); }
+
+bool wants_verification(const StepContext& c) { return payout_command(c).verify; }
 // The router seals the security answer (interac.answer_sealed); one that reaches the flow in clear is
 // refused, never kept.
 bool answer_in_clear(const StepContext& c) {
-  const json::object* i = get_object(c.input.data, "interac");
-  if (i == nullptr) return false;
-  const json::value* answer = i->if_contains("answer");
-  return answer != nullptr && !answer->is_null();
+  const std::optional<InteracSecurityFields> i = payout_command(c).interac;
+  return i && i->answer;
 }
 
-bool handle_payable(const StepContext& c) { return interac::status(c) == "PAYABLE"; }
+bool handle_payable(const StepContext& c) { return handle(c).status == "PAYABLE"; }
 bool handle_not_payable(const StepContext& c) { return !handle_payable(c); }
-bool handle_failed(const StepContext& c) { return interac::status(c) == "FAILED"; }
-bool handle_expired(const StepContext& c) { return interac::status(c) == "EXPIRED"; }
-bool amount_differs(const StepContext& c) { return interac::amount_differs(c); }
+bool handle_failed(const StepContext& c) { return handle(c).status == "FAILED"; }
+bool handle_expired(const StepContext& c) { return handle(c).status == "EXPIRED"; }
+bool handle_amount_differs(const StepContext& c) { return interac::amount_differs(c, handle(c)); }
+bool verification_amount_differs(const StepContext& c) { return interac::amount_differs(c, verification(c)); }
+bool credit_amount_differs(const StepContext& c) { return interac::amount_differs(c, credit(c)); }
 bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c, data(c).handle_deadline_ms); }
 
 bool verification_handle(const StepContext& c) {
-  return get_string(c.input.data, "transactionType") == "VERIFICATION" ||
-         get_string(c.input.data, "merchantRefNum").ends_with(kVerificationSuffix);
+  const InteracPaymentHandle h = handle(c);
+  return h.transactionType == "VERIFICATION" || h.merchantRefNum.ends_with(kVerificationSuffix);
 }
 bool credit_handle(const StepContext& c) { return !verification_handle(c); }
 
-const json::object* etransfer(const StepContext& c) { return get_object(c.input.data, "interacEtransfer"); }
-
 // "Vous recevez l'état de dépôt automatique et le montant maximum transférable en réponse."
-bool over_max_amount(const StepContext& c) {
-  const json::object* e = etransfer(c);
-  return e != nullptr && e->contains("maxAmount") && c.txn.amount.value > get_int(*e, "maxAmount");
+bool over_max_amount(const StepContext& c, const std::optional<InteracEtransfer>& e) {
+  return e && e->maxAmount && c.txn.amount.value > *e->maxAmount;
 }
-bool autodeposit_in(const StepContext& c) {
-  const json::object* e = etransfer(c);
-  return e != nullptr && get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
+bool handle_over_max_amount(const StepContext& c) { return over_max_amount(c, handle(c).interacEtransfer); }
+bool verification_over_max_amount(const StepContext& c) { return over_max_amount(c, verification(c).interacEtransfer); }
+bool autodeposit_in(const std::optional<InteracEtransfer>& e) {
+  return e && e->transferType == "ALIAS_AUTODEPOSIT";
 }
 bool has_security_question(const Transaction& t) {
   const auto& q = t.data.as<InteracWithdrawalData>().security;
   return q && !q->question.empty() && !q->answer_sealed.empty();
 }
 // "Pour les retraits sans dépôt automatique, vous devez transmettre la question de sécurité et la réponse."
-bool no_autodeposit_no_question(const StepContext& c) { return !autodeposit_in(c) && !has_security_question(c.txn); }
-bool verification_not_completed(const StepContext& c) { return interac::status(c) != "COMPLETED"; }
+bool no_autodeposit_no_question(const StepContext& c) {
+  return !autodeposit_in(verification(c).interacEtransfer) && !has_security_question(c.txn);
+}
+bool verification_not_completed(const StepContext& c) { return verification(c).status != "COMPLETED"; }
 
-bool credit_completed(const StepContext& c) { return interac::status(c) == "COMPLETED"; }
+bool credit_completed(const StepContext& c) { return credit(c).status == "COMPLETED"; }
 bool credit_failed(const StepContext& c) {
-  auto s = interac::status(c);
+  const std::string s = credit(c).status;
   return s == "FAILED" || s == "ERRORED";
 }
 bool credit_cancelled(const StepContext& c) {
-  auto s = interac::status(c);
+  const std::string s = credit(c).status;
   return s == "CANCELLED" || s == "EXPIRED";
 }
 bool credit_deadline_passed(const StepContext& c) {
@@ -107,9 +115,10 @@ bool handle_request_not_sent(const StepContext& c) {
 bool handle_check_failed_after_ttl(const StepContext& c) { return failed_handle_check(c) && handle_ttl_passed(c); }
 bool failed_verification(const StepContext& c) { return failed_op(c) == "create_verification"; }
 // Nothing left corridor: no verification exists to look up.
-bool verification_not_sent(const StepContext& c) { return failed_verification(c) && !get_bool(c.input.data, "sent", true); }
-// The retry of a /verifications whose first answer was lost: Paysafe has it already.
-bool verification_already_processed(const StepContext& c) { return get_string(c.input.data, "code") == kAlreadyProcessed; }
+bool verification_not_sent(const StepContext& c) { return failed_verification(c) && not_sent(c); }
+// The retry of a /verifications whose first answer was lost: Paysafe has it already (its error code,
+// Paysafe's word).
+bool verification_already_processed(const StepContext& c) { return interac::rejection(c).code == kAlreadyProcessed; }
 bool failed_verification_lookup(const StepContext& c) { return failed_op(c) == "get_verification"; }
 bool verification_lookups_exhausted(const StepContext& c) {
   return failed_verification_lookup(c) &&
@@ -138,12 +147,10 @@ void refuse_clear_answer(StepContext& c) {
 // The question and the sealed answer: the answer is opened by the executor, in memory, just before
 // the request that carries it; the transaction's data, events and reasons only ever see the sealed form.
 void keep_security_question(StepContext& c) {
-  const json::object* i = get_object(c.input.data, "interac");
-  if (i == nullptr) return;
-  const auto question = get_string(*i, "question");
-  const auto sealed = get_string(*i, "answer_sealed");
-  if (!question.empty() || !sealed.empty())
-    data(c).security = InteracSecurityQuestion{.question = std::string(question), .answer_sealed = std::string(sealed)};
+  const std::optional<InteracSecurityFields> i = payout_command(c).interac;
+  if (!i) return;
+  if (!i->question.empty() || !i->answer_sealed.empty())
+    data(c).security = InteracSecurityQuestion{.question = i->question, .answer_sealed = i->answer_sealed};
 }
 
 std::string verification_ref(const Transaction& t) { return t.txn_id + std::string(kVerificationSuffix); }
@@ -172,13 +179,17 @@ void look_up_verification_handle(StepContext& c) {
 
 // The verification handle is kept apart from the credit handle: payment_handle_id and its token are
 // the credit handle's.
+void record_verification_handle(StepContext& c, const InteracPaymentHandle& h) {
+  interac::record_resource(c, "verification_handle_id", h.id);
+}
+
 void verify(StepContext& c) {
-  if (auto id = get_string(c.input.data, "id"); !id.empty()) c.txn.provider_refs["verification_handle_id"] = id;
+  const InteracPaymentHandle h = handle(c);
+  record_verification_handle(c, h);
   c.cancel_timer("timer.retry");
-  const auto token = get_string(c.input.data, "paymentHandleToken");
   c.call("create_verification", {{"merchantRefNum", verification_ref(c.txn)},
                                  {"amount", money_json(c.txn.amount)},
-                                 {"paymentHandleToken", token}});
+                                 {"paymentHandleToken", h.paymentHandleToken}});
 }
 
 json::object credit_handle_params(const Transaction& t) {
@@ -215,11 +226,12 @@ void check_credit_handle(StepContext& c) {
 }
 
 void record_verification(StepContext& c) {
-  interac::record_resource(c, "verification_id");
-  if (const json::object* e = etransfer(c)) {
+  const InteracVerification v = verification(c);
+  interac::record_resource(c, "verification_id", v.id);
+  if (v.interacEtransfer) {
     InteracWithdrawalData& d = data(c);
-    if (e->contains("maxAmount")) d.max_amount = get_int(*e, "maxAmount");
-    d.autodeposit = get_string(*e, "transferType") == "ALIAS_AUTODEPOSIT";
+    if (v.interacEtransfer->maxAmount) d.max_amount = v.interacEtransfer->maxAmount;
+    d.autodeposit = autodeposit_in(v.interacEtransfer);
   }
 }
 
@@ -241,12 +253,12 @@ json::object credit_params(const Transaction& t) {
 
 // "L'appel à l'API POST /standalonecredits n'est possible que si paymentHandleToken est PAYABLE." The
 // handle's TTL still runs: a /standalonecredits without answer is re-sent only until then.
-void credit(StepContext& c) {
+void request_credit(StepContext& c) {
   InteracWithdrawalData& d = data(c);
-  interac::record_handle(c);
-  if (const json::object* e = etransfer(c); e != nullptr && e->contains("transferType"))
-    d.autodeposit = autodeposit_in(c);
-  interac::arm_handle_ttl(c, d.handle_deadline_ms);
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  if (h.interacEtransfer && h.interacEtransfer->transferType) d.autodeposit = autodeposit_in(h.interacEtransfer);
+  interac::arm_handle_ttl(c, h, d.handle_deadline_ms);
   c.cancel_timer("timer.retry");
   reset_retries(c);
   d.credit_call_id = c.call("create_standalone_credit", credit_params(c.txn));
@@ -257,8 +269,9 @@ void retry_credit(StepContext& c) {
 }
 
 void await_payable(StepContext& c) {
-  interac::record_handle(c);
-  interac::arm_handle_ttl(c, data(c).handle_deadline_ms);
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  interac::arm_handle_ttl(c, h, data(c).handle_deadline_ms);
 }
 
 void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
@@ -275,11 +288,11 @@ void check_credit_at_ttl(StepContext& c) {
   check_credit(c);
 }
 
-void record_credit(StepContext& c) { interac::record_resource(c, "standalone_credit_id"); }
+void record_credit(StepContext& c) { interac::record_resource(c, "standalone_credit_id", credit(c).id); }
 
 // SA_CREDIT_PROCESSING: T+1 with autodeposit, up to 30 days with a security question.
 void await_credit(StepContext& c) {
-  if (!c.input.name.starts_with("SA_CREDIT") || c.input.data.contains("paymentHandleToken")) record_credit(c);
+  if (!c.input.name.starts_with("SA_CREDIT") || !credit(c).paymentHandleToken.empty()) record_credit(c);
   c.cancel_timer("timer.retry");
   c.cancel_timer("timer.handle_expired");
   InteracWithdrawalData& d = data(c);
@@ -307,7 +320,7 @@ void complete(StepContext& c) { record_credit(c); }
 void fail_credit(StepContext& c) {
   record_credit(c);
   const bool webhook = c.input.name.find('.') == std::string::npos;
-  c.set_reason("Paysafe: " + (webhook ? c.input.name : "standalone credit " + std::string(interac::status(c))));
+  c.set_reason("Paysafe: " + (webhook ? c.input.name : "standalone credit " + credit(c).status));
 }
 
 void credit_cancelled_reason(StepContext& c) {
@@ -316,30 +329,33 @@ void credit_cancelled_reason(StepContext& c) {
 }
 
 void credit_mismatch(StepContext& c) {
-  record_credit(c);
-  interac::record_mismatch(c, "Paysafe's standalone credit");
+  const InteracStandaloneCredit cr = credit(c);
+  interac::record_resource(c, "standalone_credit_id", cr.id);
+  interac::record_mismatch(c, cr, "Paysafe's standalone credit");
 }
 void handle_mismatch(StepContext& c) {
-  interac::record_handle(c);
-  interac::record_mismatch(c, "Paysafe's payment handle");
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  interac::record_mismatch(c, h, "Paysafe's payment handle");
 }
 void verification_handle_mismatch(StepContext& c) {
-  if (auto id = get_string(c.input.data, "id"); !id.empty()) c.txn.provider_refs["verification_handle_id"] = id;
-  interac::record_mismatch(c, "Paysafe's verification handle");
+  const InteracPaymentHandle h = handle(c);
+  record_verification_handle(c, h);
+  interac::record_mismatch(c, h, "Paysafe's verification handle");
 }
 void verification_mismatch(StepContext& c) {
   record_verification(c);
-  interac::record_mismatch(c, "Paysafe's verification");
+  interac::record_mismatch(c, verification(c), "Paysafe's verification");
 }
 
-void over_max(StepContext& c) {
-  const json::object* e = etransfer(c);
+void refuse_over_max(StepContext& c, const std::optional<InteracEtransfer>& e) {
   c.set_reason("amount " + std::to_string(c.txn.amount.value) + " is over the customer's maxAmount " +
-               std::to_string(e ? get_int(*e, "maxAmount") : 0));
+               std::to_string(e ? e->maxAmount.value_or(0) : 0));
 }
+void over_max(StepContext& c) { refuse_over_max(c, handle(c).interacEtransfer); }
 void verification_over_max(StepContext& c) {
   record_verification(c);
-  over_max(c);
+  refuse_over_max(c, verification(c).interacEtransfer);
 }
 void needs_question(StepContext& c) {
   record_verification(c);
@@ -347,42 +363,42 @@ void needs_question(StepContext& c) {
 }
 void verification_failed(StepContext& c) {
   record_verification(c);
-  c.set_reason("verification " + std::string(interac::status(c)));
+  c.set_reason("verification " + verification(c).status);
 }
 void handle_declined(StepContext& c) {
-  interac::record_handle(c);
+  interac::record_handle(c, handle(c));
   c.set_reason("standalone credit handle FAILED");
 }
 void handle_expired_reason(StepContext& c) {
-  interac::record_handle(c);
+  interac::record_handle(c, handle(c));
   c.set_reason("payment handle expired before /standalonecredits");
 }
 void expired_on_corridors_clock(StepContext& c) {
-  interac::record_handle(c);
-  c.set_reason("the handle's TTL passed and Paysafe still shows it " + std::string(interac::status(c)) +
+  const InteracPaymentHandle h = handle(c);
+  interac::record_handle(c, h);
+  c.set_reason("the handle's TTL passed and Paysafe still shows it " + h.status +
                ": no credit was sent; expired on corridor's clock");
 }
 void expired_without_answer(StepContext& c) {
-  c.set_reason(with_detail("the handle's TTL passed and the last check got no answer: no credit was sent; "
-                           "expired on corridor's clock",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("the handle's TTL passed and the last check got no answer: no credit was sent; "
+                            "expired on corridor's clock",
+                            c));
 }
 void no_credit_made(StepContext& c) {
-  c.set_reason(with_detail("the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited",
-                           c.input.data, "error"));
+  c.set_reason(
+      with_failure("the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited", c));
 }
 void verification_handle_unusable(StepContext& c) {
-  if (auto id = get_string(c.input.data, "id"); !id.empty()) c.txn.provider_refs["verification_handle_id"] = id;
-  c.set_reason("verification handle " + std::string(interac::status(c)) + " instead of PAYABLE");
+  const InteracPaymentHandle h = handle(c);
+  record_verification_handle(c, h);
+  c.set_reason("verification handle " + h.status + " instead of PAYABLE");
 }
-void refused(StepContext& c) { c.set_reason(with_detail("Paysafe refused the request", c.input.data, "error")); }
-void not_sendable(StepContext& c) {
-  c.set_reason(with_detail("the request could not be sent; nothing was credited", c.input.data, "error"));
-}
-void no_answer(StepContext& c) { c.set_reason(with_detail("no answer from Paysafe; nothing was credited", c.input.data, "error")); }
+void refused(StepContext& c) { c.set_reason(with_detail("Paysafe refused the request", interac::rejection(c).error)); }
+void not_sendable(StepContext& c) { c.set_reason(with_failure("the request could not be sent; nothing was credited", c)); }
+void no_answer(StepContext& c) { c.set_reason(with_failure("no answer from Paysafe; nothing was credited", c)); }
 void verification_not_found(StepContext& c) {
-  c.set_reason(with_detail("the verification's answer was lost and Paysafe shows none; nothing was credited",
-                           c.input.data, "error"));
+  c.set_reason(
+      with_failure("the verification's answer was lost and Paysafe shows none; nothing was credited", c));
 }
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
 
@@ -393,15 +409,14 @@ void stop_waiting(StepContext& c) {
 }
 void credit_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to /standalonecredits after " +
-                               std::to_string(c.txn.retry_attempt.value_or(0)) +
-                               " re-sends: Paysafe may have taken it; reconciliation asks",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("no answer to /standalonecredits after " +
+                                std::to_string(c.txn.retry_attempt.value_or(0)) +
+                                " re-sends: Paysafe may have taken it; reconciliation asks",
+                            c));
 }
 void credit_check_unanswered(StepContext& c) {
   stop_waiting(c);
-  c.set_reason(with_detail("no answer to the standalone credit check: a credit may exist; reconciliation asks",
-                           c.input.data, "error"));
+  c.set_reason(with_failure("no answer to the standalone credit check: a credit may exist; reconciliation asks", c));
 }
 void still_processing(StepContext& c) {
   record_credit(c);
@@ -450,7 +465,7 @@ Flow make_flow() {
     {"created",                  "payout.create",           "",                          nullptr,                    "credit_handle_requested", request_credit_handle,       "Standalone credit API: a STANDALONE_CREDIT payment handle"},
 
     {"verification_requested",   "handle.created",          "handle not PAYABLE",        handle_not_payable,         "failed",                  verification_handle_unusable, "the verification handle should be PAYABLE at once"},
-    {"verification_requested",   "handle.created",          "amount differs",            amount_differs,             "amount_mismatch",         verification_handle_mismatch, "the verification handle is for another amount"},
+    {"verification_requested",   "handle.created",          "amount differs",            handle_amount_differs,      "amount_mismatch",         verification_handle_mismatch, "the verification handle is for another amount"},
     {"verification_requested",   "handle.created",          "",                          nullptr,                    "verifying",               verify,                      "the handle is PAYABLE at once: POST /verifications"},
     {"verification_requested",   "handle.rejected",         "",                          nullptr,                    "failed",                  refused,                     "Paysafe refused the verification handle"},
     {"verification_requested",   "call.failed",             "handle request refused before send", handle_request_refused, "failed",           not_sendable,                "the adapter refused the handle request: nothing left corridor"},
@@ -460,14 +475,14 @@ Flow make_flow() {
     {"verification_requested",   "timer.retry",             "",                          nullptr,                    "verification_requested",  resend_verification_handle_request, "POST /paymenthandles again under the same id"},
     {"verification_requested",   "transaction.reconcile",   "",                          nullptr,                    "verification_requested",  look_up_verification_handle, "reconciliation: GET /paymenthandles?merchantRefNum=<txn_id>-verification"},
     {"verification_requested",   "handle.status",           "handle not PAYABLE",        handle_not_payable,         "failed",                  verification_handle_unusable, "the verification handle found by GET is not PAYABLE"},
-    {"verification_requested",   "handle.status",           "amount differs",            amount_differs,             "amount_mismatch",         verification_handle_mismatch, "the verification handle found by GET is for another amount"},
+    {"verification_requested",   "handle.status",           "amount differs",            handle_amount_differs,      "amount_mismatch",         verification_handle_mismatch, "the verification handle found by GET is for another amount"},
     {"verification_requested",   "handle.status",           "",                          nullptr,                    "verifying",               verify,                      "the verification handle found by GET is PAYABLE: POST /verifications"},
-    {"verification_requested",   "PAYMENT_HANDLE_PAYABLE",  "amount differs",            amount_differs,             "amount_mismatch",         verification_handle_mismatch, "the verification handle is for another amount"},
+    {"verification_requested",   "PAYMENT_HANDLE_PAYABLE",  "amount differs",            handle_amount_differs,      "amount_mismatch",         verification_handle_mismatch, "the verification handle is for another amount"},
     {"verification_requested",   "PAYMENT_HANDLE_PAYABLE",  "",                          nullptr,                    "verifying",               verify,                      "the PAYABLE webhook overtook the handle response"},
 
     {"verifying",                "verification.completed",  "verification not COMPLETED", verification_not_completed, "failed",                 verification_failed,         "the verification did not complete"},
-    {"verifying",                "verification.completed",  "amount differs",            amount_differs,             "amount_mismatch",         verification_mismatch,       "the verification is for another amount"},
-    {"verifying",                "verification.completed",  "over maxAmount",            over_max_amount,            "declined",                verification_over_max,       "the amount is over maxAmount: declined before any credit"},
+    {"verifying",                "verification.completed",  "amount differs",            verification_amount_differs, "amount_mismatch",         verification_mismatch,       "the verification is for another amount"},
+    {"verifying",                "verification.completed",  "over maxAmount",            verification_over_max_amount, "declined",                verification_over_max,       "the amount is over maxAmount: declined before any credit"},
     {"verifying",                "verification.completed",  "no autodeposit nor question", no_autodeposit_no_question, "declined",              needs_question,              "without autodeposit a security question and answer are required"},
     {"verifying",                "verification.completed",  "",                          nullptr,                    "credit_handle_requested", credit_after_verification,   "autodeposit status and maxAmount known: create the credit handle"},
     {"verifying",                "verification.rejected",   "already processed (5031)",  verification_already_processed, "verifying",          look_up_verification,        "dupCheck 5031 on a retry: the first /verifications was taken, GET it by merchantRefNum"},
@@ -475,8 +490,8 @@ Flow make_flow() {
     {"verifying",                "call.failed",             "verification not sent",     verification_not_sent,      "failed",                  not_sendable,                "nothing left corridor: no verification exists, nothing was credited"},
     {"verifying",                "call.failed",             "op create_verification",    failed_verification,        "verifying",               look_up_verification,        "no answer to /verifications: GET /paymenthub/v1/verifications?merchantRefNum=<txn_id>-verification"},
     {"verifying",                "verification.status",     "verification not COMPLETED", verification_not_completed, "failed",                 verification_failed,         "the verification found by GET did not complete"},
-    {"verifying",                "verification.status",     "amount differs",            amount_differs,             "amount_mismatch",         verification_mismatch,       "found by GET: the verification is for another amount"},
-    {"verifying",                "verification.status",     "over maxAmount",            over_max_amount,            "declined",                verification_over_max,       "found by GET: the amount is over maxAmount, declined before any credit"},
+    {"verifying",                "verification.status",     "amount differs",            verification_amount_differs, "amount_mismatch",         verification_mismatch,       "found by GET: the verification is for another amount"},
+    {"verifying",                "verification.status",     "over maxAmount",            verification_over_max_amount, "declined",                verification_over_max,       "found by GET: the amount is over maxAmount, declined before any credit"},
     {"verifying",                "verification.status",     "no autodeposit nor question", no_autodeposit_no_question, "declined",              needs_question,              "found by GET: without autodeposit a security question and answer are required"},
     {"verifying",                "verification.status",     "",                          nullptr,                    "credit_handle_requested", credit_after_verification,   "found by GET: autodeposit status and maxAmount known, create the credit handle"},
     {"verifying",                "call.failed",             "verification lookups exhausted", verification_lookups_exhausted, "failed",             verification_not_found,      "verification_lookups GETs found nothing: nothing was credited", kProvisional},
@@ -488,9 +503,9 @@ Flow make_flow() {
     {"verifying",                "handle.created",          "",                          nullptr,                    "verifying",               nullptr,                     "the handle response after its PAYABLE webhook"},
 
     {"credit_handle_requested",  "handle.created",          "handle FAILED",             handle_failed,              "declined",                handle_declined,             "the credit handle is FAILED"},
-    {"credit_handle_requested",  "handle.created",          "amount differs",            amount_differs,             "amount_mismatch",         handle_mismatch,             "the credit handle is for another amount: nothing is credited with it"},
-    {"credit_handle_requested",  "handle.created",          "over maxAmount",            over_max_amount,            "declined",                over_max,                    "the amount is over maxAmount: declined before any credit"},
-    {"credit_handle_requested",  "handle.created",          "handle PAYABLE",            handle_payable,             "credit_requested",        credit,                      "PAYABLE: POST /paymenthub/v1/standalonecredits"},
+    {"credit_handle_requested",  "handle.created",          "amount differs",            handle_amount_differs,      "amount_mismatch",         handle_mismatch,             "the credit handle is for another amount: nothing is credited with it"},
+    {"credit_handle_requested",  "handle.created",          "over maxAmount",            handle_over_max_amount,     "declined",                over_max,                    "the amount is over maxAmount: declined before any credit"},
+    {"credit_handle_requested",  "handle.created",          "handle PAYABLE",            handle_payable,             "credit_requested",        request_credit,              "PAYABLE: POST /paymenthub/v1/standalonecredits"},
     {"credit_handle_requested",  "handle.created",          "",                          nullptr,                    "credit_handle_requested", await_payable,               "not PAYABLE yet: wait for PAYMENT_HANDLE_PAYABLE within the TTL"},
     {"credit_handle_requested",  "handle.rejected",         "",                          nullptr,                    "failed",                  refused,                     "Paysafe refused the credit handle"},
     {"credit_handle_requested",  "call.failed",             "handle request refused before send", handle_request_refused, "failed",           not_sendable,                "the adapter refused the handle request: nothing left corridor"},
@@ -503,20 +518,20 @@ Flow make_flow() {
     {"credit_handle_requested",  "transaction.reconcile",   "",                          nullptr,                    "credit_handle_requested", check_credit_handle,         "reconciliation: GET the credit handle (by id or merchantRefNum)"},
     {"credit_handle_requested",  "handle.status",           "handle FAILED",             handle_failed,              "declined",                handle_declined,             "the credit handle found by GET is FAILED"},
     {"credit_handle_requested",  "handle.status",           "handle EXPIRED",            handle_expired,             "expired",                 handle_expired_reason,       "the credit handle found by GET is EXPIRED: no /standalonecredits within 899 s"},
-    {"credit_handle_requested",  "handle.status",           "amount differs",            amount_differs,             "amount_mismatch",         handle_mismatch,             "the credit handle found by GET is for another amount"},
-    {"credit_handle_requested",  "handle.status",           "over maxAmount",            over_max_amount,            "declined",                over_max,                    "found by GET: the amount is over maxAmount, declined before any credit"},
-    {"credit_handle_requested",  "handle.status",           "handle PAYABLE",            handle_payable,             "credit_requested",        credit,                      "the credit handle found by GET is PAYABLE: POST /standalonecredits"},
+    {"credit_handle_requested",  "handle.status",           "amount differs",            handle_amount_differs,      "amount_mismatch",         handle_mismatch,             "the credit handle found by GET is for another amount"},
+    {"credit_handle_requested",  "handle.status",           "over maxAmount",            handle_over_max_amount,     "declined",                over_max,                    "found by GET: the amount is over maxAmount, declined before any credit"},
+    {"credit_handle_requested",  "handle.status",           "handle PAYABLE",            handle_payable,             "credit_requested",        request_credit,              "the credit handle found by GET is PAYABLE: POST /standalonecredits"},
     {"credit_handle_requested",  "handle.status",           "handle TTL passed",         handle_ttl_passed,          "expired",                 expired_on_corridors_clock,  "the TTL passed and the handle never became PAYABLE: no credit was sent", kProvisional},
     {"credit_handle_requested",  "handle.status",           "",                          nullptr,                    "credit_handle_requested", await_payable,               "not PAYABLE yet: wait within the TTL"},
     {"credit_handle_requested",  "PAYMENT_HANDLE_PAYABLE",  "verification handle",       verification_handle,        "credit_handle_requested", nullptr,                     "a late webhook of the verification handle"},
-    {"credit_handle_requested",  "PAYMENT_HANDLE_PAYABLE",  "amount differs",            amount_differs,             "amount_mismatch",         handle_mismatch,             "the PAYABLE credit handle is for another amount: nothing is credited with it"},
-    {"credit_handle_requested",  "PAYMENT_HANDLE_PAYABLE",  "",                          nullptr,                    "credit_requested",        credit,                      "the credit handle became PAYABLE (or its webhook overtook the response)"},
+    {"credit_handle_requested",  "PAYMENT_HANDLE_PAYABLE",  "amount differs",            handle_amount_differs,      "amount_mismatch",         handle_mismatch,             "the PAYABLE credit handle is for another amount: nothing is credited with it"},
+    {"credit_handle_requested",  "PAYMENT_HANDLE_PAYABLE",  "",                          nullptr,                    "credit_requested",        request_credit,              "the credit handle became PAYABLE (or its webhook overtook the response)"},
     {"credit_handle_requested",  "PAYMENT_HANDLE_FAILED",   "credit handle",             credit_handle,              "declined",                handle_declined,             "the credit handle is FAILED"},
     {"credit_handle_requested",  "PAYMENT_HANDLE_EXPIRED",  "credit handle",             credit_handle,              "expired",                 handle_expired_reason,       "no /standalonecredits within 899 s: PAYMENT_HANDLE_EXPIRED"},
 
     {"credit_requested",         "credit.created",          "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "the standalone credit failed"},
     {"credit_requested",         "credit.created",          "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "the /standalonecredits response says CANCELLED / EXPIRED"},
-    {"credit_requested",         "credit.created",          "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
+    {"credit_requested",         "credit.created",          "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
     {"credit_requested",         "credit.created",          "credit COMPLETED",          credit_completed,           "completed",               complete,                    "the standalone credit completed at once"},
     {"credit_requested",         "credit.created",          "",                          nullptr,                    "credit_processing",       await_credit,                "PROCESSING: funds on their way"},
     {"credit_requested",         "credit.rejected",         "",                          nullptr,                    "failed",                  refused,                     "Paysafe refused /standalonecredits"},
@@ -533,12 +548,12 @@ Flow make_flow() {
     {"credit_requested",         "transaction.reconcile",   "",                          nullptr,                    "credit_requested",        check_credit,                "reconciliation: GET /standalonecredits?merchantRefNum="},
     {"credit_requested",         "credit.status",           "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "GET says FAILED / ERRORED"},
     {"credit_requested",         "credit.status",           "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "GET says CANCELLED / EXPIRED"},
-    {"credit_requested",         "credit.status",           "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
+    {"credit_requested",         "credit.status",           "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
     {"credit_requested",         "credit.status",           "credit COMPLETED",          credit_completed,           "completed",               complete,                    "GET says COMPLETED"},
     {"credit_requested",         "credit.status",           "",                          nullptr,                    "credit_processing",       await_credit,                "GET: the credit exists and is PROCESSING"},
-    {"credit_requested",         "SA_CREDIT_PROCESSING",    "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
+    {"credit_requested",         "SA_CREDIT_PROCESSING",    "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
     {"credit_requested",         "SA_CREDIT_PROCESSING",    "",                          nullptr,                    "credit_processing",       await_credit,                "SA_CREDIT_PROCESSING overtook the response"},
-    {"credit_requested",         "SA_CREDIT_COMPLETED",     "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
+    {"credit_requested",         "SA_CREDIT_COMPLETED",     "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
     {"credit_requested",         "SA_CREDIT_COMPLETED",     "",                          nullptr,                    "completed",               complete,                    "SA_CREDIT_COMPLETED overtook the response"},
     {"credit_requested",         "SA_CREDIT_FAILED",        "",                          nullptr,                    "failed",                  fail_credit,                 "the credit failed"},
     {"credit_requested",         "SA_CREDIT_ERRORED",       "",                          nullptr,                    "failed",                  fail_credit,                 "the credit errored"},
@@ -547,16 +562,16 @@ Flow make_flow() {
     {"credit_requested",         "PAYMENT_HANDLE_PAYABLE",  "",                          nullptr,                    "credit_requested",        nullptr,                     "duplicate PAYABLE webhook"},
     {"credit_requested",         "PAYMENT_HANDLE_COMPLETED", "",                         nullptr,                    "credit_requested",        nullptr,                     "the handle was used by our /standalonecredits"},
 
-    {"credit_processing",        "SA_CREDIT_COMPLETED",     "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
+    {"credit_processing",        "SA_CREDIT_COMPLETED",     "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
     {"credit_processing",        "SA_CREDIT_COMPLETED",     "",                          nullptr,                    "completed",               complete,                    "SA_CREDIT_COMPLETED: T+1 with autodeposit, within 30 days otherwise"},
     {"credit_processing",        "SA_CREDIT_FAILED",        "",                          nullptr,                    "failed",                  fail_credit,                 "the credit failed"},
     {"credit_processing",        "SA_CREDIT_ERRORED",       "",                          nullptr,                    "failed",                  fail_credit,                 "the credit errored"},
     {"credit_processing",        "SA_CREDIT_CANCELLED",     "",                          nullptr,                    "expired",                 credit_cancelled_reason,     "not claimed within 30 days: the transfer is cancelled"},
-    {"credit_processing",        "SA_CREDIT_PROCESSING",    "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
+    {"credit_processing",        "SA_CREDIT_PROCESSING",    "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "the standalone credit is for another amount"},
     {"credit_processing",        "SA_CREDIT_PROCESSING",    "",                          nullptr,                    "credit_processing",       record_credit,               "duplicate SA_CREDIT_PROCESSING"},
     {"credit_processing",        "credit.created",          "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "the late /standalonecredits response says FAILED"},
     {"credit_processing",        "credit.created",          "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "the late /standalonecredits response says CANCELLED / EXPIRED"},
-    {"credit_processing",        "credit.created",          "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "the late /standalonecredits response is for another amount"},
+    {"credit_processing",        "credit.created",          "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "the late /standalonecredits response is for another amount"},
     {"credit_processing",        "credit.created",          "credit COMPLETED",          credit_completed,           "completed",               complete,                    "the late /standalonecredits response says COMPLETED"},
     {"credit_processing",        "credit.created",          "",                          nullptr,                    "credit_processing",       record_credit,               "the /standalonecredits response after its webhook"},
     {"credit_processing",        "PAYMENT_HANDLE_COMPLETED", "",                         nullptr,                    "credit_processing",       nullptr,                     "late handle webhook"},
@@ -565,7 +580,7 @@ Flow make_flow() {
     {"credit_processing",        "timer.credit_deadline",   "",                          nullptr,                    "credit_processing",       check_credit,                "T+1 (autodeposit) or 30 days (question) passed: a last check"},
     {"credit_processing",        "credit.status",           "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "GET says FAILED / ERRORED"},
     {"credit_processing",        "credit.status",           "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "GET says CANCELLED / EXPIRED: not claimed in time"},
-    {"credit_processing",        "credit.status",           "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
+    {"credit_processing",        "credit.status",           "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
     {"credit_processing",        "credit.status",           "credit COMPLETED",          credit_completed,           "completed",               complete,                    "GET says COMPLETED"},
     {"credit_processing",        "credit.status",           "credit deadline passed",    credit_deadline_passed,     "unknown",                 still_processing,            "still PROCESSING past T+1 (autodeposit) or 30 days: Paysafe's word decides, not corridor's clock"},
     {"credit_processing",        "credit.status",           "polls spent",               checks_spent,               "unknown",                 credit_checks_spent,         "the credit checks' budget is spent: reconciliation"},
@@ -578,12 +593,12 @@ Flow make_flow() {
     {"unknown",                  "transaction.reconcile",   "",                          nullptr,                    "unknown",                 check_credit,                "reconciliation: GET the standalone credit (by id or merchantRefNum)"},
     {"unknown",                  "credit.status",           "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "GET says FAILED / ERRORED"},
     {"unknown",                  "credit.status",           "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "GET says CANCELLED / EXPIRED"},
-    {"unknown",                  "credit.status",           "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
+    {"unknown",                  "credit.status",           "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "GET: the standalone credit is for another amount"},
     {"unknown",                  "credit.status",           "credit COMPLETED",          credit_completed,           "completed",               complete,                    "GET says COMPLETED"},
     {"unknown",                  "credit.status",           "",                          nullptr,                    "unknown",                 record_credit,               "GET says PROCESSING: Paysafe's webhook or the next reconciliation decides"},
     {"unknown",                  "credit.created",          "credit FAILED",             credit_failed,              "failed",                  fail_credit,                 "the late /standalonecredits response says FAILED"},
     {"unknown",                  "credit.created",          "credit CANCELLED",          credit_cancelled,           "expired",                 credit_cancelled_reason,     "the late /standalonecredits response says CANCELLED / EXPIRED"},
-    {"unknown",                  "credit.created",          "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "the late /standalonecredits response is for another amount"},
+    {"unknown",                  "credit.created",          "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "the late /standalonecredits response is for another amount"},
     {"unknown",                  "credit.created",          "credit COMPLETED",          credit_completed,           "completed",               complete,                    "the late /standalonecredits response says COMPLETED"},
     {"unknown",                  "credit.created",          "",                          nullptr,                    "unknown",                 record_credit,               "the late /standalonecredits response: keep the credit id"},
     {"unknown",                  "call.failed",             "credit not found",          credit_not_found,           "unknown",                 check_credit_handle,         "Paysafe has no credit: ask what became of the handle"},
@@ -591,7 +606,7 @@ Flow make_flow() {
     {"unknown",                  "handle.status",           "handle FAILED",             handle_failed,              "declined",                handle_declined,             "no credit and the handle FAILED"},
     {"unknown",                  "handle.status",           "handle EXPIRED",            handle_expired,             "expired",                 handle_expired_reason,       "no credit and the handle EXPIRED"},
     {"unknown",                  "handle.status",           "",                          nullptr,                    "unknown",                 nullptr,                     "the handle is still open or used: the janitor asks again"},
-    {"unknown",                  "SA_CREDIT_COMPLETED",     "amount differs",            amount_differs,             "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
+    {"unknown",                  "SA_CREDIT_COMPLETED",     "amount differs",            credit_amount_differs,      "amount_mismatch",         credit_mismatch,             "Paysafe credited another amount"},
     {"unknown",                  "SA_CREDIT_COMPLETED",     "",                          nullptr,                    "completed",               complete,                    "SA_CREDIT_COMPLETED: the funds reached the customer"},
     {"unknown",                  "SA_CREDIT_FAILED",        "",                          nullptr,                    "failed",                  fail_credit,                 "the credit failed"},
     {"unknown",                  "SA_CREDIT_ERRORED",       "",                          nullptr,                    "failed",                  fail_credit,                 "the credit errored"},

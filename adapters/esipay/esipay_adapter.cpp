@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/esipay_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -42,6 +43,16 @@ std::string normalise_address(std::string_view a) {
   return std::string(a);
 }
 
+// What esipay's refusal status means (the seed lists 400, 403 and 500).
+std::string refusal_of(int status) {
+  switch (status) {
+    case 400: return std::string(esipay_refusal::kIncorrectParameter);
+    case 403: return std::string(esipay_refusal::kAddressNotAllowed);
+    case 500: return std::string(esipay_refusal::kServiceError);
+    default: return std::string(esipay_refusal::kUnlistedStatus);
+  }
+}
+
 Result<json::object> callback_fields(const HttpRequest& request) {
   const std::string_view content_type = request.header("Content-Type");
   const std::string body = trim(request.body);
@@ -49,12 +60,13 @@ Result<json::object> callback_fields(const HttpRequest& request) {
   if (content_type.find("json") != std::string_view::npos || (!body.empty() && body.front() == '{')) {
     boost::system::error_code ec;
     json::value v = json::parse(body, ec);
-    if (ec || !v.is_object()) return fail("esipay callback: body is not a JSON object");
+    if (ec || !v.is_object()) return fail(adapter_errc::malformed, "esipay callback: body is not a JSON object");
     for (const auto& [k, val] : v.get_object()) {
       if (val.is_string()) out[k] = val.get_string();
       else if (val.is_int64()) out[k] = std::to_string(val.get_int64());
       else if (val.is_uint64()) out[k] = std::to_string(val.get_uint64());
-      else if (val.is_double()) return fail("esipay callback: field '" + std::string(k) + "' must be a decimal string, not a JSON number");
+      else if (val.is_double())
+        return fail(adapter_errc::malformed, "esipay callback: field '" + std::string(k) + "' must be a decimal string, not a JSON number");
     }
     return out;
   }
@@ -117,13 +129,14 @@ Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const
 
   auto amount_text = [&](std::string& out) -> Result<bool> {
     const json::object* amount = get_object(p, "amount");
-    if (amount == nullptr) return fail(where + ": missing field 'amount'");
+    if (amount == nullptr) return fail(adapter_errc::bad_parameters, where + ": missing field 'amount'");
     const json::value* value = amount->if_contains("value");
-    if (value == nullptr || !value->is_int64()) return fail(where + ": field 'amount.value' must be an integer (minor units)");
-    if (value->get_int64() <= 0) return fail(where + ": amount must be positive");
+    if (value == nullptr || !value->is_int64())
+      return fail(adapter_errc::bad_parameters, where + ": field 'amount.value' must be an integer (minor units)");
+    if (value->get_int64() <= 0) return fail(adapter_errc::bad_parameters, where + ": amount must be positive");
     const std::string currency(get_string(*amount, "currency"));
     const auto exponent = currency_exponent(currency);
-    if (!exponent) return fail(where + ": unknown currency '" + currency + "'");
+    if (!exponent) return fail(adapter_errc::bad_parameters, where + ": unknown currency '" + currency + "'");
     // "montant (réel, séparateur : .)": exact, never through floating point.
     out = format_decimal_amount(value->get_int64(), *exponent);
     return true;
@@ -131,18 +144,18 @@ Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const
 
   if (call.op == "cardpay") {
     const std::string_view cid = get_string(p, "cid");
-    if (cid.empty()) return fail(where + ": missing field 'cid'");
+    if (cid.empty()) return fail(adapter_errc::bad_parameters, where + ": missing field 'cid'");
     const json::object* card = get_object(p, "card");
-    if (card == nullptr || get_string(*card, "number").empty()) return fail("card data unavailable");
+    if (card == nullptr || get_string(*card, "number").empty()) return fail(adapter_errc::bad_parameters, "card data unavailable");
     const std::string_view number = get_string(*card, "number");
     if (number.size() < kCardDigitsMin || number.size() > kCardDigitsMax || !all_digits(number))
-      return fail(where + ": the card number is not 12-19 digits");
+      return fail(adapter_errc::bad_parameters, where + ": the card number is not 12-19 digits");
     const json::value* month = card->if_contains("exp_month");
     const json::value* year = card->if_contains("exp_year");
     if (month == nullptr || !month->is_int64() || month->get_int64() < 1 || month->get_int64() > 12)
-      return fail(where + ": card exp_month must be an integer 1-12");
+      return fail(adapter_errc::bad_parameters, where + ": card exp_month must be an integer 1-12");
     if (year == nullptr || !year->is_int64() || year->get_int64() < 0 || year->get_int64() > 9999)
-      return fail(where + ": card exp_year must be an integer");
+      return fail(adapter_errc::bad_parameters, where + ": card exp_year must be an integer");
     std::string amount;
     if (auto ok = amount_text(amount); !ok) return ok.error();
     // /cardpay/uuid/cid/cardnumber/cardmonth/cardyear/amount
@@ -152,7 +165,7 @@ Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const
   }
   if (call.op == "refund" || call.op == "refund_partial") {
     const std::string_view transaction = get_string(p, "transaction");
-    if (transaction.empty()) return fail(where + ": missing field 'transaction'");
+    if (transaction.empty()) return fail(adapter_errc::bad_parameters, where + ": missing field 'transaction'");
     req.target = root + percent_encode(transaction);
     if (call.op == "refund_partial") {
       // /cardpay/uuid/transaction/amount
@@ -162,32 +175,39 @@ Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const
     }
     return req;
   }
-  return fail("esipay: unknown operation '" + call.op + "'");
+  return fail(adapter_errc::unknown_operation, "esipay: unknown operation '" + call.op + "'");
 }
 
 Result<ParsedInput> EsipayAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
   const bool charge = call.op == "cardpay";
   if (!charge && call.op != "refund" && call.op != "refund_partial")
-    return fail("esipay: unknown operation '" + call.op + "'");
+    return fail(adapter_errc::unknown_operation, "esipay: unknown operation '" + call.op + "'");
   const int s = response.status;
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
-  in.data["http_status"] = s;
+  EsipayAnswer answer;
+  answer.http_status = s;
   if (s == 200) {
     in.name = charge ? "charge.succeeded" : "refund.succeeded";
+    in.data = fields::to_object(answer);
     return in;
   }
   // The seed's statuses: 400 incorrect parameter (or a partial refund over the remaining amount), 403
   // address not allowed, 500 service error. Each is esipay's answer: nothing was charged or refunded.
-  if (s == 400 || s == 403 || s == 500 || (s >= 401 && s < 500 && s != 408 && s != 429)) {
+  // Another 4xx is taken as a refusal too, unless it says "not now" (408, 429).
+  if (s == 500 || (s >= 400 && s < 500 && !busy_status(s))) {
     in.name = charge ? "charge.failed" : "refund.failed";
-    in.data["error"] = error_text(response);
+    answer.error = error_text(response);
+    answer.refusal = refusal_of(s);
+    in.data = fields::to_object(answer);
     return in;
   }
   // 502/503/504 from something in between, 408, 429, a 2xx other than 200: not esipay's documented
-  // answer, so the outcome is not known. The call is not retry-safe, so the executor turns this into
-  // call.failed (outcome unknown) instead of sending the charge again.
-  return fail("esipay " + call.op + ": unexpected answer " + error_text(response), true);
+  // answer, so the outcome is not known. The call is not retry-safe: the executor never sends it
+  // again, and the flow takes the call.failed it becomes for an unknown outcome.
+  const std::string message = "esipay " + call.op + ": unexpected answer " + error_text(response);
+  if (auto busy = busy_status(s)) return fail(*busy, message);
+  return fail(adapter_errc::unexpected_answer, message);
 }
 
 Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) const {
@@ -205,41 +225,48 @@ Result<ParsedInput> EsipayAdapter::parse_webhook(const HttpRequest& request) con
     return fail(adapter_errc::unknown_route, "esipay callback: unknown return URL token");
   if (request.method != "POST") return fail(adapter_errc::wrong_method, "esipay callback: the return URL is called with POST");
 
-  auto fields = callback_fields(request);
-  if (!fields) return fields.error();
+  auto form = callback_fields(request);
+  if (!form) return form.error();
   const std::string where = "esipay callback";
   // A form field decodes to any bytes; the input it becomes on corridor.inputs is JSON.
-  for (const auto& kv : *fields) {
-    if (!well_formed_utf8(kv.key())) return fail(where + ": a field name is not UTF-8 text");
+  for (const auto& kv : *form) {
+    if (!well_formed_utf8(kv.key())) return fail(adapter_errc::malformed, where + ": a field name is not UTF-8 text");
     if (kv.value().is_string() && !well_formed_utf8(kv.value().get_string()))
-      return fail(where + ": field '" + std::string(kv.key()) + "' is not UTF-8 text");
+      return fail(adapter_errc::malformed, where + ": field '" + std::string(kv.key()) + "' is not UTF-8 text");
   }
-  const std::string_view type = get_string(*fields, "type");
-  if (type.empty()) return fail(where + ": missing field 'type'");
-  if (type != "card") {
+  EsipayCallback callback;
+  callback.type = get_string(*form, "type");
+  callback.transaction = get_string(*form, "transaction");
+  callback.cid = get_string(*form, "cid");
+  if (callback.type.empty()) return fail(adapter_errc::malformed, where + ": missing field 'type'");
+  if (callback.type != "card") {
     // "type de paiement (uniquement 'card' pour l'instant)": a later type, from esipay (the address
     // and the token say so) and well-formed, is acknowledged and kept, not refused. The name is
-    // prefixed so that no flow row can take it for one of the inputs the adapter makes.
+    // prefixed so that no flow row can take it for one of the inputs the adapter makes. No flow reads
+    // it: its data is every field esipay sent, as sent, for whoever looks at it.
     ParsedInput in;
-    in.txn_id = std::string(get_string(*fields, "cid"));
-    in.name = "esipay.callback." + std::string(type);
-    in.dedupe_id = std::string(get_string(*fields, "transaction"));
-    for (const auto& [k, v] : *fields) in.data[k] = v;
+    in.txn_id = callback.cid;
+    in.name = "esipay.callback." + callback.type;
+    in.dedupe_id = callback.transaction;
+    in.data = std::move(*form);
     in.unhandled = true;
     return in;
   }
-  for (std::string_view f : {"amount", "transaction", "cid"})
-    if (get_string(*fields, f).empty()) return fail(where + ": missing field '" + std::string(f) + "'");
+  const std::string_view amount = get_string(*form, "amount");
+  if (amount.empty()) return fail(adapter_errc::malformed, where + ": missing field 'amount'");
+  if (callback.transaction.empty()) return fail(adapter_errc::malformed, where + ": missing field 'transaction'");
+  if (callback.cid.empty()) return fail(adapter_errc::malformed, where + ": missing field 'cid'");
   // "montant réel": a decimal with '.'; the flow converts it with the payment's currency. Checked
   // here against the widest exponent so a malformed amount is refused at the door.
-  if (auto ok = parse_decimal_amount(get_string(*fields, "amount"), 3); !ok)
-    return fail(where + ": field 'amount': " + ok.error().message);
+  if (auto ok = parse_decimal_amount(amount, 3); !ok)
+    return fail(adapter_errc::malformed, where + ": field 'amount': " + ok.error().message);
+  callback.amount = json::string(amount);
 
   ParsedInput in;
-  in.txn_id = std::string(get_string(*fields, "cid"));
+  in.txn_id = callback.cid;
   in.name = "esipay.callback";
-  in.dedupe_id = std::string(get_string(*fields, "transaction"));
-  for (std::string_view f : {"type", "amount", "transaction", "cid"}) in.data[f] = get_string(*fields, f);
+  in.dedupe_id = callback.transaction;
+  in.data = fields::to_object(callback);
   return in;
 }
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "adapters/support/wire.hpp"
+#include "statemachines/interac_inputs.hpp"
 #include "statemachines/money.hpp"
 
 namespace corridor {
@@ -90,7 +91,7 @@ Result<bool> normalize_minor(json::object& o, std::string_view field, std::strin
       return true;
     }
   }
-  return fail(type_error(where, field, "an integer amount in minor units"));
+  return fail(adapter_errc::malformed, type_error(where, field, "an integer amount in minor units"));
 }
 
 // Paysafe echoes the security answer in interacEtransfer (the seed's answers): never kept.
@@ -107,7 +108,7 @@ Result<bool> check_resource(json::object& o, std::string_view where) {
   if (auto ok = normalize_minor(o, "amount", where); !ok) return ok;
   if (auto ok = normalize_minor(o, "timeToLiveSeconds", where); !ok) return ok;
   if (auto it = o.find("interacEtransfer"); it != o.end() && !it->value().is_null()) {
-    if (!it->value().is_object()) return fail(type_error(where, "interacEtransfer", "an object"));
+    if (!it->value().is_object()) return fail(adapter_errc::malformed, type_error(where, "interacEtransfer", "an object"));
     const std::string inner = std::string(where) + " interacEtransfer";
     drop_answer(o);  // corridor keeps it out of its inputs
     json::object& e = it->value().get_object();
@@ -116,9 +117,12 @@ Result<bool> check_resource(json::object& o, std::string_view where) {
       if (auto ok = optional_string(e, f, inner); !ok) return ok;
   }
   if (auto it = o.find("links"); it != o.end() && !it->value().is_null() && !it->value().is_array())
-    return fail(type_error(where, "links", "an array"));
+    return fail(adapter_errc::malformed, type_error(where, "links", "an array"));
   return true;
 }
+
+// A call's parameter the wire helpers refuse (they name the field): the call cannot become a request.
+Error bad_parameters(const Error& e) { return fail(adapter_errc::bad_parameters, e.message); }
 
 struct Amount {
   std::int64_t minor = 0;
@@ -127,15 +131,17 @@ struct Amount {
 
 Result<Amount> amount_of(const json::object& p, std::string_view where) {
   const json::object* amount = get_object(p, "amount");
-  if (!amount) return fail(std::string(where) + ": missing field 'amount'");
+  if (!amount) return fail(adapter_errc::bad_parameters, std::string(where) + ": missing field 'amount'");
   auto it = amount->find("value");
   if (it == amount->end() || !it->value().is_int64())
-    return fail(std::string(where) + ": field 'amount.value' must be an integer (minor units)");
+    return fail(adapter_errc::bad_parameters, std::string(where) + ": field 'amount.value' must be an integer (minor units)");
   Amount m{it->value().get_int64(), std::string(get_string(*amount, "currency"))};
-  if (!currency_exponent(m.currency)) return fail(std::string(where) + ": unknown currency '" + m.currency + "'");
+  if (!currency_exponent(m.currency))
+    return fail(adapter_errc::bad_parameters, std::string(where) + ": unknown currency '" + m.currency + "'");
   if (m.currency != kCurrency)
-    return fail(std::string(where) + ": currency " + m.currency + " is not accepted: Interac e-Transfer takes CAD only");
-  if (m.minor <= 0) return fail(std::string(where) + ": amount must be positive");
+    return fail(adapter_errc::bad_parameters,
+                std::string(where) + ": currency " + m.currency + " is not accepted: Interac e-Transfer takes CAD only");
+  if (m.minor <= 0) return fail(adapter_errc::bad_parameters, std::string(where) + ": amount must be positive");
   return m;
 }
 
@@ -153,9 +159,37 @@ json::object profile_of(const json::object& customer) {
   return profile;
 }
 
+// The kinds of Paysafe resource the flows read, each as its struct (statemachines/interac_inputs.hpp).
+enum class Resource { handle, payment, verification, credit };
+
+// A resource check_resource passed, as the flows read it: the members of its kind's struct, which
+// keep Paysafe's names and the types check_resource made sure of.
+json::object resource_input(Resource kind, const json::object& checked) {
+  switch (kind) {
+    case Resource::handle: return fields::to_object(fields::from_object<InteracPaymentHandle>(checked));
+    case Resource::payment: return fields::to_object(fields::from_object<InteracPayment>(checked));
+    case Resource::verification: return fields::to_object(fields::from_object<InteracVerification>(checked));
+    case Resource::credit: return fields::to_object(fields::from_object<InteracStandaloneCredit>(checked));
+  }
+  return {};
+}
+
+// A retry Paysafe refused as already processed (5031): the payment or credit exists under this
+// merchantRefNum, without an id the answer could give.
+template <class Created>
+json::object already_processed(std::string_view merchant_ref_num, std::string error) {
+  Created r;
+  r.merchantRefNum = std::string(merchant_ref_num);
+  r.status = "PROCESSING";
+  r.duplicate = true;
+  r.error = std::move(error);
+  return fields::to_object(r);
+}
+
 // The operations the flows emit, what their answers are called, and how each is looked up.
 struct Operation {
   std::string_view op;
+  Resource resource;          // what a 2xx answer holds
   std::string_view ok;        // input name of a 2xx answer
   std::string_view rejected;  // input name of a 4xx answer ("" : an error, call.failed)
   std::string_view list_key;  // GET by merchantRefNum answers {"<list_key>": [...]}
@@ -163,14 +197,14 @@ struct Operation {
 };
 
 constexpr std::array kOperations{
-    Operation{"create_payment_handle", "handle.created", "handle.rejected", "", false},
-    Operation{"get_payment_handle", "handle.status", "", "paymentHandles", false},
-    Operation{"create_payment", "payment.created", "payment.rejected", "", true},
-    Operation{"get_payment", "payment.status", "", "payments", false},
-    Operation{"create_verification", "verification.completed", "verification.rejected", "", false},
-    Operation{"get_verification", "verification.status", "", "verifications", false},
-    Operation{"create_standalone_credit", "credit.created", "credit.rejected", "", true},
-    Operation{"get_standalone_credit", "credit.status", "", "standaloneCredits", false},
+    Operation{"create_payment_handle", Resource::handle, "handle.created", "handle.rejected", "", false},
+    Operation{"get_payment_handle", Resource::handle, "handle.status", "", "paymentHandles", false},
+    Operation{"create_payment", Resource::payment, "payment.created", "payment.rejected", "", true},
+    Operation{"get_payment", Resource::payment, "payment.status", "", "payments", false},
+    Operation{"create_verification", Resource::verification, "verification.completed", "verification.rejected", "", false},
+    Operation{"get_verification", Resource::verification, "verification.status", "", "verifications", false},
+    Operation{"create_standalone_credit", Resource::credit, "credit.created", "credit.rejected", "", true},
+    Operation{"get_standalone_credit", Resource::credit, "credit.status", "", "standaloneCredits", false},
 };
 
 const Operation* operation(std::string_view op) {
@@ -198,6 +232,13 @@ constexpr std::array kHandledEvents{
     std::string_view{"SA_CREDIT_COMPLETED"},    std::string_view{"SA_CREDIT_FAILED"},
     std::string_view{"SA_CREDIT_ERRORED"},      std::string_view{"SA_CREDIT_CANCELLED"},
 };
+
+// What a handled event's payload is.
+Resource event_resource(std::string_view event) {
+  if (event.starts_with("PAYMENT_HANDLE_")) return Resource::handle;
+  if (event.starts_with("SA_CREDIT_")) return Resource::credit;
+  return Resource::payment;  // PAYMENT_* and SETTLEMENT_*
+}
 
 bool handled_event(std::string_view event) {
   return std::find(kHandledEvents.begin(), kHandledEvents.end(), flow_event_name(event)) != kHandledEvents.end();
@@ -262,19 +303,19 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
       req.target = root + "/" + std::string(resource) + "/" + percent_encode(id);
       return req;
     }
-    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return ok.error();
+    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return bad_parameters(ok.error());
     req.target = root + "/" + std::string(resource) + "?merchantRefNum=" + percent_encode(get_string(p, "merchantRefNum"));
     return req;
   };
 
   if (call.op == "create_payment_handle") {
-    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return ok.error();
-    if (auto ok = require_string(p, "transactionType", where); !ok) return ok.error();
+    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return bad_parameters(ok.error());
+    if (auto ok = require_string(p, "transactionType", where); !ok) return bad_parameters(ok.error());
     auto money = amount_of(p, where);
     if (!money) return money.error();
     const json::object* etransfer = get_object(p, "interacEtransfer");
-    if (!etransfer) return fail(where + ": missing field 'interacEtransfer'");
-    if (auto ok = require_string(*etransfer, "consumerId", where + " interacEtransfer"); !ok) return ok.error();
+    if (!etransfer) return fail(adapter_errc::bad_parameters, where + ": missing field 'interacEtransfer'");
+    if (auto ok = require_string(*etransfer, "consumerId", where + " interacEtransfer"); !ok) return bad_parameters(ok.error());
 
     json::object body;
     body["merchantRefNum"] = p.at("merchantRefNum");
@@ -297,8 +338,9 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
       const json::value* v = etransfer->if_contains(f);
       if (v == nullptr || v->is_null()) continue;
       if (v->is_object() && v->get_object().contains("sealed"))
-        return fail(where + ": interacEtransfer." + std::string(f) + " is still sealed: it is opened before the request");
-      if (!v->is_string()) return fail(type_error(where + " interacEtransfer", f, "a string"));
+        return fail(adapter_errc::bad_parameters,
+                    where + ": interacEtransfer." + std::string(f) + " is still sealed: it is opened before the request");
+      if (!v->is_string()) return fail(adapter_errc::bad_parameters, type_error(where + " interacEtransfer", f, "a string"));
       if (!v->get_string().empty()) e[f] = *v;
     }
     body["interacEtransfer"] = std::move(e);
@@ -315,8 +357,8 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
     return post("/paymenthandles", body);
   }
   if (call.op == "create_payment" || call.op == "create_verification" || call.op == "create_standalone_credit") {
-    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return ok.error();
-    if (auto ok = require_string(p, "paymentHandleToken", where); !ok) return ok.error();
+    if (auto ok = require_string(p, "merchantRefNum", where); !ok) return bad_parameters(ok.error());
+    if (auto ok = require_string(p, "paymentHandleToken", where); !ok) return bad_parameters(ok.error());
     auto money = amount_of(p, where);
     if (!money) return money.error();
     json::object body;
@@ -340,15 +382,15 @@ Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) cons
   // A lost /verifications answer: found again by its merchantRefNum (<txn_id>-verification).
   if (call.op == "get_verification") return get("verifications", "verification_id");
   if (call.op == "get_standalone_credit") return get("standalonecredits", "standalone_credit_id");
-  return fail("interac: unknown operation '" + call.op + "'");
+  return fail(adapter_errc::unknown_operation, "interac: unknown operation '" + call.op + "'");
 }
 
 Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, const HttpResponse& response) const {
   const std::string where = "interac " + call.op + " answer (HTTP " + std::to_string(response.status) + ")";
   const int s = response.status;
-  if (s >= 500 || s == 408 || s == 429) return fail(where + ": " + paysafe_error(response).message, true);
+  if (auto busy = busy_status(s)) return fail(*busy, where + ": " + paysafe_error(response).message);
   const Operation* op = operation(call.op);
-  if (op == nullptr) return fail("interac: unknown operation '" + call.op + "'");
+  if (op == nullptr) return fail(adapter_errc::unknown_operation, "interac: unknown operation '" + call.op + "'");
 
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
@@ -359,22 +401,21 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
       // exists under this merchantRefNum. The flow treats it as in progress and finds its status
       // with GET ?merchantRefNum= (and its webhooks).
       in.name = std::string(op->ok);
-      in.data = {{"status", "PROCESSING"},
-                 {"merchantRefNum", get_string(call.params, "merchantRefNum")},
-                 {"duplicate", true},
-                 {"error", error.message}};
+      const std::string_view ref = get_string(call.params, "merchantRefNum");
+      in.data = op->resource == Resource::credit ? already_processed<InteracStandaloneCredit>(ref, error.message)
+                                                 : already_processed<InteracPayment>(ref, error.message);
       return in;
     }
     if (!op->rejected.empty()) {
       in.name = std::string(op->rejected);
-      in.data = {{"http_status", s}, {"error", error.message}, {"code", error.code}};
+      in.data = fields::to_object(InteracRejection{.http_status = s, .error = error.message, .code = error.code});
       return in;
     }
     // A look-up of something Paysafe does not hold: call.failed says not_found (reconciliation).
     if (s == 404 && !op->list_key.empty()) return fail(adapter_errc::not_found, where + ": " + error.message);
-    return fail(where + ": " + error.message);
+    return fail(adapter_errc::unexpected_answer, where + ": " + error.message);
   }
-  if (s < 200 || s >= 300) return fail(where + ": unexpected status");
+  if (s < 200 || s >= 300) return fail(adapter_errc::unexpected_answer, where + ": unexpected status");
 
   auto body = parse_object(response.body, where);
   if (!body) return body.error();
@@ -383,10 +424,11 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
     // GET ?merchantRefNum= answers a list; the latest resource (by txnTime) is the one that counts.
     const json::value* list = body->if_contains(op->list_key);
     if (list == nullptr || !list->is_array())
-      return fail(where + ": field '" + std::string(op->list_key) + "' must be an array");
+      return fail(adapter_errc::malformed, where + ": field '" + std::string(op->list_key) + "' must be an array");
     const json::object* latest = nullptr;
     for (const auto& item : list->get_array()) {
-      if (!item.is_object()) return fail(where + ": '" + std::string(op->list_key) + "' must hold objects");
+      if (!item.is_object())
+        return fail(adapter_errc::malformed, where + ": '" + std::string(op->list_key) + "' must hold objects");
       if (latest == nullptr || get_string(item.get_object(), "txnTime") >= get_string(*latest, "txnTime"))
         latest = &item.get_object();
     }
@@ -400,7 +442,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
   }
   if (auto ok = check_resource(resource, where); !ok) return ok.error();
   in.name = std::string(op->ok);
-  in.data = std::move(resource);
+  in.data = resource_input(op->resource, resource);
   return in;
 }
 
@@ -421,12 +463,15 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   // "eventDate", "mode", "links"}.
   std::string_view event = get_string(*body, "eventType");
   if (event.empty()) event = get_string(*body, "eventName");
-  if (!event_name_ok(event)) return fail(where + ": field 'eventType' must be a Paysafe event name (A-Z and _)");
+  if (!event_name_ok(event))
+    return fail(adapter_errc::malformed, where + ": field 'eventType' must be a Paysafe event name (A-Z and _)");
   json::value* payload_value = body->if_contains("payload");
-  if (payload_value == nullptr || !payload_value->is_object()) return fail(where + ": field 'payload' must be an object");
+  if (payload_value == nullptr || !payload_value->is_object())
+    return fail(adapter_errc::malformed, where + ": field 'payload' must be an object");
   json::object payload = std::move(payload_value->get_object());
   if (!handled_event(event)) {
-    // Acknowledged and kept, never acted on: Paysafe stops redelivering it.
+    // Acknowledged and kept, never acted on: Paysafe stops redelivering it. No flow reads it: its data
+    // is the payload as Paysafe sent it (of any shape, the echoed answer dropped), for whoever looks.
     ParsedInput in;
     in.name = std::string(event);
     in.unhandled = true;
@@ -451,7 +496,7 @@ Result<ParsedInput> InteracAdapter::parse_webhook(const HttpRequest& request) co
   if (resource.empty()) resource = get_string(payload, "id");
   if (resource.empty()) resource = get_string(payload, "merchantRefNum");
   in.dedupe_id = std::string(event) + ":" + std::string(resource);
-  in.data = std::move(payload);
+  in.data = resource_input(event_resource(in.name), payload);
   return in;
 }
 

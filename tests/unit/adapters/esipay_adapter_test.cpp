@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "statemachines/esipay_inputs.hpp"
+
 namespace corridor {
 namespace {
 
@@ -84,6 +86,7 @@ TEST(EsipayAdapter, CardProblemsNeverQuoteTheNumber) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "card data unavailable");
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.bad_parameters");
   auto bad_month = cardpay();
   bad_month.params["card"].as_object()["exp_month"] = 13;
   auto m = a.build_request(bad_month);
@@ -107,7 +110,13 @@ TEST(EsipayAdapter, RefundUrls) {
   EXPECT_EQ(part->target, "http://10.0.0.6:6543/cardpay/c0ffee00-uuid/esi42/4.00");
   auto no_txn = refund_call(false);
   no_txn.params.erase("transaction");
-  EXPECT_FALSE(a.build_request(no_txn));
+  auto refused = a.build_request(no_txn);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(code_text(refused.error().code), "adapter.bad_parameters");
+  auto other = refund_call(false);
+  other.op = "void";
+  EXPECT_EQ(code_text(a.build_request(other).error().code), "adapter.unknown_operation");
+  EXPECT_EQ(code_text(a.parse_response(other, answer(200)).error().code), "adapter.unknown_operation");
 }
 
 TEST(EsipayAdapter, NoCallIsRetrySafe) {
@@ -123,27 +132,51 @@ TEST(EsipayAdapter, TheSeedsStatuses) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->name, "charge.succeeded");
   EXPECT_EQ(ok->txn_id, "tx_ABC");
-  for (int status : {400, 403, 500}) {
+  EXPECT_EQ(ok->data, (json::object{{"http_status", 200}}));  // nothing more
+  // Each refusal named as the seed's statuses mean it, so the flow never reads an HTTP status.
+  for (auto [status, refusal] : {std::pair{400, esipay_refusal::kIncorrectParameter},
+                                 std::pair{403, esipay_refusal::kAddressNotAllowed},
+                                 std::pair{500, esipay_refusal::kServiceError},
+                                 std::pair{404, esipay_refusal::kUnlistedStatus}}) {
     auto failed = a.parse_response(cardpay(), answer(status, "service error"));
     ASSERT_TRUE(failed) << status;
     EXPECT_EQ(failed->name, "charge.failed");
-    EXPECT_EQ(get_int(failed->data, "http_status"), status);
+    const auto answered = fields::from_object<EsipayAnswer>(failed->data);
+    EXPECT_EQ(answered.http_status, status);
+    EXPECT_EQ(answered.refusal, refusal);
+    EXPECT_EQ(answered.error, "HTTP " + std::to_string(status) + ": service error");
     auto refund = a.parse_response(refund_call(true), answer(status));
     ASSERT_TRUE(refund);
     EXPECT_EQ(refund->name, "refund.failed");
+    EXPECT_EQ(fields::from_object<EsipayAnswer>(refund->data).refusal, refusal);
   }
   EXPECT_EQ(a.parse_response(refund_call(false), answer(200))->name, "refund.succeeded");
-  // Not one of esipay's answers (a proxy's 502): the outcome is unknown, never a decline.
-  auto proxy = a.parse_response(cardpay(), answer(502, "bad gateway"));
-  ASSERT_FALSE(proxy);
-  EXPECT_TRUE(proxy.error().retryable());
+}
+
+// Not one of esipay's answers: the outcome is unknown, never a decline. Its code says why; the call
+// is never sent again (not retry-safe), whatever the code.
+TEST(EsipayAdapter, AnswersThatAreNotEsipaysAreFailuresWithTheirCode) {
+  EsipayAdapter a(settings());
+  for (int status : {502, 503, 504, 408}) {
+    auto r = a.parse_response(cardpay(), answer(status, "bad gateway"));
+    ASSERT_FALSE(r) << status;
+    EXPECT_TRUE(r.error().retryable()) << status;
+    EXPECT_EQ(code_text(r.error().code), "adapter.provider_unavailable") << status;
+  }
+  auto busy = a.parse_response(refund_call(true), answer(429));
+  ASSERT_FALSE(busy);
+  EXPECT_TRUE(busy.error().retryable());
+  EXPECT_EQ(code_text(busy.error().code), "adapter.rate_limited");
+  auto other = a.parse_response(cardpay(), answer(204));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(code_text(other.error().code), "adapter.unexpected_answer");
 }
 
 TEST(EsipayAdapter, ErrorBodiesAreMasked) {
   EsipayAdapter a(settings());
   auto failed = a.parse_response(cardpay(), answer(400, "bad card 4000000000000001 in /cardpay/..."));
   ASSERT_TRUE(failed);
-  const std::string error(get_string(failed->data, "error"));
+  const std::string error = fields::from_object<EsipayAnswer>(failed->data).error;
   EXPECT_EQ(error.find(kPan), std::string::npos);
   EXPECT_NE(error.find("400000******0001"), std::string::npos);
 }
@@ -155,9 +188,13 @@ TEST(EsipayAdapter, CallbackFormBodyOfTheSeed) {
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "esipay.callback");
   EXPECT_EQ(in->dedupe_id, "esi42");
-  EXPECT_EQ(get_string(in->data, "amount"), "12.50");
-  EXPECT_EQ(get_string(in->data, "transaction"), "esi42");
-  EXPECT_EQ(get_string(in->data, "type"), "card");
+  const auto cb = fields::from_object<EsipayCallback>(in->data);
+  EXPECT_EQ(cb.type, "card");
+  EXPECT_EQ(cb.amount, json::value("12.50"));  // esipay's text, as written
+  EXPECT_EQ(cb.transaction, "esi42");
+  EXPECT_EQ(cb.cid, "tx_ABC");
+  // The keys the flow has always read, and only them.
+  EXPECT_EQ(in->data, (json::object{{"type", "card"}, {"amount", "12.50"}, {"transaction", "esi42"}, {"cid", "tx_ABC"}}));
 }
 
 TEST(EsipayAdapter, CallbackJsonBodyAndMappedIpv4Accepted) {
@@ -167,7 +204,7 @@ TEST(EsipayAdapter, CallbackJsonBodyAndMappedIpv4Accepted) {
   r.headers = {{"Content-Type", "application/json"}};
   auto in = a.parse_webhook(r);
   ASSERT_TRUE(in) << in.error().message;
-  EXPECT_EQ(get_string(in->data, "amount"), "5000");
+  EXPECT_EQ(fields::from_object<EsipayCallback>(in->data).amount, json::value("5000"));
 }
 
 TEST(EsipayAdapter, CallbackFromAnotherAddressIs403) {
@@ -175,6 +212,7 @@ TEST(EsipayAdapter, CallbackFromAnotherAddressIs403) {
   auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), "10.9.9.9"));
   ASSERT_FALSE(in);
   EXPECT_EQ(in.error().http_status(), 403);
+  EXPECT_EQ(code_text(in.error().code), "adapter.forbidden_source");
   auto none = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", "/callbacks/esipay/" + std::string(kToken), ""));
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().http_status(), 403);
@@ -187,6 +225,7 @@ TEST(EsipayAdapter, WrongOrMissingTokenIs404) {
     auto in = a.parse_webhook(callback("type=card&amount=1&transaction=t&cid=tx_ABC", target));
     ASSERT_FALSE(in) << target;
     EXPECT_EQ(in.error().http_status(), 404) << target;
+    EXPECT_EQ(code_text(in.error().code), "adapter.unknown_route") << target;
   }
 }
 
@@ -196,6 +235,8 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
     auto in = a.parse_webhook(callback(body));
     ASSERT_FALSE(in) << body;
     EXPECT_NE(in.error().message.find(what), std::string::npos) << in.error().message;
+    EXPECT_EQ(code_text(in.error().code), "adapter.malformed") << body;
+    EXPECT_EQ(in.error().http_status(), 400) << body;
   };
   check("type=card&amount=1&cid=tx_ABC", "'transaction'");
   check("type=card&transaction=t&cid=tx_ABC", "'amount'");
@@ -207,6 +248,7 @@ TEST(EsipayAdapter, MalformedCallbacksNameTheField) {
   auto refused = a.parse_webhook(get);
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().http_status(), 405);
+  EXPECT_EQ(code_text(refused.error().code), "adapter.wrong_method");
 }
 
 // Found by fuzz/esipay_callback (fuzz/regressions/esipay_callback/): a form field that decodes to

@@ -9,6 +9,7 @@
 #include <cctype>
 
 #include "adapters/registry.hpp"
+#include "statemachines/interac_inputs.hpp"
 
 namespace corridor {
 namespace {
@@ -241,9 +242,16 @@ TEST(InteracAdapter, LookUpsOfNothingAreNotFound) {
   ASSERT_FALSE(empty);
   EXPECT_EQ(empty.error().http_status(), 404);
   EXPECT_FALSE(empty.error().retryable());
+  EXPECT_EQ(code_text(empty.error().code), "adapter.not_found");
   auto missing = adapter().parse_response(get, answer(404, R"({"error": {"code": "5269", "message": "not found"}})"));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().http_status(), 404);
+  EXPECT_EQ(code_text(missing.error().code), "adapter.not_found");
+  // Any other refusal of a look-up is an answer corridor cannot act on.
+  auto unauthorised = adapter().parse_response(get, answer(401, R"({"error": {"code": "5279", "message": "invalid credentials"}})"));
+  ASSERT_FALSE(unauthorised);
+  EXPECT_FALSE(unauthorised.error().retryable());
+  EXPECT_EQ(code_text(unauthorised.error().code), "adapter.unexpected_answer");
   // A 404 on a create is a refusal, not a look-up.
   auto refused = adapter().parse_response(request_money_handle(), answer(404, R"({"error": {"code": "5269"}})"));
   ASSERT_TRUE(refused);
@@ -256,6 +264,7 @@ TEST(InteracAdapter, BadParamsNameTheField) {
   auto r = adapter().build_request(c);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("merchantRefNum"), std::string::npos);
+  EXPECT_EQ(code_text(r.error().code), "adapter.bad_parameters");
 
   c = request_money_handle();
   c.params["amount"] = json::object{{"value", "5.44"}, {"currency", "CAD"}};
@@ -276,6 +285,10 @@ TEST(InteracAdapter, BadParamsNameTheField) {
   r = adapter().build_request(call("refund", {}));
   ASSERT_FALSE(r);
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.unknown_operation");
+  auto answered = adapter().parse_response(call("refund", {}), answer(200, "{}"));
+  ASSERT_FALSE(answered);
+  EXPECT_EQ(code_text(answered.error().code), "adapter.unknown_operation");
 }
 
 TEST(InteracAdapter, Base64ApiKeyIsUsedAsGiven) {
@@ -293,10 +306,26 @@ TEST(InteracAdapter, SeedHandleAnswerIsHandleCreated) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "handle.created");
-  EXPECT_EQ(get_string(in->data, "status"), "INITIATED");
-  EXPECT_EQ(get_string(in->data, "paymentHandleToken"), "PHEkR6gInY2NM05X");
-  EXPECT_EQ(get_int(in->data, "timeToLiveSeconds"), 899);
-  EXPECT_EQ(in->data.at("links").as_array().size(), 1u);
+  const auto h = fields::from_object<InteracPaymentHandle>(in->data);
+  EXPECT_EQ(h.id, "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
+  EXPECT_EQ(h.status, "INITIATED");
+  EXPECT_EQ(h.action, "REDIRECT");
+  EXPECT_EQ(h.paymentHandleToken, "PHEkR6gInY2NM05X");
+  EXPECT_EQ(h.amount, json::value(544));
+  EXPECT_EQ(h.currencyCode, "CAD");
+  EXPECT_EQ(h.timeToLiveSeconds, 899);
+  ASSERT_TRUE(h.links);
+  ASSERT_EQ(h.links->size(), 1u);
+  EXPECT_EQ(h.links->front().rel, "redirect_payment");
+  EXPECT_TRUE(h.links->front().href.starts_with("https://api.qa.paysafe.com/alternatepayments/v1/redirect?"));
+  ASSERT_TRUE(h.interacEtransfer);
+  EXPECT_EQ(h.interacEtransfer->consumerId, "madhu.baddam@paysafe.com");
+  // The input is the handle as the flows read it, under Paysafe's names; the rest of Paysafe's answer
+  // (billing details, gateway response, profile) is not kept.
+  EXPECT_EQ(in->data, fields::to_object(h));
+  EXPECT_EQ(in->data.at("timeToLiveSeconds"), json::value(899));
+  EXPECT_FALSE(in->data.contains("gatewayResponse"));
+  EXPECT_FALSE(in->data.contains("profile"));
 }
 
 TEST(InteracAdapter, SeedPaymentAnswerIsPaymentCreated) {
@@ -304,8 +333,12 @@ TEST(InteracAdapter, SeedPaymentAnswerIsPaymentCreated) {
   auto in = adapter().parse_response(c, answer(200, kSeedPaymentResponse));
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "payment.created");
-  EXPECT_EQ(get_string(in->data, "status"), "PROCESSING");
-  EXPECT_EQ(get_int(in->data, "amount"), 546);
+  const auto p = fields::from_object<InteracPayment>(in->data);
+  EXPECT_EQ(p.id, "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(p.status, "PROCESSING");
+  EXPECT_EQ(p.amount, json::value(546));
+  EXPECT_EQ(p.currencyCode, "CAD");
+  EXPECT_FALSE(p.duplicate);
 }
 
 TEST(InteracAdapter, SeedVerificationAnswerCarriesMaxAmount) {
@@ -313,8 +346,11 @@ TEST(InteracAdapter, SeedVerificationAnswerCarriesMaxAmount) {
   auto in = adapter().parse_response(c, answer(200, kSeedVerificationResponse));
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "verification.completed");
-  EXPECT_EQ(get_int(*get_object(in->data, "interacEtransfer"), "maxAmount"), 500000);
-  EXPECT_EQ(get_string(*get_object(in->data, "interacEtransfer"), "transferType"), "ALIAS_REGULAR");
+  const auto v = fields::from_object<InteracVerification>(in->data);
+  EXPECT_EQ(v.status, "COMPLETED");
+  ASSERT_TRUE(v.interacEtransfer);
+  EXPECT_EQ(v.interacEtransfer->maxAmount, 500000);
+  EXPECT_EQ(v.interacEtransfer->transferType, "ALIAS_REGULAR");
 }
 
 // A lost /verifications answer: the flow GETs it by its own merchantRefNum (Paysafe's lookup).
@@ -335,30 +371,40 @@ TEST(InteracAdapter, VerificationIsLookedUpByMerchantRefNum) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "verification.status");
   EXPECT_EQ(in->txn_id, "tx_ABC");
-  EXPECT_EQ(get_int(*get_object(in->data, "interacEtransfer"), "maxAmount"), 500000);
+  EXPECT_EQ(fields::from_object<InteracVerification>(in->data).interacEtransfer.value().maxAmount, 500000);
   auto none = adapter().parse_response(c, answer(200, R"({"verifications":[]})"));
   ASSERT_FALSE(none);
   EXPECT_FALSE(none.error().retryable());  // call.failed: the flow looks again later, a bounded number of times
+  EXPECT_EQ(code_text(none.error().code), "adapter.not_found");
   auto down = adapter().parse_response(c, answer(503, R"({"error":{"code":"1000","message":"down"}})"));
   ASSERT_FALSE(down);
   EXPECT_TRUE(down.error().retryable());
+  EXPECT_EQ(code_text(down.error().code), "adapter.provider_unavailable");
 }
 
 TEST(InteracAdapter, SeedCreditAnswersAndTheAnswerIsNotKept) {
   auto handle = adapter().parse_response(request_money_handle(), answer(201, kSeedAutodepositHandle));
   ASSERT_TRUE(handle) << handle.error().message;
-  EXPECT_EQ(get_string(handle->data, "status"), "PAYABLE");
-  EXPECT_EQ(get_string(*get_object(handle->data, "interacEtransfer"), "transferType"), "ALIAS_AUTODEPOSIT");
+  const auto h = fields::from_object<InteracPaymentHandle>(handle->data);
+  EXPECT_EQ(h.status, "PAYABLE");
+  EXPECT_EQ(h.transactionType, "STANDALONE_CREDIT");
+  ASSERT_TRUE(h.interacEtransfer);
+  EXPECT_EQ(h.interacEtransfer->transferType, "ALIAS_AUTODEPOSIT");
+  EXPECT_EQ(h.interacEtransfer->maxAmount, 390000);
 
   auto c = call("create_standalone_credit", {{"merchantRefNum", "tx_ABC"}, {"amount", money(500)}, {"paymentHandleToken", "PH6grPCguAtRInwc"}});
   auto in = adapter().parse_response(c, answer(201, kSeedWithdrawalResponse));
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "credit.created");
-  EXPECT_EQ(get_string(in->data, "status"), "PROCESSING");
+  const auto credit = fields::from_object<InteracStandaloneCredit>(in->data);
+  EXPECT_EQ(credit.status, "PROCESSING");
+  EXPECT_EQ(credit.id, "b7759f69-b194-41ad-aab2-164432596c04");
+  ASSERT_TRUE(credit.interacEtransfer);
+  EXPECT_EQ(credit.interacEtransfer->question, "what is your name");
   const auto* e = get_object(in->data, "interacEtransfer");
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(get_string(*e, "question"), "what is your name");
   EXPECT_FALSE(e->contains("answer"));  // the security answer stays out of corridor.inputs
+  EXPECT_EQ(json::serialize(in->data).find("MadhuBaddam"), std::string::npos);
 }
 
 TEST(InteracAdapter, AmountAsDigitStringIsReadExactly) {
@@ -369,6 +415,7 @@ TEST(InteracAdapter, AmountAsDigitStringIsReadExactly) {
   auto bad = adapter().parse_response(request_money_handle(), answer(201, R"({"id":"h1","status":"INITIATED","amount":5.44})"));
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message.find("'amount'"), std::string::npos);
+  EXPECT_EQ(code_text(bad.error().code), "adapter.malformed");
 }
 
 TEST(InteracAdapter, MalformedAnswersNameTheField) {
@@ -378,9 +425,14 @@ TEST(InteracAdapter, MalformedAnswersNameTheField) {
   r = adapter().parse_response(request_money_handle(), answer(201, R"({"id":7,"status":"PAYABLE"})"));
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("'id'"), std::string::npos);
+  EXPECT_EQ(code_text(r.error().code), "adapter.malformed");
   r = adapter().parse_response(request_money_handle(), answer(201, "<html>"));
   ASSERT_FALSE(r);
   EXPECT_FALSE(r.error().retryable());
+  EXPECT_EQ(code_text(r.error().code), "adapter.malformed");
+  r = adapter().parse_response(request_money_handle(), answer(302, ""));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(code_text(r.error().code), "adapter.unexpected_answer");
 }
 
 TEST(InteracAdapter, ServerErrorsAreRetryable) {
@@ -389,6 +441,7 @@ TEST(InteracAdapter, ServerErrorsAreRetryable) {
                                       answer(status, R"({"error":{"code":"1000","message":"An internal error occurred"}})"));
     ASSERT_FALSE(r) << status;
     EXPECT_TRUE(r.error().retryable()) << status;
+    EXPECT_EQ(code_text(r.error().code), status == 429 ? "adapter.rate_limited" : "adapter.provider_unavailable") << status;
     EXPECT_NE(r.error().message.find("1000"), std::string::npos);
   }
 }
@@ -399,9 +452,10 @@ TEST(InteracAdapter, RefusalsAreRejectedInputsWithPaysafesCode) {
       answer(400, R"j({"error":{"code":"5068","message":"Field error(s)","details":["Either you submitted a request that is missing a mandatory field"],"fieldErrors":[{"field":"currencyCode","error":"Interac takes CAD only"}]}})j"));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "handle.rejected");
-  EXPECT_EQ(get_int(in->data, "http_status"), 400);
-  EXPECT_EQ(get_string(in->data, "code"), "5068");
-  EXPECT_NE(std::string(get_string(in->data, "error")).find("currencyCode"), std::string::npos);
+  const auto rejection = fields::from_object<InteracRejection>(in->data);
+  EXPECT_EQ(rejection.http_status, 400);
+  EXPECT_EQ(rejection.code, "5068");
+  EXPECT_NE(rejection.error.find("currencyCode"), std::string::npos);
 
   auto c = call("create_payment", {{"merchantRefNum", "tx_ABC"}, {"amount", money()}, {"paymentHandleToken", "PH1"}});
   in = adapter().parse_response(c, answer(402, R"({"error":{"code":"3022","message":"The card has been declined"}})"));
@@ -416,15 +470,20 @@ TEST(InteracAdapter, DuplicateMerchantRefNumMeansTheTransactionExists) {
   auto in = adapter().parse_response(c, answer(409, dup));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "payment.created");
-  EXPECT_EQ(get_string(in->data, "status"), "PROCESSING");
-  EXPECT_TRUE(get_bool(in->data, "duplicate"));
+  const auto p = fields::from_object<InteracPayment>(in->data);
+  EXPECT_EQ(p.status, "PROCESSING");
+  EXPECT_EQ(p.merchantRefNum, "tx_ABC");
+  EXPECT_EQ(p.duplicate, true);
+  EXPECT_FALSE(p.amount);  // reports no amount
   EXPECT_FALSE(in->data.contains("id"));  // the flow then GETs by merchantRefNum
 
   auto credit = call("create_standalone_credit", {{"merchantRefNum", "tx_ABC"}, {"amount", money()}, {"paymentHandleToken", "PH1"}});
   in = adapter().parse_response(credit, answer(400, dup));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->name, "credit.created");
-  EXPECT_EQ(get_string(in->data, "status"), "PROCESSING");
+  const auto credit_answer = fields::from_object<InteracStandaloneCredit>(in->data);
+  EXPECT_EQ(credit_answer.status, "PROCESSING");
+  EXPECT_EQ(credit_answer.duplicate, true);
 }
 
 TEST(InteracAdapter, LookupsByMerchantRefNumTakeTheLatest) {
@@ -434,7 +493,7 @@ TEST(InteracAdapter, LookupsByMerchantRefNumTakeTheLatest) {
                                      {"id":"p2","status":"COMPLETED","txnTime":"2021-10-07T09:00:00Z"}]})"));
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->name, "payment.status");
-  EXPECT_EQ(get_string(in->data, "id"), "p2");
+  EXPECT_EQ(fields::from_object<InteracPayment>(in->data).id, "p2");
 
   auto empty = adapter().parse_response(c, answer(200, R"({"payments":[]})"));
   ASSERT_FALSE(empty);
@@ -501,9 +560,32 @@ TEST(InteracAdapter, SignedWebhookIsTheFlowsInput) {
   ASSERT_TRUE(in) << in.error().message;
   EXPECT_EQ(in->txn_id, "tx_ABC");
   EXPECT_EQ(in->name, "PAYMENT_HANDLE_PAYABLE");
-  EXPECT_EQ(get_string(in->data, "paymentHandleToken"), "PHu44cSJ0fLdkGXR");
-  EXPECT_EQ(get_string(in->data, "status"), "PAYABLE");
+  const auto h = fields::from_object<InteracPaymentHandle>(in->data);
+  EXPECT_EQ(h.paymentHandleToken, "PHu44cSJ0fLdkGXR");
+  EXPECT_EQ(h.status, "PAYABLE");
+  EXPECT_EQ(h.amount, json::value(500));
+  EXPECT_EQ(in->data, fields::to_object(h));  // the payload as the handle struct: accountId not kept
   EXPECT_EQ(in->dedupe_id, "PAYMENT_HANDLE_PAYABLE:33e82d3b-9706-4495-80b1-a387fcfcbbae");
+}
+
+// Each handled event's payload is read as the resource it is: the flows read webhooks and answers alike.
+TEST(InteracAdapter, WebhookPayloadsAreReadAsTheirResource) {
+  auto parsed = [](std::string_view event) {
+    const std::string body = envelope(event, "tx_ABC", "COMPLETED");
+    auto in = adapter().parse_webhook(webhook(body, interac_webhook_signature("hmac-test-key", body)));
+    EXPECT_TRUE(in) << event;
+    return in ? in->data : json::object{};
+  };
+  EXPECT_EQ(parsed("PAYMENT_HANDLE_COMPLETED"),
+            fields::to_object(fields::from_object<InteracPaymentHandle>(parsed("PAYMENT_HANDLE_COMPLETED"))));
+  const json::object payment = parsed("PAYMENT_COMPLETED");
+  EXPECT_EQ(payment, fields::to_object(fields::from_object<InteracPayment>(payment)));
+  EXPECT_FALSE(payment.contains("transactionType"));  // a handle's member, not a payment's
+  EXPECT_EQ(parsed("SETTLEMENT_COMPLETED"), payment);
+  const json::object credit = parsed("SA_CREDIT_COMPLETED");
+  EXPECT_EQ(credit, fields::to_object(fields::from_object<InteracStandaloneCredit>(credit)));
+  EXPECT_EQ(fields::from_object<InteracStandaloneCredit>(credit).id, "33e82d3b-9706-4495-80b1-a387fcfcbbae");
+  EXPECT_EQ(fields::from_object<InteracStandaloneCredit>(credit).amount, json::value(500));
 }
 
 TEST(InteracAdapter, RedeliveryKeepsItsDedupeId) {
@@ -521,10 +603,12 @@ TEST(InteracAdapter, ForgedMissingOrReplayedSignaturesAre401) {
   auto forged = adapter().parse_webhook(webhook(body, interac_webhook_signature("not-the-key", body)));
   ASSERT_FALSE(forged);
   EXPECT_EQ(forged.error().http_status(), 401);
+  EXPECT_EQ(code_text(forged.error().code), "adapter.bad_signature");
   // missing
   auto missing = adapter().parse_webhook(webhook(body, ""));
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().http_status(), 401);
+  EXPECT_EQ(code_text(missing.error().code), "adapter.bad_signature");
   EXPECT_NE(missing.error().message.find("Signature"), std::string::npos);
   // replayed: a genuine signature of another body
   const std::string other = envelope("PAYMENT_FAILED", "tx_ABC", "FAILED");
@@ -559,7 +643,8 @@ TEST(InteracAdapter, VerificationHandleMapsBackToItsTransaction) {
   auto in = adapter().parse_webhook(webhook(body, interac_webhook_signature("hmac-test-key", body)));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->txn_id, "tx_ABC");
-  EXPECT_EQ(get_string(in->data, "merchantRefNum"), "tx_ABC-verification");  // the flow tells the handles apart
+  // the flow tells the handles apart
+  EXPECT_EQ(fields::from_object<InteracPaymentHandle>(in->data).merchantRefNum, "tx_ABC-verification");
   EXPECT_EQ(interac_txn_of_merchant_ref("tx_Q"), "tx_Q");
 }
 
@@ -582,6 +667,7 @@ TEST(InteracAdapter, SignedButMalformedWebhooksAre400) {
     auto r = adapter().parse_webhook(sign(body));
     ASSERT_FALSE(r) << body;
     EXPECT_EQ(r.error().http_status(), 400) << body;
+    EXPECT_EQ(code_text(r.error().code), "adapter.malformed") << body;
   }
 }
 

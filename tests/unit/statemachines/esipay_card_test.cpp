@@ -5,7 +5,9 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <tuple>
 
+#include "statemachines/esipay_inputs.hpp"
 #include "statemachines/reconcile.hpp"
 #include "tests/support/flow_harness.hpp"
 
@@ -121,11 +123,35 @@ TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
   expect_event("captured", "succeeded");
 }
 
-TEST_F(EsipayCard, RefusedChargeFailsWithTheStatusMeaning) {
+// The reason follows the refusal the adapter names (EsipayAnswer::refusal), never the HTTP status.
+TEST_F(EsipayCard, RefusedChargeFailsWithTheRefusalsMeaning) {
+  for (auto [status, refusal, reason] : std::vector<std::tuple<int, std::string_view, std::string>>{
+           {400, esipay_refusal::kIncorrectParameter, "esipay: a request parameter is incorrect (400): HTTP 400: bad"},
+           {403, esipay_refusal::kAddressNotAllowed, "esipay: the calling server's address is not allowed (403): HTTP 403: bad"},
+           {500, esipay_refusal::kServiceError, "esipay: service error (500): HTTP 500: bad"},
+           {404, esipay_refusal::kUnlistedStatus, "esipay refused the payment: HTTP 404: bad"},
+           // The refusal decides, whatever the status beside it.
+           {400, esipay_refusal::kServiceError, "esipay: service error (500): HTTP 400: bad"}}) {
+    Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
+    const EsipayAnswer answer{.http_status = status,
+                              .error = "HTTP " + std::to_string(status) + ": bad",
+                              .refusal = std::string(refusal)};
+    fresh.in("charging").feed("charge.failed", fields::to_object(answer));
+    EXPECT_EQ(fresh.txn.state, "failed");
+    EXPECT_EQ(fresh.txn.reason.as_string(), reason);
+    ASSERT_EQ(fresh.effects.events.size(), 1u);
+    EXPECT_EQ(to_string(fresh.effects.events[0].status), "failed");
+  }
+}
+
+// Answers recorded before the adapter named the refusal carry only the HTTP status: they read as
+// they did then.
+TEST_F(EsipayCard, RefusedChargeRecordedWithItsStatusOnly) {
   for (auto [status, reason] : std::vector<std::pair<int, std::string>>{
            {400, "esipay: a request parameter is incorrect (400)"},
            {403, "esipay: the calling server's address is not allowed (403)"},
-           {500, "esipay: service error (500)"}}) {
+           {500, "esipay: service error (500)"},
+           {404, "esipay refused the payment"}}) {
     Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
     fresh.in("charging").feed("charge.failed", {{"http_status", status}});
     EXPECT_EQ(fresh.txn.state, "failed");
@@ -319,6 +345,22 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
   EXPECT_EQ(entry.status, "failed");
   EXPECT_EQ(entry.reason, "esipay: incorrect parameter or amount over the remaining (400)");
   expect_nothing_emitted();
+}
+
+TEST_F(EsipayCard, RefusedRefundSaysWhatTheRefusalMeans) {
+  captured();
+  refund_command("r1", usd(2500));
+  h.feed("refund.failed", fields::to_object(EsipayAnswer{.http_status = 400,
+                                                         .error = "HTTP 400: over the remaining",
+                                                         .refusal = std::string(esipay_refusal::kIncorrectParameter)}));
+  EXPECT_EQ(refunds(h.txn).at(0).reason,
+            "esipay: incorrect parameter or amount over the remaining (400): HTTP 400: over the remaining");
+  refund_command("r2", usd(2500));
+  h.feed("refund.failed", fields::to_object(EsipayAnswer{.http_status = 403,
+                                                         .error = "HTTP 403",
+                                                         .refusal = std::string(esipay_refusal::kAddressNotAllowed)}));
+  EXPECT_EQ(refunds(h.txn).at(1).reason, "esipay refused the refund: HTTP 403");
+  EXPECT_EQ(data(h).remaining_amount, 10000);
 }
 
 TEST_F(EsipayCard, RefundTimeoutIsMarkedUnknown) {
