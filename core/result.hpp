@@ -47,21 +47,4 @@ struct Ok {};
 
 inline Error fail(std::error_code code, std::string message) { return Error{code, std::move(message)}; }
 
-// Errors not yet given a module's code: transient when `retryable`, else invalid.
-enum class unclassified_errc { invalid = 1, transient };
-template <>
-struct errc_info<unclassified_errc> {
-  static constexpr const char* module = "unclassified";
-  static constexpr std::array<ErrcEntry<unclassified_errc>, 2> codes{{
-      {unclassified_errc::invalid, "invalid", failure::invalid},
-      {unclassified_errc::transient, "transient", failure::transient},
-  }};
-};
-inline Error fail(std::string message, bool retryable = false) {
-  return Error{make_error_code(retryable ? unclassified_errc::transient : unclassified_errc::invalid), std::move(message)};
-}
-
 }  // namespace corridor
-
-template <>
-struct std::is_error_code_enum<corridor::unclassified_errc> : std::true_type {};

@@ -111,9 +111,6 @@ std::string with_detail(std::string_view what, std::string_view detail) {
 
 std::string with_failure(std::string_view what, const StepContext& c) { return with_detail(what, call_failure(c).error); }
 
-std::string with_detail(std::string_view what, const json::object& data, std::string_view key) {
-  return with_detail(what, get_string(data, key));
-}
 
 void record_refusal(StepContext& c, std::string_view reason) {
   ++c.txn.rejected_inputs;

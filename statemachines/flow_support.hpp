@@ -67,8 +67,6 @@ std::string failed_op(const StepContext& c);
 std::string with_detail(std::string_view what, std::string_view detail);
 // with_detail(what, the `call.failed` input's error).
 std::string with_failure(std::string_view what, const StepContext& c);
-// Transitional: with_detail(what, data[key]), until every flow reads its inputs as structs.
-std::string with_detail(std::string_view what, const json::object& data, std::string_view key);
 
 // Records a refusal decided by a row (for instance a refund over the remaining amount) the way the
 // framework records an input with no row: rejected_inputs + 1 and last_rejection {input_id, name,

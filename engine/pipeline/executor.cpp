@@ -399,7 +399,8 @@ struct Executor::Impl {
         sent = true;
         Attempt a = attempt_once(call, *request, *adapter->second);
         if (a.input) return std::move(a.input);
-        if (!a.error.retryable()) return call_failed(call, a.error, attempt);
+        // A call sent at most once that got an answer corridor cannot use: the provider may have acted.
+        if (!a.error.retryable()) return call_failed(call, a.error, attempt, !retry_safe);
         last_error = std::move(a.error);
       }
       if (attempt == max_attempts) break;
