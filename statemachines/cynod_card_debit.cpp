@@ -57,7 +57,7 @@ bool debited_amount_differs(const StepContext& c) {
 // Step 6.2 transmits the amount the wallet asks the customer to confirm. It is informative (nothing
 // is debited yet): compared when given.
 bool wallet_amount_differs(const StepContext& c) {
-  const auto a = c.input_as<CynodAuthorization>();
+  const auto& a = c.input_as<CynodAuthorization>();
   return a.amount.has_value() && !same_money(reported_amount(a, c.txn), c.txn.amount);
 }
 
@@ -145,7 +145,7 @@ void debit_and_acknowledge(StepContext& c) {
 // requested. Final, for an operator; step 10 is not sent, since it would transmit a status corridor
 // has not accepted.
 void debited_other_amount(StepContext& c) {
-  const auto a = c.input_as<CynodAuthorization>();
+  const auto& a = c.input_as<CynodAuthorization>();
   record_debit(c, a);
   record_amount_mismatch(c, reported_amount(a, c.txn), "Cynod's debit (step 8.2)");
 }
@@ -175,7 +175,7 @@ void acknowledgement_abandoned(StepContext& c) {
 }
 
 void declined(StepContext& c) {
-  const auto a = c.input_as<CynodAuthorization>();
+  const auto& a = c.input_as<CynodAuthorization>();
   record_authorization(c, a);
   c.set_reason(with_detail("declined by Cynod", a.reason));
 }
@@ -205,7 +205,7 @@ void cancel_authorization(StepContext& c) {
 // Step 6.2 names another amount than the one asked: the customer is being asked to confirm it.
 // corridor withdraws the wallet request before anything is debited.
 void cancel_for_amount(StepContext& c) {
-  const auto a = c.input_as<CynodAuthorization>();
+  const auto& a = c.input_as<CynodAuthorization>();
   record_authorization(c, a);
   cancel_call(c);
   record_amount_mismatch(c, reported_amount(a, c.txn), "Cynod's wallet request (step 6.2)");
@@ -225,7 +225,7 @@ void resend_cancellation(StepContext& c) {
 }
 
 void call_abandoned(StepContext& c) {
-  c.set_reason(with_failure("no answer from Cynod to " + failed_op(c) + ", retries spent: reconcile", c));
+  c.set_reason(with_failure("no answer from Cynod to " + std::string(failed_op(c)) + ", retries spent: reconcile", c));
 }
 
 void expired(StepContext& c) {

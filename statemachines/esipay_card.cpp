@@ -78,10 +78,10 @@ bool charge_refused(const StepContext& c) { return failed_cardpay(c) && refused_
 bool charge_not_sent(const StepContext& c) { return failed_cardpay(c) && not_sent(c); }
 bool charge_not_sent_spent(const StepContext& c) { return charge_not_sent(c) && retries_spent(c, kMaxRetries); }
 
-EsipayAnswer answer(const StepContext& c) { return c.input_as<EsipayAnswer>(); }
-EsipayCallback callback(const StepContext& c) { return c.input_as<EsipayCallback>(); }
-EsipaySettlement settlement(const StepContext& c) { return c.input_as<EsipaySettlement>(); }
-EsipayReconcile reconciliation(const StepContext& c) { return c.input_as<EsipayReconcile>(); }
+const EsipayAnswer& answer(const StepContext& c) { return c.input_as<EsipayAnswer>(); }
+const EsipayCallback& callback(const StepContext& c) { return c.input_as<EsipayCallback>(); }
+const EsipaySettlement& settlement(const StepContext& c) { return c.input_as<EsipaySettlement>(); }
+const EsipayReconcile& reconciliation(const StepContext& c) { return c.input_as<EsipayReconcile>(); }
 
 // What esipay's refusal means. Answers recorded before the adapter named it carry only the HTTP
 // status: read as the flow read them then (400, 403, 500), so that they replay alike.
@@ -116,7 +116,7 @@ bool recorded_callback_differs(const StepContext& c) {
   return amount && !same_money(real_amount(amount, c.txn), c.txn.amount);
 }
 std::optional<Money> settled_amount(const StepContext& c) {
-  const EsipaySettlement s = settlement(c);
+  const EsipaySettlement& s = settlement(c);
   return reported_money(s.amount ? &*s.amount : nullptr, s.currency.empty() ? c.txn.amount.currency : s.currency);
 }
 bool settled_amount_differs(const StepContext& c) { return !same_money(settled_amount(c), c.txn.amount); }
@@ -228,7 +228,7 @@ void charge_never_sent(StepContext& c) {
 }
 
 void record_callback(StepContext& c) {
-  const EsipayCallback cb = callback(c);
+  const EsipayCallback& cb = callback(c);
   if (!cb.transaction.empty()) c.txn.provider_refs["transaction"] = cb.transaction;
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
@@ -243,7 +243,7 @@ void capture(StepContext& c) {
 }
 
 void charge_failed(StepContext& c) {
-  const EsipayAnswer a = answer(c);
+  const EsipayAnswer& a = answer(c);
   const std::string_view why = refusal(a);
   std::string_view reason = "esipay refused the payment";
   if (why == esipay_refusal::kIncorrectParameter) reason = "esipay: a request parameter is incorrect (400)";
@@ -280,7 +280,7 @@ void late_callback(StepContext& c) {
 }
 
 void reconcile_captured(StepContext& c) {
-  const EsipayReconcile r = reconciliation(c);
+  const EsipayReconcile& r = reconciliation(c);
   if (!r.transaction.empty()) c.txn.provider_refs["transaction"] = r.transaction;
   capture(c);
   c.set_reason(with_detail("reconciled as captured", r.reason));
@@ -290,14 +290,14 @@ void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as 
 
 // The settlement file has the charge: esipay charged it.
 void settled_captured(StepContext& c) {
-  const EsipaySettlement s = settlement(c);
+  const EsipaySettlement& s = settlement(c);
   if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
   capture(c);
   c.set_reason("found in esipay's settlement file (line " + std::to_string(s.line) + "): captured");
 }
 
 void settled_other_amount(StepContext& c) {
-  const EsipaySettlement s = settlement(c);
+  const EsipaySettlement& s = settlement(c);
   if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
   record_amount_mismatch(c, settled_amount(c), "esipay's settlement file (line " + std::to_string(s.line) + ")");
 }
@@ -387,7 +387,7 @@ void refund_succeeded(StepContext& c) {
 }
 
 void refund_failed(StepContext& c) {
-  const EsipayAnswer a = answer(c);
+  const EsipayAnswer& a = answer(c);
   std::string_view reason = "esipay refused the refund";
   if (refusal(a) == esipay_refusal::kIncorrectParameter)
     reason = "esipay: incorrect parameter or amount over the remaining (400)";
@@ -418,7 +418,7 @@ void refund_unknown(StepContext& c) {
 
 // The settlement file has the refund: esipay refunded it.
 void unknown_refund_refunded(StepContext& c) {
-  const EsipaySettlement s = settlement(c);
+  const EsipaySettlement& s = settlement(c);
   const std::string& id = s.command_id;
   const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = "refund " + id + " of " + money_text(c.txn, amount) +
@@ -433,7 +433,7 @@ void unknown_refund_refunded(StepContext& c) {
 // The settlement file, which covers the refund's day, does not have it: nothing was refunded, and
 // the reserved amount may be refunded again.
 void unknown_refund_released(StepContext& c) {
-  const EsipaySettlement s = settlement(c);
+  const EsipaySettlement& s = settlement(c);
   const std::string& id = s.command_id;
   const std::int64_t amount = settled_refund(c)->amount;
   const std::string reason = with_detail("refund " + id + " of " + money_text(c.txn, amount) +

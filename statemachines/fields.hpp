@@ -253,12 +253,25 @@ json::value to_value(const T& v) {
   return to_object(v);
 }
 
-// Member types whose read() copies out of the value and leaves it as it was (numbers, flags, text).
+// Member types whose read() copies out of the value and leaves it as it was: numbers, flags, text,
+// and optionals, lists and structs of those (a json::value member is moved out of its value instead).
 template <class M>
-inline constexpr bool copied_out =
-    std::is_same_v<M, std::int64_t> || std::is_same_v<M, bool> || std::is_same_v<M, std::string>;
+struct copied_out_t
+    : std::bool_constant<std::is_same_v<M, std::int64_t> || std::is_same_v<M, bool> || std::is_same_v<M, std::string>> {};
 template <class M>
-inline constexpr bool copied_out<std::optional<M>> = copied_out<M>;
+struct copied_out_t<std::optional<M>> : copied_out_t<M> {};
+template <class M>
+struct copied_out_t<std::vector<M>> : copied_out_t<M> {};
+template <class T, template <class...> class L, class... D>
+constexpr bool members_copied_out(L<D...>) {
+  return (copied_out_t<std::remove_cvref_t<decltype(std::declval<T&>().*D::pointer)>>::value && ...);
+}
+template <class M>
+  requires described<M>
+struct copied_out_t<M>
+    : std::bool_constant<members_copied_out<M>(boost::describe::describe_members<M, boost::describe::mod_public>{})> {};
+template <class M>
+inline constexpr bool copied_out = copied_out_t<M>::value;
 
 // T read from `o`, left as it is (a step's input): each member from the key of its name, as
 // read_members does. A member read() would move out of (a json::value, a struct) reads a copy.

@@ -41,9 +41,9 @@ constexpr std::int64_t kMaxRetries = 5;
 
 // The transaction a check.result found (code "0"); nullopt for any other answer.
 std::optional<FlexPayCheckedTransaction> checked_transaction(const StepContext& c) {
-  auto check = c.input_as<FlexPayCheck>();
+  const auto& check = c.input_as<FlexPayCheck>();
   if (check.code != "0") return std::nullopt;
-  return std::move(check.transaction);
+  return check.transaction;
 }
 
 // Check transaction: `amount` is "Le montant de la transaction envoyé", the amount corridor asked, in
@@ -157,7 +157,7 @@ void poll_at_pace(StepContext& c) {
 // The callback is not signed: what it claims is kept for the record (and to say why a failure
 // happened), never acted on. It moves no state and clears no redirect; it only makes corridor ask.
 void remember_callback(StepContext& c) {
-  const auto callback = c.input_as<FlexPayCallback>();
+  const auto& callback = c.input_as<FlexPayCallback>();
   Data& d = data(c);
   d.callback_seen = true;
   d.callback_code = callback.code;
@@ -180,7 +180,7 @@ void check_once_on_callback(StepContext& c) {
 }
 
 void redirect_customer(StepContext& c) {
-  const auto answer = c.input_as<FlexPayPayAnswer>();
+  const auto& answer = c.input_as<FlexPayPayAnswer>();
   keep_order(c, answer);
   c.txn.next_action = {{"type", "redirect"}, {"url", answer.url}};
   reset_poll(c);

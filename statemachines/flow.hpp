@@ -4,6 +4,8 @@
 // Rows are tried in order; the first whose state, input name and guard match is applied. An input
 // with no row changes nothing but the transaction's rejection record. Terminal states absorb
 // everything. A step is pure: no I/O, no clock (time is the input's `at`), deterministic ids.
+#include <any>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,10 +24,13 @@ class StepContext {
   const FlowSettings& settings;
   Effects& effects;
 
-  // The input's data read into the struct its adapter (or the executor) built it from.
+  // The input's data read into the struct its adapter (or the executor) built it from: read once per
+  // step, however many guards and actions ask, and valid for the whole step.
   template <class T>
-  T input_as() const {
-    return fields::from_object<T>(input.data);
+  const T& input_as() const {
+    for (const std::any& read : read_inputs_)
+      if (const T* found = std::any_cast<T>(&read)) return *found;
+    return read_inputs_.emplace_front().emplace<T>(fields::from_object<T>(input.data));
   }
 
   // A fresh id, unique within the transaction and the same on every replay: txn_id:seq:what.
@@ -44,6 +49,9 @@ class StepContext {
   void flag(std::string_view attention_code) { attention = attention_code; }
 
   std::string_view attention;  // set by flag()
+
+ private:
+  mutable std::forward_list<std::any> read_inputs_;  // input_as: nodes never move, references stay valid
 };
 
 using Guard = bool (*)(const StepContext&);

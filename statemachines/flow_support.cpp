@@ -93,12 +93,13 @@ std::string_view description_of(const Transaction& t) {
   return {t.description->get_string().data(), t.description->get_string().size()};
 }
 
-CallFailed call_failure(const StepContext& c) {
-  if (c.input.name != "call.failed") return {};
+const CallFailed& call_failure(const StepContext& c) {
+  static const CallFailed none;
+  if (c.input.name != "call.failed") return none;
   return c.input_as<CallFailed>();
 }
 
-std::string failed_op(const StepContext& c) { return call_failure(c).op; }
+std::string_view failed_op(const StepContext& c) { return call_failure(c).op; }
 
 std::string with_detail(std::string_view what, std::string_view detail) {
   std::string out(what);

@@ -58,10 +58,10 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
 const json::object* customer_of(const Transaction& t);
 std::string_view description_of(const Transaction& t);
 
-// A `call.failed` input's data; empty for any other input.
-CallFailed call_failure(const StepContext& c);
+// A `call.failed` input's data (valid for the step); empty for any other input.
+const CallFailed& call_failure(const StepContext& c);
 // The op of a `call.failed` input; empty for any other input.
-std::string failed_op(const StepContext& c);
+std::string_view failed_op(const StepContext& c);
 
 // "what: detail", or "what" when `detail` is empty.
 std::string with_detail(std::string_view what, std::string_view detail);

@@ -188,7 +188,7 @@ void poll_handle(StepContext& c) {
 // The handle's TTL still runs: a /payments that gets no answer is re-sent only until then.
 void pay_with_handle(StepContext& c) {
   InteracPaymentData& d = data(c);
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   if (send_money(c) && !d.instructions) keep_instructions(c, h);
   show_instructions(c);
@@ -206,7 +206,7 @@ void retry_payment(StepContext& c) {
 // Request money: action REDIRECT, link redirect_payment. The PAYABLE webhook may be lost: the handle
 // is also read (GET, capped backoff), so a missed PAYMENT_HANDLE_PAYABLE is not left to the TTL.
 void redirect_customer(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   std::string url;
   if (h.links) {
@@ -222,7 +222,7 @@ void redirect_customer(StepContext& c) {
 // Send money: action PAYABLE and a unique payment reference to show. As with request money, the
 // handle is also read (GET, capped backoff): a lost webhook is not left to the TTL.
 void instruct_customer(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   keep_instructions(c, h);
   show_instructions(c);
@@ -286,12 +286,12 @@ void fail_payment(StepContext& c) {
 }
 
 void payment_mismatch(StepContext& c) {
-  const InteracPayment p = payment(c);
+  const InteracPayment& p = payment(c);
   interac::record_resource(c, "payment_id", p.id);
   interac::record_mismatch(c, p, "Paysafe's payment");
 }
 void handle_mismatch(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   interac::record_mismatch(c, h, "Paysafe's payment handle");
 }
@@ -358,7 +358,7 @@ void expired(StepContext& c) {
 }
 // corridor's own clock: the TTL and the grace passed and Paysafe still shows the handle open.
 void expired_on_corridors_clock(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   c.set_reason("the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it " + h.status +
                ": expired on corridor's clock");

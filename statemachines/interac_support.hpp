@@ -15,12 +15,12 @@
 namespace corridor::interac {
 
 // The input's resource, read as the adapter wrote it.
-inline InteracPaymentHandle handle(const StepContext& c) { return c.input_as<InteracPaymentHandle>(); }
-inline InteracPayment payment(const StepContext& c) { return c.input_as<InteracPayment>(); }
-inline InteracVerification verification(const StepContext& c) { return c.input_as<InteracVerification>(); }
-inline InteracStandaloneCredit credit(const StepContext& c) { return c.input_as<InteracStandaloneCredit>(); }
+inline const InteracPaymentHandle& handle(const StepContext& c) { return c.input_as<InteracPaymentHandle>(); }
+inline const InteracPayment& payment(const StepContext& c) { return c.input_as<InteracPayment>(); }
+inline const InteracVerification& verification(const StepContext& c) { return c.input_as<InteracVerification>(); }
+inline const InteracStandaloneCredit& credit(const StepContext& c) { return c.input_as<InteracStandaloneCredit>(); }
 // Paysafe's refusal (a *.rejected input).
-inline InteracRejection rejection(const StepContext& c) { return c.input_as<InteracRejection>(); }
+inline const InteracRejection& rejection(const StepContext& c) { return c.input_as<InteracRejection>(); }
 
 // Keeps a payment handle's id and paymentHandleToken in provider_refs.
 void record_handle(StepContext& c, const InteracPaymentHandle& h);

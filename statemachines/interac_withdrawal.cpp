@@ -47,7 +47,7 @@ using interac::verification;
 
 InteracWithdrawalData& data(const StepContext& c) { return c.txn.data.as<InteracWithdrawalData>(); }
 
-InteracPayoutCommand payout_command(const StepContext& c) { return c.input_as<InteracPayoutCommand>(); }
+const InteracPayoutCommand& payout_command(const StepContext& c) { return c.input_as<InteracPayoutCommand>(); }
 
 bool wants_verification(const StepContext& c) { return payout_command(c).verify; }
 // The router seals the security answer (interac.answer_sealed); one that reaches the flow in clear is
@@ -67,7 +67,7 @@ bool credit_amount_differs(const StepContext& c) { return interac::amount_differ
 bool handle_ttl_passed(const StepContext& c) { return interac::handle_ttl_passed(c, data(c).handle_deadline_ms); }
 
 bool verification_handle(const StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   return h.transactionType == "VERIFICATION" || h.merchantRefNum.ends_with(kVerificationSuffix);
 }
 bool credit_handle(const StepContext& c) { return !verification_handle(c); }
@@ -184,7 +184,7 @@ void record_verification_handle(StepContext& c, const InteracPaymentHandle& h) {
 }
 
 void verify(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   record_verification_handle(c, h);
   c.cancel_timer("timer.retry");
   c.call("create_verification", {{"merchantRefNum", verification_ref(c.txn)},
@@ -226,7 +226,7 @@ void check_credit_handle(StepContext& c) {
 }
 
 void record_verification(StepContext& c) {
-  const InteracVerification v = verification(c);
+  const InteracVerification& v = verification(c);
   interac::record_resource(c, "verification_id", v.id);
   if (v.interacEtransfer) {
     InteracWithdrawalData& d = data(c);
@@ -255,7 +255,7 @@ json::object credit_params(const Transaction& t) {
 // handle's TTL still runs: a /standalonecredits without answer is re-sent only until then.
 void request_credit(StepContext& c) {
   InteracWithdrawalData& d = data(c);
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   if (h.interacEtransfer && h.interacEtransfer->transferType) d.autodeposit = autodeposit_in(h.interacEtransfer);
   interac::arm_handle_ttl(c, h, d.handle_deadline_ms);
@@ -269,7 +269,7 @@ void retry_credit(StepContext& c) {
 }
 
 void await_payable(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   interac::arm_handle_ttl(c, h, data(c).handle_deadline_ms);
 }
@@ -329,17 +329,17 @@ void credit_cancelled_reason(StepContext& c) {
 }
 
 void credit_mismatch(StepContext& c) {
-  const InteracStandaloneCredit cr = credit(c);
+  const InteracStandaloneCredit& cr = credit(c);
   interac::record_resource(c, "standalone_credit_id", cr.id);
   interac::record_mismatch(c, cr, "Paysafe's standalone credit");
 }
 void handle_mismatch(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   interac::record_mismatch(c, h, "Paysafe's payment handle");
 }
 void verification_handle_mismatch(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   record_verification_handle(c, h);
   interac::record_mismatch(c, h, "Paysafe's verification handle");
 }
@@ -374,7 +374,7 @@ void handle_expired_reason(StepContext& c) {
   c.set_reason("payment handle expired before /standalonecredits");
 }
 void expired_on_corridors_clock(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   interac::record_handle(c, h);
   c.set_reason("the handle's TTL passed and Paysafe still shows it " + h.status +
                ": no credit was sent; expired on corridor's clock");
@@ -389,7 +389,7 @@ void no_credit_made(StepContext& c) {
       with_failure("the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited", c));
 }
 void verification_handle_unusable(StepContext& c) {
-  const InteracPaymentHandle h = handle(c);
+  const InteracPaymentHandle& h = handle(c);
   record_verification_handle(c, h);
   c.set_reason("verification handle " + h.status + " instead of PAYABLE");
 }

@@ -30,7 +30,7 @@ constexpr std::int64_t kMaxRetries = 3;
 // and the payin.confirmed and payin.declined webhooks carry the payin object, a NovaSendPayin;
 // session.rejected a NovaSendRefusal (statemachines/novasend_inputs.hpp).
 
-NovaSendPayin payin(const StepContext& c) { return c.input_as<NovaSendPayin>(); }
+const NovaSendPayin& payin(const StepContext& c) { return c.input_as<NovaSendPayin>(); }
 
 std::string transaction_status(const NovaSendPayin& p) {
   return p.transaction ? p.transaction->status : std::string();
@@ -40,14 +40,14 @@ bool completed(const StepContext& c) { return transaction_status(payin(c)) == "c
 bool transaction_failed(const StepContext& c) { return transaction_status(payin(c)) == "failed"; }
 bool customer_declined(const StepContext& c) { return payin(c).confirmationStatus == "declined"; }
 bool confirmation_expired(const StepContext& c) {
-  const auto p = payin(c);
+  const auto& p = payin(c);
   return p.confirmationStatus == "expired" || p.status == "expired";
 }
 // "processed: Paiement validé par le client (mais ne définit pas le statut final)": the seed's own
 // example answers status processed with confirmationStatus still none. Either says the customer
 // confirmed; transaction.status then decides.
 bool customer_accepted(const StepContext& c) {
-  const auto p = payin(c);
+  const auto& p = payin(c);
   return p.confirmationStatus == "accepted" || p.status == "processed";
 }
 bool past_confirmation_deadline(const StepContext& c) {
@@ -75,7 +75,7 @@ std::string_view payin_currency(const NovaSendPayin& p, const Transaction& t) {
 
 // The first amount the input reports that is not the one asked.
 std::optional<ReportedAmount> amount_not_asked(const StepContext& c) {
-  const auto p = payin(c);
+  const auto& p = payin(c);
   if (p.transaction && p.transaction->amount) {
     const auto& t = *p.transaction;
     const std::string_view currency = t.currency.empty() ? payin_currency(p, c.txn) : std::string_view(t.currency);
@@ -157,7 +157,7 @@ void keep_payin(StepContext& c, const NovaSendPayin& p) {
 void record_payin(StepContext& c) { keep_payin(c, payin(c)); }
 
 void await_confirmation(StepContext& c) {
-  const auto p = payin(c);
+  const auto& p = payin(c);
   keep_payin(c, p);
   c.txn.next_action = {{"type", "redirect"}, {"url", p.paymentUrl}};
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
@@ -204,7 +204,7 @@ void amount_mismatch(StepContext& c) {
 }
 
 void fail_with_provider_reason(StepContext& c) {
-  const auto p = payin(c);
+  const auto& p = payin(c);
   keep_payin(c, p);
   c.set_reason(with_detail("transaction.status failed", p.failure ? p.failure->message : std::string()));
 }

@@ -84,6 +84,13 @@ TEST(Fields, ReadsWhatItWroteAndDefaultsWhatIsAbsentOrOfAnotherType) {
   EXPECT_FALSE(fields::read(not_an_object, defaults));
 }
 
+// from_object reads members of these types straight out of the input; any other member from a copy.
+static_assert(fields::copied_out<Leg>);
+static_assert(fields::copied_out<std::vector<Leg>>);
+static_assert(fields::copied_out<std::optional<std::string>>);
+static_assert(!fields::copied_out<json::value>);
+static_assert(!fields::copied_out<SampleData>);  // its opaque json::value
+
 TEST(Fields, AStructAsAnObjectHasTheKeysItsTextHasAndReadsBackFromAConstObject) {
   SampleData d;
   d.call_id = "t:1:pay";

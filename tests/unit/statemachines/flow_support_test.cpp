@@ -51,14 +51,18 @@ TEST(CallsThatNeverLeft, RefusedAndNotSentAreReadFromTheFailure) {
   Step s;
   EXPECT_FALSE(not_sent(s.ctx));  // a call.failed without "sent": it may have left
   EXPECT_FALSE(refused_before_send(s.ctx));
+  // A step reads its input once: each input below is a step of its own.
   s.input.data["sent"] = false;
-  EXPECT_TRUE(not_sent(s.ctx));
-  EXPECT_FALSE(refused_before_send(s.ctx));
+  const StepContext unsent(s.txn, s.input, s.settings, s.effects);
+  EXPECT_TRUE(not_sent(unsent));
+  EXPECT_FALSE(refused_before_send(unsent));
   s.input.data["refused"] = true;
-  EXPECT_TRUE(refused_before_send(s.ctx));
+  const StepContext refused(s.txn, s.input, s.settings, s.effects);
+  EXPECT_TRUE(refused_before_send(refused));
   s.input.name = "status.checked";
-  EXPECT_FALSE(refused_before_send(s.ctx));
-  EXPECT_FALSE(not_sent(s.ctx));
+  const StepContext answered(s.txn, s.input, s.settings, s.effects);
+  EXPECT_FALSE(refused_before_send(answered));
+  EXPECT_FALSE(not_sent(answered));
 }
 
 TEST(ReportedMoney, DecimalStringsAndWholeUnitsAreExact) {
