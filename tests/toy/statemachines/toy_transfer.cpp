@@ -1,5 +1,7 @@
 #include "tests/toy/statemachines/toy_transfer.hpp"
 
+#include "tests/toy/statemachines/toy_inputs.hpp"
+
 namespace corridor {
 
 namespace {
@@ -8,7 +10,7 @@ void request_transfer(StepContext& c) {
   c.call("transfer", {{"reference", c.txn.txn_id}, {"amount", c.txn.amount.value}, {"currency", c.txn.amount.currency}});
 }
 
-void record_transfer(StepContext& c) { c.txn.provider_refs["transfer"] = get_string(c.input.data, "id"); }
+void record_transfer(StepContext& c) { c.txn.provider_refs["transfer"] = c.input_as<ToyTransfer>().id; }
 
 Flow make_flow() {
   Flow f;

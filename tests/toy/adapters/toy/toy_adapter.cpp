@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "tests/toy/statemachines/toy_inputs.hpp"
+
 namespace corridor {
 
 ToyAdapter::ToyAdapter(const ProviderSettings& settings)
@@ -27,7 +29,7 @@ Result<ParsedInput> ToyAdapter::parse_response(const ProviderCall& call, const H
   ParsedInput in;
   in.txn_id = std::string(txn_id_of_call(call.call_id));
   in.name = "transfer.done";
-  in.data = {{"id", get_string(body.get_object(), "id")}};
+  in.data = fields::to_object(ToyTransfer{std::string(get_string(body.get_object(), "id"))});
   return in;
 }
 
