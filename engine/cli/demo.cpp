@@ -8,6 +8,7 @@
 #include <iostream>
 #include <algorithm>
 #include <map>
+#include <stdexcept>
 #include <tuple>
 #include <openssl/rand.h>
 #include <cstdlib>
@@ -18,10 +19,20 @@
 #include "engine/pipeline/commands.hpp"
 #include "engine/runtime/runtime.hpp"
 #include "sandbox/sandbox.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
 namespace {
+
+// One line of a payment's timeline, from its event: when it happened (occurred_at), not when the
+// demo read it.
+struct TimelineLine {
+  std::int64_t at_ms = 0;
+  std::string at;      // occurred_at as the event says it
+  std::string change;  // "previous → state", or "command.rejected"
+  std::string status;  // or the rejection's reason
+};
 
 struct Tracked {
   std::string name;
@@ -31,8 +42,33 @@ struct Tracked {
   std::string merchant;
   std::string reference;
   std::vector<DemoFollowUp> follow_ups;  // not yet published, in order
+  std::string flow;                      // provider.flow, from its first event
+  std::vector<TimelineLine> timeline;
+  bool announced = false;  // its "done" line was printed
   bool done() const { return status == expected && follow_ups.empty(); }
 };
+
+// "1.204s": how long after the payment's first event `line` happened.
+std::string since_first(const Tracked& t, const TimelineLine& line) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(line.at_ms - t.timeline.front().at_ms) / 1000.0);
+  return buf;
+}
+
+// Each scenario's events together, in the order they happened, times from occurred_at.
+void print_timelines(const std::vector<const Tracked*>& tracked) {
+  for (const Tracked* tp : tracked) {
+    const Tracked& t = *tp;
+    std::printf("%s · %s · %s\n", t.flow.empty() ? t.provider.c_str() : t.flow.c_str(), t.name.c_str(),
+                t.reference.c_str());
+    if (t.timeline.empty()) std::printf("    (no event)\n");
+    for (const TimelineLine& line : t.timeline) {
+      const bool first = &line == &t.timeline.front();
+      std::printf("    %-24s +%-9s %-52s %s\n", first ? line.at.c_str() : "", since_first(t, line).c_str(),
+                  line.change.c_str(), line.status.c_str());
+    }
+  }
+}
 
 // A throwaway key for the demo's card payments: nothing it seals outlives the demo's folder.
 void ensure_demo_card_key() {
@@ -54,10 +90,7 @@ int run_demo(const DemoOptions& options) {
   std::string dir = options.data_dir;
   if (dir.empty()) {
     char tmpl[] = "/tmp/corridor-demo-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) {
-      std::perror("mkdtemp");
-      return 1;
-    }
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("cannot create a folder for the demo's store");
     dir = tmpl;
   }
   std::filesystem::create_directories(dir);
@@ -108,11 +141,9 @@ int run_demo(const DemoOptions& options) {
         for (const auto& kv : s.command) cmd[kv.key()] = kv.value();
         const std::string key = merchant.id + ":" + reference;
         by_txn[derive_txn_id(merchant.id, reference)] = {s.name,      provider,  s.expected_status, "",
-                                                         merchant.id, reference, s.follow_ups};
-        if (auto r = producer.produce_sync(config.kafka.commands, key, boost::json::serialize(cmd)); !r) {
-          std::cerr << "demo: cannot publish: " << r.error().message << std::endl;
-          return 1;
-        }
+                                                         merchant.id, reference, s.follow_ups, {}, {}};
+        if (auto r = producer.produce_sync(config.kafka.commands, key, boost::json::serialize(cmd)); !r)
+          throw std::runtime_error("demo: cannot publish: " + r.error().message);
       }
     }
     break;  // one merchant is enough to show every flow
@@ -125,11 +156,11 @@ int run_demo(const DemoOptions& options) {
                             R"(","reference":")" + bad_reference + R"(","provider":")" + first_provider +
                             R"(","amount":{"value":12.5,"currency":"XOF"}})";
     by_txn[derive_txn_id(demo_merchant, bad_reference)] = {"bad-amount", first_provider, "rejected", "",
-                                                           demo_merchant, bad_reference, {}};
+                                                           demo_merchant, bad_reference, {}, {}, {}};
     (void)producer.produce_sync(config.kafka.commands, demo_merchant + ":" + bad_reference, bad);
   }
 
-  std::printf("%-9s %-19s %-29s %-30s %-50s %s\n", "time", "flow", "scenario", "txn", "previous → state", "status");
+  std::printf("%zu scenarios sent; each is listed as it reaches its expected status.\n\n", by_txn.size());
   const auto deadline = t0 + std::chrono::seconds(options.timeout_s);
   auto all_done = [&] {
     for (const auto& [_, t] : by_txn)
@@ -145,52 +176,68 @@ int run_demo(const DemoOptions& options) {
       const json::object& e = v.get_object();
       auto it = by_txn.find(std::string(get_string(e, "txn_id")));
       if (it == by_txn.end()) continue;
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (get_string(e, "type") == "command.rejected") {
-        it->second.status = "rejected";
-        std::printf("%7.3fs  %-19s %-29s %-30s %-48s %s\n", secs, "-", it->second.name.c_str(),
-                    std::string(get_string(e, "txn_id")).c_str(), "command.rejected", std::string(get_string(e, "reason")).c_str());
-        continue;
-      }
       Tracked& t = it->second;
-      t.status = get_string(e, "status");
-      // The next follow-up (a refund once captured) goes out when its status is reached.
-      if (!t.follow_ups.empty() && t.follow_ups.front().after_status == t.status) {
-        json::object cmd{{"command_id", "demo-" + run_id + "-" + t.name + "-" + std::to_string(get_int(e, "version"))},
-                         {"merchant", t.merchant},
-                         {"reference", t.reference}};
-        for (const auto& kv : t.follow_ups.front().command) cmd[kv.key()] = kv.value();
-        t.follow_ups.erase(t.follow_ups.begin());
-        (void)producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(cmd));
+      TimelineLine line;
+      line.at = get_string(e, "occurred_at");
+      line.at_ms = parse_time(line.at).value_or(0);
+      if (get_string(e, "type") == "command.rejected") {
+        t.status = "rejected";
+        line.change = "command.rejected";
+        line.status = get_string(e, "reason");
+      } else {
+        t.status = get_string(e, "status");
+        if (t.flow.empty()) t.flow = std::string(get_string(e, "provider")) + "." + std::string(get_string(e, "flow"));
+        const std::string_view prev = get_string(e, "previous_state");
+        line.change = (prev.empty() ? std::string("·") : std::string(prev)) + " → " + std::string(get_string(e, "state"));
+        line.status = t.status;
+        // The next follow-up (a refund once captured) goes out when its status is reached.
+        if (!t.follow_ups.empty() && t.follow_ups.front().after_status == t.status) {
+          json::object cmd{{"command_id", "demo-" + run_id + "-" + t.name + "-" + std::to_string(get_int(e, "version"))},
+                           {"merchant", t.merchant},
+                           {"reference", t.reference}};
+          for (const auto& kv : t.follow_ups.front().command) cmd[kv.key()] = kv.value();
+          t.follow_ups.erase(t.follow_ups.begin());
+          (void)producer.produce_sync(config.kafka.commands, t.merchant + ":" + t.reference, boost::json::serialize(cmd));
+        }
       }
-      const std::string flow = std::string(get_string(e, "provider")) + "." + std::string(get_string(e, "flow"));
-      std::string_view prev = get_string(e, "previous_state");
-      const std::string change = (prev.empty() ? std::string("·") : std::string(prev)) + " → " +
-                                 std::string(get_string(e, "state"));
-      std::printf("%7.3fs  %-19s %-29s %-30s %-50s %s\n", secs, flow.c_str(), it->second.name.c_str(),
-                  std::string(get_string(e, "txn_id")).c_str(), change.c_str(), it->second.status.c_str());
+      t.timeline.push_back(std::move(line));
+      if (t.done() && !t.announced) {
+        t.announced = true;
+        std::printf("  done  %-9s %-29s %-19s %zu event(s) over %s\n", t.provider.c_str(), t.name.c_str(),
+                    t.status.c_str(), t.timeline.size(), since_first(t, t.timeline.back()).c_str());
+      }
     }
     std::fflush(stdout);
   }
 
-  std::cout << "\n";
   int failures = 0;
   std::vector<const Tracked*> summary;
   for (const auto& [_, t] : by_txn) summary.push_back(&t);
   std::sort(summary.begin(), summary.end(),
             [](const Tracked* a, const Tracked* b) { return std::tie(a->provider, a->name) < std::tie(b->provider, b->name); });
+  std::cout << "\nTimelines (times from each event's occurred_at):\n\n";
+  print_timelines(summary);
+  std::cout << "\nSummary:\n";
   for (const Tracked* tp : summary) {
     const Tracked& t = *tp;
     std::printf("  %-4s %-10s %-29s expected %-19s got %s\n", t.done() ? "ok" : "FAIL", t.provider.c_str(),
                 t.name.c_str(), t.expected.c_str(), t.status.empty() ? "(no event)" : t.status.c_str());
     if (!t.done()) ++failures;
   }
+  const std::string store = config.store.path;
   runtime.stop();
   if (failures > 0) {
-    std::cout << "\ndemo: " << failures << " scenario(s) did not reach their expected status\n";
+    std::cout << "\ndemo: " << failures << " of " << summary.size() << " scenario(s) did not reach their expected status\n";
     return 1;
   }
-  std::cout << "\ndemo: every scenario reached its expected status\n";
+  std::cout << "\ndemo: all " << summary.size() << " scenarios reached their expected status (store: " << store << ")\n"
+            << "\nWhat to try next:\n"
+            << "  corridor diagram                 the flows; corridor diagram novasend.payin draws one as Mermaid\n"
+            << "  corridor run                     the engine on these defaults; publish a command to corridor.commands\n"
+            << "                                   and read it back with GET /v1/transactions/{txn_id} on the operations\n"
+            << "                                   listener (README, \"Worked example\")\n"
+            << "  corridor demo --data-dir DIR     keep the store in DIR\n"
+            << "  docs/operations.md               every command, configuration key and exit code\n";
   return 0;
 }
 
