@@ -1,4 +1,5 @@
-// `corridor run` on the embedded defaults, as a user runs it: stopped with Ctrl-C, started again.
+// `corridor run` and `corridor demo` on the embedded defaults, as a user runs them: run stopped with
+// Ctrl-C and started again; the demo's timelines, summary and what to try next.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -112,6 +113,39 @@ TEST_F(CliRestart, RunOnTheEmbeddedLogStartsAgainAfterCtrlC) {
   ASSERT_FALSE(second.line_after("operations listening: ").empty()) << second.err();
   EXPECT_NE(second.err().find("was reset; reading the new log from its start"), std::string::npos) << second.err();
   EXPECT_EQ(second.interrupt(), 0) << second.err();
+}
+
+}  // namespace
+
+namespace {
+
+// `corridor demo` as a new user sees it: every scenario ends, each payment's timeline is printed
+// together with times from its events' occurred_at, then a summary and what to try next.
+TEST_F(CliRestart, DemoPrintsTimelinesASummaryAndWhatToTryNext) {
+  const std::string cmd = "cd '" + dir.string() + "' && timeout 300 " + std::string(CORRIDOR_BINARY) +
+                          " demo --data-dir demo > demo.out 2> demo.err";
+  const int status = std::system(cmd.c_str());
+  const std::string out = slurp(dir / "demo.out");
+  ASSERT_TRUE(WIFEXITED(status)) << out;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << out << slurp(dir / "demo.err");
+  EXPECT_NE(out.find("  done  novasend  accepted-completed"), std::string::npos) << out;
+  const std::size_t timelines = out.find("Timelines (times from each event's occurred_at):");
+  const std::size_t summary = out.find("Summary:");
+  const std::size_t next = out.find("What to try next:");
+  ASSERT_NE(timelines, std::string::npos);
+  ASSERT_NE(summary, std::string::npos);
+  ASSERT_NE(next, std::string::npos);
+  EXPECT_LT(timelines, summary);
+  EXPECT_LT(summary, next);
+  // One payment's events together: its header, then its first event at its occurred_at time.
+  const std::size_t header = out.find("novasend.payin · accepted-completed · DEMO-", timelines);
+  ASSERT_NE(header, std::string::npos) << out;
+  const std::string first = out.substr(out.find('\n', header) + 1, 80);
+  EXPECT_TRUE(first.starts_with("    20")) << first;  // 2026-…Z, the event's occurred_at
+  EXPECT_NE(first.find("Z +0.000s"), std::string::npos) << first;
+  EXPECT_NE(first.find("· → created"), std::string::npos) << first;
+  EXPECT_NE(out.find("demo: all "), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir / "demo" / "corridor.db"));
 }
 
 }  // namespace
