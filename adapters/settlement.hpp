@@ -34,6 +34,10 @@ struct SettlementDifference {
   std::string store;
   std::string settlement;
   int line = 0;  // the file line, 0 when none
+  // The store's merchant and reference of the transaction, so a person finds the payment (filled by
+  // the comparison; empty for a line of no transaction of the store).
+  std::string merchant{};
+  std::string reference{};
 };
 
 // What the file says of an outcome the store does not know, as the input its flow applies.

@@ -249,6 +249,10 @@ SettlementReport reconcile_settlement(Store& live, const SettlementFile& file, c
     SettlementMatch found;
     provider.capabilities.settlement.match(t, by_txn[t.txn_id], report.through, found);
     if (found.differences.empty()) ++report.matched;
+    for (SettlementDifference& d : found.differences) {
+      d.merchant = t.merchant;
+      d.reference = t.reference;
+    }
     std::move(found.differences.begin(), found.differences.end(), std::back_inserter(report.differences));
     std::move(found.outcomes.begin(), found.outcomes.end(), std::back_inserter(report.outcomes));
   });
@@ -279,8 +283,8 @@ void print_settlement_report(const SettlementReport& r, const std::string& forma
   if (format == "json") {
     json::array diffs;
     for (const auto& d : r.differences)
-      diffs.push_back({{"kind", d.kind}, {"txn_id", d.txn_id}, {"what", d.what}, {"store", d.store},
-                       {"settlement", d.settlement}, {"line", d.line}});
+      diffs.push_back({{"kind", d.kind}, {"txn_id", d.txn_id}, {"merchant", d.merchant}, {"reference", d.reference},
+                       {"what", d.what}, {"store", d.store}, {"settlement", d.settlement}, {"line", d.line}});
     json::array outcomes;
     for (const auto& o : r.outcomes)
       outcomes.push_back({{"txn_id", o.txn_id}, {"what", o.what}, {"result", o.result}, {"store", o.store},
@@ -297,13 +301,14 @@ void print_settlement_report(const SettlementReport& r, const std::string& forma
     return;
   }
   if (format == "csv") {
-    out << "kind,txn_id,what,store,settlement,line\n";
+    out << "kind,txn_id,merchant,reference,what,store,settlement,line\n";
     for (const auto& d : r.differences)
-      out << csv_field(d.kind) << "," << csv_field(d.txn_id) << "," << csv_field(d.what) << "," << csv_field(d.store)
-          << "," << csv_field(d.settlement) << "," << d.line << "\n";
+      out << csv_field(d.kind) << "," << csv_field(d.txn_id) << "," << csv_field(d.merchant) << ","
+          << csv_field(d.reference) << "," << csv_field(d.what) << "," << csv_field(d.store) << ","
+          << csv_field(d.settlement) << "," << d.line << "\n";
     for (const auto& o : r.outcomes)
-      out << csv_field(o.result) << "," << csv_field(o.txn_id) << "," << csv_field(o.what) << "," << csv_field(o.store)
-          << "," << csv_field(o.settlement) << "," << o.line << "\n";
+      out << csv_field(o.result) << "," << csv_field(o.txn_id) << ",,," << csv_field(o.what) << ","
+          << csv_field(o.store) << "," << csv_field(o.settlement) << "," << o.line << "\n";
     return;
   }
   out << "settlement: " << r.lines << " line(s)";
@@ -324,7 +329,9 @@ void print_settlement_report(const SettlementReport& r, const std::string& forma
   }
   out << r.differences.size() << " difference(s):\n";
   for (const auto& d : r.differences) {
-    out << "  " << d.kind << "  " << d.txn_id << "  " << d.what;
+    out << "  " << d.kind << "  " << d.txn_id;
+    if (!d.reference.empty()) out << " (" << d.merchant << " " << d.reference << ")";
+    out << "  " << d.what;
     if (d.line > 0) out << "  (line " << d.line << ")";
     out << "\n      store:      " << (d.store.empty() ? "-" : d.store) << "\n      settlement: "
         << (d.settlement.empty() ? "-" : d.settlement) << "\n";

@@ -267,10 +267,13 @@ TEST_F(Settlement, AMissingAnExtraAndAMismatchedLineAreReportedExactly) {
   std::ostringstream csv_out;  // transactions in txn_id order, then the lines the store lacks
   print_settlement_report(r, "csv", csv_out);
   EXPECT_EQ(csv_out.str(),
-            "kind,txn_id,what,store,settlement,line\n"
-            "\"mismatch\",\"tx_mismatch\",\"amount\",\"70.00 USD\",\"75.00 USD\",3\n"
-            "\"missing_in_settlement\",\"tx_missing\",\"charge\",\"captured 50.00 USD\",\"\",0\n"
-            "\"missing_in_store\",\"tx_unknown\",\"charge\",\"\",\"12.50 USD (esipay ESI-9)\",5\n");
+            "kind,txn_id,merchant,reference,what,store,settlement,line\n"
+            "\"mismatch\",\"tx_mismatch\",\"ZANDO\",\"tx_mismatch\",\"amount\",\"70.00 USD\",\"75.00 USD\",3\n"
+            "\"missing_in_settlement\",\"tx_missing\",\"ZANDO\",\"tx_missing\",\"charge\",\"captured 50.00 USD\",\"\",0\n"
+            "\"missing_in_store\",\"tx_unknown\",\"\",\"\",\"charge\",\"\",\"12.50 USD (esipay ESI-9)\",5\n");
+  std::ostringstream text_out;  // a person finds the payment by its merchant and reference
+  print_settlement_report(r, "text", text_out);
+  EXPECT_NE(text_out.str().find("mismatch  tx_mismatch (ZANDO tx_mismatch)  amount"), std::string::npos) << text_out.str();
 }
 
 TEST_F(Settlement, RefundsStatusAndIdsAreCompared) {
@@ -469,8 +472,8 @@ TEST_F(SettlementOutcomes, TheReportListsTheOutcomes) {
   EXPECT_NE(text.str().find("1 outcome(s) corridor did not know, not published"), std::string::npos) << text.str();
   EXPECT_NE(text.str().find("not_settled  tx_lost  refund r1 (refund.not_settled)"), std::string::npos) << text.str();
   print_settlement_report(r, "csv", csv);
-  EXPECT_EQ(csv.str(), "kind,txn_id,what,store,settlement,line\n"
-                       "\"not_settled\",\"tx_lost\",\"refund r1\",\"unknown 40.00 USD\",\"absent through 2026-11-22\",0\n");
+  EXPECT_EQ(csv.str(), "kind,txn_id,merchant,reference,what,store,settlement,line\n"
+                       "\"not_settled\",\"tx_lost\",,,\"refund r1\",\"unknown 40.00 USD\",\"absent through 2026-11-22\",0\n");
   print_settlement_report(r, "json", json_out);
   const json::object doc = boost::json::parse(json_out.str()).as_object();
   EXPECT_EQ(doc.at("outcomes").as_array().size(), 1u);
