@@ -70,8 +70,8 @@ constexpr std::string_view kReconcileUsage = R"(usage: corridor reconcile --conf
 )";
 
 constexpr std::string_view kExitCodes = R"(
-exit codes: 0 done, 1 differences found (replay, reconcile), 2 usage or configuration error,
-            3 could not run (a file, the store or Kafka unavailable)
+exit codes: 0 done, 1 differences found (replay, reconcile) or a demo scenario missed,
+            2 usage or configuration error, 3 could not run (a file, the store or Kafka unavailable)
 )";
 
 const std::vector<cli::CommandSpec>& commands() {
