@@ -147,14 +147,10 @@ int wait_for_signal(const sigset_t& set) {
 
 int run(const cli::Args& args) {
   const sigset_t signals = block_signals();
-  Config config = config_from(args);
   RuntimeOptions options;
-  // The embedded log lives in memory and ends with the process, while the store lives on: each start
-  // reads the new embedded log from its start, and processed input ids keep anything from applying
-  // twice. A real cluster's log being behind the store is refused unless asked for.
-  options.accept_log_reset = args.flag("--accept-log-reset") || config.kafka.bootstrap == "embedded";
+  options.accept_log_reset = args.flag("--accept-log-reset");
   options.start_sandboxes = start_sandboxes;
-  Runtime runtime(std::move(config), options);
+  Runtime runtime(config_from(args), options);
   runtime.start();
   std::cout << "kafka bootstrap: " << runtime.bootstrap() << "\n"
             << "http listening: " << runtime.http_address() << "\n"

@@ -63,7 +63,9 @@ struct Runtime::Impl {
       auto end = probe.high_watermark(config.kafka.inputs, partition);
       if (!end) throw std::runtime_error("cannot read the end of " + config.kafka.inputs + ": " + end.error().message);
       if (next <= *end) continue;
-      if (options.accept_log_reset) {
+      // The in-process embedded log ends with the process while the store lives on: a log behind the
+      // store is what every start on it finds, never a mistake.
+      if (options.accept_log_reset || embedded) {
         std::cerr << "corridor: " << config.kafka.inputs << " was reset; reading the new log from its start" << std::endl;
         if (auto r = store->reset_offsets(config.kafka.inputs); !r) throw std::runtime_error(r.error().message);
         return;

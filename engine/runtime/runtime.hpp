@@ -26,9 +26,11 @@ using StartSandboxes = std::function<std::shared_ptr<void>(
 
 struct RuntimeOptions {
   const Clock* clock = nullptr;  // null: the system clock
-  // The store has applied offsets beyond the end of corridor.inputs: the log was reset (an embedded
-  // cluster restarted in-process, a topic re-created). corridor refuses to start unless told to
-  // forget those offsets and read the new log from its start (`corridor run --accept-log-reset`).
+  // The store has applied offsets beyond the end of corridor.inputs: the log was reset (a topic
+  // re-created, an embedded cluster of another process restarted). corridor refuses to start unless
+  // told to forget those offsets and read the new log from its start (`corridor run
+  // --accept-log-reset`). With `kafka.bootstrap: embedded` the runtime's own in-process log starts
+  // empty every time, so it always reads it from its start and keeps the store.
   bool accept_log_reset = false;
   // Needed when sandbox.enabled is true: without it such a configuration is refused at start.
   StartSandboxes start_sandboxes = {};

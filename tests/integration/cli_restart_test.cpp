@@ -120,7 +120,8 @@ TEST_F(CliRestart, RunOnTheEmbeddedLogStartsAgainAfterCtrlC) {
 namespace {
 
 // `corridor demo` as a new user sees it: every scenario ends, each payment's timeline is printed
-// together with times from its events' occurred_at, then a summary and what to try next.
+// together with times from its events' occurred_at, then a summary and what to try next; and a second
+// demo on the same --data-dir starts too.
 TEST_F(CliRestart, DemoPrintsTimelinesASummaryAndWhatToTryNext) {
   const std::string cmd = "cd '" + dir.string() + "' && timeout 300 " + std::string(CORRIDOR_BINARY) +
                           " demo --data-dir demo > demo.out 2> demo.err";
@@ -146,6 +147,12 @@ TEST_F(CliRestart, DemoPrintsTimelinesASummaryAndWhatToTryNext) {
   EXPECT_NE(first.find("· → created"), std::string::npos) << first;
   EXPECT_NE(out.find("demo: all "), std::string::npos);
   EXPECT_TRUE(std::filesystem::exists(dir / "demo" / "corridor.db"));
+
+  // Again on the same store: the runtime's embedded log starts empty, and that is no refusal.
+  const int again = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(again));
+  EXPECT_EQ(WEXITSTATUS(again), 0) << slurp(dir / "demo.out") << slurp(dir / "demo.err");
+  EXPECT_NE(slurp(dir / "demo.err").find("was reset; reading the new log from its start"), std::string::npos);
 }
 
 }  // namespace
