@@ -153,6 +153,19 @@ TEST_F(ExecutorTest, ALookUpOfNothingIsCallFailedNotFound) {
   EXPECT_EQ(http.count(), 1u);  // not retried
 }
 
+// An answer too large for corridor.inputs cannot reach the flow: it is told the outcome is unknown,
+// under the answer's own input id, and reconciliation asks again.
+TEST_F(ExecutorTest, AnAnswerLargerThanAnInputRecordIsCallFailedOutcomeUnknown) {
+  config.limits.input_bytes = 64;  // smaller than any answer's record
+  auto result = run_call(call("big"));
+  EXPECT_EQ(get_string(result, "name"), "call.failed");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "code"), "pipeline.answer_too_large");
+  EXPECT_EQ(get_string(result.at("data").as_object(), "outcome"), "unknown");
+  EXPECT_NE(get_string(result.at("data").as_object(), "error").find("more than limits.input_bytes (64)"),
+            std::string_view::npos);
+  EXPECT_EQ(http.count(), 1u);
+}
+
 // A flow's re-send keeps its idempotency key; its answer carries the re-send's own answer id, so the
 // processor does not take it for the first send's.
 TEST_F(ExecutorTest, AReSentCallIsAnsweredUnderItsAnswerId) {
