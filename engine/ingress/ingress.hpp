@@ -10,6 +10,8 @@
 // Operations (http.operations_listen, loopback by default): what people and services of the
 // merchant's side read. With tokens configured (auth.operator_tokens, merchants[].tokens) every
 // request needs `Authorization: Bearer <token>`; a merchant's token sees only that merchant.
+//   POST /v1/payments, /v1/payouts, /v1/payments/{txn_id}/{cancel,refunds,reconcile}
+//                                               commands (engine/ingress/commands_api.hpp)
 //   GET  /v1/transactions/{txn_id}              a transaction (an explicit list of fields) and its events
 //   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use, with their flows
 //   GET  /metrics                               Prometheus text (operators only)
