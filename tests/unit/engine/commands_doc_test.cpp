@@ -130,11 +130,16 @@ TEST(CommandsDoc, EveryFlowHasASectionNamingWhatItsCreateNeeds) {
     ASSERT_NE(plugin, nullptr);
     const ProviderConstraints& limits = plugin->adapter.constraints;
     for (std::string_view currency : limits.currencies) EXPECT_TRUE(has(s, std::string(currency))) << id << " takes " << currency;
-    if (limits.currencies.empty()) EXPECT_TRUE(has(s, "any currency corridor knows") || limits.whole_units) << id;
-    if (limits.whole_units) EXPECT_TRUE(has(s, "whole units")) << id;
-    if (limits.card_digits_max > 0)
+    if (limits.currencies.empty()) {
+      EXPECT_TRUE(has(s, "any currency corridor knows") || limits.whole_units) << id;
+    }
+    if (limits.whole_units) {
+      EXPECT_TRUE(has(s, "whole units")) << id;
+    }
+    if (limits.card_digits_max > 0) {
       EXPECT_TRUE(has(s, std::to_string(limits.card_digits_min) + " to " + std::to_string(limits.card_digits_max) + " digits"))
           << id << ": card numbers of " << limits.card_digits_min << " to " << limits.card_digits_max << " digits";
+    }
 
     // "**After the create:**" names exactly the commands the table takes after the create.
     const std::size_t after = s.find("**After the create:**");
@@ -249,14 +254,14 @@ TEST(CommandsDoc, TheExamplesNeedTheCardKeyWhereTheyCarryASecret) {
 // Every selector value each sandbox defines, read from its source.
 std::map<std::string, std::set<std::string>> defined_selectors() {
   std::map<std::string, std::set<std::string>> out;
-  const std::string card = R"(inline constexpr std::string_view k\w+ = "(\d{12,19})")";
+  const std::string card = R"re(inline constexpr std::string_view k\w+ = "(\d{12,19})")re";
   for (const auto& v : captures(source("sandbox/cynod/cynod_sandbox.hpp"), card)) out["cynod"].insert(v);
   for (const auto& v : captures(source("sandbox/esipay/esipay_sandbox.hpp"), card)) out["esipay"].insert(v);
   for (const auto& v : captures(source("sandbox/flexpay/flexpay_sandbox.cpp"), R"(case (\d+): return Scenario::)"))
     out["flexpay"].insert((v.size() == 1 ? ".0" : ".") + v);
-  for (const auto& v : captures(source("sandbox/novasend/novasend_sandbox.cpp"), R"(ScenarioEntry\{"(\+\d+)")"))
+  for (const auto& v : captures(source("sandbox/novasend/novasend_sandbox.cpp"), R"re(ScenarioEntry\{"(\+\d+)")re"))
     out["novasend"].insert(v);
-  for (const auto& v : captures(source("sandbox/interac/interac_sandbox.cpp"), R"(\bt == "([a-z]+)")")) out["interac"].insert(v);
+  for (const auto& v : captures(source("sandbox/interac/interac_sandbox.cpp"), R"re(\bt == "([a-z]+)")re")) out["interac"].insert(v);
   return out;
 }
 
