@@ -126,7 +126,7 @@ TEST_F(SettlementSample, TheCommandLineOnAnEmptyStoreReportsEveryLineAndExitsOne
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 1) << slurp(err);
   const std::string text = slurp(out);
-  EXPECT_TRUE(text.starts_with("settlement: 5 line(s); 0 esipay transaction(s) compared")) << text;
+  EXPECT_TRUE(text.starts_with("settlement: 5 line(s) through 2026-12-04; 0 esipay transaction(s) compared, 0 matched\n5 difference(s):\n")) << text;
   std::size_t missing = 0;
   for (std::size_t at = text.find("missing_in_store"); at != std::string::npos; at = text.find("missing_in_store", at + 1))
     ++missing;

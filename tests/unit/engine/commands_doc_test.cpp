@@ -128,16 +128,21 @@ TEST(CommandsDoc, EveryFlowHasASectionNamingWhatItsCreateNeeds) {
 
     const ProviderPlugin* plugin = registry.find(flow->provider);
     ASSERT_NE(plugin, nullptr);
+    // The provider's limits, in the paragraph that starts "Amount:".
+    const std::size_t amount_at = s.find("Amount: ");
+    ASSERT_NE(amount_at, std::string::npos) << id << ": no 'Amount:' paragraph";
+    const std::string amount = s.substr(amount_at, s.find("\n\n", amount_at) - amount_at);
     const ProviderConstraints& limits = plugin->adapter.constraints;
-    for (std::string_view currency : limits.currencies) EXPECT_TRUE(has(s, std::string(currency))) << id << " takes " << currency;
+    for (std::string_view currency : limits.currencies)
+      EXPECT_TRUE(has(amount, std::string(currency))) << id << " takes " << currency;
     if (limits.currencies.empty()) {
-      EXPECT_TRUE(has(s, "any currency corridor knows") || limits.whole_units) << id;
+      EXPECT_TRUE(has(amount, "any currency corridor knows") || limits.whole_units) << id;
     }
     if (limits.whole_units) {
-      EXPECT_TRUE(has(s, "whole units")) << id;
+      EXPECT_TRUE(has(amount, "whole units")) << id;
     }
     if (limits.card_digits_max > 0) {
-      EXPECT_TRUE(has(s, std::to_string(limits.card_digits_min) + " to " + std::to_string(limits.card_digits_max) + " digits"))
+      EXPECT_TRUE(has(amount, std::to_string(limits.card_digits_min) + " to " + std::to_string(limits.card_digits_max) + " digits"))
           << id << ": card numbers of " << limits.card_digits_min << " to " << limits.card_digits_max << " digits";
     }
 
