@@ -176,6 +176,14 @@ TEST(CommandsDoc, EverySealedFieldIsNamedAsSealed) {
   }
 }
 
+// payment.cancel's section says whether any flow takes it.
+TEST(CommandsDoc, PaymentCancelSaysWhetherAFlowTakesIt) {
+  bool taken = false;
+  for (const Flow* flow : providers().flows())
+    for (const Row& row : flow->rows) taken = taken || row.on == "payment.cancel";
+  EXPECT_EQ(has(section("### `payment.cancel`"), "**no flow has a row for it**"), !taken);
+}
+
 // What the Flows section says of every flow: it takes transaction.reconcile in each state its create
 // leads to before the outcome.
 TEST(CommandsDoc, EveryFlowTakesReconcileInEachStateBeforeTheOutcome) {
