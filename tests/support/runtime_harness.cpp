@@ -8,6 +8,7 @@
 #include "engine/cli/sandboxes.hpp"
 #include "engine/store/card_vault.hpp"
 #include "sandbox/sandbox.hpp"
+#include "tests/support/contracts.hpp"
 
 namespace corridor::testing {
 
@@ -28,6 +29,7 @@ TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& 
     while (!stop_.load()) {
       for (const auto& m : consumer->poll(500, std::chrono::milliseconds(50))) {
         if (!m.error().empty()) continue;
+        record_topic_record(m.topic(), m.key(), m.value(), m.headers());
         boost::system::error_code ec;
         auto v = boost::json::parse(m.value(), ec);
         if (ec || !v.is_object()) continue;
@@ -114,6 +116,8 @@ Engine::Engine(Config config, RuntimeOptions options) {
   if (!options.start_sandboxes) options.start_sandboxes = start_sandboxes;
   runtime_ = std::make_unique<Runtime>(std::move(config), options);
   runtime_->start();
+  register_corridor_listener(runtime_->http_address());
+  register_corridor_listener(runtime_->operations_address());
   producer_ = std::make_unique<KafkaProducer>(runtime_->bootstrap());
 }
 
@@ -122,13 +126,14 @@ Engine::~Engine() {
   runtime_->stop();
 }
 
-void Engine::publish_command(const json::object& command) {
+void Engine::publish_command(const json::object& command, const KafkaHeaders& headers) {
   const std::string key = std::string(get_string(command, "merchant")) + ":" + std::string(get_string(command, "reference"));
-  publish_raw(key, boost::json::serialize(command));
+  publish_raw(key, boost::json::serialize(command), headers);
 }
 
-void Engine::publish_raw(std::string_view key, std::string_view value) {
-  auto r = producer_->produce_sync(runtime_->config().kafka.commands, key, value);
+void Engine::publish_raw(std::string_view key, std::string_view value, const KafkaHeaders& headers) {
+  record_command(value, headers);
+  auto r = producer_->produce_sync(runtime_->config().kafka.commands, key, value, headers);
   if (!r) throw std::runtime_error(r.error().message);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 // Integration-test support: an embedded Kafka cluster that outlives the engine (so the engine can
 // be stopped and started again on the same log), a temporary store folder, a collector of everything
-// corridor writes to corridor.events and corridor.deadletter, and bounded waits on conditions.
+// corridor writes to corridor.events and corridor.deadletter, and bounded waits on conditions. What the
+// collectors read and the commands the engine is given are checked against corridor's published
+// contracts when the test binary ends (tests/support/contracts.hpp).
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -15,6 +17,7 @@
 #include "engine/config/config.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/runtime/runtime.hpp"
+#include "tests/support/contracts.hpp"
 #include "tests/support/eventually.hpp"
 
 namespace corridor::testing {
@@ -74,8 +77,9 @@ class Engine {
   explicit Engine(Config config, RuntimeOptions options = {});
   ~Engine();
   Runtime& runtime() { return *runtime_; }
-  void publish_command(const json::object& command);
-  void publish_raw(std::string_view key, std::string_view value);
+  // Both record the command for the contract check (tests/support/contracts.hpp).
+  void publish_command(const json::object& command, const KafkaHeaders& headers = {});
+  void publish_raw(std::string_view key, std::string_view value, const KafkaHeaders& headers = {});
   const Config& config() const { return runtime_->config(); }
 
  private:
