@@ -29,12 +29,14 @@ TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& 
     while (!stop_.load()) {
       for (const auto& m : consumer->poll(500, std::chrono::milliseconds(50))) {
         if (!m.error().empty()) continue;
-        record_topic_record(m.topic(), m.key(), m.value(), m.headers());
+        KafkaHeaders headers = m.headers();
+        record_topic_record(m.topic(), m.key(), m.value(), headers);
         boost::system::error_code ec;
         auto v = boost::json::parse(m.value(), ec);
         if (ec || !v.is_object()) continue;
         std::lock_guard lock(mu_);
         records_.push_back(std::move(v.get_object()));
+        headers_.push_back(std::move(headers));
         cv_.notify_all();
       }
     }
@@ -49,6 +51,14 @@ TopicCollector::~TopicCollector() {
 std::vector<json::object> TopicCollector::records() const {
   std::lock_guard lock(mu_);
   return records_;
+}
+
+std::vector<std::pair<json::object, KafkaHeaders>> TopicCollector::records_with_headers() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<json::object, KafkaHeaders>> out;
+  out.reserve(records_.size());
+  for (std::size_t i = 0; i < records_.size(); ++i) out.emplace_back(records_[i], headers_[i]);
+  return out;
 }
 
 bool TopicCollector::wait_until(const std::function<bool(const std::vector<json::object>&)>& done,

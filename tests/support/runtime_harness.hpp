@@ -38,6 +38,8 @@ class TopicCollector {
   TopicCollector(const std::string& bootstrap, const std::string& topic);
   ~TopicCollector();
   std::vector<json::object> records() const;
+  // Each record with its Kafka headers, in the order read.
+  std::vector<std::pair<json::object, KafkaHeaders>> records_with_headers() const;
   // Waits until `done(records)` holds, at most `timeout`; returns whether it held.
   bool wait_until(const std::function<bool(const std::vector<json::object>&)>& done,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
@@ -46,6 +48,7 @@ class TopicCollector {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::vector<json::object> records_;
+  std::vector<KafkaHeaders> headers_;  // records_[i]'s
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
