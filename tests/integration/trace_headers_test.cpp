@@ -45,9 +45,10 @@ class TraceHeaders : public ::testing::Test {
     EXPECT_EQ(header(h, "ce_subject"), get_string(e, "txn_id"));
     EXPECT_EQ(header(h, "ce_time"), get_string(e, "occurred_at"));
     EXPECT_EQ(header(h, "content-type"), "application/json");
-    if (get_string(e, "type") == "transaction.state_changed")
+    if (get_string(e, "type") == "transaction.state_changed") {
       EXPECT_EQ(header(h, "ce_source"),
                 "corridor/" + std::string(get_string(e, "provider")) + "." + std::string(get_string(e, "flow")));
+    }
   }
 
   TempDir dir;
@@ -141,9 +142,10 @@ TEST_F(TraceHeaders, ALaterCommandKeepsTheTransactionsTraceAndItsRejectionItsOwn
     }
   }
   // The processor's dead letter of the refused cancel, with the cancel's own trace.
-  ASSERT_TRUE(deadletters.wait_until([&](const auto&) {
-    for (const auto& [d, h] : deadletters.records_with_headers())
-      if (header(h, "ce_subject") == txn) return true;
+  const std::string cancel = command_input_id(txn, "cancel-late");
+  ASSERT_TRUE(deadletters.wait_until([&](const auto& dls) {
+    for (const auto& d : dls)
+      if (get_string(d, "input_id") == cancel) return true;
     return false;
   }));
   for (const auto& [d, h] : deadletters.records_with_headers()) {

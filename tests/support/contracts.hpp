@@ -11,6 +11,7 @@
 
 #include "engine/io/http_client.hpp"
 #include "engine/io/kafka.hpp"
+#include "statemachines/domain.hpp"
 
 namespace corridor::testing {
 
