@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <unordered_set>
@@ -320,18 +321,18 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
 
   // Every event carries the traceparent of the command that created its transaction: kept by this
   // batch, the one committing, or the store; derived from the txn_id when that command had none.
-  std::vector<std::string> unknown_traces;
+  std::set<std::string> unknown_traces;
   for (std::size_t row : traced)
-    if (!known_traces.contains(p.batch.outbox[row].key)) unknown_traces.push_back(p.batch.outbox[row].key);
+    if (!known_traces.contains(p.batch.outbox[row].key)) unknown_traces.insert(p.batch.outbox[row].key);
   if (!unknown_traces.empty()) {
-    auto stored_traces = store_.traceparents_among(unknown_traces);
+    auto stored_traces = store_.traceparents_among({unknown_traces.begin(), unknown_traces.end()});
     if (!stored_traces) return stored_traces.error();
     known_traces.insert(stored_traces->begin(), stored_traces->end());
+    for (const auto& id : unknown_traces) known_traces.try_emplace(id, derived_traceparent(id));
   }
   for (std::size_t row : traced) {
     OutboxRow& r = p.batch.outbox[row];
-    const auto kept = known_traces.find(r.key);
-    r.headers.emplace_back("traceparent", kept != known_traces.end() ? kept->second : derived_traceparent(r.key));
+    r.headers.emplace_back("traceparent", known_traces.at(r.key));
   }
 
   for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));
