@@ -27,6 +27,10 @@ import yaml
 from jsonschema import Draft202012Validator, RefResolver
 from jsonschema.exceptions import best_match
 
+# What the HTTP server answers on any route before a handler sees the request (docs/openapi.yaml's
+# description): a malformed request, a body over the limit, headers too large.
+SERVER_REFUSALS = {400, 413, 431}
+
 ASYNC_URI = "file:///corridor/docs/asyncapi.yaml"
 OPEN_URI = "file:///corridor/docs/openapi.yaml"
 
@@ -84,7 +88,9 @@ class Contracts:
             if op is None:
                 continue
             responses = op.get("responses", {})
-            key = str(status) if str(status) in responses else "default" if "default" in responses else None
+            key = next((k for k in (str(status), f"{status // 100}XX", "default") if k in responses), None)
+            if key is None and status in SERVER_REFUSALS:
+                return self.errors(f"{OPEN_URI}#/components/schemas/Error", value)
             if key is None:
                 return [f"{method} {template} answered {status}, which the document does not list"]
             response = self.deref(responses[key], OPEN_URI)
@@ -326,10 +332,14 @@ def validate(docs_dir, observed):
 
 
 def main(argv):
-    if len(argv) == 3 and argv[1] == "check-docs":
-        return check_docs(argv[2])
-    if len(argv) == 4 and argv[1] == "validate":
-        return validate(argv[2], argv[3])
+    try:
+        if len(argv) == 3 and argv[1] == "check-docs":
+            return check_docs(argv[2])
+        if len(argv) == 4 and argv[1] == "validate":
+            return validate(argv[2], argv[3])
+    except (OSError, yaml.YAMLError) as e:
+        print(f"contracts: cannot read the documents: {e}")
+        return 2
     print(__doc__, file=sys.stderr)
     return 2
 
