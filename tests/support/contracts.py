@@ -254,7 +254,8 @@ def describe(item):
 def validate(docs_dir, observed):
     c = Contracts(docs_dir)
     items = []
-    with open(observed, encoding="utf-8") as f:
+    # A hostile test's bytes may not be UTF-8: they are read as well as they can be.
+    with open(observed, encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             line = line.strip()
             if line:
