@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
-#include <set>
+#include <map>
 
 namespace corridor::testing {
 
@@ -35,13 +35,15 @@ class Recorder {
     ++written_;
   }
 
-  void add_listener(std::string_view address) {
+  void add_listener(std::string_view address, std::string_view role) {
     std::lock_guard lock(mu_);
-    listeners_.insert(std::string(address));
+    listeners_[std::string(address)] = role;
   }
-  bool is_listener(std::string_view address) {
+  // The listener's role ("public", "operations"), or "" when the address is not corridor's.
+  std::string listener(std::string_view address) {
     std::lock_guard lock(mu_);
-    return listeners_.contains(std::string(address));
+    auto it = listeners_.find(std::string(address));
+    return it == listeners_.end() ? std::string() : it->second;
   }
 
   std::string path() {
@@ -69,7 +71,7 @@ class Recorder {
   std::string path_;
   std::ofstream out_;
   std::size_t written_ = 0;
-  std::set<std::string> listeners_;
+  std::map<std::string, std::string> listeners_;
 };
 
 json::object headers_json(const KafkaHeaders& headers) {
@@ -139,7 +141,12 @@ class ContractsCheck final : public ::testing::Environment {
 }  // namespace
 
 void record_command(std::string_view value, const KafkaHeaders& headers) {
-  Recorder::get().write({{"schema", "command"}, {"headers", headers_json(headers)}, {"value", value_json(value)}});
+  // Its bytes too (bounded), to find the dead letter of a command corridor refused.
+  Recorder::get().write({{"schema", "command"},
+                         {"headers", headers_json(headers)},
+                         {"value", value_json(value)},
+                         {"bytes", value.size()},
+                         {"raw", std::string(value.substr(0, 8192))}});
 }
 
 void record_topic_record(std::string_view topic, std::string_view key, std::string_view value,
@@ -156,12 +163,16 @@ void record_topic_record(std::string_view topic, std::string_view key, std::stri
                          {"value", value_json(value)}});
 }
 
-void register_corridor_listener(std::string_view address) { Recorder::get().add_listener(address); }
+void register_corridor_listener(std::string_view address, std::string_view role) {
+  Recorder::get().add_listener(address, role);
+}
 
 void record_http(const HttpRequest& request, const HttpResponse& response) {
   auto [authority, path] = split_url(request.target);
-  if (!Recorder::get().is_listener(authority)) return;
+  const std::string listener = Recorder::get().listener(authority);
+  if (listener.empty()) return;
   json::object item{{"schema", "http"},
+                    {"listener", listener},
                     {"method", request.method},
                     {"path", path},
                     {"status", response.status},

@@ -21,8 +21,9 @@ void record_command(std::string_view value, const KafkaHeaders& headers = {});
 // record_command (they are the test's own).
 void record_topic_record(std::string_view topic, std::string_view key, std::string_view value,
                          const KafkaHeaders& headers);
-// corridor's listeners: answers from these addresses ("127.0.0.1:PORT") are corridor's own.
-void register_corridor_listener(std::string_view address);
+// corridor's listeners: answers from these addresses ("127.0.0.1:PORT") are corridor's own, and
+// `role` ("public", "operations") says which routes the address serves.
+void register_corridor_listener(std::string_view address, std::string_view role);
 // An HTTP exchange; recorded when it went to one of corridor's listeners.
 void record_http(const HttpRequest& request, const HttpResponse& response);
 // make_http_client() that records every answer of corridor's listeners.

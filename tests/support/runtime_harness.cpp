@@ -21,16 +21,16 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& topic) {
+TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& topic, bool check_contracts) {
   static std::atomic<int> n{0};
   auto consumer = std::make_shared<KafkaConsumer>(bootstrap, "collector-" + std::to_string(++n) + "-" + topic);
   consumer->assign_all(topic, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
-  thread_ = std::thread([this, consumer] {
+  thread_ = std::thread([this, consumer, check_contracts] {
     while (!stop_.load()) {
       for (const auto& m : consumer->poll(500, std::chrono::milliseconds(50))) {
         if (!m.error().empty()) continue;
         KafkaHeaders headers = m.headers();
-        record_topic_record(m.topic(), m.key(), m.value(), headers);
+        if (check_contracts) record_topic_record(m.topic(), m.key(), m.value(), headers);
         boost::system::error_code ec;
         auto v = boost::json::parse(m.value(), ec);
         if (ec || !v.is_object()) continue;
@@ -126,8 +126,8 @@ Engine::Engine(Config config, RuntimeOptions options) {
   if (!options.start_sandboxes) options.start_sandboxes = start_sandboxes;
   runtime_ = std::make_unique<Runtime>(std::move(config), options);
   runtime_->start();
-  register_corridor_listener(runtime_->http_address());
-  register_corridor_listener(runtime_->operations_address());
+  register_corridor_listener(runtime_->http_address(), "public");
+  register_corridor_listener(runtime_->operations_address(), "operations");
   producer_ = std::make_unique<KafkaProducer>(runtime_->bootstrap());
 }
 

@@ -208,9 +208,10 @@ TEST(Contracts, ACommandOutsideItsSchemaMustHaveBeenRefused) {
 }
 
 TEST(Contracts, HttpAnswersAreCheckedAgainstTheirRouteAndStatus) {
-  auto http = [](std::string method, std::string path, int status, json::value body) {
-    return json::object{{"schema", "http"}, {"method", method}, {"path", path}, {"status", status},
-                        {"content_type", "application/json"}, {"value", body}};
+  auto http = [](std::string method, std::string path, int status, json::value body,
+                 std::string listener = "operations") {
+    return json::object{{"schema", "http"}, {"listener", listener}, {"method", method}, {"path", path},
+                        {"status", status}, {"content_type", "application/json"}, {"value", body}};
   };
   EXPECT_EQ(validate({http("GET", "/healthz", 200, {{"status", "ok"}})}).exit, 0);
   EXPECT_EQ(validate({http("GET", "/v1/transactions/tx_nobody", 404, {{"error", "unknown transaction tx_nobody"}})}).exit, 0);
@@ -224,8 +225,14 @@ TEST(Contracts, HttpAnswersAreCheckedAgainstTheirRouteAndStatus) {
   EXPECT_EQ(r.exit, 1) << r.output;
   EXPECT_NE(r.output.find("does not list"), std::string::npos) << r.output;
 
-  r = validate({http("POST", "/webhooks/novasend", 200, {{"status", "maybe"}})});
+  r = validate({http("POST", "/webhooks/novasend", 200, {{"status", "maybe"}}, "public")});
   EXPECT_EQ(r.exit, 1) << r.output;
+  EXPECT_NE(r.output.find("at /status"), std::string::npos) << r.output;
+  EXPECT_EQ(validate({http("POST", "/webhooks/novasend", 200, {{"status", "accepted"}}, "public")}).exit, 0);
+
+  // Each listener serves its own routes: metrics are not on the public one, webhooks not on operations.
+  EXPECT_EQ(validate({http("GET", "/metrics", 404, {{"error", "no route for GET /metrics"}}, "public")}).exit, 0);
+  EXPECT_EQ(validate({http("POST", "/webhooks/novasend", 200, {{"status", "accepted"}})}).exit, 1);
 }
 
 }  // namespace
