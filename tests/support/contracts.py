@@ -249,8 +249,10 @@ def refused_by(deadletter, command):
     if deadletter.get("payload_sha256") and len(data) == command.get("bytes"):
         return deadletter["payload_sha256"] == hashlib.sha256(data).hexdigest()
     payload = deadletter.get("payload")
-    return (deadletter.get("payload_bytes") == command.get("bytes") and isinstance(payload, str) and payload != ""
-            and raw.startswith(payload))
+    if not isinstance(payload, str) or deadletter.get("payload_bytes") != command.get("bytes"):
+        return False
+    prefix = payload.split("…", 1)[0]  # a bounded payload ends with "…(N bytes)"
+    return prefix != "" and raw.startswith(prefix)
 
 
 def describe(item):
