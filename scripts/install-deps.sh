@@ -11,6 +11,7 @@ packages=(
   librdkafka-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   kcat
+  python3 python3-jsonschema python3-yaml  # the contract checks of docs/asyncapi.yaml and docs/openapi.yaml
 )
 case "${1:-}" in
   "") ;;

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "statemachines/domain.hpp"
@@ -20,6 +21,8 @@ struct OutboxRow {
   std::string topic;    // logical topic: "events" or "deadletter"
   std::string key;
   std::string body;
+  // Its record headers (CloudEvents, traceparent: engine/pipeline/record_headers.hpp), in order.
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 struct TimerRow {
@@ -67,6 +70,9 @@ struct StoreBatch {
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
   std::vector<ProcessedInput> processed_inputs;
+  // (txn_id, traceparent) of transactions created by a command that brought a valid W3C traceparent:
+  // every later event of the transaction carries it (engine/pipeline/record_headers.hpp).
+  std::vector<std::pair<std::string, std::string>> traceparents;
   std::vector<PartitionOffset> offsets;
   // Processed input ids of inputs older than this (by their time) are forgotten, a bounded number per
   // commit; 0: none.
@@ -89,6 +95,8 @@ class Store {
   // input ids among `input_ids` already processed, each with its digest. load_many's default reads one by one.
   virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
   virtual Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) = 0;
+  // The traceparents kept for those of `txn_ids` that have one (StoreBatch::traceparents).
+  virtual Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& txn_ids) = 0;
 
   // Relay: oldest first, from the row after `after_id` (ids only grow: the rows the relay already
   // handed to Kafka are not read again).
