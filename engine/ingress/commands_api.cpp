@@ -11,6 +11,7 @@
 #include "engine/io/errc.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/record_headers.hpp"
 #include "engine/store/errc.hpp"
 
 namespace corridor {
@@ -143,9 +144,13 @@ class CommandCall {
     json::object accepted{{"txn_id", in.txn_id}, {"command_id", std::string(get_string(in.data, "command_id"))},
                           {"type", in.name}};
     std::string location = "/v1/transactions/" + in.txn_id;
+    // The caller's trace, as the router passes on a command record's: the processor keeps it with the
+    // transaction and every event of it carries it (docs/events.md). Not one: ignored, never refused.
+    KafkaHeaders headers;
+    if (auto trace = valid_traceparent(req_.header("traceparent"))) headers.emplace_back("traceparent", *trace);
     const IngressContext& c = c_;
     c_.producer.produce(
-        c_.config.kafka.inputs, in.txn_id, input_record(in),
+        c_.config.kafka.inputs, in.txn_id, input_record(in), headers,
         [respond = respond_, accepted = std::move(accepted), location = std::move(location), &c](
             const DeliveryReport& report) {
           if (!report.ok()) {

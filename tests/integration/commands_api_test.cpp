@@ -10,6 +10,7 @@
 #include "engine/io/http_client.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
+#include "tests/support/contracts.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -85,7 +86,7 @@ class CommandsApi : public ::testing::Test {
   std::unique_ptr<Engine> engine;
   TopicCollector events{cluster.bootstrap, "corridor.events"};
   TopicCollector deadletters{cluster.bootstrap, "corridor.deadletter"};
-  std::unique_ptr<HttpClient> http = make_http_client();
+  std::unique_ptr<HttpClient> http = recording_http_client();
 };
 
 TEST_F(CommandsApi, APaymentIsAcceptedOnceKafkaHoldsItAndRunsToItsEnd) {
@@ -245,6 +246,29 @@ TEST_F(CommandsApi, AMerchantsTokenSpeaksForThatMerchantOnly) {
   // No token, a wrong one: 401.
   EXPECT_EQ(post("/v1/payments", payin("API-11"), "key-API-11", "").status, 401);
   EXPECT_EQ(post("/v1/payments", payin("API-11"), "key-API-11", "wrong-token-0123456789").status, 401);
+}
+
+TEST_F(CommandsApi, TheCallersTraceReachesEveryEventOfThePayment) {
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  HttpHeaders headers{{"Idempotency-Key", "key-API-14"}, {"Authorization", std::string("Bearer ") + kOperator},
+                      {"traceparent", trace}};
+  auto r = http->send(HttpRequest{"POST", "http://" + engine->runtime().operations_address() + "/v1/payments", headers,
+                                  boost::json::serialize(payin("API-14")), ""},
+                      std::chrono::seconds(10));
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 202) << r->body;
+  const std::string txn = derive_txn_id("ZANDO", "API-14");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  std::size_t seen = 0;
+  for (const auto& [event, record_headers] : events.records_with_headers()) {
+    if (get_string(event, "txn_id") != txn) continue;
+    ++seen;
+    std::string got;
+    for (const auto& [k, v] : record_headers)
+      if (k == "traceparent") got = v;
+    EXPECT_EQ(got, trace) << boost::json::serialize(event);
+  }
+  EXPECT_EQ(seen, 5u);
 }
 
 TEST_F(CommandsApi, APayoutIsAcceptedOnItsOwnRoute) {
