@@ -140,12 +140,18 @@ class KafkaConsumer {
   // Last offset + 1 of a partition as the brokers see it (the end of the log), or an error.
   Result<std::int64_t> high_watermark(const std::string& topic, std::int32_t partition);
 
+  // Metrics: records of the assigned partitions not consumed yet, from the end of the log this
+  // consumer last fetched (no request is made) and its position (where assign_all started it, or
+  // the group's committed offset, until it consumes). Callable from any thread once assigned.
+  Result<std::int64_t> lag();
+
  private:
   friend struct ConsumerCallbacks;
   KafkaHandle rk_;
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> started_at_;  // assign_all's offsets, for lag()
 };
 
 }  // namespace corridor
