@@ -197,7 +197,7 @@ std::string read_file(const std::string& path) {
 std::map<std::string, Family> documented() {
   std::map<std::string, Family> out;
   std::istringstream in(read_file("docs/operations.md"));
-  const std::regex row(R"(\| `(corridor_[a-z_]+)` \| (counter|gauge|histogram) \| ([a-z_, ]*) \|.*)");
+  const std::regex row(R"(\| `(corridor_[a-z_]+)` \| (counter|gauge|histogram) \|([a-z_, ]*)\|.*)");
   for (std::string l; std::getline(in, l);) {
     std::smatch m;
     if (!std::regex_match(l, m, row)) continue;
