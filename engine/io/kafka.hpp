@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -151,7 +152,10 @@ class KafkaConsumer {
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
-  std::map<std::pair<std::string, std::int32_t>, std::int64_t> started_at_;  // assign_all's offsets, for lag()
+  // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;
+  // negative: the beginning of the log).
+  std::mutex lag_mu_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> started_at_;
 };
 
 }  // namespace corridor
