@@ -1,6 +1,7 @@
 #include "engine/pipeline/metric_labels.hpp"
 
 #include <array>
+#include <boost/json/parse.hpp>
 
 namespace corridor {
 
@@ -38,6 +39,14 @@ CommandLabels command_labels(const ProviderRegistry& registry, std::string_view 
     labels.provider = provider_label(registry, provider);
   }
   return labels;
+}
+
+CommandLabels raw_command_labels(const Config& config, std::string_view value) {
+  if (value.size() > static_cast<std::size_t>(config.limits.command_bytes)) return {};  // refused unread
+  boost::system::error_code ec;
+  const json::value v = boost::json::parse(value, ec);
+  if (ec || !v.is_object()) return {};
+  return command_labels(*config.registry, get_string(v.get_object(), "type"), v.get_object());
 }
 
 bool is_outcome(Status status) {

@@ -18,6 +18,9 @@ struct CommandLabels {
 };
 // A command's type among the command types, and its provider and flow as the registry knows them.
 CommandLabels command_labels(const ProviderRegistry& registry, std::string_view type, const json::object& command);
+// The same from a command's bytes, as far as they can be read (nothing when they are not a JSON object,
+// or are over limits.command_bytes).
+CommandLabels raw_command_labels(const Config& config, std::string_view value);
 // The registry's name for `provider`, or kNoLabel.
 std::string_view provider_label(const ProviderRegistry& registry, std::string_view provider);
 // The provider a request on the public listener is for (/webhooks/{provider}, /callbacks/{provider}/…).

@@ -1,6 +1,5 @@
 #include "engine/pipeline/router.hpp"
 
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 #include <variant>
@@ -11,19 +10,6 @@
 #include "engine/pipeline/threads.hpp"
 
 namespace corridor {
-
-namespace {
-
-// A rejected command's labels, from what can be read of it (nothing, when it is not a JSON object).
-CommandLabels raw_command_labels(const Config& config, std::string_view value) {
-  if (value.size() > static_cast<std::size_t>(config.limits.command_bytes)) return {};  // refused unread
-  boost::system::error_code ec;
-  const json::value v = boost::json::parse(value, ec);
-  if (ec || !v.is_object()) return {};
-  return command_labels(*config.registry, get_string(v.get_object(), "type"), v.get_object());
-}
-
-}  // namespace
 
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
                 const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {

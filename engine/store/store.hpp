@@ -167,6 +167,22 @@ inline Result<std::map<std::string, Transaction>> Store::load_many(const std::ve
 }
 
 
+// One writing process per SQLite file. The runtime holds this for as long as it runs: a second
+// corridor started on the same file is refused (store.in_use) with the other's pid, rather than both
+// applying inputs to one store. The lock is the kernel's (flock on `<path>.lock`), so a process killed
+// in any way leaves none behind. replay and reconcile only read the live store and take none.
+class StoreWriterLock {
+ public:
+  explicit StoreWriterLock(int fd) : fd_(fd) {}
+  ~StoreWriterLock();
+  StoreWriterLock(const StoreWriterLock&) = delete;
+  StoreWriterLock& operator=(const StoreWriterLock&) = delete;
+
+ private:
+  int fd_;
+};
+Result<std::unique_ptr<StoreWriterLock>> lock_sqlite_writer(const std::string& path);
+
 // SQLite in WAL mode with synchronous=FULL: every commit is durable. One writing connection,
 // serialised; reads go to connections of their own (a file path, not ":memory:").
 std::unique_ptr<Store> open_sqlite_store(const std::string& path);
