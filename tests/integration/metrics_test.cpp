@@ -3,6 +3,7 @@
 // Then the parts the gauges rest on: a consumer's lag and the store's backlog counts.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <regex>
 #include <sstream>
@@ -76,9 +77,13 @@ TEST_F(MetricsEndpoint, PaymentsShowByProviderFlowAndStatusWithTheirLatencyAndTh
 
   const std::string np = R"(provider="novasend",flow="payin")";
   // The histogram counts every finished payment, under its outcome.
+  // The router counts a batch once Kafka acknowledged all of it, which may come after the processor
+  // has read its first records.
   ASSERT_TRUE(eventually([&] {
     return value("corridor_command_to_final_seconds_count{" + np + R"(,status="succeeded"})") == 3 &&
-           value("corridor_command_to_final_seconds_count{" + np + R"(,status="failed"})") == 1;
+           value("corridor_command_to_final_seconds_count{" + np + R"(,status="failed"})") == 1 &&
+           value(R"(corridor_commands_rejected_total{type="payment.create",provider="none",flow="none"})") == 1 &&
+           value(R"(corridor_commands_routed_total{type="payment.create",)" + np + "}") == 4;
   }));
   const std::string text = scrape();
   const auto s = parse_series(text);
@@ -123,6 +128,25 @@ TEST_F(MetricsEndpoint, PaymentsShowByProviderFlowAndStatusWithTheirLatencyAndTh
            is_zero(R"(corridor_consumer_lag{topic="corridor.commands"})") && is_zero("corridor_outbox_depth") &&
            is_zero("corridor_pending_calls");
   }));
+}
+
+TEST_F(MetricsEndpoint, CommandsOverHttpAreCountedUnderTheirLabels) {
+  auto post = [&](const json::object& body, const std::string& key) {
+    auto r = http->send(HttpRequest{"POST", "http://" + engine->runtime().operations_address() + "/v1/payments",
+                                    {{"Idempotency-Key", key}, {"Content-Type", "application/json"}},
+                                    boost::json::serialize(body), ""},
+                        std::chrono::seconds(10));
+    return r ? r->status : 0;
+  };
+  EXPECT_EQ(post(payin_command("MET-HTTP-1", "+2250700000001"), "cmd-MET-HTTP-1"), 202);
+  auto made_up = payin_command("MET-HTTP-2", "+2250700000001");
+  made_up["provider"] = "nobody";
+  EXPECT_EQ(post(made_up, "cmd-MET-HTTP-2"), 400);
+  const auto s = parse_series(scrape());
+  auto at = [&](const std::string& k) { return s.contains(k) ? s.at(k) : -1; };
+  EXPECT_EQ(at(R"(corridor_commands_routed_total{type="payment.create",provider="novasend",flow="payin"})"), 1);
+  EXPECT_EQ(at(R"(corridor_commands_rejected_total{type="payment.create",provider="none",flow="none"})"), 1);
+  for (const auto& [series, _] : s) EXPECT_EQ(series.find("nobody"), std::string::npos) << series;
 }
 
 TEST_F(MetricsEndpoint, MetricsAreForOperatorsOnly) {
