@@ -11,6 +11,7 @@
 #include "engine/io/errc.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/store/errc.hpp"
 
@@ -149,9 +150,10 @@ class CommandCall {
     KafkaHeaders headers;
     if (auto trace = valid_traceparent(req_.header("traceparent"))) headers.emplace_back("traceparent", *trace);
     const IngressContext& c = c_;
+    const CommandLabels labels = command_labels(*c_.config.registry, in.name, in.data);
     c_.producer.produce(
         c_.config.kafka.inputs, in.txn_id, input_record(in), headers,
-        [respond = respond_, accepted = std::move(accepted), location = std::move(location), &c](
+        [respond = respond_, accepted = std::move(accepted), location = std::move(location), &c, labels](
             const DeliveryReport& report) {
           if (!report.ok()) {
             if (!report.permanent)
@@ -160,7 +162,7 @@ class CommandCall {
                                           kafka_errc::not_acknowledged));
           }
           c.health.progressed(Health::Part::ingress);
-          c.metrics.commands_routed++;
+          c.metrics.commands_routed.add({labels.type, labels.provider, labels.flow});
           HttpResponse r = json_response(202, boost::json::serialize(accepted));
           r.headers.emplace_back("Location", location);
           respond(std::move(r));
@@ -170,7 +172,8 @@ class CommandCall {
   // Answers the refusal once its dead letter is recorded (within the source's rate).
   void refuse(const Error& e, int status = 0) {
     const HttpResponse answer = refusal(e, status);
-    c_.metrics.commands_rejected++;
+    const CommandLabels labels = raw_command_labels(c_.config, req_.body);
+    c_.metrics.commands_rejected.add({labels.type, labels.provider, labels.flow});
     std::cerr << "ingress: refused command from " << req_.remote_address << ": " << redact_bounded(e.message, 300)
               << std::endl;
     c_.refusals.record(req_, answer.status, code_text(e.code) + ": " + e.message,

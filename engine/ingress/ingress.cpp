@@ -13,6 +13,7 @@
 #include "engine/pipeline/errc.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 #include "adapters/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -130,7 +131,7 @@ class Ingress {
   // source's rate).
   void refuse(const std::string& provider, const HttpRequest& req, int status, const std::string& reason,
               const Respond& respond) {
-    c_.metrics.webhooks_refused++;
+    c_.metrics.webhooks_refused.add({provider_label(*c_.config.registry, provider)});
     std::cerr << "ingress: refused request for " << redact_bounded(provider, 64) << " from " << req.remote_address
               << ": " << redact_bounded(reason, 300) << std::endl;
     c_.refusals.record(req, status, reason, [respond, status, reason] { respond(error_response(status, reason)); });
@@ -173,7 +174,7 @@ class Ingress {
     in.at_ms = c_.clock.now_ms();
     in.data = std::move(parsed->data);
     mask_cards_in(in.data);
-    publish(std::move(in), std::move(respond));
+    publish(provider, std::move(in), std::move(respond));
   }
 
   // An authenticated notification of a type corridor does not act on: acknowledged so that the
@@ -189,7 +190,7 @@ class Ingress {
       in.at_ms = c_.clock.now_ms();
       in.data = std::move(parsed.data);
       mask_cards_in(in.data);
-      return publish(std::move(in), std::move(respond));
+      return publish(provider, std::move(in), std::move(respond));
     }
     const std::string why = "event type '" + parsed.name + "' is not handled: acknowledged and ignored";
     json::object ctx{{"provider", provider}, {"remote_address", req.remote_address}, {"http_status", 200}};
@@ -203,13 +204,14 @@ class Ingress {
     });
   }
 
-  void publish(Input in, Respond respond) {
+  void publish(const std::string& provider, Input in, Respond respond) {
+    const std::string_view label = provider_label(*c_.config.registry, provider);
     Metrics& metrics = c_.metrics;
     Health& health = c_.health;
     const Clock& clock = c_.clock;
     // 2xx only once Kafka holds the notification (acks=all): a provider that got 200 may forget it.
     c_.producer.produce(c_.config.kafka.inputs, in.txn_id, boost::json::serialize(to_json(in)),
-                        [respond, &metrics, &health, &clock](const DeliveryReport& report) {
+                        [respond, &metrics, &health, &clock, label](const DeliveryReport& report) {
                           if (!report.ok()) {
                             if (!report.permanent)
                               health.stalled(Health::Part::ingress, "Kafka does not take webhooks: " + report.error,
@@ -217,7 +219,7 @@ class Ingress {
                             return respond(error_response(503, "not stored; retry"));
                           }
                           health.progressed(Health::Part::ingress);
-                          metrics.webhooks_accepted++;
+                          metrics.webhooks_accepted.add({label});
                           respond(json_response(200, R"({"status":"accepted"})"));
                         });
   }
@@ -237,7 +239,7 @@ class Operations {
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, true));
     auto caller = authenticate(req);
     if (!caller) {
-      c_.metrics.webhooks_refused++;
+      c_.metrics.webhooks_refused.add({kNoLabel});
       return c_.refusals.record(
           req, 401, "missing or unknown bearer token",
           [respond] {
@@ -260,7 +262,7 @@ class Operations {
                      c_.metrics.prometheus() + c_.health.prometheus(c_.clock.now_ms())};
       return respond(std::move(r));
     }
-    c_.metrics.webhooks_refused++;
+    c_.metrics.webhooks_refused.add({kNoLabel});
     const std::string reason = "no route for " + req.method + " " + req.target;
     c_.refusals.record(req, 404, reason, [respond, reason] { respond(error_response(404, reason)); }, true);
   }

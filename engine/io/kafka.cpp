@@ -314,6 +314,10 @@ void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
     auto* tp = rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
     const std::int64_t offset = start_at ? start_at(topic, p) : RD_KAFKA_OFFSET_STORED;
     tp->offset = start_at ? (offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING) : RD_KAFKA_OFFSET_STORED;
+    if (start_at) {
+      std::lock_guard lock(lag_mu_);
+      started_at_[{topic, p}] = offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING;
+    }
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(err));
@@ -364,6 +368,46 @@ Result<std::int64_t> KafkaConsumer::high_watermark(const std::string& topic, std
   rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk_.get(), topic.c_str(), partition, &low, &high, 5000);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::watermarks_unavailable, std::string("watermarks: ") + rd_kafka_err2str(err));
   return high;
+}
+
+Result<std::int64_t> KafkaConsumer::lag() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::watermarks_unavailable, std::string("lag: ") + rd_kafka_err2str(err));
+  PartitionList assigned(raw);
+  rd_kafka_position(rk_.get(), assigned.get());
+  std::lock_guard lock(lag_mu_);
+  // Partitions not consumed from since the assignment: where they started, or the group's commit,
+  // asked once (only this consumer moves it, and it has not consumed them).
+  PartitionList unknown(rd_kafka_topic_partition_list_new(assigned->cnt));
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& p = assigned->elems[i];
+    if (p.offset < 0 && !started_at_.contains({p.topic, p.partition}))
+      rd_kafka_topic_partition_list_add(unknown.get(), p.topic, p.partition);
+  }
+  if (unknown->cnt > 0 && rd_kafka_committed(rk_.get(), unknown.get(), 1000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < unknown->cnt; ++i) {
+      const auto& c = unknown->elems[i];
+      // No commit: consumption starts at the beginning of the log.
+      started_at_[{c.topic, c.partition}] = c.offset >= 0 ? c.offset : RD_KAFKA_OFFSET_BEGINNING;
+    }
+  }
+  for (int i = 0; i < assigned->cnt; ++i) {
+    auto& p = assigned->elems[i];
+    if (p.offset >= 0) continue;
+    if (auto it = started_at_.find({p.topic, p.partition}); it != started_at_.end()) p.offset = it->second;
+  }
+  std::int64_t total = 0;
+  for (int i = 0; i < assigned->cnt; ++i) {
+    const auto& p = assigned->elems[i];
+    std::int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+    if (rd_kafka_get_watermark_offsets(rk_.get(), p.topic, p.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        high < 0)
+      continue;  // not fetched from yet: nothing known
+    const std::int64_t position = p.offset >= 0 ? p.offset : std::max<std::int64_t>(low, 0);
+    total += std::max<std::int64_t>(0, high - position);
+  }
+  return total;
 }
 
 }  // namespace corridor

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -151,12 +152,21 @@ class KafkaConsumer {
   // Last offset + 1 of a partition as the brokers see it (the end of the log), or an error.
   Result<std::int64_t> high_watermark(const std::string& topic, std::int32_t partition);
 
+  // Metrics: records of the assigned partitions not consumed yet, from the end of the log this
+  // consumer last fetched (no request is made) and its position (where assign_all started it, or
+  // the group's committed offset, until it consumes). Callable from any thread once assigned.
+  Result<std::int64_t> lag();
+
  private:
   friend struct ConsumerCallbacks;
   KafkaHandle rk_;
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
+  // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;
+  // negative: the beginning of the log).
+  std::mutex lag_mu_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> started_at_;
 };
 
 }  // namespace corridor

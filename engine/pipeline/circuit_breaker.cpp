@@ -17,7 +17,10 @@ void CircuitBreaker::record(const std::string& provider, bool provider_answered)
   std::lock_guard lock(mu_);
   Circuit& c = circuits_[provider];
   if (provider_answered) {
-    if (c.open_until != 0) std::cerr << "executor: circuit for " << provider << " closed" << std::endl;
+    if (c.open_until != 0) {
+      metrics_.circuit_open.set({provider}, 0);
+      std::cerr << "executor: circuit for " << provider << " closed" << std::endl;
+    }
     c = Circuit{};
     return;
   }
@@ -26,6 +29,7 @@ void CircuitBreaker::record(const std::string& provider, bool provider_answered)
     c.open_until = clock_.now_ms() + open_ms_;
     c.trial_in_flight = false;
     metrics_.circuit_opened++;
+    metrics_.circuit_open.set({provider}, 1);
     std::cerr << "executor: circuit for " << provider << " open for " << open_ms_ << " ms after " << c.failures
               << " failures" << std::endl;
   }

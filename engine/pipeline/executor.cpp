@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 #include <deque>
 #include <future>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
 #include "engine/pipeline/errc.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 
 namespace corridor {
 
@@ -398,7 +400,13 @@ struct Executor::Impl {
       } else {
         sent = true;
         Attempt a = attempt_once(call, *request, *adapter->second);
-        if (a.input) return std::move(a.input);
+        const std::string_view provider = provider_label(*config.registry, call.provider);
+        if (a.input) {
+          metrics.provider_calls.add({provider, call.op, "ok"});
+          return std::move(a.input);
+        }
+        const bool ends = !a.error.retryable() || attempt == max_attempts;
+        metrics.provider_calls.add({provider, call.op, ends ? "failed" : "retried"});
         // A call sent at most once that got an answer corridor cannot use: the provider may have acted.
         if (!a.error.retryable()) return call_failed(call, a.error, attempt, !retry_safe);
         last_error = std::move(a.error);
@@ -420,8 +428,12 @@ struct Executor::Impl {
 
   // One HTTP exchange. The breaker hears whether the provider answered at all.
   Attempt attempt_once(const ProviderCall& call, const HttpRequest& request, const ProviderAdapter& adapter) {
+    // The round trip on the machine's own clock: a measure of the provider, never an input's time.
+    const auto sent_at = std::chrono::steady_clock::now();
     auto response = http.send(request, std::chrono::milliseconds(config.executor.timeout_ms));
-    metrics.provider_calls++;
+    metrics.provider_call_seconds.observe_ms(
+        {provider_label(*config.registry, call.provider), call.op},
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent_at).count());
     if (!response) {
       breaker.record(call.provider, false);
       return {std::nullopt, response.error()};

@@ -19,6 +19,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/errc.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
@@ -196,6 +197,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         p.batch.outbox.push_back({0, "deadletter", in.txn_id, std::move(body), std::move(headers)});
         ++stats.commands_rejected;
         ++stats.deadlettered;
+        const CommandLabels labels = command_labels(*config_.registry, in.name, in.data);
+        stats.rejections.push_back({labels.type, labels.provider, labels.flow});
       };
 
       // Applied before (this batch, the one committing, or the store): the same input again is a
@@ -288,6 +291,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         // A late outcome that is an amount mismatch needs both looks: counted under both codes.
         if (e.status == Status::amount_mismatch && e.attention == attention::kLateOutcome)
           stats.attention.push_back(attention::kAmountMismatch);
+        stats.event_samples.push_back(
+            {flow, e.state, e.previous_state, e.attention, e.status, e.version, txn->created_at_ms, e.occurred_at_ms});
         std::string body = serialize(e);
         p.batch.events.push_back({in.txn_id, e.version, body});
         // The traceparent is added once the batch knows every transaction's (below).
@@ -467,6 +472,7 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     auto it = offsets->find(partition);
     return it == offsets->end() ? -1 : it->second;
   });
+  const std::shared_ptr<void> watched = hooks_.consuming ? hooks_.consuming(consumer) : nullptr;
 
   Committer committer(*this);
   std::optional<InFlight> in_flight;

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,8 @@
 #include "statemachines/flow.hpp"
 
 namespace corridor {
+
+class KafkaConsumer;
 
 struct InputRecord {
   std::string topic;
@@ -33,6 +36,21 @@ struct BatchStats {
   std::size_t deadlettered = 0;
   std::size_t events = 0;
   std::vector<std::string_view> attention;  // the attention code of each flagged event (attention::)
+  // For metrics (engine/pipeline/metric_labels.hpp), counted once the batch is committed: each event,
+  // with names from its flow's table (they live as long as the flow), and each command rejected.
+  struct EventSample {
+    const Flow* flow = nullptr;
+    std::string_view state, previous_state, attention;
+    Status status = Status::unknown;
+    std::int64_t version = 0;
+    std::int64_t created_at_ms = 0;   // the transaction's
+    std::int64_t occurred_at_ms = 0;  // the event's
+  };
+  std::vector<EventSample> event_samples;
+  struct Rejection {
+    std::string_view type, provider, flow;  // closed sets (metric_labels.hpp), never what the sender wrote
+  };
+  std::vector<Rejection> rejections;
 };
 
 // Turns records into the store batch that applies them. Pure but for reading the store; the same
@@ -85,6 +103,9 @@ class Processor {
     // and polls again without waiting for the batch in flight. Unset, a batch is what one poll
     // returns.
     std::function<std::size_t(const std::vector<InputRecord>&)> batch_end = {};
+    // Called once the consumer of corridor.inputs is assigned (metrics read its lag); what it returns
+    // is kept until the consumer closes.
+    std::function<std::shared_ptr<void>(KafkaConsumer&)> consuming = {};
   };
   Processor(Store& store, const Config& config, Hooks hooks);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.

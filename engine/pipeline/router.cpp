@@ -6,6 +6,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/pipeline/threads.hpp"
 #include "statemachines/timefmt.hpp"
@@ -17,13 +18,16 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
   name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
   consumer.assign_all(config.kafka.commands);
+  const auto watched = metrics.add_sampler([&] {
+    if (auto lag = consumer.lag()) metrics.consumer_lag.set({config.kafka.commands}, *lag);
+  });
   const auto payload_limit = static_cast<std::size_t>(config.limits.deadletter_payload_bytes);
   constexpr std::int64_t kClockSkewMs = 300000;
   while (!stop.load()) {
     auto messages = consumer.poll(500, std::chrono::milliseconds(100));
     if (messages.empty()) continue;
     std::vector<Outgoing> out;
-    std::int64_t routed = 0, rejected = 0;
+    std::vector<CommandLabels> routed, rejected;
     for (const auto& m : messages) {
       if (!m.error().empty()) continue;
       // The record's own time, unless it claims to come from the future: a producer's clock is not
@@ -47,10 +51,10 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
         result = CommandRejection{"the command could not be read: " + std::string(e.what()), "", "", "", ""};
       }
       if (auto* ok = std::get_if<RoutedCommand>(&result)) {
-        ++routed;
         // A routed command Kafka refuses: rejected after all, with a note of where it was.
         const json::object& cmd = ok->input.data;
         const std::string trace = traceparent.value_or(derived_traceparent(ok->input.txn_id));
+        routed.push_back(command_labels(*config.registry, ok->input.name, cmd));
         auto refused = [&config, at, where, trace, txn = ok->input.txn_id, id = ok->input.input_id,
                         command_id = std::string(get_string(cmd, "command_id")),
                         merchant = std::string(get_string(cmd, "merchant")),
@@ -74,7 +78,7 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
                                std::move(refused), std::move(input_headers)});
         continue;
       }
-      ++rejected;
+      rejected.push_back(raw_command_labels(config, m.value()));
       const auto& rej = std::get<CommandRejection>(result);
       const std::string input_id =
           rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
@@ -101,8 +105,8 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
     const auto deadletters = std::count_if(out.begin(), out.end(), [&](const Outgoing& o) { return o.topic == config.kafka.deadletter; });
     if (!deliver(producer, std::move(out), health, Health::Part::router, clock, metrics, stop)) return;
     metrics.deadletters_published += deadletters;
-    metrics.commands_routed += routed;
-    metrics.commands_rejected += rejected;
+    for (const auto& l : routed) metrics.commands_routed.add({l.type, l.provider, l.flow});
+    for (const auto& l : rejected) metrics.commands_rejected.add({l.type, l.provider, l.flow});
     // The next batch does not wait for the coordinator: a commit lost with a crash re-routes
     // commands whose input ids the processor recognises, as a crash before any commit always did.
     if (auto r = consumer.commit_async(); !r) std::cerr << "router: " << r.error().message << std::endl;

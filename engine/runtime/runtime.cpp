@@ -11,6 +11,7 @@
 #include "engine/io/http_server.hpp"
 #include "engine/ingress/ingress.hpp"
 #include "engine/pipeline/executor.hpp"
+#include "engine/pipeline/metric_labels.hpp"
 #include "engine/pipeline/processor.hpp"
 #include "engine/pipeline/relay.hpp"
 #include "engine/pipeline/router.hpp"
@@ -39,6 +40,7 @@ struct Runtime::Impl {
   std::unique_ptr<RefusalRecorder> refusals;
   std::string public_url;
   std::shared_ptr<void> sandboxes;  // what options.start_sandboxes returned
+  std::shared_ptr<void> backlog_sampler;  // Metrics::add_sampler's handle: the store's gauges
   AdapterMap adapters;
   std::unique_ptr<Processor> processor;
   std::unique_ptr<Executor> executor;
@@ -146,6 +148,9 @@ void Runtime::start() {
     throw std::runtime_error("http.operations_listen " + cfg.http.operations_listen +
                              " is not a loopback address: set auth.operator_tokens (or merchants[].tokens), or "
                              "listen on 127.0.0.1");
+  std::vector<std::pair<std::string_view, std::string_view>> flows;
+  for (const Flow* f : cfg.registry->flows()) flows.emplace_back(f->provider, f->name);
+  m.metrics.declare_flows(flows);
   m.refusals = std::make_unique<RefusalRecorder>(cfg, *m.producer, *m.clock, m.metrics);
   HttpServerOptions http_options;
   http_options.max_body_bytes = static_cast<std::size_t>(cfg.limits.webhook_bytes);
@@ -153,7 +158,7 @@ void Runtime::start() {
   // Refused before any handler (oversized or malformed): still a dead letter (within the source's
   // rate), without the body.
   http_options.on_refused = [&m](const HttpRequest& req, int status, const std::string& reason) {
-    m.metrics.webhooks_refused++;
+    m.metrics.webhooks_refused.add({provider_of_target(*m.config.registry, req.target)});
     m.refusals->record(req, status, reason, [] {});
   };
   const IngressContext context{cfg,      *m.store,      *m.producer, m.adapters,
@@ -197,16 +202,30 @@ void Runtime::start() {
                          m.metrics.inputs_applied += static_cast<std::int64_t>(s.applied);
                          m.metrics.inputs_duplicate += static_cast<std::int64_t>(s.duplicates);
                          m.metrics.inputs_rejected += static_cast<std::int64_t>(s.rejected);
-                         m.metrics.commands_rejected += static_cast<std::int64_t>(s.commands_rejected);
-                         for (auto code : s.attention) m.metrics.count_attention(code);
+                         count_batch(m.metrics, s);
                        },
                        [&m] {
                          m.metrics.store_commit_failures++;
                          m.health.stalled(Health::Part::processor, "the store refuses the batch's commit",
                                           m.clock->now_ms());
                        },
-                       [&m](const StoreBatch& batch) { m.executor->applied(batch); }});
+                       [&m](const StoreBatch& batch) { m.executor->applied(batch); },
+                       {},
+                       [&m](KafkaConsumer& consumer) {
+                         return m.metrics.add_sampler([&m, &consumer] {
+                           if (auto lag = consumer.lag()) m.metrics.consumer_lag.set({m.config.kafka.inputs}, *lag);
+                         });
+                       }});
   m.executor->start();
+  // The gauges that read the store, at a scrape (at most once a second).
+  m.backlog_sampler = m.metrics.add_sampler([&m] {
+    constexpr std::int64_t kCap = 1'000'000;
+    auto b = m.store->backlog(m.clock->now_ms(), kCap);
+    if (!b) return;
+    m.metrics.outbox_depth.set({}, b->outbox);
+    m.metrics.pending_calls.set({}, b->pending_calls);
+    m.metrics.timers_due.set({}, b->timers_due);
+  });
   m.relay = std::thread([&m] {
     run_relay(m.config, *m.store, *m.producer, m.relay_wake, *m.clock, m.metrics, m.health, m.stop_relay);
   });
@@ -242,6 +261,7 @@ void Runtime::stop() {
   m.http_server->stop();
   m.operations_server->stop();
   m.sandboxes.reset();
+  m.backlog_sampler.reset();
   m.producer->flush(std::chrono::seconds(10));
 }
 

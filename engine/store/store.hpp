@@ -140,7 +140,29 @@ class Store {
     std::int64_t version = 0;
   };
   virtual Result<std::optional<RowColumns>> row_columns(const std::string& txn_id) = 0;
+
+  // Metrics, sampled at most once a second (never on the hot path): outbox rows waiting for the relay,
+  // provider calls waiting for their answer, timers due at `now_ms`; each count stops at `cap`, so a
+  // sample costs a bounded read. The default reads the rows through the calls above.
+  struct Backlog {
+    std::int64_t outbox = 0;
+    std::int64_t pending_calls = 0;
+    std::int64_t timers_due = 0;
+  };
+  virtual Result<Backlog> backlog(std::int64_t now_ms, std::int64_t cap);
 };
+
+inline Result<Store::Backlog> Store::backlog(std::int64_t now_ms, std::int64_t cap) {
+  const auto limit = static_cast<std::size_t>(cap);
+  auto outbox_rows = outbox(limit);
+  if (!outbox_rows) return outbox_rows.error();
+  auto calls = pending_calls(limit);
+  if (!calls) return calls.error();
+  auto due = due_timers(now_ms, limit);
+  if (!due) return due.error();
+  return Backlog{static_cast<std::int64_t>(outbox_rows->size()), static_cast<std::int64_t>(calls->size()),
+                 static_cast<std::int64_t>(due->size())};
+}
 
 inline Result<std::map<std::string, Transaction>> Store::load_many(const std::vector<std::string>& txn_ids) {
   std::map<std::string, Transaction> out;

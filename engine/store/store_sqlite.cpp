@@ -521,6 +521,23 @@ class SqliteStore final : public Store {
     return static_cast<std::int64_t>(sqlite3_column_int64(st->get(), 0));
   }
 
+  // Counts on a reading connection, each through an index (outbox and calls by their keys, timers by
+  // timers_due) and stopped at the cap.
+  Result<Backlog> backlog(std::int64_t now_ms, std::int64_t cap) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare(
+        "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM outbox LIMIT ?1)),"
+        " (SELECT COUNT(*) FROM (SELECT 1 FROM calls LIMIT ?1)),"
+        " (SELECT COUNT(*) FROM (SELECT 1 FROM timers WHERE due_at <= ?2 LIMIT ?1))");
+    if (!st) return st.error();
+    sqlite3_bind_int64(st->get(), 1, cap);
+    sqlite3_bind_int64(st->get(), 2, now_ms);
+    if (sqlite3_step(st->get()) != SQLITE_ROW) return reader->connection->error("count the backlog");
+    return Backlog{sqlite3_column_int64(st->get(), 0), sqlite3_column_int64(st->get(), 1),
+                   sqlite3_column_int64(st->get(), 2)};
+  }
+
  private:
   // Steps `sql` (one parameter: the id) for each of `ids` on a reading connection, in one read
   // transaction, in key order (neighbours share the pages just read); `found` sees each id's row.

@@ -129,6 +129,11 @@ TEST_F(ExecutorTest, RetrySafeCallIsRetriedThroughTransientErrors) {
   EXPECT_EQ(http.count(), 3u);
   EXPECT_EQ(metrics.provider_call_retries.load(), 2);
   EXPECT_TRUE(store->pending_calls(10)->empty());  // completed once published
+  // Each HTTP attempt by its outcome and timed; "acme" is no provider of the registry: none.
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "retried"}), 2);
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "ok"}), 1);
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "failed"}), 0);
+  EXPECT_EQ(metrics.provider_call_seconds.count({"none", "pay"}), 3);
 }
 
 TEST_F(ExecutorTest, RetriesSpentBecomeCallFailed) {
@@ -141,6 +146,9 @@ TEST_F(ExecutorTest, RetriesSpentBecomeCallFailed) {
   EXPECT_EQ(get_string(data, "code"), "adapter.provider_unavailable");  // the adapter's code, kept
   EXPECT_FALSE(data.contains("outcome"));
   EXPECT_EQ(http.count(), 4u);
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "retried"}), 3);
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "failed"}), 1);
+  EXPECT_EQ(metrics.provider_calls.value({"none", "pay", "ok"}), 0);
 }
 
 // A look-up of something the provider does not hold: call.failed says not_found (reconciliation).

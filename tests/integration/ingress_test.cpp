@@ -93,7 +93,7 @@ TEST_F(Ingress, HealthMetricsAndUnknownRoutes) {
   EXPECT_NE(m.body.find("corridor_events_published_total"), std::string::npos);
   EXPECT_NE(m.body.find("# TYPE corridor_inputs_applied_total counter"), std::string::npos);
   EXPECT_NE(m.body.find(R"(corridor_component_stalled{component="router"} 0)"), std::string::npos);
-  EXPECT_NE(m.body.find(R"(corridor_attention_total{code="late_outcome"} 0)"), std::string::npos);
+  EXPECT_NE(m.body.find(R"(corridor_attention_total{provider="novasend",flow="payin",code="late_outcome"} 0)"), std::string::npos);
   EXPECT_EQ(get("/nowhere").status, 404);
 }
 

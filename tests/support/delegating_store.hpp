@@ -44,6 +44,7 @@ class DelegatingStore : public Store {
   Result<bool> transaction_exists(const std::string& id) override { return s_.transaction_exists(id); }
   Result<std::vector<std::string>> transaction_ids() override { return s_.transaction_ids(); }
   Result<std::optional<RowColumns>> row_columns(const std::string& id) override { return s_.row_columns(id); }
+  Result<Backlog> backlog(std::int64_t now, std::int64_t cap) override { return s_.backlog(now, cap); }
 
  private:
   Store& s_;

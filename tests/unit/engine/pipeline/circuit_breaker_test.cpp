@@ -30,9 +30,11 @@ TEST(CircuitBreaker, OpensAfterConsecutiveFailuresOnly) {
   f.breaker.record("novasend", true);  // an answer starts the count again
   f.fail(2);
   EXPECT_TRUE(f.breaker.allows("novasend"));
+  EXPECT_EQ(f.metrics.circuit_open.value({"novasend"}), 0);
   f.fail(1);
   EXPECT_FALSE(f.breaker.allows("novasend"));
   EXPECT_EQ(f.metrics.circuit_opened.load(), 1);
+  EXPECT_EQ(f.metrics.circuit_open.value({"novasend"}), 1);
 }
 
 TEST(CircuitBreaker, EachProviderHasItsOwnCircuit) {
@@ -50,7 +52,9 @@ TEST(CircuitBreaker, AfterItsTimeOneTrialCallDecides) {
   f.clock.now += 1;
   EXPECT_TRUE(f.breaker.allows("novasend"));   // the trial
   EXPECT_FALSE(f.breaker.allows("novasend"));  // nothing else while it is in flight
+  EXPECT_EQ(f.metrics.circuit_open.value({"novasend"}), 1);  // half-open counts as open
   f.breaker.record("novasend", true);
+  EXPECT_EQ(f.metrics.circuit_open.value({"novasend"}), 0);
   EXPECT_TRUE(f.breaker.allows("novasend"));
   EXPECT_TRUE(f.breaker.allows("novasend"));
 }
