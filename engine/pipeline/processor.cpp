@@ -20,6 +20,8 @@
 #include "engine/pipeline/errc.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
+#include "statemachines/sensitive.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
@@ -29,6 +31,39 @@ bool same_create(const Transaction& t, const Input& in) {
   const json::object* a = get_object(in.data, "amount");
   return a != nullptr && get_int(*a, "value") == t.amount.value && get_string(*a, "currency") == t.amount.currency &&
          get_string(in.data, "provider") == t.provider && get_string(in.data, "flow") == t.flow;
+}
+
+// ---- The journal: what the timeline draws beside the events (store.hpp JournalRow) ---------------
+// Names, ids, an outcome and a few safe fields: never a card (a command's is sealed in its data, and
+// only `amount` and `command_id` are read from it), never a provider's body (an answer's data is
+// not read, but a call.failed's code and attempts).
+std::string_view journal_kind(InputKind k) {
+  switch (k) {
+    case InputKind::command: return "command";
+    case InputKind::provider_response: return "answer";
+    case InputKind::webhook: return "webhook";
+    case InputKind::timer: return "timer";
+  }
+  return "input";
+}
+
+JournalRow journal_input(const Input& in, const StepResult& r, const Transaction& txn) {
+  json::object d;
+  d["input_id"] = in.input_id;
+  d["result"] = to_string(r.outcome);
+  d["state"] = txn.state;
+  if (in.kind == InputKind::command) {
+    if (auto id = get_string(in.data, "command_id"); !id.empty()) d["command_id"] = redact_bounded(id, 128);
+    if (const json::object* a = get_object(in.data, "amount"))
+      d["amount"] = {{"value", get_int(*a, "value")}, {"currency", redact_bounded(get_string(*a, "currency"), 8)}};
+  } else if (in.kind == InputKind::provider_response && in.name == "call.failed") {
+    d["op"] = redact_bounded(get_string(in.data, "op"), 64);
+    d["code"] = redact_bounded(get_string(in.data, "code"), 64);
+    d["attempts"] = get_int(in.data, "attempts");
+    if (get_string(in.data, "outcome") == "unknown") d["outcome"] = "unknown";
+  }
+  if (r.outcome == Outcome::rejected) d["reason"] = redact_bounded(r.reason, 300);
+  return {in.txn_id, in.at_ms, std::string(journal_kind(in.kind)), in.name, boost::json::serialize(d)};
 }
 
 }  // namespace
@@ -261,6 +296,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         case Outcome::stale_timer: break;
       }
 
+      p.batch.journal.push_back(journal_input(in, r, *txn));
       for (const auto& e : effects.events) {
         if (!e.attention.empty()) stats.attention.push_back(e.attention);
         // A late outcome that is an amount mismatch needs both looks: counted under both codes.
@@ -276,6 +312,9 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         // The call that needs the card gets the sealed copy; it is deleted with the call row.
         if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
           c.params["card"] = *card;
+        p.batch.journal.push_back({in.txn_id, in.at_ms, "call", c.op,
+                                   boost::json::serialize(json::object{{"call_id", c.call_id},
+                                                                       {"answer_id", c.answer_input_id()}})});
         p.batch.calls.push_back(std::move(c));
       }
       for (const auto& name : effects.cancelled_timers) {
@@ -287,13 +326,23 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           p.timers[{in.txn_id, name}] = std::nullopt;
         }
       }
-      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+      for (const auto& t : effects.timers) {
+        p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+        p.batch.journal.push_back({in.txn_id, in.at_ms, "timer_set", t.name,
+                                   boost::json::serialize(json::object{{"due_at", format_time(t.due_at_ms)}})});
+      }
     } catch (const std::exception& e) {
       throw PoisonedInput{i, e.what()};
     }
   }
 
-  for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));
+  for (auto& [_, t] : p.txns) {
+    // The canonical status the list filters on (store.hpp StoreBatch::statuses).
+    const Flow* f = config_.registry->find_flow(t.flow_id());
+    const StateInfo* info = f != nullptr ? f->state(t.state) : nullptr;
+    p.batch.statuses.emplace_back(info != nullptr ? to_string(info->status) : std::string_view("unknown"));
+    p.batch.transactions.push_back(std::move(t));
+  }
   for (const auto& id : p.cancel_all) p.batch.timers_cancelled.emplace_back(id, "*");
   for (auto& [key, op] : p.timers) {
     if (op) {
