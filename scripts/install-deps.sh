@@ -11,6 +11,7 @@ packages=(
   librdkafka-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
   libgtest-dev libgmock-dev
   kcat
+  chromium  # headless, for the console's test (tests/integration/console_test.cpp)
 )
 case "${1:-}" in
   "") ;;

@@ -302,7 +302,7 @@
     deepest = Math.max(0, ...Object.values(layer));
     const byLayer = [];
     for (const s of flow.states) (byLayer[layer[s.name]] = byLayer[layer[s.name]] || []).push(s);
-    const boxW = 170, boxH = 40, gapX = 60, gapY = 70;
+    const boxW = 180, boxH = 40, gapX = 50, gapY = 90;
     const widest = Math.max(...byLayer.map((l) => (l ? l.length : 0)));
     const width = Math.max(600, widest * (boxW + gapX) + gapX), height = (deepest + 1) * (boxH + gapY) + gapY;
     const pos = {};
@@ -320,26 +320,40 @@
     marker.append(svg("path", { d: "M0,0 L10,5 L0,10 z" }));
     defs.append(marker);
     root.append(defs);
-    const seen = {};
+    // One edge per pair of states: its label names the first input and how many more; all of them,
+    // with their guards, are in its tooltip and in the table below.
+    const edges = new Map();
     for (const t of flow.transitions) {
-      const a = pos[t.from], b = pos[t.to];
+      const key = t.from + "\u0000" + t.to;
+      if (!edges.has(key)) edges.set(key, { from: t.from, to: t.to, inputs: [] });
+      const label = t.input + (t.guard ? " [" + t.guard + "]" : "");
+      if (!edges.get(key).inputs.includes(label)) edges.get(key).inputs.push(label);
+    }
+    const fanout = {};
+    for (const e of edges.values()) {
+      const a = pos[e.from], b = pos[e.to];
       if (!a || !b) continue;
-      const key = t.from + ">" + t.to;
-      const n = seen[key] = (seen[key] || 0) + 1;
-      const ax = a.x + boxW / 2, ay = a.y + boxH, bx = b.x + boxW / 2, by = b.y;
+      const names = [...new Set(e.inputs.map((i) => i.split(" [")[0]))];
+      const text = names[0] + (names.length > 1 ? " +" + (names.length - 1) : "");
+      const g = svg("g", { class: "edge-group" });
       let d, lx, ly;
-      if (t.from === t.to) {
-        d = "M" + (a.x + boxW) + "," + (a.y + 10) + " c40,-20 40,40 0,20";
-        lx = a.x + boxW + 34; ly = a.y + 8 + n * 11;
+      if (e.from === e.to) {
+        d = "M" + (a.x + boxW) + "," + (a.y + 12) + " c34,-16 34,32 0,16";
+        lx = a.x + boxW + 30; ly = a.y + boxH + 12;
       } else {
-        const bend = (n - 1) * 24 + (by <= ay ? 80 : 0);
+        const n = fanout[e.from] = (fanout[e.from] || 0) + 1;
+        const ax = a.x + boxW / 2, ay = a.y + boxH, bx = b.x + boxW / 2;
+        const up = b.y <= a.y;
+        const by = up ? b.y + boxH : b.y;
+        const bend = up ? 90 + n * 6 : 0;
         const mx = (ax + bx) / 2 + bend, my = (ay + by) / 2;
-        d = "M" + ax + "," + ay + " Q" + mx + "," + my + " " + bx + "," + (by <= ay ? by + boxH : by);
-        lx = mx; ly = my;
+        d = "M" + ax + "," + ay + " Q" + mx + "," + my + " " + bx + "," + by;
+        lx = (ax + 2 * mx + bx) / 4; ly = (ay + 2 * my + by) / 4 + ((n % 3) - 1) * 11;
       }
-      root.append(svg("path", { d: d, class: "edge", "marker-end": "url(#flowhead)" }));
-      root.append(svg("text", { x: lx, y: ly, class: "edge-label", "text-anchor": "middle" },
-        t.input + (t.guard ? " [" + t.guard + "]" : "")));
+      g.append(svg("path", { d: d, class: "edge", "marker-end": "url(#flowhead)" }));
+      g.append(svg("text", { x: lx, y: ly, class: "edge-label", "text-anchor": "middle" }, text));
+      g.append(svg("title", {}, e.from + " → " + e.to + ":\n" + e.inputs.join("\n")));
+      root.append(g);
     }
     for (const s of flow.states) {
       const p = pos[s.name];
