@@ -228,18 +228,27 @@ HttpResponse timeline(const QueryContext& c, const std::string& txn_id, const Qu
   };
 
   std::map<std::string, std::string> call_ops;  // answer id -> the call's operation
-  for (const auto& j : *journal)
-    if (j.kind == "call") call_ops.emplace(get_string(parse_detail(j.detail), "answer_id"), j.name);
+  for (const auto& j : *journal) {
+    const json::object d = parse_detail(j.detail);
+    if (const auto* calls = d.if_contains("calls"); calls && calls->is_array())
+      for (const auto& c : calls->get_array())
+        if (c.is_object()) call_ops.emplace(get_string(c.get_object(), "answer_id"), get_string(c.get_object(), "op"));
+  }
 
   std::vector<Entry> entries;
   std::set<std::string> placed;
   for (const auto& j : *journal) {
     json::object d = parse_detail(j.detail);
+    json::value calls = d.contains("calls") ? d.at("calls") : json::value(nullptr);
+    json::value timers = d.contains("timers") ? d.at("timers") : json::value(nullptr);
+    d.erase("calls");
+    d.erase("timers");
+    const std::string input_id(get_string(d, "input_id"));
     if (j.kind == "command") {
       entries.push_back({j.at_ms, entry(j.at_ms, "upstream", "corridor", "command", j.name, std::move(d))});
     } else if (j.kind == "answer") {
       if (!d.contains("op"))
-        if (auto op = call_ops.find(std::string(get_string(d, "input_id"))); op != call_ops.end()) d["op"] = op->second;
+        if (auto op = call_ops.find(input_id); op != call_ops.end()) d["op"] = op->second;
       entries.push_back({j.at_ms, entry(j.at_ms, "provider", "corridor", "answer", j.name, std::move(d))});
     } else if (j.kind == "webhook") {
       // A return URL the provider sends the customer's browser to is a callback; the rest are webhooks.
@@ -248,23 +257,35 @@ HttpResponse timeline(const QueryContext& c, const std::string& txn_id, const Qu
     } else if (j.kind == "timer") {
       d["fired"] = true;
       entries.push_back({j.at_ms, entry(j.at_ms, "corridor", "corridor", "timer", j.name, std::move(d))});
-    } else if (j.kind == "timer_set") {
-      d["set"] = true;
-      entries.push_back({j.at_ms, entry(j.at_ms, "corridor", "corridor", "timer", j.name, std::move(d))});
-    } else if (j.kind == "call") {
-      entries.push_back({j.at_ms, entry(j.at_ms, "corridor", "provider", "call", j.name, std::move(d))});
     } else {
       continue;
     }
-    const std::string input_id(get_string(entries.back().value.at("detail").as_object(), "input_id"));
-    if (j.kind == "call" || j.kind == "timer_set" || input_id.empty() || !placed.insert(input_id).second) continue;
-    auto [from, to] = caused.equal_range(input_id);
-    std::vector<const json::object*> mine;
-    for (auto it = from; it != to; ++it) mine.push_back(it->second);
-    std::sort(mine.begin(), mine.end(),
-              [](auto* a, auto* b) { return get_int(*a, "version") < get_int(*b, "version"); });
-    for (const auto* e : mine) entries.push_back(event_entry(*e));
-    caused.erase(from, to);
+    // The events the input caused, then the calls and timers it asked for.
+    if (!input_id.empty() && placed.insert(input_id).second) {
+      auto [from, to] = caused.equal_range(input_id);
+      std::vector<const json::object*> mine;
+      for (auto it = from; it != to; ++it) mine.push_back(it->second);
+      std::sort(mine.begin(), mine.end(),
+                [](auto* a, auto* b) { return get_int(*a, "version") < get_int(*b, "version"); });
+      for (const auto* e : mine) entries.push_back(event_entry(*e));
+      caused.erase(from, to);
+    }
+    if (calls.is_array())
+      for (const auto& c : calls.get_array()) {
+        if (!c.is_object()) continue;
+        const json::object& call = c.get_object();
+        entries.push_back({j.at_ms, entry(j.at_ms, "corridor", "provider", "call", get_string(call, "op"),
+                                          {{"call_id", get_string(call, "call_id")},
+                                           {"answer_id", get_string(call, "answer_id")},
+                                           {"input_id", input_id}})});
+      }
+    if (timers.is_array())
+      for (const auto& t : timers.get_array()) {
+        if (!t.is_object()) continue;
+        const json::object& timer = t.get_object();
+        entries.push_back({j.at_ms, entry(j.at_ms, "corridor", "corridor", "timer", get_string(timer, "name"),
+                                          {{"set", true}, {"due_at", get_string(timer, "due_at")}, {"input_id", input_id}})});
+      }
   }
   // Events whose cause the journal does not hold (written before it existed, or a journal pruned).
   for (const auto& [_, e] : caused) uncaused.push_back(e);

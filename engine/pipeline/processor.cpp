@@ -34,9 +34,10 @@ bool same_create(const Transaction& t, const Input& in) {
 }
 
 // ---- The journal: what the timeline draws beside the events (store.hpp JournalRow) ---------------
-// Names, ids, an outcome and a few safe fields: never a card (a command's is sealed in its data, and
-// only `amount` and `command_id` are read from it), never a provider's body (an answer's data is
-// not read, but a call.failed's code and attempts).
+// One row per applied input, naming the calls and timers it asked for. Names, ids, an outcome and a
+// few safe fields: never a card (a command's is sealed in its data, and only `amount` and `command_id`
+// are read from it), never a provider's body (an answer's data is not read, but a call.failed's code
+// and attempts). Written by hand: it is on the processor's path for every input.
 std::string_view journal_kind(InputKind k) {
   switch (k) {
     case InputKind::command: return "command";
@@ -47,23 +48,78 @@ std::string_view journal_kind(InputKind k) {
   return "input";
 }
 
-JournalRow journal_input(const Input& in, const StepResult& r, const Transaction& txn) {
-  json::object d;
-  d["input_id"] = in.input_id;
-  d["result"] = to_string(r.outcome);
-  d["state"] = txn.state;
-  if (in.kind == InputKind::command) {
-    if (auto id = get_string(in.data, "command_id"); !id.empty()) d["command_id"] = redact_bounded(id, 128);
-    if (const json::object* a = get_object(in.data, "amount"))
-      d["amount"] = {{"value", get_int(*a, "value")}, {"currency", redact_bounded(get_string(*a, "currency"), 8)}};
-  } else if (in.kind == InputKind::provider_response && in.name == "call.failed") {
-    d["op"] = redact_bounded(get_string(in.data, "op"), 64);
-    d["code"] = redact_bounded(get_string(in.data, "code"), 64);
-    d["attempts"] = get_int(in.data, "attempts");
-    if (get_string(in.data, "outcome") == "unknown") d["outcome"] = "unknown";
+// `s` as a JSON string: quotes, backslashes and control characters escaped.
+void append_json(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
   }
-  if (r.outcome == Outcome::rejected) d["reason"] = redact_bounded(r.reason, 300);
-  return {in.txn_id, in.at_ms, std::string(journal_kind(in.kind)), in.name, boost::json::serialize(d)};
+  out += '"';
+}
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out += ',';
+  append_json(out, key);
+  out += ':';
+  append_json(out, value);
+}
+
+JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& txn, const Effects& effects) {
+  std::string d = "{\"input_id\":";
+  d.reserve(256);
+  append_json(d, in.input_id);
+  append_field(d, "result", to_string(r.outcome));
+  append_field(d, "state", txn.state);
+  if (in.kind == InputKind::command) {
+    if (auto id = get_string(in.data, "command_id"); !id.empty()) append_field(d, "command_id", redact_bounded(id, 128));
+    if (const json::object* a = get_object(in.data, "amount")) {
+      d += ",\"amount\":{\"value\":" + std::to_string(get_int(*a, "value")) + ",\"currency\":";
+      append_json(d, redact_bounded(get_string(*a, "currency"), 8));
+      d += '}';
+    }
+  } else if (in.kind == InputKind::provider_response && in.name == "call.failed") {
+    append_field(d, "op", redact_bounded(get_string(in.data, "op"), 64));
+    append_field(d, "code", redact_bounded(get_string(in.data, "code"), 64));
+    d += ",\"attempts\":" + std::to_string(get_int(in.data, "attempts"));
+    if (get_string(in.data, "outcome") == "unknown") append_field(d, "outcome", "unknown");
+  }
+  if (r.outcome == Outcome::rejected) append_field(d, "reason", redact_bounded(r.reason, 300));
+  if (!effects.calls.empty()) {
+    d += ",\"calls\":[";
+    for (const auto& c : effects.calls) {
+      if (d.back() == '}') d += ',';
+      d += "{\"op\":";
+      append_json(d, c.op);
+      append_field(d, "call_id", c.call_id);
+      append_field(d, "answer_id", c.answer_input_id());
+      d += '}';
+    }
+    d += ']';
+  }
+  if (!effects.timers.empty()) {
+    d += ",\"timers\":[";
+    for (const auto& t : effects.timers) {
+      if (d.back() == '}') d += ',';
+      d += "{\"name\":";
+      append_json(d, t.name);
+      append_field(d, "due_at", format_time(t.due_at_ms));
+      d += '}';
+    }
+    d += ']';
+  }
+  d += '}';
+  return {in.txn_id, in.at_ms, std::string(journal_kind(in.kind)), in.name, std::move(d)};
 }
 
 }  // namespace
@@ -296,7 +352,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         case Outcome::stale_timer: break;
       }
 
-      p.batch.journal.push_back(journal_input(in, r, *txn));
+      p.batch.journal.push_back(journal_row(in, r, *txn, effects));
       for (const auto& e : effects.events) {
         if (!e.attention.empty()) stats.attention.push_back(e.attention);
         // A late outcome that is an amount mismatch needs both looks: counted under both codes.
@@ -312,9 +368,6 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         // The call that needs the card gets the sealed copy; it is deleted with the call row.
         if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
           c.params["card"] = *card;
-        p.batch.journal.push_back({in.txn_id, in.at_ms, "call", c.op,
-                                   boost::json::serialize(json::object{{"call_id", c.call_id},
-                                                                       {"answer_id", c.answer_input_id()}})});
         p.batch.calls.push_back(std::move(c));
       }
       for (const auto& name : effects.cancelled_timers) {
@@ -326,11 +379,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           p.timers[{in.txn_id, name}] = std::nullopt;
         }
       }
-      for (const auto& t : effects.timers) {
-        p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
-        p.batch.journal.push_back({in.txn_id, in.at_ms, "timer_set", t.name,
-                                   boost::json::serialize(json::object{{"due_at", format_time(t.due_at_ms)}})});
-      }
+      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
     } catch (const std::exception& e) {
       throw PoisonedInput{i, e.what()};
     }

@@ -50,16 +50,16 @@ struct ProcessedInput {
 };
 
 // ---- The read side (GET /v1/payments, GET /v1/transactions/{id}/timeline; engine/ingress/queries.hpp) --
-// One entry of a transaction's journal: an input the processor applied (a command, a provider's
-// answer, a webhook, a timer firing) or an effect it asked for (a provider call, a timer set), at the
-// input's time. Small and without secrets: names, an operation, an outcome, a few safe fields; never a
-// card, never a provider's body. The timeline draws it beside the transaction's events.
+// One row of a transaction's journal: an input the processor applied (a command, a provider's answer,
+// a webhook, a timer firing), at the input's time, with the effects it asked for (`calls`: op, call_id,
+// answer_id; `timers`: name, due_at). Small and without secrets: names, ids, an outcome, a few safe
+// fields; never a card, never a provider's body. The timeline draws it beside the transaction's events.
 struct JournalRow {
   std::string txn_id;
   std::int64_t at_ms = 0;
-  std::string kind;    // "command", "answer", "webhook", "timer" (inputs); "call", "timer_set" (effects)
-  std::string name;    // the input's name, the call's operation, the timer's name
-  std::string detail;  // a JSON object's text
+  std::string kind;    // "command", "answer", "webhook", "timer"
+  std::string name;    // the input's name
+  std::string detail;  // a JSON object's text: input_id, result, state, ..., calls, timers
 };
 
 // What GET /v1/payments asks of the store: newest first (created_at, then txn_id, both descending),

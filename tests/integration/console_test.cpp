@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/io/http_client.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "tests/support/runtime_harness.hpp"
 
@@ -90,6 +91,63 @@ TEST_F(Console, ShowsAPaymentAndItsTimelineWithTheProviderCallAndTheWebhook) {
   screenshot("/payment/" + txn, "payment");
   screenshot("/attention", "attention");
   screenshot("/flows/novasend.payin", "flows");
+}
+
+// With tokens: the console's files are served to anyone (they hold no data), the API behind them
+// answers only a token, a merchant's token sees its own payments only, and the page asks for a token.
+class ConsoleWithTokens : public Console {
+ protected:
+  static constexpr const char* kOperator = "operator-token-0123456789";
+  static constexpr const char* kZando = "zando-token-0123456789ab";
+  static constexpr const char* kOther = "other-token-0123456789abc";
+  ConsoleWithTokens() {
+    Config config = test_config(cluster, dir.path() + "/tokens");
+    config.auth.operator_tokens = {kOperator};
+    for (auto& m : config.merchants)
+      if (m.id == "ZANDO") m.tokens = {kZando};
+    config.merchants.push_back(MerchantConfig{"OTHER", true, {"novasend"}, {kOther}});
+    engine.reset();
+    engine = std::make_unique<Engine>(config);
+  }
+  HttpResponse get(const std::string& path, const std::string& token = "") {
+    HttpHeaders headers;
+    if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+    auto r = http->send(HttpRequest{"GET", "http://" + engine->runtime().operations_address() + path, headers, "", ""},
+                        std::chrono::seconds(10));
+    EXPECT_TRUE(r);
+    return r ? *r : HttpResponse{0, {}, ""};
+  }
+  std::unique_ptr<HttpClient> http = make_http_client();
+};
+
+TEST_F(ConsoleWithTokens, FilesAreOpenTheApiNeedsATokenAndAMerchantSeesItsOwn) {
+  engine->publish_command(payin_command("CONSOLE-T", "+2250700000001"));
+  const auto txn = derive_txn_id("ZANDO", "CONSOLE-T");
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+
+  const HttpResponse page = get("/console");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.header("Content-Security-Policy").find("default-src 'none'"), std::string_view::npos);
+  EXPECT_EQ(get("/console/console.js").status, 200);
+  EXPECT_EQ(get("/v1/payments").status, 401);
+  EXPECT_EQ(get("/v1/flows").status, 401);
+  EXPECT_EQ(get("/v1/transactions/" + txn + "/timeline").status, 401);
+
+  EXPECT_NE(get("/v1/payments", kOperator).body.find(txn), std::string::npos);
+  EXPECT_NE(get("/v1/payments", kZando).body.find(txn), std::string::npos);
+  const HttpResponse other = get("/v1/payments", kOther);
+  EXPECT_EQ(other.status, 200);
+  EXPECT_EQ(other.body.find(txn), std::string::npos);
+  EXPECT_EQ(get("/v1/payments?merchant=ZANDO", kOther).status, 403);
+  EXPECT_EQ(get("/v1/transactions/" + txn + "/timeline", kZando).status, 200);
+  EXPECT_EQ(get("/v1/transactions/" + txn + "/timeline", kOther).status, 404);
+  EXPECT_EQ(get("/v1/flows", kOther).status, 200);
+
+  // Without a token in the tab, the page asks for one.
+  const std::string dom = chromium("/payments", "--dump-dom");
+  EXPECT_NE(dom.find("<form id=\"token-form\">"), std::string::npos) << dom;
+  EXPECT_NE(dom.find("needs a bearer token"), std::string::npos) << dom;
+  EXPECT_EQ(dom.find(txn), std::string::npos);
 }
 
 }  // namespace

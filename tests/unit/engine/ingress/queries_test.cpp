@@ -265,6 +265,25 @@ TEST_F(Queries, TimelineShowsCommandCallAnswerWebhookTimersAndEventsInTimeOrder)
   EXPECT_EQ(r.body.find("confirmationStatus"), std::string::npos);
 }
 
+TEST_F(Queries, TimelineKeepsHostileNamesAsText) {
+  const auto txn = create("ZANDO", "T-3", 0);
+  const std::string name = "unhandled.x\"},{\"kind\":\"event\\\n\x01<script>";
+  apply({Input{"webhook:novasend:\"odd\"\t", txn, InputKind::webhook, name, kT0 + 50, {}}});
+  const HttpResponse r = get("/v1/transactions/" + txn + "/timeline");
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto b = body(r);
+  bool found = false;
+  for (const auto& v : b.at("entries").as_array()) {
+    const auto& e = v.as_object();
+    if (get_string(e, "kind") != "webhook") continue;
+    found = true;
+    EXPECT_EQ(get_string(e, "name"), name);
+    EXPECT_EQ(get_string(*get_object(e, "detail"), "input_id"), "webhook:novasend:\"odd\"\t");
+    EXPECT_EQ(get_string(*get_object(e, "detail"), "result"), "rejected");  // no row for it in the flow
+  }
+  EXPECT_TRUE(found) << r.body;
+}
+
 TEST_F(Queries, TimelineOfAnotherMerchantOrNobodyIsUnknown) {
   const auto txn = create("OTHER", "T-2", 0);
   EXPECT_EQ(get("/v1/transactions/" + txn + "/timeline", {false, "OTHER"}).status, 200);
