@@ -1,6 +1,8 @@
 // corridor console: payments, one payment's timeline as a sequence diagram, the attention queue and
 // the flows' diagrams, from the operations API (docs/console.md). Plain JavaScript, no library: every
-// value from the API is written with textContent or as an SVG attribute, never as HTML.
+// value from the API is written with textContent or as an SVG attribute, never as HTML. One file: the
+// pages share the API client, the token and the DOM helpers, and a page served under a strict
+// Content-Security-Policy is simplest with one script of its own.
 "use strict";
 
 (function () {

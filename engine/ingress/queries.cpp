@@ -1,5 +1,6 @@
 // The read side of the operations listener (queries.hpp): the list of payments, a transaction's
-// timeline, the flows' tables, and the console's files.
+// timeline, the flows' tables, and the console's files. One file: the routes share the query string's
+// parsing, the error bodies and the view of a transaction, and nothing else uses them.
 #include "engine/ingress/queries.hpp"
 
 #include <boost/json/parse.hpp>
