@@ -55,8 +55,10 @@ golden: build
 	@cmake --build $(BUILD) --target golden_record
 	@$(BUILD)/tests/golden_record
 
+# At a terminal the engine stays up after the scenarios (Ctrl-C stops it), so that they can be browsed
+# in the console the demo names; elsewhere (a script, CI) it exits with the demo's own code.
 demo: build
-	@$(BUILD)/engine/corridor demo
+	@if [ -t 0 ]; then $(BUILD)/engine/corridor demo --serve; else $(BUILD)/engine/corridor demo; fi
 
 bench: build
 	@for b in $(BUILD)/bench/bench_*; do [ -x "$$b" ] && "$$b"; done; true

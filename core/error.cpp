@@ -12,6 +12,7 @@ std::string_view to_string(failure f) {
     case failure::forbidden: return "forbidden";
     case failure::not_found: return "not_found";
     case failure::method_not_allowed: return "method_not_allowed";
+    case failure::conflict: return "conflict";
   }
   return "unknown";
 }
@@ -41,6 +42,7 @@ int Error::http_status() const {
   if (code == failure::forbidden) return 403;
   if (code == failure::not_found) return 404;
   if (code == failure::method_not_allowed) return 405;
+  if (code == failure::conflict) return 409;
   return 400;
 }
 

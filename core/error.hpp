@@ -23,6 +23,7 @@ enum class failure {
   forbidden,           // a source that may not send this: HTTP 403
   not_found,           // what was asked for does not exist: HTTP 404
   method_not_allowed,  // HTTP 405
+  conflict,            // the request contradicts what corridor already holds (a reused idempotency key): HTTP 409
 };
 std::string_view to_string(failure f);
 const std::error_category& failure_category();

@@ -55,6 +55,17 @@ std::optional<std::int64_t> Args::time(std::string_view name) const {
   return ms;
 }
 
+std::string Args::address(std::string_view name, std::string fallback) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return fallback;
+  const std::string& a = it->second;
+  const auto colon = a.rfind(':');
+  const auto port = colon == std::string::npos ? std::nullopt : whole_number(a.substr(colon + 1));
+  if (colon == 0 || !port || *port < 0 || *port > 65535)
+    throw UsageError(std::string(name) + " must be host:port with a port from 0 to 65535, got '" + a + "'");
+  return a;
+}
+
 std::string Args::choice(std::string_view name, const std::vector<std::string_view>& allowed,
                          std::string fallback) const {
   auto it = values_.find(name);

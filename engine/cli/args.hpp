@@ -49,6 +49,9 @@ class Args {
   std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max) const;
   // An RFC 3339 time, as milliseconds since the epoch.
   std::optional<std::int64_t> time(std::string_view name) const;
+  // A listening address host:port, the port from 0 to 65535 (0: one the system picks); `fallback`
+  // when absent.
+  std::string address(std::string_view name, std::string fallback) const;
   // One of `allowed`; `fallback` when absent.
   std::string choice(std::string_view name, const std::vector<std::string_view>& allowed, std::string fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }

@@ -99,7 +99,8 @@ int run_demo(const DemoOptions& options) {
   Config config = parse_config(embedded_default_config(), "embedded config/corridor.yaml");
   config.store.path = dir + "/corridor.db";
   config.http.listen = "127.0.0.1:0";
-  config.http.operations_listen = "127.0.0.1:0";
+  // Served for a person to open: at a fixed address (by default the one the README names).
+  config.http.operations_listen = options.serve_until_stopped ? options.operations_listen : "127.0.0.1:0";
   config.http.public_url.clear();
   config.sandbox.enabled = true;
   for (auto& [provider, settings] : config.providers) {
@@ -225,20 +226,33 @@ int run_demo(const DemoOptions& options) {
     if (!t.done()) ++failures;
   }
   const std::string store = config.store.path;
-  runtime.stop();
+  const std::string ops = "http://" + runtime.operations_address();
   if (failures > 0) {
     std::cout << "\ndemo: " << failures << " of " << summary.size() << " scenario(s) did not reach their expected status\n";
-    return 1;
+  } else {
+    std::cout << "\ndemo: all " << summary.size() << " scenarios reached their expected status (store: " << store << ")\n"
+              << "\nWhat to try next:\n"
+              << "  " << ops << "/console   the payments above, their timelines and the flows\n"
+              << "  corridor demo --serve            keep the engine up after the scenarios, to browse them there\n"
+              << "  corridor diagram                 the flows; corridor diagram novasend.payin draws one as Mermaid\n"
+              << "  corridor run                     the engine on these defaults; send a command with\n"
+              << "                                   POST /v1/payments on the operations listener, or publish it to\n"
+              << "                                   corridor.commands (README, \"Worked example\")\n"
+              << "  corridor demo --data-dir DIR     keep the store in DIR\n"
+              << "  docs/commands.md                 every command and its fields; docs/operations.md: configuration,\n"
+              << "                                   routes and exit codes\n";
   }
-  std::cout << "\ndemo: all " << summary.size() << " scenarios reached their expected status (store: " << store << ")\n"
-            << "\nWhat to try next:\n"
-            << "  corridor diagram                 the flows; corridor diagram novasend.payin draws one as Mermaid\n"
-            << "  corridor run                     the engine on these defaults; publish a command to corridor.commands\n"
-            << "                                   and read it back with GET /v1/transactions/{txn_id} on the operations\n"
-            << "                                   listener (README, \"Worked example\")\n"
-            << "  corridor demo --data-dir DIR     keep the store in DIR\n"
-            << "  docs/operations.md               every command, configuration key and exit code\n";
-  return 0;
+  if (options.serve_until_stopped) {
+    std::cout << "\nServing until Ctrl-C. The console: " << ops << "/console\n"
+              << "A payment by HTTP: curl -X POST " << ops << "/v1/payments -H 'Idempotency-Key: try-1' -d "
+              << "'{\"merchant\":\"ZANDO\",\"reference\":\"TRY-1\",\"provider\":\"novasend\",\"flow\":\"payin\","
+              << "\"amount\":{\"value\":300,\"currency\":\"XOF\"},\"customer\":{\"msisdn\":\"+2250700000001\"}}'\n"
+              << std::flush;
+    options.serve_until_stopped();
+    std::cout << "demo: stopping" << std::endl;
+  }
+  runtime.stop();
+  return failures > 0 ? 1 : 0;
 }
 
 }  // namespace corridor

@@ -40,10 +40,12 @@ constexpr std::string_view kKafkaUsage = R"(usage: corridor kafka [--config FILE
   Runs the embedded Kafka cluster alone and prints its bootstrap address, so that an engine can be
   stopped while the log lives on. --partitions: 1 to 1024 (default: the config's kafka.partitions).
 )";
-constexpr std::string_view kDemoUsage = R"(usage: corridor demo [--data-dir DIR] [--timeout SECONDS]
+constexpr std::string_view kDemoUsage = R"(usage: corridor demo [--data-dir DIR] [--timeout SECONDS] [--serve [--operations HOST:PORT]]
   Runs the engine on its embedded defaults and plays every sandbox scenario of every provider.
   --data-dir   where the store goes (default: a fresh temporary folder)
   --timeout    seconds to wait for every scenario to end, 1 to 3600 (default 90)
+  --serve      then keep the engine up until SIGINT/SIGTERM, its operations listener (the console,
+               commands over HTTP) on --operations (default 127.0.0.1:8081, the embedded default's)
 )";
 constexpr std::string_view kSandboxUsage = R"(usage: corridor sandbox [--config FILE]
   Runs only the sandbox providers of the configuration, for upstream teams testing against them.
@@ -78,7 +80,7 @@ const std::vector<cli::CommandSpec>& commands() {
   static const std::vector<cli::CommandSpec> specs{
       {"run", kRunUsage, {{"--config", "FILE"}, {"--accept-log-reset", ""}}},
       {"kafka", kKafkaUsage, {{"--config", "FILE"}, {"--partitions", "N"}}},
-      {"demo", kDemoUsage, {{"--data-dir", "DIR"}, {"--timeout", "SECONDS"}}},
+      {"demo", kDemoUsage, {{"--data-dir", "DIR"}, {"--timeout", "SECONDS"}, {"--serve", ""}, {"--operations", "HOST:PORT"}}},
       {"sandbox", kSandboxUsage, {{"--config", "FILE"}}},
       {"diagram", kDiagramUsage, {}, 0, 1},
       {"check-config", kCheckConfigUsage, {}, 1, 1},
@@ -294,6 +296,13 @@ int demo(const cli::Args& args) {
   DemoOptions options;
   options.data_dir = args.value("--data-dir");
   options.timeout_s = static_cast<int>(args.integer("--timeout", 1, 3600, 90));
+  if (!args.flag("--serve")) {
+    if (args.has("--operations")) throw cli::UsageError("--operations goes with --serve");
+    return run_demo(options);
+  }
+  options.operations_listen = args.address("--operations", "127.0.0.1:8081");
+  const sigset_t signals = block_signals();
+  options.serve_until_stopped = [&signals] { wait_for_signal(signals); };
   return run_demo(options);
 }
 

@@ -110,7 +110,8 @@ ReplayReport replay(const Config& config, Store& live, const std::string& bootst
       if (bound == until.end() || m.offset() >= bound->second) continue;
       ++report.records;
       if (!options.txn_id.empty() && m.key() != options.txn_id) continue;
-      InputRecord rec{std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())};
+      InputRecord rec{std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value()),
+                      m.header("traceparent").value_or("")};
       if (options.until_ms) {
         auto in = input_from_json(boost::json::parse(rec.value));
         if (in && in->at_ms > *options.until_ms) continue;

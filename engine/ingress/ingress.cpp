@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "adapters/support/wire.hpp"
+#include "engine/ingress/commands_api.hpp"
 #include "engine/pipeline/errc.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
@@ -17,8 +18,6 @@
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
-
-namespace {
 
 std::vector<std::string_view> split_path(std::string_view target) {
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
@@ -35,6 +34,14 @@ std::vector<std::string_view> split_path(std::string_view target) {
   }
   return parts;
 }
+
+HttpResponse error_response(int status, std::string_view message, const std::error_code& code) {
+  json::object body{{"error", redact_bounded(message, 1024)}};
+  if (code) body["code"] = code_text(code);
+  return json_response(status, boost::json::serialize(body));
+}
+
+namespace {
 
 // A notification's fields as they go on corridor.inputs: a card number in any string or key is
 // masked (a provider echoing the card it charged), and nothing else is changed, so identifiers stay
@@ -70,10 +77,6 @@ void mask_cards_in(json::object& o) {
   o = std::move(masked);
 }
 
-
-HttpResponse error_response(int status, std::string_view message) {
-  return json_response(status, boost::json::serialize(json::object{{"error", redact_bounded(message, 1024)}}));
-}
 
 std::string body_digest(std::string_view body) {
   unsigned char d[SHA256_DIGEST_LENGTH];
@@ -223,12 +226,6 @@ class Ingress {
   IngressContext c_;
 };
 
-// Who is asking on the operations listener.
-struct Caller {
-  bool operator_ = false;
-  std::string merchant;  // a merchant's token: that merchant only
-};
-
 class Operations {
  public:
   explicit Operations(IngressContext c) : c_(c) {
@@ -244,12 +241,16 @@ class Operations {
     auto caller = authenticate(req);
     if (!caller) {
       c_.metrics.webhooks_refused++;
-      return c_.refusals.record(req, 401, "missing or unknown bearer token", [respond] {
-        HttpResponse r = error_response(401, "a bearer token is required");
-        r.headers.emplace_back("WWW-Authenticate", "Bearer");
-        respond(std::move(r));
-      });
+      return c_.refusals.record(
+          req, 401, "missing or unknown bearer token",
+          [respond] {
+            HttpResponse r = error_response(401, "a bearer token is required");
+            r.headers.emplace_back("WWW-Authenticate", "Bearer");
+            respond(std::move(r));
+          },
+          true);
     }
+    if (is_command_route(req)) return handle_command(c_, *caller, std::move(req), std::move(respond));
     if (req.method == "GET" && parts.size() == 3 && parts[0] == "v1" && parts[1] == "transactions")
       return respond(transaction(std::string(parts[2]), *caller));
     if (req.method == "GET" && parts.size() == 4 && parts[0] == "v1" && parts[1] == "merchants" &&
@@ -266,7 +267,7 @@ class Operations {
     }
     c_.metrics.webhooks_refused++;
     const std::string reason = "no route for " + req.method + " " + req.target;
-    c_.refusals.record(req, 404, reason, [respond, reason] { respond(error_response(404, reason)); });
+    c_.refusals.record(req, 404, reason, [respond, reason] { respond(error_response(404, reason)); }, true);
   }
 
  private:
@@ -346,7 +347,7 @@ RefusalRecorder::RefusalRecorder(const Config& config, KafkaProducer& producer, 
     : config_(config), producer_(producer), clock_(clock), metrics_(metrics), rate_(config.limits.refusals_per_minute) {}
 
 void RefusalRecorder::record(const HttpRequest& request, int status, const std::string& reason,
-                             std::function<void()> done) {
+                             std::function<void()> done, bool command_body) {
   if (!rate_.take(request.remote_address, clock_.now_ms())) {
     metrics_.refusals_unrecorded++;
     return done();
@@ -356,9 +357,11 @@ void RefusalRecorder::record(const HttpRequest& request, int status, const std::
                    {"remote_address", request.remote_address},
                    {"http_status", status},
                    {"content_length", redact_bounded(request.header("Content-Length"), 32)}};
-  const std::string record = boost::json::serialize(
-      deadletter_record("ingress", reason, request.body, clock_.now_ms(),
-                        static_cast<std::size_t>(config_.limits.deadletter_payload_bytes), std::move(ctx)));
+  const std::optional<std::string> hidden =
+      command_body ? shown_payload(request.body, *config_.registry) : std::nullopt;
+  const std::string record = boost::json::serialize(deadletter_record(
+      "ingress", reason, request.body, clock_.now_ms(), static_cast<std::size_t>(config_.limits.deadletter_payload_bytes),
+      std::move(ctx), hidden ? std::optional<std::string_view>(*hidden) : std::nullopt));
   // The answer waits for the dead letter: nothing refused within the rate goes unrecorded.
   producer_.produce(config_.kafka.deadletter, "", record, [&metrics = metrics_, done = std::move(done)](const std::string& error) {
     if (error.empty()) metrics.deadletters_published++;

@@ -10,6 +10,8 @@
 // Operations (http.operations_listen, loopback by default): what people and services of the
 // merchant's side read. With tokens configured (auth.operator_tokens, merchants[].tokens) every
 // request needs `Authorization: Bearer <token>`; a merchant's token sees only that merchant.
+//   POST /v1/payments, /v1/payouts, /v1/payments/{txn_id}/{cancel,refunds,reconcile}
+//                                               commands (engine/ingress/commands_api.hpp)
 //   GET  /v1/transactions/{txn_id}              a transaction (an explicit list of fields) and its events
 //   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use, with their flows
 //   GET  /metrics                               Prometheus text (operators only)
@@ -59,8 +61,11 @@ class RefusalRecorder {
   RefusalRecorder(const Config& config, KafkaProducer& producer, const Clock& clock, Metrics& metrics);
   // Counts the refusal and, within the source's rate, dead-letters it (the body bounded to
   // limits.deadletter_payload_bytes, redacted). `done` runs once the record is acknowledged, or at once
-  // when none is written: a refusal is answered only after it is recorded.
-  void record(const HttpRequest& request, int status, const std::string& reason, std::function<void()> done);
+  // when none is written: a refusal is answered only after it is recorded. A body that may be a
+  // command (`command_body`, the operations listener's) shows its sensitive fields hidden
+  // (shown_payload), as a refused command on corridor.commands does.
+  void record(const HttpRequest& request, int status, const std::string& reason, std::function<void()> done,
+              bool command_body = false);
 
  private:
   const Config& config_;
@@ -82,6 +87,18 @@ struct IngressContext {
   const std::atomic<bool>& ready;  // false until the adapters exist: webhooks get 503 and are retried
   const CardVault* vault = nullptr;  // keys the ids of notifications that echo a card number
 };
+
+// Who is asking on the operations listener.
+struct Caller {
+  bool operator_ = false;
+  std::string merchant;  // a merchant's token: that merchant only
+};
+
+// A request target's path segments ("/v1/payments/tx_1?x=1" -> v1, payments, tx_1).
+std::vector<std::string_view> split_path(std::string_view target);
+
+// An error answer: {"error": message (redacted, bounded), "code": "module.name" when there is one}.
+HttpResponse error_response(int status, std::string_view message, const std::error_code& code = {});
 
 // The public listener's routes.
 HttpHandler make_ingress_handler(IngressContext context);

@@ -26,6 +26,10 @@ struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* l) const { rd_kafka_topic_partition_list_destroy(l); }
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+struct HeadersDeleter {
+  void operator()(rd_kafka_headers_t* h) const { rd_kafka_headers_destroy(h); }
+};
+using Headers = std::unique_ptr<rd_kafka_headers_t, HeadersDeleter>;
 struct QueueDeleter {
   void operator()(rd_kafka_queue_t* q) const { rd_kafka_queue_destroy(q); }
 };
@@ -85,6 +89,26 @@ std::string_view KafkaMessage::value() const {
 std::int64_t KafkaMessage::timestamp_ms() const {
   rd_kafka_timestamp_type_t type;
   return rd_kafka_message_timestamp(m_.get(), &type);
+}
+KafkaHeaders KafkaMessage::headers() const {
+  KafkaHeaders out;
+  rd_kafka_headers_t* hdrs = nullptr;  // owned by the message
+  if (rd_kafka_message_headers(m_.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr) return out;
+  const char* name = nullptr;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  for (std::size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i)
+    out.emplace_back(name, value ? std::string(static_cast<const char*>(value), size) : std::string());
+  return out;
+}
+std::optional<std::string> KafkaMessage::header(std::string_view name) const {
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m_.get(), &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR || hdrs == nullptr) return std::nullopt;
+  const void* value = nullptr;
+  std::size_t size = 0;
+  if (rd_kafka_header_get_last(hdrs, std::string(name).c_str(), &value, &size) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return std::nullopt;
+  return value ? std::string(static_cast<const char*>(value), size) : std::string();
 }
 std::string KafkaMessage::error() const { return m_->err ? rd_kafka_message_errstr(m_.get()) : std::string(); }
 
@@ -157,13 +181,32 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
 }
 
 void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value, Reported done) {
+  produce(topic, key, value, KafkaHeaders{}, std::move(done));
+}
+
+void KafkaProducer::produce(const std::string& topic, std::string_view key, std::string_view value,
+                            const KafkaHeaders& headers, Reported done) {
   auto* opaque = new Reported(std::move(done));
   for (;;) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    // librdkafka takes the headers when it takes the record; each attempt gets its own copy.
+    Headers hdrs;
+    if (!headers.empty()) {
+      hdrs.reset(rd_kafka_headers_new(headers.size()));
+      for (const auto& [name, v] : headers)
+        rd_kafka_header_add(hdrs.get(), name.data(), static_cast<ssize_t>(name.size()), v.data(), static_cast<ssize_t>(v.size()));
+    }
+    rd_kafka_resp_err_t err =
+        hdrs ? rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs.get()),
+                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END)
+             : rd_kafka_producev(rk_.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
+                                 RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      hdrs.release();  // owned by the record now
+      return;
+    }
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       rd_kafka_poll(rk_.get(), 10);  // the local queue drains as the brokers acknowledge
       continue;
@@ -176,9 +219,15 @@ void KafkaProducer::produce(const std::string& topic, std::string_view key, std:
 
 Result<Ok> KafkaProducer::produce_sync(const std::string& topic, std::string_view key, std::string_view value,
                                        std::chrono::milliseconds timeout) {
+  return produce_sync(topic, key, value, KafkaHeaders{}, timeout);
+}
+
+Result<Ok> KafkaProducer::produce_sync(const std::string& topic, std::string_view key, std::string_view value,
+                                       const KafkaHeaders& headers, std::chrono::milliseconds timeout) {
   auto promise = std::make_shared<std::promise<std::string>>();
   auto future = promise->get_future();
-  produce(topic, key, value, [promise](const std::string& error) { promise->set_value(error); });
+  produce(topic, key, value, headers,
+          Reported([promise](const DeliveryReport& r) { promise->set_value(r.error); }));
   if (future.wait_for(timeout) != std::future_status::ready)
     return fail(kafka_errc::not_acknowledged, "kafka did not acknowledge within " + std::to_string(timeout.count()) + " ms");
   std::string error = future.get();

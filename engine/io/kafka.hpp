@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -23,6 +24,8 @@ struct rd_kafka_queue_s;
 namespace corridor {
 
 using KafkaProps = std::map<std::string, std::string>;
+// A record's headers, in order (a name may appear more than once).
+using KafkaHeaders = std::vector<std::pair<std::string, std::string>>;
 
 struct KafkaHandleDeleter {
   void operator()(rd_kafka_s* rk) const;
@@ -43,6 +46,9 @@ class KafkaMessage {
   std::string_view key() const;
   std::string_view value() const;
   std::int64_t timestamp_ms() const;  // -1 when the record has none
+  KafkaHeaders headers() const;       // empty when the record has none
+  // The last value of header `name`, or nullopt when the record has no such header.
+  std::optional<std::string> header(std::string_view name) const;
   // An error event delivered as a message (e.g. partition EOF): empty when the record is data.
   std::string error() const;
 
@@ -102,9 +108,14 @@ class KafkaProducer {
   // Queues a record; `done` runs once, on the delivery thread, when Kafka acknowledged or refused it.
   void produce(const std::string& topic, std::string_view key, std::string_view value, Delivered done);
   void produce(const std::string& topic, std::string_view key, std::string_view value, Reported done);
+  // The same with record headers (CloudEvents' binary mode, W3C traceparent).
+  void produce(const std::string& topic, std::string_view key, std::string_view value, const KafkaHeaders& headers,
+               Reported done);
   // Produces and waits for the acknowledgement.
   Result<Ok> produce_sync(const std::string& topic, std::string_view key, std::string_view value,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  Result<Ok> produce_sync(const std::string& topic, std::string_view key, std::string_view value,
+                          const KafkaHeaders& headers, std::chrono::milliseconds timeout = std::chrono::seconds(30));
   void flush(std::chrono::milliseconds timeout);
 
  private:

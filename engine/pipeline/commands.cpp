@@ -426,11 +426,13 @@ std::variant<RoutedCommand, CommandRejection> route_command(std::string_view raw
   if (raw.size() > static_cast<std::size_t>(config.limits.command_bytes)) {
     rej.reason = "command of " + std::to_string(raw.size()) + " bytes is larger than limits.command_bytes (" +
                  std::to_string(config.limits.command_bytes) + ")";
+    rej.code = pipeline_errc::too_large;
     return rej;
   }
   auto parsed = parse_strict(raw);
   if (!parsed) {
     rej.reason = parsed.error().message;
+    rej.code = parsed.error().code;
     return rej;
   }
   if (!parsed->is_object()) {

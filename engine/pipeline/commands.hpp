@@ -7,6 +7,7 @@
 
 #include "engine/store/card_vault.hpp"
 #include "engine/config/config.hpp"
+#include "engine/pipeline/errc.hpp"
 #include "statemachines/domain.hpp"
 #include "statemachines/sensitive.hpp"
 
@@ -26,6 +27,9 @@ struct CommandRejection {
   std::string merchant;
   std::string reference;
   std::string txn_id;
+  // pipeline.too_large, not_json, duplicate_key or number_out_of_range for what cannot be read;
+  // pipeline.invalid_command for the rest.
+  std::error_code code = pipeline_errc::invalid_command;
 };
 
 struct RoutedCommand {

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "engine/pipeline/commands.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
@@ -31,7 +32,10 @@ std::vector<Outgoing> minimal_deadletter(std::string_view source, const Outgoing
   context["record_bytes"] = refused.value.size();
   json::object d = deadletter_record(source, "Kafka refused the record (" + std::string(error) + "): its minimal form",
                                      refused.value, at_ms, 0, std::move(context));
-  return {Outgoing{refused.deadletter_topic, "", boost::json::serialize(d), "", {}}};
+  std::string body = boost::json::serialize(d);
+  RecordHeaders headers = deadletter_headers(source, body, format_time(at_ms), header_value(refused.headers, "ce_subject"),
+                                             header_value(refused.headers, "traceparent"));
+  return {Outgoing{refused.deadletter_topic, "", std::move(body), "", {}, std::move(headers)}};
 }
 
 bool deliver(KafkaProducer& producer, std::vector<Outgoing> records, Health& health, Health::Part part,
@@ -41,7 +45,7 @@ bool deliver(KafkaProducer& producer, std::vector<Outgoing> records, Health& hea
   while (!batch.empty()) {
     Acks acks(batch.size());
     for (std::size_t i = 0; i < batch.size(); ++i)
-      producer.produce(batch[i].topic, batch[i].key, batch[i].value, acks.callback(i));
+      producer.produce(batch[i].topic, batch[i].key, batch[i].value, batch[i].headers, acks.callback(i));
     acks.wait(std::chrono::seconds(30));
     acks.drain();
     if (acks.failed().empty()) break;

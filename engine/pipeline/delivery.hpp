@@ -17,6 +17,7 @@
 #include "engine/io/kafka.hpp"
 #include "engine/io/metrics.hpp"
 #include "engine/pipeline/clock.hpp"
+#include "engine/pipeline/record_headers.hpp"
 #include "statemachines/domain.hpp"
 
 namespace corridor {
@@ -29,6 +30,7 @@ struct Outgoing {
   std::string deadletter_topic;  // where its minimal form goes
   // The records that replace it; empty: nothing can (it is dropped, counted and logged).
   std::function<std::vector<Outgoing>(const Outgoing& refused, const std::string& error)> instead;
+  RecordHeaders headers{};  // record headers: traceparent, CloudEvents (record_headers.hpp)
 };
 
 // A dead letter of a few hundred bytes standing for a refused record: where it was going, its size and

@@ -14,6 +14,7 @@ enum class pipeline_errc {
   number_out_of_range,  // a number past a double's range (1e400)
   too_large,            // larger than limits.input_bytes
   invalid_record,       // JSON, but not a record of its topic
+  invalid_command,      // a command the router refuses: a field missing or wrong, an unknown merchant or flow
   // Provider calls.
   no_adapter,           // the call names a provider with no adapter
   sealed_unavailable,   // sealed data the call needs cannot be opened (no key, wrong key)
@@ -25,12 +26,13 @@ enum class pipeline_errc {
 template <>
 struct errc_info<pipeline_errc> {
   static constexpr const char* module = "pipeline";
-  static constexpr std::array<ErrcEntry<pipeline_errc>, 10> codes{{
+  static constexpr std::array<ErrcEntry<pipeline_errc>, 11> codes{{
       {pipeline_errc::not_json, "not_json", failure::invalid},
       {pipeline_errc::duplicate_key, "duplicate_key", failure::invalid},
       {pipeline_errc::number_out_of_range, "number_out_of_range", failure::invalid},
       {pipeline_errc::too_large, "too_large", failure::invalid},
       {pipeline_errc::invalid_record, "invalid_record", failure::invalid},
+      {pipeline_errc::invalid_command, "invalid_command", failure::invalid},
       {pipeline_errc::no_adapter, "no_adapter", failure::invalid},
       {pipeline_errc::sealed_unavailable, "sealed_unavailable", failure::invalid},
       {pipeline_errc::circuit_open, "circuit_open", failure::transient},

@@ -12,12 +12,14 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 #include <thread>
 #include <utility>
 #include <unordered_set>
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/errc.hpp"
+#include "engine/pipeline/record_headers.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
 #include "statemachines/sensitive.hpp"
@@ -175,9 +177,11 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
   const auto payload_limit = static_cast<std::size_t>(config_.limits.deadletter_payload_bytes);
   auto deadletter = [&](std::string_view reason, const InputRecord& rec, std::int64_t at_ms) {
     json::object ctx{{"topic", rec.topic}, {"partition", rec.partition}, {"offset", rec.offset}};
-    p.batch.outbox.push_back({0, "deadletter", "",
-                              boost::json::serialize(
-                                  deadletter_record("processor", reason, rec.value, at_ms, payload_limit, ctx))});
+    std::string body =
+        boost::json::serialize(deadletter_record("processor", reason, rec.value, at_ms, payload_limit, ctx));
+    RecordHeaders headers = deadletter_headers("processor", body, format_time(at_ms), "",
+                                               valid_traceparent(rec.traceparent).value_or(""));
+    p.batch.outbox.push_back({0, "deadletter", "", std::move(body), std::move(headers)});
     ++stats.deadlettered;
   };
 
@@ -214,11 +218,14 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
   // The batch still committing is as good as applied: its input ids are processed and its
   // transactions are the newest (copied: that batch is being written from).
   std::unordered_map<std::string_view, const Transaction*> committing_txns;
+  std::map<std::string, std::string> known_traces;  // txn_id -> the traceparent its creating command brought
+  std::vector<std::size_t> traced;                  // the outbox rows of events, which carry it
   auto processed = store_.processed_among(input_ids);
   if (!processed) return processed.error();
   if (committing != nullptr) {
     for (const auto& done : committing->processed_inputs) processed->insert_or_assign(done.input_id, done.digest);
     for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
+    known_traces.insert(committing->traceparents.begin(), committing->traceparents.end());
   }
   std::vector<std::string> unknown;
   std::map<std::string, Transaction> kept;
@@ -256,18 +263,27 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       if (in.kind == InputKind::provider_response) p.batch.calls_completed.push_back(in.input_id);
 
       const bool is_command = in.kind == InputKind::command;
+      // The flow a rejection is about (CloudEvents' ce_source): the command's until its transaction is found.
+      std::string source_flow;
+      if (!get_string(in.data, "provider").empty() && !get_string(in.data, "flow").empty())
+        source_flow = std::string(get_string(in.data, "provider")) + "." + std::string(get_string(in.data, "flow"));
       // `rejection_id` names the rejection's event (event_id "rejected:<it>"): the input id, unless
-      // several commands share that id.
+      // several commands share that id. A rejection is traced by the rejected command's own trace.
       auto reject_command = [&](std::string reason, std::string_view rejection_id = {}) {
         CommandRejection r{std::move(reason), std::string(get_string(in.data, "command_id")),
                            std::string(get_string(in.data, "merchant")), std::string(get_string(in.data, "reference")),
                            in.txn_id};
         const std::string_view id = rejection_id.empty() ? std::string_view(in.input_id) : rejection_id;
-        p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(command_rejected_event(r, id, in.at_ms))});
-        p.batch.outbox.push_back(
-            {0, "deadletter", in.txn_id,
-             boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
-                                                      payload_limit, {{"input_id", in.input_id}}))});
+        const std::string trace = traceparent_or_derived(rec.traceparent, in.txn_id);
+        const json::object event = command_rejected_event(r, id, in.at_ms);
+        p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(event),
+                                  event_headers(get_string(event, "event_id"), "command.rejected", source_flow,
+                                                in.txn_id, get_string(event, "occurred_at"), trace)});
+        std::string body =
+            boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
+                                                     payload_limit, {{"input_id", in.input_id}}));
+        RecordHeaders headers = deadletter_headers("processor", body, format_time(in.at_ms), in.txn_id, trace);
+        p.batch.outbox.push_back({0, "deadletter", in.txn_id, std::move(body), std::move(headers)});
         ++stats.commands_rejected;
         ++stats.deadlettered;
       };
@@ -312,6 +328,10 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           continue;
         }
         txn = &(p.txns[in.txn_id] = start(*flow, in, effects));
+        if (auto trace = valid_traceparent(rec.traceparent)) {
+          known_traces[in.txn_id] = *trace;
+          p.batch.traceparents.emplace_back(in.txn_id, std::move(*trace));
+        }
       } else if (creates) {
         if (same_create(*txn, in)) {
           ++stats.duplicates;  // the same create sent twice: one transaction, no new events
@@ -328,6 +348,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         }
         continue;
       }
+      source_flow = txn->flow_id();
       if (flow == nullptr) flow = config_.registry->find_flow(txn->flow_id());
       if (flow == nullptr) {
         deadletter("transaction " + in.txn_id + " has unknown flow " + txn->flow_id(), rec, in.at_ms);
@@ -360,7 +381,11 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           stats.attention.push_back(attention::kAmountMismatch);
         std::string body = serialize(e);
         p.batch.events.push_back({in.txn_id, e.version, body});
-        p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body)});
+        // The traceparent is added once the batch knows every transaction's (below).
+        traced.push_back(p.batch.outbox.size());
+        p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body),
+                                  event_headers(e.event_id(), "transaction.state_changed", source_flow, in.txn_id,
+                                                format_time(e.occurred_at_ms), "")});
         ++stats.events;
       }
       const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
@@ -383,6 +408,22 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
     } catch (const std::exception& e) {
       throw PoisonedInput{i, e.what()};
     }
+  }
+
+  // Every event carries the traceparent of the command that created its transaction: kept by this
+  // batch, the one committing, or the store; derived from the txn_id when that command had none.
+  std::set<std::string> unknown_traces;
+  for (std::size_t row : traced)
+    if (!known_traces.contains(p.batch.outbox[row].key)) unknown_traces.insert(p.batch.outbox[row].key);
+  if (!unknown_traces.empty()) {
+    auto stored_traces = store_.traceparents_among({unknown_traces.begin(), unknown_traces.end()});
+    if (!stored_traces) return stored_traces.error();
+    known_traces.insert(stored_traces->begin(), stored_traces->end());
+    for (const auto& id : unknown_traces) known_traces.try_emplace(id, derived_traceparent(id));
+  }
+  for (std::size_t row : traced) {
+    OutboxRow& r = p.batch.outbox[row];
+    r.headers.emplace_back("traceparent", known_traces.at(r.key));
   }
 
   for (auto& [_, t] : p.txns) {
@@ -557,7 +598,8 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     records.reserve(messages.size());
     for (const auto& m : messages) {
       if (!m.error().empty()) continue;
-      records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value())});
+      records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value()),
+                         m.header("traceparent").value_or("")});
     }
     if (hooks_.batch_end && !(records.empty() && held.empty())) {
       records.insert(records.begin(), std::make_move_iterator(held.begin()), std::make_move_iterator(held.end()));

@@ -22,6 +22,7 @@ struct InputRecord {
   std::int64_t offset = 0;
   std::int64_t timestamp_ms = 0;
   std::string value;
+  std::string traceparent{};  // the record's `traceparent` header: a command's, as the router passed it on
 };
 
 struct BatchStats {

@@ -29,7 +29,7 @@ std::vector<Outgoing> minimal_event(const Outgoing& refused, const std::string& 
     }
     small["truncated"] = true;
     context["event_id"] = small.contains("event_id") ? small["event_id"] : json::value(nullptr);
-    out.push_back(Outgoing{refused.topic, refused.key, boost::json::serialize(small), "", {}});
+    out.push_back(Outgoing{refused.topic, refused.key, boost::json::serialize(small), "", {}, refused.headers});
   }
   for (auto& d : minimal_deadletter("relay", refused, error, at_ms, std::move(context))) out.push_back(std::move(d));
   return out;
@@ -105,7 +105,7 @@ class Relay {
     for (std::size_t i = 0; i < rows->size(); ++i) {
       const OutboxRow& row = (*rows)[i];
       const bool deadletter = row.topic == "deadletter";
-      producer_.produce(deadletter ? config_.kafka.deadletter : config_.kafka.events, row.key, row.body,
+      producer_.produce(deadletter ? config_.kafka.deadletter : config_.kafka.events, row.key, row.body, row.headers,
                         batch.acks->callback(i));
       batch.rows.emplace_back(row.id, deadletter);
     }
@@ -178,7 +178,7 @@ class Relay {
     for (const OutboxRow& row : *rows) {
       const bool deadletter = row.topic == "deadletter";
       Outgoing original{deadletter ? config_.kafka.deadletter : config_.kafka.events, row.key, row.body,
-                        config_.kafka.deadletter, {}};
+                        config_.kafka.deadletter, {}, row.headers};
       std::string error;
       for (const auto& [id, e] : refused_)
         if (id == row.id) error = e;

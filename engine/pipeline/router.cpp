@@ -6,7 +6,9 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/delivery.hpp"
+#include "engine/pipeline/record_headers.hpp"
 #include "engine/pipeline/threads.hpp"
+#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
@@ -34,6 +36,9 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
                          {"partition", m.partition()},
                          {"offset", m.offset()},
                          {"key", redact_bounded(m.key(), 256)}};
+      // The command's trace context, when it brings a valid one (an invalid one is ignored): it goes
+      // with its input to the processor, which keeps it with the transaction.
+      const std::optional<std::string> traceparent = valid_traceparent(m.header("traceparent").value_or(""));
       std::variant<RoutedCommand, CommandRejection> result = CommandRejection{};
       try {
         result = route_command(m.value(), config, record_id, at, vault);
@@ -45,36 +50,50 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
         ++routed;
         // A routed command Kafka refuses: rejected after all, with a note of where it was.
         const json::object& cmd = ok->input.data;
-        auto refused = [&config, at, where, txn = ok->input.txn_id, id = ok->input.input_id,
+        const std::string trace = traceparent.value_or(derived_traceparent(ok->input.txn_id));
+        auto refused = [&config, at, where, trace, txn = ok->input.txn_id, id = ok->input.input_id,
                         command_id = std::string(get_string(cmd, "command_id")),
                         merchant = std::string(get_string(cmd, "merchant")),
                         reference = std::string(get_string(cmd, "reference"))](const Outgoing& record,
                                                                                const std::string& error) {
           const CommandRejection r{"Kafka refused the command's input record (" + error + ")", command_id, merchant,
                                    reference, txn};
-          auto outs = minimal_deadletter("router", record, error, at, where);
-          outs.insert(outs.begin(), Outgoing{config.kafka.events, txn,
-                                             boost::json::serialize(command_rejected_event(r, id, at)), "", {}});
+          Outgoing input = record;
+          input.headers = {{"ce_subject", txn}, {"traceparent", trace}};  // what the dead letter names
+          auto outs = minimal_deadletter("router", input, error, at, where);
+          const json::object event = command_rejected_event(r, id, at);
+          outs.insert(outs.begin(),
+                      Outgoing{config.kafka.events, txn, boost::json::serialize(event), "", {},
+                               event_headers(get_string(event, "event_id"), "command.rejected", "", txn,
+                                             get_string(event, "occurred_at"), trace)});
           return outs;
         };
+        RecordHeaders input_headers;
+        if (traceparent) input_headers.emplace_back("traceparent", *traceparent);
         out.push_back(Outgoing{config.kafka.inputs, ok->input.txn_id, input_record(ok->input), config.kafka.deadletter,
-                               std::move(refused)});
+                               std::move(refused), std::move(input_headers)});
         continue;
       }
       ++rejected;
       const auto& rej = std::get<CommandRejection>(result);
       const std::string input_id =
           rej.command_id.empty() || rej.txn_id.empty() ? "cmd:" + record_id : command_input_id(rej.txn_id, rej.command_id);
-      out.push_back(Outgoing{config.kafka.events, rej.txn_id,
-                             boost::json::serialize(command_rejected_event(rej, input_id, at)), "", {}});
+      // A command that names no transaction is traced by where it was read.
+      const std::string trace = traceparent.value_or(derived_traceparent(rej.txn_id.empty() ? record_id : rej.txn_id));
+      const json::object event = command_rejected_event(rej, input_id, at);
+      out.push_back(Outgoing{config.kafka.events, rej.txn_id, boost::json::serialize(event), "", {},
+                             event_headers(get_string(event, "event_id"), "command.rejected", "", rej.txn_id,
+                                           get_string(event, "occurred_at"), trace)});
       const std::optional<std::string> hidden = shown_payload(m.value(), *config.registry);
       const std::optional<std::string_view> shown = hidden ? std::optional<std::string_view>(*hidden) : std::nullopt;
-      const std::string record =
+      std::string record =
           boost::json::serialize(deadletter_record("router", rej.reason, m.value(), at, payload_limit, where, shown));
-      out.push_back(Outgoing{config.kafka.deadletter, "", record, config.kafka.deadletter,
+      RecordHeaders headers = deadletter_headers("router", record, format_time(at), rej.txn_id, trace);
+      out.push_back(Outgoing{config.kafka.deadletter, "", std::move(record), config.kafka.deadletter,
                              [at, where](const Outgoing& record, const std::string& error) {
                                return minimal_deadletter("router", record, error, at, where);
-                             }});
+                             },
+                             std::move(headers)});
       std::cerr << "router: rejected command at " << record_id << ": " << redact_bounded(rej.reason, 300) << std::endl;
     }
     // Nothing is committed until everything is acknowledged: a crash re-routes the batch, and the

@@ -30,6 +30,7 @@ struct Runtime::Impl {
   std::optional<CardVault> vault;
   std::unique_ptr<EmbeddedKafka> embedded;
   std::string bootstrap;
+  std::unique_ptr<StoreWriterLock> store_lock;  // released after the store closes (declared before it)
   std::unique_ptr<Store> store;
   std::unique_ptr<KafkaProducer> producer;
   std::unique_ptr<HttpClient> http_client;
@@ -113,6 +114,9 @@ void Runtime::start() {
   } else {
     m.bootstrap = cfg.kafka.bootstrap;
   }
+  auto lock = lock_sqlite_writer(cfg.store.path);
+  if (!lock) throw std::runtime_error(lock.error().message);
+  m.store_lock = std::move(*lock);
   m.store = open_sqlite_store(cfg.store.path);
   if (cfg.store.max_bytes > 0) {
     if (auto r = m.store->limit_size(cfg.store.max_bytes); !r) throw std::runtime_error(r.error().message);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "statemachines/domain.hpp"
@@ -21,6 +22,8 @@ struct OutboxRow {
   std::string topic;    // logical topic: "events" or "deadletter"
   std::string key;
   std::string body;
+  // Its record headers (CloudEvents, traceparent: engine/pipeline/record_headers.hpp), in order.
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 struct TimerRow {
@@ -99,6 +102,9 @@ struct StoreBatch {
   std::vector<TimerRow> timers_set;                              // replaces (txn_id, name)
   std::vector<std::pair<std::string, std::string>> timers_cancelled;  // (txn_id, name); name "*" = all
   std::vector<ProcessedInput> processed_inputs;
+  // (txn_id, traceparent) of transactions created by a command that brought a valid W3C traceparent:
+  // every later event of the transaction carries it (engine/pipeline/record_headers.hpp).
+  std::vector<std::pair<std::string, std::string>> traceparents;
   std::vector<PartitionOffset> offsets;
   // Processed input ids of inputs older than this (by their time) are forgotten, a bounded number per
   // commit; 0: none.
@@ -125,6 +131,8 @@ class Store {
   // input ids among `input_ids` already processed, each with its digest. load_many's default reads one by one.
   virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
   virtual Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) = 0;
+  // The traceparents kept for those of `txn_ids` that have one (StoreBatch::traceparents).
+  virtual Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& txn_ids) = 0;
 
   // Relay: oldest first, from the row after `after_id` (ids only grow: the rows the relay already
   // handed to Kafka are not read again).
@@ -188,6 +196,22 @@ inline Result<std::map<std::string, Transaction>> Store::load_many(const std::ve
   return out;
 }
 
+
+// One writing process per SQLite file. The runtime holds this for as long as it runs: a second
+// corridor started on the same file is refused (store.in_use) with the other's pid, rather than both
+// applying inputs to one store. The lock is the kernel's (flock on `<path>.lock`), so a process killed
+// in any way leaves none behind. replay and reconcile only read the live store and take none.
+class StoreWriterLock {
+ public:
+  explicit StoreWriterLock(int fd) : fd_(fd) {}
+  ~StoreWriterLock();
+  StoreWriterLock(const StoreWriterLock&) = delete;
+  StoreWriterLock& operator=(const StoreWriterLock&) = delete;
+
+ private:
+  int fd_;
+};
+Result<std::unique_ptr<StoreWriterLock>> lock_sqlite_writer(const std::string& path);
 
 // SQLite in WAL mode with synchronous=FULL: every commit is durable. One writing connection,
 // serialised; reads go to connections of their own (a file path, not ":memory:").

@@ -5,6 +5,12 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <algorithm>
 #include <array>
@@ -24,6 +30,27 @@
 namespace corridor {
 
 namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// An outbox row's headers as stored: a JSON object of strings ("" for none).
+std::string headers_text(const Headers& headers) {
+  if (headers.empty()) return {};
+  json::object o;
+  for (const auto& [name, value] : headers) o[name] = value;
+  return boost::json::serialize(o);
+}
+
+Headers headers_from_text(std::string_view text) {
+  Headers out;
+  if (text.empty()) return out;
+  boost::system::error_code ec;
+  json::value v = boost::json::parse(text, ec);
+  if (ec || !v.is_object()) return out;
+  for (const auto& kv : v.get_object())
+    if (kv.value().is_string()) out.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
+  return out;
+}
 
 struct DbDeleter {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -106,13 +133,15 @@ struct ReaderSlot {
 // batch's rows share pages.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS transactions (
-  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
+  traceparent TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL, UNIQUE (txn_id, version)
 );
 CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL
+  id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+  headers TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS calls (
   call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0
@@ -231,6 +260,20 @@ class SqliteStore final : public Store {
       exec_or_throw(sql.c_str());
     }
     exec_or_throw("CREATE INDEX IF NOT EXISTS processed_inputs_at ON processed_inputs (at_ms);");
+    // Stores made before records carried traces: their outbox rows are published without headers, and
+    // their transactions' events carry a traceparent derived from the txn_id.
+    if (!has_column("PRAGMA table_info(outbox)", "headers")) exec_or_throw("ALTER TABLE outbox ADD COLUMN headers TEXT NOT NULL DEFAULT '';");
+    if (!has_column("PRAGMA table_info(transactions)", "traceparent"))
+      exec_or_throw("ALTER TABLE transactions ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';");
+  }
+
+  // `table_info` is a literal: statements are cached by their text's address.
+  bool has_column(const char* table_info, std::string_view column) {
+    auto st = prepare(table_info);
+    if (!st) throw std::runtime_error(st.error().message);
+    bool found = false;
+    while (sqlite3_step(st->get()) == SQLITE_ROW) found = found || column_view(st->get(), 1) == column;
+    return found;
   }
 
   // The processor's reads for a batch: on a reading connection, so that they go on while the batch
@@ -252,6 +295,17 @@ class SqliteStore final : public Store {
     std::map<std::string, std::string> out;
     auto read = probe(input_ids, "SELECT digest FROM processed_inputs WHERE input_id = ?", "look up processed inputs",
                       [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
+                        out.emplace(id, std::string(column_view(st, 0)));
+                        return Ok{};
+                      });
+    if (!read) return read.error();
+    return out;
+  }
+
+  Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& txn_ids) override {
+    std::map<std::string, std::string> out;
+    auto read = probe(txn_ids, "SELECT traceparent FROM transactions WHERE txn_id = ? AND traceparent <> ''",
+                      "look up traceparents", [&](const std::string& id, sqlite3_stmt* st) -> Result<Ok> {
                         out.emplace(id, std::string(column_view(st, 0)));
                         return Ok{};
                       });
@@ -302,7 +356,8 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+    auto st =
+        reader->connection->prepare("SELECT id, topic, key, body, headers FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, after_id);
     sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
@@ -310,7 +365,7 @@ class SqliteStore final : public Store {
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
       out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                     column(st->get(), 3)});
+                     column(st->get(), 3), headers_from_text(column_view(st->get(), 4))});
     if (rc != SQLITE_DONE) return reader->connection->error("read outbox");
     return out;
   }
@@ -318,7 +373,7 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT id, topic, key, body FROM outbox WHERE id = ?");
+    auto st = reader->connection->prepare("SELECT id, topic, key, body, headers FROM outbox WHERE id = ?");
     if (!st) return st.error();
     std::vector<OutboxRow> out;
     for (auto id : ids) {
@@ -327,7 +382,7 @@ class SqliteStore final : public Store {
       const int rc = sqlite3_step(st->get());
       if (rc == SQLITE_ROW) {
         out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                       column(st->get(), 3)});
+                       column(st->get(), 3), headers_from_text(column_view(st->get(), 4))});
       } else if (rc != SQLITE_DONE) {
         return reader->connection->error("read outbox rows");
       }
@@ -627,13 +682,23 @@ class SqliteStore final : public Store {
         if (auto r = step_done(st->get(), "write transaction"); !r) return r;
       }
     }
+    if (!b.traceparents.empty()) {
+      auto st = prepare("UPDATE transactions SET traceparent = ? WHERE txn_id = ?");
+      if (!st) return st.error();
+      for (const auto& [txn_id, traceparent] : b.traceparents) {
+        bind(st->get(), 1, traceparent);
+        bind(st->get(), 2, txn_id);
+        if (auto r = step_done(st->get(), "write traceparent"); !r) return r;
+      }
+    }
     {
-      auto st = prepare("INSERT INTO outbox (topic, key, body) VALUES (?, ?, ?)");
+      auto st = prepare("INSERT INTO outbox (topic, key, body, headers) VALUES (?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& o : b.outbox) {
         bind(st->get(), 1, o.topic);
         bind(st->get(), 2, o.key);
         bind(st->get(), 3, o.body);
+        bind(st->get(), 4, headers_text(o.headers));
         if (auto r = step_done(st->get(), "write outbox"); !r) return r;
       }
     }
@@ -928,6 +993,30 @@ class SqliteStore final : public Store {
 }  // namespace
 
 std::unique_ptr<Store> open_sqlite_store(const std::string& path) { return std::make_unique<SqliteStore>(path); }
+
+StoreWriterLock::~StoreWriterLock() { ::close(fd_); }
+
+Result<std::unique_ptr<StoreWriterLock>> lock_sqlite_writer(const std::string& path) {
+  if (auto dir = std::filesystem::path(path).parent_path(); !dir.empty()) std::filesystem::create_directories(dir);
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(store_errc::unavailable, "cannot open " + lock_path + ": " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char pid[32] = {};
+    const ssize_t n = ::pread(fd, pid, sizeof pid - 1, 0);
+    ::close(fd);
+    std::string holder = n > 0 ? std::string(pid, static_cast<std::size_t>(n)) : std::string();
+    while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+    return fail(store_errc::in_use, "the store " + path + " is in use by another corridor process" +
+                                        (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                                        ": one process writes a SQLite store; several need store.kind postgres");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds without the pid: it only names the holder in the refusal.
+  }
+  return std::make_unique<StoreWriterLock>(fd);
+}
 
 bool needs_attention(const Transaction& t, std::string_view status) {
   return status == "unknown" || status == "amount_mismatch" || (t.attention && t.attention->version == t.version);

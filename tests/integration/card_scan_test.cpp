@@ -239,7 +239,7 @@ TEST_F(CardScan, HostileInputsLeaveNoCardNumberOrSecretAnywhere) {
     engine.publish_raw("ZANDO:HOSTILE-5", "not json 4111 1111 1111 1111 \\u00345500000000000004");
     // Through the public listener: a card number in the path, the query and the body of refused
     // requests, and esipay's callback token in a path it does not belong to.
-    auto http = make_http_client();
+    auto http = recording_http_client();
     const std::string base = engine.runtime().public_url();
     for (const std::string& target : std::vector<std::string>{
              "/webhooks/novasend?pan=4111-1111-1111-1111", "/callbacks/esipay/" + token + "/4111111111111111",

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/io/kafka.hpp"
+#include "engine/io/http_client.hpp"
 #include "tests/support/eventually.hpp"
 #include "tests/support/runtime_harness.hpp"
 
@@ -39,11 +40,16 @@ class CliRestart : public ::testing::Test {
 class RunningCorridor {
  public:
   RunningCorridor(const std::filesystem::path& dir, const std::string& config, const std::string& name)
+      : RunningCorridor(dir, std::vector<std::string>{"run", "--config", config}, name) {}
+  RunningCorridor(const std::filesystem::path& dir, std::vector<std::string> args, const std::string& name)
       : out_(dir / (name + ".out")), err_(dir / (name + ".err")) {
+    std::vector<char*> argv{const_cast<char*>(CORRIDOR_BINARY)};
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       if (chdir(dir.c_str()) != 0 || !freopen(out_.c_str(), "w", stdout) || !freopen(err_.c_str(), "w", stderr)) _exit(127);
-      execl(CORRIDOR_BINARY, CORRIDOR_BINARY, "run", "--config", config.c_str(), static_cast<char*>(nullptr));
+      execv(CORRIDOR_BINARY, argv.data());
       _exit(127);
     }
   }
@@ -53,8 +59,8 @@ class RunningCorridor {
       waitpid(pid_, nullptr, 0);
     }
   }
-  // The rest of the stdout line starting with `prefix`, once printed (empty: not within 60 s).
-  std::string line_after(const std::string& prefix) const {
+  // The rest of the stdout line starting with `prefix`, once printed (empty: not within `timeout`).
+  std::string line_after(const std::string& prefix, std::chrono::seconds timeout = std::chrono::seconds(60)) const {
     std::string found;
     corridor::testing::eventually(
         [&] {
@@ -63,9 +69,10 @@ class RunningCorridor {
             if (line.starts_with(prefix)) found = line.substr(prefix.size());
           return !found.empty();
         },
-        std::chrono::seconds(60));
+        timeout);
     return found;
   }
+  std::string out() const { return slurp(out_); }
   // SIGINT, as Ctrl-C sends, and the exit code (-1: not a clean exit within 60 s).
   int interrupt() {
     kill(pid_, SIGINT);
@@ -118,6 +125,32 @@ TEST_F(CliRestart, RunOnTheEmbeddedLogStartsAgainAfterCtrlC) {
 }  // namespace
 
 namespace {
+
+// `corridor demo --serve`, as `make demo` runs it at a terminal: after the scenarios the engine stays
+// up, names the console's address, takes a payment over HTTP, and stops on Ctrl-C.
+TEST_F(CliRestart, DemoServesUntilCtrlC) {
+  RunningCorridor demo(dir, {"demo", "--data-dir", "served", "--serve", "--operations", "127.0.0.1:0"}, "served");
+  const std::string console = demo.line_after("Serving until Ctrl-C. The console: ", std::chrono::seconds(300));
+  ASSERT_TRUE(console.starts_with("http://127.0.0.1:")) << demo.out() << demo.err();
+  ASSERT_TRUE(console.ends_with("/console")) << console;
+  const std::string ops = console.substr(0, console.size() - std::string("/console").size());
+  auto http = corridor::make_http_client();
+  const std::string payment =
+      R"({"merchant":"ZANDO","reference":"SERVED-1","provider":"novasend","flow":"payin",)"
+      R"("amount":{"value":300,"currency":"XOF"},"customer":{"msisdn":"+2250700000001"}})";
+  auto accepted = http->send(corridor::HttpRequest{"POST", ops + "/v1/payments", {{"Idempotency-Key", "served-1"}}, payment, ""},
+                             std::chrono::seconds(10));
+  ASSERT_TRUE(accepted);
+  ASSERT_EQ(accepted->status, 202) << accepted->body;
+  const std::string location(accepted->header("Location"));
+  EXPECT_TRUE(corridor::testing::eventually(
+      [&] {
+        auto r = http->send(corridor::HttpRequest{"GET", ops + location, {}, "", ""}, std::chrono::seconds(10));
+        return r && r->status == 200 && r->body.find(R"("status":"succeeded")") != std::string::npos;
+      },
+      std::chrono::seconds(60)));
+  EXPECT_EQ(demo.interrupt(), 0) << demo.out() << demo.err();
+}
 
 // `corridor demo` as a new user sees it: every scenario ends, each payment's timeline is printed
 // together with times from its events' occurred_at, then a summary and what to try next; and a second

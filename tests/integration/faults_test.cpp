@@ -123,7 +123,7 @@ TEST_F(Faults, WebhookStormOfDuplicatesAndOutOfOrderEventsChangesNothingFinal) {
   ASSERT_TRUE(events.wait_until([](const auto& evs) { return all_at(evs, {"STORM"}, "succeeded"); }));
   const std::size_t events_before = events_of(events.records(), txn).size();
 
-  auto http = make_http_client();
+  auto http = recording_http_client();
   const std::string url = engine->runtime().public_url() + "/webhooks/novasend";
   const std::string secret = engine->config().providers.at("novasend").at("webhook_secret");
   int accepted = 0;
@@ -157,7 +157,7 @@ TEST_F(Faults, WebhookStormOfDuplicatesAndOutOfOrderEventsChangesNothingFinal) {
 
 TEST_F(Faults, ForgedAndMalformedWebhooksAreRefusedAndDeadLettered) {
   TopicCollector deadletters{cluster.bootstrap, "corridor.deadletter"};
-  auto http = make_http_client();
+  auto http = recording_http_client();
   const std::string url = engine->runtime().public_url() + "/webhooks/novasend";
   auto post = [&](std::string body, HttpHeaders headers) {
     auto r = http->send(HttpRequest{"POST", url, std::move(headers), std::move(body), ""}, std::chrono::seconds(10));

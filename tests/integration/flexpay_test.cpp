@@ -144,7 +144,7 @@ TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
   engine->publish_command(card_command("FP-forged", 1003));
   const auto txn = derive_txn_id("ZANDO", "FP-forged");
   ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "requires_action"; }));
-  auto client = make_http_client();
+  auto client = recording_http_client();
   HttpRequest forged{"POST", engine->runtime().public_url() + "/webhooks/flexpay",
                      {{"Content-Type", "application/json"}},
                      R"({"code":"0","reference":")" + txn + R"(","provider_reference":"FAKE","orderNumber":"FORGED"})", ""};

@@ -35,7 +35,7 @@ class Ingress : public ::testing::Test {
   Cluster cluster;
   std::unique_ptr<Engine> engine = std::make_unique<Engine>(cluster, dir.path());
   TopicCollector events{cluster.bootstrap, "corridor.events"};
-  std::unique_ptr<HttpClient> http = make_http_client();
+  std::unique_ptr<HttpClient> http = recording_http_client();
 };
 
 TEST_F(Ingress, TransactionWithItsStatusAndEvents) {

@@ -172,7 +172,7 @@ class PoisonKafkaDown : public Poison {
                         std::chrono::seconds(10));
     return r ? *r : HttpResponse{0, {}, ""};
   }
-  std::unique_ptr<HttpClient> http = make_http_client();
+  std::unique_ptr<HttpClient> http = recording_http_client();
 };
 
 TEST_F(PoisonKafkaDown, AStuckRouterShowsOnHealthzAndRecovers) {
@@ -209,7 +209,7 @@ class PoisonRefusals : public Poison {
 };
 
 TEST_F(PoisonRefusals, AFloodOfBadWebhooksCannotFillKafka) {
-  auto http = make_http_client();
+  auto http = recording_http_client();
   const auto began = std::chrono::steady_clock::now();
   for (int i = 0; i < 40; ++i) {
     auto r = http->send(HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/nobody", {}, "{\"n\":1}", ""},
@@ -242,7 +242,7 @@ TEST_F(Poison, AnUnhandledWebhookTypeIsAcknowledgedKeptAndIgnored) {
   ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
   const std::size_t before = events_of(events.records(), txn).size();
   TopicCollector inputs{cluster.bootstrap, "corridor.inputs"};
-  auto http = make_http_client();
+  auto http = recording_http_client();
   const std::string secret = engine->config().providers.at("novasend").at("webhook_secret");
   auto post = [&](std::string body) {
     const std::string t = "1795867200";
@@ -272,7 +272,7 @@ TEST_F(Poison, ACallbackNamingAnotherProvidersTransactionIsRefused) {
   engine->publish_command(payin_command("OTHERS-1", "+2250700000001"));
   const auto txn = derive_txn_id("ZANDO", "OTHERS-1");
   ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
-  auto http = make_http_client();
+  auto http = recording_http_client();
   auto r = http->send(HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/flexpay",
                                   {{"Content-Type", "application/json"}},
                                   boost::json::serialize(json::object{{"code", "0"},

@@ -537,7 +537,7 @@ TEST(SettlementRuntime, UnknownRefundsAreSettledByTheFileThroughTheFlows) {
 
   // esipay's file, as its settlement report gives it.
   const std::string base = engine.runtime().config().providers.at("esipay").at("base_url");
-  auto client = make_http_client();
+  auto client = recording_http_client();
   HttpRequest get;
   get.method = "GET";
   get.target = base + "/_sandbox/settlement";

@@ -49,7 +49,8 @@ TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnsw
   }
   ASSERT_TRUE(store.commit(batch));
 
-  testing::TopicCollector events(cluster.bootstrap, config.kafka.events);
+  // The rows are this test's own making, not corridor's events: left out of the contract check.
+  testing::TopicCollector events(cluster.bootstrap, config.kafka.events, /*check_contracts=*/false);
   KafkaProducer producer(cluster.bootstrap, config.kafka.properties);
   Signal wake;
   SystemClock clock;

@@ -19,6 +19,9 @@ class DelegatingStore : public Store {
   Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& ids) override {
     return s_.processed_among(ids);
   }
+  Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& ids) override {
+    return s_.traceparents_among(ids);
+  }
   Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after) override {
     return s_.outbox(limit, after);
   }

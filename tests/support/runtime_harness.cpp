@@ -8,6 +8,7 @@
 #include "engine/cli/sandboxes.hpp"
 #include "engine/store/card_vault.hpp"
 #include "sandbox/sandbox.hpp"
+#include "tests/support/contracts.hpp"
 
 namespace corridor::testing {
 
@@ -20,19 +21,22 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
-TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& topic) {
+TopicCollector::TopicCollector(const std::string& bootstrap, const std::string& topic, bool check_contracts) {
   static std::atomic<int> n{0};
   auto consumer = std::make_shared<KafkaConsumer>(bootstrap, "collector-" + std::to_string(++n) + "-" + topic);
   consumer->assign_all(topic, [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
-  thread_ = std::thread([this, consumer] {
+  thread_ = std::thread([this, consumer, check_contracts] {
     while (!stop_.load()) {
       for (const auto& m : consumer->poll(500, std::chrono::milliseconds(50))) {
         if (!m.error().empty()) continue;
+        KafkaHeaders headers = m.headers();
+        if (check_contracts) record_topic_record(m.topic(), m.key(), m.value(), headers);
         boost::system::error_code ec;
         auto v = boost::json::parse(m.value(), ec);
         if (ec || !v.is_object()) continue;
         std::lock_guard lock(mu_);
         records_.push_back(std::move(v.get_object()));
+        headers_.push_back(std::move(headers));
         cv_.notify_all();
       }
     }
@@ -47,6 +51,14 @@ TopicCollector::~TopicCollector() {
 std::vector<json::object> TopicCollector::records() const {
   std::lock_guard lock(mu_);
   return records_;
+}
+
+std::vector<std::pair<json::object, KafkaHeaders>> TopicCollector::records_with_headers() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<json::object, KafkaHeaders>> out;
+  out.reserve(records_.size());
+  for (std::size_t i = 0; i < records_.size(); ++i) out.emplace_back(records_[i], headers_[i]);
+  return out;
 }
 
 bool TopicCollector::wait_until(const std::function<bool(const std::vector<json::object>&)>& done,
@@ -114,6 +126,8 @@ Engine::Engine(Config config, RuntimeOptions options) {
   if (!options.start_sandboxes) options.start_sandboxes = start_sandboxes;
   runtime_ = std::make_unique<Runtime>(std::move(config), options);
   runtime_->start();
+  register_corridor_listener(runtime_->http_address(), "public");
+  register_corridor_listener(runtime_->operations_address(), "operations");
   producer_ = std::make_unique<KafkaProducer>(runtime_->bootstrap());
 }
 
@@ -122,13 +136,14 @@ Engine::~Engine() {
   runtime_->stop();
 }
 
-void Engine::publish_command(const json::object& command) {
+void Engine::publish_command(const json::object& command, const KafkaHeaders& headers) {
   const std::string key = std::string(get_string(command, "merchant")) + ":" + std::string(get_string(command, "reference"));
-  publish_raw(key, boost::json::serialize(command));
+  publish_raw(key, boost::json::serialize(command), headers);
 }
 
-void Engine::publish_raw(std::string_view key, std::string_view value) {
-  auto r = producer_->produce_sync(runtime_->config().kafka.commands, key, value);
+void Engine::publish_raw(std::string_view key, std::string_view value, const KafkaHeaders& headers) {
+  record_command(value, headers);
+  auto r = producer_->produce_sync(runtime_->config().kafka.commands, key, value, headers);
   if (!r) throw std::runtime_error(r.error().message);
 }
 

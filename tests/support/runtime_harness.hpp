@@ -1,7 +1,9 @@
 #pragma once
 // Integration-test support: an embedded Kafka cluster that outlives the engine (so the engine can
 // be stopped and started again on the same log), a temporary store folder, a collector of everything
-// corridor writes to corridor.events and corridor.deadletter, and bounded waits on conditions.
+// corridor writes to corridor.events and corridor.deadletter, and bounded waits on conditions. What the
+// collectors read and the commands the engine is given are checked against corridor's published
+// contracts when the test binary ends (tests/support/contracts.hpp).
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -15,6 +17,7 @@
 #include "engine/config/config.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/runtime/runtime.hpp"
+#include "tests/support/contracts.hpp"
 #include "tests/support/eventually.hpp"
 
 namespace corridor::testing {
@@ -32,9 +35,13 @@ class TempDir {
 // Reads a topic from the beginning on its own thread and keeps every record.
 class TopicCollector {
  public:
-  TopicCollector(const std::string& bootstrap, const std::string& topic);
+  // `check_contracts` false: the records are the test's own making (outbox rows it wrote), not
+  // corridor's, and are left out of the contract check.
+  TopicCollector(const std::string& bootstrap, const std::string& topic, bool check_contracts = true);
   ~TopicCollector();
   std::vector<json::object> records() const;
+  // Each record with its Kafka headers, in the order read.
+  std::vector<std::pair<json::object, KafkaHeaders>> records_with_headers() const;
   // Waits until `done(records)` holds, at most `timeout`; returns whether it held.
   bool wait_until(const std::function<bool(const std::vector<json::object>&)>& done,
                   std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
@@ -43,6 +50,7 @@ class TopicCollector {
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::vector<json::object> records_;
+  std::vector<KafkaHeaders> headers_;  // records_[i]'s
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };
@@ -74,8 +82,9 @@ class Engine {
   explicit Engine(Config config, RuntimeOptions options = {});
   ~Engine();
   Runtime& runtime() { return *runtime_; }
-  void publish_command(const json::object& command);
-  void publish_raw(std::string_view key, std::string_view value);
+  // Both record the command for the contract check (tests/support/contracts.hpp).
+  void publish_command(const json::object& command, const KafkaHeaders& headers = {});
+  void publish_raw(std::string_view key, std::string_view value, const KafkaHeaders& headers = {});
   const Config& config() const { return runtime_->config(); }
 
  private:

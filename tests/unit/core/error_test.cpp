@@ -7,15 +7,16 @@
 
 namespace corridor {
 
-enum class sample_errc { busy = 1, refused, forged };
+enum class sample_errc { busy = 1, refused, forged, reused };
 
 template <>
 struct errc_info<sample_errc> {
   static constexpr const char* module = "sample";
-  static constexpr std::array<ErrcEntry<sample_errc>, 3> codes{{
+  static constexpr std::array<ErrcEntry<sample_errc>, 4> codes{{
       {sample_errc::busy, "busy", failure::transient},
       {sample_errc::refused, "refused", failure::invalid},
       {sample_errc::forged, "forged", failure::unauthenticated},
+      {sample_errc::reused, "reused", failure::conflict},
   }};
 };
 
@@ -42,6 +43,8 @@ TEST(Errc, RetryabilityAndTheHttpAnswerFollowFromTheCondition) {
   EXPECT_FALSE(fail(sample_errc::forged, "m").retryable());
   EXPECT_EQ(fail(sample_errc::busy, "m").http_status(), 400);
   EXPECT_EQ(fail(sample_errc::forged, "m").http_status(), 401);
+  EXPECT_EQ(fail(sample_errc::reused, "m").http_status(), 409);
+  EXPECT_FALSE(fail(sample_errc::reused, "m").retryable());
   EXPECT_TRUE(std::error_code(sample_errc::busy) == failure::transient);
   EXPECT_TRUE(std::error_code(sample_errc::forged) == failure::unauthenticated);
   EXPECT_FALSE(std::error_code(sample_errc::forged) == failure::transient);

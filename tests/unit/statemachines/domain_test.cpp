@@ -70,6 +70,21 @@ TEST(Money, DecimalAmountsAreExactAndOverflowIsRefused) {
   EXPECT_FALSE(parse_decimal_amount("5.", 2));
 }
 
+TEST(Money, DecimalAmountsAreWrittenExactly) {
+  EXPECT_EQ(format_decimal_amount(15300, 2), "153.00");
+  EXPECT_EQ(format_decimal_amount(7, 2), "0.07");
+  EXPECT_EQ(format_decimal_amount(0, 2), "0.00");
+  EXPECT_EQ(format_decimal_amount(5, 3), "0.005");
+  EXPECT_EQ(format_decimal_amount(300, 0), "300");
+  EXPECT_EQ(format_decimal_amount(-1234, 2), "-12.34");
+  EXPECT_EQ(format_decimal_amount(INT64_MAX, 2), "92233720368547758.07");
+  EXPECT_EQ(format_decimal_amount(INT64_MIN, 2), "-92233720368547758.08");
+  // Written and read back, every exponent a currency has.
+  for (int exponent : {0, 2, 3})
+    for (std::int64_t v : {std::int64_t{1}, std::int64_t{99}, std::int64_t{100}, std::int64_t{123456789}})
+      EXPECT_EQ(*parse_decimal_amount(format_decimal_amount(v, exponent), exponent), v) << v << " " << exponent;
+}
+
 TEST(StateChangedEvent, TextIsBoostJsonsTextOfTheObject) {
   std::vector<StateChangedEvent> events;
   events.push_back(awaiting_confirmation());
