@@ -8,6 +8,7 @@ const std::vector<Target>& targets() {
       {"webhook_flexpay", webhook_flexpay}, {"webhook_cynod", webhook_cynod},
       {"webhook_interac", webhook_interac}, {"esipay_callback", esipay_callback},
       {"config_loader", config_loader},     {"http_request", http_request},
+      {"read_queries", read_queries},
   };
   return all;
 }

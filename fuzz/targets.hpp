@@ -36,5 +36,6 @@ bool webhook_interac(std::string_view input);
 bool esipay_callback(std::string_view input);   // esipay's return URL: token in the path, source allow-list
 bool config_loader(std::string_view input);     // engine/config/config: parse_config on YAML text
 bool http_request(std::string_view input);      // engine/io/http_server: raw bytes through Beast's parser
+bool read_queries(std::string_view input);      // engine/ingress/queries: GET /v1/payments and the timeline on a target
 
 }  // namespace corridor::fuzz

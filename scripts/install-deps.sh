@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev
   kcat
   python3 python3-jsonschema python3-yaml  # the contract checks of docs/asyncapi.yaml and docs/openapi.yaml
+  chromium  # headless, for the console's test (tests/integration/console_test.cpp)
 )
 case "${1:-}" in
   "") ;;

@@ -1,6 +1,7 @@
 // corridor's HTTP routes. One file: the public and the operations listeners share the request
 // helpers (paths, card masking, error bodies, health) and the refusals' rate limiter.
 #include "engine/ingress/ingress.hpp"
+#include "engine/ingress/queries.hpp"
 
 #include <openssl/sha.h>
 
@@ -237,6 +238,8 @@ class Operations {
   void handle(HttpRequest req, Respond respond) {
     const auto parts = split_path(req.target);
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, true));
+    // The console's files hold no data: served to a browser, which cannot send a token with them.
+    if (auto console = handle_console(req)) return respond(std::move(*console));
     auto caller = authenticate(req);
     if (!caller) {
       c_.metrics.webhooks_refused.add({kNoLabel});
@@ -255,6 +258,8 @@ class Operations {
     if (req.method == "GET" && parts.size() == 4 && parts[0] == "v1" && parts[1] == "merchants" &&
         parts[3] == "payment-methods")
       return respond(payment_methods(parts[2], *caller));
+    if (auto read = handle_query({c_.config, c_.store}, req, {caller->operator_, caller->merchant}))
+      return respond(std::move(*read));
     if (req.method == "GET" && parts.size() == 1 && parts[0] == "metrics") {
       if (!caller->operator_) return respond(error_response(403, "metrics are for operators"));
       HttpResponse r{200,

@@ -23,6 +23,7 @@
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
+#include "statemachines/sensitive.hpp"
 #include "statemachines/timefmt.hpp"
 
 namespace corridor {
@@ -33,6 +34,95 @@ bool same_create(const Transaction& t, const Input& in) {
   const json::object* a = get_object(in.data, "amount");
   return a != nullptr && get_int(*a, "value") == t.amount.value && get_string(*a, "currency") == t.amount.currency &&
          get_string(in.data, "provider") == t.provider && get_string(in.data, "flow") == t.flow;
+}
+
+// ---- The journal: what the timeline draws beside the events (store.hpp JournalRow) ---------------
+// One row per applied input, naming the calls and timers it asked for. Names, ids, an outcome and a
+// few safe fields: never a card (a command's is sealed in its data, and only `amount` and `command_id`
+// are read from it), never a provider's body (an answer's data is not read, but a call.failed's code
+// and attempts). Written by hand: it is on the processor's path for every input.
+std::string_view journal_kind(InputKind k) {
+  switch (k) {
+    case InputKind::command: return "command";
+    case InputKind::provider_response: return "answer";
+    case InputKind::webhook: return "webhook";
+    case InputKind::timer: return "timer";
+  }
+  return "input";
+}
+
+// `s` as a JSON string: quotes, backslashes and control characters escaped.
+void append_json(std::string& out, std::string_view s) {
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out += ',';
+  append_json(out, key);
+  out += ':';
+  append_json(out, value);
+}
+
+JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& txn, const Effects& effects) {
+  std::string d = "{\"input_id\":";
+  d.reserve(256);
+  append_json(d, in.input_id);
+  append_field(d, "result", to_string(r.outcome));
+  append_field(d, "state", txn.state);
+  if (in.kind == InputKind::command) {
+    if (auto id = get_string(in.data, "command_id"); !id.empty()) append_field(d, "command_id", redact_bounded(id, 128));
+    if (const json::object* a = get_object(in.data, "amount")) {
+      d += ",\"amount\":{\"value\":" + std::to_string(get_int(*a, "value")) + ",\"currency\":";
+      append_json(d, redact_bounded(get_string(*a, "currency"), 8));
+      d += '}';
+    }
+  } else if (in.kind == InputKind::provider_response && in.name == "call.failed") {
+    append_field(d, "op", redact_bounded(get_string(in.data, "op"), 64));
+    append_field(d, "code", redact_bounded(get_string(in.data, "code"), 64));
+    d += ",\"attempts\":" + std::to_string(get_int(in.data, "attempts"));
+    if (get_string(in.data, "outcome") == "unknown") append_field(d, "outcome", "unknown");
+  }
+  if (r.outcome == Outcome::rejected) append_field(d, "reason", redact_bounded(r.reason, 300));
+  if (!effects.calls.empty()) {
+    d += ",\"calls\":[";
+    for (const auto& c : effects.calls) {
+      if (d.back() == '}') d += ',';
+      d += "{\"op\":";
+      append_json(d, c.op);
+      append_field(d, "call_id", c.call_id);
+      append_field(d, "answer_id", c.answer_input_id());
+      d += '}';
+    }
+    d += ']';
+  }
+  if (!effects.timers.empty()) {
+    d += ",\"timers\":[";
+    for (const auto& t : effects.timers) {
+      if (d.back() == '}') d += ',';
+      d += "{\"name\":";
+      append_json(d, t.name);
+      append_field(d, "due_at", format_time(t.due_at_ms));
+      d += '}';
+    }
+    d += ']';
+  }
+  d += '}';
+  return {in.txn_id, in.at_ms, std::string(journal_kind(in.kind)), in.name, std::move(d)};
 }
 
 }  // namespace
@@ -286,6 +376,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         case Outcome::stale_timer: break;
       }
 
+      p.batch.journal.push_back(journal_row(in, r, *txn, effects));
       for (const auto& e : effects.events) {
         if (!e.attention.empty()) stats.attention.push_back(e.attention);
         // A late outcome that is an amount mismatch needs both looks: counted under both codes.
@@ -340,7 +431,13 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
     r.headers.emplace_back("traceparent", known_traces.at(r.key));
   }
 
-  for (auto& [_, t] : p.txns) p.batch.transactions.push_back(std::move(t));
+  for (auto& [_, t] : p.txns) {
+    // The canonical status the list filters on (store.hpp StoreBatch::statuses).
+    const Flow* f = config_.registry->find_flow(t.flow_id());
+    const StateInfo* info = f != nullptr ? f->state(t.state) : nullptr;
+    p.batch.statuses.emplace_back(info != nullptr ? to_string(info->status) : std::string_view("unknown"));
+    p.batch.transactions.push_back(std::move(t));
+  }
   for (const auto& id : p.cancel_all) p.batch.timers_cancelled.emplace_back(id, "*");
   for (auto& [key, op] : p.timers) {
     if (op) {

@@ -124,6 +124,14 @@ void Runtime::start() {
     if (auto r = m.store->limit_size(cfg.store.max_bytes); !r) throw std::runtime_error(r.error().message);
   }
   m.check_log_not_reset();
+  // Transactions stored before the list's columns existed get them (store.hpp list_unlisted).
+  if (auto r = m.store->list_unlisted([&cfg](const Transaction& t) {
+        const Flow* f = cfg.registry->find_flow(t.flow_id());
+        const StateInfo* s = f != nullptr ? f->state(t.state) : nullptr;
+        return std::string(s != nullptr ? to_string(s->status) : "unknown");
+      });
+      !r)
+    throw std::runtime_error(r.error().message);
   m.producer = std::make_unique<KafkaProducer>(m.bootstrap, cfg.kafka.properties);
   m.http_client = make_http_client();
 

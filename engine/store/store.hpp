@@ -3,6 +3,7 @@
 // inputs and the next offset of each inputs partition. The processor writes one store transaction
 // per batch holding all of them, so a crash loses nothing and applies nothing twice.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,6 +52,37 @@ struct ProcessedInput {
   std::int64_t at_ms = 0;
 };
 
+// ---- The read side (GET /v1/payments, GET /v1/transactions/{id}/timeline; engine/ingress/queries.hpp) --
+// One row of a transaction's journal: an input the processor applied (a command, a provider's answer,
+// a webhook, a timer firing), at the input's time, with the effects it asked for (`calls`: op, call_id,
+// answer_id; `timers`: name, due_at). Small and without secrets: names, ids, an outcome, a few safe
+// fields; never a card, never a provider's body. The timeline draws it beside the transaction's events.
+struct JournalRow {
+  std::string txn_id;
+  std::int64_t at_ms = 0;
+  std::string kind;    // "command", "answer", "webhook", "timer"
+  std::string name;    // the input's name
+  std::string detail;  // a JSON object's text: input_id, result, state, ..., calls, timers
+};
+
+// What GET /v1/payments asks of the store: newest first (created_at, then txn_id, both descending),
+// after `cursor` when set. Empty strings filter nothing.
+struct TransactionQuery {
+  std::string merchant, reference, status, provider, flow;
+  std::optional<std::int64_t> since_ms;  // created_at >= since
+  bool attention_only = false;           // only those needing a person (SqliteStore: needs_attention)
+  std::size_t limit = 50;
+  struct Cursor {
+    std::int64_t created_at_ms = 0;
+    std::string txn_id;
+  };
+  std::optional<Cursor> cursor;  // the last row of the page before
+};
+
+// Whether a transaction waits for a person: its status is unknown or an amount mismatch, or its last
+// change was flagged (Transaction::attention of the current version: late outcome, dispute, ...).
+bool needs_attention(const Transaction& t, std::string_view status);
+
 struct PartitionOffset {
   std::string topic;
   std::int32_t partition = 0;
@@ -77,6 +109,10 @@ struct StoreBatch {
   // Processed input ids of inputs older than this (by their time) are forgotten, a bounded number per
   // commit; 0: none.
   std::int64_t prune_processed_before_ms = 0;
+  // The read side: the canonical status of each of `transactions` (same order; empty when the writer
+  // does not know them: the columns the list filters on then keep their last value), and the journal.
+  std::vector<std::string> statuses;
+  std::vector<JournalRow> journal;
 };
 
 class Store {
@@ -150,6 +186,14 @@ class Store {
     std::int64_t timers_due = 0;
   };
   virtual Result<Backlog> backlog(std::int64_t now_ms, std::int64_t cap);
+
+  // The read side (engine/ingress/queries.hpp). A page of transactions as `query` asks.
+  virtual Result<std::vector<Transaction>> list_transactions(const TransactionQuery& query) = 0;
+  // A transaction's journal, in the order it was written.
+  virtual Result<std::vector<JournalRow>> journal_of(const std::string& txn_id) = 0;
+  // Fills the listing columns (status, attention) of transactions stored before they existed;
+  // `status_of` gives a transaction's canonical status (the flow registry's). Returns how many.
+  virtual Result<std::size_t> list_unlisted(const std::function<std::string(const Transaction&)>& status_of) = 0;
 };
 
 inline Result<Store::Backlog> Store::backlog(std::int64_t now_ms, std::int64_t cap) {

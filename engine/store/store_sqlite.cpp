@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <iostream>
 #include <mutex>
 #include <set>
@@ -158,6 +159,30 @@ CREATE TABLE IF NOT EXISTS offsets (
 ) WITHOUT ROWID;
 )sql";
 
+// The read side (GET /v1/payments, the timeline): the columns the list filters and orders on, beside
+// each transaction's document, and the journal. Added to stores made before them (ALTER TABLE in
+// migrate_read_side; their rows are filled by list_unlisted). Indexes end in (created_at_ms, txn_id), the
+// list's order, so a page is a range of one index however many rows the store holds; the attention
+// index is partial (few rows). The journal is a rowid table (a batch's rows are appended together) with
+// a small index on txn_id.
+constexpr const char* kReadSideColumns[][2] = {
+    {"merchant", "TEXT"},       {"reference", "TEXT"}, {"provider", "TEXT"},
+    {"flow", "TEXT"},           {"status", "TEXT"},    {"created_at_ms", "INTEGER"},
+    {"attention", "INTEGER NOT NULL DEFAULT 0"},
+};
+constexpr const char* kReadSideSchema = R"sql(
+CREATE INDEX IF NOT EXISTS transactions_created ON transactions (created_at_ms, txn_id);
+CREATE INDEX IF NOT EXISTS transactions_merchant ON transactions (merchant, created_at_ms, txn_id);
+CREATE INDEX IF NOT EXISTS transactions_reference ON transactions (reference, created_at_ms, txn_id);
+CREATE INDEX IF NOT EXISTS transactions_status ON transactions (status, created_at_ms, txn_id);
+CREATE INDEX IF NOT EXISTS transactions_attention ON transactions (created_at_ms, txn_id) WHERE attention = 1;
+CREATE TABLE IF NOT EXISTS journal (
+  id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL, at_ms INTEGER NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_txn ON journal (txn_id);
+)sql";
+
 // Durability is untouched (WAL, synchronous=FULL: each commit is on disk when it returns). A batch
 // updates transactions, events and calls keyed by hashed ids, so its rows land on pages all over the
 // file: the default 2 MiB page cache re-read most of them from the OS on every batch (pread was the
@@ -185,6 +210,7 @@ class SqliteStore final : public Store {
     exec_or_throw(kCachePragmas);
     exec_or_throw(kSchema);
     migrate();
+    migrate_read_side();
     path_ = path;
     checkpointer_ = std::thread([this] { checkpoint_loop(); });
   }
@@ -538,6 +564,93 @@ class SqliteStore final : public Store {
                    sqlite3_column_int64(st->get(), 2)};
   }
 
+  // ---- The read side -------------------------------------------------------------------------
+  Result<std::vector<Transaction>> list_transactions(const TransactionQuery& q) override {
+    std::string sql = "SELECT doc FROM transactions WHERE 1 = 1";
+    if (!q.merchant.empty()) sql += " AND merchant = ?";
+    if (!q.reference.empty()) sql += " AND reference = ?";
+    if (!q.status.empty()) sql += " AND status = ?";
+    if (!q.provider.empty()) sql += " AND provider = ?";
+    if (!q.flow.empty()) sql += " AND flow = ?";
+    if (q.since_ms) sql += " AND created_at_ms >= ?";
+    if (q.attention_only) sql += " AND attention = 1";  // as written: the partial index's condition
+    if (q.cursor) sql += " AND (created_at_ms, txn_id) < (?, ?)";
+    sql += " ORDER BY created_at_ms DESC, txn_id DESC LIMIT ?";
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare(sql.c_str());  // at most 2^8 shapes, each prepared once
+    if (!st) return st.error();
+    int i = 0;
+    for (const std::string* v : {&q.merchant, &q.reference, &q.status, &q.provider, &q.flow})
+      if (!v->empty()) bind(st->get(), ++i, *v);
+    if (q.since_ms) sqlite3_bind_int64(st->get(), ++i, *q.since_ms);
+    if (q.cursor) {
+      sqlite3_bind_int64(st->get(), ++i, q.cursor->created_at_ms);
+      bind(st->get(), ++i, q.cursor->txn_id);
+    }
+    sqlite3_bind_int64(st->get(), ++i, static_cast<sqlite3_int64>(q.limit));
+    std::vector<Transaction> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto t = transaction_from_json(boost::json::parse(column_view(st->get(), 0)));
+      if (!t) return t.error();
+      out.push_back(std::move(*t));
+    }
+    if (rc != SQLITE_DONE) return reader->connection->error("list transactions");
+    return out;
+  }
+
+  Result<std::vector<JournalRow>> journal_of(const std::string& txn_id) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT at_ms, kind, name, detail FROM journal WHERE txn_id = ? ORDER BY id");
+    if (!st) return st.error();
+    bind(st->get(), 1, txn_id);
+    std::vector<JournalRow> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out.push_back({txn_id, sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
+                     column(st->get(), 3)});
+    if (rc != SQLITE_DONE) return reader->connection->error("read journal");
+    return out;
+  }
+
+  Result<std::size_t> list_unlisted(const std::function<std::string(const Transaction&)>& status_of) override {
+    std::size_t done = 0;
+    for (;;) {  // a thousand rows a transaction: a large store is filled without one huge commit
+      std::vector<Transaction> rows;
+      {
+        auto reader = lease_reader();
+        if (!reader) return reader.error();
+        auto st = reader->connection->prepare("SELECT doc FROM transactions WHERE status IS NULL LIMIT 1000");
+        if (!st) return st.error();
+        int rc;
+        while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+          auto t = transaction_from_json(boost::json::parse(column_view(st->get(), 0)));
+          if (!t) return t.error();
+          rows.push_back(std::move(*t));
+        }
+        if (rc != SQLITE_DONE) return reader->connection->error("find unlisted transactions");
+      }
+      if (rows.empty()) return done;
+      std::lock_guard lock(mu_);
+      auto r = in_transaction([&]() -> Result<Ok> {
+        auto st = prepare("UPDATE transactions SET merchant = ?, reference = ?, provider = ?, flow = ?, "
+                          "created_at_ms = ?, status = ?, attention = ? WHERE txn_id = ?");
+        if (!st) return st.error();
+        for (const auto& t : rows) {
+          const std::string status = status_of(t);
+          bind_listing(st->get(), 1, t, &status);
+          bind(st->get(), 8, t.txn_id);
+          if (auto r = step_done(st->get(), "list a transaction"); !r) return r;
+        }
+        return Ok{};
+      });
+      if (!r) return r.error();
+      done += rows.size();
+    }
+  }
+
  private:
   // Steps `sql` (one parameter: the id) for each of `ids` on a reading connection, in one read
   // transaction, in key order (neighbours share the pages just read); `found` sees each id's row.
@@ -567,15 +680,22 @@ class SqliteStore final : public Store {
 
   Result<Ok> write_batch(const StoreBatch& b) {
     {
-      auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc) VALUES (?, ?, ?, ?) "
+      // The listing columns that never change are set by the insert alone; status and attention keep
+      // their value when the batch does not know the status.
+      auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc, merchant, reference, provider, flow, "
+                        "created_at_ms, status, attention) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
                         "ON CONFLICT(txn_id) DO UPDATE SET state = excluded.state, version = excluded.version, "
-                        "doc = excluded.doc");
+                        "doc = excluded.doc, status = coalesce(excluded.status, status), "
+                        "attention = iif(excluded.status IS NULL, attention, excluded.attention)");
       if (!st) return st.error();
-      for (const auto& t : b.transactions) {
+      const bool statuses = b.statuses.size() == b.transactions.size();
+      for (std::size_t i = 0; i < b.transactions.size(); ++i) {
+        const Transaction& t = b.transactions[i];
         bind(st->get(), 1, t.txn_id);
         bind(st->get(), 2, t.state);
         sqlite3_bind_int64(st->get(), 3, t.version);
         bind(st->get(), 4, serialize(t));
+        bind_listing(st->get(), 5, t, statuses ? &b.statuses[i] : nullptr);
         if (auto r = step_done(st->get(), "write transaction"); !r) return r;
       }
     }
@@ -669,6 +789,18 @@ class SqliteStore final : public Store {
       if (auto r = step_done(st->get(), "prune processed inputs"); !r) return r;
     }
     {
+      auto st = prepare("INSERT INTO journal (txn_id, at_ms, kind, name, detail) VALUES (?, ?, ?, ?, ?)");
+      if (!st) return st.error();
+      for (const auto& j : b.journal) {
+        bind(st->get(), 1, j.txn_id);
+        sqlite3_bind_int64(st->get(), 2, j.at_ms);
+        bind(st->get(), 3, j.kind);
+        bind(st->get(), 4, j.name);
+        bind(st->get(), 5, j.detail);
+        if (auto r = step_done(st->get(), "write journal"); !r) return r;
+      }
+    }
+    {
       auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");
       if (!st) return st.error();
       for (const auto& o : b.offsets) {
@@ -722,6 +854,39 @@ class SqliteStore final : public Store {
   }
 
   Result<Stmt> prepare(const char* sql) { return prepare_cached(db_.get(), statements_, sql); }
+
+  // Adds the read side's columns a store made before them lacks (kReadSideColumns), then its indexes
+  // and journal. Their rows wait for list_unlisted.
+  void migrate_read_side() {
+    std::set<std::string> have;
+    {
+      auto st = prepare("PRAGMA table_info(transactions)");
+      if (!st) throw std::runtime_error(st.error().message);
+      while (sqlite3_step(st->get()) == SQLITE_ROW) have.emplace(column_view(st->get(), 1));
+    }
+    std::string sql;
+    for (const auto& [name, type] : kReadSideColumns)
+      if (!have.contains(name)) sql += std::string("ALTER TABLE transactions ADD COLUMN ") + name + " " + type + ";";
+    if (!sql.empty()) exec_or_throw(("BEGIN IMMEDIATE;" + sql + "COMMIT;").c_str());
+    exec_or_throw(kReadSideSchema);
+  }
+
+  // Binds merchant, reference, provider, flow, created_at_ms, status and attention from `first`.
+  // `status` null: both bound NULL (the upsert keeps what the row had).
+  static void bind_listing(sqlite3_stmt* st, int first, const Transaction& t, const std::string* status) {
+    bind(st, first, t.merchant);
+    bind(st, first + 1, t.reference);
+    bind(st, first + 2, t.provider);
+    bind(st, first + 3, t.flow);
+    sqlite3_bind_int64(st, first + 4, t.created_at_ms);
+    if (status == nullptr) {
+      sqlite3_bind_null(st, first + 5);
+      sqlite3_bind_null(st, first + 6);
+    } else {
+      bind(st, first + 5, *status);
+      sqlite3_bind_int(st, first + 6, needs_attention(t, *status) ? 1 : 0);
+    }
+  }
 
   // Copies the WAL into the database file (and fsyncs it) off the processor's commit path. PASSIVE:
   // it never waits for, nor holds up, the writer or the readers.
@@ -868,6 +1033,10 @@ Result<std::unique_ptr<StoreWriterLock>> lock_sqlite_writer(const std::string& p
     // The lock holds without the pid: it only names the holder in the refusal.
   }
   return std::make_unique<StoreWriterLock>(fd);
+}
+
+bool needs_attention(const Transaction& t, std::string_view status) {
+  return status == "unknown" || status == "amount_mismatch" || (t.attention && t.attention->version == t.version);
 }
 
 }  // namespace corridor

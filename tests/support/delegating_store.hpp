@@ -45,6 +45,13 @@ class DelegatingStore : public Store {
   Result<std::vector<std::string>> transaction_ids() override { return s_.transaction_ids(); }
   Result<std::optional<RowColumns>> row_columns(const std::string& id) override { return s_.row_columns(id); }
   Result<Backlog> backlog(std::int64_t now, std::int64_t cap) override { return s_.backlog(now, cap); }
+  Result<std::vector<Transaction>> list_transactions(const TransactionQuery& q) override {
+    return s_.list_transactions(q);
+  }
+  Result<std::vector<JournalRow>> journal_of(const std::string& id) override { return s_.journal_of(id); }
+  Result<std::size_t> list_unlisted(const std::function<std::string(const Transaction&)>& status_of) override {
+    return s_.list_unlisted(status_of);
+  }
 
  private:
   Store& s_;

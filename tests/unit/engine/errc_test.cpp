@@ -8,6 +8,7 @@
 
 #include "adapters/errc.hpp"
 #include "engine/ingress/errc.hpp"
+#include "engine/ingress/queries.hpp"
 #include "engine/io/errc.hpp"
 #include "engine/pipeline/errc.hpp"
 #include "engine/store/errc.hpp"
@@ -50,6 +51,7 @@ TEST(Errc, EveryCodeIsDocumentedWithItsCondition) {
   check_module<pipeline_errc>(doc, seen);
   check_module<record_errc>(doc, seen);
   check_module<api_errc>(doc, seen);
+  check_module<query_errc>(doc, seen);
   // And the document names no code that does not exist: every row of a code ("| `module.name` |").
   std::istringstream lines(doc);
   std::size_t rows = 0;
