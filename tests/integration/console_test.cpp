@@ -12,6 +12,7 @@
 
 #include "engine/io/http_client.hpp"
 #include "engine/pipeline/commands.hpp"
+#include "tests/support/contracts.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -117,7 +118,7 @@ class ConsoleWithTokens : public Console {
     EXPECT_TRUE(r);
     return r ? *r : HttpResponse{0, {}, ""};
   }
-  std::unique_ptr<HttpClient> http = make_http_client();
+  std::unique_ptr<HttpClient> http = recording_http_client();
 };
 
 TEST_F(ConsoleWithTokens, FilesAreOpenTheApiNeedsATokenAndAMerchantSeesItsOwn) {

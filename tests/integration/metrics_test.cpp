@@ -11,6 +11,7 @@
 #include "engine/io/http_client.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "tests/support/delegating_store.hpp"
+#include "tests/support/contracts.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -52,7 +53,7 @@ class MetricsEndpoint : public ::testing::Test {
   Cluster cluster;
   std::unique_ptr<Engine> engine = std::make_unique<Engine>(cluster, dir.path());
   TopicCollector events{cluster.bootstrap, "corridor.events"};
-  std::unique_ptr<HttpClient> http = make_http_client();
+  std::unique_ptr<HttpClient> http = recording_http_client();
 };
 
 TEST_F(MetricsEndpoint, PaymentsShowByProviderFlowAndStatusWithTheirLatencyAndTheGaugesSettle) {
