@@ -35,8 +35,6 @@ HttpResponse store_error(const Error& e) {
                                                                 {"code", code_text(e.code)}}));
 }
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
-
 std::string_view query_of(std::string_view target) {
   const auto q = target.find('?');
   return q == std::string_view::npos ? std::string_view{} : target.substr(q + 1);
@@ -316,19 +314,6 @@ HttpResponse flows(const QueryContext& c) {
   return json_response(200, boost::json::serialize(json::object{{"flows", std::move(out)}}));
 }
 
-std::vector<std::string_view> segments(std::string_view path) {
-  std::vector<std::string_view> out;
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    const auto slash = path.find('/');
-    out.push_back(path.substr(0, slash));
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
-  }
-  return out;
-}
 
 // No script but the console's own file, no style but its own, requests only to this listener, no
 // frame around it.
@@ -362,7 +347,7 @@ std::optional<TransactionQuery::Cursor> decode_cursor(std::string_view text) {
 }
 
 std::optional<HttpResponse> handle_query(const QueryContext& c, const HttpRequest& req, const QueryCaller& caller) {
-  const auto parts = segments(path_of(req.target));
+  const auto parts = split_path(req.target);
   if (parts.size() == 2 && parts[0] == "v1" && parts[1] == "payments" && req.method == "GET")
     return payments(c, req, caller);
   if (parts.size() == 4 && parts[0] == "v1" && parts[1] == "transactions" && parts[3] == "timeline" &&
@@ -373,7 +358,7 @@ std::optional<HttpResponse> handle_query(const QueryContext& c, const HttpReques
 }
 
 std::optional<HttpResponse> handle_console(const HttpRequest& req) {
-  const auto parts = segments(path_of(req.target));
+  const auto parts = split_path(req.target);
   if (parts.empty() || parts[0] != "console" || parts.size() > 2) return std::nullopt;
   if (req.method != "GET") return std::nullopt;
   const std::string_view name = parts.size() == 1 ? std::string_view("index.html") : parts[1];

@@ -95,23 +95,36 @@ std::int64_t Counter::load() const {
   return total;
 }
 
-void Counter::write(std::string& out) const {
-  write_header(out, "counter");
+namespace {
+
+// A counter's or a gauge's lines: one per series; a family without labels shows 0 before its first
+// change. `labels` writes a series' label set (MetricFamily::write_labels).
+template <class Series, class WriteLabels>
+void write_integer_series(std::string& out, std::string_view name, bool labelled, const Series& series,
+                          WriteLabels labels) {
   bool any = false;
-  series_.each([&](const std::vector<std::string>& values, const std::atomic<std::int64_t>& cell) {
+  series.each([&](const std::vector<std::string>& values, const std::atomic<std::int64_t>& cell) {
     any = true;
     out += "corridor_";
-    out += name_;
-    write_labels(out, values);
+    out += name;
+    labels(values);
     out += ' ';
     out += std::to_string(cell.load(std::memory_order_relaxed));
     out += '\n';
   });
-  if (!any && label_names_.empty()) {
+  if (!any && !labelled) {
     out += "corridor_";
-    out += name_;
+    out += name;
     out += " 0\n";
   }
+}
+
+}  // namespace
+
+void Counter::write(std::string& out) const {
+  write_header(out, "counter");
+  write_integer_series(out, name_, !label_names_.empty(), series_,
+                       [&](const std::vector<std::string>& values) { write_labels(out, values); });
 }
 
 std::int64_t Gauge::value(Labels values) const {
@@ -121,21 +134,8 @@ std::int64_t Gauge::value(Labels values) const {
 
 void Gauge::write(std::string& out) const {
   write_header(out, "gauge");
-  bool any = false;
-  series_.each([&](const std::vector<std::string>& values, const std::atomic<std::int64_t>& cell) {
-    any = true;
-    out += "corridor_";
-    out += name_;
-    write_labels(out, values);
-    out += ' ';
-    out += std::to_string(cell.load(std::memory_order_relaxed));
-    out += '\n';
-  });
-  if (!any && label_names_.empty()) {
-    out += "corridor_";
-    out += name_;
-    out += " 0\n";
-  }
+  write_integer_series(out, name_, !label_names_.empty(), series_,
+                       [&](const std::vector<std::string>& values) { write_labels(out, values); });
 }
 
 Histogram::Histogram(std::string_view name, std::string_view help, std::vector<std::string_view> label_names,
