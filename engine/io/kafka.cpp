@@ -261,6 +261,8 @@ struct ConsumerCallbacks {
       } else {
         rd_kafka_assign(rk, parts);
       }
+      // A partition paused when it was lost (KafkaConsumer::pause) is read again once given back.
+      rd_kafka_resume_partitions(rk, parts);
     } else {
       if (self->on_revoke_) {
         std::vector<std::pair<std::string, std::int32_t>> taken;
