@@ -17,7 +17,17 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
                 const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
-  consumer.assign_all(config.kafka.commands);
+  if (config.kafka.assignment == "group") {
+    // Several processes share corridor.commands. A partition leaves with its positions committed
+    // (everything polled before was acknowledged), so its next owner routes no command again.
+    consumer.subscribe({config.kafka.commands}, nullptr,
+                       [&consumer](const std::vector<std::pair<std::string, std::int32_t>>&, bool lost) {
+                         if (lost) return;  // another member may own them already: its commits stand
+                         if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+                       });
+  } else {
+    consumer.assign_all(config.kafka.commands);
+  }
   const auto watched = metrics.add_sampler([&] {
     if (auto lag = consumer.lag()) metrics.consumer_lag.set({config.kafka.commands}, *lag);
   });
