@@ -180,6 +180,9 @@ TEST_F(Kubernetes, TheConfigIsTheDeployConfigAndItIsWhereCorridorReadsIt) {
       EXPECT_NE(help.output.find(a), std::string::npos) << a;
     }
   }
+  // Not root, which Kubernetes can check only for an image whose user is a number.
+  EXPECT_TRUE(c["securityContext"]["runAsNonRoot"].as<bool>(false));
+  EXPECT_TRUE(std::regex_search(slurp(source("deploy/Dockerfile")), std::regex(R"(\nUSER [0-9]+\n)")));
   // The image runs the same command with the same file by default.
   const std::string dockerfile = slurp(source("deploy/Dockerfile"));
   EXPECT_NE(dockerfile.find(R"(CMD ["run", "--config", ")" + args[2] + "\"]"), std::string::npos);
