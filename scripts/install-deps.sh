@@ -13,7 +13,11 @@ packages=(
   kcat
   python3 python3-jsonschema python3-yaml  # the contract checks of docs/asyncapi.yaml and docs/openapi.yaml
   chromium  # headless, for the console's test (tests/integration/console_test.cpp)
+  docker-compose openssl  # deploy/: docker-compose.yml checked without a daemon, secrets/generate.sh
 )
+# kubectl builds deploy/kustomization.yaml offline (tests/unit/deploy/k8s_test.cpp): Debian's
+# kubernetes-client, unless a kubectl is already installed (another package may provide it).
+if ! command -v kubectl >/dev/null 2>&1; then packages+=(kubernetes-client); fi
 case "${1:-}" in
   "") ;;
   fuzz) packages+=(clang-14 libclang-rt-14-dev) ;;  # libclang-rt-14-dev: libclang_rt.fuzzer-x86_64.a

@@ -99,17 +99,19 @@ std::string webhook_input_id(std::string_view provider, std::string_view dedupe_
          (vault != nullptr ? vault->fingerprint(dedupe_id).substr(0, 32) : body_digest(redact(body)));
 }
 
-// GET /healthz: 200 while every part makes progress, 503 otherwise; `detail` names the parts.
-HttpResponse health_response(const IngressContext& c, bool detail) {
-  const auto problems = c.health.problems(c.clock.now_ms());
-  json::object body{{"status", problems.empty() ? "ok" : "unavailable"}};
-  if (detail && !problems.empty()) {
-    json::array stuck;
-    for (const auto& p : problems)
-      stuck.push_back(json::object{{"component", p.part}, {"reason", p.reason}, {"stalled_ms", p.stalled_ms}});
-    body["components"] = std::move(stuck);
-  }
-  return json_response(problems.empty() ? 200 : 503, boost::json::serialize(body));
+// GET /health/live (and /healthz, the same): 200 while every part makes progress, 503 otherwise.
+// GET /health/ready: 200 once this process holds its partitions (engine/io/health.hpp). `detail` (the
+// operations listener) names the stuck parts, the partitions and their epochs.
+std::optional<HttpResponse> health_route(const IngressContext& c, const HttpRequest& req, bool detail) {
+  if (req.method != "GET") return std::nullopt;
+  const auto parts = split_path(req.target);
+  std::optional<Health::Probe> probe;
+  if (parts.size() == 1 && parts[0] == "healthz") probe = Health::Probe::live;
+  if (parts.size() == 2 && parts[0] == "health" && parts[1] == "live") probe = Health::Probe::live;
+  if (parts.size() == 2 && parts[0] == "health" && parts[1] == "ready") probe = Health::Probe::ready;
+  if (!probe) return std::nullopt;
+  auto answer = c.health.answer(*probe, c.clock.now_ms(), detail);
+  return json_response(answer.status, std::move(answer.body));
 }
 
 class Ingress {
@@ -123,7 +125,7 @@ class Ingress {
     // Return URLs and callbacks that carry their own token in the path, by GET or POST.
     if ((req.method == "POST" || req.method == "GET") && parts.size() >= 2 && parts[0] == "callbacks")
       return webhook(std::string(parts[1]), std::move(req), std::move(respond));
-    if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, false));
+    if (auto health = health_route(c_, req, false)) return respond(std::move(*health));
     refuse("", req, 404, "no route for " + req.method + " " + req.target, respond);
   }
 
@@ -237,7 +239,7 @@ class Operations {
 
   void handle(HttpRequest req, Respond respond) {
     const auto parts = split_path(req.target);
-    if (req.method == "GET" && parts.size() == 1 && parts[0] == "healthz") return respond(health_response(c_, true));
+    if (auto health = health_route(c_, req, true)) return respond(std::move(*health));
     // The console's files hold no data: served to a browser, which cannot send a token with them.
     if (auto console = handle_console(req)) return respond(std::move(*console));
     auto caller = authenticate(req);

@@ -5,7 +5,8 @@
 // authenticates its own requests.
 //   POST /webhooks/{provider}                   provider notifications -> corridor.inputs (2xx once acked)
 //   GET|POST /callbacks/{provider}/...          return URLs and callbacks (a secret token may be in the path)
-//   GET  /healthz                               {"status": "ok"} or 503 {"status": "unavailable"}
+//   GET  /health/live, /healthz                 {"status": "ok"} or 503 {"status": "unavailable"}: parts stuck
+//   GET  /health/ready                          the same: this process holds its partitions (engine/io/health.hpp)
 //
 // Operations (http.operations_listen, loopback by default): what people and services of the
 // merchant's side read. With tokens configured (auth.operator_tokens, merchants[].tokens) every
@@ -15,7 +16,8 @@
 //   GET  /v1/transactions/{txn_id}              a transaction (an explicit list of fields) and its events
 //   GET  /v1/merchants/{merchant}/payment-methods  the providers a merchant may use, with their flows
 //   GET  /metrics                               Prometheus text (operators only)
-//   GET  /healthz                               as above, naming each part of the runtime that is stuck
+//   GET  /health/live, /healthz, /health/ready  as above, naming each part of the runtime that is stuck, the
+//                                               partitions held with their epochs, the fenced commits
 #include <map>
 #include <mutex>
 
