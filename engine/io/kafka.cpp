@@ -247,6 +247,11 @@ struct ConsumerCallbacks {
     auto* self = static_cast<KafkaConsumer*>(opaque);
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      if (self->on_assignment_) {
+        std::vector<std::pair<std::string, std::int32_t>> given;
+        for (int i = 0; i < parts->cnt; ++i) given.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+        self->on_assignment_(given);
+      }
       for (int i = 0; i < parts->cnt; ++i) {
         auto& p = parts->elems[i];
         std::int64_t offset = self->on_assign_ ? self->on_assign_(p.topic, p.partition) : -1;
@@ -303,9 +308,11 @@ KafkaConsumer::~KafkaConsumer() {
   rd_kafka_consumer_close(rk_.get());
 }
 
-void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor on_assign, OnRevoke on_revoke) {
+void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor on_assign, OnRevoke on_revoke,
+                              OnAssignment on_assignment) {
   on_assign_ = std::move(on_assign);
   on_revoke_ = std::move(on_revoke);
+  on_assignment_ = std::move(on_assignment);
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());

@@ -134,6 +134,8 @@ class KafkaConsumer {
   // Partitions the group takes away; `lost`: taken after this consumer's session expired (a pause, a
   // cut network), so another member may already consume them.
   using OnRevoke = std::function<void(const std::vector<std::pair<std::string, std::int32_t>>& partitions, bool lost)>;
+  // The partitions a rebalance gives (none, possibly), before `on_assign` runs for each.
+  using OnAssignment = std::function<void(const std::vector<std::pair<std::string, std::int32_t>>& partitions)>;
 
   KafkaConsumer(const std::string& bootstrap, const std::string& group, const KafkaProps& extra = {});
   ~KafkaConsumer();
@@ -142,7 +144,8 @@ class KafkaConsumer {
   // cooperative-sticky assignor: those a member keeps are never stopped); `on_assign` runs for each
   // partition given, before it is consumed, `on_revoke` once for those taken, before they go. Both
   // run on the thread that polls, inside poll().
-  void subscribe(const std::vector<std::string>& topics, OffsetFor on_assign = nullptr, OnRevoke on_revoke = nullptr);
+  void subscribe(const std::vector<std::string>& topics, OffsetFor on_assign = nullptr, OnRevoke on_revoke = nullptr,
+                 OnAssignment on_assignment = nullptr);
   // Takes every partition of `topic` without a group rebalance (one engine owns the whole topic).
   // `start_at` gives each partition's starting offset (negative: the beginning); without it, the
   // group's committed offset, or the beginning when there is none.
@@ -174,6 +177,7 @@ class KafkaConsumer {
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
   OnRevoke on_revoke_;
+  OnAssignment on_assignment_;
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
   // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;
   // negative: the beginning of the log).

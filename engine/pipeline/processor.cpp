@@ -718,8 +718,18 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
             return std::find(partitions.begin(), partitions.end(), r.partition) != partitions.end();
           });
           release(partitions);
+        },
+        [&](const std::vector<std::pair<std::string, std::int32_t>>& given) {
+          std::vector<std::int32_t> partitions;
+          for (const auto& [_, p] : given) partitions.push_back(p);
+          if (hooks_.assigned) hooks_.assigned(partitions);
         });
   } else {
+    if (hooks_.assigned) {
+      std::vector<std::int32_t> every(static_cast<std::size_t>(std::max(consumer.partition_count(config_.kafka.inputs), 0)));
+      for (std::size_t p = 0; p < every.size(); ++p) every[p] = static_cast<std::int32_t>(p);
+      hooks_.assigned(every);
+    }
     consumer.assign_all(config_.kafka.inputs, on_assign);
   }
   const std::shared_ptr<void> watched = hooks_.consuming ? hooks_.consuming(consumer) : nullptr;

@@ -122,6 +122,7 @@ class Processor {
     // Partition ownership (store.hpp), on the thread of run: a partition given by the group and
     // claimed at `epoch`; partitions given up; a commit refused because `partition`, held here at
     // `epoch`, has a newer owner (the process was paused or cut off past its session).
+    std::function<void(const std::vector<std::int32_t>& partitions)> assigned = {};  // each to be claimed
     std::function<void(std::int32_t partition, std::int64_t epoch)> claimed = {};
     std::function<void(const std::vector<std::int32_t>& partitions)> released = {};
     std::function<void(std::int32_t partition, std::int64_t epoch)> fenced = {};

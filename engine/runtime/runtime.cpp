@@ -226,16 +226,24 @@ void Runtime::start() {
                            if (auto lag = consumer.lag()) m.metrics.consumer_lag.set({m.config.kafka.inputs}, *lag);
                          });
                        },
-                       [&m](std::int32_t, std::int64_t) {
+                       [&m](const std::vector<std::int32_t>& partitions) {
+                         m.health.partitions_assigned(partitions, m.clock->now_ms());
+                       },
+                       [&m](std::int32_t partition, std::int64_t epoch) {
+                         m.health.partition_claimed(partition, epoch);
                          m.metrics.partitions_owned.set({}, static_cast<std::int64_t>(m.ownership->count()));
                          m.executor->notify();  // the partition's pending calls are this process's now
                          m.relay_wake.notify();
                          m.scheduler_wake.notify();
                        },
-                       [&m](const std::vector<std::int32_t>&) {
+                       [&m](const std::vector<std::int32_t>& partitions) {
+                         m.health.partitions_revoked(partitions);
                          m.metrics.partitions_owned.set({}, static_cast<std::int64_t>(m.ownership->count()));
                        },
-                       [&m](std::int32_t, std::int64_t) { m.metrics.commits_fenced++; }},
+                       [&m](std::int32_t partition, std::int64_t epoch) {
+                         m.health.fenced(partition, epoch);
+                         m.metrics.commits_fenced++;
+                       }},
       m.ownership.get());
   m.executor->start();
   // The gauges that read the store, at a scrape (at most once a second).
@@ -269,15 +277,18 @@ void Runtime::stop() {
   Impl& m = *impl_;
   if (!m.started) return;
   m.started = false;
-  // Upstream first, so that each stage drains what the one before it produced.
+  // Upstream first, so that each stage drains what the one before it produced. The executor stops
+  // before the processor leaves the group: the provider calls in flight end here and their answers
+  // are published, rather than the partitions' next owner finding calls attempted and their outcome
+  // unknown.
   m.stop_router = true;
   if (m.router.joinable()) m.router.join();
+  m.executor->stop();
   m.stop_processor = true;
   if (m.processor_thread.joinable()) m.processor_thread.join();
   m.stop_scheduler = true;
   m.scheduler_wake.notify();
   if (m.scheduler.joinable()) m.scheduler.join();
-  m.executor->stop();
   m.stop_relay = true;
   m.relay_wake.notify();
   if (m.relay.joinable()) m.relay.join();
