@@ -10,15 +10,17 @@ enum class store_errc {
   statement_failed = 1,  // a statement failed (busy, locked, I/O): the batch is tried again
   unavailable,           // no connection could be opened
   in_use,                // another corridor process writes this SQLite file
+  schema_too_new,        // the database's schema is newer than this binary knows
 };
 
 template <>
 struct errc_info<store_errc> {
   static constexpr const char* module = "store";
-  static constexpr std::array<ErrcEntry<store_errc>, 3> codes{{
+  static constexpr std::array<ErrcEntry<store_errc>, 4> codes{{
       {store_errc::statement_failed, "statement_failed", failure::transient},
       {store_errc::unavailable, "unavailable", failure::transient},
       {store_errc::in_use, "in_use", failure::invalid},
+      {store_errc::schema_too_new, "schema_too_new", failure::invalid},
   }};
 };
 
