@@ -139,6 +139,10 @@ TEST_P(StoreContract, ABatchRoundTripsEveryField) {
   EXPECT_TRUE((*rows)[1].headers.empty());
   EXPECT_LT((*rows)[0].id, (*rows)[1].id);
   EXPECT_LT((*rows)[1].id, (*rows)[2].id);
+  auto again = store_->outbox_rows({(*rows)[0].id});
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->size(), 1u);
+  EXPECT_EQ(again->front().headers, event.headers);
 
   auto events = store_->events_of("tx_b");
   ASSERT_TRUE(events);
