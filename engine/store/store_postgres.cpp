@@ -209,7 +209,10 @@ class Connection {
   Result<Ok> ready() {
     if (conn_ && PQstatus(conn_.get()) == CONNECTION_OK) return Ok{};
     prepared_.clear();
-    conn_.reset(PQconnectdb(url_.c_str()));
+    // The URL's own settings win over these defaults: they come after them (expand_dbname).
+    const char* const keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
+    const char* const values[] = {"10", "corridor", url_.c_str(), nullptr};
+    conn_.reset(PQconnectdbParams(keywords, values, 1));
     if (!conn_ || PQstatus(conn_.get()) != CONNECTION_OK) {
       std::string why = conn_ ? trimmed(PQerrorMessage(conn_.get())) : "out of memory";
       conn_.reset();
