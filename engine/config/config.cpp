@@ -215,10 +215,14 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
                           "merchants", "providers"});
 
   if (auto k = root["kafka"]; k.IsDefined()) {
-    r.only_keys(k, "kafka", {"bootstrap", "partitions", "group", "topics", "properties"});
+    r.only_keys(k, "kafka", {"bootstrap", "partitions", "group", "assignment", "topics", "properties"});
     c.kafka.bootstrap = r.string(k, "kafka", "bootstrap", c.kafka.bootstrap);
     c.kafka.partitions = static_cast<int>(r.integer(k, "kafka", "partitions", c.kafka.partitions, 1, 1000));
     c.kafka.group = r.string(k, "kafka", "group", c.kafka.group);
+    c.kafka.assignment = r.string(k, "kafka", "assignment", c.kafka.assignment);
+    if (c.kafka.assignment != "" && c.kafka.assignment != "all" && c.kafka.assignment != "group")
+      r.error(k["assignment"], "kafka.assignment", "must be 'all' (one process reads every partition) or 'group' "
+                                                   "(the processes of kafka.group share them)");
     if (auto t = k["topics"]; t.IsDefined()) {
       r.only_keys(t, "kafka.topics", {"commands", "inputs", "events", "deadletter"});
       c.kafka.commands = r.string(t, "kafka.topics", "commands", c.kafka.commands);
@@ -252,6 +256,8 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     c.store.processed_retention_ms =
         r.integer(s, "store", "processed_retention_ms", c.store.processed_retention_ms, 3600000, 3650LL * 86400000);
   }
+  // Several processes share partitions only through a store they all reach.
+  if (c.kafka.assignment.empty()) c.kafka.assignment = c.store.kind == "sqlite" ? "all" : "group";
   if (auto h = root["http"]; h.IsDefined()) {
     r.only_keys(h, "http", {"listen", "public_url", "operations_listen"});
     c.http.listen = r.string(h, "http", "listen", c.http.listen);

@@ -31,6 +31,10 @@ struct Config {
     std::string bootstrap = "embedded";
     int partitions = 12;
     std::string group = "corridor";
+    // "all": this process reads every partition of corridor.inputs (the one process on a SQLite
+    // store); "group": the processes of `group` share them through Kafka's rebalances, each owning
+    // its partitions in the store (a shared store: postgres). Not given: chosen by store.kind.
+    std::string assignment;
     std::string commands = "corridor.commands";
     std::string inputs = "corridor.inputs";
     std::string events = "corridor.events";

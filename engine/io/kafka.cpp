@@ -245,15 +245,33 @@ struct ConsumerCallbacks {
   static void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts,
                         void* opaque) {
     auto* self = static_cast<KafkaConsumer*>(opaque);
+    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       for (int i = 0; i < parts->cnt; ++i) {
         auto& p = parts->elems[i];
         std::int64_t offset = self->on_assign_ ? self->on_assign_(p.topic, p.partition) : -1;
         if (self->on_assign_) p.offset = offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING;
+        if (self->on_assign_) {
+          std::lock_guard lock(self->lag_mu_);
+          self->started_at_[{p.topic, p.partition}] = p.offset;
+        }
       }
-      rd_kafka_assign(rk, parts);
+      if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, parts)) rd_kafka_error_destroy(e);
+      } else {
+        rd_kafka_assign(rk, parts);
+      }
     } else {
-      rd_kafka_assign(rk, nullptr);
+      if (self->on_revoke_) {
+        std::vector<std::pair<std::string, std::int32_t>> taken;
+        for (int i = 0; i < parts->cnt; ++i) taken.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
+        self->on_revoke_(taken, rd_kafka_assignment_lost(rk) != 0);
+      }
+      if (cooperative) {
+        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, parts)) rd_kafka_error_destroy(e);
+      } else {
+        rd_kafka_assign(rk, nullptr);
+      }
     }
   }
 };
@@ -267,6 +285,8 @@ KafkaConsumer::KafkaConsumer(const std::string& bootstrap, const std::string& gr
                          {"fetch.wait.max.ms", "10"},
                          {"socket.nagle.disable", "true"},
                          {"session.timeout.ms", "10000"},
+                         // A rebalance moves only the partitions that change hands: the others go on.
+                         {"partition.assignment.strategy", "cooperative-sticky"},
                          {"log_level", "3"}},
                         extra);
   rd_kafka_conf_set_rebalance_cb(conf.get(), &ConsumerCallbacks::rebalance);
@@ -281,8 +301,9 @@ KafkaConsumer::~KafkaConsumer() {
   rd_kafka_consumer_close(rk_.get());
 }
 
-void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor on_assign) {
+void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor on_assign, OnRevoke on_revoke) {
   on_assign_ = std::move(on_assign);
+  on_revoke_ = std::move(on_revoke);
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());
@@ -321,6 +342,27 @@ void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(rk_.get(), list.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(err));
+}
+
+Result<Ok> KafkaConsumer::seek(const std::string& topic, std::int32_t partition, std::int64_t offset) {
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset =
+      offset >= 0 ? offset : RD_KAFKA_OFFSET_BEGINNING;
+  if (rd_kafka_error_t* e = rd_kafka_seek_partitions(rk_.get(), list.get(), 5000)) {
+    std::string what = rd_kafka_error_string(e);
+    rd_kafka_error_destroy(e);
+    return fail(kafka_errc::refused, "seek " + topic + " partition " + std::to_string(partition) + ": " + what);
+  }
+  if (list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return fail(kafka_errc::refused, "seek " + topic + " partition " + std::to_string(partition) + ": " +
+                                         rd_kafka_err2str(list->elems[0].err));
+  return Ok{};
+}
+
+void KafkaConsumer::pause(const std::string& topic, std::int32_t partition) {
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  rd_kafka_pause_partitions(rk_.get(), list.get());
 }
 
 std::vector<KafkaMessage> KafkaConsumer::poll(std::size_t max, std::chrono::milliseconds timeout) {

@@ -131,15 +131,26 @@ class KafkaProducer {
 class KafkaConsumer {
  public:
   using OffsetFor = std::function<std::int64_t(const std::string& topic, std::int32_t partition)>;
+  // Partitions the group takes away; `lost`: taken after this consumer's session expired (a pause, a
+  // cut network), so another member may already consume them.
+  using OnRevoke = std::function<void(const std::vector<std::pair<std::string, std::int32_t>>& partitions, bool lost)>;
 
   KafkaConsumer(const std::string& bootstrap, const std::string& group, const KafkaProps& extra = {});
   ~KafkaConsumer();
 
-  void subscribe(const std::vector<std::string>& topics, OffsetFor on_assign = nullptr);
+  // Joins the group for `topics`. Partitions come and go by rebalances (incrementally with the
+  // cooperative-sticky assignor: those a member keeps are never stopped); `on_assign` runs for each
+  // partition given, before it is consumed, `on_revoke` once for those taken, before they go. Both
+  // run on the thread that polls, inside poll().
+  void subscribe(const std::vector<std::string>& topics, OffsetFor on_assign = nullptr, OnRevoke on_revoke = nullptr);
   // Takes every partition of `topic` without a group rebalance (one engine owns the whole topic).
   // `start_at` gives each partition's starting offset (negative: the beginning); without it, the
   // group's committed offset, or the beginning when there is none.
   void assign_all(const std::string& topic, OffsetFor start_at = nullptr);
+  // Consumes `partition` from `offset` again (negative: the beginning), dropping what was fetched past
+  // it; or stops fetching it until it is assigned again (pause).
+  Result<Ok> seek(const std::string& topic, std::int32_t partition, std::int64_t offset);
+  void pause(const std::string& topic, std::int32_t partition);
   // Up to `max` records, waiting at most `timeout` for the first one.
   std::vector<KafkaMessage> poll(std::size_t max, std::chrono::milliseconds timeout);
   // Commits the positions of the records consumed so far (group offsets, for tools and lag).
@@ -162,6 +173,7 @@ class KafkaConsumer {
   KafkaHandle rk_;
   rd_kafka_queue_s* queue_ = nullptr;
   OffsetFor on_assign_;
+  OnRevoke on_revoke_;
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
   // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;
   // negative: the beginning of the log).

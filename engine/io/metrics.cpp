@@ -283,6 +283,8 @@ std::string Metrics::prometheus() {
   counter("timers_fired_total", "Durable timers fired as inputs.", timers_fired);
   counter("circuit_opened_total", "Times a provider's circuit breaker opened.", circuit_opened);
   counter("store_commit_failures_total", "Processor batches the store could not commit (retried).", store_commit_failures);
+  counter("commits_fenced_total", "Processor batches refused because a partition of theirs has a newer owner.",
+          commits_fenced);
   counter("records_refused_total", "Records Kafka refused for what they are; their minimal forms went instead.",
           records_refused);
   counter("records_dropped_total", "Records Kafka refused together with their minimal forms.", records_dropped);
@@ -299,6 +301,7 @@ std::string Metrics::prometheus() {
   pending_calls.write(out);
   timers_due.write(out);
   circuit_open.write(out);
+  partitions_owned.write(out);
   return out;
 }
 

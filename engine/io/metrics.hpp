@@ -177,6 +177,7 @@ struct Metrics {
   std::atomic<std::int64_t> timers_fired{0};
   std::atomic<std::int64_t> circuit_opened{0};
   std::atomic<std::int64_t> store_commit_failures{0};
+  std::atomic<std::int64_t> commits_fenced{0};  // refused: a partition of the batch has a newer owner
   std::atomic<std::int64_t> records_refused{0};  // refused by Kafka for what they are: their minimal forms went instead
   std::atomic<std::int64_t> records_dropped{0};  // refused with their minimal forms too
   std::atomic<std::int64_t> refusals_unrecorded{0};  // HTTP refusals over a source's dead-letter rate
@@ -210,6 +211,9 @@ struct Metrics {
   Gauge timers_due{"timers_due", "Durable timers due now, not yet fired.", {}};
   // Set by the circuit breaker as circuits open and close.
   Gauge circuit_open{"circuit_open", "1 while a provider's circuit breaker is open (or half-open).", {"provider"}};
+  // Set by the processor as partitions are claimed and given up.
+  Gauge partitions_owned{"partitions_owned", "Partitions of corridor.inputs this process owns (claimed in the store).",
+                         {}};
 
   // Creates the series of every provider and flow at 0 (created, attention, webhooks, circuits).
   void declare_flows(const std::vector<std::pair<std::string_view, std::string_view>>& flows);

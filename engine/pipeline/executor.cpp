@@ -32,6 +32,7 @@ struct Executor::Impl {
   Metrics& metrics;
   Signal* wake = nullptr;
   const CardVault* vault = nullptr;
+  const Ownership* ownership = nullptr;  // nullptr: every call is this executor's
   Health own_health;  // when the runtime gives none (tests)
   Health* health = &own_health;
 
@@ -101,7 +102,9 @@ struct Executor::Impl {
         for (const auto& c : batch.calls) forget(c.answer_input_id());
       }
       if (scanning) completed_during_scan.insert(batch.calls_completed.begin(), batch.calls_completed.end());
-      for (const auto& c : batch.calls) enqueue(PendingCall{c, false});
+      const bool partitions = batch.call_partitions.size() == batch.calls.size();
+      for (std::size_t i = 0; i < batch.calls.size(); ++i)
+        enqueue(PendingCall{batch.calls[i], false, partitions ? batch.call_partitions[i] : -1});
     }
     cv.notify_all();
   }
@@ -114,7 +117,8 @@ struct Executor::Impl {
       scanning = true;
       completed_during_scan.clear();
     }
-    auto calls = store.pending_calls(1024);
+    const auto owned = ownership != nullptr ? ownership->filter() : std::nullopt;
+    auto calls = store.pending_calls(1024, owned ? &*owned : nullptr);
     {
       std::lock_guard lock(mu);
       scanning = false;
@@ -359,6 +363,8 @@ struct Executor::Impl {
 
   std::optional<Input> execute(const PendingCall& pending) {
     const ProviderCall& call = pending.call;
+    // A partition given up since the call was queued: its new owner makes the call.
+    if (ownership != nullptr && !ownership->owns(pending.partition)) return std::nullopt;
     auto adapter = adapters.find(call.provider);
     if (adapter == adapters.end())
       return refused(call, fail(pipeline_errc::no_adapter, "no adapter for provider " + call.provider));
@@ -382,8 +388,11 @@ struct Executor::Impl {
       if (!breaker.allows(call.provider))
         return call_failed(call, fail(pipeline_errc::circuit_open, "circuit open for " + call.provider + ": not sent"), 0,
                            false, Sent::no);
-      // Sent at most once: the attempt is recorded durably before the request leaves.
-      if (auto marked = store.mark_call_attempted(call.answer_input_id()); !marked) {
+      // Sent at most once: the attempt is recorded durably before the request leaves, under the
+      // partition's epoch, so that only its owner records it.
+      const auto fence = ownership != nullptr && pending.partition >= 0 ? ownership->fence(pending.partition) : std::nullopt;
+      if (ownership != nullptr && pending.partition >= 0 && !fence) return std::nullopt;
+      if (auto marked = store.mark_call_attempted(call.answer_input_id(), fence ? &*fence : nullptr); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
         return std::nullopt;  // not sent; tried again later
       }
@@ -463,9 +472,10 @@ struct Executor::Impl {
 
 Executor::Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http,
                    const AdapterMap& adapters, const Clock& clock, const CardVault* vault, Metrics& metrics,
-                   Health* health)
+                   Health* health, const Ownership* ownership)
     : impl_(std::make_unique<Impl>(config, store, producer, http, adapters, clock, metrics)) {
   impl_->wake = &wake_;
+  impl_->ownership = ownership;
   impl_->vault = vault;
   if (health != nullptr) impl_->health = health;
 }

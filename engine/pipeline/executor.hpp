@@ -10,6 +10,7 @@
 #include "engine/io/kafka.hpp"
 #include "engine/io/metrics.hpp"
 #include "engine/pipeline/clock.hpp"
+#include "engine/pipeline/ownership.hpp"
 #include "engine/pipeline/threads.hpp"
 #include "engine/store/card_vault.hpp"
 #include "engine/store/store.hpp"
@@ -23,10 +24,14 @@ using AdapterMap = std::map<std::string, std::unique_ptr<ProviderAdapter>, std::
 // that consumes the result (StoreBatch::calls_completed): no store commit per call here.
 // Calls arrive from the processor's committed batches (applied()); the store's pending calls are read
 // at start and then now and again, for what was not handed over (a restart, a failed publish).
+// With `ownership`, only the calls of the partitions owned here, and a call that is not retry-safe is
+// claimed (its attempt recorded under the partition's epoch) before it is sent: a process that lost
+// the partition cannot send it.
 class Executor {
  public:
   Executor(const Config& config, Store& store, KafkaProducer& producer, HttpClient& http, const AdapterMap& adapters,
-           const Clock& clock, const CardVault* vault, Metrics& metrics, Health* health = nullptr);
+           const Clock& clock, const CardVault* vault, Metrics& metrics, Health* health = nullptr,
+           const Ownership* ownership = nullptr);
   ~Executor();
   void start();
   // A processor batch is durable: its calls may be made, its completed calls are done.

@@ -3,12 +3,14 @@
 // corridor.inputs and hands batches between the two.
 #include "engine/pipeline/processor.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <pthread.h>
+#include <unistd.h>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -19,6 +21,7 @@
 
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/errc.hpp"
+#include "engine/store/errc.hpp"
 #include "engine/pipeline/metric_labels.hpp"
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/io/kafka.hpp"
@@ -182,7 +185,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         boost::json::serialize(deadletter_record("processor", reason, rec.value, at_ms, payload_limit, ctx));
     RecordHeaders headers = deadletter_headers("processor", body, format_time(at_ms), "",
                                                valid_traceparent(rec.traceparent).value_or(""));
-    p.batch.outbox.push_back({0, "deadletter", "", std::move(body), std::move(headers)});
+    p.batch.outbox.push_back({0, "deadletter", "", std::move(body), std::move(headers), rec.partition});
     ++stats.deadlettered;
   };
 
@@ -279,12 +282,13 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         const json::object event = command_rejected_event(r, id, in.at_ms);
         p.batch.outbox.push_back({0, "events", in.txn_id, boost::json::serialize(event),
                                   event_headers(get_string(event, "event_id"), "command.rejected", source_flow,
-                                                in.txn_id, get_string(event, "occurred_at"), trace)});
+                                                in.txn_id, get_string(event, "occurred_at"), trace),
+                                  rec.partition});
         std::string body =
             boost::json::serialize(deadletter_record("processor", r.reason, boost::json::serialize(to_json(in)), in.at_ms,
                                                      payload_limit, {{"input_id", in.input_id}}));
         RecordHeaders headers = deadletter_headers("processor", body, format_time(in.at_ms), in.txn_id, trace);
-        p.batch.outbox.push_back({0, "deadletter", in.txn_id, std::move(body), std::move(headers)});
+        p.batch.outbox.push_back({0, "deadletter", in.txn_id, std::move(body), std::move(headers), rec.partition});
         ++stats.commands_rejected;
         ++stats.deadlettered;
         const CommandLabels labels = command_labels(*config_.registry, in.name, in.data);
@@ -390,7 +394,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         traced.push_back(p.batch.outbox.size());
         p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body),
                                   event_headers(e.event_id(), "transaction.state_changed", source_flow, in.txn_id,
-                                                format_time(e.occurred_at_ms), "")});
+                                                format_time(e.occurred_at_ms), ""),
+                                  rec.partition});
         ++stats.events;
       }
       const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
@@ -399,6 +404,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
           c.params["card"] = *card;
         p.batch.calls.push_back(std::move(c));
+        p.batch.call_partitions.push_back(rec.partition);
       }
       for (const auto& name : effects.cancelled_timers) {
         if (name == "*") {
@@ -409,7 +415,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           p.timers[{in.txn_id, name}] = std::nullopt;
         }
       }
-      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id};
+      for (const auto& t : effects.timers) p.timers[{in.txn_id, t.name}] = TimerRow{in.txn_id, t.name, t.due_at_ms, t.input_id, rec.partition};
     } catch (const std::exception& e) {
       throw PoisonedInput{i, e.what()};
     }
@@ -446,7 +452,11 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       p.batch.timers_cancelled.push_back(key);
     }
   }
-  for (const auto& [tp, next] : next_offsets) p.batch.offsets.push_back({tp.first, tp.second, next});
+  for (const auto& [tp, next] : next_offsets) {
+    p.batch.offsets.push_back({tp.first, tp.second, next});
+    // The batch commits only while this process still owns each of its partitions.
+    if (auto owned = epochs_.find(tp); owned != epochs_.end()) p.batch.fences.push_back({tp.first, tp.second, owned->second});
+  }
   // Ids of inputs older than the retention are forgotten: by then a redelivery comes from nowhere in
   // corridor (the log's retention is shorter), and the flows' own guards (the same create, a refund's
   // command id, a final state) still hold. Times are the inputs' own, so replays prune alike.
@@ -467,6 +477,11 @@ void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
     std::string id = t.txn_id;
     recent_.insert_or_assign(std::move(id), std::move(t));
   }
+}
+
+void BatchProcessor::forget() {
+  recent_.clear();
+  older_.clear();
 }
 
 // A thread that commits one batch at a time, so the processor thread makes the next batch meanwhile.
@@ -531,8 +546,94 @@ struct Processor::InFlight {
   StoreBatch batch;
 };
 
-Processor::Processor(Store& store, const Config& config, Hooks hooks)
-    : store_(store), config_(config), hooks_(std::move(hooks)), batch_(store, config) {}
+namespace {
+
+// A process's name in the store's ownership rows: host and pid, for an operator reading them.
+std::string process_name() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return std::string(host) + ":" + std::to_string(getpid());
+}
+
+bool is_fenced(const Error& e) { return e.code == store_errc::fenced; }
+
+}  // namespace
+
+Processor::Processor(Store& store, const Config& config, Hooks hooks, Ownership* ownership)
+    : store_(store),
+      config_(config),
+      hooks_(std::move(hooks)),
+      batch_(store, config),
+      ownership_(ownership),
+      owner_(process_name()) {}
+
+std::optional<std::int64_t> Processor::claim(std::int32_t partition, const std::atomic<bool>& stop) {
+  const std::string& topic = config_.kafka.inputs;
+  for (int attempt = 0;; ++attempt) {
+    // The claim first, then the offset: the claim waits for a commit of the partition's previous
+    // owner under way, so the offset read after it includes that commit.
+    auto epoch = store_.claim_partition(topic, partition, owner_);
+    auto offsets = epoch ? store_.offsets(topic) : Result<std::map<std::int32_t, std::int64_t>>(epoch.error());
+    if (epoch && offsets) {
+      owned_[partition] = *epoch;
+      batch_.hold(topic, partition, *epoch);
+      batch_.forget();  // kept copies may predate what another owner applied meanwhile
+      if (ownership_ != nullptr) ownership_->claimed(partition, *epoch);
+      if (hooks_.claimed) hooks_.claimed(partition, *epoch);
+      auto it = offsets->find(partition);
+      return it == offsets->end() ? -1 : it->second;
+    }
+    std::cerr << "processor: cannot claim " << topic << " partition " << partition << ": "
+              << (epoch ? offsets.error().message : epoch.error().message) << "; retrying" << std::endl;
+    if (hooks_.commit_failed) hooks_.commit_failed();
+    if (stop.load()) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+  }
+}
+
+void Processor::release(const std::vector<std::int32_t>& partitions) {
+  for (std::int32_t p : partitions) {
+    owned_.erase(p);
+    batch_.release(config_.kafka.inputs, p);
+    if (ownership_ != nullptr) ownership_->released(p);
+  }
+  // Their transactions may change elsewhere from now on.
+  batch_.forget();
+  if (hooks_.released) hooks_.released(partitions);
+}
+
+void Processor::recover_from_fence(KafkaConsumer& consumer, const std::atomic<bool>& stop) {
+  const std::string& topic = config_.kafka.inputs;
+  batch_.forget();
+  for (int attempt = 0; !stop.load(); ++attempt) {
+    auto epochs = store_.partition_epochs(topic);
+    auto offsets = epochs ? store_.offsets(topic) : Result<std::map<std::int32_t, std::int64_t>>(epochs.error());
+    if (!epochs || !offsets) {
+      std::cerr << "processor: " << (epochs ? offsets.error().message : epochs.error().message) << "; retrying"
+                << std::endl;
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+      continue;
+    }
+    std::vector<std::int32_t> lost;
+    for (const auto& [partition, epoch] : owned_) {
+      const auto now = epochs->find(partition);
+      if (now != epochs->end() && now->second == epoch) {
+        const auto next = offsets->find(partition);
+        if (auto r = consumer.seek(topic, partition, next == offsets->end() ? -1 : next->second); !r)
+          std::cerr << "processor: " << r.error().message << std::endl;
+        continue;
+      }
+      lost.push_back(partition);
+      consumer.pause(topic, partition);
+      std::cerr << "processor: " << topic << " partition " << partition << " was taken by another process (epoch "
+                << epoch << " here, " << (now == epochs->end() ? 0 : now->second)
+                << " in the store): not applied here any more" << std::endl;
+      if (hooks_.fenced) hooks_.fenced(partition, epoch);
+    }
+    release(lost);
+    return;
+  }
+}
 
 void Processor::after_commit(const StoreBatch& batch, const BatchStats& stats) {
   if (hooks_.stats) hooks_.stats(stats);
@@ -540,9 +641,10 @@ void Processor::after_commit(const StoreBatch& batch, const BatchStats& stats) {
   if (hooks_.committed) hooks_.committed();
 }
 
-bool Processor::apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop) {
+Processor::Applied Processor::apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop) {
   // The batch is applied whatever happens to the store meanwhile (disk full, read-only): it is
-  // retried, never skipped, so no input is lost.
+  // retried, never skipped, so no input is lost. Only a fence ends it: the partition's new owner
+  // applies those inputs.
   for (int attempt = 0;; ++attempt) {
     BatchStats stats;
     auto batch = batch_.process(records, stats);
@@ -550,10 +652,11 @@ bool Processor::apply_now(const std::vector<InputRecord>& records, const std::at
     if (committed) {
       after_commit(*batch, stats);
       batch_.committed(std::move(*batch));
-      return true;
+      return Applied::committed;
     }
+    if (is_fenced(committed.error())) return Applied::fenced;
     if (hooks_.commit_failed) hooks_.commit_failed();
-    if (stop.load()) return false;  // not committed: the inputs are read again on the next start
+    if (stop.load()) return Applied::stopped;  // not committed: the inputs are read again on the next start
     std::cerr << "processor: batch of " << records.size() << " inputs not committed (" << committed.error().message
               << "); retrying" << std::endl;
     std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
@@ -562,21 +665,15 @@ bool Processor::apply_now(const std::vector<InputRecord>& records, const std::at
 
 void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop) {
   KafkaConsumer consumer(bootstrap, config_.kafka.group, config_.kafka.properties);
-  // Starts from the store's offsets, never Kafka's: the store knows what was applied.
-  consumer.assign_all(config_.kafka.inputs, [this](const std::string& topic, std::int32_t partition) -> std::int64_t {
-    auto offsets = store_.offsets(topic);
-    if (!offsets) return -1;
-    auto it = offsets->find(partition);
-    return it == offsets->end() ? -1 : it->second;
-  });
-  const std::shared_ptr<void> watched = hooks_.consuming ? hooks_.consuming(consumer) : nullptr;
-
   Committer committer(*this);
   std::optional<InFlight> in_flight;
-  enum class Settled { committed, redone, stopped };
+  // A commit was refused by a fence (a partition has a newer owner): the batch and the records read
+  // since are dropped, and recover_from_fence sorts out what is still this process's.
+  bool fenced = false;
+  enum class Settled { committed, redone, stopped, fenced };
   // Waits for the batch in flight. Committed: its transactions are kept (but those `next` changed
   // again). Redone: it failed, so it was made and committed again on its own, and `next`, made on
-  // top of it, must be made again. Stopped: it failed and the engine is stopping.
+  // top of it, must be made again. Stopped: it failed and the engine is stopping. Fenced: refused.
   auto settle = [&](const StoreBatch* next) -> Settled {
     if (!in_flight) return Settled::committed;
     Result<Ok> r = committer.wait();
@@ -586,13 +683,47 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       batch_.committed(std::move(done.batch), next);
       return Settled::committed;
     }
+    if (is_fenced(r.error())) {
+      fenced = true;
+      return Settled::fenced;
+    }
     if (hooks_.commit_failed) hooks_.commit_failed();
     std::cerr << "processor: batch of " << done.records.size() << " inputs not committed (" << r.error().message
               << "); retrying" << std::endl;
-    return apply_now(done.records, stop) ? Settled::redone : Settled::stopped;
+    switch (apply_now(done.records, stop)) {
+      case Applied::committed: return Settled::redone;
+      case Applied::stopped: return Settled::stopped;
+      case Applied::fenced: fenced = true; return Settled::fenced;
+    }
+    return Settled::stopped;
   };
 
   std::vector<InputRecord> held;  // hooks_.batch_end's records for a later batch
+  // Starts from the store's offsets, never Kafka's: the store knows what was applied. Each partition
+  // is claimed first (store.hpp, partition ownership).
+  auto on_assign = [&](const std::string&, std::int32_t partition) -> std::int64_t {
+    return claim(partition, stop).value_or(-1);
+  };
+  if (config_.kafka.assignment == "group") {
+    consumer.subscribe(
+        {config_.kafka.inputs}, on_assign,
+        [&](const std::vector<std::pair<std::string, std::int32_t>>& taken, bool lost) {
+          // The batch in flight ends before they go: committed, or refused when they were lost to
+          // another process already.
+          (void)lost;
+          if (settle(nullptr) == Settled::stopped) return;
+          std::vector<std::int32_t> partitions;
+          for (const auto& [_, p] : taken) partitions.push_back(p);
+          std::erase_if(held, [&](const InputRecord& r) {
+            return std::find(partitions.begin(), partitions.end(), r.partition) != partitions.end();
+          });
+          release(partitions);
+        });
+  } else {
+    consumer.assign_all(config_.kafka.inputs, on_assign);
+  }
+  const std::shared_ptr<void> watched = hooks_.consuming ? hooks_.consuming(consumer) : nullptr;
+
   // hooks_.batch_end made no batch of the records in hand: the next poll waits for more, rather than
   // spinning while a batch is in flight.
   bool end_waits = false;
@@ -600,10 +731,17 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     // While a batch commits, only what is already here is taken, and the commit is waited for.
     std::vector<KafkaMessage> messages = consumer.poll(static_cast<std::size_t>(config_.processor.batch_size),
                                                        std::chrono::milliseconds(in_flight && !end_waits ? 0 : 100));
+    if (fenced) {  // refused while the group took partitions away (inside poll)
+      fenced = false;
+      held.clear();
+      recover_from_fence(consumer, stop);
+      continue;
+    }
     std::vector<InputRecord> records;
     records.reserve(messages.size());
     for (const auto& m : messages) {
-      if (!m.error().empty()) continue;
+      // Only partitions claimed here are applied (one whose claim failed at stop is not).
+      if (!m.error().empty() || !owned_.contains(m.partition())) continue;
       records.push_back({std::string(m.topic()), m.partition(), m.offset(), m.timestamp_ms(), std::string(m.value()),
                          m.header("traceparent").value_or("")});
     }
@@ -618,7 +756,13 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
       if (end_waits) continue;
     }
     if (records.empty()) {
-      if (settle(nullptr) == Settled::stopped) return;
+      const Settled settled = settle(nullptr);
+      if (settled == Settled::stopped) return;
+      if (settled == Settled::fenced) {
+        fenced = false;
+        held.clear();
+        recover_from_fence(consumer, stop);
+      }
       continue;
     }
 
@@ -626,13 +770,25 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     auto next = batch_.process(records, stats, in_flight ? &in_flight->batch : nullptr);
     const Settled settled = settle(next ? &*next : nullptr);
     if (settled == Settled::stopped) return;
+    if (settled == Settled::fenced) {
+      // The records in hand were read after the refused batch: read again from the store's offsets.
+      fenced = false;
+      held.clear();
+      recover_from_fence(consumer, stop);
+      continue;
+    }
     if (settled == Settled::redone || !next) {
       stats = {};
       next = batch_.process(records, stats);
     }
     if (!next) {
       // A read failed: the store's retries, one batch at a time.
-      if (!apply_now(records, stop)) return;
+      const Applied applied = apply_now(records, stop);
+      if (applied == Applied::stopped) return;
+      if (applied == Applied::fenced) {
+        held.clear();
+        recover_from_fence(consumer, stop);
+      }
       continue;
     }
     in_flight.emplace(InFlight{std::move(records), std::move(*next)});

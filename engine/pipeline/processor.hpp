@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/config/config.hpp"
+#include "engine/pipeline/ownership.hpp"
 #include "engine/store/store.hpp"
 #include "statemachines/flow.hpp"
 
@@ -74,6 +75,17 @@ class BatchProcessor {
   // writer would make the kept copies stale. Without this call every transaction is read from the
   // store.
   void committed(StoreBatch&& batch, const StoreBatch* next = nullptr);
+  // Drops every kept transaction: after a partition changed hands, its transactions may have changed
+  // in the store behind this process.
+  void forget();
+  // The epoch under which this process holds a partition: each batch carries the epochs of the
+  // partitions it applies (StoreBatch::fences). Without one, a partition's inputs are not fenced.
+  void hold(const std::string& topic, std::int32_t partition, std::int64_t epoch) { epochs_[{topic, partition}] = epoch; }
+  void release(const std::string& topic, std::int32_t partition) { epochs_.erase({topic, partition}); }
+  std::optional<std::int64_t> epoch(const std::string& topic, std::int32_t partition) const {
+    auto it = epochs_.find({topic, partition});
+    return it == epochs_.end() ? std::nullopt : std::optional(it->second);
+  }
 
  private:
   struct Pending;
@@ -87,6 +99,7 @@ class BatchProcessor {
   // full it becomes the older one and the older one is dropped. A batch takes its transactions out
   // and only a commit puts them back, so a batch that is not committed leaves nothing stale here.
   std::unordered_map<std::string, Transaction> recent_, older_;
+  std::map<std::pair<std::string, std::int32_t>, std::int64_t> epochs_;
 };
 
 class Processor {
@@ -106,8 +119,16 @@ class Processor {
     // Called once the consumer of corridor.inputs is assigned (metrics read its lag); what it returns
     // is kept until the consumer closes.
     std::function<std::shared_ptr<void>(KafkaConsumer&)> consuming = {};
+    // Partition ownership (store.hpp), on the thread of run: a partition given by the group and
+    // claimed at `epoch`; partitions given up; a commit refused because `partition`, held here at
+    // `epoch`, has a newer owner (the process was paused or cut off past its session).
+    std::function<void(std::int32_t partition, std::int64_t epoch)> claimed = {};
+    std::function<void(const std::vector<std::int32_t>& partitions)> released = {};
+    std::function<void(std::int32_t partition, std::int64_t epoch)> fenced = {};
   };
-  Processor(Store& store, const Config& config, Hooks hooks);
+  // `ownership`, when given, is kept up to date with the partitions claimed and given up here (the
+  // relay, executor and scheduler read it).
+  Processor(Store& store, const Config& config, Hooks hooks, Ownership* ownership = nullptr);
   // Consumes corridor.inputs until `stop`; the batch in hand is committed before it returns.
   // Batches are pipelined: one commits (on a thread of its own) while the next is read and made.
   // The hooks but batch_end run on the committing thread, in batch order.
@@ -117,13 +138,27 @@ class Processor {
   class Committer;
   struct InFlight;
   void after_commit(const StoreBatch& batch, const BatchStats& stats);
-  // Makes and commits `records` alone, retrying until it commits or `stop` (false then).
-  bool apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop);
+  enum class Applied { committed, stopped, fenced };
+  // Makes and commits `records` alone, retrying until it commits, `stop`, or a partition of the
+  // batch turns out to have a newer owner.
+  Applied apply_now(const std::vector<InputRecord>& records, const std::atomic<bool>& stop);
+  // Takes `partition` for this process (its epoch grows) and returns where to read it from: the
+  // store's offset (negative: the beginning). Retried while the store does not answer, until `stop`
+  // (nullopt then: not claimed, its records are not applied here).
+  std::optional<std::int64_t> claim(std::int32_t partition, const std::atomic<bool>& stop);
+  void release(const std::vector<std::int32_t>& partitions);
+  // After a commit was refused by a fence: the partitions taken by another process are given up and
+  // no longer read; the others are read again from the store's offsets, so nothing read since the
+  // last commit is skipped.
+  void recover_from_fence(KafkaConsumer& consumer, const std::atomic<bool>& stop);
 
   Store& store_;
   const Config& config_;
   Hooks hooks_;
   BatchProcessor batch_;
+  Ownership* ownership_;
+  std::string owner_;  // this process, as the store's ownership rows name it
+  std::map<std::int32_t, std::int64_t> owned_;  // corridor.inputs partitions held here, at their epoch
 };
 
 }  // namespace corridor

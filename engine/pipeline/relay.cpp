@@ -2,7 +2,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <algorithm>
 #include <deque>
+#include <limits>
+#include <map>
 #include <memory>
 #include <iostream>
 
@@ -43,7 +46,7 @@ std::vector<Outgoing> minimal_event(const Outgoing& refused, const std::string& 
 class Relay {
  public:
   Relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, const Clock& clock,
-        Metrics& metrics, Health& health, const std::atomic<bool>& stop)
+        Metrics& metrics, Health& health, const std::atomic<bool>& stop, const Ownership* ownership)
       : config_(config),
         store_(store),
         producer_(producer),
@@ -52,6 +55,7 @@ class Relay {
         metrics_(metrics),
         health_(health),
         stop_(stop),
+        ownership_(ownership),
         last_removal_(std::chrono::steady_clock::now()) {}
 
   void run() {
@@ -94,12 +98,21 @@ class Relay {
   // removed yet, are not read (nor their bodies copied) again. False when there was nothing to publish.
   bool publish_new() {
     if (read_again_ || rows_in_flight_ >= kMaxInFlight) return false;
-    auto rows = store_.outbox(kBatch, produced_up_to_);
+    const auto owned = ownership_ != nullptr ? ownership_->filter() : std::nullopt;
+    auto rows = store_.outbox(kBatch, cursor(owned), owned ? &*owned : nullptr);
     if (!rows) {
       store_error_ = rows.error().message;
       return false;
     }
     if (rows->empty()) return false;
+    const std::int64_t last_read = rows->back().id;
+    // Rows of partitions whose cursor is further on (a partition just claimed reads from the first
+    // row, the others skip what they handed over already).
+    if (owned) {
+      std::erase_if(*rows, [&](const OutboxRow& r) { return r.id <= produced_up_to_partition_[r.partition]; });
+      for (std::int32_t p : *owned) produced_up_to_partition_[p] = std::max(produced_up_to_partition_[p], last_read);
+      if (rows->empty()) return true;
+    }
     Published batch;
     batch.acks = std::make_unique<Acks>(rows->size(), [&wake = wake_] { wake.notify(); });
     for (std::size_t i = 0; i < rows->size(); ++i) {
@@ -109,7 +122,7 @@ class Relay {
                         batch.acks->callback(i));
       batch.rows.emplace_back(row.id, deadletter);
     }
-    produced_up_to_ = rows->back().id;
+    produced_up_to_ = last_read;
     rows_in_flight_ += batch.rows.size();
     in_flight_.push_back(std::move(batch));
     return true;
@@ -214,9 +227,29 @@ class Relay {
       remove_acknowledged(true);
       // Rows were not taken or not removed: read from the oldest again, after the pause.
       back_off();
-      produced_up_to_ = 0;
+      read_from_start();
       read_again_ = false;
     }
+  }
+
+  // Where the next read starts: after the rows every partition read has handed over. Partitions
+  // owned here since the last read start from the first row; those no longer owned are forgotten.
+  std::int64_t cursor(const std::optional<std::vector<std::int32_t>>& owned) {
+    if (!owned) return produced_up_to_;
+    std::erase_if(produced_up_to_partition_, [&](const auto& kv) {
+      return !std::binary_search(owned->begin(), owned->end(), kv.first);
+    });
+    std::int64_t from = std::numeric_limits<std::int64_t>::max();
+    for (std::int32_t p : *owned) {
+      auto it = produced_up_to_partition_.find(p);
+      from = std::min(from, it == produced_up_to_partition_.end() ? 0 : it->second);
+    }
+    return owned->empty() ? produced_up_to_ : from;
+  }
+
+  void read_from_start() {
+    produced_up_to_ = 0;
+    produced_up_to_partition_.clear();
   }
 
   // Drains what the last batches wrote, in bounded time.
@@ -225,7 +258,7 @@ class Relay {
     remove_acknowledged(true);
     for (int i = 0; i < 50; ++i) {
       if (read_again_ && in_flight_.empty()) {
-        produced_up_to_ = 0;
+        read_from_start();
         read_again_ = false;
       }
       const bool published = publish_new();
@@ -243,10 +276,13 @@ class Relay {
   Metrics& metrics_;
   Health& health_;
   const std::atomic<bool>& stop_;
+  const Ownership* ownership_;  // nullptr: every row is this relay's
 
   std::deque<Published> in_flight_;
   std::size_t rows_in_flight_ = 0;
   std::int64_t produced_up_to_ = 0;
+  // With partitions owned: the last row handed over, per partition.
+  std::map<std::int32_t, std::int64_t> produced_up_to_partition_;
   // A row was refused or could not be removed: once nothing is in flight, the outbox is read from its
   // oldest row again and what is still there is published again (consumers deduplicate by event_id).
   bool read_again_ = false;
@@ -263,9 +299,9 @@ class Relay {
 }  // namespace
 
 void run_relay(const Config& config, Store& store, KafkaProducer& producer, Signal& wake, const Clock& clock,
-               Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
+               Metrics& metrics, Health& health, const std::atomic<bool>& stop, const Ownership* ownership) {
   name_thread("corridor-relay");
-  Relay(config, store, producer, wake, clock, metrics, health, stop).run();
+  Relay(config, store, producer, wake, clock, metrics, health, stop, ownership).run();
 }
 
 }  // namespace corridor

@@ -7,11 +7,12 @@
 namespace corridor {
 
 void run_scheduler(const Config& config, Store& store, KafkaProducer& producer, const Clock& clock, Signal& wake,
-                   Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
+                   Metrics& metrics, Health& health, const std::atomic<bool>& stop, const Ownership* ownership) {
   name_thread("corridor-timers");
   std::int64_t backoff_ms = 50;
   while (!stop.load()) {
-    auto due = store.due_timers(clock.now_ms(), 1000);
+    const auto owned = ownership != nullptr ? ownership->filter() : std::nullopt;
+    auto due = store.due_timers(clock.now_ms(), 1000, owned ? &*owned : nullptr);
     if (!due) {
       health.stalled(Health::Part::scheduler, due.error().message, clock.now_ms());
       std::cerr << "scheduler: " << due.error().message << std::endl;

@@ -43,6 +43,7 @@ struct Runtime::Impl {
   std::shared_ptr<void> sandboxes;  // what options.start_sandboxes returned
   std::shared_ptr<void> backlog_sampler;  // Metrics::add_sampler's handle: the store's gauges
   AdapterMap adapters;
+  std::unique_ptr<Ownership> ownership;  // the partitions of corridor.inputs this process owns
   std::unique_ptr<Processor> processor;
   std::unique_ptr<Executor> executor;
   Signal relay_wake, scheduler_wake;
@@ -200,9 +201,10 @@ void Runtime::start() {
   m.ready = true;
 
   const CardVault* vault = m.vault ? &*m.vault : nullptr;
+  m.ownership = std::make_unique<Ownership>(cfg.kafka.inputs, cfg.kafka.assignment != "group");
   m.executor =
       std::make_unique<Executor>(cfg, *m.store, *m.producer, *m.http_client, m.adapters, *m.clock, vault, m.metrics,
-                                 &m.health);
+                                 &m.health, m.ownership.get());
   m.processor = std::make_unique<Processor>(
       *m.store, cfg,
       Processor::Hooks{[&m] {
@@ -228,7 +230,18 @@ void Runtime::start() {
                          return m.metrics.add_sampler([&m, &consumer] {
                            if (auto lag = consumer.lag()) m.metrics.consumer_lag.set({m.config.kafka.inputs}, *lag);
                          });
-                       }});
+                       },
+                       [&m](std::int32_t, std::int64_t) {
+                         m.metrics.partitions_owned.set({}, static_cast<std::int64_t>(m.ownership->count()));
+                         m.executor->notify();  // the partition's pending calls are this process's now
+                         m.relay_wake.notify();
+                         m.scheduler_wake.notify();
+                       },
+                       [&m](const std::vector<std::int32_t>&) {
+                         m.metrics.partitions_owned.set({}, static_cast<std::int64_t>(m.ownership->count()));
+                       },
+                       [&m](std::int32_t, std::int64_t) { m.metrics.commits_fenced++; }},
+      m.ownership.get());
   m.executor->start();
   // The gauges that read the store, at a scrape (at most once a second).
   m.backlog_sampler = m.metrics.add_sampler([&m] {
@@ -240,10 +253,12 @@ void Runtime::start() {
     m.metrics.timers_due.set({}, b->timers_due);
   });
   m.relay = std::thread([&m] {
-    run_relay(m.config, *m.store, *m.producer, m.relay_wake, *m.clock, m.metrics, m.health, m.stop_relay);
+    run_relay(m.config, *m.store, *m.producer, m.relay_wake, *m.clock, m.metrics, m.health, m.stop_relay,
+              m.ownership.get());
   });
   m.scheduler = std::thread([&m] {
-    run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.health, m.stop_scheduler);
+    run_scheduler(m.config, *m.store, *m.producer, *m.clock, m.scheduler_wake, m.metrics, m.health, m.stop_scheduler,
+                  m.ownership.get());
   });
   m.processor_thread = std::thread([&m] {
     name_thread("corridor-proc");

@@ -24,6 +24,9 @@ struct OutboxRow {
   std::string body;
   // Its record headers (CloudEvents, traceparent: engine/pipeline/record_headers.hpp), in order.
   std::vector<std::pair<std::string, std::string>> headers{};
+  // The corridor.inputs partition of the input that wrote it (-1: none); each process's relay
+  // publishes the rows of the partitions it owns.
+  std::int32_t partition = -1;
 };
 
 struct TimerRow {
@@ -31,6 +34,7 @@ struct TimerRow {
   std::string name;
   std::int64_t due_at_ms = 0;
   std::string input_id;
+  std::int32_t partition = -1;  // as OutboxRow::partition: the scheduler of its owner fires it
 };
 
 struct EventRecord {
@@ -42,7 +46,23 @@ struct EventRecord {
 struct PendingCall {
   ProviderCall call;
   bool attempted = false;
+  std::int32_t partition = -1;  // as OutboxRow::partition: the executor of its owner sends it
 };
+
+// ---- Partition ownership: several corridor processes on one store --------------------------------
+// Each partition of corridor.inputs is applied by one process at a time, the one holding its newest
+// epoch. A process claims a partition when Kafka's group assigns it (claim_partition: the epoch grows
+// by one), and every batch it commits carries the epochs of its partitions (StoreBatch::fences). A
+// process that lost a partition without knowing it (paused past its session, cut off) carries an
+// epoch that is no longer the store's: its commit is refused and writes nothing.
+struct PartitionEpoch {
+  std::string topic;
+  std::int32_t partition = 0;
+  std::int64_t epoch = 0;
+};
+// Which partitions' rows a relay, executor or scheduler reads: nullptr is every row (one process
+// owns them all); otherwise the rows whose partition is listed.
+using PartitionFilter = const std::vector<std::int32_t>*;
 
 // An input applied by a batch: its id recognises redelivery until it is pruned (store.processed_retention_ms
 // after `at_ms`); a command's digest tells the same command from another one reusing its id.
@@ -95,6 +115,7 @@ struct StoreBatch {
   std::vector<OutboxRow> outbox;
   std::vector<EventRecord> events;  // the history, the same bytes as the outbox rows
   std::vector<ProviderCall> calls;
+  std::vector<std::int32_t> call_partitions;  // calls[i]'s partition (same order; empty: -1 for every call)
   // Calls whose answer this batch consumed (the answer's input id is the call's answer id, the key of
   // its row): their rows go, before `calls` is written. A call re-sent under its first idempotency
   // key has an answer id, and so a row, of its own.
@@ -106,6 +127,10 @@ struct StoreBatch {
   // every later event of the transaction carries it (engine/pipeline/record_headers.hpp).
   std::vector<std::pair<std::string, std::string>> traceparents;
   std::vector<PartitionOffset> offsets;
+  // The commit is refused (store_errc::fenced), writing nothing, unless each listed partition's epoch
+  // in the store is still the one given. The check holds the partitions against a claim until the
+  // commit ends, so a claim that follows sees every batch its previous owner committed.
+  std::vector<PartitionEpoch> fences;
   // Processed input ids of inputs older than this (by their time) are forgotten, a bounded number per
   // commit; 0: none.
   std::int64_t prune_processed_before_ms = 0;
@@ -134,21 +159,31 @@ class Store {
   // The traceparents kept for those of `txn_ids` that have one (StoreBatch::traceparents).
   virtual Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& txn_ids) = 0;
 
+  // Ownership. Takes (topic, partition) for `owner` (a process's name, for operators): its epoch grows
+  // by one and is returned, in one statement, so two claimants never hold the same epoch.
+  virtual Result<std::int64_t> claim_partition(const std::string& topic, std::int32_t partition,
+                                               const std::string& owner) = 0;
+  // Each claimed partition of `topic` with its current epoch.
+  virtual Result<std::map<std::int32_t, std::int64_t>> partition_epochs(const std::string& topic) = 0;
+
   // Relay: oldest first, from the row after `after_id` (ids only grow: the rows the relay already
   // handed to Kafka are not read again).
-  virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id = 0) = 0;
+  virtual Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id = 0,
+                                                PartitionFilter only = nullptr) = 0;
   virtual Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) = 0;
   // The rows of these ids that are still there (a refused row, read again to replace it).
   virtual Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) = 0;
 
   // Executor. Call rows are keyed by ProviderCall::answer_input_id(). `attempted` is set, durably,
-  // before a call that is not retry-safe is sent.
-  virtual Result<std::vector<PendingCall>> pending_calls(std::size_t limit) = 0;
-  virtual Result<Ok> mark_call_attempted(const std::string& answer_id) = 0;
+  // before a call that is not retry-safe is sent: the call's claim. With `fence`, the claim is refused
+  // (store_errc::fenced, nothing written) once the call's partition has a newer owner.
+  virtual Result<std::vector<PendingCall>> pending_calls(std::size_t limit, PartitionFilter only = nullptr) = 0;
+  virtual Result<Ok> mark_call_attempted(const std::string& answer_id, const PartitionEpoch* fence = nullptr) = 0;
   virtual Result<Ok> complete_call(const std::string& answer_id) = 0;
 
   // Scheduler.
-  virtual Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) = 0;
+  virtual Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit,
+                                                  PartitionFilter only = nullptr) = 0;
   // Removes a fired timer unless it was replaced meanwhile (same txn and name, another input id).
   virtual Result<Ok> remove_timers(const std::vector<TimerRow>& fired) = 0;
 

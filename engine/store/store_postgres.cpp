@@ -53,6 +53,9 @@ Headers headers_from_text(std::string_view text) {
 // ---- The binary wire format ----------------------------------------------------------------------
 constexpr Oid kInt4 = 23, kInt8 = 20, kText = 25;
 
+// The SQLSTATE corridor_check_fences raises for a stale epoch (class CF: corridor's own).
+constexpr std::string_view kFencedState = "CF001";
+
 void put32(std::string& out, std::int32_t v) {
   const std::uint32_t n = htonl(static_cast<std::uint32_t>(v));
   out.append(reinterpret_cast<const char*>(&n), 4);
@@ -317,7 +320,7 @@ class Connection {
     if (why.empty() && conn_) why = PQerrorMessage(conn_.get());
     const char* state = r != nullptr ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string message = "store: " + std::string(what) + ": " + redact_postgres_url(url_, trimmed(why));
-    (void)state;
+    if (state != nullptr && std::string_view(state) == kFencedState) return fail(store_errc::fenced, message);
     return fail(broken ? store_errc::unavailable : store_errc::statement_failed, message);
   }
 
@@ -403,6 +406,41 @@ CREATE TABLE journal (
   kind text NOT NULL, name text NOT NULL, detail text NOT NULL
 );
 CREATE INDEX journal_txn ON journal (txn_id, id);
+)sql"},
+    // Partition ownership (store.hpp): each partition's epoch and owner, and the partition of the
+    // rows each process's relay, executor and scheduler read. Rows made before it belong to none (-1).
+    {2, R"sql(
+CREATE TABLE partition_owners (
+  topic text COLLATE "C" NOT NULL, partition integer NOT NULL, epoch bigint NOT NULL, owner text NOT NULL,
+  claimed_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (topic, partition)
+);
+ALTER TABLE outbox ADD COLUMN partition integer NOT NULL DEFAULT -1;
+ALTER TABLE calls ADD COLUMN partition integer NOT NULL DEFAULT -1;
+ALTER TABLE timers ADD COLUMN partition integer NOT NULL DEFAULT -1;
+CREATE INDEX outbox_partition ON outbox (partition, id);
+CREATE INDEX calls_partition ON calls (partition, call_id);
+CREATE INDEX timers_partition_due ON timers (partition, due_at);
+-- A batch's fences, first in its transaction: the partitions' rows held against a claim (FOR SHARE, in
+-- key order) until the transaction ends, then each epoch compared with the one the batch carries (no
+-- row: epoch 0). Raises CF001 when one is stale, which fails the transaction.
+CREATE FUNCTION corridor_check_fences(topics text[], partitions integer[], epochs bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+  stale text;
+BEGIN
+  PERFORM 1 FROM partition_owners p
+    WHERE (p.topic, p.partition) IN (SELECT u.topic, u.partition FROM unnest(topics, partitions) AS u(topic, partition))
+    ORDER BY p.topic, p.partition FOR SHARE;
+  SELECT string_agg(format('%s partition %s is at epoch %s, not %s', f.topic, f.partition, coalesce(p.epoch, 0), f.epoch),
+                    '; ')
+    INTO stale
+    FROM unnest(topics, partitions, epochs) AS f(topic, partition, epoch)
+    LEFT JOIN partition_owners p ON p.topic = f.topic AND p.partition = f.partition
+    WHERE coalesce(p.epoch, 0) <> f.epoch;
+  IF stale IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'CF001', MESSAGE = stale || ': another process owns it; nothing was written';
+  END IF;
+END $$;
 )sql"},
 };
 
@@ -495,6 +533,7 @@ class PostgresStore final : public Store {
     if (auto r = within_size(); !r) return r;
     std::vector<Connection::Queued> q;
     q.push_back({"BEGIN", Params(), "begin a batch"});
+    queue_fences(b.fences, q);
     queue_batch(b, q);
     q.push_back({"COMMIT", Params(), "commit a batch"});
     auto r = writer_.pipeline(q);
@@ -502,15 +541,22 @@ class PostgresStore final : public Store {
     return Ok{};
   }
 
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id) override {
-    auto rows = read("SELECT id, topic, key, body, headers FROM outbox WHERE id > $1::int8 ORDER BY id LIMIT $2::int8",
-                     Params().int8(after_id).int8(static_cast<std::int64_t>(limit)), "read outbox");
+  // With a filter, one index range per partition (outbox_partition), merged in id order.
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id, PartitionFilter only) override {
+    Params p;
+    p.int8(after_id).int8(static_cast<std::int64_t>(limit));
+    if (only != nullptr) p.int4s(*only, same);
+    auto rows = read(only == nullptr ? "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > $1::int8 "
+                                       "ORDER BY id LIMIT $2::int8"
+                                     : "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > $1::int8 "
+                                       "AND partition = ANY($3::int4[]) ORDER BY id LIMIT $2::int8",
+                     p, "read outbox");
     if (!rows) return rows.error();
     return outbox_from(*rows);
   }
 
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
-    auto rows = read("SELECT o.id, o.topic, o.key, o.body, o.headers FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, n) "
+    auto rows = read("SELECT o.id, o.topic, o.key, o.body, o.headers, o.partition FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, n) "
                      "JOIN outbox o ON o.id = u.id ORDER BY u.n",
                      Params().int8s(ids, same), "read outbox rows");
     if (!rows) return rows.error();
@@ -532,35 +578,79 @@ class PostgresStore final : public Store {
     return Ok{};
   }
 
-  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override {
-    auto rows = read("SELECT doc, attempted FROM calls ORDER BY call_id LIMIT $1::int8",
-                     Params().int8(static_cast<std::int64_t>(limit)), "read calls");
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit, PartitionFilter only) override {
+    Params p;
+    p.int8(static_cast<std::int64_t>(limit));
+    if (only != nullptr) p.int4s(*only, same);
+    auto rows = read(only == nullptr ? "SELECT doc, attempted, partition FROM calls ORDER BY call_id LIMIT $1::int8"
+                                     : "SELECT doc, attempted, partition FROM calls WHERE partition = ANY($2::int4[]) "
+                                       "ORDER BY call_id LIMIT $1::int8",
+                     p, "read calls");
     if (!rows) return rows.error();
     std::vector<PendingCall> out;
     for (int i = 0; i < rows->size(); ++i) {
       auto c = provider_call_from_json(boost::json::parse(rows->text(i, 0)));
-      if (c) out.push_back({std::move(*c), rows->boolean(i, 1)});
+      if (c) out.push_back({std::move(*c), rows->boolean(i, 1), rows->int4(i, 2)});
     }
     return out;
   }
 
-  Result<Ok> mark_call_attempted(const std::string& answer_id) override {
-    return write("UPDATE calls SET attempted = true WHERE call_id = $1::text", Params().text(answer_id),
-                 "mark call attempted");
+  // With a fence, the claim of a call before it is sent: the partition's epoch checked and held, then
+  // the mark, in one transaction (one round trip: the check fails the transaction when stale).
+  Result<Ok> mark_call_attempted(const std::string& answer_id, const PartitionEpoch* fence) override {
+    const char* mark = "UPDATE calls SET attempted = true WHERE call_id = $1::text";
+    if (fence == nullptr) return write(mark, Params().text(answer_id), "mark call attempted");
+    std::lock_guard lock(mu_);
+    std::vector<Connection::Queued> q;
+    q.push_back({"BEGIN", Params(), "begin"});
+    queue_fences({*fence}, q);
+    q.push_back({mark, Params().text(answer_id), "mark call attempted"});
+    q.push_back({"COMMIT", Params(), "commit"});
+    auto r = writer_.pipeline(q);
+    if (!r) return r.error();
+    return Ok{};
+  }
+
+  // One statement: the epoch grows by one (or starts at 1) and is returned; two claimants never hold
+  // the same one. A commit holding the partition (its fence's FOR SHARE) makes the claim wait for it.
+  Result<std::int64_t> claim_partition(const std::string& topic, std::int32_t partition,
+                                       const std::string& owner) override {
+    std::lock_guard lock(mu_);
+    auto rows = writer_.run(
+        "INSERT INTO partition_owners AS p (topic, partition, epoch, owner) VALUES ($1::text, $2::int4, 1, $3::text) "
+        "ON CONFLICT (topic, partition) DO UPDATE SET epoch = p.epoch + 1, owner = excluded.owner, claimed_at = now() "
+        "RETURNING epoch",
+        Params().text(topic).int4(partition).text(owner), "claim partition");
+    if (!rows) return rows.error();
+    return rows->int8(0, 0);
+  }
+
+  Result<std::map<std::int32_t, std::int64_t>> partition_epochs(const std::string& topic) override {
+    auto rows = read("SELECT partition, epoch FROM partition_owners WHERE topic = $1::text", Params().text(topic),
+                     "read partition epochs");
+    if (!rows) return rows.error();
+    std::map<std::int32_t, std::int64_t> out;
+    for (int i = 0; i < rows->size(); ++i) out[rows->int4(i, 0)] = rows->int8(i, 1);
+    return out;
   }
 
   Result<Ok> complete_call(const std::string& answer_id) override {
     return write("DELETE FROM calls WHERE call_id = $1::text", Params().text(answer_id), "complete call");
   }
 
-  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) override {
-    auto rows = read("SELECT txn_id, name, due_at, input_id FROM timers WHERE due_at <= $1::int8 "
-                     "ORDER BY due_at, txn_id, name LIMIT $2::int8",
-                     Params().int8(now_ms).int8(static_cast<std::int64_t>(limit)), "read timers");
+  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit, PartitionFilter only) override {
+    Params p;
+    p.int8(now_ms).int8(static_cast<std::int64_t>(limit));
+    if (only != nullptr) p.int4s(*only, same);
+    auto rows = read(only == nullptr ? "SELECT txn_id, name, due_at, input_id, partition FROM timers WHERE due_at <= $1::int8 "
+                                       "ORDER BY due_at, txn_id, name LIMIT $2::int8"
+                                     : "SELECT txn_id, name, due_at, input_id, partition FROM timers WHERE due_at <= $1::int8 "
+                                       "AND partition = ANY($3::int4[]) ORDER BY due_at, txn_id, name LIMIT $2::int8",
+                     p, "read timers");
     if (!rows) return rows.error();
     std::vector<TimerRow> out;
     for (int i = 0; i < rows->size(); ++i)
-      out.push_back({rows->str(i, 0), rows->str(i, 1), rows->int8(i, 2), rows->str(i, 3)});
+      out.push_back({rows->str(i, 0), rows->str(i, 1), rows->int8(i, 2), rows->str(i, 3), rows->int4(i, 4)});
     return out;
   }
 
@@ -818,6 +908,20 @@ class PostgresStore final : public Store {
     p.add_array(attention.done());
   }
 
+  // First in its transaction: each fence's partition row held (FOR SHARE: commits of the same
+  // partition go on together, a claim waits for them) and its epoch compared (no row: epoch 0). A
+  // stale epoch fails the statement with SQLSTATE CF001 (store.fenced), so the statements queued
+  // after it, sent in the same round trip, are never applied.
+  static void queue_fences(const std::vector<PartitionEpoch>& fences, std::vector<Connection::Queued>& q) {
+    if (fences.empty()) return;
+    q.push_back({"SELECT corridor_check_fences($1::text[], $2::int4[], $3::int8[])",
+                 Params()
+                     .texts(fences, [](const PartitionEpoch& f) -> std::string_view { return f.topic; })
+                     .int4s(fences, [](const PartitionEpoch& f) { return f.partition; })
+                     .int8s(fences, [](const PartitionEpoch& f) { return f.epoch; }),
+                 "check the batch's partition epochs"});
+  }
+
   void queue_batch(const StoreBatch& b, std::vector<Connection::Queued>& q) {
     if (!b.transactions.empty()) {
       // The last of a transaction's rows in the batch wins, as SqliteStore's successive upserts leave it.
@@ -857,14 +961,15 @@ class PostgresStore final : public Store {
     if (!b.outbox.empty()) {
       std::vector<std::string> headers;
       for (const auto& o : b.outbox) headers.push_back(headers_text(o.headers));
-      q.push_back({"INSERT INTO outbox (topic, key, body, headers) SELECT topic, key, body, headers FROM "
-                   "unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS u(topic, key, body, headers, n) "
-                   "ORDER BY n",
+      q.push_back({"INSERT INTO outbox (topic, key, body, headers, partition) SELECT topic, key, body, headers, partition "
+                   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[]) WITH ORDINALITY "
+                   "AS u(topic, key, body, headers, partition, n) ORDER BY n",
                    Params()
                        .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.topic; })
                        .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.key; })
                        .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.body; })
-                       .texts(headers, same),
+                       .texts(headers, same)
+                       .int4s(b.outbox, [](const OutboxRow& o) { return o.partition; }),
                    "write outbox"});
     }
     if (!b.events.empty()) {
@@ -890,11 +995,13 @@ class PostgresStore final : public Store {
       std::vector<std::size_t> index;
       for (const auto& [_, i] : last) index.push_back(i);
       // A row written again is a call to send again: not attempted (SqliteStore's INSERT OR REPLACE).
-      q.push_back({"INSERT INTO calls (call_id, doc) SELECT * FROM unnest($1::text[], $2::text[]) "
-                   "ON CONFLICT (call_id) DO UPDATE SET doc = excluded.doc, attempted = false",
+      const bool partitions = b.call_partitions.size() == b.calls.size();
+      q.push_back({"INSERT INTO calls (call_id, doc, partition) SELECT * FROM unnest($1::text[], $2::text[], $3::int4[]) "
+                   "ON CONFLICT (call_id) DO UPDATE SET doc = excluded.doc, attempted = false, partition = excluded.partition",
                    Params()
                        .texts(index, [&](std::size_t i) -> std::string_view { return ids[i]; })
-                       .texts(index, [&](std::size_t i) -> std::string_view { return docs[i]; }),
+                       .texts(index, [&](std::size_t i) -> std::string_view { return docs[i]; })
+                       .int4s(index, [&](std::size_t i) { return partitions ? b.call_partitions[i] : -1; }),
                    "write calls"});
     }
     if (!b.timers_cancelled.empty()) {
@@ -907,14 +1014,15 @@ class PostgresStore final : public Store {
     }
     if (!b.timers_set.empty()) {
       auto timers = last_by(b.timers_set, [](const TimerRow& t) { return std::pair(t.txn_id, t.name); });
-      q.push_back({"INSERT INTO timers (txn_id, name, due_at, input_id) SELECT * FROM unnest($1::text[], $2::text[], "
-                   "$3::int8[], $4::text[]) ON CONFLICT (txn_id, name) DO UPDATE SET due_at = excluded.due_at, "
-                   "input_id = excluded.input_id",
+      q.push_back({"INSERT INTO timers (txn_id, name, due_at, input_id, partition) SELECT * FROM unnest($1::text[], "
+                   "$2::text[], $3::int8[], $4::text[], $5::int4[]) ON CONFLICT (txn_id, name) DO UPDATE SET "
+                   "due_at = excluded.due_at, input_id = excluded.input_id, partition = excluded.partition",
                    Params()
                        .texts(timers, [](const TimerRow* t) -> std::string_view { return t->txn_id; })
                        .texts(timers, [](const TimerRow* t) -> std::string_view { return t->name; })
                        .int8s(timers, [](const TimerRow* t) { return t->due_at_ms; })
-                       .texts(timers, [](const TimerRow* t) -> std::string_view { return t->input_id; }),
+                       .texts(timers, [](const TimerRow* t) -> std::string_view { return t->input_id; })
+                       .int4s(timers, [](const TimerRow* t) { return t->partition; }),
                    "set timers"});
     }
     if (!b.processed_inputs.empty()) {
@@ -959,7 +1067,8 @@ class PostgresStore final : public Store {
   std::vector<OutboxRow> outbox_from(const Rows& rows) {
     std::vector<OutboxRow> out;
     for (int i = 0; i < rows.size(); ++i)
-      out.push_back({rows.int8(i, 0), rows.str(i, 1), rows.str(i, 2), rows.str(i, 3), headers_from_text(rows.text(i, 4))});
+      out.push_back({rows.int8(i, 0), rows.str(i, 1), rows.str(i, 2), rows.str(i, 3), headers_from_text(rows.text(i, 4)),
+                     rows.int4(i, 5)});
     return out;
   }
 

@@ -52,6 +52,14 @@ Headers headers_from_text(std::string_view text) {
   return out;
 }
 
+// A partition filter as a JSON array, for `partition IN (SELECT value FROM json_each(?))`: one
+// statement whatever the number of partitions.
+std::string partition_list(const std::vector<std::int32_t>& partitions) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < partitions.size(); ++i) out += (i ? "," : "") + std::to_string(partitions[i]);
+  return out + "]";
+}
+
 struct DbDeleter {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
@@ -141,14 +149,19 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
-  headers TEXT NOT NULL DEFAULT ''
+  headers TEXT NOT NULL DEFAULT '', partition INTEGER NOT NULL DEFAULT -1
 );
 CREATE TABLE IF NOT EXISTS calls (
-  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0
+  call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0,
+  partition INTEGER NOT NULL DEFAULT -1
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS timers (
   txn_id TEXT NOT NULL, name TEXT NOT NULL, due_at INTEGER NOT NULL, input_id TEXT NOT NULL,
-  PRIMARY KEY (txn_id, name)
+  partition INTEGER NOT NULL DEFAULT -1, PRIMARY KEY (txn_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS partition_owners (
+  topic TEXT NOT NULL, partition INTEGER NOT NULL, epoch INTEGER NOT NULL, owner TEXT NOT NULL,
+  PRIMARY KEY (topic, partition)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
 CREATE TABLE IF NOT EXISTS processed_inputs (
@@ -265,6 +278,14 @@ class SqliteStore final : public Store {
     if (!has_column("PRAGMA table_info(outbox)", "headers")) exec_or_throw("ALTER TABLE outbox ADD COLUMN headers TEXT NOT NULL DEFAULT '';");
     if (!has_column("PRAGMA table_info(transactions)", "traceparent"))
       exec_or_throw("ALTER TABLE transactions ADD COLUMN traceparent TEXT NOT NULL DEFAULT '';");
+    // Stores made before partition ownership: their rows belong to no partition (-1), which only a
+    // process reading every partition (the one process on a SQLite file) reads.
+    if (!has_column("PRAGMA table_info(outbox)", "partition"))
+      exec_or_throw("ALTER TABLE outbox ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
+    if (!has_column("PRAGMA table_info(calls)", "partition"))
+      exec_or_throw("ALTER TABLE calls ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
+    if (!has_column("PRAGMA table_info(timers)", "partition"))
+      exec_or_throw("ALTER TABLE timers ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
   }
 
   // `table_info` is a literal: statements are cached by their text's address.
@@ -341,7 +362,8 @@ class SqliteStore final : public Store {
       if (auto r = durable(); !r) return r;
     }
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
-    auto result = write_batch(b);
+    auto result = check_fences(b.fences);
+    if (result) result = write_batch(b);
     if (!result) {
       rollback();
       return result;
@@ -353,19 +375,25 @@ class SqliteStore final : public Store {
     return Ok{};
   }
 
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id) override {
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id, PartitionFilter only) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st =
-        reader->connection->prepare("SELECT id, topic, key, body, headers FROM outbox WHERE id > ? ORDER BY id LIMIT ?");
+    auto st = only == nullptr
+                  ? reader->connection->prepare(
+                        "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > ? ORDER BY id LIMIT ?")
+                  : reader->connection->prepare(
+                        "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > ? AND partition IN "
+                        "(SELECT value FROM json_each(?3)) ORDER BY id LIMIT ?2");
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, after_id);
     sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
+    if (only != nullptr) bind(st->get(), 3, partition_list(*only));
     std::vector<OutboxRow> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
       out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                     column(st->get(), 3), headers_from_text(column_view(st->get(), 4))});
+                     column(st->get(), 3), headers_from_text(column_view(st->get(), 4)),
+                     sqlite3_column_int(st->get(), 5)});
     if (rc != SQLITE_DONE) return reader->connection->error("read outbox");
     return out;
   }
@@ -373,7 +401,7 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT id, topic, key, body, headers FROM outbox WHERE id = ?");
+    auto st = reader->connection->prepare("SELECT id, topic, key, body, headers, partition FROM outbox WHERE id = ?");
     if (!st) return st.error();
     std::vector<OutboxRow> out;
     for (auto id : ids) {
@@ -382,7 +410,8 @@ class SqliteStore final : public Store {
       const int rc = sqlite3_step(st->get());
       if (rc == SQLITE_ROW) {
         out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                       column(st->get(), 3), headers_from_text(column_view(st->get(), 4))});
+                       column(st->get(), 3), headers_from_text(column_view(st->get(), 4)),
+                       sqlite3_column_int(st->get(), 5)});
       } else if (rc != SQLITE_DONE) {
         return reader->connection->error("read outbox rows");
       }
@@ -403,31 +432,82 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override {
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit, PartitionFilter only) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT doc, attempted FROM calls LIMIT ?");
+    auto st = only == nullptr ? reader->connection->prepare("SELECT doc, attempted, partition FROM calls LIMIT ?")
+                              : reader->connection->prepare(
+                                    "SELECT doc, attempted, partition FROM calls WHERE partition IN "
+                                    "(SELECT value FROM json_each(?2)) LIMIT ?1");
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, static_cast<sqlite3_int64>(limit));
+    if (only != nullptr) bind(st->get(), 2, partition_list(*only));
     std::vector<PendingCall> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
       auto c = provider_call_from_json(boost::json::parse(column(st->get(), 0)));
-      if (c) out.push_back({std::move(*c), sqlite3_column_int(st->get(), 1) != 0});
+      if (c) out.push_back({std::move(*c), sqlite3_column_int(st->get(), 1) != 0, sqlite3_column_int(st->get(), 2)});
     }
     if (rc != SQLITE_DONE) return reader->connection->error("read calls");
     return out;
   }
 
-  Result<Ok> mark_call_attempted(const std::string& call_id) override {
+  Result<Ok> mark_call_attempted(const std::string& call_id, const PartitionEpoch* fence) override {
     std::lock_guard lock(mu_);
     if (fsync_off_) {
       if (auto r = durable(); !r) return r;
     }
-    auto st = prepare("UPDATE calls SET attempted = 1 WHERE call_id = ?");
+    auto mark = [&]() -> Result<Ok> {
+      auto st = prepare("UPDATE calls SET attempted = 1 WHERE call_id = ?");
+      if (!st) return st.error();
+      bind(st->get(), 1, call_id);
+      return step_done(st->get(), "mark call attempted");
+    };
+    if (fence == nullptr) return mark();
+    // The epoch read and the mark in one write transaction: no claim comes between them.
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto result = check_fences({*fence});
+    if (result) result = mark();
+    if (result) result = exec("COMMIT");
+    if (!result) rollback();
+    return result;
+  }
+
+  Result<std::int64_t> claim_partition(const std::string& topic, std::int32_t partition,
+                                       const std::string& owner) override {
+    std::lock_guard lock(mu_);
+    if (fsync_off_) {
+      if (auto r = durable(); !r) return r.error();
+    }
+    auto st = prepare(
+        "INSERT INTO partition_owners (topic, partition, epoch, owner) VALUES (?, ?, 1, ?) "
+        "ON CONFLICT(topic, partition) DO UPDATE SET epoch = epoch + 1, owner = excluded.owner RETURNING epoch");
     if (!st) return st.error();
-    bind(st->get(), 1, call_id);
-    return step_done(st->get(), "mark call attempted");
+    bind(st->get(), 1, topic);
+    sqlite3_bind_int(st->get(), 2, partition);
+    bind(st->get(), 3, owner);
+    if (sqlite3_step(st->get()) != SQLITE_ROW) {
+      auto e = error("claim partition");
+      sqlite3_reset(st->get());
+      return e;
+    }
+    const std::int64_t epoch = sqlite3_column_int64(st->get(), 0);
+    if (auto r = step_done(st->get(), "claim partition"); !r) return r.error();
+    return epoch;
+  }
+
+  Result<std::map<std::int32_t, std::int64_t>> partition_epochs(const std::string& topic) override {
+    auto reader = lease_reader();
+    if (!reader) return reader.error();
+    auto st = reader->connection->prepare("SELECT partition, epoch FROM partition_owners WHERE topic = ?");
+    if (!st) return st.error();
+    bind(st->get(), 1, topic);
+    std::map<std::int32_t, std::int64_t> out;
+    int rc;
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
+      out[sqlite3_column_int(st->get(), 0)] = sqlite3_column_int64(st->get(), 1);
+    if (rc != SQLITE_DONE) return reader->connection->error("read partition epochs");
+    return out;
   }
 
   Result<Ok> complete_call(const std::string& call_id) override {
@@ -438,18 +518,25 @@ class SqliteStore final : public Store {
     return step_done(st->get(), "complete call");
   }
 
-  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit) override {
+  Result<std::vector<TimerRow>> due_timers(std::int64_t now_ms, std::size_t limit, PartitionFilter only) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT txn_id, name, due_at, input_id FROM timers WHERE due_at <= ? ORDER BY due_at LIMIT ?");
+    auto st = only == nullptr
+                  ? reader->connection->prepare(
+                        "SELECT txn_id, name, due_at, input_id, partition FROM timers WHERE due_at <= ? ORDER BY due_at "
+                        "LIMIT ?")
+                  : reader->connection->prepare(
+                        "SELECT txn_id, name, due_at, input_id, partition FROM timers WHERE due_at <= ? AND partition IN "
+                        "(SELECT value FROM json_each(?3)) ORDER BY due_at LIMIT ?2");
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, now_ms);
     sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
+    if (only != nullptr) bind(st->get(), 3, partition_list(*only));
     std::vector<TimerRow> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
       out.push_back({column(st->get(), 0), column(st->get(), 1), sqlite3_column_int64(st->get(), 2),
-                     column(st->get(), 3)});
+                     column(st->get(), 3), sqlite3_column_int(st->get(), 4)});
     if (rc != SQLITE_DONE) return reader->connection->error("read timers");
     return out;
   }
@@ -678,6 +765,30 @@ class SqliteStore final : public Store {
     });
   }
 
+  // Inside a write transaction: each fence's partition still at its epoch (no row: epoch 0).
+  Result<Ok> check_fences(const std::vector<PartitionEpoch>& fences) {
+    if (fences.empty()) return Ok{};
+    auto st = prepare("SELECT epoch FROM partition_owners WHERE topic = ? AND partition = ?");
+    if (!st) return st.error();
+    for (const auto& f : fences) {
+      bind(st->get(), 1, f.topic);
+      sqlite3_bind_int(st->get(), 2, f.partition);
+      const int rc = sqlite3_step(st->get());
+      if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        auto e = error("read partition epoch");
+        sqlite3_reset(st->get());
+        return e;
+      }
+      const std::int64_t epoch = rc == SQLITE_ROW ? sqlite3_column_int64(st->get(), 0) : 0;
+      sqlite3_reset(st->get());
+      if (epoch != f.epoch)
+        return fail(store_errc::fenced, f.topic + " partition " + std::to_string(f.partition) + " is at epoch " +
+                                            std::to_string(epoch) + ", not " + std::to_string(f.epoch) +
+                                            ": another process owns it; nothing was written");
+    }
+    return Ok{};
+  }
+
   Result<Ok> write_batch(const StoreBatch& b) {
     {
       // The listing columns that never change are set by the insert alone; status and attention keep
@@ -709,13 +820,14 @@ class SqliteStore final : public Store {
       }
     }
     {
-      auto st = prepare("INSERT INTO outbox (topic, key, body, headers) VALUES (?, ?, ?, ?)");
+      auto st = prepare("INSERT INTO outbox (topic, key, body, headers, partition) VALUES (?, ?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& o : b.outbox) {
         bind(st->get(), 1, o.topic);
         bind(st->get(), 2, o.key);
         bind(st->get(), 3, o.body);
         bind(st->get(), 4, headers_text(o.headers));
+        sqlite3_bind_int(st->get(), 5, o.partition);
         if (auto r = step_done(st->get(), "write outbox"); !r) return r;
       }
     }
@@ -738,11 +850,14 @@ class SqliteStore final : public Store {
       }
     }
     {
-      auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc) VALUES (?, ?)");
+      auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc, partition) VALUES (?, ?, ?)");
       if (!st) return st.error();
-      for (const auto& c : b.calls) {
+      const bool partitions = b.call_partitions.size() == b.calls.size();
+      for (std::size_t i = 0; i < b.calls.size(); ++i) {
+        const ProviderCall& c = b.calls[i];
         bind(st->get(), 1, c.answer_input_id());  // one row a send: a re-send has an answer id of its own
         bind(st->get(), 2, boost::json::serialize(to_json(c)));
+        sqlite3_bind_int(st->get(), 3, partitions ? b.call_partitions[i] : -1);
         if (auto r = step_done(st->get(), "write call"); !r) return r;
       }
     }
@@ -759,13 +874,14 @@ class SqliteStore final : public Store {
       }
     }
     {
-      auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id) VALUES (?, ?, ?, ?)");
+      auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id, partition) VALUES (?, ?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& t : b.timers_set) {
         bind(st->get(), 1, t.txn_id);
         bind(st->get(), 2, t.name);
         sqlite3_bind_int64(st->get(), 3, t.due_at_ms);
         bind(st->get(), 4, t.input_id);
+        sqlite3_bind_int(st->get(), 5, t.partition);
         if (auto r = step_done(st->get(), "set timer"); !r) return r;
       }
     }

@@ -26,12 +26,12 @@ class OutboxFails final : public testing::DelegatingStore {
   std::atomic<bool> failing{true};
   std::atomic<int> refused{0};
 
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after) override {
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after, PartitionFilter only) override {
     if (failing.load()) {
       refused++;
       return fail(store_errc::statement_failed, "store: disk I/O error (injected)");
     }
-    return DelegatingStore::outbox(limit, after);
+    return DelegatingStore::outbox(limit, after, only);
   }
 };
 

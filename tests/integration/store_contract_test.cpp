@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "engine/store/store.hpp"
 #include "engine/store/store_postgres.hpp"
 #include "statemachines/sensitive.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/postgres.hpp"
 
 namespace corridor {
@@ -568,6 +570,181 @@ TEST_P(StoreContract, AStoreOpenedAgainKeepsItsRows) {
   EXPECT_EQ(store_->offsets("corridor.inputs")->at(2), 4);
 }
 
+// ---- Partition ownership (store.hpp: claim_partition, StoreBatch::fences, the partition filters) --
+
+const std::string kInputs = "corridor.inputs";
+
+TEST_P(StoreContract, ClaimsFromConcurrentClaimantsAreDistinctAndIncreasing) {
+  // Claimants on stores of their own, as processes are: each claim is one statement.
+  constexpr int kClaimants = 6, kClaims = 3;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kClaimants; ++i) stores.push_back(open());
+  std::vector<std::vector<std::int64_t>> epochs(kClaimants);
+  std::vector<std::string> errors(kClaimants);
+  std::vector<std::thread> claimants;
+  for (int i = 0; i < kClaimants; ++i)
+    claimants.emplace_back([&, i] {
+      for (int c = 0; c < kClaims; ++c) {
+        auto e = stores[i]->claim_partition(kInputs, 0, "process-" + std::to_string(i));
+        if (!e) {
+          errors[i] = e.error().message;
+          return;
+        }
+        epochs[i].push_back(*e);
+      }
+    });
+  for (auto& t : claimants) t.join();
+  std::set<std::int64_t> all;
+  for (int i = 0; i < kClaimants; ++i) {
+    EXPECT_EQ(errors[i], "");
+    ASSERT_EQ(epochs[i].size(), static_cast<std::size_t>(kClaims));
+    EXPECT_TRUE(std::is_sorted(epochs[i].begin(), epochs[i].end()));  // each claimant's grow
+    EXPECT_EQ(std::set<std::int64_t>(epochs[i].begin(), epochs[i].end()).size(), epochs[i].size());
+    all.insert(epochs[i].begin(), epochs[i].end());
+  }
+  // Distinct, and every number from 1 on: no two claimants ever held the same epoch.
+  EXPECT_EQ(all.size(), static_cast<std::size_t>(kClaimants * kClaims));
+  EXPECT_EQ(*all.begin(), 1);
+  EXPECT_EQ(*all.rbegin(), kClaimants * kClaims);
+  EXPECT_EQ(*store_->claim_partition(kInputs, 0, "main"), kClaimants * kClaims + 1);
+  EXPECT_EQ(*store_->claim_partition(kInputs, 5, "main"), 1);  // partitions are independent
+  EXPECT_EQ(*store_->claim_partition("other.topic", 0, "main"), 1);
+  EXPECT_EQ(*store_->partition_epochs(kInputs),
+            (std::map<std::int32_t, std::int64_t>{{0, kClaimants * kClaims + 1}, {5, 1}}));
+  EXPECT_TRUE(store_->partition_epochs("nothing")->empty());
+}
+
+TEST_P(StoreContract, ABatchWithAStaleFenceWritesNothing) {
+  const std::int64_t first = *store_->claim_partition(kInputs, 3, "a");
+  const std::int64_t second = *store_->claim_partition(kInputs, 3, "b");  // b took it over
+  ASSERT_GT(second, first);
+  const std::int64_t other = *store_->claim_partition(kInputs, 4, "a");
+  StoreBatch b;
+  b.transactions = {txn("tx_a", 1000)};
+  b.statuses = {"pending"};
+  b.outbox = {{0, "events", "tx_a", "{}", {}, 3}};
+  b.events = {{"tx_a", 1, "{}"}};
+  b.calls = {call("c1")};
+  b.call_partitions = {3};
+  b.timers_set = {{"tx_a", "poll", 10, "p", 3}};
+  b.processed_inputs = {{"in-1", "", 1000}};
+  b.offsets = {{kInputs, 3, 8}};
+  b.journal = {{"tx_a", 1000, "command", "payment.create", "{}"}};
+  b.traceparents = {{"tx_a", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}};
+  auto nothing_written = [&] {
+    EXPECT_EQ(*store_->count_transactions(), 0);
+    EXPECT_TRUE(store_->outbox(10)->empty());
+    EXPECT_TRUE(store_->events_of("tx_a")->empty());
+    EXPECT_TRUE(store_->pending_calls(10)->empty());
+    EXPECT_TRUE(store_->due_timers(100, 10)->empty());
+    EXPECT_TRUE(store_->processed_among({"in-1"})->empty());
+    EXPECT_TRUE(store_->offsets(kInputs)->empty());
+    EXPECT_TRUE(store_->journal_of("tx_a")->empty());
+  };
+  for (const auto& fences : std::vector<std::vector<PartitionEpoch>>{
+           {{kInputs, 3, first}},                        // the zombie's epoch
+           {{kInputs, 4, other}, {kInputs, 3, first}},   // one stale among current ones
+           {{kInputs, 3, second + 1}},                   // an epoch nobody was given
+           {{kInputs, 9, 1}}}) {                         // a partition never claimed
+    b.fences = fences;
+    auto r = store_->commit(b);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, store_errc::fenced) << r.error().message;
+    EXPECT_FALSE(r.error().retryable());
+    EXPECT_NE(r.error().message.find("partition"), std::string::npos) << r.error().message;
+    nothing_written();
+  }
+  // The owner's batch goes in, fences on two partitions included; the store goes on after a refusal.
+  b.fences = {{kInputs, 3, second}, {kInputs, 4, other}};
+  commit(b);
+  EXPECT_EQ(*store_->count_transactions(), 1);
+  EXPECT_EQ(store_->offsets(kInputs)->at(3), 8);
+  // A claim that follows sees every batch the owner before it committed.
+  EXPECT_EQ(*store_->claim_partition(kInputs, 3, "c"), second + 1);
+  EXPECT_EQ(store_->offsets(kInputs)->at(3), 8);
+  StoreBatch late;
+  late.offsets = {{kInputs, 3, 99}};
+  late.fences = {{kInputs, 3, second}};
+  EXPECT_EQ(store_->commit(late).error().code, store_errc::fenced);
+  EXPECT_EQ(store_->offsets(kInputs)->at(3), 8);
+}
+
+TEST_P(StoreContract, RowsKeepTheirPartitionAndTheFiltersReadThem) {
+  StoreBatch b;
+  b.outbox = {{0, "events", "a", "{}", {}, 1}, {0, "events", "b", "{}", {}, 2}, {0, "deadletter", "c", "{}", {}, -1},
+              {0, "events", "d", "{}", {}, 1}};
+  b.calls = {call("c1"), call("c2"), call("c3")};
+  b.call_partitions = {1, 2, 1};
+  b.timers_set = {{"tx_a", "poll", 10, "ta", 1}, {"tx_b", "poll", 20, "tb", 2}, {"tx_c", "poll", 30, "tc", -1}};
+  commit(b);
+  StoreBatch unplaced;  // no call_partitions: every call belongs to none
+  unplaced.calls = {call("c4")};
+  commit(unplaced);
+
+  auto keys = [](const std::vector<OutboxRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.key + ":" + std::to_string(r.partition));
+    return out;
+  };
+  const std::vector<std::int32_t> one{1}, both{1, 2}, none{}, unknown{7};
+  EXPECT_EQ(keys(*store_->outbox(10)), (std::vector<std::string>{"a:1", "b:2", "c:-1", "d:1"}));
+  EXPECT_EQ(keys(*store_->outbox(10, 0, &one)), (std::vector<std::string>{"a:1", "d:1"}));
+  EXPECT_EQ(keys(*store_->outbox(10, 0, &both)), (std::vector<std::string>{"a:1", "b:2", "d:1"}));
+  EXPECT_EQ(keys(*store_->outbox(1, 0, &both)), (std::vector<std::string>{"a:1"}));
+  const auto first = store_->outbox(1, 0, &one)->at(0).id;
+  EXPECT_EQ(keys(*store_->outbox(10, first, &one)), (std::vector<std::string>{"d:1"}));
+  EXPECT_TRUE(store_->outbox(10, 0, &none)->empty());
+  EXPECT_TRUE(store_->outbox(10, 0, &unknown)->empty());
+  EXPECT_EQ(keys(*store_->outbox_rows({first})), (std::vector<std::string>{"a:1"}));
+
+  auto calls = [](const std::vector<PendingCall>& rows) {
+    std::set<std::string> out;
+    for (const auto& r : rows) out.insert(r.call.call_id + ":" + std::to_string(r.partition));
+    return out;
+  };
+  EXPECT_EQ(calls(*store_->pending_calls(10)), (std::set<std::string>{"c1:1", "c2:2", "c3:1", "c4:-1"}));
+  EXPECT_EQ(calls(*store_->pending_calls(10, &one)), (std::set<std::string>{"c1:1", "c3:1"}));
+  EXPECT_EQ(store_->pending_calls(1, &one)->size(), 1u);
+  EXPECT_TRUE(store_->pending_calls(10, &none)->empty());
+
+  auto timers = [](const std::vector<TimerRow>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.input_id + ":" + std::to_string(r.partition));
+    return out;
+  };
+  EXPECT_EQ(timers(*store_->due_timers(100, 10)), (std::vector<std::string>{"ta:1", "tb:2", "tc:-1"}));
+  EXPECT_EQ(timers(*store_->due_timers(100, 10, &both)), (std::vector<std::string>{"ta:1", "tb:2"}));
+  EXPECT_EQ(timers(*store_->due_timers(15, 10, &both)), (std::vector<std::string>{"ta:1"}));
+  EXPECT_TRUE(store_->due_timers(100, 10, &unknown)->empty());
+
+  // A timer set again moves with its partition.
+  StoreBatch moved;
+  moved.timers_set = {{"tx_a", "poll", 10, "ta2", 2}};
+  commit(moved);
+  EXPECT_EQ(timers(*store_->due_timers(100, 10, &one)), std::vector<std::string>{});
+}
+
+TEST_P(StoreContract, ACallsClaimWithAStaleFenceIsRefused) {
+  const std::int64_t epoch = *store_->claim_partition(kInputs, 2, "a");
+  StoreBatch b;
+  b.calls = {call("c1"), call("c2")};
+  b.call_partitions = {2, 2};
+  commit(b);
+  const PartitionEpoch current{kInputs, 2, epoch};
+  ASSERT_TRUE(store_->mark_call_attempted("c1", &current));
+  EXPECT_EQ(*store_->claim_partition(kInputs, 2, "b"), epoch + 1);
+  auto r = store_->mark_call_attempted("c2", &current);  // the zombie's claim of c2
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, store_errc::fenced) << r.error().message;
+  auto calls = *store_->pending_calls(10);
+  for (const auto& c : calls) EXPECT_EQ(c.attempted, c.call.call_id == "c1") << c.call.call_id;
+  const PartitionEpoch newer{kInputs, 2, epoch + 1};
+  ASSERT_TRUE(store_->mark_call_attempted("c2", &newer));
+  ASSERT_TRUE(store_->mark_call_attempted("c2"));  // without a fence: as before ownership
+  calls = *store_->pending_calls(10);
+  for (const auto& c : calls) EXPECT_TRUE(c.attempted) << c.call.call_id;
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract, ::testing::Values("sqlite", "postgres"),
                          [](const auto& info) { return info.param; });
 
@@ -654,6 +831,51 @@ TEST(PostgresStore, NoMessageCarriesTheUrlsPassword) {
   auto r = (*store)->commit(b);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message.find(password), std::string::npos) << r.error().message;
+}
+
+// SQLite's commit holds the whole file (BEGIN IMMEDIATE), and a claim is a write: it waits there by
+// construction. PostgreSQL's holds the fenced partitions' rows: a transaction holding them as a
+// commit does (the same corridor_check_fences, first in the transaction) makes a claim wait.
+TEST(PostgresStore, AClaimWaitsForACommitHoldingThePartition) {
+  const std::string url = PostgresServer::shared().fresh_database();
+  auto store = open_postgres_store(url);
+  ASSERT_TRUE(store);
+  const std::int64_t epoch = *(*store)->claim_partition(kInputs, 1, "a");
+  PGconn* commit = PQconnectdb(url.c_str());
+  ASSERT_EQ(PQstatus(commit), CONNECTION_OK);
+  auto exec = [&](const std::string& sql) {
+    PGresult* r = PQexec(commit, sql.c_str());
+    const bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    PQclear(r);
+    return ok;
+  };
+  ASSERT_TRUE(exec("BEGIN"));
+  ASSERT_TRUE(exec("SELECT corridor_check_fences('{corridor.inputs}', '{1}', '{" + std::to_string(epoch) + "}')"));
+  ASSERT_TRUE(exec("INSERT INTO offsets VALUES ('corridor.inputs', 1, 42)"));  // the commit's writes
+  std::atomic<std::int64_t> claimed = 0;
+  std::thread claimant([&] {
+    auto e = (*store)->claim_partition(kInputs, 1, "b");
+    claimed = e ? *e : -1;
+  });
+  // The claim is seen waiting on the row's lock, and has not returned.
+  const std::string admin = PostgresServer::shared().url("postgres");
+  const std::string db = url.substr(url.rfind('/') + 1);
+  EXPECT_TRUE(testing::eventually([&] {
+    return scalar(admin, "SELECT count(*) FROM pg_stat_activity WHERE datname = '" + db +
+                             "' AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO partition_owners%'") == "1";
+  }));
+  EXPECT_EQ(claimed, 0);
+  ASSERT_TRUE(exec("COMMIT"));
+  claimant.join();
+  EXPECT_EQ(claimed, epoch + 1);
+  // The claim came after the commit: it sees its writes.
+  EXPECT_EQ((*store)->offsets(kInputs)->at(1), 42);
+  PQfinish(commit);
+  // And the holder's next batch, under its old epoch, is refused.
+  StoreBatch b;
+  b.offsets = {{kInputs, 1, 43}};
+  b.fences = {{kInputs, 1, epoch}};
+  EXPECT_EQ((*store)->commit(b).error().code, store_errc::fenced);
 }
 
 TEST(PostgresStore, ABrokenConnectionIsOpenedAgain) {

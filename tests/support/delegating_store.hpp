@@ -22,18 +22,29 @@ class DelegatingStore : public Store {
   Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& ids) override {
     return s_.traceparents_among(ids);
   }
-  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after) override {
-    return s_.outbox(limit, after);
+  Result<std::int64_t> claim_partition(const std::string& topic, std::int32_t partition,
+                                       const std::string& owner) override {
+    return s_.claim_partition(topic, partition, owner);
+  }
+  Result<std::map<std::int32_t, std::int64_t>> partition_epochs(const std::string& topic) override {
+    return s_.partition_epochs(topic);
+  }
+  Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after, PartitionFilter only) override {
+    return s_.outbox(limit, after, only);
   }
   Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override { return s_.remove_outbox(ids); }
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
     return s_.outbox_rows(ids);
   }
-  Result<std::vector<PendingCall>> pending_calls(std::size_t limit) override { return s_.pending_calls(limit); }
-  Result<Ok> mark_call_attempted(const std::string& id) override { return s_.mark_call_attempted(id); }
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit, PartitionFilter only) override {
+    return s_.pending_calls(limit, only);
+  }
+  Result<Ok> mark_call_attempted(const std::string& id, const PartitionEpoch* fence) override {
+    return s_.mark_call_attempted(id, fence);
+  }
   Result<Ok> complete_call(const std::string& id) override { return s_.complete_call(id); }
-  Result<std::vector<TimerRow>> due_timers(std::int64_t now, std::size_t limit) override {
-    return s_.due_timers(now, limit);
+  Result<std::vector<TimerRow>> due_timers(std::int64_t now, std::size_t limit, PartitionFilter only) override {
+    return s_.due_timers(now, limit, only);
   }
   Result<Ok> remove_timers(const std::vector<TimerRow>& fired) override { return s_.remove_timers(fired); }
   Result<Ok> limit_size(std::int64_t max) override { return s_.limit_size(max); }
