@@ -138,7 +138,6 @@ Workload payins(const std::string& run, int count) {
     p.expected = "succeeded";
     p.txn_id = derive_txn_id("ZANDO", p.reference);
     json::object cmd = bench::payin_command(p.reference);
-    cmd["command_id"] = "cmd-" + p.reference;
     w.commands.emplace_back("ZANDO:" + p.reference, boost::json::serialize(cmd));
     w.payments.emplace(p.txn_id, std::move(p));
   }
