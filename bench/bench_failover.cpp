@@ -37,6 +37,7 @@ namespace corridor {
 namespace {
 
 using namespace chaos;
+using chaos::Clock;  // not corridor::Clock, the runtime's seam
 constexpr int kPartitions = 12;
 
 void pause_until(Clock::time_point at) {

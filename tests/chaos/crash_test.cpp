@@ -31,6 +31,7 @@ namespace corridor {
 namespace {
 
 using namespace chaos;
+using chaos::Clock;  // not corridor::Clock, the runtime's seam
 
 TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
   const std::uint64_t seed = seed_from_env();

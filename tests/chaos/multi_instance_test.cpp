@@ -38,6 +38,7 @@ namespace corridor {
 namespace {
 
 using namespace chaos;
+using chaos::Clock;  // not corridor::Clock, the runtime's seam
 
 constexpr int kEngines = 3;
 constexpr int kPartitions = 12;
