@@ -56,7 +56,8 @@ bool wait_settled(EventLog& log, const Workload& workload, const Disruptions& di
 }
 
 Verdict judge(const Workload& workload, const std::vector<Event>& events, const Disruptions& disruptions,
-              const std::map<std::string, std::map<std::string, std::int64_t>>& charges, Clock::time_point t0) {
+              const std::map<std::string, std::map<std::string, std::int64_t>>& charges, Clock::time_point t0,
+              bool return_url_via_others) {
   Verdict v;
   v.events = events.size();
   // Distinct events per transaction; one body per event_id.
@@ -96,6 +97,11 @@ Verdict judge(const Workload& workload, const std::vector<Event>& events, const 
       // refund_unknown rows announce nothing), hence the inference from the disruptions' times.
       accepted = true;
       ++v.esipay_refund_unknown;
+    } else if (!accepted && return_url_via_others && p.provider == "esipay" && status == "failed" &&
+               disruptions.between(p.published, versions.rbegin()->second->seen)) {
+      accepted = true;
+      ++v.esipay_return_url_lost;
+      if (v.return_url_lost_reasons.size() < 3) v.return_url_lost_reasons.push_back(p.scenario + ": " + reason);
     }
     if (accepted) {
       ++v.ok;
@@ -177,6 +183,11 @@ void print_verdict(const Verdict& v, std::size_t payments) {
   std::printf("  at expected final status: %zu / %zu (esipay charge in flight at a disruption -> unknown: %zu; "
               "esipay refund in flight at a disruption -> left unknown: %zu)\n",
               v.ok, payments, v.esipay_charge_unknown, v.esipay_refund_unknown);
+  if (v.esipay_return_url_lost > 0) {
+    std::printf("  esipay payments cancelled by esipay across a disruption (return URL lost): %zu, e.g.\n",
+                v.esipay_return_url_lost);
+    for (const auto& r : v.return_url_lost_reasons) std::printf("    %s\n", r.c_str());
+  }
   for (const auto& [what, count] : v.wrong_status) std::printf("  WRONG %5d  %s\n", count, what.c_str());
   std::printf("  versions 1..n: %zu transaction(s) with a gap; event_ids with two bodies: %zu\n", v.version_gaps,
               v.two_bodies);

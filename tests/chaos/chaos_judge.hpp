@@ -40,6 +40,8 @@ bool wait_settled(EventLog& log, const Workload& workload, const Disruptions& di
 
 struct Verdict {
   std::size_t ok = 0, esipay_charge_unknown = 0, esipay_refund_unknown = 0, version_gaps = 0, two_bodies = 0;
+  std::size_t esipay_return_url_lost = 0;
+  std::vector<std::string> return_url_lost_reasons;  // the first few, printed
   std::size_t events = 0, distinct = 0, duplicates = 0;
   std::size_t timer_transitions = 0, inputs_applied_twice = 0, timers_after_terminal = 0;
   std::size_t charged = 0, charged_twice = 0, unknown_keys = 0;
@@ -49,8 +51,13 @@ struct Verdict {
 
 // Judges `log.events` against `workload` (GoogleTest failures for each breach) and the sandboxes'
 // charge counts; `t0` is the run's start, for the times printed. Call with log.mu held.
+// `return_url_via_others`: esipay's return URL reaches another engine than the one charging (several
+// engines behind a balancer); a disruption of that engine while esipay waits for its 200 makes esipay
+// cancel the payment, as the real esipay does, so an esipay payment that ends `failed` across a
+// disruption is accepted and counted.
 Verdict judge(const Workload& workload, const std::vector<Event>& events, const Disruptions& disruptions,
-              const std::map<std::string, std::map<std::string, std::int64_t>>& charges, Clock::time_point t0);
+              const std::map<std::string, std::map<std::string, std::int64_t>>& charges, Clock::time_point t0,
+              bool return_url_via_others = false);
 
 // The "what it found" lines.
 void print_verdict(const Verdict& v, std::size_t payments);

@@ -304,9 +304,11 @@ void Balancer::accept_loop() {
 
 void Balancer::pump(int client) {
   int backend = -1;
+  std::uint16_t backend_port = 0;
   const auto ports = live_();
   for (std::size_t i = 0; i < ports.size() && backend < 0; ++i) {
     const std::uint16_t port = ports[(next_++) % ports.size()];
+    backend_port = port;
     const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -322,6 +324,7 @@ void Balancer::pump(int client) {
     {
       std::lock_guard lock(mu_);
       open_.push_back(backend);
+      pumping_.emplace(backend_port, std::pair{client, backend});
     }
     pollfd fds[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
     char buf[16384];
@@ -347,6 +350,8 @@ void Balancer::pump(int client) {
     }
   }
   std::lock_guard lock(mu_);
+  for (auto it = pumping_.begin(); it != pumping_.end();)
+    it = it->second.first == client ? pumping_.erase(it) : std::next(it);
   for (int fd : {client, backend}) {
     if (fd < 0) continue;
     open_.erase(std::remove(open_.begin(), open_.end(), fd), open_.end());
@@ -354,6 +359,15 @@ void Balancer::pump(int client) {
   }
   --active_;
   done_.notify_all();
+}
+
+void Balancer::drop(std::uint16_t backend) {
+  std::lock_guard lock(mu_);
+  const auto [from, to] = pumping_.equal_range(backend);
+  for (auto it = from; it != to; ++it) {
+    shutdown(it->second.first, SHUT_RDWR);
+    shutdown(it->second.second, SHUT_RDWR);
+  }
 }
 
 Workload make_workload(const std::string& run_id, int count, std::mt19937_64& rng) {

@@ -121,6 +121,9 @@ class Balancer {
   Balancer(const Balancer&) = delete;
   Balancer& operator=(const Balancer&) = delete;
   std::uint16_t port() const { return port_; }
+  // Closes every connection open to `backend`, as a load balancer ejects a replica that stopped
+  // answering: a client's pooled keep-alive connection would otherwise stay pinned to a paused engine.
+  void drop(std::uint16_t backend);
 
  private:
   void accept_loop();
@@ -132,6 +135,7 @@ class Balancer {
   std::atomic<std::size_t> next_{0};
   std::mutex mu_;
   std::vector<int> open_;  // client and backend sockets, shut down at the end
+  std::multimap<std::uint16_t, std::pair<int, int>> pumping_;  // backend port -> (client, backend socket)
   std::size_t active_ = 0;  // connections being pumped, each on a thread of its own
   std::condition_variable done_;
   std::thread acceptor_;

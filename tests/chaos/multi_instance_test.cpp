@@ -193,10 +193,13 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
       case kShortPause:
       case kLongPause: {
         s.child->signal(SIGSTOP);
-        std::lock_guard lock(slots_mu);
-        s.paused = true;
-        s.paused_at = now;
-        s.resume_at = now + milliseconds(pause_ms);
+        {
+          std::lock_guard lock(slots_mu);
+          s.paused = true;
+          s.paused_at = now;
+          s.resume_at = now + milliseconds(pause_ms);
+        }
+        balancer.drop(s.port);
         break;
       }
     }
@@ -240,7 +243,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   for (const auto& l : replay.lines()) replay_out << "    " << l << "\n";
 
   std::lock_guard lock(log_of_events.mu);
-  const Verdict verdict = judge(workload, log_of_events.events, disruptions, *charges, t0);
+  const Verdict verdict = judge(workload, log_of_events.events, disruptions, *charges, t0, true);
 
   std::printf("chaos: ---- what it did ----\n");
   std::printf("  seed %llu; %d payments over %zu scenarios of %zu providers; %d engines, %d partitions, session %d ms\n",
