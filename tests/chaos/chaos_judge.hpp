@@ -40,7 +40,7 @@ bool wait_settled(EventLog& log, const Workload& workload, const Disruptions& di
 
 struct Verdict {
   std::size_t ok = 0, esipay_charge_unknown = 0, esipay_refund_unknown = 0, version_gaps = 0, two_bodies = 0;
-  std::size_t esipay_return_url_lost = 0;
+  std::size_t esipay_return_url_lost = 0, flexpay_cancel_callback_lost = 0;
   std::vector<std::string> return_url_lost_reasons;  // the first few, printed
   std::size_t events = 0, distinct = 0, duplicates = 0;
   std::size_t timer_transitions = 0, inputs_applied_twice = 0, timers_after_terminal = 0;
