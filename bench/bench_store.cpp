@@ -1,4 +1,7 @@
-// rss_mb and store_bytes_per_txn after 1,000,000 stored transactions, and restart_s.
+// rss_mb and store_bytes_per_txn after 1,000,000 stored transactions, and restart_s: on SQLite, then
+// on PostgreSQL 15 in the same run (a server started as the tests start theirs, tests/support/
+// postgres.hpp, with fsync on: commits are as durable as SQLite's synchronous=FULL). Each line says
+// its store ("store": "sqlite" | "postgres").
 //
 // The store is filled directly through BatchProcessor + Store::commit (no Kafka), in large batches of
 // synthetic NovaSend payins: the create command, the session answer and the status answer that
@@ -9,11 +12,13 @@
 // Then the Runtime is started on that store (embedded Kafka, sandboxes) and restart_s is the time
 // from Runtime::start to the first event of a new command consumed from corridor.events.
 // Prints JSON lines; asserts nothing.
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "bench/bench_support.hpp"
@@ -22,7 +27,9 @@
 #include "engine/io/kafka.hpp"
 #include "engine/pipeline/processor.hpp"
 #include "engine/runtime/runtime.hpp"
+#include "engine/store/open_store.hpp"
 #include "engine/store/store.hpp"
+#include "tests/support/postgres.hpp"
 
 using namespace corridor;
 using namespace corridor::bench;
@@ -70,81 +77,76 @@ std::string checked_record(std::int64_t i) {
   return boost::json::serialize(to_json(in));
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const std::int64_t total = argc > 1 ? std::atoll(argv[1]) : 1000000;
+// Fills `store` as the header says; the relay's and the executor's deletions through `clear_side`.
+// Prints the fill's lines; false when a batch fails.
+bool fill(Store& store, const Config& config, const std::string& kind, std::int64_t total,
+          const std::function<void()>& clear_side, const std::function<std::int64_t()>& store_bytes) {
   const std::int64_t group = 2000;  // a batch: 2,000 creates + 2,000 session answers + 2,000 completions
-  TempDir dir;
-  Config config = bench_config("embedded", dir.path());
   const double rss_start = rss_mb();
-
   std::int64_t applied = 0, events = 0, batches = 0;
   double process_s = 0, commit_s = 0;
   const auto t_fill = std::chrono::steady_clock::now();
-  {
-    auto store = open_sqlite_store(config.store.path);
-    BatchProcessor processor(*store, config);
-    sqlite3* side = nullptr;  // the relay and the executor, in bulk: outbox and calls emptied
-    sqlite3_open(config.store.path.c_str(), &side);
-    sqlite3_busy_timeout(side, 5000);
-    std::vector<std::int64_t> next_offset(12, 0);
-    auto record = [&](std::vector<InputRecord>& out, std::int64_t i, std::string value) {
-      const auto p = static_cast<std::int32_t>(i % 12);
-      out.push_back({kTopic, p, next_offset[static_cast<std::size_t>(p)]++, kT0 + i, std::move(value)});
-    };
-    for (std::int64_t g = 0; g * group < total + 2 * group; ++g) {
-      std::vector<InputRecord> records;
-      records.reserve(3 * group);
-      for (std::int64_t i = g * group; i < std::min(total, (g + 1) * group); ++i) record(records, i, create_record(i));
-      for (std::int64_t i = (g - 1) * group; g >= 1 && i < std::min(total, g * group); ++i)
-        record(records, i, session_record(i));
-      for (std::int64_t i = (g - 2) * group; g >= 2 && i < std::min(total, (g - 1) * group); ++i)
-        record(records, i, checked_record(i));
-      if (records.empty()) break;
-      BatchStats stats;
-      auto t0 = std::chrono::steady_clock::now();
-      auto batch = processor.process(records, stats);
-      process_s += seconds_since(t0);
-      if (!batch) {
-        std::fprintf(stderr, "bench_store: %s\n", batch.error().message.c_str());
-        return 1;
-      }
-      t0 = std::chrono::steady_clock::now();
-      if (auto r = store->commit(*batch); !r) {
-        std::fprintf(stderr, "bench_store: %s\n", r.error().message.c_str());
-        return 1;
-      }
-      commit_s += seconds_since(t0);
-      applied += static_cast<std::int64_t>(stats.applied);
-      events += static_cast<std::int64_t>(stats.events);
-      ++batches;
-      sqlite3_exec(side, "DELETE FROM outbox; DELETE FROM calls;", nullptr, nullptr, nullptr);
-      if (batches % 100 == 0)
-        std::fprintf(stderr, "bench_store: %lld transactions, %.0f s\n", static_cast<long long>(g * group),
-                     seconds_since(t_fill));
+  BatchProcessor processor(store, config);
+  std::vector<std::int64_t> next_offset(12, 0);
+  auto record = [&](std::vector<InputRecord>& out, std::int64_t i, std::string value) {
+    const auto p = static_cast<std::int32_t>(i % 12);
+    out.push_back({kTopic, p, next_offset[static_cast<std::size_t>(p)]++, kT0 + i, std::move(value)});
+  };
+  for (std::int64_t g = 0; g * group < total + 2 * group; ++g) {
+    std::vector<InputRecord> records;
+    records.reserve(3 * group);
+    for (std::int64_t i = g * group; i < std::min(total, (g + 1) * group); ++i) record(records, i, create_record(i));
+    for (std::int64_t i = (g - 1) * group; g >= 1 && i < std::min(total, g * group); ++i)
+      record(records, i, session_record(i));
+    for (std::int64_t i = (g - 2) * group; g >= 2 && i < std::min(total, (g - 1) * group); ++i)
+      record(records, i, checked_record(i));
+    if (records.empty()) break;
+    BatchStats stats;
+    auto t0 = std::chrono::steady_clock::now();
+    auto batch = processor.process(records, stats);
+    process_s += seconds_since(t0);
+    if (!batch) {
+      std::fprintf(stderr, "bench_store: %s\n", batch.error().message.c_str());
+      return false;
     }
-    sqlite3_exec(side, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
-    sqlite3_close(side);
-    auto count = store->count_transactions();
-    const double fill_s = seconds_since(t_fill);
-    const std::int64_t bytes = file_bytes(config.store.path) + file_bytes(config.store.path + "-wal");
-    const std::int64_t txns = count ? *count : -1;
-    std::printf("{\"name\":\"store_fill_s\",\"value\":%.1f,\"unit\":\"s\",\"transactions\":%lld,\"inputs_applied\":%lld,"
-                "\"events\":%lld,\"batches\":%lld,\"process_s\":%.1f,\"commit_s\":%.1f,\"inputs_per_s\":%.0f}\n",
-                fill_s, static_cast<long long>(txns), static_cast<long long>(applied), static_cast<long long>(events),
-                static_cast<long long>(batches), process_s, commit_s, static_cast<double>(applied) / fill_s);
-    std::printf("{\"name\":\"store_bytes_per_txn\",\"value\":%.0f,\"unit\":\"bytes\",\"store_bytes\":%lld,"
-                "\"transactions\":%lld,\"holds\":\"transaction doc, 4 events of history, 3 processed input ids\"}\n",
-                static_cast<double>(bytes) / static_cast<double>(txns), static_cast<long long>(bytes),
-                static_cast<long long>(txns));
-    std::printf("{\"name\":\"rss_mb\",\"phase\":\"after filling the store (BatchProcessor + commit)\",\"value\":%.1f,"
-                "\"unit\":\"MB\",\"peak_mb\":%.1f,\"at_start_mb\":%.1f,\"transactions\":%lld}\n",
-                rss_mb(), peak_rss_mb(), rss_start, static_cast<long long>(txns));
-    std::fflush(stdout);
+    t0 = std::chrono::steady_clock::now();
+    if (auto r = store.commit(*batch); !r) {
+      std::fprintf(stderr, "bench_store: %s\n", r.error().message.c_str());
+      return false;
+    }
+    commit_s += seconds_since(t0);
+    applied += static_cast<std::int64_t>(stats.applied);
+    events += static_cast<std::int64_t>(stats.events);
+    ++batches;
+    clear_side();
+    if (batches % 100 == 0)
+      std::fprintf(stderr, "bench_store: %s: %lld transactions, %.0f s\n", kind.c_str(),
+                   static_cast<long long>(g * group), seconds_since(t_fill));
   }
+  auto count = store.count_transactions();
+  const double fill_s = seconds_since(t_fill);
+  const std::int64_t bytes = store_bytes();
+  const std::int64_t txns = count ? *count : -1;
+  const char* k = kind.c_str();
+  std::printf("{\"name\":\"store_fill_s\",\"store\":\"%s\",\"value\":%.1f,\"unit\":\"s\",\"transactions\":%lld,"
+              "\"inputs_applied\":%lld,\"events\":%lld,\"batches\":%lld,\"process_s\":%.1f,\"commit_s\":%.1f,"
+              "\"inputs_per_s\":%.0f,\"commit_ms_per_batch\":%.1f}\n",
+              k, fill_s, static_cast<long long>(txns), static_cast<long long>(applied), static_cast<long long>(events),
+              static_cast<long long>(batches), process_s, commit_s, static_cast<double>(applied) / fill_s,
+              1000.0 * commit_s / static_cast<double>(batches));
+  std::printf("{\"name\":\"store_bytes_per_txn\",\"store\":\"%s\",\"value\":%.0f,\"unit\":\"bytes\",\"store_bytes\":%lld,"
+              "\"transactions\":%lld,\"holds\":\"transaction doc, 4 events of history, 3 processed input ids\"}\n",
+              k, static_cast<double>(bytes) / static_cast<double>(txns), static_cast<long long>(bytes),
+              static_cast<long long>(txns));
+  std::printf("{\"name\":\"rss_mb\",\"store\":\"%s\",\"phase\":\"after filling the store (BatchProcessor + commit)\","
+              "\"value\":%.1f,\"unit\":\"MB\",\"peak_mb\":%.1f,\"at_start_mb\":%.1f,\"transactions\":%lld}\n",
+              k, rss_mb(), peak_rss_mb(), rss_start, static_cast<long long>(txns));
+  std::fflush(stdout);
+  return true;
+}
 
-  // Restart: the whole Runtime on that store, then one new command to its first event.
+// The whole Runtime on the filled store, then one new command to its first event.
+void restart(const Config& config, const std::string& kind) {
   const auto t_start = std::chrono::steady_clock::now();
   RuntimeOptions options;
   options.start_sandboxes = start_sandboxes;
@@ -165,13 +167,61 @@ int main(int argc, char** argv) {
       if (m.error().empty() && m.key() == txn) seen = true;
   }
   const double restart_s = seconds_since(t_start);
-  std::printf("{\"name\":\"restart_s\",\"value\":%.3f,\"unit\":\"s\",\"first_event\":%s,\"runtime_start_s\":%.3f,"
+  std::printf("{\"name\":\"restart_s\",\"store\":\"%s\",\"value\":%.3f,\"unit\":\"s\",\"first_event\":%s,"
+              "\"runtime_start_s\":%.3f,"
               "\"from\":\"Runtime::start on the filled store to the first event of a new command consumed\"}\n",
-              seen ? restart_s : -1.0, seen ? "true" : "false", start_s);
-  std::printf("{\"name\":\"rss_mb\",\"phase\":\"runtime running on the filled store\",\"value\":%.1f,\"unit\":\"MB\","
-              "\"peak_mb\":%.1f}\n",
-              rss_mb(), peak_rss_mb());
+              kind.c_str(), seen ? restart_s : -1.0, seen ? "true" : "false", start_s);
+  std::printf("{\"name\":\"rss_mb\",\"store\":\"%s\",\"phase\":\"runtime running on the filled store\",\"value\":%.1f,"
+              "\"unit\":\"MB\",\"peak_mb\":%.1f}\n",
+              kind.c_str(), rss_mb(), peak_rss_mb());
   std::fflush(stdout);
   runtime.stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::int64_t total = argc > 1 ? std::atoll(argv[1]) : 1000000;
+  TempDir dir;
+  Config config = bench_config("embedded", dir.path());
+  {
+    auto store = open_sqlite_store(config.store.path);
+    sqlite3* side = nullptr;  // the relay and the executor, in bulk: outbox and calls emptied
+    sqlite3_open(config.store.path.c_str(), &side);
+    sqlite3_busy_timeout(side, 5000);
+    const bool ok = fill(
+        *store, config, "sqlite", total,
+        [&] { sqlite3_exec(side, "DELETE FROM outbox; DELETE FROM calls;", nullptr, nullptr, nullptr); },
+        [&] {
+          sqlite3_exec(side, "PRAGMA wal_checkpoint(TRUNCATE);", nullptr, nullptr, nullptr);
+          return file_bytes(config.store.path) + file_bytes(config.store.path + "-wal");
+        });
+    sqlite3_close(side);
+    if (!ok) return 1;
+  }
+  restart(config, "sqlite");
+
+  // PostgreSQL: the same fill and restart, on a server of this run's own.
+  Config pg = bench_config("embedded", dir.path() + "/pg");
+  pg.store.kind = "postgres";
+  pg.store.url = testing::PostgresServer::shared({.durable = true}).fresh_database();
+  {
+    auto store = open_store(pg.store);
+    if (!store) {
+      std::fprintf(stderr, "bench_store: %s\n", store.error().message.c_str());
+      return 1;
+    }
+    PGconn* side = PQconnectdb(pg.store.url.c_str());
+    const bool ok = fill(
+        **store, pg, "postgres", total,
+        [&] { PQclear(PQexec(side, "DELETE FROM outbox; DELETE FROM calls;")); },
+        [&] {
+          auto size = (*store)->size_bytes();
+          return size ? *size : -1;
+        });
+    PQfinish(side);
+    if (!ok) return 1;
+  }
+  restart(pg, "postgres");
   return 0;
 }

@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
   librdkafka-dev libyaml-cpp-dev libsqlite3-dev libssl-dev
+  libpq-dev postgresql-15  # the PostgreSQL store; the tests start servers of their own (tests/support/postgres.hpp)
   libgtest-dev libgmock-dev
   kcat
   python3 python3-jsonschema python3-yaml  # the contract checks of docs/asyncapi.yaml and docs/openapi.yaml

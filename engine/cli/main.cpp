@@ -21,6 +21,7 @@
 #include "engine/config/config.hpp"
 #include "engine/io/kafka.hpp"
 #include "engine/runtime/runtime.hpp"
+#include "engine/store/open_store.hpp"
 #include "sandbox/sandbox.hpp"
 #include "statemachines/diagram.hpp"
 #include "statemachines/timefmt.hpp"
@@ -218,7 +219,9 @@ int replay_command(const cli::Args& args) {
     throw ConfigError("replay reads the log corridor used: set kafka.bootstrap to that cluster (corridor kafka prints "
                       "its address), not 'embedded'");
   if (isatty(STDERR_FILENO)) options.progress = &std::cerr;
-  auto live = open_sqlite_store(config.store.path);
+  auto opened = open_store(config.store);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  std::unique_ptr<Store> live = std::move(*opened);
   char tmpl[] = "/tmp/corridor-replay-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("cannot create a scratch folder");
   const std::string scratch_dir = tmpl;
@@ -250,7 +253,9 @@ int reconcile_command(const cli::Args& args) {
   Config config = config_from(args);
   if (!options.provider.empty() && !config.providers.contains(options.provider))
     throw ConfigError("--provider '" + options.provider + "' is not configured");
-  auto live = open_sqlite_store(config.store.path);
+  auto opened = open_store(config.store);
+  if (!opened) throw std::runtime_error(opened.error().message);
+  std::unique_ptr<Store> live = std::move(*opened);
 
   if (const std::string file = args.value("--settlement"); !file.empty()) {
     const ProviderPlugin* provider = options.provider.empty() ? nullptr : providers().find(options.provider);

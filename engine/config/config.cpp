@@ -239,10 +239,19 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
     }
   }
   if (auto s = root["store"]; s.IsDefined()) {
-    r.only_keys(s, "store", {"kind", "path", "max_bytes", "processed_retention_ms"});
+    r.only_keys(s, "store", {"kind", "path", "url", "max_bytes", "processed_retention_ms"});
     c.store.kind = r.string(s, "store", "kind", c.store.kind);
-    if (c.store.kind != "sqlite") r.error(s["kind"], "store.kind", "only 'sqlite' is available");
+    if (c.store.kind != "sqlite" && c.store.kind != "postgres")
+      r.error(s["kind"], "store.kind", "must be 'sqlite' or 'postgres'");
     c.store.path = r.string(s, "store", "path", c.store.path);
+    c.store.url = r.string(s, "store", "url", "");
+    if (c.store.kind == "postgres" && c.store.url.empty())
+      r.error(s["url"].IsDefined() ? s["url"] : s, "store.url",
+              "is required with kind postgres (postgresql://user:password@host:port/db)");
+    if (c.store.kind == "postgres" && c.store.url.rfind("postgresql://", 0) != 0 && c.store.url.rfind("postgres://", 0) != 0)
+      r.error(s["url"], "store.url", "must be a postgresql:// URL (postgresql://user:password@host:port/db)");
+    if (c.store.kind == "sqlite" && s["url"].IsDefined())
+      r.error(s["url"], "store.url", "is for kind postgres; a sqlite store has a path");
     c.store.max_bytes = r.integer(s, "store", "max_bytes", 0, 0, INT64_MAX);
     c.store.processed_retention_ms =
         r.integer(s, "store", "processed_retention_ms", c.store.processed_retention_ms, 3600000, 3650LL * 86400000);

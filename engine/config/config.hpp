@@ -42,8 +42,9 @@ struct Config {
     std::map<std::string, std::string> properties;  // passed to librdkafka as given (security, SASL)
   } kafka;
   struct Store {
-    std::string kind = "sqlite";
-    std::string path = "var/corridor.db";
+    std::string kind = "sqlite";        // sqlite (one process) or postgres (several share it)
+    std::string path = "var/corridor.db";  // sqlite
+    std::string url;  // postgres: postgresql://user:password@host:port/db, a secret (never logged)
     std::int64_t max_bytes = 0;  // 0: no cap
     // How long the ids of processed inputs are kept (by the input's time) to recognise redelivery.
     std::int64_t processed_retention_ms = 30LL * 86400000;

@@ -17,6 +17,7 @@
 #include "engine/pipeline/router.hpp"
 #include "engine/pipeline/scheduler.hpp"
 #include "engine/pipeline/threads.hpp"
+#include "engine/store/open_store.hpp"
 #include "adapters/registry.hpp"
 
 namespace corridor {
@@ -117,10 +118,14 @@ void Runtime::start() {
   } else {
     m.bootstrap = cfg.kafka.bootstrap;
   }
-  auto lock = lock_sqlite_writer(cfg.store.path);
-  if (!lock) throw std::runtime_error(lock.error().message);
-  m.store_lock = std::move(*lock);
-  m.store = open_sqlite_store(cfg.store.path);
+  if (cfg.store.kind == "sqlite") {
+    auto lock = lock_sqlite_writer(cfg.store.path);
+    if (!lock) throw std::runtime_error(lock.error().message);
+    m.store_lock = std::move(*lock);
+  }
+  auto store = open_store(cfg.store);
+  if (!store) throw std::runtime_error(store.error().message);
+  m.store = std::move(*store);
   if (cfg.store.max_bytes > 0) {
     if (auto r = m.store->limit_size(cfg.store.max_bytes); !r) throw std::runtime_error(r.error().message);
   }

@@ -11,16 +11,18 @@ enum class store_errc {
   unavailable,           // no connection could be opened
   in_use,                // another corridor process writes this SQLite file
   fenced,                // the partition has a newer owner: this process may no longer write for it
+  schema_too_new,        // the database's schema is newer than this binary knows
 };
 
 template <>
 struct errc_info<store_errc> {
   static constexpr const char* module = "store";
-  static constexpr std::array<ErrcEntry<store_errc>, 4> codes{{
+  static constexpr std::array<ErrcEntry<store_errc>, 5> codes{{
       {store_errc::statement_failed, "statement_failed", failure::transient},
       {store_errc::unavailable, "unavailable", failure::transient},
       {store_errc::in_use, "in_use", failure::invalid},
       {store_errc::fenced, "fenced", failure::conflict},
+      {store_errc::schema_too_new, "schema_too_new", failure::invalid},
   }};
 };
 

@@ -50,8 +50,38 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_NE(error_of("kafka: { partitions: many }").find("must be an integer"), std::string::npos);
   EXPECT_NE(error_of("kafka: { partitions: 0 }").find("between"), std::string::npos);
   EXPECT_NE(error_of("sandbox: { enabled: perhaps }").find("true or false"), std::string::npos);
-  EXPECT_NE(error_of("store: { kind: oracle }").find("only 'sqlite'"), std::string::npos);
+  EXPECT_NE(error_of("store: { kind: oracle }").find("must be 'sqlite' or 'postgres'"), std::string::npos);
   EXPECT_NE(error_of("http: { listen: nowhere }").find("host:port"), std::string::npos);
+}
+
+TEST(Config, APostgresStoreNeedsAUrlAndKeepsItOutOfErrors) {
+  Config c = parse_config("store:\n  kind: postgres\n  url: postgresql://corridor:s3cret-pw@db:5432/corridor\n", "c.yaml");
+  EXPECT_EQ(c.store.kind, "postgres");
+  EXPECT_EQ(c.store.url, "postgresql://corridor:s3cret-pw@db:5432/corridor");
+  EXPECT_EQ(parse_config("store: { kind: postgres, url: 'postgres://h/db' }", "c.yaml").store.url, "postgres://h/db");
+
+  std::string err = error_of("store:\n  kind: postgres\n");
+  EXPECT_NE(err.find("store.url"), std::string::npos) << err;
+  EXPECT_NE(err.find("required"), std::string::npos) << err;
+  EXPECT_NE(err.find("corridor.yaml:2"), std::string::npos) << err;
+  err = error_of("store:\n  kind: postgres\n  url: ''\n");
+  EXPECT_NE(err.find("required"), std::string::npos) << err;
+  // Not a URL: refused without quoting it (it may hold a password).
+  err = error_of("store:\n  kind: postgres\n  url: mysql://corridor:s3cret-pw@db/corridor\n");
+  EXPECT_NE(err.find("corridor.yaml:3: store.url: must be a postgresql:// URL"), std::string::npos) << err;
+  EXPECT_EQ(err.find("s3cret-pw"), std::string::npos) << err;
+  err = error_of("store:\n  kind: postgres\n  url: [a, b]\n");
+  EXPECT_NE(err.find("store.url"), std::string::npos) << err;
+  // A url with kind sqlite is a mistake worth saying.
+  err = error_of("store:\n  url: postgresql://h/db\n");
+  EXPECT_NE(err.find("store.url: is for kind postgres"), std::string::npos) << err;
+  err = error_of("store:\n  kind: Postgres\n  url: postgresql://h/db\n");
+  EXPECT_NE(err.find("must be 'sqlite' or 'postgres'"), std::string::npos) << err;
+  // From the environment, as secrets are given.
+  setenv("CORRIDOR_TEST_STORE_URL", "postgresql://u:env-pw-123@h/db", 1);
+  EXPECT_EQ(parse_config("store: { kind: postgres, url: '${CORRIDOR_TEST_STORE_URL}' }", "c.yaml").store.url,
+            "postgresql://u:env-pw-123@h/db");
+  unsetenv("CORRIDOR_TEST_STORE_URL");
 }
 
 // Found by fuzz/config_loader (fuzz/regressions/config_loader/): a list or a mapping where a plain

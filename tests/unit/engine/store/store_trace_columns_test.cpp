@@ -1,6 +1,7 @@
-// The store keeps each outbox row's record headers and each transaction's traceparent
-// (engine/pipeline/record_headers.hpp), and a store file made before those columns existed still
-// opens: the columns are added, its rows read without headers, its transactions without a trace.
+// A SQLite store file made before outbox rows kept their record headers and transactions their
+// traceparent (engine/pipeline/record_headers.hpp) still opens: the columns are added, its rows read
+// without headers, its transactions without a trace. That both are kept is the store contract's
+// (tests/integration/store_contract_test.cpp).
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -26,36 +27,6 @@ class StoreTraceColumns : public ::testing::Test {
 };
 
 const std::string kTrace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-TEST_F(StoreTraceColumns, HeadersAndTracesAreKept) {
-  auto store = open_sqlite_store(path_);
-  StoreBatch batch;
-  OutboxRow row{0, "events", "tx_a", R"({"event_id":"tx_a:1"})"};
-  row.headers = {{"ce_id", "tx_a:1"}, {"ce_type", "transaction.state_changed"}, {"traceparent", kTrace}};
-  batch.outbox.push_back(row);
-  batch.outbox.push_back(OutboxRow{0, "deadletter", "", R"({"source":"processor"})"});
-  Transaction t;
-  t.txn_id = "tx_a";
-  t.state = "created";
-  t.version = 1;
-  batch.transactions.push_back(t);
-  batch.traceparents.emplace_back("tx_a", kTrace);
-  ASSERT_TRUE(store->commit(batch));
-
-  auto rows = store->outbox(10);
-  ASSERT_TRUE(rows);
-  ASSERT_EQ(rows->size(), 2u);
-  EXPECT_EQ((*rows)[0].headers, row.headers);  // in order
-  EXPECT_TRUE((*rows)[1].headers.empty());
-  auto again = store->outbox_rows({(*rows)[0].id});
-  ASSERT_TRUE(again);
-  ASSERT_EQ(again->size(), 1u);
-  EXPECT_EQ(again->front().headers, row.headers);
-
-  auto traces = store->traceparents_among({"tx_a", "tx_nobody"});
-  ASSERT_TRUE(traces);
-  EXPECT_EQ(*traces, (std::map<std::string, std::string>{{"tx_a", kTrace}}));
-}
 
 TEST_F(StoreTraceColumns, AStoreMadeBeforeTheColumnsOpensAndKeepsItsRows) {
   {
