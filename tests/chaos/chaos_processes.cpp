@@ -192,9 +192,9 @@ std::string config_yaml(const EngineConfig& c) {
     // and two kills back to back: with the demo's 2 s Interac handle, 3 s FlexPay page and 5 s Cynod
     // wallet they run out before corridor hands the page out (the flows then rightly say expired, and
     // the sandboxes' customers still pay). Long enough to outlive that, still short.
-    if (provider == "interac") settings["handle_ttl_seconds"] = "10";
-    if (provider == "flexpay") settings["payment_ttl_ms"] = "10000";
-    if (provider == "cynod") settings["confirmation_ttl_ms"] = "10000";
+    if (provider == "interac") settings["handle_ttl_seconds"] = std::to_string(c.ttl_seconds);
+    if (provider == "flexpay") settings["payment_ttl_ms"] = std::to_string(c.ttl_seconds * 1000);
+    if (provider == "cynod") settings["confirmation_ttl_ms"] = std::to_string(c.ttl_seconds * 1000);
     auto url = c.base_urls.find(provider);
     settings["base_url"] = url == c.base_urls.end() ? "http://127.0.0.1:9" : url->second;
     y << "  " << provider << ":\n";
@@ -220,9 +220,10 @@ KafkaProcess start_kafka(const std::string& binary, const std::string& dir, int 
 }
 
 SandboxProcess start_sandboxes(const std::string& binary, const std::string& dir, const std::string& bootstrap,
-                               std::uint16_t public_port, const std::string& log) {
+                               std::uint16_t public_port, const std::string& log, int ttl_seconds) {
   EngineConfig c;
   c.bootstrap = bootstrap;
+  c.ttl_seconds = ttl_seconds;
   c.store = dir + "/unused.db";
   c.port = public_port;
   write_file(dir + "/sandbox.yaml", config_yaml(c));

@@ -86,6 +86,8 @@ struct EngineConfig {
   std::string assignment;           // kafka.assignment; empty: the store's default
   std::map<std::string, std::string> kafka_properties;
   std::map<std::string, std::string> base_urls;
+  // The Interac handle's, the FlexPay page's and the Cynod wallet's TTL.
+  int ttl_seconds = 10;
 };
 std::string config_yaml(const EngineConfig& c);
 
@@ -103,7 +105,7 @@ struct SandboxProcess {
   std::map<std::string, std::string> base_urls;
 };
 SandboxProcess start_sandboxes(const std::string& binary, const std::string& dir, const std::string& bootstrap,
-                               std::uint16_t public_port, const std::string& log);
+                               std::uint16_t public_port, const std::string& log, int ttl_seconds = 10);
 
 // GET /_sandbox/charges of every sandbox: provider -> charge key -> count (nullopt: one did not answer).
 std::optional<std::map<std::string, std::map<std::string, std::int64_t>>> read_charges(

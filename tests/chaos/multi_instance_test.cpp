@@ -9,12 +9,14 @@
 // PostgreSQL store must match, and the commits refused by fencing are counted from the engines'
 // stderr ("... was taken by another process").
 // Replay a run with CORRIDOR_CHAOS_SEED=<seed>; CORRIDOR_CHAOS_PAYMENTS overrides the 2,000 and
-// CORRIDOR_CHAOS_ACTIONS the 16 disruptions.
+// CORRIDOR_CHAOS_ACTIONS the 16 disruptions; CORRIDOR_CHAOS_LOGS=<folder> keeps the processes' stderr.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -45,6 +47,10 @@ constexpr int kPartitions = 12;
 // The group's session timeout in the engines' kafka.properties, shorter than corridor's 10 s so that
 // a pause past it (a zombie) fits in a test of a few minutes; the long pauses are drawn beyond it.
 constexpr int kSessionTimeoutMs = 6000;
+// The TTLs (Interac handle, FlexPay page, Cynod wallet) run from the command's publication. A
+// partition waits out a rebalance, and several come back to back here: inputs were seen applied 15 to
+// 25 s after their publication (seed 18407915640585665518), where the crash test's 10 s expire them.
+constexpr int kTtlSeconds = 45;
 constexpr std::string_view kFencedLine = "was taken by another process";
 
 // One engine's slot: the same port and configuration across restarts.
@@ -92,7 +98,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
       if (s.child && s.child->running() && !s.paused) up.push_back(s.port);
     return up;
   });
-  const SandboxProcess sandboxes = start_sandboxes(CORRIDOR_BINARY, dir.path(), bootstrap, balancer.port(), log);
+  const SandboxProcess sandboxes = start_sandboxes(CORRIDOR_BINARY, dir.path(), bootstrap, balancer.port(), log, kTtlSeconds);
 
   for (int i = 0; i < kEngines; ++i) {
     Slot& s = slots[static_cast<std::size_t>(i)];
@@ -109,6 +115,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
     c.assignment = "group";
     c.kafka_properties = {{"session.timeout.ms", std::to_string(kSessionTimeoutMs)}, {"heartbeat.interval.ms", "1000"}};
     c.base_urls = sandboxes.base_urls;
+    c.ttl_seconds = kTtlSeconds;
     write_file(s.config, config_yaml(c));
   }
   auto spawn = [&](Slot& s) {
@@ -260,6 +267,15 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
                   ? "FAILED"
                   : "passed");
   std::fflush(stdout);
+
+  // The processes' stderr outlives the temporary folder when asked (CORRIDOR_CHAOS_LOGS=<folder>).
+  if (const char* keep = std::getenv("CORRIDOR_CHAOS_LOGS"); keep != nullptr && *keep != '\0') {
+    std::filesystem::create_directories(keep);
+    for (const auto& f : std::filesystem::directory_iterator(dir.path()))
+      if (f.path().extension() == ".log")
+        std::filesystem::copy_file(f.path(), std::filesystem::path(keep) / f.path().filename(),
+                                   std::filesystem::copy_options::overwrite_existing);
+  }
 
   EXPECT_TRUE(all_settled);
   EXPECT_EQ(verdict.ok, workload.payments.size());
