@@ -136,8 +136,8 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   std::atomic<std::size_t> published{0};
   std::thread publisher = publish_paced(workload, log_of_events, producer, published);
 
-  // 3. The disruptions, one every 0.5 to 2.5 s, each on an engine that runs while another one runs
-  // too (one always serves): SIGKILL then a restart; SIGSTOP for 0.3 to 3 s (inside the session);
+  // 3. The disruptions, one every 0.5 to 2.5 s after the previous one's pause ended, each on an
+  // engine that runs while the others run too: SIGKILL then a restart; SIGSTOP for 0.3 to 3 s (inside the session);
   // SIGSTOP for the session timeout plus 1 to 3 s (the group moves its partitions: a zombie when it
   // resumes); SIGTERM then a restart (a clean leave). The third is the third disruption whatever the
   // draw, so that every run has a zombie.
@@ -177,7 +177,10 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
     const Action action = a == 2 ? kLongPause : static_cast<Action>(pick_action(rng));
     const std::size_t target = static_cast<std::size_t>(std::uniform_int_distribution<int>(0, kEngines - 1)(rng));
     const int pause_ms = action == kShortPause ? short_pause_ms(rng) : kSessionTimeoutMs + long_pause_extra_ms(rng);
-    resume_due(at);
+    // One engine disrupted at a time: a paused engine is resumed before the next disruption. Two
+    // paused past the session together leave one engine with every partition through rebalances
+    // back to back (seed 6178836677265436384: 40 s without progress on some partitions).
+    resume_due(Clock::time_point::max());
     pause_until(at);
     // The drawn engine, or the next one that runs, when at least one other runs beside it.
     std::size_t running = 0;
