@@ -49,8 +49,10 @@ constexpr int kPartitions = 12;
 constexpr int kSessionTimeoutMs = 6000;
 // The TTLs (Interac handle, FlexPay page, Cynod wallet) run from the command's publication. A
 // partition waits out a rebalance, and several come back to back here: inputs were seen applied 15 to
-// 25 s after their publication (seed 18407915640585665518), where the crash test's 10 s expire them.
-constexpr int kTtlSeconds = 45;
+// 25 s after their publication (seed 18407915640585665518), where the crash test's 10 s expire them,
+// and with seven pauses past the session in 70 s, commands created 55 s after their publication
+// (seed 13577155833090027034), where 45 s expired them.
+constexpr int kTtlSeconds = 90;
 constexpr std::string_view kFencedLine = "was taken by another process";
 
 // One engine's slot: the same port and configuration across restarts.
