@@ -823,6 +823,12 @@ class PostgresStore final : public Store {
 
  private:
   Result<Ok> writer_setup(Connection& c) {
+    // A process stopped in the middle of a batch's transaction (SIGSTOP, a frozen VM) holds its
+    // partitions' rows (the fences' FOR SHARE) and would hold up their next owner's claim for as long
+    // as it stays stopped: the server ends such a session after 10 s, as Kafka's group ends its
+    // membership, and the stopped process finds its connection gone when it wakes.
+    if (auto r = c.exec("SET idle_in_transaction_session_timeout = '10s'", "bound a transaction's idle time"); !r)
+      return r;
     // Reads of this connection (none but the migration's) see every commit; read-only survives a reconnection.
     if (read_only_) return c.exec("SET default_transaction_read_only = on", "set read-only");
     return Ok{};
