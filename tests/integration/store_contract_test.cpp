@@ -30,7 +30,9 @@ using corridor::testing::PostgresServer;
 //   pg_database_size with the cap before each batch, so a batch that starts under it is written.
 //   Both refuse a batch once the store is at its cap, with store.statement_failed.
 // - Text: PostgreSQL's text holds valid UTF-8 only (corridor's documents are JSON it made: they are).
-const char* const kHonestDifferences = "limit_size granularity; text is UTF-8 on PostgreSQL";
+// - What a claim waits for: on SQLite any commit in progress (the file's one write lock); on PostgreSQL
+//   a commit holding that partition (its fence's row lock): PostgresStore.AClaimWaitsForACommit....
+const char* const kHonestDifferences = "limit_size granularity; text is UTF-8 on PostgreSQL; what a claim waits for";
 
 Transaction txn(const std::string& id, std::int64_t created_at_ms, const std::string& merchant = "ZANDO",
                 const std::string& state = "created", std::int64_t version = 1) {
