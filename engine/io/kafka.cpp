@@ -247,6 +247,7 @@ struct ConsumerCallbacks {
     auto* self = static_cast<KafkaConsumer*>(opaque);
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      self->ever_assigned_ = true;
       if (self->on_assignment_) {
         std::vector<std::pair<std::string, std::int32_t>> given;
         for (int i = 0; i < parts->cnt; ++i) given.emplace_back(parts->elems[i].topic, parts->elems[i].partition);
@@ -304,6 +305,16 @@ KafkaConsumer::KafkaConsumer(const std::string& bootstrap, const std::string& gr
 }
 
 KafkaConsumer::~KafkaConsumer() {
+  // librdkafka 2.0 (Debian's) aborts closing a cooperative-sticky member that never received an
+  // assignment (its sticky assignor's state is destroyed before it exists; confluentinc/librdkafka
+  // #4312, fixed in 2.2). A member stopped that early waits, a bounded time, for its first
+  // assignment; records it takes meanwhile are dropped, read again by whoever owns them next (their
+  // positions were not committed, and the processor starts from the store's offsets).
+  if (subscribed_ && queue_ != nullptr) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (!ever_assigned_.load() && std::chrono::steady_clock::now() < until)
+      if (rd_kafka_message_t* m = rd_kafka_consume_queue(queue_, 100)) rd_kafka_message_destroy(m);
+  }
   if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
   rd_kafka_consumer_close(rk_.get());
 }
@@ -313,6 +324,7 @@ void KafkaConsumer::subscribe(const std::vector<std::string>& topics, OffsetFor 
   on_assign_ = std::move(on_assign);
   on_revoke_ = std::move(on_revoke);
   on_assignment_ = std::move(on_assignment);
+  subscribed_ = true;
   PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), list.get());

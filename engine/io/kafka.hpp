@@ -178,6 +178,8 @@ class KafkaConsumer {
   OffsetFor on_assign_;
   OnRevoke on_revoke_;
   OnAssignment on_assignment_;
+  bool subscribed_ = false;
+  std::atomic<bool> ever_assigned_{false};
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
   // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;
   // negative: the beginning of the log).
