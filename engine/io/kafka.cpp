@@ -380,6 +380,12 @@ Result<Ok> KafkaConsumer::seek(const std::string& topic, std::int32_t partition,
   return Ok{};
 }
 
+void KafkaConsumer::forget_callbacks() {
+  on_assign_ = nullptr;
+  on_revoke_ = nullptr;
+  on_assignment_ = nullptr;
+}
+
 void KafkaConsumer::pause(const std::string& topic, std::int32_t partition) {
   PartitionList list(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);

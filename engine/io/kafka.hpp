@@ -154,6 +154,9 @@ class KafkaConsumer {
   // it; or stops fetching it until it is assigned again (pause).
   Result<Ok> seek(const std::string& topic, std::int32_t partition, std::int64_t offset);
   void pause(const std::string& topic, std::int32_t partition);
+  // Drops subscribe's callbacks: what they refer to is going away, and closing the consumer still
+  // serves a last rebalance (its partitions revoked).
+  void forget_callbacks();
   // Up to `max` records, waiting at most `timeout` for the first one.
   std::vector<KafkaMessage> poll(std::size_t max, std::chrono::milliseconds timeout);
   // Commits the positions of the records consumed so far (group offsets, for tools and lag).

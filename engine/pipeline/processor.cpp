@@ -733,6 +733,12 @@ void Processor::run(const std::string& bootstrap, const std::atomic<bool>& stop)
     consumer.assign_all(config_.kafka.inputs, on_assign);
   }
   const std::shared_ptr<void> watched = hooks_.consuming ? hooks_.consuming(consumer) : nullptr;
+  // The callbacks above use this function's locals, which go before the consumer closes (and
+  // serves its last rebalance): they are dropped first, whichever way the function returns.
+  struct Forget {
+    KafkaConsumer& consumer;
+    ~Forget() { consumer.forget_callbacks(); }
+  } forget{consumer};
 
   // hooks_.batch_end made no batch of the records in hand: the next poll waits for more, rather than
   // spinning while a batch is in flight.
