@@ -24,31 +24,12 @@
 #include <unordered_map>
 
 #include "engine/store/errc.hpp"
+#include "engine/store/outbox_headers.hpp"
 
 namespace corridor {
 
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// An outbox row's headers as stored: a JSON object of strings ("" for none), as SqliteStore keeps them.
-std::string headers_text(const Headers& headers) {
-  if (headers.empty()) return {};
-  json::object o;
-  for (const auto& [name, value] : headers) o[name] = value;
-  return boost::json::serialize(o);
-}
-
-Headers headers_from_text(std::string_view text) {
-  Headers out;
-  if (text.empty()) return out;
-  boost::system::error_code ec;
-  json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return out;
-  for (const auto& kv : v.get_object())
-    if (kv.value().is_string()) out.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
-  return out;
-}
 
 // ---- The binary wire format ----------------------------------------------------------------------
 constexpr Oid kInt4 = 23, kInt8 = 20, kText = 25;

@@ -25,32 +25,12 @@
 #include <unordered_map>
 
 #include "engine/store/errc.hpp"
+#include "engine/store/outbox_headers.hpp"
 #include "engine/store/store.hpp"
 
 namespace corridor {
 
 namespace {
-
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// An outbox row's headers as stored: a JSON object of strings ("" for none).
-std::string headers_text(const Headers& headers) {
-  if (headers.empty()) return {};
-  json::object o;
-  for (const auto& [name, value] : headers) o[name] = value;
-  return boost::json::serialize(o);
-}
-
-Headers headers_from_text(std::string_view text) {
-  Headers out;
-  if (text.empty()) return out;
-  boost::system::error_code ec;
-  json::value v = boost::json::parse(text, ec);
-  if (ec || !v.is_object()) return out;
-  for (const auto& kv : v.get_object())
-    if (kv.value().is_string()) out.emplace_back(std::string(kv.key()), std::string(kv.value().get_string()));
-  return out;
-}
 
 // A partition filter as a JSON array, for `partition IN (SELECT value FROM json_each(?))`: one
 // statement whatever the number of partitions.
@@ -335,16 +315,22 @@ class SqliteStore final : public Store {
   }
 
   Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) override {
+    return per_partition("SELECT partition, next_offset FROM offsets WHERE topic = ?", topic, "read offsets");
+  }
+
+  // A topic's partitions, each with one number (`sql`, a literal: statements are cached by address).
+  Result<std::map<std::int32_t, std::int64_t>> per_partition(const char* sql, const std::string& topic,
+                                                             const char* what) {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT partition, next_offset FROM offsets WHERE topic = ?");
+    auto st = reader->connection->prepare(sql);
     if (!st) return st.error();
     bind(st->get(), 1, topic);
     std::map<std::int32_t, std::int64_t> out;
     int rc;
     while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
       out[sqlite3_column_int(st->get(), 0)] = sqlite3_column_int64(st->get(), 1);
-    if (rc != SQLITE_DONE) return reader->connection->error("read offsets");
+    if (rc != SQLITE_DONE) return reader->connection->error(what);
     return out;
   }
 
@@ -497,17 +483,8 @@ class SqliteStore final : public Store {
   }
 
   Result<std::map<std::int32_t, std::int64_t>> partition_epochs(const std::string& topic) override {
-    auto reader = lease_reader();
-    if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT partition, epoch FROM partition_owners WHERE topic = ?");
-    if (!st) return st.error();
-    bind(st->get(), 1, topic);
-    std::map<std::int32_t, std::int64_t> out;
-    int rc;
-    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
-      out[sqlite3_column_int(st->get(), 0)] = sqlite3_column_int64(st->get(), 1);
-    if (rc != SQLITE_DONE) return reader->connection->error("read partition epochs");
-    return out;
+    return per_partition("SELECT partition, epoch FROM partition_owners WHERE topic = ?", topic,
+                         "read partition epochs");
   }
 
   Result<Ok> complete_call(const std::string& call_id) override {
