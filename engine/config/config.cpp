@@ -210,7 +210,10 @@ Config parse_config(const std::string& yaml_text, const std::string& source_name
   }
   Config c;
   c.registry = &registry;
-  if (!root.IsDefined() || root.IsNull()) return c;
+  if (!root.IsDefined() || root.IsNull()) {
+    c.kafka.assignment = "all";  // the default store: a SQLite file, one process
+    return c;
+  }
   r.only_keys(root, "", {"kafka", "store", "http", "auth", "limits", "sandbox", "processor", "executor", "janitor",
                           "merchants", "providers"});
 

@@ -5,13 +5,11 @@ namespace corridor {
 void Ownership::claimed(std::int32_t partition, std::int64_t epoch) {
   std::lock_guard lock(mu_);
   owned_[partition] = epoch;
-  ++generation_;
 }
 
 void Ownership::released(std::int32_t partition) {
   std::lock_guard lock(mu_);
   owned_.erase(partition);
-  ++generation_;
 }
 
 std::optional<std::vector<std::int32_t>> Ownership::filter() const {

@@ -3,7 +3,6 @@
 // ownership). The processor writes it as Kafka's group assigns and revokes partitions, and when a
 // commit finds a partition taken; the relay, the executor and the scheduler read it to work only on
 // the rows of the partitions owned here.
-#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -32,9 +31,6 @@ class Ownership {
   std::optional<PartitionEpoch> fence(std::int32_t partition) const;
   bool owns(std::int32_t partition) const;
   std::size_t count() const;
-  // Changes whenever a partition is claimed or released: a reader that keeps a cursor over rows
-  // (the relay) starts again from the first row when it changes.
-  std::uint64_t generation() const { return generation_.load(); }
   const std::string& topic() const { return topic_; }
 
  private:
@@ -42,7 +38,6 @@ class Ownership {
   const bool every_row_;
   mutable std::mutex mu_;
   std::map<std::int32_t, std::int64_t> owned_;
-  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace corridor

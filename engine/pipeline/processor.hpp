@@ -82,10 +82,6 @@ class BatchProcessor {
   // partitions it applies (StoreBatch::fences). Without one, a partition's inputs are not fenced.
   void hold(const std::string& topic, std::int32_t partition, std::int64_t epoch) { epochs_[{topic, partition}] = epoch; }
   void release(const std::string& topic, std::int32_t partition) { epochs_.erase({topic, partition}); }
-  std::optional<std::int64_t> epoch(const std::string& topic, std::int32_t partition) const {
-    auto it = epochs_.find({topic, partition});
-    return it == epochs_.end() ? std::nullopt : std::optional(it->second);
-  }
 
  private:
   struct Pending;

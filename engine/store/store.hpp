@@ -145,16 +145,17 @@ class Store {
   virtual ~Store() = default;
 
   // Processor.
-  virtual Result<std::optional<Transaction>> load(const std::string& txn_id) = 0;
-  virtual Result<bool> processed(const std::string& input_id) = 0;
+  // One-off reads (the HTTP API, replay): the batch reads' path, for one id.
+  virtual Result<std::optional<Transaction>> load(const std::string& txn_id);
+  virtual Result<bool> processed(const std::string& input_id);
   virtual Result<std::map<std::int32_t, std::int64_t>> offsets(const std::string& topic) = 0;
   // Forgets where the processor was in `topic` (the log was replaced): it reads the new log from its
   // start, and processed input ids still keep anything from being applied twice.
   virtual Result<Ok> reset_offsets(const std::string& topic) = 0;
   virtual Result<Ok> commit(const StoreBatch& batch) = 0;
   // A batch's reads at once, as of one snapshot: the transactions found among `txn_ids`, and the
-  // input ids among `input_ids` already processed, each with its digest. load_many's default reads one by one.
-  virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids);
+  // input ids among `input_ids` already processed, each with its digest.
+  virtual Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) = 0;
   virtual Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>& input_ids) = 0;
   // The traceparents kept for those of `txn_ids` that have one (StoreBatch::traceparents).
   virtual Result<std::map<std::string, std::string>> traceparents_among(const std::vector<std::string>& txn_ids) = 0;
@@ -243,14 +244,17 @@ inline Result<Store::Backlog> Store::backlog(std::int64_t now_ms, std::int64_t c
                  static_cast<std::int64_t>(due->size())};
 }
 
-inline Result<std::map<std::string, Transaction>> Store::load_many(const std::vector<std::string>& txn_ids) {
-  std::map<std::string, Transaction> out;
-  for (const auto& id : txn_ids) {
-    auto t = load(id);
-    if (!t) return t.error();
-    if (*t) out.emplace(id, std::move(**t));
-  }
-  return out;
+inline Result<std::optional<Transaction>> Store::load(const std::string& txn_id) {
+  auto found = load_many({txn_id});
+  if (!found) return found.error();
+  if (found->empty()) return std::optional<Transaction>();
+  return std::optional<Transaction>(std::move(found->begin()->second));
+}
+
+inline Result<bool> Store::processed(const std::string& input_id) {
+  auto found = processed_among({input_id});
+  if (!found) return found.error();
+  return !found->empty();
 }
 
 

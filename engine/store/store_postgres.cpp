@@ -459,19 +459,6 @@ class PostgresStore final : public Store {
     return migrate();
   }
 
-  Result<std::optional<Transaction>> load(const std::string& txn_id) override {
-    auto found = load_many({txn_id});
-    if (!found) return found.error();
-    if (found->empty()) return std::optional<Transaction>();
-    return std::optional<Transaction>(std::move(found->begin()->second));
-  }
-
-  Result<bool> processed(const std::string& input_id) override {
-    auto found = processed_among({input_id});
-    if (!found) return found.error();
-    return !found->empty();
-  }
-
   Result<std::map<std::string, Transaction>> load_many(const std::vector<std::string>& txn_ids) override {
     std::map<std::string, Transaction> out;
     if (txn_ids.empty()) return out;

@@ -217,21 +217,6 @@ class SqliteStore final : public Store {
     checkpointer_.join();
   }
 
-  // One-off reads (the HTTP API, replay) take the batch reads' path: a reading connection, never held
-  // up by a commit.
-  Result<std::optional<Transaction>> load(const std::string& txn_id) override {
-    auto found = load_many({txn_id});
-    if (!found) return found.error();
-    if (found->empty()) return std::optional<Transaction>();
-    return std::optional<Transaction>(std::move(found->begin()->second));
-  }
-
-  Result<bool> processed(const std::string& input_id) override {
-    auto found = processed_among({input_id});
-    if (!found) return found.error();
-    return !found->empty();
-  }
-
   // Stores made before processed inputs had a digest and a time get both columns (empty digest, time
   // 0: pruned first). The index on the time serves pruning.
   void migrate() {

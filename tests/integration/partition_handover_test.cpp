@@ -81,6 +81,17 @@ class PartitionHandover : public ::testing::Test {
     }
   }
 
+  // Each payment once: its events numbered 1..n without a gap or a repeat.
+  void expect_each_payment_once() {
+    for (const auto& txn : txn_ids_) {
+      auto events = first_->events_of(txn);
+      ASSERT_TRUE(events);
+      ASSERT_FALSE(events->empty()) << txn;
+      for (std::size_t i = 0; i < events->size(); ++i)
+        EXPECT_EQ((*events)[i].at("version").to_number<std::int64_t>(), static_cast<std::int64_t>(i + 1)) << txn;
+    }
+  }
+
   std::int64_t transactions() {
     auto n = first_->count_transactions();
     return n ? *n : -1;
@@ -135,15 +146,8 @@ TEST_F(PartitionHandover, PartitionsMoveBetweenMembersUnderNewEpochsAndEveryInpu
       std::chrono::seconds(60)));
   a.leave();
 
-  // Each payment once: one transaction, its events numbered 1..n without a gap or a repeat.
   EXPECT_EQ(transactions(), 50);
-  for (const auto& txn : txn_ids_) {
-    auto events = first_->events_of(txn);
-    ASSERT_TRUE(events);
-    ASSERT_FALSE(events->empty()) << txn;
-    for (std::size_t i = 0; i < events->size(); ++i)
-      EXPECT_EQ((*events)[i].at("version").to_number<std::int64_t>(), static_cast<std::int64_t>(i + 1)) << txn;
-  }
+  expect_each_payment_once();
 }
 
 // The store of a processor that stops in the middle of a commit when told to, as a process paused
@@ -211,13 +215,7 @@ TEST_F(PartitionHandover, AMemberThatStalledPastItsPollIntervalIsFencedAndApplie
   create(30, 40);
   ASSERT_TRUE(eventually([&] { return transactions() == 40; }, std::chrono::seconds(60)));
   b.leave();
-  for (const auto& txn : txn_ids_) {
-    auto events = first_->events_of(txn);
-    ASSERT_TRUE(events);
-    ASSERT_FALSE(events->empty()) << txn;
-    for (std::size_t i = 0; i < events->size(); ++i)
-      EXPECT_EQ((*events)[i].at("version").to_number<std::int64_t>(), static_cast<std::int64_t>(i + 1)) << txn;
-  }
+  expect_each_payment_once();
 }
 
 }  // namespace

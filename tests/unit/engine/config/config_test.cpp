@@ -54,6 +54,23 @@ TEST(Config, WrongTypesAndRanges) {
   EXPECT_NE(error_of("http: { listen: nowhere }").find("host:port"), std::string::npos);
 }
 
+// Who reads which partitions: by the store unless said, and only 'all' or 'group'.
+TEST(Config, KafkaAssignmentFollowsTheStoreUnlessGiven) {
+  EXPECT_EQ(parse_config("", "c.yaml").kafka.assignment, "all");
+  EXPECT_EQ(parse_config(embedded_default_config(), "embedded").kafka.assignment, "all");
+  EXPECT_EQ(parse_config("store: { kind: postgres, url: 'postgresql://db/corridor' }", "c.yaml").kafka.assignment,
+            "group");
+  EXPECT_EQ(parse_config("kafka: { assignment: group }", "c.yaml").kafka.assignment, "group");
+  EXPECT_EQ(parse_config("kafka: { assignment: all }\nstore: { kind: postgres, url: 'postgresql://db/corridor' }",
+                         "c.yaml")
+                .kafka.assignment,
+            "all");
+  const std::string err = error_of("kafka:\n  assignment: roundrobin\n");
+  EXPECT_NE(err.find("kafka.assignment"), std::string::npos) << err;
+  EXPECT_NE(err.find("'all'"), std::string::npos) << err;
+  EXPECT_NE(err.find("corridor.yaml:2"), std::string::npos) << err;
+}
+
 TEST(Config, APostgresStoreNeedsAUrlAndKeepsItOutOfErrors) {
   Config c = parse_config("store:\n  kind: postgres\n  url: postgresql://corridor:s3cret-pw@db:5432/corridor\n", "c.yaml");
   EXPECT_EQ(c.store.kind, "postgres");
