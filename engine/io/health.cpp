@@ -65,6 +65,22 @@ void Health::partitions_revoked(const std::vector<std::int32_t>& partitions) {
   for (const std::int32_t p : partitions) owned_.erase(p);
 }
 
+void Health::commands_assigned(const std::vector<std::int32_t>& partitions) {
+  std::lock_guard lock(mu_);
+  for (const std::int32_t p : partitions)
+    if (p >= 0) routed_.insert(p);
+}
+
+void Health::commands_revoked(const std::vector<std::int32_t>& partitions) {
+  std::lock_guard lock(mu_);
+  for (const std::int32_t p : partitions) routed_.erase(p);
+}
+
+std::vector<std::int32_t> Health::commands_partitions() const {
+  std::lock_guard lock(mu_);
+  return {routed_.begin(), routed_.end()};
+}
+
 void Health::fenced(std::int32_t partition, std::int64_t epoch_refused) {
   std::lock_guard lock(mu_);
   ++fenced_commits_;
@@ -171,6 +187,9 @@ Health::Answer Health::answer(Probe probe, std::int64_t now_ms, bool detail) con
       held.push_back(std::move(o));
     }
     body["partitions"] = std::move(held);
+    boost::json::array routed;
+    for (const std::int32_t p : routed_) routed.emplace_back(p);
+    body["commands_partitions"] = std::move(routed);
     body["fenced_commits"] = fenced_commits_;
   }
   return {ok ? 200 : 503, boost::json::serialize(body)};

@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,14 @@ class Health {
   void partition_claimed(std::int32_t partition, std::int64_t epoch);
   // The group took these partitions back (or they were lost).
   void partitions_revoked(const std::vector<std::int32_t>& partitions);
+  // ---- partitions of corridor.commands (the router's consumer group) ----
+  // Its group gave these partitions (cooperative: the ones added) or took them back. Nothing is
+  // claimed for them (routing twice is harmless: the processor recognises an input id); the detail
+  // lists them, so an operator sees which process routes which partition.
+  void commands_assigned(const std::vector<std::int32_t>& partitions);
+  void commands_revoked(const std::vector<std::int32_t>& partitions);
+  std::vector<std::int32_t> commands_partitions() const;
+
   // A commit carrying `epoch_refused` for `partition` was refused: another process claimed it since.
   // Counted always; the partition blocks readiness unless it was claimed again after that epoch.
   void fenced(std::int32_t partition, std::int64_t epoch_refused);
@@ -85,7 +94,8 @@ class Health {
   std::int64_t fenced_commits() const;
 
   // A health route's answer: 200 or 503 and its JSON. `detail` (the operations listener) adds the
-  // stuck parts, the partitions with their epochs, the fenced commits and, for readiness, the reasons.
+  // stuck parts, the partitions with their epochs, the router's partitions (`commands_partitions`), the
+  // fenced commits and, for readiness, the reasons.
   enum class Probe { live, ready };
   struct Answer {
     int status = 200;
@@ -119,6 +129,7 @@ class Health {
   bool assigned_once_ = false;
   // mutable: a pending claim reported without a time is timed from the first check that sees it.
   mutable std::map<std::int32_t, Owned> owned_;
+  std::set<std::int32_t> routed_;  // partitions of corridor.commands
   std::int64_t fenced_commits_ = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "engine/pipeline/router.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <iostream>
 #include <variant>
@@ -17,17 +18,34 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
                 const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-router");
   KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
+  auto numbers = [](const std::vector<std::pair<std::string, std::int32_t>>& partitions) {
+    std::vector<std::int32_t> out;
+    for (const auto& [_, p] : partitions) out.push_back(p);
+    return out;
+  };
   if (config.kafka.assignment == "group") {
     // Several processes share corridor.commands. A partition leaves with its positions committed
     // (everything polled before was acknowledged), so its next owner routes no command again.
-    consumer.subscribe({config.kafka.commands}, nullptr,
-                       [&consumer](const std::vector<std::pair<std::string, std::int32_t>>&, bool lost) {
-                         if (lost) return;  // another member may own them already: its commits stand
-                         if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
-                       });
+    consumer.subscribe(
+        {config.kafka.commands}, nullptr,
+        [&](const std::vector<std::pair<std::string, std::int32_t>>& taken, bool lost) {
+          health.commands_revoked(numbers(taken));
+          if (lost) return;  // another member may own them already: its commits stand
+          if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+        },
+        [&](const std::vector<std::pair<std::string, std::int32_t>>& given) { health.commands_assigned(numbers(given)); });
   } else {
     consumer.assign_all(config.kafka.commands);
+    std::vector<std::int32_t> every(static_cast<std::size_t>(std::max(consumer.partition_count(config.kafka.commands), 0)));
+    for (std::size_t p = 0; p < every.size(); ++p) every[p] = static_cast<std::int32_t>(p);
+    health.commands_assigned(every);
   }
+  // The callbacks above use this function's locals, which go before the consumer closes (and serves
+  // its last rebalance): they are dropped first, whichever way the function returns.
+  struct Forget {
+    KafkaConsumer& consumer;
+    ~Forget() { consumer.forget_callbacks(); }
+  } forget{consumer};
   const auto watched = metrics.add_sampler([&] {
     if (auto lag = consumer.lag()) metrics.consumer_lag.set({config.kafka.commands}, *lag);
   });

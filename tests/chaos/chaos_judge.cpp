@@ -84,6 +84,15 @@ Verdict judge(const Workload& workload, const std::vector<Event>& events, const 
     const auto& versions = by_txn[txn];
     const std::string status = versions.empty() ? "" : std::string(get_string(versions.rbegin()->second->body, "status"));
     const std::string reason = versions.empty() ? "" : std::string(get_string(versions.rbegin()->second->body, "reason"));
+    if (p.routed) {
+      const double route = std::chrono::duration<double>(*p.routed - p.published).count();
+      if (route > v.slowest_route.seconds) v.slowest_route = {route, seconds_since(t0, p.published), txn, p.input_partition};
+      if (!versions.empty()) {
+        const double apply = std::chrono::duration<double>(versions.begin()->second->seen - *p.routed).count();
+        if (apply > v.slowest_apply.seconds)
+          v.slowest_apply = {apply, seconds_since(t0, p.published), txn, p.input_partition};
+      }
+    }
     bool accepted = status == p.expected && p.next_follow_up == p.follow_ups.size();
     if (!accepted && p.provider == "esipay" && status == "unknown" && reason.find(kCallInFlight) != std::string::npos &&
         disruptions.between(p.published, versions.rbegin()->second->seen)) {
@@ -116,9 +125,11 @@ Verdict judge(const Workload& workload, const std::vector<Event>& events, const 
       ++v.wrong_status[p.provider + "/" + p.scenario + ": expected " + p.expected + ", got " +
                        (status.empty() ? "(no event)" : status)];
       if (++wrong_shown_of[p.provider + p.scenario] <= 2) {
-        std::printf("chaos: WRONG %s %s/%s expected %s got %s; published at %.2fs; its events:\n", txn.c_str(),
-                    p.provider.c_str(), p.scenario.c_str(), p.expected.c_str(), status.c_str(),
-                    seconds_since(t0, p.published));
+        std::printf("chaos: WRONG %s %s/%s expected %s got %s; published at %.2fs, routed at %.2fs to "
+                    "corridor.inputs partition %d; its events:\n",
+                    txn.c_str(), p.provider.c_str(), p.scenario.c_str(), p.expected.c_str(), status.c_str(),
+                    seconds_since(t0, p.published), p.routed ? seconds_since(t0, *p.routed) : -1.0,
+                    static_cast<int>(p.input_partition));
         for (const auto& [version, e] : versions) {
           const json::object* cause = get_object(e->body, "cause");
           std::printf("    v%lld seen %.2fs %s -> %s (%s) cause %s %s reason %s\n", static_cast<long long>(version),
@@ -199,6 +210,11 @@ void print_verdict(const Verdict& v, std::size_t payments) {
     for (const auto& r : v.return_url_lost_reasons) std::printf("    %s\n", r.c_str());
   }
   for (const auto& [what, count] : v.wrong_status) std::printf("  WRONG %5d  %s\n", count, what.c_str());
+  std::printf("  slowest command: routed %.1fs after its publication at %.1fs (%s, partition %d), applied %.1fs "
+              "after its routing (%s, published at %.1fs, partition %d)\n",
+              v.slowest_route.seconds, v.slowest_route.published_at, v.slowest_route.txn.c_str(),
+              static_cast<int>(v.slowest_route.partition), v.slowest_apply.seconds, v.slowest_apply.published_at,
+              v.slowest_apply.txn.c_str(), static_cast<int>(v.slowest_apply.partition));
   std::printf("  versions 1..n: %zu transaction(s) with a gap; event_ids with two bodies: %zu\n", v.version_gaps,
               v.two_bodies);
   std::printf("  sandbox charges: %zu transactions charged, %zu charged twice, %zu unknown keys\n", v.charged,

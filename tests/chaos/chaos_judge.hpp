@@ -47,6 +47,15 @@ struct Verdict {
   std::size_t charged = 0, charged_twice = 0, unknown_keys = 0;
   std::map<std::string, std::size_t> timer_by_name;
   std::map<std::string, int> wrong_status;  // "provider/scenario: expected X, got Y" -> count
+  // The longest a payment's command waited to be routed (publication to corridor.inputs), and to be
+  // applied once routed (to its first event), with the partition of corridor.inputs it went to.
+  struct Slowest {
+    double seconds = 0;
+    double published_at = 0;  // seconds since the run's start
+    std::string txn;
+    std::int32_t partition = -1;
+  };
+  Slowest slowest_route, slowest_apply;
 };
 
 // Judges `log.events` against `workload` (GoogleTest failures for each breach) and the sandboxes'

@@ -400,14 +400,30 @@ Workload make_workload(const std::string& run_id, int count, std::mt19937_64& rn
 }
 
 EventLog::EventLog(const std::string& bootstrap, std::map<std::string, Payment>& payments, KafkaProducer& producer)
-    : consumer_(bootstrap, "chaos-collector"), payments_(payments), producer_(producer) {
+    : consumer_(bootstrap, "chaos-collector"), inputs_(bootstrap, "chaos-inputs"), payments_(payments), producer_(producer) {
   consumer_.assign_all("corridor.events", [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
+  inputs_.assign_all("corridor.inputs", [](const std::string&, std::int32_t) -> std::int64_t { return -1; });
   thread_ = std::thread([this] { loop(); });
+  inputs_thread_ = std::thread([this] { read_inputs(); });
 }
 
 EventLog::~EventLog() {
   stop_ = true;
   thread_.join();
+  inputs_thread_.join();
+}
+
+void EventLog::read_inputs() {
+  while (!stop_.load()) {
+    for (const auto& m : inputs_.poll(500, milliseconds(50))) {
+      if (!m.error().empty()) continue;
+      std::lock_guard lock(mu);
+      auto it = payments_.find(std::string(m.key()));  // an input's key is its transaction
+      if (it == payments_.end() || it->second.routed) continue;
+      it->second.routed = Clock::now();
+      it->second.input_partition = m.partition();
+    }
+  }
 }
 
 void EventLog::loop() {
@@ -448,8 +464,9 @@ void EventLog::follow_up(const std::string& txn, const std::string& status) {
   producer_.produce("corridor.commands", "ZANDO:" + p.reference, boost::json::serialize(cmd), [](const std::string&) {});
 }
 
-std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& producer, std::atomic<std::size_t>& published) {
-  return std::thread([&workload, &log, &producer, &published] {
+std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& producer, std::atomic<std::size_t>& published,
+                          milliseconds every) {
+  return std::thread([&workload, &log, &producer, &published, every] {
     std::mutex pace_mu;
     std::condition_variable pace_cv;
     const auto start = Clock::now();
@@ -457,7 +474,7 @@ std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& prod
       const auto& [key, body] = workload.commands[i];
       if (i % 25 == 0) {
         std::unique_lock lock(pace_mu);
-        wait_until(lock, pace_cv, start + milliseconds(300 * (i / 25)), [] { return false; });
+        wait_until(lock, pace_cv, start + every * static_cast<std::int64_t>(i / 25), [] { return false; });
       }
       {
         std::lock_guard lock(log.mu);
@@ -469,6 +486,44 @@ std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& prod
       ++published;
     }
   });
+}
+
+std::optional<Readiness> read_readiness(const std::string& operations_address) {
+  auto http = make_http_client();
+  HttpRequest req;
+  req.method = "GET";
+  req.target = "http://" + operations_address + "/health/ready";
+  auto r = http->send(req, std::chrono::seconds(1));
+  if (!r || (r->status != 200 && r->status != 503)) return std::nullopt;
+  boost::system::error_code ec;
+  auto v = boost::json::parse(r->body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  Readiness out;
+  out.ready = r->status == 200;
+  if (const auto* held = v.get_object().if_contains("partitions"); held != nullptr && held->is_array())
+    for (const auto& p : held->get_array())
+      if (p.is_object() && get_string(p.get_object(), "state") == "owned")
+        out.owned.push_back(static_cast<std::int32_t>(p.get_object().at("partition").to_number<std::int64_t>()));
+  if (const auto* routed = v.get_object().if_contains("commands_partitions"); routed != nullptr && routed->is_array())
+    for (const auto& p : routed->get_array())
+      if (p.is_int64()) out.routed.push_back(static_cast<std::int32_t>(p.as_int64()));
+  return out;
+}
+
+bool group_settled(const std::vector<std::string>& operations_addresses, int partitions) {
+  std::vector<int> owners(static_cast<std::size_t>(partitions), 0), routers(owners);
+  for (const auto& address : operations_addresses) {
+    const auto r = read_readiness(address);
+    if (!r || !r->ready) return false;
+    for (const auto p : r->owned)
+      if (p >= 0 && p < partitions) ++owners[static_cast<std::size_t>(p)];
+    for (const auto p : r->routed)
+      if (p >= 0 && p < partitions) ++routers[static_cast<std::size_t>(p)];
+  }
+  auto once = [](const std::vector<int>& counts) {
+    return std::all_of(counts.begin(), counts.end(), [](int n) { return n == 1; });
+  };
+  return once(owners) && once(routers);
 }
 
 std::uint64_t seed_from_env() {

@@ -153,6 +153,9 @@ struct Payment {
   std::size_t next_follow_up = 0;
   std::vector<Clock::time_point> follow_up_sent;
   Clock::time_point published{};
+  // When its first input (the command, routed) was seen on corridor.inputs, and on which partition.
+  std::optional<Clock::time_point> routed;
+  std::int32_t input_partition = -1;
 };
 
 // `count` payments over every provider's demo scenarios, round robin, their commands shuffled by `rng`.
@@ -170,7 +173,9 @@ struct Event {
 };
 
 // Everything on corridor.events, with when the harness saw it; publishes a payment's follow-ups (the
-// esipay refunds) as it reaches the status they wait for, as `corridor demo` does.
+// esipay refunds) as it reaches the status they wait for, as `corridor demo` does. It also reads
+// corridor.inputs, to say when and where each payment's command was routed (Payment::routed): a
+// payment late to its first event was held up either by the router or by its partition's owner.
 class EventLog {
  public:
   EventLog(const std::string& bootstrap, std::map<std::string, Payment>& payments, KafkaProducer& producer);
@@ -186,19 +191,37 @@ class EventLog {
 
  private:
   void loop();
+  void read_inputs();
   void follow_up(const std::string& txn, const std::string& status);
 
   KafkaConsumer consumer_;
+  KafkaConsumer inputs_;
   std::map<std::string, Payment>& payments_;
   KafkaProducer& producer_;
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+  std::thread inputs_thread_;
 };
 
-// Publishes `workload`'s commands on corridor.commands in slices of 25 every 300 ms (2,000 in 24 s),
-// stamping each payment's publication; `published` counts them.
-std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& producer, std::atomic<std::size_t>& published);
+// Publishes `workload`'s commands on corridor.commands in slices of 25 every `every` (300 ms: 2,000 in
+// 24 s), stamping each payment's publication; `published` counts them.
+std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& producer, std::atomic<std::size_t>& published,
+                          milliseconds every = milliseconds(300));
+
+// What an engine's operations listener (`host:port`, printed as "operations listening: ") answers at
+// GET /health/ready: whether the engine is ready, the partitions of corridor.inputs it owns (claimed,
+// not fenced) and those of corridor.commands its router reads. nullopt: no answer within a second.
+struct Readiness {
+  bool ready = false;
+  std::vector<std::int32_t> owned;
+  std::vector<std::int32_t> routed;
+};
+std::optional<Readiness> read_readiness(const std::string& operations_address);
+// Whether the engines at these operations listeners (every engine of the group that runs) have
+// settled: each answers ready, and together they own each of `partitions` partitions of
+// corridor.inputs exactly once and route each of corridor.commands' exactly once.
+bool group_settled(const std::vector<std::string>& operations_addresses, int partitions);
 
 std::uint64_t seed_from_env();
 int int_from_env(const char* name, int fallback);

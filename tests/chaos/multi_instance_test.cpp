@@ -8,10 +8,21 @@
 // seed. Then the crash test's verdict (tests/chaos/chaos_judge.hpp), `corridor replay` on the
 // PostgreSQL store must match, and the commits refused by fencing are counted from the engines'
 // stderr ("... was taken by another process").
+//
+// One disruption at a time, as a deployment's failure budget allows (deploy/k8s: a disruption budget
+// of one replica out of three): before the next one the group must have settled again, every engine
+// that runs ready and every partition owned by one of them, within a bounded wait that fails the test
+// when it passes. Each disruption moves partitions through rebalances, and on the embedded cluster a
+// rebalance of a group that has members stays open for the session timeout less a second; disruptions
+// that do not wait for the last one's rebalances to end keep partitions unowned for tens of seconds
+// and the payments on them rightly expire (their TTLs run from publication). How long each settling
+// took is printed: it is the failover of that disruption.
+//
 // Replay a run with CORRIDOR_CHAOS_SEED=<seed>; CORRIDOR_CHAOS_PAYMENTS overrides the 2,000 and
 // CORRIDOR_CHAOS_ACTIONS the 16 disruptions; CORRIDOR_CHAOS_LOGS=<folder> keeps the processes' stderr.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <csignal>
@@ -47,13 +58,17 @@ constexpr int kPartitions = 12;
 // The group's session timeout in the engines' kafka.properties, shorter than corridor's 10 s so that
 // a pause past it (a zombie) fits in a test of a few minutes; the long pauses are drawn beyond it.
 constexpr int kSessionTimeoutMs = 6000;
-// The TTLs (Interac handle, FlexPay page, Cynod wallet) run from the command's publication. A
-// partition waits out a rebalance, and several come back to back here: inputs were seen applied 15 to
-// 25 s after their publication (seed 18407915640585665518), where the crash test's 10 s expire them,
-// and with seven pauses past the session in 70 s, commands created 55 s after their publication
-// (seed 13577155833090027034), where 45 s expired them. 90 s is too long: the Interac handle's polls
-// (the demo's max_polls) run out first and the expiry scenario ends unknown.
+// The TTLs (Interac handle, FlexPay page, Cynod wallet) run from the command's publication, and a
+// partition waits out its rebalances: inputs were seen applied 15 to 25 s after their publication,
+// where the crash test's 10 s expire them. 90 s is too long: the Interac handle's polls (the demo's
+// max_polls) run out first and the expiry scenario ends unknown.
 constexpr int kTtlSeconds = 45;
+// The payments are published over about as long as the disruptions last (each waits for the group to
+// settle, 10 to 25 s after a kill or a long pause), so that they meet payments at every stage.
+constexpr auto kSliceEvery = std::chrono::milliseconds(2000);
+// The longest a settling may take: a kill is seen after the session timeout, then a rebalance or two
+// of the session less a second each; beyond this a partition has gone unowned for too long.
+constexpr auto kSettleBound = std::chrono::seconds(60);
 constexpr std::string_view kFencedLine = "was taken by another process";
 
 // One engine's slot: the same port and configuration across restarts.
@@ -62,6 +77,7 @@ struct Slot {
   std::string log;
   std::uint16_t port = 0;
   std::unique_ptr<Child> child;
+  std::string operations;  // its operations listener, once printed
   bool paused = false;
   Clock::time_point paused_at{};
   Clock::time_point resume_at{};
@@ -125,7 +141,36 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
     auto child = std::make_unique<Child>(CORRIDOR_BINARY, std::vector<std::string>{"run", "--config", s.config}, s.log);
     std::lock_guard lock(slots_mu);
     s.child = std::move(child);
+    s.operations.clear();
     s.paused = false;
+  };
+  // Settled: every engine that runs unpaused answers ready and together they own each partition once.
+  auto group_settled_now = [&] {
+    std::vector<std::string> running;
+    for (auto& s : slots) {
+      if (!s.child || !s.child->running() || s.paused) continue;
+      if (s.operations.empty()) s.operations = s.child->line_after("operations listening: ", milliseconds(0)).value_or("");
+      if (s.operations.empty()) return false;
+      running.push_back(s.operations);
+    }
+    return group_settled(running, kPartitions);
+  };
+  std::mutex settle_mu;
+  std::condition_variable settle_never;
+  std::vector<double> settle_s;  // how long each settling took
+  // Waits (bounded by kSettleBound) for the group to settle; false when it did not.
+  auto wait_group_settled = [&](const char* after) {
+    const auto from = Clock::now();
+    bool settled = false;
+    while (!(settled = group_settled_now()) && Clock::now() < from + kSettleBound) {
+      std::unique_lock lock(settle_mu);
+      wait_until(lock, settle_never, Clock::now() + milliseconds(200), [] { return false; });
+    }
+    settle_s.push_back(seconds_since(from));
+    std::printf("chaos: %6.2fs group %s %.2fs after %s\n", seconds_since(t0), settled ? "settled" : "NOT settled",
+                settle_s.back(), after);
+    std::fflush(stdout);
+    return settled;
   };
   for (auto& s : slots) spawn(s);
   for (std::size_t i = 0; i < slots.size(); ++i)
@@ -137,9 +182,10 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   KafkaProducer producer(bootstrap);
   EventLog log_of_events(bootstrap, workload.payments, producer);
   std::atomic<std::size_t> published{0};
-  std::thread publisher = publish_paced(workload, log_of_events, producer, published);
+  ASSERT_TRUE(wait_group_settled("the start")) << "the group did not settle; see the engines' logs in " << dir.path();
+  std::thread publisher = publish_paced(workload, log_of_events, producer, published, kSliceEvery);
 
-  // 3. The disruptions, one every 0.5 to 2.5 s after the previous one's pause ended, each on an
+  // 3. The disruptions, one 0.5 to 2.5 s after the group settled from the previous one, each on an
   // engine that runs while the others run too: SIGKILL then a restart; SIGSTOP for 0.3 to 3 s (inside the session);
   // SIGSTOP for the session timeout plus 1 to 3 s (the group moves its partitions: a zombie when it
   // resumes); SIGTERM then a restart (a clean leave). The third is the third disruption whatever the
@@ -175,16 +221,17 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
                   static_cast<std::size_t>(next - slots.data()));
     }
   };
+  int unsettled = 0;
   for (int a = 0; a < kActions; ++a) {
-    const auto at = Clock::now() + milliseconds(gap_ms(rng));
+    const int gap = gap_ms(rng);
     const Action action = a == 2 ? kLongPause : static_cast<Action>(pick_action(rng));
     const std::size_t target = static_cast<std::size_t>(std::uniform_int_distribution<int>(0, kEngines - 1)(rng));
     const int pause_ms = action == kShortPause ? short_pause_ms(rng) : kSessionTimeoutMs + long_pause_extra_ms(rng);
-    // One engine disrupted at a time: a paused engine is resumed before the next disruption. Two
-    // paused past the session together leave one engine with every partition through rebalances
-    // back to back (seed 6178836677265436384: 40 s without progress on some partitions).
+    // One engine disrupted at a time: a paused engine is resumed, and the group settles, before the
+    // next disruption.
     resume_due(Clock::time_point::max());
-    pause_until(at);
+    if (a > 0 && !wait_group_settled(("disruption " + std::to_string(a)).c_str())) ++unsettled;
+    pause_until(Clock::now() + milliseconds(gap));
     // The drawn engine, or the next one that runs, when at least one other runs beside it.
     std::size_t running = 0;
     for (const auto& s : slots) running += !s.paused ? 1 : 0;
@@ -223,6 +270,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
     std::fflush(stdout);
   }
   resume_due(Clock::time_point::max());
+  if (!wait_group_settled(("disruption " + std::to_string(kActions)).c_str())) ++unsettled;
   publisher.join();
   for (std::size_t i = 0; i < slots.size(); ++i)
     ASSERT_TRUE(slots[i].child->line_after("http listening: ", std::chrono::seconds(60)))
@@ -266,10 +314,14 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   for (const auto& [action, count] : done) std::printf(" %s=%d", kActionNames[action], count);
   std::printf("\n  chaos ended %.1fs, settled %.1fs, total %.1fs\n", chaos_end, settled_at, seconds_since(t0));
   std::printf("  commits refused by fencing (partitions given up, from the engines' stderr): %zu\n", fenced);
+  if (settle_s.size() > 1)
+    std::printf("  the group settled after each disruption in %.1fs at most (%d did not within %llds)\n",
+                *std::max_element(settle_s.begin() + 1, settle_s.end()), unsettled,
+                static_cast<long long>(kSettleBound.count()));
   std::printf("  corridor replay exited %d:\n%s", replay_rc.value_or(-1), replay_out.str().c_str());
   print_verdict(verdict, workload.payments.size());
   std::printf("chaos: seed %llu, fenced %zu, %s\n", static_cast<unsigned long long>(seed), fenced,
-              ::testing::Test::HasFailure() || !all_settled || verdict.ok != workload.payments.size() || replay_rc != 0
+              ::testing::Test::HasFailure() || !all_settled || unsettled > 0 || verdict.ok != workload.payments.size() || replay_rc != 0
                   ? "FAILED"
                   : "passed");
   std::fflush(stdout);
@@ -284,6 +336,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   }
 
   EXPECT_TRUE(all_settled);
+  EXPECT_EQ(unsettled, 0) << "the group did not settle within " << kSettleBound.count() << " s after a disruption";
   EXPECT_EQ(verdict.ok, workload.payments.size());
   EXPECT_EQ(replay_rc, 0) << "corridor replay found differences; its report:\n" << replay_out.str();
   EXPECT_GE(done[kLongPause], 1);

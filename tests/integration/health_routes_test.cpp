@@ -55,6 +55,14 @@ TEST_F(HealthRoutes, ReadinessFollowsThePartitionsHeld) {
   // The engine's own assignment (every partition, one process), each partition claimed.
   ASSERT_TRUE(eventually([&] { return operations("/health/ready").status == 200; }));
   EXPECT_EQ(public_("/health/ready").body, R"({"status":"ok"})");
+  // One process routes every partition of corridor.commands (as many as corridor.inputs has), once its
+  // router has taken them.
+  boost::json::object ready;
+  EXPECT_TRUE(eventually([&] {
+    ready = boost::json::parse(operations("/health/ready").body).as_object();
+    return !ready.at("commands_partitions").as_array().empty();
+  }));
+  EXPECT_EQ(ready.at("commands_partitions").as_array().size(), ready.at("partitions").as_array().size());
 
   // A partition given and never claimed: not ready, and named.
   health().partitions_assigned({999});

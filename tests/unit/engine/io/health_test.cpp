@@ -332,7 +332,24 @@ TEST(HealthAnswer, ReadyWithDetail) {
   h.partition_claimed(5, 1);
   const auto a = h.answer(Health::Probe::ready, 0, true);
   EXPECT_EQ(a.status, 200);
-  EXPECT_EQ(a.body, R"({"status":"ok","partitions":[{"partition":5,"state":"owned","epoch":1}],"fenced_commits":0})");
+  EXPECT_EQ(a.body,
+            R"({"status":"ok","partitions":[{"partition":5,"state":"owned","epoch":1}],"commands_partitions":[],"fenced_commits":0})");
+}
+
+TEST(HealthAnswer, TheDetailListsTheRoutersPartitionsAsItsGroupGivesAndTakesThem) {
+  Health h;
+  h.partitions_assigned({}, 0);
+  h.commands_assigned({3, 1});
+  h.commands_assigned({7, -1});  // cooperative: the ones added; a negative number is ignored
+  h.commands_revoked({1});
+  EXPECT_EQ(h.commands_partitions(), (std::vector<std::int32_t>{3, 7}));
+  const auto a = h.answer(Health::Probe::ready, 0, true);
+  EXPECT_EQ(a.status, 200);  // nothing to claim for them: readiness is the processor's
+  const auto body = boost::json::parse(a.body).as_object();
+  EXPECT_EQ(body.at("commands_partitions"), (boost::json::array{3, 7}));
+  h.commands_revoked({3, 7, 9});
+  EXPECT_TRUE(h.commands_partitions().empty());
+  EXPECT_EQ(h.answer(Health::Probe::ready, 0, false).body, R"({"status":"ok"})");  // public: the status only
 }
 
 }  // namespace
