@@ -213,8 +213,8 @@ void print_verdict(const Verdict& v, std::size_t payments) {
   std::printf("  slowest command: routed %.1fs after its publication at %.1fs (%s, partition %d), applied %.1fs "
               "after its routing (%s, published at %.1fs, partition %d)\n",
               v.slowest_route.seconds, v.slowest_route.published_at, v.slowest_route.txn.c_str(),
-              static_cast<int>(v.slowest_route.partition), v.slowest_apply.seconds, v.slowest_apply.published_at,
-              v.slowest_apply.txn.c_str(), static_cast<int>(v.slowest_apply.partition));
+              static_cast<int>(v.slowest_route.partition), v.slowest_apply.seconds, v.slowest_apply.txn.c_str(),
+              v.slowest_apply.published_at, static_cast<int>(v.slowest_apply.partition));
   std::printf("  versions 1..n: %zu transaction(s) with a gap; event_ids with two bodies: %zu\n", v.version_gaps,
               v.two_bodies);
   std::printf("  sandbox charges: %zu transactions charged, %zu charged twice, %zu unknown keys\n", v.charged,
