@@ -526,6 +526,23 @@ bool group_settled(const std::vector<std::string>& operations_addresses, int par
   return once(owners) && once(routers);
 }
 
+std::string describe_group(const std::vector<std::string>& operations_addresses) {
+  auto list = [](const std::vector<std::int32_t>& ps) {
+    std::string out;
+    for (const auto p : ps) out += (out.empty() ? "" : ",") + std::to_string(p);
+    return "[" + out + "]";
+  };
+  std::string out;
+  for (const auto& address : operations_addresses) {
+    const auto r = read_readiness(address);
+    out += "    " + address + ": ";
+    out += r ? std::string(r->ready ? "ready" : "not ready") + ", inputs " + list(r->owned) + ", commands " + list(r->routed)
+             : "no answer";
+    out += "\n";
+  }
+  return out;
+}
+
 std::uint64_t seed_from_env() {
   if (const char* s = std::getenv("CORRIDOR_CHAOS_SEED"); s != nullptr && *s != '\0') return std::stoull(s);
   return std::random_device{}() ^ (static_cast<std::uint64_t>(std::random_device{}()) << 32);

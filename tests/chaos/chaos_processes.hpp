@@ -222,6 +222,8 @@ std::optional<Readiness> read_readiness(const std::string& operations_address);
 // settled: each answers ready, and together they own each of `partitions` partitions of
 // corridor.inputs exactly once and route each of corridor.commands' exactly once.
 bool group_settled(const std::vector<std::string>& operations_addresses, int partitions);
+// What each of them answers, one line each (for a settling that takes long).
+std::string describe_group(const std::vector<std::string>& operations_addresses);
 
 std::uint64_t seed_from_env();
 int int_from_env(const char* name, int fallback);

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -145,15 +146,20 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
     s.paused = false;
   };
   // Settled: every engine that runs unpaused answers ready and together they own each partition once.
-  auto group_settled_now = [&] {
+  // The operations listeners of the engines that run unpaused (nullopt: one has not printed its own yet).
+  auto running_engines = [&]() -> std::optional<std::vector<std::string>> {
     std::vector<std::string> running;
     for (auto& s : slots) {
       if (!s.child || !s.child->running() || s.paused) continue;
       if (s.operations.empty()) s.operations = s.child->line_after("operations listening: ", milliseconds(0)).value_or("");
-      if (s.operations.empty()) return false;
+      if (s.operations.empty()) return std::nullopt;
       running.push_back(s.operations);
     }
-    return group_settled(running, kPartitions);
+    return running;
+  };
+  auto group_settled_now = [&] {
+    const auto running = running_engines();
+    return running && group_settled(*running, kPartitions);
   };
   std::mutex settle_mu;
   std::condition_variable settle_never;
@@ -161,8 +167,16 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
   // Waits (bounded by kSettleBound) for the group to settle; false when it did not.
   auto wait_group_settled = [&](const char* after) {
     const auto from = Clock::now();
+    auto shown = from;
     bool settled = false;
     while (!(settled = group_settled_now()) && Clock::now() < from + kSettleBound) {
+      if (Clock::now() - shown >= std::chrono::seconds(10)) {  // a settling that takes long shows how it stands
+        shown = Clock::now();
+        const auto running = running_engines();
+        std::printf("chaos: %6.2fs not settled yet:\n%s", seconds_since(t0),
+                    running ? describe_group(*running).c_str() : "    an engine is starting\n");
+        std::fflush(stdout);
+      }
       std::unique_lock lock(settle_mu);
       wait_until(lock, settle_never, Clock::now() + milliseconds(200), [] { return false; });
     }
