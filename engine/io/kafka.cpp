@@ -349,6 +349,7 @@ int KafkaConsumer::partition_count(const std::string& topic) {
 }
 
 void KafkaConsumer::assign_all(const std::string& topic, OffsetFor start_at) {
+  assigned_ = true;
   const int partitions = partition_count(topic);
   if (partitions == 0) throw std::runtime_error("topic " + topic + " not found on the cluster");
   PartitionList list(rd_kafka_topic_partition_list_new(partitions));
@@ -415,21 +416,50 @@ Result<Ok> KafkaConsumer::commit() {
 }
 
 Result<Ok> KafkaConsumer::commit_async() {
+  auto at = positions();
+  if (!at) return at.error();
+  return commit(*at, false);
+}
+
+Result<std::vector<KafkaConsumer::PartitionOffset>> KafkaConsumer::positions() {
   rd_kafka_topic_partition_list_t* raw = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_assignment(rk_.get(), &raw);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   PartitionList assigned(raw);
   err = rd_kafka_position(rk_.get(), assigned.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
-  PartitionList positions(rd_kafka_topic_partition_list_new(assigned->cnt));
+  std::vector<PartitionOffset> out;
   for (int i = 0; i < assigned->cnt; ++i) {
     const auto& p = assigned->elems[i];
-    if (p.offset >= 0) rd_kafka_topic_partition_list_add(positions.get(), p.topic, p.partition)->offset = p.offset;
+    if (p.offset >= 0) out.push_back({p.topic, p.partition, p.offset});
   }
-  if (positions->cnt == 0) return Ok{};
-  err = rd_kafka_commit(rk_.get(), positions.get(), 1);
+  return out;
+}
+
+Result<Ok> KafkaConsumer::commit(const std::vector<PartitionOffset>& offsets, bool wait) {
+  // Answers to earlier unawaited commits: a consumer that reads nothing is not polled and would keep
+  // them queued (one that reads serves them in poll, and its queue holds records).
+  if (!subscribed_ && !assigned_ && queue_ != nullptr)
+    while (rd_kafka_message_t* m = rd_kafka_consume_queue(queue_, 0)) rd_kafka_message_destroy(m);
+  if (offsets.empty()) return Ok{};
+  PartitionList list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& o : offsets)
+    rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+  rd_kafka_resp_err_t err = rd_kafka_commit(rk_.get(), list.get(), wait ? 0 : 1);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return fail(kafka_errc::commit_failed, std::string("commit: ") + rd_kafka_err2str(err));
   return Ok{};
+}
+
+Result<std::int64_t> KafkaConsumer::committed(const std::string& topic, std::int32_t partition,
+                                              std::chrono::milliseconds timeout) {
+  PartitionList list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  rd_kafka_resp_err_t err = rd_kafka_committed(rk_.get(), list.get(), static_cast<int>(timeout.count()));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return fail(kafka_errc::commit_failed, "committed offset of " + topic + " partition " + std::to_string(partition) +
+                                               ": " + rd_kafka_err2str(err));
+  return list->elems[0].offset >= 0 ? list->elems[0].offset : -1;
 }
 
 Result<std::int64_t> KafkaConsumer::high_watermark(const std::string& topic, std::int32_t partition) {

@@ -164,6 +164,24 @@ class KafkaConsumer {
   // The same without waiting for the group coordinator: the positions are taken now, so what is
   // consumed after the call is not committed by it. Its outcome is not reported.
   Result<Ok> commit_async();
+
+  // Offsets kept for a group by a consumer that is not its member (a group nobody joins): such a
+  // commit carries no generation, so a rebalance can never refuse it. (librdkafka 2.0 takes a
+  // member's commit refused for an old generation as the loss of its whole assignment and rejoins,
+  // which starts another rebalance: members that commit while the group rebalances keep it
+  // rebalancing.)
+  struct PartitionOffset {
+    std::string topic;
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;  // the next record to read
+  };
+  // The positions of the records consumed so far in each assigned partition read from.
+  Result<std::vector<PartitionOffset>> positions();
+  // Commits `offsets` as this consumer's group's; `wait`: for the coordinator's answer, else the
+  // answer is served by a later call (poll, or this).
+  Result<Ok> commit(const std::vector<PartitionOffset>& offsets, bool wait);
+  // The group's committed offset of `partition` (negative: none), asking the coordinator.
+  Result<std::int64_t> committed(const std::string& topic, std::int32_t partition, std::chrono::milliseconds timeout);
   // Number of partitions of `topic` (waits briefly for a topic being created); 0 when unknown.
   int partition_count(const std::string& topic);
   // Last offset + 1 of a partition as the brokers see it (the end of the log), or an error.
@@ -182,6 +200,7 @@ class KafkaConsumer {
   OnRevoke on_revoke_;
   OnAssignment on_assignment_;
   bool subscribed_ = false;
+  bool assigned_ = false;  // assign_all
   std::atomic<bool> ever_assigned_{false};
   std::vector<rd_kafka_message_s*> taken_;  // poll's buffer, kept: a batch of 5,000 is 40 KB to clear
   // For lag(): where each partition's consumption started (assign_all's offset, the group's commit;

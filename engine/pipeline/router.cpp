@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <iostream>
+#include <optional>
+#include <thread>
 #include <variant>
 
 #include "engine/pipeline/commands.hpp"
@@ -17,21 +19,47 @@ namespace corridor {
 void run_router(const Config& config, const std::string& bootstrap, KafkaProducer& producer, const Clock& clock,
                 const CardVault* vault, Metrics& metrics, Health& health, const std::atomic<bool>& stop) {
   name_thread("corridor-router");
-  KafkaConsumer consumer(bootstrap, config.kafka.group + ".router", config.kafka.properties);
+  // The router's positions in corridor.commands are the offsets of the group `<group>.router`. One
+  // process reads every partition itself and commits them as that group's. Several processes share
+  // the partitions through the group `<group>.router.members`, which commits nothing: each member
+  // keeps its positions in `<group>.router` through a second consumer that never joins it
+  // (KafkaConsumer::commit), so no commit of the router can be refused by a rebalance and start
+  // another one.
+  const bool group = config.kafka.assignment == "group";
+  const std::string positions_group = config.kafka.group + ".router";
+  KafkaConsumer consumer(bootstrap, group ? positions_group + ".members" : positions_group, config.kafka.properties);
+  std::optional<KafkaConsumer> positions;
+  if (group) positions.emplace(bootstrap, positions_group, config.kafka.properties);
+  auto commit = [&](bool wait) -> Result<Ok> {
+    if (!positions) return wait ? consumer.commit() : consumer.commit_async();
+    auto at = consumer.positions();
+    if (!at) return at.error();
+    return positions->commit(*at, wait);
+  };
   auto numbers = [](const std::vector<std::pair<std::string, std::int32_t>>& partitions) {
     std::vector<std::int32_t> out;
     for (const auto& [_, p] : partitions) out.push_back(p);
     return out;
   };
-  if (config.kafka.assignment == "group") {
-    // Several processes share corridor.commands. A partition leaves with its positions committed
+  if (group) {
+    // A partition starts where `<group>.router` says (asked until it answers: starting anywhere else
+    // would route again, or skip, what is between), and leaves with its positions committed
     // (everything polled before was acknowledged), so its next owner routes no command again.
     consumer.subscribe(
-        {config.kafka.commands}, nullptr,
+        {config.kafka.commands},
+        [&](const std::string& topic, std::int32_t partition) -> std::int64_t {
+          for (int attempt = 0; !stop.load(); ++attempt) {
+            auto at = positions->committed(topic, partition, std::chrono::seconds(5));
+            if (at) return *at;
+            std::cerr << "router: " << at.error().message << "; retrying" << std::endl;
+            std::this_thread::sleep_for(std::chrono::milliseconds(std::min(100 << std::min(attempt, 6), 5000)));
+          }
+          return -1;  // stopping: nothing is routed from it
+        },
         [&](const std::vector<std::pair<std::string, std::int32_t>>& taken, bool lost) {
           health.commands_revoked(numbers(taken));
           if (lost) return;  // another member may own them already: its commits stand
-          if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+          if (auto r = commit(true); !r) std::cerr << "router: " << r.error().message << std::endl;
         },
         [&](const std::vector<std::pair<std::string, std::int32_t>>& given) { health.commands_assigned(numbers(given)); });
   } else {
@@ -137,11 +165,11 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
     for (const auto& l : rejected) metrics.commands_rejected.add({l.type, l.provider, l.flow});
     // The next batch does not wait for the coordinator: a commit lost with a crash re-routes
     // commands whose input ids the processor recognises, as a crash before any commit always did.
-    if (auto r = consumer.commit_async(); !r) std::cerr << "router: " << r.error().message << std::endl;
+    if (auto r = commit(false); !r) std::cerr << "router: " << r.error().message << std::endl;
   }
   // Everything consumed was acknowledged (a batch that was not returns above): the last positions
   // are committed before the consumer closes.
-  if (auto r = consumer.commit(); !r) std::cerr << "router: " << r.error().message << std::endl;
+  if (auto r = commit(true); !r) std::cerr << "router: " << r.error().message << std::endl;
 }
 
 }  // namespace corridor
