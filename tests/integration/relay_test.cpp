@@ -41,6 +41,28 @@ class OutboxFails final : public testing::DelegatingStore {
   }
 };
 
+// run_relay on a thread of its own with its parts; stopped and joined by stop() or at the end of the
+// scope (also when an assertion ends a test early).
+struct RunningRelay {
+  RunningRelay(const Config& config, Store& store, const std::string& bootstrap, const Ownership* ownership = nullptr)
+      : producer(bootstrap, config.kafka.properties) {
+    thread = std::thread([&, ownership] { run_relay(config, store, producer, wake, clock, metrics, health, stopping, ownership); });
+  }
+  ~RunningRelay() { stop(); }
+  void stop() {
+    stopping = true;
+    wake.notify();
+    if (thread.joinable()) thread.join();
+  }
+  KafkaProducer producer;
+  Signal wake;
+  SystemClock clock;
+  Metrics metrics;
+  Health health;
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+};
+
 TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnswers) {
   Cluster cluster;
   TempDir dir;
@@ -57,13 +79,10 @@ TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnsw
 
   // The rows are this test's own making, not corridor's events: left out of the contract check.
   testing::TopicCollector events(cluster.bootstrap, config.kafka.events, /*check_contracts=*/false);
-  KafkaProducer producer(cluster.bootstrap, config.kafka.properties);
-  Signal wake;
-  SystemClock clock;
-  Metrics metrics;
-  Health health;
-  std::atomic<bool> stop{false};
-  std::thread relay([&] { run_relay(config, store, producer, wake, clock, metrics, health, stop); });
+  RunningRelay relay(config, store, cluster.bootstrap);
+  Signal& wake = relay.wake;
+  Health& health = relay.health;
+  const SystemClock& clock = relay.clock;
   // Commits and acknowledgements raise the relay's signal many times a second: its pause holds.
   std::thread busy([&] {
     // Raised again each millisecond the store still fails: a bounded wait on the end of the failure.
@@ -92,9 +111,7 @@ TEST(Relay, AStoreThatWillNotGiveTheOutboxStallsTheRelayWhichPublishesOnceItAnsw
   EXPECT_TRUE(testing::eventually([&] { return health.problems(clock.now_ms()).empty(); }, std::chrono::seconds(30)));
   EXPECT_TRUE(testing::eventually([&] { auto rows = sqlite->outbox(10, 0); return rows && rows->empty(); },
                          std::chrono::seconds(30)));
-  stop = true;
-  wake.notify();
-  relay.join();
+  relay.stop();
   EXPECT_EQ(events.records().size(), 3u);
 }
 
@@ -132,22 +149,8 @@ TEST(Relay, PublishesOnlyTheRowsOfItsPartitionsEachOnceAPartitionClaimedLaterFro
   Ownership ownership(config.kafka.inputs, /*every_row=*/false);
   ownership.claimed(0, 1);
   testing::TopicCollector events(cluster.bootstrap, config.kafka.events, /*check_contracts=*/false);
-  KafkaProducer producer(cluster.bootstrap, config.kafka.properties);
-  Signal wake;
-  SystemClock clock;
-  Metrics metrics;
-  Health health;
-  std::atomic<bool> stop{false};
-  std::thread relay([&] { run_relay(config, *store, producer, wake, clock, metrics, health, stop, &ownership); });
-  auto stop_relay = [&] {
-    stop = true;
-    wake.notify();
-    if (relay.joinable()) relay.join();
-  };
-  struct Stops {  // also when an assertion ends the test early
-    std::function<void()> f;
-    ~Stops() { f(); }
-  } stops{stop_relay};
+  RunningRelay relay(config, *store, cluster.bootstrap, &ownership);
+  Signal& wake = relay.wake;
 
   // Owning partition 0: its rows, not those of 1 and 2 written before them.
   commit({row_of("p0-b", 0)});
@@ -168,7 +171,7 @@ TEST(Relay, PublishesOnlyTheRowsOfItsPartitionsEachOnceAPartitionClaimedLaterFro
   commit({row_of("p0-d", 0), row_of("p1-c", 1)});
   wake.notify();
   ASSERT_TRUE(events.wait_until([](const auto& recs) { return has(recs, "p1-c"); }));
-  stop_relay();
+  relay.stop();
 
   auto ids = event_ids(events.records());
   std::sort(ids.begin(), ids.end());

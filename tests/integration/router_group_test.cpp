@@ -21,6 +21,7 @@
 #include "engine/pipeline/clock.hpp"
 #include "engine/pipeline/router.hpp"
 #include "tests/support/eventually.hpp"
+#include "tests/support/on_exit.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -129,10 +130,7 @@ TEST_F(RouterGroup, AJoinAndACleanLeaveWhileCommandsFlowRouteEachCommandOnce) {
     stopped.notify_all();
     if (publisher.joinable()) publisher.join();
   };
-  struct Joins {  // also when an assertion ends the test early
-    std::function<void()> f;
-    ~Joins() { f(); }
-  } joins{stop_publishing};
+  testing::OnExit joins(stop_publishing);  // also when an assertion ends the test early
   ASSERT_TRUE(eventually([&] { return published.load() >= 40; }, std::chrono::seconds(30)));
   auto c = std::make_unique<Router>(config_, cluster_.bootstrap);
   ASSERT_TRUE(eventually([&] { return !c->health.commands_partitions().empty() && covered_once({a.get(), b.get(), c.get()}); },
