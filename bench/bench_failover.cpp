@@ -4,10 +4,11 @@
 // owns the most partitions of corridor.inputs is killed with SIGKILL. failover_s runs from the kill
 // until every partition it owned has made progress elsewhere: claimed by another process (its epoch
 // in the store raised), then its offset in the store moved past where it stood at that claim;
-// settled_s until the two left are ready and own and route every partition. The payins published meanwhile give their p99 (publication to the
-// `succeeded` event), beside the p99 of those published before the kill. Measured with corridor's
-// consumer settings (session.timeout.ms 10000, librdkafka's heartbeat.interval.ms 3000) and with
-// tuned ones through kafka.properties (3000, 500), at the rate asked and at one this machine sustains.
+// settled_s until the two left are ready and own and route every partition. The payins published
+// meanwhile give their p99 (publication to the `succeeded` event), beside the p99 of those published
+// before the kill. Measured with corridor's consumer settings (session.timeout.ms 10000, librdkafka's
+// heartbeat.interval.ms 3000) and with tuned ones through kafka.properties (3000, 500), at the rate
+// asked and at one this machine sustains.
 // Then pipeline inputs/s: one burst of payins through 1, 2 and 3 engines on PostgreSQL and one
 // engine on SQLite, in the same run. JSON lines ({"name", "value", "unit", ...}); asserts nothing.
 // CORRIDOR_FAILOVER_RATE (500 payins/s), CORRIDOR_FAILOVER_SUSTAINED_RATE (50; 0 skips it),

@@ -61,7 +61,9 @@ void run_router(const Config& config, const std::string& bootstrap, KafkaProduce
           if (lost) return;  // another member may own them already: its commits stand
           if (auto r = commit(true); !r) std::cerr << "router: " << r.error().message << std::endl;
         },
-        [&](const std::vector<std::pair<std::string, std::int32_t>>& given) { health.commands_assigned(numbers(given)); });
+        [&](const std::vector<std::pair<std::string, std::int32_t>>& given) {
+          health.commands_assigned(numbers(given));
+        });
   } else {
     consumer.assign_all(config.kafka.commands);
     std::vector<std::int32_t> every(static_cast<std::size_t>(std::max(consumer.partition_count(config.kafka.commands), 0)));
