@@ -10,13 +10,14 @@
 // stderr ("... was taken by another process").
 //
 // One disruption at a time, as a deployment's failure budget allows (deploy/k8s: a disruption budget
-// of one replica out of three): before the next one the group must have settled again, every engine
-// that runs ready and every partition owned by one of them, within a bounded wait that fails the test
-// when it passes. Each disruption moves partitions through rebalances, and on the embedded cluster a
-// rebalance of a group that has members stays open for the session timeout less a second; disruptions
-// that do not wait for the last one's rebalances to end keep partitions unowned for tens of seconds
-// and the payments on them rightly expire (their TTLs run from publication). How long each settling
-// took is printed: it is the failover of that disruption.
+// of one replica out of three): before the next one the groups must have settled again, every engine
+// that runs ready, each partition of corridor.inputs owned and each of corridor.commands routed by
+// exactly one of them, within a bounded wait that fails the test when it passes. Each disruption
+// moves partitions through rebalances, and on the embedded cluster a rebalance of a group that has
+// members stays open for the session timeout less a second; disruptions that do not wait for the
+// last one's rebalances to end keep partitions unowned for tens of seconds and the payments on them
+// rightly expire (their TTLs run from publication). How long each settling took is printed: it is the
+// failover of that disruption. A settling that takes long prints each engine's partitions.
 //
 // Replay a run with CORRIDOR_CHAOS_SEED=<seed>; CORRIDOR_CHAOS_PAYMENTS overrides the 2,000 and
 // CORRIDOR_CHAOS_ACTIONS the 16 disruptions; CORRIDOR_CHAOS_LOGS=<folder> keeps the processes' stderr.
