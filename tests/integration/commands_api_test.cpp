@@ -173,7 +173,7 @@ TEST_F(CommandsApi, EveryRefusalNamesItsReasonAndCodeAndIsDeadLettered) {
   EXPECT_EQ(get_string(body_of(r), "error"), "missing required field 'amount'");
   // Each refusal is a dead letter naming the listener's route and status.
   ASSERT_TRUE(deadletters.wait_until([&](const auto& dls) { return dls.size() >= cases.size() + 1; })) << deadletters.records().size();
-  for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress");
+  for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress") << boost::json::serialize(d);
   // No command reached a transaction.
   EXPECT_EQ(get("/v1/transactions/" + derive_txn_id("ZANDO", "API-3")).status, 404);
 }
