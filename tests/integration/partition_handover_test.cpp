@@ -57,13 +57,7 @@ class PartitionHandover : public ::testing::Test {
   PartitionHandover() : config_(testing::test_config(cluster_, dir_.path())) {
     config_.kafka.inputs = "handover.inputs";
     config_.kafka.group = "handover";
-    config_.kafka.partitions = kPartitions;
-    config_.kafka.assignment = "group";
-    // The embedded cluster holds a rebalance of a non-empty group open for the session timeout less a
-    // second (waiting for every member to rejoin), and a cooperative hand-over takes two: a short
-    // session keeps the test short.
-    config_.kafka.properties["session.timeout.ms"] = "3000";
-    config_.kafka.properties["heartbeat.interval.ms"] = "500";
+    testing::join_group_quickly(config_, kPartitions);
     cluster_.kafka->create_topic(config_.kafka.inputs, kPartitions);
     first_ = open_sqlite_store(dir_.path() + "/store.db");
     second_ = open_sqlite_store(dir_.path() + "/store.db");

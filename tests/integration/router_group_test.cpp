@@ -59,12 +59,7 @@ class RouterGroup : public ::testing::Test {
     config_.kafka.commands = "rg.commands";
     config_.kafka.inputs = "rg.inputs";
     config_.kafka.group = "rg";
-    config_.kafka.partitions = kPartitions;
-    config_.kafka.assignment = "group";
-    // The embedded cluster holds a rebalance of a non-empty group open for the session timeout less a
-    // second: a short session keeps the test short.
-    config_.kafka.properties["session.timeout.ms"] = "3000";
-    config_.kafka.properties["heartbeat.interval.ms"] = "500";
+    testing::join_group_quickly(config_, kPartitions);
     cluster_.kafka->create_topic(config_.kafka.commands, kPartitions);
     cluster_.kafka->create_topic(config_.kafka.inputs, kPartitions);
     producer_ = std::make_unique<KafkaProducer>(cluster_.bootstrap, config_.kafka.properties);

@@ -100,6 +100,13 @@ Cluster::Cluster() : kafka(std::make_unique<EmbeddedKafka>(3)), bootstrap(kafka-
 
 Config test_config(const Cluster& cluster, const std::string& dir) { return test_config_for(cluster.bootstrap, dir); }
 
+void join_group_quickly(Config& config, int partitions) {
+  config.kafka.partitions = partitions;
+  config.kafka.assignment = "group";
+  config.kafka.properties["session.timeout.ms"] = "3000";
+  config.kafka.properties["heartbeat.interval.ms"] = "500";
+}
+
 Config test_config_for(const std::string& bootstrap, const std::string& dir) {
   // A fixed test key: card payments need one, and tests never see production data.
   setenv(CardVault::kKeyVariable, "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", 0);

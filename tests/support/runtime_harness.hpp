@@ -73,6 +73,10 @@ struct Cluster {
 Config test_config(const Cluster& cluster, const std::string& dir);
 // The same for any bootstrap address (one that is never dialled, for what runs without Kafka).
 Config test_config_for(const std::string& bootstrap, const std::string& dir);
+// `config` as one of several processes in a consumer group (kafka.assignment: group) with `partitions`
+// partitions, under a short session: the embedded cluster holds a rebalance of a non-empty group open
+// for the session timeout less a second, so a 3 s session keeps a hand-over to a few seconds.
+void join_group_quickly(Config& config, int partitions);
 
 // A started Runtime and a producer of commands. Without options.start_sandboxes, the built-in
 // sandboxes (engine/cli/sandboxes.hpp), as `corridor run` has.
