@@ -1,8 +1,9 @@
 // step_per_s: state-machine steps per second on one core, for the happy path of every registered flow
 // (adapters/registry.hpp all_flows(); the input data is the unit tests'). Two figures per flow:
 // the pure step (start + step, effects built, nothing serialised) and the step followed by the
-// serialisation of its events, as the processor does before writing the outbox. Inputs are built
-// outside the timed sections, in chunks. Prints JSON lines; asserts nothing.
+// serialisation of its events, as the processor does before writing the outbox. Each input gets
+// effects of its own, as in the processor. Inputs are built outside the timed sections, in chunks.
+// Prints JSON lines; asserts nothing.
 // Usage: bench_steps [payments per flow] [flow id]: the flow id runs one flow alone (for a profile).
 #include <chrono>
 #include <algorithm>
@@ -209,18 +210,19 @@ int main(int argc, char** argv) {
               Input{txn + ":in" + std::to_string(k), txn, s.kind, s.name, kT0 + s.after_ms, s.data});
         }
       }
-      std::vector<Effects> effects(kChunk);
+      const std::size_t per_payment = path.steps.size() + 1;
+      std::vector<Effects> effects(kChunk * per_payment);
       std::vector<Transaction> txns(kChunk);
 
       auto t0 = std::chrono::steady_clock::now();
       for (int j = 0; j < kChunk; ++j) {
         const Payment& pay = chunk[static_cast<std::size_t>(j)];
-        Effects& fx = effects[static_cast<std::size_t>(j)];
+        Effects* fx = &effects[static_cast<std::size_t>(j) * per_payment];
         Transaction& t = txns[static_cast<std::size_t>(j)];
-        t = start(*flow, pay.create, fx);
-        if (step(*flow, t, pay.create, settings, fx).outcome != Outcome::applied) ++not_applied;
+        t = start(*flow, pay.create, *fx);
+        if (step(*flow, t, pay.create, settings, *fx).outcome != Outcome::applied) ++not_applied;
         for (const Input& in : pay.inputs)
-          if (step(*flow, t, in, settings, fx).outcome != Outcome::applied) ++not_applied;
+          if (step(*flow, t, in, settings, *++fx).outcome != Outcome::applied) ++not_applied;
       }
       step_secs += seconds_since(t0);
 

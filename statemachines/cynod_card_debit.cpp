@@ -333,6 +333,7 @@ Flow make_flow() {
     {"unknown",                      "timer.confirmation_expired", "",                                    nullptr,                   "expiring",                     cancel_authorization,  "the confirmation delay passed without an answer"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

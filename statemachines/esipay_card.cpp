@@ -539,6 +539,7 @@ Flow make_flow() {
     {"unknown",           "transaction.reconcile", "",                            nullptr,                       "unknown",            nullptr,                 "reconciliation: esipay has no status endpoint; the settlement file decides (corridor reconcile --settlement)"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

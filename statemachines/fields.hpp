@@ -253,43 +253,89 @@ json::value to_value(const T& v) {
   return to_object(v);
 }
 
-// Member types whose read() copies out of the value and leaves it as it was: numbers, flags, text,
-// and optionals, lists and structs of those (a json::value member is moved out of its value instead).
-template <class M>
-struct copied_out_t
-    : std::bool_constant<std::is_same_v<M, std::int64_t> || std::is_same_v<M, bool> || std::is_same_v<M, std::string>> {};
-template <class M>
-struct copied_out_t<std::optional<M>> : copied_out_t<M> {};
-template <class M>
-struct copied_out_t<std::vector<M>> : copied_out_t<M> {};
-template <class T, template <class...> class L, class... D>
-constexpr bool members_copied_out(L<D...>) {
-  return (copied_out_t<std::remove_cvref_t<decltype(std::declval<T&>().*D::pointer)>>::value && ...);
+// ---- reading a value left as it is (a step's input) -------------------------------------------------
+// The same rules as read(), from a const value: text, numbers and flags are copied out, a json::value
+// member takes a copy of its value alone, and a struct is read member by member, so a nested object
+// is never copied whole only to be read.
+inline bool read_const(const json::value& v, std::int64_t& out) { return read(const_cast<json::value&>(v), out); }
+inline bool read_const(const json::value& v, bool& out) { return read(const_cast<json::value&>(v), out); }
+inline bool read_const(const json::value& v, std::string& out) { return read(const_cast<json::value&>(v), out); }
+inline bool read_const(const json::value& v, json::value& out) {
+  out = v;
+  return true;
 }
-template <class M>
-  requires described<M>
-struct copied_out_t<M>
-    : std::bool_constant<members_copied_out<M>(boost::describe::describe_members<M, boost::describe::mod_public>{})> {};
-template <class M>
-inline constexpr bool copied_out = copied_out_t<M>::value;
+inline bool read_const(const json::value& v, json::object& out) {
+  if (!v.is_object()) return false;
+  out = v.get_object();
+  return true;
+}
+template <class T>
+bool read_const(const json::value& v, std::optional<T>& out);
+template <class T>
+bool read_const(const json::value& v, std::vector<T>& out);
+template <class T>
+  requires described<T>
+bool read_const(const json::value& v, T& out);
+
+// Each member from the key of its name, read_members' rules. Walks the object's keys once and finds
+// each key's member among the names (most keys differ from most names by their length alone), rather
+// than searching the object once per member.
+template <class T>
+  requires described<T>
+void read_members_const(const json::object& o, T& out) {
+  using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+  for (const auto& kv : o) {
+    const std::string_view key(kv.key().data(), kv.key().size());
+    bool done = false;
+    boost::mp11::mp_for_each<Members>([&](auto d) {
+      if (done) return;
+      constexpr std::string_view name(d.name);
+      if (key.size() != name.size() || key != name) return;
+      done = true;
+      read_const(kv.value(), out.*d.pointer);
+    });
+  }
+}
+
+template <class T>
+bool read_const(const json::value& v, std::optional<T>& out) {
+  if (v.is_null()) {
+    out.reset();
+    return true;
+  }
+  T value{};
+  if (!read_const(v, value)) return false;
+  out = std::move(value);
+  return true;
+}
+
+template <class T>
+bool read_const(const json::value& v, std::vector<T>& out) {
+  if (!v.is_array()) return false;
+  out.clear();
+  out.reserve(v.get_array().size());
+  for (const json::value& item : v.get_array()) {
+    T value{};
+    if (read_const(item, value)) out.push_back(std::move(value));
+  }
+  return true;
+}
+
+template <class T>
+  requires described<T>
+bool read_const(const json::value& v, T& out) {
+  if (!v.is_object()) return false;
+  read_members_const(v.get_object(), out);
+  return true;
+}
 
 // T read from `o`, left as it is (a step's input): each member from the key of its name, as
-// read_members does. A member read() would move out of (a json::value, a struct) reads a copy.
+// read_members does.
 template <class T>
   requires described<T>
 T from_object(const json::object& o) {
   T out{};
-  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
-    auto it = o.find(d.name);
-    if (it == o.end()) return;
-    auto& member = out.*d.pointer;
-    if constexpr (copied_out<std::remove_reference_t<decltype(member)>>) {
-      read(const_cast<json::value&>(it->value()), member);  // read() only copies out of it
-    } else {
-      json::value copy(it->value());
-      read(copy, member);
-    }
-  });
+  read_members_const(o, out);
   return out;
 }
 

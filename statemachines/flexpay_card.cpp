@@ -350,6 +350,7 @@ Flow make_flow() {
     {"unknown",             "call.failed",           "",                            nullptr,                      "unknown",           nullptr,           "FlexPay could not be reached: the janitor asks again on its schedule"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

@@ -70,6 +70,16 @@ const StateInfo* Flow::state(std::string_view name) const {
   return nullptr;
 }
 
+void Flow::index() {
+  rows_from_.assign(states.size(), {});
+  row_to_.assign(rows.size(), nullptr);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    row_to_[i] = state(rows[i].to);
+    if (const StateInfo* from = state(rows[i].from)) rows_from_[static_cast<std::size_t>(from - states.data())].push_back(
+        static_cast<std::uint16_t>(i));
+  }
+}
+
 std::string_view to_string(Outcome o) {
   switch (o) {
     case Outcome::applied: return "applied";
@@ -155,10 +165,27 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
 
   StepContext ctx(txn, input, settings, effects);
   const std::string_view on = row_input_name(input);
-  for (const Row& row : flow.rows) {
-    if (row.from != txn.state || row.on != on) continue;
-    if (row.guard != nullptr && !row.guard(ctx)) continue;
-
+  // The first row of the transaction's state, for this input, whose guard holds.
+  const Row* found = nullptr;
+  const StateInfo* target = nullptr;
+  if (current != nullptr && flow.indexed()) {
+    for (const std::uint16_t i : flow.rows_from(*current)) {
+      const Row& row = flow.rows[i];
+      if (row.on != on || (row.guard != nullptr && !row.guard(ctx))) continue;
+      found = &row;
+      target = flow.row_target(i);
+      break;
+    }
+  } else {
+    for (const Row& row : flow.rows) {
+      if (row.from != txn.state || row.on != on || (row.guard != nullptr && !row.guard(ctx))) continue;
+      found = &row;
+      target = flow.state(row.to);
+      break;
+    }
+  }
+  if (found != nullptr) {
+    const Row& row = *found;
     const std::size_t first_call = effects.calls.size();
     const std::string_view previous = row.from;  // == txn.state, and lives as long as the flow
     const bool changes_state = row.to != row.from;
@@ -171,7 +198,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     if (changes_state || row.announces()) {
       txn.state.assign(row.to);
       ++txn.version;
-      const StateInfo* next = flow.state(row.to);
+      const StateInfo* next = target;
       assert(next != nullptr);
       if (next != nullptr && next->terminal) {
         // Nothing may fire once the outcome is final.

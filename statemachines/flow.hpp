@@ -5,6 +5,7 @@
 // with no row changes nothing but the transaction's rejection record. Terminal states absorb
 // everything. A step is pure: no I/O, no clock (time is the input's `at`), deterministic ids.
 #include <any>
+#include <cstdint>
 #include <forward_list>
 #include <string>
 #include <string_view>
@@ -101,6 +102,22 @@ struct Flow {
 
   const StateInfo* state(std::string_view name) const;
   std::string_view initial() const { return states.front().name; }
+
+  // Files the rows under the state they leave, in table order, so that a step looks only at the rows
+  // of its transaction's state. Called once the table is final (the flows' make_flow); changing the
+  // states or rows afterwards needs another call. A flow never indexed is scanned whole.
+  void index();
+  bool indexed() const { return !rows_from_.empty(); }
+  // The indexes in `rows` of the rows leaving `s` (a state of this flow), in table order.
+  const std::vector<std::uint16_t>& rows_from(const StateInfo& s) const {
+    return rows_from_[static_cast<std::size_t>(&s - states.data())];
+  }
+  // The state row `i` leads to (null when the table names none).
+  const StateInfo* row_target(std::size_t i) const { return row_to_[i]; }
+
+ private:
+  std::vector<std::vector<std::uint16_t>> rows_from_;  // by state index
+  std::vector<const StateInfo*> row_to_;               // by row index
 };
 
 template <class T>

@@ -572,6 +572,7 @@ Flow make_flow() {
     {"unknown",              "SETTLEMENT_ERRORED",       "",                        nullptr,               "failed",             fail_payment,        "the settlement errored"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

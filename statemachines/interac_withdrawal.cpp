@@ -617,6 +617,7 @@ Flow make_flow() {
     {"unknown",                  "PAYMENT_HANDLE_COMPLETED", "",                         nullptr,                    "unknown",                 nullptr,                     "the handle was used: the credit's outcome decides"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

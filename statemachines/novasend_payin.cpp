@@ -345,6 +345,7 @@ Flow make_flow() {
     {"confirmed",             "session.created",            "",                        nullptr,              "confirmed",             record_payin,          "session response after the webhook: keep its references"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

@@ -55,6 +55,7 @@ std::vector<std::string> missing_parts(const ProviderPlugin& p, const SandboxReg
   for (const Flow* f : p.flows) {
     const std::string id(f->id);
     if (f->provider != p.name) lacks("flow " + id + " is another provider's");
+    if (!f->indexed()) lacks("flow " + id + " is not indexed: its make_flow ends with index()");
     if (!fs::exists(root / "docs" / "flows" / (id + ".md"))) lacks("no docs/flows/" + id + ".md");
     const std::string test = name + "_" + std::string(f->name) + "_test.cpp";
     const fs::path test_path = root / "tests" / "unit" / "statemachines" / test;

@@ -29,6 +29,7 @@ Flow make_flow() {
     {"requested",   "transfer.done",   "",    nullptr, "done",      record_transfer,  "201: the transfer is done"},
   };
   // clang-format on
+  f.index();
   return f;
 }
 

@@ -126,6 +126,16 @@ TEST_P(FlowProperties, StructureIsSound) {
   }
   EXPECT_TRUE(has_create_row) << "no row from the initial state on " << f.create_command;
 
+  // The index a step reads: each state's rows, all of them and in table order, and where each leads.
+  ASSERT_TRUE(f.indexed()) << "make_flow does not call index()";
+  for (const auto& s : f.states) {
+    std::vector<std::uint16_t> expected;
+    for (std::size_t i = 0; i < f.rows.size(); ++i)
+      if (f.rows[i].from == s.name) expected.push_back(static_cast<std::uint16_t>(i));
+    EXPECT_EQ(f.rows_from(s), expected) << s.name;
+  }
+  for (std::size_t i = 0; i < f.rows.size(); ++i) EXPECT_EQ(f.row_target(i), f.state(f.rows[i].to)) << i;
+
   // Reachability from the initial state, and a way out of every non-terminal state.
   std::set<std::string_view> reached{f.initial()};
   for (bool grew = true; grew;) {
