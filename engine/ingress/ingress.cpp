@@ -15,6 +15,7 @@
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/metric_labels.hpp"
+#include "engine/pipeline/record_headers.hpp"
 #include "adapters/registry.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -197,14 +198,18 @@ class Ingress {
     }
     const std::string why = "event type '" + parsed.name + "' is not handled: acknowledged and ignored";
     json::object ctx{{"provider", provider}, {"remote_address", req.remote_address}, {"http_status", 200}};
+    const std::int64_t at_ms = c_.clock.now_ms();
     const std::string record = boost::json::serialize(deadletter_record(
-        "ingress", why, req.body, c_.clock.now_ms(), static_cast<std::size_t>(c_.config.limits.deadletter_payload_bytes),
+        "ingress", why, req.body, at_ms, static_cast<std::size_t>(c_.config.limits.deadletter_payload_bytes),
         std::move(ctx)));
-    c_.producer.produce(c_.config.kafka.deadletter, provider, record, [respond, &metrics = c_.metrics](const std::string& error) {
-      if (!error.empty()) return respond(error_response(503, "not stored; retry"));
-      metrics.deadletters_published++;
-      respond(json_response(200, R"({"status":"ignored"})"));
-    });
+    const RecordHeaders headers = deadletter_headers("ingress", record, format_time(at_ms), "",
+                                                     valid_traceparent(req.header("traceparent")).value_or(""));
+    c_.producer.produce(c_.config.kafka.deadletter, provider, record, headers,
+                        [respond, &metrics = c_.metrics](const DeliveryReport& report) {
+                          if (!report.ok()) return respond(error_response(503, "not stored; retry"));
+                          metrics.deadletters_published++;
+                          respond(json_response(200, R"({"status":"ignored"})"));
+                        });
   }
 
   void publish(const std::string& provider, Input in, Respond respond) {
@@ -363,14 +368,19 @@ void RefusalRecorder::record(const HttpRequest& request, int status, const std::
                    {"content_length", redact_bounded(request.header("Content-Length"), 32)}};
   const std::optional<std::string> hidden =
       command_body ? shown_payload(request.body, *config_.registry) : std::nullopt;
+  const std::int64_t at_ms = clock_.now_ms();
   const std::string record = boost::json::serialize(deadletter_record(
-      "ingress", reason, request.body, clock_.now_ms(), static_cast<std::size_t>(config_.limits.deadletter_payload_bytes),
+      "ingress", reason, request.body, at_ms, static_cast<std::size_t>(config_.limits.deadletter_payload_bytes),
       std::move(ctx), hidden ? std::optional<std::string_view>(*hidden) : std::nullopt));
+  // A refused request names no transaction corridor holds: no ce_subject. Its caller's trace, if valid.
+  const RecordHeaders headers = deadletter_headers("ingress", record, format_time(at_ms), "",
+                                                   valid_traceparent(request.header("traceparent")).value_or(""));
   // The answer waits for the dead letter: nothing refused within the rate goes unrecorded.
-  producer_.produce(config_.kafka.deadletter, "", record, [&metrics = metrics_, done = std::move(done)](const std::string& error) {
-    if (error.empty()) metrics.deadletters_published++;
-    done();
-  });
+  producer_.produce(config_.kafka.deadletter, "", record, headers,
+                    [&metrics = metrics_, done = std::move(done)](const DeliveryReport& report) {
+                      if (report.ok()) metrics.deadletters_published++;
+                      done();
+                    });
 }
 
 HttpHandler make_ingress_handler(IngressContext context) {

@@ -1,11 +1,15 @@
 // Events and dead letters on Kafka carry CloudEvents binary-mode headers and the W3C traceparent of the
-// command that created the transaction (docs/events.md): through the real runtime, the NovaSend
+// command that created the transaction, or of the refused request (docs/events.md): through the real runtime, the NovaSend
 // sandbox over loopback, embedded Kafka and a SQLite file. The events of one payin come from a command,
 // provider answers and a webhook, in several batches: every one carries the creating command's trace.
 #include <gtest/gtest.h>
 
 #include <set>
 
+#include <boost/json/serialize.hpp>
+
+#include "adapters/novasend/novasend_adapter.hpp"
+#include "engine/io/http_client.hpp"
 #include "engine/pipeline/commands.hpp"
 #include "engine/pipeline/record_headers.hpp"
 #include "tests/support/runtime_harness.hpp"
@@ -154,6 +158,51 @@ TEST_F(TraceHeaders, ALaterCommandKeepsTheTransactionsTraceAndItsRejectionItsOwn
     EXPECT_EQ(header(h, "ce_source"), "corridor/processor");
     EXPECT_EQ(header(h, "traceparent"), kOtherTrace);
   }
+}
+
+TEST_F(TraceHeaders, TheIngresssDeadLettersCarryTheHeadersAndTheRequestsTrace) {
+  auto http = recording_http_client();
+  // Refused: no such provider (404), with a trace; and with a traceparent that is not one.
+  auto refused = http->send(HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/nobody",
+                                        {{"traceparent", kTrace}}, R"({"n":1})", ""},
+                            std::chrono::seconds(10));
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 404);
+  auto untraced = http->send(HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/nobody",
+                                         {{"traceparent", "00-not-a-trace"}}, R"({"n":2})", ""},
+                             std::chrono::seconds(10));
+  ASSERT_TRUE(untraced);
+  EXPECT_EQ(untraced->status, 404);
+  // Acknowledged and ignored: a signed notification of a type corridor does not handle.
+  const std::string secret = engine->config().providers.at("novasend").at("webhook_secret");
+  const std::string body = R"({"id":"evt_trace_unhandled","event":"account.updated","data":{}})";
+  const std::string t = "1795867200";
+  auto ignored = http->send(
+      HttpRequest{"POST", engine->runtime().public_url() + "/webhooks/novasend",
+                  {{"Content-Type", "application/json"},
+                   {"X-NovaSend-Signature", "t=" + t + ",v1=" + novasend_webhook_signature(secret, t, body)},
+                   {"traceparent", kOtherTrace}},
+                  body, ""},
+      std::chrono::seconds(10));
+  ASSERT_TRUE(ignored);
+  EXPECT_EQ(ignored->status, 200);
+
+  ASSERT_TRUE(deadletters.wait_until([](const auto& d) { return d.size() >= 3; })) << deadletters.records().size();
+  std::set<std::string> traces;
+  for (const auto& [d, h] : deadletters.records_with_headers()) {
+    SCOPED_TRACE(boost::json::serialize(d));
+    EXPECT_EQ(get_string(d, "source"), "ingress");
+    EXPECT_EQ(header(h, "ce_specversion"), "1.0");
+    EXPECT_EQ(header(h, "ce_type"), "corridor.deadletter");
+    EXPECT_EQ(header(h, "ce_source"), "corridor/ingress");
+    EXPECT_TRUE(header(h, "ce_id").starts_with("deadletter:")) << header(h, "ce_id");
+    EXPECT_EQ(header(h, "ce_id").size(), std::string("deadletter:").size() + 32);
+    EXPECT_EQ(header(h, "ce_subject"), "");
+    EXPECT_EQ(header(h, "ce_time"), get_string(d, "at"));
+    EXPECT_EQ(header(h, "content-type"), "application/json");
+    traces.insert(header(h, "traceparent"));
+  }
+  EXPECT_EQ(traces, (std::set<std::string>{kTrace, "", kOtherTrace}));
 }
 
 TEST_F(TraceHeaders, TheTraceIsKeptWithTheTransactionAcrossARestart) {
