@@ -156,6 +156,8 @@ class CommandCall {
         [respond = respond_, accepted = std::move(accepted), location = std::move(location), &c, labels](
             const DeliveryReport& report) {
           if (!report.ok()) {
+            std::cerr << "ingress: Kafka did not take command " << accepted.at("command_id").as_string().c_str()
+                      << (report.permanent ? " (refused): " : ": ") << report.error << std::endl;
             if (!report.permanent)
               c.health.stalled(Health::Part::ingress, "Kafka does not take commands: " + report.error, c.clock.now_ms());
             return respond(error_response(503, "not stored; retry with the same Idempotency-Key",

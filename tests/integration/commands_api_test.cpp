@@ -6,11 +6,20 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <future>
 
+#include "engine/ingress/commands_api.hpp"
+#include "engine/ingress/ingress.hpp"
+#include "engine/io/health.hpp"
 #include "engine/io/http_client.hpp"
+#include "engine/io/metrics.hpp"
+#include "engine/pipeline/clock.hpp"
+#include "engine/pipeline/executor.hpp"
 #include "engine/pipeline/commands.hpp"
+#include "engine/store/errc.hpp"
 #include "sandbox/esipay/esipay_sandbox.hpp"
 #include "tests/support/contracts.hpp"
+#include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 namespace corridor {
@@ -176,6 +185,92 @@ TEST_F(CommandsApi, EveryRefusalNamesItsReasonAndCodeAndIsDeadLettered) {
   for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress") << boost::json::serialize(d);
   // No command reached a transaction.
   EXPECT_EQ(get("/v1/transactions/" + derive_txn_id("ZANDO", "API-3")).status, 404);
+}
+
+TEST_F(CommandsApi, ACommandKafkaDoesNotTakeIs503AndTheSameKeyLaterIsTakenOnce) {
+  // A payment to its end first: the engine is idle after it, so the next produce request is the API's.
+  ASSERT_EQ(post("/v1/payments", payin("API-K0"), "key-API-K0").status, 202);
+  ASSERT_TRUE(events.wait_until(
+      [&](const auto& evs) { return latest_status(evs, derive_txn_id("ZANDO", "API-K0")) == "succeeded"; }));
+  // The broker refuses the next produce request for its size, which librdkafka does not retry (an
+  // authorization refusal would do, but librdkafka then fails the topic's records until its next
+  // metadata refresh).
+  constexpr int kMessageTooLarge = 10;
+  cluster.kafka->push_request_errors(0 /* Produce */, {kMessageTooLarge});
+  const std::string txn = derive_txn_id("ZANDO", "API-K1");
+  const HttpResponse refused = post("/v1/payments", payin("API-K1"), "key-API-K1");
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  EXPECT_EQ(code_of(refused), "kafka.not_acknowledged") << refused.body;
+  EXPECT_EQ(get_string(body_of(refused), "error"), "not stored; retry with the same Idempotency-Key");
+  EXPECT_EQ(refused.header("Location"), "");
+  EXPECT_EQ(get("/v1/transactions/" + txn).status, 404);
+  // The client does as told: the same key again is taken, and the payment runs once.
+  const HttpResponse again = post("/v1/payments", payin("API-K1"), "key-API-K1");
+  ASSERT_EQ(again.status, 202) << again.body;
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return latest_status(evs, txn) == "succeeded"; }));
+  std::size_t created = 0;
+  for (const auto& e : events_of(events.records(), txn)) created += get_int(e, "version") == 1;
+  EXPECT_EQ(created, 1u);
+}
+
+// The command API over a store that cannot be read: its reads fail as a locked or broken database's do.
+class UnreadableStore final : public DelegatingStore {
+ public:
+  using DelegatingStore::DelegatingStore;
+  Result<std::optional<Transaction>> load(const std::string&) override {
+    return fail(store_errc::statement_failed, "store: step: database is locked");
+  }
+  Result<std::map<std::string, std::string>> processed_among(const std::vector<std::string>&) override {
+    return fail(store_errc::statement_failed, "store: step: database is locked");
+  }
+};
+
+TEST(CommandsApiStore, AStoreThatCannotBeReadIs503AndTheCommandIsNotPublished) {
+  TempDir dir;
+  Cluster cluster;
+  const Config config = test_config(cluster, dir.path());
+  const std::unique_ptr<Store> real = open_sqlite_store(dir.path() + "/store.db");
+  UnreadableStore store(*real);
+  KafkaProducer producer(cluster.bootstrap);
+  const AdapterMap adapters;
+  SystemClock clock;
+  Metrics metrics;
+  Health health;
+  RefusalRecorder refusals(config, producer, clock, metrics);
+  const std::atomic<bool> ready{true};
+  const IngressContext context{config, store, producer, adapters, clock, metrics, health, refusals, ready, nullptr};
+  TopicCollector inputs{cluster.bootstrap, config.kafka.inputs};
+  TopicCollector deadletters{cluster.bootstrap, config.kafka.deadletter};
+
+  auto post = [&](const std::string& target, const std::string& body, const std::string& key) {
+    std::promise<HttpResponse> answered;
+    auto answer = answered.get_future();
+    handle_command(context, Caller{true, ""},
+                   HttpRequest{"POST", target, {{"Content-Type", "application/json"}, {"Idempotency-Key", key}}, body,
+                               "127.0.0.1"},
+                   [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
+    EXPECT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready) << target;
+    return answer.get();
+  };
+  // A new payment: the check for an earlier command under the key cannot be made.
+  const HttpResponse create = post("/v1/payments", boost::json::serialize(payin("API-S1")), "key-S1");
+  EXPECT_EQ(create.status, 503) << create.body;
+  // A command on a payment named by its path: the payment cannot be looked up.
+  const HttpResponse cancel = post("/v1/payments/" + derive_txn_id("ZANDO", "API-S1") + "/cancel", "", "key-S2");
+  EXPECT_EQ(cancel.status, 503) << cancel.body;
+  for (const HttpResponse& r : {create, cancel}) {
+    const json::value body = boost::json::parse(r.body);
+    EXPECT_EQ(get_string(body.as_object(), "code"), "store.statement_failed") << r.body;
+    EXPECT_FALSE(get_string(body.as_object(), "error").empty()) << r.body;
+  }
+  // Each refusal is a dead letter; neither command reached corridor.inputs.
+  ASSERT_TRUE(deadletters.wait_until([](const auto& d) { return d.size() >= 2; })) << deadletters.records().size();
+  for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress") << boost::json::serialize(d);
+  // A marker written after both under their key (so to their partition): once the collector has it,
+  // it has everything before it.
+  ASSERT_TRUE(producer.produce_sync(config.kafka.inputs, derive_txn_id("ZANDO", "API-S1"), R"({"marker":true})"));
+  ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return !recs.empty(); }));
+  for (const auto& r : inputs.records()) EXPECT_TRUE(get_bool(r, "marker")) << boost::json::serialize(r);
 }
 
 TEST_F(CommandsApi, CancelRefundAndReconcileNameTheirPaymentByPath) {
