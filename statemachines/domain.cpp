@@ -572,6 +572,19 @@ std::string json_text(const json::object& o) {
   return out;
 }
 
+void Effects::set_timer(TimerSet t) {
+  cancelled_timers.erase(std::remove(cancelled_timers.begin(), cancelled_timers.end(), t.name), cancelled_timers.end());
+  timers.erase(std::remove_if(timers.begin(), timers.end(), [&](const TimerSet& old) { return old.name == t.name; }),
+               timers.end());
+  timers.push_back(std::move(t));
+}
+
+void Effects::cancel_timer(std::string_view name) {
+  timers.erase(std::remove_if(timers.begin(), timers.end(), [&](const TimerSet& t) { return t.name == name; }),
+               timers.end());
+  cancelled_timers.emplace_back(name);
+}
+
 std::string StateChangedEvent::event_id() const { return txn_id + ":" + std::to_string(version); }
 
 void append_json(std::string& out, const StateChangedEvent& e) {

@@ -1,6 +1,7 @@
 #pragma once
 // The values a flow works on: inputs, transactions, effects. All plain data, all serialisable, so a
 // step is a pure function (Transaction, Input) -> (Transaction, Effects).
+#include <boost/container/small_vector.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -262,11 +263,21 @@ std::string json_text(const json::object& o);
 // The same event as a JSON object, for readers that look fields up by name.
 json::object to_json(const StateChangedEvent& e);
 
+// A step's output. A step makes at most one event (two when a transaction starts: its creation and
+// the create row's), one or two calls and a timer or two, so each list keeps that many in place
+// before it allocates.
 struct Effects {
-  std::vector<StateChangedEvent> events;  // in version order
-  std::vector<ProviderCall> calls;
-  std::vector<TimerSet> timers;
-  std::vector<std::string> cancelled_timers;
+  using Names = boost::container::small_vector<std::string, 1>;
+
+  boost::container::small_vector<StateChangedEvent, 2> events;  // in version order
+  boost::container::small_vector<ProviderCall, 1> calls;
+  boost::container::small_vector<TimerSet, 1> timers;
+  Names cancelled_timers;  // "*": every timer of the transaction
+
+  // Sets `t`, in place of a timer of its name set or cancelled earlier in the step.
+  void set_timer(TimerSet t);
+  // Cancels the timer `name`, and drops one set earlier in the step.
+  void cancel_timer(std::string_view name);
 };
 
 // When the janitor reconciles a transaction left in doubt (config `janitor`): delays after entering

@@ -54,15 +54,10 @@ void StepContext::call_again(std::string call_id, std::string_view op, json::obj
 
 void StepContext::set_timer(std::string_view name, std::int64_t due_at_ms) {
   std::string id = next_id(name);
-  std::erase(effects.cancelled_timers, name);
-  std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
-  effects.timers.push_back(TimerSet{std::string(name), due_at_ms, std::move(id)});
+  effects.set_timer(TimerSet{std::string(name), due_at_ms, std::move(id)});
 }
 
-void StepContext::cancel_timer(std::string_view name) {
-  std::erase_if(effects.timers, [&](const TimerSet& t) { return t.name == name; });
-  effects.cancelled_timers.emplace_back(name);
-}
+void StepContext::cancel_timer(std::string_view name) { effects.cancel_timer(name); }
 
 const StateInfo* Flow::state(std::string_view name) const {
   for (const auto& s : states)

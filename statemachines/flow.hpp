@@ -4,9 +4,8 @@
 // Rows are tried in order; the first whose state, input name and guard match is applied. An input
 // with no row changes nothing but the transaction's rejection record. Terminal states absorb
 // everything. A step is pure: no I/O, no clock (time is the input's `at`), deterministic ids.
-#include <any>
 #include <cstdint>
-#include <forward_list>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,9 +28,13 @@ class StepContext {
   // step, however many guards and actions ask, and valid for the whole step.
   template <class T>
   const T& input_as() const {
-    for (const std::any& read : read_inputs_)
-      if (const T* found = std::any_cast<T>(&read)) return *found;
-    return read_inputs_.emplace_front().emplace<T>(fields::from_object<T>(input.data));
+    for (const ReadInput* r = read_inputs_.get(); r != nullptr; r = r->next.get())
+      if (r->type == type_of<T>()) return static_cast<const Read<T>*>(r)->value;
+    auto read = std::make_unique<Read<T>>(input.data);
+    const T& value = read->value;
+    read->next = std::move(read_inputs_);
+    read_inputs_ = std::move(read);
+    return value;
   }
 
   // A fresh id, unique within the transaction and the same on every replay: txn_id:seq:what.
@@ -52,7 +55,25 @@ class StepContext {
   std::string_view attention;  // set by flag()
 
  private:
-  mutable std::forward_list<std::any> read_inputs_;  // input_as: nodes never move, references stay valid
+  // The inputs read so far, one node each (one allocation per struct read): nodes never move, so the
+  // references input_as handed out stay valid.
+  struct ReadInput {
+    explicit ReadInput(const void* t) : type(t) {}
+    virtual ~ReadInput() = default;
+    const void* type;
+    std::unique_ptr<ReadInput> next;
+  };
+  template <class T>
+  struct Read final : ReadInput {
+    explicit Read(const json::object& data) : ReadInput(type_of<T>()), value(fields::from_object<T>(data)) {}
+    T value;
+  };
+  template <class T>
+  static const void* type_of() {
+    static const char id = 0;
+    return &id;
+  }
+  mutable std::unique_ptr<ReadInput> read_inputs_;
 };
 
 using Guard = bool (*)(const StepContext&);

@@ -277,10 +277,7 @@ void schedule_janitor(const Flow& flow, StepContext& c, bool entered_state) {
   // Not StepContext::set_timer: its id would take a sequence number and shift every later call id.
   // Version and attempt make this one unique and the same on every replay.
   std::string id = c.txn.txn_id + ":janitor:" + std::to_string(c.txn.version) + ":" + std::to_string(attempt);
-  std::string name(kJanitorTimer);
-  std::erase(c.effects.cancelled_timers, name);
-  std::erase_if(c.effects.timers, [&](const TimerSet& t) { return t.name == name; });
-  c.effects.timers.push_back(TimerSet{std::move(name), c.input.at_ms + delay, std::move(id)});
+  c.effects.set_timer(TimerSet{std::string(kJanitorTimer), c.input.at_ms + delay, std::move(id)});
 }
 
 }  // namespace corridor

@@ -41,7 +41,7 @@ class CynodCardDebit : public ::testing::Test {
     EXPECT_EQ(to_string(h.effects.events[0].status), status);
   }
   void expect_no_event() { EXPECT_TRUE(h.effects.events.empty()); }
-  void expect_final() { EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"}); }
+  void expect_final() { EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"}); }
   void expect_attention(std::string_view code) {
     ASSERT_EQ(h.effects.events.size(), 1u);
     EXPECT_EQ(h.effects.events[0].attention, code);

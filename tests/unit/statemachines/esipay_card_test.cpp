@@ -96,7 +96,7 @@ TEST_F(EsipayCard, AnswerAfterACallbackOfAnotherAmountIsAnAmountMismatch) {
   EXPECT_EQ(h.effects.events[0].attention, attention::kAmountMismatch);
   EXPECT_EQ(h.effects.events[0].provider_amount, (Money{9950, "USD"}));
   EXPECT_EQ(h.effects.events[0].amount, (Money{10000, "USD"}));
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(EsipayCard, CallbackAmountIsReadExactly) {

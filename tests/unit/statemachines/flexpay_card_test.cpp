@@ -92,7 +92,7 @@ TEST_F(FlexPayCard, RefusedPayRequestFails) {
   EXPECT_EQ(h.txn.state, "failed");
   EXPECT_EQ(h.txn.reason.as_string(), "payment request refused by FlexPay: Marchand inconnu");
   expect_event("failed", "failed");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(FlexPayCard, PayWithoutAnswerIsRetriedLater) {
@@ -193,7 +193,7 @@ TEST_F(FlexPayCard, CheckStatusZeroSucceeds) {
   EXPECT_EQ(get_string(h.txn.provider_refs, "provider_reference"), "7KI81020PHS");
   EXPECT_EQ(data_of(h.txn).amount_customer, 306);
   expect_event("succeeded", "succeeded");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(FlexPayCard, CheckStatusOneFails) {
@@ -570,7 +570,7 @@ TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
   EXPECT_EQ(h.txn.state, "cancelled");
   EXPECT_EQ(h.txn.reason.as_string(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
   expect_event("cancelled", "cancelled");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(FlexPayCard, ACancelHintNeverOutweighsAPaidCheck) {

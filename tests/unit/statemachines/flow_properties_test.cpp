@@ -224,7 +224,7 @@ TEST_P(FlowProperties, EveryInputInEveryStateIsAppliedRejectedOrStale) {
           }
           if (f.state(r.row->to)->terminal) {
             EXPECT_TRUE(h.effects.timers.empty());
-            EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+            EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
           }
           for (const auto& call : h.effects.calls) {
             EXPECT_EQ(call.provider, f.provider);

@@ -252,7 +252,7 @@ TEST_F(InteracPayment, HandleExpiredWebhookExpires) {
   webhook("PAYMENT_HANDLE_EXPIRED", handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
   expect_event("expired", "expired");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(InteracPayment, HandleCompletedWebhookAwaitsThePayment) {
@@ -490,7 +490,7 @@ TEST_F(InteracPayment, PaymentCompletedWebhookCompletes) {
   webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
   expect_event("completed", "succeeded");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(InteracPayment, SettlementCompletedWebhookCompletes) {

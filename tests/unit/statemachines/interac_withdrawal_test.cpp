@@ -564,7 +564,7 @@ TEST_F(InteracWithdrawal, CreditCompletedWebhookCompletes) {
   webhook("SA_CREDIT_COMPLETED", credit_resource("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
   expect_event("completed", "succeeded");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(InteracWithdrawal, CreditFailedWebhookFails) {

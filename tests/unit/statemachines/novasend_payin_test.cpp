@@ -202,7 +202,7 @@ TEST_F(NovaSendPayin, AwaitingWebhookConfirmedChecksStatusNow) {
   EXPECT_EQ(h.txn.state, "confirmed");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"timer.confirmation_expired"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"timer.confirmation_expired"});
   EXPECT_TRUE(h.txn.next_action.is_null());
 }
 
@@ -210,7 +210,7 @@ TEST_F(NovaSendPayin, AwaitingWebhookDeclined) {
   h.in("awaiting_confirmation").feed("payin.declined", session(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "declined");
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "declined");
-  EXPECT_EQ(h.effects.cancelled_timers, std::vector<std::string>{"*"});
+  EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckCompletedSucceeds) {
