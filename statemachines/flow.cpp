@@ -66,12 +66,17 @@ const StateInfo* Flow::state(std::string_view name) const {
 }
 
 void Flow::index() {
+  assert(states.size() < kNoState && rows.size() <= 0xffff);
+  auto index_of = [this](std::string_view name) {
+    const StateInfo* s = state(name);
+    return s == nullptr ? kNoState : static_cast<std::uint16_t>(s - states.data());
+  };
   rows_from_.assign(states.size(), {});
-  row_to_.assign(rows.size(), nullptr);
+  row_to_.assign(rows.size(), kNoState);
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    row_to_[i] = state(rows[i].to);
-    if (const StateInfo* from = state(rows[i].from)) rows_from_[static_cast<std::size_t>(from - states.data())].push_back(
-        static_cast<std::uint16_t>(i));
+    row_to_[i] = index_of(rows[i].to);
+    if (const std::uint16_t from = index_of(rows[i].from); from != kNoState)
+      rows_from_[from].push_back(static_cast<std::uint16_t>(i));
   }
 }
 

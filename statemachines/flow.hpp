@@ -134,11 +134,13 @@ struct Flow {
     return rows_from_[static_cast<std::size_t>(&s - states.data())];
   }
   // The state row `i` leads to (null when the table names none).
-  const StateInfo* row_target(std::size_t i) const { return row_to_[i]; }
+  const StateInfo* row_target(std::size_t i) const { return row_to_[i] == kNoState ? nullptr : &states[row_to_[i]]; }
 
  private:
+  // Indexes, not pointers, so that a copy of the flow reads its own table.
+  static constexpr std::uint16_t kNoState = 0xffff;
   std::vector<std::vector<std::uint16_t>> rows_from_;  // by state index
-  std::vector<const StateInfo*> row_to_;               // by row index
+  std::vector<std::uint16_t> row_to_;                  // by row index: the state's index, or kNoState
 };
 
 template <class T>
