@@ -266,11 +266,13 @@ TEST(CommandsApiStore, AStoreThatCannotBeReadIs503AndTheCommandIsNotPublished) {
   // Each refusal is a dead letter; neither command reached corridor.inputs.
   ASSERT_TRUE(deadletters.wait_until([](const auto& d) { return d.size() >= 2; })) << deadletters.records().size();
   for (const auto& d : deadletters.records()) EXPECT_EQ(get_string(d, "source"), "ingress") << boost::json::serialize(d);
-  // A marker written after both under their key (so to their partition): once the collector has it,
-  // it has everything before it.
-  ASSERT_TRUE(producer.produce_sync(config.kafka.inputs, derive_txn_id("ZANDO", "API-S1"), R"({"marker":true})"));
+  // A marker (an input of corridor.inputs' own shape) written after both under their key, so to their
+  // partition: once the collector has it, it has everything before it.
+  const std::string txn = derive_txn_id("ZANDO", "API-S1");
+  const Input marker{"marker", txn, InputKind::timer, "timer.marker", clock.now_ms(), {}};
+  ASSERT_TRUE(producer.produce_sync(config.kafka.inputs, txn, boost::json::serialize(to_json(marker))));
   ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return !recs.empty(); }));
-  for (const auto& r : inputs.records()) EXPECT_TRUE(get_bool(r, "marker")) << boost::json::serialize(r);
+  for (const auto& r : inputs.records()) EXPECT_EQ(get_string(r, "input_id"), "marker") << boost::json::serialize(r);
 }
 
 TEST_F(CommandsApi, CancelRefundAndReconcileNameTheirPaymentByPath) {
