@@ -156,7 +156,8 @@ class CommandCall {
         [respond = respond_, accepted = std::move(accepted), location = std::move(location), &c, labels](
             const DeliveryReport& report) {
           if (!report.ok()) {
-            std::cerr << "ingress: Kafka did not take command " << accepted.at("command_id").as_string().c_str()
+            std::cerr << "ingress: Kafka did not take command "
+                      << redact_bounded(get_string(accepted, "command_id"), 128)
                       << (report.permanent ? " (refused): " : ": ") << report.error << std::endl;
             if (!report.permanent)
               c.health.stalled(Health::Part::ingress, "Kafka does not take commands: " + report.error, c.clock.now_ms());
