@@ -1,7 +1,8 @@
 // Commands over HTTP on the operations listener (engine/ingress/commands_api.hpp), over real loopback
 // HTTP into the running engine: a payment, a payout, a refund, a cancel and a reconciliation sent
-// with an Idempotency-Key; the same key again; every refusal with its code and its dead letter; a
-// merchant's token; card data that reaches no topic in clear.
+// with an Idempotency-Key; the same key again; every refusal with its code and its dead letter; 503
+// when Kafka does not take a command or the store cannot be read; a merchant's token; card data that
+// reaches no topic in clear.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
@@ -243,13 +244,16 @@ TEST(CommandsApiStore, AStoreThatCannotBeReadIs503AndTheCommandIsNotPublished) {
   TopicCollector deadletters{cluster.bootstrap, config.kafka.deadletter};
 
   auto post = [&](const std::string& target, const std::string& body, const std::string& key) {
-    std::promise<HttpResponse> answered;
-    auto answer = answered.get_future();
+    auto answered = std::make_shared<std::promise<HttpResponse>>();  // outlives a late answer
+    auto answer = answered->get_future();
     handle_command(context, Caller{true, ""},
                    HttpRequest{"POST", target, {{"Content-Type", "application/json"}, {"Idempotency-Key", key}}, body,
                                "127.0.0.1"},
-                   [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
-    EXPECT_EQ(answer.wait_for(std::chrono::seconds(30)), std::future_status::ready) << target;
+                   [answered](HttpResponse r) { answered->set_value(std::move(r)); });
+    if (answer.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+      ADD_FAILURE() << target << ": no answer within 30 s";
+      return HttpResponse{0, {}, "{}"};
+    }
     return answer.get();
   };
   // A new payment: the check for an earlier command under the key cannot be made.
