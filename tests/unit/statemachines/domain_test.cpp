@@ -196,6 +196,27 @@ TEST(StateChangedEvent, AppendsAfterWhatIsThere) {
 
 // The store's document of a transaction: the same bytes as Boost.JSON's text of to_json, and read
 // back as it was written.
+TEST(Effects, ATimerSetOrCancelledInAStepReplacesWhatTheStepSaidOfItBefore) {
+  Effects fx;
+  fx.set_timer({"timer.poll", 100, "t:1:timer.poll"});
+  fx.set_timer({"timer.expire", 500, "t:2:timer.expire"});
+  fx.set_timer({"timer.poll", 200, "t:3:timer.poll"});  // the later one wins, once
+  ASSERT_EQ(fx.timers.size(), 2u);
+  EXPECT_EQ(fx.timers[0].name, "timer.expire");
+  EXPECT_EQ(fx.timers[1].due_at_ms, 200);
+  EXPECT_EQ(fx.timers[1].input_id, "t:3:timer.poll");
+
+  fx.cancel_timer("timer.poll");  // drops the one set, and cancels the stored one
+  ASSERT_EQ(fx.timers.size(), 1u);
+  EXPECT_EQ(fx.timers[0].name, "timer.expire");
+  EXPECT_EQ(fx.cancelled_timers, Effects::Names{"timer.poll"});
+
+  fx.set_timer({"timer.poll", 300, "t:4:timer.poll"});  // set again: no longer cancelled
+  EXPECT_TRUE(fx.cancelled_timers.empty());
+  ASSERT_EQ(fx.timers.size(), 2u);
+  EXPECT_EQ(fx.timers[1].due_at_ms, 300);
+}
+
 TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
   Transaction t;
   t.txn_id = "tx_4F3KQ7ZJ2M5N6P7R8S9T0V1W2X";
