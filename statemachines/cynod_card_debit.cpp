@@ -91,7 +91,7 @@ json::object authorization_params(const Transaction& t) {
 }
 
 void record_authorization(StepContext& c, const CynodAuthorization& a) {
-  if (!a.cynod_reference.empty()) c.txn.provider_refs["cynod_reference"] = a.cynod_reference;
+  if (!a.cynod_reference.empty()) c.txn.provider_refs.set(cynod_refs::kCynodReference, a.cynod_reference);
   // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
   if (a.card.find('*') != std::string::npos) data(c).card_masked = a.card;
 }
@@ -114,19 +114,19 @@ void retry_authorization(StepContext& c) {
 
 void await_wallet(StepContext& c) {
   record_cynod(c);
-  c.txn.next_action = {{"type", "wallet_confirmation"}, {"provider", "cynod"}};
+  c.txn.next_action = NextAction{.type = "wallet_confirmation", .provider = "cynod"};
 }
 
 json::object acknowledge_params(const Transaction& t) {
   return {{"reference", t.txn_id},
-          {"authorization_number", get_string(t.provider_refs, "authorization_number")},
+          {"authorization_number", t.provider_refs.get(cynod_refs::kAuthorizationNumber)},
           {"status", t.data.as<Data>().cynod_status}};
 }
 
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
 void record_debit(StepContext& c, const CynodAuthorization& a) {
   record_authorization(c, a);
-  if (!a.authorization_number.empty()) c.txn.provider_refs["authorization_number"] = a.authorization_number;
+  if (!a.authorization_number.empty()) c.txn.provider_refs.set(cynod_refs::kAuthorizationNumber, a.authorization_number);
   Data& d = data(c);
   d.cynod_status = a.status;
   if (auto debited = reported_amount(a, c.txn)) d.debited_amount = debited->value;

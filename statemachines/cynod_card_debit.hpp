@@ -24,6 +24,12 @@ BOOST_DESCRIBE_STRUCT(CynodCardDebitData, (),
                       (authorization_call_id, confirmation_deadline_ms, card_masked, cynod_status, debited_amount,
                        acknowledge_call_id, cancel_call_id, cancel_cause))
 
+// The Cynod ids a card debit keeps (Transaction::provider_refs).
+namespace cynod_refs {
+inline constexpr RefKey kCynodReference{"cynod_reference"};
+inline constexpr RefKey kAuthorizationNumber{"authorization_number"};
+}  // namespace cynod_refs
+
 // cynod.card_debit — seed 000_375b0fce72fe380b.txt (Cynod card debit confirmed in the wallet).
 const Flow& cynod_card_debit_flow();
 

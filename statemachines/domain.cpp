@@ -161,21 +161,63 @@ Result<Transaction> transaction_from_json(json::value v) {
   t.state = get_string(o, "state");
   t.version = get_int(o, "version");
   t.seq = get_int(o, "seq");
-  if (auto it = o.find("provider_refs"); it != o.end() && it->value().is_object())
-    t.provider_refs = std::move(it->value().get_object());
+  if (auto it = o.find("provider_refs"); it != o.end() && it->value().is_object()) {
+    auto refs = provider_refs_from_json(it->value().get_object());
+    if (!refs) return refs.error();
+    t.provider_refs = std::move(*refs);
+  }
   if (auto it = o.find("data"); it != o.end() && it->value().is_object()) {
     json::object& data = it->value().get_object();
     fields::read_members(data, t, /*take=*/true);  // the framework's keys; the flow's stay for its struct
     t.data.assign(std::move(data));
   }
-  if (auto* n = o.if_contains("next_action")) t.next_action = std::move(*n);
-  if (auto* r = o.if_contains("reason")) t.reason = std::move(*r);
+  if (auto* n = o.if_contains("next_action")) fields::read(*n, t.next_action);
+  if (auto* r = o.if_contains("reason")) fields::read(*r, t.reason);
   t.created_at_ms = parse_time(get_string(o, "created_at")).value_or(0);
   t.updated_at_ms = parse_time(get_string(o, "updated_at")).value_or(0);
   t.rejected_inputs = get_int(o, "rejected_inputs");
-  if (auto* l = o.if_contains("last_rejection")) t.last_rejection = std::move(*l);
+  if (auto* l = o.if_contains("last_rejection")) fields::read(*l, t.last_rejection);
   if (t.txn_id.empty() || t.state.empty()) return fail(record_errc::missing_field, "transaction lacks txn_id or state");
   return t;
+}
+
+void ProviderRefs::set(RefKey key, std::string_view id) {
+  for (auto& [name, value] : entries_)
+    if (name == key.name) {
+      value.assign(id);
+      return;
+    }
+  entries_.emplace_back(key.name, id);
+}
+
+std::string_view ProviderRefs::find(std::string_view name) const {
+  for (const auto& [n, value] : entries_)
+    if (n == name) return value;
+  return {};
+}
+
+bool ProviderRefs::contains(std::string_view name) const {
+  for (const auto& entry : entries_)
+    if (entry.first == name) return true;
+  return false;
+}
+
+json::object to_json(const ProviderRefs& refs) {
+  json::object o;
+  o.reserve(refs.entries().size());
+  for (const auto& [name, value] : refs.entries()) o.emplace(name, value);
+  return o;
+}
+
+Result<ProviderRefs> provider_refs_from_json(const json::object& o) {
+  ProviderRefs refs;
+  refs.reserve(o.size());
+  for (const auto& kv : o) {
+    if (!kv.value().is_string())
+      return fail(record_errc::wrong_type, "provider_refs '" + std::string(kv.key()) + "' must be a string");
+    refs.set(RefKey{kv.key()}, kv.value().get_string());
+  }
+  return refs;
 }
 
 json::object to_json(const ProviderCall& c) {
@@ -565,6 +607,32 @@ std::string json_text(const json::value& v) {
   return out;
 }
 
+void append_json(std::string& out, const ProviderRefs& refs) {
+  bool plain = true;
+  std::size_t size = 2;  // {}
+  for (const auto& [name, value] : refs.entries()) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
+  append_sized(out, size, plain, [&](char* p, auto kPlain) {
+    *p++ = '{';
+    bool first = true;
+    for (const auto& [name, value] : refs.entries()) {
+      if (!first) *p++ = ',';
+      first = false;
+      p = write_string<decltype(kPlain)::value>(p, name);
+      *p++ = ':';
+      p = write_string<decltype(kPlain)::value>(p, value);
+    }
+    *p++ = '}';
+    return p;
+  });
+}
+
+std::string json_text(const ProviderRefs& refs) {
+  if (refs.empty()) return "{}";
+  std::string out;
+  append_json(out, refs);
+  return out;
+}
+
 std::string json_text(const json::object& o) {
   if (o.empty()) return "{}";
   std::string out;
@@ -648,12 +716,15 @@ std::string serialize(const Transaction& t) {
   fields::write_members(out, t, first);  // the framework's bookkeeping, then the flow's own fields
   t.data.write_members(out, first);
   out += '}';
-  nested(",\"next_action\":", t.next_action);
-  nested(",\"reason\":", t.reason);
+  out += ",\"next_action\":";
+  fields::write(out, t.next_action);
+  out += ",\"reason\":";
+  fields::write(out, t.reason);
   text(",\"created_at\":", format_time(t.created_at_ms));
   text(",\"updated_at\":", format_time(t.updated_at_ms));
   number(",\"rejected_inputs\":", t.rejected_inputs);
-  nested(",\"last_rejection\":", t.last_rejection);
+  out += ",\"last_rejection\":";
+  fields::write(out, t.last_rejection);
   out += '}';
   return out;
 }

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "statemachines/flow_data.hpp"
@@ -131,6 +132,67 @@ struct LateInput {
 };
 BOOST_DESCRIBE_STRUCT(LateInput, (), (input_id, asked_at_ms))
 
+// A name under which a flow keeps one of the provider's ids: its key in the transaction's
+// "provider_refs". Each flow declares its names once, as constants (novasend_inputs.hpp, ...), so a
+// misspelt name is a compile error rather than an id that is never found.
+struct RefKey {
+  std::string_view name;
+};
+
+// The ids the provider gave a transaction ("provider_refs"): text by name, in the order each was
+// first kept, which is the order the document and the events write them in.
+class ProviderRefs {
+ public:
+  using Entry = std::pair<std::string, std::string>;
+
+  // "" when the transaction keeps no id under `key`.
+  std::string_view get(RefKey key) const { return find(key.name); }
+  // Keeps `id` under `key`, in place of the id kept there before.
+  void set(RefKey key, std::string_view id);
+  // By the JSON name: for stored documents, the API, replay and tests (flows use RefKey).
+  std::string_view find(std::string_view name) const;
+  bool contains(std::string_view name) const;
+
+  bool empty() const { return entries_.empty(); }
+  const std::vector<Entry>& entries() const { return entries_; }
+  void reserve(std::size_t n) { entries_.reserve(n); }
+  bool operator==(const ProviderRefs&) const = default;
+
+ private:
+  std::vector<Entry> entries_;
+};
+json::object to_json(const ProviderRefs& refs);
+// The bytes boost::json::serialize(to_json(refs)) gives.
+void append_json(std::string& out, const ProviderRefs& refs);
+std::string json_text(const ProviderRefs& refs);
+// A stored "provider_refs" object: each value must be text (wrong_type names the first that is not).
+Result<ProviderRefs> provider_refs_from_json(const json::object& o);
+
+// What the customer must do for the payment to go on: open a page ("redirect", url), confirm in a
+// wallet ("wallet_confirmation", provider), or send money as instructed (type, method,
+// payment_reference, amount). Members left empty are not written.
+struct NextAction {
+  std::string type{};
+  std::string url{};
+  std::string provider{};
+  std::string method{};
+  std::string payment_reference{};
+  std::optional<Money> amount{};
+  bool operator==(const NextAction&) const = default;
+};
+BOOST_DESCRIBE_STRUCT(NextAction, (), (type, url, provider, method, payment_reference, amount))
+
+// The last input a transaction refused (no row for it, or a row that refused it): the transaction's
+// "last_rejection".
+struct Rejection {
+  std::string input_id{};
+  std::string name{};
+  std::string state{};
+  std::string reason{};
+  std::string at{};  // ISO 8601, the input's time
+};
+BOOST_DESCRIBE_STRUCT(Rejection, (), (input_id, name, state, reason, at))
+
 struct Transaction {
   std::string txn_id;
   std::string merchant;
@@ -141,13 +203,13 @@ struct Transaction {
   std::string state;
   std::int64_t version = 0;  // bumped by each state change; the event of a change carries it
   std::int64_t seq = 0;      // counts ids handed out by steps (calls, timers): deterministic ids
-  json::object provider_refs;
-  json::value next_action;   // null, or {"type": "redirect", "url": ...}
-  json::value reason;        // null, or a string saying why the last change happened
+  ProviderRefs provider_refs;
+  std::optional<NextAction> next_action;  // null in JSON when there is none
+  std::optional<std::string> reason;      // why the last change happened; null in JSON when unsaid
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::int64_t rejected_inputs = 0;
-  json::value last_rejection;  // null, or {input_id, name, state, reason}
+  std::optional<Rejection> last_rejection;  // null in JSON when none
 
   // ---- the framework's bookkeeping: stored inside "data", before the flow's own fields ----------
   // From the create command: what the flow needs later to call the provider (never card data).

@@ -172,7 +172,7 @@ bool refund_in_flight(const StepContext& c) { return data(c).refund_in_flight.ha
 bool failed_refund_in_flight(const StepContext& c) { return failed_refund(c) && refund_in_flight(c); }
 // Nothing left corridor (a circuit open, or the adapter refusing the call): nothing was refunded.
 bool refund_not_sent(const StepContext& c) { return failed_refund_in_flight(c) && not_sent(c); }
-bool no_esipay_transaction(const StepContext& c) { return get_string(c.txn.provider_refs, "transaction").empty(); }
+bool no_esipay_transaction(const StepContext& c) { return c.txn.provider_refs.get(esipay_refs::kTransaction).empty(); }
 bool invalid_refund_amount(const StepContext& c) { return !requested_refund(c).valid; }
 bool over_remaining(const StepContext& c) { return requested_refund(c).value > remaining_amount(c.txn); }
 // esipay's full-refund URL refunds the transaction as esipay holds it: only when nothing was refunded,
@@ -229,7 +229,7 @@ void charge_never_sent(StepContext& c) {
 
 void record_callback(StepContext& c) {
   const EsipayCallback& cb = callback(c);
-  if (!cb.transaction.empty()) c.txn.provider_refs["transaction"] = cb.transaction;
+  if (!cb.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, cb.transaction);
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
   if (cb.amount) data(c).callback_amount = *cb.amount;
@@ -281,7 +281,7 @@ void late_callback(StepContext& c) {
 
 void reconcile_captured(StepContext& c) {
   const EsipayReconcile& r = reconciliation(c);
-  if (!r.transaction.empty()) c.txn.provider_refs["transaction"] = r.transaction;
+  if (!r.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, r.transaction);
   capture(c);
   c.set_reason(with_detail("reconciled as captured", r.reason));
 }
@@ -291,14 +291,14 @@ void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as 
 // The settlement file has the charge: esipay charged it.
 void settled_captured(StepContext& c) {
   const EsipaySettlement& s = settlement(c);
-  if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
+  if (!s.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
   capture(c);
   c.set_reason("found in esipay's settlement file (line " + std::to_string(s.line) + "): captured");
 }
 
 void settled_other_amount(StepContext& c) {
   const EsipaySettlement& s = settlement(c);
-  if (!s.transaction.empty()) c.txn.provider_refs["transaction"] = s.transaction;
+  if (!s.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
   record_amount_mismatch(c, settled_amount(c), "esipay's settlement file (line " + std::to_string(s.line) + ")");
 }
 
@@ -346,7 +346,7 @@ void send_refund(StepContext& c, std::string op, json::object params, std::int64
 // Remboursement: /cardpay/uuid/transaction.
 void refund_whole(StepContext& c) {
   const std::int64_t amount = captured_amount(c.txn);
-  send_refund(c, "refund", {{"cid", c.txn.txn_id}, {"transaction", get_string(c.txn.provider_refs, "transaction")}},
+  send_refund(c, "refund", {{"cid", c.txn.txn_id}, {"transaction", c.txn.provider_refs.get(esipay_refs::kTransaction)}},
               amount);
 }
 
@@ -355,7 +355,7 @@ void refund_part(StepContext& c) {
   const std::int64_t amount = requested_refund(c).value;
   send_refund(c, "refund_partial",
               {{"cid", c.txn.txn_id},
-               {"transaction", get_string(c.txn.provider_refs, "transaction")},
+               {"transaction", c.txn.provider_refs.get(esipay_refs::kTransaction)},
                {"amount", money_json(Money{amount, c.txn.amount.currency})}},
               amount);
 }

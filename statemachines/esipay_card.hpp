@@ -52,6 +52,11 @@ BOOST_DESCRIBE_STRUCT(EsipayCardData, (),
                       (charge_call_id, callback_amount, callback_received, captured_amount, reserved_amount,
                        remaining_amount, refund_in_flight, refunds))
 
+// The esipay id a card payment keeps (Transaction::provider_refs): its transaction.
+namespace esipay_refs {
+inline constexpr RefKey kTransaction{"transaction"};
+}  // namespace esipay_refs
+
 // esipay.card — seed 002_37ebfe69c218fca4.txt (esipay v2: card pay in the URL path, return-URL
 // callback, refund and partial refund).
 const Flow& esipay_card_flow();

@@ -121,13 +121,13 @@ void retry_payment(StepContext& c) {
 // The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
 // A callback's orderNumber is never used (anyone can post one).
 void keep_order(StepContext& c, const FlexPayPayAnswer& answer) {
-  if (!answer.orderNumber.empty()) c.txn.provider_refs["orderNumber"] = answer.orderNumber;
+  if (!answer.orderNumber.empty()) c.txn.provider_refs.set(flexpay_refs::kOrderNumber, answer.orderNumber);
 }
 
 void record_order(StepContext& c) { keep_order(c, c.input_as<FlexPayPayAnswer>()); }
 
 void check(StepContext& c) {
-  c.call("check", {{"orderNumber", get_string(c.txn.provider_refs, "orderNumber")}, {"reference", c.txn.txn_id}});
+  c.call("check", {{"orderNumber", c.txn.provider_refs.get(flexpay_refs::kOrderNumber)}, {"reference", c.txn.txn_id}});
 }
 
 void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }
@@ -182,7 +182,7 @@ void check_once_on_callback(StepContext& c) {
 void redirect_customer(StepContext& c) {
   const auto& answer = c.input_as<FlexPayPayAnswer>();
   keep_order(c, answer);
-  c.txn.next_action = {{"type", "redirect"}, {"url", answer.url}};
+  c.txn.next_action = NextAction{.type = "redirect", .url = answer.url};
   reset_poll(c);
   // A callback that overtook this answer: FlexPay is asked about the order it just gave.
   if (data(c).callback_seen.value_or(false)) check(c);
@@ -235,7 +235,7 @@ void record_check(StepContext& c) {
   const auto t = checked_transaction(c);
   if (!t) return;
   // The adapter refuses a check answer about another order than the one asked.
-  if (!t->orderNumber.empty()) c.txn.provider_refs["orderNumber"] = t->orderNumber;
+  if (!t->orderNumber.empty()) c.txn.provider_refs.set(flexpay_refs::kOrderNumber, t->orderNumber);
   if (auto charged = reported_money(t->amountCustomer, t->currency);
       charged && charged->currency == c.txn.amount.currency)
     data(c).amount_customer = charged->value;
@@ -244,7 +244,7 @@ void record_check(StepContext& c) {
 void succeed(StepContext& c) {
   record_check(c);
   if (const std::string& p = data(c).callback_provider_reference; !p.empty())
-    c.txn.provider_refs["provider_reference"] = p;
+    c.txn.provider_refs.set(flexpay_refs::kProviderReference, p);
 }
 
 void fail_checked(StepContext& c) {

@@ -30,6 +30,13 @@ BOOST_DESCRIBE_STRUCT(FlexPayCardData, (),
                       (pay_call_id, payment_deadline_ms, callback_seen, callback_code, callback_provider_reference,
                        customer_cancelled, failed_checks_after_deadline, amount_customer))
 
+// The FlexPay ids a card payment keeps (Transaction::provider_refs): the order number, and the
+// provider's reference its check reports.
+namespace flexpay_refs {
+inline constexpr RefKey kOrderNumber{"orderNumber"};
+inline constexpr RefKey kProviderReference{"provider_reference"};
+}  // namespace flexpay_refs
+
 // flexpay.card — seed 001_4098339f3fd8c036.txt (FlexPay card payment: POST /v1/pay, callback, check).
 const Flow& flexpay_card_flow();
 

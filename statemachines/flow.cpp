@@ -109,8 +109,8 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   e.amount_refunded = txn.refunded_amount;
   e.provider_amount = txn.provider_amount;
   e.provider_refs_json = json_text(txn.provider_refs);
-  e.next_action_json = json_text(txn.next_action);
-  e.reason_json = json_text(txn.reason);
+  e.next_action_json = fields::text(txn.next_action);
+  e.reason_json = fields::text(txn.reason);
   e.attention = attention;
   e.cause.kind = cause.kind;
   e.cause.input_id = cause.input_id;
@@ -190,8 +190,8 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
     const std::string_view previous = row.from;  // == txn.state, and lives as long as the flow
     const bool changes_state = row.to != row.from;
     if (changes_state) {
-      txn.reason = nullptr;
-      txn.next_action = nullptr;
+      txn.reason.reset();
+      txn.next_action.reset();
     }
     if (row.action != nullptr) row.action(ctx);
     txn.updated_at_ms = input.at_ms;
@@ -228,8 +228,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
   if (input.kind == InputKind::timer) return {Outcome::stale_timer, nullptr, {}};
   std::string reason = "no transition from '" + txn.state + "' on '" + input.name + "'";
   ++txn.rejected_inputs;
-  txn.last_rejection = {{"input_id", input.input_id}, {"name", input.name}, {"state", txn.state},
-                        {"reason", reason}, {"at", format_time(input.at_ms)}};
+  txn.last_rejection = Rejection{input.input_id, input.name, txn.state, reason, format_time(input.at_ms)};
   return {Outcome::rejected, nullptr, std::move(reason)};
 }
 

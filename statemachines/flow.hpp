@@ -47,7 +47,7 @@ class StepContext {
   void call_again(std::string call_id, std::string_view op, json::object params);
   void set_timer(std::string_view name, std::int64_t due_at_ms);
   void cancel_timer(std::string_view name);
-  void set_reason(std::string_view reason) { txn.reason = json::string(reason); }
+  void set_reason(std::string_view reason) { txn.reason = std::string(reason); }
   // Marks the change this step makes as needing a person's attention (an attention:: code): the
   // event carries it, the transaction keeps it (Transaction::attention), and a metric counts it.
   void flag(std::string_view attention_code) { attention = attention_code; }

@@ -115,8 +115,8 @@ std::string with_failure(std::string_view what, const StepContext& c) { return w
 
 void record_refusal(StepContext& c, std::string_view reason) {
   ++c.txn.rejected_inputs;
-  c.txn.last_rejection = {{"input_id", c.input.input_id}, {"name", c.input.name}, {"state", c.txn.state},
-                          {"reason", reason},             {"at", format_time(c.input.at_ms)}};
+  c.txn.last_rejection = Rejection{c.input.input_id, c.input.name, c.txn.state, std::string(reason),
+                                   format_time(c.input.at_ms)};
 }
 
 std::string_view command_id(const StepContext& c) {

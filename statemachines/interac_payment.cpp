@@ -146,7 +146,7 @@ json::object payment_params(const Transaction& t) {
           {"amount", money_json(t.amount)},
           {"settleWithAuth", true},
           {"dupCheck", true},
-          {"paymentHandleToken", get_string(t.provider_refs, "payment_handle_token")}};
+          {"paymentHandleToken", t.provider_refs.get(interac::refs::kPaymentHandleToken)}};
 }
 
 // Send money: the customer pays from their bank with the instructions corridor shows; they stay the
@@ -155,10 +155,8 @@ void show_instructions(StepContext& c) {
   if (!send_money(c)) return;
   const auto& i = data(c).instructions;
   if (!i) return;
-  c.txn.next_action = {{"type", i->type},
-                       {"method", i->method},
-                       {"payment_reference", i->payment_reference},
-                       {"amount", money_json(i->amount)}};
+  c.txn.next_action =
+      NextAction{.type = i->type, .method = i->method, .payment_reference = i->payment_reference, .amount = i->amount};
 }
 
 void keep_instructions(StepContext& c, const InteracPaymentHandle& h) {
@@ -213,7 +211,7 @@ void redirect_customer(StepContext& c) {
     for (const InteracLink& l : *h.links)
       if (l.rel == "redirect_payment") url = l.href;
   }
-  c.txn.next_action = {{"type", "redirect"}, {"url", url}};
+  c.txn.next_action = NextAction{.type = "redirect", .url = url};
   interac::arm_handle_ttl(c, h, data(c).handle_deadline_ms);
   reset_poll(c);
   poll_handle(c);
@@ -233,7 +231,7 @@ void instruct_customer(StepContext& c) {
 
 void check_handle(StepContext& c) {
   c.call("get_payment_handle",
-         {{"payment_handle_id", get_string(c.txn.provider_refs, "payment_handle_id")}, {"merchantRefNum", c.txn.txn_id}});
+         {{"payment_handle_id", c.txn.provider_refs.get(interac::refs::kPaymentHandleId)}, {"merchantRefNum", c.txn.txn_id}});
 }
 
 // The TTL passed: no more /payments (the handle is no longer PAYABLE at Paysafe); what became of the
@@ -245,10 +243,10 @@ void check_handle_at_ttl(StepContext& c) {
 }
 
 void check_payment(StepContext& c) {
-  c.call("get_payment", {{"payment_id", get_string(c.txn.provider_refs, "payment_id")}, {"merchantRefNum", c.txn.txn_id}});
+  c.call("get_payment", {{"payment_id", c.txn.provider_refs.get(interac::refs::kPaymentId)}, {"merchantRefNum", c.txn.txn_id}});
 }
 
-void record_payment(StepContext& c) { interac::record_resource(c, "payment_id", payment(c).id); }
+void record_payment(StepContext& c) { interac::record_resource(c, interac::refs::kPaymentId, payment(c).id); }
 void record_handle(StepContext& c) { interac::record_handle(c, handle(c)); }
 bool about_the_handle(const StepContext& c) {
   return c.input.name.starts_with("PAYMENT_HANDLE") || c.input.name.starts_with("handle.");
@@ -287,7 +285,7 @@ void fail_payment(StepContext& c) {
 
 void payment_mismatch(StepContext& c) {
   const InteracPayment& p = payment(c);
-  interac::record_resource(c, "payment_id", p.id);
+  interac::record_resource(c, interac::refs::kPaymentId, p.id);
   interac::record_mismatch(c, p, "Paysafe's payment");
 }
 void handle_mismatch(StepContext& c) {

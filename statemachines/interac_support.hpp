@@ -22,10 +22,20 @@ inline const InteracStandaloneCredit& credit(const StepContext& c) { return c.in
 // Paysafe's refusal (a *.rejected input).
 inline const InteracRejection& rejection(const StepContext& c) { return c.input_as<InteracRejection>(); }
 
+// The Paysafe ids interac's flows keep (Transaction::provider_refs).
+namespace refs {
+inline constexpr RefKey kPaymentHandleId{"payment_handle_id"};
+inline constexpr RefKey kPaymentHandleToken{"payment_handle_token"};
+inline constexpr RefKey kPaymentId{"payment_id"};
+inline constexpr RefKey kVerificationHandleId{"verification_handle_id"};
+inline constexpr RefKey kVerificationId{"verification_id"};
+inline constexpr RefKey kStandaloneCreditId{"standalone_credit_id"};
+}  // namespace refs
+
 // Keeps a payment handle's id and paymentHandleToken in provider_refs.
 void record_handle(StepContext& c, const InteracPaymentHandle& h);
-// Keeps a payment's, verification's or standalone credit's id in provider_refs[key].
-void record_resource(StepContext& c, std::string_view key, std::string_view id);
+// Keeps a payment's, verification's or standalone credit's id in provider_refs under `key`.
+void record_resource(StepContext& c, RefKey key, std::string_view id);
 
 // ---- the handle's TTL ("PaymentHandleToken expire dans 899 secondes") -----------------------------
 // The handle's timeToLiveSeconds (or the setting handle_ttl_seconds, 899 by default) from now.

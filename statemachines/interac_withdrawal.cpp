@@ -180,7 +180,7 @@ void look_up_verification_handle(StepContext& c) {
 // The verification handle is kept apart from the credit handle: payment_handle_id and its token are
 // the credit handle's.
 void record_verification_handle(StepContext& c, const InteracPaymentHandle& h) {
-  interac::record_resource(c, "verification_handle_id", h.id);
+  interac::record_resource(c, interac::refs::kVerificationHandleId, h.id);
 }
 
 void verify(StepContext& c) {
@@ -222,12 +222,12 @@ void resend_credit_handle_request(StepContext& c) {
 
 void check_credit_handle(StepContext& c) {
   c.call("get_payment_handle",
-         {{"payment_handle_id", get_string(c.txn.provider_refs, "payment_handle_id")}, {"merchantRefNum", c.txn.txn_id}});
+         {{"payment_handle_id", c.txn.provider_refs.get(interac::refs::kPaymentHandleId)}, {"merchantRefNum", c.txn.txn_id}});
 }
 
 void record_verification(StepContext& c) {
   const InteracVerification& v = verification(c);
-  interac::record_resource(c, "verification_id", v.id);
+  interac::record_resource(c, interac::refs::kVerificationId, v.id);
   if (v.interacEtransfer) {
     InteracWithdrawalData& d = data(c);
     if (v.interacEtransfer->maxAmount) d.max_amount = v.interacEtransfer->maxAmount;
@@ -245,7 +245,7 @@ void credit_after_verification(StepContext& c) {
 json::object credit_params(const Transaction& t) {
   json::object p({{"merchantRefNum", t.txn_id},
                   {"amount", money_json(t.amount)},
-                  {"paymentHandleToken", get_string(t.provider_refs, "payment_handle_token")}},
+                  {"paymentHandleToken", t.provider_refs.get(interac::refs::kPaymentHandleToken)}},
                  4);  // room for the description
   if (auto d = description_of(t); !d.empty()) p["description"] = d;
   return p;
@@ -278,7 +278,7 @@ void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxInte
 
 void check_credit(StepContext& c) {
   c.call("get_standalone_credit",
-         {{"standalone_credit_id", get_string(c.txn.provider_refs, "standalone_credit_id")}, {"merchantRefNum", c.txn.txn_id}});
+         {{"standalone_credit_id", c.txn.provider_refs.get(interac::refs::kStandaloneCreditId)}, {"merchantRefNum", c.txn.txn_id}});
 }
 
 // The handle's TTL passed with /standalonecredits unanswered: no more re-sends (the token is no longer
@@ -288,7 +288,7 @@ void check_credit_at_ttl(StepContext& c) {
   check_credit(c);
 }
 
-void record_credit(StepContext& c) { interac::record_resource(c, "standalone_credit_id", credit(c).id); }
+void record_credit(StepContext& c) { interac::record_resource(c, interac::refs::kStandaloneCreditId, credit(c).id); }
 
 // SA_CREDIT_PROCESSING: T+1 with autodeposit, up to 30 days with a security question.
 void await_credit(StepContext& c) {
@@ -330,7 +330,7 @@ void credit_cancelled_reason(StepContext& c) {
 
 void credit_mismatch(StepContext& c) {
   const InteracStandaloneCredit& cr = credit(c);
-  interac::record_resource(c, "standalone_credit_id", cr.id);
+  interac::record_resource(c, interac::refs::kStandaloneCreditId, cr.id);
   interac::record_mismatch(c, cr, "Paysafe's standalone credit");
 }
 void handle_mismatch(StepContext& c) {

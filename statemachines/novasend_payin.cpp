@@ -122,14 +122,14 @@ void retry_session(StepContext& c) {
 }
 
 void check_status(StepContext& c) {
-  c.call("check_status", {{"reference", get_string(c.txn.provider_refs, "reference")}});
+  c.call("check_status", {{"reference", c.txn.provider_refs.get(novasend_refs::kReference)}});
 }
 
 // Reconciliation in `unknown`: with NovaSend's reference, GET /v1/payin/{reference}; without one (the
 // session request got no answer), the session request again under its first key, so NovaSend answers
 // what it did. Never a first request: without a key there is nothing to ask about.
 void reconcile_unknown(StepContext& c) {
-  if (!get_string(c.txn.provider_refs, "reference").empty()) {
+  if (!c.txn.provider_refs.get(novasend_refs::kReference).empty()) {
     check_status(c);
   } else if (!data(c).session_call_id.empty()) {
     retry_session(c);
@@ -147,11 +147,11 @@ void record_fee(const std::optional<json::value>& fee, std::string_view currency
 // Keeps what the seed says to store: NovaSend's reference, the customer reference, fee and
 // chargedAmount ("Toujours stocker reference et customerReference").
 void keep_payin(StepContext& c, const NovaSendPayin& p) {
-  if (!p.reference.empty()) c.txn.provider_refs["reference"] = p.reference;
-  if (!p.customerReference.empty()) c.txn.provider_refs["customerReference"] = p.customerReference;
+  if (!p.reference.empty()) c.txn.provider_refs.set(novasend_refs::kReference, p.reference);
+  if (!p.customerReference.empty()) c.txn.provider_refs.set(novasend_refs::kCustomerReference, p.customerReference);
   record_fee(p.fee, payin_currency(p, c.txn), data(c).fee);
   record_fee(p.chargedAmount, payin_currency(p, c.txn), data(c).charged_amount);
-  if (p.transaction && !p.transaction->reference.empty()) c.txn.provider_refs["transaction"] = p.transaction->reference;
+  if (p.transaction && !p.transaction->reference.empty()) c.txn.provider_refs.set(novasend_refs::kTransaction, p.transaction->reference);
 }
 
 void record_payin(StepContext& c) { keep_payin(c, payin(c)); }
@@ -159,7 +159,7 @@ void record_payin(StepContext& c) { keep_payin(c, payin(c)); }
 void await_confirmation(StepContext& c) {
   const auto& p = payin(c);
   keep_payin(c, p);
-  c.txn.next_action = {{"type", "redirect"}, {"url", p.paymentUrl}};
+  c.txn.next_action = NextAction{.type = "redirect", .url = p.paymentUrl};
   const std::int64_t deadline = c.input.at_ms + c.settings.get("confirmation_ttl_ms", kConfirmationTtlMs);
   data(c).confirmation_deadline_ms = deadline;
   reset_poll(c);

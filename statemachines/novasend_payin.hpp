@@ -21,6 +21,14 @@ struct NovaSendPayinData {
 };
 BOOST_DESCRIBE_STRUCT(NovaSendPayinData, (), (session_call_id, fee, charged_amount, confirmation_deadline_ms))
 
+// The NovaSend ids a payin keeps (Transaction::provider_refs): the payment's reference and the
+// customer's, and the Core System's transaction once the customer acted.
+namespace novasend_refs {
+inline constexpr RefKey kReference{"reference"};
+inline constexpr RefKey kCustomerReference{"customerReference"};
+inline constexpr RefKey kTransaction{"transaction"};
+}  // namespace novasend_refs
+
 // novasend.payin — seed 003_bf421fd2ae9f23ae.txt (NovaSend mobile-money payin sessions).
 const Flow& novasend_payin_flow();
 

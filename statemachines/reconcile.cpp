@@ -118,7 +118,7 @@ void announce(const Flow& flow, Transaction& txn, const Input& input, std::strin
   const StateInfo* info = flow.state(txn.state);
   ++txn.version;
   txn.updated_at_ms = input.at_ms;
-  txn.reason = json::string(reason);
+  txn.reason = std::string(reason);
   record_attention(txn, attention_code, input.at_ms);
   effects.events.push_back(state_changed_event(flow, txn, info->name, input, attention_code));
 }
@@ -148,10 +148,6 @@ bool ask_outcome(const Flow& flow, Transaction& txn, std::string_view from, cons
   if (shadow.resends) txn.resends = shadow.resends;
   txn.reconcile = std::move(r);
   return true;
-}
-
-std::string reason_text(const json::value& reason) {
-  return reason.is_string() ? std::string(reason.get_string()) : std::string();
 }
 
 }  // namespace
@@ -188,12 +184,12 @@ StepResult step_final(const Flow& flow, Transaction& txn, const Input& input, co
       // The provider's definitive outcome replaces the one corridor decided on its own clock.
       std::string why = std::string(then->name) + " by the provider after corridor's own deadline had made it " +
                         txn.state;
-      if (auto provider_reason = reason_text(shadow.reason); !provider_reason.empty()) why += ": " + provider_reason;
-      shadow.reason = json::string(why);
+      if (shadow.reason && !shadow.reason->empty()) why += ": " + *shadow.reason;
+      shadow.reason = std::move(why);
       record_attention(shadow, attention::kLateOutcome, input.at_ms);
       for (auto& e : scratch.events) {
         e.previous_state = now->name;
-        e.reason_json = json_text(shadow.reason);
+        e.reason_json = fields::text(shadow.reason);
         e.attention = attention::kLateOutcome;
       }
       txn = std::move(shadow);

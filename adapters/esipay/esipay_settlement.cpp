@@ -147,7 +147,7 @@ void match_settlement(const Transaction& t, const std::vector<const SettlementLi
     if (!charged(t) && !charge_unknown) differ("mismatch", "status", t.state, "charge settled", l.line);
     if (l.amount != charged_amount(t) || l.currency != t.amount.currency)
       differ("mismatch", "amount", ours, money_text(l.amount, l.currency), l.line);
-    const std::string_view esipay_id = get_string(t.provider_refs, "transaction");
+    const std::string_view esipay_id = t.provider_refs.get(esipay_refs::kTransaction);
     if (!esipay_id.empty() && !l.transaction.empty() && esipay_id != l.transaction)
       differ("mismatch", "transaction", std::string(esipay_id), l.transaction, l.line);
     if (c.size() > 1) differ("mismatch", "charge lines", "1", std::to_string(c.size()), c[1]->line);

@@ -29,9 +29,9 @@ void compare(const Transaction& live, const Transaction& replayed, std::vector<R
   diff("version", json::value(live.version), json::value(replayed.version));
   diff("amount", json::value{{"value", live.amount.value}, {"currency", live.amount.currency}},
        json::value{{"value", replayed.amount.value}, {"currency", replayed.amount.currency}});
-  diff("provider_refs", live.provider_refs, replayed.provider_refs);
+  diff("provider_refs", to_json(live.provider_refs), to_json(replayed.provider_refs));
   diff("data", data_json(live), data_json(replayed));
-  diff("reason", live.reason, replayed.reason);
+  diff("reason", fields::to_value(live.reason), fields::to_value(replayed.reason));
 }
 
 // The row's columns beside its document, against the replayed transaction.

@@ -415,9 +415,9 @@ json::object transaction_view(const Transaction& txn, const std::vector<json::ob
     if (const StateInfo* s = f->state(txn.state); s != nullptr) o["status"] = to_string(s->status);
   }
   o["version"] = txn.version;
-  o["provider_refs"] = txn.provider_refs;
-  o["next_action"] = txn.next_action;
-  o["reason"] = txn.reason;
+  o["provider_refs"] = to_json(txn.provider_refs);
+  o["next_action"] = fields::to_value(txn.next_action);
+  o["reason"] = fields::to_value(txn.reason);
   o["attention"] = nullptr;
   if (txn.attention) o["attention"] = json::parse(fields::text(*txn.attention));
   o["created_at"] = format_time(txn.created_at_ms);

@@ -369,8 +369,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
           ++stats.applied;
           // A row may refuse a command while staying in its state (a refund over the remaining
           // amount): the sender still gets command.rejected.
-          if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection.is_object())
-            reject_command(std::string(get_string(txn->last_rejection.get_object(), "reason")));
+          if (is_command && txn->rejected_inputs > rejections_before && txn->last_rejection)
+            reject_command(txn->last_rejection->reason);
           break;
         case Outcome::rejected:
           ++stats.rejected;

@@ -123,7 +123,7 @@ TEST_F(CynodRuntime, EveryScenarioReachesItsStatus) {
   // The authorisation number and the masked card are kept; the card never in clear.
   auto approved = engine->runtime().store().load(derive_txn_id("ZANDO", "CY-approve"));
   ASSERT_TRUE(approved && *approved);
-  EXPECT_FALSE(get_string((*approved)->provider_refs, "authorization_number").empty());
+  EXPECT_FALSE((*approved)->provider_refs.find("authorization_number").empty());
   EXPECT_EQ((*approved)->data.as<CynodCardDebitData>().card_masked, "626200******0001");
 }
 

@@ -165,7 +165,7 @@ TEST_F(FlexPayRuntime, ForgedCallbackDoesNotMakeAPaymentSucceed) {
   // The forged orderNumber never replaced the one FlexPay's pay answer gave.
   auto stored = engine->runtime().store().load(txn);
   ASSERT_TRUE(stored && *stored);
-  const auto order = get_string((*stored)->provider_refs, "orderNumber");
+  const auto order = (*stored)->provider_refs.find("orderNumber");
   EXPECT_FALSE(order.empty());
   EXPECT_NE(order, "FORGED");
 }

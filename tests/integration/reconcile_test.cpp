@@ -229,7 +229,7 @@ class Settlement : public ::testing::Test {
     t.state = state;
     t.version = 3;
     t.created_at_ms = kCreatedAt;
-    if (!esipay.empty()) t.provider_refs["transaction"] = esipay;
+    if (!esipay.empty()) t.provider_refs.set({"transaction"}, esipay);
     if (refunded > 0) t.refunded_amount = refunded;
     StoreBatch b;
     b.transactions.push_back(t);
@@ -322,7 +322,7 @@ class SettlementOutcomes : public ::testing::Test {
     t.state = state;
     t.version = 4;
     t.created_at_ms = kCreatedAt;
-    if (state != "unknown" && state != "failed") t.provider_refs["transaction"] = "ESI-" + id;
+    if (state != "unknown" && state != "failed") t.provider_refs.set({"transaction"}, "ESI-" + id);
     std::vector<EsipayRefund> list;
     std::int64_t refunded = 0;
     for (const auto& r : refunds) {

@@ -81,7 +81,7 @@ TEST_F(SettlementSample, AgainstTheStoreItMatchesTwoAndReportsAnAmountAndAnUnkno
     t.state = std::move(state);
     t.version = 3;
     t.created_at_ms = 1796378400000;  // 2026-12-04T10:00:00Z, the file's day
-    t.provider_refs["transaction"] = esipay;
+    t.provider_refs.set({"transaction"}, esipay);
     if (refunded > 0) t.refunded_amount = refunded;
     StoreBatch b;
     b.transactions.push_back(t);

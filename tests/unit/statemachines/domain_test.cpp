@@ -228,15 +228,15 @@ TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
   t.state = "awaiting_confirmation";
   t.version = 3;
   t.seq = 9223372036854775807LL;
-  t.provider_refs = {{"reference", "tr_abc"}};
+  t.provider_refs.set({"reference"}, "tr_abc");
   t.customer = json::value{{"msisdn", "+2250700000001"}};
   t.data.assign({{"fee", 1.5}, {"list", {1, "two", nullptr, true}}});  // as a stored document holds it
-  t.next_action = {{"type", "redirect"}, {"url", "https://link.novasend.app/link/x"}};
+  t.next_action = NextAction{.type = "redirect", .url = "https://link.novasend.app/link/x"};
   t.reason = "declined by the customer";
   t.created_at_ms = 1795867200000;
   t.updated_at_ms = 1795867261001;
   t.rejected_inputs = 2;
-  t.last_rejection = {{"input_id", "i"}, {"reason", "no row"}};
+  t.last_rejection = Rejection{.input_id = "i", .reason = "no row"};
   EXPECT_EQ(serialize(t), boost::json::serialize(to_json(t)));
   auto back = transaction_from_json(boost::json::parse(serialize(t)));
   ASSERT_TRUE(back);
@@ -246,6 +246,55 @@ TEST(Transaction, TextIsBoostJsonsTextAndReadsBack) {
   empty.txn_id = "t";
   empty.state = "created";
   EXPECT_EQ(serialize(empty), boost::json::serialize(to_json(empty)));
+}
+
+// provider_refs: an id kept again under its name replaces the first in place, names keep the order
+// they were first kept in (the document's and the events' order), and a stored id that is not text
+// is refused rather than dropped.
+TEST(ProviderRefs, KeepFirstOrderReplaceInPlaceAndReadBack) {
+  constexpr RefKey kB{"b"};
+  constexpr RefKey kA{"a"};
+  Transaction t;
+  t.txn_id = "t";
+  t.state = "created";
+  EXPECT_EQ(json_text(t.provider_refs), "{}");
+  t.provider_refs.set(kB, "1");
+  t.provider_refs.set(kA, "2");
+  t.provider_refs.set(kB, "3 \"quoted\"");
+  EXPECT_EQ(t.provider_refs.get(kB), "3 \"quoted\"");
+  EXPECT_EQ(t.provider_refs.get(RefKey{"c"}), "");
+  EXPECT_FALSE(t.provider_refs.contains("c"));
+  EXPECT_EQ(json_text(t.provider_refs), R"({"b":"3 \"quoted\"","a":"2"})");
+  EXPECT_EQ(json_text(t.provider_refs), boost::json::serialize(to_json(t.provider_refs)));
+  auto back = transaction_from_json(boost::json::parse(serialize(t)));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->provider_refs, t.provider_refs);
+
+  auto bad = transaction_from_json(
+      boost::json::parse(R"({"txn_id":"t","state":"created","provider_refs":{"reference":7}})"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "provider_refs 'reference' must be a string");
+}
+
+// next_action, reason and last_rejection are null when there is none, and read back as written.
+TEST(Transaction, AbsentNextActionReasonAndRejectionAreNull) {
+  Transaction t;
+  t.txn_id = "t";
+  t.state = "created";
+  const std::string text = serialize(t);
+  EXPECT_NE(text.find(R"("next_action":null,"reason":null,)"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("last_rejection":null})"), std::string::npos) << text;
+  t.next_action = NextAction{.type = "display_instructions", .method = "interac_send_money",
+                             .payment_reference = "CA1", .amount = Money{54400, "CAD"}};
+  t.reason = "";
+  t.last_rejection = Rejection{"i", "refund.create", "captured", "over the remaining amount", "2026-12-05T00:00:00Z"};
+  auto back = transaction_from_json(boost::json::parse(serialize(t)));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->next_action, t.next_action);
+  EXPECT_EQ(back->reason, std::optional<std::string>(""));
+  ASSERT_TRUE(back->last_rejection.has_value());
+  EXPECT_EQ(back->last_rejection->reason, "over the remaining amount");
+  EXPECT_EQ(serialize(*back), serialize(t));
 }
 
 }  // namespace

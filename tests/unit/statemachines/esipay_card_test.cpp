@@ -29,7 +29,7 @@ json::object usd(std::int64_t v) { return {{"value", v}, {"currency", "USD"}}; }
 
 EsipayCardData& data(Harness& h) { return h.txn.data.as<EsipayCardData>(); }
 const std::vector<EsipayRefund>& refunds(const Transaction& t) { return t.data.as<EsipayCardData>().refunds.value(); }
-std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
+std::string reason_of(const Transaction& t) { return t.reason.value_or(""); }
 
 class EsipayCard : public ::testing::Test {
  protected:
@@ -79,7 +79,7 @@ TEST_F(EsipayCard, CreateChargesTheCard) {
 TEST_F(EsipayCard, CallbackBeforeTheAnswerIsRecorded) {
   h.in("charging").feed("esipay.callback", callback("99.50"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "callback_received");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-778");
   EXPECT_EQ(data(h).callback_amount, json::value("99.50"));  // "montant réel de la transaction"
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("callback_received", "processing");
@@ -119,7 +119,7 @@ TEST_F(EsipayCard, AnswerBeforeTheCallbackCaptures) {
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(data(h).captured_amount, 10000);
   EXPECT_EQ(data(h).remaining_amount, 10000);
-  EXPECT_TRUE(get_string(h.txn.provider_refs, "transaction").empty());
+  EXPECT_TRUE(h.txn.provider_refs.find("transaction").empty());
   expect_event("captured", "succeeded");
 }
 
@@ -138,7 +138,7 @@ TEST_F(EsipayCard, RefusedChargeFailsWithTheRefusalsMeaning) {
                               .refusal = std::string(refusal)};
     fresh.in("charging").feed("charge.failed", fields::to_object(answer));
     EXPECT_EQ(fresh.txn.state, "failed");
-    EXPECT_EQ(fresh.txn.reason.as_string(), reason);
+    EXPECT_EQ(fresh.txn.reason.value(), reason);
     ASSERT_EQ(fresh.effects.events.size(), 1u);
     EXPECT_EQ(to_string(fresh.effects.events[0].status), "failed");
   }
@@ -155,7 +155,7 @@ TEST_F(EsipayCard, RefusedChargeRecordedWithItsStatusOnly) {
     Harness fresh{esipay_card_flow(), Money{10000, "USD"}};
     fresh.in("charging").feed("charge.failed", {{"http_status", status}});
     EXPECT_EQ(fresh.txn.state, "failed");
-    EXPECT_EQ(fresh.txn.reason.as_string(), reason);
+    EXPECT_EQ(fresh.txn.reason.value(), reason);
     ASSERT_EQ(fresh.effects.events.size(), 1u);
     EXPECT_EQ(to_string(fresh.effects.events[0].status), "failed");
   }
@@ -164,7 +164,7 @@ TEST_F(EsipayCard, RefusedChargeRecordedWithItsStatusOnly) {
 TEST_F(EsipayCard, TimeoutIsUnknown) {
   h.in("charging").feed("call.failed", {{"op", "cardpay"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(), "no answer from esipay and no status endpoint: reconcile: timeout");
+  EXPECT_EQ(h.txn.reason.value(), "no answer from esipay and no status endpoint: reconcile: timeout");
   EXPECT_TRUE(h.effects.calls.empty());  // never retried: esipay has no idempotency key
   expect_event("unknown", "unknown");
 }
@@ -198,7 +198,7 @@ TEST_F(EsipayCard, CallbackAfterTheAnswerKeepsTheTransactionId) {
   h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
   h.feed("esipay.callback", callback("100.00"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-778");
   EXPECT_EQ(data(h).captured_amount, 10000);
   EXPECT_EQ(data(h).remaining_amount, 10000);
   expect_nothing_emitted();
@@ -208,7 +208,7 @@ TEST_F(EsipayCard, CallbackOfAnotherAmountAfterTheAnswerIsAnAmountMismatch) {
   h.in("charging").feed("charge.succeeded", {{"http_status", 200}});
   h.feed("esipay.callback", callback("99.00"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-778");
   expect_event("amount_mismatch", "amount_mismatch");
   EXPECT_EQ(h.effects.events[0].provider_amount, (Money{9900, "USD"}));
 }
@@ -239,7 +239,7 @@ TEST_F(EsipayCard, SecondRefundWhileOneIsOutIsRefused) {
   EXPECT_EQ(h.txn.state, "captured");
   expect_nothing_emitted();
   EXPECT_EQ(h.txn.rejected_inputs, 1);
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"), "refund refused: another refund is in progress");
+  EXPECT_EQ(h.txn.last_rejection.value().reason, "refund refused: another refund is in progress");
   EXPECT_EQ(refunds(h.txn).at(1).status, "refused");
 }
 
@@ -248,7 +248,7 @@ TEST_F(EsipayCard, RefundBeforeTheCallbackIsRefused) {
   refund_command("r1");
   EXPECT_EQ(h.txn.state, "captured");
   expect_nothing_emitted();
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: esipay's transaction id is not known yet (no callback received)");
 }
 
@@ -256,7 +256,7 @@ TEST_F(EsipayCard, RefundInAnotherCurrencyIsRefused) {
   captured();
   refund_command("r1", json::object{{"value", 100}, {"currency", "CDF"}});
   expect_nothing_emitted();
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: refund currency CDF differs from the payment's USD");
 }
 
@@ -267,10 +267,11 @@ TEST_F(EsipayCard, RefundOverTheRemainingAmountIsRefusedBeforeAnyCall) {
   EXPECT_EQ(h.txn.state, "captured");
   expect_nothing_emitted();
   EXPECT_EQ(h.txn.rejected_inputs, 1);
-  const auto& rejection = h.txn.last_rejection.as_object();
-  EXPECT_EQ(get_string(rejection, "name"), "refund.create");
-  EXPECT_EQ(get_string(rejection, "state"), "captured");
-  EXPECT_EQ(get_string(rejection, "reason"), "refund refused: 10001 is more than the remaining 10000 USD");
+  ASSERT_TRUE(h.txn.last_rejection.has_value());
+  const Rejection& rejection = *h.txn.last_rejection;
+  EXPECT_EQ(rejection.name, "refund.create");
+  EXPECT_EQ(rejection.state, "captured");
+  EXPECT_EQ(rejection.reason, "refund refused: 10001 is more than the remaining 10000 USD");
   const EsipayRefund& entry = refunds(h.txn).at(0);
   EXPECT_EQ(entry.command_id, "r1");
   EXPECT_EQ(entry.status, "refused");
@@ -394,7 +395,7 @@ TEST_F(EsipayCard, PartiallyRefundedSecondRefundWhileOneIsOutIsRefused) {
   refund_command("r2", usd(1000));
   refund_command("r3", usd(1000));
   expect_nothing_emitted();
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"), "refund refused: another refund is in progress");
+  EXPECT_EQ(h.txn.last_rejection.value().reason, "refund refused: another refund is in progress");
 }
 
 TEST_F(EsipayCard, PartiallyRefundedInvalidAmountIsRefused) {
@@ -402,7 +403,7 @@ TEST_F(EsipayCard, PartiallyRefundedInvalidAmountIsRefused) {
   refunded_part(2500);
   refund_command("r2", usd(0));
   expect_nothing_emitted();
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: refund amount must be a positive integer of minor units");
 }
 
@@ -412,7 +413,7 @@ TEST_F(EsipayCard, PartiallyRefundedOverTheRemainingIsRefused) {
   refund_command("r2", usd(7501));
   EXPECT_EQ(h.txn.state, "partially_refunded");
   expect_nothing_emitted();
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: 7501 is more than the remaining 7500 USD");
 }
 
@@ -499,8 +500,8 @@ TEST_F(EsipayCard, PartiallyRefundedLateCallbackChangesNothing) {
 TEST_F(EsipayCard, UnknownLateCallbackIsKeptForReconciliation) {
   h.in("unknown").feed("esipay.callback", callback(), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
-  EXPECT_EQ(h.txn.reason.as_string(), "return URL called after the timeout: most likely captured; reconcile");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.reason.value(), "return URL called after the timeout: most likely captured; reconcile");
   expect_nothing_emitted();
 }
 
@@ -521,16 +522,16 @@ TEST_F(EsipayCard, UnknownReconciledAsCaptured) {
                                            {{"outcome", "captured"}, {"transaction", "ESI-778"}, {"reason", "back office"}},
                                            kT0, InputKind::command));
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-778");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-778");
   EXPECT_EQ(data(h).remaining_amount, 10000);
-  EXPECT_EQ(h.txn.reason.as_string(), "reconciled as captured: back office");
+  EXPECT_EQ(h.txn.reason.value(), "reconciled as captured: back office");
   expect_event("captured", "succeeded");
 }
 
 TEST_F(EsipayCard, UnknownReconciledAsFailed) {
   h.in("unknown").feed(testing::make_input("transaction.reconcile", {{"outcome", "failed"}}, kT0, InputKind::command));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "reconciled as failed");
+  EXPECT_EQ(h.txn.reason.value(), "reconciled as failed");
   expect_event("failed", "failed");
 }
 
@@ -636,7 +637,7 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   // Nothing more can go out.
   refund_command("r3", usd(1));
   EXPECT_TRUE(h.effects.calls.empty());
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: 1 is more than the remaining 0 USD (4000 reserved by refunds of unknown outcome)");
 }
 
@@ -670,7 +671,7 @@ TEST_F(EsipayCard, AWholeRefundThatTimedOutReservesEverything) {
   refund_command("r2");
   EXPECT_TRUE(h.effects.calls.empty());
   EXPECT_EQ(refunds(h.txn).at(1).status, "refused");
-  EXPECT_EQ(get_string(h.txn.last_rejection.as_object(), "reason"),
+  EXPECT_EQ(h.txn.last_rejection.value().reason,
             "refund refused: nothing remains to be refunded (10000 USD reserved by refunds of unknown outcome)");
 }
 
@@ -785,7 +786,7 @@ TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
 TEST_F(EsipayCard, UnknownChargeFoundInTheSettlementIsCaptured) {
   h.in("unknown").feed("charge.settled", {{"transaction", "ESI-9"}, {"amount", "100.00"}, {"currency", "USD"}, {"line", 4}});
   EXPECT_EQ(h.txn.state, "captured");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "ESI-9");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "ESI-9");
   EXPECT_EQ(data(h).remaining_amount, 10000);
   EXPECT_EQ(reason_of(h.txn), "found in esipay's settlement file (line 4): captured");
   expect_event("captured", "succeeded");

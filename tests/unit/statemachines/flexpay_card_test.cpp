@@ -80,9 +80,9 @@ TEST_F(FlexPayCard, PayAnswerRedirectsTheCustomer) {
   ASSERT_NE(h.timer("timer.poll"), nullptr);  // no callback may ever come: check slowly meanwhile
   EXPECT_EQ(h.timer("timer.poll")->due_at_ms, kT0 + 20000);
   EXPECT_EQ(h.txn.state, "awaiting_customer");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "9bsTX7qXdpQe243815877848");
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "redirect");
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "url"), "https://cardpayment.flexpay.cd/pay/9bsTX7qXdpQe243815877848");
+  EXPECT_EQ(h.txn.provider_refs.find("orderNumber"), "9bsTX7qXdpQe243815877848");
+  EXPECT_EQ(h.txn.next_action.value().type, "redirect");
+  EXPECT_EQ(h.txn.next_action.value().url, "https://cardpayment.flexpay.cd/pay/9bsTX7qXdpQe243815877848");
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("awaiting_customer", "requires_action");
 }
@@ -90,7 +90,7 @@ TEST_F(FlexPayCard, PayAnswerRedirectsTheCustomer) {
 TEST_F(FlexPayCard, RefusedPayRequestFails) {
   h.in("payment_requested").feed("pay.rejected", {{"code", "1"}, {"message", "Marchand inconnu"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment request refused by FlexPay: Marchand inconnu");
+  EXPECT_EQ(h.txn.reason.value(), "payment request refused by FlexPay: Marchand inconnu");
   expect_event("failed", "failed");
   EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
@@ -142,7 +142,7 @@ TEST_F(FlexPayCard, NoPageBeforeTheDelayExpiresProvisionally) {
 // action and the state stays until FlexPay's check agrees.
 TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
   h.in("payment_requested").feed("pay.accepted", pay_answer());
-  const json::value page = h.txn.next_action;
+  const std::optional<NextAction> page = h.txn.next_action;
   const std::int64_t version = h.txn.version;
   h.feed("flexpay.callback", callback("0"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_customer");  // never verifying, let alone succeeded, on its word
@@ -160,7 +160,7 @@ TEST_F(FlexPayCard, UnsignedCallbackOnlyTriggersACheck) {
 TEST_F(FlexPayCard, AForgedCallbackLeavesThePaymentPageInPlace) {
   data_of(h.txn).payment_deadline_ms = kT0 + 600000;
   h.in("payment_requested").feed("pay.accepted", pay_answer());
-  const json::value page = h.txn.next_action;
+  const std::optional<NextAction> page = h.txn.next_action;
   h.feed("flexpay.callback", callback("0"), InputKind::webhook);
   h.feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "awaiting_customer");
@@ -170,7 +170,7 @@ TEST_F(FlexPayCard, AForgedCallbackLeavesThePaymentPageInPlace) {
 }
 
 TEST_F(FlexPayCard, DelayPassingWhileAwaitingIsChecked) {
-  h.txn.provider_refs["orderNumber"] = "9bsTX7qXdpQe243815877848";
+  h.txn.provider_refs.set({"orderNumber"}, "9bsTX7qXdpQe243815877848");
   h.in("awaiting_customer").feed("timer.payment_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "verifying");
   expect_check_call();
@@ -190,7 +190,7 @@ TEST_F(FlexPayCard, CheckStatusZeroSucceeds) {
   h.in("awaiting_customer").feed("flexpay.callback", callback(), InputKind::webhook);
   h.feed("check.result", check("0"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "provider_reference"), "7KI81020PHS");
+  EXPECT_EQ(h.txn.provider_refs.find("provider_reference"), "7KI81020PHS");
   EXPECT_EQ(data_of(h.txn).amount_customer, 306);
   expect_event("succeeded", "succeeded");
   EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
@@ -199,7 +199,7 @@ TEST_F(FlexPayCard, CheckStatusZeroSucceeds) {
 TEST_F(FlexPayCard, CheckStatusOneFails) {
   h.in("verifying").feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay check: the transaction did not go through");
+  EXPECT_EQ(h.txn.reason.value(), "FlexPay check: the transaction did not go through");
   expect_event("failed", "failed");
 }
 
@@ -207,7 +207,7 @@ TEST_F(FlexPayCard, NoTransactionAfterTheDelayExpires) {
   data_of(h.txn).payment_deadline_ms = kT0;
   h.in("verifying").feed("check.result", not_found());
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment delay passed and FlexPay has no transaction");
+  EXPECT_EQ(h.txn.reason.value(), "payment delay passed and FlexPay has no transaction");
   expect_event("expired", "expired");
 }
 
@@ -229,21 +229,21 @@ TEST_F(FlexPayCard, NoTransactionYetPollsAgainWithBackoff) {
 }
 
 TEST_F(FlexPayCard, PollTimerChecks) {
-  h.txn.provider_refs["orderNumber"] = "9bsTX7qXdpQe243815877848";
+  h.txn.provider_refs.set({"orderNumber"}, "9bsTX7qXdpQe243815877848");
   h.in("verifying").feed("timer.poll", {}, InputKind::timer);
   expect_check_call();
   EXPECT_TRUE(h.effects.events.empty());
 }
 
 TEST_F(FlexPayCard, DelayPassingWhileVerifyingChecksNow) {
-  h.txn.provider_refs["orderNumber"] = "9bsTX7qXdpQe243815877848";
+  h.txn.provider_refs.set({"orderNumber"}, "9bsTX7qXdpQe243815877848");
   h.in("verifying").feed("timer.payment_expired", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "verifying");
   expect_check_call();
 }
 
 TEST_F(FlexPayCard, CallbackWhileVerifyingChecksAgain) {
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("verifying").feed("flexpay.callback", callback("1"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "verifying");  // a failure code is not trusted either
   EXPECT_EQ(data_of(h.txn).callback_code, "1");
@@ -255,8 +255,8 @@ TEST_F(FlexPayCard, CallbackWhileVerifyingChecksAgain) {
 TEST_F(FlexPayCard, PayAnswerAfterTheCallbackKeepsTheOrderNumber) {
   h.in("verifying").feed("pay.accepted", pay_answer());
   EXPECT_EQ(h.txn.state, "verifying");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), "9bsTX7qXdpQe243815877848");
-  EXPECT_TRUE(h.txn.next_action.is_null());  // too late to redirect
+  EXPECT_EQ(h.txn.provider_refs.find("orderNumber"), "9bsTX7qXdpQe243815877848");
+  EXPECT_FALSE(h.txn.next_action.has_value());  // too late to redirect
   EXPECT_TRUE(h.effects.events.empty());
 }
 
@@ -280,16 +280,16 @@ TEST_F(FlexPayCard, CallbackNeverReplacesTheOrderNumberFromThePayAnswer) {
   forged["orderNumber"] = "FORGED";
   h.feed("flexpay.callback", forged, InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_customer");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  EXPECT_EQ(h.txn.provider_refs.find("orderNumber"), kOrder);
   expect_check_call();  // FlexPay is asked about the real order
 }
 
 TEST_F(FlexPayCard, CallbackWhileVerifyingKeepsTheRecordedOrderNumber) {
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   json::object forged = callback("0");
   forged["orderNumber"] = "FORGED";
   h.in("verifying").feed("flexpay.callback", forged, InputKind::webhook);
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  EXPECT_EQ(h.txn.provider_refs.find("orderNumber"), kOrder);
   expect_check_call();
 }
 
@@ -299,7 +299,7 @@ TEST_F(FlexPayCard, ACallbacksOrderNumberIsNeverTaken) {
   h.in("payment_requested").feed("flexpay.callback", forged, InputKind::webhook);
   EXPECT_FALSE(h.txn.provider_refs.contains("orderNumber"));
   h.feed("pay.accepted", pay_answer());
-  EXPECT_EQ(get_string(h.txn.provider_refs, "orderNumber"), kOrder);
+  EXPECT_EQ(h.txn.provider_refs.find("orderNumber"), kOrder);
   expect_check_call();  // about FlexPay's own order
 }
 
@@ -308,7 +308,7 @@ TEST_F(FlexPayCard, ACallbacksOrderNumberIsNeverTaken) {
 TEST_F(FlexPayCard, CheckWithAnotherAmountIsAnAmountMismatch) {
   h.in("verifying").feed("check.result", check("0", 299));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check reports 2.99 USD, corridor asked 3.00 USD");
+  EXPECT_EQ(h.txn.reason.value(), "FlexPay's check reports 2.99 USD, corridor asked 3.00 USD");
   EXPECT_FALSE(h.txn.provider_refs.contains("provider_reference"));
   expect_event("amount_mismatch", "amount_mismatch");
   const StateChangedEvent& e = h.effects.events[0];
@@ -321,7 +321,7 @@ TEST_F(FlexPayCard, CheckWithAnotherAmountIsAnAmountMismatch) {
 TEST_F(FlexPayCard, CheckWithAnotherCurrencyIsAnAmountMismatch) {
   h.in("verifying").feed("check.result", check("0", 300, "CDF"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check reports 3.00 CDF, corridor asked 3.00 USD");
+  EXPECT_EQ(h.txn.reason.value(), "FlexPay's check reports 3.00 CDF, corridor asked 3.00 USD");
 }
 
 TEST_F(FlexPayCard, CheckWithoutAReadableAmountIsNotAcceptedAsPaid) {
@@ -336,7 +336,7 @@ TEST_F(FlexPayCard, CheckWithoutAReadableAmountIsNotAcceptedAsPaid) {
     }
     x.in("verifying").feed("check.result", answer);
     EXPECT_EQ(x.txn.state, "amount_mismatch");
-    EXPECT_EQ(x.txn.reason.as_string(), "FlexPay's check reports no readable amount, corridor asked 3.00 USD");
+    EXPECT_EQ(x.txn.reason.value(), "FlexPay's check reports no readable amount, corridor asked 3.00 USD");
   }
 }
 
@@ -374,7 +374,7 @@ TEST_F(FlexPayCard, FailedChecksAfterTheDelayEndUnknown) {
   }
   h.feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "FlexPay's check kept failing after the payment delay: outcome unknown, reconcile: HTTP 401");
   EXPECT_EQ(data_of(h.txn).failed_checks_after_deadline, 3);
   EXPECT_TRUE(h.effects.timers.empty());
@@ -402,7 +402,7 @@ TEST_F(FlexPayCard, AnAnsweredCheckStartsTheFailureCountOver) {
 // In unknown the janitor paces the asks: a reconcile is one check, with no polling and no event, so
 // nothing loops from unknown; the answer decides.
 TEST_F(FlexPayCard, ReconcileFromUnknownChecksOnce) {
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("unknown").feed("transaction.reconcile", {{"command_id", "rec-1"}}, InputKind::command);
   EXPECT_EQ(h.txn.state, "unknown");
   expect_check_call();
@@ -411,7 +411,7 @@ TEST_F(FlexPayCard, ReconcileFromUnknownChecksOnce) {
 }
 
 TEST_F(FlexPayCard, CallbackInUnknownOnlyChecks) {
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("unknown").feed("flexpay.callback", callback("0"), InputKind::webhook);
   EXPECT_EQ(h.txn.state, "unknown");
   expect_check_call();
@@ -462,7 +462,7 @@ TEST_F(FlexPayCard, UnknownStillPendingOrUnreachableStaysQuietly) {
 // ---- item: awaiting_customer checks slowly ------------------------------------------------------
 
 TEST_F(FlexPayCard, PollWhileAwaitingChecks) {
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("awaiting_customer").feed("timer.poll", {}, InputKind::timer);
   EXPECT_EQ(h.txn.state, "awaiting_customer");
   expect_check_call();
@@ -488,7 +488,7 @@ TEST_F(FlexPayCard, FailureAfterACallbackEndsWithoutAConfirmingCheck) {
   h.in("awaiting_customer").feed("flexpay.callback", callback("1"), InputKind::webhook);
   h.feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay check: the transaction did not go through");
+  EXPECT_EQ(h.txn.reason.value(), "FlexPay check: the transaction did not go through");
   expect_event("failed", "failed");
 }
 
@@ -557,7 +557,7 @@ TEST_F(FlexPayCard, FailedCheckWhileAwaitingChecksLaterSlowly) {
 TEST_F(FlexPayCard, CancelCallbackIsRememberedAsAHint) {
   json::object cancel = callback("2");
   cancel["customer_cancelled"] = true;  // the adapter's mark for code 2 and the cancel_url return
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("awaiting_customer").feed("flexpay.callback", cancel, InputKind::webhook);
   EXPECT_EQ(h.txn.state, "awaiting_customer");  // the check decides, as for any callback
   EXPECT_EQ(data_of(h.txn).customer_cancelled, true);
@@ -568,7 +568,7 @@ TEST_F(FlexPayCard, FailedCheckAfterTheCustomerCancelledEndsCancelled) {
   data_of(h.txn).customer_cancelled = true;
   h.in("verifying").feed("check.result", check("1"));
   EXPECT_EQ(h.txn.state, "cancelled");
-  EXPECT_EQ(h.txn.reason.as_string(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
+  EXPECT_EQ(h.txn.reason.value(), "the customer cancelled on FlexPay's page (FlexPay check: did not go through)");
   expect_event("cancelled", "cancelled");
   EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"*"});
 }
@@ -590,7 +590,7 @@ TEST_F(FlexPayCard, PayRefusedBeforeSendFails) {
                             {"sent", false},
                             {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "payment request refused before it was sent: flexpay pay tx_test:1:pay: currency EUR is not accepted (CDF, "
             "USD)");
   EXPECT_TRUE(h.effects.timers.empty());
@@ -631,14 +631,14 @@ TEST_F(FlexPayCard, PayRetriesBackOffAndStopAtTheirBudget) {
 
 TEST_F(FlexPayCard, VerifyingChecksEndUnknownOnceTheirBudgetIsSpent) {
   h.settings.set("max_polls", 2);
-  h.txn.provider_refs["orderNumber"] = kOrder;
+  h.txn.provider_refs.set({"orderNumber"}, kOrder);
   h.in("awaiting_customer").feed("timer.payment_expired", {}, InputKind::timer);
   ASSERT_EQ(h.txn.state, "verifying");
   h.feed("check.result", check("2"));
   EXPECT_EQ(h.txn.state, "verifying");
   h.feed("check.result", check("2"));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(), "FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile");
+  EXPECT_EQ(h.txn.reason.value(), "FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile");
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
 }
@@ -649,7 +649,7 @@ TEST_F(FlexPayCard, FailedChecksWithinTheBudgetBeforeTheDelayAlsoEnd) {
   h.txn.poll_attempt = 2;
   h.in("verifying").feed("call.failed", {{"op", "check"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "FlexPay's check gave no outcome in max_polls checks: outcome unknown, reconcile: HTTP 401");
 }
 
@@ -680,7 +680,7 @@ class FlexPayLateOutcome : public FlexPayCard {
  protected:
   // The delay passed, the last check found no transaction: corridor expires on its own clock.
   void expire_on_corridors_clock() {
-    h.txn.provider_refs["orderNumber"] = kOrder;
+    h.txn.provider_refs.set({"orderNumber"}, kOrder);
     data_of(h.txn).payment_deadline_ms = kT0 - 1;
     h.in("verifying").feed("check.result", not_found());
     ASSERT_EQ(h.txn.state, "expired");
@@ -699,7 +699,7 @@ TEST_F(FlexPayLateOutcome, APaidCheckAfterCorridorsExpiryReplacesIt) {
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].previous_state, "expired");
   EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
-  EXPECT_EQ(h.txn.reason.as_string(), "succeeded by the provider after corridor's own deadline had made it expired");
+  EXPECT_EQ(h.txn.reason.value(), "succeeded by the provider after corridor's own deadline had made it expired");
 }
 
 TEST_F(FlexPayLateOutcome, ALateCheckWithAnotherAmountEndsAmountMismatch) {

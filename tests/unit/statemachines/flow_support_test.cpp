@@ -86,14 +86,14 @@ TEST(AmountMismatch, KeepsBothAmountsAndFlagsTheChange) {
   Step s;
   s.txn.amount = {10000, "USD"};
   record_amount_mismatch(s.ctx, Money{9500, "USD"}, "esipay's return URL");
-  EXPECT_EQ(s.txn.reason.as_string(), "esipay's return URL reports 95.00 USD, corridor asked 100.00 USD");
+  EXPECT_EQ(s.txn.reason.value(), "esipay's return URL reports 95.00 USD, corridor asked 100.00 USD");
   EXPECT_EQ(s.txn.provider_amount, (Money{9500, "USD"}));
   EXPECT_EQ(s.ctx.attention, attention::kAmountMismatch);
 
   Step unreadable;
   unreadable.txn.amount = {300, "XOF"};
   record_amount_mismatch(unreadable.ctx, std::nullopt, "the check");
-  EXPECT_EQ(unreadable.txn.reason.as_string(), "the check reports no readable amount, corridor asked 300 XOF");
+  EXPECT_EQ(unreadable.txn.reason.value(), "the check reports no readable amount, corridor asked 300 XOF");
   EXPECT_FALSE(unreadable.txn.provider_amount.has_value());
 }
 

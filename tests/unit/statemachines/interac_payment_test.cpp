@@ -79,7 +79,7 @@ class InteracPayment : public ::testing::Test {
 TEST_F(InteracPayment, UnknownModeFails) {
   h.feed(h.create_input({{"mode", "pull_money"}}));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "unknown mode 'pull_money': request_money or send_money");
+  EXPECT_EQ(h.txn.reason.value(), "unknown mode 'pull_money': request_money or send_money");
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("failed", "failed");
 }
@@ -125,7 +125,7 @@ TEST_F(InteracPayment, FailedHandleIsDeclined) {
 TEST_F(InteracPayment, HandlePayableAtOnceIsPaid) {
   h.in("handle_requested").feed("handle.created", handle("PAYABLE", "NONE"));
   EXPECT_EQ(h.txn.state, "handle_payable");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
   expect_payment_call();
   EXPECT_EQ(data_of(h).payment_call_id, h.effects.calls[0].call_id);
   expect_event("handle_payable", "processing");
@@ -137,11 +137,12 @@ TEST_F(InteracPayment, SendMoneyHandleShowsInstructions) {
   d["interacEtransfer"] = {{"consumerId", "john@example.com"}, {"paymentReference", "CA1MRZ9Bxx"}};
   h.in("handle_requested").feed("handle.created", d);
   EXPECT_EQ(h.txn.state, "handle_initiated");
-  const auto& next = h.txn.next_action.as_object();
-  EXPECT_EQ(get_string(next, "type"), "display_instructions");
-  EXPECT_EQ(get_string(next, "method"), "interac_send_money");
-  EXPECT_EQ(get_string(next, "payment_reference"), "CA1MRZ9Bxx");
-  EXPECT_EQ(get_int(*get_object(next, "amount"), "value"), 54400);
+  ASSERT_TRUE(h.txn.next_action.has_value());
+  const NextAction& next = *h.txn.next_action;
+  EXPECT_EQ(next.type, "display_instructions");
+  EXPECT_EQ(next.method, "interac_send_money");
+  EXPECT_EQ(next.payment_reference, "CA1MRZ9Bxx");
+  EXPECT_EQ(next.amount, (Money{54400, "CAD"}));
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
   ASSERT_NE(h.timer("timer.poll"), nullptr);  // the handle is read meanwhile: a lost webhook is not left to the TTL
@@ -154,9 +155,9 @@ TEST_F(InteracPayment, RequestMoneyHandleRedirects) {
   d["timeToLiveSeconds"] = 600;
   h.in("handle_requested").feed("handle.created", d);
   EXPECT_EQ(h.txn.state, "handle_initiated");
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "redirect");
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "url"), "https://api.qa.paysafe.com/redirect?x=1");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_token"), "PHEkR6gInY2NM05X");
+  EXPECT_EQ(h.txn.next_action.value().type, "redirect");
+  EXPECT_EQ(h.txn.next_action.value().url, "https://api.qa.paysafe.com/redirect?x=1");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_handle_token"), "PHEkR6gInY2NM05X");
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 600000);
   EXPECT_EQ(data_of(h).handle_deadline_ms, kT0 + 600000);
@@ -177,7 +178,7 @@ TEST_F(InteracPayment, RequestMoneyHandlePollBacksOffToItsCap) {
     h.feed("timer.poll", {}, InputKind::timer);
     ASSERT_NE(h.call("get_payment_handle"), nullptr);
     EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"),
-              get_string(h.txn.provider_refs, "payment_handle_id"));
+              h.txn.provider_refs.find("payment_handle_id"));
     h.feed("handle.status", handle("INITIATED"));
     EXPECT_EQ(h.txn.state, "handle_initiated");
     delays.push_back(h.timer("timer.poll")->due_at_ms - kT0);
@@ -188,7 +189,7 @@ TEST_F(InteracPayment, RequestMoneyHandlePollBacksOffToItsCap) {
 TEST_F(InteracPayment, RefusedHandleFails) {
   h.in("handle_requested").feed("handle.rejected", {{"http_status", 400}, {"error", "5068 field error"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe refused the payment handle: 5068 field error");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe refused the payment handle: 5068 field error");
   expect_event("failed", "failed");
 }
 
@@ -224,7 +225,7 @@ TEST_F(InteracPayment, PayableWebhookCallsPayments) {
   EXPECT_EQ(h.timer("timer.handle_expired"), nullptr);  // armed at handle.created, not moved
   EXPECT_EQ(data_of(h).handle_deadline_ms, kT0 + 899000);
   EXPECT_TRUE(h.cancelled("timer.poll"));
-  EXPECT_TRUE(h.txn.next_action.is_null());
+  EXPECT_FALSE(h.txn.next_action.has_value());
   expect_event("handle_payable", "processing");
 }
 
@@ -234,16 +235,16 @@ TEST_F(InteracPayment, SendMoneyInstructionsStayAfterPayable) {
   d["paymentReference"] = "CA1MRZ9Bxx";
   h.in("handle_requested").feed("handle.created", d);
   webhook("PAYMENT_HANDLE_PAYABLE", handle("PAYABLE"));
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "payment_reference"), "CA1MRZ9Bxx");
+  EXPECT_EQ(h.txn.next_action.value().payment_reference, "CA1MRZ9Bxx");
   h.feed("payment.created", payment("PENDING"));
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "display_instructions");
+  EXPECT_EQ(h.txn.next_action.value().type, "display_instructions");
 }
 
 TEST_F(InteracPayment, HandleFailedWebhookIsDeclined) {
   h.in("handle_initiated");
   webhook("PAYMENT_HANDLE_FAILED", handle("FAILED"));
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment handle FAILED: the customer refused or did not finish the transfer");
+  EXPECT_EQ(h.txn.reason.value(), "payment handle FAILED: the customer refused or did not finish the transfer");
   expect_event("declined", "declined");
 }
 
@@ -265,14 +266,14 @@ TEST_F(InteracPayment, PaymentProcessingWebhookWithoutOurPaymentsCall) {
   h.in("handle_initiated");
   webhook("PAYMENT_PROCESSING", payment("PROCESSING"));
   expect_awaiting_payment();
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
 }
 
 TEST_F(InteracPayment, PaymentCompletedWebhookWithoutOurPaymentsCall) {
   h.in("handle_initiated");
   webhook("PAYMENT_COMPLETED", payment("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
   expect_event("completed", "succeeded");
 }
 
@@ -287,7 +288,7 @@ TEST_F(InteracPayment, PaymentFailedWhileInitiatedFails) {
   h.in("handle_initiated");
   webhook("PAYMENT_FAILED", payment("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: PAYMENT_FAILED (the downstream PSP refused it, HTTP 402)");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: PAYMENT_FAILED (the downstream PSP refused it, HTTP 402)");
   expect_event("failed", "failed");
 }
 
@@ -295,12 +296,12 @@ TEST_F(InteracPayment, PaymentErroredWhileInitiatedFails) {
   h.in("handle_initiated");
   webhook("PAYMENT_ERRORED", payment("ERRORED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: PAYMENT_ERRORED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: PAYMENT_ERRORED");
 }
 
 TEST_F(InteracPayment, TtlTimerChecksTheHandle) {
   h.txn.poll_attempt = 3;
-  h.txn.provider_refs["payment_handle_id"] = "514b4cf1";
+  h.txn.provider_refs.set({"payment_handle_id"}, "514b4cf1");
   h.in("handle_initiated");
   timer("timer.handle_expired");
   expect_stays("handle_initiated");
@@ -326,7 +327,7 @@ TEST_F(InteracPayment, HandleCheckFailedIsDeclined) {
 TEST_F(InteracPayment, HandleCheckExpiredExpires) {
   h.in("handle_initiated").feed("handle.status", handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment handle expired before it was used");
+  EXPECT_EQ(h.txn.reason.value(), "payment handle expired before it was used");
 }
 
 TEST_F(InteracPayment, HandleCheckPayableCallsPayments) {
@@ -338,7 +339,7 @@ TEST_F(InteracPayment, HandleCheckPayableCallsPayments) {
 TEST_F(InteracPayment, HandleCheckCompletedAwaitsThePayment) {
   h.in("handle_initiated").feed("handle.status", handle("COMPLETED"));
   expect_awaiting_payment();
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
 }
 
 TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClock) {
@@ -346,7 +347,7 @@ TEST_F(InteracPayment, HandleStillInitiatedAfterTtlAndGraceExpiresOnCorridorsClo
   data_of(h).handle_deadline_ms = kT0 - 60000;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the handle's TTL and Interac's 30 minutes passed and Paysafe still shows it INITIATED: expired on "
             "corridor's clock");
   // Provisional: Paysafe may still pay for the merchant, and its word then replaces the expiry.
@@ -381,14 +382,14 @@ TEST_F(InteracPayment, DuplicateHandleResponseChangesNothing) {
 TEST_F(InteracPayment, PaymentCompletedAtOnce) {
   h.in("handle_payable").feed("payment.created", payment("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
   expect_event("completed", "succeeded");
 }
 
 TEST_F(InteracPayment, PaymentFailedAtOnce) {
   h.in("handle_payable").feed("payment.created", payment("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: payment FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: payment FAILED");
 }
 
 TEST_F(InteracPayment, PaymentPendingAwaitsTheCustomer) {
@@ -401,7 +402,7 @@ TEST_F(InteracPayment, PaymentPendingAwaitsTheCustomer) {
 TEST_F(InteracPayment, RefusedPaymentFails) {
   h.in("handle_payable").feed("payment.rejected", {{"http_status", 400}, {"error", "handle not PAYABLE"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe refused the payment: handle not PAYABLE");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe refused the payment: handle not PAYABLE");
 }
 
 TEST_F(InteracPayment, PaymentsCallWithoutAnswerIsRetriedLater) {
@@ -479,7 +480,7 @@ TEST_F(InteracPayment, HandleResponseAfterItsPayableWebhook) {
   webhook("PAYMENT_HANDLE_PAYABLE", json::object{{"id", "h1"}, {"paymentHandleToken", "PHEkR6gInY2NM05X"}, {"status", "PAYABLE"}});
   h.feed("handle.created", handle("PAYABLE"));
   expect_stays("handle_payable");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_handle_id"), "514b4cf1-8891-445d-9b58-e50ae02d8c3c");
   EXPECT_TRUE(h.effects.calls.empty());  // paid once only
 }
 
@@ -516,7 +517,7 @@ TEST_F(InteracPayment, SettlementFailedFails) {
   h.in("payment_processing");
   webhook("SETTLEMENT_FAILED", payment("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: SETTLEMENT_FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: SETTLEMENT_FAILED");
 }
 
 TEST_F(InteracPayment, SettlementErroredFails) {
@@ -541,7 +542,7 @@ TEST_F(InteracPayment, LatePaymentsResponseSaysCompleted) {
 TEST_F(InteracPayment, LatePaymentsResponseKeepsThePaymentId) {
   h.in("payment_processing").feed("payment.created", payment("PROCESSING"));
   expect_stays("payment_processing");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
 }
 
 TEST_F(InteracPayment, LateHandleCompletedWebhookChangesNothing) {
@@ -558,7 +559,7 @@ TEST_F(InteracPayment, LatePayableWebhookDoesNotPayAgain) {
 }
 
 TEST_F(InteracPayment, PollTimerGetsThePayment) {
-  h.txn.provider_refs["payment_id"] = "568530f0";
+  h.txn.provider_refs.set({"payment_id"}, "568530f0");
   h.in("payment_processing");
   timer("timer.poll");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -582,7 +583,7 @@ TEST_F(InteracPayment, CheckSaysCompleted) {
 TEST_F(InteracPayment, CheckSaysFailed) {
   h.in("payment_processing").feed("payment.status", payment("CANCELLED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: payment CANCELLED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: payment CANCELLED");
 }
 
 // Seed: "Deux jours plus tard, nous marquerons l'échec de la transaction et vous recevrez la
@@ -593,7 +594,7 @@ TEST_F(InteracPayment, StillProcessingAfterTwoDaysIsUnknownNeverFailed) {
   h.now = kT0 + kTwoDaysAndAnHour;
   h.feed("payment.status", payment("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "still PROCESSING two days after /payments: Paysafe marks such a payment failed and sends PAYMENT_FAILED; "
             "corridor waits for its word (reconciliation)");
   expect_event("unknown", "unknown");
@@ -654,7 +655,7 @@ TEST_F(InteracPayment, HandleRequestRefusedBeforeSendFailsWithTheAdaptersReason)
                             {"sent", false},
                             {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the payment handle request could not be sent: interac create_payment_handle: unknown currency 'XYZ'");
   EXPECT_FALSE(!h.txn.settled_by.empty());  // nothing left corridor: nothing can say otherwise
   expect_event("failed", "failed");
@@ -684,7 +685,7 @@ TEST_F(InteracPayment, HandleRequestNotSentAfterItsBudgetFails) {
 TEST_F(InteracPayment, HandleRequestWithoutAnswerFailsOnCorridorsClock) {
   h.in("handle_requested").feed("call.failed", {{"op", "create_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment handle request; the customer never got a link: timeout");
+  EXPECT_EQ(h.txn.reason.value(), "no answer to the payment handle request; the customer never got a link: timeout");
   EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
@@ -699,7 +700,7 @@ TEST_F(InteracPayment, ReconcileWhileTheHandleRequestIsOutLooksTheHandleUp) {
 TEST_F(InteracPayment, HandleFoundByLookUpRedirects) {
   h.in("handle_requested").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "handle_initiated");
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "type"), "redirect");
+  EXPECT_EQ(h.txn.next_action.value().type, "redirect");
   EXPECT_NE(h.timer("timer.handle_expired"), nullptr);
 }
 
@@ -779,7 +780,7 @@ TEST_F(InteracPayment, LastHandleCheckWithoutAnswerExpiresOnCorridorsClock) {
   h.in("handle_initiated").feed("call.failed", {{"op", "get_payment_handle"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.settled_by, "corridor");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the handle's TTL and Interac's 30 minutes passed and the last check got no answer: expired on corridor's "
             "clock: timeout");
 }
@@ -789,7 +790,7 @@ TEST_F(InteracPayment, HandleChecksBudgetEndsInUnknown) {
   h.txn.poll_attempt = 4;
   h.in("handle_initiated").feed("handle.status", handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(), "payment handle checks spent (max_polls) without an outcome: reconciliation asks");
+  EXPECT_EQ(h.txn.reason.value(), "payment handle checks spent (max_polls) without an outcome: reconciliation asks");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
   EXPECT_EQ(h.timer("timer.poll"), nullptr);
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
@@ -833,7 +834,7 @@ TEST_F(InteracPayment, PaymentsRefusedBeforeSendFailsWithTheAdaptersReason) {
             {{"op", "create_payment"}, {"error", "interac create_payment: missing field 'paymentHandleToken'"},
              {"sent", false}, {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "/payments could not be sent: interac create_payment: missing field 'paymentHandleToken'");
   // Paysafe pays for the merchant when no /payments comes within the TTL: its later word decides.
   EXPECT_EQ(h.txn.settled_by, "corridor");
@@ -865,7 +866,7 @@ TEST_F(InteracPayment, PaymentsReSendsBackOffAndEndInUnknown) {
   }
   EXPECT_EQ(delays, (std::vector<std::int64_t>{30000, 60000, 120000, 240000, 300000}));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "no answer to /payments after 5 re-sends: Paysafe may have taken it; reconciliation asks: timeout");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
   EXPECT_TRUE(h.cancelled("timer.handle_expired"));
@@ -975,7 +976,7 @@ TEST_F(InteracPayment, PaymentChecksBudgetEndsInUnknown) {
   data_of(h).processing_deadline_ms = kT0 + kTwoDaysAndAnHour;
   h.in("payment_processing").feed("payment.status", payment("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "payment checks spent (max_polls) while Paysafe says PROCESSING: reconciliation asks");
   Harness failing{interac_payment_flow(), Money{54400, "CAD"}};
   failing.settings.set("max_polls", 3);
@@ -988,7 +989,7 @@ TEST_F(InteracPayment, LastPaymentCheckWithoutAnswerIsUnknown) {
   data_of(h).processing_deadline_ms = kT0;
   h.in("payment_processing").feed("call.failed", {{"op", "get_payment"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(), "no answer to the payment checks: reconciliation asks: timeout");
+  EXPECT_EQ(h.txn.reason.value(), "no answer to the payment checks: reconciliation asks: timeout");
 }
 
 TEST_F(InteracPayment, PaymentChecksOverTwoDaysStayWithinTheDefaultBudget) {
@@ -1010,7 +1011,7 @@ TEST_F(InteracPayment, PaymentChecksOverTwoDaysStayWithinTheDefaultBudget) {
   }
   EXPECT_EQ(h.txn.state, "unknown");
   // The deadline's last check ends the wait, not the budget: Paysafe had its two days.
-  EXPECT_TRUE(std::string_view(h.txn.reason.as_string()).starts_with("still PROCESSING two days after /payments"));
+  EXPECT_TRUE(std::string_view(h.txn.reason.value()).starts_with("still PROCESSING two days after /payments"));
   EXPECT_LE(checks, 60);
 }
 
@@ -1022,7 +1023,7 @@ TEST_F(InteracPayment, LatePaymentsResponseSaysFailed) {
 // ---- unknown: the janitor asks, Paysafe's word decides ----------------------------------------
 
 TEST_F(InteracPayment, ReconcileInUnknownGetsThePaymentAndEmitsNothing) {
-  h.txn.provider_refs["payment_id"] = "568530f0";
+  h.txn.provider_refs.set({"payment_id"}, "568530f0");
   h.in("unknown").feed("transaction.reconcile", {}, InputKind::command);
   expect_stays("unknown");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -1050,7 +1051,7 @@ TEST_F(InteracPayment, PaysafesAnswerDecidesInUnknown) {
   Harness late_processing{interac_payment_flow(), Money{54400, "CAD"}};
   late_processing.in("unknown").feed("payment.created", payment("PROCESSING"));
   EXPECT_EQ(late_processing.txn.state, "unknown");
-  EXPECT_EQ(get_string(late_processing.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(late_processing.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
 }
 
 TEST_F(InteracPayment, PaysafesWebhooksDecideInUnknown) {
@@ -1114,14 +1115,14 @@ TEST_F(InteracPayment, PaymentCompletedForAnotherAmountIsAMismatch) {
   h.in("payment_processing");
   webhook("PAYMENT_COMPLETED", with_amount(payment("COMPLETED"), 54300));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's payment reports 543.00 CAD, corridor asked 544.00 CAD");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe's payment reports 543.00 CAD, corridor asked 544.00 CAD");
   expect_event("amount_mismatch", "amount_mismatch");
   const StateChangedEvent& e = h.effects.events[0];
   EXPECT_EQ(e.attention, attention::kAmountMismatch);
   ASSERT_TRUE(e.provider_amount.has_value());
   EXPECT_EQ(*e.provider_amount, (Money{54300, "CAD"}));
   EXPECT_EQ(e.amount, (Money{54400, "CAD"}));
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
 }
 
 TEST_F(InteracPayment, AmountMismatchesEverywherePaysafeReportsAnAmount) {
@@ -1172,11 +1173,11 @@ TEST_F(InteracPayment, AmountMismatchesEverywherePaysafeReportsAnAmount) {
 TEST_F(InteracPayment, AnUnreadableOrOtherCurrencyAmountIsAMismatch) {
   h.in("handle_payable").feed("payment.created", with_amount(payment("COMPLETED"), "lots"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's payment reports no readable amount, corridor asked 544.00 CAD");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe's payment reports no readable amount, corridor asked 544.00 CAD");
   Harness usd{interac_payment_flow(), Money{54400, "CAD"}};
   usd.in("handle_payable").feed("payment.created", with_amount(payment("COMPLETED"), 54400, "USD"));
   EXPECT_EQ(usd.txn.state, "amount_mismatch");
-  EXPECT_EQ(usd.txn.reason.as_string(), "Paysafe's payment reports 544.00 USD, corridor asked 544.00 CAD");
+  EXPECT_EQ(usd.txn.reason.value(), "Paysafe's payment reports 544.00 USD, corridor asked 544.00 CAD");
 }
 
 TEST_F(InteracPayment, TheAmountAskedIsNoMismatch) {
@@ -1229,12 +1230,12 @@ TEST_F(InteracPaymentLate, PaymentCompletedAfterCorridorsExpiryCompletes) {
   EXPECT_EQ(r.outcome, Outcome::applied);
   EXPECT_EQ(h.txn.state, "completed");
   EXPECT_EQ(h.txn.version, version + 1);
-  EXPECT_EQ(h.txn.reason.as_string(), "completed by the provider after corridor's own deadline had made it expired");
+  EXPECT_EQ(h.txn.reason.value(), "completed by the provider after corridor's own deadline had made it expired");
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].previous_state, "expired");
   EXPECT_EQ(h.effects.events[0].status, Status::succeeded);
   EXPECT_EQ(h.effects.events[0].attention, attention::kLateOutcome);
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_id"), "568530f0-262a-453f-b681-1088195d9439");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_id"), "568530f0-262a-453f-b681-1088195d9439");
   EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 

@@ -107,7 +107,7 @@ TEST_F(InteracWithdrawal, PayoutWithoutVerificationAsksForACreditHandle) {
 TEST_F(InteracWithdrawal, AnAnswerInClearIsRefusedAndKeptNowhere) {
   h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer", "JohnDoe"}}}}));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the security answer arrived in clear (interac.answer): corridor takes it sealed only "
             "(interac.answer_sealed) and keeps no answer in clear");
   EXPECT_TRUE(h.effects.calls.empty());
@@ -159,13 +159,13 @@ TEST_F(InteracWithdrawal, PayableVerificationHandleIsVerified) {
 TEST_F(InteracWithdrawal, VerificationHandleNotPayableFails) {
   h.in("verification_requested").feed("handle.created", verification_handle("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "verification handle FAILED instead of PAYABLE");
+  EXPECT_EQ(h.txn.reason.value(), "verification handle FAILED instead of PAYABLE");
 }
 
 TEST_F(InteracWithdrawal, RefusedVerificationHandleFails) {
   h.in("verification_requested").feed("handle.rejected", {{"error", "invalid consumerId"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe refused the request: invalid consumerId");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe refused the request: invalid consumerId");
 }
 
 TEST_F(InteracWithdrawal, VerificationHandleWithoutAnswerFails) {
@@ -186,13 +186,13 @@ TEST_F(InteracWithdrawal, PayableWebhookBeforeTheVerificationHandleResponse) {
 TEST_F(InteracWithdrawal, VerificationNotCompletedFails) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 500000, "FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "verification FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "verification FAILED");
 }
 
 TEST_F(InteracWithdrawal, AmountOverMaxAmountIsDeclinedBeforeAnyCredit) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 39000));
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(h.txn.reason.as_string(), "amount 50000 is over the customer's maxAmount 39000");
+  EXPECT_EQ(h.txn.reason.value(), "amount 50000 is over the customer's maxAmount 39000");
   EXPECT_EQ(data_of(h).max_amount, 39000);
   EXPECT_TRUE(h.effects.calls.empty());
   expect_event("declined", "declined");
@@ -201,7 +201,7 @@ TEST_F(InteracWithdrawal, AmountOverMaxAmountIsDeclinedBeforeAnyCredit) {
 TEST_F(InteracWithdrawal, NoAutodepositAndNoQuestionIsDeclined) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(h.txn.reason.as_string(), "not registered for autodeposit and no security question and answer given");
+  EXPECT_EQ(h.txn.reason.value(), "not registered for autodeposit and no security question and answer given");
   EXPECT_TRUE(h.effects.calls.empty());
 }
 
@@ -210,7 +210,7 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
   h.in("verifying").feed("verification.completed", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_EQ(data_of(h).autodeposit, true);
-  EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
+  EXPECT_EQ(h.txn.provider_refs.find("verification_id"), "d19ca286");
   expect_credit_handle_call();
   EXPECT_FALSE(get_object(h.effects.calls[0].params, "interacEtransfer")->contains("question"));
   expect_event("credit_handle_requested", "pending");
@@ -253,14 +253,14 @@ TEST_F(InteracWithdrawal, VerificationRetryRefusedAsAlreadyProcessedIsLookedUp) 
 TEST_F(InteracWithdrawal, VerificationFoundByLookupNotCompletedFails) {
   h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000, "FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "verification FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "verification FAILED");
   expect_event("failed", "failed");
 }
 
 TEST_F(InteracWithdrawal, VerificationFoundByLookupOverMaxAmountIsDeclined) {
   h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 39000));
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(h.txn.reason.as_string(), "amount 50000 is over the customer's maxAmount 39000");
+  EXPECT_EQ(h.txn.reason.value(), "amount 50000 is over the customer's maxAmount 39000");
   EXPECT_TRUE(h.effects.calls.empty());
 }
 
@@ -273,7 +273,7 @@ TEST_F(InteracWithdrawal, VerificationFoundByLookupWithoutAutodepositNorQuestion
 TEST_F(InteracWithdrawal, VerificationFoundByLookupGoesOnToTheCredit) {
   h.in("verifying").feed("verification.status", verification("ALIAS_AUTODEPOSIT", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "verification_id"), "d19ca286");
+  EXPECT_EQ(h.txn.provider_refs.find("verification_id"), "d19ca286");
   EXPECT_EQ(data_of(h).autodeposit, true);
   expect_credit_handle_call();
   EXPECT_TRUE(h.cancelled("timer.retry"));
@@ -306,7 +306,7 @@ TEST_F(InteracWithdrawal, VerificationNeverFoundFailsAfterTheLastLookup) {
   timer("timer.retry");
   h.feed("call.failed", {{"op", "get_verification"}, {"error", "none found"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the verification's answer was lost and Paysafe shows none; nothing was credited: none found");
   expect_event("failed", "failed");
 }
@@ -337,7 +337,7 @@ TEST_F(InteracWithdrawal, VerificationHandleResponseAfterItsWebhook) {
 TEST_F(InteracWithdrawal, FailedCreditHandleIsDeclined) {
   h.in("credit_handle_requested").feed("handle.created", credit_handle("FAILED"));
   EXPECT_EQ(h.txn.state, "declined");
-  EXPECT_EQ(h.txn.reason.as_string(), "standalone credit handle FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "standalone credit handle FAILED");
 }
 
 TEST_F(InteracWithdrawal, CreditHandleShowingAmountOverMaxIsDeclined) {
@@ -365,7 +365,7 @@ TEST_F(InteracWithdrawal, CreditHandleNotYetPayableWaitsWithinItsTtl) {
   expect_stays("credit_handle_requested");
   ASSERT_NE(h.timer("timer.handle_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.handle_expired")->due_at_ms, kT0 + 899000);
-  EXPECT_EQ(get_string(h.txn.provider_refs, "payment_handle_token"), "PH6grPCguAtRInwc");
+  EXPECT_EQ(h.txn.provider_refs.find("payment_handle_token"), "PH6grPCguAtRInwc");
   EXPECT_TRUE(h.effects.calls.empty());
 }
 
@@ -377,7 +377,7 @@ TEST_F(InteracWithdrawal, RefusedCreditHandleFails) {
 TEST_F(InteracWithdrawal, CreditHandleWithoutAnswerFails) {
   h.in("credit_handle_requested").feed("call.failed", {{"op", "create_payment_handle"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "no answer from Paysafe; nothing was credited");
+  EXPECT_EQ(h.txn.reason.value(), "no answer from Paysafe; nothing was credited");
 }
 
 TEST_F(InteracWithdrawal, LateVerificationHandleWebhookDoesNotCredit) {
@@ -417,7 +417,7 @@ TEST_F(InteracWithdrawal, CreditHandleTtlTimerMakesALastCheck) {
   EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_handle_id"), "9129cf41");
   h.feed("handle.status", credit_handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the handle's TTL passed and Paysafe still shows it INITIATED: no credit was sent; expired on corridor's clock");
   EXPECT_EQ(h.txn.settled_by, "corridor");
 }
@@ -457,14 +457,14 @@ TEST_F(InteracWithdrawal, CreditHandleLastCheckWithoutAnswerExpiresOnCorridorsCl
 TEST_F(InteracWithdrawal, CreditCompletedAtOnce) {
   h.in("credit_requested").feed("credit.created", credit_resource("COMPLETED"));
   EXPECT_EQ(h.txn.state, "completed");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "standalone_credit_id"), "b7759f69");
+  EXPECT_EQ(h.txn.provider_refs.find("standalone_credit_id"), "b7759f69");
   expect_event("completed", "succeeded");
 }
 
 TEST_F(InteracWithdrawal, CreditFailedAtOnce) {
   h.in("credit_requested").feed("credit.created", credit_resource("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: standalone credit FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: standalone credit FAILED");
 }
 
 TEST_F(InteracWithdrawal, AutodepositCreditProcessingWaitsForTPlusOne) {
@@ -490,7 +490,7 @@ TEST_F(InteracWithdrawal, QuestionCreditProcessingWaitsUpToThirtyDays) {
 TEST_F(InteracWithdrawal, RefusedCreditFails) {
   h.in("credit_requested").feed("credit.rejected", {{"error", "insufficient merchant balance"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe refused the request: insufficient merchant balance");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe refused the request: insufficient merchant balance");
 }
 
 TEST_F(InteracWithdrawal, CreditWithoutAnswerIsRetriedLater) {
@@ -528,7 +528,7 @@ TEST_F(InteracWithdrawal, FailedWebhookBeforeTheCreditResponse) {
   h.in("credit_requested");
   webhook("SA_CREDIT_FAILED", credit_resource("FAILED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: SA_CREDIT_FAILED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: SA_CREDIT_FAILED");
 }
 
 TEST_F(InteracWithdrawal, ErroredWebhookBeforeTheCreditResponse) {
@@ -583,7 +583,7 @@ TEST_F(InteracWithdrawal, UnclaimedCreditCancelledExpires) {
   h.in("credit_processing");
   webhook("SA_CREDIT_CANCELLED", credit_resource("CANCELLED"));
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(), "the customer did not claim the transfer in time");
+  EXPECT_EQ(h.txn.reason.value(), "the customer did not claim the transfer in time");
 }
 
 TEST_F(InteracWithdrawal, DuplicateProcessingWebhookChangesNothing) {
@@ -601,7 +601,7 @@ TEST_F(InteracWithdrawal, LateCreditResponseSaysCompleted) {
 TEST_F(InteracWithdrawal, LateCreditResponseKeepsTheCreditId) {
   h.in("credit_processing").feed("credit.created", credit_resource("PROCESSING"));
   expect_stays("credit_processing");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "standalone_credit_id"), "b7759f69");
+  EXPECT_EQ(h.txn.provider_refs.find("standalone_credit_id"), "b7759f69");
 }
 
 TEST_F(InteracWithdrawal, LateHandleCompletedChangesNothing) {
@@ -611,7 +611,7 @@ TEST_F(InteracWithdrawal, LateHandleCompletedChangesNothing) {
 }
 
 TEST_F(InteracWithdrawal, PollTimerGetsTheCredit) {
-  h.txn.provider_refs["standalone_credit_id"] = "b7759f69";
+  h.txn.provider_refs.set({"standalone_credit_id"}, "b7759f69");
   h.in("credit_processing");
   timer("timer.poll");
   ASSERT_EQ(h.effects.calls.size(), 1u);
@@ -635,7 +635,7 @@ TEST_F(InteracWithdrawal, CheckSaysCompleted) {
 TEST_F(InteracWithdrawal, CheckSaysFailed) {
   h.in("credit_processing").feed("credit.status", credit_resource("ERRORED"));
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe: standalone credit ERRORED");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe: standalone credit ERRORED");
 }
 
 TEST_F(InteracWithdrawal, CheckSaysCancelled) {
@@ -710,7 +710,7 @@ TEST_F(InteracWithdrawal, HappyPathWithVerificationAndAutodeposit) {
 
 TEST_F(InteracWithdrawal, VerifyKeepsTheVerificationHandleApartFromTheCreditHandle) {
   h.in("verification_requested").feed("handle.created", verification_handle());
-  EXPECT_EQ(get_string(h.txn.provider_refs, "verification_handle_id"), "cbd5a3a4");
+  EXPECT_EQ(h.txn.provider_refs.find("verification_handle_id"), "cbd5a3a4");
   EXPECT_FALSE(h.txn.provider_refs.contains("payment_handle_id"));
   EXPECT_FALSE(h.txn.provider_refs.contains("payment_handle_token"));
 }
@@ -723,7 +723,7 @@ TEST_F(InteracWithdrawal, HandleRequestsRefusedBeforeSendFailWithTheAdaptersReas
                                      {"sent", false},
                                      {"refused", true}});
     EXPECT_EQ(r.txn.state, "failed") << state;
-    EXPECT_EQ(r.txn.reason.as_string(),
+    EXPECT_EQ(r.txn.reason.value(),
               "the request could not be sent; nothing was credited: interac create_payment_handle: currency USD: CAD only")
         << state;
     EXPECT_FALSE(!r.txn.settled_by.empty()) << state;
@@ -764,7 +764,7 @@ TEST_F(InteracWithdrawal, HandleRequestsWithoutAnswerFailOnCorridorsClock) {
 TEST_F(InteracWithdrawal, VerificationNotSentFails) {
   h.in("verifying").feed("call.failed", {{"op", "create_verification"}, {"sent", false}, {"error", "circuit open"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "the request could not be sent; nothing was credited: circuit open");
+  EXPECT_EQ(h.txn.reason.value(), "the request could not be sent; nothing was credited: circuit open");
   EXPECT_TRUE(h.effects.calls.empty());
 }
 
@@ -810,7 +810,7 @@ TEST_F(InteracWithdrawal, CreditRefusedBeforeSendFails) {
       .feed("call.failed", {{"op", "create_standalone_credit"}, {"error", "missing field 'paymentHandleToken'"},
                             {"sent", false}, {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "the request could not be sent; nothing was credited: missing field 'paymentHandleToken'");
+  EXPECT_EQ(h.txn.reason.value(), "the request could not be sent; nothing was credited: missing field 'paymentHandleToken'");
   EXPECT_FALSE(!h.txn.settled_by.empty());
 }
 
@@ -864,7 +864,7 @@ TEST_F(InteracWithdrawal, NoCreditAfterTheTtlExpiresOnCorridorsClock) {
   data_of(h).handle_deadline_ms = kT0;
   h.in("credit_requested").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}, {"error", "none"}});
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "the handle's TTL passed and Paysafe shows no standalone credit: nothing was credited: none");
   EXPECT_EQ(h.txn.settled_by, "corridor");
   // Its late word replaces the expiry.
@@ -904,7 +904,7 @@ TEST_F(InteracWithdrawal, StillProcessingPastTheCreditDeadlineIsUnknown) {
   data_of(h).credit_deadline_ms = kT0;
   h.in("credit_processing").feed("credit.status", credit_resource("PROCESSING"));
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "still PROCESSING past the credit deadline (T+1 with autodeposit, 30 days otherwise): Paysafe's word "
             "decides (reconciliation)");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
@@ -948,7 +948,7 @@ TEST_F(InteracWithdrawal, ThirtyDaysOfChecksStayWithinTheDefaultBudget) {
     ++checks;
   }
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_TRUE(std::string_view(h.txn.reason.as_string()).starts_with("still PROCESSING past the credit deadline"));
+  EXPECT_TRUE(std::string_view(h.txn.reason.value()).starts_with("still PROCESSING past the credit deadline"));
   EXPECT_LE(checks, 140);
 }
 
@@ -980,7 +980,7 @@ TEST_F(InteracWithdrawal, PaysafesWordDecidesInUnknown) {
 }
 
 TEST_F(InteracWithdrawal, NoCreditInUnknownAsksAfterTheHandle) {
-  h.txn.provider_refs["payment_handle_id"] = "9129cf41";
+  h.txn.provider_refs.set({"payment_handle_id"}, "9129cf41");
   h.in("unknown").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
   expect_stays("unknown");
   ASSERT_NE(h.call("get_payment_handle"), nullptr);
@@ -1012,7 +1012,7 @@ TEST_F(InteracWithdrawal, CreditCompletedForAnotherAmountIsAMismatch) {
   h.in("credit_processing");
   webhook("SA_CREDIT_COMPLETED", with_amount(credit_resource("COMPLETED"), 49999));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "Paysafe's standalone credit reports 499.99 CAD, corridor asked 500.00 CAD");
+  EXPECT_EQ(h.txn.reason.value(), "Paysafe's standalone credit reports 499.99 CAD, corridor asked 500.00 CAD");
   expect_event("amount_mismatch", "amount_mismatch");
   EXPECT_EQ(h.effects.events[0].attention, attention::kAmountMismatch);
   ASSERT_TRUE(h.effects.events[0].provider_amount.has_value());

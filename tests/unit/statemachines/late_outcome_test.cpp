@@ -25,7 +25,7 @@ json::object checked(std::string_view confirmation, std::string_view transaction
   return o;
 }
 
-std::string reason_of(const Transaction& t) { return t.reason.is_string() ? std::string(t.reason.get_string()) : ""; }
+std::string reason_of(const Transaction& t) { return t.reason.value_or(""); }
 
 class LateOutcome : public ::testing::Test {
  protected:
@@ -33,7 +33,7 @@ class LateOutcome : public ::testing::Test {
   // confirmation still pending: corridor expires the payin on its own clock.
   void expire_on_corridors_clock() {
     h.in("awaiting_confirmation");
-    h.txn.provider_refs["reference"] = "tr_abc";
+    h.txn.provider_refs.set({"reference"}, "tr_abc");
     h.txn.data.as<NovaSendPayinData>().confirmation_deadline_ms = kT0 + 1000;
     h.feed(make_input("status.checked", checked("pending"), kT0 + 2000, InputKind::provider_response, "poll-1"));
     ASSERT_EQ(h.txn.state, "expired");
@@ -242,7 +242,7 @@ TEST_F(LateOutcome, ACallThatFailedAfterAProviderOutcomeIsNoWordOfTheProviders) 
 // is written through a pointer into moved data (the sanitizers watch this in make test).
 TEST_F(LateOutcome, ADisputedAnswerToAnAskOnAStoredTransactionIsRecorded) {
   h.in("awaiting_confirmation");
-  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.provider_refs.set({"reference"}, "tr_abc");
   h.feed("status.checked", checked("declined"));
   ASSERT_EQ(h.txn.state, "declined");
   h.feed(make_input("transaction.reconcile", {}, kT0 + 5000, InputKind::command, "cmd:ask"));

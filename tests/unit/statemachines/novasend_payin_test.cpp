@@ -74,10 +74,10 @@ TEST_F(NovaSendPayin, CreateRequestsSessionWithIdempotencyKey) {
 TEST_F(NovaSendPayin, SessionWithConfirmationAwaitsCustomer) {
   h.in("session_requested").feed("session.created", session(true));
   EXPECT_EQ(h.txn.state, "awaiting_confirmation");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "reference"), "tr_abc");
+  EXPECT_EQ(h.txn.provider_refs.find("reference"), "tr_abc");
   EXPECT_EQ(data(h).fee, 6);
   EXPECT_EQ(data(h).charged_amount, 306);
-  EXPECT_EQ(get_string(h.txn.next_action.as_object(), "url"), "https://link.novasend.app/link/abc");
+  EXPECT_EQ(h.txn.next_action.value().url, "https://link.novasend.app/link/abc");
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
   EXPECT_TRUE(has_timer(h.effects, "timer.confirmation_expired"));
   ASSERT_EQ(h.effects.events.size(), 1u);
@@ -102,7 +102,7 @@ TEST_F(NovaSendPayin, PollAndTtlTimersFollowSettings) {
 TEST_F(NovaSendPayin, SessionWithoutConfirmationSkipsAwaiting) {
   h.in("session_requested").feed("session.created", session(false));
   EXPECT_EQ(h.txn.state, "confirmed");
-  EXPECT_TRUE(h.txn.next_action.is_null());
+  EXPECT_FALSE(h.txn.next_action.has_value());
   EXPECT_TRUE(has_timer(h.effects, "timer.poll"));
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "processing");
 }
@@ -110,7 +110,7 @@ TEST_F(NovaSendPayin, SessionWithoutConfirmationSkipsAwaiting) {
 TEST_F(NovaSendPayin, SessionRejectedFails) {
   h.in("session_requested").feed("session.rejected", {{"http_status", 400}, {"error", "invalid msisdn"}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_NE(h.txn.reason.as_string().find("invalid msisdn"), std::string::npos);
+  EXPECT_NE(h.txn.reason.value().find("invalid msisdn"), std::string::npos);
 }
 
 TEST_F(NovaSendPayin, SessionCallFailedIsUnknownAndRetriesLater) {
@@ -119,7 +119,7 @@ TEST_F(NovaSendPayin, SessionCallFailedIsUnknownAndRetriesLater) {
   EXPECT_TRUE(has_timer(h.effects, "timer.retry"));
   EXPECT_EQ(to_string(h.effects.events.at(0).status), "unknown");
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
-  EXPECT_EQ(h.txn.reason.as_string(), "session request outcome unknown: timeout");
+  EXPECT_EQ(h.txn.reason.value(), "session request outcome unknown: timeout");
 }
 
 TEST_F(NovaSendPayin, WebhookConfirmedBeforeSessionResponse) {
@@ -203,7 +203,7 @@ TEST_F(NovaSendPayin, AwaitingWebhookConfirmedChecksStatusNow) {
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
   EXPECT_EQ(h.effects.cancelled_timers, Effects::Names{"timer.confirmation_expired"});
-  EXPECT_TRUE(h.txn.next_action.is_null());
+  EXPECT_FALSE(h.txn.next_action.has_value());
 }
 
 TEST_F(NovaSendPayin, AwaitingWebhookDeclined) {
@@ -216,7 +216,7 @@ TEST_F(NovaSendPayin, AwaitingWebhookDeclined) {
 TEST_F(NovaSendPayin, AwaitingCheckCompletedSucceeds) {
   h.in("awaiting_confirmation").feed("status.checked", check("none", txn_status("completed"), "processed"));
   EXPECT_EQ(h.txn.state, "succeeded");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "tr_core");
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckTransactionFailed) {
@@ -264,7 +264,7 @@ TEST_F(NovaSendPayin, AwaitingCheckPendingPollsAgainWithBackoff) {
 }
 
 TEST_F(NovaSendPayin, AwaitingPollTimerChecksStatus) {
-  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.provider_refs.set({"reference"}, "tr_abc");
   h.in("awaiting_confirmation").feed("timer.poll", {}, InputKind::timer);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
@@ -295,7 +295,7 @@ TEST_F(NovaSendPayin, ConfirmedCheckFailed) {
   c["failure"] = {{"code", "INSUFFICIENT_FUNDS"}, {"message", "insufficient funds"}};
   h.in("confirmed").feed("status.checked", c);
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_NE(h.txn.reason.as_string().find("insufficient funds"), std::string::npos);
+  EXPECT_NE(h.txn.reason.value().find("insufficient funds"), std::string::npos);
 }
 
 TEST_F(NovaSendPayin, ConfirmedCheckPendingPollsAgain) {
@@ -331,7 +331,7 @@ TEST_F(NovaSendPayin, ConfirmedDuplicateWebhookChangesNothing) {
 TEST_F(NovaSendPayin, ConfirmedLateSessionResponseKeepsReferences) {
   h.in("confirmed").feed("session.created", session(true));
   EXPECT_EQ(h.txn.state, "confirmed");
-  EXPECT_EQ(get_string(h.txn.provider_refs, "customerReference"), "tx_test");
+  EXPECT_EQ(h.txn.provider_refs.find("customerReference"), "tx_test");
   EXPECT_TRUE(h.effects.events.empty());
 }
 
@@ -390,7 +390,7 @@ TEST_F(NovaSendPayin, CompletedWithTheAmountAskedSucceeds) {
 TEST_F(NovaSendPayin, CompletedWithAnotherTransactionAmountIsAnAmountMismatch) {
   h.in("confirmed").feed("status.checked", check("accepted", txn_status("completed", "153.00"), "processed"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports 153 XOF, corridor asked 300 XOF");
+  EXPECT_EQ(h.txn.reason.value(), "NovaSend's transaction.amount reports 153 XOF, corridor asked 300 XOF");
   ASSERT_EQ(h.effects.events.size(), 1u);
   const StateChangedEvent& e = h.effects.events[0];
   EXPECT_EQ(e.status, Status::amount_mismatch);
@@ -398,7 +398,7 @@ TEST_F(NovaSendPayin, CompletedWithAnotherTransactionAmountIsAnAmountMismatch) {
   ASSERT_TRUE(e.provider_amount.has_value());
   EXPECT_EQ(*e.provider_amount, (Money{153, "XOF"}));
   EXPECT_EQ(e.amount, (Money{300, "XOF"}));
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "tr_core");
 }
 
 TEST_F(NovaSendPayin, AwaitingCheckWithAnotherTransactionAmountIsAnAmountMismatch) {
@@ -412,13 +412,13 @@ TEST_F(NovaSendPayin, AnotherCurrencyIsAnAmountMismatch) {
   t["currency"] = "XAF";
   h.in("confirmed").feed("status.checked", check("accepted", t, "processed"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports 300 XAF, corridor asked 300 XOF");
+  EXPECT_EQ(h.txn.reason.value(), "NovaSend's transaction.amount reports 300 XAF, corridor asked 300 XOF");
 }
 
 TEST_F(NovaSendPayin, AnUnreadableAmountCountsAsDifferent) {
   h.in("confirmed").feed("status.checked", check("accepted", txn_status("completed", "3OO.00"), "processed"));
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's transaction.amount reports no readable amount, corridor asked 300 XOF");
+  EXPECT_EQ(h.txn.reason.value(), "NovaSend's transaction.amount reports no readable amount, corridor asked 300 XOF");
 }
 
 // The gross amount of the payin itself ("Montant brut du paiement", whole units) is compared too.
@@ -427,9 +427,9 @@ TEST_F(NovaSendPayin, SessionForAnotherAmountIsAnAmountMismatch) {
   s["amount"] = 30;
   h.in("session_requested").feed("session.created", s);
   EXPECT_EQ(h.txn.state, "amount_mismatch");
-  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend's payin amount reports 30 XOF, corridor asked 300 XOF");
-  EXPECT_TRUE(h.txn.next_action.is_null());  // the customer is never sent to pay it
-  EXPECT_EQ(get_string(h.txn.provider_refs, "reference"), "tr_abc");
+  EXPECT_EQ(h.txn.reason.value(), "NovaSend's payin amount reports 30 XOF, corridor asked 300 XOF");
+  EXPECT_FALSE(h.txn.next_action.has_value());  // the customer is never sent to pay it
+  EXPECT_EQ(h.txn.provider_refs.find("reference"), "tr_abc");
 }
 
 TEST_F(NovaSendPayin, LateSessionForAnotherAmountIsAnAmountMismatch) {
@@ -479,7 +479,7 @@ TEST_F(NovaSendPayin, SessionRefusedBeforeSendFails) {
                             {"sent", false},
                             {"refused", true}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "session request refused before it was sent: amount 12.50 USD is not a whole number of units; NovaSend "
             "takes whole units only");
   EXPECT_TRUE(h.effects.timers.empty());
@@ -506,7 +506,7 @@ TEST_F(NovaSendPayin, SessionNeverSentAfterItsRetriesFails) {
   h.txn.retry_attempt = 2;
   h.in("session_requested").feed("call.failed", {{"op", "create_session"}, {"error", "circuit open"}, {"sent", false}});
   EXPECT_EQ(h.txn.state, "failed");
-  EXPECT_EQ(h.txn.reason.as_string(), "NovaSend could not be reached: the session request was never sent: circuit open");
+  EXPECT_EQ(h.txn.reason.value(), "NovaSend could not be reached: the session request was never sent: circuit open");
   EXPECT_EQ(h.txn.settled_by, "corridor");
 }
 
@@ -529,7 +529,7 @@ TEST_F(NovaSendPayin, SessionRetriesBackOffThenLeaveItToTheJanitor) {
   h.feed("call.failed", {{"op", "create_session"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_EQ(h.timer("timer.retry"), nullptr);  // the janitor asks from here
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "session request outcome unknown after max_retries re-sends: reconciliation decides: timeout");
 }
 
@@ -546,7 +546,7 @@ TEST_F(NovaSendPayin, ConfirmedPollsEndUnknownOnceTheirBudgetIsSpent) {
   EXPECT_EQ(h.txn.state, "unknown");
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_EQ(h.effects.events.at(0).attention, attention::kOutcomeUnknown);
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "transaction.status still not final after max_polls status checks: reconciliation decides");
 }
 
@@ -555,7 +555,7 @@ TEST_F(NovaSendPayin, ConfirmedFailedChecksEndUnknownOnceTheBudgetIsSpent) {
   h.txn.poll_attempt = 2;
   h.in("confirmed").feed("call.failed", {{"op", "check_status"}, {"error", "HTTP 401"}});
   EXPECT_EQ(h.txn.state, "unknown");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "transaction.status still not final after max_polls status checks: reconciliation decides: HTTP 401");
 }
 
@@ -588,7 +588,7 @@ TEST_F(NovaSendPayin, NoAnswerToTheLastCheckExpiresProvisionally) {
   data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   EXPECT_EQ(h.txn.state, "expired");
-  EXPECT_EQ(h.txn.reason.as_string(),
+  EXPECT_EQ(h.txn.reason.value(),
             "confirmation delay passed and NovaSend did not answer the last status check: timeout");
   EXPECT_EQ(h.txn.settled_by, "corridor");
 }
@@ -601,7 +601,7 @@ TEST_F(NovaSendPayin, AFailedCheckBeforeTheDeadlinePollsAgain) {
 }
 
 TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
-  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.provider_refs.set({"reference"}, "tr_abc");
   data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("call.failed", {{"op", "check_status"}, {"error", "timeout"}});
   ASSERT_EQ(h.txn.state, "expired");
@@ -618,7 +618,7 @@ TEST_F(NovaSendPayin, TheProvidersCompletionAfterAProvisionalExpiryReplacesIt) {
 // A late payin.confirmed after a provisional expiry asks NovaSend; an amount mismatch in its answer
 // replaces the expiry as any outcome would.
 TEST_F(NovaSendPayin, ALateAnswerWithAnotherAmountEndsAmountMismatch) {
-  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.provider_refs.set({"reference"}, "tr_abc");
   data(h).confirmation_deadline_ms = kT0 - 1;
   h.in("awaiting_confirmation").feed("status.checked", check("none"));
   ASSERT_EQ(h.txn.state, "expired");
@@ -648,7 +648,7 @@ TEST_F(NovaSendPayin, AContradictionOfTheProvidersOwnOutcomeIsDisputed) {
 // ---- unknown: the janitor's asks settle it, and nothing else moves it ------------------------------
 
 TEST_F(NovaSendPayin, UnknownWithAReferenceIsReconciledWithAStatusCheck) {
-  h.txn.provider_refs["reference"] = "tr_abc";
+  h.txn.provider_refs.set({"reference"}, "tr_abc");
   data(h).session_call_id = "tx_test:1:create_session";
   h.in("unknown").feed(make_input("transaction.reconcile", {}, kT0, InputKind::command, "cmd:rc"));
   EXPECT_EQ(h.txn.state, "unknown");
@@ -688,7 +688,7 @@ TEST_F(NovaSendPayin, UnknownStatusCheckStillPendingStaysQuietly) {
   EXPECT_TRUE(h.effects.events.empty());
   EXPECT_TRUE(h.effects.timers.empty());
   EXPECT_TRUE(h.effects.calls.empty());
-  EXPECT_EQ(get_string(h.txn.provider_refs, "transaction"), "tr_core");
+  EXPECT_EQ(h.txn.provider_refs.find("transaction"), "tr_core");
 }
 
 // ---- the stored document ---------------------------------------------------------------------------

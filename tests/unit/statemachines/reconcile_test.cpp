@@ -92,7 +92,7 @@ class ReconcileAnswers : public ::testing::Test {
  protected:
   ReconcileAnswers() {
     h.in("awaiting_confirmation");
-    h.txn.provider_refs["reference"] = "tr_abc";
+    h.txn.provider_refs.set({"reference"}, "tr_abc");
     h.feed(reconcile_command());
     call_id = h.effects.calls.at(0).answer_input_id();
   }
@@ -151,7 +151,7 @@ class Verification : public ::testing::Test {
  protected:
   Verification() {
     h.in("confirmed");
-    h.txn.provider_refs["reference"] = "tr_abc";
+    h.txn.provider_refs.set({"reference"}, "tr_abc");
     h.feed("status.checked", {{"transaction", {{"reference", "tr_core"}, {"status", "completed"}}}});
     version = h.txn.version;
   }
