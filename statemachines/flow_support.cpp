@@ -7,7 +7,14 @@
 
 namespace corridor {
 
-json::object money_json(const Money& m) { return {{"value", m.value}, {"currency", m.currency}}; }
+json::object money_json(const Money& m) {
+  // Member by member: Boost.JSON's initializer-list constructor costs about twice as much.
+  json::object o;
+  o.reserve(2);
+  o.emplace("value", m.value);
+  o.emplace("currency", m.currency);
+  return o;
+}
 
 void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms) {
   const std::int64_t attempt = c.txn.poll_attempt.value_or(0);
