@@ -10,7 +10,7 @@ void request_transfer(StepContext& c) {
   c.call("transfer", {{"reference", c.txn.txn_id}, {"amount", c.txn.amount.value}, {"currency", c.txn.amount.currency}});
 }
 
-void record_transfer(StepContext& c) { c.txn.provider_refs.set({"transfer"}, c.input_as<ToyTransfer>().id); }
+void record_transfer(StepContext& c) { c.txn.provider_refs.set(toy_refs::kTransfer, c.input_as<ToyTransfer>().id); }
 
 Flow make_flow() {
   Flow f;
