@@ -79,14 +79,20 @@ bool cancellation_spent(const StepContext& c) {
 
 // Step 3-4: the transaction reference, the card and the amount. The card travels encrypted beside
 // the call (DESIGN.md section 6): the params only say it is attached.
-json::object authorization_params(const Transaction& t) {
-  json::object p;
-  p.reserve(5);  // built key by key: no regrowth on the way
-  p["reference"] = t.txn_id;
-  p["amount"] = money_json(t.amount);
-  p["card"] = "attached";
-  if (const json::object* customer = customer_of(t)) p["customer"] = *customer;
-  if (auto d = description_of(t); !d.empty()) p["description"] = d;
+struct AuthorizationParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;
+  Money amount;
+  std::string card = "attached";
+  std::optional<json::object> customer{};
+  std::optional<std::string> description{};
+};
+BOOST_DESCRIBE_STRUCT(AuthorizationParams, (), (reference, amount, card, customer, description))
+
+AuthorizationParams authorization_params(const Transaction& t) {
+  AuthorizationParams p{.reference = t.txn_id, .amount = t.amount};
+  if (const json::object* customer = customer_of(t)) p.customer = *customer;
+  if (auto d = description_of(t); !d.empty()) p.description = std::string(d);
   return p;
 }
 

@@ -220,10 +220,50 @@ Result<ProviderRefs> provider_refs_from_json(const json::object& o) {
   return refs;
 }
 
+std::string_view CallParams::text(std::string_view name) const {
+  if (typed_) return typed_->text(name);
+  return get_string(object_, name);
+}
+
+json::object& CallParams::edit() {
+  if (typed_) {
+    object_ = typed_->object();
+    typed_.reset();
+  }
+  return object_;
+}
+
+void CallParams::write(std::string& out) const {
+  if (typed_) {
+    typed_->write(out);
+  } else {
+    append_json(out, object_);
+  }
+}
+
 json::object to_json(const ProviderCall& c) {
-  json::object o{{"call_id", c.call_id}, {"provider", c.provider}, {"op", c.op}, {"params", c.params}};
+  json::object o{{"call_id", c.call_id}, {"provider", c.provider}, {"op", c.op}, {"params", c.params.object()}};
   if (!c.answer_id.empty()) o["answer_id"] = c.answer_id;
   return o;
+}
+
+std::string serialize(const ProviderCall& c) {
+  std::string out;
+  out.reserve(256);
+  out += "{\"call_id\":";
+  append_json_string(out, c.call_id);
+  out += ",\"provider\":";
+  append_json_string(out, c.provider);
+  out += ",\"op\":";
+  append_json_string(out, c.op);
+  out += ",\"params\":";
+  c.params.write(out);
+  if (!c.answer_id.empty()) {
+    out += ",\"answer_id\":";
+    append_json_string(out, c.answer_id);
+  }
+  out += '}';
+  return out;
 }
 
 Result<ProviderCall> provider_call_from_json(const json::value& v) {
@@ -233,7 +273,7 @@ Result<ProviderCall> provider_call_from_json(const json::value& v) {
   c.call_id = get_string(o, "call_id");
   c.provider = get_string(o, "provider");
   c.op = get_string(o, "op");
-  if (auto* p = get_object(o, "params")) c.params = *p;
+  if (auto* p = get_object(o, "params")) c.params = json::object(*p);
   c.answer_id = get_string(o, "answer_id");
   if (c.call_id.empty() || c.provider.empty() || c.op.empty()) return fail(record_errc::missing_field, "provider call lacks call_id, provider or op");
   return c;

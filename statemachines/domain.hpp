@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -249,12 +250,68 @@ std::string serialize(const Transaction& t);
 // Takes `v` by value: a parsed document moved in gives its objects away instead of copying them.
 Result<Transaction> transaction_from_json(json::value v);
 
+// A provider call's parameters: the described struct a flow built (statemachines/<flow>.cpp), or a
+// JSON object (read back from the store, or written out by hand). Either way they read as one JSON
+// object and write the same text. A struct is built once, shared by the copies of the call and never
+// changed, so a step pays for its members only, not for a key and an allocation per member; the
+// store writes its text straight from it, and an adapter reads the object.
+class CallParams {
+ public:
+  CallParams() = default;
+  CallParams(json::object o) : object_(std::move(o)) {}
+  CallParams(std::initializer_list<std::pair<json::string_view, json::value_ref>> members) : object_(members) {}
+  template <class T>
+    requires fields::described<T>
+  CallParams(T typed) : typed_(std::make_shared<const Typed<T>>(std::move(typed))) {}
+
+  // The parameters as an object: a struct's members as fields::to_object gives them.
+  json::object object() const { return typed_ ? typed_->object() : object_; }
+  operator json::object() const { return object(); }
+  // The text of the member `name` ("" when absent or not text), without building the object.
+  std::string_view text(std::string_view name) const;
+  // The object itself, to change it (the executor opens sealed values, the processor attaches the
+  // card): a struct becomes its object first.
+  json::object& edit();
+  json::value& operator[](std::string_view name) { return edit()[name]; }
+  // The JSON text, appended to `out`.
+  void write(std::string& out) const;
+  bool operator==(const json::object& o) const { return object() == o; }
+
+ private:
+  struct Box {
+    virtual ~Box() = default;
+    virtual json::object object() const = 0;
+    virtual std::string_view text(std::string_view name) const = 0;
+    virtual void write(std::string& out) const = 0;
+  };
+  template <class T>
+  struct Typed final : Box {
+    explicit Typed(T v) : value(std::move(v)) {}
+    json::object object() const override { return fields::to_object(value); }
+    std::string_view text(std::string_view name) const override {
+      std::string_view found;
+      boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
+        using Member = std::remove_cvref_t<decltype(value.*d.pointer)>;
+        if (name != d.name) return;
+        if constexpr (std::is_same_v<Member, std::string>) found = value.*d.pointer;
+        if constexpr (std::is_same_v<Member, std::optional<std::string>>)
+          if (const auto& text = value.*d.pointer) found = *text;
+      });
+      return found;
+    }
+    void write(std::string& out) const override { fields::write(out, value); }
+    T value;
+  };
+  std::shared_ptr<const Box> typed_;
+  json::object object_;
+};
+
 // A provider HTTP call the executor must make. Self-contained: the executor needs nothing else.
 struct ProviderCall {
   std::string call_id;  // also the provider idempotency key and the input_id of the call's result
   std::string provider;
   std::string op;       // "create_session", "check_status", ...
-  json::object params;
+  CallParams params;
   // The input id of the call's answer; empty: call_id. A call re-sent under an id handed out before
   // keeps its idempotency key but needs an answer id of its own, or its answer would be taken for a
   // duplicate of the first send's (a call.failed, say) and dropped.
@@ -263,6 +320,8 @@ struct ProviderCall {
   const std::string& answer_input_id() const { return answer_id.empty() ? call_id : answer_id; }
 };
 json::object to_json(const ProviderCall& c);
+// The bytes boost::json::serialize(to_json(c)) gives, the parameters written straight from their struct.
+std::string serialize(const ProviderCall& c);
 Result<ProviderCall> provider_call_from_json(const json::value& v);
 
 // A durable timer. Setting a timer replaces the one of the same name; when due, the scheduler feeds

@@ -203,10 +203,18 @@ bool unknown_refund_completes(const StepContext& c) {
 
 // ---- what corridor does -------------------------------------------------------------------------
 
-json::object cardpay_params(const Transaction& t) {
+struct CardpayParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string cid;
+  Money amount;
+  std::string card = "attached";
+};
+BOOST_DESCRIBE_STRUCT(CardpayParams, (), (cid, amount, card))
+
+CardpayParams cardpay_params(const Transaction& t) {
   // cid is corridor's txn_id: the return-URL callback carries it back. The card travels encrypted
   // beside the call and is written into the URL path by the adapter only.
-  return {{"cid", t.txn_id}, {"amount", money_json(t.amount)}, {"card", "attached"}};
+  return {.cid = t.txn_id, .amount = t.amount};
 }
 
 void charge(StepContext& c) {

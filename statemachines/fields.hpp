@@ -45,11 +45,18 @@ struct is_optional<std::optional<T>> : std::true_type {};
 template <class T>
 inline constexpr bool described = boost::describe::has_describe_members<T>::value;
 
-// Whether the member is left out of the JSON (an empty optional or string).
+// A struct whose empty strings are written as "" (a provider call's parameters, which adapters have
+// always read that way): it says `static constexpr bool kWritesEmptyText = true;`. Only its empty
+// optionals are left out.
 template <class T>
+inline constexpr bool writes_empty_text = requires { requires T::kWritesEmptyText; };
+
+// Whether the member is left out of the JSON (an empty optional, or an empty string unless the struct
+// `Owner` writes empty text).
+template <class Owner = void, class T>
 bool absent(const T& v) {
   if constexpr (is_optional<T>::value) return !v.has_value();
-  else if constexpr (std::is_same_v<T, std::string>) return v.empty();
+  else if constexpr (std::is_same_v<T, std::string> && !writes_empty_text<Owner>) return v.empty();
   else return false;
 }
 
@@ -72,7 +79,7 @@ template <class T>
 void write_members(std::string& out, const T& v, bool& first) {
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
     const auto& member = v.*d.pointer;
-    if (absent(member)) return;
+    if (absent<T>(member)) return;
     if (!first) out += ',';
     first = false;
     append_json_string(out, d.name);
@@ -228,7 +235,7 @@ json::object to_object(const T& v) {
   json::object o;
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
     const auto& member = v.*d.pointer;
-    if (!absent(member)) o.emplace(d.name, to_value(member));
+    if (!absent<T>(member)) o.emplace(d.name, to_value(member));
   });
   return o;
 }

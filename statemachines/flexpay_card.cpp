@@ -96,12 +96,17 @@ bool pay_retries_spent(const StepContext& c) { return failed_pay(c) && retries_s
 
 // ---- what corridor does -------------------------------------------------------------------------
 
-json::object pay_params(const Transaction& t) {
-  json::object p;
-  p.reserve(3);  // built key by key: no regrowth on the way
-  p["reference"] = t.txn_id;  // FlexPay echoes it in the callback: that is how it finds us
-  p["amount"] = money_json(t.amount);
-  if (auto d = description_of(t); !d.empty()) p["description"] = d;
+struct PayParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;  // FlexPay echoes it in the callback: that is how it finds us
+  Money amount;
+  std::optional<std::string> description{};
+};
+BOOST_DESCRIBE_STRUCT(PayParams, (), (reference, amount, description))
+
+PayParams pay_params(const Transaction& t) {
+  PayParams p{.reference = t.txn_id, .amount = t.amount};
+  if (auto d = description_of(t); !d.empty()) p.description = std::string(d);
   return p;
 }
 

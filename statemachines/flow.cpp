@@ -22,7 +22,7 @@ std::string StepContext::next_id(std::string_view what) {
   return id;
 }
 
-const std::string& StepContext::call(std::string_view op, json::object params) {
+const std::string& StepContext::call(std::string_view op, CallParams params) {
   // Built in place: the id is made once, and the caller gets the call's own copy.
   ProviderCall& c = effects.calls.emplace_back();
   c.call_id = next_id(op);
@@ -32,7 +32,7 @@ const std::string& StepContext::call(std::string_view op, json::object params) {
   return c.call_id;
 }
 
-void StepContext::call_again(std::string call_id, std::string_view op, json::object params) {
+void StepContext::call_again(std::string call_id, std::string_view op, CallParams params) {
   // A call without an id has no idempotency key and its result could not be matched: when no id was
   // handed out before (the transaction's data lacks it), this is a first call.
   if (call_id.empty()) {

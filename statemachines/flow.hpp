@@ -41,10 +41,10 @@ class StepContext {
   std::string next_id(std::string_view what);
   // Asks the executor to call the provider. Returns the call id (the idempotency key): the call's own,
   // valid until the step asks for another call.
-  const std::string& call(std::string_view op, json::object params);
+  const std::string& call(std::string_view op, CallParams params);
   // Re-issues a call under an id handed out before: same idempotency key, so the provider answers
   // with the first outcome instead of acting twice. An empty id gets a fresh one, as call() does.
-  void call_again(std::string call_id, std::string_view op, json::object params);
+  void call_again(std::string call_id, std::string_view op, CallParams params);
   void set_timer(std::string_view name, std::int64_t due_at_ms);
   void cancel_timer(std::string_view name);
   void set_reason(std::string_view reason) { txn.reason = std::string(reason); }

@@ -112,21 +112,14 @@ void refuse_mode(StepContext& c) {
 
 // Payment (request money): transactionType PAYMENT, paymentType INTERAC_ETRANSFER. Send money adds
 // mode SEND_MONEY and the time the merchant keeps the transaction open (120 s at least).
-json::object handle_params(const StepContext& c) {
+interac::HandleParams handle_params(const StepContext& c) {
   const bool send = send_money(c);
-  json::object p;
-  p.reserve(8);  // built key by key: no regrowth on the way
-  p["merchantRefNum"] = c.txn.txn_id;
-  p["transactionType"] = "PAYMENT";
-  p["paymentType"] = "INTERAC_ETRANSFER";
-  p["amount"] = money_json(c.txn.amount);
-  p["mode"] = send ? "SEND_MONEY" : "REQUEST_MONEY";
-  if (send) {
-    p["timeToLiveSeconds"] =
-        std::max(kSendMoneyMinTtlSeconds, c.settings.get("send_money_ttl_seconds", kSendMoneyTtlSeconds));
-  }
-  p["interacEtransfer"] = interac::consumer(c.txn);
-  if (const json::object* customer = customer_of(c.txn)) p["customer"] = *customer;
+  interac::HandleParams p{.merchantRefNum = c.txn.txn_id, .transactionType = "PAYMENT", .amount = c.txn.amount};
+  p.mode = send ? "SEND_MONEY" : "REQUEST_MONEY";
+  if (send)
+    p.timeToLiveSeconds = std::max(kSendMoneyMinTtlSeconds, c.settings.get("send_money_ttl_seconds", kSendMoneyTtlSeconds));
+  p.interacEtransfer = interac::consumer(c.txn);
+  if (const json::object* customer = customer_of(c.txn)) p.customer = *customer;
   return p;
 }
 
@@ -141,12 +134,21 @@ void resend_handle_request(StepContext& c) {
   c.call_again(data(c).handle_call_id, "create_payment_handle", handle_params(c));
 }
 
-json::object payment_params(const Transaction& t) {
-  return {{"merchantRefNum", t.txn_id},
-          {"amount", money_json(t.amount)},
-          {"settleWithAuth", true},
-          {"dupCheck", true},
-          {"paymentHandleToken", t.provider_refs.get(interac::refs::kPaymentHandleToken)}};
+// POST /payments with the handle's token.
+struct PaymentParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string merchantRefNum;
+  Money amount;
+  bool settleWithAuth = true;
+  bool dupCheck = true;
+  std::string paymentHandleToken;
+};
+BOOST_DESCRIBE_STRUCT(PaymentParams, (), (merchantRefNum, amount, settleWithAuth, dupCheck, paymentHandleToken))
+
+PaymentParams payment_params(const Transaction& t) {
+  return {.merchantRefNum = t.txn_id,
+          .amount = t.amount,
+          .paymentHandleToken = std::string(t.provider_refs.get(interac::refs::kPaymentHandleToken))};
 }
 
 // Send money: the customer pays from their bank with the instructions corridor shows; they stay the

@@ -50,11 +50,11 @@ void record_mismatch(StepContext& c, const std::optional<json::value>& amount, s
 
 bool not_found(const StepContext& c) { return call_failure(c).not_found.value_or(false); }
 
-json::object consumer(const Transaction& t) {
+Consumer consumer(const Transaction& t) {
   const json::object* customer = customer_of(t);
-  if (customer == nullptr) return {{"consumerId", ""}, {"type", "EMAIL"}};
-  if (auto email = get_string(*customer, "email"); !email.empty()) return {{"consumerId", email}, {"type", "EMAIL"}};
-  return {{"consumerId", get_string(*customer, "msisdn")}, {"type", "PHONE"}};
+  if (customer == nullptr) return {"", "EMAIL"};
+  if (auto email = get_string(*customer, "email"); !email.empty()) return {std::string(email), "EMAIL"};
+  return {std::string(get_string(*customer, "msisdn")), "PHONE"};
 }
 
 }  // namespace corridor::interac

@@ -75,7 +75,42 @@ void record_mismatch(StepContext& c, const Resource& r, std::string_view what) {
 // The input is a call.failed whose look-up found nothing at Paysafe (the executor's `not_found`).
 bool not_found(const StepContext& c);
 
+// ---- the parameters of the calls (adapters/interac/ reads them) ------------------------------------
+// A value the executor opens just before the request ({"sealed": ...}: an e-Transfer security answer).
+struct Sealed {
+  std::string sealed;
+};
+BOOST_DESCRIBE_STRUCT(Sealed, (), (sealed))
+
+// The e-Transfer's customer: consumerId and its type, and for a standalone credit without
+// autodeposit the security question and its sealed answer.
+struct Consumer {
+  static constexpr bool kWritesEmptyText = true;
+  std::string consumerId;
+  std::string type;
+  std::optional<std::string> question{};
+  std::optional<Sealed> answer{};
+};
+BOOST_DESCRIBE_STRUCT(Consumer, (), (consumerId, type, question, answer))
+
 // consumerId and its type: the customer's email, else their phone number.
-json::object consumer(const Transaction& t);
+Consumer consumer(const Transaction& t);
+
+// POST /paymenthandles: a payment's (mode, and the TTL of send money) or a withdrawal's
+// verification or credit handle (no mode).
+struct HandleParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string merchantRefNum;
+  std::string transactionType;  // PAYMENT, VERIFICATION, STANDALONE_CREDIT
+  std::string paymentType = "INTERAC_ETRANSFER";
+  Money amount;
+  std::optional<std::string> mode{};  // SEND_MONEY or REQUEST_MONEY
+  std::optional<std::int64_t> timeToLiveSeconds{};
+  Consumer interacEtransfer{};
+  std::optional<json::object> customer{};
+};
+BOOST_DESCRIBE_STRUCT(HandleParams, (),
+                      (merchantRefNum, transactionType, paymentType, amount, mode, timeToLiveSeconds, interacEtransfer,
+                       customer))
 
 }  // namespace corridor::interac

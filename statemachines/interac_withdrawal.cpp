@@ -155,12 +155,11 @@ void keep_security_question(StepContext& c) {
 
 std::string verification_ref(const Transaction& t) { return t.txn_id + std::string(kVerificationSuffix); }
 
-json::object verification_handle_params(const Transaction& t) {
-  return {{"merchantRefNum", verification_ref(t)},
-          {"transactionType", "VERIFICATION"},
-          {"paymentType", "INTERAC_ETRANSFER"},
-          {"amount", money_json(t.amount)},
-          {"interacEtransfer", interac::consumer(t)}};
+interac::HandleParams verification_handle_params(const Transaction& t) {
+  return {.merchantRefNum = verification_ref(t),
+          .transactionType = "VERIFICATION",
+          .amount = t.amount,
+          .interacEtransfer = interac::consumer(t)};
 }
 
 // Verification API: a VERIFICATION handle, PAYABLE at once, then POST /verifications.
@@ -192,22 +191,19 @@ void verify(StepContext& c) {
                                  {"paymentHandleToken", h.paymentHandleToken}});
 }
 
-json::object credit_handle_params(const Transaction& t) {
-  json::object e = interac::consumer(t);
+interac::HandleParams credit_handle_params(const Transaction& t) {
+  interac::HandleParams p{.merchantRefNum = t.txn_id,
+                          .transactionType = "STANDALONE_CREDIT",
+                          .amount = t.amount,
+                          .interacEtransfer = interac::consumer(t)};
   // Autodeposit needs no question; without it (or not knowing) the question and the sealed answer
   // go along: {"answer": {"sealed": ...}} is opened by the executor just before the request.
   const InteracWithdrawalData& d = t.data.as<InteracWithdrawalData>();
   if (!d.autodeposit.value_or(false) && has_security_question(t)) {
-    e["question"] = d.security->question;
-    e["answer"] = json::object{{"sealed", d.security->answer_sealed}};
+    p.interacEtransfer.question = d.security->question;
+    p.interacEtransfer.answer = interac::Sealed{d.security->answer_sealed};
   }
-  json::object p({{"merchantRefNum", t.txn_id},
-                  {"transactionType", "STANDALONE_CREDIT"},
-                  {"paymentType", "INTERAC_ETRANSFER"},
-                  {"amount", money_json(t.amount)},
-                  {"interacEtransfer", std::move(e)}},
-                 6);  // room for the customer
-  if (const json::object* customer = customer_of(t)) p["customer"] = *customer;
+  if (const json::object* customer = customer_of(t)) p.customer = *customer;
   return p;
 }
 
@@ -242,12 +238,21 @@ void credit_after_verification(StepContext& c) {
   request_credit_handle(c);
 }
 
-json::object credit_params(const Transaction& t) {
-  json::object p({{"merchantRefNum", t.txn_id},
-                  {"amount", money_json(t.amount)},
-                  {"paymentHandleToken", t.provider_refs.get(interac::refs::kPaymentHandleToken)}},
-                 4);  // room for the description
-  if (auto d = description_of(t); !d.empty()) p["description"] = d;
+// POST /standalonecredits with the credit handle's token.
+struct CreditParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string merchantRefNum;
+  Money amount;
+  std::string paymentHandleToken;
+  std::optional<std::string> description{};
+};
+BOOST_DESCRIBE_STRUCT(CreditParams, (), (merchantRefNum, amount, paymentHandleToken, description))
+
+CreditParams credit_params(const Transaction& t) {
+  CreditParams p{.merchantRefNum = t.txn_id,
+                 .amount = t.amount,
+                 .paymentHandleToken = std::string(t.provider_refs.get(interac::refs::kPaymentHandleToken))};
+  if (auto d = description_of(t); !d.empty()) p.description = std::string(d);
   return p;
 }
 

@@ -98,15 +98,22 @@ bool not_sent_and_resends_spent(const StepContext& c) { return not_sent(c) && re
 
 // ---- what corridor does -------------------------------------------------------------------------
 
-json::object session_params(const Transaction& t) {
-  json::object p;
-  p.reserve(5);  // built key by key: no regrowth on the way
-  p["reference"] = t.txn_id;  // corridor's reference at NovaSend: a webhook finds its transaction
-  p["amount"] = money_json(t.amount);
+struct SessionParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;  // corridor's reference at NovaSend: a webhook finds its transaction
+  Money amount;
+  std::optional<std::string> msisdn{};
+  std::optional<std::string> customerName{};
+  std::optional<std::string> country{};
+};
+BOOST_DESCRIBE_STRUCT(SessionParams, (), (reference, amount, msisdn, customerName, country))
+
+SessionParams session_params(const Transaction& t) {
+  SessionParams p{.reference = t.txn_id, .amount = t.amount};
   if (const json::object* customer = customer_of(t)) {
-    p["msisdn"] = get_string(*customer, "msisdn");
-    p["customerName"] = get_string(*customer, "name");
-    p["country"] = get_string(*customer, "country");
+    p.msisdn = std::string(get_string(*customer, "msisdn"));
+    p.customerName = std::string(get_string(*customer, "name"));
+    p.country = std::string(get_string(*customer, "country"));
   }
   return p;
 }

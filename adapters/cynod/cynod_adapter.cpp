@@ -127,7 +127,7 @@ CynodAdapter::CynodAdapter(CynodSettings settings) : settings_(std::move(setting
 
 Result<HttpRequest> CynodAdapter::build_request(const ProviderCall& call) const {
   const std::string where = "cynod " + call.op + " " + call.call_id;
-  const json::object& p = call.params;
+  const json::object p = call.params.object();
   auto reference = required_string(p, "reference", where);
   if (!reference) return reference.error();
 

@@ -122,7 +122,7 @@ std::string EsipayAdapter::return_url() const {
 Result<HttpRequest> EsipayAdapter::build_request(const ProviderCall& call) const {
   // Errors here never quote the card: they end up in call.failed and in events.
   const std::string where = "esipay " + call.op + " " + call.call_id;
-  const json::object& p = call.params;
+  const json::object p = call.params.object();
   HttpRequest req;
   req.method = settings_.http_method;
   const std::string root = settings_.base_url + "/cardpay/" + percent_encode(settings_.uuid) + "/";

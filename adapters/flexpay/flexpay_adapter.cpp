@@ -128,7 +128,7 @@ std::string FlexPayAdapter::redirect_url(std::string_view configured, std::strin
 }
 
 Result<HttpRequest> FlexPayAdapter::build_request(const ProviderCall& call) const {
-  const json::object& p = call.params;
+  const json::object p = call.params.object();
   const std::string where = "flexpay " + call.op + " " + call.call_id;
   HttpRequest req;
   req.headers = {{"Accept", "application/json"}};
@@ -250,11 +250,11 @@ Result<ParsedInput> FlexPayAdapter::parse_response(const ProviderCall& call, con
     if (auto ok = optional_string(t, "currency", tw); !ok) return ok.error();
     if (auto ok = optional_string(t, "createdAt", tw); !ok) return ok.error();
     // The check answers about the order it was asked: anything else is never taken as our outcome.
-    if (auto asked = get_string(call.params, "orderNumber"); !asked.empty() && get_string(t, "orderNumber") != asked) {
+    if (auto asked = call.params.text("orderNumber"); !asked.empty() && get_string(t, "orderNumber") != asked) {
       return fail(adapter_errc::unexpected_answer, tw + ": orderNumber '" + std::string(get_string(t, "orderNumber")) +
                                                        "' is not the one asked, '" + std::string(asked) + "'");
     }
-    if (auto ours = get_string(call.params, "reference"); !ours.empty() && get_string(t, "reference") != ours) {
+    if (auto ours = call.params.text("reference"); !ours.empty() && get_string(t, "reference") != ours) {
       return fail(adapter_errc::unexpected_answer, tw + ": reference '" + std::string(get_string(t, "reference")) +
                                                        "' is not this transaction's '" + std::string(ours) + "'");
     }

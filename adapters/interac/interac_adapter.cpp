@@ -285,7 +285,7 @@ InteracAdapter::InteracAdapter(InteracSettings settings) : settings_(std::move(s
 Result<HttpRequest> InteracAdapter::build_request(const ProviderCall& call) const {
   HttpRequest req;
   req.headers = {{"Authorization", authorization_}, {"Accept", "application/json"}};
-  const json::object& p = call.params;
+  const json::object p = call.params.object();
   const std::string where = "interac " + call.op + " " + call.call_id;
   const std::string root = settings_.base_url + std::string(kApiRoot);
 
@@ -401,7 +401,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
       // exists under this merchantRefNum. The flow treats it as in progress and finds its status
       // with GET ?merchantRefNum= (and its webhooks).
       in.name = std::string(op->ok);
-      const std::string_view ref = get_string(call.params, "merchantRefNum");
+      const std::string_view ref = call.params.text("merchantRefNum");
       in.data = op->resource == Resource::credit ? already_processed<InteracStandaloneCredit>(ref, error.message)
                                                  : already_processed<InteracPayment>(ref, error.message);
       return in;
@@ -434,7 +434,7 @@ Result<ParsedInput> InteracAdapter::parse_response(const ProviderCall& call, con
     }
     if (latest == nullptr) {
       return fail(adapter_errc::not_found, where + ": no " + std::string(op->list_key) + " with merchantRefNum '" +
-                                               std::string(get_string(call.params, "merchantRefNum")) + "'");
+                                               std::string(call.params.text("merchantRefNum")) + "'");
     }
     resource = *latest;
   } else {

@@ -145,7 +145,7 @@ NovaSendAdapter::NovaSendAdapter(NovaSendSettings settings)
 Result<HttpRequest> NovaSendAdapter::build_request(const ProviderCall& call) const {
   HttpRequest req;
   req.headers = {{"Authorization", authorization_}, {"Accept", "application/json"}};
-  const json::object& p = call.params;
+  const json::object p = call.params.object();
 
   if (call.op == "create_session") {
     // Seed: POST /v1/payin/sessions, Basic auth, X-Idempotency-Key required, JSON body.

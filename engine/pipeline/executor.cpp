@@ -326,7 +326,7 @@ struct Executor::Impl {
   Result<ProviderCall> unsealed(const ProviderCall& call) {
     ProviderCall open = call;
     bool opened = false;
-    Result<Ok> ok = open_sealed(open.params, opened);
+    Result<Ok> ok = open_sealed(open.params.edit(), opened);
     if (!ok) return ok.error();
     if (!opened) return call;
     return open;

@@ -401,7 +401,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
       const json::object* card = is_command ? get_object(in.data, "card") : nullptr;
       for (auto& c : effects.calls) {
         // The call that needs the card gets the sealed copy; it is deleted with the call row.
-        if (card != nullptr && card->contains("sealed") && get_string(c.params, "card") == "attached")
+        if (card != nullptr && card->contains("sealed") && c.params.text("card") == "attached")
           c.params["card"] = *card;
         p.batch.calls.push_back(std::move(c));
         p.batch.call_partitions.push_back(rec.partition);

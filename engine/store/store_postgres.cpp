@@ -962,7 +962,7 @@ class PostgresStore final : public Store {
       std::vector<std::string> ids, docs;
       for (const auto& c : b.calls) {
         ids.push_back(c.answer_input_id());  // one row a send: a re-send has an answer id of its own
-        docs.push_back(boost::json::serialize(to_json(c)));
+        docs.push_back(serialize(c));
       }
       std::map<std::string_view, std::size_t> last;
       for (std::size_t i = 0; i < ids.size(); ++i) last[ids[i]] = i;

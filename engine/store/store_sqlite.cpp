@@ -818,7 +818,7 @@ class SqliteStore final : public Store {
       for (std::size_t i = 0; i < b.calls.size(); ++i) {
         const ProviderCall& c = b.calls[i];
         bind(st->get(), 1, c.answer_input_id());  // one row a send: a re-send has an answer id of its own
-        bind(st->get(), 2, boost::json::serialize(to_json(c)));
+        bind(st->get(), 2, serialize(c));
         sqlite3_bind_int(st->get(), 3, partitions ? b.call_partitions[i] : -1);
         if (auto r = step_done(st->get(), "write call"); !r) return r;
       }

@@ -50,13 +50,13 @@ class ScriptedAdapter final : public ProviderAdapter {
   std::string_view provider() const override { return "acme"; }
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
     std::lock_guard lock(mu);
-    if (call.params.contains("throw_building")) throw std::runtime_error("adapter bug while building");
+    if (call.params.object().contains("throw_building")) throw std::runtime_error("adapter bug while building");
     last_params = call.params;
-    if (const json::object* card = get_object(call.params, "card")) last_card = std::string(get_string(*card, "number"));
+    if (const json::object params = call.params.object(); const json::object* card = get_object(params, "card")) last_card = std::string(get_string(*card, "number"));
     return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
-    if (call.params.contains("throw_parsing")) throw std::runtime_error("adapter bug while parsing");
+    if (call.params.object().contains("throw_parsing")) throw std::runtime_error("adapter bug while parsing");
     if (r.status >= 500) return fail(adapter_errc::provider_unavailable, "provider answered " + std::to_string(r.status));
     if (r.status == 404) return fail(adapter_errc::not_found, "no such payment");
     return ParsedInput{std::string(call.call_id.substr(0, call.call_id.find(':'))), "paid", {{"status", r.status}}, ""};

@@ -109,7 +109,7 @@ TEST(EsipayAdapter, RefundUrls) {
   ASSERT_TRUE(part);
   EXPECT_EQ(part->target, "http://10.0.0.6:6543/cardpay/c0ffee00-uuid/esi42/4.00");
   auto no_txn = refund_call(false);
-  no_txn.params.erase("transaction");
+  no_txn.params.edit().erase("transaction");
   auto refused = a.build_request(no_txn);
   ASSERT_FALSE(refused);
   EXPECT_EQ(code_text(refused.error().code), "adapter.bad_parameters");

@@ -119,7 +119,7 @@ TEST(FlexPayAdapter, ConfiguredRedirectUrlsWinAndCallbackUrlCanBeSet) {
 TEST(FlexPayAdapter, PayRequestRefusesBadParams) {
   auto a = adapter();
   auto no_amount = pay_call(100);
-  no_amount.params.erase("amount");
+  no_amount.params.edit().erase("amount");
   EXPECT_NE(a.build_request(no_amount).error().message.find("'amount'"), std::string::npos);
   auto float_amount = pay_call(100);
   float_amount.params["amount"].as_object()["value"] = 1.5;
@@ -130,7 +130,7 @@ TEST(FlexPayAdapter, PayRequestRefusesBadParams) {
   EXPECT_FALSE(a.build_request(pay_call(100, "EUR")).error().retryable());
   EXPECT_FALSE(a.build_request(pay_call(0)));
   auto no_ref = pay_call(100);
-  no_ref.params.erase("reference");
+  no_ref.params.edit().erase("reference");
   EXPECT_NE(a.build_request(no_ref).error().message.find("'reference'"), std::string::npos);
 }
 

@@ -260,7 +260,7 @@ TEST(InteracAdapter, LookUpsOfNothingAreNotFound) {
 
 TEST(InteracAdapter, BadParamsNameTheField) {
   auto c = request_money_handle();
-  c.params.erase("merchantRefNum");
+  c.params.edit().erase("merchantRefNum");
   auto r = adapter().build_request(c);
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("merchantRefNum"), std::string::npos);

@@ -149,7 +149,7 @@ TEST(NovaSendRequest, AmountIsConvertedExactlyToWholeUnits) {
 TEST(NovaSendRequest, CreateSessionRefusesMissingParams) {
   NovaSendAdapter a(settings());
   auto c = session_call();
-  c.params.erase("msisdn");
+  c.params.edit().erase("msisdn");
   auto r = a.build_request(c);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("msisdn"), std::string::npos);
@@ -161,7 +161,7 @@ TEST(NovaSendRequest, CreateSessionRefusesMissingParams) {
   // Optional customer fields are left out rather than sent empty.
   c = session_call();
   c.params["customerName"] = "";
-  c.params.erase("country");
+  c.params.edit().erase("country");
   auto lean = a.build_request(c);
   ASSERT_TRUE(lean.ok()) << lean.error().message;
   const auto body = json::parse(lean->body).as_object();
@@ -181,7 +181,7 @@ TEST(NovaSendRequest, CheckStatusIsAnAuthenticatedGet) {
   auto odd = status_call();
   odd.params["reference"] = "tr_a/b c";
   EXPECT_EQ(a.build_request(odd)->target, "http://novasend.test/v1/payin/tr_a%2Fb%20c");
-  odd.params.erase("reference");
+  odd.params.edit().erase("reference");
   EXPECT_FALSE(a.build_request(odd).ok());
 }
 

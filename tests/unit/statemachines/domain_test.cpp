@@ -297,5 +297,56 @@ TEST(Transaction, AbsentNextActionReasonAndRejectionAreNull) {
   EXPECT_EQ(serialize(*back), serialize(t));
 }
 
+struct SampleParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;
+  Money amount;
+  std::string token{};  // empty: written as "", as the adapters have always read it
+  std::optional<std::string> description{};
+  std::optional<json::object> customer{};
+};
+BOOST_DESCRIBE_STRUCT(SampleParams, (), (reference, amount, token, description, customer))
+
+// A call's parameters built as a struct read and write as the object they stand for: the same text
+// (Boost.JSON's for that object), members by name without building it, and an edit turns them into
+// that object first.
+TEST(CallParams, AStructReadsAndWritesAsItsObject) {
+  ProviderCall c;
+  c.call_id = "tx_1:1:create_session";
+  c.provider = "novasend";
+  c.op = "create_session";
+  c.params = SampleParams{.reference = "tx_\"1\"", .amount = {300, "XOF"}, .description = "caf\u00e9"};
+  const json::object expected{{"reference", "tx_\"1\""},
+                              {"amount", {{"value", 300}, {"currency", "XOF"}}},
+                              {"token", ""},
+                              {"description", "caf\u00e9"}};
+  EXPECT_EQ(c.params.object(), expected);
+  EXPECT_TRUE(c.params == expected);
+  EXPECT_EQ(c.params.text("reference"), "tx_\"1\"");
+  EXPECT_EQ(c.params.text("description"), "caf\u00e9");
+  EXPECT_EQ(c.params.text("token"), "");
+  EXPECT_EQ(c.params.text("amount"), "");    // not text
+  EXPECT_EQ(c.params.text("customer"), "");  // absent
+  EXPECT_EQ(serialize(c), boost::json::serialize(to_json(c)));
+  EXPECT_NE(serialize(c).find(R"("params":{"reference":"tx_\"1\"","amount":{"value":300,"currency":"XOF"},"token":"",)"),
+            std::string::npos)
+      << serialize(c);
+  c.answer_id = "tx_1:1:create_session:resend:1";
+  EXPECT_EQ(serialize(c), boost::json::serialize(to_json(c)));
+
+  // Read back from the store: an object, the same text.
+  auto back = provider_call_from_json(boost::json::parse(serialize(c)));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(serialize(*back), serialize(c));
+  EXPECT_EQ(back->params.text("reference"), "tx_\"1\"");
+
+  // A copy shares the struct; an edit changes its own copy only.
+  ProviderCall copy = c;
+  copy.params["card"] = json::object{{"sealed", "x"}};
+  EXPECT_EQ(copy.params.object().size(), 5u);
+  EXPECT_FALSE(c.params.object().contains("card"));
+  EXPECT_EQ(copy.params.text("reference"), "tx_\"1\"");
+}
+
 }  // namespace
 }  // namespace corridor

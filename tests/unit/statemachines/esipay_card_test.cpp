@@ -68,10 +68,10 @@ TEST_F(EsipayCard, CreateChargesTheCard) {
   const auto& call = h.effects.calls[0];
   EXPECT_EQ(call.op, "cardpay");
   EXPECT_EQ(call.provider, "esipay");
-  EXPECT_EQ(get_string(call.params, "cid"), "tx_test");
+  EXPECT_EQ(call.params.text("cid"), "tx_test");
   EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 10000);
   EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "USD");
-  EXPECT_EQ(get_string(call.params, "card"), "attached");
+  EXPECT_EQ(call.params.text("card"), "attached");
   EXPECT_TRUE(h.effects.timers.empty());
   expect_event("charging", "processing");
 }
@@ -287,7 +287,7 @@ TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
   EXPECT_EQ(h.effects.calls[0].op, "refund");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
   EXPECT_EQ(get_string(h.effects.calls[0].params, "cid"), "tx_test");
-  EXPECT_FALSE(h.effects.calls[0].params.contains("amount"));
+  EXPECT_FALSE(h.effects.calls[0].params.object().contains("amount"));
   ASSERT_TRUE(data(h).refund_in_flight.has_value());
   const EsipayRefundInFlight& flight = *data(h).refund_in_flight;
   EXPECT_EQ(flight.amount, 10000);

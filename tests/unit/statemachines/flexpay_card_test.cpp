@@ -63,11 +63,11 @@ TEST_F(FlexPayCard, CreateSendsPayRequestAndArmsTheDelay) {
   const auto& call = h.effects.calls[0];
   EXPECT_EQ(call.op, "pay");
   EXPECT_EQ(call.provider, "flexpay");
-  EXPECT_EQ(get_string(call.params, "reference"), "tx_test");
+  EXPECT_EQ(call.params.text("reference"), "tx_test");
   EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 300);
   EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "USD");
-  EXPECT_EQ(get_string(call.params, "description"), "test payment");
-  EXPECT_FALSE(call.params.contains("card"));  // FlexPay's page takes the card, not corridor
+  EXPECT_EQ(call.params.text("description"), "test payment");
+  EXPECT_FALSE(call.params.object().contains("card"));  // FlexPay's page takes the card, not corridor
   ASSERT_NE(h.timer("timer.payment_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.payment_expired")->due_at_ms, kT0 + 600000);
   EXPECT_EQ(data_of(h.txn).payment_deadline_ms, kT0 + 600000);

@@ -703,7 +703,7 @@ json::object standalone_credit(const Transaction& t, Mood& m, std::string_view s
 
 Reply interac_withdrawal_answer(const ProviderCall& call, const Transaction& t, Mood& m) {
   const auto roll = m.rnd.below(100);
-  const bool for_verification = get_string(call.params, "merchantRefNum").ends_with(kVerificationSuffix);
+  const bool for_verification = call.params.text("merchantRefNum").ends_with(kVerificationSuffix);
   if (call.op == "create_payment_handle") {
     if (m.quiet) return call_failed(call, m);
     if (for_verification) {

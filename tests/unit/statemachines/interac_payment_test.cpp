@@ -54,8 +54,8 @@ class InteracPayment : public ::testing::Test {
     ASSERT_EQ(h.effects.calls.size(), 1u);
     const auto& call = h.effects.calls[0];
     EXPECT_EQ(call.op, "create_payment");
-    EXPECT_EQ(get_string(call.params, "merchantRefNum"), "tx_test");
-    EXPECT_EQ(get_string(call.params, "paymentHandleToken"), "PHEkR6gInY2NM05X");
+    EXPECT_EQ(call.params.text("merchantRefNum"), "tx_test");
+    EXPECT_EQ(call.params.text("paymentHandleToken"), "PHEkR6gInY2NM05X");
     EXPECT_TRUE(get_bool(call.params, "settleWithAuth"));
     EXPECT_TRUE(get_bool(call.params, "dupCheck"));
     EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 54400);
@@ -89,7 +89,7 @@ TEST_F(InteracPayment, CreateRequestsAPaymentHandle) {
   EXPECT_EQ(h.txn.state, "handle_requested");
   EXPECT_EQ(data_of(h).mode, "request_money");
   ASSERT_EQ(h.effects.calls.size(), 1u);
-  const auto& p = h.effects.calls[0].params;
+  const json::object p = h.effects.calls[0].params.object();
   EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
   EXPECT_EQ(get_string(p, "merchantRefNum"), "tx_test");
   EXPECT_EQ(get_string(p, "transactionType"), "PAYMENT");
@@ -106,7 +106,7 @@ TEST_F(InteracPayment, SendMoneyHandleCarriesItsTtlOf120SecondsAtLeast) {
   h.settings.set("send_money_ttl_seconds", 60);
   h.feed(h.create_input({{"mode", "send_money"}}));
   EXPECT_EQ(data_of(h).mode, "send_money");
-  const auto& p = h.effects.calls.at(0).params;
+  const json::object p = h.effects.calls.at(0).params.object();
   EXPECT_EQ(get_string(p, "mode"), "SEND_MONEY");
   EXPECT_EQ(get_int(p, "timeToLiveSeconds"), 120);
   Harness other{interac_payment_flow(), Money{54400, "CAD"}};

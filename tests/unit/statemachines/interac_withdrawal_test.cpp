@@ -53,7 +53,7 @@ class InteracWithdrawal : public ::testing::Test {
   }
   void expect_credit_handle_call() {
     ASSERT_EQ(h.effects.calls.size(), 1u);
-    const auto& p = h.effects.calls[0].params;
+    const json::object p = h.effects.calls[0].params.object();
     EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
     EXPECT_EQ(get_string(p, "merchantRefNum"), "tx_test");
     EXPECT_EQ(get_string(p, "transactionType"), "STANDALONE_CREDIT");
@@ -63,7 +63,7 @@ class InteracWithdrawal : public ::testing::Test {
   }
   void expect_credit_call() {
     ASSERT_EQ(h.effects.calls.size(), 1u);
-    const auto& p = h.effects.calls[0].params;
+    const json::object p = h.effects.calls[0].params.object();
     EXPECT_EQ(h.effects.calls[0].op, "create_standalone_credit");
     EXPECT_EQ(get_string(p, "merchantRefNum"), "tx_test");
     EXPECT_EQ(get_string(p, "paymentHandleToken"), "PH6grPCguAtRInwc");
@@ -80,7 +80,7 @@ TEST_F(InteracWithdrawal, PayoutWithVerificationAsksForAVerificationHandle) {
   h.feed(h.create_input({{"verify", true}}));
   EXPECT_EQ(h.txn.state, "verification_requested");
   ASSERT_EQ(h.effects.calls.size(), 1u);
-  const auto& p = h.effects.calls[0].params;
+  const json::object p = h.effects.calls[0].params.object();
   EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
   EXPECT_EQ(get_string(p, "merchantRefNum"), "tx_test-verification");
   EXPECT_EQ(get_string(p, "transactionType"), "VERIFICATION");
@@ -92,7 +92,8 @@ TEST_F(InteracWithdrawal, PayoutWithoutVerificationAsksForACreditHandle) {
   h.feed(h.create_input({{"interac", {{"question", "what is your name"}, {"answer_sealed", kSealedAnswer}}}}));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   expect_credit_handle_call();
-  const auto& e = *get_object(h.effects.calls[0].params, "interacEtransfer");
+  const json::object params = h.effects.calls[0].params.object();
+  const auto& e = *get_object(params, "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   // The executor opens {"sealed": ...} in memory just before the request.
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
@@ -128,7 +129,8 @@ TEST_F(InteracWithdrawal, TheSealedAnswerIsAllThatIsKeptAlongTheWholeFlow) {
   feed(testing::make_input("handle.created", verification_handle()));
   feed(testing::make_input("verification.completed", verification("ALIAS_REGULAR", 500000)));
   ASSERT_EQ(fresh.txn.state, "credit_handle_requested");
-  const auto& e = *get_object(fresh.effects.calls.at(0).params, "interacEtransfer");
+  const json::object params = fresh.effects.calls.at(0).params.object();
+  const auto& e = *get_object(params, "interacEtransfer");
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
   // Paysafe echoes the answer in its handle (the adapter removes it; a flow never copies it either).
   json::object echoed = credit_handle();
@@ -222,7 +224,8 @@ TEST_F(InteracWithdrawal, VerifiedRegularWithQuestionSendsTheQuestion) {
   h.in("verifying").feed("verification.completed", verification("ALIAS_REGULAR", 500000));
   EXPECT_EQ(h.txn.state, "credit_handle_requested");
   EXPECT_EQ(data_of(h).autodeposit, false);
-  const auto& e = *get_object(h.effects.calls.at(0).params, "interacEtransfer");
+  const json::object params = h.effects.calls.at(0).params.object();
+  const auto& e = *get_object(params, "interacEtransfer");
   EXPECT_EQ(get_string(e, "question"), "what is your name");
   EXPECT_EQ(e.at("answer"), (json::value{{"sealed", kSealedAnswer}}));
 }

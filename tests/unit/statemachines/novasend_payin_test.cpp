@@ -59,10 +59,10 @@ TEST_F(NovaSendPayin, CreateRequestsSessionWithIdempotencyKey) {
   const auto& call = h.effects.calls[0];
   EXPECT_EQ(call.op, "create_session");
   EXPECT_EQ(call.provider, "novasend");
-  EXPECT_EQ(get_string(call.params, "reference"), "tx_test");
-  EXPECT_EQ(get_string(call.params, "msisdn"), "+2250702968786");
-  EXPECT_EQ(get_string(call.params, "customerName"), "John Doe");
-  EXPECT_EQ(get_string(call.params, "country"), "CI");
+  EXPECT_EQ(call.params.text("reference"), "tx_test");
+  EXPECT_EQ(call.params.text("msisdn"), "+2250702968786");
+  EXPECT_EQ(call.params.text("customerName"), "John Doe");
+  EXPECT_EQ(call.params.text("country"), "CI");
   EXPECT_EQ(data(h).session_call_id, call.call_id);
   ASSERT_EQ(h.effects.events.size(), 1u);
   EXPECT_EQ(h.effects.events[0].state, "session_requested");
