@@ -134,8 +134,8 @@ struct LateInput {
 BOOST_DESCRIBE_STRUCT(LateInput, (), (input_id, asked_at_ms))
 
 // A name under which a flow keeps one of the provider's ids: its key in the transaction's
-// "provider_refs". Each flow declares its names once, as constants (novasend_inputs.hpp, ...), so a
-// misspelt name is a compile error rather than an id that is never found.
+// "provider_refs". Each flow declares its names once, as constants in its header (novasend_refs in
+// novasend_payin.hpp, ...), so a misspelt name is a compile error rather than an id never found.
 struct RefKey {
   std::string_view name;
 };
@@ -266,7 +266,6 @@ class CallParams {
 
   // The parameters as an object: a struct's members as fields::to_object gives them.
   json::object object() const { return typed_ ? typed_->object() : object_; }
-  operator json::object() const { return object(); }
   // The text of the member `name` ("" when absent or not text), without building the object.
   std::string_view text(std::string_view name) const;
   // The object itself, to change it (the executor opens sealed values, the processor attaches the

@@ -51,7 +51,7 @@ class ScriptedAdapter final : public ProviderAdapter {
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
     std::lock_guard lock(mu);
     if (call.params.object().contains("throw_building")) throw std::runtime_error("adapter bug while building");
-    last_params = call.params;
+    last_params = call.params.object();
     if (const json::object params = call.params.object(); const json::object* card = get_object(params, "card")) last_card = std::string(get_string(*card, "number"));
     return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
   }

@@ -80,10 +80,10 @@ TEST_F(CynodCardDebit, CreateRequestsAuthorisationAndArmsConfirmationDelay) {
   EXPECT_EQ(call.op, "request_authorization");
   EXPECT_EQ(call.provider, "cynod");
   EXPECT_EQ(call.params.text("reference"), "tx_test");
-  EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 300);
-  EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "XOF");
+  EXPECT_EQ(get_int(*get_object(call.params.object(), "amount"), "value"), 300);
+  EXPECT_EQ(get_string(*get_object(call.params.object(), "amount"), "currency"), "XOF");
   EXPECT_EQ(call.params.text("card"), "attached");  // never the number itself
-  EXPECT_EQ(get_string(*get_object(call.params, "customer"), "msisdn"), "+2250702968786");
+  EXPECT_EQ(get_string(*get_object(call.params.object(), "customer"), "msisdn"), "+2250702968786");
   EXPECT_EQ(data_of(h.txn).authorization_call_id, call.call_id);
   ASSERT_NE(h.timer("timer.confirmation_expired"), nullptr);
   EXPECT_EQ(h.timer("timer.confirmation_expired")->due_at_ms, kT0 + 120000);
@@ -133,9 +133,9 @@ TEST_F(CynodCardDebit, ApprovalBeforeInProgressNoticeDebitsAndAcknowledges) {
   EXPECT_EQ(data_of(h.txn).debited_amount, 300);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "acknowledge");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "status"), "APPROVED");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("authorization_number"), "A123456");
+  EXPECT_EQ(h.effects.calls[0].params.text("status"), "APPROVED");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tx_test");
   EXPECT_TRUE(h.cancelled("timer.confirmation_expired"));
   expect_event("debited", "processing");
 }
@@ -147,7 +147,7 @@ TEST_F(CynodCardDebit, ReconcileReadsTheAuthorisationBack) {
     EXPECT_EQ(h.txn.state, state);
     ASSERT_EQ(h.effects.calls.size(), 1u);
     EXPECT_EQ(h.effects.calls[0].op, "get_authorization");
-    EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tx_test");
+    EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tx_test");
     expect_no_event();
   }
 }
@@ -187,7 +187,7 @@ TEST_F(CynodCardDebit, NoAnswerInTimeCancelsTheWalletRequest) {
   EXPECT_EQ(h.txn.state, "expiring");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "cancel_authorization");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tx_test");
   EXPECT_TRUE(h.cancelled("timer.retry"));
   expect_event("expiring", "pending");
 }
@@ -296,7 +296,7 @@ TEST_F(CynodCardDebit, AcknowledgementIsResentUnderItsFirstId) {
   EXPECT_EQ(h.txn.state, "debited");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].call_id, first);
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
+  EXPECT_EQ(h.effects.calls[0].params.text("authorization_number"), "A123456");
 }
 
 TEST_F(CynodCardDebit, DuplicateApprovalChangesNothing) {
@@ -643,7 +643,7 @@ TEST_F(CynodCardDebit, DebitAfterTheExpiryReplacesIt) {
   // Step 10, once: the transaction is final and does not wait for it.
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "acknowledge");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "authorization_number"), "A123456");
+  EXPECT_EQ(h.effects.calls[0].params.text("authorization_number"), "A123456");
   EXPECT_EQ(h.txn.provider_refs.find("authorization_number"), "A123456");
   // Its answer, later, changes nothing.
   EXPECT_EQ(h.feed("acknowledgement.accepted").outcome, Outcome::absorbed);

@@ -69,8 +69,8 @@ TEST_F(EsipayCard, CreateChargesTheCard) {
   EXPECT_EQ(call.op, "cardpay");
   EXPECT_EQ(call.provider, "esipay");
   EXPECT_EQ(call.params.text("cid"), "tx_test");
-  EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 10000);
-  EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "USD");
+  EXPECT_EQ(get_int(*get_object(call.params.object(), "amount"), "value"), 10000);
+  EXPECT_EQ(get_string(*get_object(call.params.object(), "amount"), "currency"), "USD");
   EXPECT_EQ(call.params.text("card"), "attached");
   EXPECT_TRUE(h.effects.timers.empty());
   expect_event("charging", "processing");
@@ -285,8 +285,8 @@ TEST_F(EsipayCard, FullRefundUsesTheFullRefundUrl) {
   EXPECT_EQ(h.txn.state, "captured");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "cid"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("transaction"), "ESI-778");
+  EXPECT_EQ(h.effects.calls[0].params.text("cid"), "tx_test");
   EXPECT_FALSE(h.effects.calls[0].params.object().contains("amount"));
   ASSERT_TRUE(data(h).refund_in_flight.has_value());
   const EsipayRefundInFlight& flight = *data(h).refund_in_flight;
@@ -301,9 +301,9 @@ TEST_F(EsipayCard, PartialRefundUsesThePartialRefundUrl) {
   refund_command("r1", usd(2500));
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "transaction"), "ESI-778");
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 2500);
-  EXPECT_EQ(get_string(*get_object(h.effects.calls[0].params, "amount"), "currency"), "USD");
+  EXPECT_EQ(h.effects.calls[0].params.text("transaction"), "ESI-778");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 2500);
+  EXPECT_EQ(get_string(*get_object(h.effects.calls[0].params.object(), "amount"), "currency"), "USD");
   EXPECT_TRUE(h.effects.events.empty());
 }
 
@@ -423,7 +423,7 @@ TEST_F(EsipayCard, PartiallyRefundedRefundsWhatIsLeftWithThePartialUrl) {
   refund_command("r2");  // no amount: the remaining 75.00
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 7500);
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 7500);
 }
 
 TEST_F(EsipayCard, SeveralPartialsUpToTheCapturedAmountEndRefunded) {
@@ -627,7 +627,7 @@ TEST_F(EsipayCard, RefundTimeoutReservesItsAmount) {
   refund_command("r2");  // no amount: the rest
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 6000);
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 6000);
   h.feed("refund.succeeded", {{"http_status", 200}});
   // 60.00 refunded, 40.00 still reserved: not refunded in full until the settlement file says.
   EXPECT_EQ(h.txn.state, "partially_refunded");
@@ -650,7 +650,7 @@ TEST_F(EsipayCard, FullRefundUrlIsNeverUsedWhileAnAmountIsReserved) {
   refund_command("r2");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "refund_partial");
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 6000);
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 6000);
 }
 
 TEST_F(EsipayCard, WholeAmountAskedWhileAnAmountIsReservedIsRefused) {
@@ -728,7 +728,7 @@ TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementIsReleased) {
   // The released amount can be refunded now.
   refund_command("r3");
   ASSERT_EQ(h.effects.calls.size(), 1u);
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 4000);
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 4000);
 }
 
 TEST_F(EsipayCard, UnknownRefundMissingFromTheSettlementWhileCapturedIsReleased) {

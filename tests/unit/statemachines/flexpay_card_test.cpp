@@ -51,7 +51,7 @@ class FlexPayCard : public ::testing::Test {
   void expect_check_call() {
     ASSERT_EQ(h.effects.calls.size(), 1u);
     EXPECT_EQ(h.effects.calls[0].op, "check");
-    EXPECT_EQ(get_string(h.effects.calls[0].params, "orderNumber"), "9bsTX7qXdpQe243815877848");
+    EXPECT_EQ(h.effects.calls[0].params.text("orderNumber"), "9bsTX7qXdpQe243815877848");
   }
 };
 
@@ -64,8 +64,8 @@ TEST_F(FlexPayCard, CreateSendsPayRequestAndArmsTheDelay) {
   EXPECT_EQ(call.op, "pay");
   EXPECT_EQ(call.provider, "flexpay");
   EXPECT_EQ(call.params.text("reference"), "tx_test");
-  EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 300);
-  EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "USD");
+  EXPECT_EQ(get_int(*get_object(call.params.object(), "amount"), "value"), 300);
+  EXPECT_EQ(get_string(*get_object(call.params.object(), "amount"), "currency"), "USD");
   EXPECT_EQ(call.params.text("description"), "test payment");
   EXPECT_FALSE(call.params.object().contains("card"));  // FlexPay's page takes the card, not corridor
   ASSERT_NE(h.timer("timer.payment_expired"), nullptr);
@@ -110,7 +110,7 @@ TEST_F(FlexPayCard, RetryReusesTheFirstCallId) {
   h.feed("timer.retry", {}, InputKind::timer);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].call_id, first);
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tx_test");
   EXPECT_EQ(h.txn.state, "payment_requested");
 }
 

@@ -56,10 +56,10 @@ class InteracPayment : public ::testing::Test {
     EXPECT_EQ(call.op, "create_payment");
     EXPECT_EQ(call.params.text("merchantRefNum"), "tx_test");
     EXPECT_EQ(call.params.text("paymentHandleToken"), "PHEkR6gInY2NM05X");
-    EXPECT_TRUE(get_bool(call.params, "settleWithAuth"));
-    EXPECT_TRUE(get_bool(call.params, "dupCheck"));
-    EXPECT_EQ(get_int(*get_object(call.params, "amount"), "value"), 54400);
-    EXPECT_EQ(get_string(*get_object(call.params, "amount"), "currency"), "CAD");
+    EXPECT_TRUE(get_bool(call.params.object(), "settleWithAuth"));
+    EXPECT_TRUE(get_bool(call.params.object(), "dupCheck"));
+    EXPECT_EQ(get_int(*get_object(call.params.object(), "amount"), "value"), 54400);
+    EXPECT_EQ(get_string(*get_object(call.params.object(), "amount"), "currency"), "CAD");
   }
   void expect_awaiting_payment() {
     EXPECT_EQ(h.txn.state, "payment_processing");
@@ -111,7 +111,7 @@ TEST_F(InteracPayment, SendMoneyHandleCarriesItsTtlOf120SecondsAtLeast) {
   EXPECT_EQ(get_int(p, "timeToLiveSeconds"), 120);
   Harness other{interac_payment_flow(), Money{54400, "CAD"}};
   other.feed(other.create_input({{"mode", "send_money"}}));
-  EXPECT_EQ(get_int(other.effects.calls.at(0).params, "timeToLiveSeconds"), 899);
+  EXPECT_EQ(get_int(other.effects.calls.at(0).params.object(), "timeToLiveSeconds"), 899);
 }
 
 // ---- handle_requested -------------------------------------------------------------------------
@@ -177,7 +177,7 @@ TEST_F(InteracPayment, RequestMoneyHandlePollBacksOffToItsCap) {
   for (int i = 0; i < 3; ++i) {
     h.feed("timer.poll", {}, InputKind::timer);
     ASSERT_NE(h.call("get_payment_handle"), nullptr);
-    EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"),
+    EXPECT_EQ(h.call("get_payment_handle")->params.text("payment_handle_id"),
               h.txn.provider_refs.find("payment_handle_id"));
     h.feed("handle.status", handle("INITIATED"));
     EXPECT_EQ(h.txn.state, "handle_initiated");
@@ -307,8 +307,8 @@ TEST_F(InteracPayment, TtlTimerChecksTheHandle) {
   expect_stays("handle_initiated");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_handle_id"), "514b4cf1");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("payment_handle_id"), "514b4cf1");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test");
   EXPECT_EQ(h.txn.poll_attempt.value_or(0), 0);
 }
 
@@ -564,8 +564,8 @@ TEST_F(InteracPayment, PollTimerGetsThePayment) {
   timer("timer.poll");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_payment");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_id"), "568530f0");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("payment_id"), "568530f0");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test");
 }
 
 TEST_F(InteracPayment, TwoDayTimerMakesALastCheck) {
@@ -672,7 +672,7 @@ TEST_F(InteracPayment, HandleRequestNotSentIsSentAgainUnderItsFirstId) {
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "create_payment_handle");
   EXPECT_EQ(h.effects.calls[0].call_id, first);
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test");
 }
 
 TEST_F(InteracPayment, HandleRequestNotSentAfterItsBudgetFails) {
@@ -693,8 +693,8 @@ TEST_F(InteracPayment, ReconcileWhileTheHandleRequestIsOutLooksTheHandleUp) {
   h.in("handle_requested").feed("transaction.reconcile", {}, InputKind::command);
   expect_stays("handle_requested");
   ASSERT_NE(h.call("get_payment_handle"), nullptr);
-  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"), "");
-  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.call("get_payment_handle")->params.text("payment_handle_id"), "");
+  EXPECT_EQ(h.call("get_payment_handle")->params.text("merchantRefNum"), "tx_test");
 }
 
 TEST_F(InteracPayment, HandleFoundByLookUpRedirects) {
@@ -939,7 +939,7 @@ TEST_F(InteracPayment, HandleChecksWhilePayingAreBounded) {
 TEST_F(InteracPayment, ReconcileWhilePayingGetsThePayment) {
   h.in("handle_payable").feed("transaction.reconcile", {}, InputKind::command);
   ASSERT_NE(h.call("get_payment"), nullptr);
-  EXPECT_EQ(get_string(h.call("get_payment")->params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.call("get_payment")->params.text("merchantRefNum"), "tx_test");
   h.feed("payment.status", payment("PROCESSING"));
   EXPECT_EQ(h.txn.state, "payment_processing");
   Harness done{interac_payment_flow(), Money{54400, "CAD"}};
@@ -1028,7 +1028,7 @@ TEST_F(InteracPayment, ReconcileInUnknownGetsThePaymentAndEmitsNothing) {
   expect_stays("unknown");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_payment");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_id"), "568530f0");
+  EXPECT_EQ(h.effects.calls[0].params.text("payment_id"), "568530f0");
   EXPECT_TRUE(h.effects.timers.empty());
   h.feed("payment.status", payment("PROCESSING"));
   expect_stays("unknown");

@@ -152,9 +152,9 @@ TEST_F(InteracWithdrawal, PayableVerificationHandleIsVerified) {
   EXPECT_EQ(h.txn.state, "verifying");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "create_verification");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "paymentHandleToken"), "PHd0GFCqwJqu9YkV");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test-verification");
-  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params, "amount"), "value"), 50000);
+  EXPECT_EQ(h.effects.calls[0].params.text("paymentHandleToken"), "PHd0GFCqwJqu9YkV");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test-verification");
+  EXPECT_EQ(get_int(*get_object(h.effects.calls[0].params.object(), "amount"), "value"), 50000);
   expect_event("verifying", "pending");
 }
 
@@ -214,7 +214,7 @@ TEST_F(InteracWithdrawal, VerifiedAutodepositAsksForTheCreditHandleWithoutQuesti
   EXPECT_EQ(data_of(h).autodeposit, true);
   EXPECT_EQ(h.txn.provider_refs.find("verification_id"), "d19ca286");
   expect_credit_handle_call();
-  EXPECT_FALSE(get_object(h.effects.calls[0].params, "interacEtransfer")->contains("question"));
+  EXPECT_FALSE(get_object(h.effects.calls[0].params.object(), "interacEtransfer")->contains("question"));
   expect_event("credit_handle_requested", "pending");
 }
 
@@ -250,7 +250,7 @@ TEST_F(InteracWithdrawal, VerificationRetryRefusedAsAlreadyProcessedIsLookedUp) 
   h.in("verifying").feed("verification.rejected", {{"http_status", 409}, {"code", "5031"}, {"error", "already processed"}});
   expect_stays("verifying");
   ASSERT_NE(h.call("get_verification"), nullptr);
-  EXPECT_EQ(get_string(h.call("get_verification")->params, "merchantRefNum"), "tx_test-verification");
+  EXPECT_EQ(h.call("get_verification")->params.text("merchantRefNum"), "tx_test-verification");
 }
 
 TEST_F(InteracWithdrawal, VerificationFoundByLookupNotCompletedFails) {
@@ -417,7 +417,7 @@ TEST_F(InteracWithdrawal, CreditHandleTtlTimerMakesALastCheck) {
   expect_stays("credit_handle_requested");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_payment_handle");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "payment_handle_id"), "9129cf41");
+  EXPECT_EQ(h.effects.calls[0].params.text("payment_handle_id"), "9129cf41");
   h.feed("handle.status", credit_handle("INITIATED"));
   EXPECT_EQ(h.txn.state, "expired");
   EXPECT_EQ(h.txn.reason.value(),
@@ -619,8 +619,8 @@ TEST_F(InteracWithdrawal, PollTimerGetsTheCredit) {
   timer("timer.poll");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_standalone_credit");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "standalone_credit_id"), "b7759f69");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("standalone_credit_id"), "b7759f69");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test");
 }
 
 TEST_F(InteracWithdrawal, DeadlineTimerChecksNow) {
@@ -742,7 +742,7 @@ TEST_F(InteracWithdrawal, HandleRequestsNotSentAreSentAgainUnderTheirFirstId) {
   timer("timer.retry");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].call_id, first);
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "transactionType"), "VERIFICATION");
+  EXPECT_EQ(h.effects.calls[0].params.text("transactionType"), "VERIFICATION");
 
   Harness credit{interac_withdrawal_flow(), Money{50000, "CAD"}};
   credit.feed(credit.create_input());
@@ -752,7 +752,7 @@ TEST_F(InteracWithdrawal, HandleRequestsNotSentAreSentAgainUnderTheirFirstId) {
   credit.feed("timer.retry", {}, InputKind::timer);
   ASSERT_EQ(credit.effects.calls.size(), 1u);
   EXPECT_EQ(credit.effects.calls[0].call_id, credit_first);
-  EXPECT_EQ(get_string(credit.effects.calls[0].params, "transactionType"), "STANDALONE_CREDIT");
+  EXPECT_EQ(credit.effects.calls[0].params.text("transactionType"), "STANDALONE_CREDIT");
 }
 
 TEST_F(InteracWithdrawal, HandleRequestsWithoutAnswerFailOnCorridorsClock) {
@@ -792,7 +792,7 @@ TEST_F(InteracWithdrawal, ReconcileAsksPaysafeInEveryWaitingState) {
   }
   Harness v{interac_withdrawal_flow(), Money{50000, "CAD"}};
   v.in("verification_requested").feed("transaction.reconcile", {}, InputKind::command);
-  EXPECT_EQ(get_string(v.effects.calls[0].params, "merchantRefNum"), "tx_test-verification");
+  EXPECT_EQ(v.effects.calls[0].params.text("merchantRefNum"), "tx_test-verification");
 }
 
 TEST_F(InteracWithdrawal, VerificationHandleFoundByLookUp) {
@@ -852,7 +852,7 @@ TEST_F(InteracWithdrawal, CreditUnansweredAtTheTtlAsksWhetherACreditExists) {
   expect_stays("credit_requested");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "get_standalone_credit");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "merchantRefNum"), "tx_test");
+  EXPECT_EQ(h.effects.calls[0].params.text("merchantRefNum"), "tx_test");
   EXPECT_TRUE(h.cancelled("timer.retry"));
   // No re-send of /standalonecredits past the TTL: a failed send or the retry timer asks instead.
   h.feed("call.failed", {{"op", "create_standalone_credit"}, {"error", "timeout"}});
@@ -987,7 +987,7 @@ TEST_F(InteracWithdrawal, NoCreditInUnknownAsksAfterTheHandle) {
   h.in("unknown").feed("call.failed", {{"op", "get_standalone_credit"}, {"not_found", true}});
   expect_stays("unknown");
   ASSERT_NE(h.call("get_payment_handle"), nullptr);
-  EXPECT_EQ(get_string(h.call("get_payment_handle")->params, "payment_handle_id"), "9129cf41");
+  EXPECT_EQ(h.call("get_payment_handle")->params.text("payment_handle_id"), "9129cf41");
   h.feed("handle.status", credit_handle("EXPIRED"));
   EXPECT_EQ(h.txn.state, "expired");
   Harness failed{interac_withdrawal_flow(), Money{50000, "CAD"}};

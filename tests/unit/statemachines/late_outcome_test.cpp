@@ -119,7 +119,7 @@ TEST_F(LateOutcome, ALateConfirmationIsAnnouncedAndTheProviderAsked) {
   EXPECT_EQ(h.effects.events[0].attention, attention::kLateInput);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
   EXPECT_TRUE(h.effects.timers.empty());  // nothing fires in a final state
   ASSERT_TRUE(h.txn.reconcile.has_value());
   EXPECT_EQ(h.txn.reconcile->by, "late_input");

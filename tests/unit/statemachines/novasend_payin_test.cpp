@@ -127,7 +127,7 @@ TEST_F(NovaSendPayin, WebhookConfirmedBeforeSessionResponse) {
   EXPECT_EQ(h.txn.state, "confirmed");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
 }
 
 TEST_F(NovaSendPayin, WebhookDeclinedBeforeSessionResponse) {
@@ -268,7 +268,7 @@ TEST_F(NovaSendPayin, AwaitingPollTimerChecksStatus) {
   h.in("awaiting_confirmation").feed("timer.poll", {}, InputKind::timer);
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
 }
 
 TEST_F(NovaSendPayin, AwaitingTtlTimerMakesALastCheck) {
@@ -654,7 +654,7 @@ TEST_F(NovaSendPayin, UnknownWithAReferenceIsReconciledWithAStatusCheck) {
   EXPECT_EQ(h.txn.state, "unknown");
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
 }
 
 TEST_F(NovaSendPayin, UnknownStatusCheckCompletedSucceeds) {

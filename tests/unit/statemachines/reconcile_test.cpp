@@ -106,7 +106,7 @@ class ReconcileAnswers : public ::testing::Test {
 TEST_F(ReconcileAnswers, TheAskIsAStatusCall) {
   ASSERT_EQ(h.effects.calls.size(), 1u);
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
 }
 
 TEST_F(ReconcileAnswers, AnAnswerThatMovesTheStateIsACorrection) {
@@ -173,7 +173,7 @@ TEST_F(Verification, AFinalTransactionRemembersWhereItSettledFrom) {
 TEST_F(Verification, TheAskIsTheStatusCallOfTheStateItSettledFrom) {
   const std::string call_id = ask();
   EXPECT_EQ(h.effects.calls[0].op, "check_status");
-  EXPECT_EQ(get_string(h.effects.calls[0].params, "reference"), "tr_abc");
+  EXPECT_EQ(h.effects.calls[0].params.text("reference"), "tr_abc");
   EXPECT_EQ(record(h).state, "succeeded");
   EXPECT_TRUE(record(h).pending());
   EXPECT_EQ(record(h).call_id, call_id);

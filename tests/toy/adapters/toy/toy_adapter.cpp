@@ -16,7 +16,7 @@ Result<HttpRequest> ToyAdapter::build_request(const ProviderCall& call) const {
   r.method = "POST";
   r.target = base_url_ + "/transfers";
   r.headers = {{"Authorization", "Bearer " + api_key_}, {"Content-Type", "application/json"}};
-  r.body = boost::json::serialize(call.params);
+  r.body = boost::json::serialize(call.params.object());
   return r;
 }
 

@@ -17,8 +17,8 @@ TEST(ToyTransfer, CreateAsksForTheTransfer) {
   EXPECT_EQ(h.txn.state, "requested");
   ASSERT_NE(h.call("transfer"), nullptr);
   EXPECT_EQ(h.call("transfer")->provider, "toy");
-  EXPECT_EQ(get_int(h.call("transfer")->params, "amount"), 300);
-  EXPECT_EQ(get_string(h.call("transfer")->params, "currency"), "XOF");
+  EXPECT_EQ(get_int(h.call("transfer")->params.object(), "amount"), 300);
+  EXPECT_EQ(h.call("transfer")->params.text("currency"), "XOF");
 }
 
 TEST(ToyTransfer, TheTransferDoneEndsIt) {
