@@ -158,7 +158,7 @@ TEST_P(StoreContract, ABatchRoundTripsEveryField) {
   ASSERT_TRUE(calls);
   ASSERT_EQ(calls->size(), 1u);
   EXPECT_EQ((*calls)[0].call.call_id, "tx_a:1:create_session");
-  EXPECT_EQ((*calls)[0].call.params, b.calls[0].params);
+  EXPECT_EQ((*calls)[0].call.params.object(), b.calls[0].params.object());
   EXPECT_FALSE((*calls)[0].attempted);
 
   auto due = store_->due_timers(10000, 10);
