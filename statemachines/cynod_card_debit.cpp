@@ -97,7 +97,7 @@ AuthorizationParams authorization_params(const Transaction& t) {
 }
 
 void record_authorization(StepContext& c, const CynodAuthorization& a) {
-  if (!a.cynod_reference.empty()) c.txn.provider_refs.set(cynod_refs::kCynodReference, a.cynod_reference);
+  c.txn.provider_refs.set(cynod_refs::kCynodReference, a.cynod_reference);
   // Only ever a masked number (DESIGN.md section 6): anything without a mask is not kept.
   if (a.card.find('*') != std::string::npos) data(c).card_masked = a.card;
 }
@@ -132,7 +132,7 @@ json::object acknowledge_params(const Transaction& t) {
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
 void record_debit(StepContext& c, const CynodAuthorization& a) {
   record_authorization(c, a);
-  if (!a.authorization_number.empty()) c.txn.provider_refs.set(cynod_refs::kAuthorizationNumber, a.authorization_number);
+  c.txn.provider_refs.set(cynod_refs::kAuthorizationNumber, a.authorization_number);
   Data& d = data(c);
   d.cynod_status = a.status;
   if (auto debited = reported_amount(a, c.txn)) d.debited_amount = debited->value;

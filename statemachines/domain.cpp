@@ -181,25 +181,24 @@ Result<Transaction> transaction_from_json(json::value v) {
   return t;
 }
 
+std::size_t ProviderRefs::index_of(std::string_view name) const {
+  for (std::size_t i = 0; i < entries_.size(); ++i)
+    if (entries_[i].first == name) return i;
+  return kNone;
+}
+
 void ProviderRefs::set(RefKey key, std::string_view id) {
-  for (auto& [name, value] : entries_)
-    if (name == key.name) {
-      value.assign(id);
-      return;
-    }
-  entries_.emplace_back(key.name, id);
+  if (id.empty()) return;
+  if (const std::size_t i = index_of(key.name); i != kNone) {
+    entries_[i].second.assign(id);
+  } else {
+    entries_.emplace_back(key.name, id);
+  }
 }
 
 std::string_view ProviderRefs::find(std::string_view name) const {
-  for (const auto& [n, value] : entries_)
-    if (n == name) return value;
-  return {};
-}
-
-bool ProviderRefs::contains(std::string_view name) const {
-  for (const auto& entry : entries_)
-    if (entry.first == name) return true;
-  return false;
+  const std::size_t i = index_of(name);
+  return i == kNone ? std::string_view() : std::string_view(entries_[i].second);
 }
 
 json::object to_json(const ProviderRefs& refs) {
@@ -215,7 +214,7 @@ Result<ProviderRefs> provider_refs_from_json(const json::object& o) {
   for (const auto& kv : o) {
     if (!kv.value().is_string())
       return fail(record_errc::wrong_type, "provider_refs '" + std::string(kv.key()) + "' must be a string");
-    refs.set(RefKey{kv.key()}, kv.value().get_string());
+    refs.entries_.emplace_back(kv.key(), kv.value().get_string());  // as stored, keys unique
   }
   return refs;
 }

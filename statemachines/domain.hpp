@@ -148,11 +148,12 @@ class ProviderRefs {
 
   // "" when the transaction keeps no id under `key`.
   std::string_view get(RefKey key) const { return find(key.name); }
-  // Keeps `id` under `key`, in place of the id kept there before.
+  // Keeps `id` under `key`, in place of the id kept there before. An empty id says nothing (an
+  // answer that does not carry it): the id kept stays.
   void set(RefKey key, std::string_view id);
   // By the JSON name: for stored documents, the API, replay and tests (flows use RefKey).
   std::string_view find(std::string_view name) const;
-  bool contains(std::string_view name) const;
+  bool contains(std::string_view name) const { return index_of(name) != kNone; }
 
   bool empty() const { return entries_.empty(); }
   const std::vector<Entry>& entries() const { return entries_; }
@@ -160,6 +161,9 @@ class ProviderRefs {
   bool operator==(const ProviderRefs&) const = default;
 
  private:
+  friend Result<ProviderRefs> provider_refs_from_json(const json::object& o);
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t index_of(std::string_view name) const;  // kNone when not kept
   std::vector<Entry> entries_;
 };
 json::object to_json(const ProviderRefs& refs);

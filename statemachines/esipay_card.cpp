@@ -237,7 +237,7 @@ void charge_never_sent(StepContext& c) {
 
 void record_callback(StepContext& c) {
   const EsipayCallback& cb = callback(c);
-  if (!cb.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, cb.transaction);
+  c.txn.provider_refs.set(esipay_refs::kTransaction, cb.transaction);
   // "amount : montant réel de la transaction", as esipay wrote it; compared with the amount asked
   // when the charge is settled.
   if (cb.amount) data(c).callback_amount = *cb.amount;
@@ -289,7 +289,7 @@ void late_callback(StepContext& c) {
 
 void reconcile_captured(StepContext& c) {
   const EsipayReconcile& r = reconciliation(c);
-  if (!r.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, r.transaction);
+  c.txn.provider_refs.set(esipay_refs::kTransaction, r.transaction);
   capture(c);
   c.set_reason(with_detail("reconciled as captured", r.reason));
 }
@@ -299,14 +299,14 @@ void reconcile_failed(StepContext& c) { c.set_reason(with_detail("reconciled as 
 // The settlement file has the charge: esipay charged it.
 void settled_captured(StepContext& c) {
   const EsipaySettlement& s = settlement(c);
-  if (!s.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
+  c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
   capture(c);
   c.set_reason("found in esipay's settlement file (line " + std::to_string(s.line) + "): captured");
 }
 
 void settled_other_amount(StepContext& c) {
   const EsipaySettlement& s = settlement(c);
-  if (!s.transaction.empty()) c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
+  c.txn.provider_refs.set(esipay_refs::kTransaction, s.transaction);
   record_amount_mismatch(c, settled_amount(c), "esipay's settlement file (line " + std::to_string(s.line) + ")");
 }
 

@@ -126,7 +126,7 @@ void retry_payment(StepContext& c) {
 // The pay answer is FlexPay's answer to corridor's own request: the only orderNumber corridor checks.
 // A callback's orderNumber is never used (anyone can post one).
 void keep_order(StepContext& c, const FlexPayPayAnswer& answer) {
-  if (!answer.orderNumber.empty()) c.txn.provider_refs.set(flexpay_refs::kOrderNumber, answer.orderNumber);
+  c.txn.provider_refs.set(flexpay_refs::kOrderNumber, answer.orderNumber);
 }
 
 void record_order(StepContext& c) { keep_order(c, c.input_as<FlexPayPayAnswer>()); }
@@ -240,7 +240,7 @@ void record_check(StepContext& c) {
   const auto t = checked_transaction(c);
   if (!t) return;
   // The adapter refuses a check answer about another order than the one asked.
-  if (!t->orderNumber.empty()) c.txn.provider_refs.set(flexpay_refs::kOrderNumber, t->orderNumber);
+  c.txn.provider_refs.set(flexpay_refs::kOrderNumber, t->orderNumber);
   if (auto charged = reported_money(t->amountCustomer, t->currency);
       charged && charged->currency == c.txn.amount.currency)
     data(c).amount_customer = charged->value;
@@ -248,8 +248,7 @@ void record_check(StepContext& c) {
 
 void succeed(StepContext& c) {
   record_check(c);
-  if (const std::string& p = data(c).callback_provider_reference; !p.empty())
-    c.txn.provider_refs.set(flexpay_refs::kProviderReference, p);
+  c.txn.provider_refs.set(flexpay_refs::kProviderReference, data(c).callback_provider_reference);
 }
 
 void fail_checked(StepContext& c) {

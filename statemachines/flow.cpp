@@ -132,6 +132,11 @@ void record_attention(Transaction& txn, std::string_view code, std::int64_t at_m
   txn.attention = Attention{std::string(code), txn.version, format_time(at_ms)};
 }
 
+void record_rejection(Transaction& txn, const Input& input, std::string reason) {
+  ++txn.rejected_inputs;
+  txn.last_rejection = Rejection{input.input_id, input.name, txn.state, std::move(reason), format_time(input.at_ms)};
+}
+
 Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   const auto& cmd = create.data;
   Transaction t;
@@ -227,8 +232,7 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
   record_reconcile_answer(txn, input);  // "not known here" may have no row of its own
   if (input.kind == InputKind::timer) return {Outcome::stale_timer, nullptr, {}};
   std::string reason = "no transition from '" + txn.state + "' on '" + input.name + "'";
-  ++txn.rejected_inputs;
-  txn.last_rejection = Rejection{input.input_id, input.name, txn.state, reason, format_time(input.at_ms)};
+  record_rejection(txn, input, reason);
   return {Outcome::rejected, nullptr, std::move(reason)};
 }
 

@@ -179,4 +179,7 @@ StateChangedEvent state_changed_event(const Flow& flow, const Transaction& txn, 
 // Keeps `code` as the transaction's attention at its current version.
 void record_attention(Transaction& txn, std::string_view code, std::int64_t at_ms);
 
+// Counts `input` as refused by the transaction and keeps it as its last_rejection, with `reason`.
+void record_rejection(Transaction& txn, const Input& input, std::string reason);
+
 }  // namespace corridor

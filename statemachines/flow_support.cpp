@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <climits>
 
-#include "statemachines/timefmt.hpp"
 
 namespace corridor {
 
 json::object money_json(const Money& m) {
-  // Member by member: Boost.JSON's initializer-list constructor costs about twice as much.
+  // Member by member: about 15% fewer instructions than Boost.JSON's initializer-list constructor.
   json::object o;
   o.reserve(2);
   o.emplace("value", m.value);
@@ -121,9 +120,7 @@ std::string with_failure(std::string_view what, const StepContext& c) { return w
 
 
 void record_refusal(StepContext& c, std::string_view reason) {
-  ++c.txn.rejected_inputs;
-  c.txn.last_rejection = Rejection{c.input.input_id, c.input.name, c.txn.state, std::string(reason),
-                                   format_time(c.input.at_ms)};
+  record_rejection(c.txn, c.input, std::string(reason));
 }
 
 std::string_view command_id(const StepContext& c) {

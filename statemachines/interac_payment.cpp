@@ -248,7 +248,7 @@ void check_payment(StepContext& c) {
   c.call("get_payment", {{"payment_id", c.txn.provider_refs.get(interac::refs::kPaymentId)}, {"merchantRefNum", c.txn.txn_id}});
 }
 
-void record_payment(StepContext& c) { interac::record_resource(c, interac::refs::kPaymentId, payment(c).id); }
+void record_payment(StepContext& c) { c.txn.provider_refs.set(interac::refs::kPaymentId, payment(c).id); }
 void record_handle(StepContext& c) { interac::record_handle(c, handle(c)); }
 bool about_the_handle(const StepContext& c) {
   return c.input.name.starts_with("PAYMENT_HANDLE") || c.input.name.starts_with("handle.");
@@ -287,7 +287,7 @@ void fail_payment(StepContext& c) {
 
 void payment_mismatch(StepContext& c) {
   const InteracPayment& p = payment(c);
-  interac::record_resource(c, interac::refs::kPaymentId, p.id);
+  c.txn.provider_refs.set(interac::refs::kPaymentId, p.id);
   interac::record_mismatch(c, p, "Paysafe's payment");
 }
 void handle_mismatch(StepContext& c) {

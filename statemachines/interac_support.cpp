@@ -10,12 +10,8 @@ constexpr std::int64_t kHandleTtlSeconds = 899;
 }  // namespace
 
 void record_handle(StepContext& c, const InteracPaymentHandle& h) {
-  if (!h.id.empty()) c.txn.provider_refs.set(refs::kPaymentHandleId, h.id);
-  if (!h.paymentHandleToken.empty()) c.txn.provider_refs.set(refs::kPaymentHandleToken, h.paymentHandleToken);
-}
-
-void record_resource(StepContext& c, RefKey key, std::string_view id) {
-  if (!id.empty()) c.txn.provider_refs.set(key, id);
+  c.txn.provider_refs.set(refs::kPaymentHandleId, h.id);
+  c.txn.provider_refs.set(refs::kPaymentHandleToken, h.paymentHandleToken);
 }
 
 std::int64_t handle_deadline(const StepContext& c, const InteracPaymentHandle& h) {

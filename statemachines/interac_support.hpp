@@ -34,8 +34,6 @@ inline constexpr RefKey kStandaloneCreditId{"standalone_credit_id"};
 
 // Keeps a payment handle's id and paymentHandleToken in provider_refs.
 void record_handle(StepContext& c, const InteracPaymentHandle& h);
-// Keeps a payment's, verification's or standalone credit's id in provider_refs under `key`.
-void record_resource(StepContext& c, RefKey key, std::string_view id);
 
 // ---- the handle's TTL ("PaymentHandleToken expire dans 899 secondes") -----------------------------
 // The handle's timeToLiveSeconds (or the setting handle_ttl_seconds, 899 by default) from now.

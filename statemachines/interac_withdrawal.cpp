@@ -179,7 +179,7 @@ void look_up_verification_handle(StepContext& c) {
 // The verification handle is kept apart from the credit handle: payment_handle_id and its token are
 // the credit handle's.
 void record_verification_handle(StepContext& c, const InteracPaymentHandle& h) {
-  interac::record_resource(c, interac::refs::kVerificationHandleId, h.id);
+  c.txn.provider_refs.set(interac::refs::kVerificationHandleId, h.id);
 }
 
 void verify(StepContext& c) {
@@ -223,7 +223,7 @@ void check_credit_handle(StepContext& c) {
 
 void record_verification(StepContext& c) {
   const InteracVerification& v = verification(c);
-  interac::record_resource(c, interac::refs::kVerificationId, v.id);
+  c.txn.provider_refs.set(interac::refs::kVerificationId, v.id);
   if (v.interacEtransfer) {
     InteracWithdrawalData& d = data(c);
     if (v.interacEtransfer->maxAmount) d.max_amount = v.interacEtransfer->maxAmount;
@@ -293,7 +293,7 @@ void check_credit_at_ttl(StepContext& c) {
   check_credit(c);
 }
 
-void record_credit(StepContext& c) { interac::record_resource(c, interac::refs::kStandaloneCreditId, credit(c).id); }
+void record_credit(StepContext& c) { c.txn.provider_refs.set(interac::refs::kStandaloneCreditId, credit(c).id); }
 
 // SA_CREDIT_PROCESSING: T+1 with autodeposit, up to 30 days with a security question.
 void await_credit(StepContext& c) {
@@ -335,7 +335,7 @@ void credit_cancelled_reason(StepContext& c) {
 
 void credit_mismatch(StepContext& c) {
   const InteracStandaloneCredit& cr = credit(c);
-  interac::record_resource(c, interac::refs::kStandaloneCreditId, cr.id);
+  c.txn.provider_refs.set(interac::refs::kStandaloneCreditId, cr.id);
   interac::record_mismatch(c, cr, "Paysafe's standalone credit");
 }
 void handle_mismatch(StepContext& c) {

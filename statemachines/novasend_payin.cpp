@@ -154,11 +154,11 @@ void record_fee(const std::optional<json::value>& fee, std::string_view currency
 // Keeps what the seed says to store: NovaSend's reference, the customer reference, fee and
 // chargedAmount ("Toujours stocker reference et customerReference").
 void keep_payin(StepContext& c, const NovaSendPayin& p) {
-  if (!p.reference.empty()) c.txn.provider_refs.set(novasend_refs::kReference, p.reference);
-  if (!p.customerReference.empty()) c.txn.provider_refs.set(novasend_refs::kCustomerReference, p.customerReference);
+  c.txn.provider_refs.set(novasend_refs::kReference, p.reference);
+  c.txn.provider_refs.set(novasend_refs::kCustomerReference, p.customerReference);
   record_fee(p.fee, payin_currency(p, c.txn), data(c).fee);
   record_fee(p.chargedAmount, payin_currency(p, c.txn), data(c).charged_amount);
-  if (p.transaction && !p.transaction->reference.empty()) c.txn.provider_refs.set(novasend_refs::kTransaction, p.transaction->reference);
+  if (p.transaction) c.txn.provider_refs.set(novasend_refs::kTransaction, p.transaction->reference);
 }
 
 void record_payin(StepContext& c) { keep_payin(c, payin(c)); }

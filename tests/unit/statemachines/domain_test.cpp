@@ -262,6 +262,10 @@ TEST(ProviderRefs, KeepFirstOrderReplaceInPlaceAndReadBack) {
   t.provider_refs.set(kA, "2");
   t.provider_refs.set(kB, "3 \"quoted\"");
   EXPECT_EQ(t.provider_refs.get(kB), "3 \"quoted\"");
+  // An answer without the id says nothing: the id kept stays, and no empty id is kept.
+  t.provider_refs.set(kB, "");
+  t.provider_refs.set(RefKey{"c"}, "");
+  EXPECT_EQ(t.provider_refs.get(kB), "3 \"quoted\"");
   EXPECT_EQ(t.provider_refs.get(RefKey{"c"}), "");
   EXPECT_FALSE(t.provider_refs.contains("c"));
   EXPECT_EQ(json_text(t.provider_refs), R"({"b":"3 \"quoted\"","a":"2"})");
@@ -269,6 +273,13 @@ TEST(ProviderRefs, KeepFirstOrderReplaceInPlaceAndReadBack) {
   auto back = transaction_from_json(boost::json::parse(serialize(t)));
   ASSERT_TRUE(back);
   EXPECT_EQ(back->provider_refs, t.provider_refs);
+
+  // A stored document is read as it is, an empty id included.
+  auto stored = transaction_from_json(
+      boost::json::parse(R"({"txn_id":"t","state":"created","provider_refs":{"a":"","b":"2"}})"));
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->provider_refs.contains("a"));
+  EXPECT_EQ(json_text(stored->provider_refs), R"({"a":"","b":"2"})");
 
   auto bad = transaction_from_json(
       boost::json::parse(R"({"txn_id":"t","state":"created","provider_refs":{"reference":7}})"));
