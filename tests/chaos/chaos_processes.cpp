@@ -371,7 +371,17 @@ void Balancer::drop(std::uint16_t backend) {
   }
 }
 
-Workload make_workload(const std::string& run_id, int count, std::mt19937_64& rng) {
+std::string run_id_of(std::uint64_t seed) {
+  std::string id;
+  do {
+    id.push_back(static_cast<char>('a' + seed % 26));
+    seed /= 26;
+  } while (seed != 0);
+  return id;
+}
+
+Workload make_workload(std::uint64_t seed, int count, std::mt19937_64& rng) {
+  const std::string run_id = run_id_of(seed);
   struct Kind {
     std::string provider;
     DemoScenario scenario;

@@ -159,12 +159,17 @@ struct Payment {
 };
 
 // `count` payments over every provider's demo scenarios, round robin, their commands shuffled by `rng`.
+// References carry the run's seed written in letters (run_id_of): written in digits, a seed of 13 to 19
+// digits that passes the Luhn check reads as a card number, and the router rightly refuses every
+// command of the run.
 struct Workload {
   std::size_t scenarios = 0;
   std::map<std::string, Payment> payments;                    // by txn
   std::vector<std::pair<std::string, std::string>> commands;  // key, body
 };
-Workload make_workload(const std::string& run_id, int count, std::mt19937_64& rng);
+Workload make_workload(std::uint64_t seed, int count, std::mt19937_64& rng);
+// The seed in base 26, 'a' to 'z', least significant first: no digit in it.
+std::string run_id_of(std::uint64_t seed);
 
 struct Event {
   std::string raw;

@@ -193,7 +193,7 @@ TEST(Chaos, ThreeEnginesOnePostgresKilledPausedAndRestarted) {
         << "corridor run " << i << " did not start; see " << slots[i].log;
 
   // 2. The payments, published in slices of 25 every 300 ms.
-  Workload workload = make_workload(std::to_string(seed), kPayments, rng);
+  Workload workload = make_workload(seed, kPayments, rng);
   KafkaProducer producer(bootstrap);
   EventLog log_of_events(bootstrap, workload.payments, producer);
   std::atomic<std::size_t> published{0};
