@@ -26,6 +26,7 @@
 #include "engine/pipeline/record_headers.hpp"
 #include "engine/io/kafka.hpp"
 #include "adapters/registry.hpp"
+#include "statemachines/fields.hpp"
 #include "statemachines/sensitive.hpp"
 #include "statemachines/timefmt.hpp"
 
@@ -54,44 +55,24 @@ std::string_view journal_kind(InputKind k) {
   return "input";
 }
 
-// `s` as a JSON string: quotes, backslashes and control characters escaped.
-void append_json(std::string& out, std::string_view s) {
-  out += '"';
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += ch;
-    } else if (c < 0x20) {
-      constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += ch;
-    }
-  }
-  out += '"';
-}
-
 void append_field(std::string& out, std::string_view key, std::string_view value) {
   out += ',';
-  append_json(out, key);
+  append_json_string(out, key);
   out += ':';
-  append_json(out, value);
+  append_json_string(out, value);
 }
 
 JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& txn, const Effects& effects) {
   std::string d = "{\"input_id\":";
   d.reserve(256);
-  append_json(d, in.input_id);
+  append_json_string(d, in.input_id);
   append_field(d, "result", to_string(r.outcome));
   append_field(d, "state", txn.state);
   if (in.kind == InputKind::command) {
     if (auto id = get_string(in.data, "command_id"); !id.empty()) append_field(d, "command_id", redact_bounded(id, 128));
     if (const json::object* a = get_object(in.data, "amount")) {
       d += ",\"amount\":{\"value\":" + std::to_string(get_int(*a, "value")) + ",\"currency\":";
-      append_json(d, redact_bounded(get_string(*a, "currency"), 8));
+      append_json_string(d, redact_bounded(get_string(*a, "currency"), 8));
       d += '}';
     }
   } else if (in.kind == InputKind::provider_response && in.name == "call.failed") {
@@ -106,7 +87,7 @@ JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& 
     for (const auto& c : effects.calls) {
       if (d.back() == '}') d += ',';
       d += "{\"op\":";
-      append_json(d, c.op);
+      append_json_string(d, c.op);
       append_field(d, "call_id", c.call_id);
       append_field(d, "answer_id", c.answer_input_id());
       d += '}';
@@ -118,7 +99,7 @@ JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& 
     for (const auto& t : effects.timers) {
       if (d.back() == '}') d += ',';
       d += "{\"name\":";
-      append_json(d, t.name);
+      append_json_string(d, t.name);
       append_field(d, "due_at", format_time(t.due_at_ms));
       d += '}';
     }

@@ -764,10 +764,11 @@ class SqliteStore final : public Store {
       const bool statuses = b.statuses.size() == b.transactions.size();
       for (std::size_t i = 0; i < b.transactions.size(); ++i) {
         const Transaction& t = b.transactions[i];
-        bind(st->get(), 1, t.txn_id);
-        bind(st->get(), 2, t.state);
+        bind_kept(st->get(), 1, t.txn_id);
+        bind_kept(st->get(), 2, t.state);
         sqlite3_bind_int64(st->get(), 3, t.version);
-        bind(st->get(), 4, serialize(t));
+        const std::string doc = serialize(t);
+        bind_kept(st->get(), 4, doc);
         bind_listing(st->get(), 5, t, statuses ? &b.statuses[i] : nullptr);
         if (auto r = step_done(st->get(), "write transaction"); !r) return r;
       }
@@ -776,8 +777,8 @@ class SqliteStore final : public Store {
       auto st = prepare("UPDATE transactions SET traceparent = ? WHERE txn_id = ?");
       if (!st) return st.error();
       for (const auto& [txn_id, traceparent] : b.traceparents) {
-        bind(st->get(), 1, traceparent);
-        bind(st->get(), 2, txn_id);
+        bind_kept(st->get(), 1, traceparent);
+        bind_kept(st->get(), 2, txn_id);
         if (auto r = step_done(st->get(), "write traceparent"); !r) return r;
       }
     }
@@ -785,10 +786,11 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT INTO outbox (topic, key, body, headers, partition) VALUES (?, ?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& o : b.outbox) {
-        bind(st->get(), 1, o.topic);
-        bind(st->get(), 2, o.key);
-        bind(st->get(), 3, o.body);
-        bind(st->get(), 4, headers_text(o.headers));
+        bind_kept(st->get(), 1, o.topic);
+        bind_kept(st->get(), 2, o.key);
+        bind_kept(st->get(), 3, o.body);
+        const std::string headers = headers_text(o.headers);
+        bind_kept(st->get(), 4, headers);
         sqlite3_bind_int(st->get(), 5, o.partition);
         if (auto r = step_done(st->get(), "write outbox"); !r) return r;
       }
@@ -797,9 +799,9 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT INTO events (txn_id, version, body) VALUES (?, ?, ?)");
       if (!st) return st.error();
       for (const auto& e : b.events) {
-        bind(st->get(), 1, e.txn_id);
+        bind_kept(st->get(), 1, e.txn_id);
         sqlite3_bind_int64(st->get(), 2, e.version);
-        bind(st->get(), 3, e.body);
+        bind_kept(st->get(), 3, e.body);
         if (auto r = step_done(st->get(), "write event"); !r) return r;
       }
     }
@@ -807,7 +809,7 @@ class SqliteStore final : public Store {
       auto st = prepare("DELETE FROM calls WHERE call_id = ?");
       if (!st) return st.error();
       for (const auto& id : b.calls_completed) {
-        bind(st->get(), 1, id);
+        bind_kept(st->get(), 1, id);
         if (auto r = step_done(st->get(), "complete call"); !r) return r;
       }
     }
@@ -818,7 +820,8 @@ class SqliteStore final : public Store {
       for (std::size_t i = 0; i < b.calls.size(); ++i) {
         const ProviderCall& c = b.calls[i];
         bind(st->get(), 1, c.answer_input_id());  // one row a send: a re-send has an answer id of its own
-        bind(st->get(), 2, serialize(c));
+        const std::string doc = serialize(c);
+        bind_kept(st->get(), 2, doc);
         sqlite3_bind_int(st->get(), 3, partitions ? b.call_partitions[i] : -1);
         if (auto r = step_done(st->get(), "write call"); !r) return r;
       }
@@ -830,8 +833,8 @@ class SqliteStore final : public Store {
       if (!all) return all.error();
       for (const auto& [txn_id, name] : b.timers_cancelled) {
         sqlite3_stmt* st = name == "*" ? all->get() : one->get();
-        bind(st, 1, txn_id);
-        if (name != "*") bind(st, 2, name);
+        bind_kept(st, 1, txn_id);
+        if (name != "*") bind_kept(st, 2, name);
         if (auto r = step_done(st, "cancel timer"); !r) return r;
       }
     }
@@ -839,10 +842,10 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id, partition) VALUES (?, ?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& t : b.timers_set) {
-        bind(st->get(), 1, t.txn_id);
-        bind(st->get(), 2, t.name);
+        bind_kept(st->get(), 1, t.txn_id);
+        bind_kept(st->get(), 2, t.name);
         sqlite3_bind_int64(st->get(), 3, t.due_at_ms);
-        bind(st->get(), 4, t.input_id);
+        bind_kept(st->get(), 4, t.input_id);
         sqlite3_bind_int(st->get(), 5, t.partition);
         if (auto r = step_done(st->get(), "set timer"); !r) return r;
       }
@@ -851,8 +854,8 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id, digest, at_ms) VALUES (?, ?, ?)");
       if (!st) return st.error();
       for (const auto& p : b.processed_inputs) {
-        bind(st->get(), 1, p.input_id);
-        bind(st->get(), 2, p.digest);
+        bind_kept(st->get(), 1, p.input_id);
+        bind_kept(st->get(), 2, p.digest);
         sqlite3_bind_int64(st->get(), 3, p.at_ms);
         if (auto r = step_done(st->get(), "record processed input"); !r) return r;
       }
@@ -870,11 +873,11 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT INTO journal (txn_id, at_ms, kind, name, detail) VALUES (?, ?, ?, ?, ?)");
       if (!st) return st.error();
       for (const auto& j : b.journal) {
-        bind(st->get(), 1, j.txn_id);
+        bind_kept(st->get(), 1, j.txn_id);
         sqlite3_bind_int64(st->get(), 2, j.at_ms);
-        bind(st->get(), 3, j.kind);
-        bind(st->get(), 4, j.name);
-        bind(st->get(), 5, j.detail);
+        bind_kept(st->get(), 3, j.kind);
+        bind_kept(st->get(), 4, j.name);
+        bind_kept(st->get(), 5, j.detail);
         if (auto r = step_done(st->get(), "write journal"); !r) return r;
       }
     }
@@ -882,7 +885,7 @@ class SqliteStore final : public Store {
       auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");
       if (!st) return st.error();
       for (const auto& o : b.offsets) {
-        bind(st->get(), 1, o.topic);
+        bind_kept(st->get(), 1, o.topic);
         sqlite3_bind_int(st->get(), 2, o.partition);
         sqlite3_bind_int64(st->get(), 3, o.next_offset);
         if (auto r = step_done(st->get(), "write offset"); !r) return r;
@@ -951,17 +954,18 @@ class SqliteStore final : public Store {
 
   // Binds merchant, reference, provider, flow, created_at_ms, status and attention from `first`.
   // `status` null: both bound NULL (the upsert keeps what the row had).
+  // `t` and `status` outlive the statement's step (bind_kept).
   static void bind_listing(sqlite3_stmt* st, int first, const Transaction& t, const std::string* status) {
-    bind(st, first, t.merchant);
-    bind(st, first + 1, t.reference);
-    bind(st, first + 2, t.provider);
-    bind(st, first + 3, t.flow);
+    bind_kept(st, first, t.merchant);
+    bind_kept(st, first + 1, t.reference);
+    bind_kept(st, first + 2, t.provider);
+    bind_kept(st, first + 3, t.flow);
     sqlite3_bind_int64(st, first + 4, t.created_at_ms);
     if (status == nullptr) {
       sqlite3_bind_null(st, first + 5);
       sqlite3_bind_null(st, first + 6);
     } else {
-      bind(st, first + 5, *status);
+      bind_kept(st, first + 5, *status);
       sqlite3_bind_int(st, first + 6, needs_attention(t, *status) ? 1 : 0);
     }
   }
@@ -1028,6 +1032,12 @@ class SqliteStore final : public Store {
   static void bind(sqlite3_stmt* st, int i, const std::string& s) {
     sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
   }
+  // Bound without a copy (SQLITE_STATIC): for text that stays as it is until the statement has stepped
+  // and step_done() has cleared its bindings, as a batch's rows do while write_batch() writes them.
+  static void bind_kept(sqlite3_stmt* st, int i, const std::string& s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
+  }
+  static void bind_kept(sqlite3_stmt* st, int i, std::string&& s) = delete;  // a temporary is gone before the step
 
   static std::string column(sqlite3_stmt* st, int i) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
