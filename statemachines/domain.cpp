@@ -108,7 +108,11 @@ Result<std::string> required_string(const json::object& o, std::string_view key)
 Result<Input> input_from_json(json::value v) {
   if (!v.is_object()) return fail(record_errc::not_an_object, "input is not a JSON object");
   auto& o = v.get_object();
-  Input in;
+  // The data is moved, not copied: constructed from the parsed object, it keeps the memory it was
+  // parsed into (an assignment would copy it into the default memory).
+  json::object data(o.storage());
+  if (auto it = o.find("data"); it != o.end() && it->value().is_object()) data = std::move(it->value().get_object());
+  Input in{.input_id = {}, .txn_id = {}, .kind = InputKind::command, .name = {}, .at_ms = 0, .data = std::move(data)};
   auto id = required_string(o, "input_id");
   if (!id) return id.error();
   in.input_id = std::move(*id);
@@ -128,7 +132,6 @@ Result<Input> input_from_json(json::value v) {
   auto ms = parse_time(*at);
   if (!ms) return fail(record_errc::bad_time, "field 'at' is not an RFC 3339 time");
   in.at_ms = *ms;
-  if (auto it = o.find("data"); it != o.end() && it->value().is_object()) in.data = std::move(it->value().get_object());
   if (auto it = o.find("digest"); it != o.end() && it->value().is_string()) in.digest = it->value().get_string();
   if (in.input_id.empty() || in.txn_id.empty() || in.name.empty()) return fail(record_errc::missing_field, "empty input_id, txn_id or name");
   return in;

@@ -2,6 +2,7 @@
 // into a string, and must give the bytes Boost.JSON gives for the same event as an object.
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -357,6 +358,31 @@ TEST(CallParams, AStructReadsAndWritesAsItsObject) {
   EXPECT_EQ(copy.params.object().size(), 5u);
   EXPECT_FALSE(c.params.object().contains("card"));
   EXPECT_EQ(copy.params.text("reference"), "tx_\"1\"");
+}
+
+// The processor parses each input into memory of its own (a shared monotonic resource): the input's
+// data keeps that memory rather than being copied into the default one, and stays readable once the
+// parsed value is gone. (What a flow keeps of it is copied out: FlowProperties.StartKeepsNothingOfTheCommandsMemory.)
+TEST(Input, DataKeepsTheMemoryItWasParsedInto) {
+  const std::string text =
+      R"({"input_id":"i-1","txn_id":"tx_1","kind":"webhook","name":"payin.confirmed","at":"2026-11-27T12:00:00Z",)"
+      R"("data":{"reference":"tr_abc","amount":{"value":300,"currency":"XOF"}},"digest":"d"})";
+  json::storage_ptr sp = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  Result<Input> in = input_from_json(boost::json::parse(text, sp));
+  ASSERT_TRUE(in) << in.error().message;
+  EXPECT_EQ(in->data.storage().get(), sp.get());
+  sp = {};  // only the input holds the memory now
+  EXPECT_EQ(in->input_id, "i-1");
+  EXPECT_EQ(in->kind, InputKind::webhook);
+  EXPECT_EQ(in->at_ms, 1795780800000);  // 2026-11-27T12:00:00Z
+  EXPECT_EQ(in->digest, "d");
+  EXPECT_EQ(get_string(in->data, "reference"), "tr_abc");
+  EXPECT_EQ(get_int(*get_object(in->data, "amount"), "value"), 300);
+  // Without data, the input has an empty object.
+  Result<Input> bare = input_from_json(boost::json::parse(
+      R"({"input_id":"i-2","txn_id":"tx_1","kind":"timer","name":"timer.poll","at":"2026-11-27T12:00:00Z"})"));
+  ASSERT_TRUE(bare);
+  EXPECT_TRUE(bare->data.empty());
 }
 
 }  // namespace

@@ -28,6 +28,8 @@
 //    text is Boost.JSON's text of the same event as an object.
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cctype>
 #include <random>
@@ -155,6 +157,30 @@ TEST_P(FlowProperties, StructureIsSound) {
 // A transaction forced into a final state has no settled_from: nothing the provider says can move it
 // (late outcomes are tested per flow and in reconcile_test). A command is refused, a timer is stale,
 // and the transaction stays as it was.
+// The processor parses each input into memory of its own (engine/pipeline/processor.cpp); what
+// start() keeps of the command (customer, description, metadata) is copied into the transaction's own
+// memory, so that a transaction never holds on to, nor allocates from, an input's.
+TEST_P(FlowProperties, StartKeepsNothingOfTheCommandsMemory) {
+  const Flow& f = *GetParam();
+  Harness h{f};
+  json::object extra;
+  extra["metadata"] = json::object{{"order", "A-1"}, {"lines", json::array{1, 2}}};
+  extra["description"] = "a payment";
+  const Input built = h.create_input(std::move(extra));
+  const json::storage_ptr own = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  Result<Input> create = input_from_json(boost::json::parse(boost::json::serialize(to_json(built)), own));
+  ASSERT_TRUE(create) << create.error().message;
+  ASSERT_EQ(create->data.storage().get(), own.get());
+  Effects effects;
+  const Transaction t = start(f, *create, effects);
+  ASSERT_TRUE(t.customer && t.description && t.metadata);
+  for (const json::value* kept : {&*t.customer, &*t.description, &*t.metadata})
+    EXPECT_NE(kept->storage().get(), own.get());
+  EXPECT_EQ(*t.customer, *create->data.if_contains("customer"));
+  EXPECT_EQ(*t.metadata, *create->data.if_contains("metadata"));
+  EXPECT_EQ(serialize(t), serialize(start(f, built, effects)));
+}
+
 TEST_P(FlowProperties, TerminalStatesAbsorbEverythingAndRefuseCommands) {
   const Flow& f = *GetParam();
   auto inputs = alphabet(f);
