@@ -9,7 +9,8 @@
 //  - bare: the same records consumed, batch-inserted into SQLite with the same durability (WAL,
 //    synchronous=FULL, one transaction per polled batch) and as many records produced to Kafka as the
 //    pipeline published events, of the same average size; timed the same way.
-// Prints JSON lines; asserts nothing.
+// Prints JSON lines; asserts nothing. `bench_pipeline [payins] [batch_size]`: 20,000 payins and
+// corridor's processor.batch_size (5,000) without them; both runs poll batches of that size.
 #include <pthread.h>
 #include <sqlite3.h>
 
@@ -189,6 +190,7 @@ int main(int argc, char** argv) {
   TempDir dir;
   EmbeddedKafka kafka(3);
   Config config = bench_config(kafka.bootstrap(), dir.path());
+  if (argc > 2) config.processor.batch_size = std::atoi(argv[2]);  // the processor's batch, corridor's default without it
   for (const auto& t : {config.kafka.inputs, config.kafka.events, config.kafka.deadletter, std::string("bench.bare.events")})
     kafka.create_topic(t, config.kafka.partitions);
 

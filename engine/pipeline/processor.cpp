@@ -422,6 +422,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
     r.headers.emplace_back("traceparent", known_traces.at(r.key));
   }
 
+  p.batch.transactions.reserve(p.txns.size());
+  p.batch.statuses.reserve(p.txns.size());
   for (auto& [_, t] : p.txns) {
     // The canonical status the list filters on (store.hpp StoreBatch::statuses).
     const Flow* f = config_.registry->find_flow(t.flow_id());
@@ -453,8 +455,10 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
 void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
   constexpr std::size_t kGeneration = 8192;  // transactions; a few KiB each
   std::unordered_set<std::string_view> newer;
-  if (next != nullptr)
+  if (next != nullptr) {
+    newer.reserve(next->transactions.size());
     for (const auto& t : next->transactions) newer.insert(t.txn_id);
+  }
   for (auto& t : batch.transactions) {
     if (newer.contains(t.txn_id)) continue;
     if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
