@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 
-
 namespace corridor {
 
 json::object money_json(const Money& m) {

@@ -50,9 +50,10 @@ class ScriptedAdapter final : public ProviderAdapter {
   std::string_view provider() const override { return "acme"; }
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
     std::lock_guard lock(mu);
-    if (call.params.object().contains("throw_building")) throw std::runtime_error("adapter bug while building");
-    last_params = call.params.object();
-    if (const json::object params = call.params.object(); const json::object* card = get_object(params, "card")) last_card = std::string(get_string(*card, "number"));
+    const json::object params = call.params.object();
+    if (params.contains("throw_building")) throw std::runtime_error("adapter bug while building");
+    last_params = params;
+    if (const json::object* card = get_object(params, "card")) last_card = std::string(get_string(*card, "number"));
     return HttpRequest{"POST", "http://127.0.0.1:1/pay", {}, "{}", ""};
   }
   Result<ParsedInput> parse_response(const ProviderCall& call, const HttpResponse& r) const override {
