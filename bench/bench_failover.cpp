@@ -189,7 +189,7 @@ bool all_succeeded(EventLog& log, const Workload& w, Clock::time_point deadline)
   return log.wait(deadline, [&] {
     for (const auto& [txn, p] : w.payments) {
       auto it = log.latest.find(txn);
-      if (it == log.latest.end() || it->second.second != "succeeded") return false;
+      if (it == log.latest.end() || it->second.status != "succeeded") return false;
     }
     return true;
   });

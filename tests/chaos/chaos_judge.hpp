@@ -28,15 +28,13 @@ class Disruptions {
   std::vector<std::pair<Clock::time_point, Clock::time_point>> spans_;
 };
 
-// A refund command published before a disruption is applied and sent within this, engine up or restarted.
-constexpr milliseconds kRefundInFlight{5000};
-
-// Whether `p` is settled: at a status nothing more will come after (judged by `judge`), its esipay
-// refunds all sent or the last one caught by a disruption.
-bool settled(const Payment& p, const std::pair<std::int64_t, std::string>* latest, const Disruptions& disruptions);
+// Whether `p` is settled: at a status nothing more will come after (judged by `judge`), its last
+// follow-up (an esipay refund) answered by a later version: its result, or its outcome announced
+// unknown when it was in flight at a disruption.
+bool settled(const Payment& p, const EventLog::Latest* latest);
 
 // Waits (bounded) until every payment of `workload` is settled; whether they all were.
-bool wait_settled(EventLog& log, const Workload& workload, const Disruptions& disruptions, Clock::time_point deadline);
+bool wait_settled(EventLog& log, const Workload& workload, Clock::time_point deadline);
 
 struct Verdict {
   std::size_t ok = 0, esipay_charge_unknown = 0, esipay_refund_unknown = 0, version_gaps = 0, two_bodies = 0;
@@ -56,6 +54,13 @@ struct Verdict {
     std::int32_t partition = -1;
   };
   Slowest slowest_route, slowest_apply;
+  // The longest from a payment's publication to its first event (routed and applied): a TTL that runs
+  // from the command's publication (Cynod's confirmation) must outlive it.
+  Slowest slowest_first_event;
+  // The longest a follow-up (an esipay refund) took from its publication to the version answering it,
+  // and how many took more than 5 s.
+  Slowest slowest_follow_up;
+  std::size_t follow_ups_answered = 0, follow_ups_over_5s = 0;
 };
 
 // Judges `log.events` against `workload` (GoogleTest failures for each breach) and the sandboxes'

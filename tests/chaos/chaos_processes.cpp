@@ -447,12 +447,13 @@ void EventLog::loop() {
       const json::object& e = v.get_object();
       const std::string txn(get_string(e, "txn_id"));
       if (get_string(e, "type") == "transaction.state_changed") {
-        auto& [version, status] = latest[txn];
-        if (get_int(e, "version") > version) {
-          version = get_int(e, "version");
-          status = get_string(e, "status");
+        Latest& l = latest[txn];
+        if (get_int(e, "version") > l.version) {
+          l.version = get_int(e, "version");
+          l.status = get_string(e, "status");
+          l.reason = get_string(e, "reason");
         }
-        follow_up(txn, std::string(get_string(e, "status")));
+        follow_up(txn, std::string(get_string(e, "status")), get_int(e, "version"));
       }
       events.push_back({std::string(m.value()), std::move(v.get_object()), Clock::now()});
       cv_.notify_all();
@@ -460,7 +461,7 @@ void EventLog::loop() {
   }
 }
 
-void EventLog::follow_up(const std::string& txn, const std::string& status) {
+void EventLog::follow_up(const std::string& txn, const std::string& status, std::int64_t version) {
   auto it = payments_.find(txn);
   if (it == payments_.end()) return;
   Payment& p = it->second;
@@ -471,6 +472,7 @@ void EventLog::follow_up(const std::string& txn, const std::string& status) {
   for (const auto& kv : p.follow_ups[p.next_follow_up].command) cmd[kv.key()] = kv.value();
   ++p.next_follow_up;
   p.follow_up_sent.push_back(Clock::now());
+  p.follow_up_version = version;
   producer_.produce("corridor.commands", "ZANDO:" + p.reference, boost::json::serialize(cmd), [](const std::string&) {});
 }
 

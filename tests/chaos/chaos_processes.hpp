@@ -152,6 +152,9 @@ struct Payment {
   std::vector<DemoFollowUp> follow_ups;  // in order
   std::size_t next_follow_up = 0;
   std::vector<Clock::time_point> follow_up_sent;
+  // The version whose status sent the last follow-up: a later version answers it (an esipay refund's
+  // result, or its outcome announced unknown).
+  std::int64_t follow_up_version = 0;
   Clock::time_point published{};
   // When its first input (the command, routed) was seen on corridor.inputs, and on which partition.
   std::optional<Clock::time_point> routed;
@@ -192,12 +195,17 @@ class EventLog {
   }
   std::mutex mu;  // guards events, latest and the payments' follow-ups
   std::vector<Event> events;
-  std::map<std::string, std::pair<std::int64_t, std::string>> latest;  // txn -> (version, status)
+  struct Latest {
+    std::int64_t version = 0;
+    std::string status;
+    std::string reason;
+  };
+  std::map<std::string, Latest> latest;  // txn -> its highest version seen
 
  private:
   void loop();
   void read_inputs();
-  void follow_up(const std::string& txn, const std::string& status);
+  void follow_up(const std::string& txn, const std::string& status, std::int64_t version);
 
   KafkaConsumer consumer_;
   KafkaConsumer inputs_;

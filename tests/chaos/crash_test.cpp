@@ -148,7 +148,7 @@ TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
 
   // 4. Final statuses. An esipay charge (or refund) in flight at a kill legitimately ends unknown.
   const auto final_deadline = Clock::now() + std::chrono::seconds(int_from_env("CORRIDOR_CHAOS_SETTLE_S", 150));
-  const bool all_settled = wait_settled(log_of_events, workload, disruptions, final_deadline);
+  const bool all_settled = wait_settled(log_of_events, workload, final_deadline);
   const double settled_at = seconds_since(t0);
   std::printf("chaos: %s at %.2fs\n", all_settled ? "every payment settled" : "deadline passed", settled_at);
 
