@@ -84,14 +84,14 @@ struct AuthorizationParams {
   std::string reference;
   Money amount;
   std::string card = "attached";
-  std::optional<json::object> customer{};
+  std::optional<SharedJson> customer{};
   std::optional<std::string> description{};
 };
 BOOST_DESCRIBE_STRUCT(AuthorizationParams, (), (reference, amount, card, customer, description))
 
 AuthorizationParams authorization_params(const Transaction& t) {
   AuthorizationParams p{.reference = t.txn_id, .amount = t.amount};
-  if (const json::object* customer = customer_of(t)) p.customer = *customer;
+  p.customer = shared_customer(t);
   if (auto d = description_of(t); !d.empty()) p.description = std::string(d);
   return p;
 }

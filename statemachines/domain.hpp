@@ -218,9 +218,10 @@ struct Transaction {
 
   // ---- the framework's bookkeeping: stored inside "data", before the flow's own fields ----------
   // From the create command: what the flow needs later to call the provider (never card data).
-  std::optional<json::value> customer;
-  std::optional<json::value> description;
-  std::optional<json::value> metadata;
+  // Never changed once kept: shared by the transaction's copies and the calls that send it on.
+  std::optional<SharedJson> customer;
+  std::optional<SharedJson> description;
+  std::optional<SharedJson> metadata;
   std::optional<std::int64_t> resends;          // calls re-sent under an earlier id (StepContext::call_again)
   std::optional<std::int64_t> poll_attempt;     // flow_support.hpp: schedule_poll
   std::optional<std::int64_t> retry_attempt;    // flow_support.hpp: schedule_retry

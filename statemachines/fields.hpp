@@ -15,6 +15,7 @@
 #include <boost/mp11/algorithm.hpp>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,31 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json_int(std::string& out, std::int64_t v);
 
 BOOST_DESCRIBE_STRUCT(Money, (), (value, currency))
+
+// A JSON value that never changes once kept, shared by its copies: what a transaction keeps of its
+// create command (customer, description, metadata), which a copy of the transaction and the calls
+// that send it on share instead of copying key by key. The value is in the default memory, whatever
+// memory it was read from, so that no copy ever allocates from another thread's resource.
+class SharedJson {
+ public:
+  SharedJson() = default;  // null, without an allocation
+  SharedJson(const json::value& v) : value_(std::make_shared<const json::value>(v, json::storage_ptr())) {}
+  // Moved when `v` is in the default memory already, copied into it otherwise.
+  SharedJson(json::value&& v) : value_(std::make_shared<const json::value>(std::move(v), json::storage_ptr())) {}
+
+  const json::value& value() const { return value_ ? *value_ : null(); }
+  const json::value& operator*() const { return value(); }
+  const json::value* operator->() const { return &value(); }
+  friend bool operator==(const SharedJson& a, const SharedJson& b) { return a.value() == b.value(); }
+  friend bool operator==(const SharedJson& a, const json::value& b) { return a.value() == b; }
+
+ private:
+  static const json::value& null() {
+    static const json::value kNull;
+    return kNull;
+  }
+  std::shared_ptr<const json::value> value_;
+};
 
 namespace fields {
 
@@ -65,6 +91,7 @@ inline void write(std::string& out, bool v) { out += v ? "true" : "false"; }
 inline void write(std::string& out, const std::string& v) { append_json_string(out, v); }
 inline void write(std::string& out, const json::value& v) { append_json(out, v); }
 inline void write(std::string& out, const json::object& v) { append_json(out, v); }
+inline void write(std::string& out, const SharedJson& v) { append_json(out, *v); }
 template <class T>
 void write(std::string& out, const std::optional<T>& v);
 template <class T>
@@ -151,6 +178,10 @@ inline bool read(json::value& v, json::object& out) {
   out = std::move(v.get_object());
   return true;
 }
+inline bool read(json::value& v, SharedJson& out) {
+  out = SharedJson(std::move(v));
+  return true;
+}
 template <class T>
 bool read(json::value& v, std::optional<T>& out);
 template <class T>
@@ -220,6 +251,7 @@ inline json::value to_value(bool v) { return v; }
 inline json::value to_value(const std::string& v) { return json::string(v); }
 inline json::value to_value(const json::value& v) { return v; }
 inline json::value to_value(const json::object& v) { return v; }
+inline json::value to_value(const SharedJson& v) { return *v; }
 template <class T>
 json::value to_value(const std::optional<T>& v);
 template <class T>
@@ -274,6 +306,10 @@ inline bool read_const(const json::value& v, json::value& out) {
 inline bool read_const(const json::value& v, json::object& out) {
   if (!v.is_object()) return false;
   out = v.get_object();
+  return true;
+}
+inline bool read_const(const json::value& v, SharedJson& out) {
+  out = SharedJson(v);
   return true;
 }
 template <class T>

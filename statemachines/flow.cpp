@@ -155,11 +155,11 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   t.updated_at_ms = create.at_ms;
   t.provider_refs.reserve(4);  // every flow keeps a few of the provider's ids
   // What the flow needs later to call the provider; card data never reaches here in clear.
-  // Copied into the transaction's own memory: the command may sit in memory of its own (the
+  // Copied into the default memory (SharedJson): the command may sit in memory of its own (the
   // processor parses each input into one), which the transaction must neither keep nor share.
-  if (auto* v = cmd.if_contains("customer")) t.customer.emplace(*v, json::storage_ptr());
-  if (auto* v = cmd.if_contains("description")) t.description.emplace(*v, json::storage_ptr());
-  if (auto* v = cmd.if_contains("metadata")) t.metadata.emplace(*v, json::storage_ptr());
+  if (auto* v = cmd.if_contains("customer")) t.customer.emplace(*v);
+  if (auto* v = cmd.if_contains("description")) t.description.emplace(*v);
+  if (auto* v = cmd.if_contains("metadata")) t.metadata.emplace(*v);
   effects.events.reserve(effects.events.size() + 2);  // this event and the create row's, in the same batch
   fill_event(effects.events.emplace_back(), flow, &flow.states.front(), t, {}, create);
   return t;

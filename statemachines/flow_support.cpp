@@ -90,12 +90,18 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
 }
 
 const json::object* customer_of(const Transaction& t) {
-  return t.customer && t.customer->is_object() ? &t.customer->get_object() : nullptr;
+  return t.customer && (*t.customer)->is_object() ? &(*t.customer)->get_object() : nullptr;
+}
+
+std::optional<SharedJson> shared_customer(const Transaction& t) {
+  if (customer_of(t) == nullptr) return std::nullopt;
+  return *t.customer;
 }
 
 std::string_view description_of(const Transaction& t) {
-  if (!t.description || !t.description->is_string()) return {};
-  return {t.description->get_string().data(), t.description->get_string().size()};
+  if (!t.description || !(*t.description)->is_string()) return {};
+  const json::string& text = (*t.description)->get_string();
+  return {text.data(), text.size()};
 }
 
 const CallFailed& call_failure(const StepContext& c) {

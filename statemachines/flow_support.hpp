@@ -56,6 +56,8 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
 // The create command's `customer` object and `description` text, as the transaction keeps them
 // (null and empty when the command had none, or another type).
 const json::object* customer_of(const Transaction& t);
+// The customer object itself, for a call that sends it on: shared, not copied (nullopt as above).
+std::optional<SharedJson> shared_customer(const Transaction& t);
 std::string_view description_of(const Transaction& t);
 
 // A `call.failed` input's data (valid for the step); empty for any other input.

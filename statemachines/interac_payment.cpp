@@ -119,7 +119,7 @@ interac::HandleParams handle_params(const StepContext& c) {
   if (send)
     p.timeToLiveSeconds = std::max(kSendMoneyMinTtlSeconds, c.settings.get("send_money_ttl_seconds", kSendMoneyTtlSeconds));
   p.interacEtransfer = interac::consumer(c.txn);
-  if (const json::object* customer = customer_of(c.txn)) p.customer = *customer;
+  p.customer = shared_customer(c.txn);
   return p;
 }
 

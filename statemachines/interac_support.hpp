@@ -105,7 +105,7 @@ struct HandleParams {
   std::optional<std::string> mode{};  // SEND_MONEY or REQUEST_MONEY
   std::optional<std::int64_t> timeToLiveSeconds{};
   Consumer interacEtransfer{};
-  std::optional<json::object> customer{};
+  std::optional<SharedJson> customer{};
 };
 BOOST_DESCRIBE_STRUCT(HandleParams, (),
                       (merchantRefNum, transactionType, paymentType, amount, mode, timeToLiveSeconds, interacEtransfer,

@@ -203,7 +203,7 @@ interac::HandleParams credit_handle_params(const Transaction& t) {
     p.interacEtransfer.question = d.security->question;
     p.interacEtransfer.answer = interac::Sealed{d.security->answer_sealed};
   }
-  if (const json::object* customer = customer_of(t)) p.customer = *customer;
+  p.customer = shared_customer(t);
   return p;
 }
 

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -119,6 +120,41 @@ TEST(Fields, AStructAsAnObjectHasTheKeysItsTextHasAndReadsBackFromAConstObject) 
   EXPECT_EQ(read_back.reported->value, 300);
   EXPECT_EQ(read_back.reported->currency, "XOF");
   EXPECT_FALSE(read_back.fee.has_value());
+}
+
+// What a transaction keeps of its create command: copies share one value, which is in the default
+// memory whatever memory it was read from, and which reads and writes as the value itself would.
+TEST(Fields, ASharedValueIsSharedByItsCopiesAndKeptInTheDefaultMemory) {
+  const json::storage_ptr own = boost::json::make_shared_resource<boost::json::monotonic_resource>();
+  const json::value command = json::parse(R"({"msisdn":"+2250700000001","name":"A \"B\"","tags":[1,"x"]})", own);
+  struct Kept {
+    std::optional<SharedJson> customer;
+  };
+  Kept kept;
+  ASSERT_TRUE(fields::read_const(command, kept.customer));
+  ASSERT_TRUE(kept.customer.has_value());
+  EXPECT_EQ(kept.customer->value().storage().get(), json::storage_ptr().get());
+  EXPECT_EQ(*kept.customer, command);
+
+  const Kept copy = kept;
+  ASSERT_TRUE(copy.customer.has_value());
+  EXPECT_EQ(&copy.customer->value(), &kept.customer->value());  // one value, not two
+
+  // Written as the value itself is, and read back; a value moved in from another memory is copied.
+  std::string text;
+  fields::write(text, *kept.customer);
+  EXPECT_EQ(text, json::serialize(command));
+  json::value parsed = json::parse(text, own);
+  SharedJson back;
+  ASSERT_TRUE(fields::read(parsed, back));
+  EXPECT_EQ(back, command);
+  EXPECT_EQ(back->storage().get(), json::storage_ptr().get());
+  EXPECT_EQ(fields::to_value(back), command);
+
+  // A default one is null and takes no memory of its own.
+  const SharedJson none;
+  EXPECT_TRUE(none->is_null());
+  EXPECT_EQ(none, json::value());
 }
 
 TEST(FlowData, AStoredDocumentIsReadOnFirstUseAndUnknownKeysAreKeptInOrder) {

@@ -174,7 +174,7 @@ TEST_P(FlowProperties, StartKeepsNothingOfTheCommandsMemory) {
   Effects effects;
   const Transaction t = start(f, *create, effects);
   ASSERT_TRUE(t.customer && t.description && t.metadata);
-  for (const json::value* kept : {&*t.customer, &*t.description, &*t.metadata})
+  for (const json::value* kept : {&t.customer->value(), &t.description->value(), &t.metadata->value()})
     EXPECT_NE(kept->storage().get(), own.get());
   EXPECT_EQ(*t.customer, *create->data.if_contains("customer"));
   EXPECT_EQ(*t.metadata, *create->data.if_contains("metadata"));
