@@ -90,7 +90,7 @@ void record_amount_mismatch(StepContext& c, const std::optional<Money>& reported
 }
 
 const json::object* customer_of(const Transaction& t) {
-  return t.customer && (*t.customer)->is_object() ? &(*t.customer)->get_object() : nullptr;
+  return t.customer && t.customer->value().is_object() ? &t.customer->value().get_object() : nullptr;
 }
 
 std::optional<SharedJson> shared_customer(const Transaction& t) {
@@ -99,8 +99,8 @@ std::optional<SharedJson> shared_customer(const Transaction& t) {
 }
 
 std::string_view description_of(const Transaction& t) {
-  if (!t.description || !(*t.description)->is_string()) return {};
-  const json::string& text = (*t.description)->get_string();
+  if (!t.description || !t.description->value().is_string()) return {};
+  const json::string& text = t.description->value().get_string();
   return {text.data(), text.size()};
 }
 

@@ -59,6 +59,43 @@ TEST(Chaos, NoSeedMakesAWorkloadLookLikeCardNumbers) {
   EXPECT_NE(run_id_of(3009557600012804888ULL), run_id_of(3009557600012804889ULL));
 }
 
+// When the judge takes a payment for settled: a refund sent is answered only by a later version (the
+// partial refund's "succeeded" is not the end), and an esipay refund left unknown counts only from
+// corridor's own announcement.
+TEST(Chaos, APaymentWithARefundOnItsWayIsNotSettled) {
+  Payment p;
+  p.provider = "esipay";
+  p.expected = "refunded";
+  p.follow_ups = {{"succeeded", {{"type", "refund.create"}}}, {"partially_refunded", {{"type", "refund.create"}}}};
+  EXPECT_FALSE(settled(p, nullptr));
+  EventLog::Latest latest{2, "succeeded", ""};
+  EXPECT_FALSE(settled(p, &latest));  // the first refund is not sent yet: "succeeded" triggers it
+
+  // The first refund sent at version 2: the same version, or its status, is not the end.
+  p.next_follow_up = 1;
+  p.follow_up_sent.push_back(Clock::now());
+  p.follow_up_version = 2;
+  EXPECT_FALSE(settled(p, &latest));
+  latest = {3, "partially_refunded", ""};
+  EXPECT_FALSE(settled(p, &latest));  // it triggers the second refund
+
+  // The second refund sent at version 3, answered at 4.
+  p.next_follow_up = 2;
+  p.follow_up_sent.push_back(Clock::now());
+  p.follow_up_version = 3;
+  EXPECT_FALSE(settled(p, &latest));
+  latest = {4, "refunded", ""};
+  EXPECT_TRUE(settled(p, &latest));
+
+  // A refund in flight at a disruption: settled on corridor's announcement, not on any later version.
+  latest = {4, "partially_refunded", "refund outcome unknown: the status call failed"};
+  EXPECT_FALSE(settled(p, &latest));
+  latest.reason = "refund outcome unknown: corridor stopped while the call was in flight";
+  EXPECT_TRUE(settled(p, &latest));
+  p.provider = "cynod";
+  EXPECT_FALSE(settled(p, &latest));  // only esipay refunds are left unknown so
+}
+
 TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
   const std::uint64_t seed = seed_from_env();
   const int kPayments = int_from_env("CORRIDOR_CHAOS_PAYMENTS", 2000);
