@@ -16,6 +16,7 @@
 #include <array>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <iostream>
 #include <mutex>
@@ -183,6 +184,37 @@ CREATE INDEX IF NOT EXISTS journal_txn ON journal (txn_id);
 // transactions. Checkpoints run on a thread of their own (checkpoint_loop); the writer checkpoints
 // itself only when that one falls far behind.
 constexpr const char* kCachePragmas = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
+
+// A statement for one row and one for ManyRows::kRows rows: `head`, the row's `item` repeated
+// (`separator` between), `tail`. A statement's fixed cost (its start, its end, its cursors), which was a third of
+// a commit's instructions with a statement a row, is paid once for many rows. Kept for the process's life.
+// The batch's INSERTs say OR FAIL (or OR IGNORE): a row breaking a constraint ends its statement
+// without undoing the rows before it, so SQLite keeps no statement journal of a multi-row statement's
+// pages (a copy of every page it changes); commit() rolls the whole transaction back on any failure.
+struct ManyRows {
+  static constexpr std::size_t kRows = 32;  // 32 rows of 11 columns stay far below SQLite's 32,766 parameters
+  ManyRows(std::string_view head, std::string_view item, std::string_view tail, int parameters_per_row,
+           std::string_view separator = ", ")
+      : parameters(parameters_per_row) {
+    one.append(head).append(item).append(tail);
+    many.append(head);
+    for (std::size_t k = 0; k < kRows; ++k) many.append(k ? separator : "").append(item);
+    many.append(tail);
+  }
+  std::string one, many;
+  int parameters;
+};
+
+// Texts made for a statement's rows (a document, headers): bound without a copy, so kept until the
+// statement has stepped. A deque: a text kept never moves when another is added.
+class Texts {
+ public:
+  const std::string& keep(std::string text) { return kept_.emplace_back(std::move(text)); }
+  void clear() { kept_.clear(); }
+
+ private:
+  std::deque<std::string> kept_;
+};
 
 class SqliteStore final : public Store {
  public:
@@ -752,27 +784,28 @@ class SqliteStore final : public Store {
   }
 
   Result<Ok> write_batch(const StoreBatch& b) {
-    {
-      // The listing columns that never change are set by the insert alone; status and attention keep
-      // their value when the batch does not know the status.
-      auto st = prepare("INSERT INTO transactions (txn_id, state, version, doc, merchant, reference, provider, flow, "
-                        "created_at_ms, status, attention) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0)) "
-                        "ON CONFLICT(txn_id) DO UPDATE SET state = excluded.state, version = excluded.version, "
-                        "doc = excluded.doc, status = coalesce(excluded.status, status), "
-                        "attention = iif(excluded.status IS NULL, attention, excluded.attention)");
-      if (!st) return st.error();
-      const bool statuses = b.statuses.size() == b.transactions.size();
-      for (std::size_t i = 0; i < b.transactions.size(); ++i) {
-        const Transaction& t = b.transactions[i];
-        bind_kept(st->get(), 1, t.txn_id);
-        bind_kept(st->get(), 2, t.state);
-        sqlite3_bind_int64(st->get(), 3, t.version);
-        const std::string doc = serialize(t);
-        bind_kept(st->get(), 4, doc);
-        bind_listing(st->get(), 5, t, statuses ? &b.statuses[i] : nullptr);
-        if (auto r = step_done(st->get(), "write transaction"); !r) return r;
-      }
-    }
+    // The listing columns that never change are set by the insert alone; status and attention keep
+    // their value when the batch does not know the status.
+    static const ManyRows transactions(
+        "INSERT OR FAIL INTO transactions (txn_id, state, version, doc, merchant, reference, provider, flow, "
+        "created_at_ms, status, attention) VALUES ",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, 0))",
+        " ON CONFLICT(txn_id) DO UPDATE SET state = excluded.state, version = excluded.version, doc = excluded.doc, "
+        "status = coalesce(excluded.status, status), attention = iif(excluded.status IS NULL, attention, "
+        "excluded.attention)",
+        11);
+    const bool statuses = b.statuses.size() == b.transactions.size();
+    if (auto r = step_rows(transactions, b.transactions.size(), "write transaction",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts& texts) {
+                             const Transaction& t = b.transactions[i];
+                             bind_kept(st, at, t.txn_id);
+                             bind_kept(st, at + 1, t.state);
+                             sqlite3_bind_int64(st, at + 2, t.version);
+                             bind_kept(st, at + 3, texts.keep(serialize(t)));
+                             bind_listing(st, at + 4, t, statuses ? &b.statuses[i] : nullptr);
+                           });
+        !r)
+      return r;
     if (!b.traceparents.empty()) {
       auto st = prepare("UPDATE transactions SET traceparent = ? WHERE txn_id = ?");
       if (!st) return st.error();
@@ -782,84 +815,105 @@ class SqliteStore final : public Store {
         if (auto r = step_done(st->get(), "write traceparent"); !r) return r;
       }
     }
+    // The rows of one INSERT take their ids in the order of its VALUES: the outbox keeps the batch's order.
+    static const ManyRows outbox("INSERT OR FAIL INTO outbox (topic, key, body, headers, partition) VALUES ",
+                                 "(?, ?, ?, ?, ?)", "", 5);
+    if (auto r = step_rows(outbox, b.outbox.size(), "write outbox",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts& texts) {
+                             const OutboxRow& o = b.outbox[i];
+                             bind_kept(st, at, o.topic);
+                             bind_kept(st, at + 1, o.key);
+                             bind_kept(st, at + 2, o.body);
+                             bind_kept(st, at + 3, texts.keep(headers_text(o.headers)));
+                             sqlite3_bind_int(st, at + 4, o.partition);
+                           });
+        !r)
+      return r;
+    static const ManyRows events("INSERT OR FAIL INTO events (txn_id, version, body) VALUES ", "(?, ?, ?)", "", 3);
+    if (auto r = step_rows(events, b.events.size(), "write event",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                             bind_kept(st, at, b.events[i].txn_id);
+                             sqlite3_bind_int64(st, at + 1, b.events[i].version);
+                             bind_kept(st, at + 2, b.events[i].body);
+                           });
+        !r)
+      return r;
+    static const ManyRows completed("DELETE FROM calls WHERE call_id IN (", "?", ")", 1);
+    if (auto r = step_rows(completed, b.calls_completed.size(), "complete call",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                             bind_kept(st, at, b.calls_completed[i]);
+                           });
+        !r)
+      return r;
+    // A call sent again replaces its row, as a new row would (not attempted yet).
+    static const ManyRows calls("INSERT OR FAIL INTO calls (call_id, doc, partition) VALUES ", "(?, ?, ?)",
+                                " ON CONFLICT(call_id) DO UPDATE SET doc = excluded.doc, attempted = 0, "
+                                "partition = excluded.partition",
+                                3);
+    const bool partitions = b.call_partitions.size() == b.calls.size();
+    if (auto r = step_rows(calls, b.calls.size(), "write call",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts& texts) {
+                             const ProviderCall& c = b.calls[i];
+                             // One row a send: a re-send has an answer id of its own.
+                             bind_kept(st, at, c.answer_input_id());
+                             bind_kept(st, at + 1, texts.keep(serialize(c)));
+                             sqlite3_bind_int(st, at + 2, partitions ? b.call_partitions[i] : -1);
+                           });
+        !r)
+      return r;
     {
-      auto st = prepare("INSERT INTO outbox (topic, key, body, headers, partition) VALUES (?, ?, ?, ?, ?)");
-      if (!st) return st.error();
-      for (const auto& o : b.outbox) {
-        bind_kept(st->get(), 1, o.topic);
-        bind_kept(st->get(), 2, o.key);
-        bind_kept(st->get(), 3, o.body);
-        const std::string headers = headers_text(o.headers);
-        bind_kept(st->get(), 4, headers);
-        sqlite3_bind_int(st->get(), 5, o.partition);
-        if (auto r = step_done(st->get(), "write outbox"); !r) return r;
+      // Cancels are deletes, in any order among themselves, all before the batch's timers are set.
+      std::vector<const std::string*> every;  // "*": every timer of these transactions
+      std::vector<const std::pair<std::string, std::string>*> named;
+      for (const auto& cancel : b.timers_cancelled) {
+        if (cancel.second == "*") {
+          every.push_back(&cancel.first);
+        } else {
+          named.push_back(&cancel);
+        }
       }
+      static const ManyRows all("DELETE FROM timers WHERE txn_id IN (", "?", ")", 1);
+      if (auto r = step_rows(all, every.size(), "cancel timers",
+                             [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) { bind_kept(st, at, *every[i]); });
+          !r)
+        return r;
+      // OR of (txn_id, name) pairs: each a search of the primary key.
+      static const ManyRows one("DELETE FROM timers WHERE ", "(txn_id = ? AND name = ?)", "", 2, " OR ");
+      if (auto r = step_rows(one, named.size(), "cancel timer",
+                             [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                               bind_kept(st, at, named[i]->first);
+                               bind_kept(st, at + 1, named[i]->second);
+                             });
+          !r)
+        return r;
     }
-    {
-      auto st = prepare("INSERT INTO events (txn_id, version, body) VALUES (?, ?, ?)");
-      if (!st) return st.error();
-      for (const auto& e : b.events) {
-        bind_kept(st->get(), 1, e.txn_id);
-        sqlite3_bind_int64(st->get(), 2, e.version);
-        bind_kept(st->get(), 3, e.body);
-        if (auto r = step_done(st->get(), "write event"); !r) return r;
-      }
-    }
-    {
-      auto st = prepare("DELETE FROM calls WHERE call_id = ?");
-      if (!st) return st.error();
-      for (const auto& id : b.calls_completed) {
-        bind_kept(st->get(), 1, id);
-        if (auto r = step_done(st->get(), "complete call"); !r) return r;
-      }
-    }
-    {
-      auto st = prepare("INSERT OR REPLACE INTO calls (call_id, doc, partition) VALUES (?, ?, ?)");
-      if (!st) return st.error();
-      const bool partitions = b.call_partitions.size() == b.calls.size();
-      for (std::size_t i = 0; i < b.calls.size(); ++i) {
-        const ProviderCall& c = b.calls[i];
-        bind(st->get(), 1, c.answer_input_id());  // one row a send: a re-send has an answer id of its own
-        const std::string doc = serialize(c);
-        bind_kept(st->get(), 2, doc);
-        sqlite3_bind_int(st->get(), 3, partitions ? b.call_partitions[i] : -1);
-        if (auto r = step_done(st->get(), "write call"); !r) return r;
-      }
-    }
-    {
-      auto one = prepare("DELETE FROM timers WHERE txn_id = ? AND name = ?");
-      auto all = prepare("DELETE FROM timers WHERE txn_id = ?");
-      if (!one) return one.error();
-      if (!all) return all.error();
-      for (const auto& [txn_id, name] : b.timers_cancelled) {
-        sqlite3_stmt* st = name == "*" ? all->get() : one->get();
-        bind_kept(st, 1, txn_id);
-        if (name != "*") bind_kept(st, 2, name);
-        if (auto r = step_done(st, "cancel timer"); !r) return r;
-      }
-    }
-    {
-      auto st = prepare("INSERT OR REPLACE INTO timers (txn_id, name, due_at, input_id, partition) VALUES (?, ?, ?, ?, ?)");
-      if (!st) return st.error();
-      for (const auto& t : b.timers_set) {
-        bind_kept(st->get(), 1, t.txn_id);
-        bind_kept(st->get(), 2, t.name);
-        sqlite3_bind_int64(st->get(), 3, t.due_at_ms);
-        bind_kept(st->get(), 4, t.input_id);
-        sqlite3_bind_int(st->get(), 5, t.partition);
-        if (auto r = step_done(st->get(), "set timer"); !r) return r;
-      }
-    }
-    {
-      auto st = prepare("INSERT OR IGNORE INTO processed_inputs (input_id, digest, at_ms) VALUES (?, ?, ?)");
-      if (!st) return st.error();
-      for (const auto& p : b.processed_inputs) {
-        bind_kept(st->get(), 1, p.input_id);
-        bind_kept(st->get(), 2, p.digest);
-        sqlite3_bind_int64(st->get(), 3, p.at_ms);
-        if (auto r = step_done(st->get(), "record processed input"); !r) return r;
-      }
-    }
+    static const ManyRows timers("INSERT OR FAIL INTO timers (txn_id, name, due_at, input_id, partition) VALUES ",
+                                 "(?, ?, ?, ?, ?)",
+                                 " ON CONFLICT(txn_id, name) DO UPDATE SET due_at = excluded.due_at, "
+                                 "input_id = excluded.input_id, partition = excluded.partition",
+                                 5);
+    if (auto r = step_rows(timers, b.timers_set.size(), "set timer",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                             const TimerRow& t = b.timers_set[i];
+                             bind_kept(st, at, t.txn_id);
+                             bind_kept(st, at + 1, t.name);
+                             sqlite3_bind_int64(st, at + 2, t.due_at_ms);
+                             bind_kept(st, at + 3, t.input_id);
+                             sqlite3_bind_int(st, at + 4, t.partition);
+                           });
+        !r)
+      return r;
+    static const ManyRows processed("INSERT OR IGNORE INTO processed_inputs (input_id, digest, at_ms) VALUES ",
+                                    "(?, ?, ?)", "", 3);
+    if (auto r = step_rows(processed, b.processed_inputs.size(), "record processed input",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                             const ProcessedInput& p = b.processed_inputs[i];
+                             bind_kept(st, at, p.input_id);
+                             bind_kept(st, at + 1, p.digest);
+                             sqlite3_bind_int64(st, at + 2, p.at_ms);
+                           });
+        !r)
+      return r;
     if (b.prune_processed_before_ms > 0) {
       // A bounded share per batch: a large backlog of old ids goes over many commits, never in one.
       auto st = prepare(
@@ -869,18 +923,19 @@ class SqliteStore final : public Store {
       sqlite3_bind_int64(st->get(), 1, b.prune_processed_before_ms);
       if (auto r = step_done(st->get(), "prune processed inputs"); !r) return r;
     }
-    {
-      auto st = prepare("INSERT INTO journal (txn_id, at_ms, kind, name, detail) VALUES (?, ?, ?, ?, ?)");
-      if (!st) return st.error();
-      for (const auto& j : b.journal) {
-        bind_kept(st->get(), 1, j.txn_id);
-        sqlite3_bind_int64(st->get(), 2, j.at_ms);
-        bind_kept(st->get(), 3, j.kind);
-        bind_kept(st->get(), 4, j.name);
-        bind_kept(st->get(), 5, j.detail);
-        if (auto r = step_done(st->get(), "write journal"); !r) return r;
-      }
-    }
+    static const ManyRows journal("INSERT OR FAIL INTO journal (txn_id, at_ms, kind, name, detail) VALUES ",
+                                  "(?, ?, ?, ?, ?)", "", 5);
+    if (auto r = step_rows(journal, b.journal.size(), "write journal",
+                           [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) {
+                             const JournalRow& j = b.journal[i];
+                             bind_kept(st, at, j.txn_id);
+                             sqlite3_bind_int64(st, at + 1, j.at_ms);
+                             bind_kept(st, at + 2, j.kind);
+                             bind_kept(st, at + 3, j.name);
+                             bind_kept(st, at + 4, j.detail);
+                           });
+        !r)
+      return r;
     {
       auto st = prepare("INSERT OR REPLACE INTO offsets (topic, partition, next_offset) VALUES (?, ?, ?)");
       if (!st) return st.error();
@@ -889,6 +944,36 @@ class SqliteStore final : public Store {
         sqlite3_bind_int(st->get(), 2, o.partition);
         sqlite3_bind_int64(st->get(), 3, o.next_offset);
         if (auto r = step_done(st->get(), "write offset"); !r) return r;
+      }
+    }
+    return Ok{};
+  }
+
+  // Steps `sql` over `rows` rows, ManyRows::kRows to a statement and the rest one by one;
+  // bind(statement, first parameter, row, texts) binds a row's parameters.
+  template <typename Bind>
+  Result<Ok> step_rows(const ManyRows& sql, std::size_t rows, const char* what, Bind bind) {
+    Texts texts;
+    std::size_t i = 0;
+    if (rows >= ManyRows::kRows) {
+      auto st = prepare(sql.many.c_str());
+      if (!st) return st.error();
+      for (; i + ManyRows::kRows <= rows; i += ManyRows::kRows) {
+        for (std::size_t k = 0; k < ManyRows::kRows; ++k)
+          bind(st->get(), static_cast<int>(k) * sql.parameters + 1, i + k, texts);
+        auto r = step_done(st->get(), what);
+        texts.clear();
+        if (!r) return r;
+      }
+    }
+    if (i < rows) {
+      auto st = prepare(sql.one.c_str());
+      if (!st) return st.error();
+      for (; i < rows; ++i) {
+        bind(st->get(), 1, i, texts);
+        auto r = step_done(st->get(), what);
+        texts.clear();
+        if (!r) return r;
       }
     }
     return Ok{};

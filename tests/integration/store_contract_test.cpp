@@ -406,6 +406,89 @@ TEST_P(StoreContract, AFailedBatchWritesNothing) {
   EXPECT_EQ(*store_->count_transactions(), 1);
 }
 
+// A batch of many rows of each kind (SQLite writes them in statements of 32 rows and the rest one
+// by one): the outbox keeps the batch's order, a row given twice is treated as one row at a time
+// would treat it wherever it falls, and one bad row in the middle writes nothing at all.
+TEST_P(StoreContract, ALargeBatchKeepsItsOrderAndTheRulesOfEachRow) {
+  constexpr int kRows = 75;  // two statements of 32, then 11 one by one
+  auto id = [](int i) { return "tx_" + std::to_string(100 + i); };
+  StoreBatch b;
+  for (int i = 0; i < kRows; ++i) {
+    b.transactions.push_back(txn(id(i), 1000 + i));
+    b.statuses.push_back("pending");
+    b.outbox.push_back({0, "events", id(i), "{\"n\":" + std::to_string(i) + "}", {{"ce_id", id(i) + ":1"}}, i % 3});
+    b.events.push_back({id(i), 1, "{\"n\":" + std::to_string(i) + "}"});
+    b.calls.push_back(call(id(i) + ":1:create_session"));
+    b.timers_set.push_back({id(i), "poll", 100 + i, id(i) + ":poll:1"});
+    b.processed_inputs.push_back({"in-" + id(i), "d" + std::to_string(i), 1000});
+    b.journal.push_back({id(i), 1000 + i, "command", "payment.create", "{\"n\":" + std::to_string(i) + "}"});
+  }
+  // Inside the first statement of many: the same call again (the second send replaces the first),
+  // the same timer again (the later one stays) and the same input again (the first stays).
+  b.calls[20] = call(id(5) + ":1:create_session");
+  b.calls[20].op = "create_session_again";
+  b.timers_set[21] = {id(6), "poll", 9000, id(6) + ":poll:2"};
+  b.processed_inputs[22] = {"in-" + id(7), "other", 1000};
+  commit(b);
+
+  auto outbox = *store_->outbox(200);
+  ASSERT_EQ(outbox.size(), static_cast<std::size_t>(kRows));
+  for (int i = 0; i < kRows; ++i) {
+    EXPECT_EQ(outbox[i].key, id(i));  // the batch's order
+    EXPECT_EQ(outbox[i].body, "{\"n\":" + std::to_string(i) + "}");
+    ASSERT_EQ(outbox[i].headers.size(), 1u);
+    EXPECT_EQ(outbox[i].headers[0].second, id(i) + ":1");
+    EXPECT_EQ(outbox[i].partition, i % 3);
+    if (i > 0) {
+      EXPECT_GT(outbox[i].id, outbox[i - 1].id);
+    }
+  }
+  EXPECT_EQ(*store_->count_transactions(), kRows);
+  auto loaded = *store_->load_many({id(0), id(40), id(74)});
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded.at(id(74)).created_at_ms, 1074);
+  auto calls = *store_->pending_calls(200);
+  EXPECT_EQ(calls.size(), static_cast<std::size_t>(kRows - 1));  // call 20 is call 5 again
+  for (const auto& c : calls) {
+    if (c.call.call_id == id(5) + ":1:create_session") {
+      EXPECT_EQ(c.call.op, "create_session_again");
+    }
+  }
+  auto due = *store_->due_timers(100000, 200);
+  EXPECT_EQ(due.size(), static_cast<std::size_t>(kRows - 1));  // timer 21 is timer 6 again
+  EXPECT_EQ(due.back().input_id, id(6) + ":poll:2");
+  EXPECT_EQ(store_->processed_among({"in-" + id(7)})->at("in-" + id(7)), "d7");
+  EXPECT_EQ(store_->processed_among({"in-" + id(22)})->count("in-" + id(22)), 0u);
+  ASSERT_EQ(store_->journal_of(id(40))->size(), 1u);
+  EXPECT_EQ(store_->journal_of(id(40))->front().detail, "{\"n\":40}");
+
+  // Many completions, cancels by name and by "*" in one batch.
+  StoreBatch done;
+  for (int i = 0; i < 40; ++i) done.calls_completed.push_back(id(i) + ":1:create_session");
+  for (int i = 0; i < 40; ++i) done.timers_cancelled.emplace_back(id(i), i % 2 ? "*" : "poll");
+  commit(done);
+  // Of transactions 0 to 39, 39 had a call and 39 a timer: 20 sent 5's call again, 21 set 6's timer again.
+  EXPECT_EQ(store_->pending_calls(200)->size(), static_cast<std::size_t>(kRows - 1 - 39));
+  EXPECT_EQ(store_->due_timers(100000, 200)->size(), static_cast<std::size_t>(kRows - 1 - 39));
+
+  // One event that is there already, in the middle of the second statement of many: nothing is written.
+  StoreBatch bad;
+  for (int i = kRows; i < 2 * kRows; ++i) {
+    bad.transactions.push_back(txn(id(i), 1000 + i));
+    bad.outbox.push_back({0, "events", id(i), "{}"});
+    bad.events.push_back({id(i), 1, "{}"});
+    bad.journal.push_back({id(i), 1000 + i, "command", "payment.create", "{}"});
+  }
+  bad.events[45] = {id(3), 1, "{}"};
+  bad.offsets = {{"corridor.inputs", 0, 99}};
+  auto r = store_->commit(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(*store_->count_transactions(), kRows);
+  EXPECT_EQ(store_->outbox(500)->size(), static_cast<std::size_t>(kRows));
+  EXPECT_TRUE(store_->journal_of(id(kRows))->empty());
+  EXPECT_TRUE(store_->offsets("corridor.inputs")->empty());
+}
+
 TEST_P(StoreContract, ASizeCapRefusesWritesUntilLifted) {
   SCOPED_TRACE(kHonestDifferences);
   ASSERT_GT(*store_->size_bytes(), 0);
