@@ -409,8 +409,17 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
   // Every event carries the traceparent of the command that created its transaction: kept by this
   // batch, the one committing, or the store; derived from the txn_id when that command had none.
   std::set<std::string> unknown_traces;
-  for (std::size_t row : traced)
-    if (!known_traces.contains(p.batch.outbox[row].key)) unknown_traces.insert(p.batch.outbox[row].key);
+  for (std::size_t row : traced) {
+    const std::string& txn_id = p.batch.outbox[row].key;
+    if (known_traces.contains(txn_id)) continue;
+    if (auto kept = traces_recent_.find(txn_id); kept != traces_recent_.end()) {
+      known_traces.emplace(txn_id, kept->second);
+    } else if (auto older = traces_older_.find(txn_id); older != traces_older_.end()) {
+      known_traces.emplace(txn_id, older->second);
+    } else {
+      unknown_traces.insert(txn_id);
+    }
+  }
   if (!unknown_traces.empty()) {
     auto stored_traces = store_.traceparents_among({unknown_traces.begin(), unknown_traces.end()});
     if (!stored_traces) return stored_traces.error();
@@ -459,6 +468,14 @@ void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
     newer.reserve(next->transactions.size());
     for (const auto& t : next->transactions) newer.insert(t.txn_id);
   }
+  constexpr std::size_t kTraces = 16384;  // traceparents; about 150 bytes each with their id
+  for (const OutboxRow& row : batch.outbox) {
+    if (row.topic != "events" || header_value(row.headers, "ce_type") != "transaction.state_changed") continue;
+    const std::string_view trace = header_value(row.headers, "traceparent");
+    if (trace.empty() || traces_recent_.contains(row.key)) continue;
+    if (traces_recent_.size() >= kTraces) traces_older_ = std::exchange(traces_recent_, {});
+    traces_recent_.emplace(row.key, trace);
+  }
   for (auto& t : batch.transactions) {
     if (newer.contains(t.txn_id)) continue;
     if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});
@@ -471,6 +488,8 @@ void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
 void BatchProcessor::forget() {
   recent_.clear();
   older_.clear();
+  traces_recent_.clear();
+  traces_older_.clear();
 }
 
 // A thread that commits one batch at a time, so the processor thread makes the next batch meanwhile.

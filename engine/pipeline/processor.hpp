@@ -95,6 +95,10 @@ class BatchProcessor {
   // full it becomes the older one and the older one is dropped. A batch takes its transactions out
   // and only a commit puts them back, so a batch that is not committed leaves nothing stale here.
   std::unordered_map<std::string, Transaction> recent_, older_;
+  // The traceparent each committed transaction's events carried, in two generations the same way: it
+  // never changes once the transaction's create is committed, so a batch asks the store for it (or
+  // derives it) only for transactions it has not seen lately.
+  std::unordered_map<std::string, std::string> traces_recent_, traces_older_;
   std::map<std::pair<std::string, std::int32_t>, std::int64_t> epochs_;
 };
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "engine/pipeline/commands.hpp"
+#include "engine/pipeline/record_headers.hpp"
 
 namespace corridor {
 namespace {
@@ -188,12 +189,16 @@ TEST_F(ProcessorTest, SameRecordsOnAFreshStoreGiveTheSameBatch) {
   for (std::size_t i = 0; i < first.outbox.size(); ++i) EXPECT_EQ(first.outbox[i].body, second.outbox[i].body);
 }
 
-// The engine's processor keeps the transactions it committed; every other use reads them.
+// The engine's processor keeps the transactions it committed and the traceparents their events
+// carried; every other use reads them from the store.
 TEST_F(ProcessorTest, KeptTransactionsGiveTheSameBatchesAsStoredOnes) {
   const auto txn = derive_txn_id("ZANDO", "R1");
+  const std::string trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  InputRecord create = command("R1", 300, "c1");
+  create.traceparent = trace;
   json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
   const std::vector<std::vector<InputRecord>> batches = {
-      {command("R1", 300, "c1")},
+      {create},
       {record(Input{txn + ":1:create_session", txn, InputKind::provider_response, "session.created", kT0 + 10, session})},
       {record(Input{"webhook:novasend:e1", txn, InputKind::webhook, "payin.declined", kT0 + 20, session})}};
   Rig keeping;
@@ -205,7 +210,11 @@ TEST_F(ProcessorTest, KeptTransactionsGiveTheSameBatchesAsStoredOnes) {
     ASSERT_TRUE(keeping.store_->commit(*kept));
     auto read = apply(records);
     ASSERT_EQ(kept->outbox.size(), read.outbox.size());
-    for (std::size_t i = 0; i < read.outbox.size(); ++i) EXPECT_EQ(kept->outbox[i].body, read.outbox[i].body);
+    for (std::size_t i = 0; i < read.outbox.size(); ++i) {
+      EXPECT_EQ(kept->outbox[i].body, read.outbox[i].body);
+      EXPECT_EQ(kept->outbox[i].headers, read.outbox[i].headers);
+      EXPECT_EQ(header_value(kept->outbox[i].headers, "traceparent"), trace);
+    }
     p.committed(std::move(*kept));
   }
   EXPECT_EQ((*keeping.store_->load(txn))->state, "declined");
