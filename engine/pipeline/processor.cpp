@@ -110,6 +110,16 @@ JournalRow journal_row(const Input& in, const StepResult& r, const Transaction& 
   return {in.txn_id, in.at_ms, std::string(journal_kind(in.kind)), in.name, std::move(d)};
 }
 
+// Each transaction.state_changed event of a batch with the traceparent it carries, its transaction's
+// (a rejection's event carries the rejected command's own, and is not one of them).
+template <typename F>
+void for_each_event_trace(const StoreBatch& b, F f) {
+  for (const OutboxRow& row : b.outbox) {
+    if (row.topic != "events" || header_value(row.headers, "ce_type") != "transaction.state_changed") continue;
+    if (const std::string_view trace = header_value(row.headers, "traceparent"); !trace.empty()) f(row.key, trace);
+  }
+}
+
 }  // namespace
 
 // The batch under construction: the transactions it touched and their ordered timer operations.
@@ -215,6 +225,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
     for (const auto& done : committing->processed_inputs) processed->insert_or_assign(done.input_id, done.digest);
     for (const auto& t : committing->transactions) committing_txns.emplace(t.txn_id, &t);
     known_traces.insert(committing->traceparents.begin(), committing->traceparents.end());
+    for_each_event_trace(*committing,
+                         [&](const std::string& txn_id, std::string_view trace) { known_traces.try_emplace(txn_id, trace); });
   }
   std::vector<std::string> unknown;
   std::map<std::string, Transaction> kept;
@@ -469,13 +481,11 @@ void BatchProcessor::committed(StoreBatch&& batch, const StoreBatch* next) {
     for (const auto& t : next->transactions) newer.insert(t.txn_id);
   }
   constexpr std::size_t kTraces = 16384;  // traceparents; about 150 bytes each with their id
-  for (const OutboxRow& row : batch.outbox) {
-    if (row.topic != "events" || header_value(row.headers, "ce_type") != "transaction.state_changed") continue;
-    const std::string_view trace = header_value(row.headers, "traceparent");
-    if (trace.empty() || traces_recent_.contains(row.key)) continue;
+  for_each_event_trace(batch, [&](const std::string& txn_id, std::string_view trace) {
+    if (traces_recent_.contains(txn_id)) return;
     if (traces_recent_.size() >= kTraces) traces_older_ = std::exchange(traces_recent_, {});
-    traces_recent_.emplace(row.key, trace);
-  }
+    traces_recent_.emplace(txn_id, trace);
+  });
   for (auto& t : batch.transactions) {
     if (newer.contains(t.txn_id)) continue;
     if (recent_.size() >= kGeneration) older_ = std::exchange(recent_, {});

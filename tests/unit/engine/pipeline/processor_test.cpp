@@ -241,7 +241,8 @@ TEST_F(ProcessorTest, ABatchNotCommittedLeavesNoKeptTransactionBehind) {
 }
 
 // The engine makes a batch while the one before it commits: built on top of that batch, the
-// batches are the same as made one by one, and the transactions kept are the newest.
+// batches are the same as made one by one (their events' traceparents too, which the batch
+// committing gives), and the transactions kept are the newest.
 TEST_F(ProcessorTest, BatchesMadeWhileTheOneBeforeCommitsAreTheSameAsOneByOne) {
   const auto txn = derive_txn_id("ZANDO", "R1");
   json::object session{{"reference", "tr_1"}, {"confirmationRequired", true}, {"paymentUrl", "u"}};
@@ -267,8 +268,10 @@ TEST_F(ProcessorTest, BatchesMadeWhileTheOneBeforeCommitsAreTheSameAsOneByOne) {
     auto one_by_one = apply(records);
     EXPECT_EQ(stats.duplicates, last_stats_.duplicates);
     ASSERT_EQ(committing->outbox.size(), one_by_one.outbox.size());
-    for (std::size_t i = 0; i < one_by_one.outbox.size(); ++i)
+    for (std::size_t i = 0; i < one_by_one.outbox.size(); ++i) {
       EXPECT_EQ(committing->outbox[i].body, one_by_one.outbox[i].body);
+      EXPECT_EQ(committing->outbox[i].headers, one_by_one.outbox[i].headers);  // the traceparent included
+    }
   }
   ASSERT_TRUE(pipelined.store_->commit(*committing));
   p.committed(std::move(*committing));
