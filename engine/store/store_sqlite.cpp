@@ -425,13 +425,9 @@ class SqliteStore final : public Store {
   Result<Ok> remove_outbox(const std::vector<std::int64_t>& ids) override {
     std::lock_guard lock(mu_);
     return without_fsync([&]() -> Result<Ok> {
-      auto st = prepare("DELETE FROM outbox WHERE id = ?");
-      if (!st) return st.error();
-      for (auto id : ids) {
-        sqlite3_bind_int64(st->get(), 1, id);
-        if (auto r = step_done(st->get(), "delete outbox row"); !r) return r;
-      }
-      return Ok{};
+      static const ManyRows rows("DELETE FROM outbox WHERE id IN (", "?", ")", 1);
+      return step_rows(rows, ids.size(), "delete outbox row",
+                       [&](sqlite3_stmt* st, int at, std::size_t i, Texts&) { sqlite3_bind_int64(st, at, ids[i]); });
     });
   }
 
