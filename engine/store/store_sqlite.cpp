@@ -1063,6 +1063,12 @@ class SqliteStore final : public Store {
       return;
     }
     std::unique_ptr<sqlite3, DbDeleter> db(raw);
+    sqlite3_busy_timeout(db.get(), 5000);
+    // A connection learns that the file is in WAL mode when it first reads it: until then a checkpoint
+    // through it copies nothing (and says so with -1 frames), and the writer checkpoints on its own.
+    if (sqlite3_exec(db.get(), "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) != SQLITE_OK)
+      std::cerr << "store: cannot read " << path_ << " for checkpoints: " << sqlite3_errmsg(db.get())
+                << "; the writer checkpoints" << std::endl;
     std::unique_lock lock(checkpoint_mu_);
     while (!stopping_) {
       checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
