@@ -375,13 +375,6 @@ class SqliteStore final : public Store {
       rollback();
       return r;
     }
-    {
-      // The batch's pages are copied into the database file while the next batch is made, rather than
-      // left for the writer's own checkpoint on a later commit.
-      std::lock_guard ckpt(checkpoint_mu_);
-      committed_ = true;
-    }
-    checkpoint_cv_.notify_one();
     return Ok{};
   }
 
@@ -1058,8 +1051,8 @@ class SqliteStore final : public Store {
     }
   }
 
-  // Copies the WAL into the database file (and fsyncs it) off the processor's commit path, after each
-  // commit and every 50 ms. PASSIVE: it never waits for, nor holds up, the writer or the readers.
+  // Copies the WAL into the database file (and fsyncs it) off the processor's commit path. PASSIVE:
+  // it never waits for, nor holds up, the writer or the readers.
   void checkpoint_loop() {
     pthread_setname_np(pthread_self(), "corridor-ckpt");
     sqlite3* raw = nullptr;
@@ -1078,9 +1071,8 @@ class SqliteStore final : public Store {
                 << "; the writer checkpoints" << std::endl;
     std::unique_lock lock(checkpoint_mu_);
     while (!stopping_) {
-      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_ || committed_; });
+      checkpoint_cv_.wait_for(lock, std::chrono::milliseconds(50), [&] { return stopping_; });
       if (stopping_) break;
-      committed_ = false;
       lock.unlock();
       int frames = 0, copied = 0;
       sqlite3_wal_checkpoint_v2(db.get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
@@ -1187,7 +1179,6 @@ class SqliteStore final : public Store {
   std::mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
   bool stopping_ = false;
-  bool committed_ = false;  // a commit since the last checkpoint: the next one starts now
   std::thread checkpointer_;  // last: started once everything above exists
 };
 
