@@ -1,5 +1,5 @@
 // The SQLite store copies its write-ahead log into the database file on a thread of its own
-// (SqliteStore::checkpoint_loop: PASSIVE, every 50 ms), off the processor's commit. The writer would
+// (SqliteStore::checkpoint_loop: PASSIVE, once a second), off the processor's commit. The writer would
 // do it itself only past wal_autocheckpoint (20,000 pages), so a small commit reaches the database
 // file only through that thread.
 #include <gtest/gtest.h>
