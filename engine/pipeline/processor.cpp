@@ -419,7 +419,8 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
   }
 
   // Every event carries the traceparent of the command that created its transaction: kept by this
-  // batch, the one committing, or the store; derived from the txn_id when that command had none.
+  // batch, the one committing, those committed lately (traces_recent_, traces_older_) or the store;
+  // derived from the txn_id when that command had none.
   std::set<std::string> unknown_traces;
   for (std::size_t row : traced) {
     const std::string& txn_id = p.batch.outbox[row].key;

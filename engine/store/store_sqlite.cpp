@@ -186,11 +186,12 @@ CREATE INDEX IF NOT EXISTS journal_txn ON journal (txn_id);
 constexpr const char* kCachePragmas = "PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=20000; PRAGMA temp_store=MEMORY;";
 
 // A statement for one row and one for ManyRows::kRows rows: `head`, the row's `item` repeated
-// (`separator` between), `tail`. A statement's fixed cost (its start, its end, its cursors), which was a third of
-// a commit's instructions with a statement a row, is paid once for many rows. Kept for the process's life.
-// The batch's INSERTs say OR FAIL (or OR IGNORE): a row breaking a constraint ends its statement
-// without undoing the rows before it, so SQLite keeps no statement journal of a multi-row statement's
-// pages (a copy of every page it changes); commit() rolls the whole transaction back on any failure.
+// (`separator` between), `tail`. A statement's fixed cost (its start, its end, its cursors) is paid
+// once for many rows: with a statement a row it is about a third of a commit's instructions. Kept for
+// the process's life. The batch's INSERTs say OR FAIL (or OR IGNORE): a row breaking a constraint
+// ends its statement without undoing the rows before it, so SQLite keeps no statement journal of a
+// multi-row statement's pages (a copy of every page it changes); commit() rolls the whole
+// transaction back on any failure.
 struct ManyRows {
   static constexpr std::size_t kRows = 32;  // 32 rows of 11 columns stay far below SQLite's 32,766 parameters
   ManyRows(std::string_view head, std::string_view item, std::string_view tail, int parameters_per_row,
