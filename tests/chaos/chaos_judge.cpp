@@ -170,6 +170,15 @@ Verdict judge(const Workload& workload, const std::vector<Event>& events, const 
                       cause ? std::string(get_string(*cause, "input_id")).c_str() : "",
                       std::string(get_string(e->body, "reason")).c_str());
         }
+        // What else it is known by: the follow-ups sent, and its events that are not a state change
+        // (a refund refused shows here as command.rejected, with corridor's reason).
+        for (std::size_t i = 0; i < p.follow_up_sent.size(); ++i)
+          std::printf("    follow-up %zu sent at %.2fs\n", i + 1, seconds_since(t0, p.follow_up_sent[i]));
+        for (const Event& e : events) {
+          if (get_string(e.body, "txn_id") != txn || get_string(e.body, "type") == "transaction.state_changed") continue;
+          std::printf("    %s seen %.2fs: %s\n", std::string(get_string(e.body, "type")).c_str(), seconds_since(t0, e.seen),
+                      std::string(get_string(e.body, "reason")).c_str());
+        }
       }
     }
     // Versions 1..n, no gap.

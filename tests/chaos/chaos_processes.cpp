@@ -473,7 +473,9 @@ void EventLog::follow_up(const std::string& txn, const std::string& status, std:
   ++p.next_follow_up;
   p.follow_up_sent.push_back(Clock::now());
   p.follow_up_version = version;
-  producer_.produce("corridor.commands", "ZANDO:" + p.reference, boost::json::serialize(cmd), [](const std::string&) {});
+  producer_.produce("corridor.commands", "ZANDO:" + p.reference, boost::json::serialize(cmd), [txn](const std::string& error) {
+    if (!error.empty()) std::fprintf(stderr, "chaos: follow-up for %s not published: %s\n", txn.c_str(), error.c_str());
+  });
 }
 
 std::thread publish_paced(Workload& workload, EventLog& log, KafkaProducer& producer, std::atomic<std::size_t>& published,

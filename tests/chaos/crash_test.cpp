@@ -4,13 +4,15 @@
 // Then: every payment at its expected final status, versions 1..n with no gap and one body per
 // event_id, no second charge at any sandbox (GET /_sandbox/charges), every timer effective once
 // (tests/chaos/chaos_judge.hpp). The processes and the payments are tests/chaos/chaos_processes.hpp's.
-// Replay a run with CORRIDOR_CHAOS_SEED=<seed>; CORRIDOR_CHAOS_PAYMENTS overrides the 2,000.
+// Replay a run with CORRIDOR_CHAOS_SEED=<seed>; CORRIDOR_CHAOS_PAYMENTS overrides the 2,000;
+// CORRIDOR_CHAOS_LOGS=<folder> keeps the processes' stderr.
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
 
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <csignal>
@@ -206,6 +208,14 @@ TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
               killed_listening, kKills - killed_listening, ready_after.empty() ? -1.0 : ready_after.front());
   std::printf("  chaos ended %.1fs, settled %.1fs, total %.1fs\n", chaos_end, settled_at, seconds_since(t0));
   print_verdict(verdict, payments.size());
+  std::fflush(stdout);
+
+  // The processes' stderr outlives the temporary folder when asked (CORRIDOR_CHAOS_LOGS=<folder>).
+  if (const char* keep = std::getenv("CORRIDOR_CHAOS_LOGS"); keep != nullptr && *keep != '\0') {
+    std::filesystem::create_directories(keep);
+    std::filesystem::copy_file(log, std::filesystem::path(keep) / "stderr.log",
+                               std::filesystem::copy_options::overwrite_existing);
+  }
 
   EXPECT_TRUE(all_settled);
   EXPECT_EQ(verdict.ok, payments.size());
