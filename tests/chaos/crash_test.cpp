@@ -28,6 +28,7 @@
 #include "tests/chaos/chaos_judge.hpp"
 #include "tests/chaos/chaos_processes.hpp"
 #include "statemachines/sensitive.hpp"
+#include "tests/support/on_exit.hpp"
 #include "tests/support/runtime_harness.hpp"
 
 #ifndef CORRIDOR_BINARY
@@ -110,6 +111,16 @@ TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
 
   testing::TempDir dir;
   const std::string log = dir.path() + "/stderr.log";
+  // The processes' stderr outlives the temporary folder when asked (CORRIDOR_CHAOS_LOGS=<folder>),
+  // however the test ends: after the processes below are stopped, before the folder goes.
+  const testing::OnExit keep_logs([&log] {
+    const char* keep = std::getenv("CORRIDOR_CHAOS_LOGS");
+    if (keep == nullptr || *keep == '\0') return;
+    std::error_code ec;
+    std::filesystem::create_directories(keep, ec);
+    std::filesystem::copy_file(log, std::filesystem::path(keep) / "stderr.log",
+                               std::filesystem::copy_options::overwrite_existing, ec);
+  });
   const auto t0 = Clock::now();
 
   // 1. The log, then the providers, then the engine.
@@ -209,13 +220,6 @@ TEST(Chaos, KilledEngineLosesNothingAndDoesNothingTwice) {
   std::printf("  chaos ended %.1fs, settled %.1fs, total %.1fs\n", chaos_end, settled_at, seconds_since(t0));
   print_verdict(verdict, payments.size());
   std::fflush(stdout);
-
-  // The processes' stderr outlives the temporary folder when asked (CORRIDOR_CHAOS_LOGS=<folder>).
-  if (const char* keep = std::getenv("CORRIDOR_CHAOS_LOGS"); keep != nullptr && *keep != '\0') {
-    std::filesystem::create_directories(keep);
-    std::filesystem::copy_file(log, std::filesystem::path(keep) / "stderr.log",
-                               std::filesystem::copy_options::overwrite_existing);
-  }
 
   EXPECT_TRUE(all_settled);
   EXPECT_EQ(verdict.ok, payments.size());
