@@ -4,13 +4,19 @@
 
 namespace corridor {
 
-bool CircuitBreaker::allows(const std::string& provider) {
+CircuitBreaker::Pass CircuitBreaker::allows(const std::string& provider) {
   std::lock_guard lock(mu_);
   Circuit& c = circuits_[provider];
-  if (c.open_until == 0) return true;
-  if (clock_.now_ms() < c.open_until || c.trial_in_flight) return false;
+  if (c.open_until == 0) return {.allowed = true};
+  if (clock_.now_ms() < c.open_until || c.trial_in_flight) return {};
   c.trial_in_flight = true;  // half-open: this call is the trial
-  return true;
+  return {.allowed = true, .trial = true};
+}
+
+void CircuitBreaker::not_made(const std::string& provider, Pass pass) {
+  if (!pass.trial) return;
+  std::lock_guard lock(mu_);
+  circuits_[provider].trial_in_flight = false;
 }
 
 void CircuitBreaker::record(const std::string& provider, bool provider_answered) {

@@ -16,9 +16,19 @@ class CircuitBreaker {
   CircuitBreaker(std::int64_t failures, std::int64_t open_ms, const Clock& clock, Metrics& metrics)
       : failures_(failures), open_ms_(open_ms), clock_(clock), metrics_(metrics) {}
 
+  // Whether a call may be made now, and whether it is the half-open trial.
+  struct Pass {
+    bool allowed = false;
+    bool trial = false;
+    explicit operator bool() const { return allowed; }
+  };
+
   // Whether a call to `provider` may be made now. Once an open circuit's time is over, the call asked
   // for first is the trial (half-open), and no other is allowed until its outcome is recorded.
-  bool allows(const std::string& provider);
+  Pass allows(const std::string& provider);
+  // A call allowed that is not made after all (its partition given up, its attempt not recorded): when
+  // it was the trial, the next call asked for becomes the trial, rather than the circuit staying shut.
+  void not_made(const std::string& provider, Pass pass);
   // Whether the provider answered the call at all: an answer closes the circuit, a transient failure
   // counts towards opening it, and a failed trial opens it again.
   void record(const std::string& provider, bool provider_answered);

@@ -385,15 +385,21 @@ struct Executor::Impl {
     }
     if (!request) return refused(call, request.error());
     if (!retry_safe) {
-      if (!breaker.allows(call.provider))
+      const CircuitBreaker::Pass pass = breaker.allows(call.provider);
+      if (!pass)
         return call_failed(call, fail(pipeline_errc::circuit_open, "circuit open for " + call.provider + ": not sent"), 0,
                            false, Sent::no);
       // Sent at most once: the attempt is recorded durably before the request leaves, under the
-      // partition's epoch, so that only its owner records it.
+      // partition's epoch, so that only its owner records it. A call that stops here is not made: a
+      // trial it held goes to the next call.
       const auto fence = ownership != nullptr && pending.partition >= 0 ? ownership->fence(pending.partition) : std::nullopt;
-      if (ownership != nullptr && pending.partition >= 0 && !fence) return std::nullopt;
+      if (ownership != nullptr && pending.partition >= 0 && !fence) {
+        breaker.not_made(call.provider, pass);
+        return std::nullopt;
+      }
       if (auto marked = store.mark_call_attempted(call.answer_input_id(), fence ? &*fence : nullptr); !marked) {
         std::cerr << "executor: " << marked.error().message << std::endl;
+        breaker.not_made(call.provider, pass);
         return std::nullopt;  // not sent; tried again later
       }
     }

@@ -11,6 +11,8 @@
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/executor.hpp"
 #include "engine/io/health.hpp"
+#include "engine/store/errc.hpp"
+#include "tests/support/delegating_store.hpp"
 #include "tests/support/runtime_harness.hpp"
 #include "engine/io/errc.hpp"
 
@@ -334,6 +336,53 @@ TEST_F(ExecutorTest, OpenCircuitSendsNothingUntilItsTimeThenOneTrial) {
     EXPECT_EQ(http.count(), 2u);
     executor.stop();
   }
+}
+
+// A store that cannot record the next `refusals` attempts of calls sent at most once.
+class MarkRefusingStore final : public corridor::testing::DelegatingStore {
+ public:
+  using DelegatingStore::DelegatingStore;
+  Result<Ok> mark_call_attempted(const std::string& id, const PartitionEpoch* fence) override {
+    if (refusals.load() > 0) {
+      --refusals;
+      return fail(store_errc::statement_failed, "the database cannot be written");
+    }
+    return DelegatingStore::mark_call_attempted(id, fence);
+  }
+  std::atomic<int> refusals{0};
+};
+
+// The trial of a half-open circuit, for a call sent at most once, stops before it leaves when its
+// attempt cannot be recorded: the call stays pending, and when it is taken again it is the trial, so
+// the circuit can close. It is never refused as "circuit open" for a trial nobody is making.
+TEST_F(ExecutorTest, ATrialStoppedBeforeItLeavesLetsTheCircuitCloseLater) {
+  config.executor.breaker_failures = 1;
+  config.executor.breaker_open_ms = 1000;
+  config.executor.threads = 1;
+  adapter->safe = false;
+  MarkRefusingStore refusing(*store);
+  http.script.push_back(HttpResponse{502, {}, ""});
+  StoreBatch b;
+  b.calls = {call("8")};
+  ASSERT_TRUE(store->commit(b));
+  Executor executor(config, refusing, producer, http, adapters, clock, nullptr, metrics);
+  executor.start();
+  ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return recs.size() >= 1; }));
+  EXPECT_EQ(metrics.circuit_opened.load(), 1);
+
+  clock.now += 1000;  // half-open: the next call is the trial, and its attempt cannot be recorded once
+  refusing.refusals = 1;
+  StoreBatch later;
+  later.calls = {call("10")};
+  ASSERT_TRUE(store->commit(later));
+  executor.notify();
+  ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return recs.size() >= 2; }));
+  executor.stop();
+  EXPECT_EQ(refusing.refusals.load(), 0);
+  const auto records = inputs.records();
+  EXPECT_EQ(get_string(records.back(), "name"), "paid");
+  EXPECT_EQ(http.count(), 2u);
+  EXPECT_EQ(metrics.circuit_open.value({"acme"}), 0);
 }
 
 }  // namespace

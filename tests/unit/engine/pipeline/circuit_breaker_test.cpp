@@ -71,5 +71,39 @@ TEST(CircuitBreaker, AFailedTrialOpensTheCircuitAgain) {
   EXPECT_TRUE(f.breaker.allows("novasend"));
 }
 
+// The executor asks before it fences and records a call sent at most once; a call that stops there
+// (its partition given up, the store refusing the mark) is not made, and must not keep the trial.
+TEST(CircuitBreaker, ATrialNotMadeLetsTheNextCallBeTheTrial) {
+  Fixture f;
+  f.fail(3);
+  f.clock.now += 30'000;
+  const CircuitBreaker::Pass trial = f.breaker.allows("novasend");
+  ASSERT_TRUE(trial);
+  EXPECT_TRUE(trial.trial);
+  EXPECT_FALSE(f.breaker.allows("novasend"));
+  f.breaker.not_made("novasend", trial);
+  const CircuitBreaker::Pass next = f.breaker.allows("novasend");
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(next.trial);
+  EXPECT_FALSE(f.breaker.allows("novasend"));  // still one trial at a time
+  f.breaker.record("novasend", true);
+  EXPECT_TRUE(f.breaker.allows("novasend"));
+  EXPECT_EQ(f.metrics.circuit_open.value({"novasend"}), 0);
+}
+
+// A call let through a closed circuit and then not made gives back nothing: a trial another call holds
+// since the circuit opened stays the only one.
+TEST(CircuitBreaker, ACallNotMadeThroughAClosedCircuitLeavesAnotherCallsTrial) {
+  Fixture f;
+  const CircuitBreaker::Pass early = f.breaker.allows("novasend");
+  ASSERT_TRUE(early);
+  EXPECT_FALSE(early.trial);
+  f.fail(3);
+  f.clock.now += 30'000;
+  ASSERT_TRUE(f.breaker.allows("novasend").trial);
+  f.breaker.not_made("novasend", early);
+  EXPECT_FALSE(f.breaker.allows("novasend"));
+}
+
 }  // namespace
 }  // namespace corridor
