@@ -106,6 +106,16 @@ struct Connection {
 class BeastHttpClient final : public HttpClient {
  public:
   Result<HttpResponse> send(const HttpRequest& request, std::chrono::milliseconds timeout) override {
+    return send_request(request, timeout, /*may_resend=*/true);
+  }
+  Result<HttpResponse> send_at_most_once(const HttpRequest& request, std::chrono::milliseconds timeout) override {
+    return send_request(request, timeout, /*may_resend=*/false);
+  }
+
+ private:
+  // A request that may be sent again goes on a pooled connection when there is one, and on a fresh
+  // one when that fails before any answer; one that may not goes on a fresh connection only.
+  Result<HttpResponse> send_request(const HttpRequest& request, std::chrono::milliseconds timeout, bool may_resend) {
     auto url = parse_url(request.target);
     if (!url) return url.error();
     const auto deadline = Clock::now() + timeout;
@@ -133,7 +143,7 @@ class BeastHttpClient final : public HttpClient {
     req.keep_alive(true);
     req.prepare_payload();
 
-    if (auto pooled = take(key)) {
+    if (auto pooled = may_resend ? take(key) : nullptr) {
       bool stale = false;
       auto r = exchange(*pooled, req, deadline, what, &stale);
       if (r.ok()) {
@@ -154,7 +164,6 @@ class BeastHttpClient final : public HttpClient {
     return std::move(r->first);
   }
 
- private:
   std::unique_ptr<Connection> take(const std::string& key) {
     std::lock_guard lock(mutex_);
     auto it = idle_.find(key);

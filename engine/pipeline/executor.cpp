@@ -414,7 +414,7 @@ struct Executor::Impl {
         last_error = fail(pipeline_errc::circuit_open, "circuit open for " + call.provider + ": not sent");
       } else {
         sent = true;
-        Attempt a = attempt_once(call, *request, *adapter->second);
+        Attempt a = attempt_once(call, *request, *adapter->second, retry_safe);
         const std::string_view provider = provider_label(*config.registry, call.provider);
         if (a.input) {
           metrics.provider_calls.add({provider, call.op, "ok"});
@@ -441,11 +441,14 @@ struct Executor::Impl {
     Error error;                 // otherwise, why not: its code says whether to try again
   };
 
-  // One HTTP exchange. The breaker hears whether the provider answered at all.
-  Attempt attempt_once(const ProviderCall& call, const HttpRequest& request, const ProviderAdapter& adapter) {
+  // One HTTP exchange, sent at most once when the call is not retry-safe. The breaker hears whether
+  // the provider answered at all.
+  Attempt attempt_once(const ProviderCall& call, const HttpRequest& request, const ProviderAdapter& adapter,
+                       bool retry_safe) {
     // The round trip on the machine's own clock: a measure of the provider, never an input's time.
     const auto sent_at = std::chrono::steady_clock::now();
-    auto response = http.send(request, std::chrono::milliseconds(config.executor.timeout_ms));
+    const std::chrono::milliseconds timeout(config.executor.timeout_ms);
+    auto response = retry_safe ? http.send(request, timeout) : http.send_at_most_once(request, timeout);
     metrics.provider_call_seconds.observe_ms(
         {provider_label(*config.registry, call.provider), call.op},
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent_at).count());

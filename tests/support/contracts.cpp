@@ -104,6 +104,11 @@ class RecordingHttpClient final : public HttpClient {
     if (r) record_http(request, *r);
     return r;
   }
+  Result<HttpResponse> send_at_most_once(const HttpRequest& request, std::chrono::milliseconds timeout) override {
+    auto r = inner_->send_at_most_once(request, timeout);
+    if (r) record_http(request, *r);
+    return r;
+  }
 
  private:
   std::unique_ptr<HttpClient> inner_ = make_http_client();

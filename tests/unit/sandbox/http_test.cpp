@@ -14,6 +14,7 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "core/http.hpp"
 #include "engine/io/http_client.hpp"
@@ -299,8 +300,11 @@ TEST(Http, StopWithAnAnswerStillPending) {
 class RawServer {
  public:
   // Answers every request with 200 "ok"; with close_after_each it closes the connection after each
-  // answer without saying so (as a server whose idle timeout fired would).
-  explicit RawServer(bool close_after_each) : close_after_each_(close_after_each) {
+  // answer without saying so (as a server whose idle timeout fired would); with drop_second it takes
+  // the second request of a connection and closes it without an answer (as a server that failed while
+  // it acted on the request would).
+  explicit RawServer(bool close_after_each, bool drop_second = false)
+      : close_after_each_(close_after_each), drop_second_(drop_second) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -316,6 +320,7 @@ class RawServer {
   ~RawServer() {
     stop_ = true;
     thread_.join();
+    for (auto& t : connections_) t.join();
     ::close(fd_);
   }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
@@ -336,14 +341,18 @@ class RawServer {
       int c = ::accept(fd_, nullptr, nullptr);
       if (c < 0) continue;
       ++accepted_;
-      serve(c);
-      ::close(c);
+      // A thread per connection: a client may hold one connection idle while it opens another.
+      connections_.emplace_back([this, c] {
+        serve(c);
+        ::close(c);
+      });
     }
   }
 
   void serve(int c) {
     std::string in;
     char buf[4096];
+    int served = 0;
     while (wait_readable(c)) {
       ssize_t n = ::recv(c, buf, sizeof buf, 0);
       if (n <= 0) return;
@@ -356,6 +365,7 @@ class RawServer {
         if (in.size() < end + 4 + body) break;
         in.erase(0, end + 4 + body);
         ++requests_;
+        if (drop_second_ && ++served == 2) return;
         const std::string out = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
         ::send(c, out.data(), out.size(), MSG_NOSIGNAL);
         if (close_after_each_) return;
@@ -364,12 +374,14 @@ class RawServer {
   }
 
   bool close_after_each_;
+  bool drop_second_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> accepted_{0};
   std::atomic<int> requests_{0};
   std::thread thread_;
+  std::vector<std::thread> connections_;  // touched by thread_ only, until it is joined
 };
 
 TEST(HttpClient, ReusesAKeptAliveConnection) {
@@ -394,6 +406,28 @@ TEST(HttpClient, RetriesAStalePooledConnectionOnce) {
   }
   EXPECT_EQ(raw.requests(), 4);
   EXPECT_EQ(raw.accepted(), 4);
+}
+
+// A request on a pooled connection that closes with no answer is sent again on a fresh one: right for
+// an idle connection the server had closed, and the server below took the request before it closed.
+// A request sent at most once never takes a pooled connection, so it reaches the server once.
+TEST(HttpClient, ARequestSentAtMostOnceNeverGoesOnAPooledConnection) {
+  {
+    RawServer raw(false, /*drop_second=*/true);
+    auto client = make_http_client();
+    ASSERT_TRUE(client->send(get(raw.base() + "/x"), 5s).ok());
+    auto res = client->send(post(raw.base() + "/charge", "{}"), 5s);
+    ASSERT_TRUE(res.ok()) << res.error().message;
+    EXPECT_EQ(raw.requests(), 3);  // the charge reached the server twice: what send() may do
+  }
+  RawServer raw(false, /*drop_second=*/true);
+  auto client = make_http_client();
+  ASSERT_TRUE(client->send(get(raw.base() + "/x"), 5s).ok());  // leaves a pooled connection
+  auto res = client->send_at_most_once(post(raw.base() + "/charge", "{}"), 5s);
+  ASSERT_TRUE(res.ok()) << res.error().message;
+  EXPECT_EQ(res->body, "ok");
+  EXPECT_EQ(raw.requests(), 2);
+  EXPECT_EQ(raw.accepted(), 2);  // a connection of its own
 }
 
 TEST(HttpServer, KeepAliveServesManyRequestsOnOneConnection) {
