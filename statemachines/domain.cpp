@@ -193,10 +193,23 @@ std::size_t ProviderRefs::index_of(std::string_view name) const {
 void ProviderRefs::set(RefKey key, std::string_view id) {
   if (id.empty()) return;
   if (const std::size_t i = index_of(key.name); i != kNone) {
+    if (entries_[i].second == id) return;
     entries_[i].second.assign(id);
-  } else {
-    entries_.emplace_back(key.name, id);
+    make_text();
+    return;
   }
+  entries_.emplace_back(key.name, id);
+  // A new name goes last: the text so far, without its closing brace, then the new pair.
+  const std::string_view before = text_.view();
+  std::string out;
+  out.reserve(before.size() + key.name.size() + id.size() + 8);
+  out.append(before.data(), before.size() - 1);
+  if (entries_.size() > 1) out += ',';
+  append_json_string(out, key.name);
+  out += ':';
+  append_json_string(out, id);
+  out += '}';
+  text_ = std::move(out);
 }
 
 std::string_view ProviderRefs::find(std::string_view name) const {
@@ -219,6 +232,7 @@ Result<ProviderRefs> provider_refs_from_json(const json::object& o) {
       return fail(record_errc::wrong_type, "provider_refs '" + std::string(kv.key()) + "' must be a string");
     refs.entries_.emplace_back(kv.key(), kv.value().get_string());  // as stored, keys unique
   }
+  if (!refs.empty()) refs.make_text();
   return refs;
 }
 
@@ -610,11 +624,11 @@ char* write_event(char* p, const StateChangedEvent& e) {
     p = write_money<kPlain>(p, e.provider_amount->value, e.provider_amount->currency);
   }
   p = write_raw(p, kProviderRefs);
-  p = write_raw(p, e.provider_refs_json);
+  p = write_raw(p, e.provider_refs_json.view());
   p = write_raw(p, kNextAction);
-  p = write_raw(p, e.next_action_json);
+  p = write_raw(p, e.next_action_json.view());
   p = write_raw(p, kReason);
-  p = write_raw(p, e.reason_json);
+  p = write_raw(p, e.reason_json.view());
   if (!e.attention.empty()) {
     p = write_raw(p, kAttention);
     p = write_string<kPlain>(p, e.attention);
@@ -649,14 +663,17 @@ std::string json_text(const json::value& v) {
   return out;
 }
 
-void append_json(std::string& out, const ProviderRefs& refs) {
+void append_json(std::string& out, const ProviderRefs& refs) { out += refs.json().view(); }
+
+void ProviderRefs::make_text() {
+  std::string out;
   bool plain = true;
   std::size_t size = 2;  // {}
-  for (const auto& [name, value] : refs.entries()) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
+  for (const auto& [name, value] : entries_) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
   append_sized(out, size, plain, [&](char* p, auto kPlain) {
     *p++ = '{';
     bool first = true;
-    for (const auto& [name, value] : refs.entries()) {
+    for (const auto& [name, value] : entries_) {
       if (!first) *p++ = ',';
       first = false;
       p = write_string<decltype(kPlain)::value>(p, name);
@@ -666,14 +683,10 @@ void append_json(std::string& out, const ProviderRefs& refs) {
     *p++ = '}';
     return p;
   });
+  text_ = std::move(out);
 }
 
-std::string json_text(const ProviderRefs& refs) {
-  if (refs.empty()) return "{}";
-  std::string out;
-  append_json(out, refs);
-  return out;
-}
+std::string json_text(const ProviderRefs& refs) { return std::string(refs.json().view()); }
 
 std::string json_text(const json::object& o) {
   if (o.empty()) return "{}";
@@ -789,9 +802,9 @@ json::object to_json(const StateChangedEvent& e) {
   if (e.amount_refunded) o["amount_refunded"] = {{"value", *e.amount_refunded}, {"currency", e.amount.currency}};
   if (e.provider_amount)
     o["provider_amount"] = {{"value", e.provider_amount->value}, {"currency", e.provider_amount->currency}};
-  o["provider_refs"] = json::parse(e.provider_refs_json);
-  o["next_action"] = json::parse(e.next_action_json);
-  o["reason"] = json::parse(e.reason_json);
+  o["provider_refs"] = json::parse(e.provider_refs_json.view());
+  o["next_action"] = json::parse(e.next_action_json.view());
+  o["reason"] = json::parse(e.reason_json.view());
   if (!e.attention.empty()) o["attention"] = e.attention;
   o["cause"] = {{"kind", to_string(e.cause.kind)}, {"input_id", e.cause.input_id}};
   o["occurred_at"] = format_time(e.occurred_at_ms);

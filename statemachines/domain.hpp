@@ -140,8 +140,41 @@ struct RefKey {
   std::string_view name;
 };
 
+// JSON text that never changes once made, shared by its copies: a copy counts a reference instead of
+// copying the text. What an event keeps of its transaction's provider_refs, next_action and reason:
+// the transaction moves on before the event is written, and most of a transaction's events carry
+// the same provider_refs.
+class SharedText {
+ public:
+  // Text with static storage (a literal), kept without an allocation.
+  static SharedText literal(std::string_view text) { return SharedText(text, {}); }
+
+  SharedText() = default;  // ""
+  SharedText(std::string_view text) {
+    std::shared_ptr<char[]> owner = std::make_shared_for_overwrite<char[]>(text.size());  // one allocation
+    text.copy(owner.get(), text.size());
+    view_ = std::string_view(owner.get(), text.size());
+    owner_ = std::move(owner);
+  }
+  SharedText(const std::string& text) : SharedText(std::string_view(text)) {}
+  SharedText(const char* text) : SharedText(std::string_view(text)) {}
+
+  std::string_view view() const { return view_; }
+  std::size_t size() const { return view_.size(); }
+  friend bool operator==(const SharedText& a, const SharedText& b) { return a.view_ == b.view_; }
+  friend bool operator==(const SharedText& a, std::string_view b) { return a.view_ == b; }
+  friend bool operator==(const SharedText& a, const std::string& b) { return a.view_ == b; }
+  friend bool operator==(const SharedText& a, const char* b) { return a.view_ == b; }
+
+ private:
+  SharedText(std::string_view view, std::shared_ptr<const char[]> owner) : view_(view), owner_(std::move(owner)) {}
+  std::string_view view_;
+  std::shared_ptr<const char[]> owner_;  // null for a literal
+};
+
 // The ids the provider gave a transaction ("provider_refs"): text by name, in the order each was
-// first kept, which is the order the document and the events write them in.
+// first kept, which is the order the document and the events write them in. Their JSON text is made
+// when an id is kept, not for each event that carries it.
 class ProviderRefs {
  public:
   using Entry = std::pair<std::string, std::string>;
@@ -158,13 +191,17 @@ class ProviderRefs {
   bool empty() const { return entries_.empty(); }
   const std::vector<Entry>& entries() const { return entries_; }
   void reserve(std::size_t n) { entries_.reserve(n); }
-  bool operator==(const ProviderRefs&) const = default;
+  // The bytes boost::json::serialize(to_json(*this)) gives.
+  const SharedText& json() const { return text_; }
+  bool operator==(const ProviderRefs& o) const { return entries_ == o.entries_; }
 
  private:
   friend Result<ProviderRefs> provider_refs_from_json(const json::object& o);
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t index_of(std::string_view name) const;  // kNone when not kept
+  void make_text();
   std::vector<Entry> entries_;
+  SharedText text_ = SharedText::literal("{}");
 };
 json::object to_json(const ProviderRefs& refs);
 // The bytes boost::json::serialize(to_json(refs)) gives.
@@ -360,11 +397,11 @@ struct StateChangedEvent {
   std::optional<std::int64_t> amount_refunded;  // in amount.currency; refund flows keep the running total
   std::optional<Money> provider_amount;         // what the provider reported, when it differs from `amount`
   // provider_refs, next_action and reason as the transaction held them, as JSON text: the transaction
-  // moves on before the processor writes the event, so the event keeps a copy, and text is both the
-  // cheapest copy to make (one allocation, not one per key and string) and what gets written.
-  std::string provider_refs_json = "{}";
-  std::string next_action_json = "null";
-  std::string reason_json = "null";
+  // moves on before the processor writes the event, so the event keeps them, as the text that gets
+  // written. provider_refs' text is the transaction's own, shared; null is a literal.
+  SharedText provider_refs_json = SharedText::literal("{}");
+  SharedText next_action_json = SharedText::literal("null");
+  SharedText reason_json = SharedText::literal("null");
   std::string_view attention;  // empty, or one of the attention:: codes
   Cause cause;
   std::int64_t occurred_at_ms = 0;

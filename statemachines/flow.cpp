@@ -108,9 +108,9 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   // Refund flows keep the running total; consumers reconcile refunds from it.
   e.amount_refunded = txn.refunded_amount;
   e.provider_amount = txn.provider_amount;
-  e.provider_refs_json = json_text(txn.provider_refs);
-  e.next_action_json = fields::text(txn.next_action);
-  e.reason_json = fields::text(txn.reason);
+  e.provider_refs_json = txn.provider_refs.json();
+  if (txn.next_action) e.next_action_json = fields::text(*txn.next_action);
+  if (txn.reason) e.reason_json = fields::text(*txn.reason);
   e.attention = attention;
   e.cause.kind = cause.kind;
   e.cause.input_id = cause.input_id;
