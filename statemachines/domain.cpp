@@ -195,21 +195,10 @@ void ProviderRefs::set(RefKey key, std::string_view id) {
   if (const std::size_t i = index_of(key.name); i != kNone) {
     if (entries_[i].second == id) return;
     entries_[i].second.assign(id);
-    make_text();
-    return;
+  } else {
+    entries_.emplace_back(key.name, id);
   }
-  entries_.emplace_back(key.name, id);
-  // A new name goes last: the text so far, without its closing brace, then the new pair.
-  const std::string_view before = text_.view();
-  std::string out;
-  out.reserve(before.size() + key.name.size() + id.size() + 8);
-  out.append(before.data(), before.size() - 1);
-  if (entries_.size() > 1) out += ',';
-  append_json_string(out, key.name);
-  out += ':';
-  append_json_string(out, id);
-  out += '}';
-  text_ = std::move(out);
+  make_text();
 }
 
 std::string_view ProviderRefs::find(std::string_view name) const {
