@@ -123,10 +123,19 @@ void await_wallet(StepContext& c) {
   c.txn.next_action = NextAction{.type = "wallet_confirmation", .provider = "cynod"};
 }
 
-json::object acknowledge_params(const Transaction& t) {
-  return {{"reference", t.txn_id},
-          {"authorization_number", t.provider_refs.get(cynod_refs::kAuthorizationNumber)},
-          {"status", t.data.as<Data>().cynod_status}};
+// Step 10: the Cynod status transmitted back under the authorisation number.
+struct AcknowledgeParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;
+  std::string authorization_number;
+  std::string status;
+};
+BOOST_DESCRIBE_STRUCT(AcknowledgeParams, (), (reference, authorization_number, status))
+
+AcknowledgeParams acknowledge_params(const Transaction& t) {
+  return {.reference = t.txn_id,
+          .authorization_number = std::string(t.provider_refs.get(cynod_refs::kAuthorizationNumber)),
+          .status = t.data.as<Data>().cynod_status};
 }
 
 // Step 8.2: the authorisation number, the Cynod status and the amount debited.
@@ -195,10 +204,17 @@ void request_never_sent(StepContext& c) {
   c.set_reason(with_failure("authorisation request refused before sending, nothing reached Cynod", c));
 }
 
+// Cancelling (step 7) and reading back (step 9) name the authorisation by corridor's reference.
+struct ReferenceParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;
+};
+BOOST_DESCRIBE_STRUCT(ReferenceParams, (), (reference))
+
 void cancel_call(StepContext& c) {
   c.cancel_timer("timer.retry");
   reset_retries(c);
-  data(c).cancel_call_id = c.call("cancel_authorization", {{"reference", c.txn.txn_id}});
+  data(c).cancel_call_id = c.call("cancel_authorization", ReferenceParams{c.txn.txn_id});
 }
 
 // The confirmation delay passed: ask Cynod to withdraw the wallet request before calling the
@@ -219,7 +235,7 @@ void cancel_for_amount(StepContext& c) {
 }
 
 void retry_cancel(StepContext& c) {
-  c.call_again(data(c).cancel_call_id, "cancel_authorization", {{"reference", c.txn.txn_id}});
+  c.call_again(data(c).cancel_call_id, "cancel_authorization", ReferenceParams{c.txn.txn_id});
 }
 
 void retry_later(StepContext& c) { schedule_retry(c, kRetryAfterMs); }
@@ -250,7 +266,7 @@ void never_created(StepContext& c) {
 
 // Step 9 read back by the partner: the authorisation as Cynod holds it (reconciliation). Its answer
 // is the authorisation input of its status, handled by the rows a webhook would meet.
-void look_up(StepContext& c) { c.call("get_authorization", {{"reference", c.txn.txn_id}}); }
+void look_up(StepContext& c) { c.call("get_authorization", ReferenceParams{c.txn.txn_id}); }
 
 Flow make_flow() {
   Flow f;

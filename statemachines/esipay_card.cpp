@@ -343,7 +343,23 @@ void refuse_over_remaining(StepContext& c) {
   refuse_refund(c, reason);
 }
 
-void send_refund(StepContext& c, std::string op, json::object params, std::int64_t amount) {
+// Remboursement: /cardpay/uuid/transaction; partiel: /cardpay/uuid/transaction/amount.
+struct RefundParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string cid;
+  std::string transaction;
+};
+BOOST_DESCRIBE_STRUCT(RefundParams, (), (cid, transaction))
+
+struct PartialRefundParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string cid;
+  std::string transaction;
+  Money amount;
+};
+BOOST_DESCRIBE_STRUCT(PartialRefundParams, (), (cid, transaction, amount))
+
+void send_refund(StepContext& c, std::string op, CallParams params, std::int64_t amount) {
   append_refund(c, amount, "pending", {});
   const std::string call_id = c.call(op, std::move(params));
   data(c).refund_in_flight =
@@ -354,7 +370,8 @@ void send_refund(StepContext& c, std::string op, json::object params, std::int64
 // Remboursement: /cardpay/uuid/transaction.
 void refund_whole(StepContext& c) {
   const std::int64_t amount = captured_amount(c.txn);
-  send_refund(c, "refund", {{"cid", c.txn.txn_id}, {"transaction", c.txn.provider_refs.get(esipay_refs::kTransaction)}},
+  send_refund(c, "refund",
+              RefundParams{.cid = c.txn.txn_id, .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction))},
               amount);
 }
 
@@ -362,9 +379,9 @@ void refund_whole(StepContext& c) {
 void refund_part(StepContext& c) {
   const std::int64_t amount = requested_refund(c).value;
   send_refund(c, "refund_partial",
-              {{"cid", c.txn.txn_id},
-               {"transaction", c.txn.provider_refs.get(esipay_refs::kTransaction)},
-               {"amount", money_json(Money{amount, c.txn.amount.currency})}},
+              PartialRefundParams{.cid = c.txn.txn_id,
+                                  .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction)),
+                                  .amount = Money{amount, c.txn.amount.currency}},
               amount);
 }
 

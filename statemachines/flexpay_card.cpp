@@ -131,8 +131,16 @@ void keep_order(StepContext& c, const FlexPayPayAnswer& answer) {
 
 void record_order(StepContext& c) { keep_order(c, c.input_as<FlexPayPayAnswer>()); }
 
+struct CheckParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string orderNumber;
+  std::string reference;
+};
+BOOST_DESCRIBE_STRUCT(CheckParams, (), (orderNumber, reference))
+
 void check(StepContext& c) {
-  c.call("check", {{"orderNumber", c.txn.provider_refs.get(flexpay_refs::kOrderNumber)}, {"reference", c.txn.txn_id}});
+  c.call("check", CheckParams{.orderNumber = std::string(c.txn.provider_refs.get(flexpay_refs::kOrderNumber)),
+                              .reference = c.txn.txn_id});
 }
 
 void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxIntervalMs); }

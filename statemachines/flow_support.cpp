@@ -5,15 +5,6 @@
 
 namespace corridor {
 
-json::object money_json(const Money& m) {
-  // Member by member: about 15% fewer instructions than Boost.JSON's initializer-list constructor.
-  json::object o;
-  o.reserve(2);
-  o.emplace("value", m.value);
-  o.emplace("currency", m.currency);
-  return o;
-}
-
 void schedule_poll(StepContext& c, std::int64_t base_ms, std::int64_t cap_ms) {
   const std::int64_t attempt = c.txn.poll_attempt.value_or(0);
   const std::int64_t base = c.settings.get("poll_interval_ms", base_ms);

@@ -9,10 +9,6 @@
 
 namespace corridor {
 
-// {"value": minor units, "currency": "XOF"}: every provider call carries amounts this way; the
-// adapter writes the provider's own format (decimal string, integer) from it.
-json::object money_json(const Money& m);
-
 // Arms `timer.poll` after the next delay of a capped exponential backoff: settings
 // `poll_interval_ms` (default `base_ms`) doubled per attempt up to `poll_max_interval_ms` (default
 // `cap_ms`). The attempt counter is Transaction::poll_attempt; reset_poll() starts it over.

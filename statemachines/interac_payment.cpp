@@ -233,7 +233,8 @@ void instruct_customer(StepContext& c) {
 
 void check_handle(StepContext& c) {
   c.call("get_payment_handle",
-         {{"payment_handle_id", c.txn.provider_refs.get(interac::refs::kPaymentHandleId)}, {"merchantRefNum", c.txn.txn_id}});
+         interac::HandleLookup{.payment_handle_id = std::string(c.txn.provider_refs.get(interac::refs::kPaymentHandleId)),
+                               .merchantRefNum = c.txn.txn_id});
 }
 
 // The TTL passed: no more /payments (the handle is no longer PAYABLE at Paysafe); what became of the
@@ -244,8 +245,17 @@ void check_handle_at_ttl(StepContext& c) {
   check_handle(c);
 }
 
+// GET /payments/{id}.
+struct PaymentLookup {
+  static constexpr bool kWritesEmptyText = true;
+  std::string payment_id;
+  std::string merchantRefNum;
+};
+BOOST_DESCRIBE_STRUCT(PaymentLookup, (), (payment_id, merchantRefNum))
+
 void check_payment(StepContext& c) {
-  c.call("get_payment", {{"payment_id", c.txn.provider_refs.get(interac::refs::kPaymentId)}, {"merchantRefNum", c.txn.txn_id}});
+  c.call("get_payment", PaymentLookup{.payment_id = std::string(c.txn.provider_refs.get(interac::refs::kPaymentId)),
+                                      .merchantRefNum = c.txn.txn_id});
 }
 
 void record_payment(StepContext& c) { c.txn.provider_refs.set(interac::refs::kPaymentId, payment(c).id); }

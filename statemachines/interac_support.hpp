@@ -111,4 +111,12 @@ BOOST_DESCRIBE_STRUCT(HandleParams, (),
                       (merchantRefNum, transactionType, paymentType, amount, mode, timeToLiveSeconds, interacEtransfer,
                        customer))
 
+// GET /paymenthandles: a handle by its id, or by merchantRefNum while its id is not known ("").
+struct HandleLookup {
+  static constexpr bool kWritesEmptyText = true;
+  std::string payment_handle_id;
+  std::string merchantRefNum;
+};
+BOOST_DESCRIBE_STRUCT(HandleLookup, (), (payment_handle_id, merchantRefNum))
+
 }  // namespace corridor::interac

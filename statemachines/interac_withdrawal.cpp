@@ -173,7 +173,7 @@ void resend_verification_handle_request(StepContext& c) {
 }
 
 void look_up_verification_handle(StepContext& c) {
-  c.call("get_payment_handle", {{"payment_handle_id", ""}, {"merchantRefNum", verification_ref(c.txn)}});
+  c.call("get_payment_handle", interac::HandleLookup{.payment_handle_id = "", .merchantRefNum = verification_ref(c.txn)});
 }
 
 // The verification handle is kept apart from the credit handle: payment_handle_id and its token are
@@ -182,13 +182,37 @@ void record_verification_handle(StepContext& c, const InteracPaymentHandle& h) {
   c.txn.provider_refs.set(interac::refs::kVerificationHandleId, h.id);
 }
 
+// POST /verifications: the verification handle's token, for the payment's amount.
+struct VerificationParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string merchantRefNum;
+  Money amount;
+  std::string paymentHandleToken;
+};
+BOOST_DESCRIBE_STRUCT(VerificationParams, (), (merchantRefNum, amount, paymentHandleToken))
+
+// GET /verifications, by merchantRefNum.
+struct VerificationLookup {
+  static constexpr bool kWritesEmptyText = true;
+  std::string merchantRefNum;
+};
+BOOST_DESCRIBE_STRUCT(VerificationLookup, (), (merchantRefNum))
+
+// GET /standalonecredits/{id}.
+struct CreditLookup {
+  static constexpr bool kWritesEmptyText = true;
+  std::string standalone_credit_id;
+  std::string merchantRefNum;
+};
+BOOST_DESCRIBE_STRUCT(CreditLookup, (), (standalone_credit_id, merchantRefNum))
+
 void verify(StepContext& c) {
   const InteracPaymentHandle& h = handle(c);
   record_verification_handle(c, h);
   c.cancel_timer("timer.retry");
-  c.call("create_verification", {{"merchantRefNum", verification_ref(c.txn)},
-                                 {"amount", money_json(c.txn.amount)},
-                                 {"paymentHandleToken", h.paymentHandleToken}});
+  c.call("create_verification", VerificationParams{.merchantRefNum = verification_ref(c.txn),
+                                                   .amount = c.txn.amount,
+                                                   .paymentHandleToken = h.paymentHandleToken});
 }
 
 interac::HandleParams credit_handle_params(const Transaction& t) {
@@ -218,7 +242,8 @@ void resend_credit_handle_request(StepContext& c) {
 
 void check_credit_handle(StepContext& c) {
   c.call("get_payment_handle",
-         {{"payment_handle_id", c.txn.provider_refs.get(interac::refs::kPaymentHandleId)}, {"merchantRefNum", c.txn.txn_id}});
+         interac::HandleLookup{.payment_handle_id = std::string(c.txn.provider_refs.get(interac::refs::kPaymentHandleId)),
+                               .merchantRefNum = c.txn.txn_id});
 }
 
 void record_verification(StepContext& c) {
@@ -283,7 +308,8 @@ void poll_again(StepContext& c) { schedule_poll(c, kPollIntervalMs, kPollMaxInte
 
 void check_credit(StepContext& c) {
   c.call("get_standalone_credit",
-         {{"standalone_credit_id", c.txn.provider_refs.get(interac::refs::kStandaloneCreditId)}, {"merchantRefNum", c.txn.txn_id}});
+         CreditLookup{.standalone_credit_id = std::string(c.txn.provider_refs.get(interac::refs::kStandaloneCreditId)),
+                      .merchantRefNum = c.txn.txn_id});
 }
 
 // The handle's TTL passed with /standalonecredits unanswered: no more re-sends (the token is no longer
@@ -315,10 +341,10 @@ void await_credit(StepContext& c) {
 void look_up_verification(StepContext& c) {
   auto& lookups = data(c).verification_lookups;
   lookups = lookups.value_or(0) + 1;
-  c.call("get_verification", {{"merchantRefNum", verification_ref(c.txn)}});
+  c.call("get_verification", VerificationLookup{verification_ref(c.txn)});
 }
 
-void check_verification(StepContext& c) { c.call("get_verification", {{"merchantRefNum", verification_ref(c.txn)}}); }
+void check_verification(StepContext& c) { c.call("get_verification", VerificationLookup{verification_ref(c.txn)}); }
 
 void complete(StepContext& c) { record_credit(c); }
 

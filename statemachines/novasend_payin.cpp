@@ -128,8 +128,15 @@ void retry_session(StepContext& c) {
   c.call_again(data(c).session_call_id, "create_session", session_params(c.txn));
 }
 
+// GET /v1/payin/{reference}: NovaSend's own reference.
+struct StatusParams {
+  static constexpr bool kWritesEmptyText = true;
+  std::string reference;
+};
+BOOST_DESCRIBE_STRUCT(StatusParams, (), (reference))
+
 void check_status(StepContext& c) {
-  c.call("check_status", {{"reference", c.txn.provider_refs.get(novasend_refs::kReference)}});
+  c.call("check_status", StatusParams{std::string(c.txn.provider_refs.get(novasend_refs::kReference))});
 }
 
 // Reconciliation in `unknown`: with NovaSend's reference, GET /v1/payin/{reference}; without one (the
