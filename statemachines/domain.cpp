@@ -9,6 +9,7 @@
 #include <boost/json/serializer.hpp>
 #include <charconv>
 #include <cstring>
+#include <span>
 
 #include "statemachines/errc.hpp"
 #include "statemachines/timefmt.hpp"
@@ -519,6 +520,29 @@ void append_sized(std::string& out, std::size_t size, bool plain, Write write) {
   out.resize(static_cast<std::size_t>(end - out.data()));
 }
 
+// {"name":"text",...} of `pairs` (each a pair of texts): its exact size, then its bytes.
+template <class Pairs>
+std::size_t pairs_size(const Pairs& pairs, bool& plain) {
+  std::size_t size = 2;  // {}
+  for (const auto& [name, value] : pairs) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
+  return size;
+}
+
+template <bool kPlain, class Pairs>
+char* write_pairs(char* p, const Pairs& pairs) {
+  *p++ = '{';
+  bool first = true;
+  for (const auto& [name, value] : pairs) {
+    if (!first) *p++ = ',';
+    first = false;
+    p = write_string<kPlain>(p, name);
+    *p++ = ':';
+    p = write_string<kPlain>(p, value);
+  }
+  *p++ = '}';
+  return p;
+}
+
 // The event's fixed text, in order; the values go between them.
 constexpr std::string_view kEventId = "{\"event_id\":\"";
 constexpr std::string_view kType = "\",\"type\":\"transaction.state_changed\",\"txn_id\":";
@@ -655,24 +679,11 @@ std::string json_text(const json::value& v) {
 void append_json(std::string& out, const ProviderRefs& refs) { out += refs.json().view(); }
 
 void ProviderRefs::make_text() {
-  std::string out;
   bool plain = true;
-  std::size_t size = 2;  // {}
-  for (const auto& [name, value] : entries_) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
-  append_sized(out, size, plain, [&](char* p, auto kPlain) {
-    *p++ = '{';
-    bool first = true;
-    for (const auto& [name, value] : entries_) {
-      if (!first) *p++ = ',';
-      first = false;
-      p = write_string<decltype(kPlain)::value>(p, name);
-      *p++ = ':';
-      p = write_string<decltype(kPlain)::value>(p, value);
-    }
-    *p++ = '}';
-    return p;
+  const std::size_t size = pairs_size(entries_, plain);
+  text_ = SharedText::written(size, [&](char* p) {
+    return plain ? write_pairs<true>(p, entries_) : write_pairs<false>(p, entries_);
   });
-  text_ = std::move(out);
 }
 
 std::string json_text(const ProviderRefs& refs) { return std::string(refs.json().view()); }
@@ -714,9 +725,13 @@ std::string serialize(const StateChangedEvent& e) {
 namespace {
 
 void append_string(std::string& out, std::string_view s) {
-  bool plain = true;
-  const std::size_t size = string_size(s, plain);
-  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_string<decltype(kPlain)::value>(p, s); });
+  if (!needs_escape(s)) {  // the usual case: appended as it is, without sizing the text first
+    out += '"';
+    out += s;
+    out += '"';
+    return;
+  }
+  append_sized(out, escaped_size_slow(s) + 2, false, [&](char* p, auto) { return write_string<false>(p, s); });
 }
 
 void append_int(std::string& out, std::int64_t v) {
@@ -727,6 +742,13 @@ void append_int(std::string& out, std::int64_t v) {
 
 void append_json_string(std::string& out, std::string_view s) { append_string(out, s); }
 void append_json_int(std::string& out, std::int64_t v) { append_int(out, v); }
+
+void append_json_pairs(std::string& out, const TextPair* pairs, std::size_t count) {
+  const std::span<const TextPair> all(pairs, count);
+  bool plain = true;
+  const std::size_t size = pairs_size(all, plain);
+  append_sized(out, size, plain, [&](char* p, auto kPlain) { return write_pairs<decltype(kPlain)::value>(p, all); });
+}
 
 std::string serialize(const Transaction& t) {
   std::string out;

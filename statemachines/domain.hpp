@@ -158,6 +158,15 @@ class SharedText {
   }
   SharedText(const std::string& text) : SharedText(std::string_view(text)) {}
   SharedText(const char* text) : SharedText(std::string_view(text)) {}
+  // Text of at most `capacity` bytes written in place, in one allocation: `write(begin)` returns the
+  // end of what it wrote.
+  template <class Write>
+  static SharedText written(std::size_t capacity, Write write) {
+    std::shared_ptr<char[]> owner = std::make_shared_for_overwrite<char[]>(capacity);
+    const char* const end = write(owner.get());
+    const std::string_view view(owner.get(), static_cast<std::size_t>(end - owner.get()));  // before owner moves
+    return SharedText(view, std::move(owner));
+  }
 
   std::string_view view() const { return view_; }
   std::size_t size() const { return view_.size(); }

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "statemachines/money.hpp"
@@ -33,6 +34,9 @@ void append_json(std::string& out, const json::value& v);
 void append_json(std::string& out, const json::object& o);
 void append_json_string(std::string& out, std::string_view s);
 void append_json_int(std::string& out, std::int64_t v);
+// {"name":"text",...}: the pairs in the order given (names the caller keeps unique), sized once.
+using TextPair = std::pair<std::string_view, std::string_view>;
+void append_json_pairs(std::string& out, const TextPair* pairs, std::size_t count);
 
 BOOST_DESCRIBE_STRUCT(Money, (), (value, currency))
 

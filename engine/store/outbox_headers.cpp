@@ -1,6 +1,9 @@
 #include "engine/store/outbox_headers.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/parse.hpp>
+
+#include <algorithm>
 
 #include "statemachines/fields.hpp"
 
@@ -10,25 +13,14 @@ namespace corridor {
 // place and its last value.
 std::string headers_text(const OutboxHeaders& headers) {
   if (headers.empty()) return {};
-  std::string out;
-  std::size_t size = 2;
-  for (const auto& [name, value] : headers) size += name.size() + value.size() + 6;
-  out.reserve(size);
-  out += '{';
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    const std::string& name = headers[i].first;
-    bool earlier = false;
-    for (std::size_t j = 0; j < i && !earlier; ++j) earlier = headers[j].first == name;
-    if (earlier) continue;
-    const std::string* value = &headers[i].second;
-    for (std::size_t j = i + 1; j < headers.size(); ++j)
-      if (headers[j].first == name) value = &headers[j].second;
-    if (out.size() > 1) out += ',';
-    append_json_string(out, name);
-    out += ':';
-    append_json_string(out, *value);
+  boost::container::small_vector<TextPair, 16> pairs;
+  for (const auto& [name, value] : headers) {
+    auto earlier = std::find_if(pairs.begin(), pairs.end(), [&](const TextPair& p) { return p.first == name; });
+    if (earlier != pairs.end()) earlier->second = value;
+    else pairs.emplace_back(name, value);
   }
-  out += '}';
+  std::string out;
+  append_json_pairs(out, pairs.data(), pairs.size());
   return out;
 }
 
