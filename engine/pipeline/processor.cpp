@@ -392,7 +392,7 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
         p.batch.outbox.push_back({0, "events", in.txn_id, std::move(body),
                                   event_headers(e.event_id(), "transaction.state_changed", source_flow, in.txn_id,
                                                 format_time(e.occurred_at_ms), ""),
-                                  rec.partition});
+                                  rec.partition, e.version});
         ++stats.events;
       }
       const json::object* card = is_command ? get_object(in.data, "card") : nullptr;

@@ -27,6 +27,10 @@ struct OutboxRow {
   // The corridor.inputs partition of the input that wrote it (-1: none); each process's relay
   // publishes the rows of the partitions it owns.
   std::int32_t partition = -1;
+  // A transaction.state_changed row: the version of the event it publishes (0: none). When its batch
+  // writes that event (StoreBatch::events, txn_id = key) with the same body, the store keeps the body
+  // once, in the history, and reads it back from there.
+  std::int64_t event_version = 0;
 };
 
 struct TimerRow {
@@ -139,6 +143,23 @@ struct StoreBatch {
   std::vector<std::string> statuses;
   std::vector<JournalRow> journal;
 };
+
+// Which of `b`'s outbox rows publish an event `b` writes with the same bytes (OutboxRow::event_version):
+// a store keeps their bodies once, in the history, and reads them back from there. The processor adds
+// each event with its outbox row, in the same order: a row is matched with the next event not matched
+// yet, or not at all (its body is then kept in its own row).
+inline std::vector<char> outbox_bodies_in_history(const StoreBatch& b) {
+  std::vector<char> shared(b.outbox.size(), 0);
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < b.outbox.size() && next < b.events.size(); ++i) {
+    const OutboxRow& o = b.outbox[i];
+    const EventRecord& e = b.events[next];
+    if (o.event_version <= 0 || e.version != o.event_version || e.txn_id != o.key || e.body != o.body) continue;
+    shared[i] = 1;
+    ++next;
+  }
+  return shared;
+}
 
 class Store {
  public:

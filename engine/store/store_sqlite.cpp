@@ -120,6 +120,12 @@ struct ReaderSlot {
 // an event body or a transaction document (1-2 KiB) cost a whole 4 KiB overflow page on each write.
 // A rowid table keeps rows up to about 4 KiB in the leaf, and appends new ones at the end, so a
 // batch's rows share pages.
+// The outbox's columns as the relay reads them: an event's row (event_version set) takes its body from
+// the history, through the events' unique index; any other row carries its own.
+constexpr std::string_view kReadOutbox =
+    "SELECT o.id, o.topic, o.key, CASE WHEN o.event_version IS NULL THEN o.body ELSE (SELECT e.body FROM events e "
+    "WHERE e.txn_id = o.key AND e.version = o.event_version) END, o.headers, o.partition FROM outbox o";
+
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS transactions (
   id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
@@ -130,7 +136,7 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE TABLE IF NOT EXISTS outbox (
   id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
-  headers TEXT NOT NULL DEFAULT '', partition INTEGER NOT NULL DEFAULT -1
+  headers TEXT NOT NULL DEFAULT '', partition INTEGER NOT NULL DEFAULT -1, event_version INTEGER
 );
 CREATE TABLE IF NOT EXISTS calls (
   call_id TEXT PRIMARY KEY, doc TEXT NOT NULL, attempted INTEGER NOT NULL DEFAULT 0,
@@ -280,6 +286,9 @@ class SqliteStore final : public Store {
     // process reading every partition (the one process on a SQLite file) reads.
     if (!has_column("PRAGMA table_info(outbox)", "partition"))
       exec_or_throw("ALTER TABLE outbox ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
+    // Stores made before events were kept once: their outbox rows all carry their own bodies (NULL).
+    if (!has_column("PRAGMA table_info(outbox)", "event_version"))
+      exec_or_throw("ALTER TABLE outbox ADD COLUMN event_version INTEGER;");
     if (!has_column("PRAGMA table_info(calls)", "partition"))
       exec_or_throw("ALTER TABLE calls ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
     if (!has_column("PRAGMA table_info(timers)", "partition"))
@@ -382,12 +391,11 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> outbox(std::size_t limit, std::int64_t after_id, PartitionFilter only) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = only == nullptr
-                  ? reader->connection->prepare(
-                        "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > ? ORDER BY id LIMIT ?")
-                  : reader->connection->prepare(
-                        "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > ? AND partition IN "
-                        "(SELECT value FROM json_each(?3)) ORDER BY id LIMIT ?2");
+    static const std::string all = std::string(kReadOutbox) + " WHERE o.id > ? ORDER BY o.id LIMIT ?";
+    static const std::string owned = std::string(kReadOutbox) +
+                                     " WHERE o.id > ? AND o.partition IN (SELECT value FROM json_each(?3)) ORDER BY o.id "
+                                     "LIMIT ?2";
+    auto st = reader->connection->prepare(only == nullptr ? all.c_str() : owned.c_str());
     if (!st) return st.error();
     sqlite3_bind_int64(st->get(), 1, after_id);
     sqlite3_bind_int64(st->get(), 2, static_cast<sqlite3_int64>(limit));
@@ -405,7 +413,8 @@ class SqliteStore final : public Store {
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
     auto reader = lease_reader();
     if (!reader) return reader.error();
-    auto st = reader->connection->prepare("SELECT id, topic, key, body, headers, partition FROM outbox WHERE id = ?");
+    static const std::string by_id = std::string(kReadOutbox) + " WHERE o.id = ?";
+    auto st = reader->connection->prepare(by_id.c_str());
     if (!st) return st.error();
     std::vector<OutboxRow> out;
     for (auto id : ids) {
@@ -813,14 +822,23 @@ class SqliteStore final : public Store {
       }
     }
     // The rows of one INSERT take their ids in the order of its VALUES: the outbox keeps the batch's order.
-    static const ManyRows outbox("INSERT OR FAIL INTO outbox (topic, key, body, headers, partition) VALUES ",
-                                 "(?, ?, ?, ?, ?)", "", 5);
+    // An event's row names its event instead of carrying its body again (kOutboxColumns reads it back).
+    static const ManyRows outbox(
+        "INSERT OR FAIL INTO outbox (topic, key, body, headers, partition, event_version) VALUES ",
+        "(?, ?, ?, ?, ?, ?)", "", 6);
+    const std::vector<char> in_history = outbox_bodies_in_history(b);
     if (auto r = step_rows(outbox, b.outbox.size(), "write outbox",
                            [&](sqlite3_stmt* st, int at, std::size_t i, Texts& texts) {
                              const OutboxRow& o = b.outbox[i];
                              bind_kept(st, at, o.topic);
                              bind_kept(st, at + 1, o.key);
-                             bind_kept(st, at + 2, o.body);
+                             if (in_history[i]) {
+                               sqlite3_bind_text(st, at + 2, "", 0, SQLITE_STATIC);
+                               sqlite3_bind_int64(st, at + 5, o.event_version);
+                             } else {
+                               bind_kept(st, at + 2, o.body);
+                               sqlite3_bind_null(st, at + 5);
+                             }
                              bind_kept(st, at + 3, texts.keep(headers_text(o.headers)));
                              sqlite3_bind_int(st, at + 4, o.partition);
                            });

@@ -5,6 +5,7 @@
 // One file: each test is a method of the contract, and they share one fixture and its helpers.
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -87,6 +88,29 @@ class StoreContract : public ::testing::TestWithParam<std::string> {
   }
 
   bool postgres() const { return GetParam() == "postgres"; }
+
+  // The first column of the first row of `sql`, read past the Store interface ("" when none).
+  std::string raw(const std::string& sql) {
+    std::string out;
+    if (postgres()) {
+      PGconn* c = PQconnectdb(config_.url.c_str());
+      PGresult* r = PQexec(c, sql.c_str());
+      EXPECT_EQ(PQresultStatus(r), PGRES_TUPLES_OK) << PQerrorMessage(c);
+      if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) out = PQgetvalue(r, 0, 0);
+      PQclear(r);
+      PQfinish(c);
+      return out;
+    }
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(config_.path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    if (st != nullptr && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != nullptr)
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
+  }
 
   Config::Store config_;
   std::string dir_;
@@ -274,6 +298,47 @@ TEST_P(StoreContract, OutboxPagesAfterAnIdAndRemovesRows) {
   auto after = *store_->outbox(10, all[4].id);
   ASSERT_EQ(after.size(), 1u);
   EXPECT_EQ(after[0].key, "k5");
+}
+
+// An event's outbox row is kept without a body of its own and reads its event's body from the history;
+// a row whose batch does not write its event with the same bytes keeps its own body.
+TEST_P(StoreContract, AnEventsOutboxRowIsKeptOnceAndReadsItsEventsBody) {
+  const std::string a1 = R"({"event_id":"tx_a:1","n":1})";
+  const std::string a2 = R"({"event_id":"tx_a:2","n":2})";
+  StoreBatch b;
+  b.events = {{"tx_a", 1, a1}, {"tx_a", 2, a2}};
+  b.outbox = {{0, "events", "tx_a", a1, {{"ce_id", "tx_a:1"}}, 3, 1},
+              {0, "deadletter", "tx_a", R"({"dead":1})", {}, 3},
+              {0, "events", "tx_a", R"({"other":2})", {}, 3, 2},  // not event 2's bytes
+              {0, "events", "tx_b", R"({"b":1})", {}, 3, 1}};     // its event is not in the batch
+  commit(b);
+  const std::vector<std::string> bodies{a1, R"({"dead":1})", R"({"other":2})", R"({"b":1})"};
+  const std::vector<std::int32_t> partition{3};
+  for (const auto& rows : {*store_->outbox(100), *store_->outbox(100, 0, &partition)}) {
+    ASSERT_EQ(rows.size(), 4u);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(rows[i].body, bodies[i]) << i;
+      EXPECT_EQ(rows[i].key, b.outbox[i].key) << i;
+      EXPECT_EQ(rows[i].partition, 3) << i;
+    }
+    EXPECT_EQ(rows[0].headers, b.outbox[0].headers);
+  }
+  auto all = *store_->outbox(100);
+  auto some = *store_->outbox_rows({all[2].id, all[0].id});
+  ASSERT_EQ(some.size(), 2u);
+  EXPECT_EQ(some[0].body, bodies[2]);
+  EXPECT_EQ(some[1].body, a1);
+  // Kept once: only the rows that are not an event's carry a body.
+  EXPECT_EQ(raw("SELECT count(*) FROM outbox WHERE body = ''"), "1");
+  EXPECT_EQ(raw("SELECT count(*) FROM outbox WHERE event_version IS NOT NULL"), "1");
+
+  // Published and removed: the history keeps the events.
+  ASSERT_TRUE(store_->remove_outbox({all[0].id, all[1].id, all[2].id, all[3].id}));
+  EXPECT_TRUE(store_->outbox(100)->empty());
+  auto history = *store_->events_of("tx_a");
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(get_int(history[0], "n"), 1);
+  EXPECT_EQ(get_int(history[1], "n"), 2);
 }
 
 TEST_P(StoreContract, CallsAreAttemptedCompletedAndResent) {
