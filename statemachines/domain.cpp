@@ -523,8 +523,8 @@ void append_sized(std::string& out, std::size_t size, bool plain, Write write) {
 // {"name":"text",...} of `pairs` (each a pair of texts): its exact size, then its bytes.
 template <class Pairs>
 std::size_t pairs_size(const Pairs& pairs, bool& plain) {
-  std::size_t size = 2;  // {}
-  for (const auto& [name, value] : pairs) size += string_size(name, plain) + 1 + string_size(value, plain) + 1;
+  std::size_t size = 2 + (pairs.empty() ? 0 : pairs.size() - 1);  // {} and the commas
+  for (const auto& [name, value] : pairs) size += string_size(name, plain) + 1 + string_size(value, plain);
   return size;
 }
 

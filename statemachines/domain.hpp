@@ -4,6 +4,7 @@
 #include <boost/container/small_vector.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cassert>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -164,6 +165,7 @@ class SharedText {
   static SharedText written(std::size_t capacity, Write write) {
     std::shared_ptr<char[]> owner = std::make_shared_for_overwrite<char[]>(capacity);
     const char* const end = write(owner.get());
+    assert(end >= owner.get() && static_cast<std::size_t>(end - owner.get()) <= capacity);
     const std::string_view view(owner.get(), static_cast<std::size_t>(end - owner.get()));  // before owner moves
     return SharedText(view, std::move(owner));
   }

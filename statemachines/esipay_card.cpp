@@ -348,16 +348,9 @@ struct RefundParams {
   static constexpr bool kWritesEmptyText = true;
   std::string cid;
   std::string transaction;
+  std::optional<Money> amount{};  // a partial refund's
 };
-BOOST_DESCRIBE_STRUCT(RefundParams, (), (cid, transaction))
-
-struct PartialRefundParams {
-  static constexpr bool kWritesEmptyText = true;
-  std::string cid;
-  std::string transaction;
-  Money amount;
-};
-BOOST_DESCRIBE_STRUCT(PartialRefundParams, (), (cid, transaction, amount))
+BOOST_DESCRIBE_STRUCT(RefundParams, (), (cid, transaction, amount))
 
 void send_refund(StepContext& c, std::string op, CallParams params, std::int64_t amount) {
   append_refund(c, amount, "pending", {});
@@ -379,9 +372,9 @@ void refund_whole(StepContext& c) {
 void refund_part(StepContext& c) {
   const std::int64_t amount = requested_refund(c).value;
   send_refund(c, "refund_partial",
-              PartialRefundParams{.cid = c.txn.txn_id,
-                                  .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction)),
-                                  .amount = Money{amount, c.txn.amount.currency}},
+              RefundParams{.cid = c.txn.txn_id,
+                           .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction)),
+                           .amount = Money{amount, c.txn.amount.currency}},
               amount);
 }
 

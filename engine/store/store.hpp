@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -28,8 +30,9 @@ struct OutboxRow {
   // publishes the rows of the partitions it owns.
   std::int32_t partition = -1;
   // A transaction.state_changed row: the version of the event it publishes (0: none). When its batch
-  // writes that event (StoreBatch::events, txn_id = key) with the same body, the store keeps the body
-  // once, in the history, and reads it back from there.
+  // writes that event (StoreBatch::events, txn_id = key) with the same body, a store may keep the body
+  // once, in the history, and read it back from there (SqliteStore does; PostgresStore keeps it in the
+  // row as well: in a rolling upgrade an instance of an earlier corridor may publish the row).
   std::int64_t event_version = 0;
 };
 
@@ -145,18 +148,24 @@ struct StoreBatch {
 };
 
 // Which of `b`'s outbox rows publish an event `b` writes with the same bytes (OutboxRow::event_version):
-// a store keeps their bodies once, in the history, and reads them back from there. The processor adds
-// each event with its outbox row, in the same order: a row is matched with the next event not matched
-// yet, or not at all (its body is then kept in its own row).
+// a store may keep their bodies once, in the history, and read them back from there. That holds only
+// while the batch's events are all written or the batch fails (a duplicate event fails the commit,
+// never skipped). A row whose event the batch does not write, or writes with other bytes, keeps its own.
 inline std::vector<char> outbox_bodies_in_history(const StoreBatch& b) {
+  struct Hash {
+    std::size_t operator()(const std::pair<std::string_view, std::int64_t>& k) const {
+      return std::hash<std::string_view>()(k.first) ^ (static_cast<std::size_t>(k.second) * 0x9e3779b97f4a7c15ull);
+    }
+  };
+  std::unordered_map<std::pair<std::string_view, std::int64_t>, const std::string*, Hash> events;
+  events.reserve(b.events.size());
+  for (const EventRecord& e : b.events) events.emplace(std::pair<std::string_view, std::int64_t>(e.txn_id, e.version), &e.body);
   std::vector<char> shared(b.outbox.size(), 0);
-  std::size_t next = 0;
-  for (std::size_t i = 0; i < b.outbox.size() && next < b.events.size(); ++i) {
+  for (std::size_t i = 0; i < b.outbox.size(); ++i) {
     const OutboxRow& o = b.outbox[i];
-    const EventRecord& e = b.events[next];
-    if (o.event_version <= 0 || e.version != o.event_version || e.txn_id != o.key || e.body != o.body) continue;
-    shared[i] = 1;
-    ++next;
+    if (o.event_version <= 0) continue;
+    const auto e = events.find({o.key, o.event_version});
+    shared[i] = e != events.end() && *e->second == o.body;
   }
   return shared;
 }

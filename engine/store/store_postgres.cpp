@@ -423,18 +423,7 @@ BEGIN
   END IF;
 END $$;
 )sql"},
-    // An event's outbox row names its event (events: txn_id = key, version = event_version) instead of
-    // carrying its body again; rows made before carry their own (NULL).
-    {3, R"sql(
-ALTER TABLE outbox ADD COLUMN event_version bigint;
-)sql"},
 };
-
-// The outbox as the relay reads it: an event's row takes its body from the history, through the
-// events' primary key; any other row carries its own.
-constexpr std::string_view kReadOutbox =
-    "SELECT o.id, o.topic, o.key, CASE WHEN o.event_version IS NULL THEN o.body ELSE (SELECT e.body FROM events e "
-    "WHERE e.txn_id = o.key AND e.version = o.event_version) END, o.headers, o.partition";
 
 // Any 64-bit number corridor alone uses: the lock every opening process takes before migrating.
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7310302853146650946)";
@@ -525,19 +514,19 @@ class PostgresStore final : public Store {
     Params p;
     p.int8(after_id).int8(static_cast<std::int64_t>(limit));
     if (only != nullptr) p.int4s(*only, same);
-    static const std::string all = std::string(kReadOutbox) + " FROM outbox o WHERE o.id > $1::int8 ORDER BY o.id LIMIT $2::int8";
-    static const std::string owned = std::string(kReadOutbox) +
-                                     " FROM outbox o WHERE o.id > $1::int8 AND o.partition = ANY($3::int4[]) ORDER BY o.id "
-                                     "LIMIT $2::int8";
-    auto rows = read(only == nullptr ? all : owned, p, "read outbox");
+    auto rows = read(only == nullptr ? "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > $1::int8 "
+                                       "ORDER BY id LIMIT $2::int8"
+                                     : "SELECT id, topic, key, body, headers, partition FROM outbox WHERE id > $1::int8 "
+                                       "AND partition = ANY($3::int4[]) ORDER BY id LIMIT $2::int8",
+                     p, "read outbox");
     if (!rows) return rows.error();
     return outbox_from(*rows);
   }
 
   Result<std::vector<OutboxRow>> outbox_rows(const std::vector<std::int64_t>& ids) override {
-    static const std::string by_ids =
-        std::string(kReadOutbox) + " FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, n) JOIN outbox o ON o.id = u.id ORDER BY u.n";
-    auto rows = read(by_ids, Params().int8s(ids, same), "read outbox rows");
+    auto rows = read("SELECT o.id, o.topic, o.key, o.body, o.headers, o.partition FROM unnest($1::int8[]) WITH ORDINALITY AS u(id, n) "
+                     "JOIN outbox o ON o.id = u.id ORDER BY u.n",
+                     Params().int8s(ids, same), "read outbox rows");
     if (!rows) return rows.error();
     return outbox_from(*rows);
   }
@@ -946,25 +935,15 @@ class PostgresStore final : public Store {
     if (!b.outbox.empty()) {
       std::vector<std::string> headers;
       for (const auto& o : b.outbox) headers.push_back(headers_text(o.headers));
-      // An event's row names its event instead of carrying its body again (kReadOutbox reads it back).
-      const std::vector<char> in_history = outbox_bodies_in_history(b);
-      std::vector<std::string_view> bodies;
-      std::vector<std::int64_t> event_versions;
-      for (std::size_t i = 0; i < b.outbox.size(); ++i) {
-        bodies.push_back(in_history[i] ? std::string_view() : std::string_view(b.outbox[i].body));
-        event_versions.push_back(in_history[i] ? b.outbox[i].event_version : 0);
-      }
-      q.push_back({"INSERT INTO outbox (topic, key, body, headers, partition, event_version) "
-                   "SELECT topic, key, body, headers, partition, nullif(event_version, 0) "
-                   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[], $6::int8[]) WITH ORDINALITY "
-                   "AS u(topic, key, body, headers, partition, event_version, n) ORDER BY n",
+      q.push_back({"INSERT INTO outbox (topic, key, body, headers, partition) SELECT topic, key, body, headers, partition "
+                   "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int4[]) WITH ORDINALITY "
+                   "AS u(topic, key, body, headers, partition, n) ORDER BY n",
                    Params()
                        .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.topic; })
                        .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.key; })
-                       .texts(bodies, same)
+                       .texts(b.outbox, [](const OutboxRow& o) -> std::string_view { return o.body; })
                        .texts(headers, same)
-                       .int4s(b.outbox, [](const OutboxRow& o) { return o.partition; })
-                       .int8s(event_versions, same),
+                       .int4s(b.outbox, [](const OutboxRow& o) { return o.partition; }),
                    "write outbox"});
     }
     if (!b.events.empty()) {

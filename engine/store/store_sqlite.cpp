@@ -120,12 +120,6 @@ struct ReaderSlot {
 // an event body or a transaction document (1-2 KiB) cost a whole 4 KiB overflow page on each write.
 // A rowid table keeps rows up to about 4 KiB in the leaf, and appends new ones at the end, so a
 // batch's rows share pages.
-// The outbox's columns as the relay reads them: an event's row (event_version set) takes its body from
-// the history, through the events' unique index; any other row carries its own.
-constexpr std::string_view kReadOutbox =
-    "SELECT o.id, o.topic, o.key, CASE WHEN o.event_version IS NULL THEN o.body ELSE (SELECT e.body FROM events e "
-    "WHERE e.txn_id = o.key AND e.version = o.event_version) END, o.headers, o.partition FROM outbox o";
-
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS transactions (
   id INTEGER PRIMARY KEY, txn_id TEXT NOT NULL UNIQUE, state TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL,
@@ -158,6 +152,13 @@ CREATE TABLE IF NOT EXISTS offsets (
   topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL, PRIMARY KEY (topic, partition)
 ) WITHOUT ROWID;
 )sql";
+
+// The outbox as the relay reads it: an event's row (event_version set) takes its body from the
+// history, through the events' unique index; any other row (event_version NULL) carries its own.
+constexpr std::string_view kReadOutbox =
+    "SELECT o.id, o.topic, o.key, CASE WHEN o.event_version IS NULL THEN o.body ELSE (SELECT e.body FROM events e "
+    "WHERE e.txn_id = o.key AND e.version = o.event_version) END, o.headers, o.partition, o.event_version "
+    "FROM outbox o";
 
 // The read side (GET /v1/payments, the timeline): the columns the list filters and orders on, beside
 // each transaction's document, and the journal. Added to stores made before them (ALTER TABLE in
@@ -286,7 +287,8 @@ class SqliteStore final : public Store {
     // process reading every partition (the one process on a SQLite file) reads.
     if (!has_column("PRAGMA table_info(outbox)", "partition"))
       exec_or_throw("ALTER TABLE outbox ADD COLUMN partition INTEGER NOT NULL DEFAULT -1;");
-    // Stores made before events were kept once: their outbox rows all carry their own bodies (NULL).
+    // An outbox row's event_version: NULL when the row carries its own body, as every row of a store
+    // made without the column does.
     if (!has_column("PRAGMA table_info(outbox)", "event_version"))
       exec_or_throw("ALTER TABLE outbox ADD COLUMN event_version INTEGER;");
     if (!has_column("PRAGMA table_info(calls)", "partition"))
@@ -402,10 +404,11 @@ class SqliteStore final : public Store {
     if (only != nullptr) bind(st->get(), 3, partition_list(*only));
     std::vector<OutboxRow> out;
     int rc;
-    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW)
-      out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                     column(st->get(), 3), headers_from_text(column_view(st->get(), 4)),
-                     sqlite3_column_int(st->get(), 5)});
+    while ((rc = sqlite3_step(st->get())) == SQLITE_ROW) {
+      auto row = outbox_row(st->get());
+      if (!row) return row.error();
+      out.push_back(std::move(*row));
+    }
     if (rc != SQLITE_DONE) return reader->connection->error("read outbox");
     return out;
   }
@@ -422,9 +425,9 @@ class SqliteStore final : public Store {
       sqlite3_bind_int64(st->get(), 1, id);
       const int rc = sqlite3_step(st->get());
       if (rc == SQLITE_ROW) {
-        out.push_back({sqlite3_column_int64(st->get(), 0), column(st->get(), 1), column(st->get(), 2),
-                       column(st->get(), 3), headers_from_text(column_view(st->get(), 4)),
-                       sqlite3_column_int(st->get(), 5)});
+        auto row = outbox_row(st->get());
+        if (!row) return row.error();
+        out.push_back(std::move(*row));
       } else if (rc != SQLITE_DONE) {
         return reader->connection->error("read outbox rows");
       }
@@ -822,7 +825,7 @@ class SqliteStore final : public Store {
       }
     }
     // The rows of one INSERT take their ids in the order of its VALUES: the outbox keeps the batch's order.
-    // An event's row names its event instead of carrying its body again (kOutboxColumns reads it back).
+    // An event's row names its event instead of carrying its body again (kReadOutbox reads it back).
     static const ManyRows outbox(
         "INSERT OR FAIL INTO outbox (topic, key, body, headers, partition, event_version) VALUES ",
         "(?, ?, ?, ?, ?, ?)", "", 6);
@@ -1147,6 +1150,17 @@ class SqliteStore final : public Store {
     sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);
   }
   static void bind_kept(sqlite3_stmt* st, int i, std::string&& s) = delete;  // a temporary is gone before the step
+
+  // A row of kReadOutbox. An event's row whose event the history lacks is an error, never an empty body
+  // (the two are written in one transaction and events are never deleted: it does not happen).
+  static Result<OutboxRow> outbox_row(sqlite3_stmt* st) {
+    if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+      return fail(store_errc::statement_failed, "store: outbox row " + std::to_string(sqlite3_column_int64(st, 0)) +
+                                                    " names event version " + std::to_string(sqlite3_column_int64(st, 6)) +
+                                                    " of " + column(st, 2) + ", which the history does not hold");
+    return OutboxRow{sqlite3_column_int64(st, 0), column(st, 1), column(st, 2), column(st, 3),
+                     headers_from_text(column_view(st, 4)), sqlite3_column_int(st, 5)};
+  }
 
   static std::string column(sqlite3_stmt* st, int i) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
