@@ -343,39 +343,33 @@ void refuse_over_remaining(StepContext& c) {
   refuse_refund(c, reason);
 }
 
-// Remboursement: /cardpay/uuid/transaction; partiel: /cardpay/uuid/transaction/amount.
+// A refund's parameters: the transaction, and for a partial refund the amount.
 struct RefundParams {
   static constexpr bool kWritesEmptyText = true;
   std::string cid;
   std::string transaction;
-  std::optional<Money> amount{};  // a partial refund's
+  std::optional<Money> amount{};
 };
 BOOST_DESCRIBE_STRUCT(RefundParams, (), (cid, transaction, amount))
 
-void send_refund(StepContext& c, std::string op, CallParams params, std::int64_t amount) {
+// `part`: the amount of a partial refund (none for the whole).
+void send_refund(StepContext& c, std::string op, std::int64_t amount, std::optional<Money> part) {
   append_refund(c, amount, "pending", {});
-  const std::string call_id = c.call(op, std::move(params));
+  const std::string call_id = c.call(op, RefundParams{.cid = c.txn.txn_id,
+                                                      .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction)),
+                                                      .amount = std::move(part)});
   data(c).refund_in_flight =
       EsipayRefundInFlight{.command_id = std::string(command_id(c)), .amount = amount, .op = op, .call_id = call_id};
   write_amounts(c.txn);
 }
 
 // Remboursement: /cardpay/uuid/transaction.
-void refund_whole(StepContext& c) {
-  const std::int64_t amount = captured_amount(c.txn);
-  send_refund(c, "refund",
-              RefundParams{.cid = c.txn.txn_id, .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction))},
-              amount);
-}
+void refund_whole(StepContext& c) { send_refund(c, "refund", captured_amount(c.txn), std::nullopt); }
 
 // Remboursement partiel: /cardpay/uuid/transaction/amount.
 void refund_part(StepContext& c) {
   const std::int64_t amount = requested_refund(c).value;
-  send_refund(c, "refund_partial",
-              RefundParams{.cid = c.txn.txn_id,
-                           .transaction = std::string(c.txn.provider_refs.get(esipay_refs::kTransaction)),
-                           .amount = Money{amount, c.txn.amount.currency}},
-              amount);
+  send_refund(c, "refund_partial", amount, Money{amount, c.txn.amount.currency});
 }
 
 // Sets the outcome of the refund command `id` in data.refunds.
