@@ -394,6 +394,7 @@ void settle_in_flight(StepContext& c, std::string_view status, std::string_view 
 void refund_succeeded(StepContext& c) {
   const std::int64_t amount = in_flight_amount(c.txn);
   settle_in_flight(c, "succeeded", {});
+  c.txn.reason.reset();  // a refund done needs no reason; an earlier refusal's is not this event's
   c.txn.refunded_amount = refunded_amount(c.txn) + amount;
   write_amounts(c.txn);
 }
@@ -403,16 +404,20 @@ void refund_failed(StepContext& c) {
   std::string_view reason = "esipay refused the refund";
   if (refusal(a) == esipay_refusal::kIncorrectParameter)
     reason = "esipay: incorrect parameter or amount over the remaining (400)";
-  settle_in_flight(c, "failed", with_detail(reason, a.error));
+  const std::string why = with_detail(reason, a.error);
+  settle_in_flight(c, "failed", why);
   write_amounts(c.txn);
+  c.set_reason(why);  // announced: whoever asked for the refund learns it was not done
 }
 
 void refund_never_sent(StepContext& c) {
-  settle_in_flight(c, "failed",
-                   with_failure(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
-                                                       : "refund never sent (no way to esipay), nothing refunded",
-                                c));
+  const std::string why =
+      with_failure(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
+                                          : "refund never sent (no way to esipay), nothing refunded",
+                   c);
+  settle_in_flight(c, "failed", why);
   write_amounts(c.txn);
+  c.set_reason(why);  // announced, as a refusal of esipay's
 }
 
 // No answer: esipay may or may not have refunded. The refund is marked unknown and its amount stays
@@ -512,8 +517,9 @@ Flow make_flow() {
     {"captured",          "refund.succeeded",      "refund completes",            refund_completes,              "refunded",           refund_succeeded,        "200: refund done, nothing left"},
     {"captured",          "refund.succeeded",      "refund in flight",            refund_in_flight,              "partially_refunded", refund_succeeded,        "200: partial refund done"},
     {"captured",          "refund.succeeded",      "",                            nullptr,                       "captured",           nullptr,                 "duplicate refund answer: no refund out"},
-    {"captured",          "refund.failed",         "",                            nullptr,                       "captured",           refund_failed,           "400/403/500 on a refund: nothing refunded"},
-    {"captured",          "call.failed",           "op refund, refund out, not sent", refund_not_sent,          "captured",           refund_never_sent,       "the refund URL was never sent: nothing refunded"},
+    {"captured",          "refund.failed",         "refund in flight",            refund_in_flight,              "captured",           refund_failed,           "400/403/500 on a refund: nothing refunded (announced)", kAnnounces},
+    {"captured",          "refund.failed",         "",                            nullptr,                       "captured",           nullptr,                 "duplicate refund answer: no refund out"},
+    {"captured",          "call.failed",           "op refund, refund out, not sent", refund_not_sent,          "captured",           refund_never_sent,       "the refund URL was never sent: nothing refunded (announced)", kAnnounces},
     {"captured",          "call.failed",           "op refund, refund out",       failed_refund_in_flight,       "captured",           refund_unknown,          "refund timeout: outcome unknown, its amount reserved (announced)", kAnnounces},
     {"captured",          "refund.settled",        "unknown refund completes",    unknown_refund_completes,      "refunded",           unknown_refund_refunded, "settlement file: the refund of unknown outcome was done, nothing left"},
     {"captured",          "refund.settled",        "unknown refund",              unknown_refund,                "partially_refunded", unknown_refund_refunded, "settlement file: the refund of unknown outcome was done"},
@@ -529,8 +535,9 @@ Flow make_flow() {
     {"partially_refunded", "refund.succeeded",     "refund completes",            refund_completes,              "refunded",           refund_succeeded,        "200: the last part refunded"},
     {"partially_refunded", "refund.succeeded",     "refund in flight",            refund_in_flight,              "partially_refunded", refund_succeeded,        "200: another partial refund: same state, a new version and event", kAnnounces},
     {"partially_refunded", "refund.succeeded",     "",                            nullptr,                       "partially_refunded", nullptr,                 "duplicate refund answer: no refund out"},
-    {"partially_refunded", "refund.failed",        "",                            nullptr,                       "partially_refunded", refund_failed,           "400/403/500 on a refund: nothing refunded"},
-    {"partially_refunded", "call.failed",          "op refund, refund out, not sent", refund_not_sent,          "partially_refunded", refund_never_sent,       "the refund URL was never sent: nothing refunded"},
+    {"partially_refunded", "refund.failed",        "refund in flight",            refund_in_flight,              "partially_refunded", refund_failed,           "400/403/500 on a refund: nothing refunded (announced)", kAnnounces},
+    {"partially_refunded", "refund.failed",        "",                            nullptr,                       "partially_refunded", nullptr,                 "duplicate refund answer: no refund out"},
+    {"partially_refunded", "call.failed",          "op refund, refund out, not sent", refund_not_sent,          "partially_refunded", refund_never_sent,       "the refund URL was never sent: nothing refunded (announced)", kAnnounces},
     {"partially_refunded", "call.failed",          "op refund, refund out",       failed_refund_in_flight,       "partially_refunded", refund_unknown,          "refund timeout: outcome unknown, its amount reserved (announced)", kAnnounces},
     {"partially_refunded", "refund.settled",       "unknown refund completes",    unknown_refund_completes,      "refunded",           unknown_refund_refunded, "settlement file: the refund of unknown outcome was done, nothing left"},
     {"partially_refunded", "refund.settled",       "unknown refund",              unknown_refund,                "partially_refunded", unknown_refund_refunded, "settlement file: the refund of unknown outcome was done (announced)", kAnnounces},

@@ -212,19 +212,23 @@ TEST_F(EsipayRuntime, RefundOverTheRemainingAmountIsRejectedBeforeAnyCall) {
   EXPECT_FALSE(data_of("ES-refund-over").refund_in_flight.has_value());
 }
 
-TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCaptured) {
+TEST_F(EsipayRuntime, RefundRefusedByEsipayLeavesThePaymentCapturedAndIsAnnounced) {
   ASSERT_TRUE(key);
   engine->publish_command(card_payment("ES-refund-refused", esipay_cards::kRefundRefused));
   ASSERT_TRUE(reaches("ES-refund-refused", "succeeded"));
   engine->publish_command(refund("ES-refund-refused", "refund-1"));
-  const bool settled = eventually(
-      [&] {
-        const auto d = data_of("ES-refund-refused");
-        return d.refunds && !d.refunds->empty() && d.refunds->back().status == "failed";
-      });
-  ASSERT_TRUE(settled);
-  EXPECT_EQ(states_of("ES-refund-refused"), (Path{"created", "charging", "callback_received", "captured"}));
-  EXPECT_EQ(data_of("ES-refund-refused").remaining_amount, 10000);
+  // The refusal is published: the payment's fifth event, in the same state, with esipay's reason.
+  ASSERT_TRUE(events.wait_until([&](const auto& evs) { return events_of(evs, txn("ES-refund-refused")).size() >= 5; }));
+  EXPECT_EQ(states_of("ES-refund-refused"), (Path{"created", "charging", "callback_received", "captured", "captured"}));
+  const auto evs = events_of(events.records(), txn("ES-refund-refused"));
+  EXPECT_EQ(get_string(evs.back(), "status"), "succeeded");
+  EXPECT_EQ(get_string(evs.back(), "previous_state"), "captured");
+  EXPECT_TRUE(get_string(evs.back(), "reason").starts_with("esipay: incorrect parameter or amount over the remaining (400)"))
+      << get_string(evs.back(), "reason");
+  const auto d = data_of("ES-refund-refused");
+  ASSERT_TRUE(d.refunds && !d.refunds->empty());
+  EXPECT_EQ(d.refunds->back().status, "failed");
+  EXPECT_EQ(d.remaining_amount, 10000);
 }
 
 }  // namespace

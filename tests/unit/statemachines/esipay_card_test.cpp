@@ -335,9 +335,10 @@ TEST_F(EsipayCard, RefundAnswerWithNoRefundOutChangesNothing) {
   expect_nothing_emitted();
 }
 
-TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
+TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAloneAndIsAnnounced) {
   captured();
   refund_command("r1", usd(2500));
+  const auto version = h.txn.version;
   h.feed("refund.failed", {{"http_status", 400}});
   EXPECT_EQ(h.txn.state, "captured");
   EXPECT_EQ(data(h).remaining_amount, 10000);
@@ -345,7 +346,23 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAlone) {
   const EsipayRefund& entry = refunds(h.txn).at(0);
   EXPECT_EQ(entry.status, "failed");
   EXPECT_EQ(entry.reason, "esipay: incorrect parameter or amount over the remaining (400)");
+  // Whoever asked for the refund learns it was not done: same state, a new version, the reason.
+  expect_event("captured", "succeeded");
+  EXPECT_EQ(h.effects.events[0].previous_state, "captured");
+  EXPECT_EQ(h.effects.events[0].reason_json, "\"esipay: incorrect parameter or amount over the remaining (400)\"");
+  EXPECT_EQ(h.effects.events[0].amount_refunded, 0);  // nothing refunded
+  EXPECT_TRUE(h.effects.events[0].attention.empty());
+  EXPECT_EQ(h.txn.version, version + 1);
+  EXPECT_TRUE(h.effects.calls.empty());
+  // A second refusal for the same refund finds none out: nothing more.
+  h.feed("refund.failed", {{"http_status", 400}});
+  EXPECT_EQ(h.txn.version, version + 1);
   expect_nothing_emitted();
+  // The next refund's success does not carry the refusal's reason.
+  refund_command("r2", usd(2500));
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  expect_event("partially_refunded", "partially_refunded");
+  EXPECT_EQ(h.effects.events[0].reason_json, "null");
 }
 
 TEST_F(EsipayCard, RefusedRefundSaysWhatTheRefusalMeans) {
@@ -468,11 +485,24 @@ TEST_F(EsipayCard, PartiallyRefundedRefusedRefund) {
   captured();
   refunded_part(2500, "r1");
   refund_command("r2", usd(1000));
+  const auto version = h.txn.version;
   h.feed("refund.failed", {{"http_status", 500}});
   EXPECT_EQ(h.txn.state, "partially_refunded");
   EXPECT_EQ(data(h).remaining_amount, 7500);
   EXPECT_EQ(refunds(h.txn).at(1).status, "failed");
+  expect_event("partially_refunded", "partially_refunded");
+  EXPECT_EQ(h.effects.events[0].amount_refunded, 2500);
+  EXPECT_EQ(h.effects.events[0].reason_json, "\"esipay refused the refund\"");
+  EXPECT_EQ(h.txn.version, version + 1);
+  h.feed("refund.failed", {{"http_status", 500}});  // no refund out any more: nothing
+  EXPECT_EQ(h.txn.version, version + 1);
   expect_nothing_emitted();
+  // Another partial refund done: announced without the refusal's reason.
+  refund_command("r3", usd(1000));
+  h.feed("refund.succeeded", {{"http_status", 200}});
+  expect_event("partially_refunded", "partially_refunded");
+  EXPECT_EQ(h.effects.events[0].reason_json, "null");
+  EXPECT_EQ(h.effects.events[0].amount_refunded, 3500);
 }
 
 TEST_F(EsipayCard, PartiallyRefundedRefundTimeout) {
@@ -768,7 +798,11 @@ TEST_F(EsipayCard, RefundNeverSentIsFailedAndReleasesItsAmount) {
   EXPECT_EQ(refunds(h.txn).at(0).reason,
             "refund never sent (no way to esipay), nothing refunded: circuit open for esipay: not sent");
   EXPECT_EQ(data(h).remaining_amount, 10000);
-  expect_nothing_emitted();
+  expect_event("captured", "succeeded");  // announced, as esipay's refusal is
+  EXPECT_EQ(h.effects.events[0].reason_json,
+            "\"refund never sent (no way to esipay), nothing refunded: circuit open for esipay: not sent\"");
+  EXPECT_TRUE(h.effects.calls.empty());
+  EXPECT_TRUE(h.effects.timers.empty());
 }
 
 TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
@@ -778,7 +812,10 @@ TEST_F(EsipayCard, PartiallyRefundedRefundRefusedBeforeSendingIsFailed) {
   h.feed("call.failed", {{"op", "refund_partial"}, {"error", "bad amount"}, {"sent", false}, {"refused", true}});
   EXPECT_EQ(refunds(h.txn).at(1).status, "failed");
   EXPECT_EQ(data(h).remaining_amount, 7500);
-  expect_nothing_emitted();
+  expect_event("partially_refunded", "partially_refunded");
+  EXPECT_EQ(h.effects.events[0].reason_json, "\"" + refunds(h.txn).at(1).reason + "\"");
+  EXPECT_TRUE(refunds(h.txn).at(1).reason.starts_with("refund refused before sending, nothing reached esipay"));
+  EXPECT_TRUE(h.effects.calls.empty());
 }
 
 // ---- a charge of unknown outcome and esipay's settlement file --------------------------------------
