@@ -6,10 +6,12 @@
 #include <boost/json/parse.hpp>
 #include <algorithm>
 #include <deque>
+#include <functional>
 #include <mutex>
 
 #include "engine/store/card_vault.hpp"
 #include "engine/pipeline/executor.hpp"
+#include "engine/pipeline/ownership.hpp"
 #include "engine/io/health.hpp"
 #include "engine/store/errc.hpp"
 #include "tests/support/delegating_store.hpp"
@@ -48,9 +50,11 @@ class ScriptedAdapter final : public ProviderAdapter {
   mutable std::string last_card;  // what build_request saw
   mutable json::object last_params;
   mutable std::mutex mu;
+  std::function<void(const ProviderCall&)> on_build;  // set before the executor starts
 
   std::string_view provider() const override { return "acme"; }
   Result<HttpRequest> build_request(const ProviderCall& call) const override {
+    if (on_build) on_build(call);
     std::lock_guard lock(mu);
     const json::object params = call.params.object();
     if (params.contains("throw_building")) throw std::runtime_error("adapter bug while building");
@@ -383,6 +387,100 @@ TEST_F(ExecutorTest, ATrialStoppedBeforeItLeavesLetsTheCircuitCloseLater) {
   EXPECT_EQ(get_string(records.back(), "name"), "paid");
   EXPECT_EQ(http.count(), 2u);
   EXPECT_EQ(metrics.circuit_open.value({"acme"}), 0);
+}
+
+// A store that hands the executor its pending calls partition 0 first.
+class PartitionZeroFirstStore final : public corridor::testing::DelegatingStore {
+ public:
+  using DelegatingStore::DelegatingStore;
+  Result<std::vector<PendingCall>> pending_calls(std::size_t limit, PartitionFilter only) override {
+    auto calls = DelegatingStore::pending_calls(limit, only);
+    if (calls) std::stable_partition(calls->begin(), calls->end(), [](const PendingCall& c) { return c.partition == 0; });
+    return calls;
+  }
+};
+
+// The trial of a half-open circuit held by a call sent at most once whose partition is no longer
+// owned here when it is about to leave: the call is not made (no fence to record its attempt under),
+// and the trial goes to the next call, which closes the circuit. Without the give-back the next call
+// would be refused as "circuit open" for a trial nobody is making.
+TEST_F(ExecutorTest, ATrialWhosePartitionIsGoneGoesToTheNextCall) {
+  config.executor.breaker_failures = 1;
+  config.executor.breaker_open_ms = 1000;
+  config.executor.threads = 1;  // one worker: the calls are tried in the order handed over
+  adapter->safe = false;
+  Ownership ownership(config.kafka.inputs, false);
+  std::int64_t epochs[2] = {};
+  for (const std::int32_t p : {0, 1}) {
+    const auto epoch = store->claim_partition(config.kafka.inputs, p, "here");
+    ASSERT_TRUE(epoch);
+    epochs[p] = *epoch;
+    ownership.claimed(p, *epoch);
+  }
+  // Partition 0 is revoked while call 10's request is being built: after the executor checked that
+  // it owns the call, before the attempt is recorded.
+  std::atomic<bool> revoke{false};
+  std::mutex built_mu;
+  std::vector<std::string> built;
+  adapter->on_build = [&](const ProviderCall& c) {
+    {
+      std::lock_guard lock(built_mu);
+      built.push_back(c.call_id);
+    }
+    if (c.call_id == call("10").call_id && revoke.exchange(false)) ownership.released(0);
+  };
+  PartitionZeroFirstStore ordered(*store);
+  http.script.push_back(HttpResponse{502, {}, ""});
+  StoreBatch b;
+  b.calls = {call("8")};
+  b.call_partitions = {1};
+  ASSERT_TRUE(store->commit(b));
+  Executor executor(config, ordered, producer, http, adapters, clock, nullptr, metrics, nullptr, &ownership);
+  executor.start();
+  ASSERT_TRUE(inputs.wait_until([](const auto& recs) { return recs.size() >= 1; }));
+  EXPECT_EQ(get_string(inputs.records().front(), "name"), "call.failed");
+  EXPECT_EQ(metrics.circuit_opened.load(), 1);
+
+  // Half-open. Call 10 (partition 0) is handed over first and takes the trial; its partition goes
+  // before it leaves. Call 11 (partition 1) comes next.
+  clock.now += 1000;
+  revoke = true;
+  StoreBatch later;
+  later.calls = {call("10"), call("11")};
+  later.call_partitions = {0, 1};
+  ASSERT_TRUE(store->commit(later));
+  executor.notify();
+  const std::string eleven = call("11").answer_input_id();
+  ASSERT_TRUE(inputs.wait_until([&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), [&](const auto& r) { return get_string(r, "input_id") == eleven; });
+  }));
+  {
+    std::lock_guard lock(built_mu);
+    ASSERT_EQ(built, (std::vector<std::string>{call("8").call_id, call("10").call_id, call("11").call_id}));
+  }
+  EXPECT_FALSE(revoke.load());  // partition 0 went while call 10 was on its way
+  for (const auto& r : inputs.records()) {
+    if (get_string(r, "input_id") == eleven) {
+      EXPECT_EQ(get_string(r, "name"), "paid");
+    }
+  }
+  EXPECT_EQ(http.count(), 2u);  // call 10 never left
+  EXPECT_EQ(metrics.circuit_open.value({"acme"}), 0);
+
+  // Partition 0 back here: call 10 is made, through the closed circuit.
+  ownership.claimed(0, epochs[0]);
+  executor.notify();
+  const std::string ten = call("10").answer_input_id();
+  ASSERT_TRUE(inputs.wait_until([&](const auto& recs) {
+    return std::any_of(recs.begin(), recs.end(), [&](const auto& r) { return get_string(r, "input_id") == ten; });
+  }));
+  executor.stop();
+  for (const auto& r : inputs.records()) {
+    if (get_string(r, "input_id") == ten) {
+      EXPECT_EQ(get_string(r, "name"), "paid");
+    }
+  }
+  EXPECT_EQ(http.count(), 3u);
 }
 
 }  // namespace
