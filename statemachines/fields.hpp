@@ -111,10 +111,12 @@ void write_members(std::string& out, const T& v, bool& first) {
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>([&](auto d) {
     const auto& member = v.*d.pointer;
     if (absent<T>(member)) return;
-    if (!first) out += ',';
+    // A member's name is a C++ identifier: nothing in it to escape.
+    const std::string_view name = d.name;
+    out.append(first ? "\"" : ",\"", first ? 1 : 2);
     first = false;
-    append_json_string(out, d.name);
-    out += ':';
+    out.append(name);
+    out.append("\":", 2);
     write(out, member);
   });
 }

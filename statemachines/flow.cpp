@@ -92,6 +92,16 @@ std::string_view to_string(Outcome o) {
 
 namespace {
 
+// The JSON text of `v`, written into a scratch string that keeps its capacity from one event to the
+// next: one allocation, the shared text's own, instead of a string grown piece by piece and copied.
+template <class T>
+SharedText shared_text(const T& v) {
+  thread_local std::string scratch;
+  scratch.clear();
+  fields::write(scratch, v);
+  return SharedText(std::string_view(scratch));
+}
+
 // Fills `e` in place: the events vector holds it already, so it is not built and then moved there.
 void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, const Transaction& txn,
                 std::string_view previous_state, const Input& cause, std::string_view attention = {}) {
@@ -109,8 +119,8 @@ void fill_event(StateChangedEvent& e, const Flow& flow, const StateInfo* info, c
   e.amount_refunded = txn.refunded_amount;
   e.provider_amount = txn.provider_amount;
   e.provider_refs_json = txn.provider_refs.json();
-  if (txn.next_action) e.next_action_json = fields::text(*txn.next_action);
-  if (txn.reason) e.reason_json = fields::text(*txn.reason);
+  if (txn.next_action) e.next_action_json = shared_text(*txn.next_action);
+  if (txn.reason) e.reason_json = shared_text(*txn.reason);
   e.attention = attention;
   e.cause.kind = cause.kind;
   e.cause.input_id = cause.input_id;
