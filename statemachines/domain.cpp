@@ -199,7 +199,7 @@ void ProviderRefs::set(RefKey key, std::string_view id) {
   } else {
     entries_.emplace_back(key.name, id);
   }
-  make_text();
+  stale_ = true;
 }
 
 std::string_view ProviderRefs::find(std::string_view name) const {
@@ -678,12 +678,13 @@ std::string json_text(const json::value& v) {
 
 void append_json(std::string& out, const ProviderRefs& refs) { out += refs.json().view(); }
 
-void ProviderRefs::make_text() {
+void ProviderRefs::make_text() const {
   bool plain = true;
   const std::size_t size = pairs_size(entries_, plain);
   text_ = SharedText::written(size, [&](char* p) {
     return plain ? write_pairs<true>(p, entries_) : write_pairs<false>(p, entries_);
   });
+  stale_ = false;
 }
 
 std::string json_text(const ProviderRefs& refs) { return std::string(refs.json().view()); }

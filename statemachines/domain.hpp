@@ -185,7 +185,7 @@ class SharedText {
 
 // The ids the provider gave a transaction ("provider_refs"): text by name, in the order each was
 // first kept, which is the order the document and the events write them in. Their JSON text is made
-// when an id is kept, not for each event that carries it.
+// once after ids change, not for each event that carries it.
 class ProviderRefs {
  public:
   using Entry = std::pair<std::string, std::string>;
@@ -202,17 +202,25 @@ class ProviderRefs {
   bool empty() const { return entries_.empty(); }
   const std::vector<Entry>& entries() const { return entries_; }
   void reserve(std::size_t n) { entries_.reserve(n); }
-  // The bytes boost::json::serialize(to_json(*this)) gives.
-  const SharedText& json() const { return text_; }
+  // The bytes boost::json::serialize(to_json(*this)) gives. Made when first asked after a change, so
+  // an action that keeps several ids makes it once. A step asks at its end (flow.cpp): the processor
+  // hands the transaction to the commit thread while it may still copy it, and both must only read.
+  // Outside a step (tests, tools) the first json() after set() makes it, on that thread.
+  const SharedText& json() const {
+    if (stale_) make_text();
+    return text_;
+  }
+  bool text_made() const { return !stale_; }
   bool operator==(const ProviderRefs& o) const { return entries_ == o.entries_; }
 
  private:
   friend Result<ProviderRefs> provider_refs_from_json(const json::object& o);
   static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
   std::size_t index_of(std::string_view name) const;  // kNone when not kept
-  void make_text();
+  void make_text() const;
   std::vector<Entry> entries_;
-  SharedText text_ = SharedText::literal("{}");
+  mutable SharedText text_ = SharedText::literal("{}");
+  mutable bool stale_ = false;  // text_ is not the entries' yet
 };
 json::object to_json(const ProviderRefs& refs);
 // The bytes boost::json::serialize(to_json(refs)) gives.

@@ -93,7 +93,7 @@ std::string_view to_string(Outcome o) {
 namespace {
 
 // The JSON text of `v`, written into a scratch string that keeps its capacity from one event to the
-// next: one allocation, the shared text's own, instead of a string grown piece by piece and copied.
+// next: the shared text's is the one allocation.
 template <class T>
 SharedText shared_text(const T& v) {
   thread_local std::string scratch;
@@ -175,8 +175,10 @@ Transaction start(const Flow& flow, const Input& create, Effects& effects) {
   return t;
 }
 
-StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
-                Effects& effects) {
+namespace {
+
+StepResult step_rows(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                     Effects& effects) {
   const StateInfo* current = flow.state(txn.state);
   if (current != nullptr && current->terminal) return step_final(flow, txn, input, settings, effects);
 
@@ -246,6 +248,17 @@ StepResult step(const Flow& flow, Transaction& txn, const Input& input, const Fl
   std::string reason = "no transition from '" + txn.state + "' on '" + input.name + "'";
   record_rejection(txn, input, reason);
   return {Outcome::rejected, nullptr, std::move(reason)};
+}
+
+}  // namespace
+
+StepResult step(const Flow& flow, Transaction& txn, const Input& input, const FlowSettings& settings,
+                Effects& effects) {
+  StepResult r = step_rows(flow, txn, input, settings, effects);
+  // The provider ids' text, made once however many ids the step kept: the transaction leaves the
+  // step with it made, for the threads that only read it (ProviderRefs::json).
+  (void)txn.provider_refs.json();
+  return r;
 }
 
 }  // namespace corridor

@@ -4,8 +4,10 @@
 // Rows are tried in order; the first whose state, input name and guard match is applied. An input
 // with no row changes nothing but the transaction's rejection record. Terminal states absorb
 // everything. A step is pure: no I/O, no clock (time is the input's `at`), deterministic ids.
+#include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <memory_resource>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +20,15 @@ class StepContext {
  public:
   StepContext(Transaction& txn, const Input& input, const FlowSettings& settings, Effects& effects)
       : txn(txn), input(input), settings(settings), effects(effects) {}
+  StepContext(const StepContext&) = delete;
+  StepContext& operator=(const StepContext&) = delete;
+  ~StepContext() {
+    for (ReadInput* r = reads_; r != nullptr;) {
+      ReadInput* next = r->next;
+      r->~ReadInput();
+      r = next;
+    }
+  }
 
   Transaction& txn;
   const Input& input;
@@ -28,13 +39,12 @@ class StepContext {
   // step, however many guards and actions ask, and valid for the whole step.
   template <class T>
   const T& input_as() const {
-    for (const ReadInput* r = read_inputs_.get(); r != nullptr; r = r->next.get())
+    for (const ReadInput* r = reads_; r != nullptr; r = r->next)
       if (r->type == type_of<T>()) return static_cast<const Read<T>*>(r)->value;
-    auto read = std::make_unique<Read<T>>(input.data);
-    const T& value = read->value;
-    read->next = std::move(read_inputs_);
-    read_inputs_ = std::move(read);
-    return value;
+    auto* read = ::new (arena_.allocate(sizeof(Read<T>), alignof(Read<T>))) Read<T>(input.data);
+    read->next = reads_;
+    reads_ = read;
+    return read->value;
   }
 
   // A fresh id, unique within the transaction and the same on every replay: txn_id:seq:what.
@@ -55,13 +65,13 @@ class StepContext {
   std::string_view attention;  // set by flag()
 
  private:
-  // The inputs read so far, one node each (one allocation per struct read): nodes never move, so the
-  // references input_as handed out stay valid.
+  // The inputs read so far, one node each, in memory kept on the step's stack (the heap past it):
+  // nodes never move, so the references input_as handed out stay valid; ~StepContext ends them.
   struct ReadInput {
     explicit ReadInput(const void* t) : type(t) {}
     virtual ~ReadInput() = default;
     const void* type;
-    std::unique_ptr<ReadInput> next;
+    ReadInput* next = nullptr;
   };
   template <class T>
   struct Read final : ReadInput {
@@ -73,7 +83,9 @@ class StepContext {
     static const char id = 0;
     return &id;
   }
-  mutable std::unique_ptr<ReadInput> read_inputs_;
+  mutable ReadInput* reads_ = nullptr;
+  alignas(std::max_align_t) std::byte buffer_[1024];
+  mutable std::pmr::monotonic_buffer_resource arena_{buffer_, sizeof buffer_};
 };
 
 using Guard = bool (*)(const StepContext&);

@@ -3,6 +3,8 @@
 // corridor.inputs and hands batches between the two.
 #include "engine/pipeline/processor.hpp"
 
+#include <cassert>
+
 #include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
@@ -451,6 +453,9 @@ Result<StoreBatch> BatchProcessor::process_once(const std::vector<InputRecord>& 
     const Flow* f = config_.registry->find_flow(t.flow_id());
     const StateInfo* info = f != nullptr ? f->state(t.state) : nullptr;
     p.batch.statuses.emplace_back(info != nullptr ? to_string(info->status) : std::string_view("unknown"));
+    // The commit thread writes the transaction while this thread may copy it (a batch still
+    // committing): both only read, so its provider ids' text must be made already (a step makes it).
+    assert(t.provider_refs.text_made());
     p.batch.transactions.push_back(std::move(t));
   }
   for (const auto& id : p.cancel_all) p.batch.timers_cancelled.emplace_back(id, "*");

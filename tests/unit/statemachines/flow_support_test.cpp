@@ -65,6 +65,31 @@ TEST(CallsThatNeverLeft, RefusedAndNotSentAreReadFromTheFailure) {
   EXPECT_FALSE(not_sent(answered));
 }
 
+// Input structs of 16 texts each: three of them read in one step pass the StepContext's 1 KiB of
+// stack memory, so the third goes to the heap.
+template <int K>
+struct Wide {
+  std::string w0; std::string w1; std::string w2; std::string w3; std::string w4; std::string w5; std::string w6; std::string w7; std::string w8; std::string w9; std::string w10; std::string w11; std::string w12; std::string w13; std::string w14; std::string w15;
+  BOOST_DESCRIBE_CLASS(Wide, (), (w0, w1, w2, w3, w4, w5, w6, w7, w8, w9, w10, w11, w12, w13, w14, w15), (), ())
+};
+
+TEST(StepContextReads, EachStructOnceAndKeptForTheWholeStepPastItsStackMemory) {
+  Step s;
+  for (int i = 0; i < 16; ++i)
+    s.input.data["w" + std::to_string(i)] = "a text longer than fifteen bytes, " + std::to_string(i);
+  const StepContext ctx(s.txn, s.input, s.settings, s.effects);
+  const Wide<0>& first = ctx.input_as<Wide<0>>();
+  const Wide<1>& second = ctx.input_as<Wide<1>>();
+  const Wide<2>& third = ctx.input_as<Wide<2>>();
+  static_assert(3 * sizeof(Wide<0>) > 1024);
+  EXPECT_EQ(&ctx.input_as<Wide<0>>(), &first);  // read once
+  EXPECT_EQ(&ctx.input_as<Wide<2>>(), &third);
+  EXPECT_EQ(first.w0, "a text longer than fifteen bytes, 0");
+  EXPECT_EQ(second.w7, "a text longer than fifteen bytes, 7");
+  EXPECT_EQ(third.w15, "a text longer than fifteen bytes, 15");
+  EXPECT_EQ(first.w15, third.w15);
+}
+
 TEST(ReportedMoney, DecimalStringsAndWholeUnitsAreExact) {
   const json::value fifty("50.0"), price("153.00"), whole(153), too_fine("1.001"), negative(-5), big("1e3");
   EXPECT_EQ(reported_money(&fifty, "XOF"), (Money{50, "XOF"}));
