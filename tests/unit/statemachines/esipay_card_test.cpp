@@ -358,7 +358,7 @@ TEST_F(EsipayCard, RefusedRefundLeavesTheAmountsAloneAndIsAnnounced) {
   h.feed("refund.failed", {{"http_status", 400}});
   EXPECT_EQ(h.txn.version, version + 1);
   expect_nothing_emitted();
-  // The next refund's success does not carry the refusal's reason.
+  // The next refund done moves the payment on, without the refusal's reason.
   refund_command("r2", usd(2500));
   h.feed("refund.succeeded", {{"http_status", 200}});
   expect_event("partially_refunded", "partially_refunded");
