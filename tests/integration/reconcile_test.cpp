@@ -29,11 +29,14 @@ const std::string kCompletedSilently = "+2250700000010";  // NovaSend sandbox: c
 const std::string kFailedSilently = "+2250700000013";     // failed, no webhook
 const std::string kUnavailableOnce = "+2250700000006";    // the first request gets 503, creates nothing
 
-// The engine never polls by itself here: only reconciliation can find out.
+// The engine never polls by itself here: only reconciliation can find out. That includes the last
+// check at the confirmation TTL (the sandbox's demo setting is 3 s): it would settle the transactions
+// by itself when the test is slow, and the reconcile report would say "settled meanwhile".
 Config without_polls(const Cluster& cluster, const std::string& dir) {
   Config c = test_config(cluster, dir);
   c.providers["novasend"]["poll_interval_ms"] = "86400000";
   c.providers["novasend"]["poll_max_interval_ms"] = "86400000";
+  c.providers["novasend"]["confirmation_ttl_ms"] = "86400000";
   c.janitor.enabled = false;
   return c;
 }
@@ -94,6 +97,7 @@ TEST(Reconcile, CorrectsAPaymentCompletedAndOneFailedWithoutWebhook) {
         << get_string(cause, "input_id");
     auto txn = live->load(id);
     ASSERT_TRUE(txn && *txn);
+    ASSERT_TRUE((*txn)->reconcile) << id << ": no reconcile record";
     const json::object rec = json::parse(fields::text(*(*txn)->reconcile)).as_object();
     EXPECT_EQ(get_string(rec, "by"), "command");
     EXPECT_EQ(get_string(rec, "answer"), "corrected");
@@ -199,6 +203,7 @@ TEST(Janitor, ResolvesAnUnknownNovaSendPayinOnItsOwn) {
   auto live = open_sqlite_store(config.store.path);
   auto loaded = live->load(txn);
   ASSERT_TRUE(loaded && *loaded);
+  ASSERT_TRUE((*loaded)->reconcile) << txn << ": no reconcile record";
   const json::object rec = json::parse(fields::text(*(*loaded)->reconcile)).as_object();
   EXPECT_EQ(get_string(rec, "by"), "janitor");
   EXPECT_EQ(get_string(rec, "state"), "unknown");
