@@ -399,25 +399,26 @@ void refund_succeeded(StepContext& c) {
   write_amounts(c.txn);
 }
 
+// The refund out was not done: its amount is released, and the row announces why, so whoever asked
+// for the refund learns it.
+void refund_not_done(StepContext& c, const std::string& why) {
+  settle_in_flight(c, "failed", why);
+  write_amounts(c.txn);
+  c.set_reason(why);
+}
+
 void refund_failed(StepContext& c) {
   const EsipayAnswer& a = answer(c);
   std::string_view reason = "esipay refused the refund";
   if (refusal(a) == esipay_refusal::kIncorrectParameter)
     reason = "esipay: incorrect parameter or amount over the remaining (400)";
-  const std::string why = with_detail(reason, a.error);
-  settle_in_flight(c, "failed", why);
-  write_amounts(c.txn);
-  c.set_reason(why);  // announced: whoever asked for the refund learns it was not done
+  refund_not_done(c, with_detail(reason, a.error));
 }
 
 void refund_never_sent(StepContext& c) {
-  const std::string why =
-      with_failure(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
-                                          : "refund never sent (no way to esipay), nothing refunded",
-                   c);
-  settle_in_flight(c, "failed", why);
-  write_amounts(c.txn);
-  c.set_reason(why);  // announced, as a refusal of esipay's
+  refund_not_done(c, with_failure(refused_before_send(c) ? "refund refused before sending, nothing reached esipay"
+                                                         : "refund never sent (no way to esipay), nothing refunded",
+                                  c));
 }
 
 // No answer: esipay may or may not have refunded. The refund is marked unknown and its amount stays
