@@ -5,6 +5,7 @@
 
 #include <boost/json/parse.hpp>
 #include <algorithm>
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
